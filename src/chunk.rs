@@ -1,0 +1,247 @@
+//! One decoded chunk of the stream: the counterpart of g4f's `RawResponse`.
+//!
+//! A chunk keeps the JSON text exactly as the server sent it and reads only
+//! its `type` up front; other fields are parsed on demand, so draining a
+//! stream costs one validation pass per chunk and no JSON tree.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// What a chunk is, for callers that branch without comparing strings.
+/// The numbers are part of the ABI and never reused.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChunkKind {
+    /// A type this library has no name for (a provider's own raw chunk).
+    Other = 0,
+    Content = 1,
+    Reasoning = 2,
+    /// A fatal in-stream error (`error`): the answer ends; only `log` chunks follow.
+    Error = 3,
+    /// A fatal authentication error (`auth`): the answer ends.
+    Auth = 4,
+    Usage = 5,
+    Finish = 6,
+    Provider = 7,
+    Conversation = 8,
+    /// A non-fatal error message: the stream goes on.
+    Message = 9,
+    Title = 10,
+    ToolCalls = 11,
+    Log = 12,
+    Preview = 13,
+    Parameters = 14,
+    Suggestions = 15,
+    Synthesize = 16,
+    Continue = 17,
+    Variant = 18,
+    Request = 19,
+    Response = 20,
+    Headers = 21,
+}
+
+impl ChunkKind {
+    /// The kind named by a chunk's `type` string.
+    pub fn from_type(t: &str) -> ChunkKind {
+        match t {
+            "content" => ChunkKind::Content,
+            "reasoning" => ChunkKind::Reasoning,
+            "error" => ChunkKind::Error,
+            "auth" => ChunkKind::Auth,
+            "usage" => ChunkKind::Usage,
+            "finish" => ChunkKind::Finish,
+            "provider" => ChunkKind::Provider,
+            "conversation" => ChunkKind::Conversation,
+            "message" => ChunkKind::Message,
+            "title" => ChunkKind::Title,
+            "tool_calls" => ChunkKind::ToolCalls,
+            "log" => ChunkKind::Log,
+            "preview" => ChunkKind::Preview,
+            "parameters" => ChunkKind::Parameters,
+            "suggestions" => ChunkKind::Suggestions,
+            "synthesize" => ChunkKind::Synthesize,
+            "continue" => ChunkKind::Continue,
+            "variant" => ChunkKind::Variant,
+            "request" => ChunkKind::Request,
+            "response" => ChunkKind::Response,
+            "headers" => ChunkKind::Headers,
+            _ => ChunkKind::Other,
+        }
+    }
+
+    /// The field holding a chunk's main text, if its kind has one.
+    fn text_field(self) -> Option<&'static str> {
+        match self {
+            ChunkKind::Content => Some("content"),
+            ChunkKind::Reasoning => Some("token"),
+            ChunkKind::Error | ChunkKind::Auth | ChunkKind::Message => Some("message"),
+            ChunkKind::Title => Some("title"),
+            ChunkKind::Log => Some("log"),
+            ChunkKind::Preview => Some("preview"),
+            _ => None,
+        }
+    }
+}
+
+/// A top-level field of a chunk: strings unescaped, anything else as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Text(String),
+    Json(String),
+}
+
+impl Field {
+    /// The field as text: a string's value, or another value's JSON text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Field::Text(s) | Field::Json(s) => s,
+        }
+    }
+}
+
+/// One chunk: its JSON text (a JSON object), its `type` and its kind.
+/// Both strings are stored with a trailing NUL so the C boundary lends them as is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Chunk {
+    json: Box<str>,
+    type_: Box<str>,
+    kind: ChunkKind,
+}
+
+/// `s` followed by a NUL, in one allocation.
+fn with_nul(s: &str) -> Box<str> {
+    let mut b = String::with_capacity(s.len() + 1);
+    b.push_str(s);
+    b.push('\0');
+    b.into_boxed_str()
+}
+
+/// Reads `type` and validates the rest without keeping it.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", borrow, default)]
+    type_: Option<Cow<'a, str>>,
+}
+
+impl Chunk {
+    /// Validates `json` as one JSON object and reads its `type` (empty when absent).
+    /// The error says what is wrong, without quoting the text (callers do that).
+    pub fn parse(json: &str) -> Result<Chunk, String> {
+        if !json.trim_start().starts_with('{') {
+            return Err("not a JSON object".to_owned());
+        }
+        let head: Head = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let type_ = with_nul(head.type_.as_deref().unwrap_or(""));
+        let kind = ChunkKind::from_type(&type_[..type_.len() - 1]);
+        Ok(Chunk {
+            json: with_nul(json),
+            type_,
+            kind,
+        })
+    }
+
+    /// The whole JSON object as the server sent it.
+    pub fn json(&self) -> &str {
+        &self.json[..self.json.len() - 1]
+    }
+
+    /// The `type` field (empty when the object has none).
+    pub fn type_(&self) -> &str {
+        &self.type_[..self.type_.len() - 1]
+    }
+
+    /// [`Chunk::json`] followed by a NUL.
+    pub fn json_with_nul(&self) -> &str {
+        &self.json
+    }
+
+    /// [`Chunk::type_`] followed by a NUL.
+    pub fn type_with_nul(&self) -> &str {
+        &self.type_
+    }
+
+    pub fn kind(&self) -> ChunkKind {
+        self.kind
+    }
+
+    /// True for the chunks after which the server sends no more answer: `error`, `auth`.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self.kind, ChunkKind::Error | ChunkKind::Auth)
+    }
+
+    /// A top-level field, or `None` when absent.
+    pub fn field(&self, key: &str) -> Option<Field> {
+        let map: BTreeMap<Cow<str>, &RawValue> = serde_json::from_str(self.json()).ok()?;
+        let raw = map.get(key)?.get();
+        Some(match serde_json::from_str::<String>(raw) {
+            Ok(s) => Field::Text(s),
+            Err(_) => Field::Json(raw.to_owned()),
+        })
+    }
+
+    /// The chunk's main text: `content` of content, `token` of reasoning, `message` of
+    /// error/auth/message, `title`, `log`, `preview`; `None` for other kinds or when
+    /// that field is not a string.
+    pub fn text(&self) -> Option<String> {
+        match self.field(self.kind.text_field()?)? {
+            Field::Text(s) => Some(s),
+            Field::Json(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.json())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(s: &str) -> Chunk {
+        Chunk::parse(s).unwrap()
+    }
+
+    #[test]
+    fn reads_type_and_kind() {
+        let c = chunk(r#"{"type": "content", "content": "Hel"}"#);
+        assert_eq!(c.type_(), "content");
+        assert_eq!(c.kind(), ChunkKind::Content);
+        assert_eq!(c.text().as_deref(), Some("Hel"));
+        assert!(!c.is_fatal());
+        let c = chunk(r#"{"type": "x\u0079z"}"#);
+        assert_eq!(c.type_(), "xyz");
+        assert_eq!(c.kind(), ChunkKind::Other);
+        assert_eq!(chunk("{}").type_(), "");
+    }
+
+    #[test]
+    fn fields_are_text_or_json() {
+        let c = chunk(r#"{"type":"usage","usage":{"total_tokens":3},"model":"m\u00e9","n":null}"#);
+        assert_eq!(c.field("model"), Some(Field::Text("mé".into())));
+        assert_eq!(c.field("usage"), Some(Field::Json(r#"{"total_tokens":3}"#.into())));
+        assert_eq!(c.field("n"), Some(Field::Json("null".into())));
+        assert_eq!(c.field("absent"), None);
+        assert_eq!(c.text(), None);
+    }
+
+    #[test]
+    fn fatal_kinds_and_their_text() {
+        let c = chunk(r#"{"type":"error","error":"ValueError","message":"ValueError: boom"}"#);
+        assert!(c.is_fatal());
+        assert_eq!(c.text().as_deref(), Some("ValueError: boom"));
+        assert!(chunk(r#"{"type":"auth","message":"x"}"#).is_fatal());
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_object() {
+        for bad in ["[1]", "\"s\"", "{\"type\":", "{} x", "{\"type\": 3}", ""] {
+            assert!(Chunk::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! The client: where and how to connect (base URL, headers, TLS, proxy, timeouts,
+//! limits). It knows nothing of the chat request or of the wire format.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::Proxy;
+
+use crate::decoder::DEFAULT_MAX_LINE;
+use crate::error::{Error, Result, Status};
+use crate::secret::is_secret_header;
+
+/// `User-Agent` sent unless the caller sets one.
+pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
+
+/// Which timeout a setter names. The numbers are part of the ABI.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// Name resolution, TCP connect, proxy and TLS handshakes. Default 30 s.
+    Connect = 0,
+    /// From the request being sent to the response headers. Default 120 s.
+    Headers = 1,
+    /// Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
+    Idle = 2,
+    /// The whole exchange. Off by default: long answers are healthy.
+    Total = 3,
+}
+
+impl TimeoutKind {
+    pub fn from_code(code: u32) -> Option<TimeoutKind> {
+        [TimeoutKind::Connect, TimeoutKind::Headers, TimeoutKind::Idle, TimeoutKind::Total]
+            .into_iter()
+            .find(|k| *k as u32 == code)
+    }
+}
+
+/// The four timeouts; `None` is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub headers: Option<Duration>,
+    pub idle: Option<Duration>,
+    pub total: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Some(Duration::from_secs(30)),
+            headers: Some(Duration::from_secs(120)),
+            idle: Some(Duration::from_secs(300)),
+            total: None,
+        }
+    }
+}
+
+/// Connection settings shared by every request made through the client.
+#[derive(Clone)]
+pub struct Client {
+    base_url: String,
+    headers: Vec<(String, String)>,
+    verify_tls: bool,
+    ca_certs: Option<Arc<Vec<Certificate<'static>>>>,
+    proxy: Option<Proxy>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) max_line: usize,
+    pub(crate) skip_malformed: bool,
+    pub(crate) queue_batches: usize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), if is_secret_header(k) { "<redacted>" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("headers", &headers)
+            .field("verify_tls", &self.verify_tls)
+            .field("custom_ca", &self.ca_certs.is_some())
+            .field("proxy", &self.proxy.as_ref().map(|p| format!("{}:{}", p.host(), p.port())))
+            .field("timeouts", &self.timeouts)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for the g4f server at `base_url` (`http://` or `https://`, with or
+    /// without a trailing slash). The proxy comes from the environment
+    /// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) unless set.
+    pub fn new(base_url: &str) -> Result<Client> {
+        let base = base_url.trim_end_matches('/');
+        let lower = base.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"))
+            .ok_or_else(|| Error::invalid(format!("base URL must start with http:// or https://: {base_url:?}")))?;
+        if rest.is_empty() || rest.starts_with('/') || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::invalid(format!("invalid base URL: {base_url:?}")));
+        }
+        let probe = format!("{base}/backend-api/v2/conversation");
+        probe
+            .parse::<ureq::http::Uri>()
+            .map_err(|e| Error::invalid(format!("invalid base URL {base_url:?}: {e}")))?;
+        Ok(Client {
+            base_url: base.to_owned(),
+            headers: Vec::new(),
+            verify_tls: true,
+            ca_certs: None,
+            proxy: Proxy::try_from_env(),
+            timeouts: Timeouts::default(),
+            max_line: DEFAULT_MAX_LINE,
+            skip_malformed: false,
+            queue_batches: 16,
+        })
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The full URL of an API path such as `/backend-api/v2/conversation`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Adds a header sent with every request (the reference client's `headers`).
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<()> {
+        ureq::http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::invalid(format!("invalid header name: {name:?}")))?;
+        ureq::http::HeaderValue::from_str(value)
+            .map_err(|_| Error::invalid(format!("invalid value for header {name:?}")))?;
+        self.headers.push((name.to_owned(), value.to_owned()));
+        Ok(())
+    }
+
+    /// The caller's headers, in the order added.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// Turns certificate verification on (the default) or off (the reference
+    /// client's `ssl=False`; insecure, only for servers you control).
+    pub fn set_verify_tls(&mut self, verify: bool) {
+        self.verify_tls = verify;
+    }
+
+    /// Trusts the certificates of a PEM file instead of the bundled Mozilla roots.
+    pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
+        let pem = std::fs::read(path).map_err(|e| Error::invalid(format!("cannot read CA file {path:?}: {e}")))?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            if let PemItem::Certificate(c) = item.map_err(|e| Error::new(Status::Tls, format!("bad PEM in {path:?}: {e}")))? {
+                certs.push(c);
+            }
+        }
+        if certs.is_empty() {
+            return Err(Error::new(Status::Tls, format!("no certificate found in {path:?}")));
+        }
+        self.ca_certs = Some(Arc::new(certs));
+        Ok(())
+    }
+
+    /// Routes requests through a proxy (`http://`, `socks5://`, `socks5h://`, `socks4://`),
+    /// or through none when `url` is `None` (the environment is then ignored too).
+    pub fn set_proxy(&mut self, url: Option<&str>) -> Result<()> {
+        self.proxy = match url {
+            None => None,
+            Some(u) => Some(Proxy::new(u).map_err(|e| Error::invalid(format!("invalid proxy URL: {e}")))?),
+        };
+        Ok(())
+    }
+
+    /// Sets one timeout; `None` turns it off.
+    pub fn set_timeout(&mut self, kind: TimeoutKind, value: Option<Duration>) {
+        let t = &mut self.timeouts;
+        match kind {
+            TimeoutKind::Connect => t.connect = value,
+            TimeoutKind::Headers => t.headers = value,
+            TimeoutKind::Idle => t.idle = value,
+            TimeoutKind::Total => t.total = value,
+        }
+    }
+
+    /// Bounds one line or event of the response (default 16 MiB).
+    pub fn set_max_line(&mut self, bytes: usize) -> Result<()> {
+        if bytes == 0 {
+            return Err(Error::invalid("the line limit must be at least 1 byte"));
+        }
+        self.max_line = bytes;
+        Ok(())
+    }
+
+    /// Drops and counts malformed lines instead of failing the stream.
+    pub fn set_skip_malformed(&mut self, skip: bool) {
+        self.skip_malformed = skip;
+    }
+
+    /// A fresh agent with this client's settings. Each stream gets its own, so
+    /// shutting it down interrupts exactly that stream's connection.
+    pub(crate) fn agent(&self) -> ureq::Agent {
+        let root_certs = match &self.ca_certs {
+            Some(certs) => RootCerts::Specific(certs.clone()),
+            None => RootCerts::WebPki,
+        };
+        let tls = TlsConfig::builder()
+            .root_certs(root_certs)
+            .disable_verification(!self.verify_tls)
+            .build();
+        let t = self.timeouts;
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(USER_AGENT)
+            .tls_config(tls)
+            .proxy(self.proxy.clone())
+            .timeout_connect(t.connect)
+            .timeout_recv_response(t.headers)
+            .timeout_global(t.total)
+            .max_idle_connections(0)
+            .build()
+            .new_agent()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(Client::new("http://h:1/").unwrap().url("/x"), "http://h:1/x");
+        assert_eq!(Client::new("HTTPS://h/api").unwrap().base_url(), "HTTPS://h/api");
+        for bad in ["", "h:1", "ftp://h", "http://", "http:///x", "http://h x", "http://h\n"] {
+            assert_eq!(Client::new(bad).unwrap_err().status, Status::InvalidArgument, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn headers_are_checked_and_secrets_redacted_in_debug() {
+        let mut c = Client::new("http://h").unwrap();
+        assert!(c.add_header("bad name", "v").is_err());
+        assert!(c.add_header("X-A", "line\nbreak").is_err());
+        c.add_header("Authorization", "Bearer sk-MARKER").unwrap();
+        c.add_header("X-Plain", "shown").unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("MARKER") && dbg.contains("shown"), "{dbg}");
+    }
+
+    #[test]
+    fn proxy_and_ca_errors() {
+        let mut c = Client::new("http://h").unwrap();
+        assert!(c.set_proxy(Some("socks5://127.0.0.1:1080")).is_ok());
+        assert!(c.set_proxy(Some("::bad")).is_err());
+        assert_eq!(c.set_ca_file("/nonexistent.pem").unwrap_err().status, Status::InvalidArgument);
+        assert!(c.set_max_line(0).is_err());
+    }
+}

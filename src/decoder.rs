@@ -1,0 +1,320 @@
+//! The wire decoder: bytes in, chunks out, for both framings of the g4f backend.
+//!
+//! Pure code with no I/O. The framing is chosen line by line, as the g4f browser
+//! client does: Server-Sent Events fields (`data:`, `event:`, `id:`, `retry:`,
+//! `:` comments) build events dispatched on a blank line, and any other non-empty
+//! line is one JSON object (the NDJSON of g4f 6.7.4 and older). Lines may end in
+//! LF, CRLF or a lone CR; a UTF-8 BOM at the start is skipped; `data: [DONE]`
+//! ends the stream. Every line and every event is bounded by `max_line` bytes.
+
+use crate::chunk::Chunk;
+use crate::error::{Error, Status};
+
+/// The default bound on one line or one event's data: 16 MiB.
+pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+
+/// How many bytes of an offending line an error message quotes.
+const QUOTE_LEN: usize = 80;
+
+/// What the decoder reports besides chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// More input is welcome.
+    More,
+    /// A `[DONE]` sentinel arrived: the stream is over, whatever follows.
+    Done,
+}
+
+/// Incremental decoder. Feed it the body as it arrives, then call [`Decoder::finish`].
+#[derive(Debug)]
+pub struct Decoder {
+    max_line: usize,
+    skip_malformed: bool,
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
+    /// The data of the SSE event being built.
+    data: Vec<u8>,
+    has_data: bool,
+    /// The previous input ended in CR: a LF at the start of the next is its pair.
+    pending_cr: bool,
+    at_start: bool,
+    done: bool,
+    skipped: u64,
+}
+
+impl Decoder {
+    /// A decoder bounding lines and events to `max_line` bytes. With `skip_malformed`,
+    /// lines that are not JSON objects are counted and dropped instead of failing.
+    pub fn new(max_line: usize, skip_malformed: bool) -> Decoder {
+        Decoder {
+            max_line: max_line.max(1),
+            skip_malformed,
+            partial: Vec::new(),
+            data: Vec::new(),
+            has_data: false,
+            pending_cr: false,
+            at_start: true,
+            done: false,
+            skipped: 0,
+        }
+    }
+
+    /// How many malformed lines were skipped (only with `skip_malformed`).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// Decodes `input`, calling `emit` for each complete chunk in order.
+    /// After an error or [`Progress::Done`] the decoder must not be fed again.
+    pub fn feed(&mut self, mut input: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        if self.done {
+            return Ok(Progress::Done);
+        }
+        if self.pending_cr && !input.is_empty() {
+            self.pending_cr = false;
+            if input[0] == b'\n' {
+                input = &input[1..];
+            }
+        }
+        while let Some(pos) = input.iter().position(|&b| b == b'\n' || b == b'\r') {
+            let (line, rest) = input.split_at(pos);
+            input = &rest[1..];
+            if rest[0] == b'\r' {
+                match input.first() {
+                    Some(b'\n') => input = &input[1..],
+                    Some(_) => {}
+                    None => self.pending_cr = true,
+                }
+            }
+            let line_done = if self.partial.is_empty() {
+                self.check_len(line.len())?;
+                self.line(line, emit)?
+            } else {
+                self.check_len(self.partial.len() + line.len())?;
+                let mut whole = std::mem::take(&mut self.partial);
+                whole.extend_from_slice(line);
+                let r = self.line(&whole, emit);
+                whole.clear();
+                self.partial = whole;
+                r?
+            };
+            if line_done == Progress::Done {
+                self.done = true;
+                return Ok(Progress::Done);
+            }
+        }
+        self.check_len(self.partial.len() + input.len())?;
+        self.partial.extend_from_slice(input);
+        Ok(Progress::More)
+    }
+
+    /// Ends the input: a last line without a line end is decoded, and an SSE event
+    /// left without its blank line is dispatched when it holds data.
+    pub fn finish(&mut self, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        if self.done {
+            return Ok(Progress::Done);
+        }
+        if !self.partial.is_empty() {
+            let last = std::mem::take(&mut self.partial);
+            if self.line(&last, emit)? == Progress::Done {
+                self.done = true;
+                return Ok(Progress::Done);
+            }
+        }
+        let p = self.dispatch(emit)?;
+        self.done = true;
+        Ok(p)
+    }
+
+    fn check_len(&self, len: usize) -> Result<(), Error> {
+        if len > self.max_line {
+            return Err(Error::new(
+                Status::Limit,
+                format!("a line of the response exceeds the limit of {} bytes", self.max_line),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Handles one line, without its line end.
+    fn line(&mut self, mut line: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        if self.at_start {
+            self.at_start = false;
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        if line.is_empty() {
+            return self.dispatch(emit);
+        }
+        if line[0] == b':' {
+            return Ok(Progress::More);
+        }
+        let (name, value) = match line.iter().position(|&b| b == b':') {
+            Some(i) => {
+                let v = &line[i + 1..];
+                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+            }
+            None => (line, &b""[..]),
+        };
+        match name {
+            b"data" => {
+                if self.has_data {
+                    self.data.push(b'\n');
+                }
+                self.has_data = true;
+                self.data.extend_from_slice(value);
+                self.check_len(self.data.len())?;
+                Ok(Progress::More)
+            }
+            b"event" | b"id" | b"retry" => Ok(Progress::More),
+            _ => self.json(line, emit),
+        }
+    }
+
+    /// Dispatches the SSE event being built, if it has data.
+    fn dispatch(&mut self, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        if !self.has_data {
+            return Ok(Progress::More);
+        }
+        self.has_data = false;
+        let data = std::mem::take(&mut self.data);
+        let r = if data == b"[DONE]" {
+            Ok(Progress::Done)
+        } else if data.iter().all(u8::is_ascii_whitespace) {
+            Ok(Progress::More)
+        } else {
+            self.json(&data, emit)
+        };
+        self.data = data;
+        self.data.clear();
+        r
+    }
+
+    /// Parses one JSON object and emits it as a chunk.
+    fn json(&mut self, text: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        let parsed = std::str::from_utf8(text)
+            .map_err(|_| "invalid UTF-8".to_owned())
+            .and_then(Chunk::parse);
+        match parsed {
+            Ok(chunk) => {
+                emit(chunk);
+                Ok(Progress::More)
+            }
+            Err(_) if self.skip_malformed => {
+                self.skipped += 1;
+                Ok(Progress::More)
+            }
+            Err(why) => Err(Error::new(
+                Status::Protocol,
+                format!("malformed chunk ({why}): {}", quote(text)),
+            )),
+        }
+    }
+}
+
+/// The start of `bytes` as a quoted, escaped string for an error message.
+pub fn quote(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(QUOTE_LEN)];
+    let mut s = format!("{:?}", String::from_utf8_lossy(cut));
+    if bytes.len() > QUOTE_LEN {
+        s.push_str("...");
+    }
+    s
+}
+
+/// Decodes a whole body at once: a convenience for tests and tools.
+pub fn decode_all(body: &[u8], max_line: usize) -> Result<Vec<Chunk>, Error> {
+    let mut out = Vec::new();
+    let mut d = Decoder::new(max_line, false);
+    if d.feed(body, &mut |c| out.push(c))? == Progress::More {
+        d.finish(&mut |c| out.push(c))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jsons(body: &str) -> Vec<String> {
+        decode_all(body.as_bytes(), DEFAULT_MAX_LINE)
+            .unwrap()
+            .iter()
+            .map(|c| c.json().to_owned())
+            .collect()
+    }
+
+    const A: &str = r#"{"type": "content", "content": "Hel"}"#;
+    const B: &str = r#"{"type": "content", "content": "lo"}"#;
+
+    #[test]
+    fn ndjson_lines() {
+        assert_eq!(jsons(&format!("{A}\n{B}\n")), [A, B]);
+        assert_eq!(jsons(&format!("{A}\r\n\r\n{B}")), [A, B], "CRLF, blank line, no final newline");
+        assert_eq!(jsons(&format!("\u{feff}{A}\r{B}\r")), [A, B], "BOM and lone CR");
+    }
+
+    #[test]
+    fn sse_events() {
+        let body = format!("event: provider\ndata: {A}\n\n: keep-alive\nid: 7\nretry: 100\nevent: content\ndata:{B}\n\n");
+        assert_eq!(jsons(&body), [A, B]);
+        let multi = "data: {\"type\": \"content\",\r\ndata:  \"content\": \"x\"}\r\n\r\n";
+        assert_eq!(jsons(multi), ["{\"type\": \"content\",\n \"content\": \"x\"}"]);
+        assert_eq!(jsons(&format!("data: {A}\n")), [A], "event ended by EOF");
+        assert!(jsons("data:\n\ndata: \n\n").is_empty(), "empty events dispatch nothing");
+    }
+
+    #[test]
+    fn done_sentinel_ends_the_stream() {
+        assert_eq!(jsons(&format!("data: {A}\n\ndata: [DONE]\n\ndata: {B}\n\n")), [A]);
+    }
+
+    #[test]
+    fn mixed_framings_in_one_stream() {
+        assert_eq!(jsons(&format!("{A}\ndata: {B}\n\n")), [A, B]);
+    }
+
+    #[test]
+    fn malformed_json_is_an_error_quoting_the_line() {
+        let e = decode_all(b"{\"type\": \"content\"}\n{\"type\": oops}\n", 1 << 20).unwrap_err();
+        assert_eq!(e.status, Status::Protocol);
+        assert!(e.message.contains("{\\\"type\\\": oops}"), "{}", e.message);
+        let e = decode_all(b"hello world\n", 1 << 20).unwrap_err();
+        assert_eq!(e.status, Status::Protocol);
+        let e = decode_all(b"{\"type\": \"\xff\"}\n", 1 << 20).unwrap_err();
+        assert!(e.message.contains("invalid UTF-8"), "{}", e.message);
+        let e = decode_all(b"{\"type\": \"content\"", 1 << 20).unwrap_err();
+        assert_eq!(e.status, Status::Protocol, "a line cut short at the end");
+    }
+
+    #[test]
+    fn skip_malformed_counts() {
+        let mut d = Decoder::new(1 << 20, true);
+        let mut n = 0;
+        d.feed(format!("garbage\n{A}\n{{bad\n").as_bytes(), &mut |_| n += 1).unwrap();
+        d.finish(&mut |_| n += 1).unwrap();
+        assert_eq!((n, d.skipped()), (1, 2));
+    }
+
+    #[test]
+    fn limit_applies_to_lines_and_events_however_split() {
+        let long = format!("{{\"type\":\"content\",\"content\":\"{}\"}}\n", "x".repeat(100));
+        assert_eq!(decode_all(long.as_bytes(), 64).unwrap_err().status, Status::Limit);
+        let mut d = Decoder::new(64, false);
+        let err = long.as_bytes().chunks(7).find_map(|p| d.feed(p, &mut |_| {}).err());
+        assert_eq!(err.unwrap().status, Status::Limit);
+        let event = "data: {\"type\":\"content\",\ndata: \"content\":\"0123456789012345678901234567890\"}\n\n";
+        assert_eq!(decode_all(event.as_bytes(), 64).unwrap_err().status, Status::Limit);
+    }
+
+    #[test]
+    fn crlf_split_across_feeds() {
+        let body = format!("{A}\r\n{B}\r\n");
+        let mut d = Decoder::new(1 << 20, false);
+        let mut out = Vec::new();
+        for b in body.as_bytes() {
+            d.feed(std::slice::from_ref(b), &mut |c| out.push(c)).unwrap();
+        }
+        d.finish(&mut |c| out.push(c)).unwrap();
+        assert_eq!(out.len(), 2);
+    }
+}

@@ -1,0 +1,151 @@
+//! Status codes and the error type shared by the Rust API and the C boundary.
+
+use std::fmt;
+
+/// Every result a public function can report. The numbers are part of the ABI:
+/// they are never reused or renumbered, and new codes only get new numbers.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Success: for `backend_api_next`, a chunk was written to the out-parameter.
+    Ok = 0,
+    /// The stream ended cleanly: the server closed the response after its last chunk.
+    End = 1,
+    /// Nothing arrived within the `timeout_ms` given to `backend_api_next`; call again.
+    Timeout = 2,
+    /// `backend_api_cancel` was called on the stream.
+    Cancelled = 3,
+    /// An argument was invalid: a NULL pointer, invalid UTF-8, malformed JSON, a bad URL.
+    InvalidArgument = 10,
+    /// Media could not be read or its type could not be recognised.
+    Media = 11,
+    /// A field asked of a chunk is not there.
+    NotFound = 12,
+    /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
+    Connect = 20,
+    /// The TLS handshake failed (certificate not trusted, protocol error).
+    Tls = 21,
+    /// A connect, response-header, idle or total timeout of the client elapsed.
+    TimedOut = 22,
+    /// The server answered with a status other than 2xx.
+    Http = 23,
+    /// The connection broke while the request or the response was in flight.
+    Io = 24,
+    /// The response broke the wire protocol: malformed JSON, invalid UTF-8, an unexpected encoding.
+    Protocol = 30,
+    /// A line or event exceeded the configured size limit.
+    Limit = 31,
+    /// A bug inside the library (a panic was caught); the object stays safe to free.
+    Internal = 90,
+}
+
+impl Status {
+    /// All statuses, in numeric order.
+    pub const ALL: [Status; 15] = [
+        Status::Ok,
+        Status::End,
+        Status::Timeout,
+        Status::Cancelled,
+        Status::InvalidArgument,
+        Status::Media,
+        Status::NotFound,
+        Status::Connect,
+        Status::Tls,
+        Status::TimedOut,
+        Status::Http,
+        Status::Io,
+        Status::Protocol,
+        Status::Limit,
+        Status::Internal,
+    ];
+
+    /// The status with this number, if it is one.
+    pub fn from_code(code: u32) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| *s as u32 == code)
+    }
+
+    /// A stable, upper-case name such as `"HTTP"`.
+    pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("names are ASCII")
+    }
+
+    /// [`Status::name`] as a C string.
+    pub fn c_name(self) -> &'static std::ffi::CStr {
+        match self {
+            Status::Ok => c"OK",
+            Status::End => c"END",
+            Status::Timeout => c"TIMEOUT",
+            Status::Cancelled => c"CANCELLED",
+            Status::InvalidArgument => c"INVALID_ARGUMENT",
+            Status::Media => c"MEDIA",
+            Status::NotFound => c"NOT_FOUND",
+            Status::Connect => c"CONNECT",
+            Status::Tls => c"TLS",
+            Status::TimedOut => c"TIMED_OUT",
+            Status::Http => c"HTTP",
+            Status::Io => c"IO",
+            Status::Protocol => c"PROTOCOL",
+            Status::Limit => c"LIMIT",
+            Status::Internal => c"INTERNAL",
+        }
+    }
+}
+
+/// An error: its status, a human-readable message and, for HTTP errors, the
+/// response status code and the server's own `error.message`.
+///
+/// Messages never contain the api key: the request builder keeps it out of
+/// every `Debug` and `Display` output, and the engine never echoes headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub status: Status,
+    pub message: String,
+    /// The HTTP status code for [`Status::Http`], else 0.
+    pub http_status: u16,
+    /// The server's `{"error":{"message":...}}`, when it sent one.
+    pub server_message: Option<String>,
+}
+
+impl Error {
+    /// An error with a status and a message.
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            message: message.into(),
+            http_status: 0,
+            server_message: None,
+        }
+    }
+
+    /// An [`Status::InvalidArgument`] error.
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::new(Status::InvalidArgument, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s as u32), Some(s));
+            assert!(names.insert(s.name()));
+        }
+        assert_eq!(Status::from_code(4), None);
+        assert_eq!(Status::from_code(u32::MAX), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! Media items of a request: bytes and files become base64 `data:` URIs, as the
+//! Python client's `to_data_uri` does; `data:` URIs and http(s) URLs pass as they are.
+//!
+//! Pure code apart from [`Media::from_file`], which only reads the file.
+
+use base64::Engine;
+
+use crate::error::{Error, Status};
+
+/// One `[uri, filename]` item of the request's `media` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub uri: String,
+    pub filename: Option<String>,
+}
+
+/// The MIME type of an audio file name, by its extension (g4f's `EXTENSIONS_MAP` for audio).
+fn audio_mime(filename: &str) -> Option<&'static str> {
+    let ext = filename.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "m4a" => "audio/m4a",
+        "opus" => "audio/opus",
+        "webm" => "audio/webm",
+        "aac" => "audio/aac",
+        _ => return None,
+    })
+}
+
+/// The image MIME type of `data` from its magic bytes, as g4f's `is_accepted_format`.
+pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\xFF\xD8") {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+impl Media {
+    /// Raw bytes with an optional file name: audio by the name's extension, else an
+    /// image by its magic bytes; anything else is a [`Status::Media`] error.
+    pub fn from_bytes(data: &[u8], filename: Option<&str>) -> Result<Media, Error> {
+        let mime = filename
+            .and_then(audio_mime)
+            .or_else(|| sniff_image(data))
+            .ok_or_else(|| {
+                Error::new(
+                    Status::Media,
+                    format!(
+                        "unrecognised media{}: not an audio file name nor a jpeg, png, gif or webp image",
+                        filename.map(|f| format!(" {f:?}")).unwrap_or_default()
+                    ),
+                )
+            })?;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+        Ok(Media {
+            uri: format!("data:{mime};base64,{b64}"),
+            filename: filename.map(str::to_owned),
+        })
+    }
+
+    /// A file, read now; its base name becomes the item's file name.
+    pub fn from_file(path: &str) -> Result<Media, Error> {
+        let data = std::fs::read(path)
+            .map_err(|e| Error::new(Status::Media, format!("cannot read media file {path:?}: {e}")))?;
+        let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str());
+        Media::from_bytes(&data, name)
+    }
+
+    /// A `data:` URI or an http(s) URL, sent as it is.
+    pub fn from_uri(uri: &str, filename: Option<&str>) -> Result<Media, Error> {
+        let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
+        if !(lower.starts_with("data:") || lower.starts_with("http://") || lower.starts_with("https://")) {
+            return Err(Error::new(
+                Status::Media,
+                "a media URI must start with data:, http:// or https://",
+            ));
+        }
+        Ok(Media {
+            uri: uri.to_owned(),
+            filename: filename.map(str::to_owned),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_the_four_image_formats() {
+        assert_eq!(sniff_image(b"\xFF\xD8\xFF\xE0"), Some("image/jpeg"));
+        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
+        assert_eq!(sniff_image(b"GIF89a.."), Some("image/gif"));
+        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff_image(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(sniff_image(b""), None);
+    }
+
+    #[test]
+    fn bytes_become_data_uris() {
+        let m = Media::from_bytes(b"GIF89a", Some("a.gif")).unwrap();
+        assert_eq!(m.uri, "data:image/gif;base64,R0lGODlh");
+        assert_eq!(m.filename.as_deref(), Some("a.gif"));
+        let m = Media::from_bytes(b"ID3", Some("song.MP3")).unwrap();
+        assert_eq!(m.uri, "data:audio/mpeg;base64,SUQz");
+        let e = Media::from_bytes(b"hello", Some("notes.txt")).unwrap_err();
+        assert_eq!(e.status, Status::Media);
+        assert!(e.message.contains("notes.txt"));
+    }
+
+    #[test]
+    fn uris_pass_and_others_are_refused() {
+        assert!(Media::from_uri("https://x/y.png", None).is_ok());
+        assert!(Media::from_uri("DATA:image/png;base64,AA==", None).is_ok());
+        assert_eq!(Media::from_uri("ftp://x", None).unwrap_err().status, Status::Media);
+    }
+
+    #[test]
+    fn missing_file_is_a_media_error() {
+        let e = Media::from_file("/nonexistent/x.png").unwrap_err();
+        assert_eq!(e.status, Status::Media);
+        assert!(e.message.contains("/nonexistent/x.png"));
+    }
+}

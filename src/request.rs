@@ -1,0 +1,199 @@
+//! The chat request: model, messages, media, api key and extra body fields, and
+//! the JSON body they make. Pure code: no I/O.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::media::Media;
+use crate::secret::ApiKey;
+
+/// Body keys that have their own setters and cannot be set as extra fields.
+const RESERVED: [&str; 4] = ["model", "messages", "media", "api_key"];
+
+/// Where the api key goes. The numbers are part of the ABI (a bit set).
+pub mod key_placement {
+    /// In the body as `"api_key"` (what the Python client does).
+    pub const BODY: u32 = 1;
+    /// As `Authorization: Bearer <key>` (the server's fallback when the body has none).
+    pub const BEARER: u32 = 2;
+}
+
+/// One conversation request (the arguments of the Python client's `create_async_generator`).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    model: String,
+    messages: Vec<Value>,
+    media: Vec<Media>,
+    api_key: Option<(ApiKey, u32)>,
+    extra: Map<String, Value>,
+}
+
+impl Request {
+    pub fn new() -> Request {
+        Request::default()
+    }
+
+    pub fn set_model(&mut self, model: &str) {
+        self.model = model.to_owned();
+    }
+
+    /// Appends a message whose content is plain text.
+    pub fn add_message(&mut self, role: &str, content: &str) {
+        self.messages.push(serde_json::json!({"role": role, "content": content}));
+    }
+
+    /// Appends a message whose content is JSON text (a string, or a list of parts).
+    pub fn add_message_json(&mut self, role: &str, content_json: &str) -> Result<()> {
+        let content: Value = serde_json::from_str(content_json)
+            .map_err(|e| Error::invalid(format!("message content is not valid JSON: {e}")))?;
+        self.messages.push(serde_json::json!({"role": role, "content": content}));
+        Ok(())
+    }
+
+    /// Replaces all messages with a JSON array of `{"role", "content"}` objects.
+    pub fn set_messages_json(&mut self, json: &str) -> Result<()> {
+        let v: Value = serde_json::from_str(json).map_err(|e| Error::invalid(format!("messages are not valid JSON: {e}")))?;
+        let Value::Array(items) = v else {
+            return Err(Error::invalid("messages must be a JSON array"));
+        };
+        if let Some(i) = items.iter().position(|m| !m.get("role").is_some_and(Value::is_string)) {
+            return Err(Error::invalid(format!("message {i} has no string \"role\"")));
+        }
+        self.messages = items;
+        Ok(())
+    }
+
+    pub fn add_media(&mut self, media: Media) {
+        self.media.push(media);
+    }
+
+    /// Sets the api key and where it goes (a [`key_placement`] bit set, not empty).
+    /// Without a key, the body has no `api_key` field at all, so the server's
+    /// `Authorization` fallback still works.
+    pub fn set_api_key(&mut self, key: Option<&str>, placement: u32) -> Result<()> {
+        let all = key_placement::BODY | key_placement::BEARER;
+        if placement == 0 || placement & !all != 0 {
+            return Err(Error::invalid(format!("invalid api key placement {placement}")));
+        }
+        if key.is_some_and(|k| ureq::http::HeaderValue::from_str(&format!("Bearer {k}")).is_err()) {
+            return Err(Error::invalid("the api key holds characters a header cannot carry"));
+        }
+        self.api_key = key.map(|k| (ApiKey(k.to_owned()), placement));
+        Ok(())
+    }
+
+    /// Sets an extra body field (the Python client's `**kwargs`) from JSON text:
+    /// `provider`, `conversation`, `web_search`, ... Setting one twice replaces it.
+    pub fn set_field_json(&mut self, key: &str, value_json: &str) -> Result<()> {
+        if RESERVED.contains(&key) {
+            return Err(Error::invalid(format!("{key:?} has its own setter")));
+        }
+        let v: Value = serde_json::from_str(value_json)
+            .map_err(|e| Error::invalid(format!("value of field {key:?} is not valid JSON: {e}")))?;
+        self.extra.insert(key.to_owned(), v);
+        Ok(())
+    }
+
+    /// Sets an extra body field to a string.
+    pub fn set_field_str(&mut self, key: &str, value: &str) -> Result<()> {
+        self.set_field_json(key, &Value::from(value).to_string())
+    }
+
+    /// The `Authorization` header value, when the key is to be sent as a bearer token.
+    pub(crate) fn bearer(&self) -> Option<String> {
+        match &self.api_key {
+            Some((k, p)) if p & key_placement::BEARER != 0 => Some(format!("Bearer {}", k.0)),
+            _ => None,
+        }
+    }
+
+    /// The JSON body: `model`, `messages`, `media` (a list of `[uri, filename]` or
+    /// null), `api_key` (only when set for the body), then the extra fields.
+    pub fn body(&self) -> Vec<u8> {
+        let mut m = Map::new();
+        m.insert("model".into(), Value::from(self.model.as_str()));
+        m.insert("messages".into(), Value::Array(self.messages.clone()));
+        let media = if self.media.is_empty() {
+            Value::Null
+        } else {
+            self.media
+                .iter()
+                .map(|x| serde_json::json!([x.uri, x.filename]))
+                .collect()
+        };
+        m.insert("media".into(), media);
+        if let Some((k, p)) = &self.api_key {
+            if p & key_placement::BODY != 0 {
+                m.insert("api_key".into(), Value::from(k.0.as_str()));
+            }
+        }
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        serde_json::to_vec(&Value::Object(m)).expect("a JSON value always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &Request) -> Value {
+        serde_json::from_slice(&r.body()).unwrap()
+    }
+
+    #[test]
+    fn minimal_body_has_null_media_and_no_api_key() {
+        let mut r = Request::new();
+        r.set_model("gpt-4o");
+        r.add_message("user", "hi");
+        let b = body(&r);
+        assert_eq!(b["model"], "gpt-4o");
+        assert_eq!(b["messages"], serde_json::json!([{"role": "user", "content": "hi"}]));
+        assert_eq!(b["media"], Value::Null);
+        assert!(b.get("api_key").is_none());
+        assert_eq!(r.bearer(), None);
+    }
+
+    #[test]
+    fn api_key_placements() {
+        let mut r = Request::new();
+        r.set_api_key(Some("sk-1"), key_placement::BODY | key_placement::BEARER).unwrap();
+        assert_eq!(body(&r)["api_key"], "sk-1");
+        assert_eq!(r.bearer().as_deref(), Some("Bearer sk-1"));
+        r.set_api_key(Some("sk-2"), key_placement::BEARER).unwrap();
+        assert!(body(&r).get("api_key").is_none());
+        assert!(r.set_api_key(Some("k"), 0).is_err());
+        assert!(r.set_api_key(Some("k"), 4).is_err());
+        assert!(r.set_api_key(Some("a\nb"), 1).is_err());
+        assert!(!format!("{r:?}").contains("sk-2"));
+    }
+
+    #[test]
+    fn extra_fields_and_media() {
+        let mut r = Request::new();
+        r.set_field_json("provider", "\"PollinationsAI\"").unwrap();
+        r.set_field_json("conversation", r#"{"a":{"id":1}}"#).unwrap();
+        r.set_field_str("action", "continue").unwrap();
+        assert!(r.set_field_json("model", "\"x\"").is_err());
+        assert!(r.set_field_json("k", "{oops").is_err());
+        r.add_media(Media::from_uri("https://x/a.png", Some("a.png")).unwrap());
+        r.add_media(Media::from_uri("data:image/png;base64,AA==", None).unwrap());
+        let b = body(&r);
+        assert_eq!(b["provider"], "PollinationsAI");
+        assert_eq!(b["conversation"]["a"]["id"], 1);
+        assert_eq!(b["action"], "continue");
+        assert_eq!(b["media"], serde_json::json!([["https://x/a.png", "a.png"], ["data:image/png;base64,AA==", null]]));
+    }
+
+    #[test]
+    fn messages_json() {
+        let mut r = Request::new();
+        r.add_message_json("user", r#"[{"type":"text","text":"hi"}]"#).unwrap();
+        assert_eq!(body(&r)["messages"][0]["content"][0]["text"], "hi");
+        assert!(r.set_messages_json(r#"{"role":"user"}"#).is_err());
+        assert!(r.set_messages_json(r#"[{"content":"x"}]"#).is_err());
+        r.set_messages_json(r#"[{"role":"system","content":"s"},{"role":"user","content":"u"}]"#).unwrap();
+        assert_eq!(body(&r)["messages"].as_array().unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,144 @@
+//! HTTP exchanges with the g4f server over ureq, and what their failures mean.
+//! Knows nothing of the wire format: it hands back a body reader.
+
+use std::io::Read;
+
+use ureq::http::Response;
+use ureq::Body;
+
+use crate::client::Client;
+use crate::decoder::quote;
+use crate::error::{Error, Result, Status};
+use crate::request::Request;
+
+/// The conversation endpoint.
+pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";
+
+/// How much of an error body is read to find the server's message.
+const ERROR_BODY_LIMIT: u64 = 64 << 10;
+
+/// Sends the conversation POST and returns the streaming body of a 2xx answer.
+pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request) -> Result<Body> {
+    let mut req = agent
+        .post(client.url(CONVERSATION_PATH))
+        .header("Content-Type", "application/json")
+        .header("Accept", "text/event-stream");
+    for (k, v) in client.headers() {
+        req = req.header(k, v);
+    }
+    if let Some(bearer) = request.bearer() {
+        req = req.header("Authorization", bearer);
+    }
+    let response = req.send(&request.body()[..]).map_err(map_error)?;
+    accept(response)
+}
+
+/// Sends a GET to an API path and returns the body of a 2xx answer.
+pub fn get(agent: &ureq::Agent, client: &Client, path: &str) -> Result<Body> {
+    let mut req = agent.get(client.url(path)).header("Accept", "application/json");
+    for (k, v) in client.headers() {
+        req = req.header(k, v);
+    }
+    accept(req.call().map_err(map_error)?)
+}
+
+/// Turns a non-2xx answer into an HTTP error, and refuses a compressed body
+/// (nothing was asked for, so nothing could decode it).
+fn accept(response: Response<Body>) -> Result<Body> {
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(http_error(response));
+    }
+    if let Some(enc) = response.headers().get("content-encoding") {
+        let enc = String::from_utf8_lossy(enc.as_bytes());
+        if !enc.eq_ignore_ascii_case("identity") {
+            return Err(Error::new(
+                Status::Protocol,
+                format!("the server sent a body with Content-Encoding {enc:?}, which was not asked for"),
+            ));
+        }
+    }
+    Ok(response.into_body())
+}
+
+/// The error for a non-2xx answer: the server's `{"error":{"message":...}}` when it
+/// sent one (g4f does), else the start of the body (an HTML error page).
+fn http_error(response: Response<Body>) -> Error {
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| format!(" to {:?} (redirects are not followed)", String::from_utf8_lossy(l.as_bytes())))
+        .unwrap_or_default();
+    let mut body = Vec::new();
+    let _ = response.into_body().into_reader().take(ERROR_BODY_LIMIT).read_to_end(&mut body);
+    let server_message = server_message(&body);
+    let detail = match &server_message {
+        Some(m) => m.clone(),
+        None if body.is_empty() => "(empty body)".to_owned(),
+        None => quote(&body),
+    };
+    Error {
+        status: Status::Http,
+        message: format!("HTTP {}{location}: {detail}", status.as_u16()),
+        http_status: status.as_u16(),
+        server_message,
+    }
+}
+
+/// `error.message` (or a string `error`, or `message`) of a JSON error body.
+fn server_message(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let m = match &v["error"] {
+        serde_json::Value::String(s) => s.as_str(),
+        e => e["message"].as_str().or_else(|| v["message"].as_str())?,
+    };
+    Some(m.to_owned())
+}
+
+/// What a ureq failure means for the caller.
+pub fn map_error(e: ureq::Error) -> Error {
+    use ureq::Error as U;
+    use ureq::Timeout as T;
+    match e {
+        U::Timeout(T::Connect | T::Resolve) => Error::new(Status::TimedOut, "connect timeout elapsed"),
+        U::Timeout(T::RecvResponse | T::SendRequest | T::SendBody | T::PerCall | T::Await100) => {
+            Error::new(Status::TimedOut, "no response headers within the headers timeout")
+        }
+        U::Timeout(t) => Error::new(Status::TimedOut, format!("{t} timeout elapsed")),
+        U::HostNotFound => Error::new(Status::Connect, "the host name did not resolve"),
+        U::ConnectionFailed => Error::new(Status::Connect, "connection failed"),
+        U::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => Error::new(Status::Connect, format!("connection refused: {io}")),
+            std::io::ErrorKind::UnexpectedEof => {
+                Error::new(Status::Io, "the connection closed before the response was complete")
+            }
+            _ => Error::new(Status::Io, format!("connection error: {io}")),
+        },
+        U::Tls(m) => Error::new(Status::Tls, format!("TLS error: {m}")),
+        U::Rustls(e) => Error::new(Status::Tls, format!("TLS error: {e}")),
+        U::Pem(e) => Error::new(Status::Tls, format!("TLS error: {e}")),
+        U::BadUri(m) => Error::invalid(format!("bad URL: {m}")),
+        U::InvalidProxyUrl => Error::invalid("invalid proxy URL"),
+        U::Protocol(p) => Error::new(Status::Protocol, format!("HTTP protocol error: {p}")),
+        other => Error::new(Status::Io, format!("HTTP error: {other}")),
+    }
+}
+
+/// The meaning of an I/O error from a body reader (ureq wraps its own errors in it).
+pub fn map_io_error(e: std::io::Error) -> Error {
+    map_error(ureq::Error::from(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_messages() {
+        assert_eq!(server_message(br#"{"error":{"message":"Provider not found"}}"#).as_deref(), Some("Provider not found"));
+        assert_eq!(server_message(br#"{"error":"nope"}"#).as_deref(), Some("nope"));
+        assert_eq!(server_message(br#"{"message":"m"}"#).as_deref(), Some("m"));
+        assert_eq!(server_message(b"<html>"), None);
+    }
+}

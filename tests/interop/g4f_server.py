@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Run the real g4f GUI/backend server offline, with a scripted test provider.
+
+Run with the python of a venv made by scripts/g4f-venvs.sh:
+
+    $VENV/bin/python tests/interop/g4f_server.py --port 0
+
+Prints exactly one line ``READY <port>`` on stdout (flushed) once the socket
+listens and answers; everything else (werkzeug's request log, g4f's logs) goes
+to stderr.  The process ends on SIGTERM/SIGINT (exit 0) and also as soon as its
+stdin reaches EOF, so a parent that dies (or closes the pipe) never leaves an
+orphan server.  Start it with stdin=PIPE; pass --no-stdin-watch to run it by
+hand with stdin at /dev/null.
+
+Works with g4f 8.x (SSE wire framing) and g4f 6.x (NDJSON framing); tested with
+8.8.6 and 6.7.4.
+
+The provider ``InteropTest`` (select it with ``"provider": "InteropTest"`` in
+the request body) is driven by extra body fields, which the server passes to
+the provider as keyword arguments (both versions pass every extra body key):
+
+  interop_chunks     int, default 3: number of content chunks "part{i} "
+  interop_delay_ms   int, default 0: sleep before each content chunk
+  interop_fail_after int: raise ValueError("interop failure") after that many
+                     content chunks (the server sends an ``error`` chunk)
+  interop_tool_calls bool: yield a ToolCalls object after the content
+  interop_echo       bool: first yield "ECHO:" + JSON of what the provider got
+
+Order: Reasoning("thinking..."), [ECHO], content chunks, [ToolCalls],
+TitleGeneration("Interop title"), Usage(3, N, 3+N), FinishReason("stop").
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import shutil
+import time
+
+T0 = time.monotonic()
+
+
+def log(*args) -> None:
+    print("[g4f_server]", *args, file=sys.stderr, flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = pick a free port")
+    p.add_argument(
+        "--all-providers",
+        action="store_true",
+        help="keep g4f's own provider list in /backend-api/v2/models "
+        "(default: list InteropTest only; offline every other provider's "
+        "get_models() fails and the listing is just noise)",
+    )
+    p.add_argument(
+        "--no-stdin-watch",
+        action="store_true",
+        help="do not exit when stdin reaches EOF",
+    )
+    p.add_argument("--quiet", action="store_true", help="no werkzeug request log")
+    return p.parse_args()
+
+
+ARGS = parse_args()
+
+# --- scratch dirs: g4f writes usage logs, caches, keys there ----------------
+_SCRATCH = None
+if not os.environ.get("G4F_CONFIG_DIR") or not os.environ.get("G4F_CACHE_DIR"):
+    _SCRATCH = tempfile.mkdtemp(prefix="g4f-interop-")
+    os.environ.setdefault("G4F_CONFIG_DIR", os.path.join(_SCRATCH, "config"))
+    os.environ.setdefault("G4F_CACHE_DIR", os.path.join(_SCRATCH, "cache"))
+for _d in (os.environ["G4F_CONFIG_DIR"], os.environ["G4F_CACHE_DIR"]):
+    os.makedirs(_d, exist_ok=True)
+
+
+def cleanup() -> None:
+    if _SCRATCH:
+        shutil.rmtree(_SCRATCH, ignore_errors=True)
+
+
+def die(code: int = 0) -> None:
+    """Leave at once: in-flight streaming threads and asyncio loops would
+    otherwise keep the interpreter alive."""
+    cleanup()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(code)
+
+
+# --- stdin watch: parent gone -> exit ---------------------------------------
+def _watch_stdin() -> None:
+    try:
+        while True:
+            if not sys.stdin.buffer.read1(4096):
+                break
+    except Exception:
+        pass
+    log("stdin closed, exiting")
+    die(0)
+
+
+if not ARGS.no_stdin_watch:
+    threading.Thread(target=_watch_stdin, name="stdin-watch", daemon=True).start()
+
+import g4f  # noqa: E402
+from g4f import debug  # noqa: E402
+
+G4F_VERSION = None
+try:
+    from importlib.metadata import version as _dist_version
+
+    G4F_VERSION = _dist_version("g4f")
+except Exception:
+    pass
+MAJOR = int((G4F_VERSION or "0").split(".")[0] or 0)
+
+# No version check against PyPI on the first request (6.x does one).
+debug.version_check = False
+
+# 6.x has no G4F_CONFIG_DIR: its config dir is ~/.config/g4f. Everything the
+# server writes goes through get_cookies_dir(), so point that at the scratch dir
+# (both versions). Also avoids ./har_and_cookies in the cwd being picked up.
+try:
+    from g4f.cookies import set_cookies_dir
+
+    _cookies = os.path.join(os.environ["G4F_CONFIG_DIR"], "cookies")
+    os.makedirs(_cookies, exist_ok=True)
+    set_cookies_dir(_cookies)
+except ImportError:
+    pass
+
+# 8.x: importing g4f.gui loads the G4FSpace provider, which fetches
+# https://g4f.dev/dist/js/providers.json. Pre-fill that list (6.x: no factory).
+try:
+    from g4f.client.factory import AbstractClientFactory
+
+    AbstractClientFactory._live_providers = {
+        "providers": {"default": {"baseUrl": "http://127.0.0.1:9/v1"}},
+        "defaultModels": {},
+    }
+except ImportError:
+    AbstractClientFactory = None
+
+from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin  # noqa: E402
+
+# Response classes present in both 6.7.4 and 8.8.6 with the same constructors.
+from g4f.providers.response import (  # noqa: E402
+    FinishReason,
+    Reasoning,
+    TitleGeneration,
+    ToolCalls,
+    Usage,
+)
+
+INTEROP_TOOL_CALLS = [
+    {
+        "id": "call_interop_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"},
+    }
+]
+
+
+def _as_bool(v) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "on")
+    return bool(v)
+
+
+def _jsonable(value):
+    """Round-trip through json with default=str so anything odd becomes a string."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except Exception:
+        return repr(value)
+
+
+class InteropTest(AsyncGeneratorProvider, ProviderModelMixin):
+    label = "Interop Test"
+    url = "http://127.0.0.1/interop"
+    working = True
+    needs_auth = False
+    supports_stream = True
+    supports_system_message = True
+    supports_message_history = True
+    active_by_default = True
+    default_model = "interop-model"
+    default_vision_model = "interop-vision"
+    models = ["interop-model", "interop-vision"]
+    vision_models = ["interop-vision"]
+
+    @classmethod
+    def get_models(cls, api_key: str = None, **kwargs) -> list[str]:
+        return list(cls.models)
+
+    @classmethod
+    async def create_async_generator(cls, model, messages, **kwargs):
+        chunks = int(kwargs.get("interop_chunks", 3) or 0)
+        delay = float(kwargs.get("interop_delay_ms", 0) or 0) / 1000.0
+        fail_after = kwargs.get("interop_fail_after")
+        fail_after = None if fail_after is None else int(fail_after)
+
+        yield Reasoning(token="thinking...")
+        if _as_bool(kwargs.get("interop_echo")):
+            echo = {
+                "model": model,
+                "messages": _jsonable(messages),
+                "media": _jsonable(kwargs.get("media")),
+                "api_key": _jsonable(kwargs.get("api_key")),
+                "extra": {
+                    k: _jsonable(v)
+                    for k, v in kwargs.items()
+                    if k not in ("media", "api_key")
+                },
+            }
+            yield "ECHO:" + json.dumps(echo, sort_keys=True, default=str)
+        for i in range(chunks):
+            if fail_after is not None and i >= fail_after:
+                raise ValueError("interop failure")
+            if delay:
+                await asyncio.sleep(delay)
+            yield f"part{i} "
+        if fail_after is not None and fail_after == chunks:
+            raise ValueError("interop failure")
+        if _as_bool(kwargs.get("interop_tool_calls")):
+            yield ToolCalls(INTEROP_TOOL_CALLS)
+        yield TitleGeneration("Interop title")
+        yield Usage(prompt_tokens=3, completion_tokens=chunks, total_tokens=3 + chunks)
+        yield FinishReason("stop")
+
+
+# --- register the provider ---------------------------------------------------
+import g4f.Provider as _P  # noqa: E402
+
+_loader = getattr(_P, "ProviderLoader", None)
+if _loader is not None:
+    # 8.x: lookup by name goes ProviderUtils.convert (a view) -> ProviderLoader.from_name
+    # -> ProviderLoader.loaded; the listing (Provider.__providers__) iterates ProviderLoader.names.
+    _loader.loaded["InteropTest"] = InteropTest
+    _loader.loaded["interoptest"] = InteropTest  # from_name's normalised key
+    if ARGS.all_providers:
+        if "InteropTest" not in _loader.names:
+            _loader.names.append("InteropTest")
+    else:
+        _loader.names[:] = ["InteropTest"]
+else:
+    # 6.x: Provider.__map__ is ProviderUtils.convert (same dict); listings iterate
+    # Provider.__providers__ (a list).
+    _P.__map__["InteropTest"] = InteropTest
+    if ARGS.all_providers:
+        _P.__providers__.append(InteropTest)
+    else:
+        _P.__providers__[:] = [InteropTest]
+setattr(_P, "InteropTest", InteropTest)
+
+import g4f.gui  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+if ARGS.quiet:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+app = g4f.gui.get_gui_app()
+server = make_server(ARGS.host, ARGS.port, app, threaded=True)
+port = server.socket.getsockname()[1]
+
+
+def _on_signal(signum, frame):
+    log(f"signal {signum}, exiting")
+    die(0)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
+
+threading.Thread(target=server.serve_forever, name="werkzeug", daemon=True).start()
+
+# Wait until a TCP connect succeeds, then announce.
+for _ in range(200):
+    try:
+        with socket.create_connection((ARGS.host, port), timeout=0.5):
+            break
+    except OSError:
+        time.sleep(0.025)
+log(f"g4f {G4F_VERSION} listening on http://{ARGS.host}:{port} "
+    f"(start-up {time.monotonic() - T0:.2f} s, scratch {_SCRATCH or os.environ['G4F_CONFIG_DIR']})")
+sys.stdout.write(f"READY {port}\n")
+sys.stdout.flush()
+
+try:
+    while True:
+        time.sleep(3600)
+except KeyboardInterrupt:
+    die(0)
