@@ -302,7 +302,7 @@ mod tests {
         let mut d = Decoder::new(64, false);
         let err = long.as_bytes().chunks(7).find_map(|p| d.feed(p, &mut |_| {}).err());
         assert_eq!(err.unwrap().status, Status::Limit);
-        let event = "data: {\"type\":\"content\",\ndata: \"content\":\"0123456789012345678901234567890\"}\n\n";
+        let event = "data: {\"type\":\"content\",\ndata: \"content\":\"01234567890123456789012345678901234567890\"}\n\n";
         assert_eq!(decode_all(event.as_bytes(), 64).unwrap_err().status, Status::Limit);
     }
 

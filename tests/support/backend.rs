@@ -1,0 +1,278 @@
+//! The project's own test backend: a real HTTP/1.1 server on loopback that speaks
+//! like a g4f server (both framings) and misbehaves on demand. Used in-process by
+//! the Rust tests and as the `test_backend` example binary by the C, Go and Swift
+//! tests and the demo.
+//!
+//! Scenario fields in the conversation body (all optional, the `**kwargs` channel):
+//! - `test_framing`: `"sse"` (default, g4f >= 6.7.5), `"ndjson"` (g4f <= 6.7.4), or
+//!   `"sse-crlf"` (CRLF line ends, comments, `id:`/`retry:`, multi-line `data:`).
+//! - `test_chunks`: N content chunks `"part{i} "`; default: a short canned answer.
+//! - `test_delay_ms`: pause before each content chunk.
+//! - `test_keepalive_ms`: during pauses, an SSE `: keep-alive` comment this often.
+//! - `test_echo`: first a content chunk `"ECHO:" + {"body":..., "headers":{...}}`.
+//! - `test_status`: answer with this status and a g4f JSON error body;
+//!   `test_html`: with an HTML body instead.
+//! - `test_fault`: `stall` (chunks, then hold the socket open), `no_answer` (read the
+//!   request, never answer), `cut_mid_line`, `cut_mid_chunk`, `malformed`, `oversized`
+//!   (one 2 MiB line), `error_chunk` (an in-stream `error` chunk after the content,
+//!   then a `log` chunk), `invalid_utf8`, `gzip` (Content-Encoding without being
+//!   asked), `drip` (one byte of a line every 50 ms, never finished), `endless`.
+//! - `provider`: anything but null or `"TestBackend"` gets g4f's 404.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A backend running on its own thread; dropped with the process.
+pub struct Backend {
+    pub url: String,
+}
+
+impl Backend {
+    /// Starts a backend on 127.0.0.1 with a free port, on a thread of its own.
+    pub fn start() -> Backend {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap().port()).unwrap();
+                serve(listener).await
+            });
+        });
+        let port = rx.recv().unwrap();
+        Backend {
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+/// Accepts connections for ever, one task each.
+pub async fn serve(listener: TcpListener) {
+    loop {
+        let Ok((sock, _)) = listener.accept().await else { continue };
+        tokio::spawn(async move {
+            let _ = handle(sock).await;
+        });
+    }
+}
+
+type Io = std::io::Result<()>;
+
+async fn handle(sock: TcpStream) -> Io {
+    sock.set_nodelay(true)?;
+    let mut r = BufReader::new(sock);
+    let mut line = String::new();
+    r.read_line(&mut line).await?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+    let mut headers = serde_json::Map::new();
+    let mut len = 0usize;
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+            if k == "content-length" {
+                len = v.parse().unwrap_or(0);
+            }
+            headers.insert(k, Value::String(v));
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).await?;
+    let mut w = r.into_inner();
+    match (method.as_str(), path.as_str()) {
+        ("POST", "/backend-api/v2/conversation") => conversation(&mut w, &body, headers).await,
+        ("GET", "/backend-api/v2/models") => reply(&mut w, 200, "application/json", br#"{"TestBackend":["test-model","test-vision"]}"#).await,
+        ("GET", "/backend-api/v2/models/TestBackend") => {
+            let list = json!([{"model": "test-model", "label": "Test", "default": true, "vision": false, "image": false, "audio": false, "video": false, "count": null, "tags": []}]);
+            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+        }
+        ("POST", _) | ("GET", _) => reply(&mut w, 404, "application/json", br#"{"error":{"message":"Not found"}}"#).await,
+        _ => reply(&mut w, 405, "text/html", b"<h1>Method Not Allowed</h1>").await,
+    }
+}
+
+async fn reply(w: &mut TcpStream, status: u16, ctype: &str, body: &[u8]) -> Io {
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    w.write_all(head.as_bytes()).await?;
+    w.write_all(body).await?;
+    w.shutdown().await
+}
+
+/// Writes one HTTP chunk.
+async fn chunk(w: &mut TcpStream, data: &[u8]) -> Io {
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    w.write_all(&out).await
+}
+
+/// A chunk as g4f writes it (`json.dumps`: `type` first, `", "` and `": "` separators).
+fn obj(t: &str, fields: Value) -> String {
+    let mut s = format!("{{\"type\": {}", json!(t));
+    for (k, v) in fields.as_object().into_iter().flatten() {
+        s.push_str(&format!(", {}: {}", json!(k), v));
+    }
+    s.push('}');
+    s
+}
+
+/// One chunk in the framing asked for.
+fn frame(framing: &str, t: &str, fields: Value) -> Vec<u8> {
+    let json = obj(t, fields);
+    match framing {
+        "ndjson" => format!("{json}\n").into_bytes(),
+        "sse-crlf" => {
+            // Split the object after its first comma over two data lines.
+            let (a, b) = json.split_at(json.find(',').map_or(json.len(), |i| i + 1));
+            format!(": keep-alive\r\nid: 1\r\nretry: 1000\r\nevent: {t}\r\ndata: {a}\r\ndata: {b}\r\n\r\n").into_bytes()
+        }
+        _ => format!("event: {t}\ndata: {json}\n\n").into_bytes(),
+    }
+}
+
+fn canned(body: &Value) -> Vec<String> {
+    let said = body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("nothing");
+    format!("Hello from the bundled offline backend! You said: {said}")
+        .split_inclusive(' ')
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn conversation(w: &mut TcpStream, raw: &[u8], headers: serde_json::Map<String, Value>) -> Io {
+    let Ok(body) = serde_json::from_slice::<Value>(raw) else {
+        return reply(w, 400, "application/json", br#"{"error":{"message":"Invalid JSON data"}}"#).await;
+    };
+    match &body["provider"] {
+        Value::Null => {}
+        Value::String(p) if p == "TestBackend" => {}
+        _ => return reply(w, 404, "application/json", br#"{"error":{"message":"Provider not found"}}"#).await,
+    }
+    if let Some(status) = body["test_status"].as_u64() {
+        let status = status as u16;
+        if body["test_html"] == true {
+            let page = format!("<!doctype html><html><head><title>{status} Error</title></head><body><h1>Error {status}</h1></body></html>");
+            return reply(w, status, "text/html; charset=utf-8", page.as_bytes()).await;
+        }
+        let err = json!({"error": {"message": format!("test status {status}")}});
+        return reply(w, status, "application/json", err.to_string().as_bytes()).await;
+    }
+    let fault = body["test_fault"].as_str().unwrap_or("").to_owned();
+    if fault == "no_answer" {
+        return hold(w).await;
+    }
+    let framing = body["test_framing"].as_str().unwrap_or("sse").to_owned();
+    let delay = Duration::from_millis(body["test_delay_ms"].as_u64().unwrap_or(0));
+    let keepalive = body["test_keepalive_ms"].as_u64().map(Duration::from_millis);
+    let encoding = if fault == "gzip" { "Content-Encoding: gzip\r\n" } else { "" };
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n{encoding}\r\n");
+    w.write_all(head.as_bytes()).await?;
+    let model = body["model"].clone();
+    chunk(w, &frame(&framing, "provider", json!({"provider": {"name": "TestBackend", "url": "http://127.0.0.1", "label": "Test Backend", "model": model}}))).await?;
+    if body["test_echo"] == true {
+        let echo = format!("ECHO:{}", json!({"body": body, "headers": headers}));
+        chunk(w, &frame(&framing, "content", json!({"content": echo}))).await?;
+    }
+    let parts: Vec<String> = match body["test_chunks"].as_u64() {
+        Some(n) => (0..n).map(|i| format!("part{i} ")).collect(),
+        None => canned(&body),
+    };
+    let endless = fault == "endless";
+    // Without pacing, chunks are written in large pieces so the server is not the bottleneck.
+    let mut pending = Vec::new();
+    let mut i = 0usize;
+    while endless || i < parts.len() {
+        let text = if endless { format!("tick{i} ") } else { parts[i].clone() };
+        if !delay.is_zero() {
+            pause(w, delay, keepalive, &framing).await?;
+        }
+        pending.extend(frame(&framing, "content", json!({"content": text})));
+        if !delay.is_zero() || pending.len() >= 32 << 10 {
+            chunk(w, &pending).await?;
+            pending.clear();
+        }
+        i += 1;
+    }
+    if !pending.is_empty() {
+        chunk(w, &pending).await?;
+    }
+    match fault.as_str() {
+        "stall" => return hold(w).await,
+        "cut_mid_line" => {
+            let line = frame(&framing, "content", json!({"content": "never finished"}));
+            chunk(w, &line[..line.len() / 2]).await?;
+            return w.shutdown().await;
+        }
+        "cut_mid_chunk" => {
+            w.write_all(b"64\r\n{\"type\": \"content\"").await?;
+            return w.shutdown().await;
+        }
+        "malformed" => chunk(w, b"{\"type\": \"content\", \"content\": oops}\n\n").await?,
+        "invalid_utf8" => chunk(w, b"{\"type\": \"content\", \"content\": \"\xff\xfe\"}\n\n").await?,
+        "oversized" => {
+            chunk(w, &frame(&framing, "content", json!({"content": "x".repeat(2 << 20)}))).await?;
+        }
+        "drip" => loop {
+            chunk(w, b"d").await?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        },
+        "error_chunk" => {
+            chunk(w, &frame(&framing, "error", json!({"error": "ValueError", "message": "ValueError: test failure"}))).await?;
+            chunk(w, &frame(&framing, "log", json!({"log": "Using TestBackend provider"}))).await?;
+            return finish_body(w).await;
+        }
+        _ => {}
+    }
+    let n = parts.len();
+    chunk(w, &frame(&framing, "usage", json!({"usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": n + 3}, "model": model, "provider": "TestBackend"}))).await?;
+    chunk(w, &frame(&framing, "finish", json!({"finish": {"reason": "stop"}}))).await?;
+    finish_body(w).await
+}
+
+async fn finish_body(w: &mut TcpStream) -> Io {
+    w.write_all(b"0\r\n\r\n").await?;
+    w.shutdown().await
+}
+
+/// Waits `delay`, sending SSE keep-alive comments meanwhile when asked.
+async fn pause(w: &mut TcpStream, delay: Duration, keepalive: Option<Duration>, framing: &str) -> Io {
+    let Some(every) = keepalive.filter(|_| framing != "ndjson") else {
+        tokio::time::sleep(delay).await;
+        return Ok(());
+    };
+    let end = tokio::time::Instant::now() + delay;
+    while tokio::time::Instant::now() + every < end {
+        tokio::time::sleep(every).await;
+        chunk(w, b": keep-alive\n\n").await?;
+    }
+    tokio::time::sleep_until(end).await;
+    Ok(())
+}
+
+/// Keeps the connection open until the client closes it.
+async fn hold(w: &mut TcpStream) -> Io {
+    let mut buf = [0u8; 64];
+    while w.read(&mut buf).await? > 0 {}
+    Ok(())
+}
