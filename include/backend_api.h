@@ -70,40 +70,40 @@ typedef uint32_t backend_api_status;
 
 // What a chunk is, for callers that branch without comparing strings.
 // The numbers are part of the ABI and never reused.
-enum backend_api_chunk_kind
+enum backend_api_kind
 #ifdef __cplusplus
   : uint32_t
 #endif // __cplusplus
  {
   // A type this library has no name for (a provider's own raw chunk).
-  BACKEND_API_CHUNK_KIND_OTHER = 0,
-  BACKEND_API_CHUNK_KIND_CONTENT = 1,
-  BACKEND_API_CHUNK_KIND_REASONING = 2,
+  BACKEND_API_KIND_OTHER = 0,
+  BACKEND_API_KIND_CONTENT = 1,
+  BACKEND_API_KIND_REASONING = 2,
   // A fatal in-stream error (`error`): the answer ends; only `log` chunks follow.
-  BACKEND_API_CHUNK_KIND_ERROR = 3,
+  BACKEND_API_KIND_ERROR = 3,
   // A fatal authentication error (`auth`): the answer ends.
-  BACKEND_API_CHUNK_KIND_AUTH = 4,
-  BACKEND_API_CHUNK_KIND_USAGE = 5,
-  BACKEND_API_CHUNK_KIND_FINISH = 6,
-  BACKEND_API_CHUNK_KIND_PROVIDER = 7,
-  BACKEND_API_CHUNK_KIND_CONVERSATION = 8,
+  BACKEND_API_KIND_AUTH = 4,
+  BACKEND_API_KIND_USAGE = 5,
+  BACKEND_API_KIND_FINISH = 6,
+  BACKEND_API_KIND_PROVIDER = 7,
+  BACKEND_API_KIND_CONVERSATION = 8,
   // A non-fatal error message: the stream goes on.
-  BACKEND_API_CHUNK_KIND_MESSAGE = 9,
-  BACKEND_API_CHUNK_KIND_TITLE = 10,
-  BACKEND_API_CHUNK_KIND_TOOL_CALLS = 11,
-  BACKEND_API_CHUNK_KIND_LOG = 12,
-  BACKEND_API_CHUNK_KIND_PREVIEW = 13,
-  BACKEND_API_CHUNK_KIND_PARAMETERS = 14,
-  BACKEND_API_CHUNK_KIND_SUGGESTIONS = 15,
-  BACKEND_API_CHUNK_KIND_SYNTHESIZE = 16,
-  BACKEND_API_CHUNK_KIND_CONTINUE = 17,
-  BACKEND_API_CHUNK_KIND_VARIANT = 18,
-  BACKEND_API_CHUNK_KIND_REQUEST = 19,
-  BACKEND_API_CHUNK_KIND_RESPONSE = 20,
-  BACKEND_API_CHUNK_KIND_HEADERS = 21,
+  BACKEND_API_KIND_MESSAGE = 9,
+  BACKEND_API_KIND_TITLE = 10,
+  BACKEND_API_KIND_TOOL_CALLS = 11,
+  BACKEND_API_KIND_LOG = 12,
+  BACKEND_API_KIND_PREVIEW = 13,
+  BACKEND_API_KIND_PARAMETERS = 14,
+  BACKEND_API_KIND_SUGGESTIONS = 15,
+  BACKEND_API_KIND_SYNTHESIZE = 16,
+  BACKEND_API_KIND_CONTINUE = 17,
+  BACKEND_API_KIND_VARIANT = 18,
+  BACKEND_API_KIND_REQUEST = 19,
+  BACKEND_API_KIND_RESPONSE = 20,
+  BACKEND_API_KIND_HEADERS = 21,
 };
 #ifndef __cplusplus
-typedef uint32_t backend_api_chunk_kind;
+typedef uint32_t backend_api_kind;
 #endif // __cplusplus
 
 // Which timeout a setter names. The numbers are part of the ABI.
@@ -468,11 +468,11 @@ const char *backend_api_chunk_type(const backend_api_chunk *chunk);
 
 // The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
 // `message` (non-fatal) and the rest without comparing strings;
-// `BACKEND_API_CHUNK_KIND_OTHER` for types without a name here, and for NULL.
+// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
 //
 // # Safety
 // `chunk` is NULL or a live chunk.
-backend_api_chunk_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
+backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
 
 // The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 // `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:

@@ -637,7 +637,7 @@ pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk)
 
 /// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
 /// `message` (non-fatal) and the rest without comparing strings;
-/// `BACKEND_API_CHUNK_KIND_OTHER` for types without a name here, and for NULL.
+/// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk.
