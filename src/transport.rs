@@ -29,7 +29,7 @@ pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request
     if let Some(bearer) = request.bearer() {
         req = req.header("Authorization", bearer);
     }
-    let response = req.send(&request.body()[..]).map_err(map_error)?;
+    let response = req.send(&request.body()[..]).map_err(map_send_error)?;
     accept(response)
 }
 
@@ -39,7 +39,7 @@ pub fn get(agent: &ureq::Agent, client: &Client, path: &str) -> Result<Body> {
     for (k, v) in client.headers() {
         req = req.header(k, v);
     }
-    accept(req.call().map_err(map_error)?)
+    accept(req.call().map_err(map_send_error)?)
 }
 
 /// Turns a non-2xx answer into an HTTP error, and refuses a compressed body
@@ -122,6 +122,20 @@ pub fn map_error(e: ureq::Error) -> Error {
         U::InvalidProxyUrl => Error::invalid("invalid proxy URL"),
         U::Protocol(p) => Error::new(Status::Protocol, format!("HTTP protocol error: {p}")),
         other => Error::new(Status::Io, format!("HTTP error: {other}")),
+    }
+}
+
+/// What a failure before any response means: an I/O error other than a broken
+/// connection happened while connecting (name resolution, socket, proxy).
+fn map_send_error(e: ureq::Error) -> Error {
+    use std::io::ErrorKind as K;
+    match e {
+        ureq::Error::Io(io)
+            if !matches!(io.kind(), K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof) =>
+        {
+            Error::new(Status::Connect, format!("could not connect: {io}"))
+        }
+        other => map_error(other),
     }
 }
 
