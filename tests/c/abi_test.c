@@ -1,0 +1,308 @@
+/* The C ABI driven from C over loopback: usage as documented, and every entry
+ * point with bad arguments. Usage: abi_test BACKEND_URL. Last line: "N passed, M failed". */
+#include "backend_api.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int passed, failed;
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (cond) {                                                        \
+            passed++;                                                      \
+        } else {                                                           \
+            failed++;                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                  \
+    } while (0)
+
+static const char *url;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static backend_api_client *make_client(void) {
+    backend_api_client *c = NULL;
+    if (backend_api_client_new(url, &c, NULL) != BACKEND_API_STATUS_OK) abort();
+    if (backend_api_client_set_proxy(c, NULL, NULL) != BACKEND_API_STATUS_OK) abort();
+    return c;
+}
+
+/* A request with one user message and one extra field given as JSON text. */
+static backend_api_request *make_request(const char *key, const char *json) {
+    backend_api_request *r = backend_api_request_new();
+    backend_api_request_set_model(r, "test-model", NULL);
+    backend_api_request_add_message(r, "user", "hi", NULL);
+    if (key) backend_api_request_set_field_json(r, key, json, NULL);
+    return r;
+}
+
+static backend_api_stream *open_stream(backend_api_client *c, const char *key, const char *json) {
+    backend_api_request *r = make_request(key, json);
+    backend_api_stream *s = NULL;
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_request_free(r);
+    return s;
+}
+
+static void test_version_and_names(void) {
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", BACKEND_API_VERSION_MAJOR, BACKEND_API_VERSION_MINOR,
+             BACKEND_API_VERSION_PATCH);
+    CHECK(strcmp(backend_api_version(), want) == 0);
+    CHECK(strcmp(backend_api_status_name(BACKEND_API_STATUS_HTTP), "HTTP") == 0);
+    CHECK(strcmp(backend_api_status_name(4), "UNKNOWN") == 0);
+    CHECK(strcmp(backend_api_status_name(0xFFFFFFFFu), "UNKNOWN") == 0);
+}
+
+static void test_bad_arguments(void) {
+    backend_api_client *sentinel = (backend_api_client *)0x1;
+    backend_api_client *c = sentinel;
+    backend_api_error *e = NULL;
+
+    CHECK(backend_api_client_new(NULL, &c, &e) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(c == sentinel); /* out-params are written only on success */
+    CHECK(e && backend_api_error_status(e) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(e && strstr(backend_api_error_message(e), "base_url is NULL"));
+    CHECK(backend_api_error_http_status(e) == 0 && backend_api_error_server_message(e) == NULL);
+    backend_api_error_free(e);
+    e = NULL;
+    CHECK(backend_api_client_new("http://h\xff", &c, &e) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(e && strstr(backend_api_error_message(e), "UTF-8"));
+    backend_api_error_free(e);
+    CHECK(backend_api_client_new("ftp://h", &c, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_new(url, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(c == sentinel);
+
+    c = make_client();
+    CHECK(backend_api_client_add_header(NULL, "a", "b", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_add_header(c, NULL, "b", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_add_header(c, "a b", "v", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_IDLE, -1, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_timeout(c, 99, 10, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_TOTAL, 0, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_client_set_ca_file(c, "/nonexistent.pem", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_proxy(c, "::nope", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_max_line(c, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_verify_tls(NULL, true, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_skip_malformed(NULL, true, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+
+    backend_api_request *r = backend_api_request_new();
+    CHECK(r != NULL);
+    CHECK(backend_api_request_set_model(NULL, "m", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_model(r, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_message(r, "user", "\xc3\x28", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_message_json(r, "user", "[oops", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_messages_json(r, "{}", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_field_json(r, "provider", "not json", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_field_json(r, "model", "\"x\"", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_field_string(r, NULL, "x", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_api_key(r, "k", 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_set_api_key(r, NULL, BACKEND_API_KEY_BODY, NULL) == BACKEND_API_STATUS_OK);
+    e = NULL;
+    CHECK(backend_api_request_add_media_file(r, "/nonexistent/cat.png", &e) == BACKEND_API_STATUS_MEDIA);
+    CHECK(e && strstr(backend_api_error_message(e), "/nonexistent/cat.png"));
+    backend_api_error_free(e);
+    CHECK(backend_api_request_add_media_bytes(r, (const uint8_t *)"text", 4, "a.txt", NULL) == BACKEND_API_STATUS_MEDIA);
+    CHECK(backend_api_request_add_media_bytes(r, NULL, 5, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_media_uri(r, "ftp://x", NULL, NULL) == BACKEND_API_STATUS_MEDIA);
+
+    backend_api_stream *s = (backend_api_stream *)0x1;
+    CHECK(backend_api_open(NULL, r, &s, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_open(c, NULL, &s, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_open(c, r, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(s == (backend_api_stream *)0x1);
+    backend_api_chunk *ch = NULL;
+    CHECK(backend_api_next(NULL, 0, &ch, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    char *json = NULL;
+    CHECK(backend_api_models(NULL, NULL, &json, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_models(c, NULL, NULL, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(json == NULL);
+
+    /* NULL objects in accessors and frees are harmless. */
+    CHECK(strcmp(backend_api_chunk_type(NULL), "") == 0);
+    CHECK(backend_api_chunk_kind(NULL) == BACKEND_API_KIND_OTHER);
+    CHECK(backend_api_chunk_text(NULL, NULL) == NULL);
+    CHECK(strcmp(backend_api_chunk_json(NULL, NULL), "") == 0);
+    const char *v = NULL;
+    CHECK(backend_api_chunk_field(NULL, "x", &v, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_error_status(NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(strcmp(backend_api_error_message(NULL), "") == 0);
+    backend_api_cancel(NULL);
+    backend_api_close(NULL);
+    backend_api_chunk_free(NULL);
+    backend_api_error_free(NULL);
+    backend_api_string_free(NULL);
+    backend_api_client_free(NULL);
+    backend_api_request_free(NULL);
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+static void test_canned_answer(void) {
+    backend_api_client *c = make_client();
+    backend_api_stream *s = open_stream(c, NULL, NULL);
+    char text[512] = "";
+    int usage_seen = 0, n = 0;
+    backend_api_chunk *ch = NULL;
+    backend_api_error *e = NULL;
+    backend_api_status st;
+    while ((st = backend_api_next(s, -1, &ch, &e)) == BACKEND_API_STATUS_OK) {
+        n++;
+        if (backend_api_chunk_kind(ch) == BACKEND_API_KIND_CONTENT) {
+            size_t len = 0;
+            const char *t = backend_api_chunk_text(ch, &len);
+            CHECK(t && strlen(t) == len);
+            strncat(text, t, sizeof text - strlen(text) - 1);
+        }
+        if (backend_api_chunk_kind(ch) == BACKEND_API_KIND_USAGE) {
+            const char *v = NULL;
+            size_t len = 0;
+            CHECK(backend_api_chunk_field(ch, "usage", &v, &len) == BACKEND_API_STATUS_OK);
+            CHECK(v && strstr(v, "\"total_tokens\"") && strlen(v) == len);
+            CHECK(backend_api_chunk_field(ch, "model", &v, NULL) == BACKEND_API_STATUS_OK && strcmp(v, "test-model") == 0);
+            CHECK(backend_api_chunk_field(ch, "absent", &v, NULL) == BACKEND_API_STATUS_NOT_FOUND);
+            CHECK(backend_api_chunk_field(ch, NULL, &v, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+            CHECK(backend_api_chunk_text(ch, NULL) == NULL);
+            CHECK(strcmp(backend_api_chunk_type(ch), "usage") == 0);
+            size_t jl = 0;
+            const char *j = backend_api_chunk_json(ch, &jl);
+            CHECK(strncmp(j, "{\"type\": \"usage\"", 16) == 0 && strlen(j) == jl);
+            usage_seen = 1;
+        }
+        backend_api_chunk_free(ch);
+    }
+    CHECK(st == BACKEND_API_STATUS_END);
+    CHECK(e == NULL);
+    CHECK(usage_seen && n >= 4);
+    CHECK(strcmp(text, "Hello from the bundled offline backend! You said: hi") == 0);
+    CHECK(backend_api_next(s, 0, &ch, NULL) == BACKEND_API_STATUS_END); /* END is final */
+    backend_api_close(s);
+    backend_api_client_free(c);
+}
+
+static void test_errors(void) {
+    backend_api_client *c = make_client();
+    backend_api_stream *s = open_stream(c, "provider", "\"NoSuchProvider\"");
+    backend_api_chunk *ch = (backend_api_chunk *)0x1;
+    backend_api_error *e = NULL;
+    CHECK(backend_api_next(s, -1, &ch, &e) == BACKEND_API_STATUS_HTTP);
+    CHECK(ch == (backend_api_chunk *)0x1);
+    CHECK(e && backend_api_error_http_status(e) == 404);
+    CHECK(e && backend_api_error_server_message(e) && strcmp(backend_api_error_server_message(e), "Provider not found") == 0);
+    backend_api_error_free(e);
+    e = NULL;
+    CHECK(backend_api_next(s, -1, &ch, &e) == BACKEND_API_STATUS_HTTP); /* errors are final */
+    backend_api_error_free(e);
+    backend_api_close(s);
+
+    s = open_stream(c, "test_fault", "\"error_chunk\"");
+    int fatal = 0;
+    backend_api_status st;
+    while ((st = backend_api_next(s, -1, &ch, NULL)) == BACKEND_API_STATUS_OK) {
+        backend_api_kind k = backend_api_chunk_kind(ch);
+        if (k == BACKEND_API_KIND_ERROR) {
+            fatal++;
+            CHECK(strcmp(backend_api_chunk_text(ch, NULL), "ValueError: test failure") == 0);
+        }
+        backend_api_chunk_free(ch);
+    }
+    CHECK(st == BACKEND_API_STATUS_END && fatal == 1);
+    backend_api_close(s);
+
+    s = open_stream(c, "test_fault", "\"malformed\"");
+    e = NULL;
+    while ((st = backend_api_next(s, -1, &ch, &e)) == BACKEND_API_STATUS_OK) backend_api_chunk_free(ch);
+    CHECK(st == BACKEND_API_STATUS_PROTOCOL);
+    CHECK(e && strstr(backend_api_error_message(e), "oops"));
+    backend_api_error_free(e);
+    backend_api_close(s);
+    backend_api_client_free(c);
+}
+
+struct canceller {
+    backend_api_stream *s;
+    double at;
+};
+
+static void *cancel_later(void *arg) {
+    struct canceller *k = arg;
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    k->at = now_ms();
+    backend_api_cancel(k->s);
+    backend_api_cancel(k->s); /* repeatable */
+    return NULL;
+}
+
+static void test_cancel_and_close(void) {
+    backend_api_client *c = make_client();
+    backend_api_stream *s = open_stream(c, "test_fault", "\"stall\"");
+    backend_api_chunk *ch = NULL;
+    /* Read what the server sends, up to the stall. */
+    while (backend_api_next(s, 300, &ch, NULL) == BACKEND_API_STATUS_OK) backend_api_chunk_free(ch);
+    struct canceller k = {s, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, &k);
+    backend_api_status st = backend_api_next(s, -1, &ch, NULL); /* blocks until the cancel */
+    double woke = now_ms();
+    pthread_join(t, NULL);
+    CHECK(st == BACKEND_API_STATUS_CANCELLED);
+    CHECK(backend_api_next(s, 0, &ch, NULL) == BACKEND_API_STATUS_CANCELLED);
+    printf("cancel woke a blocked next after %.3f ms\n", woke - k.at);
+    backend_api_close(s);
+
+    s = open_stream(c, "test_fault", "\"stall\"");
+    while (backend_api_next(s, 300, &ch, NULL) == BACKEND_API_STATUS_OK) backend_api_chunk_free(ch);
+    double t0 = now_ms();
+    backend_api_close(s);
+    double took = now_ms() - t0;
+    printf("close of a stream stalled mid-answer took %.3f ms\n", took);
+    CHECK(took < 5000); /* a hang guard, not a benchmark */
+
+    s = open_stream(c, "test_fault", "\"no_answer\"");
+    CHECK(backend_api_next(s, 0, &ch, NULL) == BACKEND_API_STATUS_TIMEOUT);
+    CHECK(backend_api_next(s, 20, &ch, NULL) == BACKEND_API_STATUS_TIMEOUT);
+    backend_api_close(s);
+    backend_api_client_free(c);
+}
+
+static void test_models(void) {
+    backend_api_client *c = make_client();
+    char *json = NULL;
+    size_t len = 0;
+    CHECK(backend_api_models(c, NULL, &json, &len, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(json && strstr(json, "\"TestBackend\"") && strlen(json) == len);
+    backend_api_string_free(json);
+    json = NULL;
+    CHECK(backend_api_models(c, "TestBackend", &json, NULL, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(json && json[0] == '[');
+    backend_api_string_free(json);
+    backend_api_error *e = NULL;
+    CHECK(backend_api_models(c, "Nope", &json, NULL, &e) == BACKEND_API_STATUS_HTTP);
+    CHECK(backend_api_error_http_status(e) == 404);
+    backend_api_error_free(e);
+    backend_api_client_free(c);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s BACKEND_URL\n", argv[0]);
+        return 2;
+    }
+    url = argv[1];
+    test_version_and_names();
+    test_bad_arguments();
+    test_canned_answer();
+    test_errors();
+    test_cancel_and_close();
+    test_models();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
