@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The project's whole test suite: Rust unit and integration tests (including the C
+# ABI programs and the real-g4f interop tests), the C/C++ install test, and the Go
+# and Swift binding tests where their toolchains exist. A missing toolchain or venv
+# is skipped LOUDLY; under CI (CI=true) a skip is a failure, since .ci/run installs them.
+# Last line: "N passed, M failed" counting the suites below.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+target=${CARGO_TARGET_DIR:-$root/target}
+cache=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}
+passed=0 failed=0 skipped=0
+failures=()
+
+suite() { # name command...
+    local name=$1; shift
+    echo
+    echo "==== $name"
+    local t0=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1)); echo "==== $name: ok ($((SECONDS - t0)) s)"
+    else
+        failed=$((failed + 1)); failures+=("$name"); echo "==== $name: FAILED ($((SECONDS - t0)) s)"
+    fi
+}
+
+skip() { # name reason
+    echo
+    echo "################################################################"
+    echo "#### SKIPPED $1: $2"
+    echo "################################################################"
+    skipped=$((skipped + 1))
+    if [ "${CI:-}" = true ]; then
+        failed=$((failed + 1)); failures+=("$1 (skipped under CI)")
+    fi
+}
+
+suite "g4f venvs" scripts/g4f-venvs.sh
+suite "cargo fmt --check" cargo fmt --all -- --check
+suite "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
+suite "cargo test" cargo test --quiet
+
+lib_dir=$target/debug
+export BACKEND_API_LIB_DIR=$lib_dir
+export BACKEND_API_TEST_BACKEND=$target/debug/examples/test_backend
+# Programs linked to the library look for its soname (see build.rs).
+soname=$(readelf -d "$lib_dir/libbackend_api.so" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+[ -n "$soname" ] && ln -sf libbackend_api.so "$lib_dir/$soname"
+
+if [ -x tests/install/run.sh ]; then
+    suite "C/C++ install and pkg-config" tests/install/run.sh
+else
+    skip "C/C++ install" "tests/install/run.sh not present"
+fi
+
+go_bin=${GO:-$(command -v go || ls -d /usr/lib/go-1.2[3-9]/bin/go 2>/dev/null | tail -n 1)}
+if [ -n "$go_bin" ] && [ -x "$go_bin" ]; then
+    suite "Go binding" env GO="$go_bin" bindings/go/test.sh
+else
+    skip "Go binding" "no Go toolchain (run .ci/install-go.sh)"
+fi
+
+if [ -x "$cache/swift-chroot/usr/libexec/swift/bin/swift" ]; then
+    suite "Swift binding" bindings/swift/test.sh
+else
+    skip "Swift binding" "no Swift chroot at $cache/swift-chroot (run .ci/install-swift.sh)"
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+[ "$skipped" -gt 0 ] && echo "skipped suites: $skipped (see the banners above)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
