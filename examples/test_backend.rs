@@ -17,7 +17,9 @@ async fn main() {
         .position(|a| a == "--port")
         .and_then(|i| args.get(i + 1))
         .map_or(0, |p| p.parse::<u16>().expect("--port takes a number"));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind 127.0.0.1");
     let port = listener.local_addr().unwrap().port();
     println!("READY {port}");
     std::io::stdout().flush().unwrap();

@@ -224,7 +224,10 @@ mod tests {
     fn fields_are_text_or_json() {
         let c = chunk(r#"{"type":"usage","usage":{"total_tokens":3},"model":"m\u00e9","n":null}"#);
         assert_eq!(c.field("model"), Some(Field::Text("mé".into())));
-        assert_eq!(c.field("usage"), Some(Field::Json(r#"{"total_tokens":3}"#.into())));
+        assert_eq!(
+            c.field("usage"),
+            Some(Field::Json(r#"{"total_tokens":3}"#.into()))
+        );
         assert_eq!(c.field("n"), Some(Field::Json("null".into())));
         assert_eq!(c.field("absent"), None);
         assert_eq!(c.text(), None);

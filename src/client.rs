@@ -30,9 +30,14 @@ pub enum TimeoutKind {
 
 impl TimeoutKind {
     pub fn from_code(code: u32) -> Option<TimeoutKind> {
-        [TimeoutKind::Connect, TimeoutKind::Headers, TimeoutKind::Idle, TimeoutKind::Total]
-            .into_iter()
-            .find(|k| *k as u32 == code)
+        [
+            TimeoutKind::Connect,
+            TimeoutKind::Headers,
+            TimeoutKind::Idle,
+            TimeoutKind::Total,
+        ]
+        .into_iter()
+        .find(|k| *k as u32 == code)
     }
 }
 
@@ -75,14 +80,29 @@ impl std::fmt::Debug for Client {
         let headers: Vec<_> = self
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str(), if is_secret_header(k) { "<redacted>" } else { v.as_str() }))
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_secret_header(k) {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
             .collect();
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
             .field("headers", &headers)
             .field("verify_tls", &self.verify_tls)
             .field("custom_ca", &self.ca_certs.is_some())
-            .field("proxy", &self.proxy.as_ref().map(|p| format!("{}:{}", p.host(), p.port())))
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_ref()
+                    .map(|p| format!("{}:{}", p.host(), p.port())),
+            )
             .field("timeouts", &self.timeouts)
             .finish()
     }
@@ -98,8 +118,15 @@ impl Client {
         let rest = lower
             .strip_prefix("http://")
             .or_else(|| lower.strip_prefix("https://"))
-            .ok_or_else(|| Error::invalid(format!("base URL must start with http:// or https://: {base_url:?}")))?;
-        if rest.is_empty() || rest.starts_with('/') || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "base URL must start with http:// or https://: {base_url:?}"
+                ))
+            })?;
+        if rest.is_empty()
+            || rest.starts_with('/')
+            || base.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(Error::invalid(format!("invalid base URL: {base_url:?}")));
         }
         let probe = format!("{base}/backend-api/v2/conversation");
@@ -152,15 +179,21 @@ impl Client {
 
     /// Trusts the certificates of a PEM file instead of the bundled Mozilla roots.
     pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
-        let pem = std::fs::read(path).map_err(|e| Error::invalid(format!("cannot read CA file {path:?}: {e}")))?;
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::invalid(format!("cannot read CA file {path:?}: {e}")))?;
         let mut certs = Vec::new();
         for item in ureq::tls::parse_pem(&pem) {
-            if let PemItem::Certificate(c) = item.map_err(|e| Error::new(Status::Tls, format!("bad PEM in {path:?}: {e}")))? {
+            if let PemItem::Certificate(c) =
+                item.map_err(|e| Error::new(Status::Tls, format!("bad PEM in {path:?}: {e}")))?
+            {
                 certs.push(c);
             }
         }
         if certs.is_empty() {
-            return Err(Error::new(Status::Tls, format!("no certificate found in {path:?}")));
+            return Err(Error::new(
+                Status::Tls,
+                format!("no certificate found in {path:?}"),
+            ));
         }
         self.ca_certs = Some(Arc::new(certs));
         Ok(())
@@ -171,7 +204,9 @@ impl Client {
     pub fn set_proxy(&mut self, url: Option<&str>) -> Result<()> {
         self.proxy = match url {
             None => None,
-            Some(u) => Some(Proxy::new(u).map_err(|e| Error::invalid(format!("invalid proxy URL: {e}")))?),
+            Some(u) => {
+                Some(Proxy::new(u).map_err(|e| Error::invalid(format!("invalid proxy URL: {e}")))?)
+            }
         };
         Ok(())
     }
@@ -234,10 +269,28 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(Client::new("http://h:1/").unwrap().url("/x"), "http://h:1/x");
-        assert_eq!(Client::new("HTTPS://h/api").unwrap().base_url(), "HTTPS://h/api");
-        for bad in ["", "h:1", "ftp://h", "http://", "http:///x", "http://h x", "http://h\n"] {
-            assert_eq!(Client::new(bad).unwrap_err().status, Status::InvalidArgument, "{bad:?}");
+        assert_eq!(
+            Client::new("http://h:1/").unwrap().url("/x"),
+            "http://h:1/x"
+        );
+        assert_eq!(
+            Client::new("HTTPS://h/api").unwrap().base_url(),
+            "HTTPS://h/api"
+        );
+        for bad in [
+            "",
+            "h:1",
+            "ftp://h",
+            "http://",
+            "http:///x",
+            "http://h x",
+            "http://h\n",
+        ] {
+            assert_eq!(
+                Client::new(bad).unwrap_err().status,
+                Status::InvalidArgument,
+                "{bad:?}"
+            );
         }
     }
 
@@ -257,7 +310,10 @@ mod tests {
         let mut c = Client::new("http://h").unwrap();
         assert!(c.set_proxy(Some("socks5://127.0.0.1:1080")).is_ok());
         assert!(c.set_proxy(Some("::bad")).is_err());
-        assert_eq!(c.set_ca_file("/nonexistent.pem").unwrap_err().status, Status::InvalidArgument);
+        assert_eq!(
+            c.set_ca_file("/nonexistent.pem").unwrap_err().status,
+            Status::InvalidArgument
+        );
         assert!(c.set_max_line(0).is_err());
     }
 }

@@ -66,7 +66,11 @@ impl Decoder {
 
     /// Decodes `input`, calling `emit` for each complete chunk in order.
     /// After an error or [`Progress::Done`] the decoder must not be fed again.
-    pub fn feed(&mut self, mut input: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+    pub fn feed(
+        &mut self,
+        mut input: &[u8],
+        emit: &mut impl FnMut(Chunk),
+    ) -> Result<Progress, Error> {
         if self.done {
             return Ok(Progress::Done);
         }
@@ -130,7 +134,10 @@ impl Decoder {
         if len > self.max_line {
             return Err(Error::new(
                 Status::Limit,
-                format!("a line of the response exceeds the limit of {} bytes", self.max_line),
+                format!(
+                    "a line of the response exceeds the limit of {} bytes",
+                    self.max_line
+                ),
             ));
         }
         Ok(())
@@ -249,8 +256,16 @@ mod tests {
     #[test]
     fn ndjson_lines() {
         assert_eq!(jsons(&format!("{A}\n{B}\n")), [A, B]);
-        assert_eq!(jsons(&format!("{A}\r\n\r\n{B}")), [A, B], "CRLF, blank line, no final newline");
-        assert_eq!(jsons(&format!("\u{feff}{A}\r{B}\r")), [A, B], "BOM and lone CR");
+        assert_eq!(
+            jsons(&format!("{A}\r\n\r\n{B}")),
+            [A, B],
+            "CRLF, blank line, no final newline"
+        );
+        assert_eq!(
+            jsons(&format!("\u{feff}{A}\r{B}\r")),
+            [A, B],
+            "BOM and lone CR"
+        );
     }
 
     #[test]
@@ -258,14 +273,23 @@ mod tests {
         let body = format!("event: provider\ndata: {A}\n\n: keep-alive\nid: 7\nretry: 100\nevent: content\ndata:{B}\n\n");
         assert_eq!(jsons(&body), [A, B]);
         let multi = "data: {\"type\": \"content\",\r\ndata:  \"content\": \"x\"}\r\n\r\n";
-        assert_eq!(jsons(multi), ["{\"type\": \"content\",\n \"content\": \"x\"}"]);
+        assert_eq!(
+            jsons(multi),
+            ["{\"type\": \"content\",\n \"content\": \"x\"}"]
+        );
         assert_eq!(jsons(&format!("data: {A}\n")), [A], "event ended by EOF");
-        assert!(jsons("data:\n\ndata: \n\n").is_empty(), "empty events dispatch nothing");
+        assert!(
+            jsons("data:\n\ndata: \n\n").is_empty(),
+            "empty events dispatch nothing"
+        );
     }
 
     #[test]
     fn done_sentinel_ends_the_stream() {
-        assert_eq!(jsons(&format!("data: {A}\n\ndata: [DONE]\n\ndata: {B}\n\n")), [A]);
+        assert_eq!(
+            jsons(&format!("data: {A}\n\ndata: [DONE]\n\ndata: {B}\n\n")),
+            [A]
+        );
     }
 
     #[test]
@@ -290,20 +314,33 @@ mod tests {
     fn skip_malformed_counts() {
         let mut d = Decoder::new(1 << 20, true);
         let mut n = 0;
-        d.feed(format!("garbage\n{A}\n{{bad\n").as_bytes(), &mut |_| n += 1).unwrap();
+        d.feed(format!("garbage\n{A}\n{{bad\n").as_bytes(), &mut |_| n += 1)
+            .unwrap();
         d.finish(&mut |_| n += 1).unwrap();
         assert_eq!((n, d.skipped()), (1, 2));
     }
 
     #[test]
     fn limit_applies_to_lines_and_events_however_split() {
-        let long = format!("{{\"type\":\"content\",\"content\":\"{}\"}}\n", "x".repeat(100));
-        assert_eq!(decode_all(long.as_bytes(), 64).unwrap_err().status, Status::Limit);
+        let long = format!(
+            "{{\"type\":\"content\",\"content\":\"{}\"}}\n",
+            "x".repeat(100)
+        );
+        assert_eq!(
+            decode_all(long.as_bytes(), 64).unwrap_err().status,
+            Status::Limit
+        );
         let mut d = Decoder::new(64, false);
-        let err = long.as_bytes().chunks(7).find_map(|p| d.feed(p, &mut |_| {}).err());
+        let err = long
+            .as_bytes()
+            .chunks(7)
+            .find_map(|p| d.feed(p, &mut |_| {}).err());
         assert_eq!(err.unwrap().status, Status::Limit);
         let event = "data: {\"type\":\"content\",\ndata: \"content\":\"01234567890123456789012345678901234567890\"}\n\n";
-        assert_eq!(decode_all(event.as_bytes(), 64).unwrap_err().status, Status::Limit);
+        assert_eq!(
+            decode_all(event.as_bytes(), 64).unwrap_err().status,
+            Status::Limit
+        );
     }
 
     #[test]
@@ -312,7 +349,8 @@ mod tests {
         let mut d = Decoder::new(1 << 20, false);
         let mut out = Vec::new();
         for b in body.as_bytes() {
-            d.feed(std::slice::from_ref(b), &mut |c| out.push(c)).unwrap();
+            d.feed(std::slice::from_ref(b), &mut |c| out.push(c))
+                .unwrap();
         }
         d.finish(&mut |c| out.push(c)).unwrap();
         assert_eq!(out.len(), 2);

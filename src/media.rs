@@ -70,16 +70,25 @@ impl Media {
 
     /// A file, read now; its base name becomes the item's file name.
     pub fn from_file(path: &str) -> Result<Media, Error> {
-        let data = std::fs::read(path)
-            .map_err(|e| Error::new(Status::Media, format!("cannot read media file {path:?}: {e}")))?;
-        let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str());
+        let data = std::fs::read(path).map_err(|e| {
+            Error::new(
+                Status::Media,
+                format!("cannot read media file {path:?}: {e}"),
+            )
+        })?;
+        let name = std::path::Path::new(path)
+            .file_name()
+            .and_then(|n| n.to_str());
         Media::from_bytes(&data, name)
     }
 
     /// A `data:` URI or an http(s) URL, sent as it is.
     pub fn from_uri(uri: &str, filename: Option<&str>) -> Result<Media, Error> {
         let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-        if !(lower.starts_with("data:") || lower.starts_with("http://") || lower.starts_with("https://")) {
+        if !(lower.starts_with("data:")
+            || lower.starts_with("http://")
+            || lower.starts_with("https://"))
+        {
             return Err(Error::new(
                 Status::Media,
                 "a media URI must start with data:, http:// or https://",
@@ -122,7 +131,10 @@ mod tests {
     fn uris_pass_and_others_are_refused() {
         assert!(Media::from_uri("https://x/y.png", None).is_ok());
         assert!(Media::from_uri("DATA:image/png;base64,AA==", None).is_ok());
-        assert_eq!(Media::from_uri("ftp://x", None).unwrap_err().status, Status::Media);
+        assert_eq!(
+            Media::from_uri("ftp://x", None).unwrap_err().status,
+            Status::Media
+        );
     }
 
     #[test]

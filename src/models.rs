@@ -15,7 +15,11 @@ const LISTING_LIMIT: u64 = 16 << 20;
 pub fn models(client: &Client, provider: Option<&str>) -> Result<String> {
     let path = match provider {
         None => "/backend-api/v2/models".to_owned(),
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') => {
+        Some(p)
+            if !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') =>
+        {
             format!("/backend-api/v2/models/{p}")
         }
         Some(p) => return Err(Error::invalid(format!("invalid provider name {p:?}"))),
@@ -27,13 +31,22 @@ pub fn models(client: &Client, provider: Option<&str>) -> Result<String> {
         .take(LISTING_LIMIT + 1)
         .read_to_string(&mut text)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => Error::new(Status::Protocol, "the model listing is not UTF-8"),
+            std::io::ErrorKind::InvalidData => {
+                Error::new(Status::Protocol, "the model listing is not UTF-8")
+            }
             _ => transport::map_io_error(e),
         })?;
     if text.len() as u64 > LISTING_LIMIT {
-        return Err(Error::new(Status::Limit, "the model listing exceeds 16 MiB"));
+        return Err(Error::new(
+            Status::Limit,
+            "the model listing exceeds 16 MiB",
+        ));
     }
-    serde_json::from_str::<serde::de::IgnoredAny>(&text)
-        .map_err(|e| Error::new(Status::Protocol, format!("the model listing is not JSON: {e}")))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| {
+        Error::new(
+            Status::Protocol,
+            format!("the model listing is not JSON: {e}"),
+        )
+    })?;
     Ok(text)
 }

@@ -39,25 +39,33 @@ impl Request {
 
     /// Appends a message whose content is plain text.
     pub fn add_message(&mut self, role: &str, content: &str) {
-        self.messages.push(serde_json::json!({"role": role, "content": content}));
+        self.messages
+            .push(serde_json::json!({"role": role, "content": content}));
     }
 
     /// Appends a message whose content is JSON text (a string, or a list of parts).
     pub fn add_message_json(&mut self, role: &str, content_json: &str) -> Result<()> {
         let content: Value = serde_json::from_str(content_json)
             .map_err(|e| Error::invalid(format!("message content is not valid JSON: {e}")))?;
-        self.messages.push(serde_json::json!({"role": role, "content": content}));
+        self.messages
+            .push(serde_json::json!({"role": role, "content": content}));
         Ok(())
     }
 
     /// Replaces all messages with a JSON array of `{"role", "content"}` objects.
     pub fn set_messages_json(&mut self, json: &str) -> Result<()> {
-        let v: Value = serde_json::from_str(json).map_err(|e| Error::invalid(format!("messages are not valid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(json)
+            .map_err(|e| Error::invalid(format!("messages are not valid JSON: {e}")))?;
         let Value::Array(items) = v else {
             return Err(Error::invalid("messages must be a JSON array"));
         };
-        if let Some(i) = items.iter().position(|m| !m.get("role").is_some_and(Value::is_string)) {
-            return Err(Error::invalid(format!("message {i} has no string \"role\"")));
+        if let Some(i) = items
+            .iter()
+            .position(|m| !m.get("role").is_some_and(Value::is_string))
+        {
+            return Err(Error::invalid(format!(
+                "message {i} has no string \"role\""
+            )));
         }
         self.messages = items;
         Ok(())
@@ -73,10 +81,14 @@ impl Request {
     pub fn set_api_key(&mut self, key: Option<&str>, placement: u32) -> Result<()> {
         let all = key_placement::BODY | key_placement::BEARER;
         if placement == 0 || placement & !all != 0 {
-            return Err(Error::invalid(format!("invalid api key placement {placement}")));
+            return Err(Error::invalid(format!(
+                "invalid api key placement {placement}"
+            )));
         }
         if key.is_some_and(|k| ureq::http::HeaderValue::from_str(&format!("Bearer {k}")).is_err()) {
-            return Err(Error::invalid("the api key holds characters a header cannot carry"));
+            return Err(Error::invalid(
+                "the api key holds characters a header cannot carry",
+            ));
         }
         self.api_key = key.map(|k| (ApiKey(k.to_owned()), placement));
         Ok(())
@@ -88,8 +100,9 @@ impl Request {
         if RESERVED.contains(&key) {
             return Err(Error::invalid(format!("{key:?} has its own setter")));
         }
-        let v: Value = serde_json::from_str(value_json)
-            .map_err(|e| Error::invalid(format!("value of field {key:?} is not valid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(value_json).map_err(|e| {
+            Error::invalid(format!("value of field {key:?} is not valid JSON: {e}"))
+        })?;
         self.extra.insert(key.to_owned(), v);
         Ok(())
     }
@@ -149,7 +162,10 @@ mod tests {
         r.add_message("user", "hi");
         let b = body(&r);
         assert_eq!(b["model"], "gpt-4o");
-        assert_eq!(b["messages"], serde_json::json!([{"role": "user", "content": "hi"}]));
+        assert_eq!(
+            b["messages"],
+            serde_json::json!([{"role": "user", "content": "hi"}])
+        );
         assert_eq!(b["media"], Value::Null);
         assert!(b.get("api_key").is_none());
         assert_eq!(r.bearer(), None);
@@ -158,7 +174,8 @@ mod tests {
     #[test]
     fn api_key_placements() {
         let mut r = Request::new();
-        r.set_api_key(Some("sk-1"), key_placement::BODY | key_placement::BEARER).unwrap();
+        r.set_api_key(Some("sk-1"), key_placement::BODY | key_placement::BEARER)
+            .unwrap();
         assert_eq!(body(&r)["api_key"], "sk-1");
         assert_eq!(r.bearer().as_deref(), Some("Bearer sk-1"));
         r.set_api_key(Some("sk-2"), key_placement::BEARER).unwrap();
@@ -173,7 +190,8 @@ mod tests {
     fn extra_fields_and_media() {
         let mut r = Request::new();
         r.set_field_json("provider", "\"PollinationsAI\"").unwrap();
-        r.set_field_json("conversation", r#"{"a":{"id":1}}"#).unwrap();
+        r.set_field_json("conversation", r#"{"a":{"id":1}}"#)
+            .unwrap();
         r.set_field_str("action", "continue").unwrap();
         assert!(r.set_field_json("model", "\"x\"").is_err());
         assert!(r.set_field_json("k", "{oops").is_err());
@@ -183,17 +201,25 @@ mod tests {
         assert_eq!(b["provider"], "PollinationsAI");
         assert_eq!(b["conversation"]["a"]["id"], 1);
         assert_eq!(b["action"], "continue");
-        assert_eq!(b["media"], serde_json::json!([["https://x/a.png", "a.png"], ["data:image/png;base64,AA==", null]]));
+        assert_eq!(
+            b["media"],
+            serde_json::json!([
+                ["https://x/a.png", "a.png"],
+                ["data:image/png;base64,AA==", null]
+            ])
+        );
     }
 
     #[test]
     fn messages_json() {
         let mut r = Request::new();
-        r.add_message_json("user", r#"[{"type":"text","text":"hi"}]"#).unwrap();
+        r.add_message_json("user", r#"[{"type":"text","text":"hi"}]"#)
+            .unwrap();
         assert_eq!(body(&r)["messages"][0]["content"][0]["text"], "hi");
         assert!(r.set_messages_json(r#"{"role":"user"}"#).is_err());
         assert!(r.set_messages_json(r#"[{"content":"x"}]"#).is_err());
-        r.set_messages_json(r#"[{"role":"system","content":"s"},{"role":"user","content":"u"}]"#).unwrap();
+        r.set_messages_json(r#"[{"role":"system","content":"s"},{"role":"user","content":"u"}]"#)
+            .unwrap();
         assert_eq!(body(&r)["messages"].as_array().unwrap().len(), 2);
     }
 }

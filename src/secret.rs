@@ -3,8 +3,10 @@
 /// Header names whose values are credentials.
 pub fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "api-key")
-        || n.contains("secret")
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "api-key"
+    ) || n.contains("secret")
         || n.contains("token")
 }
 
@@ -24,7 +26,13 @@ mod tests {
 
     #[test]
     fn secret_headers() {
-        for h in ["Authorization", "COOKIE", "x-api-key", "X-Secret-Thing", "x-auth-token"] {
+        for h in [
+            "Authorization",
+            "COOKIE",
+            "x-api-key",
+            "X-Secret-Thing",
+            "x-auth-token",
+        ] {
             assert!(is_secret_header(h), "{h}");
         }
         assert!(!is_secret_header("Accept"));

@@ -63,7 +63,8 @@ struct Shared {
 
 impl Shared {
     fn mark_chunk(&self) {
-        self.last_chunk.store(self.start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.last_chunk
+            .store(self.start.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 }
 
@@ -108,7 +109,12 @@ impl Stream {
             .name("backend-api".into())
             .stack_size(WORKER_STACK)
             .spawn(move || job.run())
-            .map_err(|e| Error::new(Status::Internal, format!("cannot start the stream's thread: {e}")))?;
+            .map_err(|e| {
+                Error::new(
+                    Status::Internal,
+                    format!("cannot start the stream's thread: {e}"),
+                )
+            })?;
         Ok(Stream {
             shared,
             rx,
@@ -127,7 +133,13 @@ impl Stream {
     /// and returns [`Next::Cancelled`], as does every later call; the connection is shut.
     pub fn cancel(&self) {
         if !self.shared.cancelled.swap(true, Ordering::SeqCst) {
-            drop(self.shared.cancel_tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+            drop(
+                self.shared
+                    .cancel_tx
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(),
+            );
             self.shared.agent.clone().shutdown();
         }
     }
@@ -186,7 +198,10 @@ impl Stream {
                 Some(Ok(Msg::End)) => reader.terminal = Some(Terminal::End),
                 Some(Ok(Msg::Fail(e))) => reader.terminal = Some(Terminal::Error(e)),
                 Some(Err(_)) => {
-                    let e = Error::new(Status::Internal, "the stream's thread ended without a result");
+                    let e = Error::new(
+                        Status::Internal,
+                        "the stream's thread ended without a result",
+                    );
                     reader.terminal = Some(Terminal::Error(e));
                 }
             }
@@ -198,12 +213,25 @@ impl Stream {
         let start = self.shared.start;
         let idle = self.idle.map(|d| {
             let last = Duration::from_nanos(self.shared.last_chunk.load(Ordering::Relaxed));
-            (start + last + d, format!("no chunk arrived for {} ms (idle timeout)", d.as_millis()))
+            (
+                start + last + d,
+                format!("no chunk arrived for {} ms (idle timeout)", d.as_millis()),
+            )
         });
-        let total = self
-            .total
-            .map(|d| (start + d, format!("the stream ran longer than {} ms (total timeout)", d.as_millis())));
-        match [idle, total].into_iter().flatten().min_by_key(|(at, _)| *at) {
+        let total = self.total.map(|d| {
+            (
+                start + d,
+                format!(
+                    "the stream ran longer than {} ms (total timeout)",
+                    d.as_millis()
+                ),
+            )
+        });
+        match [idle, total]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, _)| *at)
+        {
             Some((at, why)) => (Some(at), Error::new(Status::TimedOut, why)),
             None => (None, Error::new(Status::TimedOut, "")),
         }
@@ -213,7 +241,13 @@ impl Stream {
     fn cancel_with(&self, reader: &mut Reader, error: Error) {
         reader.terminal = Some(Terminal::Error(error));
         reader.pending.clear();
-        if let Some(tx) = self.shared.cancel_tx.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(tx) = self
+            .shared
+            .cancel_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             drop(tx);
             self.shared.agent.clone().shutdown();
         }

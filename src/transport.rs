@@ -35,7 +35,9 @@ pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request
 
 /// Sends a GET to an API path and returns the body of a 2xx answer.
 pub fn get(agent: &ureq::Agent, client: &Client, path: &str) -> Result<Body> {
-    let mut req = agent.get(client.url(path)).header("Accept", "application/json");
+    let mut req = agent
+        .get(client.url(path))
+        .header("Accept", "application/json");
     for (k, v) in client.headers() {
         req = req.header(k, v);
     }
@@ -54,7 +56,9 @@ fn accept(response: Response<Body>) -> Result<Body> {
         if !enc.eq_ignore_ascii_case("identity") {
             return Err(Error::new(
                 Status::Protocol,
-                format!("the server sent a body with Content-Encoding {enc:?}, which was not asked for"),
+                format!(
+                    "the server sent a body with Content-Encoding {enc:?}, which was not asked for"
+                ),
             ));
         }
     }
@@ -68,10 +72,19 @@ fn http_error(response: Response<Body>) -> Error {
     let location = response
         .headers()
         .get("location")
-        .map(|l| format!(" to {:?} (redirects are not followed)", String::from_utf8_lossy(l.as_bytes())))
+        .map(|l| {
+            format!(
+                " to {:?} (redirects are not followed)",
+                String::from_utf8_lossy(l.as_bytes())
+            )
+        })
         .unwrap_or_default();
     let mut body = Vec::new();
-    let _ = response.into_body().into_reader().take(ERROR_BODY_LIMIT).read_to_end(&mut body);
+    let _ = response
+        .into_body()
+        .into_reader()
+        .take(ERROR_BODY_LIMIT)
+        .read_to_end(&mut body);
     let server_message = server_message(&body);
     let detail = match &server_message {
         Some(m) => m.clone(),
@@ -101,18 +114,26 @@ pub fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     use ureq::Timeout as T;
     match e {
-        U::Timeout(T::Connect | T::Resolve) => Error::new(Status::TimedOut, "connect timeout elapsed"),
+        U::Timeout(T::Connect | T::Resolve) => {
+            Error::new(Status::TimedOut, "connect timeout elapsed")
+        }
         U::Timeout(T::RecvResponse | T::SendRequest | T::SendBody | T::PerCall | T::Await100) => {
-            Error::new(Status::TimedOut, "no response headers within the headers timeout")
+            Error::new(
+                Status::TimedOut,
+                "no response headers within the headers timeout",
+            )
         }
         U::Timeout(t) => Error::new(Status::TimedOut, format!("{t} timeout elapsed")),
         U::HostNotFound => Error::new(Status::Connect, "the host name did not resolve"),
         U::ConnectionFailed => Error::new(Status::Connect, "connection failed"),
         U::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => Error::new(Status::Connect, format!("connection refused: {io}")),
-            std::io::ErrorKind::UnexpectedEof => {
-                Error::new(Status::Io, "the connection closed before the response was complete")
+            std::io::ErrorKind::ConnectionRefused => {
+                Error::new(Status::Connect, format!("connection refused: {io}"))
             }
+            std::io::ErrorKind::UnexpectedEof => Error::new(
+                Status::Io,
+                "the connection closed before the response was complete",
+            ),
             _ => Error::new(Status::Io, format!("connection error: {io}")),
         },
         U::Tls(m) => Error::new(Status::Tls, format!("TLS error: {m}")),
@@ -131,7 +152,10 @@ fn map_send_error(e: ureq::Error) -> Error {
     use std::io::ErrorKind as K;
     match e {
         ureq::Error::Io(io)
-            if !matches!(io.kind(), K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof) =>
+            if !matches!(
+                io.kind(),
+                K::BrokenPipe | K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof
+            ) =>
         {
             Error::new(Status::Connect, format!("could not connect: {io}"))
         }
@@ -150,8 +174,14 @@ mod tests {
 
     #[test]
     fn server_messages() {
-        assert_eq!(server_message(br#"{"error":{"message":"Provider not found"}}"#).as_deref(), Some("Provider not found"));
-        assert_eq!(server_message(br#"{"error":"nope"}"#).as_deref(), Some("nope"));
+        assert_eq!(
+            server_message(br#"{"error":{"message":"Provider not found"}}"#).as_deref(),
+            Some("Provider not found")
+        );
+        assert_eq!(
+            server_message(br#"{"error":"nope"}"#).as_deref(),
+            Some("nope")
+        );
         assert_eq!(server_message(br#"{"message":"m"}"#).as_deref(), Some("m"));
         assert_eq!(server_message(b"<html>"), None);
     }

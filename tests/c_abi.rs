@@ -12,7 +12,10 @@ use std::process::Command;
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let soname = dir.join(concat!("libbackend_api.so.0.", env!("CARGO_PKG_VERSION_MINOR")));
+    let soname = dir.join(concat!(
+        "libbackend_api.so.0.",
+        env!("CARGO_PKG_VERSION_MINOR")
+    ));
     if !soname.exists() {
         let _ = std::os::unix::fs::symlink("libbackend_api.so", &soname);
     }
@@ -23,7 +26,11 @@ pub fn lib_dir() -> PathBuf {
 fn build(name: &str, extra: &[&str]) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib = lib_dir();
-    assert!(lib.join("libbackend_api.so").exists(), "no libbackend_api.so in {}", lib.display());
+    assert!(
+        lib.join("libbackend_api.so").exists(),
+        "no libbackend_api.so in {}",
+        lib.display()
+    );
     let out = std::env::temp_dir().join(format!("backend-api-{name}-{}", std::process::id()));
     let compiler = cc::Build::new()
         .cargo_metadata(false)
@@ -34,28 +41,47 @@ fn build(name: &str, extra: &[&str]) -> PathBuf {
         .debug(true)
         .get_compiler();
     let mut cmd = compiler.to_command();
-    cmd.args(["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-pthread"])
-        .args(extra)
-        .arg("-I")
-        .arg(root.join("include"))
-        .arg(root.join("tests/c").join(format!("{name}.c")))
-        .arg("-o")
-        .arg(&out)
-        .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-lbackend_api");
+    cmd.args([
+        "-std=c11",
+        "-D_POSIX_C_SOURCE=200809L",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-pthread",
+    ])
+    .args(extra)
+    .arg("-I")
+    .arg(root.join("include"))
+    .arg(root.join("tests/c").join(format!("{name}.c")))
+    .arg("-o")
+    .arg(&out)
+    .arg(format!("-L{}", lib.display()))
+    .arg(format!("-Wl,-rpath,{}", lib.display()))
+    .arg("-lbackend_api");
     let status = cmd.status().expect("run the C compiler");
-    assert!(status.success(), "compiling {name}.c failed: {:?} {:?}", cmd.get_program(), cmd.get_args().collect::<Vec<_>>());
+    assert!(
+        status.success(),
+        "compiling {name}.c failed: {:?} {:?}",
+        cmd.get_program(),
+        cmd.get_args().collect::<Vec<_>>()
+    );
     out
 }
 
 /// Runs a C test program against the backend; its output must end "N passed, 0 failed".
 fn run(exe: &Path) {
-    let out = Command::new(exe).arg(&support::BACKEND.url).output().unwrap();
+    let out = Command::new(exe)
+        .arg(&support::BACKEND.url)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let last = stdout.lines().last().unwrap_or("");
-    assert!(out.status.success() && last.ends_with(" passed, 0 failed"), "{}: {last}", exe.display());
+    assert!(
+        out.status.success() && last.ends_with(" passed, 0 failed"),
+        "{}: {last}",
+        exe.display()
+    );
     let _ = std::fs::remove_file(exe);
 }
 

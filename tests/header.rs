@@ -28,7 +28,9 @@ fn header_matches_a_fresh_generation() {
 #[test]
 fn version_macros_match_cargo_toml() {
     use backend_api::ffi::*;
-    let v = format!("{BACKEND_API_VERSION_MAJOR}.{BACKEND_API_VERSION_MINOR}.{BACKEND_API_VERSION_PATCH}");
+    let v = format!(
+        "{BACKEND_API_VERSION_MAJOR}.{BACKEND_API_VERSION_MINOR}.{BACKEND_API_VERSION_PATCH}"
+    );
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
     let c = unsafe { std::ffi::CStr::from_ptr(backend_api_version()) };
     assert_eq!(c.to_str().unwrap(), env!("CARGO_PKG_VERSION"));

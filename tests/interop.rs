@@ -52,8 +52,14 @@ impl Server {
             .spawn()
             .expect("start the g4f launcher");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.strip_prefix("READY ").unwrap_or_else(|| panic!("launcher said {line:?}")).trim().to_owned();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("launcher said {line:?}"))
+            .trim()
+            .to_owned();
         Some(Server {
             url: format!("http://127.0.0.1:{port}"),
             child: Mutex::new(child),
@@ -79,7 +85,10 @@ static SERVERS: LazyLock<Vec<(&'static str, Option<Server>)>> =
     LazyLock::new(|| vec![(NEW, Server::start(NEW)), (OLD, Server::start(OLD))]);
 
 fn server(version: &str) -> Option<&'static Server> {
-    SERVERS.iter().find(|(v, _)| *v == version).and_then(|(_, s)| s.as_ref())
+    SERVERS
+        .iter()
+        .find(|(v, _)| *v == version)
+        .and_then(|(_, s)| s.as_ref())
 }
 
 /// One request as the C ABI takes it.
@@ -109,24 +118,64 @@ unsafe fn text(p: *const std::ffi::c_char) -> Option<String> {
 fn stream(url: &str, call: &Call) -> Outcome {
     unsafe {
         let mut client = ptr::null_mut();
-        assert_eq!(backend_api_client_new(cs(url).as_ptr(), &mut client, ptr::null_mut()), Status::Ok);
-        assert_eq!(backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut()), Status::Ok);
+        assert_eq!(
+            backend_api_client_new(cs(url).as_ptr(), &mut client, ptr::null_mut()),
+            Status::Ok
+        );
+        assert_eq!(
+            backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut()),
+            Status::Ok
+        );
         let req = backend_api_request_new();
         let ok = |s: Status| assert_eq!(s, Status::Ok);
-        ok(backend_api_request_set_model(req, cs("interop-model").as_ptr(), ptr::null_mut()));
-        ok(backend_api_request_add_message(req, cs("user").as_ptr(), cs("hi").as_ptr(), ptr::null_mut()));
-        ok(backend_api_request_set_field_string(req, cs("provider").as_ptr(), cs("InteropTest").as_ptr(), ptr::null_mut()));
+        ok(backend_api_request_set_model(
+            req,
+            cs("interop-model").as_ptr(),
+            ptr::null_mut(),
+        ));
+        ok(backend_api_request_add_message(
+            req,
+            cs("user").as_ptr(),
+            cs("hi").as_ptr(),
+            ptr::null_mut(),
+        ));
+        ok(backend_api_request_set_field_string(
+            req,
+            cs("provider").as_ptr(),
+            cs("InteropTest").as_ptr(),
+            ptr::null_mut(),
+        ));
         for (k, v) in &call.fields {
-            ok(backend_api_request_set_field_json(req, cs(k).as_ptr(), cs(&v.to_string()).as_ptr(), ptr::null_mut()));
+            ok(backend_api_request_set_field_json(
+                req,
+                cs(k).as_ptr(),
+                cs(&v.to_string()).as_ptr(),
+                ptr::null_mut(),
+            ));
         }
         for (bytes, name) in &call.media_bytes {
-            ok(backend_api_request_add_media_bytes(req, bytes.as_ptr(), bytes.len(), cs(name).as_ptr(), ptr::null_mut()));
+            ok(backend_api_request_add_media_bytes(
+                req,
+                bytes.as_ptr(),
+                bytes.len(),
+                cs(name).as_ptr(),
+                ptr::null_mut(),
+            ));
         }
         for path in &call.media_files {
-            ok(backend_api_request_add_media_file(req, cs(path.to_str().unwrap()).as_ptr(), ptr::null_mut()));
+            ok(backend_api_request_add_media_file(
+                req,
+                cs(path.to_str().unwrap()).as_ptr(),
+                ptr::null_mut(),
+            ));
         }
         if let Some((key, placement)) = &call.api_key {
-            ok(backend_api_request_set_api_key(req, cs(key).as_ptr(), *placement, ptr::null_mut()));
+            ok(backend_api_request_set_api_key(
+                req,
+                cs(key).as_ptr(),
+                *placement,
+                ptr::null_mut(),
+            ));
         }
         let mut s = ptr::null_mut();
         ok(backend_api_open(client, req, &mut s, ptr::null_mut()));
@@ -149,7 +198,10 @@ fn stream(url: &str, call: &Call) -> Outcome {
                 }
                 st => {
                     let http = (!err.is_null()).then(|| {
-                        (backend_api_error_http_status(err), text(backend_api_error_server_message(err)))
+                        (
+                            backend_api_error_http_status(err),
+                            text(backend_api_error_server_message(err)),
+                        )
                     });
                     backend_api_error_free(err);
                     break (st, http);
@@ -181,13 +233,19 @@ fn comparable(o: &Outcome) -> Vec<Value> {
 }
 
 fn both() -> Vec<(&'static str, &'static Server)> {
-    [NEW, OLD].into_iter().filter_map(|v| server(v).map(|s| (v, s))).collect()
+    [NEW, OLD]
+        .into_iter()
+        .filter_map(|v| server(v).map(|s| (v, s)))
+        .collect()
 }
 
 #[test]
 fn both_generations_give_the_same_chunks() {
     let call = Call {
-        fields: vec![("interop_chunks".into(), json!(4)), ("interop_tool_calls".into(), json!(true))],
+        fields: vec![
+            ("interop_chunks".into(), json!(4)),
+            ("interop_tool_calls".into(), json!(true)),
+        ],
         ..Call::default()
     };
     let runs: Vec<_> = both()
@@ -199,17 +257,47 @@ fn both_generations_give_the_same_chunks() {
         .collect();
     for (v, o) in &runs {
         assert_eq!(o.end, Status::End, "g4f {v}");
-        let types: Vec<&str> = o.chunks.iter().map(|c| c.0.as_str()).filter(|t| *t != "log").collect();
+        let types: Vec<&str> = o
+            .chunks
+            .iter()
+            .map(|c| c.0.as_str())
+            .filter(|t| *t != "log")
+            .collect();
         assert_eq!(
             types,
-            ["provider", "parameters", "reasoning", "content", "content", "content", "content", "tool_calls", "title", "usage", "finish"],
+            [
+                "provider",
+                "parameters",
+                "reasoning",
+                "content",
+                "content",
+                "content",
+                "content",
+                "tool_calls",
+                "title",
+                "usage",
+                "finish"
+            ],
             "g4f {v}"
         );
-        let content: String = o.chunks.iter().filter(|c| c.1 == ChunkKind::Content).filter_map(|c| c.3.clone()).collect();
+        let content: String = o
+            .chunks
+            .iter()
+            .filter(|c| c.1 == ChunkKind::Content)
+            .filter_map(|c| c.3.clone())
+            .collect();
         assert_eq!(content, "part0 part1 part2 part3 ", "g4f {v}");
-        let reasoning = o.chunks.iter().find(|c| c.1 == ChunkKind::Reasoning).unwrap();
+        let reasoning = o
+            .chunks
+            .iter()
+            .find(|c| c.1 == ChunkKind::Reasoning)
+            .unwrap();
         assert_eq!(reasoning.3.as_deref(), Some("thinking..."));
-        let tool = o.chunks.iter().find(|c| c.1 == ChunkKind::ToolCalls).unwrap();
+        let tool = o
+            .chunks
+            .iter()
+            .find(|c| c.1 == ChunkKind::ToolCalls)
+            .unwrap();
         assert_eq!(tool.2["tool_calls"][0]["function"]["name"], "get_weather");
         let usage = o.chunks.iter().find(|c| c.1 == ChunkKind::Usage).unwrap();
         assert_eq!(usage.2["usage"]["total_tokens"], 7);
@@ -221,7 +309,11 @@ fn both_generations_give_the_same_chunks() {
 
 /// The echo content chunk's JSON: what the provider received.
 fn echo(o: &Outcome) -> Value {
-    let t = o.chunks.iter().find_map(|c| c.3.clone().filter(|t| t.starts_with("ECHO:"))).expect("an echo chunk");
+    let t = o
+        .chunks
+        .iter()
+        .find_map(|c| c.3.clone().filter(|t| t.starts_with("ECHO:")))
+        .expect("an echo chunk");
     serde_json::from_str(&t[5..]).unwrap()
 }
 
@@ -235,7 +327,10 @@ fn the_request_side_arrives() {
         fields: vec![
             ("interop_echo".into(), json!(true)),
             ("web_search".into(), json!(false)),
-            ("custom_field".into(), json!({"nested": [1, 2.5, null, "x"]})),
+            (
+                "custom_field".into(),
+                json!({"nested": [1, 2.5, null, "x"]}),
+            ),
             ("aspect_ratio".into(), json!("16:9")),
         ],
         media_bytes: vec![(b"\x89PNG\r\n\x1a\n\0\0".to_vec(), "pic.png".into())],
@@ -250,15 +345,26 @@ fn the_request_side_arrives() {
         assert_eq!(o.end, Status::End, "g4f {v}");
         let e = echo(&o);
         assert_eq!(e["model"], "interop-model", "g4f {v}");
-        assert_eq!(e["messages"], json!([{"role": "user", "content": "hi"}]), "g4f {v}");
+        assert_eq!(
+            e["messages"],
+            json!([{"role": "user", "content": "hi"}]),
+            "g4f {v}"
+        );
         assert_eq!(e["api_key"], "sk-interop", "g4f {v}");
         assert_eq!(
             e["media"],
-            json!([["data:image/png;base64,iVBORw0KGgoAAA==", "pic.png"], ["data:image/gif;base64,R0lGODlhAQABAA==", "anim.gif"]]),
+            json!([
+                ["data:image/png;base64,iVBORw0KGgoAAA==", "pic.png"],
+                ["data:image/gif;base64,R0lGODlhAQABAA==", "anim.gif"]
+            ]),
             "g4f {v}"
         );
         assert_eq!(e["extra"]["web_search"], false, "g4f {v}");
-        assert_eq!(e["extra"]["custom_field"], json!({"nested": [1, 2.5, null, "x"]}), "g4f {v}");
+        assert_eq!(
+            e["extra"]["custom_field"],
+            json!({"nested": [1, 2.5, null, "x"]}),
+            "g4f {v}"
+        );
         assert_eq!(e["extra"]["aspect_ratio"], "16:9", "g4f {v}");
     }
     std::fs::remove_dir_all(dir).unwrap();
@@ -291,10 +397,26 @@ fn in_stream_error_chunk_then_the_end() {
             stream(&s.url, &call)
         };
         assert_eq!(o.end, Status::End, "g4f {v}");
-        let at = o.chunks.iter().position(|c| c.1 == ChunkKind::Error).unwrap_or_else(|| panic!("g4f {v}: no error chunk"));
-        assert_eq!(o.chunks[at].3.as_deref(), Some("ValueError: interop failure"), "g4f {v}");
-        assert!(o.chunks[at + 1..].iter().all(|c| c.0 == "log"), "g4f {v}: only log chunks follow an error");
-        let content: String = o.chunks.iter().filter(|c| c.1 == ChunkKind::Content).filter_map(|c| c.3.clone()).collect();
+        let at = o
+            .chunks
+            .iter()
+            .position(|c| c.1 == ChunkKind::Error)
+            .unwrap_or_else(|| panic!("g4f {v}: no error chunk"));
+        assert_eq!(
+            o.chunks[at].3.as_deref(),
+            Some("ValueError: interop failure"),
+            "g4f {v}"
+        );
+        assert!(
+            o.chunks[at + 1..].iter().all(|c| c.0 == "log"),
+            "g4f {v}: only log chunks follow an error"
+        );
+        let content: String = o
+            .chunks
+            .iter()
+            .filter(|c| c.1 == ChunkKind::Content)
+            .filter_map(|c| c.3.clone())
+            .collect();
         assert_eq!(content, "part0 ", "g4f {v}");
     }
 }
@@ -308,7 +430,11 @@ fn http_errors_carry_the_server_message() {
         };
         let o = stream(&s.url, &call);
         assert_eq!(o.end, Status::Http, "g4f {v}");
-        assert_eq!(o.http, Some((404, Some("Provider not found".to_owned()))), "g4f {v}");
+        assert_eq!(
+            o.http,
+            Some((404, Some("Provider not found".to_owned()))),
+            "g4f {v}"
+        );
     }
 }
 
@@ -317,17 +443,31 @@ fn models_returns_the_server_listing() {
     for (v, s) in both() {
         unsafe {
             let mut client = ptr::null_mut();
-            assert_eq!(backend_api_client_new(cs(&s.url).as_ptr(), &mut client, ptr::null_mut()), Status::Ok);
+            assert_eq!(
+                backend_api_client_new(cs(&s.url).as_ptr(), &mut client, ptr::null_mut()),
+                Status::Ok
+            );
             backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
             for provider in [None, Some("InteropTest")] {
                 let p = provider.map(cs);
                 let mut out = ptr::null_mut();
-                let st = backend_api_models(client, p.as_ref().map_or(ptr::null(), |p| p.as_ptr()), &mut out, ptr::null_mut(), ptr::null_mut());
+                let st = backend_api_models(
+                    client,
+                    p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+                    &mut out,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                );
                 assert_eq!(st, Status::Ok, "g4f {v}");
-                let listing: Value = serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap();
+                let listing: Value =
+                    serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap();
                 backend_api_string_free(out);
                 match provider {
-                    None => assert_eq!(listing, json!({"InteropTest": ["interop-model", "interop-vision"]}), "g4f {v}"),
+                    None => assert_eq!(
+                        listing,
+                        json!({"InteropTest": ["interop-model", "interop-vision"]}),
+                        "g4f {v}"
+                    ),
                     Some(_) => {
                         let first = &listing[0];
                         let name = first.get("model").or_else(|| first.get("id")).unwrap();
@@ -344,26 +484,47 @@ fn models_returns_the_server_listing() {
 /// yields for the same request against the 6.7.4 server (the newest it can read).
 #[test]
 fn differential_against_the_python_reference_client() {
-    let (Some(s), Some(py)) = (server(OLD), venv_python(OLD)) else { return };
+    let (Some(s), Some(py)) = (server(OLD), venv_python(OLD)) else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("backend-api-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let png = dir.join("pic.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\x01\x02").unwrap();
     let fields = json!({"interop_chunks": 5, "interop_tool_calls": true, "interop_echo": true, "web_search": true});
     let call = Call {
-        fields: fields.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        fields: fields
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         media_files: vec![png.clone()],
         ..Call::default()
     };
     let mut body = json!({"model": "interop-model", "messages": [{"role": "user", "content": "hi"}],
                           "provider": "InteropTest", "media": [[format!("@{}", png.display()), "pic.png"]]});
-    body.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    body.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
     let req = dir.join("request.json");
-    std::fs::File::create(&req).unwrap().write_all(body.to_string().as_bytes()).unwrap();
+    std::fs::File::create(&req)
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
     let _t = s.turn();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/reference_client.py");
-    let out = Command::new(py).arg(script).arg(&s.url).arg(&req).output().unwrap();
-    assert!(out.status.success(), "reference client failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(py)
+        .arg(script)
+        .arg(&s.url)
+        .arg(&req)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "reference client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let theirs: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()

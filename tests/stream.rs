@@ -27,7 +27,10 @@ fn streams_the_canned_answer() {
     let types: Vec<_> = chunks.iter().map(|c| c.type_().to_owned()).collect();
     assert_eq!(types.first().map(String::as_str), Some("provider"));
     assert_eq!(&types[types.len() - 2..], ["usage", "finish"]);
-    assert_eq!(content(&chunks), "Hello from the bundled offline backend! You said: hi");
+    assert_eq!(
+        content(&chunks),
+        "Hello from the bundled offline backend! You said: hi"
+    );
 }
 
 #[test]
@@ -42,7 +45,11 @@ fn all_framings_give_the_same_chunks() {
         .collect();
     assert_eq!(runs[0].len(), 53);
     // sse-crlf splits each object over two data lines joined by "\n": compare values.
-    let values = |r: &Vec<String>| r.iter().map(|j| serde_json::from_str::<Value>(j).unwrap()).collect::<Vec<_>>();
+    let values = |r: &Vec<String>| {
+        r.iter()
+            .map(|j| serde_json::from_str::<Value>(j).unwrap())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(runs[0], runs[1]);
     assert_eq!(values(&runs[0]), values(&runs[2]));
 }
@@ -51,13 +58,19 @@ fn all_framings_give_the_same_chunks() {
 fn the_request_reaches_the_server_as_the_python_client_sends_it() {
     let mut c = client();
     c.add_header("X-Custom", "yes").unwrap();
-    let mut r = request(json!({"test_echo": true, "provider": "TestBackend", "web_search": false, "conversation": {"TestBackend": {"id": 7}}}));
-    r.set_api_key(Some("sk-test"), key_placement::BODY | key_placement::BEARER).unwrap();
+    let mut r = request(
+        json!({"test_echo": true, "provider": "TestBackend", "web_search": false, "conversation": {"TestBackend": {"id": 7}}}),
+    );
+    r.set_api_key(Some("sk-test"), key_placement::BODY | key_placement::BEARER)
+        .unwrap();
     r.add_media(Media::from_bytes(b"\x89PNG\r\n\x1a\n", Some("a.png")).unwrap());
     r.add_media(Media::from_uri("https://example.com/b.jpg", None).unwrap());
     let (chunks, end) = drain(&Stream::open(&c, &r).unwrap());
     assert!(matches!(end, Next::End));
-    let echo = chunks.iter().find_map(|c| c.text().filter(|t| t.starts_with("ECHO:"))).unwrap();
+    let echo = chunks
+        .iter()
+        .find_map(|c| c.text().filter(|t| t.starts_with("ECHO:")))
+        .unwrap();
     let echo: Value = serde_json::from_str(&echo[5..]).unwrap();
     let (body, headers) = (&echo["body"], &echo["headers"]);
     assert_eq!(body["model"], "test-model");
@@ -65,18 +78,30 @@ fn the_request_reaches_the_server_as_the_python_client_sends_it() {
     assert_eq!(body["api_key"], "sk-test");
     assert_eq!(body["web_search"], false);
     assert_eq!(body["conversation"]["TestBackend"]["id"], 7);
-    assert_eq!(body["media"], json!([["data:image/png;base64,iVBORw0KGgo=", "a.png"], ["https://example.com/b.jpg", null]]));
+    assert_eq!(
+        body["media"],
+        json!([
+            ["data:image/png;base64,iVBORw0KGgo=", "a.png"],
+            ["https://example.com/b.jpg", null]
+        ])
+    );
     assert_eq!(headers["authorization"], "Bearer sk-test");
     assert_eq!(headers["accept"], "text/event-stream");
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(headers["x-custom"], "yes");
-    assert_eq!(headers["user-agent"], format!("backend-api/{}", backend_api::VERSION));
+    assert_eq!(
+        headers["user-agent"],
+        format!("backend-api/{}", backend_api::VERSION)
+    );
 }
 
 #[test]
 fn without_a_key_the_body_has_no_api_key() {
     let (chunks, _) = run(json!({"test_echo": true}));
-    let echo = chunks.iter().find_map(|c| c.text().filter(|t| t.starts_with("ECHO:"))).unwrap();
+    let echo = chunks
+        .iter()
+        .find_map(|c| c.text().filter(|t| t.starts_with("ECHO:")))
+        .unwrap();
     let echo: Value = serde_json::from_str(&echo[5..]).unwrap();
     assert!(echo["body"].get("api_key").is_none());
     assert!(echo["headers"].get("authorization").is_none());
@@ -88,7 +113,11 @@ fn http_errors_carry_the_server_message() {
     let e = error_of(run(json!({"provider": "Nope"})).1);
     assert_eq!((e.status, e.http_status), (Status::Http, 404));
     assert_eq!(e.server_message.as_deref(), Some("Provider not found"));
-    assert!(e.message.contains("404") && e.message.contains("Provider not found"), "{}", e.message);
+    assert!(
+        e.message.contains("404") && e.message.contains("Provider not found"),
+        "{}",
+        e.message
+    );
     for code in [400, 403, 500] {
         let e = error_of(run(json!({"test_status": code})).1);
         assert_eq!(e.http_status, code);
@@ -121,7 +150,11 @@ fn broken_streams_are_errors_not_a_silent_end() {
         let e = error_of(end);
         assert_eq!(e.status, status, "{fault}: {}", e.message);
         if fault != "gzip" {
-            assert_eq!(content(&chunks), "part0 part1 part2 ", "{fault}: chunks before the fault arrive");
+            assert_eq!(
+                content(&chunks),
+                "part0 part1 part2 ",
+                "{fault}: chunks before the fault arrive"
+            );
         }
     }
 }
@@ -130,7 +163,13 @@ fn broken_streams_are_errors_not_a_silent_end() {
 fn malformed_lines_can_be_skipped() {
     let mut c = client();
     c.set_skip_malformed(true);
-    let (chunks, end) = drain(&Stream::open(&c, &request(json!({"test_chunks": 2, "test_fault": "malformed"}))).unwrap());
+    let (chunks, end) = drain(
+        &Stream::open(
+            &c,
+            &request(json!({"test_chunks": 2, "test_fault": "malformed"})),
+        )
+        .unwrap(),
+    );
     assert!(matches!(end, Next::End), "{end:?}");
     assert_eq!(chunks.last().unwrap().type_(), "finish");
 }
@@ -139,14 +178,26 @@ fn malformed_lines_can_be_skipped() {
 fn oversized_lines_hit_the_limit() {
     let mut c = client();
     c.set_max_line(64 << 10).unwrap();
-    let (chunks, end) = drain(&Stream::open(&c, &request(json!({"test_chunks": 1, "test_fault": "oversized"}))).unwrap());
+    let (chunks, end) = drain(
+        &Stream::open(
+            &c,
+            &request(json!({"test_chunks": 1, "test_fault": "oversized"})),
+        )
+        .unwrap(),
+    );
     assert_eq!(error_of(end).status, Status::Limit);
     assert_eq!(content(&chunks), "part0 ");
 }
 
 #[test]
 fn cancel_wakes_a_blocked_next_and_close_is_prompt_on_a_stalled_server() {
-    let s = std::sync::Arc::new(Stream::open(&client(), &request(json!({"test_chunks": 1, "test_fault": "stall"}))).unwrap());
+    let s = std::sync::Arc::new(
+        Stream::open(
+            &client(),
+            &request(json!({"test_chunks": 1, "test_fault": "stall"})),
+        )
+        .unwrap(),
+    );
     let (chunks, _) = {
         let mut got = Vec::new();
         while got.len() < 2 {
@@ -168,23 +219,38 @@ fn cancel_wakes_a_blocked_next_and_close_is_prompt_on_a_stalled_server() {
     let woke = Instant::now();
     let cancelled_at = canceller.join().unwrap();
     assert!(matches!(end, Next::Cancelled), "{end:?}");
-    assert!(matches!(s.next(Some(Duration::ZERO)), Next::Cancelled), "cancel stays set");
+    assert!(
+        matches!(s.next(Some(Duration::ZERO)), Next::Cancelled),
+        "cancel stays set"
+    );
     s.cancel();
-    eprintln!("next woke {:?} after cancel", woke.saturating_duration_since(cancelled_at));
+    eprintln!(
+        "next woke {:?} after cancel",
+        woke.saturating_duration_since(cancelled_at)
+    );
 
     let stalled = Stream::open(&client(), &request(json!({"test_fault": "stall"}))).unwrap();
-    while !matches!(stalled.next(Some(Duration::from_millis(200))), Next::Timeout) {}
+    while !matches!(
+        stalled.next(Some(Duration::from_millis(200))),
+        Next::Timeout
+    ) {}
     let t = Instant::now();
     drop(stalled);
     eprintln!("close of a stalled stream took {:?}", t.elapsed());
-    assert!(t.elapsed() < Duration::from_secs(5), "close must not wait out the server");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "close must not wait out the server"
+    );
 }
 
 #[test]
 fn next_timeouts_zero_and_positive() {
     let s = Stream::open(&client(), &request(json!({"test_fault": "no_answer"}))).unwrap();
     assert!(matches!(s.next(Some(Duration::ZERO)), Next::Timeout));
-    assert!(matches!(s.next(Some(Duration::from_millis(50))), Next::Timeout));
+    assert!(matches!(
+        s.next(Some(Duration::from_millis(50))),
+        Next::Timeout
+    ));
 }
 
 #[test]
@@ -196,11 +262,27 @@ fn idle_timeout_counts_chunks_not_keepalives_or_bytes() {
     let e = error_of(end);
     assert_eq!(e.status, Status::TimedOut);
     assert!(e.message.contains("idle"), "{}", e.message);
-    assert_eq!(chunks.len(), 1, "only the provider chunk came before the gap");
-    let (_, end) = drain(&Stream::open(&c, &request(json!({"test_chunks": 1, "test_fault": "drip"}))).unwrap());
+    assert_eq!(
+        chunks.len(),
+        1,
+        "only the provider chunk came before the gap"
+    );
+    let (_, end) = drain(
+        &Stream::open(
+            &c,
+            &request(json!({"test_chunks": 1, "test_fault": "drip"})),
+        )
+        .unwrap(),
+    );
     assert!(error_of(end).message.contains("idle"));
     // Paced chunks within the idle limit are fine.
-    let (chunks, end) = drain(&Stream::open(&c, &request(json!({"test_chunks": 3, "test_delay_ms": 100}))).unwrap());
+    let (chunks, end) = drain(
+        &Stream::open(
+            &c,
+            &request(json!({"test_chunks": 3, "test_delay_ms": 100})),
+        )
+        .unwrap(),
+    );
     assert!(matches!(end, Next::End), "{end:?}");
     assert_eq!(content(&chunks), "part0 part1 part2 ");
 }
@@ -209,7 +291,13 @@ fn idle_timeout_counts_chunks_not_keepalives_or_bytes() {
 fn total_timeout_ends_an_endless_stream() {
     let mut c = client();
     c.set_timeout(TimeoutKind::Total, Some(Duration::from_millis(400)));
-    let (chunks, end) = drain(&Stream::open(&c, &request(json!({"test_fault": "endless", "test_delay_ms": 10}))).unwrap());
+    let (chunks, end) = drain(
+        &Stream::open(
+            &c,
+            &request(json!({"test_fault": "endless", "test_delay_ms": 10})),
+        )
+        .unwrap(),
+    );
     assert_eq!(error_of(end).status, Status::TimedOut);
     assert!(chunks.len() > 3);
 }
@@ -225,7 +313,11 @@ fn headers_timeout_on_a_server_that_never_answers() {
 
 #[test]
 fn connection_failures() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut c = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
     c.set_proxy(None).unwrap();
     let (_, end) = drain(&Stream::open(&c, &Request::new()).unwrap());
@@ -250,11 +342,18 @@ fn open_returns_before_the_network_answers() {
 fn model_listings() {
     let all: Value = serde_json::from_str(&backend_api::models(&client(), None).unwrap()).unwrap();
     assert_eq!(all["TestBackend"][0], "test-model");
-    let one: Value = serde_json::from_str(&backend_api::models(&client(), Some("TestBackend")).unwrap()).unwrap();
+    let one: Value =
+        serde_json::from_str(&backend_api::models(&client(), Some("TestBackend")).unwrap())
+            .unwrap();
     assert_eq!(one[0]["model"], "test-model");
     let e = backend_api::models(&client(), Some("Unknown")).unwrap_err();
     assert_eq!((e.status, e.http_status), (Status::Http, 404));
-    assert_eq!(backend_api::models(&client(), Some("../x")).unwrap_err().status, Status::InvalidArgument);
+    assert_eq!(
+        backend_api::models(&client(), Some("../x"))
+            .unwrap_err()
+            .status,
+        Status::InvalidArgument
+    );
 }
 
 #[test]
@@ -266,6 +365,9 @@ fn many_streams_at_once() {
     for (i, s) in streams.iter().enumerate() {
         let (chunks, end) = drain(s);
         assert!(matches!(end, Next::End));
-        assert_eq!(chunks.iter().filter(|c| c.type_() == "content").count(), i % 7 + 1);
+        assert_eq!(
+            chunks.iter().filter(|c| c.type_() == "content").count(),
+            i % 7 + 1
+        );
     }
 }

@@ -45,11 +45,17 @@ pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> Status {
 ///
 /// # Safety
 /// `err` is NULL or valid for a write.
-pub unsafe fn guard(err: *mut *mut backend_api_error, f: impl FnOnce() -> Result<Status, Error>) -> Status {
+pub unsafe fn guard(
+    err: *mut *mut backend_api_error,
+    f: impl FnOnce() -> Result<Status, Error>,
+) -> Status {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(status)) => status,
         Ok(Err(e)) => fail(err, e),
-        Err(_) => fail(err, Error::new(Status::Internal, "internal error: a panic was caught")),
+        Err(_) => fail(
+            err,
+            Error::new(Status::Internal, "internal error: a panic was caught"),
+        ),
     }
 }
 
@@ -88,7 +94,8 @@ pub unsafe fn opt_str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a
 /// # Safety
 /// `p` is NULL or points to a live `T`.
 pub unsafe fn obj<'a, T>(p: *const T, what: &str) -> Result<&'a T, Error> {
-    p.as_ref().ok_or_else(|| Error::invalid(format!("{what} is NULL")))
+    p.as_ref()
+        .ok_or_else(|| Error::invalid(format!("{what} is NULL")))
 }
 
 /// Mutably borrows an object argument, or fails on NULL.
@@ -96,7 +103,8 @@ pub unsafe fn obj<'a, T>(p: *const T, what: &str) -> Result<&'a T, Error> {
 /// # Safety
 /// `p` is NULL or points to a live `T` nobody else uses meanwhile.
 pub unsafe fn obj_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Error> {
-    p.as_mut().ok_or_else(|| Error::invalid(format!("{what} is NULL")))
+    p.as_mut()
+        .ok_or_else(|| Error::invalid(format!("{what} is NULL")))
 }
 
 /// Checks an out-parameter before any work is done.

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 mod guard;
 
-use guard::{c_string, free, guard, guard_or, obj, obj_mut, opt_str_arg, out_arg, str_arg};
 pub use guard::backend_api_error;
+use guard::{c_string, free, guard, guard_or, obj, obj_mut, opt_str_arg, out_arg, str_arg};
 
 use crate::chunk::{Chunk, ChunkKind};
 use crate::client::{Client, TimeoutKind};
@@ -66,7 +66,9 @@ pub extern "C" fn backend_api_version() -> *const c_char {
 /// is not a status. Static; any thread.
 #[no_mangle]
 pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
-    Status::from_code(status).map_or(c"UNKNOWN", Status::c_name).as_ptr()
+    Status::from_code(status)
+        .map_or(c"UNKNOWN", Status::c_name)
+        .as_ptr()
 }
 
 // ---------------------------------------------------------------- errors
@@ -77,7 +79,8 @@ pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
 /// `err` is NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn backend_api_error_status(err: *const backend_api_error) -> Status {
-    err.as_ref().map_or(Status::InvalidArgument, |e| e.error.status)
+    err.as_ref()
+        .map_or(Status::InvalidArgument, |e| e.error.status)
 }
 
 /// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
@@ -105,7 +108,9 @@ pub unsafe extern "C" fn backend_api_error_http_status(err: *const backend_api_e
 /// # Safety
 /// `err` is NULL or a live error.
 #[no_mangle]
-pub unsafe extern "C" fn backend_api_error_server_message(err: *const backend_api_error) -> *const c_char {
+pub unsafe extern "C" fn backend_api_error_server_message(
+    err: *const backend_api_error,
+) -> *const c_char {
     err.as_ref()
         .and_then(|e| e.server_message.as_ref())
         .map_or(ptr::null(), |m| m.as_ptr())
@@ -181,7 +186,9 @@ pub unsafe extern "C" fn backend_api_client_add_header(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    with_client(client, err, |c| c.add_header(str_arg(name, "name")?, str_arg(value, "value")?))
+    with_client(client, err, |c| {
+        c.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    })
 }
 
 /// Turns TLS certificate verification on (the default) or off (`verify` false:
@@ -247,7 +254,8 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
     err: *mut *mut backend_api_error,
 ) -> Status {
     with_client(client, err, |c| {
-        let kind = TimeoutKind::from_code(kind).ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
+        let kind = TimeoutKind::from_code(kind)
+            .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
         let ms = u64::try_from(ms).map_err(|_| Error::invalid("a timeout cannot be negative"))?;
         c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
         Ok(())
@@ -305,7 +313,10 @@ pub unsafe extern "C" fn backend_api_models(
 ) -> Status {
     guard(err, || {
         out_arg(json_out, "json_out")?;
-        let text = crate::models::models(&obj(client, "client")?.0, opt_str_arg(provider, "provider")?)?;
+        let text = crate::models::models(
+            &obj(client, "client")?.0,
+            opt_str_arg(provider, "provider")?,
+        )?;
         let text = c_string(&text);
         if !len_out.is_null() {
             *len_out = text.as_bytes().len();
@@ -332,7 +343,9 @@ pub unsafe extern "C" fn backend_api_string_free(s: *mut c_char) {
 /// `backend_api_request_free`. Any thread.
 #[no_mangle]
 pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
-    guard_or(ptr::null_mut(), || Box::into_raw(Box::new(backend_api_request(Request::new()))))
+    guard_or(ptr::null_mut(), || {
+        Box::into_raw(Box::new(backend_api_request(Request::new())))
+    })
 }
 
 /// Frees a request. Streams opened with it stay valid (they copied it). NULL is
@@ -403,7 +416,10 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
     err: *mut *mut backend_api_error,
 ) -> Status {
     with_request(request, err, |r| {
-        r.add_message_json(str_arg(role, "role")?, str_arg(content_json, "content_json")?)
+        r.add_message_json(
+            str_arg(role, "role")?,
+            str_arg(content_json, "content_json")?,
+        )
     })
 }
 
@@ -417,7 +433,9 @@ pub unsafe extern "C" fn backend_api_request_set_messages_json(
     messages_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    with_request(request, err, |r| r.set_messages_json(str_arg(messages_json, "messages_json")?))
+    with_request(request, err, |r| {
+        r.set_messages_json(str_arg(messages_json, "messages_json")?)
+    })
 }
 
 /// Sets the api key (NULL removes it) and where it goes: `BACKEND_API_KEY_BODY`
@@ -435,7 +453,9 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
     placement: u32,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    with_request(request, err, |r| r.set_api_key(opt_str_arg(key, "key")?, placement))
+    with_request(request, err, |r| {
+        r.set_api_key(opt_str_arg(key, "key")?, placement)
+    })
 }
 
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
@@ -451,7 +471,9 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
     value_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    with_request(request, err, |r| r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?))
+    with_request(request, err, |r| {
+        r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
+    })
 }
 
 /// Sets an extra body field to a string value (no JSON quoting needed).
@@ -465,7 +487,9 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    with_request(request, err, |r| r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?))
+    with_request(request, err, |r| {
+        r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
+    })
 }
 
 /// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
@@ -489,7 +513,10 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
             (true, _) => return Err(Error::invalid("data is NULL")),
             (false, n) => std::slice::from_raw_parts(data, n),
         };
-        r.add_media(Media::from_bytes(bytes, opt_str_arg(filename, "filename")?)?);
+        r.add_media(Media::from_bytes(
+            bytes,
+            opt_str_arg(filename, "filename")?,
+        )?);
         Ok(())
     })
 }
@@ -524,7 +551,10 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
     err: *mut *mut backend_api_error,
 ) -> Status {
     with_request(request, err, |r| {
-        r.add_media(Media::from_uri(str_arg(uri, "uri")?, opt_str_arg(filename, "filename")?)?);
+        r.add_media(Media::from_uri(
+            str_arg(uri, "uri")?,
+            opt_str_arg(filename, "filename")?,
+        )?);
         Ok(())
     })
 }
@@ -632,7 +662,9 @@ pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
 /// `chunk` is NULL or a live chunk.
 #[no_mangle]
 pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk) -> *const c_char {
-    chunk.as_ref().map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
+    chunk
+        .as_ref()
+        .map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
 }
 
 /// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
@@ -653,7 +685,10 @@ pub unsafe extern "C" fn backend_api_chunk_kind(chunk: *const backend_api_chunk)
 /// # Safety
 /// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn backend_api_chunk_json(chunk: *const backend_api_chunk, len_out: *mut usize) -> *const c_char {
+pub unsafe extern "C" fn backend_api_chunk_json(
+    chunk: *const backend_api_chunk,
+    len_out: *mut usize,
+) -> *const c_char {
     let Some(c) = chunk.as_ref() else {
         return c"".as_ptr();
     };
@@ -671,7 +706,10 @@ impl backend_api_chunk {
         owned.push(0);
         let owned = owned.into_boxed_slice();
         let p = owned.as_ptr().cast();
-        self.lent.lock().unwrap_or_else(|e| e.into_inner()).push(owned);
+        self.lent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(owned);
         (p, text.len())
     }
 }
@@ -685,7 +723,10 @@ impl backend_api_chunk {
 /// # Safety
 /// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn backend_api_chunk_text(chunk: *const backend_api_chunk, len_out: *mut usize) -> *const c_char {
+pub unsafe extern "C" fn backend_api_chunk_text(
+    chunk: *const backend_api_chunk,
+    len_out: *mut usize,
+) -> *const c_char {
     let Some(c) = chunk.as_ref() else {
         return ptr::null();
     };

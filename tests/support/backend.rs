@@ -56,7 +56,9 @@ impl Backend {
 /// Accepts connections for ever, one task each.
 pub async fn serve(listener: TcpListener) {
     loop {
-        let Ok((sock, _)) = listener.accept().await else { continue };
+        let Ok((sock, _)) = listener.accept().await else {
+            continue;
+        };
         tokio::spawn(async move {
             let _ = handle(sock).await;
         });
@@ -71,7 +73,10 @@ async fn handle(sock: TcpStream) -> Io {
     let mut line = String::new();
     r.read_line(&mut line).await?;
     let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+    let (method, path) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("").to_owned(),
+    );
     let mut headers = serde_json::Map::new();
     let mut len = 0usize;
     loop {
@@ -96,12 +101,28 @@ async fn handle(sock: TcpStream) -> Io {
     let mut w = r.into_inner();
     match (method.as_str(), path.as_str()) {
         ("POST", "/backend-api/v2/conversation") => conversation(&mut w, &body, headers).await,
-        ("GET", "/backend-api/v2/models") => reply(&mut w, 200, "application/json", br#"{"TestBackend":["test-model","test-vision"]}"#).await,
+        ("GET", "/backend-api/v2/models") => {
+            reply(
+                &mut w,
+                200,
+                "application/json",
+                br#"{"TestBackend":["test-model","test-vision"]}"#,
+            )
+            .await
+        }
         ("GET", "/backend-api/v2/models/TestBackend") => {
             let list = json!([{"model": "test-model", "label": "Test", "default": true, "vision": false, "image": false, "audio": false, "video": false, "count": null, "tags": []}]);
             reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
         }
-        ("POST", _) | ("GET", _) => reply(&mut w, 404, "application/json", br#"{"error":{"message":"Not found"}}"#).await,
+        ("POST", _) | ("GET", _) => {
+            reply(
+                &mut w,
+                404,
+                "application/json",
+                br#"{"error":{"message":"Not found"}}"#,
+            )
+            .await
+        }
         _ => reply(&mut w, 405, "text/html", b"<h1>Method Not Allowed</h1>").await,
     }
 }
@@ -160,14 +181,32 @@ fn canned(body: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn conversation(w: &mut TcpStream, raw: &[u8], headers: serde_json::Map<String, Value>) -> Io {
+async fn conversation(
+    w: &mut TcpStream,
+    raw: &[u8],
+    headers: serde_json::Map<String, Value>,
+) -> Io {
     let Ok(body) = serde_json::from_slice::<Value>(raw) else {
-        return reply(w, 400, "application/json", br#"{"error":{"message":"Invalid JSON data"}}"#).await;
+        return reply(
+            w,
+            400,
+            "application/json",
+            br#"{"error":{"message":"Invalid JSON data"}}"#,
+        )
+        .await;
     };
     match &body["provider"] {
         Value::Null => {}
         Value::String(p) if p == "TestBackend" => {}
-        _ => return reply(w, 404, "application/json", br#"{"error":{"message":"Provider not found"}}"#).await,
+        _ => {
+            return reply(
+                w,
+                404,
+                "application/json",
+                br#"{"error":{"message":"Provider not found"}}"#,
+            )
+            .await
+        }
     }
     if let Some(status) = body["test_status"].as_u64() {
         let status = status as u16;
@@ -184,8 +223,14 @@ async fn conversation(w: &mut TcpStream, raw: &[u8], headers: serde_json::Map<St
     }
     let framing = body["test_framing"].as_str().unwrap_or("sse").to_owned();
     let delay = Duration::from_millis(body["test_delay_ms"].as_u64().unwrap_or(0));
-    let keepalive = body["test_keepalive_ms"].as_u64().map(Duration::from_millis);
-    let encoding = if fault == "gzip" { "Content-Encoding: gzip\r\n" } else { "" };
+    let keepalive = body["test_keepalive_ms"]
+        .as_u64()
+        .map(Duration::from_millis);
+    let encoding = if fault == "gzip" {
+        "Content-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
     let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n{encoding}\r\n");
     w.write_all(head.as_bytes()).await?;
     let model = body["model"].clone();
@@ -203,7 +248,11 @@ async fn conversation(w: &mut TcpStream, raw: &[u8], headers: serde_json::Map<St
     let mut pending = Vec::new();
     let mut i = 0usize;
     while endless || i < parts.len() {
-        let text = if endless { format!("tick{i} ") } else { parts[i].clone() };
+        let text = if endless {
+            format!("tick{i} ")
+        } else {
+            parts[i].clone()
+        };
         if !delay.is_zero() {
             pause(w, delay, keepalive, &framing).await?;
         }
@@ -229,24 +278,50 @@ async fn conversation(w: &mut TcpStream, raw: &[u8], headers: serde_json::Map<St
             return w.shutdown().await;
         }
         "malformed" => chunk(w, b"{\"type\": \"content\", \"content\": oops}\n\n").await?,
-        "invalid_utf8" => chunk(w, b"{\"type\": \"content\", \"content\": \"\xff\xfe\"}\n\n").await?,
+        "invalid_utf8" => {
+            chunk(w, b"{\"type\": \"content\", \"content\": \"\xff\xfe\"}\n\n").await?
+        }
         "oversized" => {
-            chunk(w, &frame(&framing, "content", json!({"content": "x".repeat(2 << 20)}))).await?;
+            chunk(
+                w,
+                &frame(&framing, "content", json!({"content": "x".repeat(2 << 20)})),
+            )
+            .await?;
         }
         "drip" => loop {
             chunk(w, b"d").await?;
             tokio::time::sleep(Duration::from_millis(50)).await;
         },
         "error_chunk" => {
-            chunk(w, &frame(&framing, "error", json!({"error": "ValueError", "message": "ValueError: test failure"}))).await?;
-            chunk(w, &frame(&framing, "log", json!({"log": "Using TestBackend provider"}))).await?;
+            chunk(
+                w,
+                &frame(
+                    &framing,
+                    "error",
+                    json!({"error": "ValueError", "message": "ValueError: test failure"}),
+                ),
+            )
+            .await?;
+            chunk(
+                w,
+                &frame(
+                    &framing,
+                    "log",
+                    json!({"log": "Using TestBackend provider"}),
+                ),
+            )
+            .await?;
             return finish_body(w).await;
         }
         _ => {}
     }
     let n = parts.len();
     chunk(w, &frame(&framing, "usage", json!({"usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": n + 3}, "model": model, "provider": "TestBackend"}))).await?;
-    chunk(w, &frame(&framing, "finish", json!({"finish": {"reason": "stop"}}))).await?;
+    chunk(
+        w,
+        &frame(&framing, "finish", json!({"finish": {"reason": "stop"}})),
+    )
+    .await?;
     finish_body(w).await
 }
 
@@ -256,7 +331,12 @@ async fn finish_body(w: &mut TcpStream) -> Io {
 }
 
 /// Waits `delay`, sending SSE keep-alive comments meanwhile when asked.
-async fn pause(w: &mut TcpStream, delay: Duration, keepalive: Option<Duration>, framing: &str) -> Io {
+async fn pause(
+    w: &mut TcpStream,
+    delay: Duration,
+    keepalive: Option<Duration>,
+    framing: &str,
+) -> Io {
     let Some(every) = keepalive.filter(|_| framing != "ndjson") else {
         tokio::time::sleep(delay).await;
         return Ok(());
