@@ -151,6 +151,9 @@ pub fn map_error(e: ureq::Error) -> Error {
 fn map_send_error(e: ureq::Error) -> Error {
     use std::io::ErrorKind as K;
     match e {
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
+            Error::new(Status::Tls, format!("TLS error: {io}"))
+        }
         ureq::Error::Io(io)
             if !matches!(
                 io.kind(),

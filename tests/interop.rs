@@ -4,7 +4,9 @@
 //! scripts/g4f-venvs.sh; without them these tests skip loudly, and under CI
 //! (`CI=true`) they fail.
 
-use std::ffi::{CStr, CString};
+mod support;
+
+use std::ffi::CStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,6 +16,7 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 use backend_api::ffi::*;
 use backend_api::{ChunkKind, Status};
 use serde_json::{json, Value};
+use support::cabi::{cs, stream, Call, Outcome};
 
 const NEW: &str = "8.8.6";
 const OLD: &str = "6.7.4";
@@ -91,138 +94,16 @@ fn server(version: &str) -> Option<&'static Server> {
         .and_then(|(_, s)| s.as_ref())
 }
 
-/// One request as the C ABI takes it.
-#[derive(Default, Clone)]
-struct Call {
-    fields: Vec<(String, Value)>,
-    media_bytes: Vec<(Vec<u8>, String)>,
-    media_files: Vec<PathBuf>,
-    api_key: Option<(String, u32)>,
-}
-
-/// What a stream gave: each chunk's type, kind, JSON value and text, then the end.
-struct Outcome {
-    chunks: Vec<(String, ChunkKind, Value, Option<String>)>,
-    end: Status,
-    http: Option<(u16, Option<String>)>,
-}
-
-fn cs(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-unsafe fn text(p: *const std::ffi::c_char) -> Option<String> {
-    (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned())
-}
-
-fn stream(url: &str, call: &Call) -> Outcome {
-    unsafe {
-        let mut client = ptr::null_mut();
-        assert_eq!(
-            backend_api_client_new(cs(url).as_ptr(), &mut client, ptr::null_mut()),
-            Status::Ok
-        );
-        assert_eq!(
-            backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut()),
-            Status::Ok
-        );
-        let req = backend_api_request_new();
-        let ok = |s: Status| assert_eq!(s, Status::Ok);
-        ok(backend_api_request_set_model(
-            req,
-            cs("interop-model").as_ptr(),
-            ptr::null_mut(),
-        ));
-        ok(backend_api_request_add_message(
-            req,
-            cs("user").as_ptr(),
-            cs("hi").as_ptr(),
-            ptr::null_mut(),
-        ));
-        ok(backend_api_request_set_field_string(
-            req,
-            cs("provider").as_ptr(),
-            cs("InteropTest").as_ptr(),
-            ptr::null_mut(),
-        ));
-        for (k, v) in &call.fields {
-            ok(backend_api_request_set_field_json(
-                req,
-                cs(k).as_ptr(),
-                cs(&v.to_string()).as_ptr(),
-                ptr::null_mut(),
-            ));
-        }
-        for (bytes, name) in &call.media_bytes {
-            ok(backend_api_request_add_media_bytes(
-                req,
-                bytes.as_ptr(),
-                bytes.len(),
-                cs(name).as_ptr(),
-                ptr::null_mut(),
-            ));
-        }
-        for path in &call.media_files {
-            ok(backend_api_request_add_media_file(
-                req,
-                cs(path.to_str().unwrap()).as_ptr(),
-                ptr::null_mut(),
-            ));
-        }
-        if let Some((key, placement)) = &call.api_key {
-            ok(backend_api_request_set_api_key(
-                req,
-                cs(key).as_ptr(),
-                *placement,
-                ptr::null_mut(),
-            ));
-        }
-        let mut s = ptr::null_mut();
-        ok(backend_api_open(client, req, &mut s, ptr::null_mut()));
-        backend_api_request_free(req);
-        backend_api_client_free(client);
-        let mut chunks = Vec::new();
-        let (end, http) = loop {
-            let mut chunk = ptr::null_mut();
-            let mut err = ptr::null_mut();
-            match backend_api_next(s, 30_000, &mut chunk, &mut err) {
-                Status::Ok => {
-                    let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
-                    chunks.push((
-                        text(backend_api_chunk_type(chunk)).unwrap(),
-                        backend_api_chunk_kind(chunk),
-                        serde_json::from_str(&json).unwrap(),
-                        text(backend_api_chunk_text(chunk, ptr::null_mut())),
-                    ));
-                    backend_api_chunk_free(chunk);
-                }
-                st => {
-                    let http = (!err.is_null()).then(|| {
-                        (
-                            backend_api_error_http_status(err),
-                            text(backend_api_error_server_message(err)),
-                        )
-                    });
-                    backend_api_error_free(err);
-                    break (st, http);
-                }
-            }
-        };
-        backend_api_close(s);
-        Outcome { chunks, end, http }
-    }
-}
-
 /// The chunks two server generations both send, as JSON values: `log` chunks
 /// dropped (g4f's process-wide log; 6.7.4 sends one, 8.8.6 none for this
 /// provider) and the `model`/`provider` keys that only 8.8.6 adds to `usage`.
 fn comparable(o: &Outcome) -> Vec<Value> {
     o.chunks
         .iter()
-        .filter(|(t, ..)| t != "log")
-        .map(|(t, _, v, _)| {
-            let mut v = v.clone();
-            if t == "usage" {
+        .filter(|c| c.type_ != "log")
+        .map(|c| {
+            let mut v = c.value.clone();
+            if c.type_ == "usage" {
                 let m = v.as_object_mut().unwrap();
                 m.remove("model");
                 m.remove("provider");
@@ -230,6 +111,19 @@ fn comparable(o: &Outcome) -> Vec<Value> {
             v
         })
         .collect()
+}
+
+/// A call to the InteropTest provider.
+fn interop(fields: Value) -> Call {
+    let mut call = Call {
+        model: Some("interop-model".into()),
+        ..Call::default()
+    }
+    .field("provider", json!("InteropTest"));
+    for (k, v) in fields.as_object().unwrap() {
+        call = call.field(k, v.clone());
+    }
+    call
 }
 
 fn both() -> Vec<(&'static str, &'static Server)> {
@@ -241,13 +135,7 @@ fn both() -> Vec<(&'static str, &'static Server)> {
 
 #[test]
 fn both_generations_give_the_same_chunks() {
-    let call = Call {
-        fields: vec![
-            ("interop_chunks".into(), json!(4)),
-            ("interop_tool_calls".into(), json!(true)),
-        ],
-        ..Call::default()
-    };
+    let call = interop(json!({"interop_chunks": 4, "interop_tool_calls": true}));
     let runs: Vec<_> = both()
         .into_iter()
         .map(|(v, s)| {
@@ -260,7 +148,7 @@ fn both_generations_give_the_same_chunks() {
         let types: Vec<&str> = o
             .chunks
             .iter()
-            .map(|c| c.0.as_str())
+            .map(|c| c.type_.as_str())
             .filter(|t| *t != "log")
             .collect();
         assert_eq!(
@@ -280,27 +168,28 @@ fn both_generations_give_the_same_chunks() {
             ],
             "g4f {v}"
         );
-        let content: String = o
-            .chunks
-            .iter()
-            .filter(|c| c.1 == ChunkKind::Content)
-            .filter_map(|c| c.3.clone())
-            .collect();
-        assert_eq!(content, "part0 part1 part2 part3 ", "g4f {v}");
+        assert_eq!(o.content(), "part0 part1 part2 part3 ", "g4f {v}");
         let reasoning = o
             .chunks
             .iter()
-            .find(|c| c.1 == ChunkKind::Reasoning)
+            .find(|c| c.kind == ChunkKind::Reasoning)
             .unwrap();
-        assert_eq!(reasoning.3.as_deref(), Some("thinking..."));
+        assert_eq!(reasoning.text.as_deref(), Some("thinking..."));
         let tool = o
             .chunks
             .iter()
-            .find(|c| c.1 == ChunkKind::ToolCalls)
+            .find(|c| c.kind == ChunkKind::ToolCalls)
             .unwrap();
-        assert_eq!(tool.2["tool_calls"][0]["function"]["name"], "get_weather");
-        let usage = o.chunks.iter().find(|c| c.1 == ChunkKind::Usage).unwrap();
-        assert_eq!(usage.2["usage"]["total_tokens"], 7);
+        assert_eq!(
+            tool.value["tool_calls"][0]["function"]["name"],
+            "get_weather"
+        );
+        let usage = o
+            .chunks
+            .iter()
+            .find(|c| c.kind == ChunkKind::Usage)
+            .unwrap();
+        assert_eq!(usage.value["usage"]["total_tokens"], 7);
     }
     if let [(_, a), (_, b)] = &runs[..] {
         assert_eq!(comparable(a), comparable(b));
@@ -312,7 +201,7 @@ fn echo(o: &Outcome) -> Value {
     let t = o
         .chunks
         .iter()
-        .find_map(|c| c.3.clone().filter(|t| t.starts_with("ECHO:")))
+        .find_map(|c| c.text.clone().filter(|t| t.starts_with("ECHO:")))
         .expect("an echo chunk");
     serde_json::from_str(&t[5..]).unwrap()
 }
@@ -324,18 +213,11 @@ fn the_request_side_arrives() {
     let gif = dir.join("anim.gif");
     std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00").unwrap();
     let call = Call {
-        fields: vec![
-            ("interop_echo".into(), json!(true)),
-            ("web_search".into(), json!(false)),
-            (
-                "custom_field".into(),
-                json!({"nested": [1, 2.5, null, "x"]}),
-            ),
-            ("aspect_ratio".into(), json!("16:9")),
-        ],
         media_bytes: vec![(b"\x89PNG\r\n\x1a\n\0\0".to_vec(), "pic.png".into())],
         media_files: vec![gif],
         api_key: Some(("sk-interop".into(), BACKEND_API_KEY_BODY)),
+        ..interop(json!({"interop_echo": true, "web_search": false,
+                         "custom_field": {"nested": [1, 2.5, null, "x"]}, "aspect_ratio": "16:9"}))
     };
     for (v, s) in both() {
         let o = {
@@ -374,9 +256,8 @@ fn the_request_side_arrives() {
 fn bearer_key_reaches_the_new_server_through_its_fallback() {
     let Some(s) = server(NEW) else { return };
     let call = Call {
-        fields: vec![("interop_echo".into(), json!(true))],
         api_key: Some(("sk-bearer".into(), BACKEND_API_KEY_BEARER)),
-        ..Call::default()
+        ..interop(json!({"interop_echo": true}))
     };
     let o = {
         let _t = s.turn();
@@ -387,10 +268,7 @@ fn bearer_key_reaches_the_new_server_through_its_fallback() {
 
 #[test]
 fn in_stream_error_chunk_then_the_end() {
-    let call = Call {
-        fields: vec![("interop_fail_after".into(), json!(1))],
-        ..Call::default()
-    };
+    let call = interop(json!({"interop_fail_after": 1}));
     for (v, s) in both() {
         let o = {
             let _t = s.turn();
@@ -400,34 +278,25 @@ fn in_stream_error_chunk_then_the_end() {
         let at = o
             .chunks
             .iter()
-            .position(|c| c.1 == ChunkKind::Error)
+            .position(|c| c.kind == ChunkKind::Error)
             .unwrap_or_else(|| panic!("g4f {v}: no error chunk"));
         assert_eq!(
-            o.chunks[at].3.as_deref(),
+            o.chunks[at].text.as_deref(),
             Some("ValueError: interop failure"),
             "g4f {v}"
         );
         assert!(
-            o.chunks[at + 1..].iter().all(|c| c.0 == "log"),
+            o.chunks[at + 1..].iter().all(|c| c.type_ == "log"),
             "g4f {v}: only log chunks follow an error"
         );
-        let content: String = o
-            .chunks
-            .iter()
-            .filter(|c| c.1 == ChunkKind::Content)
-            .filter_map(|c| c.3.clone())
-            .collect();
-        assert_eq!(content, "part0 ", "g4f {v}");
+        assert_eq!(o.content(), "part0 ", "g4f {v}");
     }
 }
 
 #[test]
 fn http_errors_carry_the_server_message() {
     for (v, s) in both() {
-        let call = Call {
-            fields: vec![("provider".into(), json!("NoSuchProvider"))],
-            ..Call::default()
-        };
+        let call = interop(json!({"provider": "NoSuchProvider"}));
         let o = stream(&s.url, &call);
         assert_eq!(o.end, Status::Http, "g4f {v}");
         assert_eq!(
@@ -493,14 +362,8 @@ fn differential_against_the_python_reference_client() {
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n\x01\x02").unwrap();
     let fields = json!({"interop_chunks": 5, "interop_tool_calls": true, "interop_echo": true, "web_search": true});
     let call = Call {
-        fields: fields
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
         media_files: vec![png.clone()],
-        ..Call::default()
+        ..interop(fields.clone())
     };
     let mut body = json!({"model": "interop-model", "messages": [{"role": "user", "content": "hi"}],
                           "provider": "InteropTest", "media": [[format!("@{}", png.display()), "pic.png"]]});
@@ -532,7 +395,7 @@ fn differential_against_the_python_reference_client() {
         .collect();
     let ours = stream(&s.url, &call);
     assert_eq!(ours.end, Status::End);
-    let ours: Vec<Value> = ours.chunks.into_iter().map(|c| c.2).collect();
+    let ours: Vec<Value> = ours.chunks.into_iter().map(|c| c.value).collect();
     assert!(theirs.len() >= 12, "{theirs:?}");
     assert_eq!(ours, theirs);
     std::fs::remove_dir_all(dir).unwrap();

@@ -4,20 +4,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use backend_api::{key_placement, Client, Media, Next, Request, Status, Stream, TimeoutKind};
+use backend_api::{key_placement, Media, Next, Status, Stream, TimeoutKind};
 use serde_json::{json, Value};
 use support::{client, content, drain, request};
 
 fn run(fields: Value) -> (Vec<backend_api::Chunk>, Next) {
     let s = Stream::open(&client(), &request(fields)).unwrap();
     drain(&s)
-}
-
-fn error_of(end: Next) -> backend_api::Error {
-    match end {
-        Next::Error(e) => e,
-        other => panic!("expected an error, got {other:?}"),
-    }
 }
 
 #[test]
@@ -109,54 +102,12 @@ fn without_a_key_the_body_has_no_api_key() {
 }
 
 #[test]
-fn http_errors_carry_the_server_message() {
-    let e = error_of(run(json!({"provider": "Nope"})).1);
-    assert_eq!((e.status, e.http_status), (Status::Http, 404));
-    assert_eq!(e.server_message.as_deref(), Some("Provider not found"));
-    assert!(
-        e.message.contains("404") && e.message.contains("Provider not found"),
-        "{}",
-        e.message
-    );
-    for code in [400, 403, 500] {
-        let e = error_of(run(json!({"test_status": code})).1);
-        assert_eq!(e.http_status, code);
-        assert_eq!(e.server_message, Some(format!("test status {code}")));
-        let e = error_of(run(json!({"test_status": code, "test_html": true})).1);
-        assert_eq!((e.http_status, e.server_message.as_deref()), (code, None));
-        assert!(e.message.contains("<!doctype html>"), "{}", e.message);
-    }
-}
-
-#[test]
 fn in_stream_error_chunks_are_chunks_then_the_stream_ends() {
     let (chunks, end) = run(json!({"test_chunks": 2, "test_fault": "error_chunk"}));
     assert!(matches!(end, Next::End));
     let err = chunks.iter().find(|c| c.is_fatal()).unwrap();
     assert_eq!(err.text().as_deref(), Some("ValueError: test failure"));
     assert_eq!(chunks.last().unwrap().type_(), "log");
-}
-
-#[test]
-fn broken_streams_are_errors_not_a_silent_end() {
-    for (fault, status) in [
-        ("cut_mid_line", Status::Io),
-        ("cut_mid_chunk", Status::Io),
-        ("malformed", Status::Protocol),
-        ("invalid_utf8", Status::Protocol),
-        ("gzip", Status::Protocol),
-    ] {
-        let (chunks, end) = run(json!({"test_chunks": 3, "test_fault": fault}));
-        let e = error_of(end);
-        assert_eq!(e.status, status, "{fault}: {}", e.message);
-        if fault != "gzip" {
-            assert_eq!(
-                content(&chunks),
-                "part0 part1 part2 ",
-                "{fault}: chunks before the fault arrive"
-            );
-        }
-    }
 }
 
 #[test]
@@ -172,21 +123,6 @@ fn malformed_lines_can_be_skipped() {
     );
     assert!(matches!(end, Next::End), "{end:?}");
     assert_eq!(chunks.last().unwrap().type_(), "finish");
-}
-
-#[test]
-fn oversized_lines_hit_the_limit() {
-    let mut c = client();
-    c.set_max_line(64 << 10).unwrap();
-    let (chunks, end) = drain(
-        &Stream::open(
-            &c,
-            &request(json!({"test_chunks": 1, "test_fault": "oversized"})),
-        )
-        .unwrap(),
-    );
-    assert_eq!(error_of(end).status, Status::Limit);
-    assert_eq!(content(&chunks), "part0 ");
 }
 
 #[test]
@@ -254,28 +190,9 @@ fn next_timeouts_zero_and_positive() {
 }
 
 #[test]
-fn idle_timeout_counts_chunks_not_keepalives_or_bytes() {
+fn paced_chunks_within_the_idle_timeout_are_fine() {
     let mut c = client();
     c.set_timeout(TimeoutKind::Idle, Some(Duration::from_millis(300)));
-    let keepalive = json!({"test_chunks": 2, "test_delay_ms": 1500, "test_keepalive_ms": 50});
-    let (chunks, end) = drain(&Stream::open(&c, &request(keepalive)).unwrap());
-    let e = error_of(end);
-    assert_eq!(e.status, Status::TimedOut);
-    assert!(e.message.contains("idle"), "{}", e.message);
-    assert_eq!(
-        chunks.len(),
-        1,
-        "only the provider chunk came before the gap"
-    );
-    let (_, end) = drain(
-        &Stream::open(
-            &c,
-            &request(json!({"test_chunks": 1, "test_fault": "drip"})),
-        )
-        .unwrap(),
-    );
-    assert!(error_of(end).message.contains("idle"));
-    // Paced chunks within the idle limit are fine.
     let (chunks, end) = drain(
         &Stream::open(
             &c,
@@ -285,49 +202,6 @@ fn idle_timeout_counts_chunks_not_keepalives_or_bytes() {
     );
     assert!(matches!(end, Next::End), "{end:?}");
     assert_eq!(content(&chunks), "part0 part1 part2 ");
-}
-
-#[test]
-fn total_timeout_ends_an_endless_stream() {
-    let mut c = client();
-    c.set_timeout(TimeoutKind::Total, Some(Duration::from_millis(400)));
-    let (chunks, end) = drain(
-        &Stream::open(
-            &c,
-            &request(json!({"test_fault": "endless", "test_delay_ms": 10})),
-        )
-        .unwrap(),
-    );
-    assert_eq!(error_of(end).status, Status::TimedOut);
-    assert!(chunks.len() > 3);
-}
-
-#[test]
-fn headers_timeout_on_a_server_that_never_answers() {
-    let mut c = client();
-    c.set_timeout(TimeoutKind::Headers, Some(Duration::from_millis(300)));
-    let (_, end) = drain(&Stream::open(&c, &request(json!({"test_fault": "no_answer"}))).unwrap());
-    let e = error_of(end);
-    assert_eq!(e.status, Status::TimedOut, "{}", e.message);
-}
-
-#[test]
-fn connection_failures() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut c = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
-    c.set_proxy(None).unwrap();
-    let (_, end) = drain(&Stream::open(&c, &Request::new()).unwrap());
-    let e = error_of(end);
-    assert_eq!(e.status, Status::Connect, "{}", e.message);
-    let mut c = Client::new("http://no-such-host.invalid").unwrap();
-    c.set_proxy(None).unwrap();
-    let (_, end) = drain(&Stream::open(&c, &Request::new()).unwrap());
-    let e = error_of(end);
-    assert_eq!(e.status, Status::Connect, "{}", e.message);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 //! - `test_keepalive_ms`: during pauses, an SSE `: keep-alive` comment this often.
 //! - `test_echo`: first a content chunk `"ECHO:" + {"body":..., "headers":{...}}`.
 //! - `test_status`: answer with this status and a g4f JSON error body;
-//!   `test_html`: with an HTML body instead.
+//!   `test_html`: with an HTML body instead; `test_location`: with this `Location`.
 //! - `test_fault`: `stall` (chunks, then hold the socket open), `no_answer` (read the
 //!   request, never answer), `cut_mid_line`, `cut_mid_chunk`, `malformed`, `oversized`
 //!   (one 2 MiB line), `error_chunk` (an in-stream `error` chunk after the content,
@@ -128,8 +128,13 @@ async fn handle(sock: TcpStream) -> Io {
 }
 
 async fn reply(w: &mut TcpStream, status: u16, ctype: &str, body: &[u8]) -> Io {
+    reply_with(w, status, ctype, "", body).await
+}
+
+/// A whole response; `extra` holds more header lines, each ending in CRLF.
+async fn reply_with(w: &mut TcpStream, status: u16, ctype: &str, extra: &str, body: &[u8]) -> Io {
     let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
         body.len()
     );
     w.write_all(head.as_bytes()).await?;
@@ -215,7 +220,18 @@ async fn conversation(
             return reply(w, status, "text/html; charset=utf-8", page.as_bytes()).await;
         }
         let err = json!({"error": {"message": format!("test status {status}")}});
-        return reply(w, status, "application/json", err.to_string().as_bytes()).await;
+        let location = body["test_location"]
+            .as_str()
+            .map(|l| format!("Location: {l}\r\n"))
+            .unwrap_or_default();
+        return reply_with(
+            w,
+            status,
+            "application/json",
+            &location,
+            err.to_string().as_bytes(),
+        )
+        .await;
     }
     let fault = body["test_fault"].as_str().unwrap_or("").to_owned();
     if fault == "no_answer" {

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod cabi;
+pub mod tls;
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -1,0 +1,136 @@
+// Package backendapi streams chat answers from a g4f (gpt4free) backend server
+// through the backend-api native library (a Rust library with a C ABI).
+//
+// A [Client] holds the connection settings; [Client.Stream] sends a [Request]
+// and returns a [Stream] whose [Stream.Recv] yields one [Chunk] at a time and
+// [io.EOF] at the end. Cancelling the context given to [Client.Stream] wakes a
+// blocked Recv at once. Close every Client and Stream when done with it (both
+// are safe to close twice); a finalizer frees forgotten ones as a backstop only.
+//
+// Errors from the library are [*Error] values (use [errors.As]); their [Status]
+// also works with [errors.Is], for example errors.Is(err, backendapi.StatusHTTP).
+//
+// All types are safe for use by several goroutines at once.
+package backendapi
+
+/*
+#include <stdlib.h>
+#include <backend_api.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"strings"
+	"unsafe"
+)
+
+// Version returns the version of the native library, such as "0.1.0".
+func Version() string {
+	return C.GoString(C.backend_api_version())
+}
+
+// Status is a result code of the native library. A Status is also an error, so
+// that errors.Is(err, StatusTimedOut) tells what kind of [*Error] err holds.
+type Status uint32
+
+// The status codes of the C API (enum backend_api_status).
+const (
+	StatusOK              Status = C.BACKEND_API_STATUS_OK
+	StatusEnd             Status = C.BACKEND_API_STATUS_END
+	StatusTimeout         Status = C.BACKEND_API_STATUS_TIMEOUT
+	StatusCancelled       Status = C.BACKEND_API_STATUS_CANCELLED
+	StatusInvalidArgument Status = C.BACKEND_API_STATUS_INVALID_ARGUMENT
+	StatusMedia           Status = C.BACKEND_API_STATUS_MEDIA
+	StatusNotFound        Status = C.BACKEND_API_STATUS_NOT_FOUND
+	StatusConnect         Status = C.BACKEND_API_STATUS_CONNECT
+	StatusTLS             Status = C.BACKEND_API_STATUS_TLS
+	StatusTimedOut        Status = C.BACKEND_API_STATUS_TIMED_OUT
+	StatusHTTP            Status = C.BACKEND_API_STATUS_HTTP
+	StatusIO              Status = C.BACKEND_API_STATUS_IO
+	StatusProtocol        Status = C.BACKEND_API_STATUS_PROTOCOL
+	StatusLimit           Status = C.BACKEND_API_STATUS_LIMIT
+	StatusInternal        Status = C.BACKEND_API_STATUS_INTERNAL
+)
+
+// String returns the library's name of the status, such as "HTTP", or "UNKNOWN".
+func (s Status) String() string {
+	return C.GoString(C.backend_api_status_name(C.uint32_t(s)))
+}
+
+// Error makes a Status usable as an errors.Is target.
+func (s Status) Error() string { return "backendapi: " + s.String() }
+
+// Error is an error reported by the native library.
+type Error struct {
+	// Status tells what failed: StatusHTTP, StatusConnect, StatusProtocol, ...
+	Status Status
+	// Message is the library's human-readable message; it never holds the api key.
+	Message string
+	// HTTPStatus is the HTTP status code of a StatusHTTP error, else 0.
+	HTTPStatus int
+	// ServerMessage is the server's own {"error":{"message":...}} of an HTTP
+	// error, or "" when it sent none (an HTML error page, say).
+	ServerMessage string
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return "backendapi: " + e.Status.String()
+	}
+	return "backendapi: " + e.Message
+}
+
+// Unwrap returns the error's Status, so that errors.Is(err, StatusHTTP) works.
+func (e *Error) Unwrap() error { return e.Status }
+
+// ErrClosed is returned by calls on a Stream or Client after its Close.
+var ErrClosed = errors.New("backendapi: use of a closed stream or client")
+
+// takeError turns the C error (which may be NULL) of a failed call into an
+// *Error, copying its strings into Go memory, and frees the C error.
+func takeError(status C.backend_api_status, cerr *C.backend_api_error) error {
+	e := &Error{Status: Status(status)}
+	if cerr == nil {
+		return e
+	}
+	defer C.backend_api_error_free(cerr)
+	if s := C.backend_api_error_status(cerr); s != C.BACKEND_API_STATUS_OK {
+		e.Status = Status(s)
+	}
+	e.Message = C.GoString(C.backend_api_error_message(cerr))
+	e.HTTPStatus = int(C.backend_api_error_http_status(cerr))
+	if m := C.backend_api_error_server_message(cerr); m != nil {
+		e.ServerMessage = C.GoString(m)
+	}
+	return e
+}
+
+func invalid(msg string) error {
+	return &Error{Status: StatusInvalidArgument, Message: msg}
+}
+
+// cString copies s into C memory (free it with C.free). Go strings may hold NUL
+// bytes, which a C string cannot: those are refused instead of being cut short.
+func cString(what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, invalid(what + " contains a NUL byte")
+	}
+	return C.CString(s), nil
+}
+
+func free(p *C.char) {
+	if p != nil {
+		C.free(unsafe.Pointer(p))
+	}
+}
+
+// goBytes copies n bytes at p into a new Go slice.
+func goBytes(p *C.char, n C.size_t) []byte {
+	if p == nil || n == 0 {
+		return []byte{}
+	}
+	out := make([]byte, int(n))
+	copy(out, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
+	return out
+}

@@ -1,0 +1,9 @@
+//go:build backend_api_pkgconfig
+
+package backendapi
+
+// Linking through pkg-config (build with -tags backend_api_pkgconfig): the flags
+// come from backend_api.pc, found on PKG_CONFIG_PATH. See README.md.
+
+// #cgo pkg-config: backend_api
+import "C"

@@ -1,0 +1,234 @@
+package backendapi
+
+/*
+#include <stdlib.h>
+#include <backend_api.h>
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"unsafe"
+)
+
+// Request is one conversation request: a plain Go value, turned into the
+// library's request when it is passed to [Client.Stream] (which copies it: change
+// or reuse it freely afterwards).
+type Request struct {
+	// Model is the model name ("" lets the server choose).
+	Model string
+	// Messages is the conversation so far.
+	Messages []Message
+	// Media are images or audio sent with the request.
+	Media []Media
+	// APIKey is the provider's api key; "" sends none (then the server may use
+	// an Authorization header of the client). It never appears in errors or logs.
+	APIKey string
+	// APIKeyPlacement says where the key goes; the zero value means KeyInBody.
+	APIKeyPlacement KeyPlacement
+	// Extra holds further body fields (the Python client's **kwargs: "provider",
+	// "conversation", "web_search", ...). Each value is encoded with
+	// encoding/json; a json.RawMessage value is sent as it is. "model",
+	// "messages", "media" and "api_key" are refused: they have their own fields.
+	Extra map[string]any
+	// ExtraJSON is a JSON object whose fields are added like Extra's (Extra wins
+	// when both name a field).
+	ExtraJSON json.RawMessage
+}
+
+// Message is one message of the conversation.
+type Message struct {
+	// Role is "system", "user", "assistant", ...
+	Role string `json:"role"`
+	// Content is a string, a json.RawMessage, or any value encoding/json turns
+	// into the JSON content (a list of parts, say).
+	Content any `json:"content"`
+}
+
+// KeyPlacement says where [Request.APIKey] is sent.
+type KeyPlacement uint32
+
+const (
+	// KeyInBody sends the key as the body's "api_key" (like the Python client).
+	KeyInBody KeyPlacement = C.BACKEND_API_KEY_BODY
+	// KeyAsBearer sends the key as "Authorization: Bearer <key>".
+	KeyAsBearer KeyPlacement = C.BACKEND_API_KEY_BEARER
+	// KeyInBodyAndBearer does both.
+	KeyInBodyAndBearer KeyPlacement = C.BACKEND_API_KEY_BODY | C.BACKEND_API_KEY_BEARER
+)
+
+// Media is one image or audio attachment. Make it with [MediaBytes],
+// [MediaFile] or [MediaURI].
+type Media struct {
+	// Exactly one of Data, Path and URI is used, in that order.
+	Data []byte // raw bytes, base64-encoded into a data: URI
+	Path string // a file, read when the request is sent
+	URI  string // a data: URI or an http(s):// URL, sent as it is
+	// Filename is sent along; for Data, its extension gives the MIME type of
+	// audio (images are recognised from their bytes). May be "".
+	Filename string
+}
+
+// MediaBytes attaches raw bytes (jpeg, png, gif, webp, or audio named by filename).
+func MediaBytes(data []byte, filename string) Media { return Media{Data: data, Filename: filename} }
+
+// MediaFile attaches the file at path, read when the request is sent; its base
+// name is sent as the file name.
+func MediaFile(path string) Media { return Media{Path: path} }
+
+// MediaURI attaches a data: URI or an http(s):// URL, sent as it is.
+func MediaURI(uri, filename string) Media { return Media{URI: uri, Filename: filename} }
+
+// toC builds the library's request. The caller frees it with backend_api_request_free.
+func (r *Request) toC() (req *C.backend_api_request, err error) {
+	req = C.backend_api_request_new()
+	if req == nil {
+		return nil, &Error{Status: StatusInternal, Message: "backend_api_request_new failed"}
+	}
+	defer func() {
+		if err != nil {
+			C.backend_api_request_free(req)
+			req = nil
+		}
+	}()
+	var cerr *C.backend_api_error
+
+	if r.Model != "" {
+		cm, err := cString("model", r.Model)
+		if err != nil {
+			return nil, err
+		}
+		st := C.backend_api_request_set_model(req, cm, &cerr)
+		free(cm)
+		if err := check(st, cerr); err != nil {
+			return nil, err
+		}
+	}
+
+	if len(r.Messages) > 0 {
+		js, err := json.Marshal(r.Messages)
+		if err != nil {
+			return nil, invalid("messages: " + err.Error())
+		}
+		if err := setJSON(req, "", string(js), func(k, v *C.char, e **C.backend_api_error) C.backend_api_status {
+			return C.backend_api_request_set_messages_json(req, v, e)
+		}); err != nil {
+			return nil, err
+		}
+	}
+
+	for i, m := range r.Media {
+		if err := addMedia(req, m); err != nil {
+			if e, ok := err.(*Error); ok {
+				e.Message = fmt.Sprintf("media %d: %s", i, e.Message)
+			}
+			return nil, err
+		}
+	}
+
+	if r.APIKey != "" {
+		place := r.APIKeyPlacement
+		if place == 0 {
+			place = KeyInBody
+		}
+		ck, err := cString("api key", r.APIKey)
+		if err != nil {
+			return nil, err
+		}
+		st := C.backend_api_request_set_api_key(req, ck, C.uint32_t(place), &cerr)
+		free(ck)
+		if err := check(st, cerr); err != nil {
+			return nil, err
+		}
+	}
+
+	fields := map[string]json.RawMessage{}
+	if len(r.ExtraJSON) > 0 {
+		if err := json.Unmarshal(r.ExtraJSON, &fields); err != nil || fields == nil {
+			return nil, invalid("ExtraJSON must be a JSON object")
+		}
+	}
+	for k, v := range r.Extra {
+		js, err := json.Marshal(v)
+		if err != nil {
+			return nil, invalid(fmt.Sprintf("extra field %q: %v", k, err))
+		}
+		fields[k] = js
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := setJSON(req, k, string(fields[k]), func(k, v *C.char, e **C.backend_api_error) C.backend_api_status {
+			return C.backend_api_request_set_field_json(req, k, v, e)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// setJSON calls a setter with a key (skipped when "") and a JSON text as C strings.
+func setJSON(req *C.backend_api_request, key, value string, set func(k, v *C.char, e **C.backend_api_error) C.backend_api_status) error {
+	var ck *C.char
+	if key != "" {
+		var err error
+		if ck, err = cString("field name", key); err != nil {
+			return err
+		}
+		defer free(ck)
+	}
+	cv, err := cString("JSON value", value) // encoding/json escapes NUL, so this never fails
+	if err != nil {
+		return err
+	}
+	defer free(cv)
+	var cerr *C.backend_api_error
+	return check(set(ck, cv, &cerr), cerr)
+}
+
+func addMedia(req *C.backend_api_request, m Media) error {
+	var cname *C.char
+	if m.Filename != "" {
+		var err error
+		if cname, err = cString("file name", m.Filename); err != nil {
+			return err
+		}
+		defer free(cname)
+	}
+	var cerr *C.backend_api_error
+	var st C.backend_api_status
+	switch {
+	case m.Data != nil:
+		var p *C.uint8_t
+		if len(m.Data) > 0 {
+			// The library copies the bytes during the call; the Go memory holds
+			// no Go pointers, so it may be passed directly.
+			p = (*C.uint8_t)(unsafe.Pointer(&m.Data[0]))
+		}
+		st = C.backend_api_request_add_media_bytes(req, p, C.size_t(len(m.Data)), cname, &cerr)
+		runtime.KeepAlive(m.Data)
+	case m.Path != "":
+		cp, err := cString("media path", m.Path)
+		if err != nil {
+			return err
+		}
+		defer free(cp)
+		st = C.backend_api_request_add_media_file(req, cp, &cerr)
+	case m.URI != "":
+		cu, err := cString("media URI", m.URI)
+		if err != nil {
+			return err
+		}
+		defer free(cu)
+		st = C.backend_api_request_add_media_uri(req, cu, cname, &cerr)
+	default:
+		return &Error{Status: StatusMedia, Message: "empty media: set Data, Path or URI"}
+	}
+	return check(st, cerr)
+}

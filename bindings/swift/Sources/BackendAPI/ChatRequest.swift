@@ -1,0 +1,132 @@
+import CBackendAPI
+import Foundation
+
+/// One message of the conversation.
+public struct Message: Sendable, Hashable {
+    /// Plain text, or JSON content (a string or a list of parts, such as
+    /// `[{"type": "text", "text": "..."}]`).
+    public enum Content: Sendable, Hashable {
+        case text(String)
+        case json(JSONValue)
+    }
+
+    public var role: String
+    public var content: Content
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = .text(content)
+    }
+
+    public init(role: String, content: Content) {
+        self.role = role
+        self.content = content
+    }
+
+    public static func system(_ text: String) -> Message { Message(role: "system", content: text) }
+    public static func user(_ text: String) -> Message { Message(role: "user", content: text) }
+    public static func assistant(_ text: String) -> Message { Message(role: "assistant", content: text) }
+}
+
+/// An image or audio file sent with the request (g4f's `media`).
+public enum Media: Sendable, Hashable {
+    /// Bytes, base64-encoded into a data URI. The MIME type comes from `filename`'s
+    /// extension for audio, else from the bytes (jpeg, png, gif, webp); anything else
+    /// fails with ``BackendAPIError/media(_:)``.
+    case data(Data, filename: String? = nil)
+    /// A local file, read when the stream opens; its base name is sent as the file name.
+    case file(URL)
+    /// A `data:` URI or an `http(s)://` URL, sent as it is.
+    case uri(String, filename: String? = nil)
+}
+
+/// One conversation request: model, messages, media, api key and extra body fields.
+public struct ChatRequest: Sendable, Hashable {
+    public var model: String
+    public var messages: [Message]
+    public var media: [Media]
+    /// Overrides the client's api key for this request.
+    public var apiKey: String?
+    /// Where ``apiKey`` goes (when this request sets one).
+    public var apiKeyPlacement: APIKeyPlacement
+    /// Extra body fields, the Python client's `**kwargs`: `provider`, `conversation`,
+    /// `web_search`, ... (`model`, `messages`, `media` and `api_key` are refused here).
+    public var extraFields: [String: JSONValue]
+
+    public init(
+        model: String = "",
+        messages: [Message] = [],
+        media: [Media] = [],
+        apiKey: String? = nil,
+        apiKeyPlacement: APIKeyPlacement = .body,
+        extraFields: [String: JSONValue] = [:]
+    ) {
+        self.model = model
+        self.messages = messages
+        self.media = media
+        self.apiKey = apiKey
+        self.apiKeyPlacement = apiKeyPlacement
+        self.extraFields = extraFields
+    }
+
+    /// Builds the native request (reading media files now) and hands it to `body`;
+    /// frees it afterwards. Blocking: runs on the stream's own thread.
+    func withNative<T>(
+        client: BackendAPIClient, _ body: (OpaquePointer) throws(BackendAPIError) -> T
+    ) throws(BackendAPIError) -> T {
+        guard let r = backend_api_request_new() else { throw .internalError("backend_api_request_new failed") }
+        defer { backend_api_request_free(r) }
+        let model = try cString(self.model, "model")
+        try check { backend_api_request_set_model(r, model, $0) }
+        for m in messages {
+            let role = try cString(m.role, "message role")
+            switch m.content {
+            case .text(let text) where !text.utf8.contains(0):
+                try check { backend_api_request_add_message(r, role, text, $0) }
+            case .text(let text): // A NUL would cut a C string: send it as JSON ("\u0000").
+                let json = JSONValue.string(text).jsonText
+                try check { backend_api_request_add_message_json(r, role, json, $0) }
+            case .json(let value):
+                let json = value.jsonText
+                try check { backend_api_request_add_message_json(r, role, json, $0) }
+            }
+        }
+        for item in media {
+            switch item {
+            case .data(let data, let filename):
+                let name = try filename.map { f throws(BackendAPIError) in try cString(f, "media file name") }
+                try check { err in
+                    data.withUnsafeBytes { buf in
+                        let p = buf.bindMemory(to: UInt8.self).baseAddress
+                        if let name {
+                            return backend_api_request_add_media_bytes(r, p, buf.count, name, err)
+                        }
+                        return backend_api_request_add_media_bytes(r, p, buf.count, nil, err)
+                    }
+                }
+            case .file(let url):
+                guard url.isFileURL else { throw .invalidArgument("media file URL is not a file: URL: \(url)") }
+                let path = try cString(url.path, "media file path")
+                try check { backend_api_request_add_media_file(r, path, $0) }
+            case .uri(let uri, let filename):
+                let u = try cString(uri, "media URI")
+                let name = try filename.map { f throws(BackendAPIError) in try cString(f, "media file name") }
+                try check { err in
+                    if let name { return backend_api_request_add_media_uri(r, u, name, err) }
+                    return backend_api_request_add_media_uri(r, u, nil, err)
+                }
+            }
+        }
+        if let key = apiKey ?? client.apiKey {
+            let placement = apiKey != nil ? apiKeyPlacement : client.apiKeyPlacement
+            let k = try cString(key, "api key")
+            try check { backend_api_request_set_api_key(r, k, placement.rawValue, $0) }
+        }
+        for name in extraFields.keys.sorted() {
+            let k = try cString(name, "field name")
+            let json = extraFields[name]!.jsonText
+            try check { backend_api_request_set_field_json(r, k, json, $0) }
+        }
+        return try body(r)
+    }
+}

@@ -1,0 +1,407 @@
+import Foundation
+import Testing
+
+@testable import BackendAPI
+
+@Suite("Streaming")
+struct StreamTests {
+    @Test("A streamed answer: provider, content, usage, finish")
+    func streamedAnswer() async throws {
+        let client = try testClient()
+        let chunks = try await collect(client.stream(testRequest(user: "hello there")))
+        #expect(joinedContent(chunks) == "Hello from the bundled offline backend! You said: hello there")
+        #expect(chunks.first?.kind == .provider)
+        #expect(chunks.first?.providerName == "TestBackend")
+        #expect(chunks.first?["provider"]?["model"]?.stringValue == "test-model")
+        let usage = try #require(chunks.compactMap(\.usage).first)
+        let parts = chunks.filter { $0.kind == .content }.count
+        #expect(usage.promptTokens == 3)
+        #expect(usage.completionTokens == parts)
+        #expect(usage.totalTokens == parts + 3)
+        #expect(chunks.last?.kind == .finish)
+        #expect(chunks.last?.finishReason == "stop")
+        #expect(chunks.last?.type == "finish")
+        #expect(!chunks.contains(where: \.isFatal))
+        // The raw JSON is the server's object.
+        let first = try #require(chunks.first)
+        #expect(first.jsonString.hasPrefix("{\"type\": \"provider\""))
+        #expect(try JSONValue(parsing: first.json)["type"] == "provider")
+    }
+
+    @Test("N content chunks arrive in order")
+    func numberedChunks() async throws {
+        let client = try testClient()
+        let chunks = try await collect(client.stream(testRequest(["test_chunks": 50])))
+        #expect(joinedContent(chunks) == (0..<50).map { "part\($0) " }.joined())
+        #expect(chunks.map(\.type) == ["provider"] + Array(repeating: "content", count: 50) + ["usage", "finish"])
+    }
+
+    @Test("SSE, NDJSON and SSE with CRLF/comments/multi-line data give the same chunks")
+    func framings() async throws {
+        let client = try testClient()
+        var results: [String: [Chunk]] = [:]
+        for framing in ["sse", "ndjson", "sse-crlf"] {
+            results[framing] = try await collect(
+                client.stream(testRequest(["test_framing": .string(framing), "test_chunks": 4])))
+        }
+        let reference = try #require(results["sse"])
+        #expect(reference.count == 7)
+        #expect(joinedContent(reference) == "part0 part1 part2 part3 ")
+        for framing in ["ndjson", "sse-crlf"] {
+            let got = try #require(results[framing])
+            #expect(got.map(\.type) == reference.map(\.type), "\(framing)")
+            #expect(got.map(\.kind) == reference.map(\.kind), "\(framing)")
+            #expect(got.map(\.text) == reference.map(\.text), "\(framing)")
+            #expect(got.map(\.fields) == reference.map(\.fields), "\(framing)")
+        }
+    }
+
+    @Test("The request reaches the server: model, messages, media, api key, headers, extra fields")
+    func echo() async throws {
+        let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3])
+        let jpegURL = FileManager.default.temporaryDirectory.appendingPathComponent("photo-\(UUID()).jpg")
+        let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0, 9, 8, 7])
+        try jpeg.write(to: jpegURL)
+        defer { try? FileManager.default.removeItem(at: jpegURL) }
+
+        let client = try testClient(headers: ["X-Custom": "yes"], apiKey: "client-key", apiKeyPlacement: .bearer)
+        let request = ChatRequest(
+            model: "test-vision",
+            messages: [
+                .system("be brief"),
+                .user("with\u{0}nul and \"quotes\" ü"),
+                Message(role: "user", content: .json([["type": "text", "text": "part"]])),
+            ],
+            media: [.data(png, filename: "pixel.png"), .file(jpegURL), .uri("https://example.com/a.webp", filename: "a.webp")],
+            extraFields: [
+                "test_echo": true, "provider": "TestBackend", "web_search": false,
+                "conversation": ["TestBackend": ["id": 7, "ratio": 0.5, "tags": ["a", nil]]],
+            ])
+        let chunks = try await collect(client.stream(request))
+        let echoText = try #require(chunks.compactMap(\.content).first { $0.hasPrefix("ECHO:") })
+        let echo = try JSONValue(parsing: String(echoText.dropFirst(5)))
+        let body = try #require(echo["body"])
+        #expect(body["model"] == "test-vision")
+        #expect(body["messages"] == [
+            ["role": "system", "content": "be brief"],
+            ["role": "user", "content": "with\u{0}nul and \"quotes\" ü"],
+            ["role": "user", "content": [["type": "text", "text": "part"]]],
+        ])
+        let media = try #require(body["media"]?.arrayValue)
+        #expect(media.count == 3)
+        #expect(media[0] == [.string("data:image/png;base64," + png.base64EncodedString()), "pixel.png"])
+        #expect(media[1] == [.string("data:image/jpeg;base64," + jpeg.base64EncodedString()), .string(jpegURL.lastPathComponent)])
+        #expect(media[2] == ["https://example.com/a.webp", "a.webp"])
+        #expect(body["web_search"] == false)
+        #expect(body["conversation"] == ["TestBackend": ["id": 7, "ratio": 0.5, "tags": ["a", nil]]])
+        // Bearer placement: the key is a header, and the body has no api_key at all.
+        #expect(body["api_key"] == nil)
+        let headers = try #require(echo["headers"])
+        #expect(headers["authorization"] == "Bearer client-key")
+        #expect(headers["x-custom"] == "yes")
+
+        // A request's own key overrides the client's, in the body.
+        var own = testRequest(["test_echo": true])
+        own.apiKey = "request-key"
+        let again = try await collect(client.stream(own))
+        let echo2 = try JSONValue(parsing: String(try #require(again.compactMap(\.content).first).dropFirst(5)))
+        #expect(echo2["body"]?["api_key"] == "request-key")
+        #expect(echo2["headers"]?["authorization"] == nil)
+    }
+
+    @Test("Each iteration of a ChunkStream sends the request anew")
+    func reiterate() async throws {
+        let client = try testClient()
+        let stream = client.stream(testRequest(["test_chunks": 2]))
+        let a = try await collect(stream)
+        let b = try await collect(stream)
+        #expect(joinedContent(a) == "part0 part1 ")
+        #expect(a == b)
+    }
+
+    @Test("An in-stream error chunk is a chunk, then log, then the end")
+    func inStreamError() async throws {
+        let client = try testClient()
+        let chunks = try await collect(client.stream(testRequest(["test_chunks": 2, "test_fault": "error_chunk"])))
+        #expect(chunks.map(\.type) == ["provider", "content", "content", "error", "log"])
+        let error = chunks[3]
+        #expect(error.kind == .error)
+        #expect(error.isFatal)
+        #expect(error.errorMessage == "ValueError: test failure")
+        #expect(error.errorName == "ValueError")
+        #expect(chunks[4].kind == .log)
+        #expect(chunks[4].text == "Using TestBackend provider")
+        #expect(!chunks[4].isFatal)
+    }
+
+    @Test("20 concurrent streams from one client")
+    func concurrentStreams() async throws {
+        let client = try testClient()
+        let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    let chunks = try await collect(
+                        client.stream(testRequest(["test_chunks": .integer(i + 1), "test_delay_ms": 5])))
+                    return (i, joinedContent(chunks))
+                }
+            }
+            var out: [Int: String] = [:]
+            for try await (i, text) in group { out[i] = text }
+            return out
+        }
+        #expect(results.count == 20)
+        for i in 0..<20 {
+            #expect(results[i] == (0...i).map { "part\($0) " }.joined())
+        }
+    }
+}
+
+@Suite("Errors")
+struct ErrorTests {
+    @Test("HTTP errors carry the status and the server's message", arguments: [404, 500, 503])
+    func httpStatus(status: Int) async throws {
+        let client = try testClient()
+        await #expect {
+            _ = try await collect(client.stream(testRequest(["test_status": .integer(status)])))
+        } throws: { error in
+            guard case .http(let got, let message, let server) = error as? BackendAPIError else { return false }
+            return got == status && server == "test status \(status)" && !message.isEmpty
+        }
+    }
+
+    @Test("An unknown provider gets g4f's 404")
+    func unknownProvider() async throws {
+        let client = try testClient()
+        do {
+            _ = try await collect(client.stream(testRequest(["provider": "NoSuchProvider"])))
+            Issue.record("no error")
+        } catch let error as BackendAPIError {
+            #expect(error == .http(status: 404, message: error.message, serverMessage: "Provider not found"))
+            #expect(error.statusName == "HTTP")
+            #expect(error.code == 23)
+        }
+    }
+
+    @Test("A malformed line is a protocol error")
+    func malformed() async throws {
+        let client = try testClient()
+        var seen: [String] = []
+        do {
+            for try await chunk in client.stream(testRequest(["test_chunks": 1, "test_fault": "malformed"])) {
+                seen.append(chunk.type)
+            }
+            Issue.record("no error")
+        } catch let error as BackendAPIError {
+            guard case .protocolViolation = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+        }
+        #expect(seen == ["provider", "content"])
+    }
+
+    @Test("An idle timeout ends a stalled stream with timedOut")
+    func idleTimeout() async throws {
+        let client = try testClient(timeouts: Timeouts(idle: .milliseconds(300)))
+        await #expect {
+            _ = try await collect(client.stream(testRequest(["test_chunks": 1, "test_fault": "stall"])))
+        } throws: { error in
+            if case .timedOut = error as? BackendAPIError { return true }
+            return false
+        }
+    }
+
+    @Test("A refused connection is a connect error")
+    func refused() async throws {
+        // Port 9 (discard) is closed on loopback here.
+        let client = try BackendAPIClient(baseURL: "http://127.0.0.1:9", proxy: .none)
+        await #expect {
+            _ = try await collect(client.stream(testRequest()))
+        } throws: { error in
+            if case .connect = error as? BackendAPIError { return true }
+            return false
+        }
+    }
+
+    @Test("Bad configuration throws at once")
+    func badConfig() throws {
+        #expect(throws: BackendAPIError.self) { try BackendAPIClient(baseURL: "not a url") }
+        #expect(throws: BackendAPIError.self) { try BackendAPIClient(baseURL: "ftp://x") }
+        #expect(throws: BackendAPIError.self) { try BackendAPIClient(baseURL: "http://x", headers: ["bad name": "v"]) }
+        #expect(throws: BackendAPIError.self) { try BackendAPIClient(baseURL: "http://x", proxy: .url("nope://")) }
+        #expect(throws: BackendAPIError.self) {
+            try BackendAPIClient(baseURL: "http://x", tls: .customCA(path: "/nonexistent.pem"))
+        }
+        _ = try BackendAPIClient(
+            baseURL: "https://example.com", tls: .insecure,
+            timeouts: Timeouts(connect: .seconds(5), headers: .seconds(10), idle: .zero, total: .seconds(600)))
+    }
+
+    @Test("Unrecognised media bytes and refused fields fail the stream")
+    func badRequest() async throws {
+        let client = try testClient()
+        var bad = testRequest()
+        bad.media = [.data(Data("not an image".utf8))]
+        await #expect {
+            _ = try await collect(client.stream(bad))
+        } throws: { error in
+            if case .media = error as? BackendAPIError { return true }
+            return false
+        }
+        var refused = testRequest()
+        refused.extraFields["model"] = "x"
+        await #expect {
+            _ = try await collect(client.stream(refused))
+        } throws: { error in
+            if case .invalidArgument = error as? BackendAPIError { return true }
+            return false
+        }
+    }
+}
+
+/// Counts chunks seen by a consumer, so the test knows when it is mid-stream.
+actor Progress {
+    private var count = 0
+    private var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+
+    func bump() {
+        count += 1
+        let ready = waiters.filter { $0.0 <= count }
+        waiters.removeAll { $0.0 <= count }
+        for (_, c) in ready { c.resume() }
+    }
+
+    func wait(for n: Int) async {
+        if count >= n { return }
+        await withCheckedContinuation { waiters.append((n, $0)) }
+    }
+}
+
+@Suite("Cancellation")
+struct CancellationTests {
+    @Test("Cancelling the Task mid-stream ends the iteration promptly with CancellationError")
+    func cancelTask() async throws {
+        let client = try testClient()
+        let progress = Progress()
+        let request = testRequest(["test_chunks": 3, "test_fault": "stall"])
+        let task = Task {
+            for try await _ in client.stream(request) {
+                await progress.bump()
+            }
+        }
+        await progress.wait(for: 4) // provider + 3 contents; then the server stalls
+        try await Task.sleep(for: .milliseconds(100)) // the consumer is now blocked in next()
+        let clock = ContinuousClock()
+        let start = clock.now
+        task.cancel()
+        let result = await task.result
+        let elapsed = clock.now - start
+        print("cancel mid-stream: iteration ended \(elapsed) after Task.cancel()")
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(elapsed < .seconds(5))
+    }
+
+    @Test("A Task cancelled before the answer starts ends with CancellationError")
+    func cancelBeforeAnswer() async throws {
+        let client = try testClient()
+        let request = testRequest(["test_fault": "no_answer"])
+        let task = Task {
+            var n = 0
+            for try await _ in client.stream(request) { n += 1 }
+            return n
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let clock = ContinuousClock()
+        let start = clock.now
+        task.cancel()
+        let result = await task.result
+        print("cancel before answer: iteration ended \(clock.now - start) after Task.cancel()")
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(clock.now - start < .seconds(5))
+    }
+
+    @Test("A Task already cancelled does not read the stream")
+    func alreadyCancelled() async throws {
+        let client = try testClient()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            for try await _ in client.stream(testRequest()) {}
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+    }
+
+    @Test("Dropping the iterator mid-stream cancels and frees the native stream")
+    func dropIterator() async throws {
+        let client = try testClient()
+        let stream = client.stream(testRequest(["test_chunks": 2, "test_fault": "stall"]))
+        var iterator: ChunkStream.Iterator? = stream.makeAsyncIterator()
+        let core = try #require(iterator?.owner.core)
+        for _ in 0..<3 { _ = try await iterator?.next() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        iterator = nil // the last reference: cancels the native stream
+        let closed = await Task.detached { core.waitUntilClosed(timeout: 10) }.value
+        print("drop iterator: native stream closed \(clock.now - start) after the drop")
+        #expect(closed)
+        #expect(iterator == nil)
+    }
+
+    @Test("break out of for-await during a stall returns promptly and frees the stream")
+    func breakOut() async throws {
+        let client = try testClient()
+        let clock = ContinuousClock()
+        var n = 0
+        for try await chunk in client.stream(testRequest(["test_chunks": 2, "test_fault": "endless"])) {
+            n += 1
+            if chunk.kind == .content && n > 20 { break }
+        }
+        let start = clock.now
+        // The native stream of an endless answer is gone once its thread closed it; a
+        // fresh stream on the same client still works.
+        let again = try await collect(client.stream(testRequest(["test_chunks": 1])))
+        #expect(joinedContent(again) == "part0 ")
+        #expect(clock.now - start < .seconds(5))
+    }
+}
+
+@Suite("Models and values")
+struct MiscTests {
+    @Test("The model listing")
+    func models() async throws {
+        let client = try testClient()
+        #expect(try await client.modelNames() == ["TestBackend": ["test-model", "test-vision"]])
+        let list = try JSONValue(parsing: await client.models(provider: "TestBackend"))
+        #expect(list.arrayValue?.first?["model"] == "test-model")
+        await #expect {
+            _ = try await client.models(provider: "Unknown")
+        } throws: { error in
+            if case .http(404, _, _) = error as? BackendAPIError { return true }
+            return false
+        }
+    }
+
+    @Test("Concurrent model listings")
+    func concurrentModels() async throws {
+        let client = try testClient()
+        try await withThrowingTaskGroup(of: Data.self) { group in
+            for _ in 0..<8 { group.addTask { try await client.models() } }
+            for try await data in group { #expect(!data.isEmpty) }
+        }
+    }
+
+    @Test("JSONValue text round-trips")
+    func jsonValue() throws {
+        let value: JSONValue = [
+            "s": "a\"b\\c\n\u{1}ü", "i": -42, "d": 1.5, "b": true, "n": nil, "a": [1, "x", [:]], "o": ["k": []],
+        ]
+        #expect(try JSONValue(parsing: value.jsonText) == value)
+        #expect(JSONValue.string("\u{0}").jsonText == "\"\\u0000\"")
+        #expect(JSONValue.number(.nan).jsonText == "null")
+        #expect(throws: BackendAPIError.self) { try JSONValue(parsing: "{oops") }
+    }
+
+    @Test("The library version")
+    func version() {
+        #expect(backendAPIVersion.split(separator: ".").count == 3)
+    }
+}

@@ -1,0 +1,199 @@
+//! Drives one stream through the C ABI entry points (the same functions the shared
+//! library exports), for tests that must cross the C boundary.
+
+use std::ffi::{c_char, CStr, CString};
+use std::path::PathBuf;
+use std::ptr;
+
+use backend_api::ffi::*;
+use backend_api::{ChunkKind, Status};
+use serde_json::Value;
+
+/// One request and the client settings it needs.
+#[derive(Default, Clone)]
+pub struct Call {
+    pub model: Option<String>,
+    pub fields: Vec<(String, Value)>,
+    pub media_bytes: Vec<(Vec<u8>, String)>,
+    pub media_files: Vec<PathBuf>,
+    pub api_key: Option<(String, u32)>,
+    pub ca_file: Option<PathBuf>,
+    pub verify_tls: Option<bool>,
+    /// (backend_api_timeout, ms)
+    pub timeouts: Vec<(u32, i64)>,
+    pub max_line: Option<usize>,
+}
+
+impl Call {
+    pub fn field(mut self, key: &str, value: Value) -> Call {
+        self.fields.push((key.to_owned(), value));
+        self
+    }
+}
+
+/// One chunk as C sees it.
+pub struct CChunk {
+    pub type_: String,
+    pub kind: ChunkKind,
+    pub value: Value,
+    pub text: Option<String>,
+}
+
+/// What a stream gave: its chunks, how it ended, and the error's details.
+pub struct Outcome {
+    pub chunks: Vec<CChunk>,
+    pub end: Status,
+    pub message: String,
+    pub http: Option<(u16, Option<String>)>,
+}
+
+impl Outcome {
+    /// The content text, joined.
+    pub fn content(&self) -> String {
+        self.chunks
+            .iter()
+            .filter(|c| c.kind == ChunkKind::Content)
+            .filter_map(|c| c.text.clone())
+            .collect()
+    }
+}
+
+pub fn cs(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+/// # Safety
+/// `p` is NULL or a valid C string.
+pub unsafe fn text(p: *const c_char) -> Option<String> {
+    (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned())
+}
+
+fn ok(s: Status) {
+    assert_eq!(s, Status::Ok);
+}
+
+/// Opens `call` against `url` and drains it (each `next` waits up to 30 s).
+pub fn stream(url: &str, call: &Call) -> Outcome {
+    unsafe {
+        let mut client = ptr::null_mut();
+        ok(backend_api_client_new(
+            cs(url).as_ptr(),
+            &mut client,
+            ptr::null_mut(),
+        ));
+        ok(backend_api_client_set_proxy(
+            client,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ));
+        if let Some(ca) = &call.ca_file {
+            ok(backend_api_client_set_ca_file(
+                client,
+                cs(ca.to_str().unwrap()).as_ptr(),
+                ptr::null_mut(),
+            ));
+        }
+        if let Some(v) = call.verify_tls {
+            ok(backend_api_client_set_verify_tls(
+                client,
+                v,
+                ptr::null_mut(),
+            ));
+        }
+        for (kind, ms) in &call.timeouts {
+            ok(backend_api_client_set_timeout(
+                client,
+                *kind,
+                *ms,
+                ptr::null_mut(),
+            ));
+        }
+        if let Some(n) = call.max_line {
+            ok(backend_api_client_set_max_line(client, n, ptr::null_mut()));
+        }
+        let req = backend_api_request_new();
+        let model = cs(call.model.as_deref().unwrap_or("test-model"));
+        ok(backend_api_request_set_model(
+            req,
+            model.as_ptr(),
+            ptr::null_mut(),
+        ));
+        ok(backend_api_request_add_message(
+            req,
+            cs("user").as_ptr(),
+            cs("hi").as_ptr(),
+            ptr::null_mut(),
+        ));
+        for (k, v) in &call.fields {
+            ok(backend_api_request_set_field_json(
+                req,
+                cs(k).as_ptr(),
+                cs(&v.to_string()).as_ptr(),
+                ptr::null_mut(),
+            ));
+        }
+        for (bytes, name) in &call.media_bytes {
+            ok(backend_api_request_add_media_bytes(
+                req,
+                bytes.as_ptr(),
+                bytes.len(),
+                cs(name).as_ptr(),
+                ptr::null_mut(),
+            ));
+        }
+        for path in &call.media_files {
+            ok(backend_api_request_add_media_file(
+                req,
+                cs(path.to_str().unwrap()).as_ptr(),
+                ptr::null_mut(),
+            ));
+        }
+        if let Some((key, placement)) = &call.api_key {
+            ok(backend_api_request_set_api_key(
+                req,
+                cs(key).as_ptr(),
+                *placement,
+                ptr::null_mut(),
+            ));
+        }
+        let mut s = ptr::null_mut();
+        ok(backend_api_open(client, req, &mut s, ptr::null_mut()));
+        backend_api_request_free(req);
+        backend_api_client_free(client);
+        let mut chunks = Vec::new();
+        let outcome = loop {
+            let mut chunk = ptr::null_mut();
+            let mut err = ptr::null_mut();
+            match backend_api_next(s, 30_000, &mut chunk, &mut err) {
+                Status::Ok => {
+                    let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
+                    chunks.push(CChunk {
+                        type_: text(backend_api_chunk_type(chunk)).unwrap(),
+                        kind: backend_api_chunk_kind(chunk),
+                        value: serde_json::from_str(&json).unwrap(),
+                        text: text(backend_api_chunk_text(chunk, ptr::null_mut())),
+                    });
+                    backend_api_chunk_free(chunk);
+                }
+                end => {
+                    let http = (backend_api_error_http_status(err) != 0).then(|| {
+                        (
+                            backend_api_error_http_status(err),
+                            text(backend_api_error_server_message(err)),
+                        )
+                    });
+                    let message = text(backend_api_error_message(err)).unwrap_or_default();
+                    backend_api_error_free(err);
+                    break Outcome {
+                        chunks: Vec::new(),
+                        end,
+                        message,
+                        http,
+                    };
+                }
+            }
+        };
+        backend_api_close(s);
+        Outcome { chunks, ..outcome }
+    }
+}
