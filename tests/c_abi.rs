@@ -68,12 +68,18 @@ fn build(name: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
-/// Runs a C test program against the backend; its output must end "N passed, 0 failed".
-fn run(exe: &Path) {
-    let out = Command::new(exe)
-        .arg(&support::BACKEND.url)
-        .output()
-        .unwrap();
+/// Runs a C test program against the backend, under `wrapper` when given (e.g.
+/// valgrind); its output must end "N passed, 0 failed".
+fn run(exe: &Path, wrapper: &[&str]) {
+    let mut cmd = match wrapper.split_first() {
+        Some((tool, args)) => {
+            let mut c = Command::new(tool);
+            c.args(args).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let out = cmd.arg(&support::BACKEND.url).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let last = stdout.lines().last().unwrap_or("");
@@ -87,5 +93,50 @@ fn run(exe: &Path) {
 
 #[test]
 fn c_abi_test() {
-    run(&build("abi_test", &[]));
+    run(&build("abi_test", &[]), &[]);
+}
+
+/// The same program built with AddressSanitizer, LeakSanitizer and UBSan: any
+/// memory error or leak (in C or in the library) fails it.
+#[test]
+fn c_abi_test_under_sanitizers() {
+    let exe = build(
+        "abi_test",
+        &[
+            "-fsanitize=address,undefined",
+            "-fno-omit-frame-pointer",
+            "-fno-sanitize-recover=all",
+        ],
+    );
+    std::env::set_var(
+        "ASAN_OPTIONS",
+        "detect_leaks=1:abort_on_error=0:exitcode=86",
+    );
+    std::env::set_var("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    run(&exe, &[]);
+}
+
+/// The same program under Valgrind memcheck: zero errors, no definite leaks.
+#[test]
+fn c_abi_test_under_valgrind() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "valgrind is missing under CI"
+        );
+        eprintln!("\n######## SKIPPED: valgrind not installed ########\n");
+        return;
+    }
+    let exe = build("abi_test", &[]);
+    run(
+        &exe,
+        &[
+            "valgrind",
+            "--quiet",
+            "--error-exitcode=97",
+            "--leak-check=full",
+            "--show-possibly-lost=no",
+            "--errors-for-leak-kinds=definite",
+        ],
+    );
 }

@@ -21,7 +21,7 @@ struct StreamTests {
         #expect(chunks.last?.kind == .finish)
         #expect(chunks.last?.finishReason == "stop")
         #expect(chunks.last?.type == "finish")
-        #expect(!chunks.contains(where: \.isFatal))
+        #expect(chunks.allSatisfy { !$0.isFatal })
         // The raw JSON is the server's object.
         let first = try #require(chunks.first)
         #expect(first.jsonString.hasPrefix("{\"type\": \"provider\""))
@@ -263,6 +263,9 @@ struct ErrorTests {
 actor Progress {
     private var count = 0
     private var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+    private(set) var core: StreamCore?
+
+    func keep(_ core: StreamCore) { self.core = core }
 
     func bump() {
         count += 1
@@ -285,7 +288,9 @@ struct CancellationTests {
         let progress = Progress()
         let request = testRequest(["test_chunks": 3, "test_fault": "stall"])
         let task = Task {
-            for try await _ in client.stream(request) {
+            var iterator = client.stream(request).makeAsyncIterator()
+            await progress.keep(iterator.owner.core)
+            while try await iterator.next() != nil {
                 await progress.bump()
             }
         }
@@ -298,6 +303,9 @@ struct CancellationTests {
         let elapsed = clock.now - start
         print("cancel mid-stream: iteration ended \(elapsed) after Task.cancel()")
         #expect(throws: CancellationError.self) { try result.get() }
+        // The native stream is closed before the iteration reports its end.
+        let core = try #require(await progress.core)
+        #expect(core.waitUntilClosed(timeout: 0))
         #expect(elapsed < .seconds(5))
     }
 

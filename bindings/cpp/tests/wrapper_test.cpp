@@ -1,0 +1,479 @@
+// Tests of the C++ wrapper (bindings/cpp/include/backend_api.hpp) against the
+// project's test backend (`test_backend` example). Usage:
+//
+//     wrapper_test http://127.0.0.1:PORT
+//
+// Each test case prints "ok" or "FAIL" with the failed checks; the last line is
+// "N passed, M failed" and the exit status is 1 when any case failed (2 for bad usage).
+// Built with -Wall -Wextra -Werror (and more) by the Makefile's `check` target and by
+// tests/install/run.sh against the installed copy.
+#include <backend_api.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ba = backend_api;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string g_url;
+int g_checks_failed = 0;  // failed checks in the current case
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            ++g_checks_failed;                                                          \
+            std::cout << "    check failed, line " << __LINE__ << ": " #cond "\n";     \
+        }                                                                               \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                                   \
+    do {                                                                                                 \
+        const auto& va_ = (a);                                                                           \
+        const auto& vb_ = (b);                                                                           \
+        if (!(va_ == vb_)) {                                                                             \
+            ++g_checks_failed;                                                                           \
+            std::cout << "    check failed, line " << __LINE__ << ": " #a " == " #b "\n      left:  " \
+                      << va_ << "\n      right: " << vb_ << "\n";                                       \
+        }                                                                                                \
+    } while (0)
+
+/// Runs `body` expecting it to throw a backend_api::Error; returns it (status Ok if none).
+ba::Error expect_error(const std::function<void()>& body, int line) {
+    try {
+        body();
+    } catch (const ba::Error& e) {
+        return e;
+    }
+    ++g_checks_failed;
+    std::cout << "    check failed, line " << line << ": expected a backend_api::Error\n";
+    return ba::Error(ba::Status::Ok, "none thrown");
+}
+#define EXPECT_ERROR(...) expect_error([&] { __VA_ARGS__; }, __LINE__)
+
+bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+
+std::ostream& operator<<(std::ostream& o, ba::Status s) { return o << ba::status_name(s); }
+std::ostream& operator<<(std::ostream& o, ba::Kind k) { return o << static_cast<unsigned>(k); }
+
+/// What a whole answer held.
+struct Answer {
+    std::string content;
+    std::vector<ba::Chunk> chunks;  // every chunk, moved out of the loop
+    ba::Status status = ba::Status::Ok;
+};
+
+Answer read_all(const ba::Client& client, const ba::Request& request) {
+    Answer a;
+    ba::Stream stream = client.open(request);
+    for (auto& chunk : stream) {
+        if (chunk.kind() == ba::Kind::Content) a.content += chunk.text();
+        a.chunks.push_back(std::move(chunk));
+    }
+    a.status = stream.status();
+    return a;
+}
+
+/// The "ECHO:" JSON of a test_echo answer.
+std::string echo_of(const Answer& a) {
+    for (const auto& c : a.chunks)
+        if (c.kind() == ba::Kind::Content && c.text().substr(0, 5) == "ECHO:") return std::string(c.text().substr(5));
+    return "";
+}
+
+const unsigned char kPng[] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+                              0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+                              0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78,
+                              0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00,
+                              0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82};
+
+// ---------------------------------------------------------------- cases
+
+void test_version() {
+    const std::string expected = std::to_string(BACKEND_API_VERSION_MAJOR) + "." +
+                                 std::to_string(BACKEND_API_VERSION_MINOR) + "." +
+                                 std::to_string(BACKEND_API_VERSION_PATCH);
+    CHECK_EQ(ba::version(), expected);
+    CHECK_EQ(ba::status_name(ba::Status::Http), std::string_view("HTTP"));
+}
+
+void test_canned_answer() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.model("test-model").user("hi there");
+    Answer a = read_all(client, request);
+    CHECK_EQ(a.status, ba::Status::End);
+    CHECK_EQ(a.content, std::string("Hello from the bundled offline backend! You said: hi there"));
+    bool provider = false, usage = false, finish = false;
+    for (const auto& c : a.chunks) {
+        if (c.kind() == ba::Kind::Provider) {
+            provider = true;
+            CHECK_EQ(c.type(), std::string_view("provider"));
+            auto p = c.field("provider");
+            CHECK(p && contains(*p, "TestBackend"));
+            CHECK(!c.has_text());
+            CHECK(c.text().empty());
+        }
+        if (c.kind() == ba::Kind::Usage) {
+            usage = true;
+            auto u = c.field("usage");
+            CHECK(u && contains(*u, "total_tokens"));
+        }
+        if (c.kind() == ba::Kind::Finish) {
+            finish = true;
+            auto f = c.field("finish");
+            CHECK(f && contains(*f, "stop"));
+            CHECK(!c.field("no_such_field"));
+        }
+        CHECK(!c.json().empty() && c.json().front() == '{');
+    }
+    CHECK(provider);
+    CHECK(usage);
+    CHECK(finish);
+}
+
+void test_framings() {
+    ba::Client client(g_url);
+    for (const char* framing : {"sse", "ndjson", "sse-crlf"}) {
+        ba::Request request;
+        request.user("count").field("test_framing", framing).field_json("test_chunks", "5");
+        Answer a = read_all(client, request);
+        std::cout << "    framing " << framing << ": " << a.chunks.size() << " chunks\n";
+        CHECK_EQ(a.status, ba::Status::End);
+        CHECK_EQ(a.content, std::string("part0 part1 part2 part3 part4 "));
+        CHECK(!a.chunks.empty() && a.chunks.front().kind() == ba::Kind::Provider);
+        CHECK(!a.chunks.empty() && a.chunks.back().kind() == ba::Kind::Finish);
+    }
+}
+
+void test_next_polling_and_optional() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.user("slow").field_json("test_chunks", "1").field_json("test_delay_ms", "400");
+    ba::Stream stream = client.open(request);
+    ba::Chunk c;
+    CHECK_EQ(stream.next(-1ms, c), ba::Status::Ok);  // provider comes at once
+    CHECK_EQ(c.kind(), ba::Kind::Provider);
+    CHECK_EQ(stream.next(50ms, c), ba::Status::Timeout);  // the content waits 400 ms
+    CHECK_EQ(c.kind(), ba::Kind::Provider);               // untouched on timeout
+    std::optional<ba::Chunk> content = stream.next();
+    CHECK(content.has_value());
+    if (content) CHECK_EQ(content->text(), std::string_view("part0 "));
+    int rest = 0;
+    while (auto more = stream.next()) ++rest;  // usage, finish
+    CHECK_EQ(rest, 2);
+    CHECK_EQ(stream.status(), ba::Status::End);
+    CHECK(!stream.next());  // END is final
+    CHECK_EQ(stream.next(0ms, c), ba::Status::End);
+}
+
+void test_echo_of_request_fields() {
+    const std::string gif_path = "wrapper_test_pixel.gif";
+    {
+        std::ofstream f(gif_path, std::ios::binary);
+        f << "GIF89a" << std::string(20, '\x01');
+    }
+    ba::Client client(g_url);
+    client.header("X-Client", "c1");
+    ba::Request request;
+    request.model("echo-model")
+        .system("Be brief.")
+        .user("look at these")
+        .api_key("sk-test-123", ba::KeyPlacement::Both)
+        .media_bytes(kPng, sizeof kPng, "dot.png")
+        .media_file(gif_path)
+        .media_uri("https://example.invalid/a.webp", "a.webp")
+        .field_json("extra", R"({"n": [1, 2]})")
+        .field_json("web_search", "true")
+        .field("provider", "TestBackend")
+        .field_json("test_echo", "true")
+        .header("X-Request", "r1");
+    Answer a = read_all(client, request);
+    std::remove(gif_path.c_str());
+    CHECK_EQ(a.status, ba::Status::End);
+    const std::string echo = echo_of(a);
+    CHECK(!echo.empty());
+    CHECK(contains(echo, R"("model":"echo-model")"));
+    CHECK(contains(echo, R"("content":"Be brief.")"));
+    CHECK(contains(echo, R"("role":"system")"));
+    CHECK(contains(echo, R"("content":"look at these")"));
+    CHECK(contains(echo, R"("api_key":"sk-test-123")"));
+    CHECK(contains(echo, R"("authorization":"Bearer sk-test-123")"));
+    CHECK(contains(echo, R"("x-client":"c1")"));
+    CHECK(contains(echo, R"("x-request":"r1")"));
+    CHECK(contains(echo, R"(["data:image/png;base64,iVBORw0KGgo)"));
+    CHECK(contains(echo, R"("dot.png"])"));
+    CHECK(contains(echo, R"(["data:image/gif;base64,R0lGODlh)"));
+    CHECK(contains(echo, R"("wrapper_test_pixel.gif"])"));
+    CHECK(contains(echo, R"(["https://example.invalid/a.webp","a.webp"])"));
+    CHECK(contains(echo, R"("extra":{"n":[1,2]})"));
+    CHECK(contains(echo, R"("web_search":true)"));
+    CHECK(contains(echo, R"("provider":"TestBackend")"));
+    if (g_checks_failed) std::cout << "    echo: " << echo << "\n";
+
+    // The per-request header stays with that request; the client's header stays.
+    ba::Request plain;
+    plain.user("again").field_json("test_echo", "true");
+    const std::string echo2 = echo_of(read_all(client, plain));
+    CHECK(contains(echo2, R"("x-client":"c1")"));
+    CHECK(!contains(echo2, "x-request"));
+    CHECK(!contains(echo2, "api_key"));
+    CHECK(contains(echo2, R"("media":null)"));
+
+    // Without a key the body has no api_key; with Body placement no Authorization.
+    ba::Request body_key;
+    body_key.user("k").api_key("sk-body").field_json("test_echo", "true");
+    const std::string echo3 = echo_of(read_all(client, body_key));
+    CHECK(contains(echo3, R"("api_key":"sk-body")"));
+    CHECK(!contains(echo3, "authorization"));
+    body_key.clear_api_key();
+    CHECK(!contains(echo_of(read_all(client, body_key)), "api_key"));
+}
+
+void test_messages_json() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.messages_json(R"([{"role":"user","content":"first"},{"role":"assistant","content":"ok"}])")
+        .message_json("user", R"("from json")");
+    Answer a = read_all(client, request);
+    CHECK_EQ(a.content, std::string("Hello from the bundled offline backend! You said: from json"));
+}
+
+void test_http_errors() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.user("x").field_json("test_status", "503");
+    ba::Stream stream = client.open(request);  // opening never fails on HTTP
+    ba::Error e = EXPECT_ERROR(for (auto& chunk : stream) (void)chunk);
+    CHECK_EQ(e.status(), ba::Status::Http);
+    CHECK_EQ(e.status_name(), std::string_view("HTTP"));
+    CHECK_EQ(e.http_status(), 503);
+    CHECK(e.server_message().has_value());
+    if (e.server_message()) CHECK_EQ(*e.server_message(), std::string("test status 503"));
+    CHECK(std::string(e.what()).size() > 0);
+    CHECK_EQ(stream.status(), ba::Status::Http);
+    ba::Error again = EXPECT_ERROR(stream.next());  // errors are final
+    CHECK_EQ(again.status(), ba::Status::Http);
+
+    ba::Request bad_provider;
+    bad_provider.user("x").field("provider", "NoSuchProvider");
+    ba::Error p = EXPECT_ERROR(read_all(client, bad_provider));
+    CHECK_EQ(p.http_status(), 404);
+    CHECK(p.server_message() && *p.server_message() == "Provider not found");
+
+    ba::Error m = EXPECT_ERROR(client.models("NoSuchProvider"));
+    CHECK_EQ(m.status(), ba::Status::Http);
+    CHECK_EQ(m.http_status(), 404);
+}
+
+void test_models() {
+    ba::Client client(g_url);
+    CHECK(contains(client.models(), "TestBackend"));
+    CHECK(contains(client.models("TestBackend"), "test-model"));
+}
+
+void test_argument_errors() {
+    CHECK_EQ(EXPECT_ERROR(ba::Client("not a url")).status(), ba::Status::InvalidArgument);
+    ba::Request r;
+    CHECK_EQ(EXPECT_ERROR(r.field_json("x", "{oops")).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(r.field_json("model", "\"m\"")).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(r.media_bytes(std::string_view("plain text"), "notes.txt")).status(), ba::Status::Media);
+    CHECK_EQ(EXPECT_ERROR(r.media_file("/no/such/file.png")).status(), ba::Status::Media);
+    CHECK_EQ(EXPECT_ERROR(r.user(std::string_view("a\0b", 3))).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(r.api_key("k", static_cast<ba::KeyPlacement>(8))).status(), ba::Status::InvalidArgument);
+    ba::Client c(g_url);
+    CHECK_EQ(EXPECT_ERROR(c.timeout(ba::Timeout::Idle, -5ms)).status(), ba::Status::InvalidArgument);
+    // A bad per-request header is refused when the stream opens.
+    ba::Request h;
+    h.user("x").header("Bad\nName", "v");
+    CHECK_EQ(EXPECT_ERROR(c.open(h)).status(), ba::Status::InvalidArgument);
+    // A moved-from request is empty, not dangling.
+    ba::Request moved = std::move(r);
+    CHECK(r.get() == nullptr);
+    CHECK_EQ(EXPECT_ERROR(r.user("x")).status(), ba::Status::InvalidArgument);
+}
+
+void test_connect_error() {
+    ba::Client client("http://127.0.0.1:1");
+    client.timeout(ba::Timeout::Connect, 2000ms);
+    ba::Request request;
+    request.user("x");
+    ba::Error e = EXPECT_ERROR(read_all(client, request));
+    CHECK_EQ(e.status(), ba::Status::Connect);
+    CHECK_EQ(e.http_status(), 0);
+    CHECK(!e.server_message());
+}
+
+void test_cancel_from_another_thread() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.user("x").field_json("test_chunks", "2").field("test_fault", "stall");
+    ba::Stream stream = client.open(request);
+    ba::CancelHandle handle = stream.canceller();
+    std::atomic<bool> cancelled{false};
+    Clock::time_point cancelled_at;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(300ms);
+        cancelled_at = Clock::now();
+        cancelled = true;
+        handle.cancel();
+        handle.cancel();  // safe to repeat
+    });
+    int content = 0;
+    for (auto& chunk : stream)
+        if (chunk.kind() == ba::Kind::Content) ++content;
+    const auto woke = Clock::now();
+    canceller.join();
+    CHECK(cancelled.load());
+    CHECK_EQ(content, 2);
+    CHECK_EQ(stream.status(), ba::Status::Cancelled);
+    const auto lag = std::chrono::duration_cast<std::chrono::milliseconds>(woke - cancelled_at).count();
+    std::cout << "    range-for woke " << lag << " ms after cancel\n";
+    CHECK(lag < 1000);
+    ba::Chunk c;
+    CHECK_EQ(stream.next(0ms, c), ba::Status::Cancelled);  // stays cancelled
+    {
+        ba::Stream gone = std::move(stream);
+    }  // closed here
+    handle.cancel();  // after close: a no-op
+    stream.cancel();  // moved-from: a no-op
+}
+
+void test_close_while_stalled_and_cancel_races() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.user("x").field_json("test_chunks", "1").field("test_fault", "stall");
+    for (int i = 0; i < 20; ++i) {
+        ba::CancelHandle handle;
+        std::atomic<bool> stop{false};
+        std::thread spammer;
+        const auto start = Clock::now();
+        {
+            ba::Stream stream = client.open(request);
+            handle = stream.canceller();
+            spammer = std::thread([&] {
+                while (!stop) handle.cancel();
+            });
+            ba::Chunk c;
+            stream.next(-1ms, c);
+        }  // destructor closes while the other thread keeps cancelling
+        stop = true;
+        spammer.join();
+        CHECK(Clock::now() - start < 3s);
+    }
+}
+
+void test_idle_timeout() {
+    ba::Client client(g_url);
+    client.timeout(ba::Timeout::Idle, 300ms);
+    ba::Request request;
+    request.user("x").field_json("test_chunks", "1").field("test_fault", "stall");
+    const auto start = Clock::now();
+    ba::Error e = EXPECT_ERROR(read_all(client, request));
+    CHECK_EQ(e.status(), ba::Status::TimedOut);
+    CHECK(Clock::now() - start < 5s);
+}
+
+void test_in_stream_error_chunk() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.user("x").field_json("test_chunks", "2").field("test_fault", "error_chunk");
+    Answer a = read_all(client, request);
+    CHECK_EQ(a.status, ba::Status::End);  // the stream ends cleanly; the error is a chunk
+    CHECK_EQ(a.content, std::string("part0 part1 "));
+    const ba::Chunk* err = nullptr;
+    for (const auto& c : a.chunks)
+        if (c.is_fatal()) err = &c;
+    CHECK(err != nullptr);
+    if (err) {
+        CHECK_EQ(err->kind(), ba::Kind::Error);
+        CHECK_EQ(err->type(), std::string_view("error"));
+        CHECK_EQ(err->text(), std::string_view("ValueError: test failure"));
+        auto name = err->field("error");
+        CHECK(name && *name == "ValueError");
+    }
+    CHECK(!a.chunks.empty() && a.chunks.back().kind() == ba::Kind::Log);
+}
+
+void test_chunk_ownership() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.user("keep");
+    std::vector<ba::Chunk> kept;
+    std::vector<std::string_view> views;
+    {
+        ba::Stream stream = client.open(request);
+        for (auto& chunk : stream) {
+            if (chunk.kind() != ba::Kind::Content) continue;
+            views.push_back(chunk.text());  // points into the chunk ...
+            kept.push_back(std::move(chunk));  // ... which moves, not copies
+            CHECK(!chunk);
+            CHECK(chunk.text().empty());
+        }
+    }  // the stream is closed; the chunks live on
+    std::string joined;
+    for (auto v : views) joined += v;
+    CHECK_EQ(joined, std::string("Hello from the bundled offline backend! You said: keep"));
+    backend_api_chunk* raw = kept.front().release();
+    CHECK(raw != nullptr);
+    CHECK(!kept.front());
+    backend_api_chunk_free(raw);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::cerr << "usage: wrapper_test http://127.0.0.1:PORT   (a running test_backend)\n";
+        return 2;
+    }
+    g_url = argv[1];
+    const struct {
+        const char* name;
+        void (*fn)();
+    } cases[] = {
+        {"version", test_version},
+        {"canned answer", test_canned_answer},
+        {"framings sse/ndjson/sse-crlf", test_framings},
+        {"next with timeout and optional", test_next_polling_and_optional},
+        {"echo of request fields, headers, media, api key", test_echo_of_request_fields},
+        {"messages as JSON", test_messages_json},
+        {"HTTP errors as exceptions", test_http_errors},
+        {"models", test_models},
+        {"argument errors", test_argument_errors},
+        {"connect error", test_connect_error},
+        {"cancel from another thread", test_cancel_from_another_thread},
+        {"close while stalled, racing cancels", test_close_while_stalled_and_cancel_races},
+        {"idle timeout", test_idle_timeout},
+        {"in-stream error chunk", test_in_stream_error_chunk},
+        {"chunk ownership", test_chunk_ownership},
+    };
+    int passed = 0, failed = 0;
+    for (const auto& c : cases) {
+        g_checks_failed = 0;
+        std::cout << "- " << c.name << "\n";
+        try {
+            c.fn();
+        } catch (const ba::Error& e) {
+            ++g_checks_failed;
+            std::cout << "    unexpected backend_api::Error " << e.status_name() << ": " << e.what() << "\n";
+        } catch (const std::exception& e) {
+            ++g_checks_failed;
+            std::cout << "    unexpected exception: " << e.what() << "\n";
+        }
+        std::cout << (g_checks_failed ? "  FAIL " : "  ok ") << c.name << "\n";
+        (g_checks_failed ? failed : passed) += 1;
+    }
+    std::cout << passed << " passed, " << failed << " failed\n";
+    return failed ? 1 : 0;
+}

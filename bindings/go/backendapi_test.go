@@ -1,0 +1,723 @@
+package backendapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestVersionAndStatusNames(t *testing.T) {
+	if v := Version(); !strings.HasPrefix(v, "0.") && !strings.Contains(v, ".") {
+		t.Fatalf("Version() = %q", v)
+	}
+	for st, name := range map[Status]string{StatusOK: "OK", StatusHTTP: "HTTP", StatusTimedOut: "TIMED_OUT", 4: "UNKNOWN"} {
+		if st.String() != name {
+			t.Errorf("Status(%d).String() = %q, want %q", uint32(st), st.String(), name)
+		}
+	}
+	if KindContent.String() != "content" || KindToolCalls.String() != "tool_calls" || Kind(999).String() != "other" {
+		t.Errorf("Kind names wrong")
+	}
+}
+
+func TestCannedAnswer(t *testing.T) {
+	c := client(t)
+	chunks := ask(t, c, &Request{Model: "test-model", Messages: user("hi")})
+	if got, want := contentOf(chunks), "Hello from the bundled offline backend! You said: hi"; got != want {
+		t.Fatalf("content %q, want %q", got, want)
+	}
+	ty := types(chunks)
+	if ty[0] != "provider" || ty[len(ty)-2] != "usage" || ty[len(ty)-1] != "finish" {
+		t.Fatalf("chunk types %v", ty)
+	}
+	if chunks[0].Kind != KindProvider {
+		t.Errorf("provider kind = %v", chunks[0].Kind)
+	}
+	var p struct {
+		Provider struct{ Name, Model string }
+	}
+	if err := chunks[0].Decode(&p); err != nil || p.Provider.Name != "TestBackend" || p.Provider.Model != "test-model" {
+		t.Errorf("provider chunk %s: %+v %v", chunks[0].Raw, p, err)
+	}
+	u, ok := chunks[len(chunks)-2].Usage()
+	if !ok || u.PromptTokens != 3 || u.CompletionTokens != int64(len(chunks)-3) || u.TotalTokens != u.PromptTokens+u.CompletionTokens ||
+		u.Model != "test-model" || u.Provider != "TestBackend" || !json.Valid(u.Raw) {
+		t.Errorf("usage %+v ok=%v from %s", u, ok, chunks[len(chunks)-2].Raw)
+	}
+	if r := chunks[len(chunks)-1].FinishReason(); r != "stop" {
+		t.Errorf("finish reason %q", r)
+	}
+	for _, ch := range chunks[1 : len(chunks)-2] {
+		if ch.Kind != KindContent || !ch.HasText() || ch.Text() != ch.Content() || ch.IsFatal() || ch.Err() != nil {
+			t.Errorf("content chunk %+v", ch)
+		}
+		if v, ok := ch.Field("content"); !ok || !json.Valid(v) {
+			t.Errorf("Field(content) of %s", ch.Raw)
+		}
+	}
+	if _, ok := chunks[0].Usage(); ok {
+		t.Errorf("Usage() of a provider chunk is ok")
+	}
+	if chunks[0].FinishReason() != "" || chunks[0].Content() != "" || chunks[0].ErrorMessage() != "" {
+		t.Errorf("helpers of a provider chunk are not empty")
+	}
+}
+
+// The three framings the backend speaks give the same chunks.
+func TestFramings(t *testing.T) {
+	c := client(t)
+	var want []Chunk
+	for _, framing := range []string{"sse", "ndjson", "sse-crlf"} {
+		chunks := ask(t, c, &Request{Model: "test-model", Messages: user("x"),
+			Extra: map[string]any{"test_framing": framing, "test_chunks": 7}})
+		if got := contentOf(chunks); got != "part0 part1 part2 part3 part4 part5 part6 " {
+			t.Fatalf("%s: content %q", framing, got)
+		}
+		if want == nil {
+			want = chunks
+			continue
+		}
+		if !reflect.DeepEqual(types(chunks), types(want)) {
+			t.Fatalf("%s: types %v, sse gave %v", framing, types(chunks), types(want))
+		}
+		for i := range chunks {
+			var a, b any
+			if err := json.Unmarshal(chunks[i].Raw, &a); err != nil {
+				t.Fatalf("%s: chunk %d: %v", framing, i, err)
+			}
+			_ = json.Unmarshal(want[i].Raw, &b)
+			if !reflect.DeepEqual(a, b) || chunks[i].Text() != want[i].Text() || chunks[i].Kind != want[i].Kind {
+				t.Errorf("%s: chunk %d is %s, sse gave %s", framing, i, chunks[i].Raw, want[i].Raw)
+			}
+		}
+	}
+}
+
+func TestIterator(t *testing.T) {
+	c := client(t)
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	n := 0
+	for ch, err := range s.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		text += ch.Content()
+		n++
+	}
+	if text != "part0 part1 part2 " || n != 6 {
+		t.Fatalf("All gave %d chunks, content %q", n, text)
+	}
+	if _, err := s.Recv(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Recv after All: %v, want ErrClosed", err)
+	}
+
+	// break ends the loop and closes the stream, even while the server goes on.
+	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = 0
+	for _, err := range s.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 10 {
+			break
+		}
+	}
+	if _, err := s.Recv(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Recv after break: %v, want ErrClosed", err)
+	}
+}
+
+type echo struct {
+	Body    map[string]json.RawMessage `json:"body"`
+	Headers map[string]string          `json:"headers"`
+}
+
+func askEcho(t *testing.T, c *Client, req *Request) echo {
+	t.Helper()
+	if req.Extra == nil {
+		req.Extra = map[string]any{}
+	}
+	req.Extra["test_echo"] = true
+	chunks := ask(t, c, req)
+	text, ok := strings.CutPrefix(chunks[1].Content(), "ECHO:")
+	if !ok {
+		t.Fatalf("no echo chunk: %s", chunks[1].Raw)
+	}
+	var e echo
+	if err := json.Unmarshal([]byte(text), &e); err != nil {
+		t.Fatalf("echo %q: %v", text, err)
+	}
+	return e
+}
+
+func TestRequestFieldsReachTheServer(t *testing.T) {
+	c := client(t, WithHeader("X-Test", "yes"))
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 20)...)
+	file := filepath.Join(t.TempDir(), "pic.png")
+	if err := os.WriteFile(file, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := askEcho(t, c, &Request{
+		Model: "test-vision",
+		Messages: []Message{
+			{Role: "system", Content: "be brief"},
+			{Role: "user", Content: []map[string]any{{"type": "text", "text": "what is it?"}}},
+			{Role: "assistant", Content: json.RawMessage(`"a \u00e9 b"`)},
+		},
+		Media: []Media{
+			MediaBytes(png, "a.png"),
+			MediaFile(file),
+			MediaURI("https://example.com/b.jpg", ""),
+		},
+		APIKey: "sk-body",
+		Extra: map[string]any{
+			"provider":   "TestBackend",
+			"web_search": true,
+			"nested":     map[string]any{"a": []int{1, 2}},
+			"raw":        json.RawMessage(`{"k":null}`),
+			"text":       "plain",
+		},
+		ExtraJSON: json.RawMessage(`{"conversation_id":"c-1","text":"overridden"}`),
+	})
+	want := map[string]string{
+		"model":           `"test-vision"`,
+		"messages":        `[{"content":"be brief","role":"system"},{"content":[{"text":"what is it?","type":"text"}],"role":"user"},{"content":"a é b","role":"assistant"}]`,
+		"api_key":         `"sk-body"`,
+		"provider":        `"TestBackend"`,
+		"web_search":      `true`,
+		"nested":          `{"a":[1,2]}`,
+		"raw":             `{"k":null}`,
+		"text":            `"plain"`,
+		"conversation_id": `"c-1"`,
+		"test_echo":       `true`,
+	}
+	for k, w := range want {
+		var a, b any
+		if err := json.Unmarshal(e.Body[k], &a); err != nil {
+			t.Errorf("body field %s missing: %v", k, err)
+			continue
+		}
+		_ = json.Unmarshal([]byte(w), &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("body field %s = %s, want %s", k, e.Body[k], w)
+		}
+	}
+	var media [][]any
+	if err := json.Unmarshal(e.Body["media"], &media); err != nil || len(media) != 3 {
+		t.Fatalf("media %s: %v", e.Body["media"], err)
+	}
+	uri := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	if media[0][0] != uri || media[0][1] != "a.png" {
+		t.Errorf("media from bytes: %v", media[0])
+	}
+	if media[1][0] != uri || media[1][1] != "pic.png" {
+		t.Errorf("media from file: %v", media[1])
+	}
+	if media[2][0] != "https://example.com/b.jpg" || media[2][1] != nil {
+		t.Errorf("media from URI: %v", media[2])
+	}
+	if e.Headers["x-test"] != "yes" {
+		t.Errorf("client header missing: %v", e.Headers)
+	}
+	if _, ok := e.Headers["authorization"]; ok {
+		t.Errorf("key in body also sent as bearer")
+	}
+
+	// Bearer placement: no api_key in the body at all.
+	e = askEcho(t, c, &Request{Messages: user("x"), APIKey: "sk-bearer", APIKeyPlacement: KeyAsBearer})
+	if _, ok := e.Body["api_key"]; ok {
+		t.Errorf("bearer key also in body: %s", e.Body["api_key"])
+	}
+	if e.Headers["authorization"] != "Bearer sk-bearer" {
+		t.Errorf("authorization header %q", e.Headers["authorization"])
+	}
+	e = askEcho(t, c, &Request{Messages: user("x"), APIKey: "sk-both", APIKeyPlacement: KeyInBodyAndBearer})
+	if string(e.Body["api_key"]) != `"sk-both"` || e.Headers["authorization"] != "Bearer sk-both" {
+		t.Errorf("both placements: body %s, header %q", e.Body["api_key"], e.Headers["authorization"])
+	}
+	// No key: no api_key field.
+	e = askEcho(t, c, &Request{Messages: user("x")})
+	if _, ok := e.Body["api_key"]; ok {
+		t.Errorf("api_key sent without a key")
+	}
+}
+
+func TestInvalidArguments(t *testing.T) {
+	if _, err := NewClient("ftp://nope"); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("NewClient(ftp://): %v", err)
+	}
+	if _, err := NewClient("http://a\x00b"); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("NewClient with NUL: %v", err)
+	}
+	if _, err := NewClient("http://127.0.0.1:1", WithConnectTimeout(-time.Second)); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("negative timeout: %v", err)
+	}
+	if _, err := NewClient("http://127.0.0.1:1", WithCAFile("/nonexistent/ca.pem")); err == nil {
+		t.Errorf("missing CA file accepted")
+	}
+	c, err := NewClient("http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	for name, req := range map[string]*Request{
+		"nil":           nil,
+		"NUL in model":  {Model: "a\x00b"},
+		"reserved key":  {Extra: map[string]any{"model": "x"}},
+		"bad ExtraJSON": {ExtraJSON: json.RawMessage(`[1]`)},
+		"unencodable":   {Extra: map[string]any{"f": func() {}}},
+		"bad raw":       {Extra: map[string]any{"f": json.RawMessage(`{`)}},
+	} {
+		if _, err := c.Stream(ctx, req); !errors.Is(err, StatusInvalidArgument) {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT", name, err)
+		}
+	}
+	for name, m := range map[string]Media{
+		"unknown bytes": MediaBytes([]byte("not an image"), "x.bin"),
+		"missing file":  MediaFile("/nonexistent/file.png"),
+		"empty":         {},
+	} {
+		_, err := c.Stream(ctx, &Request{Media: []Media{m}})
+		var e *Error
+		if !errors.As(err, &e) || e.Status != StatusMedia || e.Message == "" {
+			t.Errorf("%s: %v, want MEDIA", name, err)
+		}
+	}
+}
+
+func TestHTTPErrors(t *testing.T) {
+	c := client(t)
+	for _, tc := range []struct {
+		extra  map[string]any
+		status int
+		server string
+	}{
+		{map[string]any{"test_status": 500}, 500, "test status 500"},
+		{map[string]any{"test_status": 403}, 403, "test status 403"},
+		{map[string]any{"provider": "NoSuchProvider"}, 404, "Provider not found"},
+		{map[string]any{"test_status": 502, "test_html": true}, 502, ""},
+	} {
+		s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: tc.extra})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Recv()
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("%v: Recv gave %v, want *Error", tc.extra, err)
+		}
+		if e.Status != StatusHTTP || e.HTTPStatus != tc.status || e.ServerMessage != tc.server || !errors.Is(err, StatusHTTP) ||
+			!strings.Contains(err.Error(), fmt.Sprint(tc.status)) {
+			t.Errorf("%v: %#v", tc.extra, e)
+		}
+		if _, again := s.Recv(); again != err {
+			t.Errorf("second Recv: %v, want the same error", again)
+		}
+		s.Close()
+	}
+}
+
+func TestInStreamErrorChunk(t *testing.T) {
+	c := client(t)
+	chunks := ask(t, c, &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "error_chunk", "test_chunks": 2}})
+	if got := strings.Join(types(chunks), ","); got != "provider,content,content,error,log" {
+		t.Fatalf("types %s", got)
+	}
+	ec := chunks[3]
+	if ec.Kind != KindError || !ec.IsFatal() || ec.ErrorMessage() != "ValueError: test failure" {
+		t.Errorf("error chunk %+v", ec)
+	}
+	var ce *ChunkError
+	if err := ec.Err(); !errors.As(err, &ce) || ce.Class != "ValueError" || ce.Message != "ValueError: test failure" || ce.Type != "error" {
+		t.Errorf("Err() = %#v", err)
+	}
+	if chunks[4].Kind != KindLog || chunks[4].Text() != "Using TestBackend provider" || chunks[4].IsFatal() {
+		t.Errorf("log chunk %+v", chunks[4])
+	}
+}
+
+func TestProtocolFaults(t *testing.T) {
+	run := func(c *Client, fault string) ([]Chunk, error) {
+		s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": fault, "test_chunks": 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		return collect(t, s)
+	}
+	c := client(t)
+	if chunks, err := run(c, "malformed"); !errors.Is(err, StatusProtocol) || len(chunks) != 3 {
+		t.Errorf("malformed: %d chunks, %v", len(chunks), err)
+	}
+	if _, err := run(c, "invalid_utf8"); !errors.Is(err, StatusProtocol) {
+		t.Errorf("invalid_utf8: %v", err)
+	}
+	if chunks, err := run(c, "cut_mid_line"); err == nil || errors.Is(err, io.EOF) {
+		t.Errorf("cut_mid_line: %d chunks, %v", len(chunks), err)
+	}
+	skip := client(t, WithSkipMalformed(true))
+	if chunks, err := run(skip, "malformed"); err != nil || types(chunks)[len(chunks)-1] != "finish" {
+		t.Errorf("malformed with skip: %v %v", types(chunks), err)
+	}
+	small := client(t, WithMaxLineBytes(64<<10))
+	if _, err := run(small, "oversized"); !errors.Is(err, StatusLimit) {
+		t.Errorf("oversized: %v", err)
+	}
+}
+
+func TestConnectError(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	c, err := NewClient("http://"+addr, WithNoProxy(), WithConnectTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Recv(); !errors.Is(err, StatusConnect) {
+		t.Fatalf("Recv: %v, want CONNECT", err)
+	}
+	if _, err := c.Models(context.Background(), ""); !errors.Is(err, StatusConnect) {
+		t.Fatalf("Models: %v, want CONNECT", err)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	c := client(t, WithIdleTimeout(300*time.Millisecond))
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "stall", "test_chunks": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	chunks, err := collect(t, s)
+	if !errors.Is(err, StatusTimedOut) || len(chunks) != 2 {
+		t.Fatalf("%d chunks, %v; want 2 and TIMED_OUT", len(chunks), err)
+	}
+}
+
+// stalled opens a stream that sends 3 chunks and then holds the connection open,
+// and reads those chunks.
+func stalled(t *testing.T, ctx context.Context, c *Client) *Stream {
+	t.Helper()
+	s, err := c.Stream(ctx, &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "stall", "test_chunks": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := s.Recv(); err != nil {
+			t.Fatalf("chunk %d: %v", i, err)
+		}
+	}
+	return s
+}
+
+// blockedRecv calls Recv in a goroutine, lets it block, runs wake, and returns
+// Recv's error and how long after wake it returned.
+func blockedRecv(t *testing.T, s *Stream, wake func()) (error, time.Duration) {
+	t.Helper()
+	type result struct {
+		err error
+		at  time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, err := s.Recv()
+		done <- result{err, time.Now()}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("Recv returned before the wake-up: %v", r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	woke := time.Now()
+	wake()
+	select {
+	case r := <-done:
+		return r.err, r.at.Sub(woke)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Recv still blocked 10 s after the wake-up")
+		return nil, 0
+	}
+}
+
+func TestContextCancelWakesRecv(t *testing.T) {
+	c := client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := stalled(t, ctx, c)
+	defer s.Close()
+	err, took := blockedRecv(t, s, cancel)
+	t.Logf("Recv returned %v after cancel", took)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Recv: %v, want context.Canceled", err)
+	}
+	if took > 2*time.Second {
+		t.Errorf("Recv took %v to wake up", took)
+	}
+	if _, err := s.Recv(); !errors.Is(err, context.Canceled) {
+		t.Errorf("second Recv: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestContextDeadline(t *testing.T) {
+	c := client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	s := stalled(t, ctx, c)
+	defer s.Close()
+	start := time.Now()
+	_, err := s.Recv()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Recv: %v, want DeadlineExceeded", err)
+	}
+	t.Logf("deadline ended Recv after %v", time.Since(start))
+
+	// An already cancelled context: Stream refuses to start.
+	if _, err := c.Stream(ctx, &Request{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Stream with a done context: %v", err)
+	}
+}
+
+func TestCloseWakesRecv(t *testing.T) {
+	c := client(t)
+	s := stalled(t, context.Background(), c)
+	err, took := blockedRecv(t, s, func() { s.Close() })
+	t.Logf("Recv returned %v after Close", took)
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Recv: %v, want ErrClosed", err)
+	}
+}
+
+func TestCloseTwiceAndUseAfterClose(t *testing.T) {
+	c := client(t)
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s.Close()
+	for i := 0; i < 2; i++ {
+		if _, err := s.Recv(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Recv after Close: %v", err)
+		}
+	}
+	n := 0
+	for _, err := range s.All() {
+		if n++; !errors.Is(err, ErrClosed) {
+			t.Fatalf("All after Close yielded %v", err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("All after Close yielded %d times", n)
+	}
+
+	// A stream read to its end: io.EOF stays, Close still fine.
+	s, _ = c.Stream(context.Background(), &Request{Messages: user("x")})
+	if _, err := collect(t, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); err != io.EOF {
+		t.Fatalf("Recv after EOF: %v", err)
+	}
+	s.Close()
+	s.Close()
+
+	// Streams outlive their client; the client refuses work after Close.
+	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 3, "test_delay_ms": 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c.Close()
+	chunks, err := collect(t, s)
+	if err != nil || contentOf(chunks) != "part0 part1 part2 " {
+		t.Fatalf("stream after client Close: %q %v", contentOf(chunks), err)
+	}
+	s.Close()
+	if _, err := c.Stream(context.Background(), &Request{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Stream after Close: %v", err)
+	}
+	if _, err := c.Models(context.Background(), ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("Models after Close: %v", err)
+	}
+}
+
+func TestModels(t *testing.T) {
+	c := client(t)
+	raw, err := c.Models(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string][]string
+	if err := json.Unmarshal(raw, &m); err != nil || !reflect.DeepEqual(m["TestBackend"], []string{"test-model", "test-vision"}) {
+		t.Fatalf("models %s: %v", raw, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err = c.Models(ctx, "TestBackend")
+	var list []struct {
+		Model   string
+		Default bool
+	}
+	if err != nil || json.Unmarshal(raw, &list) != nil || len(list) != 1 || list[0].Model != "test-model" || !list[0].Default {
+		t.Fatalf("models of TestBackend %s: %v", raw, err)
+	}
+	_, err = c.Models(ctx, "NoSuchProvider")
+	var e *Error
+	if !errors.As(err, &e) || e.HTTPStatus != 404 {
+		t.Fatalf("models of an unknown provider: %v", err)
+	}
+	cancel()
+	if _, err := c.Models(ctx, ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Models with a cancelled context: %v", err)
+	}
+}
+
+// Many goroutines, many streams at once, on one shared client.
+func TestConcurrentStreams(t *testing.T) {
+	c := client(t)
+	const goroutines, each, parts = 50, 4, 20
+	var want strings.Builder
+	for i := 0; i < parts; i++ {
+		fmt.Fprintf(&want, "part%d ", i)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*each)
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				extra := map[string]any{"test_chunks": parts}
+				if (g+i)%3 == 1 {
+					extra["test_framing"] = "ndjson"
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				s, err := c.Stream(ctx, &Request{Messages: user(fmt.Sprint(g)), Extra: extra})
+				if err != nil {
+					cancel()
+					errs <- err
+					return
+				}
+				var text strings.Builder
+				for ch, err := range s.All() {
+					if err != nil {
+						errs <- fmt.Errorf("goroutine %d stream %d: %w", g, i, err)
+						break
+					}
+					text.WriteString(ch.Content())
+				}
+				cancel()
+				if text.String() != want.String() {
+					errs <- fmt.Errorf("goroutine %d stream %d: content %q", g, i, text.String())
+				}
+			}
+		}(g)
+	}
+	// Meanwhile: streams cancelled mid-way and streams dropped without Close.
+	for g := 0; g < 10; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithCancel(context.Background())
+			s, err := c.Stream(ctx, &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
+			if err != nil {
+				errs <- err
+				cancel()
+				return
+			}
+			for i := 0; i < 5; i++ {
+				if _, err := s.Recv(); err != nil {
+					errs <- err
+				}
+			}
+			cancel()
+			for {
+				if _, err := s.Recv(); err != nil {
+					if !errors.Is(err, context.Canceled) {
+						errs <- fmt.Errorf("endless stream ended with %w", err)
+					}
+					break
+				}
+			}
+			// No Close: the finalizer frees it.
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	runtime.GC()
+}
+
+// Streams that are never closed are freed by the finalizer, even with a live
+// context (its callback must not keep the stream reachable).
+func TestFinalizerBackstop(t *testing.T) {
+	c := client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var states []*streamState // not the Streams: those must become unreachable
+	for i := 0; i < 20; i++ {
+		s, err := c.Stream(ctx, &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "stall", "test_chunks": 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Recv(); err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, s.st)
+	}
+	freed := 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		runtime.GC()
+		freed = 0
+		for _, st := range states {
+			st.mu.Lock()
+			if st.ptr == nil && st.closed {
+				freed++
+			}
+			st.mu.Unlock()
+		}
+		if freed == len(states) {
+			break
+		}
+	}
+	if freed != len(states) {
+		t.Fatalf("only %d of %d forgotten streams were freed by their finalizer", freed, len(states))
+	}
+}
