@@ -26,13 +26,11 @@
 // `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 #define BACKEND_API_KEY_BEARER 2
 
-// Every result a public function can report. The numbers are part of the ABI:
+// Every result a public function can report. `repr(C)`: cbindgen then emits one
+// `typedef enum {...} backend_api_status;` (a `typedef uint32_t` of the same name
+// beside the enum makes the name ambiguous in Swift). The numbers are part of the ABI:
 // they are never reused or renumbered, and new codes only get new numbers.
-enum backend_api_status
-#ifdef __cplusplus
-  : uint32_t
-#endif // __cplusplus
- {
+typedef enum {
   // Success: for `backend_api_next`, a chunk was written to the out-parameter.
   BACKEND_API_STATUS_OK = 0,
   // The stream ended cleanly: the server closed the response after its last chunk.
@@ -63,18 +61,11 @@ enum backend_api_status
   BACKEND_API_STATUS_LIMIT = 31,
   // A bug inside the library (a panic was caught); the object stays safe to free.
   BACKEND_API_STATUS_INTERNAL = 90,
-};
-#ifndef __cplusplus
-typedef uint32_t backend_api_status;
-#endif // __cplusplus
+} backend_api_status;
 
 // What a chunk is, for callers that branch without comparing strings.
 // The numbers are part of the ABI and never reused.
-enum backend_api_kind
-#ifdef __cplusplus
-  : uint32_t
-#endif // __cplusplus
- {
+typedef enum {
   // A type this library has no name for (a provider's own raw chunk).
   BACKEND_API_KIND_OTHER = 0,
   BACKEND_API_KIND_CONTENT = 1,
@@ -101,17 +92,10 @@ enum backend_api_kind
   BACKEND_API_KIND_REQUEST = 19,
   BACKEND_API_KIND_RESPONSE = 20,
   BACKEND_API_KIND_HEADERS = 21,
-};
-#ifndef __cplusplus
-typedef uint32_t backend_api_kind;
-#endif // __cplusplus
+} backend_api_kind;
 
 // Which timeout a setter names. The numbers are part of the ABI.
-enum backend_api_timeout
-#ifdef __cplusplus
-  : uint32_t
-#endif // __cplusplus
- {
+typedef enum {
   // Name resolution, TCP connect, proxy and TLS handshakes. Default 30 s.
   BACKEND_API_TIMEOUT_CONNECT = 0,
   // From the request being sent to the response headers. Default 120 s.
@@ -120,10 +104,7 @@ enum backend_api_timeout
   BACKEND_API_TIMEOUT_IDLE = 2,
   // The whole exchange. Off by default: long answers are healthy.
   BACKEND_API_TIMEOUT_TOTAL = 3,
-};
-#ifndef __cplusplus
-typedef uint32_t backend_api_timeout;
-#endif // __cplusplus
+} backend_api_timeout;
 
 // One chunk of the answer (g4f's `RawResponse`).
 typedef struct backend_api_chunk backend_api_chunk;

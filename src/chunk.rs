@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 /// What a chunk is, for callers that branch without comparing strings.
 /// The numbers are part of the ABI and never reused.
-#[repr(u32)]
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChunkKind {
     /// A type this library has no name for (a provider's own raw chunk).
@@ -44,32 +44,43 @@ pub enum ChunkKind {
 }
 
 impl ChunkKind {
+    /// Every named kind with its `type` string, NUL-terminated for the C boundary.
+    const NAMES: [(ChunkKind, &'static str); 21] = [
+        (ChunkKind::Content, "content\0"),
+        (ChunkKind::Reasoning, "reasoning\0"),
+        (ChunkKind::Error, "error\0"),
+        (ChunkKind::Auth, "auth\0"),
+        (ChunkKind::Usage, "usage\0"),
+        (ChunkKind::Finish, "finish\0"),
+        (ChunkKind::Provider, "provider\0"),
+        (ChunkKind::Conversation, "conversation\0"),
+        (ChunkKind::Message, "message\0"),
+        (ChunkKind::Title, "title\0"),
+        (ChunkKind::ToolCalls, "tool_calls\0"),
+        (ChunkKind::Log, "log\0"),
+        (ChunkKind::Preview, "preview\0"),
+        (ChunkKind::Parameters, "parameters\0"),
+        (ChunkKind::Suggestions, "suggestions\0"),
+        (ChunkKind::Synthesize, "synthesize\0"),
+        (ChunkKind::Continue, "continue\0"),
+        (ChunkKind::Variant, "variant\0"),
+        (ChunkKind::Request, "request\0"),
+        (ChunkKind::Response, "response\0"),
+        (ChunkKind::Headers, "headers\0"),
+    ];
+
+    /// The kind named by a chunk's `type` string, with that name as a static string
+    /// (NUL-terminated), or `Other` and `None`.
+    fn lookup(t: &str) -> (ChunkKind, Option<&'static str>) {
+        ChunkKind::NAMES
+            .iter()
+            .find(|(_, n)| &n[..n.len() - 1] == t)
+            .map_or((ChunkKind::Other, None), |(k, n)| (*k, Some(*n)))
+    }
+
     /// The kind named by a chunk's `type` string.
     pub fn from_type(t: &str) -> ChunkKind {
-        match t {
-            "content" => ChunkKind::Content,
-            "reasoning" => ChunkKind::Reasoning,
-            "error" => ChunkKind::Error,
-            "auth" => ChunkKind::Auth,
-            "usage" => ChunkKind::Usage,
-            "finish" => ChunkKind::Finish,
-            "provider" => ChunkKind::Provider,
-            "conversation" => ChunkKind::Conversation,
-            "message" => ChunkKind::Message,
-            "title" => ChunkKind::Title,
-            "tool_calls" => ChunkKind::ToolCalls,
-            "log" => ChunkKind::Log,
-            "preview" => ChunkKind::Preview,
-            "parameters" => ChunkKind::Parameters,
-            "suggestions" => ChunkKind::Suggestions,
-            "synthesize" => ChunkKind::Synthesize,
-            "continue" => ChunkKind::Continue,
-            "variant" => ChunkKind::Variant,
-            "request" => ChunkKind::Request,
-            "response" => ChunkKind::Response,
-            "headers" => ChunkKind::Headers,
-            _ => ChunkKind::Other,
-        }
+        ChunkKind::lookup(t).0
     }
 
     /// The field holding a chunk's main text, if its kind has one.
@@ -107,7 +118,8 @@ impl Field {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Chunk {
     json: Box<str>,
-    type_: Box<str>,
+    /// The type with a NUL: static for named kinds, so most chunks allocate once.
+    type_: Cow<'static, str>,
     kind: ChunkKind,
 }
 
@@ -134,8 +146,9 @@ impl Chunk {
             return Err("not a JSON object".to_owned());
         }
         let head: Head = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        let type_ = with_nul(head.type_.as_deref().unwrap_or(""));
-        let kind = ChunkKind::from_type(&type_[..type_.len() - 1]);
+        let t = head.type_.as_deref().unwrap_or("");
+        let (kind, name) = ChunkKind::lookup(t);
+        let type_ = name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed);
         Ok(Chunk {
             json: with_nul(json),
             type_,

@@ -14,8 +14,11 @@ use crate::secret::is_secret_header;
 /// `User-Agent` sent unless the caller sets one.
 pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
 
+/// ureq's input and output buffer per connection.
+const IO_BUFFER: usize = 16 << 10;
+
 /// Which timeout a setter names. The numbers are part of the ABI.
-#[repr(u32)]
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutKind {
     /// Name resolution, TCP connect, proxy and TLS handshakes. Default 30 s.
@@ -258,6 +261,10 @@ impl Client {
             .timeout_recv_response(t.headers)
             .timeout_global(t.total)
             .max_idle_connections(0)
+            // ureq zero-fills 128 KiB each way by default: with a thousand streams open
+            // that alone is 256 MB resident. Chunks are small; requests are written in pieces.
+            .input_buffer_size(IO_BUFFER)
+            .output_buffer_size(IO_BUFFER)
             .build()
             .new_agent()
     }

@@ -2,9 +2,11 @@
 
 use std::fmt;
 
-/// Every result a public function can report. The numbers are part of the ABI:
+/// Every result a public function can report. `repr(C)`: cbindgen then emits one
+/// `typedef enum {...} backend_api_status;` (a `typedef uint32_t` of the same name
+/// beside the enum makes the name ambiguous in Swift). The numbers are part of the ABI:
 /// they are never reused or renumbered, and new codes only get new numbers.
-#[repr(u32)]
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Success: for `backend_api_next`, a chunk was written to the out-parameter.

@@ -19,8 +19,8 @@ use crate::error::{Error, Result, Status};
 use crate::request::Request;
 use crate::transport;
 
-/// Bytes asked of the socket per read; one read's chunks travel as one batch.
-const READ_SIZE: usize = 64 << 10;
+/// Bytes asked of the body reader per read; one read's chunks travel as one batch.
+const READ_SIZE: usize = 16 << 10;
 /// Stack of the background thread: ureq and rustls need little.
 const WORKER_STACK: usize = 256 << 10;
 

@@ -19,7 +19,7 @@ the client's own bytes -> data URI conversion (to_data_uri) is exercised.
 
 Output: one JSON line per yielded item (the RawResponse's attribute dict, i.e. the
 chunk as the server sent it), on stdout. With --count-only, only
-"COUNT <n> SECONDS <wall>" at the end. If the client raises, the traceback goes to
+"COUNT <n> SECONDS <wall> CPU <user+sys>" at the end. If the client raises, the traceback goes to
 stderr, a last line "EXCEPTION <Type>: <message>" goes to stdout, and the exit code is 1.
 """
 from __future__ import annotations
@@ -80,6 +80,7 @@ def main() -> int:
                 out.flush()
 
     t0 = time.monotonic()
+    cpu0 = time.process_time()
     rc = 0
     try:
         asyncio.run(run())
@@ -88,8 +89,9 @@ def main() -> int:
         out.write(f"EXCEPTION {type(e).__name__}: {e}\n")
         rc = 1
     wall = time.monotonic() - t0
+    cpu = time.process_time() - cpu0
     if args.count_only:
-        out.write(f"COUNT {count} SECONDS {wall:.6f}\n")
+        out.write(f"COUNT {count} SECONDS {wall:.6f} CPU {cpu:.6f}\n")
     out.flush()
     return rc
 

@@ -67,7 +67,7 @@ public enum BackendAPIError: Error, Sendable, Hashable {
     static func consume(_ err: OpaquePointer?, status: UInt32) -> BackendAPIError {
         defer { backend_api_error_free(err) }
         // The error's own status wins; `status` covers a library that wrote no error.
-        let code = err.map { backend_api_error_status($0) } ?? status
+        let code = err.map { backend_api_error_status($0).rawValue } ?? status
         let message = err.map { String(cString: backend_api_error_message($0)) }
             ?? String(cString: backend_api_status_name(code))
         switch code {
@@ -101,9 +101,9 @@ extension BackendAPIError: CustomStringConvertible {
 /// Calls a C function that reports through a status and an owned error; throws
 /// that error unless the status is OK.
 @inline(__always)
-func check(_ body: (UnsafeMutablePointer<OpaquePointer?>) -> UInt32) throws(BackendAPIError) {
+func check(_ body: (UnsafeMutablePointer<OpaquePointer?>) -> backend_api_status) throws(BackendAPIError) {
     var err: OpaquePointer?
-    let status = body(&err)
+    let status = body(&err).rawValue
     if status != BACKEND_API_STATUS_OK.rawValue {
         throw BackendAPIError.consume(err, status: status)
     }

@@ -63,7 +63,7 @@ public struct Chunk: Sendable, Hashable {
     /// Copies a native chunk into Swift; the caller frees the native chunk.
     init(native c: OpaquePointer) {
         type = String(cString: backend_api_chunk_type(c))
-        kind = Kind(rawValue: backend_api_chunk_kind(c)) ?? .other
+        kind = Kind(rawValue: backend_api_chunk_kind(c).rawValue) ?? .other
         var len = 0
         let j = backend_api_chunk_json(c, &len)
         json = j.map { Data(bytes: $0, count: len) } ?? Data()

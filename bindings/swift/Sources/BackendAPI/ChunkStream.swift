@@ -166,7 +166,7 @@ final class StreamCore: @unchecked Sendable {
             }
             var chunk: OpaquePointer?
             var err: OpaquePointer?
-            let status = backend_api_next(stream, -1, &chunk, &err)
+            let status = backend_api_next(stream, -1, &chunk, &err).rawValue
             if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
                 let value = Chunk(native: chunk) // copies every string out
                 backend_api_chunk_free(chunk)

@@ -3,7 +3,7 @@ import Testing
 
 @testable import BackendAPI
 
-@Suite("Streaming")
+@Suite("Streaming", .timeLimit(.minutes(1)))
 struct StreamTests {
     @Test("A streamed answer: provider, content, usage, finish")
     func streamedAnswer() async throws {
@@ -156,7 +156,7 @@ struct StreamTests {
     }
 }
 
-@Suite("Errors")
+@Suite("Errors", .timeLimit(.minutes(1)))
 struct ErrorTests {
     @Test("HTTP errors carry the status and the server's message", arguments: [404, 500, 503])
     func httpStatus(status: Int) async throws {
@@ -280,7 +280,7 @@ actor Progress {
     }
 }
 
-@Suite("Cancellation")
+@Suite("Cancellation", .timeLimit(.minutes(1)))
 struct CancellationTests {
     @Test("Cancelling the Task mid-stream ends the iteration promptly with CancellationError")
     func cancelTask() async throws {
@@ -372,7 +372,7 @@ struct CancellationTests {
     }
 }
 
-@Suite("Models and values")
+@Suite("Models and values", .timeLimit(.minutes(1)))
 struct MiscTests {
     @Test("The model listing")
     func models() async throws {
@@ -406,6 +406,17 @@ struct MiscTests {
         #expect(JSONValue.string("\u{0}").jsonText == "\"\\u0000\"")
         #expect(JSONValue.number(.nan).jsonText == "null")
         #expect(throws: BackendAPIError.self) { try JSONValue(parsing: "{oops") }
+    }
+
+    @Test("Iterating from the main actor compiles and works (Sendable, isolation)")
+    @MainActor
+    func mainActorIteration() async throws {
+        let client = try testClient()
+        var text = ""
+        for try await chunk in client.stream(testRequest(["test_chunks": 3])) {
+            text += chunk.content ?? ""
+        }
+        #expect(text == "part0 part1 part2 ")
     }
 
     @Test("The library version")

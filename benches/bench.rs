@@ -1,0 +1,608 @@
+//! The benchmark suite (issue: speed and memory). Run `scripts/bench.sh`. It starts
+//! its own canned servers on loopback, measures every target, prints a table with
+//! the figures, ratios and targets, and writes bench/results.json and
+//! bench/results.svg. It reports; it asserts nothing about timings.
+
+use std::borrow::Cow;
+use std::ffi::CString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::ptr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backend_api::ffi::*;
+use backend_api::Status;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+// ------------------------------------------------------------ canned server
+
+/// What the canned server streams, read from the request body's `bench_*` fields.
+struct Plan {
+    ndjson: bool,
+    chunks: usize,
+    size: usize,
+    pace: Option<Duration>,
+}
+
+/// One content chunk of `size` bytes of text, numbered so latency can be matched.
+fn chunk_line(ndjson: bool, i: usize, size: usize) -> String {
+    let mut text = format!("{i} ");
+    while text.len() < size {
+        text.push('x');
+    }
+    let json = format!("{{\"type\": \"content\", \"content\": \"{text}\"}}");
+    if ndjson {
+        format!("{json}\n")
+    } else {
+        format!("event: content\ndata: {json}\n\n")
+    }
+}
+
+fn write_chunk(w: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
+    write!(w, "{:x}\r\n", data.len())?;
+    w.write_all(data)?;
+    w.write_all(b"\r\n")
+}
+
+/// Serves one request. `sent` records when each paced chunk was written.
+fn serve_one(sock: TcpStream, sent: Option<Arc<Mutex<Vec<Instant>>>>) -> std::io::Result<()> {
+    sock.set_nodelay(true)?;
+    let mut r = BufReader::new(sock.try_clone()?);
+    let mut len = 0;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let plan = Plan {
+        ndjson: v["bench_framing"] == "ndjson",
+        chunks: v["bench_chunks"].as_u64().unwrap_or(0) as usize,
+        size: v["bench_size"].as_u64().unwrap_or(4) as usize,
+        pace: v["bench_pace_us"].as_u64().map(Duration::from_micros),
+    };
+    let mut w = std::io::BufWriter::with_capacity(256 << 10, sock);
+    w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")?;
+    match plan.pace {
+        Some(pace) => {
+            w.flush()?;
+            let start = Instant::now();
+            for i in 0..plan.chunks {
+                let due = start + pace * i as u32;
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let line = chunk_line(plan.ndjson, i, plan.size);
+                if let Some(s) = &sent {
+                    s.lock().unwrap().push(Instant::now());
+                }
+                write_chunk(&mut w, line.as_bytes())?;
+                w.flush()?;
+            }
+        }
+        None => {
+            // Large HTTP chunks built ahead, so the server is not the bottleneck.
+            let mut piece = Vec::with_capacity(256 << 10);
+            for i in 0..plan.chunks {
+                piece.extend_from_slice(chunk_line(plan.ndjson, i, plan.size).as_bytes());
+                if piece.len() >= 128 << 10 {
+                    write_chunk(&mut w, &piece)?;
+                    piece.clear();
+                }
+            }
+            if !piece.is_empty() {
+                write_chunk(&mut w, &piece)?;
+            }
+        }
+    }
+    w.write_all(b"0\r\n\r\n")?;
+    w.flush()
+}
+
+/// Starts a canned server on a free loopback port; returns its URL.
+fn listen(sent: Option<Arc<Mutex<Vec<Instant>>>>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for sock in l.incoming().flatten() {
+            let sent = sent.clone();
+            std::thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn(move || serve_one(sock, sent))
+                .unwrap();
+        }
+    });
+    url
+}
+
+/// The canned server in a child process, so the client's CPU time is its own.
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start() -> ServerProcess {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .arg("serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        ServerProcess {
+            url: line.trim().strip_prefix("READY ").unwrap().to_owned(),
+            child,
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ------------------------------------------------------------ measuring
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0 // USER_HZ
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024.0
+}
+
+fn cs(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+struct Client(*mut backend_api_client);
+unsafe impl Send for Client {}
+unsafe impl Sync for Client {}
+
+impl Client {
+    fn new(url: &str) -> Client {
+        let mut c = ptr::null_mut();
+        unsafe {
+            assert_eq!(backend_api_client_new(cs(url).as_ptr(), &mut c, ptr::null_mut()), Status::Ok);
+            backend_api_client_set_proxy(c, ptr::null(), ptr::null_mut());
+        }
+        Client(c)
+    }
+
+    fn open(&self, fields: &Value) -> *mut backend_api_stream {
+        unsafe {
+            let req = backend_api_request_new();
+            backend_api_request_set_model(req, cs("bench").as_ptr(), ptr::null_mut());
+            backend_api_request_add_message(req, cs("user").as_ptr(), cs("go").as_ptr(), ptr::null_mut());
+            for (k, v) in fields.as_object().unwrap() {
+                backend_api_request_set_field_json(req, cs(k).as_ptr(), cs(&v.to_string()).as_ptr(), ptr::null_mut());
+            }
+            let mut s = ptr::null_mut();
+            assert_eq!(backend_api_open(self.0, req, &mut s, ptr::null_mut()), Status::Ok);
+            backend_api_request_free(req);
+            s
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        unsafe { backend_api_client_free(self.0) }
+    }
+}
+
+/// Drains a stream through `backend_api_next`, freeing each chunk; returns the count.
+fn drain(s: *mut backend_api_stream, mut each: impl FnMut(*mut backend_api_chunk)) -> usize {
+    let mut n = 0;
+    unsafe {
+        loop {
+            let mut c = ptr::null_mut();
+            match backend_api_next(s, -1, &mut c, ptr::null_mut()) {
+                Status::Ok => {
+                    each(c);
+                    backend_api_chunk_free(c);
+                    n += 1;
+                }
+                Status::End => break,
+                other => panic!("stream ended with {other:?}"),
+            }
+        }
+        backend_api_close(s);
+    }
+    n
+}
+
+fn fields(framing: &str, chunks: usize, size: usize) -> Value {
+    json!({"bench_framing": framing, "bench_chunks": chunks, "bench_size": size})
+}
+
+/// Chunks per second and CPU seconds for one stream of `chunks` chunks.
+fn throughput(client: &Client, framing: &str, chunks: usize, size: usize) -> (f64, f64) {
+    let cpu = cpu_seconds();
+    let t = Instant::now();
+    let n = drain(client.open(&fields(framing, chunks, size)), |_| {});
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, chunks);
+    (n as f64 / secs, cpu_seconds() - cpu)
+}
+
+fn best_of<T: Copy>(runs: usize, mut f: impl FnMut() -> (f64, T)) -> (f64, T) {
+    (0..runs).map(|_| f()).max_by(|a, b| a.0.total_cmp(&b.0)).unwrap()
+}
+
+/// The parse floor: lines split in memory, each validated as JSON with its `type`
+/// read without building a tree, in one thread. Lines per second.
+fn parse_floor(body: &[u8]) -> f64 {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(rename = "type", borrow)]
+        _type: Cow<'a, str>,
+    }
+    let t = Instant::now();
+    let mut n = 0usize;
+    for line in body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let h: Head = serde_json::from_slice(line).unwrap();
+        std::hint::black_box(&h._type);
+        n += 1;
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+/// Our decoder alone on the same bytes, in memory: lines per second.
+fn decoder_alone(body: &[u8]) -> f64 {
+    let t = Instant::now();
+    let mut n = 0usize;
+    let mut d = backend_api::decoder::Decoder::new(16 << 20, false);
+    for piece in body.chunks(64 << 10) {
+        d.feed(piece, &mut |c| {
+            std::hint::black_box(&c);
+            n += 1
+        })
+        .unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The Python reference client on the same NDJSON stream: (chunks/s, CPU seconds).
+fn python_client(url: &str, chunks: usize) -> Option<(f64, f64)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cache = std::env::var_os("BACKEND_API_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var("HOME").unwrap()).join(".cache/backend-api"));
+    let py = cache.join("venv-g4f-6.7.4/bin/python");
+    if !py.exists() {
+        eprintln!("!!!! the g4f 6.7.4 venv is missing (scripts/g4f-venvs.sh): no Python comparison");
+        return None;
+    }
+    let req = std::env::temp_dir().join(format!("bench-req-{}.json", std::process::id()));
+    let mut body = fields("ndjson", chunks, 4);
+    body["model"] = json!("bench");
+    body["messages"] = json!([{"role": "user", "content": "go"}]);
+    std::fs::write(&req, body.to_string()).unwrap();
+    let out = Command::new(py)
+        .arg(root.join("tests/interop/reference_client.py"))
+        .arg(url)
+        .arg(&req)
+        .arg("--count-only")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&req);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let w: Vec<&str> = text.split_whitespace().collect();
+    let (count, secs, cpu): (f64, f64, f64) = (w.get(1)?.parse().ok()?, w.get(3)?.parse().ok()?, w.get(5)?.parse().ok()?);
+    assert_eq!(count as usize, chunks, "python client: {text}");
+    Some((count / secs, cpu))
+}
+
+// ------------------------------------------------------------ report
+
+struct Row {
+    measure: String,
+    ours: String,
+    other: String,
+    target: String,
+    met: Option<bool>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("serve") {
+        println!("READY {}", listen(None));
+        std::io::stdout().flush().unwrap();
+        let mut sink = [0u8; 64];
+        while matches!(std::io::stdin().read(&mut sink), Ok(n) if n > 0) {}
+        return;
+    }
+    let quick = std::env::var("BENCH_QUICK").is_ok();
+    let n = if quick { 20_000 } else { 200_000 };
+    let server = ServerProcess::start();
+    let client = Client::new(&server.url);
+    let mut rows = Vec::new();
+    let mut results = serde_json::Map::new();
+
+    // Throughput and CPU per framing.
+    throughput(&client, "sse", n / 10, 4); // warm-up
+    let mut ours_cpu_per_m = 0.0;
+    let mut ndjson_rate = 0.0;
+    for framing in ["sse", "ndjson"] {
+        let (rate, cpu) = best_of(3, || throughput(&client, framing, n, 4));
+        results.insert(format!("chunks_per_s_{framing}"), json!(rate));
+        results.insert(format!("cpu_s_per_million_{framing}"), json!(cpu / n as f64 * 1e6));
+        if framing == "ndjson" {
+            ours_cpu_per_m = cpu / n as f64 * 1e6;
+            ndjson_rate = rate;
+        }
+        rows.push(Row {
+            measure: format!("chunks/s through backend_api_next ({framing}, {n} chunks)"),
+            ours: format!("{:.0}", rate),
+            other: String::new(),
+            target: ">= 2,500,000".into(),
+            met: Some(rate >= 2.5e6),
+        });
+    }
+
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("throughput") {
+        print_table(&rows); // for profiling: perf record -g target/release/deps/bench-*
+        return;
+    }
+
+    // The Python reference client on the same NDJSON stream.
+    match python_client(&server.url, n) {
+        Some((rate, cpu)) => {
+            let ratio = ndjson_rate / rate;
+            let cpu_per_m = cpu / n as f64 * 1e6;
+            results.insert("python_chunks_per_s".into(), json!(rate));
+            results.insert("python_cpu_s_per_million".into(), json!(cpu_per_m));
+            rows.push(Row {
+                measure: "Python BackendApi (g4f 6.7.4), same NDJSON stream".into(),
+                ours: format!("{:.0}/s (x{ratio:.1} faster)", ndjson_rate),
+                other: format!("{rate:.0}/s"),
+                target: "ours >= 20x".into(),
+                met: Some(ratio >= 20.0),
+            });
+            let cpu_ratio = cpu_per_m / ours_cpu_per_m.max(1e-9);
+            rows.push(Row {
+                measure: "CPU s per million chunks (user+sys)".into(),
+                ours: format!("{ours_cpu_per_m:.3}"),
+                other: format!("{cpu_per_m:.3} (x{cpu_ratio:.1})"),
+                target: "Python >= 20x ours".into(),
+                met: Some(cpu_ratio >= 20.0),
+            });
+        }
+        None => rows.push(Row {
+            measure: "Python BackendApi".into(),
+            ours: "-".into(),
+            other: "not run (venv missing)".into(),
+            target: ">= 20x".into(),
+            met: None,
+        }),
+    }
+
+    // Parse floor vs our decoder and the whole pipeline.
+    let body: Vec<u8> = (0..n).flat_map(|i| chunk_line(true, i, 4).into_bytes()).collect();
+    let floor = best_of(3, || (parse_floor(&body), ())).0;
+    let dec = best_of(3, || (decoder_alone(&body), ())).0;
+    results.insert("parse_floor_lines_per_s".into(), json!(floor));
+    results.insert("decoder_alone_lines_per_s".into(), json!(dec));
+    rows.push(Row {
+        measure: "parse floor (split + validate + type, in memory)".into(),
+        ours: format!("{:.0} lines/s end to end ({:.2} of floor)", ndjson_rate, ndjson_rate / floor),
+        other: format!("floor {floor:.0}/s; our decoder alone {dec:.0}/s"),
+        target: ">= 1/3 of floor".into(),
+        met: Some(ndjson_rate >= floor / 3.0),
+    });
+
+    // Added latency per chunk, paced at 1,000 chunks/s (in-process server).
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let lat_client = Client::new(&listen(Some(sent.clone())));
+    let paced = if quick { 500 } else { 3000 };
+    let mut received = Vec::with_capacity(paced);
+    let s = lat_client.open(&json!({"bench_framing": "sse", "bench_chunks": paced, "bench_size": 8, "bench_pace_us": 1000}));
+    drain(s, |_| received.push(Instant::now()));
+    let sent = sent.lock().unwrap();
+    let mut lat: Vec<f64> = sent.iter().zip(&received).map(|(s, r)| r.duration_since(*s).as_secs_f64() * 1e6).collect();
+    lat.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    results.insert("latency_us_p50".into(), json!(p50));
+    results.insert("latency_us_p99".into(), json!(p99));
+    rows.push(Row {
+        measure: format!("added latency per chunk at 1,000/s ({paced} chunks)"),
+        ours: format!("p50 {p50:.0} us, p99 {p99:.0} us"),
+        other: String::new(),
+        target: "p99 <= 100 us".into(),
+        met: Some(p99 <= 100.0),
+    });
+
+    // backend_api_open returning.
+    let mut opens = Vec::new();
+    for _ in 0..if quick { 200 } else { 1000 } {
+        let t = Instant::now();
+        let s = client.open(&fields("sse", 0, 4));
+        opens.push(t.elapsed().as_secs_f64() * 1e6);
+        unsafe { backend_api_close(s) };
+    }
+    opens.sort_by(f64::total_cmp);
+    let open_med = percentile(&opens, 0.5);
+    results.insert("open_us_median".into(), json!(open_med));
+    rows.push(Row {
+        measure: "backend_api_open returning".into(),
+        ours: format!("median {open_med:.1} us, p99 {:.1} us", percentile(&opens, 0.99)),
+        other: String::new(),
+        target: "median <= 50 us".into(),
+        met: Some(open_med <= 50.0),
+    });
+
+    // Streams at once: all delivering; resident memory added.
+    let mut by_streams = Vec::new();
+    for &k in &[1usize, 10, 100, 1000] {
+        let per = 200;
+        let base = rss_mib();
+        let t = Instant::now();
+        let streams: Vec<_> = (0..k)
+            .map(|_| client.open(&json!({"bench_framing": "sse", "bench_chunks": per, "bench_size": 16, "bench_pace_us": 2000})))
+            .collect();
+        let mut peak = base;
+        let mut open: Vec<_> = streams.into_iter().map(|s| (s, 0usize)).collect();
+        let mut total = 0;
+        while !open.is_empty() {
+            open.retain_mut(|(s, got)| unsafe {
+                loop {
+                    let mut c = ptr::null_mut();
+                    match backend_api_next(*s, 0, &mut c, ptr::null_mut()) {
+                        Status::Ok => {
+                            backend_api_chunk_free(c);
+                            *got += 1;
+                        }
+                        Status::Timeout => return true,
+                        Status::End => {
+                            assert_eq!(*got, per);
+                            total += *got;
+                            backend_api_close(*s);
+                            return false;
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                }
+            });
+            peak = peak.max(rss_mib());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let secs = t.elapsed().as_secs_f64();
+        by_streams.push(json!({"streams": k, "chunks_per_s": total as f64 / secs, "rss_added_mib": peak - base}));
+        if k == 1000 {
+            rows.push(Row {
+                measure: "1,000 streams at once, all delivering".into(),
+                ours: format!("all {} complete; RSS +{:.1} MiB", total / per, peak - base),
+                other: String::new(),
+                target: "all complete; <= 100 MB added".into(),
+                met: Some(total == k * per && (peak - base) * 1.048576 <= 100.0),
+            });
+        }
+    }
+    results.insert("by_streams".into(), json!(by_streams));
+
+    // Chunk size sweep (unpaced): chunks/s, MB/s and memory.
+    let mut by_size = Vec::new();
+    for &size in &[10usize, 100, 1024, 10 << 10, 100 << 10, 1 << 20] {
+        let count = ((256usize << 20) / size).clamp(100, n);
+        let count = if quick { count / 10 } else { count }.max(20);
+        let base = rss_mib();
+        let (rate, _) = throughput(&client, "sse", count, size);
+        let added = rss_mib() - base;
+        by_size.push(json!({"size": size, "chunks_per_s": rate, "mb_per_s": rate * size as f64 / 1e6, "rss_added_mib": added}));
+    }
+    results.insert("by_size".into(), json!(by_size));
+
+    // Stripped shared library size.
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/libbackend_api.so");
+    let stripped = std::env::temp_dir().join("libbackend_api.stripped.so");
+    let size = Command::new("strip")
+        .arg("-o")
+        .arg(&stripped)
+        .arg(&lib)
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .and_then(|_| std::fs::metadata(&stripped).ok())
+        .map(|m| m.len() as f64 / 1048576.0);
+    if let Some(mib) = size {
+        results.insert("stripped_so_mib".into(), json!(mib));
+    }
+    rows.push(Row {
+        measure: "stripped libbackend_api.so".into(),
+        ours: size.map_or("not built".into(), |m| format!("{m:.2} MiB")),
+        other: String::new(),
+        target: "<= 3 MB".into(),
+        met: size.map(|m| m * 1.048576 <= 3.0),
+    });
+
+    print_table(&rows);
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+    std::fs::create_dir_all(&out).unwrap();
+    results.insert("quick".into(), json!(quick));
+    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&Value::Object(results.clone())).unwrap()).unwrap();
+    std::fs::write(out.join("results.svg"), svg(&results)).unwrap();
+    println!("\nwrote bench/results.json and bench/results.svg");
+}
+
+fn print_table(rows: &[Row]) {
+    println!("\n{:<58} | {:<44} | {:<44} | {:<30} | met", "measure", "ours", "comparison", "target");
+    println!("{}", "-".repeat(190));
+    for r in rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        println!("{:<58} | {:<44} | {:<44} | {:<30} | {met}", r.measure, r.ours, r.other, r.target);
+    }
+}
+
+/// Four small log-scale line charts: throughput and memory against chunk size and
+/// against the number of concurrent streams.
+fn svg(results: &serde_json::Map<String, Value>) -> String {
+    let series = |key: &str, x: &str, y: &str| -> Vec<(f64, f64)> {
+        results[key].as_array().unwrap().iter().map(|p| (p[x].as_f64().unwrap(), p[y].as_f64().unwrap().max(0.01))).collect()
+    };
+    let panels = [
+        ("chunks/s vs chunk size (bytes)", series("by_size", "size", "chunks_per_s")),
+        ("RSS added (MiB) vs chunk size (bytes)", series("by_size", "size", "rss_added_mib")),
+        ("aggregate chunks/s vs concurrent streams", series("by_streams", "streams", "chunks_per_s")),
+        ("RSS added (MiB) vs concurrent streams", series("by_streams", "streams", "rss_added_mib")),
+    ];
+    let (w, h) = (420.0, 260.0);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        w * 2.0,
+        h * 2.0
+    );
+    for (i, (title, pts)) in panels.iter().enumerate() {
+        let (ox, oy) = ((i % 2) as f64 * w, (i / 2) as f64 * h);
+        let (l, r, t, b) = (ox + 60.0, ox + w - 20.0, oy + 30.0, oy + h - 40.0);
+        let lx: Vec<f64> = pts.iter().map(|p| p.0.log10()).collect();
+        let ly: Vec<f64> = pts.iter().map(|p| p.1.log10()).collect();
+        let (x0, x1) = (lx.iter().cloned().fold(f64::MAX, f64::min), lx.iter().cloned().fold(f64::MIN, f64::max));
+        let (y0, y1) = (ly.iter().cloned().fold(f64::MAX, f64::min).floor(), ly.iter().cloned().fold(f64::MIN, f64::max).ceil().max(ly[0].floor() + 1.0));
+        let px = |v: f64| l + (v - x0) / (x1 - x0).max(1e-9) * (r - l);
+        let py = |v: f64| b - (v - y0) / (y1 - y0).max(1e-9) * (b - t);
+        s += &format!("<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{title}</text>\n", l, oy + 18.0);
+        s += &format!("<polyline fill=\"none\" stroke=\"#999\" points=\"{l},{t} {l},{b} {r},{b}\"/>\n");
+        for d in (y0 as i32)..=(y1 as i32) {
+            s += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">1e{d}</text>\n", l - 4.0, py(d as f64) + 4.0);
+        }
+        let line: Vec<String> = lx.iter().zip(&ly).map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
+        s += &format!("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"{}\"/>\n", line.join(" "));
+        for ((x, y), p) in lx.iter().zip(&ly).zip(pts) {
+            s += &format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#1f77b4\"/>\n", px(*x), py(*y));
+            s += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(*x), b + 14.0, p.0);
+        }
+    }
+    s + "</svg>\n"
+}
