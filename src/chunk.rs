@@ -117,7 +117,8 @@ impl Field {
 /// Both strings are stored with a trailing NUL so the C boundary lends them as is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Chunk {
-    json: Box<str>,
+    /// The JSON text and a NUL (a `String`, so a buffer handed over keeps its capacity).
+    json: String,
     /// The type with a NUL: static for named kinds, so most chunks allocate once.
     type_: Cow<'static, str>,
     kind: ChunkKind,
@@ -142,18 +143,31 @@ impl Chunk {
     /// Validates `json` as one JSON object and reads its `type` (empty when absent).
     /// The error says what is wrong, without quoting the text (callers do that).
     pub fn parse(json: &str) -> Result<Chunk, String> {
+        let mut owned = String::with_capacity(json.len() + 1);
+        owned.push_str(json);
+        Chunk::parse_owned(owned).map_err(|(why, _)| why)
+    }
+
+    /// [`Chunk::parse`] that takes over `json`'s buffer instead of copying it; on
+    /// error it hands the text back with the reason.
+    pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, (String, String)> {
+        let (kind, type_) = match Chunk::head(&json) {
+            Ok(head) => head,
+            Err(why) => return Err((why, json)),
+        };
+        json.push('\0');
+        Ok(Chunk { json, type_, kind })
+    }
+
+    /// Validates one JSON object and returns its kind and its type with a NUL.
+    fn head(json: &str) -> Result<(ChunkKind, Cow<'static, str>), String> {
         if !json.trim_start().starts_with('{') {
             return Err("not a JSON object".to_owned());
         }
         let head: Head = serde_json::from_str(json).map_err(|e| e.to_string())?;
         let t = head.type_.as_deref().unwrap_or("");
         let (kind, name) = ChunkKind::lookup(t);
-        let type_ = name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed);
-        Ok(Chunk {
-            json: with_nul(json),
-            type_,
-            kind,
-        })
+        Ok((kind, name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed)))
     }
 
     /// The whole JSON object as the server sent it.

@@ -183,17 +183,24 @@ impl Decoder {
             return Ok(Progress::More);
         }
         self.has_data = false;
-        let data = std::mem::take(&mut self.data);
-        let r = if data == b"[DONE]" {
-            Ok(Progress::Done)
-        } else if data.iter().all(u8::is_ascii_whitespace) {
-            Ok(Progress::More)
-        } else {
-            self.json(&data, emit)
-        };
-        self.data = data;
-        self.data.clear();
-        r
+        if self.data == b"[DONE]" {
+            return Ok(Progress::Done);
+        }
+        if self.data.iter().all(u8::is_ascii_whitespace) {
+            self.data.clear();
+            return Ok(Progress::More);
+        }
+        // The chunk takes the event's buffer over: no copy of the data. The next
+        // event's buffer is sized like this one (events tend to look alike).
+        let hint = (self.data.len() + 64).min(64 << 10);
+        let data = std::mem::replace(&mut self.data, Vec::with_capacity(hint));
+        match String::from_utf8(data).map_err(|e| ("invalid UTF-8".to_owned(), e.into_bytes())) {
+            Ok(text) => match Chunk::parse_owned(text) {
+                Ok(chunk) => self.outcome(Ok(chunk), &[], emit),
+                Err((why, text)) => self.outcome(Err(why), text.as_bytes(), emit),
+            },
+            Err((why, bytes)) => self.outcome(Err(why), &bytes, emit),
+        }
     }
 
     /// Parses one JSON object and emits it as a chunk.
@@ -201,6 +208,16 @@ impl Decoder {
         let parsed = std::str::from_utf8(text)
             .map_err(|_| "invalid UTF-8".to_owned())
             .and_then(Chunk::parse);
+        self.outcome(parsed, text, emit)
+    }
+
+    /// Emits a parsed chunk, or counts or reports a malformed one quoting `text`.
+    fn outcome(
+        &mut self,
+        parsed: Result<Chunk, String>,
+        text: &[u8],
+        emit: &mut impl FnMut(Chunk),
+    ) -> Result<Progress, Error> {
         match parsed {
             Ok(chunk) => {
                 emit(chunk);

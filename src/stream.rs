@@ -2,7 +2,6 @@
 //! decoded chunks, in batches, through a bounded channel; the reader takes them
 //! one at a time with a timeout, and can be cancelled from any thread.
 
-use std::collections::VecDeque;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -69,7 +68,8 @@ impl Shared {
 }
 
 struct Reader {
-    pending: VecDeque<Chunk>,
+    /// The rest of the batch being handed out.
+    pending: std::vec::IntoIter<Chunk>,
     terminal: Option<Terminal>,
 }
 
@@ -120,7 +120,7 @@ impl Stream {
             rx,
             cancel_rx,
             reader: Mutex::new(Reader {
-                pending: VecDeque::new(),
+                pending: Vec::new().into_iter(),
                 terminal: None,
             }),
             idle: client.timeouts.idle,
@@ -165,7 +165,7 @@ impl Stream {
                     Terminal::Error(e) => Next::Error(e.clone()),
                 };
             }
-            if let Some(c) = reader.pending.pop_front() {
+            if let Some(c) = reader.pending.next() {
                 return Next::Chunk(c);
             }
             let (limit, limit_error) = self.stream_deadline();
@@ -194,7 +194,7 @@ impl Stream {
             };
             match got {
                 None => continue,
-                Some(Ok(Msg::Chunks(batch))) => reader.pending.extend(batch),
+                Some(Ok(Msg::Chunks(batch))) => reader.pending = batch.into_iter(),
                 Some(Ok(Msg::End)) => reader.terminal = Some(Terminal::End),
                 Some(Ok(Msg::Fail(e))) => reader.terminal = Some(Terminal::Error(e)),
                 Some(Err(_)) => {
@@ -240,7 +240,7 @@ impl Stream {
     /// Ends the stream with `error`, stopping the worker.
     fn cancel_with(&self, reader: &mut Reader, error: Error) {
         reader.terminal = Some(Terminal::Error(error));
-        reader.pending.clear();
+        reader.pending = Vec::new().into_iter();
         if let Some(tx) = self
             .shared
             .cancel_tx
