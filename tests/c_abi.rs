@@ -24,6 +24,14 @@ pub fn lib_dir() -> PathBuf {
 
 /// Compiles `tests/c/<name>.c` into an executable linked to the shared library.
 fn build(name: &str, extra: &[&str]) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/c")
+        .join(format!("{name}.c"));
+    compile(&source, name, extra)
+}
+
+/// Compiles one C file into an executable linked to the shared library.
+fn compile(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib = lib_dir();
     assert!(
@@ -52,7 +60,7 @@ fn build(name: &str, extra: &[&str]) -> PathBuf {
     .args(extra)
     .arg("-I")
     .arg(root.join("include"))
-    .arg(root.join("tests/c").join(format!("{name}.c")))
+    .arg(source)
     .arg("-o")
     .arg(&out)
     .arg(format!("-L{}", lib.display()))
@@ -138,5 +146,33 @@ fn c_abi_test_under_valgrind() {
             "--show-possibly-lost=no",
             "--errors-for-leak-kinds=definite",
         ],
+    );
+}
+
+/// The README's C quick start compiles as written (-Wall -Wextra -Werror) and
+/// streams the answer when pointed at the backend.
+#[test]
+fn readme_c_quick_start() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("```c\n").expect("a C block in the README") + 5;
+    let code = &readme[start..start + readme[start..].find("```").unwrap()];
+    assert!(code.contains("http://127.0.0.1:8080"));
+    let code = code.replace("http://127.0.0.1:8080", &support::BACKEND.url);
+    let source = std::env::temp_dir().join(format!("backend-api-readme-{}.c", std::process::id()));
+    std::fs::write(&source, code).unwrap();
+    let exe = compile(&source, "readme", &[]);
+    let out = Command::new(&exe).output().unwrap();
+    let _ = std::fs::remove_file(&source);
+    let _ = std::fs::remove_file(&exe);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "Hello from the bundled offline backend! You said: Hello"
     );
 }
