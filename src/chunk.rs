@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
 use serde_json::value::RawValue;
 
 /// What a chunk is, for callers that branch without comparing strings.
@@ -119,6 +120,8 @@ impl Field {
 pub struct Chunk {
     /// The JSON text and a NUL (a `String`, so a buffer handed over keeps its capacity).
     json: String,
+    /// Where the main text's raw JSON value sits in `json`, found while validating.
+    text_span: Option<(usize, usize)>,
     /// The type with a NUL: static for named kinds, so most chunks allocate once.
     type_: Cow<'static, str>,
     kind: ChunkKind,
@@ -132,11 +135,42 @@ fn with_nul(s: &str) -> Box<str> {
     b.into_boxed_str()
 }
 
-/// Reads `type` and validates the rest without keeping it.
-#[derive(Deserialize)]
+/// What one validation pass keeps of a chunk: its `type` and where the candidate
+/// text fields sit. Duplicate keys are allowed, the last one wins (as in Python).
+#[derive(Default)]
 struct Head<'a> {
-    #[serde(rename = "type", borrow, default)]
     type_: Option<Cow<'a, str>>,
+    /// The raw JSON value of each of [`TEXT_FIELDS`] present.
+    texts: [Option<&'a RawValue>; TEXT_FIELDS.len()],
+}
+
+/// The fields that can hold a chunk's main text (see [`ChunkKind::text_field`]).
+const TEXT_FIELDS: [&str; 6] = ["content", "token", "message", "title", "log", "preview"];
+
+impl<'de: 'a, 'a> Deserialize<'de> for Head<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Head<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Head<'de>, M::Error> {
+                let mut head = Head::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "type" {
+                        head.type_ = Some(map.next_value()?);
+                    } else if let Some(i) = TEXT_FIELDS.iter().position(|n| *n == key) {
+                        head.texts[i] = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(head)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 impl Chunk {
@@ -151,23 +185,38 @@ impl Chunk {
     /// [`Chunk::parse`] that takes over `json`'s buffer instead of copying it; on
     /// error it hands the text back with the reason.
     pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, (String, String)> {
-        let (kind, type_) = match Chunk::head(&json) {
+        let (kind, type_, text_span) = match Chunk::head(&json) {
             Ok(head) => head,
             Err(why) => return Err((why, json)),
         };
         json.push('\0');
-        Ok(Chunk { json, type_, kind })
+        Ok(Chunk {
+            json,
+            text_span,
+            type_,
+            kind,
+        })
     }
 
-    /// Validates one JSON object and returns its kind and its type with a NUL.
-    fn head(json: &str) -> Result<(ChunkKind, Cow<'static, str>), String> {
+    /// Validates one JSON object; returns its kind, its type with a NUL and the span
+    /// of its main text's raw value.
+    #[allow(clippy::type_complexity)]
+    fn head(json: &str) -> Result<(ChunkKind, Cow<'static, str>, Option<(usize, usize)>), String> {
         if !json.trim_start().starts_with('{') {
             return Err("not a JSON object".to_owned());
         }
         let head: Head = serde_json::from_str(json).map_err(|e| e.to_string())?;
         let t = head.type_.as_deref().unwrap_or("");
         let (kind, name) = ChunkKind::lookup(t);
-        Ok((kind, name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed)))
+        let span = kind
+            .text_field()
+            .and_then(|f| head.texts[TEXT_FIELDS.iter().position(|n| *n == f)?])
+            .map(|raw| {
+                let start = raw.get().as_ptr() as usize - json.as_ptr() as usize;
+                (start, start + raw.get().len())
+            });
+        let type_ = name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed);
+        Ok((kind, type_, span))
     }
 
     /// The whole JSON object as the server sent it.
@@ -211,12 +260,15 @@ impl Chunk {
 
     /// The chunk's main text: `content` of content, `token` of reasoning, `message` of
     /// error/auth/message, `title`, `log`, `preview`; `None` for other kinds or when
-    /// that field is not a string.
-    pub fn text(&self) -> Option<String> {
-        match self.field(self.kind.text_field()?)? {
-            Field::Text(s) => Some(s),
-            Field::Json(_) => None,
+    /// that field is not a string. Borrowed from the JSON text when it has no escapes.
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        let (start, end) = self.text_span?;
+        let raw = &self.json[start..end];
+        let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+        if !inner.contains('\\') {
+            return Some(Cow::Borrowed(inner));
         }
+        serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
     }
 }
 
@@ -266,6 +318,17 @@ mod tests {
         assert!(c.is_fatal());
         assert_eq!(c.text().as_deref(), Some("ValueError: boom"));
         assert!(chunk(r#"{"type":"auth","message":"x"}"#).is_fatal());
+    }
+
+    #[test]
+    fn text_is_borrowed_unless_escaped_and_the_last_duplicate_wins() {
+        let c = chunk(r#"{"content": "first", "type": "content", "content": "plain"}"#);
+        assert!(matches!(c.text(), Some(Cow::Borrowed("plain"))));
+        let c = chunk(r#"{"type": "content", "content": "a\nb\u00e9"}"#);
+        assert_eq!(c.text().as_deref(), Some("a\nbé"));
+        assert_eq!(chunk(r#"{"type": "content", "content": 3}"#).text(), None);
+        assert_eq!(chunk(r#"{"type": "usage", "content": "x"}"#).text(), None);
+        assert_eq!(chunk(r#"{"type": "reasoning", "token": "t"}"#).text().as_deref(), Some("t"));
     }
 
     #[test]

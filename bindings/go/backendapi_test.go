@@ -721,3 +721,114 @@ func TestFinalizerBackstop(t *testing.T) {
 		t.Fatalf("only %d of %d forgotten streams were freed by their finalizer", freed, len(states))
 	}
 }
+
+// Close, context cancellation and Recv racing each other on one stream, many
+// times: no crash, no hang, and Recv ends with one of the expected errors.
+func TestCloseCancelRecvRace(t *testing.T) {
+	c := client(t)
+	for i := 0; i < 100; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := c.Stream(ctx, &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for r := 0; r < 2; r++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					_, err := s.Recv()
+					if err == nil {
+						continue
+					}
+					if !errors.Is(err, ErrClosed) && !errors.Is(err, context.Canceled) {
+						t.Errorf("Recv ended with %v", err)
+					}
+					return
+				}
+			}()
+		}
+		time.Sleep(time.Duration(i%5) * time.Millisecond)
+		wg.Add(2)
+		go func() { defer wg.Done(); cancel() }()
+		go func() { defer wg.Done(); s.Close() }()
+		wg.Wait()
+		s.Close()
+	}
+}
+
+// Helpers on chunk shapes the test backend does not send.
+func TestChunkHelpers(t *testing.T) {
+	r := Chunk{Type: "reasoning", Kind: KindReasoning, Raw: json.RawMessage(`{"type": "reasoning", "token": "hmm"}`), text: "hmm", hasText: true}
+	if r.ReasoningToken() != "hmm" || r.Content() != "" || r.Text() != "hmm" {
+		t.Errorf("reasoning helpers: %q %q", r.ReasoningToken(), r.Content())
+	}
+	a := Chunk{Type: "auth", Kind: KindAuth, Raw: json.RawMessage(`{"type": "auth", "auth": "MissingAuthError", "message": "Add a key"}`), text: "Add a key", hasText: true}
+	var ce *ChunkError
+	if !a.IsFatal() || !errors.As(a.Err(), &ce) || ce.Class != "MissingAuthError" || ce.Type != "auth" || a.ErrorMessage() != "Add a key" {
+		t.Errorf("auth chunk: %#v", a.Err())
+	}
+	m := Chunk{Type: "message", Kind: KindMessage, Raw: json.RawMessage(`{"type": "message", "message": "Warn: x", "error": "Warn"}`), text: "Warn: x", hasText: true}
+	if m.IsFatal() || m.Err() != nil || m.ErrorMessage() != "Warn: x" {
+		t.Errorf("message chunk helpers")
+	}
+	f := Chunk{Type: "finish", Kind: KindFinish, Raw: json.RawMessage(`{"type": "finish", "finish": "length"}`)}
+	if f.FinishReason() != "length" {
+		t.Errorf("finish as a string: %q", f.FinishReason())
+	}
+	u := Chunk{Type: "usage", Kind: KindUsage, Raw: json.RawMessage(`{"type": "usage", "usage": {"prompt_tokens": 2.0, "completion_tokens": 5, "prompt_tokens_details": {}}}`)}
+	if got, ok := u.Usage(); !ok || got.PromptTokens != 2 || got.CompletionTokens != 5 || got.TotalTokens != 7 || got.Model != "" {
+		t.Errorf("usage without total: %+v %v", got, ok)
+	}
+}
+
+func TestClientOptions(t *testing.T) {
+	// The header timeout ends a request the server never answers.
+	c := client(t, WithResponseHeaderTimeout(300*time.Millisecond), WithTotalTimeout(0), WithInsecureSkipVerify())
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "no_answer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := s.Recv(); !errors.Is(err, StatusTimedOut) {
+		t.Errorf("no_answer with a header timeout: %v", err)
+	}
+	t.Logf("header timeout after %v", time.Since(start))
+	s.Close()
+
+	// A total timeout ends an answer that goes on for ever.
+	c = client(t, WithTotalTimeout(400*time.Millisecond))
+	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless", "test_delay_ms": 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := collect(t, s)
+	if !errors.Is(err, StatusTimedOut) || len(chunks) < 2 {
+		t.Errorf("endless with a total timeout: %d chunks, %v", len(chunks), err)
+	}
+	s.Close()
+
+	// A proxy nobody listens on: the connection fails.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	c = client(t, WithProxy("http://"+dead))
+	s, err = c.Stream(context.Background(), &Request{Messages: user("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); !errors.Is(err, StatusConnect) {
+		t.Errorf("through a dead proxy: %v", err)
+	}
+	s.Close()
+	if _, err := NewClient(backendURL, WithProxy("ftp://nope")); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("ftp proxy: %v", err)
+	}
+	if _, err := NewClient(backendURL, WithMaxLineBytes(0)); !errors.Is(err, StatusInvalidArgument) {
+		t.Errorf("max line 0: %v", err)
+	}
+}

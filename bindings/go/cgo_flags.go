@@ -1,4 +1,4 @@
-//go:build !backend_api_pkgconfig
+//go:build !backend_api_pkgconfig && !backend_api_static
 
 package backendapi
 

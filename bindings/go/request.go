@@ -152,11 +152,19 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 		}
 	}
 	for k, v := range r.Extra {
+		if f, ok := ownFields[k]; ok {
+			return nil, invalid(fmt.Sprintf("extra field %q: set Request.%s instead", k, f))
+		}
 		js, err := json.Marshal(v)
 		if err != nil {
 			return nil, invalid(fmt.Sprintf("extra field %q: %v", k, err))
 		}
 		fields[k] = js
+	}
+	for k := range fields {
+		if f, ok := ownFields[k]; ok {
+			return nil, invalid(fmt.Sprintf("ExtraJSON field %q: set Request.%s instead", k, f))
+		}
 	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
@@ -172,6 +180,9 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 	}
 	return req, nil
 }
+
+// ownFields are the body fields that have their own Request field.
+var ownFields = map[string]string{"model": "Model", "messages": "Messages", "media": "Media", "api_key": "APIKey"}
 
 // setJSON calls a setter with a key (skipped when "") and a JSON text as C strings.
 func setJSON(req *C.backend_api_request, key, value string, set func(k, v *C.char, e **C.backend_api_error) C.backend_api_status) error {

@@ -1,0 +1,76 @@
+package backendapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"time"
+
+	backendapi "github.com/backend-api/backend-api/bindings/go"
+)
+
+func Example() {
+	client, err := backendapi.NewClient("http://127.0.0.1:8080",
+		backendapi.WithIdleTimeout(2*time.Minute))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	stream, err := client.Stream(ctx, &backendapi.Request{
+		Model:    "gpt-4o-mini",
+		Messages: []backendapi.Message{{Role: "user", Content: "Hello!"}},
+		Extra:    map[string]any{"provider": "PollinationsAI"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stream.Close()
+
+	for {
+		chunk, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		var apiErr *backendapi.Error
+		if errors.As(err, &apiErr) && apiErr.Status == backendapi.StatusHTTP {
+			log.Fatalf("server answered %d: %s", apiErr.HTTPStatus, apiErr.ServerMessage)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch chunk.Kind {
+		case backendapi.KindContent:
+			fmt.Print(chunk.Content())
+		case backendapi.KindError, backendapi.KindAuth:
+			log.Fatal(chunk.Err())
+		}
+	}
+}
+
+func ExampleStream_All() {
+	client, err := backendapi.NewClient("http://127.0.0.1:8080")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	stream, err := client.Stream(context.Background(), &backendapi.Request{
+		Messages: []backendapi.Message{{Role: "user", Content: "Hi"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for chunk, err := range stream.All() { // All closes the stream at the end
+		if err != nil {
+			log.Fatal(err)
+		}
+		if u, ok := chunk.Usage(); ok {
+			fmt.Println("\ntokens:", u.TotalTokens)
+		}
+		fmt.Print(chunk.Content())
+	}
+}
