@@ -51,7 +51,8 @@ fn write_chunk(w: &mut impl Write, data: &[u8]) -> std::io::Result<()> {
 /// The whole chunked body of an unpaced plan, built once and kept, so the server
 /// only copies bytes to the socket and is not the bottleneck.
 fn prebuilt(plan: &Plan) -> Arc<Vec<u8>> {
-    static CACHE: Mutex<Vec<((bool, usize, usize), Arc<Vec<u8>>)>> = Mutex::new(Vec::new());
+    type Key = (bool, usize, usize);
+    static CACHE: Mutex<Vec<(Key, Arc<Vec<u8>>)>> = Mutex::new(Vec::new());
     let key = (plan.ndjson, plan.chunks, plan.size);
     let mut cache = CACHE.lock().unwrap();
     if let Some((_, body)) = cache.iter().find(|(k, _)| *k == key) {
@@ -702,7 +703,7 @@ fn svg(results: &serde_json::Map<String, Value>) -> String {
     );
     for (i, (title, pts)) in panels.iter().enumerate() {
         let (ox, oy) = ((i % 2) as f64 * w, (i / 2) as f64 * h);
-        let (l, r, t, b) = (ox + 60.0, ox + w - 20.0, oy + 30.0, oy + h - 40.0);
+        let (l, r, t, b) = (ox + 60.0, ox + w - 45.0, oy + 30.0, oy + h - 40.0);
         let lx: Vec<f64> = pts.iter().map(|p| p.0.log10()).collect();
         let ly: Vec<f64> = pts.iter().map(|p| p.1.log10()).collect();
         let (x0, x1) = (

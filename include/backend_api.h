@@ -63,6 +63,15 @@ typedef enum {
   BACKEND_API_STATUS_INTERNAL = 90,
 } backend_api_status;
 
+// Log levels. The numbers are part of the ABI.
+typedef enum {
+  BACKEND_API_LOG_LEVEL_ERROR = 1,
+  BACKEND_API_LOG_LEVEL_WARN = 2,
+  BACKEND_API_LOG_LEVEL_INFO = 3,
+  BACKEND_API_LOG_LEVEL_DEBUG = 4,
+  BACKEND_API_LOG_LEVEL_TRACE = 5,
+} backend_api_log_level;
+
 // What a chunk is, for callers that branch without comparing strings.
 // The numbers are part of the ABI and never reused.
 typedef enum {
@@ -92,6 +101,8 @@ typedef enum {
   BACKEND_API_KIND_REQUEST = 19,
   BACKEND_API_KIND_RESPONSE = 20,
   BACKEND_API_KIND_HEADERS = 21,
+  // Made by this library, not sent by servers: the assembled answer of a stream.
+  BACKEND_API_KIND_ANSWER = 22,
 } backend_api_kind;
 
 // Which timeout a setter names. The numbers are part of the ABI.
@@ -120,6 +131,31 @@ typedef struct backend_api_request backend_api_request;
 
 // One streaming answer in flight.
 typedef struct backend_api_stream backend_api_stream;
+
+// A log callback: `user_data` as given, the record's level and its message.
+typedef void (*backend_api_log_callback)(void *user_data,
+                                         backend_api_log_level level,
+                                         const char *message);
+
+// A stream's statistics. Times are microseconds since `open`; -1 until known.
+typedef struct {
+  // Response body bytes read (after HTTP framing).
+  uint64_t bytes;
+  // Chunks decoded by the stream's thread.
+  uint64_t chunks;
+  // Chunks handed to the caller by `next`.
+  uint64_t delivered;
+  // Malformed lines skipped (with skip-malformed on).
+  uint64_t skipped;
+  // Requests sent again after a failure before any answer.
+  uint32_t retries;
+  // When the response headers arrived.
+  int64_t headers_us;
+  // When the first chunk was decoded.
+  int64_t first_chunk_us;
+  // How long the stream ran: until it ended, or until now.
+  int64_t elapsed_us;
+} backend_api_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -257,6 +293,39 @@ backend_api_status backend_api_client_set_skip_malformed(backend_api_client *cli
                                                          bool skip,
                                                          backend_api_error **err);
 
+// Retries a request that failed before any answer began: a connection that could
+// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
+// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
+// doubled at each retry with jitter, or the server's `Retry-After`, but never more
+// than `cap_ms`. Each retry is logged (warn) and counted in the stream's stats.
+// Not concurrently with other calls on the same client.
+//
+// # Safety
+// Pointers are NULL or valid.
+backend_api_status backend_api_client_set_retries(backend_api_client *client,
+                                                  uint32_t max_retries,
+                                                  uint32_t base_ms,
+                                                  uint32_t cap_ms,
+                                                  backend_api_error **err);
+
+// Receives log records: `callback(user_data, level, message)` for each record up
+// to `max_level` (a `backend_api_log_level`). Called on the streams' own threads,
+// possibly several at once: it must be thread-safe, return quickly and not call
+// into the same stream. `message` is NUL-terminated UTF-8, valid during the call
+// only. Messages never hold the api key or secret header values. A NULL `callback`
+// turns logging off. Without this call, records go to standard error when the
+// environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
+// `user_data` must stay valid while streams of this client run.
+// Not concurrently with other calls on the same client.
+//
+// # Safety
+// Pointers are NULL or valid; `callback` NULL or a function safe to call from any thread.
+backend_api_status backend_api_client_set_log(backend_api_client *client,
+                                              backend_api_log_callback callback,
+                                              void *user_data,
+                                              uint32_t max_level,
+                                              backend_api_error **err);
+
 // Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 // provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
 // (a list of model objects). Blocks the calling thread. On success `*json_out`
@@ -388,6 +457,20 @@ backend_api_status backend_api_request_add_media_uri(backend_api_request *reques
                                                      const char *filename,
                                                      backend_api_error **err);
 
+// Makes the request that continues a conversation: `request`'s model, key and
+// extra fields, its messages plus `stream`'s answer so far (as the assistant) and
+// `user_message`, and the `conversation` state the server returned (sent back as
+// the `conversation` field); media are not sent again. On success `*out` owns a
+// new request (free it with `backend_api_request_free`). Any thread.
+//
+// # Safety
+// Pointers are NULL or valid; `user_message` NUL-terminated.
+backend_api_status backend_api_request_follow_up(const backend_api_request *request,
+                                                 const backend_api_stream *stream,
+                                                 const char *user_message,
+                                                 backend_api_request **out,
+                                                 backend_api_error **err);
+
 // Starts streaming the answer to `request` and returns at once: the HTTP request
 // runs on a background thread of its own; connection errors arrive from
 // `backend_api_next`. The client and the request are copied: free or change them
@@ -438,6 +521,51 @@ void backend_api_cancel(const backend_api_stream *stream);
 // # Safety
 // `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
 void backend_api_close(backend_api_stream *stream);
+
+// For event loops (poll, epoll, kqueue, libuv, GLib): writes to `*fd_out` a file
+// descriptor that is readable whenever `backend_api_next(stream, 0, ...)` would
+// not return TIMEOUT (a chunk, the end or an error is there, or the stream was
+// cancelled). It may be readable spuriously: `next` then returns TIMEOUT. Only
+// wait for readability on it; never read, write or close it: it belongs to the
+// stream and is closed by `backend_api_close`. Idle and total timeouts are noticed
+// by `next`: use `backend_api_stream_timeout_ms` as the poll timeout. Any thread.
+//
+// # Safety
+// `stream` is NULL or a live stream; out-pointers NULL or writable.
+backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
+                                         int32_t *fd_out,
+                                         backend_api_error **err);
+
+// Milliseconds until `backend_api_next` would fail with the idle or total timeout
+// (0 when due: call `next`), or -1 when neither is set or for NULL. The poll
+// timeout for event loops. Any thread.
+//
+// # Safety
+// `stream` is NULL or a live stream.
+int64_t backend_api_stream_timeout_ms(const backend_api_stream *stream);
+
+// Writes the stream's statistics so far to `*out`: bytes and chunks received,
+// chunks delivered, malformed lines skipped, retries, and the times (µs since open;
+// -1 until known) of the response headers, the first chunk and the end (or now).
+// Any thread, also while another thread is in `next`.
+//
+// # Safety
+// `stream` is NULL or a live stream; `out` NULL or writable.
+backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
+                                            backend_api_stats *out);
+
+// The assembled answer so far: what the chunks `backend_api_next` has handed out
+// add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
+// with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
+// `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
+// `conversation` (JSON). During and after the stream. On success `*out` owns the
+// chunk (free it with `backend_api_chunk_free`). Any thread.
+//
+// # Safety
+// `stream` is NULL or a live stream; `out` NULL or writable.
+backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
+                                             backend_api_chunk **out,
+                                             backend_api_error **err);
 
 // The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
 // `""` when it has none or for NULL. Owned by the chunk: valid until

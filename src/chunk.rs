@@ -42,11 +42,13 @@ pub enum ChunkKind {
     Request = 19,
     Response = 20,
     Headers = 21,
+    /// Made by this library, not sent by servers: the assembled answer of a stream.
+    Answer = 22,
 }
 
 impl ChunkKind {
     /// Every named kind with its `type` string, NUL-terminated for the C boundary.
-    const NAMES: [(ChunkKind, &'static str); 21] = [
+    const NAMES: [(ChunkKind, &'static str); 22] = [
         (ChunkKind::Content, "content\0"),
         (ChunkKind::Reasoning, "reasoning\0"),
         (ChunkKind::Error, "error\0"),
@@ -68,6 +70,7 @@ impl ChunkKind {
         (ChunkKind::Request, "request\0"),
         (ChunkKind::Response, "response\0"),
         (ChunkKind::Headers, "headers\0"),
+        (ChunkKind::Answer, "answer\0"),
     ];
 
     /// The kind named by a chunk's `type` string, with that name as a static string
@@ -155,7 +158,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Head<'a> {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Head<'de>, M::Error> {
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Head<'de>, M::Error> {
                 let mut head = Head::default();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if key == "type" {
@@ -328,7 +334,12 @@ mod tests {
         assert_eq!(c.text().as_deref(), Some("a\nbé"));
         assert_eq!(chunk(r#"{"type": "content", "content": 3}"#).text(), None);
         assert_eq!(chunk(r#"{"type": "usage", "content": "x"}"#).text(), None);
-        assert_eq!(chunk(r#"{"type": "reasoning", "token": "t"}"#).text().as_deref(), Some("t"));
+        assert_eq!(
+            chunk(r#"{"type": "reasoning", "token": "t"}"#)
+                .text()
+                .as_deref(),
+            Some("t")
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use ureq::Proxy;
 
 use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result, Status};
+use crate::log::Logger;
+use crate::retry::RetryPolicy;
 use crate::secret::is_secret_header;
 
 /// `User-Agent` sent unless the caller sets one.
@@ -76,6 +78,8 @@ pub struct Client {
     pub(crate) max_line: usize,
     pub(crate) skip_malformed: bool,
     pub(crate) queue_batches: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) logger: Logger,
 }
 
 impl std::fmt::Debug for Client {
@@ -107,6 +111,8 @@ impl std::fmt::Debug for Client {
                     .map(|p| format!("{}:{}", p.host(), p.port())),
             )
             .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("logger", &self.logger)
             .finish()
     }
 }
@@ -146,6 +152,8 @@ impl Client {
             max_line: DEFAULT_MAX_LINE,
             skip_malformed: false,
             queue_batches: 16,
+            retry: RetryPolicy::default(),
+            logger: Logger::default(),
         })
     }
 
@@ -232,6 +240,36 @@ impl Client {
         }
         self.max_line = bytes;
         Ok(())
+    }
+
+    /// Retries a request that failed before any answer began (see [`crate::retry`]).
+    pub fn set_retry(&mut self, policy: RetryPolicy) {
+        self.retry = policy;
+    }
+
+    /// Sends the log records of this client's requests to `logger` (by default, to
+    /// standard error at the level `BACKEND_API_LOG` names, or nowhere).
+    pub fn set_logger(&mut self, logger: Logger) {
+        self.logger = logger;
+    }
+
+    /// The headers for a log line: secret values redacted.
+    pub(crate) fn headers_for_log(&self) -> String {
+        let shown: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}: {}",
+                    if is_secret_header(k) {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    }
+                )
+            })
+            .collect();
+        shown.join(", ")
     }
 
     /// Drops and counts malformed lines instead of failing the stream.

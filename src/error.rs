@@ -106,6 +106,8 @@ pub struct Error {
     pub http_status: u16,
     /// The server's `{"error":{"message":...}}`, when it sent one.
     pub server_message: Option<String>,
+    /// The server's `Retry-After`, when an HTTP error carried one.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl Error {
@@ -116,6 +118,7 @@ impl Error {
             message: message.into(),
             http_status: 0,
             server_message: None,
+            retry_after: None,
         }
     }
 

@@ -6,29 +6,38 @@
 //! Events (g4f 6.7.5 and later). The Rust API is below; the C ABI is in [`ffi`].
 //!
 //! Modules, each with one job: [`decoder`] (bytes to chunks, no I/O), [`chunk`]
-//! (one chunk), [`media`] (data URIs), [`request`] (the JSON body), [`client`]
-//! (connection settings), `transport` (HTTP), [`stream`] (the background thread and
-//! the channel), [`models`] (the model listing), [`ffi`] (the C boundary).
+//! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
+//! [`request`] (the JSON body), [`client`] (connection settings), [`retry`] (when
+//! and how long to wait), [`log`] (log records), `transport` (HTTP), [`stream`] (the
+//! background thread and the channel), `notify` (the event-loop descriptor),
+//! [`models`] (the model listing), [`ffi`] (the C boundary).
 
+pub mod answer;
 pub mod chunk;
 pub mod client;
 pub mod decoder;
 pub mod error;
 pub mod ffi;
+pub mod log;
 pub mod media;
 pub mod models;
+mod notify;
 pub mod request;
+pub mod retry;
 mod secret;
 pub mod stream;
 mod transport;
 
+pub use answer::Answer;
 pub use chunk::{Chunk, ChunkKind, Field};
 pub use client::{Client, TimeoutKind, Timeouts};
 pub use error::{Error, Result, Status};
+pub use log::{LogLevel, Logger};
 pub use media::Media;
 pub use models::models;
 pub use request::{key_placement, Request};
-pub use stream::{Next, Stream};
+pub use retry::RetryPolicy;
+pub use stream::{Next, Stats, Stream};
 
 /// This library's version, from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -112,6 +112,28 @@ impl Request {
         self.set_field_json(key, &Value::from(value).to_string())
     }
 
+    /// The model name.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The request that continues the conversation after `answer`: the same model,
+    /// key and extra fields, the messages plus the answer (as the assistant) and
+    /// `user_message`, the returned `conversation` state, and no media (it is in the
+    /// history already).
+    pub fn follow_up(&self, answer: &crate::answer::Answer, user_message: &str) -> Request {
+        let mut next = self.clone();
+        next.media.clear();
+        next.messages
+            .push(serde_json::json!({"role": "assistant", "content": answer.content}));
+        next.messages
+            .push(serde_json::json!({"role": "user", "content": user_message}));
+        if let Some(c) = &answer.conversation {
+            next.extra.insert("conversation".into(), c.clone());
+        }
+        next
+    }
+
     /// The `Authorization` header value, when the key is to be sent as a bearer token.
     pub(crate) fn bearer(&self) -> Option<String> {
         match &self.api_key {
@@ -208,6 +230,31 @@ mod tests {
                 ["data:image/png;base64,AA==", null]
             ])
         );
+    }
+
+    #[test]
+    fn follow_up_continues_the_conversation() {
+        let mut r = Request::new();
+        r.set_model("m");
+        r.add_message("user", "first");
+        r.set_field_str("provider", "P").unwrap();
+        r.add_media(Media::from_uri("https://x/a.png", None).unwrap());
+        let answer = crate::answer::Answer {
+            content: "reply".into(),
+            conversation: Some(serde_json::json!({"P": {"id": 3}})),
+            ..Default::default()
+        };
+        let b = body(&r.follow_up(&answer, "second"));
+        assert_eq!(
+            b["messages"],
+            serde_json::json!([{"role": "user", "content": "first"}, {"role": "assistant", "content": "reply"}, {"role": "user", "content": "second"}])
+        );
+        assert_eq!(b["conversation"], serde_json::json!({"P": {"id": 3}}));
+        assert_eq!(
+            (b["provider"].as_str(), b["model"].as_str()),
+            (Some("P"), Some("m"))
+        );
+        assert_eq!(b["media"], Value::Null);
     }
 
     #[test]

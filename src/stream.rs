@@ -1,22 +1,27 @@
-//! The streaming engine: a background thread performs the request and feeds
-//! decoded chunks, in batches, through a bounded channel; the reader takes them
-//! one at a time with a timeout, and can be cancelled from any thread.
+//! The streaming engine: a background thread performs the request (retrying it
+//! while no answer has begun, when the client allows) and feeds decoded chunks, in
+//! batches, through a bounded channel; the reader takes them one at a time with a
+//! timeout, can be cancelled from any thread, and can be driven by an event loop
+//! through a descriptor. The stream keeps statistics and the assembled answer.
 
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 
+use crate::answer::Answer;
 use crate::chunk::Chunk;
 use crate::client::Client;
 use crate::decoder::{Decoder, Progress};
 use crate::error::{Error, Result, Status};
+use crate::log::LogLevel;
+use crate::notify::Notifier;
 use crate::request::Request;
-use crate::transport;
+use crate::{retry, transport};
 
 /// Bytes asked of the body reader per read; one read's chunks travel as one batch.
 const READ_SIZE: usize = 16 << 10;
@@ -49,6 +54,44 @@ enum Msg {
     Fail(Error),
 }
 
+/// A stream's statistics. Times are microseconds since `open`; -1 until known.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Response body bytes read (after HTTP framing).
+    pub bytes: u64,
+    /// Chunks decoded by the stream's thread.
+    pub chunks: u64,
+    /// Chunks handed to the caller by `next`.
+    pub delivered: u64,
+    /// Malformed lines skipped (with skip-malformed on).
+    pub skipped: u64,
+    /// Requests sent again after a failure before any answer.
+    pub retries: u32,
+    /// When the response headers arrived.
+    pub headers_us: i64,
+    /// When the first chunk was decoded.
+    pub first_chunk_us: i64,
+    /// How long the stream ran: until it ended, or until now.
+    pub elapsed_us: i64,
+}
+
+/// A moment after `start`, in microseconds, stored +1 so that 0 means "not yet".
+#[derive(Default)]
+struct Moment(AtomicU64);
+
+impl Moment {
+    fn mark(&self, start: Instant) {
+        let us = start.elapsed().as_micros() as u64 + 1;
+        let _ = self
+            .0
+            .compare_exchange(0, us, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed) as i64 - 1
+    }
+}
+
 /// State shared by the reader, the worker and cancellers.
 struct Shared {
     start: Instant,
@@ -58,12 +101,29 @@ struct Shared {
     /// Dropped on cancel: every `select!` on the paired receiver wakes at once.
     cancel_tx: Mutex<Option<Sender<()>>>,
     agent: ureq::Agent,
+    /// Made when the caller first asks for the event-loop descriptor.
+    notifier: OnceLock<Notifier>,
+    bytes: AtomicU64,
+    chunks: AtomicU64,
+    skipped: AtomicU64,
+    retries: AtomicU32,
+    headers_at: Moment,
+    first_chunk_at: Moment,
+    ended_at: Moment,
 }
 
 impl Shared {
-    fn mark_chunk(&self) {
+    fn mark_chunks(&self, n: usize) {
         self.last_chunk
             .store(self.start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.chunks.fetch_add(n as u64, Ordering::Relaxed);
+        self.first_chunk_at.mark(self.start);
+    }
+
+    fn signal(&self) {
+        if let Some(n) = self.notifier.get() {
+            n.signal();
+        }
     }
 }
 
@@ -80,9 +140,17 @@ pub struct Stream {
     rx: Receiver<Msg>,
     cancel_rx: Receiver<()>,
     reader: Mutex<Reader>,
+    answer: Mutex<Answer>,
+    delivered: AtomicU64,
     idle: Option<Duration>,
     total: Option<Duration>,
     worker: Option<JoinHandle<()>>,
+}
+
+/// Locks a mutex, also after a panic elsewhere (the data stays consistent: every
+/// critical section here leaves it whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Stream {
@@ -97,6 +165,14 @@ impl Stream {
             cancelled: AtomicBool::new(false),
             cancel_tx: Mutex::new(Some(cancel_tx)),
             agent: agent.clone(),
+            notifier: OnceLock::new(),
+            bytes: AtomicU64::new(0),
+            chunks: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            retries: AtomicU32::new(0),
+            headers_at: Moment::default(),
+            first_chunk_at: Moment::default(),
+            ended_at: Moment::default(),
         });
         let job = Job {
             shared: shared.clone(),
@@ -123,6 +199,8 @@ impl Stream {
                 pending: Vec::new().into_iter(),
                 terminal: None,
             }),
+            answer: Mutex::new(Answer::default()),
+            delivered: AtomicU64::new(0),
             idle: client.timeouts.idle,
             total: client.timeouts.total,
             worker: Some(worker),
@@ -133,15 +211,17 @@ impl Stream {
     /// and returns [`Next::Cancelled`], as does every later call; the connection is shut.
     pub fn cancel(&self) {
         if !self.shared.cancelled.swap(true, Ordering::SeqCst) {
-            drop(
-                self.shared
-                    .cancel_tx
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take(),
-            );
+            self.stop();
+        }
+    }
+
+    /// Wakes everything waiting on the stream and shuts its connection.
+    fn stop(&self) {
+        if let Some(tx) = lock(&self.shared.cancel_tx).take() {
+            drop(tx);
             self.shared.agent.clone().shutdown();
         }
+        self.shared.signal();
     }
 
     /// Whether [`Stream::cancel`] was called.
@@ -152,7 +232,22 @@ impl Stream {
     /// The next chunk, or how the stream ended. `timeout`: `None` waits for ever,
     /// zero only looks. Calls from several threads are serialised.
     pub fn next(&self, timeout: Option<Duration>) -> Next {
-        let mut reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reader = lock(&self.reader);
+        let next = self.next_locked(&mut reader, timeout);
+        if let Next::Chunk(c) = &next {
+            lock(&self.answer).add(c);
+            self.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+        // The descriptor stays readable while `next` would not block.
+        if !matches!(next, Next::Timeout)
+            && (reader.pending.len() > 0 || !self.rx.is_empty() || reader.terminal.is_some())
+        {
+            self.shared.signal();
+        }
+        next
+    }
+
+    fn next_locked(&self, reader: &mut Reader, timeout: Option<Duration>) -> Next {
         let until = timeout.map(|t| Instant::now() + t);
         loop {
             if self.is_cancelled() {
@@ -167,6 +262,11 @@ impl Stream {
             }
             if let Some(c) = reader.pending.next() {
                 return Next::Chunk(c);
+            }
+            // About to look at the channel: the descriptor goes quiet first, so a
+            // message sent from now on signals it again.
+            if let Some(n) = self.shared.notifier.get() {
+                n.reset();
             }
             let (limit, limit_error) = self.stream_deadline();
             let wake = match (until, limit) {
@@ -184,7 +284,7 @@ impl Stream {
                     recv(self.cancel_rx) -> _ => None,
                     default(w) => {
                         if limit.is_some_and(|l| Instant::now() >= l) && self.stream_deadline().0 == limit {
-                            self.cancel_with(&mut reader, limit_error);
+                            self.fail_with(reader, limit_error);
                         } else if until.is_some_and(|u| Instant::now() >= u) {
                             return Next::Timeout;
                         }
@@ -237,20 +337,63 @@ impl Stream {
         }
     }
 
+    /// How long until `next` would fail with an idle or total timeout; `None` when
+    /// no such timeout is set. Event loops use it as their poll timeout.
+    pub fn time_to_deadline(&self) -> Option<Duration> {
+        self.stream_deadline()
+            .0
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
     /// Ends the stream with `error`, stopping the worker.
-    fn cancel_with(&self, reader: &mut Reader, error: Error) {
+    fn fail_with(&self, reader: &mut Reader, error: Error) {
         reader.terminal = Some(Terminal::Error(error));
         reader.pending = Vec::new().into_iter();
-        if let Some(tx) = self
-            .shared
-            .cancel_tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            drop(tx);
-            self.shared.agent.clone().shutdown();
+        self.stop();
+    }
+
+    /// A descriptor that is readable whenever `next` would not block (a chunk, the
+    /// end or an error is there, or the stream was cancelled). Made on first use;
+    /// closed with the stream.
+    #[cfg(unix)]
+    pub fn ready_fd(&self) -> Result<std::os::fd::RawFd> {
+        if self.shared.notifier.get().is_none() {
+            let n = Notifier::new().map_err(|e| {
+                Error::new(
+                    Status::Internal,
+                    format!("cannot make the stream's descriptor: {e}"),
+                )
+            })?;
+            let _ = self.shared.notifier.set(n);
         }
+        let n = self.shared.notifier.get().expect("set above");
+        n.signal(); // maybe spurious: `next(0)` then says TIMEOUT
+        Ok(n.fd())
+    }
+
+    /// The statistics so far.
+    pub fn stats(&self) -> Stats {
+        let s = &self.shared;
+        let ended = s.ended_at.get();
+        Stats {
+            bytes: s.bytes.load(Ordering::Relaxed),
+            chunks: s.chunks.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            skipped: s.skipped.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+            headers_us: s.headers_at.get(),
+            first_chunk_us: s.first_chunk_at.get(),
+            elapsed_us: if ended >= 0 {
+                ended
+            } else {
+                s.start.elapsed().as_micros() as i64
+            },
+        }
+    }
+
+    /// What the chunks handed out by `next` so far add up to.
+    pub fn answer(&self) -> Answer {
+        lock(&self.answer).clone()
     }
 }
 
@@ -273,6 +416,10 @@ struct Job {
 }
 
 impl Job {
+    fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
+        self.client.logger.log(level, make);
+    }
+
     fn run(self) {
         let outcome = catch_unwind(AssertUnwindSafe(|| self.stream()));
         let last = match outcome {
@@ -280,19 +427,104 @@ impl Job {
             Ok(Err(e)) => Msg::Fail(e),
             Err(_) => Msg::Fail(Error::new(Status::Internal, "the stream's thread panicked")),
         };
+        self.shared.ended_at.mark(self.shared.start);
+        let s = &self.shared;
+        self.log(LogLevel::Info, || {
+            let how = match &last {
+                Msg::Fail(e) => format!("failed ({}): {}", e.status.name(), e.message),
+                _ if s.cancelled.load(Ordering::SeqCst) => "cancelled".to_owned(),
+                _ => "ended".to_owned(),
+            };
+            format!(
+                "stream {how}; {} chunks, {} bytes, {} retries in {} ms",
+                s.chunks.load(Ordering::Relaxed),
+                s.bytes.load(Ordering::Relaxed),
+                s.retries.load(Ordering::Relaxed),
+                s.start.elapsed().as_millis()
+            )
+        });
         self.send(last);
     }
 
     /// Hands a message to the reader; false once the stream is cancelled.
     fn send(&self, msg: Msg) -> bool {
-        select! {
+        let sent = select! {
             send(self.tx, msg) -> r => r.is_ok(),
             recv(self.cancel_rx) -> _ => false,
+        };
+        if sent {
+            self.shared.signal();
         }
+        sent
+    }
+
+    /// Sends the request, retrying failures before any answer as the client's
+    /// policy allows; `None` when cancelled while waiting to retry.
+    fn connect(&self) -> Result<Option<ureq::Body>> {
+        let policy = self.client.retry;
+        let url = self.client.url(transport::CONVERSATION_PATH);
+        let noise = std::collections::hash_map::RandomState::new();
+        for attempt in 0.. {
+            self.log(LogLevel::Info, || {
+                format!(
+                    "POST {url} model={:?} attempt {}",
+                    self.request.model(),
+                    attempt + 1
+                )
+            });
+            self.log(LogLevel::Debug, || {
+                format!("extra headers: [{}]", self.client.headers_for_log())
+            });
+            let e =
+                match transport::post_conversation(&self.shared.agent, &self.client, &self.request)
+                {
+                    Ok(body) => {
+                        self.shared.headers_at.mark(self.shared.start);
+                        self.log(LogLevel::Debug, || {
+                            format!(
+                                "response headers after {} ms",
+                                self.shared.start.elapsed().as_millis()
+                            )
+                        });
+                        return Ok(Some(body));
+                    }
+                    Err(e) => e,
+                };
+            if attempt >= policy.max_retries
+                || !retry::retryable(&e)
+                || self.shared.cancelled.load(Ordering::SeqCst)
+            {
+                return Err(e);
+            }
+            let delay = policy.delay(
+                attempt,
+                e.retry_after,
+                std::hash::BuildHasher::hash_one(&noise, attempt),
+            );
+            self.log(LogLevel::Warn, || {
+                format!(
+                    "attempt {} failed: {}; retrying in {} ms",
+                    attempt + 1,
+                    e.message,
+                    delay.as_millis()
+                )
+            });
+            self.shared.retries.fetch_add(1, Ordering::Relaxed);
+            if self
+                .cancel_rx
+                .recv_timeout(delay)
+                .is_err_and(|e| e.is_disconnected())
+            {
+                return Ok(None);
+            }
+        }
+        unreachable!("the loop returns")
     }
 
     fn stream(&self) -> Result<()> {
-        let body = transport::post_conversation(&self.shared.agent, &self.client, &self.request)?;
+        let Some(body) = self.connect()? else {
+            return Ok(());
+        };
         let mut reader = body.into_reader();
         let mut decoder = Decoder::new(self.client.max_line, self.client.skip_malformed);
         let mut buf = vec![0u8; READ_SIZE];
@@ -303,15 +535,22 @@ impl Job {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(transport::map_io_error(e)),
             };
+            self.shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
             let mut batch = Vec::new();
             let progress = if n == 0 {
                 decoder.finish(&mut |c| batch.push(c))
             } else {
                 decoder.feed(&buf[..n], &mut |c| batch.push(c))
             };
+            self.shared
+                .skipped
+                .store(decoder.skipped(), Ordering::Relaxed);
+            self.log(LogLevel::Trace, || {
+                format!("read {n} bytes: {} chunks", batch.len())
+            });
             // Chunks decoded before an error still reach the reader, in order.
             if !batch.is_empty() {
-                self.shared.mark_chunk();
+                self.shared.mark_chunks(batch.len());
                 if !self.send(Msg::Chunks(batch)) {
                     return Ok(());
                 }

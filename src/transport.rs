@@ -69,6 +69,11 @@ fn accept(response: Response<Body>) -> Result<Body> {
 /// sent one (g4f does), else the start of the body (an HTML error page).
 fn http_error(response: Response<Body>) -> Error {
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| crate::retry::parse_retry_after(v, std::time::SystemTime::now()));
     let location = response
         .headers()
         .get("location")
@@ -96,6 +101,7 @@ fn http_error(response: Response<Body>) -> Error {
         message: format!("HTTP {}{location}: {detail}", status.as_u16()),
         http_status: status.as_u16(),
         server_message,
+        retry_after,
     }
 }
 

@@ -77,8 +77,9 @@ fn compile(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
 }
 
 /// Runs a C test program against the backend, under `wrapper` when given (e.g.
-/// valgrind); its output must end "N passed, 0 failed".
-fn run(exe: &Path, wrapper: &[&str]) {
+/// valgrind), with `env` added; its output must end "N passed, 0 failed".
+/// Returns its standard output and error.
+fn run(exe: &Path, wrapper: &[&str], env: &[(&str, &str)]) -> (String, String) {
     let mut cmd = match wrapper.split_first() {
         Some((tool, args)) => {
             let mut c = Command::new(tool);
@@ -87,9 +88,14 @@ fn run(exe: &Path, wrapper: &[&str]) {
         }
         None => Command::new(exe),
     };
-    let out = cmd.arg(&support::BACKEND.url).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .arg(&support::BACKEND.url)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprintln!("{stdout}{stderr}");
     let last = stdout.lines().last().unwrap_or("");
     assert!(
         out.status.success() && last.ends_with(" passed, 0 failed"),
@@ -97,36 +103,65 @@ fn run(exe: &Path, wrapper: &[&str]) {
         exe.display()
     );
     let _ = std::fs::remove_file(exe);
+    (stdout, stderr)
 }
+
+/// The C test programs.
+const PROGRAMS: [&str; 2] = ["abi_test", "loop_test"];
 
 #[test]
 fn c_abi_test() {
-    run(&build("abi_test", &[]), &[]);
+    run(&build("abi_test", &[]), &[], &[]);
 }
 
-/// The same program built with AddressSanitizer, LeakSanitizer and UBSan: any
-/// memory error or leak (in C or in the library) fails it.
+/// 100 streams driven from one thread with poll(), the answer, stats, retries and
+/// log records from C; with `BACKEND_API_LOG=info`, records of clients without a
+/// callback go to standard error.
 #[test]
-fn c_abi_test_under_sanitizers() {
-    let exe = build(
-        "abi_test",
-        &[
-            "-fsanitize=address,undefined",
-            "-fno-omit-frame-pointer",
-            "-fno-sanitize-recover=all",
-        ],
+fn c_loop_test() {
+    let (_, stderr) = run(
+        &build("loop_test", &[]),
+        &[],
+        &[("BACKEND_API_LOG", "info")],
     );
-    std::env::set_var(
-        "ASAN_OPTIONS",
-        "detect_leaks=1:abort_on_error=0:exitcode=86",
+    assert!(
+        stderr.contains("backend-api info: POST http://127.0.0.1:"),
+        "{stderr}"
     );
-    std::env::set_var("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
-    run(&exe, &[]);
+    assert!(
+        stderr.contains("backend-api info: stream ended;"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sk-C-MARKER"));
 }
 
-/// The same program under Valgrind memcheck: zero errors, no definite leaks.
+/// The C programs built with AddressSanitizer, LeakSanitizer and UBSan: any
+/// memory error or leak (in C or in the library) fails them.
 #[test]
-fn c_abi_test_under_valgrind() {
+fn c_tests_under_sanitizers() {
+    for name in PROGRAMS {
+        let exe = build(
+            name,
+            &[
+                "-fsanitize=address,undefined",
+                "-fno-omit-frame-pointer",
+                "-fno-sanitize-recover=all",
+            ],
+        );
+        let env = [
+            (
+                "ASAN_OPTIONS",
+                "detect_leaks=1:abort_on_error=0:exitcode=86",
+            ),
+            ("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1"),
+        ];
+        run(&exe, &[], &env);
+    }
+}
+
+/// The C programs under Valgrind memcheck: zero errors, no definite leaks.
+#[test]
+fn c_tests_under_valgrind() {
     if Command::new("valgrind").arg("--version").output().is_err() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -135,18 +170,17 @@ fn c_abi_test_under_valgrind() {
         eprintln!("\n######## SKIPPED: valgrind not installed ########\n");
         return;
     }
-    let exe = build("abi_test", &[]);
-    run(
-        &exe,
-        &[
-            "valgrind",
-            "--quiet",
-            "--error-exitcode=97",
-            "--leak-check=full",
-            "--show-possibly-lost=no",
-            "--errors-for-leak-kinds=definite",
-        ],
-    );
+    let memcheck = [
+        "valgrind",
+        "--quiet",
+        "--error-exitcode=97",
+        "--leak-check=full",
+        "--show-possibly-lost=no",
+        "--errors-for-leak-kinds=definite",
+    ];
+    for name in PROGRAMS {
+        run(&build(name, &[]), &memcheck, &[]);
+    }
 }
 
 /// The README's C quick start compiles as written (-Wall -Wextra -Werror) and

@@ -9,7 +9,7 @@
 //! created by one function and freed by its `*_free`/`backend_api_close`, which accept
 //! NULL and must not be called twice.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -22,9 +22,11 @@ use guard::{c_string, free, guard, guard_or, obj, obj_mut, opt_str_arg, out_arg,
 use crate::chunk::{Chunk, ChunkKind};
 use crate::client::{Client, TimeoutKind};
 use crate::error::{Error, Status};
+use crate::log::{LogLevel, Logger};
 use crate::media::Media;
 use crate::request::Request;
-use crate::stream::{Next, Stream};
+use crate::retry::RetryPolicy;
+use crate::stream::{Next, Stats, Stream};
 
 /// Version macros; a test checks them against Cargo.toml.
 pub const BACKEND_API_VERSION_MAJOR: u32 = 0;
@@ -295,6 +297,97 @@ pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
     })
 }
 
+/// Retries a request that failed before any answer began: a connection that could
+/// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
+/// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
+/// doubled at each retry with jitter, or the server's `Retry-After`, but never more
+/// than `cap_ms`. Each retry is logged (warn) and counted in the stream's stats.
+/// Not concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_retries(
+    client: *mut backend_api_client,
+    max_retries: u32,
+    base_ms: u32,
+    cap_ms: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    with_client(client, err, |c| {
+        if max_retries > 0 && (base_ms == 0 || cap_ms < base_ms) {
+            return Err(Error::invalid(
+                "retries need base_ms > 0 and cap_ms >= base_ms",
+            ));
+        }
+        c.set_retry(RetryPolicy {
+            max_retries,
+            base: Duration::from_millis(base_ms.into()),
+            cap: Duration::from_millis(cap_ms.into()),
+        });
+        Ok(())
+    })
+}
+
+/// Receives log records: `callback(user_data, level, message)` for each record up
+/// to `max_level` (a `backend_api_log_level`). Called on the streams' own threads,
+/// possibly several at once: it must be thread-safe, return quickly and not call
+/// into the same stream. `message` is NUL-terminated UTF-8, valid during the call
+/// only. Messages never hold the api key or secret header values. A NULL `callback`
+/// turns logging off. Without this call, records go to standard error when the
+/// environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
+/// `user_data` must stay valid while streams of this client run.
+/// Not concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid; `callback` NULL or a function safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_log(
+    client: *mut backend_api_client,
+    callback: backend_api_log_callback,
+    user_data: *mut c_void,
+    max_level: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    with_client(client, err, |c| {
+        let max = LogLevel::from_code(max_level)
+            .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
+        let logger = match callback {
+            None => Logger::off(),
+            Some(f) => {
+                let data = UserData(user_data);
+                Logger::new(
+                    std::sync::Arc::new(move |level, message: &str| {
+                        let text = c_string(message);
+                        // SAFETY: the caller promised a thread-safe callback and live user_data.
+                        unsafe { f(data.get(), level, text.as_ptr()) }
+                    }),
+                    max,
+                )
+            }
+        };
+        c.set_logger(logger);
+        Ok(())
+    })
+}
+
+/// A log callback: `user_data` as given, the record's level and its message.
+#[allow(non_camel_case_types)]
+pub type backend_api_log_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: LogLevel, message: *const c_char)>;
+
+/// The caller's `user_data`, which the caller promised may be used from any thread.
+struct UserData(*mut c_void);
+// SAFETY: see `backend_api_client_set_log`: the caller vouches for thread safety.
+unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+
 /// Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 /// provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
 /// (a list of model objects). Blocks the calling thread. On success `*json_out`
@@ -559,6 +652,33 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
     })
 }
 
+/// Makes the request that continues a conversation: `request`'s model, key and
+/// extra fields, its messages plus `stream`'s answer so far (as the assistant) and
+/// `user_message`, and the `conversation` state the server returned (sent back as
+/// the `conversation` field); media are not sent again. On success `*out` owns a
+/// new request (free it with `backend_api_request_free`). Any thread.
+///
+/// # Safety
+/// Pointers are NULL or valid; `user_message` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_follow_up(
+    request: *const backend_api_request,
+    stream: *const backend_api_stream,
+    user_message: *const c_char,
+    out: *mut *mut backend_api_request,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let answer = obj(stream, "stream")?.0.answer();
+        let next = obj(request, "request")?
+            .0
+            .follow_up(&answer, str_arg(user_message, "user_message")?);
+        *out = Box::into_raw(Box::new(backend_api_request(next)));
+        Ok(Status::Ok)
+    })
+}
+
 // ---------------------------------------------------------------- stream
 
 /// Starts streaming the answer to `request` and returns at once: the HTTP request
@@ -650,6 +770,91 @@ pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
 #[no_mangle]
 pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
     free(stream)
+}
+
+/// For event loops (poll, epoll, kqueue, libuv, GLib): writes to `*fd_out` a file
+/// descriptor that is readable whenever `backend_api_next(stream, 0, ...)` would
+/// not return TIMEOUT (a chunk, the end or an error is there, or the stream was
+/// cancelled). It may be readable spuriously: `next` then returns TIMEOUT. Only
+/// wait for readability on it; never read, write or close it: it belongs to the
+/// stream and is closed by `backend_api_close`. Idle and total timeouts are noticed
+/// by `next`: use `backend_api_stream_timeout_ms` as the poll timeout. Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; out-pointers NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_fd(
+    stream: *const backend_api_stream,
+    fd_out: *mut i32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(fd_out, "fd_out")?;
+        *fd_out = obj(stream, "stream")?.0.ready_fd()?;
+        Ok(Status::Ok)
+    })
+}
+
+/// Milliseconds until `backend_api_next` would fail with the idle or total timeout
+/// (0 when due: call `next`), or -1 when neither is set or for NULL. The poll
+/// timeout for event loops. Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_timeout_ms(stream: *const backend_api_stream) -> i64 {
+    let Some(s) = stream.as_ref() else { return -1 };
+    guard_or(-1, || {
+        s.0.time_to_deadline().map_or(-1, |d| {
+            i64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX)
+        })
+    })
+}
+
+/// Writes the stream's statistics so far to `*out`: bytes and chunks received,
+/// chunks delivered, malformed lines skipped, retries, and the times (µs since open;
+/// -1 until known) of the response headers, the first chunk and the end (or now).
+/// Any thread, also while another thread is in `next`.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_stats(
+    stream: *const backend_api_stream,
+    out: *mut Stats,
+) -> Status {
+    guard(ptr::null_mut(), || {
+        out_arg(out, "out")?;
+        *out = obj(stream, "stream")?.0.stats();
+        Ok(Status::Ok)
+    })
+}
+
+/// The assembled answer so far: what the chunks `backend_api_next` has handed out
+/// add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
+/// with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
+/// `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
+/// `conversation` (JSON). During and after the stream. On success `*out` owns the
+/// chunk (free it with `backend_api_chunk_free`). Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_answer(
+    stream: *const backend_api_stream,
+    out: *mut *mut backend_api_chunk,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let json = obj(stream, "stream")?.0.answer().to_json();
+        let chunk = Chunk::parse(&json).map_err(|e| Error::new(Status::Internal, e))?;
+        *out = Box::into_raw(Box::new(backend_api_chunk {
+            chunk,
+            lent: Mutex::new(Vec::new()),
+        }));
+        Ok(Status::Ok)
+    })
 }
 
 // ---------------------------------------------------------------- chunks

@@ -17,6 +17,8 @@
 //!   (one 2 MiB line), `error_chunk` (an in-stream `error` chunk after the content,
 //!   then a `log` chunk), `invalid_utf8`, `gzip` (Content-Encoding without being
 //!   asked), `drip` (one byte of a line every 50 ms, never finished), `endless`.
+//! - `test_fail_key` + `test_fail_times`: the first N requests carrying that key get
+//!   `test_fail_status` (default 503), with `Retry-After: test_retry_after` when given.
 //! - `provider`: anything but null or `"TestBackend"` gets g4f's 404.
 
 use std::time::Duration;
@@ -211,6 +213,41 @@ async fn conversation(
                 br#"{"error":{"message":"Provider not found"}}"#,
             )
             .await
+        }
+    }
+    if let (Some(key), Some(times)) = (
+        body["test_fail_key"].as_str(),
+        body["test_fail_times"].as_u64(),
+    ) {
+        static SEEN: std::sync::Mutex<Vec<(String, u64)>> = std::sync::Mutex::new(Vec::new());
+        let count = {
+            let mut seen = SEEN.lock().unwrap();
+            match seen.iter_mut().find(|(k, _)| k == key) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.push((key.to_owned(), 1));
+                    1
+                }
+            }
+        };
+        if count <= times {
+            let status = body["test_fail_status"].as_u64().unwrap_or(503) as u16;
+            let extra = body["test_retry_after"]
+                .as_str()
+                .map(|v| format!("Retry-After: {v}\r\n"))
+                .unwrap_or_default();
+            let err = json!({"error": {"message": format!("failure {count} of {times}")}});
+            return reply_with(
+                w,
+                status,
+                "application/json",
+                &extra,
+                err.to_string().as_bytes(),
+            )
+            .await;
         }
     }
     if let Some(status) = body["test_status"].as_u64() {

@@ -1,0 +1,138 @@
+//! The assembled answer: what the chunks of a stream add up to, as the g4f browser
+//! client keeps it (content and reasoning text, finish reason, usage, title, tool
+//! calls, the `conversation` state to send back, provider and model). Pure code.
+
+use serde_json::{json, Value};
+
+use crate::chunk::{Chunk, ChunkKind, Field};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answer {
+    pub content: String,
+    pub reasoning: String,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Value>,
+    pub title: Option<String>,
+    pub tool_calls: Option<Value>,
+    /// The provider's conversation state: send it back as the `conversation` field.
+    pub conversation: Option<Value>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    /// The message of an in-stream `error` or `auth` chunk.
+    pub error: Option<String>,
+}
+
+/// A field of a chunk as a JSON value.
+fn value(c: &Chunk, key: &str) -> Option<Value> {
+    match c.field(key)? {
+        Field::Text(s) => Some(Value::String(s)),
+        Field::Json(j) => serde_json::from_str(&j).ok(),
+    }
+}
+
+impl Answer {
+    /// Adds one chunk. Content and reasoning text append; the rest replaces.
+    pub fn add(&mut self, c: &Chunk) {
+        match c.kind() {
+            ChunkKind::Content => {
+                if let Some(t) = c.text() {
+                    self.content.push_str(&t);
+                }
+            }
+            ChunkKind::Reasoning => {
+                if let Some(t) = c.text() {
+                    self.reasoning.push_str(&t);
+                }
+            }
+            ChunkKind::Finish => {
+                let reason =
+                    value(c, "finish").and_then(|f| f["reason"].as_str().map(str::to_owned));
+                self.finish_reason = reason.or(self.finish_reason.take());
+            }
+            ChunkKind::Usage => {
+                self.usage = value(c, "usage").or(self.usage.take());
+                if let Some(Value::String(m)) = value(c, "model") {
+                    self.model = Some(m);
+                }
+            }
+            ChunkKind::Title => self.title = c.text().map(Into::into).or(self.title.take()),
+            ChunkKind::ToolCalls => {
+                self.tool_calls = value(c, "tool_calls").or(self.tool_calls.take())
+            }
+            ChunkKind::Conversation => {
+                self.conversation = value(c, "conversation").or(self.conversation.take())
+            }
+            ChunkKind::Provider => {
+                if let Some(p) = value(c, "provider") {
+                    self.provider = p["name"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .or(self.provider.take());
+                    self.model = p["model"].as_str().map(str::to_owned).or(self.model.take());
+                }
+            }
+            ChunkKind::Error | ChunkKind::Auth => self.error = c.text().map(Into::into),
+            _ => {}
+        }
+    }
+
+    /// The answer as one JSON object with `"type": "answer"` first.
+    pub fn to_json(&self) -> String {
+        let v = json!({
+            "content": self.content,
+            "reasoning": self.reasoning,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "title": self.title,
+            "tool_calls": self.tool_calls,
+            "conversation": self.conversation,
+            "provider": self.provider,
+            "model": self.model,
+            "error": self.error,
+        });
+        let body = v.to_string();
+        format!("{{\"type\":\"answer\",{}", &body[1..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_add_up() {
+        let mut a = Answer::default();
+        for j in [
+            r#"{"type": "provider", "provider": {"name": "P", "model": "m1", "label": "x"}}"#,
+            r#"{"type": "reasoning", "token": "think "}"#,
+            r#"{"type": "reasoning", "status": "done"}"#,
+            r#"{"type": "content", "content": "Hel"}"#,
+            r#"{"type": "content", "content": "lo\u00e9"}"#,
+            r#"{"type": "title", "title": "T"}"#,
+            r#"{"type": "tool_calls", "tool_calls": [{"id": "1"}]}"#,
+            r#"{"type": "conversation", "conversation": {"P": {"id": 9}}}"#,
+            r#"{"type": "usage", "usage": {"total_tokens": 5}, "model": "m2"}"#,
+            r#"{"type": "finish", "finish": {"reason": "stop"}}"#,
+            r#"{"type": "log", "log": "ignored"}"#,
+        ] {
+            a.add(&Chunk::parse(j).unwrap());
+        }
+        assert_eq!(a.content, "Helloé");
+        assert_eq!(a.reasoning, "think ");
+        assert_eq!(a.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(a.usage, Some(json!({"total_tokens": 5})));
+        assert_eq!(
+            (a.provider.as_deref(), a.model.as_deref()),
+            (Some("P"), Some("m2"))
+        );
+        assert_eq!(a.conversation, Some(json!({"P": {"id": 9}})));
+        assert_eq!(a.tool_calls, Some(json!([{"id": "1"}])));
+        assert_eq!(a.title.as_deref(), Some("T"));
+        let v: Value = serde_json::from_str(&a.to_json()).unwrap();
+        assert_eq!(v["type"], "answer");
+        assert_eq!(v["content"], "Helloé");
+        assert!(a.to_json().starts_with("{\"type\":\"answer\","));
+        a.add(&Chunk::parse(r#"{"type": "error", "error": "E", "message": "E: boom"}"#).unwrap());
+        assert_eq!(a.error.as_deref(), Some("E: boom"));
+    }
+}

@@ -1,0 +1,146 @@
+//! Log records of the library: a caller's callback, or standard error when
+//! `BACKEND_API_LOG` names a level (`error`, `warn`, `info`, `debug`, `trace`).
+//! Messages are built only when their level is wanted, and never hold the api key
+//! or the value of a secret header (see `secret`).
+
+use std::sync::{Arc, LazyLock};
+
+/// Log levels. The numbers are part of the ABI.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+    Trace = 5,
+}
+
+impl LogLevel {
+    pub fn from_code(code: u32) -> Option<LogLevel> {
+        [
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+            LogLevel::Trace,
+        ]
+        .into_iter()
+        .find(|l| *l as u32 == code)
+    }
+
+    fn parse(s: &str) -> Option<LogLevel> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "error" => LogLevel::Error,
+            "warn" | "warning" => LogLevel::Warn,
+            "info" => LogLevel::Info,
+            "debug" => LogLevel::Debug,
+            "trace" => LogLevel::Trace,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// Where records go: called from any thread, possibly concurrently.
+pub type Sink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
+
+/// A sink and the most verbose level it wants.
+#[derive(Clone)]
+pub struct Logger {
+    sink: Option<Sink>,
+    max: LogLevel,
+}
+
+/// The logger `BACKEND_API_LOG` asks for, read once per process.
+static FROM_ENV: LazyLock<Logger> = LazyLock::new(|| {
+    match std::env::var("BACKEND_API_LOG")
+        .ok()
+        .as_deref()
+        .and_then(LogLevel::parse)
+    {
+        Some(max) => Logger {
+            sink: Some(Arc::new(|level, msg| {
+                eprintln!("backend-api {}: {msg}", level.name())
+            })),
+            max,
+        },
+        None => Logger::off(),
+    }
+});
+
+impl Default for Logger {
+    /// Standard error at the level of `BACKEND_API_LOG`, or nothing.
+    fn default() -> Logger {
+        FROM_ENV.clone()
+    }
+}
+
+impl std::fmt::Debug for Logger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Logger({})",
+            if self.sink.is_some() {
+                self.max.name()
+            } else {
+                "off"
+            }
+        )
+    }
+}
+
+impl Logger {
+    pub fn off() -> Logger {
+        Logger {
+            sink: None,
+            max: LogLevel::Error,
+        }
+    }
+
+    pub fn new(sink: Sink, max: LogLevel) -> Logger {
+        Logger {
+            sink: Some(sink),
+            max,
+        }
+    }
+
+    /// Logs the message `make` builds, if `level` is wanted.
+    pub fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
+        if let Some(sink) = self.sink.as_ref().filter(|_| level <= self.max) {
+            sink(level, &make());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn levels_filter_and_messages_are_lazy() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let log = Logger::new(
+            Arc::new(move |l, m| s.lock().unwrap().push((l, m.to_owned()))),
+            LogLevel::Info,
+        );
+        log.log(LogLevel::Info, || "kept".into());
+        log.log(LogLevel::Debug, || panic!("not built"));
+        assert_eq!(*seen.lock().unwrap(), [(LogLevel::Info, "kept".to_owned())]);
+        Logger::off().log(LogLevel::Error, || panic!("not built"));
+        assert_eq!(LogLevel::parse(" DEBUG "), Some(LogLevel::Debug));
+        assert_eq!(LogLevel::from_code(5), Some(LogLevel::Trace));
+        assert_eq!(LogLevel::from_code(0), None);
+    }
+}
