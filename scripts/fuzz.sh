@@ -16,9 +16,17 @@ for f in tests/interop/fixtures/*-{normal,echo,fail-after,tool-calls,unicode}.tx
     # A control byte 0x80 (no tight limit, split every 11 bytes) then the real stream.
     { printf '\x80'; cat "$f"; } > "fuzz/corpus/decoder/seed-$(basename "$f" .txt)"
 done
+log=$(mktemp -d)
 for target in decoder request; do
     echo "== fuzz $target for ${secs}s"
-    cargo fuzz run --sanitizer address "$target" -- -max_total_time="$secs" -max_len=65536 -print_final_stats=1 2>&1 \
-        | tee "/tmp/fuzz-$target.log" | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true
-    grep -q "stat::number_of_executed_units" "/tmp/fuzz-$target.log" || { echo "fuzzing $target did not finish cleanly"; exit 1; }
+    rc=0
+    cargo fuzz run --sanitizer address "$target" -- -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
+        > "$log/$target.log" 2>&1 || rc=$?
+    grep -E "^(stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)|panicked|Test unit written" "$log/$target.log" || true
+    if [ "$rc" -ne 0 ]; then
+        tail -n 40 "$log/$target.log"
+        echo "fuzzing $target FAILED (exit $rc): see fuzz/artifacts/$target/"
+        exit 1
+    fi
 done
+rm -rf "$log"

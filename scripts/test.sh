@@ -39,6 +39,7 @@ suite "g4f venvs" scripts/g4f-venvs.sh
 suite "cargo fmt --check" cargo fmt --all -- --check
 suite "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
 suite "cargo test" cargo test --quiet
+suite "fuzzing, short run" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 lib_dir=$target/debug
 export BACKEND_API_LIB_DIR=$lib_dir
