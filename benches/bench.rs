@@ -13,6 +13,12 @@ use std::ptr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)] // the bench uses a part of it
+#[path = "../tests/support/cabi.rs"]
+mod cabi;
+#[path = "../tests/support/http.rs"]
+mod http;
+
 use backend_api::ffi::*;
 use backend_api::Status;
 use serde::Deserialize;
@@ -75,23 +81,9 @@ fn prebuilt(plan: &Plan) -> Arc<Vec<u8>> {
 /// Serves one request. `sent` records when each paced chunk was written.
 fn serve_one(sock: TcpStream, sent: Option<Arc<Mutex<Vec<Instant>>>>) -> std::io::Result<()> {
     sock.set_nodelay(true)?;
-    let mut r = BufReader::new(sock.try_clone()?);
-    let mut len = 0;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let mut body = vec![0; len];
-    r.read_exact(&mut body)?;
+    let Some(body) = http::read_request(&mut BufReader::new(sock.try_clone()?))? else {
+        return Ok(());
+    };
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
     let plan = Plan {
         ndjson: v["bench_framing"] == "ndjson",
@@ -223,22 +215,7 @@ impl Client {
 
     fn open(&self, fields: &Value) -> *mut backend_api_stream {
         unsafe {
-            let req = backend_api_request_new();
-            backend_api_request_set_model(req, cs("bench").as_ptr(), ptr::null_mut());
-            backend_api_request_add_message(
-                req,
-                cs("user").as_ptr(),
-                cs("go").as_ptr(),
-                ptr::null_mut(),
-            );
-            for (k, v) in fields.as_object().unwrap() {
-                backend_api_request_set_field_json(
-                    req,
-                    cs(k).as_ptr(),
-                    cs(&v.to_string()).as_ptr(),
-                    ptr::null_mut(),
-                );
-            }
+            let req = cabi::request("bench", fields.as_object().unwrap());
             let mut s = ptr::null_mut();
             assert_eq!(
                 backend_api_open(self.0, req, &mut s, ptr::null_mut()),

@@ -39,7 +39,10 @@ fn compile(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
         "no libbackend_api.so in {}",
         lib.display()
     );
-    let out = std::env::temp_dir().join(format!("backend-api-{name}-{}", std::process::id()));
+    // Tests build in parallel: each build gets its own file.
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = std::env::temp_dir().join(format!("backend-api-{name}-{}-{n}", std::process::id()));
     let compiler = cc::Build::new()
         .cargo_metadata(false)
         .cargo_warnings(false)

@@ -8,7 +8,8 @@ use std::ptr;
 
 use backend_api::ffi::*;
 use backend_api::Status;
-use support::cabi::cs;
+use serde_json::json;
+use support::cabi::{cs, request};
 
 fn count(dir: &str) -> usize {
     std::fs::read_dir(dir).unwrap().count()
@@ -22,22 +23,12 @@ fn rss_kib() -> u64 {
 
 /// One stream of the given kind: 0 finished, 1 cancelled mid-stream, 2 stalled then closed.
 unsafe fn one(client: *const backend_api_client, kind: usize) {
-    let req = backend_api_request_new();
-    backend_api_request_add_message(req, cs("user").as_ptr(), cs("hi").as_ptr(), ptr::null_mut());
     let fields = [
-        "{\"test_chunks\": 20}",
-        "{\"test_chunks\": 1000, \"test_delay_ms\": 1}",
-        "{\"test_chunks\": 2, \"test_fault\": \"stall\"}",
+        json!({"test_chunks": 20}),
+        json!({"test_chunks": 1000, "test_delay_ms": 1}),
+        json!({"test_chunks": 2, "test_fault": "stall"}),
     ];
-    let v: serde_json::Value = serde_json::from_str(fields[kind]).unwrap();
-    for (k, v) in v.as_object().unwrap() {
-        backend_api_request_set_field_json(
-            req,
-            cs(k).as_ptr(),
-            cs(&v.to_string()).as_ptr(),
-            ptr::null_mut(),
-        );
-    }
+    let req = request("test-model", fields[kind].as_object().unwrap());
     let mut s = ptr::null_mut();
     assert_eq!(
         backend_api_open(client, req, &mut s, ptr::null_mut()),

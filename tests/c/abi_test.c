@@ -1,23 +1,13 @@
 /* The C ABI driven from C over loopback: usage as documented, and every entry
  * point with bad arguments. Usage: abi_test BACKEND_URL. Last line: "N passed, M failed". */
 #include "backend_api.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                  \
-    } while (0)
 
 static const char *url;
 
@@ -292,17 +282,12 @@ static void test_models(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s BACKEND_URL\n", argv[0]);
-        return 2;
-    }
-    url = argv[1];
+    url = backend_url(argc, argv);
     test_version_and_names();
     test_bad_arguments();
     test_canned_answer();
     test_errors();
     test_cancel_and_close();
     test_models();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return finish();
 }

@@ -2,22 +2,12 @@
  * descriptors, the assembled answer and follow-up request, statistics, retries and
  * the log callback. Usage: loop_test BACKEND_URL. Last line: "N passed, M failed". */
 #include "backend_api.h"
+#include "check.h"
 
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                  \
-    } while (0)
 
 #define STREAMS 100
 
@@ -237,15 +227,10 @@ static void test_env_logger(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s BACKEND_URL\n", argv[0]);
-        return 2;
-    }
-    url = argv[1];
+    url = backend_url(argc, argv);
     test_poll_loop();
     test_timeout_hint();
     test_log_stats_retries_follow_up();
     test_env_logger();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return finish();
 }

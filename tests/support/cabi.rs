@@ -72,6 +72,37 @@ fn ok(s: Status) {
     assert_eq!(s, Status::Ok);
 }
 
+/// A request for `model` with one user message ("hi") and extra body fields.
+///
+/// # Safety
+/// Returns an owned request: free it with `backend_api_request_free`.
+pub unsafe fn request<'a>(
+    model: &str,
+    fields: impl IntoIterator<Item = (&'a String, &'a Value)>,
+) -> *mut backend_api_request {
+    let req = backend_api_request_new();
+    ok(backend_api_request_set_model(
+        req,
+        cs(model).as_ptr(),
+        ptr::null_mut(),
+    ));
+    ok(backend_api_request_add_message(
+        req,
+        cs("user").as_ptr(),
+        cs("hi").as_ptr(),
+        ptr::null_mut(),
+    ));
+    for (k, v) in fields {
+        ok(backend_api_request_set_field_json(
+            req,
+            cs(k).as_ptr(),
+            cs(&v.to_string()).as_ptr(),
+            ptr::null_mut(),
+        ));
+    }
+    req
+}
+
 /// Opens `call` against `url` and drains it (each `next` waits up to 30 s).
 pub fn stream(url: &str, call: &Call) -> Outcome {
     unsafe {
@@ -111,27 +142,8 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
         if let Some(n) = call.max_line {
             ok(backend_api_client_set_max_line(client, n, ptr::null_mut()));
         }
-        let req = backend_api_request_new();
-        let model = cs(call.model.as_deref().unwrap_or("test-model"));
-        ok(backend_api_request_set_model(
-            req,
-            model.as_ptr(),
-            ptr::null_mut(),
-        ));
-        ok(backend_api_request_add_message(
-            req,
-            cs("user").as_ptr(),
-            cs("hi").as_ptr(),
-            ptr::null_mut(),
-        ));
-        for (k, v) in &call.fields {
-            ok(backend_api_request_set_field_json(
-                req,
-                cs(k).as_ptr(),
-                cs(&v.to_string()).as_ptr(),
-                ptr::null_mut(),
-            ));
-        }
+        let model = call.model.as_deref().unwrap_or("test-model");
+        let req = request(model, call.fields.iter().map(|(k, v)| (k, v)));
         for (bytes, name) in &call.media_bytes {
             ok(backend_api_request_add_media_bytes(
                 req,

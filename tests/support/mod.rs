@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod cabi;
+pub mod http;
 pub mod tls;
 
 use std::sync::LazyLock;

@@ -1,7 +1,7 @@
 //! A TLS server on loopback with the test certificate of tests/tls, answering
 //! every request with a short NDJSON stream.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,23 +50,9 @@ pub fn start() -> String {
 }
 
 fn serve(tls: &mut (impl Read + Write)) -> std::io::Result<()> {
-    let mut r = BufReader::new(&mut *tls);
-    let mut len = 0usize;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-        if line == "\r\n" {
-            break;
-        }
+    if super::http::read_request(&mut BufReader::new(&mut *tls))?.is_none() {
+        return Ok(());
     }
-    let mut body = vec![0; len];
-    r.read_exact(&mut body)?;
     let head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         BODY.len()
