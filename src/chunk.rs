@@ -150,6 +150,29 @@ struct Head<'a> {
 /// The fields that can hold a chunk's main text (see [`ChunkKind::text_field`]).
 const TEXT_FIELDS: [&str; 6] = ["content", "token", "message", "title", "log", "preview"];
 
+/// A string borrowed from the JSON text when it has no escapes (serde's own
+/// `Cow<str>` always allocates).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Head<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
@@ -163,9 +186,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Head<'a> {
                 mut map: M,
             ) -> Result<Head<'de>, M::Error> {
                 let mut head = Head::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
                     if key == "type" {
-                        head.type_ = Some(map.next_value()?);
+                        head.type_ = Some(map.next_value::<Text<'de>>()?.0);
                     } else if let Some(i) = TEXT_FIELDS.iter().position(|n| *n == key) {
                         head.texts[i] = Some(map.next_value()?);
                     } else {

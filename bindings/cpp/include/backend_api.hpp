@@ -48,10 +48,12 @@
 //     the setters (non-const) must not overlap with any other use.
 //   * `Request`: use from one thread at a time; `Client::open` reads it (const).
 //   * `Stream`: read (`next`, the range-for) from one thread at a time, any
-//     thread. `cancel()` and every `CancelHandle` may run on ANY thread at ANY
-//     time, also while another thread is blocked in `next`/the range-for, and
+//     thread. A `CancelHandle` (from `canceller()`) may cancel it from ANY thread
+//     at ANY time: while another thread is blocked in `next`/the range-for, and
 //     also after the stream was closed or destroyed (then it does nothing): the
 //     handle shares a small lock with the stream, so cancel and close never race.
+//     `Stream::cancel()` does the same while the `Stream` object itself is alive
+//     and not being moved (as for any C++ object); hand other threads a handle.
 //     A cancel wakes a blocked reader at once; the loop then ends normally with
 //     `status() == Status::Cancelled`.
 //   * `Chunk`: one thread at a time (its accessors fill a cache; the C
@@ -63,6 +65,7 @@
 #include <backend_api.h>
 
 #include <chrono>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -124,7 +127,22 @@ enum class Kind : std::uint32_t {
     Request = BACKEND_API_KIND_REQUEST,
     Response = BACKEND_API_KIND_RESPONSE,
     Headers = BACKEND_API_KIND_HEADERS,
+    Answer = BACKEND_API_KIND_ANSWER,  ///< made by this library: `Stream::answer()`
 };
+
+/// Log levels for `Client::log` (`backend_api_log_level`); same numbers.
+enum class LogLevel : std::uint32_t {
+    Error = BACKEND_API_LOG_LEVEL_ERROR,
+    Warn = BACKEND_API_LOG_LEVEL_WARN,
+    Info = BACKEND_API_LOG_LEVEL_INFO,
+    Debug = BACKEND_API_LOG_LEVEL_DEBUG,
+    Trace = BACKEND_API_LOG_LEVEL_TRACE,
+};
+
+/// A stream's statistics (`Stream::stats`): `bytes`, `chunks`, `delivered`,
+/// `skipped`, `retries`, and `headers_us`, `first_chunk_us`, `elapsed_us`
+/// (microseconds since open; -1 until known).
+using Stats = backend_api_stats;
 
 /// Which client timeout `Client::timeout` sets (`backend_api_timeout`).
 enum class Timeout : std::uint32_t {
@@ -168,7 +186,7 @@ public:
         std::unique_ptr<backend_api_error, void (*)(backend_api_error*)> guard(err, &backend_api_error_free);
         if (err == nullptr) {
             Status s = static_cast<Status>(fallback);
-            return Error(s, std::string(status_name(s)));
+            return Error(s, std::string(backend_api::status_name(s)));
         }
         const char* server = backend_api_error_server_message(err);
         return Error(static_cast<Status>(backend_api_error_status(err)), backend_api_error_message(err),
@@ -193,8 +211,13 @@ private:
 
 namespace detail {
 
-/// Throws the error of a failed C call (taking ownership of `err`) unless `status` is OK.
-inline void check(backend_api_status status, backend_api_error* err) {
+/// Runs `f(&err)`, a C call that reports failure in a `backend_api_error**`, and
+/// throws its error (taking ownership) unless it returned OK. The status is read
+/// before `err` (a plain `check(f(&err), err)` could read `err` first).
+template <class F>
+void call(F&& f) {
+    backend_api_error* err = nullptr;
+    const backend_api_status status = f(&err);
     if (status != BACKEND_API_STATUS_OK) throw Error::from_c(err, status);
 }
 
@@ -217,6 +240,28 @@ struct ChunkFree {
 struct StringFree {
     void operator()(char* p) const noexcept { backend_api_string_free(p); }
 };
+
+/// The `user_data` of a log callback: the C++ callable. Shared by the client and
+/// every stream opened from it, so it lives as long as anything may call it.
+struct LogSink {
+    std::function<void(LogLevel, std::string_view)> fn;
+
+    static void trampoline(void* user_data, backend_api_log_level level, const char* message) noexcept {
+        try {
+            static_cast<LogSink*>(user_data)->fn(static_cast<LogLevel>(level),
+                                                 message != nullptr ? std::string_view(message) : std::string_view());
+        } catch (...) {
+            // An exception must not cross into the library's thread: dropped.
+        }
+    }
+};
+
+/// Milliseconds as the `uint32_t` the C API takes; refuses what does not fit.
+inline std::uint32_t ms_u32(std::chrono::milliseconds ms, const char* what) {
+    if (ms.count() < 0 || ms.count() > static_cast<std::chrono::milliseconds::rep>(UINT32_MAX))
+        throw Error(Status::InvalidArgument, std::string(what) + " is out of range");
+    return static_cast<std::uint32_t>(ms.count());
+}
 
 /// What a `Stream` shares with its `CancelHandle`s: the C stream behind a lock.
 /// Only `Stream::close` writes `stream` (under the lock); cancel reads it under
@@ -326,6 +371,8 @@ private:
 };
 
 // ---------------------------------------------------------------- Request
+
+class Stream;
 
 /// One conversation request, built with chained setters:
 ///
@@ -448,6 +495,12 @@ public:
         headers_.emplace_back(detail::c_str(name, "header name"), detail::c_str(value, "header value"));
         return *this;
     }
+    /// The request that continues the conversation after `stream`: this request's
+    /// model, key, extra fields and headers, its messages plus the stream's answer so
+    /// far (as the assistant) and `user_message`, and the `conversation` state the
+    /// server returned. Media are not sent again. Throws `Error`.
+    Request follow_up(const Stream& stream, std::string_view user_message) const;
+
     /// The per-request headers added with `header`.
     const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
 
@@ -459,8 +512,7 @@ public:
 private:
     template <class F>
     void call(F&& f) {
-        backend_api_error* err = nullptr;
-        detail::check(f(&err), err);
+        detail::call(std::forward<F>(f));
     }
 
     std::unique_ptr<backend_api_request, detail::RequestFree> p_;
@@ -492,7 +544,7 @@ private:
 ///     for (auto& chunk : stream) { ... }   // throws Error when the stream fails
 ///     if (stream.status() == Status::Cancelled) { ... }
 ///
-/// Reading is for one thread at a time; `cancel`/`CancelHandle` for any thread.
+/// Reading is for one thread at a time; a `CancelHandle` cancels from any thread.
 class Stream {
 public:
     class iterator;
@@ -505,13 +557,15 @@ public:
     Stream(Stream&& other) noexcept
         : shared_(std::move(other.shared_)),
           current_(std::move(other.current_)),
-          status_(std::exchange(other.status_, Status::Cancelled)) {}
+          status_(std::exchange(other.status_, Status::Cancelled)),
+          keep_(std::move(other.keep_)) {}
     Stream& operator=(Stream&& other) noexcept {
         if (this != &other) {
             close();
             shared_ = std::move(other.shared_);
             current_ = std::move(other.current_);
             status_ = std::exchange(other.status_, Status::Cancelled);
+            keep_ = std::move(other.keep_);
         }
         return *this;
     }
@@ -567,13 +621,51 @@ public:
     }
 
     /// Cancels the stream: a blocked reader wakes at once and the stream ends
-    /// with `Status::Cancelled`. Any thread, any time; safe to repeat.
+    /// with `Status::Cancelled`. Any thread, while this object is alive and not
+    /// being moved (a `CancelHandle` has no such limit); safe to repeat.
     void cancel() const noexcept {
         if (shared_) shared_->cancel();
     }
     /// A handle that cancels this stream from another thread, safely even after
     /// the stream is gone.
     CancelHandle canceller() const noexcept { return CancelHandle(shared_); }
+
+    /// The statistics so far: bytes, chunks, retries, timings. Also while another
+    /// thread reads the stream. Throws `Error` once the stream is closed.
+    Stats stats() const {
+        Stats out{};
+        const backend_api_status st = backend_api_stream_stats(get(), &out);
+        if (st != BACKEND_API_STATUS_OK) throw Error(static_cast<Status>(st), "the stream is closed");
+        return out;
+    }
+
+    /// The assembled answer so far, as a chunk of kind `Kind::Answer`: read its
+    /// fields `content`, `reasoning`, `finish_reason`, `title`, `provider`, `model`,
+    /// `error` (text), `usage`, `tool_calls`, `conversation` (JSON) with
+    /// `Chunk::field`. During and after the stream (not after close). Throws `Error`.
+    Chunk answer() const {
+        backend_api_chunk* c = nullptr;
+        detail::call([&](backend_api_error** e) { return backend_api_stream_answer(get(), &c, e); });
+        return Chunk(c);
+    }
+
+    /// For event loops: a file descriptor that polls readable whenever
+    /// `next(0ms, chunk)` would not return `Timeout` (spurious wake-ups happen).
+    /// Only poll it; never read, write or close it: the stream owns it. Use
+    /// `poll_timeout()` as the poll timeout. Throws `Error`.
+    int fd() const {
+        std::int32_t fd = -1;
+        detail::call([&](backend_api_error** e) { return backend_api_stream_fd(get(), &fd, e); });
+        return fd;
+    }
+
+    /// How long an event loop may wait before calling `next` so that the idle or
+    /// total timeout is noticed (zero: now); empty when neither is set.
+    std::optional<std::chrono::milliseconds> poll_timeout() const noexcept {
+        const std::int64_t ms = backend_api_stream_timeout_ms(get());
+        if (ms < 0) return std::nullopt;
+        return std::chrono::milliseconds(ms);
+    }
 
     /// How the stream stands: `Ok` while chunks may still come, then `End`
     /// (complete), `Cancelled` (cancelled or closed), or the error status thrown.
@@ -588,6 +680,7 @@ public:
 
 private:
     friend class iterator;
+    friend class Client;
 
     /// Reads the next chunk into `current_`; false at the end.
     bool advance() {
@@ -598,6 +691,7 @@ private:
     std::shared_ptr<detail::StreamShared> shared_;
     Chunk current_;
     Status status_ = Status::Ok;
+    std::shared_ptr<void> keep_;  // the client's log callback, alive until the stream is closed
 };
 
 /// Input iterator of a `Stream`: `*it` is the stream's current chunk, replaced
@@ -629,6 +723,17 @@ private:
 
 inline Stream::iterator Stream::begin() { return iterator(advance() ? this : nullptr); }
 inline Stream::iterator Stream::end() noexcept { return iterator(); }
+
+inline Request Request::follow_up(const Stream& stream, std::string_view user_message) const {
+    const std::string m = detail::c_str(user_message, "message");
+    backend_api_request* out = nullptr;
+    detail::call([&](backend_api_error** e) {
+        return backend_api_request_follow_up(p_.get(), stream.get(), m.c_str(), &out, e);
+    });
+    Request next(out);
+    next.headers_ = headers_;
+    return next;
+}
 
 // ---------------------------------------------------------------- Client
 
@@ -703,6 +808,37 @@ public:
         return *this;
     }
 
+    /// Retries a request that failed before any answer began (a connection that
+    /// could not be made, or HTTP 429/502/503/504), never once the answer has
+    /// begun: up to `max_retries` times (0, the default, turns it off), waiting
+    /// `base` doubled each time with jitter, or the server's `Retry-After`, at most `cap`.
+    Client& retries(std::uint32_t max_retries, std::chrono::milliseconds base, std::chrono::milliseconds cap) {
+        const std::uint32_t b = detail::ms_u32(base, "retry base"), c = detail::ms_u32(cap, "retry cap");
+        apply([max_retries, b, c](backend_api_client* cl, backend_api_error** e) {
+            return backend_api_client_set_retries(cl, max_retries, b, c, e);
+        });
+        return *this;
+    }
+
+    /// Receives the library's log records up to `max_level`. The callback runs on
+    /// the streams' own threads, possibly several at once: it must be thread-safe
+    /// and quick, and must not use the stream it reports on; exceptions it throws
+    /// are dropped. Messages never hold the api key or secret header values. It is
+    /// kept alive by this client and by every stream opened from it. An empty
+    /// callback turns logging off. (Without this call, `BACKEND_API_LOG=debug`
+    /// sends records to standard error.)
+    Client& log(std::function<void(LogLevel, std::string_view)> callback, LogLevel max_level = LogLevel::Info) {
+        std::shared_ptr<detail::LogSink> sink;
+        if (callback) sink = std::make_shared<detail::LogSink>(detail::LogSink{std::move(callback)});
+        const auto level = static_cast<std::uint32_t>(max_level);
+        apply([sink, level](backend_api_client* c, backend_api_error** e) {
+            return sink ? backend_api_client_set_log(c, &detail::LogSink::trampoline, sink.get(), level, e)
+                        : backend_api_client_set_log(c, nullptr, nullptr, level, e);
+        });
+        log_ = std::move(sink);
+        return *this;
+    }
+
     /// The model listing as JSON text: all providers' models (an object mapping
     /// provider names to model names) or, with `provider`, that provider's list of
     /// model objects. Blocks. Throws `Error`.
@@ -710,8 +846,9 @@ public:
         const std::string p = detail::c_str(provider, "provider");
         char* json = nullptr;
         std::size_t len = 0;
-        backend_api_error* err = nullptr;
-        detail::check(backend_api_models(p_.get(), p.empty() ? nullptr : p.c_str(), &json, &len, &err), err);
+        detail::call([&](backend_api_error** e) {
+            return backend_api_models(p_.get(), p.empty() ? nullptr : p.c_str(), &json, &len, e);
+        });
         std::unique_ptr<char, detail::StringFree> owned(json);
         return std::string(json, len);
     }
@@ -722,18 +859,22 @@ public:
     /// per-request header).
     Stream open(const Request& request) const {
         backend_api_stream* s = nullptr;
-        backend_api_error* err = nullptr;
         if (request.headers().empty()) {
-            detail::check(backend_api_open(p_.get(), request.get(), &s, &err), err);
+            detail::call([&](backend_api_error** e) { return backend_api_open(p_.get(), request.get(), &s, e); });
         } else {
             // Per-request headers: a private client with this client's settings plus them.
             std::unique_ptr<backend_api_client, detail::ClientFree> c(make(url_));
-            for (const auto& setting : settings_) detail::check(setting(c.get(), &err), err);
+            for (const auto& setting : settings_)
+                detail::call([&](backend_api_error** e) { return setting(c.get(), e); });
             for (const auto& h : request.headers())
-                detail::check(backend_api_client_add_header(c.get(), h.first.c_str(), h.second.c_str(), &err), err);
-            detail::check(backend_api_open(c.get(), request.get(), &s, &err), err);
+                detail::call([&](backend_api_error** e) {
+                    return backend_api_client_add_header(c.get(), h.first.c_str(), h.second.c_str(), e);
+                });
+            detail::call([&](backend_api_error** e) { return backend_api_open(c.get(), request.get(), &s, e); });
         }
-        return Stream(s);
+        Stream stream(s);
+        stream.keep_ = log_;
+        return stream;
     }
 
     /// The C handle, still owned by this object.
@@ -744,22 +885,21 @@ private:
 
     static backend_api_client* make(const std::string& url) {
         backend_api_client* c = nullptr;
-        backend_api_error* err = nullptr;
-        detail::check(backend_api_client_new(url.c_str(), &c, &err), err);
+        detail::call([&](backend_api_error** e) { return backend_api_client_new(url.c_str(), &c, e); });
         return c;
     }
 
     /// Applies a setting now and records it, so `open` can rebuild the settings
     /// for a request with headers of its own.
     void apply(Setting setting) {
-        backend_api_error* err = nullptr;
-        detail::check(setting(p_.get(), &err), err);
+        detail::call([&](backend_api_error** e) { return setting(p_.get(), e); });
         settings_.push_back(std::move(setting));
     }
 
     std::string url_;
     std::unique_ptr<backend_api_client, detail::ClientFree> p_;
     std::vector<Setting> settings_;
+    std::shared_ptr<detail::LogSink> log_;  // shared with the streams (see `log`)
 };
 
 }  // namespace backend_api

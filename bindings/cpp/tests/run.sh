@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# In-tree test of the C++ wrapper, the quick starts and the demo (`make check` runs it):
+# compiles bindings/cpp/tests/wrapper_test.cpp, bindings/cpp/examples/{quickstart,tour}.cpp,
+# tests/install/consumer.c and examples/demo.c with -Wall -Wextra -Werror (and more)
+# against the freshly built static library, also an AddressSanitizer/UBSan build of
+# the wrapper test (and a valgrind run when valgrind is installed), starts the
+# bundled test backend and runs them all; checks that bindings/cpp/README.md quotes
+# the example files exactly.
+# Needs `make build` first (it runs it when its output is missing).
+# Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), CARGO (cargo),
+# SANITIZE=0 to skip the sanitizer build and the valgrind run (done when valgrind exists). Last line: "check: N passed, M failed".
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
+export CARGO_TARGET_DIR=$TARGET
+RELEASE=$TARGET/release
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+CARGO=${CARGO:-cargo}
+
+[ -f "$RELEASE/backend_api.native-static-libs" ] && [ -f "$RELEASE/libbackend_api.a" ] ||
+    make -s -C "$ROOT" build >&2
+read -r -a NATIVE < "$RELEASE/backend_api.native-static-libs"
+echo "== building the test backend" >&2
+"$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend >&2
+BACKEND=$RELEASE/examples/test_backend
+
+WORK=$(mktemp -d)
+BACKEND_PID=
+cleanup() {
+    if [ -n "$BACKEND_PID" ]; then
+        exec {BACKEND_IN}>&- 2>/dev/null || true  # closing its stdin ends it
+        kill "$BACKEND_PID" 2>/dev/null || true
+        wait "$BACKEND_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PASSED=0 FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
+
+CWARN=(-Wall -Wextra -Werror -Wpedantic -Wshadow)
+CXXWARN=(-std=c++17 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast)
+INC=(-I"$ROOT/include" -I"$ROOT/bindings/cpp/include")
+LINK=("$RELEASE/libbackend_api.a" "${NATIVE[@]}")
+
+compile() { # name, command...
+    local name=$1; shift
+    if "$@" > "$WORK/$name.log" 2>&1; then pass "compile $name"; else fail "compile $name"; cat "$WORK/$name.log"; fi
+}
+
+echo "== compiling"
+compile wrapper_test "$CXX" "${CXXWARN[@]}" -g "${INC[@]}" "$ROOT/bindings/cpp/tests/wrapper_test.cpp" "${LINK[@]}" -o "$WORK/wrapper_test"
+if [ "${SANITIZE:-1}" != 0 ]; then
+    compile wrapper_test-asan "$CXX" "${CXXWARN[@]}" -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+        "${INC[@]}" "$ROOT/bindings/cpp/tests/wrapper_test.cpp" "${LINK[@]}" -o "$WORK/wrapper_test-asan"
+fi
+compile quickstart "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/quickstart.cpp" "${LINK[@]}" -o "$WORK/quickstart"
+compile tour "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/tour.cpp" "${LINK[@]}" -o "$WORK/tour"
+compile consumer "$CC" -std=c99 "${CWARN[@]}" "${INC[@]}" "$ROOT/tests/install/consumer.c" "${LINK[@]}" -o "$WORK/consumer"
+compile demo "$CC" -std=c11 "${CWARN[@]}" "${INC[@]}" "$ROOT/examples/demo.c" "${LINK[@]}" -o "$WORK/demo"
+# The C++ header also compiles as C++20, and C programs see the C header alone.
+compile header-cxx20 "$CXX" -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" -x c++ - <<< '#include <backend_api.hpp>'
+
+echo "== starting the test backend"
+coproc BACKEND_PROC { exec "$BACKEND"; }
+BACKEND_PID=$BACKEND_PROC_PID
+BACKEND_IN=${BACKEND_PROC[1]}
+read -r -t 60 ready port <&"${BACKEND_PROC[0]}" || true
+if [ "${ready:-}" != READY ] || [ -z "${port:-}" ]; then
+    echo "the test backend did not say READY" >&2
+    exit 1
+fi
+URL=http://127.0.0.1:$port
+echo "   $URL"
+
+run_wrapper() { # name, command... (the URL is appended)
+    local name=$1 log=$WORK/$1.out; shift
+    if [ ! -x "${!#}" ]; then fail "$name (not built)"; return; fi
+    if "$@" "$URL" > "$log" 2>&1; then pass "$name: $(tail -n 1 "$log")"; else fail "$name: $(tail -n 1 "$log")"; cat "$log"; fi
+}
+echo "== C++ wrapper test"
+run_wrapper wrapper_test "$WORK/wrapper_test"
+if [ "${SANITIZE:-1}" != 0 ]; then
+    run_wrapper wrapper_test-asan "$WORK/wrapper_test-asan"  # leak detection on
+    if command -v valgrind > /dev/null; then
+        WRAPPER_TEST_SLOW=10 run_wrapper wrapper_test-valgrind valgrind -q --error-exitcode=9 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-possibly-lost=no --log-file="$WORK/valgrind.log" "$WORK/wrapper_test"
+        if [ -s "$WORK/valgrind.log" ]; then sed 's/^/       /' "$WORK/valgrind.log"; fi
+    else
+        echo "  (valgrind not installed: skipped)"
+    fi
+fi
+
+echo "== quick starts"
+expect_output() { # name, expected substring, command...
+    local name=$1 want=$2; shift 2
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" = 0 ] && [[ $out == *"$want"* ]]; then pass "$name"; else fail "$name (exit $rc): $out"; fi
+}
+expect_output "C quick start (consumer.c)" "You said: hello from C" "$WORK/consumer" "$URL" "hello from C"
+expect_output "C++ quick start (quickstart.cpp)" "You said: hello from C++" "$WORK/quickstart" "$URL" "hello from C++"
+expect_output "C++ tour (tour.cpp)" "You said: What is in this picture?" "$WORK/tour" "$URL"
+
+echo "== README quotes"
+if bash "$ROOT/bindings/cpp/tests/readme_snippets.sh" "$ROOT/bindings/cpp/README.md" > "$WORK/readme.log" 2>&1; then
+    pass "bindings/cpp/README.md quotes the example files exactly ($(grep -c '^  ok' "$WORK/readme.log") blocks)"
+else
+    fail "bindings/cpp/README.md differs from the files it quotes:"; cat "$WORK/readme.log"
+fi
+
+echo "== demo"
+expect_exit() { # name, expected exit status, command...
+    local name=$1 want=$2; shift 2
+    local rc=0
+    "$@" > "$WORK/demo.out" 2> "$WORK/demo.err" < /dev/null || rc=$?
+    if [ "$rc" = "$want" ]; then pass "$name (exit $rc)"; else
+        fail "$name: exit $rc, expected $want"; cat "$WORK/demo.out" "$WORK/demo.err"; fi
+}
+D=$WORK/demo
+printf 'GIF89a\001\000\001\000\000\000\000;' > "$WORK/pixel.gif"
+expect_exit "demo answers" 0 "$D" --url "$URL" hello demo
+grep -q "You said: hello demo" "$WORK/demo.out" && grep -q "finish: stop" "$WORK/demo.err" &&
+    grep -q "usage: " "$WORK/demo.err" && pass "demo prints the answer, finish and usage" ||
+    fail "demo output: $(cat "$WORK/demo.out" "$WORK/demo.err")"
+expect_exit "demo --raw" 0 "$D" --url "$URL" --raw --field test_chunks=2 --field 'test_framing="ndjson"'
+[ "$(grep -c '^{"type": ' "$WORK/demo.out")" = 5 ] && pass "demo --raw prints one JSON chunk a line" ||
+    fail "demo --raw: $(cat "$WORK/demo.out")"
+BACKEND_API_KEY=sk-never-printed expect_exit "demo with api key and media" 0 \
+    "$D" --url "$URL" --media "$WORK/pixel.gif" --field test_echo=true --provider TestBackend --model m1 hi
+grep -q '"api_key":"sk-never-printed"' "$WORK/demo.out" && grep -q 'data:image/gif;base64,' "$WORK/demo.out" &&
+    grep -q '"pixel.gif"' "$WORK/demo.out" && grep -q '"model":"m1"' "$WORK/demo.out" &&
+    pass "demo sends api key, media, provider, model" || fail "demo echo: $(cat "$WORK/demo.out")"
+! grep -q sk-never-printed "$WORK/demo.err" && pass "demo never prints the api key on stderr" ||
+    fail "the api key appeared on stderr"
+expect_exit "demo --help" 0 "$D" --help
+expect_exit "demo HTTP error" 1 "$D" --url "$URL" --field test_status=500 x
+expect_exit "demo connect error" 1 "$D" --url http://127.0.0.1:1 x
+expect_exit "demo idle timeout" 1 "$D" --url "$URL" --timeout-idle 300 --field 'test_fault="stall"' x
+expect_exit "demo bad option" 2 "$D" --url "$URL" --nope
+expect_exit "demo bad --field JSON" 2 "$D" --url "$URL" --field 'x={' y
+expect_exit "demo unreadable --media" 2 "$D" --url "$URL" --media /no/such/file.png y
+expect_exit "demo without a URL" 2 env -u BACKEND_API_URL "$D" y
+expect_exit "demo in-stream error chunk" 3 "$D" --url "$URL" --field 'test_fault="error_chunk"' x
+
+echo "check: $PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
