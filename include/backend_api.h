@@ -392,6 +392,17 @@ backend_api_status backend_api_request_set_messages_json(backend_api_request *re
                                                          const char *messages_json,
                                                          backend_api_error **err);
 
+// Adds a header sent with this request only, after the client's headers (for
+// example `x-secret` of a demo deployment, or a tracing id). Secret values never
+// reach logs or error messages. Strings are copied.
+//
+// # Safety
+// Pointers are NULL or valid; strings NUL-terminated.
+backend_api_status backend_api_request_add_header(backend_api_request *request,
+                                                  const char *name,
+                                                  const char *value,
+                                                  backend_api_error **err);
+
 // Sets the api key (NULL removes it) and where it goes: `BACKEND_API_KEY_BODY`
 // (the body's `"api_key"`, as the Python client), `BACKEND_API_KEY_BEARER`
 // (`Authorization: Bearer`), or both. Without a key the body has no `api_key`
@@ -594,8 +605,8 @@ const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_o
 // The chunk's main text: `content` of a content chunk, `token` of reasoning,
 // `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
 // has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
-// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`.
-// Any thread, one at a time per chunk.
+// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
+// again lends the same string. Any thread.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `len_out` NULL or writable.
@@ -605,7 +616,8 @@ const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_o
 // string's value as text, any other value (number, object, list, true, null) as
 // its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
 // NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
-// owned by the chunk: valid until `backend_api_chunk_free`. One thread at a time per chunk.
+// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
+// same field lends the same string (no new copy). Any thread.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.

@@ -11,7 +11,7 @@ use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result, Status};
 use crate::log::Logger;
 use crate::retry::RetryPolicy;
-use crate::secret::is_secret_header;
+use crate::secret::Header;
 
 /// `User-Agent` sent unless the caller sets one.
 pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
@@ -70,7 +70,7 @@ impl Default for Timeouts {
 #[derive(Clone)]
 pub struct Client {
     base_url: String,
-    headers: Vec<(String, String)>,
+    headers: Vec<Header>,
     verify_tls: bool,
     ca_certs: Option<Arc<Vec<Certificate<'static>>>>,
     proxy: Option<Proxy>,
@@ -84,23 +84,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<_> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str(),
-                    if is_secret_header(k) {
-                        "<redacted>"
-                    } else {
-                        v.as_str()
-                    },
-                )
-            })
-            .collect();
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
-            .field("headers", &headers)
+            .field("headers", &self.headers)
             .field("verify_tls", &self.verify_tls)
             .field("custom_ca", &self.ca_certs.is_some())
             .field(
@@ -169,16 +155,12 @@ impl Client {
 
     /// Adds a header sent with every request (the reference client's `headers`).
     pub fn add_header(&mut self, name: &str, value: &str) -> Result<()> {
-        ureq::http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::invalid(format!("invalid header name: {name:?}")))?;
-        ureq::http::HeaderValue::from_str(value)
-            .map_err(|_| Error::invalid(format!("invalid value for header {name:?}")))?;
-        self.headers.push((name.to_owned(), value.to_owned()));
+        self.headers.push(Header::new(name, value)?);
         Ok(())
     }
 
     /// The caller's headers, in the order added.
-    pub fn headers(&self) -> &[(String, String)] {
+    pub fn headers(&self) -> &[Header] {
         &self.headers
     }
 
@@ -251,25 +233,6 @@ impl Client {
     /// standard error at the level `BACKEND_API_LOG` names, or nowhere).
     pub fn set_logger(&mut self, logger: Logger) {
         self.logger = logger;
-    }
-
-    /// The headers for a log line: secret values redacted.
-    pub(crate) fn headers_for_log(&self) -> String {
-        let shown: Vec<String> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}: {}",
-                    if is_secret_header(k) {
-                        "<redacted>"
-                    } else {
-                        v.as_str()
-                    }
-                )
-            })
-            .collect();
-        shown.join(", ")
     }
 
     /// Drops and counts malformed lines instead of failing the stream.

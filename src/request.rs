@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::media::Media;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, Header};
 
 /// Body keys that have their own setters and cannot be set as extra fields.
 const RESERVED: [&str; 4] = ["model", "messages", "media", "api_key"];
@@ -26,6 +26,7 @@ pub struct Request {
     media: Vec<Media>,
     api_key: Option<(ApiKey, u32)>,
     extra: Map<String, Value>,
+    headers: Vec<Header>,
 }
 
 impl Request {
@@ -110,6 +111,17 @@ impl Request {
     /// Sets an extra body field to a string.
     pub fn set_field_str(&mut self, key: &str, value: &str) -> Result<()> {
         self.set_field_json(key, &Value::from(value).to_string())
+    }
+
+    /// Adds a header sent with this request only, after the client's headers.
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<()> {
+        self.headers.push(Header::new(name, value)?);
+        Ok(())
+    }
+
+    /// This request's own headers, in the order added.
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
     }
 
     /// The model name.

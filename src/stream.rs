@@ -473,7 +473,11 @@ impl Job {
                 )
             });
             self.log(LogLevel::Debug, || {
-                format!("extra headers: [{}]", self.client.headers_for_log())
+                format!(
+                    "extra headers: {:?} {:?}",
+                    self.client.headers(),
+                    self.request.headers()
+                )
             });
             let e =
                 match transport::post_conversation(&self.shared.agent, &self.client, &self.request)

@@ -23,8 +23,8 @@ pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request
         .post(client.url(CONVERSATION_PATH))
         .header("Content-Type", "application/json")
         .header("Accept", "text/event-stream");
-    for (k, v) in client.headers() {
-        req = req.header(k, v);
+    for h in client.headers().iter().chain(request.headers()) {
+        req = req.header(&h.name, &h.value);
     }
     if let Some(bearer) = request.bearer() {
         req = req.header("Authorization", bearer);
@@ -38,8 +38,8 @@ pub fn get(agent: &ureq::Agent, client: &Client, path: &str) -> Result<Body> {
     let mut req = agent
         .get(client.url(path))
         .header("Accept", "application/json");
-    for (k, v) in client.headers() {
-        req = req.header(k, v);
+    for h in client.headers() {
+        req = req.header(&h.name, &h.value);
     }
     accept(req.call().map_err(map_send_error)?)
 }

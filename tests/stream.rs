@@ -56,6 +56,7 @@ fn the_request_reaches_the_server_as_the_python_client_sends_it() {
     );
     r.set_api_key(Some("sk-test"), key_placement::BODY | key_placement::BEARER)
         .unwrap();
+    r.add_header("X-Request-Id", "req-7").unwrap();
     r.add_media(Media::from_bytes(b"\x89PNG\r\n\x1a\n", Some("a.png")).unwrap());
     r.add_media(Media::from_uri("https://example.com/b.jpg", None).unwrap());
     let (chunks, end) = drain(&Stream::open(&c, &r).unwrap());
@@ -82,6 +83,7 @@ fn the_request_reaches_the_server_as_the_python_client_sends_it() {
     assert_eq!(headers["accept"], "text/event-stream");
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(headers["x-custom"], "yes");
+    assert_eq!(headers["x-request-id"], "req-7");
     assert_eq!(
         headers["user-agent"],
         format!("backend-api/{}", backend_api::VERSION)

@@ -54,8 +54,9 @@ pub struct backend_api_stream(Stream);
 #[allow(non_camel_case_types)]
 pub struct backend_api_chunk {
     chunk: Chunk,
-    /// Field values lent to C, NUL-terminated; kept until the chunk is freed.
-    lent: Mutex<Vec<Box<[u8]>>>,
+    /// Values lent to C, NUL-terminated, by field (`None`: the main text); kept until
+    /// the chunk is freed, and lent again, not copied again, when asked again.
+    lent: Mutex<Vec<Lent>>,
 }
 
 /// The library version, such as `"0.1.0"`. Static; any thread.
@@ -531,6 +532,24 @@ pub unsafe extern "C" fn backend_api_request_set_messages_json(
     })
 }
 
+/// Adds a header sent with this request only, after the client's headers (for
+/// example `x-secret` of a demo deployment, or a tracing id). Secret values never
+/// reach logs or error messages. Strings are copied.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_header(
+    request: *mut backend_api_request,
+    name: *const c_char,
+    value: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    with_request(request, err, |r| {
+        r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    })
+}
+
 /// Sets the api key (NULL removes it) and where it goes: `BACKEND_API_KEY_BODY`
 /// (the body's `"api_key"`, as the Python client), `BACKEND_API_KEY_BEARER`
 /// (`Authorization: Bearer`), or both. Without a key the body has no `api_key`
@@ -732,10 +751,7 @@ pub unsafe extern "C" fn backend_api_next(
         let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
         match stream.next(timeout) {
             Next::Chunk(chunk) => {
-                *chunk_out = Box::into_raw(Box::new(backend_api_chunk {
-                    chunk,
-                    lent: Mutex::new(Vec::new()),
-                }));
+                *chunk_out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
                 Ok(Status::Ok)
             }
             Next::End => Ok(Status::End),
@@ -849,10 +865,7 @@ pub unsafe extern "C" fn backend_api_stream_answer(
         out_arg(out, "out")?;
         let json = obj(stream, "stream")?.0.answer().to_json();
         let chunk = Chunk::parse(&json).map_err(|e| Error::new(Status::Internal, e))?;
-        *out = Box::into_raw(Box::new(backend_api_chunk {
-            chunk,
-            lent: Mutex::new(Vec::new()),
-        }));
+        *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
         Ok(Status::Ok)
     })
 }
@@ -903,27 +916,42 @@ pub unsafe extern "C" fn backend_api_chunk_json(
     c.chunk.json_with_nul().as_ptr().cast()
 }
 
+/// One value a chunk lent: its field (`None`: the main text) and the bytes with a NUL.
+type Lent = (Option<Box<str>>, Box<[u8]>);
+
 impl backend_api_chunk {
-    /// Keeps `text` alive until the chunk is freed and lends it NUL-terminated.
-    fn lend(&self, text: &str) -> (*const c_char, usize) {
-        let mut owned = Vec::with_capacity(text.len() + 1);
-        owned.extend_from_slice(text.as_bytes());
+    fn new(chunk: Chunk) -> backend_api_chunk {
+        backend_api_chunk {
+            chunk,
+            lent: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Lends the value of `key` (`None`: the main text), NUL-terminated, made by
+    /// `make` on the first request only; `None` when there is no such value.
+    fn lend(
+        &self,
+        key: Option<&str>,
+        make: impl FnOnce() -> Option<String>,
+    ) -> Option<(*const c_char, usize)> {
+        let mut lent = self.lent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, v)) = lent.iter().find(|(k, _)| k.as_deref() == key) {
+            return Some((v.as_ptr().cast(), v.len() - 1));
+        }
+        let mut owned = make()?.into_bytes();
         owned.push(0);
         let owned = owned.into_boxed_slice();
-        let p = owned.as_ptr().cast();
-        self.lent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(owned);
-        (p, text.len())
+        let out = (owned.as_ptr().cast(), owned.len() - 1);
+        lent.push((key.map(Into::into), owned));
+        Some(out)
     }
 }
 
 /// The chunk's main text: `content` of a content chunk, `token` of reasoning,
 /// `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
 /// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
-/// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`.
-/// Any thread, one at a time per chunk.
+/// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
+/// again lends the same string. Any thread.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
@@ -935,15 +963,16 @@ pub unsafe extern "C" fn backend_api_chunk_text(
     let Some(c) = chunk.as_ref() else {
         return ptr::null();
     };
-    guard_or(ptr::null(), || match c.chunk.text() {
-        Some(t) => {
-            let (p, n) = c.lend(&t);
-            if !len_out.is_null() {
-                *len_out = n;
+    guard_or(ptr::null(), || {
+        match c.lend(None, || c.chunk.text().map(Into::into)) {
+            Some((p, n)) => {
+                if !len_out.is_null() {
+                    *len_out = n;
+                }
+                p
             }
-            p
+            None => ptr::null(),
         }
-        None => ptr::null(),
     })
 }
 
@@ -951,7 +980,8 @@ pub unsafe extern "C" fn backend_api_chunk_text(
 /// string's value as text, any other value (number, object, list, true, null) as
 /// its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
 /// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
-/// owned by the chunk: valid until `backend_api_chunk_free`. One thread at a time per chunk.
+/// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
+/// same field lends the same string (no new copy). Any thread.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
@@ -965,10 +995,12 @@ pub unsafe extern "C" fn backend_api_chunk_field(
     guard(ptr::null_mut(), || {
         out_arg(value_out, "value_out")?;
         let c = obj(chunk, "chunk")?;
-        let Some(field) = c.chunk.field(str_arg(key, "key")?) else {
+        let key = str_arg(key, "key")?;
+        let Some((p, n)) = c.lend(Some(key), || {
+            c.chunk.field(key).map(|f| f.as_str().to_owned())
+        }) else {
             return Ok(Status::NotFound);
         };
-        let (p, n) = c.lend(field.as_str());
         *value_out = p;
         if !len_out.is_null() {
             *len_out = n;

@@ -94,6 +94,10 @@ static void test_bad_arguments(void) {
     CHECK(backend_api_request_set_field_json(r, "model", "\"x\"", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_request_set_field_string(r, NULL, "x", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_request_set_api_key(r, "k", 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_header(NULL, "a", "b", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_header(r, "a b", "v", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_header(r, "X-A", "line\nbreak", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_request_add_header(r, "X-A", NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_request_set_api_key(r, NULL, BACKEND_API_KEY_BODY, NULL) == BACKEND_API_STATUS_OK);
     e = NULL;
     CHECK(backend_api_request_add_media_file(r, "/nonexistent/cat.png", &e) == BACKEND_API_STATUS_MEDIA);
@@ -149,6 +153,7 @@ static void test_canned_answer(void) {
             size_t len = 0;
             const char *t = backend_api_chunk_text(ch, &len);
             CHECK(t && strlen(t) == len);
+            CHECK(backend_api_chunk_text(ch, NULL) == t); /* lent once */
             strncat(text, t, sizeof text - strlen(text) - 1);
         }
         if (backend_api_chunk_kind(ch) == BACKEND_API_KIND_USAGE) {
@@ -157,6 +162,8 @@ static void test_canned_answer(void) {
             CHECK(backend_api_chunk_field(ch, "usage", &v, &len) == BACKEND_API_STATUS_OK);
             CHECK(v && strstr(v, "\"total_tokens\"") && strlen(v) == len);
             CHECK(backend_api_chunk_field(ch, "model", &v, NULL) == BACKEND_API_STATUS_OK && strcmp(v, "test-model") == 0);
+            const char *again = NULL;
+            CHECK(backend_api_chunk_field(ch, "model", &again, NULL) == BACKEND_API_STATUS_OK && again == v); /* lent once */
             CHECK(backend_api_chunk_field(ch, "absent", &v, NULL) == BACKEND_API_STATUS_NOT_FOUND);
             CHECK(backend_api_chunk_field(ch, NULL, &v, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
             CHECK(backend_api_chunk_text(ch, NULL) == NULL);
