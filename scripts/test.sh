@@ -48,6 +48,7 @@ export BACKEND_API_TEST_BACKEND=$target/debug/examples/test_backend
 soname=$(readelf -d "$lib_dir/libbackend_api.so" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ -n "$soname" ] && ln -sf libbackend_api.so "$lib_dir/$soname"
 
+suite "C++ wrapper, quick starts and demo (make check)" make -s check
 if [ -x tests/install/run.sh ]; then
     suite "C/C++ install and pkg-config" tests/install/run.sh
 else
