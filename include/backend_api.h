@@ -155,6 +155,8 @@ typedef struct {
   int64_t first_chunk_us;
   // How long the stream ran: until it ended, or until now.
   int64_t elapsed_us;
+  // The stream's thread has finished: nothing more will arrive.
+  bool ended;
 } backend_api_stats;
 
 #ifdef __cplusplus
@@ -313,7 +315,7 @@ backend_api_status backend_api_client_set_retries(backend_api_client *client,
 // possibly several at once: it must be thread-safe, return quickly and not call
 // into the same stream. `message` is NUL-terminated UTF-8, valid during the call
 // only. Messages never hold the api key or secret header values. A NULL `callback`
-// turns logging off. Without this call, records go to standard error when the
+// turns logging off (`max_level` is then ignored). Without this call, records go to standard error when the
 // environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
 // `user_data` must stay valid while streams of this client run.
 // Not concurrently with other calls on the same client.
@@ -536,7 +538,8 @@ void backend_api_close(backend_api_stream *stream);
 // For event loops (poll, epoll, kqueue, libuv, GLib): writes to `*fd_out` a file
 // descriptor that is readable whenever `backend_api_next(stream, 0, ...)` would
 // not return TIMEOUT (a chunk, the end or an error is there, or the stream was
-// cancelled). It may be readable spuriously: `next` then returns TIMEOUT. Only
+// cancelled). Made on the first call (the same one after); it may be readable
+// spuriously once then: `next` returns TIMEOUT. Only
 // wait for readability on it; never read, write or close it: it belongs to the
 // stream and is closed by `backend_api_close`. Idle and total timeouts are noticed
 // by `next`: use `backend_api_stream_timeout_ms` as the poll timeout. Any thread.
@@ -548,7 +551,8 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
                                          backend_api_error **err);
 
 // Milliseconds until `backend_api_next` would fail with the idle or total timeout
-// (0 when due: call `next`), or -1 when neither is set or for NULL. The poll
+// (0 when due: call `next`), or -1 when neither is set, once nothing more can
+// arrive (the stream ended or was cancelled), or for NULL. The poll
 // timeout for event loops. Any thread.
 //
 // # Safety
@@ -557,7 +561,8 @@ int64_t backend_api_stream_timeout_ms(const backend_api_stream *stream);
 
 // Writes the stream's statistics so far to `*out`: bytes and chunks received,
 // chunks delivered, malformed lines skipped, retries, and the times (µs since open;
-// -1 until known) of the response headers, the first chunk and the end (or now).
+// -1 until known) of the response headers, the first chunk and the end (or now),
+// and whether the stream's thread has ended (nothing more will arrive).
 // Any thread, also while another thread is in `next`.
 //
 // # Safety

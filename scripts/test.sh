@@ -41,6 +41,8 @@ suite "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
 suite "cargo test" cargo test --quiet
 suite "fuzzing, short run" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
+# The Go, Swift and install suites link the shared library and run the test backend.
+suite "build the shared library and the test backend" cargo build --quiet --lib --examples
 lib_dir=$target/debug
 export BACKEND_API_LIB_DIR=$lib_dir
 export BACKEND_API_TEST_BACKEND=$target/debug/examples/test_backend

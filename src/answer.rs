@@ -45,8 +45,11 @@ impl Answer {
                 }
             }
             ChunkKind::Finish => {
-                let reason =
-                    value(c, "finish").and_then(|f| f["reason"].as_str().map(str::to_owned));
+                // `{"reason": ...}` as g4f sends it, or a bare string.
+                let reason = value(c, "finish").and_then(|f| match f {
+                    Value::String(s) => Some(s),
+                    f => f["reason"].as_str().map(str::to_owned),
+                });
                 self.finish_reason = reason.or(self.finish_reason.take());
             }
             ChunkKind::Usage => {
@@ -132,6 +135,8 @@ mod tests {
         assert_eq!(v["type"], "answer");
         assert_eq!(v["content"], "Helloé");
         assert!(a.to_json().starts_with("{\"type\":\"answer\","));
+        a.add(&Chunk::parse(r#"{"type": "finish", "finish": "length"}"#).unwrap());
+        assert_eq!(a.finish_reason.as_deref(), Some("length"));
         a.add(&Chunk::parse(r#"{"type": "error", "error": "E", "message": "E: boom"}"#).unwrap());
         assert_eq!(a.error.as_deref(), Some("E: boom"));
     }

@@ -74,6 +74,8 @@ pub struct Stats {
     pub first_chunk_us: i64,
     /// How long the stream ran: until it ended, or until now.
     pub elapsed_us: i64,
+    /// The stream's thread has finished: nothing more will arrive.
+    pub ended: bool,
 }
 
 /// A moment after `start`, in microseconds, stored +1 so that 0 means "not yet".
@@ -338,8 +340,12 @@ impl Stream {
     }
 
     /// How long until `next` would fail with an idle or total timeout; `None` when
-    /// no such timeout is set. Event loops use it as their poll timeout.
+    /// no such timeout is set, or once nothing more can arrive (the stream's thread
+    /// finished or the stream was cancelled). Event loops use it as their poll timeout.
     pub fn time_to_deadline(&self) -> Option<Duration> {
+        if self.shared.ended_at.get() >= 0 || self.is_cancelled() {
+            return None;
+        }
         self.stream_deadline()
             .0
             .map(|d| d.saturating_duration_since(Instant::now()))
@@ -357,18 +363,20 @@ impl Stream {
     /// closed with the stream.
     #[cfg(unix)]
     pub fn ready_fd(&self) -> Result<std::os::fd::RawFd> {
-        if self.shared.notifier.get().is_none() {
-            let n = Notifier::new().map_err(|e| {
-                Error::new(
-                    Status::Internal,
-                    format!("cannot make the stream's descriptor: {e}"),
-                )
-            })?;
-            let _ = self.shared.notifier.set(n);
+        if let Some(n) = self.shared.notifier.get() {
+            return Ok(n.fd());
         }
-        let n = self.shared.notifier.get().expect("set above");
-        n.signal(); // maybe spurious: `next(0)` then says TIMEOUT
-        Ok(n.fd())
+        let made = Notifier::new().map_err(|e| {
+            Error::new(
+                Status::Internal,
+                format!("cannot make the stream's descriptor: {e}"),
+            )
+        })?;
+        // Whatever arrived before the descriptor existed: signal once, maybe
+        // spuriously (`next(0)` then says TIMEOUT).
+        made.signal();
+        let _ = self.shared.notifier.set(made);
+        Ok(self.shared.notifier.get().expect("set above").fd())
     }
 
     /// The statistics so far.
@@ -388,6 +396,7 @@ impl Stream {
             } else {
                 s.start.elapsed().as_micros() as i64
             },
+            ended: ended >= 0,
         }
     }
 

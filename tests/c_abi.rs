@@ -7,19 +7,30 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The folder holding `libbackend_api.so` (the test binary lives in its `deps/`),
-/// with the soname link a program linked to it looks for (see build.rs).
+/// The folder holding a fresh `libbackend_api.so`, with the soname link a program
+/// linked to it looks for (see build.rs). `cargo test` builds the library as an
+/// rlib only, so the shared library is built here, once per test binary.
 pub fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let soname = dir.join(concat!(
-        "libbackend_api.so.0.",
-        env!("CARGO_PKG_VERSION_MINOR")
-    ));
-    if !soname.exists() {
-        let _ = std::os::unix::fs::symlink("libbackend_api.so", &soname);
-    }
-    dir
+    static DIR: std::sync::LazyLock<PathBuf> = std::sync::LazyLock::new(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--lib", "--quiet", "--manifest-path"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build --lib failed");
+        // The test binary lives in <target>/debug/deps.
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let soname = dir.join(concat!(
+            "libbackend_api.so.0.",
+            env!("CARGO_PKG_VERSION_MINOR")
+        ));
+        if !soname.exists() {
+            let _ = std::os::unix::fs::symlink("libbackend_api.so", &soname);
+        }
+        dir
+    });
+    DIR.clone()
 }
 
 /// Compiles `tests/c/<name>.c` into an executable linked to the shared library.

@@ -335,7 +335,7 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
 /// possibly several at once: it must be thread-safe, return quickly and not call
 /// into the same stream. `message` is NUL-terminated UTF-8, valid during the call
 /// only. Messages never hold the api key or secret header values. A NULL `callback`
-/// turns logging off. Without this call, records go to standard error when the
+/// turns logging off (`max_level` is then ignored). Without this call, records go to standard error when the
 /// environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
 /// `user_data` must stay valid while streams of this client run.
 /// Not concurrently with other calls on the same client.
@@ -351,11 +351,11 @@ pub unsafe extern "C" fn backend_api_client_set_log(
     err: *mut *mut backend_api_error,
 ) -> Status {
     with_client(client, err, |c| {
-        let max = LogLevel::from_code(max_level)
-            .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
         let logger = match callback {
             None => Logger::off(),
             Some(f) => {
+                let max = LogLevel::from_code(max_level)
+                    .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
                 let data = UserData(user_data);
                 Logger::new(
                     std::sync::Arc::new(move |level, message: &str| {
@@ -791,7 +791,8 @@ pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
 /// For event loops (poll, epoll, kqueue, libuv, GLib): writes to `*fd_out` a file
 /// descriptor that is readable whenever `backend_api_next(stream, 0, ...)` would
 /// not return TIMEOUT (a chunk, the end or an error is there, or the stream was
-/// cancelled). It may be readable spuriously: `next` then returns TIMEOUT. Only
+/// cancelled). Made on the first call (the same one after); it may be readable
+/// spuriously once then: `next` returns TIMEOUT. Only
 /// wait for readability on it; never read, write or close it: it belongs to the
 /// stream and is closed by `backend_api_close`. Idle and total timeouts are noticed
 /// by `next`: use `backend_api_stream_timeout_ms` as the poll timeout. Any thread.
@@ -812,7 +813,8 @@ pub unsafe extern "C" fn backend_api_stream_fd(
 }
 
 /// Milliseconds until `backend_api_next` would fail with the idle or total timeout
-/// (0 when due: call `next`), or -1 when neither is set or for NULL. The poll
+/// (0 when due: call `next`), or -1 when neither is set, once nothing more can
+/// arrive (the stream ended or was cancelled), or for NULL. The poll
 /// timeout for event loops. Any thread.
 ///
 /// # Safety
@@ -829,7 +831,8 @@ pub unsafe extern "C" fn backend_api_stream_timeout_ms(stream: *const backend_ap
 
 /// Writes the stream's statistics so far to `*out`: bytes and chunks received,
 /// chunks delivered, malformed lines skipped, retries, and the times (µs since open;
-/// -1 until known) of the response headers, the first chunk and the end (or now).
+/// -1 until known) of the response headers, the first chunk and the end (or now),
+/// and whether the stream's thread has ended (nothing more will arrive).
 /// Any thread, also while another thread is in `next`.
 ///
 /// # Safety

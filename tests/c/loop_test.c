@@ -48,6 +48,8 @@ static void test_poll_loop(void) {
         CHECK(backend_api_open(c, r, &slots[i].s, NULL) == BACKEND_API_STATUS_OK);
         backend_api_request_free(r);
         CHECK(backend_api_stream_fd(slots[i].s, &slots[i].fd, NULL) == BACKEND_API_STATUS_OK);
+        int again = -1;
+        CHECK(backend_api_stream_fd(slots[i].s, &again, NULL) == BACKEND_API_STATUS_OK && again == slots[i].fd);
     }
     int open = STREAMS, rounds = 0;
     struct pollfd pfd[STREAMS];
@@ -171,6 +173,8 @@ static void test_log_stats_retries_follow_up(void) {
     CHECK(st.chunks == (uint64_t)n && st.delivered == (uint64_t)n && st.skipped == 0);
     CHECK(st.bytes > 100);
     CHECK(st.headers_us >= 0 && st.first_chunk_us >= st.headers_us && st.elapsed_us >= st.first_chunk_us);
+    CHECK(st.ended);
+    CHECK(backend_api_stream_timeout_ms(s) == -1); /* ended: no deadline left */
     CHECK(sink.posts == 2); /* the first attempt and the retry */
     CHECK(sink.records > sink.posts);
     CHECK(sink.leaks == 0);
@@ -202,7 +206,7 @@ static void test_log_stats_retries_follow_up(void) {
     CHECK(backend_api_client_set_retries(NULL, 0, 0, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, on_log, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, on_log, NULL, 99, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
-    CHECK(backend_api_client_set_log(c, NULL, NULL, BACKEND_API_LOG_LEVEL_ERROR, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_client_set_log(c, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_OK); /* off: level ignored */
     int fd = 7;
     CHECK(backend_api_stream_fd(NULL, &fd, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT && fd == 7);
     CHECK(backend_api_stream_timeout_ms(NULL) == -1);

@@ -488,11 +488,11 @@ public:
         });
         return *this;
     }
-    /// A header sent with this request only, on top of the client's headers.
-    /// (The C API keeps headers on the client; `Client::open` applies these to a
-    /// private copy of the client's settings. Checked when the stream opens.)
+    /// A header sent with this request only, after the client's headers (secret
+    /// values never reach logs). Throws `Error` for an invalid name or value.
     Request& header(std::string_view name, std::string_view value) {
-        headers_.emplace_back(detail::c_str(name, "header name"), detail::c_str(value, "header value"));
+        const std::string n = detail::c_str(name, "header name"), v = detail::c_str(value, "header value");
+        call([&](backend_api_error** e) { return backend_api_request_add_header(p_.get(), n.c_str(), v.c_str(), e); });
         return *this;
     }
     /// The request that continues the conversation after `stream`: this request's
@@ -501,10 +501,7 @@ public:
     /// server returned. Media are not sent again. Throws `Error`.
     Request follow_up(const Stream& stream, std::string_view user_message) const;
 
-    /// The per-request headers added with `header`.
-    const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
-
-    /// The C handle, still owned by this object (it does not carry `headers()`).
+    /// The C handle, still owned by this object.
     backend_api_request* get() const noexcept { return p_.get(); }
     /// Gives up ownership: free the result with `backend_api_request_free`.
     backend_api_request* release() noexcept { return p_.release(); }
@@ -516,7 +513,6 @@ private:
     }
 
     std::unique_ptr<backend_api_request, detail::RequestFree> p_;
-    std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 // ---------------------------------------------------------------- Stream
@@ -730,9 +726,7 @@ inline Request Request::follow_up(const Stream& stream, std::string_view user_me
     detail::call([&](backend_api_error** e) {
         return backend_api_request_follow_up(p_.get(), stream.get(), m.c_str(), &out, e);
     });
-    Request next(out);
-    next.headers_ = headers_;
-    return next;
+    return Request(out);
 }
 
 // ---------------------------------------------------------------- Client
@@ -745,8 +739,11 @@ public:
     /// A client for the server at `base_url` (`http://` or `https://`). TLS is
     /// verified against the bundled Mozilla roots; the proxy comes from the
     /// environment (`ALL_PROXY`, `HTTPS_PROXY`, ...) unless `proxy` is called.
-    explicit Client(std::string_view base_url) : url_(detail::c_str(base_url, "base URL")) {
-        p_.reset(make(url_));
+    explicit Client(std::string_view base_url) {
+        const std::string url = detail::c_str(base_url, "base URL");
+        backend_api_client* c = nullptr;
+        detail::call([&](backend_api_error** e) { return backend_api_client_new(url.c_str(), &c, e); });
+        p_.reset(c);
     }
     Client(Client&&) noexcept = default;
     Client& operator=(Client&&) noexcept = default;
@@ -855,23 +852,10 @@ public:
 
     /// Starts streaming the answer to `request` and returns at once; connection
     /// and HTTP errors are thrown by the stream's first read. The client and the
-    /// request are copied. Throws `Error` for invalid arguments (or a bad
-    /// per-request header).
+    /// request are copied. Throws `Error` for invalid arguments.
     Stream open(const Request& request) const {
         backend_api_stream* s = nullptr;
-        if (request.headers().empty()) {
-            detail::call([&](backend_api_error** e) { return backend_api_open(p_.get(), request.get(), &s, e); });
-        } else {
-            // Per-request headers: a private client with this client's settings plus them.
-            std::unique_ptr<backend_api_client, detail::ClientFree> c(make(url_));
-            for (const auto& setting : settings_)
-                detail::call([&](backend_api_error** e) { return setting(c.get(), e); });
-            for (const auto& h : request.headers())
-                detail::call([&](backend_api_error** e) {
-                    return backend_api_client_add_header(c.get(), h.first.c_str(), h.second.c_str(), e);
-                });
-            detail::call([&](backend_api_error** e) { return backend_api_open(c.get(), request.get(), &s, e); });
-        }
+        detail::call([&](backend_api_error** e) { return backend_api_open(p_.get(), request.get(), &s, e); });
         Stream stream(s);
         stream.keep_ = log_;
         return stream;
@@ -881,24 +865,12 @@ public:
     backend_api_client* get() const noexcept { return p_.get(); }
 
 private:
-    using Setting = std::function<backend_api_status(backend_api_client*, backend_api_error**)>;
-
-    static backend_api_client* make(const std::string& url) {
-        backend_api_client* c = nullptr;
-        detail::call([&](backend_api_error** e) { return backend_api_client_new(url.c_str(), &c, e); });
-        return c;
-    }
-
-    /// Applies a setting now and records it, so `open` can rebuild the settings
-    /// for a request with headers of its own.
-    void apply(Setting setting) {
+    template <class F>
+    void apply(F&& setting) {
         detail::call([&](backend_api_error** e) { return setting(p_.get(), e); });
-        settings_.push_back(std::move(setting));
     }
 
-    std::string url_;
     std::unique_ptr<backend_api_client, detail::ClientFree> p_;
-    std::vector<Setting> settings_;
     std::shared_ptr<detail::LogSink> log_;  // shared with the streams (see `log`)
 };
 

@@ -311,10 +311,10 @@ void test_argument_errors() {
     CHECK_EQ(EXPECT_ERROR(r.api_key("k", static_cast<ba::KeyPlacement>(8))).status(), ba::Status::InvalidArgument);
     ba::Client c(g_url);
     CHECK_EQ(EXPECT_ERROR(c.timeout(ba::Timeout::Idle, -5ms)).status(), ba::Status::InvalidArgument);
-    // A bad per-request header is refused when the stream opens.
+    // A bad per-request header is refused when it is added.
     ba::Request h;
-    h.user("x").header("Bad\nName", "v");
-    CHECK_EQ(EXPECT_ERROR(c.open(h)).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(h.header("Bad\nName", "v")).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(h.header("X-A", "line\nbreak")).status(), ba::Status::InvalidArgument);
     // A moved-from request is empty, not dangling.
     ba::Request moved = std::move(r);
     CHECK(r.get() == nullptr);
