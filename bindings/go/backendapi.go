@@ -7,6 +7,13 @@
 // blocked Recv at once. Close every Client and Stream when done with it (both
 // are safe to close twice); a finalizer frees forgotten ones as a backstop only.
 //
+// Beyond that: [WithRetries] retries requests that failed before any answer
+// began; [WithLogger] and [WithSlog] receive the library's log records;
+// [Stream.Stats] counts bytes, chunks, retries and times; [Stream.Answer] is what
+// the chunks add up to, and [Request.FollowUp] the request that continues the
+// conversation; [Stream.Fd], [Stream.TryRecv] and [Stream.DeadlineHint] let one
+// goroutine (or a C event loop) drive many streams.
+//
 // Errors from the library are [*Error] values (use [errors.As]); their [Status]
 // also works with [errors.Is], for example errors.Is(err, backendapi.StatusHTTP).
 //

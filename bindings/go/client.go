@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -20,11 +21,15 @@ import (
 type Client struct {
 	mu  sync.RWMutex // Close takes it for writing; calls that use ptr, for reading
 	ptr *C.backend_api_client
+	log *logSink // the logger of WithLogger/WithSlog, or nil; see log.go
 }
 
 // Option configures a Client in [NewClient].
 type Option struct {
 	apply func(*C.backend_api_client) error
+	// setup, when set, is used instead of apply: options that give the client
+	// Go state of its own (the logger) need the Client.
+	setup func(*Client) error
 }
 
 // NewClient creates a client for the g4f server at baseURL ("http://host:port"
@@ -42,28 +47,35 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if st := C.backend_api_client_new(curl, &ptr, &cerr); st != C.BACKEND_API_STATUS_OK {
 		return nil, takeError(st, cerr)
 	}
+	c := &Client{ptr: ptr}
 	for _, o := range opts {
-		if o.apply == nil {
-			continue
+		var err error
+		switch {
+		case o.setup != nil:
+			err = o.setup(c)
+		case o.apply != nil:
+			err = o.apply(ptr)
 		}
-		if err := o.apply(ptr); err != nil {
-			C.backend_api_client_free(ptr)
+		if err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
-	c := &Client{ptr: ptr}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
 
-// Close frees the client. Streams opened from it stay valid. Safe to call more
-// than once; later calls on the client return ErrClosed.
+// Close frees the client. Streams opened from it stay valid (and keep logging
+// to its logger until they are closed). Safe to call more than once; later calls
+// on the client return ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ptr != nil {
 		C.backend_api_client_free(c.ptr)
 		c.ptr = nil
+		c.log.release() // the client's reference; streams hold their own
+		c.log = nil
 	}
 	return nil
 }
@@ -78,7 +90,7 @@ func check(st C.backend_api_status, cerr *C.backend_api_error) error {
 // WithHeader adds a header sent with every request. Values of secret headers
 // (Authorization, Cookie, *token*, ...) never reach logs or error messages.
 func WithHeader(name, value string) Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		cn, err := cString("header name", name)
 		if err != nil {
 			return err
@@ -97,7 +109,7 @@ func WithHeader(name, value string) Option {
 // WithInsecureSkipVerify turns TLS certificate verification off (the Python
 // client's ssl=False). Insecure: for test servers only.
 func WithInsecureSkipVerify() Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		var cerr *C.backend_api_error
 		return check(C.backend_api_client_set_verify_tls(p, false, &cerr), cerr)
 	}}
@@ -105,7 +117,7 @@ func WithInsecureSkipVerify() Option {
 
 // WithCAFile trusts only the certificates of the PEM file at path (read by NewClient).
 func WithCAFile(path string) Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		cp, err := cString("CA file path", path)
 		if err != nil {
 			return err
@@ -119,7 +131,7 @@ func WithCAFile(path string) Option {
 // WithProxy routes requests through a proxy: an http://, socks4://, socks5:// or
 // socks5h:// URL, with optional user:password@.
 func WithProxy(url string) Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		cu, err := cString("proxy URL", url)
 		if err != nil {
 			return err
@@ -132,14 +144,14 @@ func WithProxy(url string) Option {
 
 // WithNoProxy connects directly, ignoring the proxy environment variables.
 func WithNoProxy() Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		var cerr *C.backend_api_error
 		return check(C.backend_api_client_set_proxy(p, nil, &cerr), cerr)
 	}}
 }
 
 func timeoutOption(kind C.uint32_t, d time.Duration) Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		ms := d.Milliseconds()
 		if d > 0 && ms == 0 {
 			ms = 1 // a positive sub-millisecond timeout must not turn into "off"
@@ -176,7 +188,7 @@ func WithTotalTimeout(d time.Duration) Option {
 // WithMaxLineBytes bounds one line or event of the response (default 16 MiB);
 // a longer one ends the stream with StatusLimit.
 func WithMaxLineBytes(n int) Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		if n < 1 {
 			return invalid("max line bytes must be at least 1")
 		}
@@ -188,10 +200,51 @@ func WithMaxLineBytes(n int) Option {
 // WithSkipMalformed, with skip true, drops response lines that are not JSON
 // objects instead of ending the stream with StatusProtocol (the default).
 func WithSkipMalformed(skip bool) Option {
-	return Option{func(p *C.backend_api_client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		var cerr *C.backend_api_error
 		return check(C.backend_api_client_set_skip_malformed(p, C.bool(skip), &cerr), cerr)
 	}}
+}
+
+// WithRetries retries a request that failed before any answer began: a
+// connection that could not be made, or HTTP 429, 502, 503 or 504 (never 500,
+// and never once the answer has begun, so no chunk is ever delivered twice). Up
+// to maxRetries times (0, the default, turns retries off), waiting base doubled
+// at each retry with jitter, or the server's Retry-After, but never longer than
+// maxDelay. With maxRetries > 0, base must be positive and maxDelay at least
+// base; both are rounded to milliseconds (a positive value to at least 1 ms).
+// Each retry is logged (warn) and counted in [Stats].Retries.
+// Cancelling the stream's context also ends a wait between two attempts.
+func WithRetries(maxRetries int, base, maxDelay time.Duration) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		if maxRetries < 0 || uint64(maxRetries) > math.MaxUint32 {
+			return invalid("retries: maxRetries must be between 0 and 2^32-1")
+		}
+		bms, err := retryMillis("base", base)
+		if err != nil {
+			return err
+		}
+		cms, err := retryMillis("maxDelay", maxDelay)
+		if err != nil {
+			return err
+		}
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_retries(p, C.uint32_t(maxRetries), bms, cms, &cerr), cerr)
+	}}
+}
+
+func retryMillis(what string, d time.Duration) (C.uint32_t, error) {
+	if d < 0 {
+		return 0, invalid("retries: negative " + what)
+	}
+	ms := d.Milliseconds()
+	if d > 0 && ms == 0 {
+		ms = 1
+	}
+	if ms > math.MaxUint32 {
+		return 0, invalid("retries: " + what + " is too long")
+	}
+	return C.uint32_t(ms), nil
 }
 
 // Models fetches the model listing: with provider "", GET /backend-api/v2/models

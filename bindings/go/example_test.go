@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
+	"os"
 	"time"
 
 	backendapi "github.com/backend-api/backend-api/bindings/go"
@@ -73,4 +75,41 @@ func ExampleStream_All() {
 		}
 		fmt.Print(chunk.Content())
 	}
+}
+
+// A conversation of two turns, with retries and the library's warnings in slog.
+func ExampleRequest_FollowUp() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	client, err := backendapi.NewClient("http://127.0.0.1:8080",
+		backendapi.WithRetries(3, 500*time.Millisecond, 10*time.Second),
+		backendapi.WithSlog(logger))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	ask := func(req *backendapi.Request) backendapi.Answer {
+		stream, err := client.Stream(context.Background(), req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer stream.Close()
+		for chunk, err := range stream.All() {
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Print(chunk.Content())
+		}
+		answer, err := stream.Answer() // still there after the end and Close
+		if err != nil {
+			log.Fatal(err)
+		}
+		st := stream.Stats()
+		fmt.Printf("\n[%d chunks, %d retries, first chunk after %v]\n", st.Delivered, st.Retries, st.FirstChunkAfter)
+		return answer
+	}
+
+	req := &backendapi.Request{Messages: []backendapi.Message{{Role: "user", Content: "Name a prime."}}}
+	answer := ask(req)
+	ask(req.FollowUp(answer, "And the next one?"))
 }

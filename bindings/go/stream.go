@@ -29,6 +29,12 @@ type Stream struct {
 //
 // mu guards ptr and the counters. Cancel runs under mu (it is quick), next runs
 // outside it counted by inflight, and close runs under mu once inflight is 0.
+//
+// The C stream is freed as soon as the stream is over (an end, a failure, the
+// context) and no call uses it, unless Fd was called: the descriptor belongs to
+// the C stream, so then it lives until Close. Right before it is freed, the
+// stats and the assembled answer are copied (final*), so that Stats and Answer
+// still work afterwards.
 type streamState struct {
 	mu       sync.Mutex
 	idle     sync.Cond // signalled when inflight drops
@@ -38,6 +44,12 @@ type streamState struct {
 	final    error // the sticky end result (io.EOF, an *Error, ctx.Err()), once known
 	ctx      context.Context
 	stopCtx  func() bool
+	log      *logSink // the client's logger, held until the C stream is freed
+	fdUsed   bool     // Fd was called: keep the C stream (and its descriptor) until Close
+
+	finalStats     Stats  // the stats when the C stream was freed
+	finalAnswer    []byte // the answer chunk's JSON then
+	finalAnswerErr error  // or why it could not be read
 }
 
 // Stream sends req and returns the answer's stream at once: the HTTP exchange
@@ -70,13 +82,17 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 	var ptr *C.backend_api_stream
 	var cerr *C.backend_api_error
 	status := C.backend_api_open(c.ptr, creq, &ptr, &cerr)
+	var log *logSink
+	if status == C.BACKEND_API_STATUS_OK {
+		log = c.log.acquire() // under mu: Close cannot drop the client's reference meanwhile
+	}
 	c.mu.RUnlock()
 	runtime.KeepAlive(c)
 	if status != C.BACKEND_API_STATUS_OK {
 		return nil, takeError(status, cerr)
 	}
 
-	st := &streamState{ptr: ptr, ctx: ctx}
+	st := &streamState{ptr: ptr, ctx: ctx, log: log}
 	st.idle.L = &st.mu
 	st.stopCtx = context.AfterFunc(ctx, st.cancel)
 	s := &Stream{st: st}
@@ -92,18 +108,33 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 // In-stream "error" and "auth" chunks are chunks (see [Chunk.IsFatal] and
 // [Chunk.Err]), as the Python client yields them; io.EOF follows them.
 func (s *Stream) Recv() (Chunk, error) {
+	c, _, err := s.recv(-1)
+	return c, err
+}
+
+// TryRecv is Recv without waiting, for event loops (see [Stream.Fd]): it returns
+// (chunk, true, nil) when a chunk is ready, (Chunk{}, false, nil) when nothing is
+// ready yet, and (Chunk{}, false, err) with Recv's errors (io.EOF, ...) when the
+// stream is over. An idle or total timeout of the client that is due ends the
+// stream here too, with StatusTimedOut.
+func (s *Stream) TryRecv() (Chunk, bool, error) {
+	return s.recv(0)
+}
+
+// recv calls backend_api_next with timeoutMs (-1: wait for ever; 0: only look).
+func (s *Stream) recv(timeoutMs int64) (Chunk, bool, error) {
 	defer runtime.KeepAlive(s) // no finalizer while a call runs
 	st := s.st
 
 	st.mu.Lock()
 	if st.closed {
 		st.mu.Unlock()
-		return Chunk{}, ErrClosed
+		return Chunk{}, false, ErrClosed
 	}
 	if st.final != nil {
 		err := st.final
 		st.mu.Unlock()
-		return Chunk{}, err
+		return Chunk{}, false, err
 	}
 	if err := st.ctx.Err(); err != nil {
 		// The context callback may not have run yet; end the stream now.
@@ -113,7 +144,7 @@ func (s *Stream) Recv() (Chunk, error) {
 		}
 		st.releaseLocked()
 		st.mu.Unlock()
-		return Chunk{}, err
+		return Chunk{}, false, err
 	}
 	st.inflight++
 	ptr := st.ptr
@@ -123,8 +154,8 @@ func (s *Stream) Recv() (Chunk, error) {
 	var err error
 	var cchunk *C.backend_api_chunk
 	var cerr *C.backend_api_error
-	status := C.backend_api_next(ptr, -1, &cchunk, &cerr)
-	for status == C.BACKEND_API_STATUS_TIMEOUT { // not expected with -1; just wait on
+	status := C.backend_api_next(ptr, C.int64_t(timeoutMs), &cchunk, &cerr)
+	for status == C.BACKEND_API_STATUS_TIMEOUT && timeoutMs < 0 { // not expected with -1; just wait on
 		status = C.backend_api_next(ptr, -1, &cchunk, &cerr)
 	}
 	switch status {
@@ -133,8 +164,9 @@ func (s *Stream) Recv() (Chunk, error) {
 		C.backend_api_chunk_free(cchunk)
 	case C.BACKEND_API_STATUS_END:
 		err = io.EOF
-	case C.BACKEND_API_STATUS_CANCELLED:
-		// Decided below: by Close, by the context, or (not expected) otherwise.
+	case C.BACKEND_API_STATUS_TIMEOUT, C.BACKEND_API_STATUS_CANCELLED:
+		// TIMEOUT: nothing ready (TryRecv). CANCELLED: decided below: by Close,
+		// by the context, or (not expected) otherwise.
 	default:
 		err = takeError(status, cerr)
 	}
@@ -157,7 +189,7 @@ func (s *Stream) Recv() (Chunk, error) {
 		st.releaseLocked() // frees the C stream once no call uses it
 	}
 	st.idle.Broadcast()
-	return chunk, err
+	return chunk, err == nil && status == C.BACKEND_API_STATUS_OK, err
 }
 
 // Close cancels the stream if it still runs, waits until no Recv uses it, and
@@ -218,13 +250,18 @@ func (st *streamState) close() {
 }
 
 // releaseLocked frees the C stream when no call is inside it (else the last
-// Recv to leave does). Called with mu held, once the stream is over.
+// Recv to leave does), and, once Fd was called, only on Close. Called with mu
+// held, once the stream is over. It keeps the final stats and answer first.
 func (st *streamState) releaseLocked() {
-	if st.ptr == nil || st.inflight > 0 {
+	if st.ptr == nil || st.inflight > 0 || (st.fdUsed && !st.closed) {
 		return
 	}
-	C.backend_api_close(st.ptr)
+	st.finalStats = st.statsLocked()
+	st.finalAnswer, st.finalAnswerErr = st.answerJSONLocked()
+	C.backend_api_close(st.ptr) // joins the stream's thread: it logs no more
 	st.ptr = nil
+	st.log.release()
+	st.log = nil
 	if st.stopCtx != nil {
 		st.stopCtx()
 	}

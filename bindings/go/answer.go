@@ -1,0 +1,120 @@
+package backendapi
+
+/*
+#include <backend_api.h>
+*/
+import "C"
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"runtime"
+)
+
+// Answer is what the chunks a stream has handed out (by Recv or TryRecv) add
+// up to, as the g4f browser client keeps it. Fields the stream has not sent
+// are "" or nil.
+type Answer struct {
+	Content      string          `json:"content"`       // the content chunks' text, joined
+	Reasoning    string          `json:"reasoning"`     // the reasoning chunks' tokens, joined
+	FinishReason string          `json:"finish_reason"` // "stop", "length", ... of the finish chunk
+	Usage        json.RawMessage `json:"usage"`         // the last usage chunk's "usage" object
+	Title        string          `json:"title"`
+	ToolCalls    json.RawMessage `json:"tool_calls"`
+	// Conversation is the provider's conversation state (the last conversation
+	// chunk's "conversation"): send it back as the "conversation" field, as
+	// [Request.FollowUp] does.
+	Conversation json.RawMessage `json:"conversation"`
+	Provider     string          `json:"provider"` // the provider chunk's name
+	Model        string          `json:"model"`    // the provider chunk's model, or the usage chunk's
+	Error        string          `json:"error"`    // the message of an error or auth chunk
+	// Raw is the whole "answer" object as the library made it (with "type":
+	// "answer"), for fields this struct does not have yet.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Answer returns the answer assembled from the chunks handed out so far: during
+// the stream (what has arrived), after its end, and after Close (the answer as it
+// was when the native stream was freed). Any goroutine. The error is an [*Error]
+// when the library fails (not expected).
+func (s *Stream) Answer() (Answer, error) {
+	st := s.st
+	st.mu.Lock()
+	var raw []byte
+	var err error
+	if st.ptr != nil {
+		raw, err = st.answerJSONLocked()
+	} else {
+		raw, err = st.finalAnswer, st.finalAnswerErr
+	}
+	st.mu.Unlock()
+	runtime.KeepAlive(s)
+	if err != nil {
+		return Answer{}, err
+	}
+	return decodeAnswer(raw)
+}
+
+// answerJSONLocked reads the live C stream's answer chunk (mu held, ptr set).
+func (st *streamState) answerJSONLocked() ([]byte, error) {
+	var cchunk *C.backend_api_chunk
+	var cerr *C.backend_api_error
+	if rc := C.backend_api_stream_answer(st.ptr, &cchunk, &cerr); rc != C.BACKEND_API_STATUS_OK {
+		return nil, takeError(rc, cerr)
+	}
+	defer C.backend_api_chunk_free(cchunk)
+	var n C.size_t
+	js := C.backend_api_chunk_json(cchunk, &n)
+	return goBytes(js, n), nil
+}
+
+func decodeAnswer(raw []byte) (Answer, error) {
+	var a Answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Answer{}, &Error{Status: StatusInternal, Message: "the answer's JSON: " + err.Error()}
+	}
+	for _, f := range []*json.RawMessage{&a.Usage, &a.ToolCalls, &a.Conversation} {
+		if isNull(*f) {
+			*f = nil
+		}
+	}
+	a.Raw = json.RawMessage(raw)
+	return a, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}
+
+// FollowUp makes the request that continues the conversation after ans (from
+// [Stream.Answer] of the stream that answered r): r's model, api key and extra
+// fields; r's messages plus {"role": "assistant", "content": ans.Content} and
+// {"role": "user", "content": userMessage}; and ans.Conversation (when the
+// server sent one) as the "conversation" field, replacing one of r. Media are
+// not sent again. r is not changed; the new request shares no slice or map with
+// it (message contents and extra values themselves are not deep-copied). This is
+// backend_api_request_follow_up of the C API, in Go.
+func (r *Request) FollowUp(ans Answer, userMessage string) *Request {
+	if r == nil {
+		r = &Request{}
+	}
+	next := &Request{
+		Model:           r.Model,
+		APIKey:          r.APIKey,
+		APIKeyPlacement: r.APIKeyPlacement,
+		Messages: append(append(make([]Message, 0, len(r.Messages)+2), r.Messages...),
+			Message{Role: "assistant", Content: ans.Content},
+			Message{Role: "user", Content: userMessage}),
+		Extra:     maps.Clone(r.Extra),
+		ExtraJSON: bytes.Clone(r.ExtraJSON),
+	}
+	if !isNull(ans.Conversation) {
+		if next.Extra == nil {
+			next.Extra = map[string]any{}
+		}
+		next.Extra["conversation"] = json.RawMessage(bytes.Clone(ans.Conversation))
+	}
+	return next
+}

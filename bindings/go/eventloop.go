@@ -1,0 +1,70 @@
+package backendapi
+
+/*
+#include <backend_api.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"time"
+)
+
+// Fd returns a file descriptor for an event loop of your own (epoll, poll,
+// select, a C library's loop): it is readable whenever [Stream.TryRecv] has
+// something to return (a chunk, the end or an error, or the stream was
+// cancelled). It may be readable spuriously: TryRecv then returns ok false. Wait
+// on it for readability only (level-triggered), and call TryRecv until it returns
+// ok false or an error before waiting again. Use [Stream.DeadlineHint] as the
+// wait's timeout: idle and total timeouts are noticed by TryRecv, not signalled.
+//
+// In Go, a goroutine per stream blocked in Recv is the usual way, and costs one
+// OS thread while it waits; Fd serves programs that drive many streams from one
+// thread, or hand them to a C event loop.
+//
+// The descriptor belongs to the stream: never read, write or close it. Once Fd
+// was called, the native stream (with the descriptor) is kept until Close, also
+// after the end, so that the descriptor number cannot be reused under your event
+// loop: take it out of your event loop before Close, and do Close the stream.
+// Fd fails with ErrClosed after Close, and returns the stream's end (io.EOF,
+// ctx.Err(), an [*Error]) when the stream was over and freed before Fd was first
+// called (by Recv or TryRecv reaching the end).
+func (s *Stream) Fd() (int, error) {
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	defer runtime.KeepAlive(s)
+	if st.closed {
+		return -1, ErrClosed
+	}
+	if st.ptr == nil {
+		// Over and freed before Fd was first asked: nothing to wait for.
+		return -1, st.final
+	}
+	var fd C.int32_t
+	var cerr *C.backend_api_error
+	if rc := C.backend_api_stream_fd(st.ptr, &fd, &cerr); rc != C.BACKEND_API_STATUS_OK {
+		return -1, takeError(rc, cerr)
+	}
+	st.fdUsed = true
+	return int(fd), nil
+}
+
+// DeadlineHint returns how long until the client's idle or total timeout would
+// end the stream (0 when it is due: call TryRecv now), as the timeout of an
+// event loop's wait on [Stream.Fd]; ok is false when neither timeout is set, and
+// once the stream is closed or its native stream freed.
+func (s *Stream) DeadlineHint() (d time.Duration, ok bool) {
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	defer runtime.KeepAlive(s)
+	if st.ptr == nil {
+		return 0, false
+	}
+	ms := C.backend_api_stream_timeout_ms(st.ptr)
+	if ms < 0 {
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
