@@ -64,6 +64,11 @@ public final class BackendAPIClient: @unchecked Sendable {
     public let apiKey: String?
     public let apiKeyPlacement: APIKeyPlacement
     public let baseURL: String
+    /// The retry policy (``RetryPolicy/disabled`` unless one was given).
+    public let retries: RetryPolicy
+    /// The logger's box, retained while the client lives; see ``LogBox`` for why this
+    /// also covers every stream of the client.
+    private let logBox: Unmanaged<LogBox>?
 
     /// Creates a client for the g4f server at `baseURL` (`http://` or `https://`).
     ///
@@ -72,7 +77,17 @@ public final class BackendAPIClient: @unchecked Sendable {
     ///   - apiKey: sent with every request unless the ``ChatRequest`` has its own.
     ///   - maxLineBytes: bound on one line or event of the response (default 16 MiB).
     ///   - skipMalformedLines: drop lines that are not JSON objects instead of failing.
-    /// - Throws: ``BackendAPIError`` for a bad URL, header, proxy URL or CA file.
+    ///   - retries: send a request again when it failed before any answer began (a
+    ///     connection not made, HTTP 429/502/503/504); ``RetryPolicy/disabled`` by default.
+    ///   - logger: receives the library's log records up to `logLevel`, on the streams'
+    ///     own threads, possibly several at once: it must be thread-safe, return quickly
+    ///     and not use the stream it reports on. Records never hold the api key or secret
+    ///     header values. nil: records go to standard error when the environment variable
+    ///     `BACKEND_API_LOG` names a level, else nowhere. Kept alive as long as the client
+    ///     or any of its streams (streams hold the client); do not capture the client in it
+    ///     strongly (a reference cycle).
+    ///   - logLevel: the most verbose level `logger` gets (default `.info`).
+    /// - Throws: ``BackendAPIError`` for a bad URL, header, proxy URL, CA file or retry policy.
     public init(
         baseURL: String,
         headers: [String: String] = [:],
@@ -82,21 +97,31 @@ public final class BackendAPIClient: @unchecked Sendable {
         proxy: ProxyOptions = .environment,
         timeouts: Timeouts = Timeouts(),
         maxLineBytes: Int? = nil,
-        skipMalformedLines: Bool = false
+        skipMalformedLines: Bool = false,
+        retries: RetryPolicy = .disabled,
+        logger: (@Sendable (LogLevel, String) -> Void)? = nil,
+        logLevel: LogLevel = .info
     ) throws(BackendAPIError) {
         var client: OpaquePointer?
         let url = try cString(baseURL, "base URL")
         try check { backend_api_client_new(url, &client, $0) }
         guard let client else { throw .internalError("backend_api_client_new returned no client") }
+        var box: Unmanaged<LogBox>?
         do {
             try Self.configure(
                 client, headers: headers, tls: tls, proxy: proxy, timeouts: timeouts,
-                maxLineBytes: maxLineBytes, skipMalformedLines: skipMalformedLines)
+                maxLineBytes: maxLineBytes, skipMalformedLines: skipMalformedLines, retries: retries)
+            if let logger {
+                box = try LogBox.install(on: client, sink: logger, level: logLevel)
+            }
         } catch {
             backend_api_client_free(client)
+            box?.release()
             throw error
         }
         self.raw = client
+        self.logBox = box
+        self.retries = retries
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.apiKeyPlacement = apiKeyPlacement
@@ -110,16 +135,20 @@ public final class BackendAPIClient: @unchecked Sendable {
         apiKeyPlacement: APIKeyPlacement = .body,
         tls: TLSOptions = .verify,
         proxy: ProxyOptions = .environment,
-        timeouts: Timeouts = Timeouts()
+        timeouts: Timeouts = Timeouts(),
+        retries: RetryPolicy = .disabled,
+        logger: (@Sendable (LogLevel, String) -> Void)? = nil,
+        logLevel: LogLevel = .info
     ) throws(BackendAPIError) {
         try self.init(
             baseURL: baseURL.absoluteString, headers: headers, apiKey: apiKey,
-            apiKeyPlacement: apiKeyPlacement, tls: tls, proxy: proxy, timeouts: timeouts)
+            apiKeyPlacement: apiKeyPlacement, tls: tls, proxy: proxy, timeouts: timeouts,
+            retries: retries, logger: logger, logLevel: logLevel)
     }
 
     private static func configure(
         _ c: OpaquePointer, headers: [String: String], tls: TLSOptions, proxy: ProxyOptions,
-        timeouts: Timeouts, maxLineBytes: Int?, skipMalformedLines: Bool
+        timeouts: Timeouts, maxLineBytes: Int?, skipMalformedLines: Bool, retries: RetryPolicy
     ) throws(BackendAPIError) {
         for name in headers.keys.sorted() {
             let n = try cString(name, "header name")
@@ -149,13 +178,16 @@ public final class BackendAPIClient: @unchecked Sendable {
         ]
         for (kind, duration) in pairs {
             guard let duration else { continue }
-            let (s, atto) = duration.components
-            guard s >= 0, atto >= 0 else { throw .invalidArgument("a timeout is negative") }
-            // Whole milliseconds, rounded up so a tiny positive timeout does not become 0 ("off").
-            let ms = (Double(s) * 1000 + Double(atto) / 1e15).rounded(.up)
-            let millis = ms >= 9.2e18 ? Int64.max : Int64(ms)
+            // Rounded up so a tiny positive timeout does not become 0 ("off").
+            let millis = try wholeMilliseconds(duration, "a timeout")
             try check { backend_api_client_set_timeout(c, kind, millis, $0) }
         }
+        // Always set (also `.disabled`, which the library accepts): it checks the policy.
+        guard retries.maxRetries >= 0 else { throw .invalidArgument("maxRetries is negative") }
+        let base = UInt32(clamping: try wholeMilliseconds(retries.base, "the retry base"))
+        let cap = UInt32(clamping: try wholeMilliseconds(retries.cap, "the retry cap"))
+        let n = UInt32(clamping: retries.maxRetries)
+        try check { backend_api_client_set_retries(c, n, base, cap, $0) }
         if let maxLineBytes {
             guard maxLineBytes >= 1 else { throw .invalidArgument("maxLineBytes must be at least 1") }
             try check { backend_api_client_set_max_line(c, maxLineBytes, $0) }
@@ -166,7 +198,10 @@ public final class BackendAPIClient: @unchecked Sendable {
     }
 
     deinit {
+        // No native stream of this client is open any more: each is owned by an object
+        // holding a strong reference to this client, which closes it first (see LogBox).
         backend_api_client_free(raw)
+        logBox?.release()
     }
 
     /// The streamed answer to `request`, as an `AsyncSequence` of ``Chunk``s:

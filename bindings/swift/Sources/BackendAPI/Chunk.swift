@@ -33,6 +33,8 @@ public struct Chunk: Sendable, Hashable {
         case request = 19
         case response = 20
         case headers = 21
+        /// Made by the library, not sent by servers: the assembled answer (see ``Answer``).
+        case answer = 22
     }
 
     /// Token counts of a `usage` chunk.

@@ -35,6 +35,28 @@ public struct ChunkStream: AsyncSequence, Sendable {
         public mutating func next() async throws -> Chunk? {
             try await owner.core.next()
         }
+
+        /// The native stream's statistics: live while it runs, then the final figures
+        /// (taken just before the native stream is closed, so they are there once
+        /// `next()` has returned nil or thrown). nil until the request went out on the
+        /// iteration's thread, and when it never did (a bad request). Any task or thread.
+        public var stats: StreamStats? { owner.core.stats() }
+
+        /// The assembled answer of the chunks handed out so far (see ``Answer``): live
+        /// while the stream runs, then final, like ``stats``. nil until the request went
+        /// out, and when it never did. Any task or thread.
+        public var answer: Answer? { owner.core.answer() }
+    }
+
+    /// Reads the whole stream and returns the assembled answer (an in-stream `error`
+    /// or `auth` chunk is in ``Answer/error``, not thrown). Throws like iteration does.
+    public func answer() async throws -> Answer {
+        var iterator = makeAsyncIterator()
+        while try await iterator.next() != nil {}
+        guard let answer = iterator.answer else {
+            throw BackendAPIError.internalError("the stream ended without an answer")
+        }
+        return answer
     }
 }
 
@@ -79,6 +101,9 @@ final class StreamCore: @unchecked Sendable {
     private var done = false
     /// The native stream is closed (or was never opened) and freed.
     private var closed = false
+    /// The statistics and the answer's JSON, taken just before the native stream was closed.
+    private var finalStats: StreamStats?
+    private var finalAnswer: Data?
 
     init(client: BackendAPIClient, request: ChatRequest) {
         self.client = client
@@ -189,12 +214,38 @@ final class StreamCore: @unchecked Sendable {
             }
             break
         }
-        // Take the handle away under the lock, so no cancel() can reach it any more.
+        // Take the handle away under the lock, so no cancel(), stats() or answer() can
+        // reach it any more; keep the last statistics and answer for after the close.
         cond.lock()
         handle = nil
+        finalStats = StreamStats(native: stream)
+        finalAnswer = try? Answer.json(native: stream)
         cond.unlock()
         backend_api_close(stream)
         finish(outcome)
+    }
+
+    /// The statistics: live while the native stream is open (read under `cond`, so the
+    /// pump cannot close it meanwhile; the C call is allowed while the pump is in
+    /// `backend_api_next`), then the final snapshot.
+    func stats() -> StreamStats? {
+        cond.lock()
+        defer { cond.unlock() }
+        if let handle { return StreamStats(native: handle) }
+        return finalStats
+    }
+
+    /// The assembled answer, like `stats()`; the JSON is decoded outside the lock.
+    func answer() -> Answer? {
+        cond.lock()
+        let json: Data?
+        if let handle {
+            json = try? Answer.json(native: handle)
+        } else {
+            json = finalAnswer
+        }
+        cond.unlock()
+        return json.flatMap { try? Answer.decode($0) }
     }
 
     /// Records the final outcome and hands it to a waiting consumer, if any.
