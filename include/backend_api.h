@@ -295,6 +295,17 @@ backend_api_status backend_api_client_set_skip_malformed(backend_api_client *cli
                                                          bool skip,
                                                          backend_api_error **err);
 
+// With `assemble` false, streams of this client keep no assembled answer (see
+// `backend_api_stream_answer`, which then reports an empty one): for very long
+// streams whose text the caller keeps itself. On by default. Not concurrently with
+// other calls on the same client.
+//
+// # Safety
+// Pointers are NULL or valid.
+backend_api_status backend_api_client_set_assemble(backend_api_client *client,
+                                                   bool assemble,
+                                                   backend_api_error **err);
+
 // Retries a request that failed before any answer began: a connection that could
 // not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
 // `max_retries` times (0, the default, turns retries off), waiting `base_ms`
@@ -574,7 +585,8 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 // add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
 // with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
 // `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
-// `conversation` (JSON). During and after the stream. On success `*out` owns the
+// `conversation` (JSON). During and after the stream. The answer holds all the
+// text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 // chunk (free it with `backend_api_chunk_free`). Any thread.
 //
 // # Safety

@@ -77,6 +77,7 @@ pub struct Client {
     pub(crate) timeouts: Timeouts,
     pub(crate) max_line: usize,
     pub(crate) skip_malformed: bool,
+    pub(crate) assemble: bool,
     pub(crate) queue_batches: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) logger: Logger,
@@ -137,6 +138,7 @@ impl Client {
             timeouts: Timeouts::default(),
             max_line: DEFAULT_MAX_LINE,
             skip_malformed: false,
+            assemble: true,
             queue_batches: 16,
             retry: RetryPolicy::default(),
             logger: Logger::default(),
@@ -238,6 +240,13 @@ impl Client {
     /// Drops and counts malformed lines instead of failing the stream.
     pub fn set_skip_malformed(&mut self, skip: bool) {
         self.skip_malformed = skip;
+    }
+
+    /// Keeps the assembled answer of each stream (on by default). Off, a stream
+    /// keeps no copy of the text it hands out: for very long streams whose text the
+    /// caller stores itself.
+    pub fn set_assemble(&mut self, assemble: bool) {
+        self.assemble = assemble;
     }
 
     /// A fresh agent with this client's settings. Each stream gets its own, so

@@ -142,7 +142,8 @@ pub struct Stream {
     rx: Receiver<Msg>,
     cancel_rx: Receiver<()>,
     reader: Mutex<Reader>,
-    answer: Mutex<Answer>,
+    /// What the delivered chunks add up to; `None` when the client turned it off.
+    answer: Option<Mutex<Answer>>,
     delivered: AtomicU64,
     idle: Option<Duration>,
     total: Option<Duration>,
@@ -201,7 +202,7 @@ impl Stream {
                 pending: Vec::new().into_iter(),
                 terminal: None,
             }),
-            answer: Mutex::new(Answer::default()),
+            answer: client.assemble.then(|| Mutex::new(Answer::default())),
             delivered: AtomicU64::new(0),
             idle: client.timeouts.idle,
             total: client.timeouts.total,
@@ -237,7 +238,9 @@ impl Stream {
         let mut reader = lock(&self.reader);
         let next = self.next_locked(&mut reader, timeout);
         if let Next::Chunk(c) = &next {
-            lock(&self.answer).add(c);
+            if let Some(a) = &self.answer {
+                lock(a).add(c);
+            }
             self.delivered.fetch_add(1, Ordering::Relaxed);
         }
         // The descriptor stays readable while `next` would not block.
@@ -400,9 +403,13 @@ impl Stream {
         }
     }
 
-    /// What the chunks handed out by `next` so far add up to.
+    /// What the chunks handed out by `next` so far add up to (empty when the
+    /// client turned assembling off).
     pub fn answer(&self) -> Answer {
-        lock(&self.answer).clone()
+        self.answer
+            .as_ref()
+            .map(|a| lock(a).clone())
+            .unwrap_or_default()
     }
 }
 

@@ -65,6 +65,16 @@ fn the_answer_adds_up_and_the_follow_up_continues_it() {
 }
 
 #[test]
+fn assembling_can_be_turned_off() {
+    let mut c = client();
+    c.set_assemble(false);
+    let s = Stream::open(&c, &request(json!({"test_chunks": 3}))).unwrap();
+    let (chunks, _) = drain(&s);
+    assert_eq!(content(&chunks), "part0 part1 part2 ");
+    assert_eq!(s.answer(), backend_api::Answer::default());
+}
+
+#[test]
 fn the_answer_is_readable_during_the_stream() {
     let s = Stream::open(
         &client(),

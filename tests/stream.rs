@@ -250,7 +250,9 @@ fn many_streams_at_once() {
 
 #[test]
 fn next_from_two_threads_is_serialised() {
-    let s = std::sync::Arc::new(Stream::open(&client(), &request(json!({"test_chunks": 400}))).unwrap());
+    let s = std::sync::Arc::new(
+        Stream::open(&client(), &request(json!({"test_chunks": 400}))).unwrap(),
+    );
     let readers: Vec<_> = (0..2)
         .map(|_| {
             let s = s.clone();
@@ -266,8 +268,15 @@ fn next_from_two_threads_is_serialised() {
             })
         })
         .collect();
-    let mut all: Vec<String> = readers.into_iter().flat_map(|r| r.join().unwrap()).collect();
-    assert_eq!(all.len(), 403, "every chunk exactly once: provider, 400 parts, usage, finish");
+    let mut all: Vec<String> = readers
+        .into_iter()
+        .flat_map(|r| r.join().unwrap())
+        .collect();
+    assert_eq!(
+        all.len(),
+        403,
+        "every chunk exactly once: provider, 400 parts, usage, finish"
+    );
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 403);

@@ -298,6 +298,25 @@ pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
     })
 }
 
+/// With `assemble` false, streams of this client keep no assembled answer (see
+/// `backend_api_stream_answer`, which then reports an empty one): for very long
+/// streams whose text the caller keeps itself. On by default. Not concurrently with
+/// other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_assemble(
+    client: *mut backend_api_client,
+    assemble: bool,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    with_client(client, err, |c| {
+        c.set_assemble(assemble);
+        Ok(())
+    })
+}
+
 /// Retries a request that failed before any answer began: a connection that could
 /// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
 /// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
@@ -853,7 +872,8 @@ pub unsafe extern "C" fn backend_api_stream_stats(
 /// add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
 /// with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
 /// `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
-/// `conversation` (JSON). During and after the stream. On success `*out` owns the
+/// `conversation` (JSON). During and after the stream. The answer holds all the
+/// text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 /// chunk (free it with `backend_api_chunk_free`). Any thread.
 ///
 /// # Safety
