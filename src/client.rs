@@ -139,7 +139,7 @@ impl Client {
             max_line: DEFAULT_MAX_LINE,
             skip_malformed: false,
             assemble: true,
-            queue_batches: 16,
+            queue_batches: 8,
             retry: RetryPolicy::default(),
             logger: Logger::default(),
         })
