@@ -3,7 +3,8 @@
 # (libFuzzer) on the stable toolchain. Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]
 # (default 30: the short CI run; run for hours to search deeper). The decoder's
 # corpus is seeded from the real g4f streams in tests/interop/fixtures. Crashes
-# land in fuzz/artifacts/<target>/; turn each into a regression test.
+# land in fuzz/artifacts/<target>/; turn each into a regression test and keep the
+# input in fuzz/regressions/<target>-<what>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -17,6 +18,12 @@ for f in tests/interop/fixtures/*-{normal,echo,fail-after,tool-calls,unicode}.tx
     { printf '\x80'; cat "$f"; } > "fuzz/corpus/decoder/seed-$(basename "$f" .txt)"
 done
 log=$(mktemp -d)
+# Inputs that once crashed a target stay in its corpus (fuzz/regressions/<target>-*).
+for f in fuzz/regressions/*; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f")
+    cp "$f" "fuzz/corpus/${name%%-*}/regression-$name"
+done
 for target in decoder request; do
     echo "== fuzz $target for ${secs}s"
     rc=0

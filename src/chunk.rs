@@ -281,9 +281,9 @@ impl Chunk {
     pub fn field(&self, key: &str) -> Option<Field> {
         let map: BTreeMap<Cow<str>, &RawValue> = serde_json::from_str(self.json()).ok()?;
         let raw = map.get(key)?.get();
-        Some(match serde_json::from_str::<String>(raw) {
-            Ok(s) => Field::Text(s),
-            Err(_) => Field::Json(raw.to_owned()),
+        Some(match string_value(raw) {
+            Some(s) => Field::Text(s),
+            None => Field::Json(raw.to_owned()),
         })
     }
 
@@ -297,8 +297,58 @@ impl Chunk {
         if !inner.contains('\\') {
             return Some(Cow::Borrowed(inner));
         }
-        serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+        string_value(raw).map(Cow::Owned)
     }
+}
+
+/// The value of a raw JSON string, `None` when `raw` is not a string. A lone UTF-16
+/// surrogate (`"\ud83d"` alone: valid JSON, which Python's `json` reads and writes)
+/// becomes U+FFFD, as Rust strings hold only Unicode scalar values.
+fn string_value(raw: &str) -> Option<String> {
+    if !raw.starts_with('"') {
+        return None;
+    }
+    if let Ok(s) = serde_json::from_str::<String>(raw) {
+        return Some(s);
+    }
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut units = Vec::new(); // \u escapes in a row, decoded together
+    let mut chars = inner.chars();
+    let flush = |units: &mut Vec<u16>, out: &mut String| {
+        out.extend(char::decode_utf16(units.drain(..)).map(|c| c.unwrap_or('\u{FFFD}')));
+    };
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            flush(&mut units, &mut out);
+            out.push(c);
+            continue;
+        }
+        let e = chars.next()?;
+        if e == 'u' {
+            let hex: String = chars.by_ref().take(4).collect();
+            units.push(
+                u16::from_str_radix(&hex, 16)
+                    .ok()
+                    .filter(|_| hex.len() == 4)?,
+            );
+            continue;
+        }
+        flush(&mut units, &mut out);
+        out.push(match e {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            _ => return None,
+        });
+    }
+    flush(&mut units, &mut out);
+    Some(out)
 }
 
 impl std::fmt::Debug for Chunk {
@@ -363,6 +413,20 @@ mod tests {
                 .as_deref(),
             Some("t")
         );
+    }
+
+    /// Found by fuzzing: a lone surrogate escape is valid JSON (Python writes it).
+    #[test]
+    fn lone_surrogates_are_accepted_and_read_as_replacement_characters() {
+        let c = chunk(r#"{"type": "content", "content": "a\ud83d\\ude00 \ud83d\ude00 \udc00"}"#);
+        assert_eq!(c.text().as_deref(), Some("a\u{FFFD}\\ude00 😀 \u{FFFD}"));
+        assert_eq!(
+            c.field("content").map(|f| f.as_str().to_owned()),
+            c.text().map(Into::into)
+        );
+        assert_eq!(string_value(r#""\u12""#), None);
+        assert_eq!(string_value(r#""\x""#), None);
+        assert_eq!(string_value("3"), None);
     }
 
     #[test]
