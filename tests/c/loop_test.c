@@ -204,6 +204,8 @@ static void test_log_stats_retries_follow_up(void) {
     CHECK(backend_api_client_set_retries(c, 1, 0, 10, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_retries(c, 1, 100, 10, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_retries(NULL, 0, 0, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_assemble(NULL, false, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_log(NULL, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, on_log, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, on_log, NULL, 99, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_OK); /* off: level ignored */
