@@ -206,6 +206,16 @@ func WithSkipMalformed(skip bool) Option {
 	}}
 }
 
+// WithAssemble, with assemble false, keeps no assembled answer for the client's
+// streams: [Stream.Answer] then reports an empty one. For very long streams whose
+// text the caller keeps itself. On by default.
+func WithAssemble(assemble bool) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_assemble(p, C.bool(assemble), &cerr), cerr)
+	}}
+}
+
 // WithRetries retries a request that failed before any answer began: a
 // connection that could not be made, or HTTP 429, 502, 503 or 504 (never 500,
 // and never once the answer has begun, so no chunk is ever delivered twice). Up

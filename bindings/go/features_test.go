@@ -441,6 +441,36 @@ func TestAnswer(t *testing.T) {
 	}
 }
 
+func TestAssembleOff(t *testing.T) {
+	for _, assemble := range []bool{true, false} {
+		var opts []Option
+		if !assemble {
+			opts = append(opts, WithAssemble(false))
+		}
+		c := client(t, opts...)
+		s, err := c.Stream(context.Background(), &Request{Messages: user("long"), Extra: map[string]any{"test_chunks": 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunks, err := collect(t, s)
+		if want := "part0 part1 part2 part3 "; err != nil || contentOf(chunks) != want {
+			t.Errorf("assemble %v: chunks %q, %v; want %q", assemble, contentOf(chunks), err, want)
+		}
+		want := contentOf(chunks)
+		if !assemble {
+			want = ""
+		}
+		a, err := s.Answer()
+		if err != nil || a.Content != want {
+			t.Errorf("assemble %v: answer content %q, %v; want %q", assemble, a.Content, err, want)
+		}
+		s.Close()
+		if a, err := s.Answer(); err != nil || a.Content != want {
+			t.Errorf("assemble %v: answer after Close %q, %v; want %q", assemble, a.Content, err, want)
+		}
+	}
+}
+
 func TestFollowUp(t *testing.T) {
 	c := client(t)
 	first := &Request{

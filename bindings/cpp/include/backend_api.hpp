@@ -804,6 +804,15 @@ public:
         });
         return *this;
     }
+    /// With `false`, streams keep no assembled answer (`Stream::answer` then
+    /// reports an empty one): for very long streams whose text the caller keeps
+    /// itself. On by default.
+    Client& assemble(bool assemble) {
+        apply([assemble](backend_api_client* c, backend_api_error** e) {
+            return backend_api_client_set_assemble(c, assemble, e);
+        });
+        return *this;
+    }
 
     /// Retries a request that failed before any answer began (a connection that
     /// could not be made, or HTTP 429/502/503/504), never once the answer has

@@ -491,6 +491,28 @@ void test_answer_stats_and_follow_up() {
     CHECK_EQ(EXPECT_ERROR(stream.stats()).status(), ba::Status::InvalidArgument);
 }
 
+void test_assemble_off() {
+    for (const bool assemble : {true, false}) {
+        ba::Client client(g_url);
+        if (!assemble) client.assemble(false);
+        ba::Request request;
+        request.user("long").field_json("test_chunks", "4");
+        ba::Stream stream = client.open(request);
+        std::string content;
+        for (auto& chunk : stream)
+            if (chunk.kind() == ba::Kind::Content) content += chunk.text();
+        CHECK_EQ(stream.status(), ba::Status::End);
+        CHECK_EQ(content, std::string("part0 part1 part2 part3 "));  // the chunks arrive either way
+        ba::Chunk answer = stream.answer();
+        CHECK_EQ(answer.kind(), ba::Kind::Answer);
+        auto text = answer.field("content");
+        CHECK(text.has_value());
+        if (text) CHECK_EQ(std::string(*text), assemble ? content : std::string());
+        std::cout << "    assemble " << (assemble ? "on" : "off") << ": answer content \""
+                  << (text ? std::string(*text) : std::string("<none>")) << "\"\n";
+    }
+}
+
 void test_retries_and_log() {
     struct Record {
         ba::LogLevel level;
@@ -604,6 +626,7 @@ int main(int argc, char** argv) {
         {"in-stream error chunk", test_in_stream_error_chunk},
         {"chunk ownership", test_chunk_ownership},
         {"answer, stats and follow-up", test_answer_stats_and_follow_up},
+        {"assembled answer off", test_assemble_off},
         {"retries and log callback", test_retries_and_log},
         {"event loop: fd and poll_timeout", test_event_loop_fd},
     };

@@ -77,6 +77,9 @@ public final class BackendAPIClient: @unchecked Sendable {
     ///   - apiKey: sent with every request unless the ``ChatRequest`` has its own.
     ///   - maxLineBytes: bound on one line or event of the response (default 16 MiB).
     ///   - skipMalformedLines: drop lines that are not JSON objects instead of failing.
+    ///   - assembleAnswer: keep each stream's assembled ``Answer`` (the default); `false`
+    ///     keeps none (the answer is then empty), for very long streams whose text the
+    ///     caller keeps itself.
     ///   - retries: send a request again when it failed before any answer began (a
     ///     connection not made, HTTP 429/502/503/504); ``RetryPolicy/disabled`` by default.
     ///   - logger: receives the library's log records up to `logLevel`, on the streams'
@@ -98,6 +101,7 @@ public final class BackendAPIClient: @unchecked Sendable {
         timeouts: Timeouts = Timeouts(),
         maxLineBytes: Int? = nil,
         skipMalformedLines: Bool = false,
+        assembleAnswer: Bool = true,
         retries: RetryPolicy = .disabled,
         logger: (@Sendable (LogLevel, String) -> Void)? = nil,
         logLevel: LogLevel = .info
@@ -110,7 +114,8 @@ public final class BackendAPIClient: @unchecked Sendable {
         do {
             try Self.configure(
                 client, headers: headers, tls: tls, proxy: proxy, timeouts: timeouts,
-                maxLineBytes: maxLineBytes, skipMalformedLines: skipMalformedLines, retries: retries)
+                maxLineBytes: maxLineBytes, skipMalformedLines: skipMalformedLines,
+                assembleAnswer: assembleAnswer, retries: retries)
             if let logger {
                 box = try LogBox.install(on: client, sink: logger, level: logLevel)
             }
@@ -148,7 +153,8 @@ public final class BackendAPIClient: @unchecked Sendable {
 
     private static func configure(
         _ c: OpaquePointer, headers: [String: String], tls: TLSOptions, proxy: ProxyOptions,
-        timeouts: Timeouts, maxLineBytes: Int?, skipMalformedLines: Bool, retries: RetryPolicy
+        timeouts: Timeouts, maxLineBytes: Int?, skipMalformedLines: Bool, assembleAnswer: Bool,
+        retries: RetryPolicy
     ) throws(BackendAPIError) {
         for name in headers.keys.sorted() {
             let n = try cString(name, "header name")
@@ -194,6 +200,9 @@ public final class BackendAPIClient: @unchecked Sendable {
         }
         if skipMalformedLines {
             try check { backend_api_client_set_skip_malformed(c, true, $0) }
+        }
+        if !assembleAnswer {
+            try check { backend_api_client_set_assemble(c, false, $0) }
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Safe retries of a request that failed before any answer began: a connection that
 /// could not be made, or HTTP 429/502/503/504 (never 500, never once the answer has
-/// begun, so nothing is ever received twice). See ``BackendAPIClient/init(baseURL:headers:apiKey:apiKeyPlacement:tls:proxy:timeouts:maxLineBytes:skipMalformedLines:retries:logger:logLevel:)``.
+/// begun, so nothing is ever received twice). See ``BackendAPIClient/init(baseURL:headers:apiKey:apiKeyPlacement:tls:proxy:timeouts:maxLineBytes:skipMalformedLines:assembleAnswer:retries:logger:logLevel:)``.
 public struct RetryPolicy: Sendable, Hashable {
     /// How many times a request is sent again at most; 0 turns retries off (the default).
     public var maxRetries: Int

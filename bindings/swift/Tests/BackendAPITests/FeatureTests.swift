@@ -311,6 +311,17 @@ struct StatsAnswerTests {
         #expect(iterator.answer?.content == "part0 part1 part2 ")
     }
 
+    @Test("assembleAnswer: the chunks arrive either way; false leaves the answer empty", arguments: [true, false])
+    func assembleOff(assemble: Bool) async throws {
+        let client = try testClient(assembleAnswer: assemble)
+        var iterator = client.stream(testRequest(["test_chunks": 4], user: "long")).makeAsyncIterator()
+        var chunks: [Chunk] = []
+        while let chunk = try await iterator.next() { chunks.append(chunk) }
+        #expect(joinedContent(chunks) == "part0 part1 part2 part3 ")
+        let answer = try #require(iterator.answer)
+        #expect(answer.content == (assemble ? joinedContent(chunks) : ""))
+    }
+
     @Test("An in-stream error is the answer's error")
     func answerError() async throws {
         let client = try testClient()

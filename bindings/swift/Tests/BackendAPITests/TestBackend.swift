@@ -61,12 +61,14 @@ final class TestBackend: @unchecked Sendable {
 /// A client of the test backend (no proxy, whatever the environment says).
 func testClient(
     headers: [String: String] = [:], apiKey: String? = nil, apiKeyPlacement: APIKeyPlacement = .body,
-    timeouts: Timeouts = Timeouts(), skipMalformedLines: Bool = false, retries: RetryPolicy = .disabled,
+    timeouts: Timeouts = Timeouts(), skipMalformedLines: Bool = false, assembleAnswer: Bool = true,
+    retries: RetryPolicy = .disabled,
     logger: (@Sendable (LogLevel, String) -> Void)? = nil, logLevel: LogLevel = .info
 ) throws -> BackendAPIClient {
     try BackendAPIClient(
         baseURL: TestBackend.get().url, headers: headers, apiKey: apiKey, apiKeyPlacement: apiKeyPlacement,
-        proxy: .none, timeouts: timeouts, skipMalformedLines: skipMalformedLines, retries: retries,
+        proxy: .none, timeouts: timeouts, skipMalformedLines: skipMalformedLines,
+        assembleAnswer: assembleAnswer, retries: retries,
         logger: logger, logLevel: logLevel)
 }
 
