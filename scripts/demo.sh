@@ -65,23 +65,12 @@ if [ "$need_backend" = 0 ]; then
 fi
 
 # The bundled offline backend: prints "READY <port>", exits when its stdin closes.
-coproc BACKEND { exec "$RELEASE/examples/test_backend"; }
-BACKEND_IN=${BACKEND[1]}
-# shellcheck disable=SC2317  # called by the EXIT trap
-stop_backend() {
-    exec {BACKEND_IN}>&- 2> /dev/null || true
-    kill "$BACKEND_PID" 2> /dev/null || true
-    wait "$BACKEND_PID" 2> /dev/null || true
-}
+# shellcheck source=scripts/backend.sh
+. "$ROOT/scripts/backend.sh"
 trap stop_backend EXIT
-ready='' port=''
-read -r -t 30 ready port <&"${BACKEND[0]}" || true
-if [ "$ready" != READY ] || [ -z "$port" ]; then
-    log "the offline backend did not start"
-    exit 1
-fi
-log "no --url given: using the bundled offline backend at http://127.0.0.1:$port"
+start_backend "$RELEASE/examples/test_backend" || { log "the offline backend did not start"; exit 1; }
+log "no --url given: using the bundled offline backend at $BACKEND_URL"
 
 rc=0
-"$DEMO" --url "http://127.0.0.1:$port" "$@" || rc=$?
+"$DEMO" --url "$BACKEND_URL" "$@" || rc=$?
 exit "$rc"

@@ -26,13 +26,10 @@ done
 
 WORK=$(mktemp -d)
 PREFIX=$WORK/prefix
-BACKEND_PID=
+# shellcheck source=scripts/backend.sh
+. "$ROOT/scripts/backend.sh"
 cleanup() {
-    if [ -n "$BACKEND_PID" ]; then
-        exec {BACKEND_IN}>&- 2>/dev/null || true  # closing its stdin ends it
-        kill "$BACKEND_PID" 2>/dev/null || true
-        wait "$BACKEND_PID" 2>/dev/null || true
-    fi
+    stop_backend
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -101,12 +98,8 @@ echo "   static consumer needs: $(needed "$WORK/bin/consumer-static" | tr '\n' '
 
 echo "== running them against the test backend"
 "$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend
-coproc BACKEND_PROC { exec "$TARGET/release/examples/test_backend"; }
-BACKEND_PID=$BACKEND_PROC_PID
-BACKEND_IN=${BACKEND_PROC[1]}
-read -r -t 60 ready port <&"${BACKEND_PROC[0]}" || true
-[ "${ready:-}" = READY ] && [ -n "${port:-}" ] || { echo "the test backend did not say READY" >&2; exit 1; }
-URL=http://127.0.0.1:$port
+start_backend "$TARGET/release/examples/test_backend" || { echo "the test backend did not say READY" >&2; exit 1; }
+URL=$BACKEND_URL
 echo "   $URL"
 answers() { # binary, message
     local out

@@ -26,14 +26,11 @@ echo "== building the test backend" >&2
 "$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend >&2
 BACKEND=$RELEASE/examples/test_backend
 
+# shellcheck source=scripts/backend.sh
+. "$ROOT/scripts/backend.sh"
 WORK=$(mktemp -d)
-BACKEND_PID=
 cleanup() {
-    if [ -n "$BACKEND_PID" ]; then
-        exec {BACKEND_IN}>&- 2>/dev/null || true  # closing its stdin ends it
-        kill "$BACKEND_PID" 2>/dev/null || true
-        wait "$BACKEND_PID" 2>/dev/null || true
-    fi
+    stop_backend
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -66,15 +63,8 @@ compile demo "$CC" -std=c11 "${CWARN[@]}" "${INC[@]}" "$ROOT/examples/demo.c" "$
 compile header-cxx20 "$CXX" -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" -x c++ - <<< '#include <backend_api.hpp>'
 
 echo "== starting the test backend"
-coproc BACKEND_PROC { exec "$BACKEND"; }
-BACKEND_PID=$BACKEND_PROC_PID
-BACKEND_IN=${BACKEND_PROC[1]}
-read -r -t 60 ready port <&"${BACKEND_PROC[0]}" || true
-if [ "${ready:-}" != READY ] || [ -z "${port:-}" ]; then
-    echo "the test backend did not say READY" >&2
-    exit 1
-fi
-URL=http://127.0.0.1:$port
+start_backend "$BACKEND" || { echo "the test backend did not say READY" >&2; exit 1; }
+URL=$BACKEND_URL
 echo "   $URL"
 
 run_wrapper() { # name, command... (the URL is appended)
