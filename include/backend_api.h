@@ -178,12 +178,14 @@ backend_api_status backend_api_error_status(const backend_api_error *err);
 
 // The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
 // valid until `backend_api_error_free`. Never contains the api key.
+// Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
 // `err` is NULL or a live error.
 const char *backend_api_error_message(const backend_api_error *err);
 
 // The HTTP status code of a `BACKEND_API_STATUS_HTTP` error, else 0.
+// Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
 // `err` is NULL or a live error.
@@ -191,6 +193,7 @@ uint16_t backend_api_error_http_status(const backend_api_error *err);
 
 // The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
 // Owned by the error: valid until `backend_api_error_free`.
+// Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
 // `err` is NULL or a live error.
@@ -354,6 +357,7 @@ backend_api_status backend_api_models(const backend_api_client *client,
                                       backend_api_error **err);
 
 // Frees a string this library returned. NULL is a no-op; must not be called twice.
+// Any thread.
 //
 // # Safety
 // `s` is NULL or a string from this library, not used afterwards.
@@ -365,13 +369,14 @@ backend_api_request *backend_api_request_new(void);
 
 // Frees a request. Streams opened with it stay valid (they copied it). NULL is
 // a no-op; must not be called twice.
+// Any thread, once no other call uses the request.
 //
 // # Safety
 // `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
 void backend_api_request_free(backend_api_request *request);
 
 // Sets the model name. The string is copied. Not concurrently with other calls
-// on the same request (this holds for every request setter).
+// on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -380,6 +385,7 @@ backend_api_status backend_api_request_set_model(backend_api_request *request,
                                                  backend_api_error **err);
 
 // Appends a message with plain-text content. Strings are copied.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -389,6 +395,7 @@ backend_api_status backend_api_request_add_message(backend_api_request *request,
                                                    backend_api_error **err);
 
 // Appends a message whose content is JSON text (a string or a list of parts).
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -398,6 +405,7 @@ backend_api_status backend_api_request_add_message_json(backend_api_request *req
                                                         backend_api_error **err);
 
 // Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -408,6 +416,7 @@ backend_api_status backend_api_request_set_messages_json(backend_api_request *re
 // Adds a header sent with this request only, after the client's headers (for
 // example `x-secret` of a demo deployment, or a tracing id). Secret values never
 // reach logs or error messages. Strings are copied.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -421,6 +430,7 @@ backend_api_status backend_api_request_add_header(backend_api_request *request,
 // (`Authorization: Bearer`), or both. Without a key the body has no `api_key`
 // field, so the server's own `Authorization` fallback works. The key is copied
 // and never appears in logs or error messages.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; `key` NULL or NUL-terminated.
@@ -432,6 +442,7 @@ backend_api_status backend_api_request_set_api_key(backend_api_request *request,
 // Sets an extra body field (the Python client's `**kwargs`: `provider`,
 // `conversation`, `web_search`, ...) to a JSON value given as text. `model`,
 // `messages`, `media` and `api_key` have their own setters and are refused here.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -441,6 +452,7 @@ backend_api_status backend_api_request_set_field_json(backend_api_request *reque
                                                       backend_api_error **err);
 
 // Sets an extra body field to a string value (no JSON quoting needed).
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -453,6 +465,7 @@ backend_api_status backend_api_request_set_field_string(backend_api_request *req
 // type comes from `filename`'s extension for audio, else from the bytes (jpeg,
 // png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`.
 // `filename` may be NULL. `data` may be NULL only when `len` is 0.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // `data` is valid for `len` bytes; other pointers NULL or valid.
@@ -464,6 +477,7 @@ backend_api_status backend_api_request_add_media_bytes(backend_api_request *requ
 
 // Adds media from a file, read now; its base name is sent as the file name.
 // An unreadable or unrecognised file fails with `BACKEND_API_STATUS_MEDIA`.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; `path` NUL-terminated.
@@ -473,6 +487,7 @@ backend_api_status backend_api_request_add_media_file(backend_api_request *reque
 
 // Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
 // `filename` may be NULL.
+// Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -606,6 +621,7 @@ const char *backend_api_chunk_type(const backend_api_chunk *chunk);
 // The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
 // `message` (non-fatal) and the rest without comparing strings;
 // `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
+// Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
 // `chunk` is NULL or a live chunk.
@@ -614,6 +630,7 @@ backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
 // The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 // `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
 // valid until `backend_api_chunk_free`.
+// Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `len_out` NULL or writable.

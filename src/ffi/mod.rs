@@ -88,6 +88,7 @@ pub unsafe extern "C" fn backend_api_error_status(err: *const backend_api_error)
 
 /// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
 /// valid until `backend_api_error_free`. Never contains the api key.
+/// Any thread; the object must stay alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `err` is NULL or a live error.
@@ -97,6 +98,7 @@ pub unsafe extern "C" fn backend_api_error_message(err: *const backend_api_error
 }
 
 /// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error, else 0.
+/// Any thread; the object must stay alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `err` is NULL or a live error.
@@ -107,6 +109,7 @@ pub unsafe extern "C" fn backend_api_error_http_status(err: *const backend_api_e
 
 /// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
 /// Owned by the error: valid until `backend_api_error_free`.
+/// Any thread; the object must stay alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `err` is NULL or a live error.
@@ -440,6 +443,7 @@ pub unsafe extern "C" fn backend_api_models(
 }
 
 /// Frees a string this library returned. NULL is a no-op; must not be called twice.
+/// Any thread.
 ///
 /// # Safety
 /// `s` is NULL or a string from this library, not used afterwards.
@@ -463,6 +467,7 @@ pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
 
 /// Frees a request. Streams opened with it stay valid (they copied it). NULL is
 /// a no-op; must not be called twice.
+/// Any thread, once no other call uses the request.
 ///
 /// # Safety
 /// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
@@ -484,7 +489,7 @@ unsafe fn with_request(
 }
 
 /// Sets the model name. The string is copied. Not concurrently with other calls
-/// on the same request (this holds for every request setter).
+/// on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -501,6 +506,7 @@ pub unsafe extern "C" fn backend_api_request_set_model(
 }
 
 /// Appends a message with plain-text content. Strings are copied.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -518,6 +524,7 @@ pub unsafe extern "C" fn backend_api_request_add_message(
 }
 
 /// Appends a message whose content is JSON text (a string or a list of parts).
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -537,6 +544,7 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
 }
 
 /// Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -554,6 +562,7 @@ pub unsafe extern "C" fn backend_api_request_set_messages_json(
 /// Adds a header sent with this request only, after the client's headers (for
 /// example `x-secret` of a demo deployment, or a tracing id). Secret values never
 /// reach logs or error messages. Strings are copied.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -574,6 +583,7 @@ pub unsafe extern "C" fn backend_api_request_add_header(
 /// (`Authorization: Bearer`), or both. Without a key the body has no `api_key`
 /// field, so the server's own `Authorization` fallback works. The key is copied
 /// and never appears in logs or error messages.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `key` NULL or NUL-terminated.
@@ -592,6 +602,7 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
 /// `conversation`, `web_search`, ...) to a JSON value given as text. `model`,
 /// `messages`, `media` and `api_key` have their own setters and are refused here.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -608,6 +619,7 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
 }
 
 /// Sets an extra body field to a string value (no JSON quoting needed).
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -627,6 +639,7 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
 /// type comes from `filename`'s extension for audio, else from the bytes (jpeg,
 /// png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`.
 /// `filename` may be NULL. `data` may be NULL only when `len` is 0.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// `data` is valid for `len` bytes; other pointers NULL or valid.
@@ -654,6 +667,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
 
 /// Adds media from a file, read now; its base name is sent as the file name.
 /// An unreadable or unrecognised file fails with `BACKEND_API_STATUS_MEDIA`.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `path` NUL-terminated.
@@ -671,6 +685,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_file(
 
 /// Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
 /// `filename` may be NULL.
+/// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -911,6 +926,7 @@ pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk)
 /// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
 /// `message` (non-fatal) and the rest without comparing strings;
 /// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
+/// Any thread; the object must stay alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk.
@@ -922,6 +938,7 @@ pub unsafe extern "C" fn backend_api_chunk_kind(chunk: *const backend_api_chunk)
 /// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 /// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
 /// valid until `backend_api_chunk_free`.
+/// Any thread; the object must stay alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
