@@ -30,7 +30,7 @@ use crate::stream::{Next, Stats, Stream};
 
 /// Version macros; a test checks them against Cargo.toml.
 pub const BACKEND_API_VERSION_MAJOR: u32 = 0;
-pub const BACKEND_API_VERSION_MINOR: u32 = 1;
+pub const BACKEND_API_VERSION_MINOR: u32 = 2;
 pub const BACKEND_API_VERSION_PATCH: u32 = 0;
 
 /// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
@@ -59,7 +59,7 @@ pub struct backend_api_chunk {
     lent: Mutex<Vec<Lent>>,
 }
 
-/// The library version, such as `"0.1.0"`. Static; any thread.
+/// The library version, such as `"0.2.0"`. Static; any thread.
 #[no_mangle]
 pub extern "C" fn backend_api_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
