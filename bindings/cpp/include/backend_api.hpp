@@ -305,9 +305,13 @@ private:
 /// Every failure of the library, as a `std::system_error`: `code()` is in
 /// `category()` (a `Status`) or, for a `StreamError`, in `stream_category()`.
 /// `what()` is the library's message (never the api key). A value: copy it, keep
-/// it, pass it between threads; copying never throws.
+/// it, pass it between threads; copying never throws, and moving copies (a
+/// moved-from error stays whole).
 class Error : public std::system_error {
 public:
+    Error(const Error&) = default;
+    Error& operator=(const Error&) = default;
+
     Error(Status status, std::string message, std::uint16_t http_status = 0,
           std::optional<std::string> server_message = std::nullopt)
         : Error(make_error_code(status), Detail{std::move(message), http_status, std::move(server_message), Chunk()}) {}
@@ -560,7 +564,8 @@ struct Stats {
 };
 
 /// What the chunks of a stream add up to (`Stream::answer`, `Client::complete`).
-/// An optional is empty when the server sent no such value (or sent null).
+/// An optional is empty when the server sent no such value, or null (a text that
+/// is exactly "null" reads as empty too: the C API hands out both alike).
 struct Answer {
     std::string content;    ///< the content chunks' text, joined
     std::string reasoning;  ///< the reasoning chunks' text, joined

@@ -697,6 +697,11 @@ void test_error_is_a_system_error() {
     CHECK(std::error_code(ba::Status::InvalidArgument) == std::errc::invalid_argument);
     CHECK(std::error_code(ba::Status::Http) != std::errc::timed_out);
     CHECK(!std::error_code(ba::Status::Ok));
+    // A value: moving copies, so a moved-from error (say, a stream's) stays whole.
+    ba::Error original(ba::Status::Io, "broken");
+    const ba::Error moved = std::move(original);
+    CHECK_EQ(std::string_view(original.what()), std::string_view("broken"));
+    CHECK_EQ(std::string_view(moved.what()), std::string_view("broken"));
 }
 
 void test_error_code_overloads() {
