@@ -1,5 +1,10 @@
 import CBackendAPI
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One chunk of the answer (g4f's `RawResponse`): its type, its whole JSON object
 /// as the server sent it, and typed helpers. A plain value: copied out of the native
@@ -90,6 +95,12 @@ public struct Chunk: Sendable, Hashable {
     /// A top-level field (parses the JSON on each call).
     public subscript(field: String) -> JSONValue? { fields[field] }
 
+    /// Decodes the chunk's JSON object into a type of your own:
+    /// `let part = try chunk.decode(ContentChunk.self)`. Throws the decoder's error.
+    public func decode<T: Decodable>(_ type: T.Type = T.self, using decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        try decoder.decode(type, from: json)
+    }
+
     /// The text of a `content` chunk.
     public var content: String? { kind == .content ? text : nil }
 
@@ -97,6 +108,8 @@ public struct Chunk: Sendable, Hashable {
     public var reasoning: String? { kind == .reasoning ? text : nil }
 
     /// True for `error` and `auth` chunks: the answer ends (only `log` chunks may follow).
+    /// A ``ChunkStream`` throws them as ``BackendAPIError`` (``BackendAPIError/chunk``);
+    /// a ``NativeStream`` hands them out as chunks.
     public var isFatal: Bool { kind == .error || kind == .auth }
 
     /// The message of an `error`, `auth` or (non-fatal) `message` chunk.
