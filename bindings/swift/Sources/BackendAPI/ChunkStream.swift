@@ -24,7 +24,9 @@ import CBackendAPI
 ///   Other failures throw ``BackendAPIError`` too.
 /// - Cancelling a task waiting in the iteration, ``cancel()``, or dropping the last
 ///   copy of the stream and its iterators cancels the request at once (through the
-///   library's canceller): the iteration throws `CancellationError`.
+///   library's canceller): the iteration throws `CancellationError`. A task cancelled
+///   while it reads chunks that were already there gets at most 16 more first (its
+///   cancellation is looked at every 16 chunks, and whenever it waits).
 /// - Chunks already received are handed out directly by the iterating task (the
 ///   library's non-blocking `next`); when none is there, the wait runs on a thread of
 ///   the stream's own, never blocking Swift's cooperative pool. The library reads
@@ -53,31 +55,71 @@ public struct ChunkStream: AsyncSequence, Sendable {
     /// library's streams): iterate in one task; to consume from several tasks, give each
     /// its own iterator of the same ``ChunkStream``.
     public struct Iterator: AsyncIteratorProtocol {
+        /// Keeps the request alive (dropping the last owner cancels it).
         let owner: StreamOwner
+        @usableFromInline let core: StreamCore
         /// The native stream, once known: chunks already there are taken without a lock.
         private var native: OpaquePointer?
         /// This iterator returned nil or threw: it returns nil from now on.
-        private var done = false
+        @usableFromInline var done = false
+        /// Chunks taken without suspending since the task's cancellation was last looked
+        /// at (`Task.isCancelled` costs a thread-local lookup: it is looked at every
+        /// `cancellationCheckInterval` chunks, and at each wait).
+        private var untilCancellationCheck = 0
 
         init(owner: StreamOwner) {
             self.owner = owner
+            self.core = owner.core
         }
 
+        // `next` is inlinable so that taking a chunk that is already there, a plain
+        // function call, costs the iterating task no call of an `async` function.
+
+        @inlinable
         public mutating func next() async throws -> Chunk? {
-            try await step(isolation: nil)
+            if let chunk = try takeReady() { return chunk }
+            return try await wait(isolation: nil)
         }
 
-        /// Runs on the caller's actor (such as the main actor), so a chunk that is already
-        /// there costs no executor switch.
+        /// Runs on the caller's actor (such as the main actor): no executor switch per chunk.
+        @inlinable
         @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
         public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Chunk? {
-            try await step(isolation: actor)
+            if let chunk = try takeReady() { return chunk }
+            return try await wait(isolation: actor)
         }
 
-        private mutating func step(isolation actor: isolated (any Actor)?) async throws -> Chunk? {
-            guard !done else { return nil }
+        /// A chunk that is already there, without blocking or suspending; nil when there
+        /// is none yet, or at the end (then `wait` returns nil at once).
+        @usableFromInline
+        mutating func takeReady() throws -> Chunk? {
+            guard !done, let native else { return nil }
+            if untilCancellationCheck == 0 {
+                if Task.isCancelled { return nil } // `wait` throws CancellationError
+                untilCancellationCheck = cancellationCheckInterval
+            }
+            untilCancellationCheck -= 1
             do {
-                let chunk = try await owner.core.next(native: &native, isolation: actor)
+                switch try core.poll(native) {
+                case .chunk(let chunk): return chunk
+                case .end: done = true
+                case .wait: break
+                }
+                return nil
+            } catch {
+                done = true
+                throw error
+            }
+        }
+
+        /// Waits for the next chunk (the stream's thread fetches it); nil at the end.
+        @usableFromInline
+        mutating func wait(isolation actor: isolated (any Actor)?) async throws -> Chunk? {
+            guard !done else { return nil }
+            untilCancellationCheck = 0
+            do {
+                let chunk = try await core.wait(isolation: actor)
+                if native == nil { native = core.opened }
                 done = chunk == nil
                 return chunk
             } catch {
@@ -115,6 +157,10 @@ public struct ChunkStream: AsyncSequence, Sendable {
 @available(*, unavailable)
 extension ChunkStream.Iterator: Sendable {}
 
+/// At most this many chunks that were already there are handed to a task after it was
+/// cancelled, before its iteration throws `CancellationError`.
+let cancellationCheckInterval = 16
+
 /// Cancels the request when the last copy of a ``ChunkStream`` and of its iterators
 /// goes away.
 final class StreamOwner: Sendable {
@@ -138,6 +184,7 @@ final class StreamOwner: Sendable {
 /// which never blocks; when nothing is, it parks a continuation and the pump waits in
 /// `next(-1)` on its behalf, one chunk per parked continuation. Cancelling goes through
 /// the library's canceller, which is safe from any thread at any time.
+@usableFromInline
 final class StreamCore: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only under `lock`; the lock
     // guards only this state, never a C call.
@@ -175,48 +222,63 @@ final class StreamCore: @unchecked Sendable {
         }
     }
 
-    /// The next chunk for one iterator (`native` is its cached native stream); nil at the end.
-    func next(native cached: inout OpaquePointer?, isolation: isolated (any Actor)?) async throws -> Chunk? {
-        if let stream = cached, !Task.isCancelled {
-            var chunk: OpaquePointer?
-            var err: OpaquePointer?
-            let status = backend_api_next(stream, 0, &chunk, &err).rawValue
-            if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
-                return try take(chunk).get()
-            }
-            if status != BACKEND_API_STATUS_AGAIN.rawValue {
-                return try finish(Self.ending(status, err)).map { nil }.get()
-            }
+    /// What `poll` found.
+    enum Poll {
+        case chunk(Chunk)
+        case end
+        /// Nothing there yet: `wait`.
+        case wait
+    }
+
+    /// Takes a chunk that is already there from the open native stream, never blocking
+    /// (`backend_api_next` with timeout 0); throws how the answer ended, if it did.
+    func poll(_ stream: OpaquePointer) throws -> Poll {
+        var chunk: OpaquePointer?
+        var err: OpaquePointer?
+        let status = backend_api_next(stream, 0, &chunk, &err).rawValue
+        if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
+            return .chunk(try take(chunk).get())
         }
-        let chunk = try await withTaskCancellationHandler {
+        if status == BACKEND_API_STATUS_AGAIN.rawValue {
+            return .wait
+        }
+        try finish(Self.ending(status, err)).get()
+        return .end
+    }
+
+    /// Parks until the pump has a chunk for this iteration; nil at the end.
+    func wait(isolation: isolated (any Actor)?) async throws -> Chunk? {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { park($0) }
         } onCancel: {
             cancel()
         }
-        if cached == nil {
-            cached = lock.withLock { native }
-        }
-        return chunk
     }
 
-    /// Cancels the request: any thread, any time, repeatable.
+    /// The native stream once open, else nil.
+    var opened: OpaquePointer? { lock.withLock { native } }
+
+    /// Cancels the request: any thread, any time, repeatable. The outcome is settled
+    /// before the native stream is cancelled, so that whatever the native stream reports
+    /// after the cancel (an END that raced with it, too) does not change it.
     func cancel() {
-        let canceller = lock.withLock {
-            cancelled = true
-            return self.canceller
-        }
+        lock.lock()
+        cancelled = true
+        let canceller = self.canceller
+        let (final, parked) = settle(.failure(CancellationError()))
+        lock.unlock()
         backend_api_canceller_cancel(canceller) // NULL (not open yet): the pump cancels after open
-        finish(.failure(CancellationError()))
+        resume(parked, with: final)
     }
 
     /// The statistics of the native stream; nil before it was opened.
     func stats() -> StreamStats? {
-        lock.withLock { native }.map { StreamStats(native: $0) }
+        opened.map { StreamStats(native: $0) }
     }
 
     /// The assembled answer of the native stream; nil before it was opened.
     func answer() -> Answer? {
-        lock.withLock { native }.flatMap { try? Answer(native: $0) }
+        opened.flatMap { try? Answer(native: $0) }
     }
 
     /// Parks an iteration until the pump has a chunk for it, or hands it the end.
@@ -232,10 +294,9 @@ final class StreamCore: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Copies a native chunk out and frees it; an in-stream `error`/`auth` chunk ends the answer.
+    /// Takes over a native chunk; an in-stream `error`/`auth` chunk ends the answer.
     private func take(_ native: OpaquePointer) -> Result<Chunk, any Error> {
         let chunk = Chunk(native: native)
-        backend_api_chunk_free(native)
         guard chunk.isFatal else { return .success(chunk) }
         return finish(.failure(BackendAPIError(fatal: chunk))).map { chunk }
     }
@@ -245,16 +306,29 @@ final class StreamCore: @unchecked Sendable {
     @discardableResult
     private func finish(_ outcome: Result<Void, any Error>) -> Result<Void, any Error> {
         lock.lock()
+        let (final, parked) = settle(outcome)
+        lock.unlock()
+        resume(parked, with: final)
+        return final
+    }
+
+    /// With the lock held: records the outcome unless one is there, wakes the pump, and
+    /// takes the parked iterations (to resume once the lock is released).
+    private func settle(
+        _ outcome: Result<Void, any Error>
+    ) -> (Result<Void, any Error>, [CheckedContinuation<Chunk?, any Error>]) {
         let final = end ?? outcome
         end = final
         let parked = waiters
         waiters = []
         lock.broadcast()
-        lock.unlock()
+        return (final, parked)
+    }
+
+    private func resume(_ parked: [CheckedContinuation<Chunk?, any Error>], with final: Result<Void, any Error>) {
         for continuation in parked {
             continuation.resume(with: final.map { nil })
         }
-        return final
     }
 
     /// The outcome of a final status of `backend_api_next`.

@@ -112,7 +112,6 @@ public final class NativeStream: @unchecked Sendable {
         switch status {
         case BACKEND_API_STATUS_OK.rawValue:
             guard let chunk else { throw BackendAPIError.internalError("backend_api_next returned no chunk") }
-            defer { backend_api_chunk_free(chunk) }
             return .chunk(Chunk(native: chunk))
         case BACKEND_API_STATUS_AGAIN.rawValue:
             return .pending

@@ -305,6 +305,27 @@ struct CancellationTests {
         #expect(clock.now - start < .seconds(5))
     }
 
+    @Test("A task cancelled while chunks are already there gets at most 16 of them, then CancellationError")
+    func cancelWhileReady() async throws {
+        let client = try testClient()
+        let stream = client.stream(testRequest(["test_chunks": 200]))
+        let after = try await Task {
+            var iterator = stream.makeAsyncIterator()
+            _ = try await iterator.next()
+            // All 203 chunks decoded and queued for the reader (within the queue's budget).
+            #expect(try await eventually { stream.stats?.chunks == 203 })
+            withUnsafeCurrentTask { $0?.cancel() }
+            var after = 0
+            do {
+                while try await iterator.next() != nil { after += 1 }
+                return -1
+            } catch is CancellationError {
+                return after
+            }
+        }.value
+        #expect(after >= 0 && after <= 16, "\(after) chunks after the cancel")
+    }
+
     @Test("A Task already cancelled does not read the stream")
     func alreadyCancelled() async throws {
         let client = try testClient()
@@ -327,6 +348,31 @@ struct CancellationTests {
         stream.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         stream.cancel() // repeatable
+    }
+
+    @Test("cancel() during a stall always ends with CancellationError, never as a clean end (800 times)")
+    func cancelRace() async throws {
+        // The library's thread may report END when the cancel shuts its connection: the
+        // binding settles the outcome before it cancels, so that END cannot win.
+        let client = try testClient()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for round in 0..<100 {
+                        let stream = client.stream(testRequest(["test_chunks": 1, "test_fault": "stall"]))
+                        let progress = Progress()
+                        let task = Task {
+                            for try await _ in stream { await progress.bump() }
+                        }
+                        await progress.wait(for: 2)
+                        stream.cancel()
+                        let result = await task.result
+                        #expect(throws: CancellationError.self, "round \(round)") { try result.get() }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     @Test("Dropping the stream and its iterator mid-stream cancels, closes and frees the native stream")

@@ -99,13 +99,12 @@ func joinedContent(_ chunks: [Chunk]) -> String {
 /// counts the requests it read, and with no reply holds each connection open until
 /// the client closes it.
 final class CannedServer: @unchecked Sendable {
-    // @unchecked: the counters are only touched under `condition`; `listener` is set once.
+    // @unchecked: the counter is only touched under `lock`; the rest is set once.
     let url: String
     private let listener: Int32
     private let reply: [UInt8]?
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var requestCount = 0
-    private var closedByClient = 0
 
     /// `reply`: the whole HTTP response to send to every request; nil: never answer.
     init(reply: String?) throws {
@@ -138,18 +137,7 @@ final class CannedServer: @unchecked Sendable {
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body)
     }
 
-    var requests: Int { condition.withLock { requestCount } }
-
-    /// Waits up to `timeout` until the client closed `count` connections.
-    func waitForClientClose(count: Int = 1, timeout: TimeInterval) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while closedByClient < count {
-            if !condition.wait(until: deadline) { return closedByClient >= count }
-        }
-        return true
-    }
+    var requests: Int { lock.withLock { requestCount } }
 
     private func acceptLoop() {
         while true {
@@ -175,16 +163,12 @@ final class CannedServer: @unchecked Sendable {
             if n <= 0 { return }
             seen += buffer[..<n]
         }
-        condition.withLock { requestCount += 1 }
+        lock.withLock { requestCount += 1 }
         if let reply {
             _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
             return
         }
         while read(connection, &buffer, buffer.count) > 0 {} // hold until the client closes
-        condition.withLock {
-            closedByClient += 1
-            condition.broadcast()
-        }
     }
 }
 
