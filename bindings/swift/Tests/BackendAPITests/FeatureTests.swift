@@ -318,11 +318,12 @@ struct StatsAnswerTests {
         #expect(throws: BackendAPIError.self) { try Answer.decode(Data("[]".utf8)) }
     }
 
-    @Test("followUp continues the conversation: messages, model, key, fields, conversation; no media")
+    @Test("followUp continues the conversation: messages, model, key, headers, fields, conversation; no media")
     func followUp() async throws {
         let client = try testClient()
         var first = testRequest(["provider": "TestBackend", "web_search": false], user: "hi")
         first.apiKey = Secret("request-key")
+        first.headers = ["X-Trace": "t-1"]
         first.media = [.uri("https://example.com/a.png", filename: "a.png")]
         let answer = try await client.stream(first).answer()
         #expect(!answer.content.isEmpty)
@@ -332,6 +333,7 @@ struct StatsAnswerTests {
         #expect(next.extraFields["conversation"] == nil) // the test backend sends no conversation state
         next.extraFields["test_echo"] = true
         let nextChunks = try await collect(client.stream(next))
+        #expect(try echoed(nextChunks)["headers"]?["x-trace"] == "t-1")
         let body = try #require(try echoed(nextChunks)["body"])
         #expect(body["messages"] == [
             ["role": "user", "content": "hi"],
