@@ -237,7 +237,7 @@ final class StreamCore: @unchecked Sendable {
         var err: OpaquePointer?
         let status = backend_api_next(stream, 0, &chunk, &err).rawValue
         if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
-            return .chunk(try take(chunk).get())
+            return .chunk(try take(chunk))
         }
         if status == BACKEND_API_STATUS_AGAIN.rawValue {
             return .wait
@@ -294,11 +294,14 @@ final class StreamCore: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Takes over a native chunk; an in-stream `error`/`auth` chunk ends the answer.
-    private func take(_ native: OpaquePointer) -> Result<Chunk, any Error> {
+    /// Takes over a native chunk; an in-stream `error`/`auth` chunk ends the answer
+    /// (thrown: the outcome in force, normally that chunk's error).
+    private func take(_ native: OpaquePointer) throws -> Chunk {
         let chunk = Chunk(native: native)
-        guard chunk.isFatal else { return .success(chunk) }
-        return finish(.failure(BackendAPIError(fatal: chunk))).map { chunk }
+        if chunk.isFatal {
+            try finish(.failure(BackendAPIError(fatal: chunk))).get()
+        }
+        return chunk
     }
 
     /// Records how the answer ended (the first outcome wins) and hands it to every
@@ -383,7 +386,7 @@ final class StreamCore: @unchecked Sendable {
             var err: OpaquePointer?
             let status = backend_api_next(stream, -1, &chunk, &err).rawValue
             if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
-                deliver(take(chunk))
+                if let chunk = try? take(chunk) { deliver(chunk) } // else finish() told everyone
             } else if status != BACKEND_API_STATUS_AGAIN.rawValue {
                 finish(Self.ending(status, err))
                 return
@@ -392,8 +395,7 @@ final class StreamCore: @unchecked Sendable {
     }
 
     /// Hands a chunk the pump fetched to the first parked iteration.
-    private func deliver(_ taken: Result<Chunk, any Error>) {
-        guard case .success(let chunk) = taken else { return } // finish() has told everyone
+    private func deliver(_ chunk: Chunk) {
         lock.lock()
         guard end == nil, !waiters.isEmpty else {
             lock.unlock()
