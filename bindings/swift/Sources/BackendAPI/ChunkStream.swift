@@ -57,11 +57,11 @@ public struct ChunkStream: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         /// Keeps the request alive (dropping the last owner cancels it).
         let owner: StreamOwner
-        @usableFromInline let core: StreamCore
+        let core: StreamCore
         /// The native stream, once known: chunks already there are taken without a lock.
         private var native: OpaquePointer?
         /// This iterator returned nil or threw: it returns nil from now on.
-        @usableFromInline var done = false
+        private var done = false
         /// Chunks taken without suspending since the task's cancellation was last looked
         /// at (`Task.isCancelled` costs a thread-local lookup: it is looked at every
         /// `cancellationCheckInterval` chunks, and at each wait).
@@ -184,7 +184,6 @@ final class StreamOwner: Sendable {
 /// which never blocks; when nothing is, it parks a continuation and the pump waits in
 /// `next(-1)` on its behalf, one chunk per parked continuation. Cancelling goes through
 /// the library's canceller, which is safe from any thread at any time.
-@usableFromInline
 final class StreamCore: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only under `lock`; the lock
     // guards only this state, never a C call.

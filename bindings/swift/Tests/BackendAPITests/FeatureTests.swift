@@ -457,6 +457,39 @@ struct EventLoopTests {
         #expect(throws: CancellationError.self) { try stream.tryNext() } // final
     }
 
+    @Test("cancel() from another thread while next(timeout: nil) waits: CancellationError, never a clean end (400 times)")
+    func cancelBlockedNext() async throws {
+        let client = try testClient()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for round in 0..<100 {
+                        let stream = try NativeStream(
+                            client: client, request: testRequest(["test_chunks": 1, "test_fault": "stall"]))
+                        // On a thread of its own: next(timeout: nil) blocks.
+                        let outcome = await withCheckedContinuation { (done: CheckedContinuation<String, Never>) in
+                            Thread.detachNewThread {
+                                do {
+                                    var events: [NativeStream.Event] = []
+                                    while events.count < 2 { events.append(try stream.next(timeout: .seconds(10))) }
+                                    Thread.detachNewThread { stream.cancel() }
+                                    done.resume(returning: "\(try stream.next(timeout: nil))")
+                                } catch is CancellationError {
+                                    done.resume(returning: "cancelled")
+                                } catch {
+                                    done.resume(returning: "\(error)")
+                                }
+                            }
+                        }
+                        #expect(outcome == "cancelled", "round \(round)")
+                        #expect(throws: CancellationError.self) { try stream.tryNext() } // final
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test("Failures are thrown by tryNext and stay final")
     func failure() throws {
         let client = try testClient()
