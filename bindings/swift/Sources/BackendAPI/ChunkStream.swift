@@ -258,8 +258,8 @@ final class StreamCore: @unchecked Sendable {
     var opened: OpaquePointer? { lock.withLock { native } }
 
     /// Cancels the request: any thread, any time, repeatable. The outcome is settled
-    /// before the native stream is cancelled, so that whatever the native stream reports
-    /// after the cancel (an END that raced with it, too) does not change it.
+    /// before the native stream is cancelled, so that nothing the native stream reports
+    /// after the cancel changes it.
     func cancel() {
         lock.lock()
         cancelled = true

@@ -44,8 +44,7 @@ public final class NativeStream: @unchecked Sendable {
     // @unchecked: `raw` is a C pointer. Every C call made through it is allowed on any
     // thread, also concurrently (next is serialised by the library; cancel, stats,
     // answer, fd and timeout_ms are any-thread), as long as the stream is not closed;
-    // it is closed only in deinit, when no other reference can be using it. The two
-    // flags are only touched under `lock`.
+    // it is closed only in deinit, when no other reference can be using it.
 
     /// What ``tryNext()`` or ``next(timeout:)`` found.
     public enum Event: Sendable, Hashable {
@@ -63,11 +62,6 @@ public final class NativeStream: @unchecked Sendable {
     /// stream: wait for readability only; closed with the stream.
     public let fileDescriptor: Int32
     private let raw: OpaquePointer
-    private let lock = ConditionLock()
-    /// `cancel()` came before an end was handed out: an END the library reports after it
-    /// (one that raced with the cancel) is a cancellation.
-    private var cancelled = false
-    private var ended = false
 
     /// Opens the stream: builds the native request (reading media files now) and sends
     /// it on the library's thread; returns at once. Connection errors come from
@@ -122,11 +116,6 @@ public final class NativeStream: @unchecked Sendable {
         case BACKEND_API_STATUS_AGAIN.rawValue:
             return .pending
         case BACKEND_API_STATUS_END.rawValue:
-            let cancelledFirst = lock.withLock {
-                ended = !cancelled
-                return cancelled
-            }
-            if cancelledFirst { throw CancellationError() }
             return .end
         case BACKEND_API_STATUS_CANCELLED.rawValue:
             backend_api_error_free(err)
@@ -140,9 +129,6 @@ public final class NativeStream: @unchecked Sendable {
     /// readable and ``tryNext()`` throws `CancellationError` (unless the stream had
     /// already handed out its end or thrown an error: those stay).
     public func cancel() {
-        lock.withLock {
-            if !ended { cancelled = true }
-        }
         backend_api_cancel(raw)
     }
 

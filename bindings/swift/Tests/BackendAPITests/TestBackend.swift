@@ -95,20 +95,19 @@ func joinedContent(_ chunks: [Chunk]) -> String {
 }
 
 /// A real HTTP server on loopback with one canned reply, for what the test backend
-/// cannot be asked to do (an `auth` chunk, a model listing that never answers). It
-/// counts the requests it read, and with no reply holds each connection open until
-/// the client closes it.
+/// cannot be asked to send (an `auth` chunk, an error chunk without its trailing log).
+/// It counts the requests it read.
 final class CannedServer: @unchecked Sendable {
     // @unchecked: the counter is only touched under `lock`; the rest is set once.
     let url: String
     private let listener: Int32
-    private let reply: [UInt8]?
+    private let reply: [UInt8]
     private let lock = NSLock()
     private var requestCount = 0
 
-    /// `reply`: the whole HTTP response to send to every request; nil: never answer.
-    init(reply: String?) throws {
-        self.reply = reply.map { Array($0.utf8) }
+    /// `reply`: the whole HTTP response to send to every request.
+    init(reply: String) throws {
+        self.reply = Array(reply.utf8)
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -164,11 +163,7 @@ final class CannedServer: @unchecked Sendable {
             seen += buffer[..<n]
         }
         lock.withLock { requestCount += 1 }
-        if let reply {
-            _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
-            return
-        }
-        while read(connection, &buffer, buffer.count) > 0 {} // hold until the client closes
+        _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
     }
 }
 
