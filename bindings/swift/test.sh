@@ -5,8 +5,8 @@
 #   1. builds the README's quick start (the ```swift block after `<!-- quick start -->`)
 #      as a program of its own, which the tests then run against the test backend;
 #   2. `swift test`;
-#   3. checks that sending a ChunkStream.Iterator to another task does not compile
-#      (it is not Sendable) while sending the ChunkStream does.
+#   3. checks that ChunkStream is Sendable and ChunkStream.Iterator is not: a program
+#      that needs the iterator to be Sendable does not compile.
 #
 # Environment (both required; scripts/test.sh sets them):
 #   BACKEND_API_LIB_DIR       folder holding libbackend_api.so (cargo's target/debug)
