@@ -127,8 +127,8 @@ static const char *const USAGE[] = {
     "  0    the answer is complete (a conversation: it was left with Ctrl-D or /quit)\n"
     "  1    the request or the stream failed: connection, TLS, timeout, HTTP error,\n"
     "       broken response\n"
-    "  2    usage error: bad option or environment variable, bad --field JSON,\n"
-    "       --header or --media, an empty message\n"
+    "  2    usage error: a bad option or environment variable, bad --field JSON,\n"
+    "       a bad --header or --media, an empty message\n"
     "  3    the server sent an in-stream error or auth chunk\n"
     "  130  interrupted by Ctrl-C (SIGINT) before the answer was complete\n"
     "  143  ended by SIGTERM or SIGHUP\n",
@@ -632,14 +632,35 @@ static void hint_http(const struct where *w, const backend_api_error *err) {
     }
 }
 
+/* Whether a proxy from the environment may apply (the library reads these). */
+static bool proxy_in_environment(void) {
+    static const char *const names[] = {"ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (getenv(names[k]) != NULL && getenv(names[k])[0] != '\0') return true;
+    return false;
+}
+
+/* A connection that could not be made: names the address, and the proxy's part. */
+static void report_connect(const char *what, const backend_api_error *err, const struct options *o) {
+    char address[512];
+    url_address(o->url, address, sizeof address);
+    bool proxied = o->value[O_PROXY] != NULL && strcmp(o->value[O_PROXY], "none") != 0;
+    say("%s: cannot connect to %s%s: %s (CONNECT)", what, address, proxied ? " through the proxy" : "",
+        backend_api_error_message(err));
+    if (proxied)
+        say("hint: is the proxy up? --proxy none goes direct");
+    else if (o->value[O_PROXY] == NULL && proxy_in_environment())
+        say("hint: ALL_PROXY, HTTPS_PROXY or HTTP_PROXY is set, so the request may go through a proxy; "
+            "--proxy none goes direct");
+    else
+        say("hint: is the g4f server running there? `g4f api` listens on port 1337, `g4f gui` on 8080");
+}
+
 /* Prints a library error with what was being done and a hint; frees the error. */
 static void report(const char *what, backend_api_error *err, const struct where *w) {
     backend_api_status st = backend_api_error_status(err);
     if (st == BACKEND_API_STATUS_CONNECT) {
-        char address[512];
-        url_address(w->o->url, address, sizeof address);
-        say("%s: cannot connect to %s: %s (CONNECT)", what, address, backend_api_error_message(err));
-        say("hint: is the g4f server running there? `g4f api` listens on port 1337, `g4f gui` on 8080");
+        report_connect(what, err, w->o);
     } else {
         say("%s: %s (%s)", what, backend_api_error_message(err), backend_api_status_name(st));
         if (st == BACKEND_API_STATUS_HTTP) hint_http(w, err);
@@ -700,11 +721,13 @@ static int log_level(void) {
     return -1;
 }
 
-/* Applies one connection setting; on failure says which option and returns false. */
-static bool applied(backend_api_status st, backend_api_error *err, const char *what) {
+/* Whether a setter succeeded; if not, says which option failed and frees the error.
+ * `err` is read here, after the setter's call (an argument) has written it. */
+static bool applied(backend_api_status st, backend_api_error **err, const char *what) {
     if (st == BACKEND_API_STATUS_OK) return true;
-    say("%s: %s", what, backend_api_error_message(err));
-    backend_api_error_free(err);
+    say("%s: %s", what, backend_api_error_message(*err));
+    backend_api_error_free(*err);
+    *err = NULL;
     return false;
 }
 
@@ -713,33 +736,33 @@ static int configure_client(backend_api_client *client, const struct options *o)
     char from[64];
     const char *proxy = o->value[O_PROXY];
     if (proxy != NULL &&
-        !applied(backend_api_client_set_proxy(client, strcmp(proxy, "none") == 0 ? NULL : proxy, &err), err,
+        !applied(backend_api_client_set_proxy(client, strcmp(proxy, "none") == 0 ? NULL : proxy, &err), &err,
                  source_of(o, O_PROXY, from, sizeof from)))
         return EXIT_USAGE;
     if (o->value[O_CACERT] != NULL &&
-        !applied(backend_api_client_set_ca_file(client, o->value[O_CACERT], &err), err,
+        !applied(backend_api_client_set_ca_file(client, o->value[O_CACERT], &err), &err,
                  source_of(o, O_CACERT, from, sizeof from)))
         return EXIT_USAGE;
-    if (o->given[O_INSECURE] && !applied(backend_api_client_set_verify_tls(client, false, &err), err, "--insecure"))
+    if (o->given[O_INSECURE] && !applied(backend_api_client_set_verify_tls(client, false, &err), &err, "--insecure"))
         return EXIT_USAGE;
     if (o->retries > 0 &&
-        !applied(backend_api_client_set_retries(client, (uint32_t)o->retries, 1000, 30000, &err), err, "--retries"))
+        !applied(backend_api_client_set_retries(client, (uint32_t)o->retries, 1000, 30000, &err), &err, "--retries"))
         return EXIT_USAGE;
     for (int k = 0; k < 4; k++) {
         snprintf(from, sizeof from, "--%s", OPTS[TIMEOUT_OPTS[k]].name);
         if (o->timeout_ms[k] >= 0 &&
-            !applied(backend_api_client_set_timeout(client, (uint32_t)k, o->timeout_ms[k], &err), err, from))
+            !applied(backend_api_client_set_timeout(client, (uint32_t)k, o->timeout_ms[k], &err), &err, from))
             return EXIT_USAGE;
     }
     if (o->max_line > 0 &&
-        !applied(backend_api_client_set_max_line(client, (size_t)o->max_line, &err), err, "--max-line"))
+        !applied(backend_api_client_set_max_line(client, (size_t)o->max_line, &err), &err, "--max-line"))
         return EXIT_USAGE;
     int level = log_level();
     if (level < 0) {
         say("BACKEND_API_LOG takes error, warn, info, debug or trace, not \"%s\"", getenv("BACKEND_API_LOG"));
         return EXIT_USAGE;
     }
-    if (level > 0 && !applied(install_log(client, on_log, NULL, (uint32_t)level, &err), err, "BACKEND_API_LOG"))
+    if (level > 0 && !applied(install_log(client, on_log, NULL, (uint32_t)level, &err), &err, "BACKEND_API_LOG"))
         return EXIT_USAGE;
     return add_headers(client, o);
 }
@@ -777,26 +800,26 @@ static int set_field(backend_api_request *req, const char *key_json) {
 static int fill_request(const struct options *o, const char *message, backend_api_request *req) {
     backend_api_error *err = NULL;
     const struct list *media = &o->many[O_MEDIA], *fields = &o->many[O_FIELD];
-    if (o->value[O_MODEL] != NULL && !applied(backend_api_request_set_model(req, o->value[O_MODEL], &err), err, "--model"))
+    if (o->value[O_MODEL] != NULL && !applied(backend_api_request_set_model(req, o->value[O_MODEL], &err), &err, "--model"))
         return EXIT_USAGE;
     if (o->value[O_PROVIDER] != NULL &&
-        !applied(backend_api_request_set_field_string(req, "provider", o->value[O_PROVIDER], &err), err, "--provider"))
+        !applied(backend_api_request_set_field_string(req, "provider", o->value[O_PROVIDER], &err), &err, "--provider"))
         return EXIT_USAGE;
     if (o->value[O_SYSTEM] != NULL &&
-        !applied(backend_api_request_add_message(req, "system", o->value[O_SYSTEM], &err), err, "--system"))
+        !applied(backend_api_request_add_message(req, "system", o->value[O_SYSTEM], &err), &err, "--system"))
         return EXIT_USAGE;
-    if (!applied(backend_api_request_add_message(req, "user", message, &err), err, "the message")) return EXIT_USAGE;
+    if (!applied(backend_api_request_add_message(req, "user", message, &err), &err, "the message")) return EXIT_USAGE;
     for (size_t i = 0; i < media->n; i++) {
         char what[512];
         snprintf(what, sizeof what, "--media %s", media->items[i]);
-        if (!applied(backend_api_request_add_media_file(req, media->items[i], &err), err, what)) return EXIT_USAGE;
+        if (!applied(backend_api_request_add_media_file(req, media->items[i], &err), &err, what)) return EXIT_USAGE;
     }
     for (size_t i = 0; i < fields->n; i++) {
         int rc = set_field(req, fields->items[i]);
         if (rc != GO_ON) return rc;
     }
     if (o->api_key != NULL && o->api_key[0] != '\0' &&
-        !applied(backend_api_request_set_api_key(req, o->api_key, o->key_in, &err), err, "BACKEND_API_KEY"))
+        !applied(backend_api_request_set_api_key(req, o->api_key, o->key_in, &err), &err, "BACKEND_API_KEY"))
         return EXIT_USAGE;
     return GO_ON;
 }
@@ -1227,11 +1250,6 @@ static void line_editor_init(void) {
     editline.bind_key('\t', editline.insert);
 }
 
-static void line_editor_end(void) {
-    if (editline.lib != NULL) dlclose(editline.lib);
-    editline.lib = NULL;
-}
-
 static const char *line_editing(void) { return editline.lib != NULL ? "libedit" : "the terminal's"; }
 
 static char *edited_line;
@@ -1358,8 +1376,7 @@ static int chat(const struct options *o, backend_api_client *client) {
         free(line);
     }
     conversation_reset(&c);
-    line_editor_end();
-    return rc;
+    return rc; /* libedit stays loaded: what it holds stays reachable until the end */
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1413,7 +1430,6 @@ int main(int argc, char **argv) {
     } else if (rc == GO_ON && o.given[O_VERSION]) {
         line_editor_init();
         printf("backend-api %s (line editing: %s)\n", backend_api_version(), line_editing());
-        line_editor_end();
         rc = EXIT_DONE;
     } else if (rc == GO_ON) {
         rc = run(&o);
