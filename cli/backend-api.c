@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -134,25 +136,27 @@ static const char *const USAGE[] = {
     "  143  ended by SIGTERM or SIGHUP\n",
     NULL};
 
-/* ---------------------------------------------------------------- the library's 0.2 changes
- * Calls whose form changes in the library's 0.2.0 ABI, each used from here only. */
+/* ---------------------------------------------------------------- calls of the 0.2 ABI
+ * The calls whose form changed from the library's 0.1 to 0.2, each used from here only. */
 
 /* "Nothing yet, call again" from backend_api_next(stream, 0, ...). */
-#define NOTHING_YET BACKEND_API_STATUS_TIMEOUT
+#define NOTHING_YET BACKEND_API_STATUS_AGAIN
 
-static backend_api_status fetch_models(const backend_api_client *client, const char *provider, char **json,
-                                       size_t *len, backend_api_error **err) {
-    return backend_api_models(client, provider, json, len, err);
+static backend_api_status fetch_models(const backend_api_client *client, const char *provider,
+                                       const backend_api_canceller *canceller, const char **json, size_t *len,
+                                       backend_api_error **err) {
+    return backend_api_models(client, provider, canceller, json, len, err);
 }
 
-static void free_models(char *json) { backend_api_string_free(json); }
+static void free_models(const char *json) { backend_api_string_free(json); }
 
-/* Cancels the answer in flight; called on the thread that closes the stream. */
+/* Cancels the answer in flight. Called by the loop that also closes the stream, so
+ * the stream's own cancel is the right call (a canceller serves other threads). */
 static void cancel_answer(backend_api_stream *stream) { backend_api_cancel(stream); }
 
 static backend_api_status install_log(backend_api_client *client, backend_api_log_callback callback, void *data,
                                       uint32_t level, backend_api_error **err) {
-    return backend_api_client_set_log(client, callback, data, level, err);
+    return backend_api_client_set_log(client, callback, data, NULL, level, err);
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -170,15 +174,16 @@ static void say(const char *fmt, ...) {
  * The handler only sets a flag and writes a byte to a pipe that the loops poll;
  * the loop then cancels (cancel is not async-signal-safe). */
 
-static volatile sig_atomic_t got_sigint = 0, got_term = 0;
+/* Lock-free atomics: safe in a signal handler, and read by the listing's watcher thread. */
+static atomic_int got_sigint = 0, got_term = 0, got_stop_watch = 0;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "signal handlers need lock-free atomics");
 static int signal_pipe[2] = {-1, -1};
 
+/* Also called with 0, to wake the loop without a signal. */
 static void on_signal(int sig) {
     int saved = errno;
-    if (sig == SIGINT)
-        got_sigint = 1;
-    else
-        got_term = 1;
+    if (sig == SIGINT) got_sigint = 1;
+    if (sig == SIGTERM || sig == SIGHUP) got_term = 1;
     char byte = 0;
     if (signal_pipe[1] >= 0 && write(signal_pipe[1], &byte, 1) < 0) { /* full: a byte is there already */
     }
@@ -1115,7 +1120,7 @@ static int stream_answer(const struct options *o, backend_api_client *client, co
     const struct where w = {o, "/backend-api/v2/conversation"};
     backend_api_stream *stream = NULL;
     backend_api_error *err = NULL;
-    int32_t fd = -1;
+    ptrdiff_t fd = -1; /* a file descriptor here (a SOCKET on Windows) */
     if (backend_api_open(client, req, &stream, &err) != BACKEND_API_STATUS_OK ||
         backend_api_stream_fd(stream, &fd, &err) != BACKEND_API_STATUS_OK) {
         report("cannot start the request", err, &w);
@@ -1135,7 +1140,7 @@ static int stream_answer(const struct options *o, backend_api_client *client, co
             continue;
         }
         if (st != NOTHING_YET) break;
-        wait_for(fd, poll_timeout(&p, stream));
+        wait_for((int)fd, poll_timeout(&p, stream));
         if (got_sigint || got_term) cancel_answer(stream); /* next() then returns CANCELLED */
         spinner_draw(&p);
     }
@@ -1381,12 +1386,37 @@ static int chat(const struct options *o, backend_api_client *client) {
 
 /* ---------------------------------------------------------------- main */
 
+/* --list-models blocks this thread in the library; this thread waits for a signal
+ * meanwhile and cancels the listing (the signal handler itself cannot). */
+static void *cancel_on_signal(void *canceller) {
+    while (!got_sigint && !got_term && !got_stop_watch) wait_for(-1, -1);
+    if (!got_stop_watch) backend_api_canceller_cancel(canceller);
+    return NULL;
+}
+
 static int list_models(const struct options *o, const backend_api_client *client) {
     const struct where w = {o, o->value[O_PROVIDER] ? "/backend-api/v2/models/<provider>" : "/backend-api/v2/models"};
-    char *json = NULL;
+    const char *json = NULL;
     size_t len = 0;
     backend_api_error *err = NULL;
-    if (fetch_models(client, o->value[O_PROVIDER], &json, &len, &err) != BACKEND_API_STATUS_OK) {
+    backend_api_canceller *canceller = backend_api_canceller_new();
+    pthread_t watcher;
+    if (canceller == NULL || pthread_create(&watcher, NULL, cancel_on_signal, canceller) != 0) {
+        say("cannot start the listing: out of resources");
+        backend_api_canceller_free(canceller);
+        return EXIT_STREAM;
+    }
+    backend_api_status st = fetch_models(client, o->value[O_PROVIDER], canceller, &json, &len, &err);
+    got_stop_watch = 1;
+    on_signal(0); /* wakes the watcher */
+    pthread_join(watcher, NULL);
+    backend_api_canceller_free(canceller);
+    if (st == BACKEND_API_STATUS_CANCELLED) {
+        say(got_term ? "terminated" : "cancelled");
+        backend_api_error_free(err);
+        return got_term ? EXIT_TERMINATED : EXIT_INTERRUPT;
+    }
+    if (st != BACKEND_API_STATUS_OK) {
         report("listing the models", err, &w);
         return EXIT_STREAM;
     }
@@ -1410,8 +1440,7 @@ static int run(struct options *o) {
     if (rc != GO_ON) return rc;
     backend_api_client *client = NULL;
     rc = make_client(o, &client);
-    /* A model listing is one blocking call: Ctrl-C simply ends the program. */
-    if (rc == GO_ON && !o->given[O_LIST_MODELS] && !catch_signals()) {
+    if (rc == GO_ON && !catch_signals()) {
         say("cannot set up signal handling: %s", strerror(errno));
         rc = EXIT_STREAM;
     }

@@ -502,6 +502,28 @@ def test_signals(url: str) -> None:
                out=["Hello"], err=[word])
 
 
+def signals_caught(pid: int, sig: int) -> bool:
+    """Waits until the process catches sig (its handler is installed), per /proc."""
+    end = time.monotonic() + HANG
+    while time.monotonic() < end:
+        status = Path(f"/proc/{pid}/status").read_text()
+        if int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16) >> (sig - 1) & 1:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_listing_cancelled(url: str) -> None:
+    for sig, rc, word in ((signal.SIGINT, 130, "cancelled"), (signal.SIGTERM, 143, "terminated")):
+        p = subprocess.Popen([str(CLIENT), "-u", url, "--list-models", "-p", "Stalling"], env=BASE_ENV,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        caught = signals_caught(p.pid, sig)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=HANG)
+        expect(f"{sig.name} during a stalled model listing: exit {rc}", Out(p.returncode, out, err), rc,
+               err=[word]) and check("... after the handler was installed", caught)
+
+
 def test_terminal(url: str) -> None:
     t = Terminal(["-u", url, "hello"])
     ok = session("on a terminal: the answer", t, [("expect", "You said: hello")], 0)
@@ -711,7 +733,8 @@ def main() -> int:
         for name, test in (("basics", lambda: test_basics(url)), ("request", lambda: test_request(url)),
                            ("output", lambda: test_output(url)), ("failures", lambda: test_failures(url, tls_url)),
                            ("usage errors", lambda: test_usage_errors(url)), ("models", lambda: test_models(url)),
-                           ("signals", lambda: test_signals(url)), ("terminal", lambda: test_terminal(url)),
+                           ("signals", lambda: test_signals(url)),
+                           ("listing cancelled", lambda: test_listing_cancelled(url)), ("terminal", lambda: test_terminal(url)),
                            ("conversation", lambda: test_conversation(url)), ("valgrind", lambda: test_valgrind(url)),
                            ("documentation", test_documentation), ("real g4f", lambda: test_real_g4f(servers))):
             if section(name):
