@@ -907,6 +907,7 @@ struct printer {
     unsigned long chunks; /* chunks received */
     char finish[64];
     char usage[160];
+    char title[160];
 };
 
 static void spinner_draw(struct printer *p) {
@@ -948,6 +949,13 @@ static void end_content_line(struct printer *p) {
     fflush(stdout);
 }
 
+/* Before a note on stderr: no spinner, and on a terminal the answer's line ends
+ * first (a pipe gets the answer's text unchanged). */
+static void before_note(struct printer *p) {
+    spinner_erase(p);
+    if (p->tty) end_content_line(p);
+}
+
 static void print_content(struct printer *p, const char *text, size_t len) {
     if (text == NULL || len == 0) return;
     answer_starts(p);
@@ -981,7 +989,7 @@ static void print_provider(struct printer *p, const backend_api_chunk *chunk) {
     if (!json_string(prov, "label", name, sizeof name)) json_string(prov, "name", name, sizeof name);
     json_string(prov, "model", model, sizeof model);
     if (name[0] == '\0') return;
-    spinner_erase(p);
+    before_note(p);
     fprintf(stderr, "[provider: %s%s%s]\n", name, model[0] ? ", model " : "", model);
 }
 
@@ -1015,14 +1023,10 @@ static void print_text_chunk(struct printer *p, const backend_api_chunk *chunk, 
     case BACKEND_API_KIND_ERROR:
     case BACKEND_API_KIND_AUTH: print_server_error(p, kind, chunk); break;
     case BACKEND_API_KIND_MESSAGE:
-        spinner_erase(p);
+        before_note(p);
         fprintf(stderr, "[note: %s]\n", text != NULL ? text : "");
         break;
-    case BACKEND_API_KIND_TITLE:
-        if (!p->notes) break;
-        spinner_erase(p);
-        fprintf(stderr, "[title: %s]\n", text != NULL ? text : "");
-        break;
+    case BACKEND_API_KIND_TITLE: snprintf(p->title, sizeof p->title, "%s", text != NULL ? text : ""); break;
     case BACKEND_API_KIND_FINISH:
         if (!json_string(field(chunk, "finish"), "reason", p->finish, sizeof p->finish))
             snprintf(p->finish, sizeof p->finish, "(no reason given)");
@@ -1082,8 +1086,9 @@ static int finish_turn(struct printer *p, backend_api_stream *stream, backend_ap
     end_content_line(p);
     if (p->mode == OUT_JSON) print_answer_json(stream, st, err);
     if (st == BACKEND_API_STATUS_END) {
-        if (p->notes && p->mode == OUT_TEXT && p->finish[0]) fprintf(stderr, "[finish: %s]\n", p->finish);
-        if (p->notes && p->mode == OUT_TEXT && p->usage[0]) fprintf(stderr, "[usage: %s]\n", p->usage);
+        const char *const notes[][2] = {{"title", p->title}, {"finish", p->finish}, {"usage", p->usage}};
+        for (size_t k = 0; k < 3 && p->notes && p->mode == OUT_TEXT; k++)
+            if (notes[k][1][0] != '\0') fprintf(stderr, "[%s: %s]\n", notes[k][0], notes[k][1]);
         return p->server_error ? EXIT_SERVER : EXIT_DONE;
     }
     if (st == BACKEND_API_STATUS_CANCELLED) {
@@ -1277,7 +1282,7 @@ static enum line_result read_edited_line(const char *prompt, char **out) {
         } else if (got_term || got_sigint) {
             editline.replace_line("", 0);
             editline.remove();
-            fputc('\n', stderr);
+            fputs(got_term ? "\n" : "^C\n", stderr); /* as shells show it (the terminal's line mode echoes it) */
             return got_term ? LINE_TERMINATED : LINE_CLEARED;
         }
     }
