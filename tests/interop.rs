@@ -355,46 +355,58 @@ fn http_errors_carry_the_server_message() {
     }
 }
 
+/// Lists the models of `url` through the C ABI, with client headers; the status and the listing.
+fn models(
+    url: &str,
+    provider: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (Status, Option<Value>, u16) {
+    unsafe {
+        let mut client = ptr::null_mut();
+        assert_eq!(
+            backend_api_client_new(cs(url).as_ptr(), &mut client, ptr::null_mut()),
+            Status::Ok
+        );
+        backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
+        for (name, value) in headers {
+            let (n, v) = (cs(name), cs(value));
+            backend_api_client_add_header(client, n.as_ptr(), v.as_ptr(), ptr::null_mut());
+        }
+        let p = provider.map(cs);
+        let (mut out, mut err) = (ptr::null(), ptr::null_mut());
+        let st = backend_api_models(
+            client,
+            p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+            ptr::null(),
+            &mut out,
+            ptr::null_mut(),
+            &mut err,
+        );
+        let listing = (st == Status::Ok)
+            .then(|| serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap());
+        let code = backend_api_error_http_status(err);
+        backend_api_string_free(out);
+        backend_api_error_free(err);
+        backend_api_client_free(client);
+        (st, listing, code)
+    }
+}
+
 #[test]
 fn models_returns_the_server_listing() {
     for (v, s) in both() {
-        unsafe {
-            let mut client = ptr::null_mut();
-            assert_eq!(
-                backend_api_client_new(cs(&s.url).as_ptr(), &mut client, ptr::null_mut()),
-                Status::Ok
-            );
-            backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
-            for provider in [None, Some("InteropTest")] {
-                let p = provider.map(cs);
-                let mut out = ptr::null();
-                let st = backend_api_models(
-                    client,
-                    p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
-                    ptr::null(),
-                    &mut out,
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                );
-                assert_eq!(st, Status::Ok, "g4f {v}");
-                let listing: Value =
-                    serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap();
-                backend_api_string_free(out);
-                match provider {
-                    None => assert_eq!(
-                        listing,
-                        json!({"InteropTest": ["interop-model", "interop-vision"]}),
-                        "g4f {v}"
-                    ),
-                    Some(_) => {
-                        let first = &listing[0];
-                        let name = first.get("model").or_else(|| first.get("id")).unwrap();
-                        assert_eq!(name, "interop-model", "g4f {v}");
-                    }
-                }
-            }
-            backend_api_client_free(client);
-        }
+        let (st, listing, _) = models(&s.url, None, &[]);
+        assert_eq!(st, Status::Ok, "g4f {v}");
+        assert_eq!(
+            listing,
+            Some(json!({"InteropTest": ["interop-model", "interop-vision"]})),
+            "g4f {v}"
+        );
+        let (st, listing, _) = models(&s.url, Some("InteropTest"), &[]);
+        assert_eq!(st, Status::Ok, "g4f {v}");
+        let first = &listing.unwrap()[0];
+        let name = first.get("model").or_else(|| first.get("id")).unwrap();
+        assert_eq!(name, "interop-model", "g4f {v}");
     }
 }
 
@@ -451,43 +463,6 @@ fn differential_against_the_python_reference_client() {
 }
 
 // ---------------------------------------------------------------- `g4f api`
-
-/// Lists the models of `url` through the C ABI, with client headers; the status and the listing.
-fn models(
-    url: &str,
-    provider: Option<&str>,
-    headers: &[(&str, &str)],
-) -> (Status, Option<Value>, u16) {
-    unsafe {
-        let mut client = ptr::null_mut();
-        assert_eq!(
-            backend_api_client_new(cs(url).as_ptr(), &mut client, ptr::null_mut()),
-            Status::Ok
-        );
-        backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
-        for (name, value) in headers {
-            let (n, v) = (cs(name), cs(value));
-            backend_api_client_add_header(client, n.as_ptr(), v.as_ptr(), ptr::null_mut());
-        }
-        let p = provider.map(cs);
-        let (mut out, mut err) = (ptr::null(), ptr::null_mut());
-        let st = backend_api_models(
-            client,
-            p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
-            ptr::null(),
-            &mut out,
-            ptr::null_mut(),
-            &mut err,
-        );
-        let listing = (st == Status::Ok)
-            .then(|| serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap());
-        let code = backend_api_error_http_status(err);
-        backend_api_string_free(out);
-        backend_api_error_free(err);
-        backend_api_client_free(client);
-        (st, listing, code)
-    }
-}
 
 /// `g4f api` serves the GUI's backend API (mounted through a2wsgi under uvicorn):
 /// the same chunks as `g4f gui` of the same version, one for one.
