@@ -61,8 +61,7 @@ static const char *const USAGE[] = {
     "  -H, --header 'NAME: VALUE'  a header sent with every request; repeatable\n"
     "      --key-in WHERE       where $BACKEND_API_KEY goes: body (the default), bearer\n"
     "                           (Authorization: Bearer) or both ($BACKEND_API_KEY_IN)\n"
-    "\n"
-    ,
+    "\n",
     "connection:\n"
     "      --proxy URL          an http://, socks4://, socks5:// or socks5h:// proxy, or\n"
     "                           \"none\" ($BACKEND_API_PROXY; default: $ALL_PROXY,\n"
@@ -80,8 +79,7 @@ static const char *const USAGE[] = {
     "                           T: seconds, or a number with ms, s or m; 0 turns it off\n"
     "      --max-line SIZE      the longest line or event accepted, in bytes, or with k\n"
     "                           or M (default 16M)\n"
-    "\n"
-    ,
+    "\n",
     "output:\n"
     "      --raw                print every chunk's JSON as it arrives, one per line\n"
     "      --json               print one JSON object when the answer ends: the\n"
@@ -95,13 +93,13 @@ static const char *const USAGE[] = {
     "  -V, --version            print the version and exit\n"
     "  -h, --help               print this help and exit\n"
     "      --                   the rest is the message, even words starting with '-'\n"
-    "\n"
-    ,
+    "\n",
     "conversation: with no message and a terminal on standard input, each line you type\n"
     "is sent with the conversation so far, and the answer is kept for the next one.\n"
     "Ctrl-C cancels the answer in flight (the question is then not kept) or clears the\n"
-    "line; Ctrl-D or /quit leaves; /reset starts a new conversation; /help lists the\n"
-    "commands; //text sends \"/text\".\n"
+    "line; Ctrl-D, /quit or /exit leaves; /reset starts a new conversation; /help\n"
+    "lists the commands; //text sends \"/text\". Line editing and history: libedit when\n"
+    "the system has it (not with TERM unset or dumb), else the terminal's own.\n"
     "\n"
     "output in detail: the answer goes to standard output as it arrives. Reasoning is\n"
     "shown dimmed when standard output is a terminal, else it goes to standard error\n"
@@ -111,8 +109,7 @@ static const char *const USAGE[] = {
     "\"reasoning\", \"finish_reason\", \"usage\", \"title\", \"tool_calls\", \"conversation\",\n"
     "\"provider\", \"model\", \"error\" (an in-stream error), \"status\" (END, CANCELLED or the\n"
     "failure's status name), \"failure\" (its message, or null), \"http_status\" (or null)}.\n"
-    "\n"
-    ,
+    "\n",
     "environment:\n"
     "  BACKEND_API_URL, BACKEND_API_MODEL, BACKEND_API_PROVIDER, BACKEND_API_KEY_IN,\n"
     "  BACKEND_API_PROXY, BACKEND_API_CACERT, BACKEND_API_RETRIES\n"

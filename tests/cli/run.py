@@ -551,7 +551,10 @@ def conversation_steps(editing: bool) -> list:
 
 
 def test_conversation(url: str) -> None:
-    for editing, term in ((True, "xterm"), (False, "dumb")):
+    has_libedit = "(line editing: libedit)" in run("--version", env={"TERM": "xterm"}).out
+    if not has_libedit:
+        skip("the conversation with libedit", "no libedit on this system (apt-get install libedit2)")
+    for editing, term in ((True, "xterm"), (False, "dumb"))[0 if has_libedit else 1:]:
         mode = "libedit" if editing else "the terminal's line mode"
         t = Terminal(["-u", url, "--field", "test_echo=true"], env={"TERM": term})
         steps = conversation_steps(editing)
@@ -562,8 +565,9 @@ def test_conversation(url: str) -> None:
                   ("send", "/reset\r"), ("expect", "(a new conversation)"), ("expect", "\n> "),
                   ("send", "after reset\r"), ("expect", "You said: after reset"), ("expect", "\n> "),
                   ("send", "//slash\r"), ("expect", "You said: /slash"), ("expect", "\n> "),
-                  ("send", "\x04")]
-        if not session(f"a conversation ({mode}): edit, answer, Ctrl-C clears a line, /help, /reset, Ctrl-D",
+                  ("send", "\x04" if editing else "/exit\r")]
+        leave = "Ctrl-D" if editing else "/exit"
+        if not session(f"a conversation ({mode}): edit, answer, Ctrl-C clears a line, /help, /reset, {leave}",
                        t, steps, 0):
             continue
         said = [users_said(e) for e in echoes_in(t.text())]
