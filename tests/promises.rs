@@ -370,3 +370,72 @@ fn base_url_credentials_never_reach_the_logs() {
     );
     assert!(!seen.iter().any(|m| m.contains("pa55-SECRET")), "{seen:?}");
 }
+
+/// A cancelled listing lets go of its connection: the server sees it closed.
+#[test]
+fn a_cancelled_listing_closes_its_connection() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (seen_tx, seen) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf); // the request; then never answer
+        let _ = seen_tx.send(());
+        // Read until the client closes its side.
+        while matches!(sock.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = seen_tx.send(());
+    });
+    let mut c = Client::new(&format!("http://{addr}")).unwrap();
+    c.set_proxy(None).unwrap();
+    c.set_timeout(TimeoutKind::Headers, None);
+    let cancel = Canceller::new();
+    let k = cancel.clone();
+    let waiting = std::thread::spawn(move || backend_api::models(&c, None, Some(&k)));
+    seen.recv_timeout(Duration::from_secs(20)).unwrap();
+    cancel.cancel();
+    assert_eq!(
+        waiting.join().unwrap().unwrap_err().status,
+        Status::Cancelled
+    );
+    within(
+        "the server seeing the connection closed",
+        Duration::from_secs(10),
+        move || seen.recv().unwrap(),
+    );
+}
+
+/// A cancel is reported as CANCELLED, never as the END (or I/O error) its shut
+/// connection makes the stream's thread see: also when both race in `select!`.
+#[test]
+fn a_cancel_is_never_reported_as_the_end() {
+    let mut c = client();
+    c.set_retry(backend_api::RetryPolicy {
+        max_retries: 5,
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(2),
+    });
+    let mut ends = 0;
+    for i in 0..100 {
+        let fields = if i % 2 == 0 {
+            json!({"test_chunks": 1, "test_fault": "stall"})
+        } else {
+            json!({"test_fail_key": format!("race-{i}"), "test_fail_times": 5, "test_retry_after": 0})
+        };
+        let s = Arc::new(Stream::open(&c, &request(fields)).unwrap());
+        let k = s.canceller();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(2));
+            k.cancel();
+        });
+        let (_, end) = drain_to_end(&s, Duration::from_secs(20));
+        t.join().unwrap();
+        if !matches!(end, Next::Cancelled) {
+            ends += 1;
+            eprintln!("run {i}: {end:?}");
+        }
+    }
+    println!("cancels reported otherwise: {ends}/100");
+    assert_eq!(ends, 0);
+}

@@ -16,7 +16,7 @@ static const char *url;
 
 struct slot {
     backend_api_stream *s;
-    intptr_t fd;
+    ptrdiff_t fd;
     int want, got, done;
     char text[256];
 };
@@ -34,7 +34,7 @@ static void test_poll_loop(void) {
         CHECK(backend_api_open(c, r, &slots[i].s, NULL) == BACKEND_API_STATUS_OK);
         backend_api_request_free(r);
         CHECK(backend_api_stream_fd(slots[i].s, &slots[i].fd, NULL) == BACKEND_API_STATUS_OK);
-        intptr_t again = -1;
+        ptrdiff_t again = -1;
         CHECK(backend_api_stream_fd(slots[i].s, &again, NULL) == BACKEND_API_STATUS_OK && again == slots[i].fd);
     }
     int open = STREAMS, rounds = 0;
@@ -94,7 +94,7 @@ static void test_timeout_hint(void) {
     backend_api_request *r = request_with(fields);
     backend_api_stream *s = NULL;
     backend_api_open(c, r, &s, NULL);
-    intptr_t fd = -1;
+    ptrdiff_t fd = -1;
     backend_api_stream_fd(s, &fd, NULL);
     backend_api_status st = BACKEND_API_STATUS_AGAIN;
     backend_api_error *e = NULL;
@@ -200,7 +200,7 @@ static void test_log_stats_retries_follow_up(void) {
     CHECK(backend_api_client_set_log(c, on_log, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, on_log, NULL, NULL, 99, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, NULL, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_OK); /* off: level ignored */
-    intptr_t fd = 7;
+    ptrdiff_t fd = 7;
     CHECK(backend_api_stream_fd(NULL, &fd, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT && fd == 7);
     CHECK(backend_api_stream_timeout_ms(NULL) == -1);
     CHECK(backend_api_stream_stats(NULL, &st) == BACKEND_API_STATUS_INVALID_ARGUMENT);

@@ -200,7 +200,7 @@ static void test_stats_version_and_descriptor(void) {
     backend_api_request *r = request_with(NULL);
     backend_api_stream *s = NULL;
     CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
-    intptr_t fd = -1;
+    ptrdiff_t fd = -1;
     CHECK(backend_api_stream_fd(s, &fd, NULL) == BACKEND_API_STATUS_OK && fd >= 0);
     CHECK(fcntl((int)fd, F_GETFL) & O_NONBLOCK);
     char path[64], link[128] = {0};
