@@ -51,6 +51,7 @@ soname=$(readelf -d "$lib_dir/libbackend_api.so" 2>/dev/null | sed -n 's/.*SONAM
 [ -n "$soname" ] && ln -sf libbackend_api.so "$lib_dir/$soname"
 
 suite "C++ wrapper, quick starts and demo (make check)" make -s check
+suite "command-line client backend-api (tests/cli/run.py)" tests/cli/run.py
 if command -v pkg-config >/dev/null; then
     suite "C/C++ install and pkg-config" tests/install/run.sh
 else
