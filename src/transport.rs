@@ -135,6 +135,12 @@ pub fn map_error(e: ureq::Error) -> Error {
                 "no response headers within the headers timeout",
             )
         }
+        // The stream checks the same deadline itself; whichever sees it first
+        // reports it, in the same words.
+        U::Timeout(T::Global) => Error::new(
+            Status::TimedOut,
+            "the exchange ran longer than the client's total timeout",
+        ),
         U::Timeout(t) => Error::new(Status::TimedOut, format!("{t} timeout elapsed")),
         U::HostNotFound => Error::new(Status::Connect, "the host name did not resolve"),
         U::ConnectionFailed => Error::new(Status::Connect, "connection failed"),

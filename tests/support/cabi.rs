@@ -22,6 +22,8 @@ pub struct Call {
     /// (backend_api_timeout, ms)
     pub timeouts: Vec<(u32, i64)>,
     pub max_line: Option<usize>,
+    /// A `backend_api_protocol`, set on the client when given.
+    pub protocol: Option<u32>,
 }
 
 impl Call {
@@ -138,6 +140,9 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
                 *ms,
                 ptr::null_mut(),
             ));
+        }
+        if let Some(p) = call.protocol {
+            ok(backend_api_client_set_protocol(client, p, ptr::null_mut()));
         }
         if let Some(n) = call.max_line {
             ok(backend_api_client_set_max_line(client, n, ptr::null_mut()));
