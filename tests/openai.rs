@@ -30,8 +30,8 @@ fn stream_maps_events_to_chunk_kinds_and_assembles_the_answer() {
     assert_eq!(
         kinds,
         [
-            Provider, Reasoning, Content, Content, Content, ToolCalls, ToolCalls, ToolCalls, Usage,
-            Finish
+            Provider, Reasoning, Content, Content, Content, ToolCalls, ToolCalls, ToolCalls,
+            Finish, Usage
         ]
     );
     // Every chunk keeps its event as the server sent it.

@@ -466,12 +466,21 @@ async fn conversation(
         .await?;
     }
     let n = parts.len();
-    chunk(w, &frame(&framing, "usage", json!({"usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": n + 3}, "model": model, "provider": "TestBackend"}))).await?;
-    chunk(
-        w,
-        &frame(&framing, "finish", json!({"finish": {"reason": "stop"}})),
-    )
-    .await?;
+    let usage = frame(
+        &framing,
+        "usage",
+        json!({"usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": n + 3}, "model": model, "provider": "TestBackend"}),
+    );
+    let finish = frame(&framing, "finish", json!({"finish": {"reason": "stop"}}));
+    // g4f sends usage, then finish; OpenAI sends the usage in the last event.
+    let last = if openai {
+        [finish, usage]
+    } else {
+        [usage, finish]
+    };
+    for event in last {
+        chunk(w, &event).await?;
+    }
     if openai && body["test_no_done"] != true {
         chunk(w, b"data: [DONE]\n\n").await?;
     }
