@@ -150,3 +150,37 @@ fn follow_up_sends_the_answer_back_as_the_assistant() {
         json!([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "part0 "}, {"role": "user", "content": "again"}])
     );
 }
+
+#[test]
+fn the_c_setter_checks_the_protocol_value() {
+    use backend_api::ffi::*;
+    use std::ptr;
+    unsafe {
+        let mut c = ptr::null_mut();
+        let url = std::ffi::CString::new("http://127.0.0.1:1/v1").unwrap();
+        assert_eq!(
+            backend_api_client_new(url.as_ptr(), &mut c, ptr::null_mut()),
+            Status::Ok
+        );
+        for ok in [0, 1] {
+            assert_eq!(
+                backend_api_client_set_protocol(c, ok, ptr::null_mut()),
+                Status::Ok
+            );
+        }
+        for bad in [2, 0x7FFF_FFFF, u32::MAX] {
+            let mut err = ptr::null_mut();
+            assert_eq!(
+                backend_api_client_set_protocol(c, bad, &mut err),
+                Status::InvalidArgument
+            );
+            assert_eq!(backend_api_error_status(err), Status::InvalidArgument);
+            backend_api_error_free(err);
+        }
+        assert_eq!(
+            backend_api_client_set_protocol(ptr::null_mut(), 1, ptr::null_mut()),
+            Status::InvalidArgument
+        );
+        backend_api_client_free(c);
+    }
+}
