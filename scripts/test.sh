@@ -36,6 +36,7 @@ skip() { # name reason
 }
 
 suite "g4f venvs" scripts/g4f-venvs.sh
+suite "openai venv" scripts/openai-venv.sh
 suite "cargo fmt --check" cargo fmt --all -- --check
 suite "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
 suite "cargo test" cargo test --quiet

@@ -24,6 +24,8 @@ pub struct Call {
     pub max_line: Option<usize>,
     /// Client headers (name, value).
     pub headers: Vec<(String, String)>,
+    /// A `backend_api_protocol`, set on the client when given.
+    pub protocol: Option<u32>,
 }
 
 impl Call {
@@ -140,6 +142,9 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
                 *ms,
                 ptr::null_mut(),
             ));
+        }
+        if let Some(p) = call.protocol {
+            ok(backend_api_client_set_protocol(client, p, ptr::null_mut()));
         }
         if let Some(n) = call.max_line {
             ok(backend_api_client_set_max_line(client, n, ptr::null_mut()));
