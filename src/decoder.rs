@@ -218,7 +218,10 @@ impl Decoder {
 
     /// Parses one JSON object (one line) and emits its chunks.
     fn json(&mut self, text: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
-        self.object(text.to_vec(), emit)
+        // Room for the NUL the chunk adds, so the copy is never grown (and copied) again.
+        let mut owned = Vec::with_capacity(text.len() + 1);
+        owned.extend_from_slice(text);
+        self.object(owned, emit)
     }
 
     /// Turns one JSON object's bytes into chunks: the object itself (backend API)
