@@ -3,12 +3,17 @@
 #
 # Debian 12 (bookworm) has no Swift package; Debian 13 (trixie) packages Swift 6 as
 # `swiftlang`. We therefore build a minimal trixie chroot (debootstrap --variant=minbase,
-# using the machine's own Debian mirror) with `swiftlang` and `libc6-dev`, cached OUTSIDE
+# using the machine's own Debian mirror, .ci/debian-mirror.sh) with `swiftlang` and
+# `libc6-dev`, cached OUTSIDE
 # the repository at
 #     ${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/swift-chroot      (~3 GB)
 # and reused when `chroot ROOT /usr/libexec/swift/bin/swift --version` works there
 # (with /proc mounted: without it swift-frontend dies with "Illegal instruction").
 # A marker file ROOT/.backend-api-swift-ok is written after a successful install.
+#
+# The same chroot is the "clean machine" of tests/clean-machine/run.sh: no Rust toolchain,
+# but the tools a user of the C library has (gcc/g++, make, CMake, pkgconf, Go 1.24 from
+# trixie). They are installed here too, also into an existing chroot that lacks them.
 #
 # The chroot is built in ROOT.partial and renamed to ROOT only once it works, so an
 # interrupted run never leaves a half-built ROOT; a re-run resumes after debootstrap.
@@ -28,6 +33,7 @@ CACHE=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}
 ROOT=$CACHE/swift-chroot
 PARTIAL=$ROOT.partial
 MARKER=.backend-api-swift-ok
+PACKAGES=(swiftlang libc6-dev gcc g++ make cmake pkgconf golang-go)
 SWIFT=/usr/libexec/swift/bin/swift
 CHROOT_PATH=/usr/libexec/swift/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -76,6 +82,17 @@ flock 9
 if swift_works "$ROOT"; then
     log "reusing $ROOT"
     [ -e "$ROOT/$MARKER" ] || date -u +%FT%TZ > "$ROOT/$MARKER"
+    missing=()
+    for p in "${PACKAGES[@]}"; do
+        in_chroot "$ROOT" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "apt-get install ${missing[*]} (inside the chroot)"
+        in_chroot "$ROOT" apt-get update -qq >&2
+        in_chroot "$ROOT" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+        in_chroot "$ROOT" apt-get clean >&2
+    fi
 else
     if [ -e "$ROOT" ]; then
         log "$ROOT exists but swift does not run in it; rebuilding"
@@ -87,8 +104,7 @@ else
         apt-get install -y -qq --no-install-recommends debootstrap >&2
     fi
     # The machine's own Debian mirror (first URIs: line of the deb822 sources file).
-    MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    MIRROR=${MIRROR:-http://deb.debian.org/debian}
+    MIRROR=$("$(dirname "$0")/debian-mirror.sh")   # fails clearly when apt has no Debian source
 
     if [ ! -e "$PARTIAL/.debootstrap-done" ]; then
         safe_rm "$PARTIAL"
@@ -99,10 +115,10 @@ else
     else
         log "resuming in $PARTIAL (debootstrap already done)"
     fi
-    log "apt-get install swiftlang libc6-dev (inside the chroot)"
+    log "apt-get install ${PACKAGES[*]} (inside the chroot)"
     in_chroot "$PARTIAL" apt-get update -qq >&2
     in_chroot "$PARTIAL" dpkg --configure -a >&2   # finish a dpkg run interrupted earlier
-    in_chroot "$PARTIAL" apt-get install -y -q --no-install-recommends swiftlang libc6-dev >&2
+    in_chroot "$PARTIAL" apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" >&2
     in_chroot "$PARTIAL" apt-get clean >&2
     swift_works "$PARTIAL" || { log "swift does not run in $PARTIAL"; exit 1; }
     date -u +%FT%TZ > "$PARTIAL/$MARKER"
