@@ -15,6 +15,11 @@
 #   Only HOST_DIR is visible from the host: it must contain everything CMD needs (the
 #   Swift package AND the C header and shared library it links), e.g. the repo root.
 #
+# CHROOT_OVERLAY=1: the chroot's root is an overlay (overlayfs, its upper layer in a
+#   temporary folder on the host) whose changes vanish at exit: packages installed with
+#   dpkg, files written to /usr or /opt. tests/clean-machine/run.sh uses it to get a
+#   pristine machine each time without copying the cached chroot.
+#
 # Mounts: /proc, /dev, /dev/pts, /sys, a fresh tmpfs on /tmp (only those not already
 # mounted; the chroot's /tmp does not persist between runs) and a plain,
 # non-recursive `mount --bind HOST_DIR` (submounts of HOST_DIR are NOT carried in).
@@ -68,6 +73,7 @@ cleanup() {
             || echo "in-swift-chroot: could not unmount $m" >&2
     done
     MOUNTED=()
+    if [ -n "${LAYERS:-}" ] && ! mountpoint -q "$LAYERS/root"; then rm -rf --one-file-system "$LAYERS"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -80,6 +86,12 @@ mnt() { # mnt TARGET MOUNT-ARGS...: mount unless TARGET is already a mount point
     MOUNTED+=("$target")
 }
 
+if [ "${CHROOT_OVERLAY:-0}" = 1 ]; then
+    LAYERS=$(mktemp -d "${TMPDIR:-/tmp}/chroot-overlay.XXXXXX")
+    mkdir "$LAYERS/upper" "$LAYERS/work" "$LAYERS/root"
+    mnt "$LAYERS/root" -t overlay overlay -o "lowerdir=$ROOT,upperdir=$LAYERS/upper,workdir=$LAYERS/work"
+    ROOT=$LAYERS/root
+fi
 mnt "$ROOT/proc" -t proc proc
 mnt "$ROOT/dev" --bind /dev
 if [ -d "$ROOT/dev/pts" ]; then mnt "$ROOT/dev/pts" --bind /dev/pts; fi

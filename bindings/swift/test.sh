@@ -12,13 +12,15 @@
 # The chroot sees only one host folder (bind-mounted at the same path), so this
 # script mounts the deepest folder that contains the repository, the library and the
 # backend. They must share a parent other than `/` (e.g. all under the repo's parent).
-# SwiftPM's build folder is bindings/swift/.build (gitignored). Exits non-zero on failure.
+# SwiftPM's build folder is .build at the repository's root (gitignored). The library is found
+# through pkg-config, as users find it: a backend_api.pc in .build/pkgconfig points at the
+# library folder. Exits non-zero on failure.
 set -euo pipefail
 
 die() { echo "bindings/swift/test.sh: $*" >&2; exit 2; }
 
-pkg=$(cd "$(dirname "$0")" && pwd -P)
-repo=$(cd "$pkg/../.." && pwd -P)
+repo=$(cd "$(dirname "$0")/../.." && pwd -P)
+pkg=$repo   # Package.swift is at the repository's root (SwiftPM's rule); sources in bindings/swift
 
 [ -n "${BACKEND_API_LIB_DIR:-}" ] || die "BACKEND_API_LIB_DIR is not set (the folder with libbackend_api.so)"
 [ -n "${BACKEND_API_TEST_BACKEND:-}" ] || die "BACKEND_API_TEST_BACKEND is not set (the test_backend binary)"
@@ -54,12 +56,22 @@ if [ -n "$soname" ] && [ ! -e "$lib/$soname" ]; then
     libpath=$lib:$shim
 fi
 
+mkdir -p "$pkg/.build/pkgconfig"
+cat > "$pkg/.build/pkgconfig/backend_api.pc" <<PC
+Name: backend_api
+Description: backend-api (in-tree test)
+Version: $(sed -n 's/^version *= *"\(.*\)".*/\1/p' "$repo/Cargo.toml" | head -n 1)
+Cflags: -I$repo/include
+Libs: -L$lib -lbackend_api
+PC
+
 echo "swift test: package $pkg, library $lib, backend $backend, chroot sees $host"
 export BACKEND_API_TEST_BACKEND=$backend
 export CHROOT_LD_LIBRARY_PATH=$libpath
-export CHROOT_ENV="BACKEND_API_TEST_BACKEND${CHROOT_ENV:+ $CHROOT_ENV}"
+export PKG_CONFIG_PATH=$pkg/.build/pkgconfig
+export CHROOT_ENV="BACKEND_API_TEST_BACKEND PKG_CONFIG_PATH${CHROOT_ENV:+ $CHROOT_ENV}"
 # shellcheck disable=SC2086  # SWIFT_TEST_ARGS is split on purpose
 exec timeout --kill-after=30 "${SWIFT_TEST_TIMEOUT:-900}" \
     "$repo/scripts/in-swift-chroot.sh" "$host" -- \
     swift test --package-path "$pkg" --scratch-path "$pkg/.build" \
-        -Xswiftc -warnings-as-errors -Xlinker -L"$lib" ${SWIFT_TEST_ARGS:-}
+        -Xswiftc -warnings-as-errors ${SWIFT_TEST_ARGS:-}
