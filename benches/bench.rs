@@ -342,7 +342,7 @@ fn concurrent(client: &Client, k: usize, per: usize, pace_us: Option<u64>) -> (u
                         backend_api_chunk_free(c);
                         *got += 1;
                     }
-                    Status::Timeout => return true,
+                    Status::Again => return true,
                     Status::End => {
                         complete += usize::from(*got == per);
                         backend_api_close(*s);

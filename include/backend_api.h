@@ -11,14 +11,19 @@
 #include <stdint.h>
 /* Threads: open, models and the free functions may run on any thread; the setters
  * of one client or request must not run while another thread uses it; cancel may
- * run on any thread at any time before close. See each function. */
+ * run on any thread at any time before close, and a canceller at any time. See
+ * each function. Enums are 32 bits wide whatever the compiler's enum options. */
 
 // Version macros; a test checks them against Cargo.toml.
 #define BACKEND_API_VERSION_MAJOR 0
 
-#define BACKEND_API_VERSION_MINOR 1
+#define BACKEND_API_VERSION_MINOR 2
 
 #define BACKEND_API_VERSION_PATCH 0
+
+// The version as one number, `0xMMmmpp` (major, minor, patch), for `#if`
+// comparisons: `#if BACKEND_API_VERSION_NUM >= 0x000200`.
+#define BACKEND_API_VERSION_NUM (((BACKEND_API_VERSION_MAJOR << 16) | (BACKEND_API_VERSION_MINOR << 8)) | BACKEND_API_VERSION_PATCH)
 
 // `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
 #define BACKEND_API_KEY_BODY 1
@@ -26,18 +31,23 @@
 // `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 #define BACKEND_API_KEY_BEARER 2
 
-// Every result a public function can report. `repr(C)`: cbindgen then emits one
-// `typedef enum {...} backend_api_status;` (a `typedef uint32_t` of the same name
-// beside the enum makes the name ambiguous in Swift). The numbers are part of the ABI:
-// they are never reused or renumbered, and new codes only get new numbers.
+// Bytes of decoded chunks a stream holds for its reader (in the channel and in
+// the batch being handed out) before its thread stops reading. A batch larger
+// than this (one long line) is let in alone, once the queue is empty.
+#define QUEUE_BYTES (128 << 10)
+
+// Every result a public function can report. The numbers are part of the ABI:
+// they are never reused or renumbered, and new codes only get new numbers. The
+// type is 32 bits wide in C whatever the compiler's enum options.
 typedef enum {
   // Success: for `backend_api_next`, a chunk was written to the out-parameter.
   BACKEND_API_STATUS_OK = 0,
   // The stream ended cleanly: the server closed the response after its last chunk.
   BACKEND_API_STATUS_END = 1,
-  // Nothing arrived within the `timeout_ms` given to `backend_api_next`; call again.
-  BACKEND_API_STATUS_TIMEOUT = 2,
-  // `backend_api_cancel` was called on the stream.
+  // Not an error: nothing arrived within the `timeout_ms` given to
+  // `backend_api_next`; call again. (A client timeout that elapsed is `TIMED_OUT`.)
+  BACKEND_API_STATUS_AGAIN = 2,
+  // The stream or the model listing was cancelled.
   BACKEND_API_STATUS_CANCELLED = 3,
   // An argument was invalid: a NULL pointer, invalid UTF-8, malformed JSON, a bad URL.
   BACKEND_API_STATUS_INVALID_ARGUMENT = 10,
@@ -49,7 +59,8 @@ typedef enum {
   BACKEND_API_STATUS_CONNECT = 20,
   // The TLS handshake failed (certificate not trusted, protocol error).
   BACKEND_API_STATUS_TLS = 21,
-  // A connect, response-header, idle or total timeout of the client elapsed.
+  // An error: a connect, response-header, idle or total timeout of the client
+  // elapsed. (Nothing yet within `next`'s own `timeout_ms` is `AGAIN`.)
   BACKEND_API_STATUS_TIMED_OUT = 22,
   // The server answered with a status other than 2xx.
   BACKEND_API_STATUS_HTTP = 23,
@@ -61,16 +72,10 @@ typedef enum {
   BACKEND_API_STATUS_LIMIT = 31,
   // A bug inside the library (a panic was caught); the object stays safe to free.
   BACKEND_API_STATUS_INTERNAL = 90,
+  // Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+  // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+  BACKEND_API_STATUS_MAX_ENUM = 2147483647,
 } backend_api_status;
-
-// Log levels. The numbers are part of the ABI.
-typedef enum {
-  BACKEND_API_LOG_LEVEL_ERROR = 1,
-  BACKEND_API_LOG_LEVEL_WARN = 2,
-  BACKEND_API_LOG_LEVEL_INFO = 3,
-  BACKEND_API_LOG_LEVEL_DEBUG = 4,
-  BACKEND_API_LOG_LEVEL_TRACE = 5,
-} backend_api_log_level;
 
 // What a chunk is, for callers that branch without comparing strings.
 // The numbers are part of the ABI and never reused.
@@ -103,11 +108,27 @@ typedef enum {
   BACKEND_API_KIND_HEADERS = 21,
   // Made by this library, not sent by servers: the assembled answer of a stream.
   BACKEND_API_KIND_ANSWER = 22,
+  // Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
+  // `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+  BACKEND_API_KIND_MAX_ENUM = 2147483647,
 } backend_api_kind;
+
+// Log levels. The numbers are part of the ABI.
+typedef enum {
+  BACKEND_API_LOG_LEVEL_ERROR = 1,
+  BACKEND_API_LOG_LEVEL_WARN = 2,
+  BACKEND_API_LOG_LEVEL_INFO = 3,
+  BACKEND_API_LOG_LEVEL_DEBUG = 4,
+  BACKEND_API_LOG_LEVEL_TRACE = 5,
+  // Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+  // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+  BACKEND_API_LOG_LEVEL_MAX_ENUM = 2147483647,
+} backend_api_log_level;
 
 // Which timeout a setter names. The numbers are part of the ABI.
 typedef enum {
-  // Name resolution, TCP connect, proxy and TLS handshakes. Default 30 s.
+  // Name resolution, then the TCP connect with proxy and TLS handshakes: each
+  // of the two is bounded by it. Default 30 s.
   BACKEND_API_TIMEOUT_CONNECT = 0,
   // From the request being sent to the response headers. Default 120 s.
   BACKEND_API_TIMEOUT_HEADERS = 1,
@@ -115,7 +136,14 @@ typedef enum {
   BACKEND_API_TIMEOUT_IDLE = 2,
   // The whole exchange. Off by default: long answers are healthy.
   BACKEND_API_TIMEOUT_TOTAL = 3,
+  // Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+  // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+  BACKEND_API_TIMEOUT_MAX_ENUM = 2147483647,
 } backend_api_timeout;
+
+// A handle that cancels one stream (see `backend_api_stream_canceller`) or the
+// model listings it is given to (see `backend_api_canceller_new`).
+typedef struct backend_api_canceller backend_api_canceller;
 
 // One chunk of the answer (g4f's `RawResponse`).
 typedef struct backend_api_chunk backend_api_chunk;
@@ -137,73 +165,144 @@ typedef void (*backend_api_log_callback)(void *user_data,
                                          backend_api_log_level level,
                                          const char *message);
 
-// A stream's statistics. Times are microseconds since `open`; -1 until known.
+// Releases the `user_data` of a log callback.
+typedef void (*backend_api_destroy_callback)(void *user_data);
+
+// A stream's statistics. Times are microseconds since `backend_api_open`; -1
+// until known. New fields are only ever added at the end.
 typedef struct {
+  // Set by the caller to `sizeof(backend_api_stats)` before the call; the library
+  // writes only the fields that fit and sets it to the size it wrote. A program
+  // built against an older header thus keeps working with a newer library.
+  size_t size;
   // Response body bytes read (after HTTP framing).
   uint64_t bytes;
   // Chunks decoded by the stream's thread.
   uint64_t chunks;
-  // Chunks handed to the caller by `next`.
+  // Chunks handed to the caller by `backend_api_next`.
   uint64_t delivered;
   // Malformed lines skipped (with skip-malformed on).
   uint64_t skipped;
   // Requests sent again after a failure before any answer.
   uint32_t retries;
+  // The stream's thread has finished: nothing more will arrive.
+  bool ended;
   // When the response headers arrived.
   int64_t headers_us;
   // When the first chunk was decoded.
   int64_t first_chunk_us;
   // How long the stream ran: until it ended, or until now.
   int64_t elapsed_us;
-  // The stream's thread has finished: nothing more will arrive.
-  bool ended;
+  // Bytes of decoded chunks held for the caller (bounded: see the README).
+  uint64_t queued_bytes;
 } backend_api_stats;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// The library version, such as `"0.1.0"`. Static; any thread.
+// The library version, such as `"0.2.0"`. Static; any thread.
 const char *backend_api_version(void);
+
+// The version of the library loaded at run time as `0xMMmmpp`: compare it with
+// `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
+uint32_t backend_api_version_num(void);
 
 // The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
 // is not a status. Static; any thread.
 const char *backend_api_status_name(uint32_t status);
 
-// The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
+// Creates a canceller for `backend_api_models`: cancelling it makes the listings
+// given it return `CANCELLED` at once. It stays cancelled. Free it with
+// `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
+backend_api_canceller *backend_api_canceller_new(void);
+
+// Writes to `*out` a new canceller of `stream`: `backend_api_canceller_cancel` on
+// it equals `backend_api_cancel` on the stream, and stays safe after
+// `backend_api_close` (it then does nothing). This is how another thread cancels
+// a stream that its owner may close at any moment: take the canceller while the
+// stream is open, hand it over, free it when done. On success `*out` owns it
+// (free it with `backend_api_canceller_free`). Any thread.
 //
 // # Safety
-// `err` is NULL or a live error.
-backend_api_status backend_api_error_status(const backend_api_error *err);
+// `stream` is NULL or a live stream; `out` and `err` NULL or writable.
+backend_api_status backend_api_stream_canceller(const backend_api_stream *stream,
+                                                backend_api_canceller **out,
+                                                backend_api_error **err);
 
-// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
-// valid until `backend_api_error_free`. Never contains the api key.
+// Cancels what the canceller belongs to: the connection is shut, a blocked
+// `backend_api_next` or `backend_api_models` returns at once, and the state stays
+// cancelled (a stream that already reached END or an error keeps it). Never waits
+// for the stream's thread. Safe to repeat, from any thread, at any time before
+// `backend_api_canceller_free`, also after the stream was closed. NULL is a no-op.
+//
+// # Safety
+// `canceller` is NULL or a live canceller.
+void backend_api_canceller_cancel(const backend_api_canceller *canceller);
+
+// Frees a canceller (it does not cancel). NULL is a no-op; must not be called
+// twice. Any thread, once no other thread uses this canceller.
+//
+// # Safety
+// `canceller` is NULL or a canceller from this library, not used afterwards.
+void backend_api_canceller_free(backend_api_canceller *canceller);
+
+// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
+// `""` when it has none or for NULL. Owned by the chunk: valid until
+// `backend_api_chunk_free`. Any thread.
+//
+// # Safety
+// `chunk` is NULL or a live chunk.
+const char *backend_api_chunk_type(const backend_api_chunk *chunk);
+
+// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
+// `message` (non-fatal) and the rest without comparing strings;
+// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
 // Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
-// `err` is NULL or a live error.
-const char *backend_api_error_message(const backend_api_error *err);
+// `chunk` is NULL or a live chunk.
+backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
 
-// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error, else 0.
+// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
+// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
+// valid until `backend_api_chunk_free`.
 // Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
-// `err` is NULL or a live error.
-uint16_t backend_api_error_http_status(const backend_api_error *err);
+// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
+const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_out);
 
-// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
-// Owned by the error: valid until `backend_api_error_free`.
-// Any thread; the object must stay alive (not freed) meanwhile.
+// The chunk's main text: `content` of a content chunk, `token` of reasoning,
+// `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
+// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
+// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
+// again lends the same string. Any thread.
 //
 // # Safety
-// `err` is NULL or a live error.
-const char *backend_api_error_server_message(const backend_api_error *err);
+// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
+const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_out);
 
-// Frees an error. NULL is a no-op; must not be called twice. Any thread.
+// Reads a top-level field of the chunk without a JSON parser of your own: a
+// string's value as text, any other value (number, object, list, true, null) as
+// its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
+// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
+// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
+// same field lends the same string (no new copy). Any thread.
 //
 // # Safety
-// `err` is NULL or an error from this library, not used afterwards.
-void backend_api_error_free(backend_api_error *err);
+// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
+backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
+                                           const char *key,
+                                           const char **value_out,
+                                           size_t *len_out);
+
+// Frees a chunk and every string it lent. NULL is a no-op; must not be called
+// twice. Any thread.
+//
+// # Safety
+// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
+void backend_api_chunk_free(backend_api_chunk *chunk);
 
 // Creates a client for the g4f server at `base_url` (`http://` or `https://`).
 // TLS certificates are verified against the bundled Mozilla roots; the proxy
@@ -324,44 +423,100 @@ backend_api_status backend_api_client_set_retries(backend_api_client *client,
                                                   uint32_t cap_ms,
                                                   backend_api_error **err);
 
-// Receives log records: `callback(user_data, level, message)` for each record up
-// to `max_level` (a `backend_api_log_level`). Called on the streams' own threads,
-// possibly several at once: it must be thread-safe, return quickly and not call
-// into the same stream. `message` is NUL-terminated UTF-8, valid during the call
-// only. Messages never hold the api key or secret header values. A NULL `callback`
-// turns logging off (`max_level` is then ignored). Without this call, records go to standard error when the
-// environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
-// `user_data` must stay valid while streams of this client run.
-// Not concurrently with other calls on the same client.
+// The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
 //
 // # Safety
-// Pointers are NULL or valid; `callback` NULL or a function safe to call from any thread.
+// `err` is NULL or a live error.
+backend_api_status backend_api_error_status(const backend_api_error *err);
+
+// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
+// valid until `backend_api_error_free`. Never contains the api key.
+// Any thread; the object must stay alive (not freed) meanwhile.
+//
+// # Safety
+// `err` is NULL or a live error.
+const char *backend_api_error_message(const backend_api_error *err);
+
+// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error, else 0.
+// Any thread; the object must stay alive (not freed) meanwhile.
+//
+// # Safety
+// `err` is NULL or a live error.
+uint16_t backend_api_error_http_status(const backend_api_error *err);
+
+// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
+// Owned by the error: valid until `backend_api_error_free`.
+// Any thread; the object must stay alive (not freed) meanwhile.
+//
+// # Safety
+// `err` is NULL or a live error.
+const char *backend_api_error_server_message(const backend_api_error *err);
+
+// Frees an error. NULL is a no-op; must not be called twice. Any thread.
+//
+// # Safety
+// `err` is NULL or an error from this library, not used afterwards.
+void backend_api_error_free(backend_api_error *err);
+
+// Receives log records: `callback(user_data, level, message)` for each record up
+// to `max_level` (a `backend_api_log_level`). A NULL `callback` turns logging off
+// (`max_level` is then ignored). Without this call, records go to standard error
+// when the environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
+//
+// The callback's rules:
+// - it runs on the library's own threads (one per stream), possibly several at
+//   once: it must be thread-safe;
+// - it must not call into this library, must not unwind (no C++ exception, no
+//   Rust panic) and must not `longjmp` out;
+// - `message` is NUL-terminated UTF-8, valid during the call only; it never holds
+//   the api key, secret header values or a URL's password;
+// - a stream sends no records once its cancel or close has begun, and close never
+//   waits for a callback in progress: a callback may block on a lock the closing
+//   thread holds without deadlocking it.
+//
+// `destroy` (may be NULL) is called with `user_data` exactly once, on any thread,
+// when no callback can run any more: after the client is freed (or given another
+// logger) and every stream of it has finished, which may be shortly after their
+// close. Until then `user_data` must stay valid. If this call fails, `destroy` is
+// not called and nothing is kept. Not concurrently with other calls on the same
+// client.
+//
+// # Safety
+// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
+// call from any thread.
 backend_api_status backend_api_client_set_log(backend_api_client *client,
                                               backend_api_log_callback callback,
                                               void *user_data,
+                                              backend_api_destroy_callback destroy,
                                               uint32_t max_level,
                                               backend_api_error **err);
 
 // Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 // provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
-// (a list of model objects). Blocks the calling thread. On success `*json_out`
-// owns the NUL-terminated JSON text (free it with `backend_api_string_free`) and
-// `*len_out`, when not NULL, gets its length. Any thread, also concurrently on one client.
+// (a list of model objects). Blocks the calling thread, bounded by the client's
+// timeouts (CONNECT, HEADERS, then IDLE for the whole body, and TOTAL when set).
+// `canceller` (may be NULL; see `backend_api_canceller_new`) lets another thread
+// end the wait at once with `CANCELLED`.
+//
+// On success `*json_out` owns the NUL-terminated JSON text (free it with
+// `backend_api_string_free`) and `*len_out`, when not NULL, gets its length.
+// Any thread, also concurrently on one client.
 //
 // # Safety
 // Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 backend_api_status backend_api_models(const backend_api_client *client,
                                       const char *provider,
-                                      char **json_out,
+                                      const backend_api_canceller *canceller,
+                                      const char **json_out,
                                       size_t *len_out,
                                       backend_api_error **err);
 
-// Frees a string this library returned. NULL is a no-op; must not be called twice.
-// Any thread.
+// Frees a string this library handed out. NULL is a no-op; must not be called
+// twice. Any thread.
 //
 // # Safety
 // `s` is NULL or a string from this library, not used afterwards.
-void backend_api_string_free(char *s);
+void backend_api_string_free(const char *s);
 
 // Creates an empty request (model `""`, no messages). Free it with
 // `backend_api_request_free`. Any thread.
@@ -523,18 +678,21 @@ backend_api_status backend_api_open(const backend_api_client *client,
                                     backend_api_stream **out,
                                     backend_api_error **err);
 
-// Waits up to `timeout_ms` for the next chunk (0: only look; negative: wait for ever).
-// Returns:
+// Waits up to `timeout_ms` for the next chunk (0: only look, never block;
+// negative: wait for ever). Returns:
 // - `OK`: `*chunk_out` owns a new chunk (free it with `backend_api_chunk_free`);
 // - `END`: the answer is complete (the server closed the stream cleanly);
-// - `TIMEOUT`: nothing yet; call again;
-// - `CANCELLED`: `backend_api_cancel` was called;
+// - `AGAIN`: not an error: nothing yet within `timeout_ms`; call again;
+// - `CANCELLED`: the stream was cancelled (`backend_api_cancel` or a canceller);
 // - any other status: the stream failed; `*err_out` (when not NULL) owns an error.
+//   `TIMED_OUT` there means one of the client's timeouts elapsed.
 //
-// END, CANCELLED and errors are final: later calls return them again. In-stream
-// `error`/`auth` chunks are chunks (see `backend_api_chunk_kind`), like the Python
-// client yields them. One thread at a time per stream (concurrent calls are
-// serialised); any thread.
+// END, CANCELLED and errors are final: later calls return the same again, and a
+// cancel after END or an error does not change it. In-stream `error`/`auth`
+// chunks are chunks (see `backend_api_chunk_kind`), like the Python client yields
+// them. Any thread; calls from several threads are served one at a time, each
+// waiting no longer than its own `timeout_ms` (also while another thread is
+// inside `next`; then it may return `AGAIN`).
 //
 // # Safety
 // `stream` is NULL or a live stream; out-pointers NULL or writable.
@@ -544,36 +702,48 @@ backend_api_status backend_api_next(backend_api_stream *stream,
                                     backend_api_error **err_out);
 
 // Cancels the stream: the connection is shut, a blocked `backend_api_next` wakes
-// at once, and every later `next` returns `CANCELLED`. Safe to repeat; NULL is a
-// no-op. Any thread, also while another thread is inside `backend_api_next`, but
-// not during or after `backend_api_close` of the same stream.
+// at once, and every later `next` returns `CANCELLED` (unless the stream had
+// already reached END or an error, which stay). Never waits for the stream's
+// thread. Safe to repeat; NULL is a no-op. Any thread, also while another thread
+// is inside `backend_api_next`, but not during or after `backend_api_close` of the
+// same stream: a thread that cannot know when the owner closes it uses a
+// canceller (`backend_api_stream_canceller`) instead.
 //
 // # Safety
 // `stream` is NULL or a live stream.
 void backend_api_cancel(const backend_api_stream *stream);
 
-// Cancels the stream, interrupts its connection, joins its background thread and
-// frees it; returns promptly even when the server stalls mid-stream (the socket
-// is shut, not waited out). Chunks already returned stay valid. NULL is a no-op;
-// must not be called twice, nor while another thread uses the stream.
+// Cancels the stream, shuts its connection and frees it. Returns at once in every
+// state of the stream (name resolution, connect, waiting for headers, reading,
+// stalled): it never waits for the stream's thread nor for a log callback. That
+// thread owns all it still uses and finishes on its own: at once when reading or
+// waiting, or when a connection attempt in progress gives up (at most the CONNECT
+// timeout); it sends no log record after this call began. The event-loop
+// descriptor is closed before this returns. Chunks already returned and
+// cancellers stay valid. NULL is a no-op; must not be called twice, nor while
+// another thread uses the stream.
 //
 // # Safety
 // `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
 void backend_api_close(backend_api_stream *stream);
 
-// For event loops (poll, epoll, kqueue, libuv, GLib): writes to `*fd_out` a file
-// descriptor that is readable whenever `backend_api_next(stream, 0, ...)` would
-// not return TIMEOUT (a chunk, the end or an error is there, or the stream was
-// cancelled). Made on the first call (the same one after); it may be readable
-// spuriously once then: `next` returns TIMEOUT. Only
-// wait for readability on it; never read, write or close it: it belongs to the
-// stream and is closed by `backend_api_close`. Idle and total timeouts are noticed
-// by `next`: use `backend_api_stream_timeout_ms` as the poll timeout. Any thread.
+// For event loops (poll, epoll, kqueue, libuv, GLib; `select`/`WSAPoll` on
+// Windows): writes to `*fd_out` a descriptor (a file descriptor; a `SOCKET` on
+// Windows) that is readable whenever `backend_api_next(stream, 0, ...)` would not
+// return `AGAIN` (a chunk, the end or an error is there, or the stream was
+// cancelled). Level-triggered: it stays readable until `next` has taken what
+// made it so; non-blocking. One descriptor per stream: an eventfd on Linux, a
+// socket pair elsewhere. Made on the first call (the same one after); it may be
+// readable spuriously (then `next` returns `AGAIN`). Only wait for readability on
+// it; never read, write or close it: it belongs to the stream and is closed by
+// `backend_api_close` (remove it from your event loop first). Idle and total
+// timeouts are noticed by `next`: use `backend_api_stream_timeout_ms` as the poll
+// timeout. Any thread.
 //
 // # Safety
 // `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
-                                         int32_t *fd_out,
+                                         ptrdiff_t *fd_out,
                                          backend_api_error **err);
 
 // Milliseconds until `backend_api_next` would fail with the idle or total timeout
@@ -585,14 +755,12 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
 // `stream` is NULL or a live stream.
 int64_t backend_api_stream_timeout_ms(const backend_api_stream *stream);
 
-// Writes the stream's statistics so far to `*out`: bytes and chunks received,
-// chunks delivered, malformed lines skipped, retries, and the times (µs since open;
-// -1 until known) of the response headers, the first chunk and the end (or now),
-// and whether the stream's thread has ended (nothing more will arrive).
-// Any thread, also while another thread is in `next`.
+// Writes the stream's statistics so far to `*out`, whose `size` the caller set
+// (see `backend_api_stats`); `INVALID_ARGUMENT` when `size` is smaller than the
+// first version of the struct. Any thread, also while another thread is in `next`.
 //
 // # Safety
-// `stream` is NULL or a live stream; `out` NULL or writable.
+// `stream` is NULL or a live stream; `out` NULL or valid for `out->size` bytes.
 backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
                                             backend_api_stats *out);
 
@@ -609,63 +777,6 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_chunk **out,
                                              backend_api_error **err);
-
-// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
-// `""` when it has none or for NULL. Owned by the chunk: valid until
-// `backend_api_chunk_free`. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
-const char *backend_api_chunk_type(const backend_api_chunk *chunk);
-
-// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
-// `message` (non-fatal) and the rest without comparing strings;
-// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
-backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
-
-// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
-// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
-// valid until `backend_api_chunk_free`.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
-const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_out);
-
-// The chunk's main text: `content` of a content chunk, `token` of reasoning,
-// `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
-// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
-// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
-// again lends the same string. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
-const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_out);
-
-// Reads a top-level field of the chunk without a JSON parser of your own: a
-// string's value as text, any other value (number, object, list, true, null) as
-// its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
-// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
-// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
-// same field lends the same string (no new copy). Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
-backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
-                                           const char *key,
-                                           const char **value_out,
-                                           size_t *len_out);
-
-// Frees a chunk and every string it lent. NULL is a no-op; must not be called
-// twice. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
-void backend_api_chunk_free(backend_api_chunk *chunk);
 
 #ifdef __cplusplus
 }  // extern "C"

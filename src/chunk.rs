@@ -13,6 +13,8 @@ use serde_json::value::RawValue;
 
 /// What a chunk is, for callers that branch without comparing strings.
 /// The numbers are part of the ABI and never reused.
+// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
+#[allow(clippy::manual_non_exhaustive)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChunkKind {
@@ -44,6 +46,10 @@ pub enum ChunkKind {
     Headers = 21,
     /// Made by this library, not sent by servers: the assembled answer of a stream.
     Answer = 22,
+    /// Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
+    /// `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
 }
 
 impl ChunkKind {
@@ -209,6 +215,17 @@ impl Chunk {
         let mut owned = String::with_capacity(json.len() + 1);
         owned.push_str(json);
         Chunk::parse_owned(owned).map_err(|(why, _)| why)
+    }
+
+    /// The heap and inline bytes this chunk holds: what a stream counts against
+    /// its queue budget.
+    pub(crate) fn footprint(&self) -> usize {
+        std::mem::size_of::<Chunk>()
+            + self.json.capacity()
+            + match &self.type_ {
+                Cow::Owned(t) => t.capacity(),
+                Cow::Borrowed(_) => 0,
+            }
     }
 
     /// [`Chunk::parse`] that takes over `json`'s buffer instead of copying it; on

@@ -9,9 +9,9 @@ use ureq::Proxy;
 
 use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result, Status};
+use crate::header::Header;
 use crate::log::Logger;
 use crate::retry::RetryPolicy;
-use crate::secret::Header;
 
 /// `User-Agent` sent unless the caller sets one.
 pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
@@ -20,10 +20,13 @@ pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
 const IO_BUFFER: usize = 16 << 10;
 
 /// Which timeout a setter names. The numbers are part of the ABI.
+// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
+#[allow(clippy::manual_non_exhaustive)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutKind {
-    /// Name resolution, TCP connect, proxy and TLS handshakes. Default 30 s.
+    /// Name resolution, then the TCP connect with proxy and TLS handshakes: each
+    /// of the two is bounded by it. Default 30 s.
     Connect = 0,
     /// From the request being sent to the response headers. Default 120 s.
     Headers = 1,
@@ -31,6 +34,10 @@ pub enum TimeoutKind {
     Idle = 2,
     /// The whole exchange. Off by default: long answers are healthy.
     Total = 3,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
 }
 
 impl TimeoutKind {
@@ -78,7 +85,6 @@ pub struct Client {
     pub(crate) max_line: usize,
     pub(crate) skip_malformed: bool,
     pub(crate) assemble: bool,
-    pub(crate) queue_batches: usize,
     pub(crate) retry: RetryPolicy,
     pub(crate) logger: Logger,
 }
@@ -139,7 +145,6 @@ impl Client {
             max_line: DEFAULT_MAX_LINE,
             skip_malformed: false,
             assemble: true,
-            queue_batches: 8,
             retry: RetryPolicy::default(),
             logger: Logger::default(),
         })
@@ -153,6 +158,11 @@ impl Client {
     /// The full URL of an API path such as `/backend-api/v2/conversation`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// [`Client::url`] without the `user:password@` of the base URL: for logs.
+    pub fn redacted_url(&self, path: &str) -> String {
+        crate::secret::redact_url(&self.url(path))
     }
 
     /// Adds a header sent with every request (the reference client's `headers`).
@@ -214,6 +224,7 @@ impl Client {
             TimeoutKind::Headers => t.headers = value,
             TimeoutKind::Idle => t.idle = value,
             TimeoutKind::Total => t.total = value,
+            TimeoutKind::MaxEnum => {}
         }
     }
 
@@ -252,6 +263,12 @@ impl Client {
     /// A fresh agent with this client's settings. Each stream gets its own, so
     /// shutting it down interrupts exactly that stream's connection.
     pub(crate) fn agent(&self) -> ureq::Agent {
+        self.agent_with_body_timeout(None)
+    }
+
+    /// [`Client::agent`] that also bounds reading the whole response body (a
+    /// model listing is one JSON document, not an open-ended stream).
+    pub(crate) fn agent_with_body_timeout(&self, body: Option<Duration>) -> ureq::Agent {
         let root_certs = match &self.ca_certs {
             Some(certs) => RootCerts::Specific(certs.clone()),
             None => RootCerts::WebPki,
@@ -267,8 +284,12 @@ impl Client {
             .user_agent(USER_AGENT)
             .tls_config(tls)
             .proxy(self.proxy.clone())
+            // Name resolution has the CONNECT budget too (ureq then resolves on a
+            // helper thread it can give up on), as has the connection after it.
+            .timeout_resolve(t.connect)
             .timeout_connect(t.connect)
             .timeout_recv_response(t.headers)
+            .timeout_recv_body(body)
             .timeout_global(t.total)
             .max_idle_connections(0)
             // ureq zero-fills 128 KiB each way by default: with a thousand streams open

@@ -8,13 +8,13 @@
 //! ends the stream. Every line and every event is bounded by `max_line` bytes.
 
 use crate::chunk::Chunk;
-use crate::error::{Error, Status};
+use crate::error::{quote, Error, Status};
 
 /// The default bound on one line or one event's data: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
 
-/// How many bytes of an offending line an error message quotes.
-const QUOTE_LEN: usize = 80;
+/// Largest line buffer kept between lines; a longer line's buffer is freed.
+const KEEP_CAPACITY: usize = 64 << 10;
 
 /// What the decoder reports besides chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,8 +98,11 @@ impl Decoder {
                 let mut whole = std::mem::take(&mut self.partial);
                 whole.extend_from_slice(line);
                 let r = self.line(&whole, emit);
-                whole.clear();
-                self.partial = whole;
+                // A buffer that grew for a long line is not kept for the next.
+                if whole.capacity() <= KEEP_CAPACITY {
+                    whole.clear();
+                    self.partial = whole;
+                }
                 r?
             };
             if line_done == Progress::Done {
@@ -233,16 +236,6 @@ impl Decoder {
             )),
         }
     }
-}
-
-/// The start of `bytes` as a quoted, escaped string for an error message.
-pub fn quote(bytes: &[u8]) -> String {
-    let cut = &bytes[..bytes.len().min(QUOTE_LEN)];
-    let mut s = format!("{:?}", String::from_utf8_lossy(cut));
-    if bytes.len() > QUOTE_LEN {
-        s.push_str("...");
-    }
-    s
 }
 
 /// Decodes a whole body at once: a convenience for tests and tools.

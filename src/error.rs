@@ -2,10 +2,11 @@
 
 use std::fmt;
 
-/// Every result a public function can report. `repr(C)`: cbindgen then emits one
-/// `typedef enum {...} backend_api_status;` (a `typedef uint32_t` of the same name
-/// beside the enum makes the name ambiguous in Swift). The numbers are part of the ABI:
-/// they are never reused or renumbered, and new codes only get new numbers.
+/// Every result a public function can report. The numbers are part of the ABI:
+/// they are never reused or renumbered, and new codes only get new numbers. The
+/// type is 32 bits wide in C whatever the compiler's enum options.
+// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
+#[allow(clippy::manual_non_exhaustive)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -13,9 +14,10 @@ pub enum Status {
     Ok = 0,
     /// The stream ended cleanly: the server closed the response after its last chunk.
     End = 1,
-    /// Nothing arrived within the `timeout_ms` given to `backend_api_next`; call again.
-    Timeout = 2,
-    /// `backend_api_cancel` was called on the stream.
+    /// Not an error: nothing arrived within the `timeout_ms` given to
+    /// `backend_api_next`; call again. (A client timeout that elapsed is `TIMED_OUT`.)
+    Again = 2,
+    /// The stream or the model listing was cancelled.
     Cancelled = 3,
     /// An argument was invalid: a NULL pointer, invalid UTF-8, malformed JSON, a bad URL.
     InvalidArgument = 10,
@@ -27,7 +29,8 @@ pub enum Status {
     Connect = 20,
     /// The TLS handshake failed (certificate not trusted, protocol error).
     Tls = 21,
-    /// A connect, response-header, idle or total timeout of the client elapsed.
+    /// An error: a connect, response-header, idle or total timeout of the client
+    /// elapsed. (Nothing yet within `next`'s own `timeout_ms` is `AGAIN`.)
     TimedOut = 22,
     /// The server answered with a status other than 2xx.
     Http = 23,
@@ -39,6 +42,10 @@ pub enum Status {
     Limit = 31,
     /// A bug inside the library (a panic was caught); the object stays safe to free.
     Internal = 90,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
 }
 
 impl Status {
@@ -46,7 +53,7 @@ impl Status {
     pub const ALL: [Status; 15] = [
         Status::Ok,
         Status::End,
-        Status::Timeout,
+        Status::Again,
         Status::Cancelled,
         Status::InvalidArgument,
         Status::Media,
@@ -76,7 +83,7 @@ impl Status {
         match self {
             Status::Ok => c"OK",
             Status::End => c"END",
-            Status::Timeout => c"TIMEOUT",
+            Status::Again => c"AGAIN",
             Status::Cancelled => c"CANCELLED",
             Status::InvalidArgument => c"INVALID_ARGUMENT",
             Status::Media => c"MEDIA",
@@ -89,6 +96,7 @@ impl Status {
             Status::Protocol => c"PROTOCOL",
             Status::Limit => c"LIMIT",
             Status::Internal => c"INTERNAL",
+            Status::MaxEnum => c"UNKNOWN",
         }
     }
 }
@@ -135,6 +143,19 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// How many bytes of an offending input an error message quotes.
+const QUOTE_LEN: usize = 80;
+
+/// The start of `bytes` as a quoted, escaped string for an error message.
+pub(crate) fn quote(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(QUOTE_LEN)];
+    let mut s = format!("{:?}", String::from_utf8_lossy(cut));
+    if bytes.len() > QUOTE_LEN {
+        s.push_str("...");
+    }
+    s
+}
 
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,17 +7,21 @@
 //!
 //! Modules, each with one job: [`decoder`] (bytes to chunks, no I/O), [`chunk`]
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
-//! [`request`] (the JSON body), [`client`] (connection settings), [`retry`] (when
-//! and how long to wait), [`log`] (log records), `transport` (HTTP), [`stream`] (the
-//! background thread and the channel), `notify` (the event-loop descriptor),
-//! [`models`] (the model listing), [`ffi`] (the C boundary).
+//! [`request`] (the JSON body), `header` (checked HTTP headers), `secret` (what
+//! never reaches a log), [`client`] (connection settings), [`retry`] (when and how
+//! long to wait), [`log`] (log records), `transport` (HTTP), [`cancel`]
+//! (cancellation from any thread), [`stream`] (the background thread and the
+//! channel), `notify` (the event-loop descriptor), [`models`] (the model
+//! listing), [`ffi`] (the C boundary).
 
 pub mod answer;
+pub mod cancel;
 pub mod chunk;
 pub mod client;
 pub mod decoder;
 pub mod error;
 pub mod ffi;
+mod header;
 pub mod log;
 pub mod media;
 pub mod models;
@@ -29,6 +33,7 @@ pub mod stream;
 mod transport;
 
 pub use answer::Answer;
+pub use cancel::Canceller;
 pub use chunk::{Chunk, ChunkKind, Field};
 pub use client::{Client, TimeoutKind, Timeouts};
 pub use error::{Error, Result, Status};

@@ -6,6 +6,8 @@
 use std::sync::{Arc, LazyLock};
 
 /// Log levels. The numbers are part of the ABI.
+// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
+#[allow(clippy::manual_non_exhaustive)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -14,6 +16,10 @@ pub enum LogLevel {
     Info = 3,
     Debug = 4,
     Trace = 5,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
 }
 
 impl LogLevel {
@@ -47,6 +53,7 @@ impl LogLevel {
             LogLevel::Info => "info",
             LogLevel::Debug => "debug",
             LogLevel::Trace => "trace",
+            LogLevel::MaxEnum => "unknown",
         }
     }
 }

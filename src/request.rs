@@ -4,8 +4,9 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::header::Header;
 use crate::media::Media;
-use crate::secret::{ApiKey, Header};
+use crate::secret::ApiKey;
 
 /// Body keys that have their own setters and cannot be set as extra fields.
 const RESERVED: [&str; 4] = ["model", "messages", "media", "api_key"];

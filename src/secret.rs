@@ -1,4 +1,5 @@
-//! What must never reach a log or an error message.
+//! What must never reach a log or an error message: secret header values, the
+//! api key, and the credentials of a URL.
 
 /// Header names whose values are credentials.
 pub fn is_secret_header(name: &str) -> bool {
@@ -10,39 +11,6 @@ pub fn is_secret_header(name: &str) -> bool {
         || n.contains("token")
 }
 
-/// An HTTP header the caller adds: checked when made; its `Debug` hides the value
-/// of a secret header.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
-}
-
-impl Header {
-    /// A header, refused when the name or value could not go on the wire.
-    pub fn new(name: &str, value: &str) -> crate::Result<Header> {
-        ureq::http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| crate::Error::invalid(format!("invalid header name: {name:?}")))?;
-        ureq::http::HeaderValue::from_str(value)
-            .map_err(|_| crate::Error::invalid(format!("invalid value for header {name:?}")))?;
-        Ok(Header {
-            name: name.to_owned(),
-            value: value.to_owned(),
-        })
-    }
-}
-
-impl std::fmt::Debug for Header {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = if is_secret_header(&self.name) {
-            "<redacted>"
-        } else {
-            &self.value
-        };
-        write!(f, "{}: {value}", self.name)
-    }
-}
-
 /// An api key: its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(pub(crate) String);
@@ -50,6 +18,19 @@ pub struct ApiKey(pub(crate) String);
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<redacted>")
+    }
+}
+
+/// `url` with its `user:password@` part, if any, replaced by `***@`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -69,13 +50,12 @@ mod tests {
             assert!(is_secret_header(h), "{h}");
         }
         assert!(!is_secret_header("Accept"));
-        assert_eq!(
-            format!("{:?}", Header::new("Cookie", "a=1").unwrap()),
-            "Cookie: <redacted>"
-        );
-        assert_eq!(format!("{:?}", Header::new("X-A", "v").unwrap()), "X-A: v");
-        assert!(Header::new("bad name", "v").is_err());
-        assert!(Header::new("X-A", "line\nbreak").is_err());
         assert_eq!(format!("{:?}", ApiKey("sk-1".into())), "<redacted>");
+        assert_eq!(
+            redact_url("https://user:pa%40ss@h:1/p?q=a@b"),
+            "https://***@h:1/p?q=a@b"
+        );
+        assert_eq!(redact_url("http://h/x@y"), "http://h/x@y");
+        assert_eq!(redact_url("nonsense"), "nonsense");
     }
 }

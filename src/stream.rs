@@ -1,25 +1,31 @@
 //! The streaming engine: a background thread performs the request (retrying it
 //! while no answer has begun, when the client allows) and feeds decoded chunks, in
-//! batches, through a bounded channel; the reader takes them one at a time with a
-//! timeout, can be cancelled from any thread, and can be driven by an event loop
-//! through a descriptor. The stream keeps statistics and the assembled answer.
+//! batches, through a channel budgeted in bytes; the reader takes them one at a
+//! time with a timeout, can be cancelled from any thread, and can be driven by an
+//! event loop through a descriptor. The stream keeps statistics and the assembled
+//! answer.
+//!
+//! Closing never waits for the thread: the reader side is dropped, the stream is
+//! cancelled (its connection shut), and the thread, which owns everything it
+//! touches, finishes on its own: at once when it is reading or waiting, or when a
+//! connection attempt in progress gives up (bounded by the CONNECT timeout).
 
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, select, Receiver, Sender};
+use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
 
 use crate::answer::Answer;
+use crate::cancel::{lock, Canceller, HookGuard};
 use crate::chunk::Chunk;
 use crate::client::Client;
 use crate::decoder::{Decoder, Progress};
 use crate::error::{Error, Result, Status};
 use crate::log::LogLevel;
-use crate::notify::Notifier;
+use crate::notify::{Notifier, RawDescriptor};
 use crate::request::Request;
 use crate::{retry, transport};
 
@@ -27,6 +33,13 @@ use crate::{retry, transport};
 const READ_SIZE: usize = 16 << 10;
 /// Stack of the background thread: ureq and rustls need little.
 const WORKER_STACK: usize = 256 << 10;
+/// Bytes of decoded chunks a stream holds for its reader (in the channel and in
+/// the batch being handed out) before its thread stops reading. A batch larger
+/// than this (one long line) is let in alone, once the queue is empty.
+pub const QUEUE_BYTES: usize = 128 << 10;
+/// `idle_since` while the stream is not waiting on the server: before the
+/// response headers, and while its thread waits for the reader to make room.
+const NOT_WAITING: u64 = u64::MAX;
 
 /// What `next` returns.
 #[derive(Debug)]
@@ -34,7 +47,7 @@ pub enum Next {
     Chunk(Chunk),
     End,
     /// Nothing arrived within the caller's timeout: call again.
-    Timeout,
+    Again,
     Cancelled,
     Error(Error),
 }
@@ -47,15 +60,14 @@ enum Terminal {
     Error(Error),
 }
 
-/// What travels from the worker to the reader.
+/// What travels from the worker to the reader: chunks with their footprint.
 enum Msg {
-    Chunks(Vec<Chunk>),
+    Chunks(Vec<Chunk>, usize),
     End,
     Fail(Error),
 }
 
 /// A stream's statistics. Times are microseconds since `open`; -1 until known.
-#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     /// Response body bytes read (after HTTP framing).
@@ -76,6 +88,8 @@ pub struct Stats {
     pub elapsed_us: i64,
     /// The stream's thread has finished: nothing more will arrive.
     pub ended: bool,
+    /// Bytes of decoded chunks waiting for the caller.
+    pub queued_bytes: u64,
 }
 
 /// A moment after `start`, in microseconds, stored +1 so that 0 means "not yet".
@@ -97,14 +111,21 @@ impl Moment {
 /// State shared by the reader, the worker and cancellers.
 struct Shared {
     start: Instant,
-    /// Nanoseconds after `start` of the last chunk decoded.
-    last_chunk: AtomicU64,
-    cancelled: AtomicBool,
-    /// Dropped on cancel: every `select!` on the paired receiver wakes at once.
-    cancel_tx: Mutex<Option<Sender<()>>>,
+    cancel: Canceller,
+    /// Nanoseconds after `start` since which the stream has been waiting on the
+    /// server for a chunk (its last chunk, or its thread's return to reading after
+    /// a wait for room), or `NOT_WAITING`. The idle timeout counts from here, so a
+    /// slow reader never makes the server look silent.
+    idle_since: AtomicU64,
     agent: ureq::Agent,
-    /// Made when the caller first asks for the event-loop descriptor.
-    notifier: OnceLock<Notifier>,
+    /// Made when the caller first asks for the event-loop descriptor; closed with
+    /// the stream's reader side.
+    notifier: RwLock<Option<Notifier>>,
+    /// Footprint of the chunks decoded and not yet handed out.
+    queued: AtomicUsize,
+    /// The reader pokes it when it frees room in the queue.
+    room_tx: Sender<()>,
+    room_rx: Receiver<()>,
     bytes: AtomicU64,
     chunks: AtomicU64,
     skipped: AtomicU64,
@@ -115,60 +136,77 @@ struct Shared {
 }
 
 impl Shared {
-    fn mark_chunks(&self, n: usize) {
-        self.last_chunk
-            .store(self.start.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        self.chunks.fetch_add(n as u64, Ordering::Relaxed);
-        self.first_chunk_at.mark(self.start);
+    fn now_ns(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
     }
 
     fn signal(&self) {
-        if let Some(n) = self.notifier.get() {
+        if let Some(n) = &*self.notifier.read().unwrap_or_else(|e| e.into_inner()) {
             n.signal();
+        }
+    }
+
+    /// The reader handed out a batch of this footprint: room for the worker.
+    fn release(&self, footprint: usize) {
+        if footprint > 0 {
+            self.queued.fetch_sub(footprint, Ordering::AcqRel);
+            let _ = self.room_tx.try_send(());
         }
     }
 }
 
 struct Reader {
-    /// The rest of the batch being handed out.
+    /// The rest of the batch being handed out, and the batch's footprint.
     pending: std::vec::IntoIter<Chunk>,
+    pending_bytes: usize,
     terminal: Option<Terminal>,
 }
 
-/// One streaming answer. Dropping it cancels the request, interrupts any blocked
-/// socket read and joins the background thread.
+/// One streaming answer. Dropping it cancels the request and shuts its
+/// connection without waiting for the background thread (see the module docs).
 pub struct Stream {
     shared: Arc<Shared>,
     rx: Receiver<Msg>,
-    cancel_rx: Receiver<()>,
-    reader: Mutex<Reader>,
+    /// The reader state, taken out by the thread inside `next` (a timed lock:
+    /// waiting for it honours the caller's timeout).
+    reader: Mutex<Option<Reader>>,
+    reader_back: Condvar,
     /// What the delivered chunks add up to; `None` when the client turned it off.
     answer: Option<Mutex<Answer>>,
     delivered: AtomicU64,
     idle: Option<Duration>,
     total: Option<Duration>,
-    worker: Option<JoinHandle<()>>,
+    _hook: HookGuard,
 }
 
-/// Locks a mutex, also after a panic elsewhere (the data stays consistent: every
-/// critical section here leaves it whole).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// The reader state while one `next` call holds it; put back when dropped.
+struct Turn<'a> {
+    stream: &'a Stream,
+    reader: Option<Reader>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *lock(&self.stream.reader) = self.reader.take();
+        self.stream.reader_back.notify_one();
+    }
 }
 
 impl Stream {
     /// Starts the request on a background thread and returns at once.
     pub fn open(client: &Client, request: &Request) -> Result<Stream> {
-        let agent = client.agent();
-        let (tx, rx) = bounded(client.queue_batches.max(1));
-        let (cancel_tx, cancel_rx) = bounded::<()>(0);
+        let cancel = Canceller::new();
+        let (tx, rx) = unbounded();
+        let (room_tx, room_rx) = bounded(1);
         let shared = Arc::new(Shared {
             start: Instant::now(),
-            last_chunk: AtomicU64::new(0),
-            cancelled: AtomicBool::new(false),
-            cancel_tx: Mutex::new(Some(cancel_tx)),
-            agent: agent.clone(),
-            notifier: OnceLock::new(),
+            cancel: cancel.clone(),
+            idle_since: AtomicU64::new(NOT_WAITING),
+            agent: client.agent(),
+            notifier: RwLock::new(None),
+            queued: AtomicUsize::new(0),
+            room_tx,
+            room_rx,
             bytes: AtomicU64::new(0),
             chunks: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
@@ -177,14 +215,22 @@ impl Stream {
             first_chunk_at: Moment::default(),
             ended_at: Moment::default(),
         });
+        // Cancelling shuts the connection (a blocked read returns) and wakes an
+        // event loop. Weak: a canceller kept after close holds no stream alive.
+        let weak: Weak<Shared> = Arc::downgrade(&shared);
+        let hook = cancel.on_cancel(move || {
+            if let Some(s) = weak.upgrade() {
+                s.agent.clone().shutdown();
+                s.signal();
+            }
+        });
         let job = Job {
             shared: shared.clone(),
             client: client.clone(),
             request: request.clone(),
             tx,
-            cancel_rx: cancel_rx.clone(),
         };
-        let worker = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("backend-api".into())
             .stack_size(WORKER_STACK)
             .spawn(move || job.run())
@@ -197,46 +243,77 @@ impl Stream {
         Ok(Stream {
             shared,
             rx,
-            cancel_rx,
-            reader: Mutex::new(Reader {
+            reader: Mutex::new(Some(Reader {
                 pending: Vec::new().into_iter(),
+                pending_bytes: 0,
                 terminal: None,
-            }),
+            })),
+            reader_back: Condvar::new(),
             answer: client.assemble.then(|| Mutex::new(Answer::default())),
             delivered: AtomicU64::new(0),
             idle: client.timeouts.idle,
             total: client.timeouts.total,
-            worker: Some(worker),
+            _hook: hook,
         })
     }
 
-    /// Cancels the stream: any thread, any number of times. A blocked `next` wakes
-    /// and returns [`Next::Cancelled`], as does every later call; the connection is shut.
+    /// Cancels the stream: any thread, any number of times. A blocked `next` wakes;
+    /// unless the stream already ended, it and every later call return
+    /// [`Next::Cancelled`]. The connection is shut.
     pub fn cancel(&self) {
-        if !self.shared.cancelled.swap(true, Ordering::SeqCst) {
-            self.stop();
-        }
+        self.shared.cancel.cancel();
     }
 
-    /// Wakes everything waiting on the stream and shuts its connection.
-    fn stop(&self) {
-        if let Some(tx) = lock(&self.shared.cancel_tx).take() {
-            drop(tx);
-            self.shared.agent.clone().shutdown();
-        }
-        self.shared.signal();
+    /// A handle that cancels this stream from any thread, also after the stream
+    /// is dropped (it then does nothing).
+    pub fn canceller(&self) -> Canceller {
+        self.shared.cancel.clone()
     }
 
-    /// Whether [`Stream::cancel`] was called.
+    /// Whether the stream was cancelled, or stopped by its idle or total timeout.
     pub fn is_cancelled(&self) -> bool {
-        self.shared.cancelled.load(Ordering::SeqCst)
+        self.shared.cancel.is_cancelled()
+    }
+
+    /// Waits until no other thread is inside `next`, or until `until`.
+    fn turn(&self, until: Option<Instant>) -> Option<Turn<'_>> {
+        let mut slot = lock(&self.reader);
+        loop {
+            if let Some(reader) = slot.take() {
+                return Some(Turn {
+                    stream: self,
+                    reader: Some(reader),
+                });
+            }
+            slot = match until {
+                None => self
+                    .reader_back
+                    .wait(slot)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(u) => {
+                    let left = u.checked_duration_since(Instant::now())?;
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.reader_back
+                        .wait_timeout(slot, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
     }
 
     /// The next chunk, or how the stream ended. `timeout`: `None` waits for ever,
-    /// zero only looks. Calls from several threads are serialised.
+    /// zero only looks. Calls from several threads are served one at a time; each
+    /// waits no longer than its own timeout, also for its turn.
     pub fn next(&self, timeout: Option<Duration>) -> Next {
-        let mut reader = lock(&self.reader);
-        let next = self.next_locked(&mut reader, timeout);
+        let until = timeout.map(|t| Instant::now() + t);
+        let Some(mut turn) = self.turn(until) else {
+            return Next::Again;
+        };
+        let reader = turn.reader.as_mut().expect("a turn holds the reader");
+        let next = self.next_locked(reader, until);
         if let Next::Chunk(c) = &next {
             if let Some(a) = &self.answer {
                 lock(a).add(c);
@@ -244,7 +321,7 @@ impl Stream {
             self.delivered.fetch_add(1, Ordering::Relaxed);
         }
         // The descriptor stays readable while `next` would not block.
-        if !matches!(next, Next::Timeout)
+        if !matches!(next, Next::Again)
             && (reader.pending.len() > 0 || !self.rx.is_empty() || reader.terminal.is_some())
         {
             self.shared.signal();
@@ -252,11 +329,10 @@ impl Stream {
         next
     }
 
-    fn next_locked(&self, reader: &mut Reader, timeout: Option<Duration>) -> Next {
-        let until = timeout.map(|t| Instant::now() + t);
+    fn next_locked(&self, reader: &mut Reader, until: Option<Instant>) -> Next {
         loop {
-            if self.is_cancelled() {
-                reader.terminal = Some(Terminal::Cancelled);
+            if reader.terminal.is_none() && self.is_cancelled() {
+                self.finish(reader, Terminal::Cancelled);
             }
             if let Some(t) = &reader.terminal {
                 return match t {
@@ -266,11 +342,20 @@ impl Stream {
                 };
             }
             if let Some(c) = reader.pending.next() {
+                if reader.pending.len() == 0 {
+                    self.shared
+                        .release(std::mem::take(&mut reader.pending_bytes));
+                }
                 return Next::Chunk(c);
             }
             // About to look at the channel: the descriptor goes quiet first, so a
             // message sent from now on signals it again.
-            if let Some(n) = self.shared.notifier.get() {
+            if let Some(n) = &*self
+                .shared
+                .notifier
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+            {
                 n.reset();
             }
             let (limit, limit_error) = self.stream_deadline();
@@ -279,19 +364,27 @@ impl Stream {
                 (u, l) => u.or(l),
             };
             let wait = wake.map(|w| w.saturating_duration_since(Instant::now()));
+            let waker = self.shared.cancel.waker();
             let got = match wait {
                 None => select! {
                     recv(self.rx) -> m => Some(m),
-                    recv(self.cancel_rx) -> _ => None,
+                    recv(waker) -> _ => None,
                 },
                 Some(w) => select! {
                     recv(self.rx) -> m => Some(m),
-                    recv(self.cancel_rx) -> _ => None,
+                    recv(waker) -> _ => None,
                     default(w) => {
-                        if limit.is_some_and(|l| Instant::now() >= l) && self.stream_deadline().0 == limit {
-                            self.fail_with(reader, limit_error);
-                        } else if until.is_some_and(|u| Instant::now() >= u) {
-                            return Next::Timeout;
+                        let now = Instant::now();
+                        // Fails only when the deadline still holds now that we
+                        // look again and nothing is queued.
+                        if limit.is_some_and(|l| now >= l)
+                            && self.stream_deadline().0 == limit
+                            && self.rx.is_empty()
+                        {
+                            self.shared.cancel.cancel();
+                            self.finish(reader, Terminal::Error(limit_error));
+                        } else if until.is_some_and(|u| now >= u) {
+                            return Next::Again;
                         }
                         continue;
                     }
@@ -299,27 +392,38 @@ impl Stream {
             };
             match got {
                 None => continue,
-                Some(Ok(Msg::Chunks(batch))) => reader.pending = batch.into_iter(),
-                Some(Ok(Msg::End)) => reader.terminal = Some(Terminal::End),
-                Some(Ok(Msg::Fail(e))) => reader.terminal = Some(Terminal::Error(e)),
-                Some(Err(_)) => {
-                    let e = Error::new(
+                Some(Ok(Msg::Chunks(batch, bytes))) => {
+                    reader.pending = batch.into_iter();
+                    reader.pending_bytes = bytes;
+                }
+                Some(Ok(Msg::End)) => self.finish(reader, Terminal::End),
+                Some(Ok(Msg::Fail(e))) => self.finish(reader, Terminal::Error(e)),
+                Some(Err(_)) => self.finish(
+                    reader,
+                    Terminal::Error(Error::new(
                         Status::Internal,
                         "the stream's thread ended without a result",
-                    );
-                    reader.terminal = Some(Terminal::Error(e));
-                }
+                    )),
+                ),
             }
         }
+    }
+
+    /// Makes `terminal` final and drops what was not handed out.
+    fn finish(&self, reader: &mut Reader, terminal: Terminal) {
+        reader.terminal = Some(terminal);
+        reader.pending = Vec::new().into_iter();
+        self.shared
+            .release(std::mem::take(&mut reader.pending_bytes));
     }
 
     /// The earliest of the idle and total deadlines, and the error each one means.
     fn stream_deadline(&self) -> (Option<Instant>, Error) {
         let start = self.shared.start;
-        let idle = self.idle.map(|d| {
-            let last = Duration::from_nanos(self.shared.last_chunk.load(Ordering::Relaxed));
+        let since = self.shared.idle_since.load(Ordering::Acquire);
+        let idle = self.idle.filter(|_| since != NOT_WAITING).map(|d| {
             (
-                start + last + d,
+                start + Duration::from_nanos(since) + d,
                 format!("no chunk arrived for {} ms (idle timeout)", d.as_millis()),
             )
         });
@@ -343,8 +447,9 @@ impl Stream {
     }
 
     /// How long until `next` would fail with an idle or total timeout; `None` when
-    /// no such timeout is set, or once nothing more can arrive (the stream's thread
-    /// finished or the stream was cancelled). Event loops use it as their poll timeout.
+    /// no such timeout runs now, or once nothing more can arrive (the stream's
+    /// thread finished or the stream was cancelled). Event loops use it as their
+    /// poll timeout.
     pub fn time_to_deadline(&self) -> Option<Duration> {
         if self.shared.ended_at.get() >= 0 || self.is_cancelled() {
             return None;
@@ -354,20 +459,17 @@ impl Stream {
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    /// Ends the stream with `error`, stopping the worker.
-    fn fail_with(&self, reader: &mut Reader, error: Error) {
-        reader.terminal = Some(Terminal::Error(error));
-        reader.pending = Vec::new().into_iter();
-        self.stop();
-    }
-
-    /// A descriptor that is readable whenever `next` would not block (a chunk, the
-    /// end or an error is there, or the stream was cancelled). Made on first use;
-    /// closed with the stream.
-    #[cfg(unix)]
-    pub fn ready_fd(&self) -> Result<std::os::fd::RawFd> {
-        if let Some(n) = self.shared.notifier.get() {
-            return Ok(n.fd());
+    /// A descriptor (a file descriptor; a `SOCKET` on Windows) that is readable
+    /// whenever `next` would not block (a chunk, the end or an error is there, or
+    /// the stream was cancelled). Made on first use; closed with the stream.
+    pub fn ready_descriptor(&self) -> Result<RawDescriptor> {
+        let mut slot = self
+            .shared
+            .notifier
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = &*slot {
+            return Ok(n.descriptor());
         }
         let made = Notifier::new().map_err(|e| {
             Error::new(
@@ -376,10 +478,11 @@ impl Stream {
             )
         })?;
         // Whatever arrived before the descriptor existed: signal once, maybe
-        // spuriously (`next(0)` then says TIMEOUT).
+        // spuriously (`next(0)` then says AGAIN).
         made.signal();
-        let _ = self.shared.notifier.set(made);
-        Ok(self.shared.notifier.get().expect("set above").fd())
+        let d = made.descriptor();
+        *slot = Some(made);
+        Ok(d)
     }
 
     /// The statistics so far.
@@ -400,6 +503,7 @@ impl Stream {
                 s.start.elapsed().as_micros() as i64
             },
             ended: ended >= 0,
+            queued_bytes: s.queued.load(Ordering::Relaxed) as u64,
         }
     }
 
@@ -416,9 +520,12 @@ impl Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.cancel();
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
+        // The descriptor closes now, not when the thread finishes.
+        *self
+            .shared
+            .notifier
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
@@ -428,12 +535,15 @@ struct Job {
     client: Client,
     request: Request,
     tx: Sender<Msg>,
-    cancel_rx: Receiver<()>,
 }
 
 impl Job {
+    /// Logs a record, unless the stream was cancelled or closed: from then on a
+    /// stream sends no records, so closing never waits on the caller's sink.
     fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
-        self.client.logger.log(level, make);
+        if !self.shared.cancel.is_cancelled() {
+            self.client.logger.log(level, make);
+        }
     }
 
     fn run(self) {
@@ -448,7 +558,6 @@ impl Job {
         self.log(LogLevel::Info, || {
             let how = match &last {
                 Msg::Fail(e) => format!("failed ({}): {}", e.status.name(), e.message),
-                _ if s.cancelled.load(Ordering::SeqCst) => "cancelled".to_owned(),
                 _ => "ended".to_owned(),
             };
             format!(
@@ -459,26 +568,45 @@ impl Job {
                 s.start.elapsed().as_millis()
             )
         });
-        self.send(last);
-    }
-
-    /// Hands a message to the reader; false once the stream is cancelled.
-    fn send(&self, msg: Msg) -> bool {
-        let sent = select! {
-            send(self.tx, msg) -> r => r.is_ok(),
-            recv(self.cancel_rx) -> _ => false,
-        };
-        if sent {
+        if self.tx.send(last).is_ok() {
             self.shared.signal();
         }
-        sent
+    }
+
+    /// Hands a batch to the reader once the queue has room for it (or is empty);
+    /// false once the stream is cancelled or closed.
+    fn send(&self, batch: Vec<Chunk>) -> bool {
+        let s = &self.shared;
+        let size: usize = batch.iter().map(Chunk::footprint).sum();
+        loop {
+            let queued = s.queued.load(Ordering::Acquire);
+            if queued == 0 || queued + size <= QUEUE_BYTES {
+                break;
+            }
+            // The reader is behind: the server is not what we wait on now.
+            s.idle_since.store(NOT_WAITING, Ordering::Release);
+            select! {
+                recv(s.room_rx) -> _ => {}
+                recv(s.cancel.waker()) -> _ => return false,
+            }
+        }
+        s.queued.fetch_add(size, Ordering::AcqRel);
+        s.chunks.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        s.first_chunk_at.mark(s.start);
+        if self.tx.send(Msg::Chunks(batch, size)).is_err() {
+            return false;
+        }
+        // Back to waiting on the server: the idle clock starts now.
+        s.idle_since.store(s.now_ns(), Ordering::Release);
+        s.signal();
+        true
     }
 
     /// Sends the request, retrying failures before any answer as the client's
     /// policy allows; `None` when cancelled while waiting to retry.
     fn connect(&self) -> Result<Option<ureq::Body>> {
         let policy = self.client.retry;
-        let url = self.client.url(transport::CONVERSATION_PATH);
+        let url = self.client.redacted_url(transport::CONVERSATION_PATH);
         let noise = std::collections::hash_map::RandomState::new();
         for attempt in 0.. {
             self.log(LogLevel::Info, || {
@@ -499,11 +627,13 @@ impl Job {
                 match transport::post_conversation(&self.shared.agent, &self.client, &self.request)
                 {
                     Ok(body) => {
-                        self.shared.headers_at.mark(self.shared.start);
+                        let s = &self.shared;
+                        s.headers_at.mark(s.start);
+                        s.idle_since.store(s.now_ns(), Ordering::Release);
                         self.log(LogLevel::Debug, || {
                             format!(
                                 "response headers after {} ms",
-                                self.shared.start.elapsed().as_millis()
+                                s.start.elapsed().as_millis()
                             )
                         });
                         return Ok(Some(body));
@@ -512,7 +642,7 @@ impl Job {
                 };
             if attempt >= policy.max_retries
                 || !retry::retryable(&e)
-                || self.shared.cancelled.load(Ordering::SeqCst)
+                || self.shared.cancel.is_cancelled()
             {
                 return Err(e);
             }
@@ -531,7 +661,9 @@ impl Job {
             });
             self.shared.retries.fetch_add(1, Ordering::Relaxed);
             if self
-                .cancel_rx
+                .shared
+                .cancel
+                .waker()
                 .recv_timeout(delay)
                 .is_err_and(|e| e.is_disconnected())
             {
@@ -551,7 +683,7 @@ impl Job {
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(n) => n,
-                Err(_) if self.shared.cancelled.load(Ordering::SeqCst) => return Ok(()),
+                Err(_) if self.shared.cancel.is_cancelled() => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(transport::map_io_error(e)),
             };
@@ -569,11 +701,8 @@ impl Job {
                 format!("read {n} bytes: {} chunks", batch.len())
             });
             // Chunks decoded before an error still reach the reader, in order.
-            if !batch.is_empty() {
-                self.shared.mark_chunks(batch.len());
-                if !self.send(Msg::Chunks(batch)) {
-                    return Ok(());
-                }
+            if !batch.is_empty() && !self.send(batch) {
+                return Ok(());
             }
             if progress? == Progress::Done || n == 0 {
                 return Ok(());

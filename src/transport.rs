@@ -7,8 +7,7 @@ use ureq::http::Response;
 use ureq::Body;
 
 use crate::client::Client;
-use crate::decoder::quote;
-use crate::error::{Error, Result, Status};
+use crate::error::{quote, Error, Result, Status};
 use crate::request::Request;
 
 /// The conversation endpoint.

@@ -319,10 +319,11 @@ fn models_returns_the_server_listing() {
             backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
             for provider in [None, Some("InteropTest")] {
                 let p = provider.map(cs);
-                let mut out = ptr::null_mut();
+                let mut out = ptr::null();
                 let st = backend_api_models(
                     client,
                     p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+                    ptr::null(),
                     &mut out,
                     ptr::null_mut(),
                     ptr::null_mut(),

@@ -168,10 +168,7 @@ fn cancel_wakes_a_blocked_next_and_close_is_prompt_on_a_stalled_server() {
     );
 
     let stalled = Stream::open(&client(), &request(json!({"test_fault": "stall"}))).unwrap();
-    while !matches!(
-        stalled.next(Some(Duration::from_millis(200))),
-        Next::Timeout
-    ) {}
+    while !matches!(stalled.next(Some(Duration::from_millis(200))), Next::Again) {}
     let t = Instant::now();
     drop(stalled);
     eprintln!("close of a stalled stream took {:?}", t.elapsed());
@@ -184,10 +181,10 @@ fn cancel_wakes_a_blocked_next_and_close_is_prompt_on_a_stalled_server() {
 #[test]
 fn next_timeouts_zero_and_positive() {
     let s = Stream::open(&client(), &request(json!({"test_fault": "no_answer"}))).unwrap();
-    assert!(matches!(s.next(Some(Duration::ZERO)), Next::Timeout));
+    assert!(matches!(s.next(Some(Duration::ZERO)), Next::Again));
     assert!(matches!(
         s.next(Some(Duration::from_millis(50))),
-        Next::Timeout
+        Next::Again
     ));
 }
 
@@ -216,16 +213,17 @@ fn open_returns_before_the_network_answers() {
 
 #[test]
 fn model_listings() {
-    let all: Value = serde_json::from_str(&backend_api::models(&client(), None).unwrap()).unwrap();
+    let all: Value =
+        serde_json::from_str(&backend_api::models(&client(), None, None).unwrap()).unwrap();
     assert_eq!(all["TestBackend"][0], "test-model");
     let one: Value =
-        serde_json::from_str(&backend_api::models(&client(), Some("TestBackend")).unwrap())
+        serde_json::from_str(&backend_api::models(&client(), Some("TestBackend"), None).unwrap())
             .unwrap();
     assert_eq!(one[0]["model"], "test-model");
-    let e = backend_api::models(&client(), Some("Unknown")).unwrap_err();
+    let e = backend_api::models(&client(), Some("Unknown"), None).unwrap_err();
     assert_eq!((e.status, e.http_status), (Status::Http, 404));
     assert_eq!(
-        backend_api::models(&client(), Some("../x"))
+        backend_api::models(&client(), Some("../x"), None)
             .unwrap_err()
             .status,
         Status::InvalidArgument

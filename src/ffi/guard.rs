@@ -59,6 +59,24 @@ pub unsafe fn guard(
     }
 }
 
+/// Runs a setter on a live object (`what` names it in the NULL error): the one
+/// shape of every `*_set_*`/`*_add_*` call.
+///
+/// # Safety
+/// `p` is NULL or points to a live `T` nobody else uses meanwhile; `err` is NULL
+/// or valid for a write.
+pub unsafe fn update<T>(
+    p: *mut T,
+    what: &str,
+    err: *mut *mut backend_api_error,
+    f: impl FnOnce(&mut T) -> Result<(), Error>,
+) -> Status {
+    guard(err, || {
+        f(obj_mut(p, what)?)?;
+        Ok(Status::Ok)
+    })
+}
+
 /// Runs `f`, turning a panic into `fallback`. For functions without a status.
 pub fn guard_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)

@@ -31,7 +31,8 @@ static backend_api_request *make_request(const char *fields_json[][2]) {
 
 struct slot {
     backend_api_stream *s;
-    int fd, want, got, done;
+    intptr_t fd;
+    int want, got, done;
     char text[256];
 };
 
@@ -48,7 +49,7 @@ static void test_poll_loop(void) {
         CHECK(backend_api_open(c, r, &slots[i].s, NULL) == BACKEND_API_STATUS_OK);
         backend_api_request_free(r);
         CHECK(backend_api_stream_fd(slots[i].s, &slots[i].fd, NULL) == BACKEND_API_STATUS_OK);
-        int again = -1;
+        intptr_t again = -1;
         CHECK(backend_api_stream_fd(slots[i].s, &again, NULL) == BACKEND_API_STATUS_OK && again == slots[i].fd);
     }
     int open = STREAMS, rounds = 0;
@@ -58,7 +59,7 @@ static void test_poll_loop(void) {
         int n = 0;
         for (int i = 0; i < STREAMS; i++) {
             if (slots[i].done) continue;
-            pfd[n].fd = slots[i].fd;
+            pfd[n].fd = (int)slots[i].fd;
             pfd[n].events = POLLIN;
             index[n++] = i;
         }
@@ -77,7 +78,7 @@ static void test_poll_loop(void) {
                 }
                 backend_api_chunk_free(ch);
             }
-            if (st == BACKEND_API_STATUS_TIMEOUT) continue;
+            if (st == BACKEND_API_STATUS_AGAIN) continue;
             CHECK(st == BACKEND_API_STATUS_END);
             sl->done = 1;
             open--;
@@ -108,20 +109,24 @@ static void test_timeout_hint(void) {
     backend_api_request *r = make_request(fields);
     backend_api_stream *s = NULL;
     backend_api_open(c, r, &s, NULL);
-    int fd = -1;
+    intptr_t fd = -1;
     backend_api_stream_fd(s, &fd, NULL);
-    backend_api_status st = BACKEND_API_STATUS_TIMEOUT;
+    backend_api_status st = BACKEND_API_STATUS_AGAIN;
     backend_api_error *e = NULL;
-    for (int i = 0; i < 1000 && (st == BACKEND_API_STATUS_TIMEOUT || st == BACKEND_API_STATUS_OK); i++) {
+    int deadlines = 0;
+    for (int i = 0; i < 1000 && (st == BACKEND_API_STATUS_AGAIN || st == BACKEND_API_STATUS_OK); i++) {
+        /* -1 until the response headers: the idle clock runs from then on. */
         int64_t wait = backend_api_stream_timeout_ms(s);
-        CHECK(wait >= 0 && wait <= 300);
-        struct pollfd p = {fd, POLLIN, 0};
+        CHECK(wait >= -1 && wait <= 300);
+        deadlines += wait >= 0;
+        struct pollfd p = {(int)fd, POLLIN, 0};
         poll(&p, 1, (int)wait);
         backend_api_chunk *ch = NULL;
         st = backend_api_next(s, 0, &ch, &e);
         if (st == BACKEND_API_STATUS_OK) backend_api_chunk_free(ch);
     }
     CHECK(st == BACKEND_API_STATUS_TIMED_OUT);
+    CHECK(deadlines > 0);
     CHECK(e && strstr(backend_api_error_message(e), "idle timeout"));
     backend_api_error_free(e);
     backend_api_close(s);
@@ -150,7 +155,7 @@ static void on_log(void *user_data, backend_api_log_level level, const char *mes
 static void test_log_stats_retries_follow_up(void) {
     backend_api_client *c = make_client();
     struct log_sink sink = {0, 0, 0};
-    CHECK(backend_api_client_set_log(c, on_log, &sink, BACKEND_API_LOG_LEVEL_DEBUG, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_client_set_log(c, on_log, &sink, NULL, BACKEND_API_LOG_LEVEL_DEBUG, NULL) == BACKEND_API_STATUS_OK);
     CHECK(backend_api_client_set_retries(c, 2, 10, 100, NULL) == BACKEND_API_STATUS_OK);
     CHECK(backend_api_client_add_header(c, "X-Api-Key", "sk-C-MARKER", NULL) == BACKEND_API_STATUS_OK);
     char key[64];
@@ -168,6 +173,7 @@ static void test_log_stats_retries_follow_up(void) {
     }
     backend_api_stats st;
     memset(&st, 0xff, sizeof st);
+    st.size = sizeof st;
     CHECK(backend_api_stream_stats(s, &st) == BACKEND_API_STATUS_OK);
     CHECK(st.retries == 1);
     CHECK(st.chunks == (uint64_t)n && st.delivered == (uint64_t)n && st.skipped == 0);
@@ -205,11 +211,11 @@ static void test_log_stats_retries_follow_up(void) {
     CHECK(backend_api_client_set_retries(c, 1, 100, 10, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_retries(NULL, 0, 0, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_assemble(NULL, false, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
-    CHECK(backend_api_client_set_log(NULL, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
-    CHECK(backend_api_client_set_log(c, on_log, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
-    CHECK(backend_api_client_set_log(c, on_log, NULL, 99, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
-    CHECK(backend_api_client_set_log(c, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_OK); /* off: level ignored */
-    int fd = 7;
+    CHECK(backend_api_client_set_log(NULL, NULL, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_log(c, on_log, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_log(c, on_log, NULL, NULL, 99, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_client_set_log(c, NULL, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_OK); /* off: level ignored */
+    intptr_t fd = 7;
     CHECK(backend_api_stream_fd(NULL, &fd, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT && fd == 7);
     CHECK(backend_api_stream_timeout_ms(NULL) == -1);
     CHECK(backend_api_stream_stats(NULL, &st) == BACKEND_API_STATUS_INVALID_ARGUMENT);

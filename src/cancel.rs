@@ -1,0 +1,144 @@
+//! Cancellation shared by a stream (or a model listing) and whoever may cancel
+//! it: any thread, any number of times, also after the stream was closed. The
+//! flag stays set; cancelling wakes everything waiting on [`Canceller::waker`]
+//! and runs the hooks the operation registered (shutting its connection,
+//! signalling its event-loop descriptor). Hooks must not block.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+struct Inner {
+    cancelled: AtomicBool,
+    /// Dropped on cancel: every `select!` on `rx` wakes at once.
+    tx: Mutex<Option<Sender<()>>>,
+    rx: Receiver<()>,
+    hooks: Mutex<Vec<(u64, Hook)>>,
+    next_id: AtomicU64,
+}
+
+/// A cancellation handle; clones share one flag.
+#[derive(Clone)]
+pub struct Canceller(Arc<Inner>);
+
+impl std::fmt::Debug for Canceller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Canceller(cancelled: {})", self.is_cancelled())
+    }
+}
+
+impl Default for Canceller {
+    fn default() -> Canceller {
+        Canceller::new()
+    }
+}
+
+/// Locks a mutex, also after a panic elsewhere (every critical section here
+/// leaves the data whole).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Canceller {
+    pub fn new() -> Canceller {
+        let (tx, rx) = bounded(0);
+        Canceller(Arc::new(Inner {
+            cancelled: AtomicBool::new(false),
+            tx: Mutex::new(Some(tx)),
+            rx,
+            hooks: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(0),
+        }))
+    }
+
+    /// Cancels: sets the flag for good, wakes every waiter and runs the hooks.
+    /// Never blocks on the operation it cancels.
+    pub fn cancel(&self) {
+        if self.0.cancelled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        drop(lock(&self.0.tx).take());
+        let hooks = std::mem::take(&mut *lock(&self.0.hooks));
+        for (_, hook) in hooks {
+            hook();
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// A receiver that never yields a message and disconnects on cancel: put it
+    /// in a `select!` to wake when cancelled.
+    pub fn waker(&self) -> &Receiver<()> {
+        &self.0.rx
+    }
+
+    /// Runs `hook` on cancel (at once when already cancelled) until the returned
+    /// guard is dropped.
+    pub(crate) fn on_cancel(&self, hook: impl Fn() + Send + Sync + 'static) -> HookGuard {
+        let id = self.0.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut hooks = lock(&self.0.hooks);
+            if !self.is_cancelled() {
+                hooks.push((id, Box::new(hook)));
+                return HookGuard {
+                    canceller: self.clone(),
+                    id,
+                };
+            }
+        }
+        hook();
+        HookGuard {
+            canceller: self.clone(),
+            id,
+        }
+    }
+}
+
+/// Unregisters a hook when dropped.
+pub(crate) struct HookGuard {
+    canceller: Canceller,
+    id: u64,
+}
+
+impl Drop for HookGuard {
+    fn drop(&mut self) {
+        lock(&self.canceller.0.hooks).retain(|(id, _)| *id != self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn cancel_runs_live_hooks_once_and_stays_set() {
+        let c = Canceller::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let kept = c.on_cancel(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        let r = runs.clone();
+        drop(c.on_cancel(move || {
+            r.fetch_add(100, Ordering::SeqCst);
+        }));
+        assert!(c.waker().try_recv().is_err_and(|e| e.is_empty()));
+        c.clone().cancel();
+        c.cancel();
+        assert!(c.is_cancelled());
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(c.waker().try_recv().is_err_and(|e| e.is_disconnected()));
+        let r = runs.clone();
+        let _late = c.on_cancel(move || {
+            r.fetch_add(10, Ordering::SeqCst);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 11);
+        drop(kept);
+    }
+}

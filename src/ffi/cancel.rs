@@ -1,0 +1,78 @@
+//! Cancellers: reference-counted handles that cancel a stream or a model listing
+//! from any thread, valid on their own after the stream is closed.
+
+use std::ptr;
+
+use super::guard::{backend_api_error, free, guard, guard_or, obj, out_arg};
+use super::stream::backend_api_stream;
+use crate::cancel::Canceller;
+use crate::error::Status;
+
+/// A handle that cancels one stream (see `backend_api_stream_canceller`) or the
+/// model listings it is given to (see `backend_api_canceller_new`).
+#[allow(non_camel_case_types)]
+pub struct backend_api_canceller(Canceller);
+
+/// Creates a canceller for `backend_api_models`: cancelling it makes the listings
+/// given it return `CANCELLED` at once. It stays cancelled. Free it with
+/// `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
+#[no_mangle]
+pub extern "C" fn backend_api_canceller_new() -> *mut backend_api_canceller {
+    guard_or(ptr::null_mut(), || {
+        Box::into_raw(Box::new(backend_api_canceller(Canceller::new())))
+    })
+}
+
+/// Writes to `*out` a new canceller of `stream`: `backend_api_canceller_cancel` on
+/// it equals `backend_api_cancel` on the stream, and stays safe after
+/// `backend_api_close` (it then does nothing). This is how another thread cancels
+/// a stream that its owner may close at any moment: take the canceller while the
+/// stream is open, hand it over, free it when done. On success `*out` owns it
+/// (free it with `backend_api_canceller_free`). Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; `out` and `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_canceller(
+    stream: *const backend_api_stream,
+    out: *mut *mut backend_api_canceller,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let c = obj(stream, "stream")?.0.canceller();
+        *out = Box::into_raw(Box::new(backend_api_canceller(c)));
+        Ok(Status::Ok)
+    })
+}
+
+/// Cancels what the canceller belongs to: the connection is shut, a blocked
+/// `backend_api_next` or `backend_api_models` returns at once, and the state stays
+/// cancelled (a stream that already reached END or an error keeps it). Never waits
+/// for the stream's thread. Safe to repeat, from any thread, at any time before
+/// `backend_api_canceller_free`, also after the stream was closed. NULL is a no-op.
+///
+/// # Safety
+/// `canceller` is NULL or a live canceller.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_canceller_cancel(canceller: *const backend_api_canceller) {
+    if let Some(c) = canceller.as_ref() {
+        guard_or((), || c.0.cancel());
+    }
+}
+
+/// Frees a canceller (it does not cancel). NULL is a no-op; must not be called
+/// twice. Any thread, once no other thread uses this canceller.
+///
+/// # Safety
+/// `canceller` is NULL or a canceller from this library, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_canceller_free(canceller: *mut backend_api_canceller) {
+    free(canceller)
+}
+
+impl backend_api_canceller {
+    pub(crate) fn get(&self) -> &Canceller {
+        &self.0
+    }
+}

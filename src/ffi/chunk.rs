@@ -1,0 +1,168 @@
+//! Chunks: one piece of the answer each, with accessors that lend NUL-terminated
+//! strings owned by the chunk.
+
+use std::ffi::c_char;
+use std::ptr;
+use std::sync::Mutex;
+
+use super::guard::{free, guard, guard_or, obj, out_arg, str_arg};
+use crate::chunk::{Chunk, ChunkKind};
+use crate::error::Status;
+
+/// One chunk of the answer (g4f's `RawResponse`).
+#[allow(non_camel_case_types)]
+pub struct backend_api_chunk {
+    chunk: Chunk,
+    /// Values lent to C, NUL-terminated, by field (`None`: the main text); kept until
+    /// the chunk is freed, and lent again, not copied again, when asked again.
+    lent: Mutex<Vec<Lent>>,
+}
+
+/// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
+/// `""` when it has none or for NULL. Owned by the chunk: valid until
+/// `backend_api_chunk_free`. Any thread.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk) -> *const c_char {
+    chunk
+        .as_ref()
+        .map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
+}
+
+/// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
+/// `message` (non-fatal) and the rest without comparing strings;
+/// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
+/// Any thread; the object must stay alive (not freed) meanwhile.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_kind(chunk: *const backend_api_chunk) -> ChunkKind {
+    chunk.as_ref().map_or(ChunkKind::Other, |c| c.chunk.kind())
+}
+
+/// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
+/// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
+/// valid until `backend_api_chunk_free`.
+/// Any thread; the object must stay alive (not freed) meanwhile.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_json(
+    chunk: *const backend_api_chunk,
+    len_out: *mut usize,
+) -> *const c_char {
+    let Some(c) = chunk.as_ref() else {
+        return c"".as_ptr();
+    };
+    if !len_out.is_null() {
+        *len_out = c.chunk.json().len();
+    }
+    c.chunk.json_with_nul().as_ptr().cast()
+}
+
+/// One value a chunk lent: its field (`None`: the main text) and the bytes with a NUL.
+type Lent = (Option<Box<str>>, Box<[u8]>);
+
+impl backend_api_chunk {
+    pub(crate) fn new(chunk: Chunk) -> backend_api_chunk {
+        backend_api_chunk {
+            chunk,
+            lent: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Lends the value of `key` (`None`: the main text), NUL-terminated, made by
+    /// `make` on the first request only; `None` when there is no such value.
+    fn lend(
+        &self,
+        key: Option<&str>,
+        make: impl FnOnce() -> Option<String>,
+    ) -> Option<(*const c_char, usize)> {
+        let mut lent = self.lent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, v)) = lent.iter().find(|(k, _)| k.as_deref() == key) {
+            return Some((v.as_ptr().cast(), v.len() - 1));
+        }
+        let mut owned = make()?.into_bytes();
+        owned.push(0);
+        let owned = owned.into_boxed_slice();
+        let out = (owned.as_ptr().cast(), owned.len() - 1);
+        lent.push((key.map(Into::into), owned));
+        Some(out)
+    }
+}
+
+/// The chunk's main text: `content` of a content chunk, `token` of reasoning,
+/// `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
+/// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
+/// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
+/// again lends the same string. Any thread.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_text(
+    chunk: *const backend_api_chunk,
+    len_out: *mut usize,
+) -> *const c_char {
+    let Some(c) = chunk.as_ref() else {
+        return ptr::null();
+    };
+    guard_or(ptr::null(), || {
+        match c.lend(None, || c.chunk.text().map(Into::into)) {
+            Some((p, n)) => {
+                if !len_out.is_null() {
+                    *len_out = n;
+                }
+                p
+            }
+            None => ptr::null(),
+        }
+    })
+}
+
+/// Reads a top-level field of the chunk without a JSON parser of your own: a
+/// string's value as text, any other value (number, object, list, true, null) as
+/// its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
+/// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
+/// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
+/// same field lends the same string (no new copy). Any thread.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_field(
+    chunk: *const backend_api_chunk,
+    key: *const c_char,
+    value_out: *mut *const c_char,
+    len_out: *mut usize,
+) -> Status {
+    guard(ptr::null_mut(), || {
+        out_arg(value_out, "value_out")?;
+        let c = obj(chunk, "chunk")?;
+        let key = str_arg(key, "key")?;
+        let Some((p, n)) = c.lend(Some(key), || {
+            c.chunk.field(key).map(|f| f.as_str().to_owned())
+        }) else {
+            return Ok(Status::NotFound);
+        };
+        *value_out = p;
+        if !len_out.is_null() {
+            *len_out = n;
+        }
+        Ok(Status::Ok)
+    })
+}
+
+/// Frees a chunk and every string it lent. NULL is a no-op; must not be called
+/// twice. Any thread.
+///
+/// # Safety
+/// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_free(chunk: *mut backend_api_chunk) {
+    free(chunk)
+}

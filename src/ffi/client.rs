@@ -1,0 +1,226 @@
+//! The client: connection settings shared by every request made through it.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use super::guard::backend_api_error;
+use super::guard::{free, guard, opt_str_arg, out_arg, str_arg, update};
+use crate::client::{Client, TimeoutKind};
+use crate::error::{Error, Status};
+use crate::retry::RetryPolicy;
+
+/// Connection settings: base URL, headers, TLS, proxy, timeouts, limits.
+#[allow(non_camel_case_types)]
+pub struct backend_api_client(pub(crate) Client);
+
+/// Creates a client for the g4f server at `base_url` (`http://` or `https://`).
+/// TLS certificates are verified against the bundled Mozilla roots; the proxy
+/// comes from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` unless set.
+/// On success `*out` owns a new client: free it with `backend_api_client_free`.
+/// Any thread; `base_url` is copied.
+///
+/// # Safety
+/// `base_url` is NULL or a NUL-terminated string; `out` and `err` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_new(
+    base_url: *const c_char,
+    out: *mut *mut backend_api_client,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let client = Client::new(str_arg(base_url, "base_url")?)?;
+        *out = Box::into_raw(Box::new(backend_api_client(client)));
+        Ok(Status::Ok)
+    })
+}
+
+/// Frees a client. Streams opened from it stay valid. NULL is a no-op; must not
+/// be called twice, nor while another thread uses the client.
+///
+/// # Safety
+/// `client` is NULL or a client from `backend_api_client_new`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_free(client: *mut backend_api_client) {
+    free(client)
+}
+
+/// Adds a header sent with every request (the Python client's `headers`).
+/// Values of secret headers (`Authorization`, `Cookie`, `*token*`, ...) never reach
+/// logs or error messages. Strings are copied. Not concurrently with other calls
+/// on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_add_header(
+    client: *mut backend_api_client,
+    name: *const c_char,
+    value: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    })
+}
+
+/// Turns TLS certificate verification on (the default) or off (`verify` false:
+/// the Python client's `ssl=False`; insecure). Not concurrently with other calls
+/// on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_verify_tls(
+    client: *mut backend_api_client,
+    verify: bool,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_verify_tls(verify);
+        Ok(())
+    })
+}
+
+/// Trusts only the certificates of the PEM file at `path` (read now). Not
+/// concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_ca_file(
+    client: *mut backend_api_client,
+    path: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_ca_file(str_arg(path, "path")?)
+    })
+}
+
+/// Routes requests through a proxy: `http://`, `socks4://`, `socks5://` or
+/// `socks5h://` URL, with optional `user:password@`. NULL means no proxy at all
+/// (the environment is ignored too). Not concurrently with other calls on the client.
+///
+/// # Safety
+/// Pointers are NULL or valid; `url` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_proxy(
+    client: *mut backend_api_client,
+    url: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_proxy(opt_str_arg(url, "url")?)
+    })
+}
+
+/// Sets a timeout in milliseconds; 0 turns it off; negative is an error.
+/// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (request
+/// sent to response headers, default 120 s), IDLE (longest gap between two chunks;
+/// keep-alive comments do not count; default 300 s), TOTAL (off by default).
+/// Not concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_timeout(
+    client: *mut backend_api_client,
+    kind: u32,
+    ms: i64,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        let kind = TimeoutKind::from_code(kind)
+            .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
+        let ms = u64::try_from(ms).map_err(|_| Error::invalid("a timeout cannot be negative"))?;
+        c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
+        Ok(())
+    })
+}
+
+/// Bounds one line or event of the response to `bytes` (default 16 MiB; at least 1).
+/// A longer one ends the stream with `BACKEND_API_STATUS_LIMIT`. Not concurrently
+/// with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_max_line(
+    client: *mut backend_api_client,
+    bytes: usize,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_max_line(bytes)
+    })
+}
+
+/// With `skip` true, lines that are not JSON objects are dropped instead of ending
+/// the stream with `BACKEND_API_STATUS_PROTOCOL` (the default). Not concurrently
+/// with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
+    client: *mut backend_api_client,
+    skip: bool,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_skip_malformed(skip);
+        Ok(())
+    })
+}
+
+/// With `assemble` false, streams of this client keep no assembled answer (see
+/// `backend_api_stream_answer`, which then reports an empty one): for very long
+/// streams whose text the caller keeps itself. On by default. Not concurrently with
+/// other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_assemble(
+    client: *mut backend_api_client,
+    assemble: bool,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_assemble(assemble);
+        Ok(())
+    })
+}
+
+/// Retries a request that failed before any answer began: a connection that could
+/// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
+/// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
+/// doubled at each retry with jitter, or the server's `Retry-After`, but never more
+/// than `cap_ms`. Each retry is logged (warn) and counted in the stream's stats.
+/// Not concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_retries(
+    client: *mut backend_api_client,
+    max_retries: u32,
+    base_ms: u32,
+    cap_ms: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        if max_retries > 0 && (base_ms == 0 || cap_ms < base_ms) {
+            return Err(Error::invalid(
+                "retries need base_ms > 0 and cap_ms >= base_ms",
+            ));
+        }
+        c.set_retry(RetryPolicy {
+            max_retries,
+            base: Duration::from_millis(base_ms.into()),
+            cap: Duration::from_millis(cap_ms.into()),
+        });
+        Ok(())
+    })
+}

@@ -1,0 +1,106 @@
+//! Log records to a C callback, with the caller's `user_data` kept alive until
+//! nothing can call the callback any more (then handed to its destroy function).
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use super::client::backend_api_client;
+use super::guard::{backend_api_error, c_string, update};
+use crate::error::{Error, Status};
+use crate::log::{LogLevel, Logger};
+
+/// A log callback: `user_data` as given, the record's level and its message.
+#[allow(non_camel_case_types)]
+pub type backend_api_log_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: LogLevel, message: *const c_char)>;
+
+/// Releases the `user_data` of a log callback.
+#[allow(non_camel_case_types)]
+pub type backend_api_destroy_callback = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// The caller's callback and `user_data`, which the caller promised may be used
+/// from any thread; `destroy` runs when the last holder (the client, or a stream
+/// still finishing after close) lets go.
+struct Sink {
+    callback: unsafe extern "C" fn(*mut c_void, LogLevel, *const c_char),
+    user_data: *mut c_void,
+    destroy: backend_api_destroy_callback,
+}
+
+// SAFETY: see `backend_api_client_set_log`: the caller vouches for thread safety.
+unsafe impl Send for Sink {}
+unsafe impl Sync for Sink {}
+
+impl Sink {
+    fn call(&self, level: LogLevel, message: &str) {
+        let text = c_string(message);
+        // SAFETY: the caller promised a thread-safe callback and live user_data.
+        unsafe { (self.callback)(self.user_data, level, text.as_ptr()) }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Some(d) = self.destroy {
+            // SAFETY: the caller gave `destroy` for this `user_data`; it runs once.
+            unsafe { d(self.user_data) }
+        }
+    }
+}
+
+/// Receives log records: `callback(user_data, level, message)` for each record up
+/// to `max_level` (a `backend_api_log_level`). A NULL `callback` turns logging off
+/// (`max_level` is then ignored). Without this call, records go to standard error
+/// when the environment variable `BACKEND_API_LOG` names a level (`error` ... `trace`).
+///
+/// The callback's rules:
+/// - it runs on the library's own threads (one per stream), possibly several at
+///   once: it must be thread-safe;
+/// - it must not call into this library, must not unwind (no C++ exception, no
+///   Rust panic) and must not `longjmp` out;
+/// - `message` is NUL-terminated UTF-8, valid during the call only; it never holds
+///   the api key, secret header values or a URL's password;
+/// - a stream sends no records once its cancel or close has begun, and close never
+///   waits for a callback in progress: a callback may block on a lock the closing
+///   thread holds without deadlocking it.
+///
+/// `destroy` (may be NULL) is called with `user_data` exactly once, on any thread,
+/// when no callback can run any more: after the client is freed (or given another
+/// logger) and every stream of it has finished, which may be shortly after their
+/// close. Until then `user_data` must stay valid. If this call fails, `destroy` is
+/// not called and nothing is kept. Not concurrently with other calls on the same
+/// client.
+///
+/// # Safety
+/// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
+/// call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_log(
+    client: *mut backend_api_client,
+    callback: backend_api_log_callback,
+    user_data: *mut c_void,
+    destroy: backend_api_destroy_callback,
+    max_level: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        let logger = match callback {
+            None => Logger::off(),
+            Some(callback) => {
+                let max = LogLevel::from_code(max_level)
+                    .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
+                let sink = Sink {
+                    callback,
+                    user_data,
+                    destroy,
+                };
+                Logger::new(
+                    Arc::new(move |level, message: &str| sink.call(level, message)),
+                    max,
+                )
+            }
+        };
+        c.set_logger(logger);
+        Ok(())
+    })
+}

@@ -1,0 +1,280 @@
+//! The request: model, messages, media, api key, headers and extra body fields.
+
+use std::ffi::c_char;
+use std::ptr;
+
+use super::guard::{
+    backend_api_error, free, guard, guard_or, obj, opt_str_arg, out_arg, str_arg, update,
+};
+use super::stream::backend_api_stream;
+use crate::error::{Error, Status};
+use crate::media::Media;
+use crate::request::Request;
+
+/// One conversation request: model, messages, media, api key, extra body fields.
+#[allow(non_camel_case_types)]
+pub struct backend_api_request(pub(crate) Request);
+
+/// Creates an empty request (model `""`, no messages). Free it with
+/// `backend_api_request_free`. Any thread.
+#[no_mangle]
+pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
+    guard_or(ptr::null_mut(), || {
+        Box::into_raw(Box::new(backend_api_request(Request::new())))
+    })
+}
+
+/// Frees a request. Streams opened with it stay valid (they copied it). NULL is
+/// a no-op; must not be called twice.
+/// Any thread, once no other call uses the request.
+///
+/// # Safety
+/// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_request) {
+    free(request)
+}
+
+/// Sets the model name. The string is copied. Not concurrently with other calls
+/// on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_set_model(
+    request: *mut backend_api_request,
+    model: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.set_model(str_arg(model, "model")?);
+        Ok(())
+    })
+}
+
+/// Appends a message with plain-text content. Strings are copied.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_message(
+    request: *mut backend_api_request,
+    role: *const c_char,
+    content: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
+        Ok(())
+    })
+}
+
+/// Appends a message whose content is JSON text (a string or a list of parts).
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_message_json(
+    request: *mut backend_api_request,
+    role: *const c_char,
+    content_json: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.add_message_json(
+            str_arg(role, "role")?,
+            str_arg(content_json, "content_json")?,
+        )
+    })
+}
+
+/// Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_set_messages_json(
+    request: *mut backend_api_request,
+    messages_json: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.set_messages_json(str_arg(messages_json, "messages_json")?)
+    })
+}
+
+/// Adds a header sent with this request only, after the client's headers (for
+/// example `x-secret` of a demo deployment, or a tracing id). Secret values never
+/// reach logs or error messages. Strings are copied.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_header(
+    request: *mut backend_api_request,
+    name: *const c_char,
+    value: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    })
+}
+
+/// Sets the api key (NULL removes it) and where it goes: `BACKEND_API_KEY_BODY`
+/// (the body's `"api_key"`, as the Python client), `BACKEND_API_KEY_BEARER`
+/// (`Authorization: Bearer`), or both. Without a key the body has no `api_key`
+/// field, so the server's own `Authorization` fallback works. The key is copied
+/// and never appears in logs or error messages.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; `key` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_set_api_key(
+    request: *mut backend_api_request,
+    key: *const c_char,
+    placement: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.set_api_key(opt_str_arg(key, "key")?, placement)
+    })
+}
+
+/// Sets an extra body field (the Python client's `**kwargs`: `provider`,
+/// `conversation`, `web_search`, ...) to a JSON value given as text. `model`,
+/// `messages`, `media` and `api_key` have their own setters and are refused here.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_set_field_json(
+    request: *mut backend_api_request,
+    key: *const c_char,
+    value_json: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
+    })
+}
+
+/// Sets an extra body field to a string value (no JSON quoting needed).
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_set_field_string(
+    request: *mut backend_api_request,
+    key: *const c_char,
+    value: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
+    })
+}
+
+/// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
+/// type comes from `filename`'s extension for audio, else from the bytes (jpeg,
+/// png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`.
+/// `filename` may be NULL. `data` may be NULL only when `len` is 0.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// `data` is valid for `len` bytes; other pointers NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_media_bytes(
+    request: *mut backend_api_request,
+    data: *const u8,
+    len: usize,
+    filename: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        let bytes = match (data.is_null(), len) {
+            (_, 0) => &[][..],
+            (true, _) => return Err(Error::invalid("data is NULL")),
+            (false, n) => std::slice::from_raw_parts(data, n),
+        };
+        r.add_media(Media::from_bytes(
+            bytes,
+            opt_str_arg(filename, "filename")?,
+        )?);
+        Ok(())
+    })
+}
+
+/// Adds media from a file, read now; its base name is sent as the file name.
+/// An unreadable or unrecognised file fails with `BACKEND_API_STATUS_MEDIA`.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_media_file(
+    request: *mut backend_api_request,
+    path: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.add_media(Media::from_file(str_arg(path, "path")?)?);
+        Ok(())
+    })
+}
+
+/// Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
+/// `filename` may be NULL.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_add_media_uri(
+    request: *mut backend_api_request,
+    uri: *const c_char,
+    filename: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.add_media(Media::from_uri(
+            str_arg(uri, "uri")?,
+            opt_str_arg(filename, "filename")?,
+        )?);
+        Ok(())
+    })
+}
+
+/// Makes the request that continues a conversation: `request`'s model, key and
+/// extra fields, its messages plus `stream`'s answer so far (as the assistant) and
+/// `user_message`, and the `conversation` state the server returned (sent back as
+/// the `conversation` field); media are not sent again. On success `*out` owns a
+/// new request (free it with `backend_api_request_free`). Any thread.
+///
+/// # Safety
+/// Pointers are NULL or valid; `user_message` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_follow_up(
+    request: *const backend_api_request,
+    stream: *const backend_api_stream,
+    user_message: *const c_char,
+    out: *mut *mut backend_api_request,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let answer = obj(stream, "stream")?.0.answer();
+        let next = obj(request, "request")?
+            .0
+            .follow_up(&answer, str_arg(user_message, "user_message")?);
+        *out = Box::into_raw(Box::new(backend_api_request(next)));
+        Ok(Status::Ok)
+    })
+}

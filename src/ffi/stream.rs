@@ -1,0 +1,264 @@
+//! Streams: open, next, cancel, close, and what a running stream tells (its
+//! event-loop descriptor, deadline, statistics and assembled answer).
+
+use std::ptr;
+use std::time::Duration;
+
+use super::chunk::backend_api_chunk;
+use super::client::backend_api_client;
+use super::guard::{backend_api_error, free, guard, guard_or, obj, out_arg};
+use super::request::backend_api_request;
+use crate::chunk::Chunk;
+use crate::error::{Error, Status};
+use crate::stream::{Next, Stream};
+
+/// One streaming answer in flight.
+#[allow(non_camel_case_types)]
+pub struct backend_api_stream(pub(crate) Stream);
+
+/// Starts streaming the answer to `request` and returns at once: the HTTP request
+/// runs on a background thread of its own; connection errors arrive from
+/// `backend_api_next`. The client and the request are copied: free or change them
+/// freely afterwards. On success `*out` owns the stream: end it with
+/// `backend_api_close`. Any thread, also concurrently on one client and request.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_open(
+    client: *const backend_api_client,
+    request: *const backend_api_request,
+    out: *mut *mut backend_api_stream,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let stream = Stream::open(&obj(client, "client")?.0, &obj(request, "request")?.0)?;
+        *out = Box::into_raw(Box::new(backend_api_stream(stream)));
+        Ok(Status::Ok)
+    })
+}
+
+/// Waits up to `timeout_ms` for the next chunk (0: only look, never block;
+/// negative: wait for ever). Returns:
+/// - `OK`: `*chunk_out` owns a new chunk (free it with `backend_api_chunk_free`);
+/// - `END`: the answer is complete (the server closed the stream cleanly);
+/// - `AGAIN`: not an error: nothing yet within `timeout_ms`; call again;
+/// - `CANCELLED`: the stream was cancelled (`backend_api_cancel` or a canceller);
+/// - any other status: the stream failed; `*err_out` (when not NULL) owns an error.
+///   `TIMED_OUT` there means one of the client's timeouts elapsed.
+///
+/// END, CANCELLED and errors are final: later calls return the same again, and a
+/// cancel after END or an error does not change it. In-stream `error`/`auth`
+/// chunks are chunks (see `backend_api_chunk_kind`), like the Python client yields
+/// them. Any thread; calls from several threads are served one at a time, each
+/// waiting no longer than its own `timeout_ms` (also while another thread is
+/// inside `next`; then it may return `AGAIN`).
+///
+/// # Safety
+/// `stream` is NULL or a live stream; out-pointers NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_next(
+    stream: *mut backend_api_stream,
+    timeout_ms: i64,
+    chunk_out: *mut *mut backend_api_chunk,
+    err_out: *mut *mut backend_api_error,
+) -> Status {
+    guard(err_out, || {
+        out_arg(chunk_out, "chunk_out")?;
+        let stream = &obj(stream, "stream")?.0;
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        match stream.next(timeout) {
+            Next::Chunk(chunk) => {
+                *chunk_out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
+                Ok(Status::Ok)
+            }
+            Next::End => Ok(Status::End),
+            Next::Again => Ok(Status::Again),
+            Next::Cancelled => Ok(Status::Cancelled),
+            Next::Error(e) => Err(e),
+        }
+    })
+}
+
+/// Cancels the stream: the connection is shut, a blocked `backend_api_next` wakes
+/// at once, and every later `next` returns `CANCELLED` (unless the stream had
+/// already reached END or an error, which stay). Never waits for the stream's
+/// thread. Safe to repeat; NULL is a no-op. Any thread, also while another thread
+/// is inside `backend_api_next`, but not during or after `backend_api_close` of the
+/// same stream: a thread that cannot know when the owner closes it uses a
+/// canceller (`backend_api_stream_canceller`) instead.
+///
+/// # Safety
+/// `stream` is NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
+    if let Some(s) = stream.as_ref() {
+        guard_or((), || s.0.cancel());
+    }
+}
+
+/// Cancels the stream, shuts its connection and frees it. Returns at once in every
+/// state of the stream (name resolution, connect, waiting for headers, reading,
+/// stalled): it never waits for the stream's thread nor for a log callback. That
+/// thread owns all it still uses and finishes on its own: at once when reading or
+/// waiting, or when a connection attempt in progress gives up (at most the CONNECT
+/// timeout); it sends no log record after this call began. The event-loop
+/// descriptor is closed before this returns. Chunks already returned and
+/// cancellers stay valid. NULL is a no-op; must not be called twice, nor while
+/// another thread uses the stream.
+///
+/// # Safety
+/// `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
+    free(stream)
+}
+
+/// For event loops (poll, epoll, kqueue, libuv, GLib; `select`/`WSAPoll` on
+/// Windows): writes to `*fd_out` a descriptor (a file descriptor; a `SOCKET` on
+/// Windows) that is readable whenever `backend_api_next(stream, 0, ...)` would not
+/// return `AGAIN` (a chunk, the end or an error is there, or the stream was
+/// cancelled). Level-triggered: it stays readable until `next` has taken what
+/// made it so; non-blocking. One descriptor per stream: an eventfd on Linux, a
+/// socket pair elsewhere. Made on the first call (the same one after); it may be
+/// readable spuriously (then `next` returns `AGAIN`). Only wait for readability on
+/// it; never read, write or close it: it belongs to the stream and is closed by
+/// `backend_api_close` (remove it from your event loop first). Idle and total
+/// timeouts are noticed by `next`: use `backend_api_stream_timeout_ms` as the poll
+/// timeout. Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; out-pointers NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_fd(
+    stream: *const backend_api_stream,
+    fd_out: *mut isize,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(fd_out, "fd_out")?;
+        *fd_out = obj(stream, "stream")?.0.ready_descriptor()?;
+        Ok(Status::Ok)
+    })
+}
+
+/// Milliseconds until `backend_api_next` would fail with the idle or total timeout
+/// (0 when due: call `next`), or -1 when neither is set, once nothing more can
+/// arrive (the stream ended or was cancelled), or for NULL. The poll
+/// timeout for event loops. Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_timeout_ms(stream: *const backend_api_stream) -> i64 {
+    let Some(s) = stream.as_ref() else { return -1 };
+    guard_or(-1, || {
+        s.0.time_to_deadline().map_or(-1, |d| {
+            i64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX)
+        })
+    })
+}
+
+/// A stream's statistics. Times are microseconds since `backend_api_open`; -1
+/// until known. New fields are only ever added at the end.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct backend_api_stats {
+    /// Set by the caller to `sizeof(backend_api_stats)` before the call; the library
+    /// writes only the fields that fit and sets it to the size it wrote. A program
+    /// built against an older header thus keeps working with a newer library.
+    pub size: usize,
+    /// Response body bytes read (after HTTP framing).
+    pub bytes: u64,
+    /// Chunks decoded by the stream's thread.
+    pub chunks: u64,
+    /// Chunks handed to the caller by `backend_api_next`.
+    pub delivered: u64,
+    /// Malformed lines skipped (with skip-malformed on).
+    pub skipped: u64,
+    /// Requests sent again after a failure before any answer.
+    pub retries: u32,
+    /// The stream's thread has finished: nothing more will arrive.
+    pub ended: bool,
+    /// When the response headers arrived.
+    pub headers_us: i64,
+    /// When the first chunk was decoded.
+    pub first_chunk_us: i64,
+    /// How long the stream ran: until it ended, or until now.
+    pub elapsed_us: i64,
+    /// Bytes of decoded chunks held for the caller (bounded: see the README).
+    pub queued_bytes: u64,
+}
+
+/// Writes the stream's statistics so far to `*out`, whose `size` the caller set
+/// (see `backend_api_stats`); `INVALID_ARGUMENT` when `size` is smaller than the
+/// first version of the struct. Any thread, also while another thread is in `next`.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; `out` NULL or valid for `out->size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_stats(
+    stream: *const backend_api_stream,
+    out: *mut backend_api_stats,
+) -> Status {
+    guard(ptr::null_mut(), || {
+        out_arg(out, "out")?;
+        let size = (*out).size;
+        if size < STATS_V1_SIZE {
+            return Err(Error::invalid(
+                "stats.size must be set to sizeof(backend_api_stats)",
+            ));
+        }
+        let s = obj(stream, "stream")?.0.stats();
+        let full = backend_api_stats {
+            size: size.min(std::mem::size_of::<backend_api_stats>()),
+            bytes: s.bytes,
+            chunks: s.chunks,
+            delivered: s.delivered,
+            skipped: s.skipped,
+            retries: s.retries,
+            ended: s.ended,
+            headers_us: s.headers_us,
+            first_chunk_us: s.first_chunk_us,
+            elapsed_us: s.elapsed_us,
+            queued_bytes: s.queued_bytes,
+        };
+        // SAFETY: `out` is valid for `size` bytes and `full` for at least `full.size`.
+        ptr::copy_nonoverlapping(
+            (&full as *const backend_api_stats).cast::<u8>(),
+            out.cast::<u8>(),
+            full.size,
+        );
+        Ok(Status::Ok)
+    })
+}
+
+/// `sizeof(backend_api_stats)` in 0.2.0, the first version with a size field: up
+/// to its last field then, `queued_bytes`. Fields added later do not change it.
+const STATS_V1_SIZE: usize = std::mem::offset_of!(backend_api_stats, queued_bytes) + 8;
+
+/// The assembled answer so far: what the chunks `backend_api_next` has handed out
+/// add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
+/// with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
+/// `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
+/// `conversation` (JSON). During and after the stream. The answer holds all the
+/// text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
+/// chunk (free it with `backend_api_chunk_free`). Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_stream_answer(
+    stream: *const backend_api_stream,
+    out: *mut *mut backend_api_chunk,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let json = obj(stream, "stream")?.0.answer().to_json();
+        let chunk = Chunk::parse(&json).map_err(|e| Error::new(Status::Internal, e))?;
+        *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
+        Ok(Status::Ok)
+    })
+}
