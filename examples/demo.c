@@ -458,10 +458,10 @@ static void print_chunk(struct printer *p, const backend_api_chunk *chunk) {
 /* ---------------------------------------------------------------- main */
 
 static int list_models(const backend_api_client *client, const char *provider) {
-    char *json = NULL;
+    const char *json = NULL;
     size_t len = 0;
     backend_api_error *err = NULL;
-    if (backend_api_models(client, provider, &json, &len, &err) != BACKEND_API_STATUS_OK) {
+    if (backend_api_models(client, provider, NULL, &json, &len, &err) != BACKEND_API_STATUS_OK) {
         say_error("listing models", err);
         return EXIT_STREAM;
     }
@@ -512,7 +512,7 @@ static int run(const struct options *o) {
         backend_api_chunk *chunk = NULL;
         /* A short wait, so Ctrl-C is noticed; the idle timeout is the client's. */
         backend_api_status st = backend_api_next(stream, 200, &chunk, &err);
-        if (st == BACKEND_API_STATUS_TIMEOUT) continue;
+        if (st == BACKEND_API_STATUS_AGAIN) continue;
         if (st == BACKEND_API_STATUS_OK) {
             print_chunk(&p, chunk);
             backend_api_chunk_free(chunk);
