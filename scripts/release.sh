@@ -7,7 +7,8 @@
 #       pkg-config files with a relocatable prefix and the CMake package; include/ with the
 #       C and C++ headers; bin/backend-api, the command-line client; share/ its man page
 #       and completions) plus LICENSE, README.md and CHANGELOG.md
-#   OUT/backend-api_VERSION-1_ARCH.deb     the same tree for prefix /usr (cargo-deb)
+#   OUT/backend-api_VERSION-1_ARCH.deb     the same tree installed for /usr (make install
+#       DESTDIR=...), packed by cargo-deb
 #   OUT/SHA256SUMS                         sha256sum of both
 # On Linux the library and the client are linked against glibc 2.28 with zig (cargo-zigbuild),
 # so they run on Debian 10+, Ubuntu 20.04+, RHEL 8+; the highest GLIBC_ symbol version
@@ -40,20 +41,25 @@ highest_glibc() { # FILE...: the highest GLIBC_x.y symbol version the files need
 t0=$SECONDS
 rm -rf "$OUT"
 mkdir -p "$OUT"
-TREE=$RELEASE_DIR/$NAME
-"$ROOT/scripts/stage.sh" "$TREE" --target "$TRIPLE" "${glibc[@]}"
-cp "$ROOT/LICENSE" "$ROOT/README.md" "$ROOT/CHANGELOG.md" "$TREE/"
+"$ROOT/scripts/stage.sh" "$RELEASE_DIR/stage" --target "$TRIPLE" "${glibc[@]}"
 if [ ${#glibc[@]} -gt 0 ]; then
-    need=$(highest_glibc "$TREE"/lib/libbackend_api.so.*.*.* "$TREE/bin/backend-api")
+    need=$(highest_glibc "$RELEASE_DIR"/stage/lib/libbackend_api.so.*.*.* "$RELEASE_DIR/stage/bin/backend-api")
     echo "release: highest glibc symbol version needed: $need"
     [ "$(printf '%s\n' "$need" "GLIBC_$GLIBC" | sort -V | tail -n 1)" = "GLIBC_$GLIBC" ] ||
         die "the artifacts need $need, newer than GLIBC_$GLIBC"
 fi
+
+# The archive: the tree, plus LICENSE, README.md and CHANGELOG.md on top.
+rm -rf "${RELEASE_DIR:?}/$NAME"
+cp -R -P "$RELEASE_DIR/stage" "$RELEASE_DIR/$NAME"
+cp "$ROOT/LICENSE" "$ROOT/README.md" "$ROOT/CHANGELOG.md" "$RELEASE_DIR/$NAME/"
 tar -C "$RELEASE_DIR" --sort=name --owner=0 --group=0 --numeric-owner \
     --mtime="@$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)" -czf "$OUT/$NAME.tar.gz" "$NAME"
 
-# The .deb: the same build, laid out for /usr (Cargo.toml's [package.metadata.deb]).
-"$ROOT/scripts/stage.sh" "$RELEASE_DIR/deb-root" --prefix /usr --target "$TRIPLE" "${glibc[@]}"
+# The .deb: the tree installed for /usr as a packager does (make install DESTDIR=...),
+# packed by cargo-deb (Cargo.toml's [package.metadata.deb]).
+rm -rf "$RELEASE_DIR/deb-root"
+make -s -C "$ROOT" install STAGE="$RELEASE_DIR/stage" PREFIX=/usr DESTDIR="$RELEASE_DIR/deb-root" > /dev/null
 cargo deb --manifest-path "$ROOT/Cargo.toml" --no-build --no-strip --target "$TRIPLE" --output "$OUT" > "$OUT/deb.log" 2>&1 ||
     { cat "$OUT/deb.log"; die "cargo deb failed"; }
 rm -f "$OUT/deb.log"

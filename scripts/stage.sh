@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/stage.sh OUT [--prefix PREFIX] [--target TRIPLE] [--glibc VERSION]
+# Usage: scripts/stage.sh OUT [--target TRIPLE] [--glibc VERSION]
 #
 # Builds the library with cargo-c (`cargo cinstall --release`) and lays out a complete
 # installation tree in OUT (replaced), the one every install path ships: `make` /
@@ -12,10 +12,11 @@
 #   include/  backend_api.h, backend_api.hpp (cargo-c, from Cargo.toml's capi metadata)
 #   bin/      backend-api, the command-line client (finds the library through
 #             $ORIGIN/../lib, so the tree works wherever it is unpacked)
-#   share/    the client's man page and bash/zsh completions
-# The pkg-config files carry prefix=PREFIX, or by default prefix=${pcfiledir}/../..
-# (relocatable: valid wherever the tree is unpacked). The CMake files are relative to
-# their own folder.
+#   share/    the client's man page and bash/zsh completions; doc/backend-api/ with
+#             README.md, CHANGELOG.md and LICENSE
+# The tree is relocatable: the pkg-config files say prefix=${pcfiledir}/../.. and the
+# CMake files are relative to their own folder (`make install` writes its PREFIX into the
+# pkg-config files).
 #
 # --target TRIPLE   build for another target (default: the host's)
 # --glibc VERSION   link against that glibc version with zig (cargo-zigbuild's `zig cc`),
@@ -34,14 +35,13 @@ CLI=(examples/demo.c "" "" "")
 # CLI=(cli/backend-api.c cli/backend-api.1 cli/completions/backend-api.bash cli/completions/_backend-api)
 
 die() { echo "stage: $*" >&2; exit 1; }
-[ $# -ge 1 ] || die "usage: $0 OUT [--prefix PREFIX] [--target TRIPLE] [--glibc VERSION]"
+[ $# -ge 1 ] || die "usage: $0 OUT [--target TRIPLE] [--glibc VERSION]"
 OUT=$(realpath -m "$1"); shift
 PC_PREFIX='${pcfiledir}/../..'
 TARGET_TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 GLIBC=
 while [ $# -gt 0 ]; do
     case $1 in
-        --prefix) PC_PREFIX=$2; shift 2 ;;
         --target) TARGET_TRIPLE=$2; shift 2 ;;
         --glibc) GLIBC=$2; shift 2 ;;
         *) die "unknown argument $1" ;;
@@ -58,14 +58,17 @@ if [ -n "$GLIBC" ]; then
     # cargo-zigbuild's own compiler wrapper, as `cargo zigbuild --target T.VERSION` writes it;
     # here it serves cargo-c: rustc links with it and cc-rs (ring) compiles with it.
     arch=${TARGET_TRIPLE%%-*}
-    cat > "$WORK/zigcc" <<SH
+    # At a fixed path: cargo and cc-rs rebuild everything when the linker's path changes.
+    zigcc=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/zigcc-$TARGET_TRIPLE.$GLIBC
+    mkdir -p "$(dirname "$zigcc")"
+    cat > "$zigcc" <<SH
 #!/bin/sh
 exec cargo-zigbuild zig cc -- -g -fno-sanitize=all -target $arch-linux-gnu.$GLIBC "\$@"
 SH
-    chmod +x "$WORK/zigcc"
+    chmod +x "$zigcc"
     env_triple=$(echo "$TARGET_TRIPLE" | tr '[:lower:]-' '[:upper:]_')
-    export "CARGO_TARGET_${env_triple}_LINKER=$WORK/zigcc" "CC_${TARGET_TRIPLE//-/_}=$WORK/zigcc"
-    CC=$WORK/zigcc
+    export "CARGO_TARGET_${env_triple}_LINKER=$zigcc" "CC_${TARGET_TRIPLE//-/_}=$zigcc"
+    CC=$zigcc
 fi
 
 echo "stage: cargo cinstall --release --target $TARGET_TRIPLE${GLIBC:+ (glibc $GLIBC)}" >&2
@@ -116,5 +119,6 @@ install_data() { # SOURCE DEST_DIR [NAME]
 install_data "${CLI[1]}" share/man/man1
 install_data "${CLI[2]}" share/bash-completion/completions backend-api
 install_data "${CLI[3]}" share/zsh/site-functions
+for doc in README.md CHANGELOG.md LICENSE; do install_data "$doc" share/doc/backend-api; done
 
 echo "stage: $OUT: backend_api $VERSION (soname $SONAME)" >&2
