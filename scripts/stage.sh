@@ -72,11 +72,15 @@ SH
 fi
 
 echo "stage: cargo cinstall --release --target $TARGET_TRIPLE${GLIBC:+ (glibc $GLIBC)}" >&2
+# A fixed destdir: cargo-c rebuilds the library whenever the install paths change.
+DEST=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/$TARGET_TRIPLE/cinstall
+rm -rf "$DEST"
 cargo cinstall --manifest-path "$ROOT/Cargo.toml" --release --locked --target "$TARGET_TRIPLE" \
-    --destdir "$WORK/dest" --prefix /prefix --libdir lib --includedir include >&2
+    --destdir "$DEST" --prefix /prefix --libdir lib --includedir include >&2
 rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
-mv "$WORK/dest/prefix" "$OUT"
+mv "$DEST/prefix" "$OUT"
+rm -rf "$DEST"
 L=$OUT/lib
 
 # The static archive: only the C API stays global.
