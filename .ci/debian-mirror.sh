@@ -3,7 +3,7 @@
 # suites), read from its apt sources: the first `URIs:` of a deb822 stanza whose Suites
 # name a release without a `-security` suffix (/etc/apt/sources.list.d/*.sources), else
 # the first `deb` line of /etc/apt/sources.list. No built-in default: without a source it
-# fails and says so. Used by .ci/install-go.sh and .ci/install-swift.sh.
+# fails and says so. Used by .ci/install-go.sh and .ci/install-chroot.sh.
 set -euo pipefail
 mirror=$(awk '
     FNR == 1   { if (uri != "" && ok) { print uri; exit } uri = ""; ok = 0 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Swift binding's tests (`swift test`) inside the Swift 6 trixie chroot
-# (scripts/in-swift-chroot.sh, built by .ci/install-swift.sh).
+# (scripts/in-chroot.sh swift-chroot, built by .ci/install-swift.sh).
 #
 # Environment (both required; scripts/test.sh sets them):
 #   BACKEND_API_LIB_DIR       folder holding libbackend_api.so (cargo's target/debug)
@@ -72,6 +72,6 @@ export PKG_CONFIG_PATH=$pkg/.build/pkgconfig
 export CHROOT_ENV="BACKEND_API_TEST_BACKEND PKG_CONFIG_PATH${CHROOT_ENV:+ $CHROOT_ENV}"
 # shellcheck disable=SC2086  # SWIFT_TEST_ARGS is split on purpose
 exec timeout --kill-after=30 "${SWIFT_TEST_TIMEOUT:-900}" \
-    "$repo/scripts/in-swift-chroot.sh" "$host" -- \
+    "$repo/scripts/in-chroot.sh" swift-chroot "$host" -- \
     swift test --package-path "$pkg" --scratch-path "$pkg/.build" \
         -Xswiftc -warnings-as-errors ${SWIFT_TEST_ARGS:-}

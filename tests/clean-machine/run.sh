@@ -2,7 +2,7 @@
 # Usage: tests/clean-machine/run.sh [DIST]     (DIST: the output of scripts/release.sh, ./dist)
 #
 # The release files on a clean machine: the trixie chroot of .ci/install-swift.sh, which has
-# no Rust at all, entered with scripts/in-swift-chroot.sh on a throwaway overlay (so each run
+# no Rust at all, entered with scripts/in-chroot.sh on a throwaway overlay (so each run
 # starts pristine). Twice: the archive unpacked into /opt/backend-api, then the .deb
 # installed with dpkg. Each time tests/clean-machine/inside.sh builds and runs, with only that
 # installation: a C program via pkg-config, the command-line client, a C++ program via CMake
@@ -91,7 +91,7 @@ echo "   $BACKEND_URL"
 
 for mode in archive deb; do
     echo
-    if CHROOT_OVERLAY=1 "$ROOT/scripts/in-swift-chroot.sh" "$WORK" -- bash "$WORK/inside.sh" "$mode" "$WORK" "$BACKEND_URL" \
+    if CHROOT_OVERLAY=1 "$ROOT/scripts/in-chroot.sh" swift-chroot "$WORK" -- bash "$WORK/inside.sh" "$mode" "$WORK" "$BACKEND_URL" \
             > "$WORK/$mode.log" 2>&1; then
         pass "clean machine, $mode: $(tail -n 1 "$WORK/$mode.log")"
     else
