@@ -2,11 +2,11 @@
 //! client keeps it (content and reasoning text, finish reason, usage, title, tool
 //! calls, the `conversation` state to send back, provider and model). Pure code.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::chunk::{Chunk, ChunkKind, Field};
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Answer {
     pub content: String,
     pub reasoning: String,
@@ -81,26 +81,26 @@ impl Answer {
 
     /// The answer as one JSON object with `"type": "answer"` first.
     pub fn to_json(&self) -> String {
-        let v = json!({
-            "content": self.content,
-            "reasoning": self.reasoning,
-            "finish_reason": self.finish_reason,
-            "usage": self.usage,
-            "title": self.title,
-            "tool_calls": self.tool_calls,
-            "conversation": self.conversation,
-            "provider": self.provider,
-            "model": self.model,
-            "error": self.error,
-        });
-        let body = v.to_string();
-        format!("{{\"type\":\"answer\",{}", &body[1..])
+        /// The answer as one chunk, serialised in place (no copy of the text).
+        #[derive(serde::Serialize)]
+        struct AsChunk<'a> {
+            #[serde(rename = "type")]
+            type_: &'static str,
+            #[serde(flatten)]
+            answer: &'a Answer,
+        }
+        serde_json::to_string(&AsChunk {
+            type_: "answer",
+            answer: self,
+        })
+        .expect("an answer serialises")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn chunks_add_up() {

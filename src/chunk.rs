@@ -121,6 +121,13 @@ impl Field {
             Field::Text(s) | Field::Json(s) => s,
         }
     }
+
+    /// The value's text, owned.
+    pub fn into_string(self) -> String {
+        match self {
+            Field::Text(s) | Field::Json(s) => s,
+        }
+    }
 }
 
 /// One chunk: its JSON text (a JSON object), its `type` and its kind.

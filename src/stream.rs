@@ -10,6 +10,7 @@
 //! touches, finishes on its own: at once when it is reading or waiting, or when a
 //! connection attempt in progress gives up (bounded by the CONNECT timeout).
 
+use std::cell::OnceCell;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -179,6 +180,20 @@ pub struct Stream {
     _hook: HookGuard,
 }
 
+/// The caller's timeout, made an instant only when a wait needs it: a chunk that
+/// is already there costs no clock read.
+struct Deadline {
+    timeout: Option<Duration>,
+    at: OnceCell<Instant>,
+}
+
+impl Deadline {
+    fn get(&self) -> Option<Instant> {
+        self.timeout
+            .map(|t| *self.at.get_or_init(|| Instant::now() + t))
+    }
+}
+
 /// The reader state while one `next` call holds it; put back when dropped.
 struct Turn<'a> {
     stream: &'a Stream,
@@ -275,8 +290,8 @@ impl Stream {
         self.shared.cancel.is_cancelled()
     }
 
-    /// Waits until no other thread is inside `next`, or until `until`.
-    fn turn(&self, until: Option<Instant>) -> Option<Turn<'_>> {
+    /// Waits until no other thread is inside `next`, or until the deadline.
+    fn turn(&self, deadline: &Deadline) -> Option<Turn<'_>> {
         let mut slot = lock(&self.reader);
         loop {
             if let Some(reader) = slot.take() {
@@ -285,7 +300,7 @@ impl Stream {
                     reader: Some(reader),
                 });
             }
-            slot = match until {
+            slot = match deadline.get() {
                 None => self
                     .reader_back
                     .wait(slot)
@@ -308,12 +323,15 @@ impl Stream {
     /// zero only looks. Calls from several threads are served one at a time; each
     /// waits no longer than its own timeout, also for its turn.
     pub fn next(&self, timeout: Option<Duration>) -> Next {
-        let until = timeout.map(|t| Instant::now() + t);
-        let Some(mut turn) = self.turn(until) else {
+        let deadline = Deadline {
+            timeout,
+            at: OnceCell::new(),
+        };
+        let Some(mut turn) = self.turn(&deadline) else {
             return Next::Again;
         };
         let reader = turn.reader.as_mut().expect("a turn holds the reader");
-        let next = self.next_locked(reader, until);
+        let next = self.next_locked(reader, &deadline);
         if let Next::Chunk(c) = &next {
             if let Some(a) = &self.answer {
                 lock(a).add(c);
@@ -329,7 +347,7 @@ impl Stream {
         next
     }
 
-    fn next_locked(&self, reader: &mut Reader, until: Option<Instant>) -> Next {
+    fn next_locked(&self, reader: &mut Reader, deadline: &Deadline) -> Next {
         loop {
             if reader.terminal.is_none() && self.is_cancelled() {
                 self.finish(reader, Terminal::Cancelled);
@@ -358,6 +376,7 @@ impl Stream {
             {
                 n.reset();
             }
+            let until = deadline.get();
             let (limit, limit_error) = self.stream_deadline();
             let wake = match (until, limit) {
                 (Some(u), Some(l)) => Some(u.min(l)),
@@ -395,6 +414,11 @@ impl Stream {
                 Some(Ok(Msg::Chunks(batch, bytes))) => {
                     reader.pending = batch.into_iter();
                     reader.pending_bytes = bytes;
+                }
+                // The thread's last word after a cancel is the cancel's doing (a
+                // connection shut mid-read ends cleanly or breaks): CANCELLED.
+                Some(Ok(Msg::End | Msg::Fail(_))) if self.is_cancelled() => {
+                    self.finish(reader, Terminal::Cancelled)
                 }
                 Some(Ok(Msg::End)) => self.finish(reader, Terminal::End),
                 Some(Ok(Msg::Fail(e))) => self.finish(reader, Terminal::Error(e)),
@@ -514,6 +538,14 @@ impl Stream {
             .as_ref()
             .map(|a| lock(a).clone())
             .unwrap_or_default()
+    }
+
+    /// [`Stream::answer`] as the JSON of an `"answer"` chunk, without a copy of it.
+    pub fn answer_json(&self) -> String {
+        match &self.answer {
+            Some(a) => lock(a).to_json(),
+            None => Answer::default().to_json(),
+        }
     }
 }
 

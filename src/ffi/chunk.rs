@@ -1,6 +1,7 @@
 //! Chunks: one piece of the answer each, with accessors that lend NUL-terminated
 //! strings owned by the chunk.
 
+use std::borrow::Cow;
 use std::ffi::c_char;
 use std::ptr;
 use std::sync::Mutex;
@@ -77,16 +78,24 @@ impl backend_api_chunk {
 
     /// Lends the value of `key` (`None`: the main text), NUL-terminated, made by
     /// `make` on the first request only; `None` when there is no such value.
-    fn lend(
-        &self,
+    fn lend<'a>(
+        &'a self,
         key: Option<&str>,
-        make: impl FnOnce() -> Option<String>,
+        make: impl FnOnce() -> Option<Cow<'a, str>>,
     ) -> Option<(*const c_char, usize)> {
         let mut lent = self.lent.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, v)) = lent.iter().find(|(k, _)| k.as_deref() == key) {
             return Some((v.as_ptr().cast(), v.len() - 1));
         }
-        let mut owned = make()?.into_bytes();
+        // One allocation of the right size for a borrowed value; an owned one is reused.
+        let mut owned = match make()? {
+            Cow::Borrowed(b) => {
+                let mut v = Vec::with_capacity(b.len() + 1);
+                v.extend_from_slice(b.as_bytes());
+                v
+            }
+            Cow::Owned(o) => o.into_bytes(),
+        };
         owned.push(0);
         let owned = owned.into_boxed_slice();
         let out = (owned.as_ptr().cast(), owned.len() - 1);
@@ -111,16 +120,14 @@ pub unsafe extern "C" fn backend_api_chunk_text(
     let Some(c) = chunk.as_ref() else {
         return ptr::null();
     };
-    guard_or(ptr::null(), || {
-        match c.lend(None, || c.chunk.text().map(Into::into)) {
-            Some((p, n)) => {
-                if !len_out.is_null() {
-                    *len_out = n;
-                }
-                p
+    guard_or(ptr::null(), || match c.lend(None, || c.chunk.text()) {
+        Some((p, n)) => {
+            if !len_out.is_null() {
+                *len_out = n;
             }
-            None => ptr::null(),
+            p
         }
+        None => ptr::null(),
     })
 }
 
@@ -145,7 +152,7 @@ pub unsafe extern "C" fn backend_api_chunk_field(
         let c = obj(chunk, "chunk")?;
         let key = str_arg(key, "key")?;
         let Some((p, n)) = c.lend(Some(key), || {
-            c.chunk.field(key).map(|f| f.as_str().to_owned())
+            c.chunk.field(key).map(|f| Cow::Owned(f.into_string()))
         }) else {
             return Ok(Status::NotFound);
         };

@@ -256,8 +256,8 @@ pub unsafe extern "C" fn backend_api_stream_answer(
 ) -> Status {
     guard(err, || {
         out_arg(out, "out")?;
-        let json = obj(stream, "stream")?.0.answer().to_json();
-        let chunk = Chunk::parse(&json).map_err(|e| Error::new(Status::Internal, e))?;
+        let json = obj(stream, "stream")?.0.answer_json();
+        let chunk = Chunk::parse_owned(json).map_err(|(e, _)| Error::new(Status::Internal, e))?;
         *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
         Ok(Status::Ok)
     })

@@ -17,20 +17,10 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static backend_api_client *make_client(void) {
-    backend_api_client *c = NULL;
-    if (backend_api_client_new(url, &c, NULL) != BACKEND_API_STATUS_OK) abort();
-    if (backend_api_client_set_proxy(c, NULL, NULL) != BACKEND_API_STATUS_OK) abort();
-    return c;
-}
-
 /* A request with one user message and one extra field given as JSON text. */
 static backend_api_request *make_request(const char *key, const char *json) {
-    backend_api_request *r = backend_api_request_new();
-    backend_api_request_set_model(r, "test-model", NULL);
-    backend_api_request_add_message(r, "user", "hi", NULL);
-    if (key) backend_api_request_set_field_json(r, key, json, NULL);
-    return r;
+    const char *fields[][2] = {{key, json}, {NULL, NULL}};
+    return request_with(fields);
 }
 
 static backend_api_stream *open_stream(backend_api_client *c, const char *key, const char *json) {
@@ -70,7 +60,7 @@ static void test_bad_arguments(void) {
     CHECK(backend_api_client_new(url, NULL, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(c == sentinel);
 
-    c = make_client();
+    c = client_for(url);
     CHECK(backend_api_client_add_header(NULL, "a", "b", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_add_header(c, NULL, "b", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_add_header(c, "a b", "v", NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
@@ -140,7 +130,7 @@ static void test_bad_arguments(void) {
 }
 
 static void test_canned_answer(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     backend_api_stream *s = open_stream(c, NULL, NULL);
     char text[512] = "";
     int usage_seen = 0, n = 0;
@@ -185,7 +175,7 @@ static void test_canned_answer(void) {
 }
 
 static void test_errors(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     backend_api_stream *s = open_stream(c, "provider", "\"NoSuchProvider\"");
     backend_api_chunk *ch = (backend_api_chunk *)0x1;
     backend_api_error *e = NULL;
@@ -239,7 +229,7 @@ static void *cancel_later(void *arg) {
 }
 
 static void test_cancel_and_close(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     backend_api_stream *s = open_stream(c, "test_fault", "\"stall\"");
     backend_api_chunk *ch = NULL;
     /* Read what the server sends, up to the stall. */
@@ -271,7 +261,7 @@ static void test_cancel_and_close(void) {
 }
 
 static void test_models(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     const char *json = NULL;
     size_t len = 0;
     CHECK(backend_api_models(c, NULL, NULL, &json, &len, NULL) == BACKEND_API_STATUS_OK);

@@ -13,43 +13,28 @@
 
 static const char *url;
 
-static backend_api_client *make_client(void) {
-    backend_api_client *c = NULL;
-    if (backend_api_client_new(url, &c, NULL) != BACKEND_API_STATUS_OK) abort();
-    backend_api_client_set_proxy(c, NULL, NULL);
-    return c;
-}
-
-static backend_api_request *make_request(const char *fields_json[][2]) {
-    backend_api_request *r = backend_api_request_new();
-    backend_api_request_set_model(r, "test-model", NULL);
-    backend_api_request_add_message(r, "user", "hi", NULL);
-    for (int i = 0; fields_json && fields_json[i][0]; i++)
-        backend_api_request_set_field_json(r, fields_json[i][0], fields_json[i][1], NULL);
-    return r;
-}
 
 struct slot {
     backend_api_stream *s;
-    intptr_t fd;
+    ptrdiff_t fd;
     int want, got, done;
     char text[256];
 };
 
 static void test_poll_loop(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     static struct slot slots[STREAMS];
     for (int i = 0; i < STREAMS; i++) {
         char n[16], delay[16];
         snprintf(n, sizeof n, "%d", 3 + i % 7);
         snprintf(delay, sizeof delay, "%d", i % 3 * 5);
         const char *fields[][2] = {{"test_chunks", n}, {"test_delay_ms", delay}, {NULL, NULL}};
-        backend_api_request *r = make_request(fields);
+        backend_api_request *r = request_with(fields);
         slots[i].want = 3 + i % 7;
         CHECK(backend_api_open(c, r, &slots[i].s, NULL) == BACKEND_API_STATUS_OK);
         backend_api_request_free(r);
         CHECK(backend_api_stream_fd(slots[i].s, &slots[i].fd, NULL) == BACKEND_API_STATUS_OK);
-        intptr_t again = -1;
+        ptrdiff_t again = -1;
         CHECK(backend_api_stream_fd(slots[i].s, &again, NULL) == BACKEND_API_STATUS_OK && again == slots[i].fd);
     }
     int open = STREAMS, rounds = 0;
@@ -103,13 +88,13 @@ static void test_poll_loop(void) {
 }
 
 static void test_timeout_hint(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_IDLE, 300, NULL);
     const char *fields[][2] = {{"test_fault", "\"stall\""}, {NULL, NULL}};
-    backend_api_request *r = make_request(fields);
+    backend_api_request *r = request_with(fields);
     backend_api_stream *s = NULL;
     backend_api_open(c, r, &s, NULL);
-    intptr_t fd = -1;
+    ptrdiff_t fd = -1;
     backend_api_stream_fd(s, &fd, NULL);
     backend_api_status st = BACKEND_API_STATUS_AGAIN;
     backend_api_error *e = NULL;
@@ -133,7 +118,7 @@ static void test_timeout_hint(void) {
     backend_api_request_free(r);
     backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_IDLE, 0, NULL);
     s = NULL;
-    r = make_request(NULL);
+    r = request_with(NULL);
     backend_api_open(c, r, &s, NULL);
     CHECK(backend_api_stream_timeout_ms(s) == -1); /* no idle, no total */
     backend_api_close(s);
@@ -153,7 +138,7 @@ static void on_log(void *user_data, backend_api_log_level level, const char *mes
 }
 
 static void test_log_stats_retries_follow_up(void) {
-    backend_api_client *c = make_client();
+    backend_api_client *c = client_for(url);
     struct log_sink sink = {0, 0, 0};
     CHECK(backend_api_client_set_log(c, on_log, &sink, NULL, BACKEND_API_LOG_LEVEL_DEBUG, NULL) == BACKEND_API_STATUS_OK);
     CHECK(backend_api_client_set_retries(c, 2, 10, 100, NULL) == BACKEND_API_STATUS_OK);
@@ -161,7 +146,7 @@ static void test_log_stats_retries_follow_up(void) {
     char key[64];
     snprintf(key, sizeof key, "\"c-retry-%p\"", (void *)&sink);
     const char *fields[][2] = {{"test_fail_key", key}, {"test_fail_times", "1"}, {"test_chunks", "4"}, {NULL, NULL}};
-    backend_api_request *r = make_request(fields);
+    backend_api_request *r = request_with(fields);
     backend_api_request_set_api_key(r, "sk-C-MARKER", BACKEND_API_KEY_BODY | BACKEND_API_KEY_BEARER, NULL);
     backend_api_stream *s = NULL;
     backend_api_open(c, r, &s, NULL);
@@ -215,7 +200,7 @@ static void test_log_stats_retries_follow_up(void) {
     CHECK(backend_api_client_set_log(c, on_log, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, on_log, NULL, NULL, 99, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
     CHECK(backend_api_client_set_log(c, NULL, NULL, NULL, 0, NULL) == BACKEND_API_STATUS_OK); /* off: level ignored */
-    intptr_t fd = 7;
+    ptrdiff_t fd = 7;
     CHECK(backend_api_stream_fd(NULL, &fd, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT && fd == 7);
     CHECK(backend_api_stream_timeout_ms(NULL) == -1);
     CHECK(backend_api_stream_stats(NULL, &st) == BACKEND_API_STATUS_INVALID_ARGUMENT);
@@ -227,8 +212,8 @@ static void test_log_stats_retries_follow_up(void) {
 
 /* A client without a callback: with BACKEND_API_LOG set, records go to stderr. */
 static void test_env_logger(void) {
-    backend_api_client *c = make_client();
-    backend_api_request *r = make_request(NULL);
+    backend_api_client *c = client_for(url);
+    backend_api_request *r = request_with(NULL);
     backend_api_stream *s = NULL;
     backend_api_open(c, r, &s, NULL);
     backend_api_chunk *ch;

@@ -7,6 +7,7 @@
 //! - `test_framing`: `"sse"` (default, g4f >= 6.7.5), `"ndjson"` (g4f <= 6.7.4), or
 //!   `"sse-crlf"` (CRLF line ends, comments, `id:`/`retry:`, multi-line `data:`).
 //! - `test_chunks`: N content chunks `"part{i} "`; default: a short canned answer.
+//! - `test_part_bytes`: pads each of those chunks' content with `x` to this length.
 //! - `test_delay_ms`: pause before each content chunk.
 //! - `test_keepalive_ms`: during pauses, an SSE `: keep-alive` comment this often.
 //! - `test_echo`: first a content chunk `"ECHO:" + {"body":..., "headers":{...}}`.
@@ -20,6 +21,9 @@
 //! - `test_fail_key` + `test_fail_times`: the first N requests carrying that key get
 //!   `test_fail_status` (default 503), with `Retry-After: test_retry_after` when given.
 //! - `provider`: anything but null or `"TestBackend"` gets g4f's 404.
+//!
+//! `GET /backend-api/v2/models/Stalling` sends the headers and the first bytes of
+//! a listing, then holds the socket open.
 
 use std::time::Duration;
 
@@ -115,6 +119,11 @@ async fn handle(sock: TcpStream) -> Io {
         ("GET", "/backend-api/v2/models/TestBackend") => {
             let list = json!([{"model": "test-model", "label": "Test", "default": true, "vision": false, "image": false, "audio": false, "video": false, "count": null, "tags": []}]);
             reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+        }
+        ("GET", "/backend-api/v2/models/Stalling") => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"model\":";
+            w.write_all(head.as_bytes()).await?;
+            hold(&mut w).await
         }
         ("POST", _) | ("GET", _) => {
             reply(
@@ -293,7 +302,16 @@ async fn conversation(
         chunk(w, &frame(&framing, "content", json!({"content": echo}))).await?;
     }
     let parts: Vec<String> = match body["test_chunks"].as_u64() {
-        Some(n) => (0..n).map(|i| format!("part{i} ")).collect(),
+        Some(n) => {
+            let pad = body["test_part_bytes"].as_u64().unwrap_or(0) as usize;
+            (0..n)
+                .map(|i| {
+                    let p = format!("part{i} ");
+                    let fill = pad.saturating_sub(p.len());
+                    p + &"x".repeat(fill)
+                })
+                .collect()
+        }
         None => canned(&body),
     };
     let endless = fault == "endless";

@@ -13,16 +13,13 @@ int main(int argc, char** argv) {
         backend_api::Request request;
         request.model("").user(question);  // also: .api_key(), .media_file(), .field_json(), .header()
         backend_api::Stream stream = client.open(request);
-        for (auto& chunk : stream) {  // stream.cancel() from another thread ends this loop
-            if (chunk.kind() == backend_api::Kind::Content) {
-                std::cout << chunk.text() << std::flush;
-            } else if (chunk.is_fatal()) {  // an in-stream error or auth chunk
-                std::cerr << "\nserver error: " << chunk.text() << "\n";
-                return 3;
-            }
-        }
+        for (auto& chunk : stream)  // stream.cancel() from another thread ends this loop
+            if (chunk.kind() == backend_api::Kind::Content) std::cout << chunk.text() << std::flush;
         std::cout << "\n";
         return 0;
+    } catch (const backend_api::StreamError& e) {  // the server sent an error (or auth) chunk
+        std::cerr << "\nserver error: " << e.what() << "\n";
+        return 3;
     } catch (const backend_api::Error& e) {  // connect, HTTP, timeout, bad argument, ...
         std::cerr << "error (" << e.status_name() << "): " << e.what() << "\n";
         return 1;

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
         // [stream]
         backend_api::Stream stream = client.open(request);
         Watchdog watchdog(stream.canceller(), 60s);            // cancel() wakes the loop at once
-        for (auto& chunk : stream) {                           // may throw backend_api::Error
+        for (auto& chunk : stream) {                           // throws backend_api::Error (below)
             switch (chunk.kind()) {
                 case backend_api::Kind::Content:
                     std::cout << chunk.text() << std::flush;   // a string_view into the chunk
@@ -78,20 +78,23 @@ int main(int argc, char** argv) {
                 case backend_api::Kind::Reasoning:
                     std::cerr << chunk.text();
                     break;
-                case backend_api::Kind::Usage:
-                    std::cerr << "\n[usage " << chunk.field("usage").value_or("?") << "]";
-                    break;
-                default:
-                    if (chunk.is_fatal()) std::cerr << "\n[server error: " << chunk.text() << "]";
+                default:                                       // provider, usage, finish, ...
                     break;
             }
         }
         std::cout << "\n";
         if (stream.status() == backend_api::Status::Cancelled) std::cerr << "gave up after 60 s\n";
+        const backend_api::Answer answer = stream.answer();   // also after stream.close()
+        const backend_api::Stats stats = stream.stats();
+        std::cerr << "finish: " << answer.finish_reason.value_or("-") << ", usage: " << answer.usage.value_or("-")
+                  << ", " << stats.chunks << " chunks in " << stats.elapsed.count() << " us\n";
         // [/stream]
     }
     // [errors]
-    catch (const backend_api::Error& e) {
+    catch (const backend_api::StreamError& e) {                // an error chunk from the server
+        std::cerr << "server error: " << e.what() << " (raw: " << e.chunk()->json() << ")\n";
+        return 3;
+    } catch (const backend_api::Error& e) {                    // a std::system_error
         std::cerr << "error " << e.status_name() << ": " << e.what() << "\n";
         if (e.status() == backend_api::Status::Http)
             std::cerr << "HTTP " << e.http_status() << ", server says: " << e.server_message().value_or("-") << "\n";

@@ -4,98 +4,105 @@
 // this header adds nothing to link. Needs C++17. Namespace `backend_api`.
 //
 //     backend_api::Client client("http://127.0.0.1:8080");
-//     backend_api::Request request;
-//     request.model("gpt-4o-mini").user("Hello!");
-//     backend_api::Stream stream = client.open(request);
-//     for (auto& chunk : stream)
+//     backend_api::Stream stream = client.open(backend_api::Request().user("Hello!"));
+//     for (auto& chunk : stream)   // throws StreamError if the server sends an error chunk
 //         if (chunk.kind() == backend_api::Kind::Content) std::cout << chunk.text();
 //
-// ERROR MODEL: exceptions. Every failure of the C library is thrown as
-// `backend_api::Error` (a `std::runtime_error` carrying the status code, the HTTP
-// status and the server's own message). Why exceptions and not an
-// `std::expected`-style result:
-//   * the range-for (`for (auto& chunk : stream)`) has no place to hand back an
-//     error from `operator++`: a result type would force every user to hand-write
-//     the loop; an exception leaves the loop and reaches the caller's handler;
-//   * constructors (`Client`, `Request`) cannot return results, and RAII types
-//     that may exist half-built are what this wrapper is here to prevent;
-//   * `std::expected` is C++23; this header targets C++17 and would have to ship
-//     its own imitation.
-// What is NOT an exception: the normal ends of a stream (END: the answer is
-// complete; CANCELLED: you called cancel), a TIMEOUT of a polling `next`, a field
-// a chunk does not have (an empty optional), and in-stream `error`/`auth` chunks,
-// which are chunks like in the C API and the Python client (`Chunk::is_fatal`).
-// After the loop, `Stream::status()` tells END from CANCELLED. Destructors and
-// `cancel` never throw. Memory exhaustion is `std::bad_alloc` as anywhere else.
+// ERRORS. Every failure is a `backend_api::Error`, a `std::system_error` whose
+// `code()` is in `backend_api::category()` (the C status numbers, `Status`) and
+// which also carries the HTTP status and the server's own message. An `error` or
+// `auth` chunk that the server sends inside an answer ends the range-for,
+// `next()` and `Client::complete` with a `StreamError` (an `Error` whose code is
+// in `stream_category()`), which carries the server's message and the raw chunk.
+// `next(timeout, chunk)` is the C-level read: it hands out every chunk, those too.
+// Not failures: the normal ends of a stream (End: the answer is complete;
+// Cancelled: someone cancelled), `Again` from a polling `next`, and a field a chunk
+// lacks (an empty optional). Destructors, `close` and `cancel` never throw.
 //
-// OWNERSHIP: every class owns its C handle and frees it in its destructor
-// (RAII); all are move-only (the C API has no way to copy a handle). `get()`
-// lends the raw handle (still owned by the object); `release()` gives it up.
-// Strings passed in are copied by the library, so temporaries are fine; a
-// `std::string_view` argument may hold any bytes except NUL (a NUL would cut the
-// string short in C, so it is refused with `Status::InvalidArgument`).
-// `std::string_view`s handed out by a `Chunk` point into that chunk: valid while
-// the chunk lives (also after it is moved to another `Chunk` object); copy them
-// into a `std::string` to keep them longer. In a range-for, `chunk` is the
-// stream's current chunk and is replaced by the next iteration: move it out
-// (`backend_api::Chunk kept = std::move(chunk);`) to keep it.
-// A `Stream` copies its `Client` and `Request` when opened: both may be changed
-// or destroyed afterwards.
+// Two ways to receive a failure, in every build:
+//   * exceptions: `open`, the range-for, `next`, `complete`, `models`, `answer`,
+//     `fd` and the setters throw `Error`;
+//   * `std::error_code&` overloads (`open(request, ec)`, `stream.chunks(ec)`,
+//     `next(timeout, chunk, ec)`, `complete(request, ec)`, `models(provider,
+//     cancel, ec)`, `answer(ec)`, `fd(ec)`): they set `ec` instead and never throw
+//     `Error`; `error()` on the stream, client or request holds the details.
+// Built without exceptions (`-fno-exceptions`), a failing setter or constructor of
+// `Client`/`Request` keeps its failure in the object (`error()`), skips the setters
+// after it, and `open(request, ec)`/`models(..., ec)`/`complete(request, ec)`
+// report it; the throwing forms print the error and abort, as the standard library
+// does there. Memory exhaustion is `std::bad_alloc` as anywhere else.
 //
-// THREADS: the C++ rule "const members may run concurrently, non-const ones need
-// exclusive access" holds for every class here:
-//   * `Client`: `open` and `models` (const) may run on many threads at once;
-//     the setters (non-const) must not overlap with any other use.
-//   * `Request`: use from one thread at a time; `Client::open` reads it (const).
-//   * `Stream`: read (`next`, the range-for) from one thread at a time, any
-//     thread. A `CancelHandle` (from `canceller()`) may cancel it from ANY thread
-//     at ANY time: while another thread is blocked in `next`/the range-for, and
-//     also after the stream was closed or destroyed (then it does nothing): the
-//     handle shares a small lock with the stream, so cancel and close never race.
-//     `Stream::cancel()` does the same while the `Stream` object itself is alive
-//     and not being moved (as for any C++ object); hand other threads a handle.
-//     A cancel wakes a blocked reader at once; the loop then ends normally with
-//     `status() == Status::Cancelled`.
-//   * `Chunk`: one thread at a time (its accessors fill a cache; the C
-//     accessors are one-at-a-time per chunk too); chunks may move between threads.
-//   * `Error`: an ordinary value; copy it anywhere.
+// OWNERSHIP: every class owns its C handle and frees it in its destructor (RAII);
+// all but `Error`, `Answer`, `Stats` and `CancelHandle` are move-only. `get()` lends
+// the raw handle; `release()` gives it up. Strings passed in are copied, so
+// temporaries are fine; a `std::string_view` argument may hold any bytes but NUL
+// (C would cut the string there, so it is refused with `Status::InvalidArgument`).
+// `std::string_view`s handed out by a `Chunk` point into that chunk: valid while it
+// lives (also after it moved); asking a temporary `Chunk` for one does not compile.
+// In a range-for, `chunk` is the stream's current chunk, replaced by the next
+// iteration: move it out (`backend_api::Chunk kept = std::move(chunk);`) to keep it.
+// A stream copies its client and request when opened: both may change or go.
+//
+// THREADS: "const members may run concurrently, non-const ones need exclusive
+// access" holds for every class here:
+//   * `Client`: `open`, `complete` and `models` (const) may run on many threads at
+//     once; the setters must not overlap with any other use.
+//   * `Request`: one thread at a time; `Client::open` reads it (const).
+//   * `Stream`: read (`next`, the range-for) by one thread at a time, any thread;
+//     `stats`, `answer` and `canceller` also while another thread reads. A
+//     `CancelHandle` (from `canceller()`) cancels it from ANY thread at ANY time,
+//     also after the stream was closed (then it does nothing). `Stream::cancel()`
+//     does the same while the `Stream` object is alive and not being moved.
+//   * `Chunk`: its const members may run on several threads at once.
+//   * `Error`, `Answer`, `Stats`: ordinary values.
 #ifndef BACKEND_API_HPP
 #define BACKEND_API_HPP
 
 #include <backend_api.h>
 
 #include <chrono>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+// 1 when the wrapper may throw; 0 under -fno-exceptions (then see ERRORS above).
+#ifndef BACKEND_API_EXCEPTIONS
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define BACKEND_API_EXCEPTIONS 1
+#else
+#define BACKEND_API_EXCEPTIONS 0
+#endif
+#endif
 
 namespace backend_api {
 
 // ---------------------------------------------------------------- enums
 
 /// Every status the C library reports (`backend_api_status`); same numbers.
+/// An `std::error_code` enum of `category()`: `ec == Status::Http` works.
 enum class Status : std::uint32_t {
     Ok = BACKEND_API_STATUS_OK,
     End = BACKEND_API_STATUS_END,
-    Timeout = BACKEND_API_STATUS_TIMEOUT,
+    Again = BACKEND_API_STATUS_AGAIN,  ///< not an error: nothing yet within `next`'s timeout
     Cancelled = BACKEND_API_STATUS_CANCELLED,
     InvalidArgument = BACKEND_API_STATUS_INVALID_ARGUMENT,
     Media = BACKEND_API_STATUS_MEDIA,
     NotFound = BACKEND_API_STATUS_NOT_FOUND,
     Connect = BACKEND_API_STATUS_CONNECT,
     Tls = BACKEND_API_STATUS_TLS,
-    TimedOut = BACKEND_API_STATUS_TIMED_OUT,
+    TimedOut = BACKEND_API_STATUS_TIMED_OUT,  ///< a client timeout elapsed
     Http = BACKEND_API_STATUS_HTTP,
     Io = BACKEND_API_STATUS_IO,
     Protocol = BACKEND_API_STATUS_PROTOCOL,
@@ -127,7 +134,7 @@ enum class Kind : std::uint32_t {
     Request = BACKEND_API_KIND_REQUEST,
     Response = BACKEND_API_KIND_RESPONSE,
     Headers = BACKEND_API_KIND_HEADERS,
-    Answer = BACKEND_API_KIND_ANSWER,  ///< made by this library: `Stream::answer()`
+    Answer = BACKEND_API_KIND_ANSWER,  ///< made by this library (the assembled answer)
 };
 
 /// Log levels for `Client::log` (`backend_api_log_level`); same numbers.
@@ -138,11 +145,6 @@ enum class LogLevel : std::uint32_t {
     Debug = BACKEND_API_LOG_LEVEL_DEBUG,
     Trace = BACKEND_API_LOG_LEVEL_TRACE,
 };
-
-/// A stream's statistics (`Stream::stats`): `bytes`, `chunks`, `delivered`,
-/// `skipped`, `retries`, and `headers_us`, `first_chunk_us`, `elapsed_us`
-/// (microseconds since open; -1 until known).
-using Stats = backend_api_stats;
 
 /// Which client timeout `Client::timeout` sets (`backend_api_timeout`).
 enum class Timeout : std::uint32_t {
@@ -159,33 +161,167 @@ enum class KeyPlacement : std::uint32_t {
     Both = BACKEND_API_KEY_BODY | BACKEND_API_KEY_BEARER,
 };
 
-/// The library's version, such as "0.1.0" (static storage). Any thread.
+/// The loaded library's version, such as "0.2.0" (static storage). Any thread.
 inline std::string_view version() noexcept { return backend_api_version(); }
+/// The loaded library's version as `0xMMmmpp`; compare with `BACKEND_API_VERSION_NUM`.
+inline std::uint32_t version_num() noexcept { return backend_api_version_num(); }
 
 /// The name of a status, such as "HTTP" (static storage). Any thread.
 inline std::string_view status_name(Status status) noexcept {
     return backend_api_status_name(static_cast<std::uint32_t>(status));
 }
 
+// ---------------------------------------------------------------- error categories
+
+namespace detail {
+
+class StatusCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "backend_api"; }
+    std::string message(int value) const override { return backend_api_status_name(static_cast<std::uint32_t>(value)); }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (value) {
+            case BACKEND_API_STATUS_INVALID_ARGUMENT:
+                return std::errc::invalid_argument;
+            case BACKEND_API_STATUS_CANCELLED:
+                return std::errc::operation_canceled;
+            case BACKEND_API_STATUS_TIMED_OUT:
+                return std::errc::timed_out;
+            default:
+                return std::error_condition(value, *this);
+        }
+    }
+};
+
+class StreamCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "backend_api.stream"; }
+    std::string message(int value) const override {
+        return value == BACKEND_API_KIND_AUTH ? "the server sent an authentication error in the answer"
+                                              : "the server sent an error in the answer";
+    }
+};
+
+}  // namespace detail
+
+/// The category of the library's statuses: `code().value()` is a `Status`.
+inline const std::error_category& category() noexcept {
+    static const detail::StatusCategory instance;
+    return instance;
+}
+
+/// The category of the errors a server sends inside an answer (`StreamError`):
+/// `code().value()` is the chunk's `Kind`, `Kind::Error` or `Kind::Auth`.
+inline const std::error_category& stream_category() noexcept {
+    static const detail::StreamCategory instance;
+    return instance;
+}
+
+inline std::error_code make_error_code(Status status) noexcept {
+    return std::error_code(static_cast<int>(status), category());
+}
+
+}  // namespace backend_api
+
+namespace std {
+template <>
+struct is_error_code_enum<backend_api::Status> : true_type {};
+}  // namespace std
+
+namespace backend_api {
+
+// ---------------------------------------------------------------- Chunk
+
+/// One chunk of an answer (g4f's `RawResponse`). Owns a `backend_api_chunk`.
+/// A default-constructed or moved-from `Chunk` is empty: its accessors return
+/// empty views, `Kind::Other` and `false`. Const members may run on several
+/// threads at once. The views it lends live as long as it: asking a temporary
+/// `Chunk` for one does not compile.
+class Chunk {
+public:
+    Chunk() noexcept = default;
+    /// Adopts a chunk from `backend_api_next` (takes ownership).
+    explicit Chunk(backend_api_chunk* owned) noexcept : p_(owned) {}
+
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+
+    /// What the chunk is, to branch on without comparing strings.
+    Kind kind() const noexcept { return static_cast<Kind>(backend_api_chunk_kind(p_.get())); }
+    /// True for `error` and `auth` chunks: the answer ends (only `log` chunks follow).
+    bool is_fatal() const noexcept { return kind() == Kind::Error || kind() == Kind::Auth; }
+
+    /// The chunk's `type` ("content", "reasoning", ...); empty when it has none.
+    std::string_view type() const& noexcept { return backend_api_chunk_type(p_.get()); }
+    std::string_view type() const&& = delete;
+
+    /// The whole JSON object as the server sent it.
+    std::string_view json() const& noexcept {
+        std::size_t len = 0;
+        const char* s = backend_api_chunk_json(p_.get(), &len);
+        return std::string_view(s, len);
+    }
+    std::string_view json() const&& = delete;
+
+    /// Whether the chunk has a main text (see `text`).
+    bool has_text() const noexcept { return backend_api_chunk_text(p_.get(), nullptr) != nullptr; }
+    /// The main text: `content` of a content chunk, `token` of reasoning, `message`
+    /// of error/auth/message, `title`, `log`, `preview`; empty when there is none
+    /// (`has_text` tells an empty text from none). May contain NUL bytes.
+    std::string_view text() const& noexcept {
+        std::size_t len = 0;
+        const char* s = backend_api_chunk_text(p_.get(), &len);
+        return s != nullptr ? std::string_view(s, len) : std::string_view();
+    }
+    std::string_view text() const&& = delete;
+
+    /// A top-level field: a string's value, any other value (number, object, list,
+    /// true, null) as its JSON text; an empty optional when the field is absent
+    /// (or the key holds a NUL byte). Asking again lends the same string.
+    std::optional<std::string_view> field(std::string_view key) const& {
+        const std::string k(key);
+        const char* value = nullptr;
+        std::size_t len = 0;
+        if (k.find('\0') != std::string::npos ||
+            backend_api_chunk_field(p_.get(), k.c_str(), &value, &len) != BACKEND_API_STATUS_OK)
+            return std::nullopt;
+        return std::string_view(value, len);
+    }
+    std::optional<std::string_view> field(std::string_view key) const&& = delete;
+
+    /// The C handle, still owned by this object.
+    backend_api_chunk* get() const noexcept { return p_.get(); }
+    /// Gives up ownership: free the result with `backend_api_chunk_free`.
+    backend_api_chunk* release() noexcept { return p_.release(); }
+
+private:
+    struct Free {
+        void operator()(backend_api_chunk* p) const noexcept { backend_api_chunk_free(p); }
+    };
+    std::unique_ptr<backend_api_chunk, Free> p_;
+};
+
 // ---------------------------------------------------------------- Error
 
-/// Every failure of the library. `what()` is the library's message (it never
-/// contains the api key). A value type: copy it, keep it, pass it between threads.
-class Error : public std::runtime_error {
+/// Every failure of the library, as a `std::system_error`: `code()` is in
+/// `category()` (a `Status`) or, for a `StreamError`, in `stream_category()`.
+/// `what()` is the library's message (never the api key). A value: copy it, keep
+/// it, pass it between threads; copying never throws, and moving copies (a
+/// moved-from error stays whole).
+class Error : public std::system_error {
 public:
-    Error(Status status, const std::string& message, std::uint16_t http_status = 0,
+    Error(const Error&) = default;
+    Error& operator=(const Error&) = default;
+
+    Error(Status status, std::string message, std::uint16_t http_status = 0,
           std::optional<std::string> server_message = std::nullopt)
-        : std::runtime_error(message),
-          status_(status),
-          http_status_(http_status),
-          server_message_(std::move(server_message)) {}
+        : Error(make_error_code(status), Detail{std::move(message), http_status, std::move(server_message), Chunk()}) {}
 
     /// Takes ownership of `err` (frees it, also when copying its strings throws)
-    /// and builds the exception from it; `fallback` is used when `err` is NULL.
+    /// and builds the error from it; `fallback` is the status when `err` is NULL.
     static Error from_c(backend_api_error* err, backend_api_status fallback) {
-        std::unique_ptr<backend_api_error, void (*)(backend_api_error*)> guard(err, &backend_api_error_free);
+        const std::unique_ptr<backend_api_error, void (*)(backend_api_error*)> guard(err, &backend_api_error_free);
         if (err == nullptr) {
-            Status s = static_cast<Status>(fallback);
+            const auto s = static_cast<Status>(fallback);
             return Error(s, std::string(backend_api::status_name(s)));
         }
         const char* server = backend_api_error_server_message(err);
@@ -194,180 +330,273 @@ public:
                      server != nullptr ? std::optional<std::string>(server) : std::nullopt);
     }
 
-    /// The status code: `Status::Http`, `Status::Connect`, ... (never `Ok`).
-    Status status() const noexcept { return status_; }
-    /// The status's name, such as "HTTP".
-    std::string_view status_name() const noexcept { return backend_api::status_name(status_); }
+    const char* what() const noexcept override { return d_->message.c_str(); }
+
+    /// The library's status: `Status::Http`, `Status::Connect`, ... (never `Ok`),
+    /// but `Status::Ok` for a `StreamError`: the library did not fail, the server did.
+    Status status() const noexcept {
+        return code().category() == category() ? static_cast<Status>(code().value()) : Status::Ok;
+    }
+    /// The status's name, such as "HTTP"; for a `StreamError` the chunk's type
+    /// ("error" or "auth").
+    std::string_view status_name() const noexcept {
+        return d_->chunk ? d_->chunk.type() : backend_api::status_name(status());
+    }
     /// The HTTP status code for `Status::Http`, else 0.
-    std::uint16_t http_status() const noexcept { return http_status_; }
-    /// The server's own `{"error":{"message":...}}` of an HTTP error, when it sent one.
-    const std::optional<std::string>& server_message() const noexcept { return server_message_; }
+    std::uint16_t http_status() const noexcept { return d_->http_status; }
+    /// The server's own message: the `{"error":{"message":...}}` of an HTTP error
+    /// when it sent one, or the message of an in-stream error chunk.
+    const std::optional<std::string>& server_message() const noexcept { return d_->server_message; }
+    /// The raw `error`/`auth` chunk of a `StreamError`; nullptr for other errors.
+    /// Lives as long as this error or a copy of it.
+    const Chunk* chunk() const& noexcept { return d_->chunk ? &d_->chunk : nullptr; }
+    const Chunk* chunk() const&& = delete;
+
+protected:
+    struct Detail {
+        std::string message;
+        std::uint16_t http_status;
+        std::optional<std::string> server_message;
+        Chunk chunk;
+    };
+    Error(std::error_code code, Detail&& detail)
+        : std::system_error(code), d_(std::make_shared<const Detail>(std::move(detail))) {}
 
 private:
-    Status status_;
-    std::uint16_t http_status_;
-    std::optional<std::string> server_message_;
+    std::shared_ptr<const Detail> d_;
+};
+
+/// An error or authentication failure the server sent inside the answer (an
+/// `error` or `auth` chunk; g4f sends them after a 200 status). It ends the
+/// range-for, `Stream::next()` and `Client::complete`. `what()` and
+/// `server_message()` hold the server's message, `chunk()` the raw chunk.
+class StreamError;
+namespace detail {
+/// Raises a kept error as what it is: a `StreamError` again when it was one.
+[[noreturn]] void raise_error(const Error& e);
+}  // namespace detail
+
+class StreamError : public Error {
+public:
+    /// From a fatal chunk (`Chunk::is_fatal`).
+    explicit StreamError(Chunk fatal) : StreamError(fatal.kind(), std::move(fatal)) {}
+    /// `Kind::Error` or `Kind::Auth`.
+    Kind kind() const noexcept { return static_cast<Kind>(code().value()); }
+
+private:
+    StreamError(Kind kind, Chunk&& fatal)
+        : Error(std::error_code(static_cast<int>(kind), stream_category()), detail_of(std::move(fatal))) {}
+    static Detail detail_of(Chunk&& c) {
+        std::optional<std::string> text;
+        if (c.has_text()) text.emplace(c.text());
+        std::string message = text ? *text : stream_category().message(static_cast<int>(c.kind()));
+        return Detail{std::move(message), 0, std::move(text), std::move(c)};
+    }
+    friend void detail::raise_error(const Error& e);
+    explicit StreamError(const Error& e) : Error(e) {}
 };
 
 namespace detail {
 
-/// Runs `f(&err)`, a C call that reports failure in a `backend_api_error**`, and
-/// throws its error (taking ownership) unless it returned OK. The status is read
-/// before `err` (a plain `check(f(&err), err)` could read `err` first).
-template <class F>
-void call(F&& f) {
+/// Throws `e` or, built without exceptions, prints it and aborts.
+template <class E>
+[[noreturn]] void raise(const E& e) {
+#if BACKEND_API_EXCEPTIONS
+    throw e;
+#else
+    std::fprintf(stderr, "backend_api: %s (built without exceptions: use the std::error_code overloads)\n",
+                 e.what());
+    std::abort();
+#endif
+}
+
+[[noreturn]] inline void raise_bad_alloc() {
+#if BACKEND_API_EXCEPTIONS
+    throw std::bad_alloc();
+#else
+    std::abort();
+#endif
+}
+
+inline void raise_error(const Error& e) {
+    if (e.chunk() != nullptr) raise(StreamError(e));
+    raise(e);
+}
+
+/// How fallible calls report: thrown (or aborted without exceptions), or in `ec`.
+inline void report(const std::optional<Error>& e) {
+    if (e) raise_error(*e);
+}
+inline void report(const std::optional<Error>& e, std::error_code& ec) noexcept {
+    ec = e ? e->code() : std::error_code();
+}
+
+/// A NUL-terminated copy of a string argument for one C call; `what` names it in
+/// the error when it holds a NUL byte (C would cut it there). With
+/// `empty_is_null`, an empty string goes to C as NULL (an optional argument).
+struct CStr {
+    CStr(std::string_view s, const char* name, bool empty_is_null = false)
+        : str(s), what(name), null(empty_is_null && s.empty()) {}
+    std::string str;
+    const char* what;
+    bool null;
+};
+
+inline const char* c_arg(const CStr& s) noexcept { return s.null ? nullptr : s.str.c_str(); }
+template <class T>
+T c_arg(const T& value) noexcept {
+    return value;
+}
+inline const char* nul_in(const CStr& s) noexcept { return s.str.find('\0') != std::string::npos ? s.what : nullptr; }
+template <class T>
+const char* nul_in(const T&) noexcept {
+    return nullptr;
+}
+
+/// Calls `f(args..., &err)`, a C function that reports failure through a
+/// `backend_api_error**`, and returns its failure (taking ownership of `err`).
+template <class F, class... A>
+std::optional<Error> attempt(F f, const A&... args) {
+    const char* bad = nullptr;
+    ((bad = bad != nullptr ? bad : nul_in(args)), ...);
+    if (bad != nullptr) return Error(Status::InvalidArgument, std::string(bad) + " contains a NUL byte");
     backend_api_error* err = nullptr;
-    const backend_api_status status = f(&err);
-    if (status != BACKEND_API_STATUS_OK) throw Error::from_c(err, status);
+    const backend_api_status status = f(c_arg(args)..., &err);
+    if (status == BACKEND_API_STATUS_OK) return std::nullopt;
+    return Error::from_c(err, status);
 }
 
-/// A NUL-terminated copy of `s`; refuses an embedded NUL, which C would cut at.
-inline std::string c_str(std::string_view s, const char* what) {
-    if (s.find('\0') != std::string_view::npos)
-        throw Error(Status::InvalidArgument, std::string(what) + " contains a NUL byte");
-    return std::string(s);
-}
+/// What `Client` and `Request` share: setters that throw or, built without
+/// exceptions, keep the first failure and skip the setters after it.
+template <class Self>
+class Settings {
+public:
+    /// Built without exceptions: the first failure of a constructor or setter of
+    /// this object (the setters after it did nothing); else nullptr.
+    const Error* error() const noexcept { return error_ ? &*error_ : nullptr; }
 
-struct ClientFree {
-    void operator()(backend_api_client* p) const noexcept { backend_api_client_free(p); }
-};
-struct RequestFree {
-    void operator()(backend_api_request* p) const noexcept { backend_api_request_free(p); }
-};
-struct ChunkFree {
-    void operator()(backend_api_chunk* p) const noexcept { backend_api_chunk_free(p); }
-};
-struct StringFree {
-    void operator()(char* p) const noexcept { backend_api_string_free(p); }
+protected:
+    void fail(std::optional<Error> e) {
+        if (!e) return;
+#if BACKEND_API_EXCEPTIONS
+        raise_error(*e);
+#else
+        if (!error_) error_ = std::move(e);
+#endif
+    }
+    /// Runs the C setter `f(handle, args..., &err)` unless a failure came before.
+    template <class F, class... A>
+    Self& set(F f, const A&... args) {
+        Self& self = static_cast<Self&>(*this);
+        if (!error_) fail(attempt(f, self.get(), args...));
+        return self;
+    }
+    Self& invalid(const char* message) {
+        if (!error_) fail(Error(Status::InvalidArgument, message));
+        return static_cast<Self&>(*this);
+    }
+
+    std::optional<Error> error_;
 };
 
-/// The `user_data` of a log callback: the C++ callable. Shared by the client and
-/// every stream opened from it, so it lives as long as anything may call it.
+/// The `user_data` of a log callback: the C++ callable, freed by the library
+/// through `destroy` once no callback can run any more.
 struct LogSink {
     std::function<void(LogLevel, std::string_view)> fn;
 
-    static void trampoline(void* user_data, backend_api_log_level level, const char* message) noexcept {
+    static void call(void* user_data, backend_api_log_level level, const char* message) noexcept {
+#if BACKEND_API_EXCEPTIONS
         try {
+#endif
             static_cast<LogSink*>(user_data)->fn(static_cast<LogLevel>(level),
                                                  message != nullptr ? std::string_view(message) : std::string_view());
+#if BACKEND_API_EXCEPTIONS
         } catch (...) {
-            // An exception must not cross into the library's thread: dropped.
+            // An exception must not unwind into the library's thread: dropped.
         }
+#endif
     }
-};
-
-/// Milliseconds as the `uint32_t` the C API takes; refuses what does not fit.
-inline std::uint32_t ms_u32(std::chrono::milliseconds ms, const char* what) {
-    if (ms.count() < 0 || ms.count() > static_cast<std::chrono::milliseconds::rep>(UINT32_MAX))
-        throw Error(Status::InvalidArgument, std::string(what) + " is out of range");
-    return static_cast<std::uint32_t>(ms.count());
-}
-
-/// What a `Stream` shares with its `CancelHandle`s: the C stream behind a lock.
-/// Only `Stream::close` writes `stream` (under the lock); cancel reads it under
-/// the lock, so a cancel never runs during or after `backend_api_close`.
-struct StreamShared {
-    std::mutex lock;
-    backend_api_stream* stream = nullptr;
-
-    void cancel() noexcept {
-        std::lock_guard<std::mutex> g(lock);
-        backend_api_cancel(stream);  // NULL (closed) is a no-op
-    }
+    static void destroy(void* user_data) noexcept { delete static_cast<LogSink*>(user_data); }
 };
 
 }  // namespace detail
 
-// ---------------------------------------------------------------- Chunk
-
-/// One chunk of an answer (g4f's `RawResponse`). Owns a `backend_api_chunk`.
-/// A default-constructed or moved-from `Chunk` is empty: its accessors return
-/// empty views, `Kind::Other` and `false`. One thread at a time.
-class Chunk {
-public:
-    Chunk() noexcept = default;
-    /// Adopts a chunk from `backend_api_next` (takes ownership).
-    explicit Chunk(backend_api_chunk* owned) noexcept : p_(owned) {}
-
-    Chunk(Chunk&& other) noexcept { *this = std::move(other); }
-    Chunk& operator=(Chunk&& other) noexcept {
-        if (this != &other) {
-            p_ = std::move(other.p_);
-            text_state_ = std::exchange(other.text_state_, TextState::Unknown);
-            text_ = std::exchange(other.text_, std::string_view());
-        }
-        return *this;
-    }
-    Chunk(const Chunk&) = delete;
-    Chunk& operator=(const Chunk&) = delete;
-    ~Chunk() = default;
-
-    explicit operator bool() const noexcept { return p_ != nullptr; }
-
-    /// What the chunk is, to branch on without comparing strings.
-    Kind kind() const noexcept { return static_cast<Kind>(backend_api_chunk_kind(p_.get())); }
-    /// The chunk's `type` ("content", "reasoning", ...); empty when it has none.
-    std::string_view type() const noexcept { return backend_api_chunk_type(p_.get()); }
-    /// True for `error` and `auth` chunks: the answer ends (only `log` chunks follow).
-    bool is_fatal() const noexcept { return kind() == Kind::Error || kind() == Kind::Auth; }
-
-    /// The whole JSON object as the server sent it.
-    std::string_view json() const noexcept {
-        std::size_t len = 0;
-        const char* s = backend_api_chunk_json(p_.get(), &len);
-        return std::string_view(s, len);
+// The rvalue twin of a chainable setter: on a temporary it returns the temporary
+// itself, so `Client c = Client(url).timeout(...);` chains and moves.
+#define BACKEND_API_RVALUE_SETTER(Self, name)                      \
+    template <class... Args>                                       \
+    Self&& name(Args&&... args)&& {                                \
+        return std::move(this->name(std::forward<Args>(args)...)); \
     }
 
-    /// Whether the chunk has a main text (see `text`).
-    bool has_text() const { return fetch_text(); }
-    /// The main text: `content` of a content chunk, `token` of reasoning, `message`
-    /// of error/auth/message, `title`, `log`, `preview`; empty when there is none
-    /// (`has_text` tells an empty text from none). May contain NUL bytes.
-    std::string_view text() const {
-        fetch_text();
-        return text_;
+// ---------------------------------------------------------------- values
+
+/// A stream's statistics (`Stream::stats`). Times count from `Client::open`.
+struct Stats {
+    std::uint64_t bytes = 0;         ///< response body bytes read
+    std::uint64_t chunks = 0;        ///< chunks decoded
+    std::uint64_t delivered = 0;     ///< chunks handed to the reader
+    std::uint64_t skipped = 0;       ///< malformed lines skipped (`Client::skip_malformed`)
+    std::uint64_t queued_bytes = 0;  ///< bytes of decoded chunks waiting for the reader
+    std::uint32_t retries = 0;       ///< requests sent again before any answer
+    bool ended = false;              ///< nothing more will arrive
+    std::optional<std::chrono::microseconds> headers;      ///< when the headers arrived
+    std::optional<std::chrono::microseconds> first_chunk;  ///< when the first chunk was decoded
+    std::chrono::microseconds elapsed{0};                  ///< until the stream ended, or until now
+
+    static Stats from_c(const backend_api_stats& s) noexcept {
+        const auto at = [](std::int64_t us) {
+            return us < 0 ? std::nullopt : std::optional<std::chrono::microseconds>(us);
+        };
+        Stats out;
+        out.bytes = s.bytes;
+        out.chunks = s.chunks;
+        out.delivered = s.delivered;
+        out.skipped = s.skipped;
+        out.queued_bytes = s.queued_bytes;
+        out.retries = s.retries;
+        out.ended = s.ended;
+        out.headers = at(s.headers_us);
+        out.first_chunk = at(s.first_chunk_us);
+        out.elapsed = std::chrono::microseconds(s.elapsed_us < 0 ? 0 : s.elapsed_us);
+        return out;
     }
+};
 
-    /// A top-level field: a string's value, any other value (number, object, list,
-    /// true, null) as its JSON text; empty optional when the field is absent.
-    /// Throws `Error` for a key with a NUL byte. Each call lends a new copy that
-    /// lives as long as the chunk: call it once per field, not in a loop.
-    std::optional<std::string_view> field(std::string_view key) const {
-        const std::string k = detail::c_str(key, "field name");
-        const char* value = nullptr;
-        std::size_t len = 0;
-        const backend_api_status st = backend_api_chunk_field(p_.get(), k.c_str(), &value, &len);
-        if (st == BACKEND_API_STATUS_NOT_FOUND) return std::nullopt;
-        if (st != BACKEND_API_STATUS_OK) throw Error(static_cast<Status>(st), "backend_api_chunk_field failed");
-        return std::string_view(value, len);
+/// What the chunks of a stream add up to (`Stream::answer`, `Client::complete`).
+/// An optional is empty when the server sent no such value, or null (a text that
+/// is exactly "null" reads as empty too: the C API hands out both alike).
+struct Answer {
+    std::string content;    ///< the content chunks' text, joined
+    std::string reasoning;  ///< the reasoning chunks' text, joined
+    std::optional<std::string> finish_reason;
+    std::optional<std::string> title;
+    std::optional<std::string> provider;
+    std::optional<std::string> model;
+    std::optional<std::string> error;         ///< the message of an in-stream error or auth chunk
+    std::optional<std::string> usage;         ///< JSON text, such as {"total_tokens":7,...}
+    std::optional<std::string> tool_calls;    ///< JSON text
+    std::optional<std::string> conversation;  ///< JSON text: the state `Request::follow_up` sends back
+
+    /// Reads the library's `Kind::Answer` chunk.
+    static Answer from_chunk(const Chunk& c) {
+        const auto get = [&c](const char* key) {
+            const std::optional<std::string_view> v = c.field(key);
+            return v && *v != "null" ? std::optional<std::string>(*v) : std::nullopt;
+        };
+        Answer a;
+        a.content = c.field("content").value_or(std::string_view());
+        a.reasoning = c.field("reasoning").value_or(std::string_view());
+        a.finish_reason = get("finish_reason");
+        a.title = get("title");
+        a.provider = get("provider");
+        a.model = get("model");
+        a.error = get("error");
+        a.usage = get("usage");
+        a.tool_calls = get("tool_calls");
+        a.conversation = get("conversation");
+        return a;
     }
-
-    /// The C handle, still owned by this object.
-    backend_api_chunk* get() const noexcept { return p_.get(); }
-    /// Gives up ownership: free the result with `backend_api_chunk_free`.
-    backend_api_chunk* release() noexcept {
-        text_state_ = TextState::Unknown;
-        text_ = std::string_view();
-        return p_.release();
-    }
-
-private:
-    enum class TextState : unsigned char { Unknown, None, Some };
-
-    // `backend_api_chunk_text` lends a fresh copy per call: ask once, keep the view.
-    bool fetch_text() const {
-        if (text_state_ == TextState::Unknown && p_) {
-            std::size_t len = 0;
-            const char* s = backend_api_chunk_text(p_.get(), &len);
-            text_state_ = s != nullptr ? TextState::Some : TextState::None;
-            if (s != nullptr) text_ = std::string_view(s, len);
-        }
-        return text_state_ == TextState::Some;
-    }
-
-    std::unique_ptr<backend_api_chunk, detail::ChunkFree> p_;
-    mutable TextState text_state_ = TextState::Unknown;
-    mutable std::string_view text_;
 };
 
 // ---------------------------------------------------------------- Request
@@ -376,129 +605,112 @@ class Stream;
 
 /// One conversation request, built with chained setters:
 ///
-///     Request r;
-///     r.model("gpt-4o").system("Be brief.").user("Describe this.")
-///      .media_file("photo.jpg").field_json("web_search", "true").api_key(key);
+///     Request r = Request().model("gpt-4o").system("Be brief.").user("Describe this.")
+///                     .media_file("photo.jpg").field_json("web_search", "true").api_key(key);
 ///
-/// Every setter copies its arguments and throws `Error` on a bad value (malformed
-/// JSON, unreadable or unrecognised media, a reserved field name, ...). Owns a
-/// `backend_api_request`. One thread at a time.
-class Request {
+/// Every setter copies its arguments and fails (see ERRORS) on a bad value
+/// (malformed JSON, unreadable or unrecognised media, a reserved field name, a NUL
+/// byte). The api key is handed to the library and kept nowhere in this object.
+/// Owns a `backend_api_request`. One thread at a time.
+class Request : public detail::Settings<Request> {
 public:
     /// An empty request (model "", no messages).
     Request() : p_(backend_api_request_new()) {
-        if (!p_) throw std::bad_alloc();
+        if (!p_) detail::raise_bad_alloc();
     }
     /// Adopts a request from `backend_api_request_new` (takes ownership).
     explicit Request(backend_api_request* owned) : p_(owned) {
-        if (!p_) throw Error(Status::InvalidArgument, "NULL request");
+        if (!p_) invalid("NULL request");
     }
-    Request(Request&&) noexcept = default;
-    Request& operator=(Request&&) noexcept = default;
 
     /// The model name ("" lets the server choose).
-    Request& model(std::string_view name) {
-        const std::string m = detail::c_str(name, "model");
-        call([&](backend_api_error** e) { return backend_api_request_set_model(p_.get(), m.c_str(), e); });
-        return *this;
-    }
+    Request& model(std::string_view name) & { return set(backend_api_request_set_model, detail::CStr(name, "model")); }
     /// Appends a message with plain-text content.
-    Request& message(std::string_view role, std::string_view content) {
-        const std::string r = detail::c_str(role, "role"), c = detail::c_str(content, "content");
-        call([&](backend_api_error** e) { return backend_api_request_add_message(p_.get(), r.c_str(), c.c_str(), e); });
-        return *this;
+    Request& message(std::string_view role, std::string_view content) & {
+        return set(backend_api_request_add_message, detail::CStr(role, "role"), detail::CStr(content, "content"));
     }
-    Request& system(std::string_view content) { return message("system", content); }
-    Request& user(std::string_view content) { return message("user", content); }
-    Request& assistant(std::string_view content) { return message("assistant", content); }
+    Request& system(std::string_view content) & { return message("system", content); }
+    Request& user(std::string_view content) & { return message("user", content); }
+    Request& assistant(std::string_view content) & { return message("assistant", content); }
     /// Appends a message whose content is JSON text (a string or a list of parts).
-    Request& message_json(std::string_view role, std::string_view content_json) {
-        const std::string r = detail::c_str(role, "role"), c = detail::c_str(content_json, "content JSON");
-        call([&](backend_api_error** e) {
-            return backend_api_request_add_message_json(p_.get(), r.c_str(), c.c_str(), e);
-        });
-        return *this;
+    Request& message_json(std::string_view role, std::string_view content_json) & {
+        return set(backend_api_request_add_message_json, detail::CStr(role, "role"),
+                   detail::CStr(content_json, "content JSON"));
     }
     /// Replaces all messages with a JSON array of `{"role": ..., "content": ...}`.
-    Request& messages_json(std::string_view messages) {
-        const std::string m = detail::c_str(messages, "messages JSON");
-        call([&](backend_api_error** e) { return backend_api_request_set_messages_json(p_.get(), m.c_str(), e); });
-        return *this;
+    Request& messages_json(std::string_view messages) & {
+        return set(backend_api_request_set_messages_json, detail::CStr(messages, "messages JSON"));
     }
     /// Sets the api key (never logged, never in error messages).
-    Request& api_key(std::string_view key, KeyPlacement where = KeyPlacement::Body) {
-        const std::string k = detail::c_str(key, "api key");
-        call([&](backend_api_error** e) {
-            return backend_api_request_set_api_key(p_.get(), k.c_str(), static_cast<std::uint32_t>(where), e);
-        });
-        return *this;
+    Request& api_key(std::string_view key, KeyPlacement where = KeyPlacement::Body) & {
+        return set(backend_api_request_set_api_key, detail::CStr(key, "api key"), static_cast<std::uint32_t>(where));
     }
     /// Removes the api key: the body then has no `api_key` field at all.
-    Request& clear_api_key() {
-        call([&](backend_api_error** e) {
-            return backend_api_request_set_api_key(p_.get(), nullptr, BACKEND_API_KEY_BODY, e);
-        });
-        return *this;
+    Request& clear_api_key() & {
+        return set(backend_api_request_set_api_key, static_cast<const char*>(nullptr),
+                   static_cast<std::uint32_t>(BACKEND_API_KEY_BODY));
     }
     /// An extra body field (the Python client's `**kwargs`) from JSON text:
     /// `field_json("web_search", "true")`, `field_json("conversation", "{...}")`.
     /// `model`, `messages`, `media` and `api_key` are refused (they have setters).
-    Request& field_json(std::string_view key, std::string_view value_json) {
-        const std::string k = detail::c_str(key, "field name"), v = detail::c_str(value_json, "field JSON");
-        call([&](backend_api_error** e) { return backend_api_request_set_field_json(p_.get(), k.c_str(), v.c_str(), e); });
-        return *this;
+    Request& field_json(std::string_view key, std::string_view value_json) & {
+        return set(backend_api_request_set_field_json, detail::CStr(key, "field name"),
+                   detail::CStr(value_json, "field JSON"));
     }
-    /// An extra body field with a string value (no JSON quoting needed):
-    /// `field("provider", "OpenaiChat")`.
-    Request& field(std::string_view key, std::string_view value) {
-        const std::string k = detail::c_str(key, "field name"), v = detail::c_str(value, "field value");
-        call([&](backend_api_error** e) {
-            return backend_api_request_set_field_string(p_.get(), k.c_str(), v.c_str(), e);
-        });
-        return *this;
+    /// An extra body field with a string value: `field("provider", "OpenaiChat")`.
+    Request& field(std::string_view key, std::string_view value) & {
+        return set(backend_api_request_set_field_string, detail::CStr(key, "field name"),
+                   detail::CStr(value, "field value"));
     }
     /// Media from bytes (copied and base64-encoded now). The type comes from the
     /// file name's extension for audio, else from the bytes (jpeg, png, gif, webp);
-    /// anything else throws `Status::Media`. An empty `filename` sends none.
-    Request& media_bytes(const void* data, std::size_t len, std::string_view filename = {}) {
-        const std::string f = detail::c_str(filename, "file name");
-        call([&](backend_api_error** e) {
-            return backend_api_request_add_media_bytes(p_.get(), static_cast<const std::uint8_t*>(data), len,
-                                                       f.empty() ? nullptr : f.c_str(), e);
-        });
-        return *this;
+    /// anything else fails with `Status::Media`. An empty `filename` sends none.
+    Request& media_bytes(const void* data, std::size_t len, std::string_view filename = {}) & {
+        return set(backend_api_request_add_media_bytes, static_cast<const std::uint8_t*>(data), len,
+                   detail::CStr(filename, "file name", true));
     }
-    Request& media_bytes(const std::vector<std::uint8_t>& data, std::string_view filename = {}) {
+    Request& media_bytes(const std::vector<std::uint8_t>& data, std::string_view filename = {}) & {
         return media_bytes(data.data(), data.size(), filename);
     }
-    Request& media_bytes(std::string_view data, std::string_view filename = {}) {
+    Request& media_bytes(std::string_view data, std::string_view filename = {}) & {
         return media_bytes(data.data(), data.size(), filename);
     }
     /// Media from a file, read now; its base name is sent as the file name.
-    Request& media_file(std::string_view path) {
-        const std::string p = detail::c_str(path, "path");
-        call([&](backend_api_error** e) { return backend_api_request_add_media_file(p_.get(), p.c_str(), e); });
-        return *this;
+    Request& media_file(std::string_view path) & {
+        return set(backend_api_request_add_media_file, detail::CStr(path, "path"));
     }
     /// Media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
-    Request& media_uri(std::string_view uri, std::string_view filename = {}) {
-        const std::string u = detail::c_str(uri, "media URI"), f = detail::c_str(filename, "file name");
-        call([&](backend_api_error** e) {
-            return backend_api_request_add_media_uri(p_.get(), u.c_str(), f.empty() ? nullptr : f.c_str(), e);
-        });
-        return *this;
+    Request& media_uri(std::string_view uri, std::string_view filename = {}) & {
+        return set(backend_api_request_add_media_uri, detail::CStr(uri, "media URI"),
+                   detail::CStr(filename, "file name", true));
     }
     /// A header sent with this request only, after the client's headers (secret
-    /// values never reach logs). Throws `Error` for an invalid name or value.
-    Request& header(std::string_view name, std::string_view value) {
-        const std::string n = detail::c_str(name, "header name"), v = detail::c_str(value, "header value");
-        call([&](backend_api_error** e) { return backend_api_request_add_header(p_.get(), n.c_str(), v.c_str(), e); });
-        return *this;
+    /// values never reach logs). An invalid name or value fails.
+    Request& header(std::string_view name, std::string_view value) & {
+        return set(backend_api_request_add_header, detail::CStr(name, "header name"),
+                   detail::CStr(value, "header value"));
     }
-    /// The request that continues the conversation after `stream`: this request's
-    /// model, key, extra fields and headers, its messages plus the stream's answer so
-    /// far (as the assistant) and `user_message`, and the `conversation` state the
-    /// server returned. Media are not sent again. Throws `Error`.
+
+    BACKEND_API_RVALUE_SETTER(Request, model)
+    BACKEND_API_RVALUE_SETTER(Request, message)
+    BACKEND_API_RVALUE_SETTER(Request, system)
+    BACKEND_API_RVALUE_SETTER(Request, user)
+    BACKEND_API_RVALUE_SETTER(Request, assistant)
+    BACKEND_API_RVALUE_SETTER(Request, message_json)
+    BACKEND_API_RVALUE_SETTER(Request, messages_json)
+    BACKEND_API_RVALUE_SETTER(Request, api_key)
+    BACKEND_API_RVALUE_SETTER(Request, clear_api_key)
+    BACKEND_API_RVALUE_SETTER(Request, field_json)
+    BACKEND_API_RVALUE_SETTER(Request, field)
+    BACKEND_API_RVALUE_SETTER(Request, media_bytes)
+    BACKEND_API_RVALUE_SETTER(Request, media_file)
+    BACKEND_API_RVALUE_SETTER(Request, media_uri)
+    BACKEND_API_RVALUE_SETTER(Request, header)
+
+    /// The request that continues the conversation after `stream` (still open):
+    /// this request's model, key, extra fields and headers, its messages plus the
+    /// stream's answer so far (as the assistant) and `user_message`, and the
+    /// `conversation` state the server returned. Media are not sent again.
     Request follow_up(const Stream& stream, std::string_view user_message) const;
 
     /// The C handle, still owned by this object.
@@ -507,191 +719,266 @@ public:
     backend_api_request* release() noexcept { return p_.release(); }
 
 private:
-    template <class F>
-    void call(F&& f) {
-        detail::call(std::forward<F>(f));
-    }
+    struct Free {
+        void operator()(backend_api_request* p) const noexcept { backend_api_request_free(p); }
+    };
+    struct Empty {};
+    explicit Request(Empty) noexcept {}
 
-    std::unique_ptr<backend_api_request, detail::RequestFree> p_;
+    std::unique_ptr<backend_api_request, Free> p_;
+};
+
+// ---------------------------------------------------------------- CancelHandle
+
+/// Cancels one stream (`Stream::canceller`) or the model listings it is given to
+/// (`CancelHandle::create`, `Client::models`): from any thread, at any time, also
+/// after the stream was closed (then it does nothing). Copies share one canceller.
+/// A default-constructed handle cancels nothing. Never throws.
+class CancelHandle {
+public:
+    CancelHandle() noexcept = default;
+    /// A handle for `Client::models`: cancelling it makes the listings given it
+    /// end at once with `Status::Cancelled`, now and later.
+    static CancelHandle create() { return CancelHandle(backend_api_canceller_new()); }
+
+    void cancel() const noexcept { backend_api_canceller_cancel(c_.get()); }
+    void operator()() const noexcept { cancel(); }
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+    /// The C canceller, still owned by this handle (NULL for an empty one).
+    const backend_api_canceller* get() const noexcept { return c_.get(); }
+
+private:
+    friend class Stream;
+    explicit CancelHandle(backend_api_canceller* owned) {
+        if (owned == nullptr) detail::raise_bad_alloc();
+        c_.reset(owned, &backend_api_canceller_free);
+    }
+    std::shared_ptr<backend_api_canceller> c_;
 };
 
 // ---------------------------------------------------------------- Stream
 
-/// Cancels one stream from any thread, at any time; copyable; outliving the
-/// stream is fine (cancelling a closed stream does nothing). Never throws.
-class CancelHandle {
-public:
-    CancelHandle() noexcept = default;
-    void cancel() const noexcept {
-        if (shared_) shared_->cancel();
-    }
-    void operator()() const noexcept { cancel(); }
-
-private:
-    friend class Stream;
-    explicit CancelHandle(std::shared_ptr<detail::StreamShared> s) noexcept : shared_(std::move(s)) {}
-    std::shared_ptr<detail::StreamShared> shared_;
-};
-
 /// One streaming answer in flight, from `Client::open`. Owns a
-/// `backend_api_stream`; the destructor closes it (promptly, even when the
-/// server stalls). Read it with a range-for or `next`:
+/// `backend_api_stream`; the destructor closes it at once, whatever state it is
+/// in. Read it with a range-for (or `chunks(ec)`, or `next`):
 ///
-///     for (auto& chunk : stream) { ... }   // throws Error when the stream fails
+///     for (auto& chunk : stream) { ... }   // throws Error, StreamError
 ///     if (stream.status() == Status::Cancelled) { ... }
+///     Answer answer = stream.answer();     // also after close()
 ///
 /// Reading is for one thread at a time; a `CancelHandle` cancels from any thread.
+/// A default-constructed or moved-from stream is empty (closed, nothing to read).
 class Stream {
 public:
     class iterator;
+    class Chunks;
 
+    Stream() noexcept = default;
     /// Adopts a stream from `backend_api_open` (takes ownership).
-    explicit Stream(backend_api_stream* owned) : shared_(std::make_shared<detail::StreamShared>()) {
-        if (owned == nullptr) throw Error(Status::InvalidArgument, "NULL stream");
-        shared_->stream = owned;
-    }
-    Stream(Stream&& other) noexcept
-        : shared_(std::move(other.shared_)),
-          current_(std::move(other.current_)),
-          status_(std::exchange(other.status_, Status::Cancelled)),
-          keep_(std::move(other.keep_)) {}
-    Stream& operator=(Stream&& other) noexcept {
-        if (this != &other) {
-            close();
-            shared_ = std::move(other.shared_);
-            current_ = std::move(other.current_);
-            status_ = std::exchange(other.status_, Status::Cancelled);
-            keep_ = std::move(other.keep_);
-        }
-        return *this;
-    }
-    Stream(const Stream&) = delete;
-    Stream& operator=(const Stream&) = delete;
-    ~Stream() { close(); }
+    explicit Stream(backend_api_stream* owned) noexcept : p_(owned) {}
 
-    /// Cancels, joins the stream's thread and frees it; chunks already taken stay
-    /// valid. Safe to repeat. Not while another thread reads this stream.
+    /// Cancels and frees the C stream at once (its thread finishes on its own);
+    /// chunks already taken stay valid, and `stats()` and `answer()` keep what
+    /// they last said. Safe to repeat. Not while another thread reads this stream.
     void close() noexcept {
-        if (!shared_) return;
-        backend_api_stream* s = nullptr;
-        {
-            std::lock_guard<std::mutex> g(shared_->lock);  // waits for a running cancel
-            s = std::exchange(shared_->stream, nullptr);
-        }
-        backend_api_close(s);
+        if (!p_) return;
+        backend_api_stats raw = c_stats();
+        closed_stats_ = Stats::from_c(raw);
+        backend_api_chunk* a = nullptr;
+        if (backend_api_stream_answer(p_.get(), &a, nullptr) == BACKEND_API_STATUS_OK) closed_answer_ = Chunk(a);
+        p_.reset();
         if (status_ == Status::Ok) status_ = Status::Cancelled;
     }
 
-    /// Waits for the next chunk. Empty optional when the answer is complete
-    /// (`status()` is `End`) or was cancelled (`Cancelled`); throws `Error` when
-    /// the stream failed (and again on later calls).
+    /// Waits for the next chunk (a convenience path): an empty optional at the end
+    /// (`status()` is `End` or `Cancelled`); a failure, or an `error`/`auth` chunk
+    /// (as a `StreamError`), is thrown, and again on later calls.
     std::optional<Chunk> next() {
-        Chunk c;
-        if (next(std::chrono::milliseconds(-1), c) == Status::Ok) return std::optional<Chunk>(std::move(c));
+        if (step(nullptr)) return std::optional<Chunk>(std::move(current_));
         return std::nullopt;
     }
 
-    /// Waits up to `timeout` (0: only look; negative: for ever) for a chunk.
-    /// Returns `Ok` (the chunk is in `out`), `End`, `Cancelled`, or `Timeout`
-    /// (nothing yet: call again); throws `Error` when the stream failed.
+    /// The C-level read: waits up to `timeout` (0: only look; negative: for ever)
+    /// for a chunk, any chunk (also `error`/`auth`). Returns `Ok` (the chunk is in
+    /// `out`), `End`, `Cancelled`, or `Again` (nothing yet: call again); a failure
+    /// is thrown (and again on later calls).
     Status next(std::chrono::milliseconds timeout, Chunk& out) {
-        backend_api_stream* s = shared_ ? shared_->stream : nullptr;
-        if (s == nullptr) return status_ == Status::End ? Status::End : Status::Cancelled;
-        backend_api_chunk* c = nullptr;
-        backend_api_error* err = nullptr;
-        const backend_api_status st = backend_api_next(s, static_cast<std::int64_t>(timeout.count()), &c, &err);
-        switch (st) {
-            case BACKEND_API_STATUS_OK:
-                out = Chunk(c);
-                return Status::Ok;
-            case BACKEND_API_STATUS_TIMEOUT:
-                return Status::Timeout;
-            case BACKEND_API_STATUS_END:
-            case BACKEND_API_STATUS_CANCELLED:
-                status_ = static_cast<Status>(st);
-                return status_;
-            default:
-                status_ = static_cast<Status>(st);
-                throw Error::from_c(err, st);
-        }
+        const Status st = pull(timeout, out);
+        if (is_failure(st)) detail::raise_error(*error_);
+        return st;
+    }
+    /// The same, but a failure is returned (and set in `ec`, `error()` has it) instead.
+    Status next(std::chrono::milliseconds timeout, Chunk& out, std::error_code& ec) {
+        const Status st = pull(timeout, out);
+        detail::report(is_failure(st) ? error_ : std::nullopt, ec);
+        return st;
     }
 
-    /// Cancels the stream: a blocked reader wakes at once and the stream ends
-    /// with `Status::Cancelled`. Any thread, while this object is alive and not
-    /// being moved (a `CancelHandle` has no such limit); safe to repeat.
-    void cancel() const noexcept {
-        if (shared_) shared_->cancel();
+    /// The range-for without exceptions: `for (auto& c : stream.chunks(ec))` ends
+    /// at the end of the stream (`ec` clear) or at a failure or an `error`/`auth`
+    /// chunk (`ec` set; `error()` has the details, `error()->chunk()` the chunk).
+    Chunks chunks(std::error_code& ec) & noexcept;
+    Chunks chunks(std::error_code& ec) && = delete;  // the stream would die before the loop
+
+    /// Cancels the stream: a blocked reader wakes at once and the stream ends with
+    /// `Status::Cancelled`. While this object is alive and not being moved (a
+    /// `CancelHandle` has no such limit); safe to repeat.
+    void cancel() const noexcept { backend_api_cancel(p_.get()); }
+    /// A handle that cancels this stream from any thread, safely even after the
+    /// stream is gone; an empty handle once the stream is closed.
+    CancelHandle canceller() const {
+        backend_api_canceller* c = nullptr;
+        if (backend_api_stream_canceller(p_.get(), &c, nullptr) != BACKEND_API_STATUS_OK) return CancelHandle();
+        return CancelHandle(c);
     }
-    /// A handle that cancels this stream from another thread, safely even after
-    /// the stream is gone.
-    CancelHandle canceller() const noexcept { return CancelHandle(shared_); }
 
     /// The statistics so far: bytes, chunks, retries, timings. Also while another
-    /// thread reads the stream. Throws `Error` once the stream is closed.
-    Stats stats() const {
-        Stats out{};
-        const backend_api_status st = backend_api_stream_stats(get(), &out);
-        if (st != BACKEND_API_STATUS_OK) throw Error(static_cast<Status>(st), "the stream is closed");
-        return out;
+    /// thread reads the stream, and after `close()` (what they were then); zeros
+    /// for an empty stream.
+    Stats stats() const noexcept {
+        if (!p_) return closed_stats_.value_or(Stats());
+        return Stats::from_c(c_stats());
     }
 
-    /// The assembled answer so far, as a chunk of kind `Kind::Answer`: read its
-    /// fields `content`, `reasoning`, `finish_reason`, `title`, `provider`, `model`,
-    /// `error` (text), `usage`, `tool_calls`, `conversation` (JSON) with
-    /// `Chunk::field`. During and after the stream (not after close). Throws `Error`.
-    Chunk answer() const {
-        backend_api_chunk* c = nullptr;
-        detail::call([&](backend_api_error** e) { return backend_api_stream_answer(get(), &c, e); });
-        return Chunk(c);
+    /// The assembled answer so far: during the stream, after it ended and after
+    /// `close()` (then as it was at close). With `Client::assemble(false)` its text
+    /// is empty. Also while another thread reads the stream.
+    Answer answer() const {
+        Answer a;
+        detail::report(read_answer(a));
+        return a;
+    }
+    Answer answer(std::error_code& ec) const {
+        Answer a;
+        detail::report(read_answer(a), ec);
+        return a;
     }
 
-    /// For event loops: a file descriptor that polls readable whenever
-    /// `next(0ms, chunk)` would not return `Timeout` (spurious wake-ups happen).
-    /// Only poll it; never read, write or close it: the stream owns it. Use
-    /// `poll_timeout()` as the poll timeout. Throws `Error`.
-    int fd() const {
-        std::int32_t fd = -1;
-        detail::call([&](backend_api_error** e) { return backend_api_stream_fd(get(), &fd, e); });
-        return fd;
+    /// For event loops: a file descriptor (a `SOCKET` on Windows) that polls
+    /// readable whenever `next(0ms, chunk)` would not return `Again` (spurious
+    /// wake-ups happen). Only poll it; never read, write or close it.
+    /// Use `poll_timeout()` as the poll timeout.
+    std::intptr_t fd() const {
+        std::ptrdiff_t fd = -1;
+        detail::report(read_fd(fd));
+        return static_cast<std::intptr_t>(fd);
+    }
+    std::intptr_t fd(std::error_code& ec) const {
+        std::ptrdiff_t fd = -1;
+        detail::report(read_fd(fd), ec);
+        return static_cast<std::intptr_t>(fd);
     }
 
     /// How long an event loop may wait before calling `next` so that the idle or
-    /// total timeout is noticed (zero: now); empty when neither is set.
+    /// total timeout is noticed (zero: now); empty while neither runs (none set,
+    /// the idle clock not started before the headers, or the stream over).
     std::optional<std::chrono::milliseconds> poll_timeout() const noexcept {
-        const std::int64_t ms = backend_api_stream_timeout_ms(get());
+        const std::int64_t ms = backend_api_stream_timeout_ms(p_.get());
         if (ms < 0) return std::nullopt;
         return std::chrono::milliseconds(ms);
     }
 
     /// How the stream stands: `Ok` while chunks may still come, then `End`
-    /// (complete), `Cancelled` (cancelled or closed), or the error status thrown.
+    /// (complete), `Cancelled` (cancelled or closed), or the failure's status.
+    /// An in-stream error leaves it as it is (see `error()`). The reading thread's.
     Status status() const noexcept { return status_; }
+    /// What ended reading: the failure, or the `StreamError` of an `error`/`auth`
+    /// chunk (`error()->chunk()`); nullptr otherwise. The reading thread's.
+    const Error* error() const noexcept { return error_ ? &*error_ : nullptr; }
 
-    /// Starts the range-for: reads the first chunk (may throw `Error`).
+    /// Starts the range-for: reads the first chunk (may throw).
     iterator begin();
     iterator end() noexcept;
 
     /// The C handle, still owned by this object (NULL once closed).
-    backend_api_stream* get() const noexcept { return shared_ ? shared_->stream : nullptr; }
+    backend_api_stream* get() const noexcept { return p_.get(); }
 
 private:
     friend class iterator;
     friend class Client;
 
-    /// Reads the next chunk into `current_`; false at the end.
-    bool advance() {
-        current_ = Chunk();
-        return next(std::chrono::milliseconds(-1), current_) == Status::Ok;
+    /// A stream that failed before it began (`Client::open`).
+    explicit Stream(Error failure) : status_(failure.status()), error_(std::move(failure)) {}
+
+    static bool is_failure(Status st) noexcept {
+        return st != Status::Ok && st != Status::End && st != Status::Cancelled && st != Status::Again;
     }
 
-    std::shared_ptr<detail::StreamShared> shared_;
+    /// One `backend_api_next`: `Ok` with the chunk in `out`, `Again`, or a final
+    /// status, kept in `status_` (a failure also in `error_`).
+    Status pull(std::chrono::milliseconds timeout, Chunk& out) {
+        if (!p_) return status_ == Status::Ok ? Status::Cancelled : status_;
+        backend_api_chunk* c = nullptr;
+        backend_api_error* err = nullptr;
+        const backend_api_status st = backend_api_next(p_.get(), static_cast<std::int64_t>(timeout.count()), &c, &err);
+        switch (st) {
+            case BACKEND_API_STATUS_OK:
+                out = Chunk(c);
+                return Status::Ok;
+            case BACKEND_API_STATUS_AGAIN:
+                return Status::Again;
+            case BACKEND_API_STATUS_END:
+            case BACKEND_API_STATUS_CANCELLED:
+                return status_ = static_cast<Status>(st);
+            default:
+                error_ = Error::from_c(err, st);
+                return status_ = static_cast<Status>(st);
+        }
+    }
+
+    /// One step of the convenience paths: true with the next chunk in `current_`;
+    /// false at the end (`ec` cleared) or at a failure or a fatal chunk, which is
+    /// set in `ec` or, when `ec` is null, raised. A fatal chunk is final here.
+    bool step(std::error_code* ec) {
+        current_ = Chunk();
+        if (!(error_ && error_->chunk() != nullptr)) {
+            const Status st = pull(std::chrono::milliseconds(-1), current_);
+            if (st == Status::Ok && !current_.is_fatal()) return true;
+            if (st == Status::Ok) {
+                error_ = StreamError(std::move(current_));
+            } else if (!is_failure(st)) {
+                if (ec != nullptr) ec->clear();
+                return false;
+            }
+        }
+        if (ec == nullptr) detail::raise_error(*error_);
+        *ec = error_->code();
+        return false;
+    }
+
+    backend_api_stats c_stats() const noexcept {
+        backend_api_stats raw{};
+        raw.size = sizeof raw;
+        if (backend_api_stream_stats(p_.get(), &raw) != BACKEND_API_STATUS_OK) return backend_api_stats{};
+        return raw;
+    }
+    std::optional<Error> read_answer(Answer& out) const {
+        if (!p_) {
+            if (closed_answer_) out = Answer::from_chunk(closed_answer_);
+            return std::nullopt;
+        }
+        backend_api_chunk* c = nullptr;
+        std::optional<Error> e = detail::attempt(backend_api_stream_answer, p_.get(), &c);
+        if (!e) out = Answer::from_chunk(Chunk(c));
+        return e;
+    }
+    std::optional<Error> read_fd(std::ptrdiff_t& fd) const {
+        return detail::attempt(backend_api_stream_fd, static_cast<const backend_api_stream*>(p_.get()), &fd);
+    }
+
+    struct Close {
+        void operator()(backend_api_stream* p) const noexcept { backend_api_close(p); }
+    };
+    std::unique_ptr<backend_api_stream, Close> p_;
     Chunk current_;
     Status status_ = Status::Ok;
-    std::shared_ptr<void> keep_;  // the client's log callback, alive until the stream is closed
+    std::optional<Error> error_;
+    std::optional<Stats> closed_stats_;
+    Chunk closed_answer_;
 };
 
 /// Input iterator of a `Stream`: `*it` is the stream's current chunk, replaced
-/// by `++it` (move it out to keep it). `++it` may throw `Error`.
+/// by `++it` (move it out to keep it). `++it` throws, or sets the `ec` of `chunks(ec)`.
 class Stream::iterator {
 public:
     using iterator_category = std::input_iterator_tag;
@@ -704,7 +991,7 @@ public:
     reference operator*() const noexcept { return stream_->current_; }
     pointer operator->() const noexcept { return &stream_->current_; }
     iterator& operator++() {
-        if (stream_ != nullptr && !stream_->advance()) stream_ = nullptr;
+        if (stream_ != nullptr && !stream_->step(ec_)) stream_ = nullptr;
         return *this;
     }
     void operator++(int) { ++*this; }
@@ -713,175 +1000,210 @@ public:
 
 private:
     friend class Stream;
-    explicit iterator(Stream* s) noexcept : stream_(s) {}
+    iterator(Stream* s, std::error_code* ec) : stream_(s), ec_(ec) { ++*this; }
     Stream* stream_ = nullptr;
+    std::error_code* ec_ = nullptr;
 };
 
-inline Stream::iterator Stream::begin() { return iterator(advance() ? this : nullptr); }
+/// The range of `Stream::chunks(ec)`.
+class Stream::Chunks {
+public:
+    iterator begin() { return iterator(stream_, ec_); }
+    iterator end() noexcept { return iterator(); }
+
+private:
+    friend class Stream;
+    Chunks(Stream* s, std::error_code* ec) noexcept : stream_(s), ec_(ec) {}
+    Stream* stream_;
+    std::error_code* ec_;
+};
+
+inline Stream::Chunks Stream::chunks(std::error_code& ec) & noexcept { return Chunks(this, &ec); }
+inline Stream::iterator Stream::begin() { return iterator(this, nullptr); }
 inline Stream::iterator Stream::end() noexcept { return iterator(); }
 
 inline Request Request::follow_up(const Stream& stream, std::string_view user_message) const {
-    const std::string m = detail::c_str(user_message, "message");
+    Request next{Empty{}};
     backend_api_request* out = nullptr;
-    detail::call([&](backend_api_error** e) {
-        return backend_api_request_follow_up(p_.get(), stream.get(), m.c_str(), &out, e);
-    });
-    return Request(out);
+    next.fail(error_ ? error_
+                     : detail::attempt(backend_api_request_follow_up, static_cast<const backend_api_request*>(get()),
+                                       static_cast<const backend_api_stream*>(stream.get()),
+                                       detail::CStr(user_message, "message"), &out));
+    next.p_.reset(out);
+    return next;
 }
 
 // ---------------------------------------------------------------- Client
 
 /// Connection settings for one g4f server: base URL, headers, TLS, proxy,
-/// timeouts, limits. Owns a `backend_api_client`. `open` and `models` (const)
-/// may run on many threads at once; the setters need exclusive access.
-class Client {
+/// timeouts, limits. Owns a `backend_api_client`. `open`, `complete` and
+/// `models` (const) may run on many threads at once; the setters need exclusive
+/// access. The setters chain, also on a temporary:
+///
+///     Client client = Client(url).timeout(Timeout::Idle, 60s).header("X-Tenant", "t1");
+class Client : public detail::Settings<Client> {
 public:
     /// A client for the server at `base_url` (`http://` or `https://`). TLS is
     /// verified against the bundled Mozilla roots; the proxy comes from the
     /// environment (`ALL_PROXY`, `HTTPS_PROXY`, ...) unless `proxy` is called.
     explicit Client(std::string_view base_url) {
-        const std::string url = detail::c_str(base_url, "base URL");
         backend_api_client* c = nullptr;
-        detail::call([&](backend_api_error** e) { return backend_api_client_new(url.c_str(), &c, e); });
+        fail(detail::attempt(backend_api_client_new, detail::CStr(base_url, "base URL"), &c));
         p_.reset(c);
     }
-    Client(Client&&) noexcept = default;
-    Client& operator=(Client&&) noexcept = default;
 
     /// A header sent with every request (secret values never reach logs).
-    Client& header(std::string_view name, std::string_view value) {
-        apply([n = detail::c_str(name, "header name"), v = detail::c_str(value, "header value")](
-                  backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_add_header(c, n.c_str(), v.c_str(), e);
-        });
-        return *this;
+    Client& header(std::string_view name, std::string_view value) & {
+        return set(backend_api_client_add_header, detail::CStr(name, "header name"), detail::CStr(value, "header value"));
     }
     /// TLS certificate verification on (default) or off (insecure).
-    Client& verify_tls(bool verify) {
-        apply([verify](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_verify_tls(c, verify, e);
-        });
-        return *this;
-    }
+    Client& verify_tls(bool verify) & { return set(backend_api_client_set_verify_tls, verify); }
     /// Trusts only the certificates of this PEM file (read now).
-    Client& ca_file(std::string_view path) {
-        apply([p = detail::c_str(path, "CA file path")](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_ca_file(c, p.c_str(), e);
-        });
-        return *this;
+    Client& ca_file(std::string_view path) & {
+        return set(backend_api_client_set_ca_file, detail::CStr(path, "CA file path"));
     }
     /// A proxy: `http://`, `socks4://`, `socks5://` or `socks5h://`, with optional `user:password@`.
-    Client& proxy(std::string_view url) {
-        apply([u = detail::c_str(url, "proxy URL")](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_proxy(c, u.c_str(), e);
-        });
-        return *this;
-    }
+    Client& proxy(std::string_view url) & { return set(backend_api_client_set_proxy, detail::CStr(url, "proxy URL")); }
     /// No proxy at all, whatever the environment says.
-    Client& no_proxy() {
-        apply([](backend_api_client* c, backend_api_error** e) { return backend_api_client_set_proxy(c, nullptr, e); });
-        return *this;
-    }
+    Client& no_proxy() & { return set(backend_api_client_set_proxy, static_cast<const char*>(nullptr)); }
     /// Sets a timeout; zero turns it off. See `Timeout` for the defaults.
-    Client& timeout(Timeout which, std::chrono::milliseconds ms) {
-        apply([which, ms](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_timeout(c, static_cast<std::uint32_t>(which),
-                                                  static_cast<std::int64_t>(ms.count()), e);
-        });
-        return *this;
+    Client& timeout(Timeout which, std::chrono::milliseconds ms) & {
+        return set(backend_api_client_set_timeout, static_cast<std::uint32_t>(which), static_cast<std::int64_t>(ms.count()));
     }
     /// Bounds one line or event of the response (default 16 MiB).
-    Client& max_line(std::size_t bytes) {
-        apply([bytes](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_max_line(c, bytes, e);
-        });
-        return *this;
-    }
+    Client& max_line(std::size_t bytes) & { return set(backend_api_client_set_max_line, bytes); }
     /// Drops lines that are not JSON objects instead of failing with `Protocol`.
-    Client& skip_malformed(bool skip) {
-        apply([skip](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_skip_malformed(c, skip, e);
-        });
-        return *this;
-    }
+    Client& skip_malformed(bool skip) & { return set(backend_api_client_set_skip_malformed, skip); }
     /// With `false`, streams keep no assembled answer (`Stream::answer` then
-    /// reports an empty one): for very long streams whose text the caller keeps
-    /// itself. On by default.
-    Client& assemble(bool assemble) {
-        apply([assemble](backend_api_client* c, backend_api_error** e) {
-            return backend_api_client_set_assemble(c, assemble, e);
-        });
-        return *this;
-    }
-
+    /// reports an empty text): for very long streams whose text the caller keeps.
+    Client& assemble(bool assemble) & { return set(backend_api_client_set_assemble, assemble); }
     /// Retries a request that failed before any answer began (a connection that
     /// could not be made, or HTTP 429/502/503/504), never once the answer has
     /// begun: up to `max_retries` times (0, the default, turns it off), waiting
     /// `base` doubled each time with jitter, or the server's `Retry-After`, at most `cap`.
-    Client& retries(std::uint32_t max_retries, std::chrono::milliseconds base, std::chrono::milliseconds cap) {
-        const std::uint32_t b = detail::ms_u32(base, "retry base"), c = detail::ms_u32(cap, "retry cap");
-        apply([max_retries, b, c](backend_api_client* cl, backend_api_error** e) {
-            return backend_api_client_set_retries(cl, max_retries, b, c, e);
-        });
+    Client& retries(std::uint32_t max_retries, std::chrono::milliseconds base, std::chrono::milliseconds cap) & {
+        const auto fits = [](std::chrono::milliseconds ms) {
+            return ms.count() >= 0 && ms.count() <= static_cast<std::chrono::milliseconds::rep>(UINT32_MAX);
+        };
+        if (!fits(base) || !fits(cap)) return invalid("retry delay is out of range");
+        return set(backend_api_client_set_retries, max_retries, static_cast<std::uint32_t>(base.count()),
+                   static_cast<std::uint32_t>(cap.count()));
+    }
+    /// Receives the library's log records up to `max_level`. The callback runs on
+    /// the streams' own threads, possibly several at once: it must be thread-safe
+    /// and quick, and must not use this library; exceptions it throws are dropped.
+    /// Messages never hold the api key or secret header values. The library frees
+    /// the callback once no stream of this client can call it any more. An empty
+    /// callback turns logging off. (Without this call, `BACKEND_API_LOG=debug`
+    /// sends records to standard error.)
+    Client& log(std::function<void(LogLevel, std::string_view)> callback, LogLevel max_level = LogLevel::Info) & {
+        const auto level = static_cast<std::uint32_t>(max_level);
+        if (!callback)
+            return set(backend_api_client_set_log, backend_api_log_callback{}, static_cast<void*>(nullptr),
+                       backend_api_destroy_callback{}, level);
+        std::unique_ptr<detail::LogSink> sink(new detail::LogSink{std::move(callback)});
+        set(backend_api_client_set_log, &detail::LogSink::call, static_cast<void*>(sink.get()),
+            &detail::LogSink::destroy, level);
+        if (!error_) sink.release();  // the library owns it now (see `destroy`)
         return *this;
     }
 
-    /// Receives the library's log records up to `max_level`. The callback runs on
-    /// the streams' own threads, possibly several at once: it must be thread-safe
-    /// and quick, and must not use the stream it reports on; exceptions it throws
-    /// are dropped. Messages never hold the api key or secret header values. It is
-    /// kept alive by this client and by every stream opened from it. An empty
-    /// callback turns logging off. (Without this call, `BACKEND_API_LOG=debug`
-    /// sends records to standard error.)
-    Client& log(std::function<void(LogLevel, std::string_view)> callback, LogLevel max_level = LogLevel::Info) {
-        std::shared_ptr<detail::LogSink> sink;
-        if (callback) sink = std::make_shared<detail::LogSink>(detail::LogSink{std::move(callback)});
-        const auto level = static_cast<std::uint32_t>(max_level);
-        apply([sink, level](backend_api_client* c, backend_api_error** e) {
-            return sink ? backend_api_client_set_log(c, &detail::LogSink::trampoline, sink.get(), level, e)
-                        : backend_api_client_set_log(c, nullptr, nullptr, level, e);
-        });
-        log_ = std::move(sink);
-        return *this;
+    BACKEND_API_RVALUE_SETTER(Client, header)
+    BACKEND_API_RVALUE_SETTER(Client, verify_tls)
+    BACKEND_API_RVALUE_SETTER(Client, ca_file)
+    BACKEND_API_RVALUE_SETTER(Client, proxy)
+    BACKEND_API_RVALUE_SETTER(Client, no_proxy)
+    BACKEND_API_RVALUE_SETTER(Client, timeout)
+    BACKEND_API_RVALUE_SETTER(Client, max_line)
+    BACKEND_API_RVALUE_SETTER(Client, skip_malformed)
+    BACKEND_API_RVALUE_SETTER(Client, assemble)
+    BACKEND_API_RVALUE_SETTER(Client, retries)
+    BACKEND_API_RVALUE_SETTER(Client, log)
+
+    /// Starts streaming the answer to `request` and returns at once; connection
+    /// and HTTP errors come from the stream's first read. The client and the
+    /// request are copied. Fails for invalid arguments (and for a failure kept by
+    /// this client or the request).
+    Stream open(const Request& request) const {
+        Stream s = start(request);
+        detail::report(s.error_);
+        return s;
+    }
+    /// The same; a failure is set in `ec` and the stream returned holds it
+    /// (`error()`; reading it reports the failure again).
+    Stream open(const Request& request, std::error_code& ec) const {
+        Stream s = start(request);
+        detail::report(s.error_, ec);
+        return s;
+    }
+
+    /// Streams the whole answer to `request` and returns it. An `error` or `auth`
+    /// chunk fails with a `StreamError`.
+    Answer complete(const Request& request) const {
+        Stream s = start(request);
+        while (s.step(nullptr)) {
+        }
+        return s.answer();
+    }
+    /// The same; a failure is set in `ec` and what arrived until then is returned.
+    Answer complete(const Request& request, std::error_code& ec) const {
+        Stream s = start(request);
+        while (s.step(&ec)) {
+        }
+        std::error_code answer_ec;
+        Answer a = s.answer(ec ? answer_ec : ec);
+        return a;
     }
 
     /// The model listing as JSON text: all providers' models (an object mapping
     /// provider names to model names) or, with `provider`, that provider's list of
-    /// model objects. Blocks. Throws `Error`.
-    std::string models(std::string_view provider = {}) const {
-        const std::string p = detail::c_str(provider, "provider");
-        char* json = nullptr;
-        std::size_t len = 0;
-        detail::call([&](backend_api_error** e) {
-            return backend_api_models(p_.get(), p.empty() ? nullptr : p.c_str(), &json, &len, e);
-        });
-        std::unique_ptr<char, detail::StringFree> owned(json);
-        return std::string(json, len);
+    /// model objects. Blocks, bounded by the client's timeouts; `cancel` (from
+    /// `CancelHandle::create()`) ends the wait from another thread with `Cancelled`.
+    std::string models(std::string_view provider = {}, const CancelHandle& cancel = {}) const {
+        std::string out;
+        detail::report(fetch_models(provider, cancel, out));
+        return out;
     }
-
-    /// Starts streaming the answer to `request` and returns at once; connection
-    /// and HTTP errors are thrown by the stream's first read. The client and the
-    /// request are copied. Throws `Error` for invalid arguments.
-    Stream open(const Request& request) const {
-        backend_api_stream* s = nullptr;
-        detail::call([&](backend_api_error** e) { return backend_api_open(p_.get(), request.get(), &s, e); });
-        Stream stream(s);
-        stream.keep_ = log_;
-        return stream;
+    std::string models(std::string_view provider, const CancelHandle& cancel, std::error_code& ec) const {
+        std::string out;
+        detail::report(fetch_models(provider, cancel, out), ec);
+        return out;
     }
 
     /// The C handle, still owned by this object.
     backend_api_client* get() const noexcept { return p_.get(); }
 
 private:
-    template <class F>
-    void apply(F&& setting) {
-        detail::call([&](backend_api_error** e) { return setting(p_.get(), e); });
+    Stream start(const Request& request) const {
+        if (error_) return Stream(*error_);
+        if (request.error() != nullptr) return Stream(*request.error());
+        backend_api_stream* s = nullptr;
+        if (auto e = detail::attempt(backend_api_open, static_cast<const backend_api_client*>(p_.get()),
+                                     static_cast<const backend_api_request*>(request.get()), &s))
+            return Stream(std::move(*e));
+        return Stream(s);
     }
 
-    std::unique_ptr<backend_api_client, detail::ClientFree> p_;
-    std::shared_ptr<detail::LogSink> log_;  // shared with the streams (see `log`)
+    std::optional<Error> fetch_models(std::string_view provider, const CancelHandle& cancel, std::string& out) const {
+        if (error_) return error_;
+        const char* json = nullptr;
+        std::size_t len = 0;
+        std::optional<Error> e =
+            detail::attempt(backend_api_models, static_cast<const backend_api_client*>(p_.get()),
+                            detail::CStr(provider, "provider", true), cancel.get(), &json, &len);
+        if (e) return e;
+        const std::unique_ptr<const char, void (*)(const char*)> owned(json, &backend_api_string_free);
+        out.assign(json, len);
+        return std::nullopt;
+    }
+
+    struct Free {
+        void operator()(backend_api_client* p) const noexcept { backend_api_client_free(p); }
+    };
+    std::unique_ptr<backend_api_client, Free> p_;
 };
+
+#undef BACKEND_API_RVALUE_SETTER
 
 }  // namespace backend_api
 

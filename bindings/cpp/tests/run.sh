@@ -62,16 +62,73 @@ compile consumer "$CC" -std=c99 "${CWARN[@]}" "${INC[@]}" "$ROOT/tests/install/c
 compile demo "$CC" -std=c11 "${CWARN[@]}" "${INC[@]}" "$ROOT/examples/demo.c" "${LINK[@]}" -o "$WORK/demo"
 # The C++ header also compiles as C++20, and C programs see the C header alone.
 compile header-cxx20 "$CXX" -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" -x c++ - <<< '#include <backend_api.hpp>'
+# A consumer built without exceptions, and the throwing form there (it must abort, not be silent).
+compile noexcept_test "$CXX" "${CXXWARN[@]}" -fno-exceptions "${INC[@]}" "$ROOT/bindings/cpp/tests/noexcept_test.cpp" "${LINK[@]}" -o "$WORK/noexcept_test"
+compile noexcept_abort "$CXX" "${CXXWARN[@]}" -fno-exceptions "${INC[@]}" -x c++ - -x none "${LINK[@]}" -o "$WORK/noexcept_abort" \
+    <<< '#include <backend_api.hpp>
+int main() { backend_api::Client("not a url").open(backend_api::Request()); }'
+# The benchmark's drain programs (bench/), optimised as the benchmark builds them.
+compile drain_c "$CC" -std=c99 -O2 "${CWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/bench/drain.c" "${LINK[@]}" -o "$WORK/drain_c"
+compile drain_cpp "$CXX" "${CXXWARN[@]}" -O2 "${INC[@]}" "$ROOT/bindings/cpp/bench/drain.cpp" "${LINK[@]}" -o "$WORK/drain_cpp"
+# ThreadSanitizer: const members of one Chunk on several threads (its old text cache raced).
+# The Rust library is not instrumented: linked as a shared library whose own calls to
+# malloc/free and the like TSan leaves alone (called_from_lib), so that only C++ is judged.
+if [ "${SANITIZE:-1}" != 0 ]; then
+    mkdir -p "$WORK/tsan"
+    cp "$RELEASE/libbackend_api.so" "$WORK/tsan/"
+    soname=$(readelf -d "$WORK/tsan/libbackend_api.so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+    [ -z "$soname" ] || ln -sf libbackend_api.so "$WORK/tsan/$soname"
+    echo "called_from_lib:libbackend_api.so" > "$WORK/tsan/suppressions"
+    compile wrapper_test-tsan "$CXX" "${CXXWARN[@]}" -g -fsanitize=thread "${INC[@]}" \
+        "$ROOT/bindings/cpp/tests/wrapper_test.cpp" -L"$WORK/tsan" -Wl,-rpath,"$WORK/tsan" -lbackend_api \
+        -o "$WORK/wrapper_test-tsan"
+fi
+
+echo "== compile-time rejections"
+# Each pair: code that must not compile (the message must match), then its sound twin, which must.
+PRELUDE='#include <backend_api.hpp>
+#include <iostream>
+void f(backend_api::Client& client, backend_api::Request& request, backend_api::Stream& stream,
+       backend_api::Chunk& chunk, const backend_api::Error& error, std::error_code& ec) {
+    (void)client; (void)request; (void)stream; (void)chunk; (void)error; (void)ec;'
+rejects() { # name, message regex, rejected code, accepted twin
+    local name=$1 want=$2
+    printf '%s\n%s;\n}\n' "$PRELUDE" "$3" > "$WORK/reject.cpp"
+    printf '%s\n%s;\n}\n' "$PRELUDE" "$4" > "$WORK/accept.cpp"
+    if "$CXX" -std=c++17 -fsyntax-only "${INC[@]}" "$WORK/reject.cpp" > "$WORK/reject.log" 2>&1; then
+        fail "$name: compiles"
+    elif ! grep -Eq "$want" "$WORK/reject.log"; then
+        fail "$name: rejected for another reason:"; head -n 5 "$WORK/reject.log"
+    elif ! "$CXX" -std=c++17 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" "$WORK/accept.cpp" > "$WORK/accept.log" 2>&1; then
+        fail "$name: the sound twin does not compile:"; head -n 5 "$WORK/accept.log"
+    else
+        pass "rejected: $name"
+    fi
+}
+rejects "a view from a temporary Chunk" deleted \
+    'std::string_view v = backend_api::Chunk().text(); (void)v' 'std::string_view v = chunk.text(); (void)v'
+rejects "a field of a chunk moved away" deleted \
+    'auto v = std::move(chunk).field("content"); (void)v' 'auto v = chunk.field("content"); (void)v'
+rejects "the JSON of the chunk in next()'s temporary optional" deleted \
+    'std::string_view v = stream.next().value().json(); (void)v' 'auto c = stream.next(); std::string_view v = c->json(); (void)v'
+rejects "chunks(ec) of a temporary stream" deleted \
+    'for (auto& c : client.open(request).chunks(ec)) (void)c' \
+    'backend_api::Stream s = client.open(request); for (auto& c : s.chunks(ec)) (void)c'
+rejects "the chunk of a temporary error" deleted \
+    'const backend_api::Chunk* c = backend_api::Error(error).chunk(); (void)c' 'const backend_api::Chunk* c = error.chunk(); (void)c'
+rejects "printing a request (it was given the api key)" 'no match for|invalid operands' \
+    'std::cout << request' 'std::cout << error.what()'
+rejects "printing a client" 'no match for|invalid operands' 'std::cout << client' 'std::cout << chunk.text()'
 
 echo "== starting the test backend"
 start_backend "$BACKEND" || { echo "the test backend did not say READY" >&2; exit 1; }
 URL=$BACKEND_URL
 echo "   $URL"
 
-run_wrapper() { # name, command... (the URL is appended)
+run_wrapper() { # name, command... (the URL is appended); a run that hangs for 10 minutes fails
     local name=$1 log=$WORK/$1.out; shift
     if [ ! -x "${!#}" ]; then fail "$name (not built)"; return; fi
-    if "$@" "$URL" > "$log" 2>&1; then pass "$name: $(tail -n 1 "$log")"; else fail "$name: $(tail -n 1 "$log")"; cat "$log"; fi
+    if timeout 600 "$@" "$URL" > "$log" 2>&1; then pass "$name: $(tail -n 1 "$log")"; else fail "$name: $(tail -n 1 "$log")"; cat "$log"; fi
 }
 echo "== C++ wrapper test"
 run_wrapper wrapper_test "$WORK/wrapper_test"
@@ -84,7 +141,23 @@ if [ "${SANITIZE:-1}" != 0 ]; then
     else
         echo "  (valgrind not installed: skipped)"
     fi
+    WRAPPER_TEST_ONLY="const chunk" TSAN_OPTIONS="halt_on_error=1 suppressions=$WORK/tsan/suppressions" run_wrapper wrapper_test-tsan "$WORK/wrapper_test-tsan"
 fi
+run_wrapper "C++ built with -fno-exceptions" "$WORK/noexcept_test"
+abort_out=$("$WORK/noexcept_abort" 2>&1) && abort_rc=0 || abort_rc=$?
+[ "$abort_rc" = 134 ] && [[ $abort_out == *"built without exceptions"* ]] &&
+    pass "without exceptions, a throwing form aborts and says why" || fail "noexcept_abort: exit $abort_rc: $abort_out"
+
+echo "== drain programs (bench/)"
+run_drain() { # name, program, N (the URL goes first)
+    if timeout 600 "$2" "$URL" "$3" > "$WORK/drain.out" 2>&1; then pass "$1"; else fail "$1: $(cat "$WORK/drain.out")"; fi
+}
+run_drain "C drain of 1000 chunks" "$WORK/drain_c" 1000
+run_drain "C++ drain of 1000 chunks" "$WORK/drain_cpp" 1000
+for d in drain_c drain_cpp; do
+    "$WORK/$d" http://127.0.0.1:1 10 > /dev/null 2>&1 && rc=0 || rc=$?
+    [ "$rc" = 1 ] && pass "$d fails without its chunks (exit 1)" || fail "$d without a server: exit $rc"
+done
 
 echo "== quick starts"
 expect_output() { # name, expected substring, command...
@@ -96,6 +169,9 @@ expect_output() { # name, expected substring, command...
 expect_output "C quick start (consumer.c)" "You said: hello from C" "$WORK/consumer" "$URL" "hello from C"
 expect_output "C++ quick start (quickstart.cpp)" "You said: hello from C++" "$WORK/quickstart" "$URL" "hello from C++"
 expect_output "C++ tour (tour.cpp)" "You said: What is in this picture?" "$WORK/tour" "$URL"
+qs_out=$("$WORK/quickstart" http://127.0.0.1:1 x 2>&1) && qs_rc=0 || qs_rc=$?
+[ "$qs_rc" = 1 ] && [[ $qs_out == *"error (CONNECT)"* ]] && pass "C++ quick start, connection refused: exit 1" ||
+    fail "C++ quick start, connection refused: exit $qs_rc: $qs_out"
 
 echo "== README quotes"
 if bash "$ROOT/bindings/cpp/tests/readme_snippets.sh" "$ROOT/bindings/cpp/README.md" > "$WORK/readme.log" 2>&1; then
