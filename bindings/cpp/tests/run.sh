@@ -75,9 +75,7 @@ compile drain_cpp "$CXX" "${CXXWARN[@]}" -O2 "${INC[@]}" "$ROOT/bindings/cpp/ben
 # malloc/free and the like TSan leaves alone (called_from_lib), so that only C++ is judged.
 if [ "${SANITIZE:-1}" != 0 ]; then
     mkdir -p "$WORK/tsan"
-    cp "$RELEASE/libbackend_api.so" "$WORK/tsan/"
-    soname=$(readelf -d "$WORK/tsan/libbackend_api.so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
-    [ -z "$soname" ] || ln -sf libbackend_api.so "$WORK/tsan/$soname"
+    cp -P "$STAGE"/lib/libbackend_api.so* "$WORK/tsan/"   # the library with its soname links
     echo "called_from_lib:libbackend_api.so" > "$WORK/tsan/suppressions"
     compile wrapper_test-tsan "$CXX" "${CXXWARN[@]}" -g -fsanitize=thread "${INC[@]}" \
         "$ROOT/bindings/cpp/tests/wrapper_test.cpp" -L"$WORK/tsan" -Wl,-rpath,"$WORK/tsan" -lbackend_api \
