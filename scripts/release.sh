@@ -42,6 +42,9 @@ t0=$SECONDS
 rm -rf "$OUT"
 mkdir -p "$OUT"
 "$ROOT/scripts/stage.sh" "$RELEASE_DIR/stage" --target "$TRIPLE" "${glibc[@]}"
+# Shipped without debug information (the archive keeps its symbol table for linking).
+strip --strip-unneeded "$RELEASE_DIR"/stage/lib/libbackend_api.so.*.*.* "$RELEASE_DIR/stage/bin/backend-api"
+strip --strip-debug "$RELEASE_DIR/stage/lib/libbackend_api.a"
 if [ ${#glibc[@]} -gt 0 ]; then
     need=$(highest_glibc "$RELEASE_DIR"/stage/lib/libbackend_api.so.*.*.* "$RELEASE_DIR/stage/bin/backend-api")
     echo "release: highest glibc symbol version needed: $need"
