@@ -11,7 +11,10 @@
 #      dropped in favour of ours, whose symbol is now local, and its references fail;
 #   4. the members' embedded LLVM bitcode (.llvmbc, .llvmcmd) and address-significance
 #      tables go: they are never linked ("exclude" sections), and once concatenated by
-#      `ld -r` they are invalid, which makes binutils' LLVM plugin abort ar, nm and ld.
+#      `ld -r` they are invalid, which makes binutils' LLVM plugin abort ar, nm and ld;
+#   5. Windows import-library members (dlltool's NAME.dllh.o, .dllsNNNNN.o, .dllt.o, from
+#      raw-dylib imports) stay separate members, unchanged: the linker orders a DLL's
+#      import table by those member names, and two import libraries may stub one function.
 # Without this, a program linking two Rust static libraries fails with duplicate symbols.
 # scripts/stage.sh calls it for every installation path (make, archive, .deb);
 # tests/staticlib/run.sh tests it.
@@ -31,7 +34,23 @@ READELF=${READELF:-readelf}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 obj=$tmp/backend_api.o
-"$LD" -r --whole-archive "$in" -o "$obj"
+IMPORT='\.dll[hst][0-9]*\.o$'
+mapfile -t imports < <("$AR" t "$in" | grep -E "$IMPORT" || true)
+objects=$in
+if [ ${#imports[@]} -gt 0 ]; then
+    objects=$tmp/objects.a
+    cp "$in" "$objects"
+    "$AR" d "$objects" "${imports[@]}"
+    if "$AR" t "$objects" | grep -qE "$IMPORT"; then echo "$0: could not set the import members apart" >&2; exit 1; fi
+    # Extract them, the nth member of a repeated name into folder n.
+    printf '%s\n' "${imports[@]}" | sort | uniq -c | while read -r count name; do
+        for ((i = 1; i <= count; i++)); do
+            mkdir -p "$tmp/imports/$i"
+            (cd "$tmp/imports/$i" && "$AR" xN "$i" "$in" "$name")
+        done
+    done
+fi
+"$LD" -r --whole-archive "$objects" -o "$obj"
 "$OBJCOPY" --wildcard --keep-global-symbol='backend_api_*' \
     --remove-section=.llvmbc --remove-section=.llvmcmd --remove-section=.llvm_addrsig "$obj"
 # COMDAT group signatures (ELF only; readelf prints none for COFF).
@@ -42,4 +61,8 @@ if [ -s "$tmp/groups.txt" ]; then
     "$OBJCOPY" --redefine-syms="$tmp/groups.txt" "$obj"
 fi
 "$AR" rcsD "$tmp/out.a" "$obj"
+if [ ${#imports[@]} -gt 0 ]; then
+    find "$tmp/imports" -type f -print0 | sort -z | xargs -0 "$AR" qD "$tmp/out.a"
+    "$AR" sD "$tmp/out.a"
+fi
 mv "$tmp/out.a" "$out"
