@@ -71,6 +71,11 @@ else
     skip "make check, install, static library, release, clean machine" \
         "cargo-c is not installed (run .ci/install-cargo-tools.sh)"
 fi
+if [ -e "$cache/cross-chroot/.backend-api-chroot-ok" ]; then
+    suite "Rust 1.85, Windows under Wine, macOS check (scripts/cross.sh)" scripts/cross.sh msrv windows macos
+else
+    skip "Rust 1.85, Windows, macOS" "no cross chroot at $cache/cross-chroot (run .ci/install-cross.sh)"
+fi
 if command -v cmake >/dev/null; then
     suite "CMake FetchContent of this repository" tests/fetchcontent/run.sh
 else
