@@ -4,13 +4,15 @@
 # example) for the demo and the shell tests.
 #   start_backend BINARY  starts it with a pipe on its stdin, waits up to 60 s for
 #                         "READY <port>" and sets BACKEND_URL; returns 1 otherwise.
+#                         It ignores SIGINT: Ctrl-C in the terminal is for the client
+#                         (which cancels its answer), not for the backend beside it.
 #   stop_backend          closes its stdin (which ends it) and reaps it; repeatable.
 BACKEND_PID=
 BACKEND_IN=
 BACKEND_URL=
 
 start_backend() {
-    coproc BACKEND_PROC { exec "$1"; }
+    coproc BACKEND_PROC { trap '' INT; exec "$1"; }
     BACKEND_PID=$BACKEND_PROC_PID
     BACKEND_IN=${BACKEND_PROC[1]}
     local ready='' port=''

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or reuse) the two Python venvs that run the real g4f server for interop tests:
-#   $CACHE/venv-g4f-8.8.6  -> SSE framing (g4f >= 6.7.5)
+#   $CACHE/venv-g4f-8.8.6  -> SSE framing (g4f >= 6.7.5), also `g4f api` (FastAPI + uvicorn)
 #   $CACHE/venv-g4f-6.7.4  -> NDJSON framing (last version before SSE)
 # CACHE defaults to ${BACKEND_API_CACHE:-$HOME/.cache/backend-api} (outside the repo).
 # Idempotent: a venv is reused when its marker file matches the wanted pins and
@@ -30,6 +30,13 @@ pins_for() {
         *) echo "unknown g4f version: $1" >&2; return 1 ;;
     esac
 }
+
+# What `g4f api` needs on top (8.8.6 only): the set pip resolved for
+# `uvicorn fastapi a2wsgi python-multipart` into the 8.8.6 venv on 2026-11-27.
+# Installed into the existing venv (never rebuilding it), with a marker of its own.
+API_PINS="uvicorn==0.54.0 fastapi==0.165.0 a2wsgi==1.10.10 python-multipart==0.0.34
+ annotated-doc==0.0.7 anyio==4.16.0 h11==0.16.0 opentelemetry-api==1.45.2 pydantic==2.14.4
+ pydantic_core==2.50.5 starlette==1.10.0 typing-inspection==0.4.5 annotated-types==0.8.0"
 
 loud() {
     {
@@ -72,10 +79,28 @@ ensure_venv() {
     echo "installed $venv in $((SECONDS - t0)) s" >&2
 }
 
+# The packages `g4f api` imports, added to the 8.8.6 venv (never rebuilding it).
+ensure_api_extras() {
+    local venv="$CACHE/venv-g4f-$1" marker
+    marker="$venv/.backend-api-api-installed"
+    if [[ -f "$marker" && "$(cat "$marker")" == "$API_PINS" ]] &&
+        "$venv/bin/python" -c 'import uvicorn, fastapi, a2wsgi, multipart' >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "adding the g4f api packages to $venv" >&2
+    # shellcheck disable=SC2086
+    if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q $API_PINS; then
+        loud "pip install of the g4f api packages failed (is PyPI reachable?). The g4f api tests cannot run."
+        return 1
+    fi
+    echo "$API_PINS" >"$marker"
+}
+
 versions=("$@")
 [[ ${#versions[@]} -eq 0 ]] && versions=(8.8.6 6.7.4)
 for v in "${versions[@]}"; do
     ensure_venv "$v" || exit 1
+    if [[ $v == 8.8.6 ]]; then ensure_api_extras "$v" || exit 1; fi
 done
 for v in "${versions[@]}"; do
     echo "$CACHE/venv-g4f-$v"

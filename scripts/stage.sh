@@ -29,10 +29,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cargo-tools/bin
 [ -d "$TOOLS" ] && PATH=$TOOLS:$PATH
 
-# The command-line client: its source, man page and completions. Until cli/ lands, the
-# demo program stands in for it (no man page or completions yet). Switch with this line:
-CLI=(examples/demo.c "" "" "")
-# CLI=(cli/backend-api.c cli/backend-api.1 cli/completions/backend-api.bash cli/completions/_backend-api)
+# The command-line client: its source, man page and completions.
+CLI=(cli/backend-api.c cli/backend-api.1 cli/completions/backend-api.bash cli/completions/_backend-api)
 
 die() { echo "stage: $*" >&2; exit 1; }
 [ $# -ge 1 ] || die "usage: $0 OUT [--target TRIPLE] [--glibc VERSION]"
@@ -114,8 +112,8 @@ template "$ROOT/pkg/backend_apiConfigVersion.cmake.in" "$L/cmake/backend_api/bac
 # The command-line client, linked to the tree's own shared library.
 mkdir -p "$OUT/bin"
 # shellcheck disable=SC2016  # $ORIGIN is for the dynamic loader
-"$CC" -std=c11 -O2 -Wall -Wextra -Werror -I"$OUT/include" "$ROOT/${CLI[0]}" -o "$OUT/bin/backend-api" \
-    -L"$L" -lbackend_api -Wl,-rpath,'$ORIGIN/../lib'
+"$CC" -std=c11 -O2 -Wall -Wextra -Werror -Wpedantic -Wshadow -I"$OUT/include" "$ROOT/${CLI[0]}" -o "$OUT/bin/backend-api" \
+    -L"$L" -lbackend_api -ldl -lpthread -Wl,-rpath,'$ORIGIN/../lib'
 install_data() { # SOURCE DEST_DIR [NAME]
     [ -n "$1" ] || return 0
     install -D -m 644 "$ROOT/$1" "$OUT/$2/${3:-$(basename "$1")}"

@@ -36,6 +36,7 @@ skip() { # name reason
 }
 
 suite "g4f venvs" scripts/g4f-venvs.sh
+suite "openai venv" scripts/openai-venv.sh
 suite "cargo fmt --check" cargo fmt --all -- --check
 suite "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
 suite "cargo test" cargo test --quiet
@@ -50,6 +51,7 @@ export BACKEND_API_TEST_BACKEND=$target/debug/examples/test_backend
 soname=$(readelf -d "$lib_dir/libbackend_api.so" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ -n "$soname" ] && ln -sf libbackend_api.so "$lib_dir/$soname"
 
+suite "command-line client backend-api (tests/cli/run.py)" tests/cli/run.py
 # `make` (scripts/stage.sh) builds with cargo-c: the suites below need it.
 tools=$cache/cargo-tools/bin
 if command -v cargo-cinstall >/dev/null || [ -x "$tools/cargo-cinstall" ]; then

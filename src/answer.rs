@@ -1,8 +1,10 @@
 //! The assembled answer: what the chunks of a stream add up to, as the g4f browser
 //! client keeps it (content and reasoning text, finish reason, usage, title, tool
 //! calls, the `conversation` state to send back, provider and model). Pure code.
+//! Tool calls of the OpenAI-compatible protocol arrive as deltas with an `index`
+//! and are assembled as the `openai` Python package assembles them.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::chunk::{Chunk, ChunkKind, Field};
 
@@ -27,6 +29,69 @@ fn value(c: &Chunk, key: &str) -> Option<Value> {
     match c.field(key)? {
         Field::Text(s) => Some(Value::String(s)),
         Field::Json(j) => serde_json::from_str(&j).ok(),
+    }
+}
+
+/// Whether a list holds objects with an `index`: OpenAI-compatible deltas.
+fn has_indexed_entries(list: &[Value]) -> bool {
+    list.iter().any(|e| e.get("index").is_some())
+}
+
+/// Merges one delta object into the accumulated one, as the `openai` Python
+/// package's `accumulate_delta` does: strings append, numbers add, objects
+/// merge, indexed lists merge entry by entry, `index` and `type` are replaced.
+fn accumulate(acc: &mut Map<String, Value>, delta: Map<String, Value>) {
+    for (key, d) in delta {
+        let slot = acc.entry(key.as_str()).or_insert(Value::Null);
+        if slot.is_null() {
+            match &d {
+                Value::Array(l) if has_indexed_entries(l) => *slot = Value::Array(Vec::new()),
+                _ => {
+                    *slot = d;
+                    continue;
+                }
+            }
+        }
+        if key == "index" || key == "type" {
+            *slot = d;
+            continue;
+        }
+        match (slot, d) {
+            (Value::String(a), Value::String(b)) => a.push_str(&b),
+            (Value::Number(a), Value::Number(b)) => {
+                *a = match (a.as_i64(), b.as_i64()) {
+                    (Some(x), Some(y)) => x.saturating_add(y).into(),
+                    _ => serde_json::Number::from_f64(
+                        a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0),
+                    )
+                    .unwrap_or_else(|| a.clone()),
+                }
+            }
+            (Value::Object(a), Value::Object(b)) => accumulate(a, b),
+            (Value::Array(a), Value::Array(b)) => merge_list(a, b),
+            _ => {}
+        }
+    }
+}
+
+/// Merges a list delta: scalars are appended; objects go to the position their
+/// `index` names (merged with what is there, else appended).
+fn merge_list(acc: &mut Vec<Value>, delta: Vec<Value>) {
+    let scalar = |v: &Value| v.is_string() || v.is_number() || v.is_boolean();
+    if acc.iter().all(scalar) && (!acc.is_empty() || !has_indexed_entries(&delta)) {
+        acc.extend(delta);
+        return;
+    }
+    for entry in delta {
+        let Some(i) = entry.get("index").and_then(Value::as_u64) else {
+            continue;
+        };
+        let Value::Object(e) = entry else { continue };
+        match acc.get_mut(i as usize) {
+            Some(Value::Object(a)) => accumulate(a, e),
+            Some(_) => {}
+            None => acc.push(Value::Object(e)),
+        }
     }
 }
 
@@ -59,9 +124,20 @@ impl Answer {
                 }
             }
             ChunkKind::Title => self.title = c.text().map(Into::into).or(self.title.take()),
-            ChunkKind::ToolCalls => {
-                self.tool_calls = value(c, "tool_calls").or(self.tool_calls.take())
-            }
+            ChunkKind::ToolCalls => match value(c, "tool_calls") {
+                // OpenAI-compatible deltas: merged by index into what came before.
+                Some(Value::Array(deltas)) if has_indexed_entries(&deltas) => {
+                    let acc = self.tool_calls.get_or_insert(Value::Null);
+                    if !acc.is_array() {
+                        *acc = Value::Array(Vec::new());
+                    }
+                    if let Value::Array(list) = acc {
+                        merge_list(list, deltas);
+                    }
+                }
+                // The backend API's whole list replaces the previous one.
+                calls => self.tool_calls = calls.or(self.tool_calls.take()),
+            },
             ChunkKind::Conversation => {
                 self.conversation = value(c, "conversation").or(self.conversation.take())
             }

@@ -54,17 +54,23 @@ impl Canceller {
         }))
     }
 
-    /// Cancels: sets the flag for good, wakes every waiter and runs the hooks.
+    /// Cancels: sets the flag for good, runs the hooks and wakes every waiter.
     /// Never blocks on the operation it cancels.
     pub fn cancel(&self) {
-        if self.0.cancelled.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        drop(lock(&self.0.tx).take());
-        let hooks = std::mem::take(&mut *lock(&self.0.hooks));
+        // The flag and the hooks change under one lock, and waiters wake only
+        // after the hooks ran: a waiter that returns and drops its hook guard can
+        // neither unregister a hook this cancel is about to run nor run before it.
+        let hooks = {
+            let mut hooks = lock(&self.0.hooks);
+            if self.0.cancelled.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            std::mem::take(&mut *hooks)
+        };
         for (_, hook) in hooks {
             hook();
         }
+        drop(lock(&self.0.tx).take());
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -11,6 +11,7 @@ use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result, Status};
 use crate::header::Header;
 use crate::log::Logger;
+use crate::protocol::Protocol;
 use crate::retry::RetryPolicy;
 
 /// `User-Agent` sent unless the caller sets one.
@@ -207,6 +208,7 @@ pub struct Client {
     pub(crate) assemble: bool,
     pub(crate) retry: RetryPolicy,
     pub(crate) logger: Logger,
+    pub(crate) protocol: Protocol,
 }
 
 impl std::fmt::Debug for Client {
@@ -228,6 +230,7 @@ impl std::fmt::Debug for Client {
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("logger", &self.logger)
+            .field("protocol", &self.protocol)
             .finish()
     }
 }
@@ -269,6 +272,7 @@ impl Client {
             assemble: true,
             retry: RetryPolicy::default(),
             logger: Logger::default(),
+            protocol: Protocol::Backend,
         })
     }
 
@@ -375,6 +379,13 @@ impl Client {
     /// standard error at the level `BACKEND_API_LOG` names, or nowhere).
     pub fn set_logger(&mut self, logger: Logger) {
         self.logger = logger;
+    }
+
+    /// Chooses the wire protocol (the backend API by default). With
+    /// [`Protocol::Openai`] the base URL is the one an OpenAI client takes, such
+    /// as `http://host:1337/v1` for `g4f api`.
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
     }
 
     /// Drops and counts malformed lines instead of failing the stream.

@@ -6,9 +6,13 @@
 //! line is one JSON object (the NDJSON of g4f 6.7.4 and older). Lines may end in
 //! LF, CRLF or a lone CR; a UTF-8 BOM at the start is skipped; `data: [DONE]`
 //! ends the stream. Every line and every event is bounded by `max_line` bytes.
+//! With the OpenAI-compatible protocol each JSON object is an event that
+//! [`crate::openai::Translator`] turns into chunks; the framing is the same.
 
 use crate::chunk::Chunk;
 use crate::error::{quote, Error, Status};
+use crate::openai::Translator;
+use crate::protocol::Protocol;
 
 /// The default bound on one line or one event's data: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -40,6 +44,8 @@ pub struct Decoder {
     at_start: bool,
     done: bool,
     skipped: u64,
+    /// Present for the OpenAI-compatible protocol.
+    openai: Option<Translator>,
 }
 
 impl Decoder {
@@ -56,7 +62,17 @@ impl Decoder {
             at_start: true,
             done: false,
             skipped: 0,
+            openai: None,
         }
+    }
+
+    /// [`Decoder::new`] for the events of `protocol`.
+    pub fn for_protocol(protocol: Protocol, max_line: usize, skip_malformed: bool) -> Decoder {
+        let mut d = Decoder::new(max_line, skip_malformed);
+        if protocol == Protocol::Openai {
+            d.openai = Some(Translator::new());
+        }
+        d
     }
 
     /// How many malformed lines were skipped (only with `skip_malformed`).
@@ -197,35 +213,35 @@ impl Decoder {
         // event's buffer is sized like this one (events tend to look alike).
         let hint = (self.data.len() + 64).min(64 << 10);
         let data = std::mem::replace(&mut self.data, Vec::with_capacity(hint));
-        match String::from_utf8(data).map_err(|e| ("invalid UTF-8".to_owned(), e.into_bytes())) {
-            Ok(text) => match Chunk::parse_owned(text) {
-                Ok(chunk) => self.outcome(Ok(chunk), &[], emit),
-                Err((why, text)) => self.outcome(Err(why), text.as_bytes(), emit),
-            },
-            Err((why, bytes)) => self.outcome(Err(why), &bytes, emit),
+        self.object(data, emit)
+    }
+
+    /// Parses one JSON object (one line) and emits its chunks.
+    fn json(&mut self, text: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        self.object(text.to_vec(), emit)
+    }
+
+    /// Turns one JSON object's bytes into chunks: the object itself (backend API)
+    /// or its translation (OpenAI-compatible).
+    fn object(&mut self, data: Vec<u8>, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        let text = match String::from_utf8(data) {
+            Ok(text) => text,
+            Err(e) => return self.outcome(Err("invalid UTF-8".to_owned()), e.as_bytes()),
+        };
+        let parsed = match &mut self.openai {
+            Some(t) => t.translate(text, emit),
+            None => Chunk::parse_owned(text).map(emit),
+        };
+        match parsed {
+            Ok(()) => Ok(Progress::More),
+            Err((why, text)) => self.outcome(Err(why), text.as_bytes()),
         }
     }
 
-    /// Parses one JSON object and emits it as a chunk.
-    fn json(&mut self, text: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
-        let parsed = std::str::from_utf8(text)
-            .map_err(|_| "invalid UTF-8".to_owned())
-            .and_then(Chunk::parse);
-        self.outcome(parsed, text, emit)
-    }
-
-    /// Emits a parsed chunk, or counts or reports a malformed one quoting `text`.
-    fn outcome(
-        &mut self,
-        parsed: Result<Chunk, String>,
-        text: &[u8],
-        emit: &mut impl FnMut(Chunk),
-    ) -> Result<Progress, Error> {
+    /// Counts a malformed object, or reports it quoting `text`.
+    fn outcome(&mut self, parsed: Result<(), String>, text: &[u8]) -> Result<Progress, Error> {
         match parsed {
-            Ok(chunk) => {
-                emit(chunk);
-                Ok(Progress::More)
-            }
+            Ok(()) => Ok(Progress::More),
             Err(_) if self.skip_malformed => {
                 self.skipped += 1;
                 Ok(Progress::More)

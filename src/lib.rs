@@ -3,7 +3,9 @@
 //! It posts a conversation to `{base}/backend-api/v2/conversation` and yields the
 //! server's chunks (one JSON object each, like g4f's `RawResponse`), speaking both
 //! wire generations: one JSON object per line (g4f up to 6.7.4) and Server-Sent
-//! Events (g4f 6.7.5 and later). The Rust API is below; the C ABI is in [`ffi`].
+//! Events (g4f 6.7.5 and later). It also speaks the OpenAI-compatible protocol
+//! (`POST {base}/chat/completions`, served by `g4f api` under `/v1` and by its
+//! peers), chosen per client ([`Protocol`]). The Rust API is below; the C ABI is in [`ffi`].
 //!
 //! Modules, each with one job: [`decoder`] (bytes to chunks, no I/O), [`chunk`]
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
@@ -12,7 +14,8 @@
 //! long to wait), [`log`] (log records), `transport` (HTTP), [`cancel`]
 //! (cancellation from any thread), [`stream`] (the background thread and the
 //! channel), `notify` (the event-loop descriptor), [`models`] (the model
-//! listing), [`ffi`] (the C boundary).
+//! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
+//! OpenAI-compatible protocol's body and events, no I/O), [`ffi`] (the C boundary).
 
 pub mod answer;
 pub mod cancel;
@@ -26,6 +29,8 @@ pub mod log;
 pub mod media;
 pub mod models;
 mod notify;
+pub mod openai;
+pub mod protocol;
 pub mod request;
 pub mod retry;
 mod secret;
@@ -40,6 +45,7 @@ pub use error::{Error, Result, Status};
 pub use log::{LogLevel, Logger};
 pub use media::Media;
 pub use models::models;
+pub use protocol::Protocol;
 pub use request::{key_placement, Request};
 pub use retry::RetryPolicy;
 pub use stream::{Next, Stats, Stream};

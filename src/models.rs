@@ -18,7 +18,8 @@ use crate::transport;
 const LISTING_LIMIT: u64 = 16 << 20;
 
 /// `GET /backend-api/v2/models` (a map of provider to model names), or with a
-/// provider, `GET /backend-api/v2/models/<provider>` (a list of model objects).
+/// provider, `GET /backend-api/v2/models/<provider>` (a list of model objects);
+/// with the OpenAI-compatible protocol `GET {base}/models` (no provider).
 /// Returns the JSON text, checked to be JSON. Blocks the calling thread until the
 /// listing arrives, fails, or `cancel` is cancelled ([`Status::Cancelled`]).
 pub fn models(
@@ -26,17 +27,7 @@ pub fn models(
     provider: Option<&str>,
     cancel: Option<&Canceller>,
 ) -> Result<String> {
-    let path = match provider {
-        None => "/backend-api/v2/models".to_owned(),
-        Some(p)
-            if !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') =>
-        {
-            format!("/backend-api/v2/models/{p}")
-        }
-        Some(p) => return Err(Error::invalid(format!("invalid provider name {p:?}"))),
-    };
+    let path = client.protocol.models_path(provider)?;
     let cancel = cancel.cloned().unwrap_or_default();
     let cancelled = || Error::new(Status::Cancelled, "the model listing was cancelled");
     if cancel.is_cancelled() {

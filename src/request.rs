@@ -147,12 +147,38 @@ impl Request {
         next
     }
 
-    /// The `Authorization` header value, when the key is to be sent as a bearer token.
-    pub(crate) fn bearer(&self) -> Option<String> {
+    /// The `Authorization` header value, when the key is to be sent as a bearer
+    /// token; with `always`, whatever its placement (the OpenAI-compatible protocol).
+    pub(crate) fn bearer(&self, always: bool) -> Option<String> {
         match &self.api_key {
-            Some((k, p)) if p & key_placement::BEARER != 0 => Some(format!("Bearer {}", k.0)),
+            Some((k, p)) if always || p & key_placement::BEARER != 0 => {
+                Some(format!("Bearer {}", k.0))
+            }
             _ => None,
         }
+    }
+
+    /// The api key, when it is to be sent in the body.
+    pub(crate) fn body_api_key(&self) -> Option<&str> {
+        match &self.api_key {
+            Some((k, p)) if p & key_placement::BODY != 0 => Some(&k.0),
+            _ => None,
+        }
+    }
+
+    /// The messages, in order.
+    pub(crate) fn messages(&self) -> &[Value] {
+        &self.messages
+    }
+
+    /// The media items, in order.
+    pub(crate) fn media(&self) -> &[Media] {
+        &self.media
+    }
+
+    /// The extra body fields.
+    pub(crate) fn extra(&self) -> &Map<String, Value> {
+        &self.extra
     }
 
     /// The JSON body: `model`, `messages`, `media` (a list of `[uri, filename]` or
@@ -170,10 +196,8 @@ impl Request {
                 .collect()
         };
         m.insert("media".into(), media);
-        if let Some((k, p)) = &self.api_key {
-            if p & key_placement::BODY != 0 {
-                m.insert("api_key".into(), Value::from(k.0.as_str()));
-            }
+        if let Some(k) = self.body_api_key() {
+            m.insert("api_key".into(), Value::from(k));
         }
         for (k, v) in &self.extra {
             m.insert(k.clone(), v.clone());
@@ -203,7 +227,7 @@ mod tests {
         );
         assert_eq!(b["media"], Value::Null);
         assert!(b.get("api_key").is_none());
-        assert_eq!(r.bearer(), None);
+        assert_eq!(r.bearer(false), None);
     }
 
     #[test]
@@ -212,7 +236,7 @@ mod tests {
         r.set_api_key(Some("sk-1"), key_placement::BODY | key_placement::BEARER)
             .unwrap();
         assert_eq!(body(&r)["api_key"], "sk-1");
-        assert_eq!(r.bearer().as_deref(), Some("Bearer sk-1"));
+        assert_eq!(r.bearer(false).as_deref(), Some("Bearer sk-1"));
         r.set_api_key(Some("sk-2"), key_placement::BEARER).unwrap();
         assert!(body(&r).get("api_key").is_none());
         assert!(r.set_api_key(Some("k"), 0).is_err());

@@ -1,14 +1,15 @@
 //! What must never reach a log or an error message: secret header values, the
 //! api key, and the credentials of a URL.
 
-/// Header names whose values are credentials.
+/// Header names whose values are credentials: the usual ones, and any name that
+/// speaks of a key, a token, a secret, auth or a session (`g4f-api-key`,
+/// `x-auth-token`, ...). Redacting a harmless value costs less than leaking one.
 pub fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "api-key"
-    ) || n.contains("secret")
-        || n.contains("token")
+    matches!(n.as_str(), "cookie" | "set-cookie" | "proxy-authorization")
+        || ["key", "token", "secret", "auth", "session", "password"]
+            .iter()
+            .any(|w| n.contains(w))
 }
 
 /// An api key: its `Debug` never shows it.
@@ -46,6 +47,9 @@ mod tests {
             "x-api-key",
             "X-Secret-Thing",
             "x-auth-token",
+            "g4f-api-key",
+            "Proxy-Authorization",
+            "X-Session-Id",
         ] {
             assert!(is_secret_header(h), "{h}");
         }

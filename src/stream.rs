@@ -638,7 +638,7 @@ impl Job {
     /// policy allows; `None` when cancelled while waiting to retry.
     fn connect(&self) -> Result<Option<ureq::Body>> {
         let policy = self.client.retry;
-        let url = self.client.redacted_url(transport::CONVERSATION_PATH);
+        let url = self.client.redacted_url(self.client.protocol.chat_path());
         let noise = std::collections::hash_map::RandomState::new();
         for attempt in 0.. {
             self.log(LogLevel::Info, || {
@@ -710,7 +710,11 @@ impl Job {
             return Ok(());
         };
         let mut reader = body.into_reader();
-        let mut decoder = Decoder::new(self.client.max_line, self.client.skip_malformed);
+        let mut decoder = Decoder::for_protocol(
+            self.client.protocol,
+            self.client.max_line,
+            self.client.skip_malformed,
+        );
         let mut buf = vec![0u8; READ_SIZE];
         loop {
             let n = match reader.read(&mut buf) {

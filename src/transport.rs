@@ -16,19 +16,22 @@ pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";
 /// How much of an error body is read to find the server's message.
 const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
-/// Sends the conversation POST and returns the streaming body of a 2xx answer.
+/// Sends the chat POST of the client's protocol and returns the streaming body of a 2xx answer.
 pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request) -> Result<Body> {
+    let protocol = client.protocol;
     let mut req = agent
-        .post(client.url(CONVERSATION_PATH))
+        .post(client.url(protocol.chat_path()))
         .header("Content-Type", "application/json")
         .header("Accept", "text/event-stream");
     for h in client.headers().iter().chain(request.headers()) {
         req = req.header(&h.name, &h.value);
     }
-    if let Some(bearer) = request.bearer() {
+    if let Some(bearer) = protocol.bearer(request) {
         req = req.header("Authorization", bearer);
     }
-    let response = req.send(&request.body()[..]).map_err(map_send_error)?;
+    let response = req
+        .send(&protocol.body(request)[..])
+        .map_err(map_send_error)?;
     accept(response)
 }
 
@@ -104,12 +107,16 @@ fn http_error(response: Response<Body>) -> Error {
     }
 }
 
-/// `error.message` (or a string `error`, or `message`) of a JSON error body.
+/// `error.message` (or a string `error`, or `message`, or FastAPI's string
+/// `detail`, as `g4f api` sends) of a JSON error body.
 fn server_message(body: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let m = match &v["error"] {
         serde_json::Value::String(s) => s.as_str(),
-        e => e["message"].as_str().or_else(|| v["message"].as_str())?,
+        e => e["message"]
+            .as_str()
+            .or_else(|| v["message"].as_str())
+            .or_else(|| v["detail"].as_str())?,
     };
     Some(m.to_owned())
 }
@@ -128,6 +135,12 @@ pub fn map_error(e: ureq::Error) -> Error {
                 "no response headers within the headers timeout",
             )
         }
+        // The stream checks the same deadline itself; whichever sees it first
+        // reports it, in the same words.
+        U::Timeout(T::Global) => Error::new(
+            Status::TimedOut,
+            "the exchange ran longer than the client's total timeout",
+        ),
         U::Timeout(t) => Error::new(Status::TimedOut, format!("{t} timeout elapsed")),
         U::HostNotFound => Error::new(Status::Connect, "the host name did not resolve"),
         U::ConnectionFailed => Error::new(Status::Connect, "connection failed"),
@@ -192,5 +205,13 @@ mod tests {
         );
         assert_eq!(server_message(br#"{"message":"m"}"#).as_deref(), Some("m"));
         assert_eq!(server_message(b"<html>"), None);
+        assert_eq!(
+            server_message(br#"{"detail":"Not authenticated"}"#).as_deref(),
+            Some("Not authenticated")
+        );
+        assert_eq!(
+            server_message(br#"{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":"x"}}"#).as_deref(),
+            Some("bad")
+        );
     }
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use backend_api::ffi::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
-use backend_api::{Status, TimeoutKind};
+use backend_api::{Protocol, Status, TimeoutKind};
 use serde_json::json;
 use support::cabi::{stream, Call, Outcome};
 use support::BACKEND;
@@ -271,9 +271,31 @@ fn check(row: &Row, o: &Outcome) -> Result<(), String> {
     Ok(())
 }
 
+/// The rows that exercise a server (not the connection), against the bundled
+/// backend's OpenAI-compatible endpoint (`{base}/v1`, errors in OpenAI's body).
+fn openai_rows() -> Vec<Row> {
+    rows()
+        .into_iter()
+        .filter(|r| r.url == BACKEND.url)
+        .map(|mut r| {
+            r.url = format!("{}/v1", r.url);
+            r.call.protocol = Some(Protocol::Openai as u32);
+            r
+        })
+        .collect()
+}
+
 #[test]
 fn fault_matrix() {
-    let rows = rows();
+    run(rows());
+}
+
+#[test]
+fn fault_matrix_openai() {
+    run(openai_rows());
+}
+
+fn run(rows: Vec<Row>) {
     // Rows run in parallel: several wait on timeouts.
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = rows

@@ -1,5 +1,7 @@
 //! Interop with the real g4f servers from PyPI, run offline on loopback:
-//! g4f 8.8.6 (Server-Sent Events) and g4f 6.7.4 (one JSON object per line),
+//! g4f 8.8.6 (Server-Sent Events) and g4f 6.7.4 (one JSON object per line) as
+//! `g4f gui` serves them, and g4f 8.8.6 as `g4f api` serves it (FastAPI under
+//! uvicorn with the GUI app mounted; also with an API key, and with --no-gui),
 //! driven through the C ABI entry points. The venvs come from
 //! scripts/g4f-venvs.sh; without them these tests skip loudly, and under CI
 //! (`CI=true`) they fail.
@@ -20,6 +22,13 @@ use support::cabi::{cs, stream, Call, Outcome};
 
 const NEW: &str = "8.8.6";
 const OLD: &str = "6.7.4";
+/// `g4f api` (8.8.6) as users start it: the GUI app mounted, no key.
+const API: &str = "g4f api";
+/// `g4f api --g4f-api-key API_KEY`.
+const API_WITH_KEY: &str = "g4f api --g4f-api-key";
+/// `g4f api --no-gui`: no /backend-api/v2 at all.
+const API_NO_GUI: &str = "g4f api --no-gui";
+const API_KEY: &str = "sk-interop-server-key";
 
 fn venv_python(version: &str) -> Option<PathBuf> {
     let base = std::env::var_os("BACKEND_API_CACHE")
@@ -27,6 +36,11 @@ fn venv_python(version: &str) -> Option<PathBuf> {
         .unwrap_or_else(|| Path::new(&std::env::var("HOME").unwrap()).join(".cache/backend-api"));
     let py = base.join(format!("venv-g4f-{version}/bin/python"));
     py.exists().then_some(py)
+}
+
+fn skip_or_fail(msg: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+    eprintln!("\n######## SKIPPED: {msg} ########\n");
 }
 
 /// A real g4f server with the InteropTest provider. Requests to one server are
@@ -38,22 +52,40 @@ struct Server {
 }
 
 impl Server {
-    fn start(version: &str) -> Option<Server> {
+    /// Starts the launcher (`args`: `--api` and the like) without waiting for it.
+    fn spawn(version: &str, args: &[&str]) -> Option<Child> {
         let Some(py) = venv_python(version) else {
-            let msg = format!("g4f {version} venv missing: run scripts/g4f-venvs.sh");
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-            eprintln!("\n######## SKIPPED: {msg} ########\n");
+            skip_or_fail(&format!(
+                "g4f {version} venv missing: run scripts/g4f-venvs.sh"
+            ));
             return None;
         };
+        if args.contains(&"--api")
+            && !py
+                .parent()
+                .and_then(Path::parent)
+                .is_some_and(|venv| venv.join(".backend-api-api-installed").exists())
+        {
+            skip_or_fail(&format!(
+                "the g4f {version} venv lacks the `g4f api` packages: run scripts/g4f-venvs.sh"
+            ));
+            return None;
+        }
         let launcher = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/g4f_server.py");
-        let mut child = Command::new(py)
+        let child = Command::new(py)
             .arg(launcher)
             .args(["--port", "0", "--quiet"])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the g4f launcher");
+        Some(child)
+    }
+
+    /// Waits for the launcher's `READY <port>`.
+    fn ready(mut child: Child) -> Server {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
@@ -63,11 +95,11 @@ impl Server {
             .unwrap_or_else(|| panic!("launcher said {line:?}"))
             .trim()
             .to_owned();
-        Some(Server {
+        Server {
             url: format!("http://127.0.0.1:{port}"),
             child: Mutex::new(child),
             turn: Mutex::new(()),
-        })
+        }
     }
 
     fn turn(&self) -> MutexGuard<'_, ()> {
@@ -84,13 +116,29 @@ impl Drop for Server {
     }
 }
 
-static SERVERS: LazyLock<Vec<(&'static str, Option<Server>)>> =
-    LazyLock::new(|| vec![(NEW, Server::start(NEW)), (OLD, Server::start(OLD))]);
+/// Every server, started at once (each takes about a second), on first use.
+static SERVERS: LazyLock<Vec<(&'static str, Option<Server>)>> = LazyLock::new(|| {
+    let wanted: [(&str, &str, &[&str]); 5] = [
+        (NEW, NEW, &[]),
+        (OLD, OLD, &[]),
+        (API, NEW, &["--api"]),
+        (API_WITH_KEY, NEW, &["--api", "--g4f-api-key", API_KEY]),
+        (API_NO_GUI, NEW, &["--api", "--no-gui"]),
+    ];
+    let children: Vec<_> = wanted
+        .iter()
+        .map(|(name, version, args)| (*name, Server::spawn(version, args)))
+        .collect();
+    children
+        .into_iter()
+        .map(|(name, child)| (name, child.map(Server::ready)))
+        .collect()
+});
 
-fn server(version: &str) -> Option<&'static Server> {
+fn server(name: &str) -> Option<&'static Server> {
     SERVERS
         .iter()
-        .find(|(v, _)| *v == version)
+        .find(|(v, _)| *v == name)
         .and_then(|(_, s)| s.as_ref())
 }
 
@@ -307,46 +355,58 @@ fn http_errors_carry_the_server_message() {
     }
 }
 
+/// Lists the models of `url` through the C ABI, with client headers; the status and the listing.
+fn models(
+    url: &str,
+    provider: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (Status, Option<Value>, u16) {
+    unsafe {
+        let mut client = ptr::null_mut();
+        assert_eq!(
+            backend_api_client_new(cs(url).as_ptr(), &mut client, ptr::null_mut()),
+            Status::Ok
+        );
+        backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
+        for (name, value) in headers {
+            let (n, v) = (cs(name), cs(value));
+            backend_api_client_add_header(client, n.as_ptr(), v.as_ptr(), ptr::null_mut());
+        }
+        let p = provider.map(cs);
+        let (mut out, mut err) = (ptr::null(), ptr::null_mut());
+        let st = backend_api_models(
+            client,
+            p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+            ptr::null(),
+            &mut out,
+            ptr::null_mut(),
+            &mut err,
+        );
+        let listing = (st == Status::Ok)
+            .then(|| serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap());
+        let code = backend_api_error_http_status(err);
+        backend_api_string_free(out);
+        backend_api_error_free(err);
+        backend_api_client_free(client);
+        (st, listing, code)
+    }
+}
+
 #[test]
 fn models_returns_the_server_listing() {
     for (v, s) in both() {
-        unsafe {
-            let mut client = ptr::null_mut();
-            assert_eq!(
-                backend_api_client_new(cs(&s.url).as_ptr(), &mut client, ptr::null_mut()),
-                Status::Ok
-            );
-            backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
-            for provider in [None, Some("InteropTest")] {
-                let p = provider.map(cs);
-                let mut out = ptr::null();
-                let st = backend_api_models(
-                    client,
-                    p.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
-                    ptr::null(),
-                    &mut out,
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                );
-                assert_eq!(st, Status::Ok, "g4f {v}");
-                let listing: Value =
-                    serde_json::from_str(CStr::from_ptr(out).to_str().unwrap()).unwrap();
-                backend_api_string_free(out);
-                match provider {
-                    None => assert_eq!(
-                        listing,
-                        json!({"InteropTest": ["interop-model", "interop-vision"]}),
-                        "g4f {v}"
-                    ),
-                    Some(_) => {
-                        let first = &listing[0];
-                        let name = first.get("model").or_else(|| first.get("id")).unwrap();
-                        assert_eq!(name, "interop-model", "g4f {v}");
-                    }
-                }
-            }
-            backend_api_client_free(client);
-        }
+        let (st, listing, _) = models(&s.url, None, &[]);
+        assert_eq!(st, Status::Ok, "g4f {v}");
+        assert_eq!(
+            listing,
+            Some(json!({"InteropTest": ["interop-model", "interop-vision"]})),
+            "g4f {v}"
+        );
+        let (st, listing, _) = models(&s.url, Some("InteropTest"), &[]);
+        assert_eq!(st, Status::Ok, "g4f {v}");
+        let first = &listing.unwrap()[0];
+        let name = first.get("model").or_else(|| first.get("id")).unwrap();
+        assert_eq!(name, "interop-model", "g4f {v}");
     }
 }
 
@@ -400,4 +460,109 @@ fn differential_against_the_python_reference_client() {
     assert!(theirs.len() >= 12, "{theirs:?}");
     assert_eq!(ours, theirs);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ---------------------------------------------------------------- `g4f api`
+
+/// `g4f api` serves the GUI's backend API (mounted through a2wsgi under uvicorn):
+/// the same chunks as `g4f gui` of the same version, one for one.
+#[test]
+fn g4f_api_streams_what_g4f_gui_streams() {
+    let (Some(api), Some(gui)) = (server(API), server(NEW)) else {
+        return;
+    };
+    let call = interop(json!({"interop_chunks": 4, "interop_tool_calls": true}));
+    let (a, g) = (stream(&api.url, &call), stream(&gui.url, &call));
+    assert_eq!(a.end, Status::End, "{}", a.message);
+    assert_eq!(a.content(), "part0 part1 part2 part3 ");
+    assert_eq!(comparable(&a), comparable(&g));
+}
+
+#[test]
+fn g4f_api_lists_the_models() {
+    let Some(api) = server(API) else { return };
+    let (st, listing, _) = models(&api.url, None, &[]);
+    assert_eq!(st, Status::Ok);
+    assert_eq!(
+        listing,
+        Some(json!({"InteropTest": ["interop-model", "interop-vision"]}))
+    );
+    let (st, listing, _) = models(&api.url, Some("InteropTest"), &[]);
+    assert_eq!(st, Status::Ok);
+    assert_eq!(listing.unwrap()[0]["id"], "interop-model");
+}
+
+#[test]
+fn g4f_api_in_stream_error_then_the_end() {
+    let Some(api) = server(API) else { return };
+    let o = stream(&api.url, &interop(json!({"interop_fail_after": 1})));
+    assert_eq!(o.end, Status::End);
+    let error = o
+        .chunks
+        .iter()
+        .find(|c| c.kind == ChunkKind::Error)
+        .expect("an error chunk");
+    assert_eq!(error.text.as_deref(), Some("ValueError: interop failure"));
+    assert_eq!(o.content(), "part0 ");
+}
+
+/// `g4f api --g4f-api-key K`: without K every route answers 401 with g4f's JSON
+/// error; K as the `g4f-api-key` header or as `Authorization: Bearer` opens it.
+#[test]
+fn g4f_api_with_a_key() {
+    let Some(api) = server(API_WITH_KEY) else {
+        return;
+    };
+    let echo_call = interop(json!({"interop_echo": true}));
+    for (name, value) in [(None, ""), (Some("g4f-api-key"), "wrong")] {
+        let call = Call {
+            headers: name
+                .map(|n| (n.to_owned(), value.to_owned()))
+                .into_iter()
+                .collect(),
+            ..echo_call.clone()
+        };
+        let o = stream(&api.url, &call);
+        assert_eq!(o.end, Status::Http, "{name:?}");
+        assert_eq!(
+            o.http,
+            Some((401, Some("Not authenticated".to_owned()))),
+            "{name:?}"
+        );
+        assert!(!o.message.contains("wrong"), "{}", o.message);
+    }
+    let with_header = Call {
+        headers: vec![("g4f-api-key".into(), API_KEY.into())],
+        ..echo_call.clone()
+    };
+    let o = stream(&api.url, &with_header);
+    assert_eq!(o.end, Status::End, "{}", o.message);
+    assert_eq!(echo(&o)["api_key"], Value::Null);
+    assert!(o.content().ends_with("part0 part1 part2 "));
+    // As Bearer, the server takes the key for itself: it drops the Authorization
+    // header, so the provider gets no api_key (the GUI's Bearer fallback sees none).
+    let as_bearer = Call {
+        api_key: Some((API_KEY.into(), BACKEND_API_KEY_BEARER)),
+        ..echo_call.clone()
+    };
+    let o = stream(&api.url, &as_bearer);
+    assert_eq!(o.end, Status::End, "{}", o.message);
+    assert_eq!(echo(&o)["api_key"], Value::Null);
+    assert_eq!(models(&api.url, None, &[]).2, 401);
+    let (st, listing, _) = models(&api.url, None, &[("g4f-api-key", API_KEY)]);
+    assert_eq!(st, Status::Ok);
+    assert!(listing.unwrap().get("InteropTest").is_some());
+}
+
+/// `g4f api --no-gui` has no backend API: 404, and FastAPI's `{"detail":"Not Found"}`
+/// carries no g4f error message.
+#[test]
+fn g4f_api_without_the_gui_answers_404() {
+    let Some(api) = server(API_NO_GUI) else {
+        return;
+    };
+    let o = stream(&api.url, &interop(json!({})));
+    assert_eq!(o.end, Status::Http);
+    assert_eq!(o.http.map(|(code, _)| code), Some(404));
+    assert_eq!(models(&api.url, None, &[]).2, 404);
 }

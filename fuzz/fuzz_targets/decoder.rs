@@ -20,12 +20,26 @@ fn decode(body: &[u8], max_line: usize, step: usize) -> Result<Vec<String>, Stri
     Ok(out)
 }
 
+/// The OpenAI-compatible translation of the same bytes: never a panic, and what
+/// it emits is one JSON object each.
+fn openai(body: &[u8], max_line: usize) {
+    let mut d = Decoder::for_protocol(backend_api::Protocol::Openai, max_line, true);
+    let mut check = |c: backend_api::Chunk| {
+        let _ = (c.text(), c.field("event"));
+        assert!(serde_json::from_str::<&serde_json::value::RawValue>(c.json()).is_ok());
+    };
+    if let Ok(Progress::More) = d.feed(body, &mut check) {
+        let _ = d.finish(&mut check);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&control, body)) = data.split_first() else { return };
     let max_line = if control & 0x80 != 0 { 16 << 20 } else { 8 + (control as usize) * 4 };
     let step = 1 + (control as usize % 13);
     let whole = decode(body, max_line, body.len());
     let split = decode(body, max_line, step);
+    openai(body, max_line);
     if max_line >= body.len() {
         // With a limit that cannot bite, the split must not change anything.
         assert_eq!(whole, split);

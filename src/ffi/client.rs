@@ -7,6 +7,7 @@ use super::guard::backend_api_error;
 use super::guard::{free, guard, opt_str_arg, out_arg, str_arg, update};
 use crate::client::{Client, TimeoutKind};
 use crate::error::{Error, Status};
+use crate::protocol::Protocol;
 use crate::retry::RetryPolicy;
 
 /// Connection settings: base URL, headers, TLS, proxy, timeouts, limits.
@@ -221,6 +222,30 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
             base: Duration::from_millis(base_ms.into()),
             cap: Duration::from_millis(cap_ms.into()),
         });
+        Ok(())
+    })
+}
+
+/// Chooses the wire protocol, a `backend_api_protocol`: `BACKEND_API_PROTOCOL_BACKEND`
+/// (g4f's backend API, the default; base URL such as `http://host:8080`) or
+/// `BACKEND_API_PROTOCOL_OPENAI` (the OpenAI-compatible API of `g4f api` and its
+/// peers; base URL such as `http://host:1337/v1`: chat at `{base}/chat/completions`,
+/// models at `{base}/models`). Requests, streams, chunks and answers work the same
+/// for both. Any other value is `BACKEND_API_STATUS_INVALID_ARGUMENT`. Not
+/// concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_protocol(
+    client: *mut backend_api_client,
+    protocol: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        let p = Protocol::from_code(protocol)
+            .ok_or_else(|| Error::invalid(format!("unknown protocol {protocol}")))?;
+        c.set_protocol(p);
         Ok(())
     })
 }

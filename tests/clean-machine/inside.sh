@@ -89,7 +89,7 @@ import PackageDescription
 let package = Package(
     name: "chat",
     dependencies: [.package(path: "$WORK/repo")],
-    targets: [.executableTarget(name: "chat", dependencies: [.product(name: "BackendAPI", package: "repo")])]
+    targets: [.executableTarget(name: "chat", dependencies: ["BackendAPI"])]
 )
 SWIFT
 check "swift build" swift build --package-path "$B/swift" -c release

@@ -15,6 +15,14 @@ hand with stdin at /dev/null.
 Works with g4f 8.x (SSE wire framing) and g4f 6.x (NDJSON framing); tested with
 8.8.6 and 6.7.4.
 
+By default it serves the GUI app alone, as ``g4f gui`` does (Flask under
+werkzeug). With ``--api`` it serves what ``g4f api`` serves: g4f's FastAPI app
+under uvicorn with the GUI app mounted at ``/`` (so ``/backend-api/v2/...`` and
+``/v1/...`` share one port); ``--no-gui`` leaves the GUI out, as ``g4f api
+--no-gui`` does; ``--g4f-api-key K`` protects every route as ``g4f api
+--g4f-api-key K`` does (header ``g4f-api-key: K`` or ``Authorization: Bearer K``).
+``--api`` needs g4f 8.x and the packages scripts/g4f-venvs.sh adds to its venv.
+
 The provider ``InteropTest`` (select it with ``"provider": "InteropTest"`` in
 the request body) is driven by extra body fields, which the server passes to
 the provider as keyword arguments (both versions pass every extra body key):
@@ -44,6 +52,10 @@ import shutil
 import time
 
 T0 = time.monotonic()
+# Only "READY <port>" goes to stdout: g4f prints to stdout at times (`g4f api`
+# with a key prints "Register authentication key: ***"), so print() goes to stderr.
+READY_OUT = sys.stdout
+sys.stdout = sys.stderr
 
 
 def log(*args) -> None:
@@ -66,7 +78,14 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="do not exit when stdin reaches EOF",
     )
-    p.add_argument("--quiet", action="store_true", help="no werkzeug request log")
+    p.add_argument("--quiet", action="store_true", help="no request log")
+    p.add_argument(
+        "--api",
+        action="store_true",
+        help="serve as `g4f api` does: FastAPI under uvicorn, the GUI app mounted",
+    )
+    p.add_argument("--no-gui", action="store_true", help="with --api: as `g4f api --no-gui`")
+    p.add_argument("--g4f-api-key", default=None, help="with --api: as `g4f api --g4f-api-key`")
     return p.parse_args()
 
 
@@ -92,7 +111,7 @@ def die(code: int = 0) -> None:
     otherwise keep the interpreter alive."""
     cleanup()
     try:
-        sys.stdout.flush()
+        READY_OUT.flush()
         sys.stderr.flush()
     except Exception:
         pass
@@ -265,28 +284,62 @@ else:
         _P.__providers__[:] = [InteropTest]
 setattr(_P, "InteropTest", InteropTest)
 
-import g4f.gui  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-
-if ARGS.quiet:
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-app = g4f.gui.get_gui_app()
-server = make_server(ARGS.host, ARGS.port, app, threaded=True)
-port = server.socket.getsockname()[1]
-
-
 def _on_signal(signum, frame):
     log(f"signal {signum}, exiting")
     die(0)
 
 
+def serve_gui() -> int:
+    """`g4f gui`: the Flask app under werkzeug; returns the port."""
+    import g4f.gui
+    from werkzeug.serving import make_server
+
+    if ARGS.quiet:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server(ARGS.host, ARGS.port, g4f.gui.get_gui_app(), threaded=True)
+    threading.Thread(target=server.serve_forever, name="werkzeug", daemon=True).start()
+    return server.socket.getsockname()[1]
+
+
+def serve_api() -> int:
+    """`g4f api`: what g4f.api.run_api starts (uvicorn with the app factory and
+    its options), on a socket of ours so that --port 0 can tell its port."""
+    import uvicorn
+    from g4f.api import AppConfig
+
+    # As g4f.cli.run_api_args does for `g4f api [--no-gui] [--g4f-api-key K]`.
+    AppConfig.set_config(g4f_api_key=ARGS.g4f_api_key, gui=not ARGS.no_gui)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((ARGS.host, ARGS.port))
+    config = uvicorn.Config(
+        "g4f.api:create_app",
+        factory=True,
+        host=ARGS.host,
+        port=sock.getsockname()[1],
+        timeout_keep_alive=65,
+        backlog=2048,
+        timeout_graceful_shutdown=600,
+        use_colors=False,
+        log_level="warning" if ARGS.quiet else "info",
+        access_log=not ARGS.quiet,
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+    ).start()
+    for _ in range(400):  # the app is built in the server's thread
+        if server.started:
+            break
+        time.sleep(0.025)
+    return sock.getsockname()[1]
+
+
+port = serve_api() if ARGS.api else serve_gui()
 signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
-
-threading.Thread(target=server.serve_forever, name="werkzeug", daemon=True).start()
 
 # Wait until a TCP connect succeeds, then announce.
 for _ in range(200):
@@ -295,10 +348,11 @@ for _ in range(200):
             break
     except OSError:
         time.sleep(0.025)
-log(f"g4f {G4F_VERSION} listening on http://{ARGS.host}:{port} "
+kind = "api" + (" --no-gui" if ARGS.no_gui else "") + (" with a key" if ARGS.g4f_api_key else "") if ARGS.api else "gui"
+log(f"g4f {G4F_VERSION} ({kind}) listening on http://{ARGS.host}:{port} "
     f"(start-up {time.monotonic() - T0:.2f} s, scratch {_SCRATCH or os.environ['G4F_CONFIG_DIR']})")
-sys.stdout.write(f"READY {port}\n")
-sys.stdout.flush()
+READY_OUT.write(f"READY {port}\n")
+READY_OUT.flush()
 
 try:
     while True:

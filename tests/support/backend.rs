@@ -22,6 +22,15 @@
 //!   `test_fail_status` (default 503), with `Retry-After: test_retry_after` when given.
 //! - `provider`: anything but null or `"TestBackend"` gets g4f's 404.
 //!
+//! - `test_extras` (true): a reasoning chunk before the content and tool calls
+//!   after it (OpenAI: as deltas split over three events).
+//! - `test_no_done` (true, OpenAI only): the stream ends without `data: [DONE]`.
+//!
+//! `POST /v1/chat/completions` speaks the OpenAI-compatible protocol with the
+//! same scenarios: each chunk above becomes a `chat.completion.chunk` event
+//! (`log` chunks none), the stream ends with `data: [DONE]` (not after an error,
+//! as `g4f api`), and errors have OpenAI's body. `GET /v1/models` lists one model.
+//!
 //! `GET /backend-api/v2/models/Stalling` sends the headers and the first bytes of
 //! a listing, then holds the socket open.
 
@@ -106,7 +115,14 @@ async fn handle(sock: TcpStream) -> Io {
     r.read_exact(&mut body).await?;
     let mut w = r.into_inner();
     match (method.as_str(), path.as_str()) {
-        ("POST", "/backend-api/v2/conversation") => conversation(&mut w, &body, headers).await,
+        ("POST", "/backend-api/v2/conversation") => {
+            conversation(&mut w, &body, headers, false).await
+        }
+        ("POST", "/v1/chat/completions") => conversation(&mut w, &body, headers, true).await,
+        ("GET", "/v1/models") => {
+            let list = json!({"object": "list", "data": [{"id": "test-model", "object": "model", "created": 0, "owned_by": "TestBackend"}]});
+            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+        }
         ("GET", "/backend-api/v2/models") => {
             reply(
                 &mut w,
@@ -153,8 +169,11 @@ async fn reply_with(w: &mut TcpStream, status: u16, ctype: &str, extra: &str, bo
     w.shutdown().await
 }
 
-/// Writes one HTTP chunk.
+/// Writes one HTTP chunk (nothing for no data: an empty chunk would end the body).
 async fn chunk(w: &mut TcpStream, data: &[u8]) -> Io {
+    if data.is_empty() {
+        return Ok(());
+    }
     let mut out = format!("{:x}\r\n", data.len()).into_bytes();
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
@@ -171,8 +190,34 @@ fn obj(t: &str, fields: Value) -> String {
     s
 }
 
+/// A chunk as an OpenAI `chat.completion.chunk` event (or error object), as
+/// `g4f api` writes them; `None` for chunks it does not send (`log`).
+fn openai_event(t: &str, fields: &Value) -> Option<Value> {
+    let choice = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model", "provider": "TestBackend",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    Some(match t {
+        "provider" => choice(json!({"role": "assistant", "content": ""}), Value::Null),
+        "content" => choice(json!({"content": fields["content"]}), Value::Null),
+        "reasoning" => choice(json!({"reasoning_content": fields["token"]}), Value::Null),
+        "tool_calls" => choice(json!({"tool_calls": fields["tool_calls"]}), Value::Null),
+        "finish" => choice(json!({}), fields["finish"]["reason"].clone()),
+        "usage" => {
+            json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model", "choices": [], "usage": fields["usage"]})
+        }
+        "error" => json!({"error": {"message": fields["message"], "type": fields["error"]}}),
+        _ => return None,
+    })
+}
+
 /// One chunk in the framing asked for.
 fn frame(framing: &str, t: &str, fields: Value) -> Vec<u8> {
+    if framing == "openai" {
+        return openai_event(t, &fields)
+            .map(|e| format!("data: {e}\n\n").into_bytes())
+            .unwrap_or_default();
+    }
     let json = obj(t, fields);
     match framing {
         "ndjson" => format!("{json}\n").into_bytes(),
@@ -201,6 +246,7 @@ async fn conversation(
     w: &mut TcpStream,
     raw: &[u8],
     headers: serde_json::Map<String, Value>,
+    openai: bool,
 ) -> Io {
     let Ok(body) = serde_json::from_slice::<Value>(raw) else {
         return reply(
@@ -265,7 +311,11 @@ async fn conversation(
             let page = format!("<!doctype html><html><head><title>{status} Error</title></head><body><h1>Error {status}</h1></body></html>");
             return reply(w, status, "text/html; charset=utf-8", page.as_bytes()).await;
         }
-        let err = json!({"error": {"message": format!("test status {status}")}});
+        let mut err = json!({"error": {"message": format!("test status {status}")}});
+        if openai {
+            err["error"]["type"] = json!("invalid_request_error");
+            err["error"]["code"] = json!(status);
+        }
         let location = body["test_location"]
             .as_str()
             .map(|l| format!("Location: {l}\r\n"))
@@ -283,7 +333,12 @@ async fn conversation(
     if fault == "no_answer" {
         return hold(w).await;
     }
-    let framing = body["test_framing"].as_str().unwrap_or("sse").to_owned();
+    let framing = match body["test_framing"].as_str() {
+        _ if openai => "openai".to_owned(),
+        Some(f) => f.to_owned(),
+        None => "sse".to_owned(),
+    };
+    let extras = body["test_extras"] == true;
     let delay = Duration::from_millis(body["test_delay_ms"].as_u64().unwrap_or(0));
     let keepalive = body["test_keepalive_ms"]
         .as_u64()
@@ -300,6 +355,13 @@ async fn conversation(
     if body["test_echo"] == true {
         let echo = format!("ECHO:{}", json!({"body": body, "headers": headers}));
         chunk(w, &frame(&framing, "content", json!({"content": echo}))).await?;
+    }
+    if extras {
+        chunk(
+            w,
+            &frame(&framing, "reasoning", json!({"token": "thinking"})),
+        )
+        .await?;
     }
     let parts: Vec<String> = match body["test_chunks"].as_u64() {
         Some(n) => {
@@ -386,13 +448,42 @@ async fn conversation(
         }
         _ => {}
     }
+    if extras && openai {
+        let deltas = [
+            json!([{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]),
+            json!([{"index": 0, "function": {"arguments": "{\"city\":"}}, {"index": 1, "id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]),
+            json!([{"index": 0, "function": {"arguments": "\"Paris\"}"}}]),
+        ];
+        for d in deltas {
+            chunk(w, &frame(&framing, "tool_calls", json!({"tool_calls": d}))).await?;
+        }
+    } else if extras {
+        let calls = json!([{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}, {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]);
+        chunk(
+            w,
+            &frame(&framing, "tool_calls", json!({"tool_calls": calls})),
+        )
+        .await?;
+    }
     let n = parts.len();
-    chunk(w, &frame(&framing, "usage", json!({"usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": n + 3}, "model": model, "provider": "TestBackend"}))).await?;
-    chunk(
-        w,
-        &frame(&framing, "finish", json!({"finish": {"reason": "stop"}})),
-    )
-    .await?;
+    let usage = frame(
+        &framing,
+        "usage",
+        json!({"usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": n + 3}, "model": model, "provider": "TestBackend"}),
+    );
+    let finish = frame(&framing, "finish", json!({"finish": {"reason": "stop"}}));
+    // g4f sends usage, then finish; OpenAI sends the usage in the last event.
+    let last = if openai {
+        [finish, usage]
+    } else {
+        [usage, finish]
+    };
+    for event in last {
+        chunk(w, &event).await?;
+    }
+    if openai && body["test_no_done"] != true {
+        chunk(w, b"data: [DONE]\n\n").await?;
+    }
     finish_body(w).await
 }
 

@@ -22,6 +22,10 @@ pub struct Call {
     /// (backend_api_timeout, ms)
     pub timeouts: Vec<(u32, i64)>,
     pub max_line: Option<usize>,
+    /// Client headers (name, value).
+    pub headers: Vec<(String, String)>,
+    /// A `backend_api_protocol`, set on the client when given.
+    pub protocol: Option<u32>,
 }
 
 impl Call {
@@ -139,8 +143,19 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
                 ptr::null_mut(),
             ));
         }
+        if let Some(p) = call.protocol {
+            ok(backend_api_client_set_protocol(client, p, ptr::null_mut()));
+        }
         if let Some(n) = call.max_line {
             ok(backend_api_client_set_max_line(client, n, ptr::null_mut()));
+        }
+        for (name, value) in &call.headers {
+            ok(backend_api_client_add_header(
+                client,
+                cs(name).as_ptr(),
+                cs(value).as_ptr(),
+                ptr::null_mut(),
+            ));
         }
         let model = call.model.as_deref().unwrap_or("test-model");
         let req = request(model, call.fields.iter().map(|(k, v)| (k, v)));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# In-tree test of the C++ wrapper, the quick starts and the demo (`make check` runs it):
-# compiles bindings/cpp/tests/wrapper_test.cpp, bindings/cpp/examples/{quickstart,tour}.cpp,
-# tests/install/consumer.c and examples/demo.c with -Wall -Wextra -Werror (and more)
+# In-tree test of the C++ wrapper and the quick starts (`make check` runs it):
+# compiles bindings/cpp/tests/wrapper_test.cpp, bindings/cpp/examples/{quickstart,tour}.cpp
+# and tests/install/consumer.c with -Wall -Wextra -Werror (and more)
 # against the static library of the staged tree (`make`: scripts/stage.sh), also an AddressSanitizer/UBSan build of
 # the wrapper test (and a valgrind run when valgrind is installed), starts the
 # bundled test backend and runs them all; checks that bindings/cpp/README.md quotes
@@ -59,7 +59,6 @@ fi
 compile quickstart "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/quickstart.cpp" "${LINK[@]}" -o "$WORK/quickstart"
 compile tour "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/tour.cpp" "${LINK[@]}" -o "$WORK/tour"
 compile consumer "$CC" -std=c99 "${CWARN[@]}" "${INC[@]}" "$ROOT/tests/install/consumer.c" "${LINK[@]}" -o "$WORK/consumer"
-compile demo "$CC" -std=c11 "${CWARN[@]}" "${INC[@]}" "$ROOT/examples/demo.c" "${LINK[@]}" -o "$WORK/demo"
 # The C++ header also compiles as C++20, and C programs see the C header alone.
 compile header-cxx20 "$CXX" -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" -x c++ - <<< '#include <backend_api.hpp>'
 # A consumer built without exceptions, and the throwing form there (it must abort, not be silent).
@@ -177,40 +176,6 @@ if bash "$ROOT/bindings/cpp/tests/readme_snippets.sh" "$ROOT/bindings/cpp/README
 else
     fail "bindings/cpp/README.md differs from the files it quotes:"; cat "$WORK/readme.log"
 fi
-
-echo "== demo"
-expect_exit() { # name, expected exit status, command...
-    local name=$1 want=$2; shift 2
-    local rc=0
-    "$@" > "$WORK/demo.out" 2> "$WORK/demo.err" < /dev/null || rc=$?
-    if [ "$rc" = "$want" ]; then pass "$name (exit $rc)"; else
-        fail "$name: exit $rc, expected $want"; cat "$WORK/demo.out" "$WORK/demo.err"; fi
-}
-D=$WORK/demo
-printf 'GIF89a\001\000\001\000\000\000\000;' > "$WORK/pixel.gif"
-expect_exit "demo answers" 0 "$D" --url "$URL" hello demo
-grep -q "You said: hello demo" "$WORK/demo.out" && grep -q "finish: stop" "$WORK/demo.err" &&
-    grep -q "usage: " "$WORK/demo.err" && pass "demo prints the answer, finish and usage" ||
-    fail "demo output: $(cat "$WORK/demo.out" "$WORK/demo.err")"
-expect_exit "demo --raw" 0 "$D" --url "$URL" --raw --field test_chunks=2 --field 'test_framing="ndjson"'
-[ "$(grep -c '^{"type": ' "$WORK/demo.out")" = 5 ] && pass "demo --raw prints one JSON chunk a line" ||
-    fail "demo --raw: $(cat "$WORK/demo.out")"
-BACKEND_API_KEY=sk-never-printed expect_exit "demo with api key and media" 0 \
-    "$D" --url "$URL" --media "$WORK/pixel.gif" --field test_echo=true --provider TestBackend --model m1 hi
-grep -q '"api_key":"sk-never-printed"' "$WORK/demo.out" && grep -q 'data:image/gif;base64,' "$WORK/demo.out" &&
-    grep -q '"pixel.gif"' "$WORK/demo.out" && grep -q '"model":"m1"' "$WORK/demo.out" &&
-    pass "demo sends api key, media, provider, model" || fail "demo echo: $(cat "$WORK/demo.out")"
-! grep -q sk-never-printed "$WORK/demo.err" && pass "demo never prints the api key on stderr" ||
-    fail "the api key appeared on stderr"
-expect_exit "demo --help" 0 "$D" --help
-expect_exit "demo HTTP error" 1 "$D" --url "$URL" --field test_status=500 x
-expect_exit "demo connect error" 1 "$D" --url http://127.0.0.1:1 x
-expect_exit "demo idle timeout" 1 "$D" --url "$URL" --timeout-idle 300 --field 'test_fault="stall"' x
-expect_exit "demo bad option" 2 "$D" --url "$URL" --nope
-expect_exit "demo bad --field JSON" 2 "$D" --url "$URL" --field 'x={' y
-expect_exit "demo unreadable --media" 2 "$D" --url "$URL" --media /no/such/file.png y
-expect_exit "demo without a URL" 2 env -u BACKEND_API_URL "$D" y
-expect_exit "demo in-stream error chunk" 3 "$D" --url "$URL" --field 'test_fault="error_chunk"' x
 
 echo "check: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

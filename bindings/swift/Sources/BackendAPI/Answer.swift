@@ -1,12 +1,18 @@
 import CBackendAPI
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The assembled answer of a stream: what the chunks handed out so far add up to, as
 /// the g4f browser client keeps it. Content and reasoning text are appended; the rest
-/// is the latest value seen. Read it from ``ChunkStream/Iterator/answer`` or
+/// is the latest value seen. Read it from ``ChunkStream/currentAnswer`` or
 /// ``NativeStream/answer()``, during and after the stream; continue the conversation
-/// with ``ChatRequest/followUp(answer:userMessage:)``.
-public struct Answer: Sendable, Hashable, Decodable {
+/// with ``ChatRequest/followUp(answer:userMessage:)``. `Codable` with the keys of the
+/// library's `answer` chunk (`finish_reason`, `tool_calls`, ...); nil fields are left out.
+public struct Answer: Sendable, Hashable, Codable {
     /// The `content` text of every content chunk, joined.
     public var content: String
     /// The `token` text of every reasoning chunk, joined.
@@ -64,6 +70,20 @@ public struct Answer: Sendable, Hashable, Decodable {
         error = try c.decodeIfPresent(String.self, forKey: .error)
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(content, forKey: .content)
+        try c.encode(reasoning, forKey: .reasoning)
+        try c.encodeIfPresent(finishReason, forKey: .finishReason)
+        try c.encodeIfPresent(usage, forKey: .usage)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
+        try c.encodeIfPresent(conversation, forKey: .conversation)
+        try c.encodeIfPresent(provider, forKey: .provider)
+        try c.encodeIfPresent(model, forKey: .model)
+        try c.encodeIfPresent(error, forKey: .error)
+    }
+
     /// The token counts of ``usage``.
     public var tokenUsage: Chunk.Usage? {
         guard let u = usage?.objectValue else { return nil }
@@ -88,7 +108,7 @@ public struct Answer: Sendable, Hashable, Decodable {
         do {
             return try JSONDecoder().decode(Answer.self, from: json)
         } catch {
-            throw .protocolViolation("unexpected answer JSON: \(error)")
+            throw BackendAPIError(code: .protocolViolation, message: "unexpected answer JSON: \(error)")
         }
     }
 

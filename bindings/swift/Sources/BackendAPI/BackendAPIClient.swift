@@ -1,5 +1,10 @@
 import CBackendAPI
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Where the api key goes: in the body as `"api_key"` (as g4f's Python client),
 /// as `Authorization: Bearer <key>`, or both.
@@ -49,126 +54,99 @@ public struct Timeouts: Sendable, Hashable {
     }
 }
 
-/// A client of one g4f backend server: base URL, headers, api key, TLS, proxy, timeouts.
+/// A client of one g4f backend server, made from a ``Configuration``.
 ///
-/// Immutable after `init`, and `Sendable`: share one client between tasks and open
-/// any number of concurrent streams from it.
-public final class BackendAPIClient: @unchecked Sendable {
-    // @unchecked: `raw` is a C pointer, so the compiler cannot check this class. It is
-    // safe because the native client is only configured inside `init` (the setters are
-    // the only C calls that must not run concurrently), and afterwards only
-    // `backend_api_open` and `backend_api_models` read it, which the header allows on
-    // any thread, also concurrently; `deinit` frees it when no reference is left.
-    let raw: OpaquePointer
-    /// The api key and its placement, applied to every request without one of its own.
-    public let apiKey: String?
-    public let apiKeyPlacement: APIKeyPlacement
-    public let baseURL: String
-    /// The retry policy (``RetryPolicy/disabled`` unless one was given).
-    public let retries: RetryPolicy
-    /// The logger's box, retained while the client lives; see ``LogBox`` for why this
-    /// also covers every stream of the client.
-    private let logBox: Unmanaged<LogBox>?
+/// Immutable, and `Sendable`: share one client between tasks and open any number of
+/// concurrent streams from it.
+///
+/// ```swift
+/// var configuration = BackendAPIClient.Configuration(baseURL: "http://127.0.0.1:8080")
+/// configuration.timeouts.idle = .seconds(120)
+/// let client = try BackendAPIClient(configuration: configuration)
+/// ```
+public final class BackendAPIClient: Sendable {
+    /// Everything a client is made of. Start from ``init(baseURL:)-(String)`` and set
+    /// what you need; every setting is applied, whichever way the URL was given.
+    public struct Configuration: Sendable {
+        /// The server, `http://` or `https://` (g4f's `g4f api` / `g4f gui`).
+        public var baseURL: String
+        /// Sent with every request (secret ones never reach logs or errors).
+        public var headers: [String: String] = [:]
+        /// Sent with every request unless the ``ChatRequest`` has its own.
+        public var apiKey: Secret?
+        /// Where ``apiKey`` goes.
+        public var apiKeyPlacement: APIKeyPlacement = .body
+        public var tls: TLSOptions = .verify
+        public var proxy: ProxyOptions = .environment
+        public var timeouts = Timeouts()
+        /// Bound on one line or event of the response (nil: the library's 16 MiB).
+        public var maxLineBytes: Int?
+        /// Drop lines that are not JSON objects instead of failing the stream.
+        public var skipMalformedLines = false
+        /// Keep each stream's assembled ``Answer`` (the default); `false` keeps none
+        /// (the answer is then empty), for very long streams whose text the caller keeps.
+        public var assembleAnswer = true
+        /// Send a request again when it failed before any answer began (a connection
+        /// not made, HTTP 429/502/503/504); ``RetryPolicy/disabled`` by default.
+        public var retries: RetryPolicy = .disabled
+        /// Receives the library's log records up to ``logLevel``, on the streams' own
+        /// threads, possibly several at once: it must be thread-safe, return quickly and
+        /// not use the stream it reports on. Records never hold the api key or secret
+        /// header values. nil: records go to standard error when the environment
+        /// variable `BACKEND_API_LOG` names a level, else nowhere. Released once the
+        /// client and all its streams are gone.
+        public var logger: (@Sendable (LogLevel, String) -> Void)?
+        /// The most verbose level ``logger`` gets.
+        public var logLevel: LogLevel = .info
 
-    /// Creates a client for the g4f server at `baseURL` (`http://` or `https://`).
-    ///
-    /// - Parameters:
-    ///   - headers: sent with every request (secret ones never reach logs or errors).
-    ///   - apiKey: sent with every request unless the ``ChatRequest`` has its own.
-    ///   - maxLineBytes: bound on one line or event of the response (default 16 MiB).
-    ///   - skipMalformedLines: drop lines that are not JSON objects instead of failing.
-    ///   - assembleAnswer: keep each stream's assembled ``Answer`` (the default); `false`
-    ///     keeps none (the answer is then empty), for very long streams whose text the
-    ///     caller keeps itself.
-    ///   - retries: send a request again when it failed before any answer began (a
-    ///     connection not made, HTTP 429/502/503/504); ``RetryPolicy/disabled`` by default.
-    ///   - logger: receives the library's log records up to `logLevel`, on the streams'
-    ///     own threads, possibly several at once: it must be thread-safe, return quickly
-    ///     and not use the stream it reports on. Records never hold the api key or secret
-    ///     header values. nil: records go to standard error when the environment variable
-    ///     `BACKEND_API_LOG` names a level, else nowhere. Kept alive as long as the client
-    ///     or any of its streams (streams hold the client); do not capture the client in it
-    ///     strongly (a reference cycle).
-    ///   - logLevel: the most verbose level `logger` gets (default `.info`).
+        public init(baseURL: String) {
+            self.baseURL = baseURL
+        }
+
+        public init(baseURL: URL) {
+            self.init(baseURL: baseURL.absoluteString)
+        }
+    }
+
+    // The native client is only configured inside `init` (the setters are the only C
+    // calls that must not run concurrently); afterwards only `backend_api_open` and
+    // `backend_api_models` read it, which the header allows on any thread, also
+    // concurrently. `deinit` frees it; streams opened from it stay valid.
+    nonisolated(unsafe) let raw: OpaquePointer
+    /// The settings the client was made with (the api key stays redacted in print).
+    public let configuration: Configuration
+
+    /// Creates a client.
     /// - Throws: ``BackendAPIError`` for a bad URL, header, proxy URL, CA file or retry policy.
-    public init(
-        baseURL: String,
-        headers: [String: String] = [:],
-        apiKey: String? = nil,
-        apiKeyPlacement: APIKeyPlacement = .body,
-        tls: TLSOptions = .verify,
-        proxy: ProxyOptions = .environment,
-        timeouts: Timeouts = Timeouts(),
-        maxLineBytes: Int? = nil,
-        skipMalformedLines: Bool = false,
-        assembleAnswer: Bool = true,
-        retries: RetryPolicy = .disabled,
-        logger: (@Sendable (LogLevel, String) -> Void)? = nil,
-        logLevel: LogLevel = .info
-    ) throws(BackendAPIError) {
+    public init(configuration: Configuration) throws(BackendAPIError) {
         var client: OpaquePointer?
-        let url = try cString(baseURL, "base URL")
+        let url = try cString(configuration.baseURL, "base URL")
         try check { backend_api_client_new(url, &client, $0) }
         guard let client else { throw .internalError("backend_api_client_new returned no client") }
-        var box: Unmanaged<LogBox>?
         do {
-            try Self.configure(
-                client, headers: headers, tls: tls, proxy: proxy, timeouts: timeouts,
-                maxLineBytes: maxLineBytes, skipMalformedLines: skipMalformedLines,
-                assembleAnswer: assembleAnswer, retries: retries)
-            if let logger {
-                box = try LogBox.install(on: client, sink: logger, level: logLevel)
-            }
+            try Self.configure(client, configuration)
         } catch {
             backend_api_client_free(client)
-            box?.release()
             throw error
         }
         self.raw = client
-        self.logBox = box
-        self.retries = retries
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.apiKeyPlacement = apiKeyPlacement
+        self.configuration = configuration
     }
 
-    /// Creates a client for the server at `baseURL`; see the other initialiser.
-    public convenience init(
-        baseURL: URL,
-        headers: [String: String] = [:],
-        apiKey: String? = nil,
-        apiKeyPlacement: APIKeyPlacement = .body,
-        tls: TLSOptions = .verify,
-        proxy: ProxyOptions = .environment,
-        timeouts: Timeouts = Timeouts(),
-        retries: RetryPolicy = .disabled,
-        logger: (@Sendable (LogLevel, String) -> Void)? = nil,
-        logLevel: LogLevel = .info
-    ) throws(BackendAPIError) {
-        try self.init(
-            baseURL: baseURL.absoluteString, headers: headers, apiKey: apiKey,
-            apiKeyPlacement: apiKeyPlacement, tls: tls, proxy: proxy, timeouts: timeouts,
-            retries: retries, logger: logger, logLevel: logLevel)
-    }
-
-    private static func configure(
-        _ c: OpaquePointer, headers: [String: String], tls: TLSOptions, proxy: ProxyOptions,
-        timeouts: Timeouts, maxLineBytes: Int?, skipMalformedLines: Bool, assembleAnswer: Bool,
-        retries: RetryPolicy
-    ) throws(BackendAPIError) {
-        for name in headers.keys.sorted() {
+    private static func configure(_ c: OpaquePointer, _ config: Configuration) throws(BackendAPIError) {
+        for name in config.headers.keys.sorted() {
             let n = try cString(name, "header name")
-            let v = try cString(headers[name]!, "header value")
+            let v = try cString(config.headers[name]!, "header value")
             try check { backend_api_client_add_header(c, n, v, $0) }
         }
-        switch tls {
+        switch config.tls {
         case .verify: break
         case .insecure: try check { backend_api_client_set_verify_tls(c, false, $0) }
         case .customCA(let path):
             let p = try cString(path, "CA file path")
             try check { backend_api_client_set_ca_file(c, p, $0) }
         }
-        switch proxy {
+        switch config.proxy {
         case .environment: break
         case .none: try check { backend_api_client_set_proxy(c, nil, $0) }
         case .url(let url):
@@ -176,6 +154,7 @@ public final class BackendAPIClient: @unchecked Sendable {
             try check { backend_api_client_set_proxy(c, u, $0) }
         }
         // (The C enum's name is also a typedef; Swift sees two types and cannot name either.)
+        let timeouts = config.timeouts
         let pairs: [(UInt32, Duration?)] = [
             (BACKEND_API_TIMEOUT_CONNECT.rawValue, timeouts.connect),
             (BACKEND_API_TIMEOUT_HEADERS.rawValue, timeouts.headers),
@@ -189,38 +168,53 @@ public final class BackendAPIClient: @unchecked Sendable {
             try check { backend_api_client_set_timeout(c, kind, millis, $0) }
         }
         // Always set (also `.disabled`, which the library accepts): it checks the policy.
+        let retries = config.retries
         guard retries.maxRetries >= 0 else { throw .invalidArgument("maxRetries is negative") }
         let base = UInt32(clamping: try wholeMilliseconds(retries.base, "the retry base"))
         let cap = UInt32(clamping: try wholeMilliseconds(retries.cap, "the retry cap"))
         let n = UInt32(clamping: retries.maxRetries)
         try check { backend_api_client_set_retries(c, n, base, cap, $0) }
-        if let maxLineBytes {
+        if let maxLineBytes = config.maxLineBytes {
             guard maxLineBytes >= 1 else { throw .invalidArgument("maxLineBytes must be at least 1") }
             try check { backend_api_client_set_max_line(c, maxLineBytes, $0) }
         }
-        if skipMalformedLines {
+        if config.skipMalformedLines {
             try check { backend_api_client_set_skip_malformed(c, true, $0) }
         }
-        if !assembleAnswer {
+        if !config.assembleAnswer {
             try check { backend_api_client_set_assemble(c, false, $0) }
+        }
+        if let logger = config.logger {
+            try LogBox.install(on: c, sink: logger, level: config.logLevel)
         }
     }
 
     deinit {
-        // No native stream of this client is open any more: each is owned by an object
-        // holding a strong reference to this client, which closes it first (see LogBox).
+        // Streams opened from the client keep what they need (the logger too, until
+        // the library calls its destroy callback).
         backend_api_client_free(raw)
-        logBox?.release()
     }
 
     /// The streamed answer to `request`, as an `AsyncSequence` of ``Chunk``s:
     /// `for try await chunk in client.stream(request) { ... }`.
     ///
-    /// Nothing is sent until iteration starts; each iteration sends the request anew.
-    /// Failures are thrown as ``BackendAPIError``; cancelling the iterating task ends
-    /// the iteration with `CancellationError`. See ``ChunkStream``.
+    /// One call, one request: it goes out when the stream is first iterated, and every
+    /// iteration of the returned value (also a second `for` loop, a re-run SwiftUI
+    /// `.task`, or several tasks at once) shares that one answer. See ``ChunkStream``.
     public func stream(_ request: ChatRequest) -> ChunkStream {
         ChunkStream(client: self, request: request)
+    }
+
+    /// Opens a native stream for `request` (reading media files now); the caller closes it.
+    func open(_ request: ChatRequest) throws(BackendAPIError) -> OpaquePointer {
+        try request.withNative(client: self) { r throws(BackendAPIError) -> OpaquePointer in
+            var stream: OpaquePointer?
+            try withExtendedLifetime(self) { () throws(BackendAPIError) in
+                try check { backend_api_open(raw, r, &stream, $0) }
+            }
+            guard let stream else { throw .internalError("backend_api_open returned no stream") }
+            return stream
+        }
     }
 
     /// The model listing as JSON text: `GET /backend-api/v2/models` (an object mapping
@@ -228,25 +222,33 @@ public final class BackendAPIClient: @unchecked Sendable {
     /// (a list of model objects).
     ///
     /// The blocking C call runs on a thread of its own, not on Swift's cooperative pool.
-    /// The native call cannot be interrupted: cancelling the task throws
-    /// `CancellationError` at once and the call finishes (bounded by the client's
-    /// timeouts) in the background, its result discarded.
+    /// Cancelling the task cancels the call (through the library's canceller): it
+    /// returns at once, its connection closed, and this throws `CancellationError`.
     public func models(provider: String? = nil) async throws -> Data {
         let provider = try provider.map { p throws(BackendAPIError) in try cString(p, "provider") }
-        return try await runOnOwnThread(name: "backend-api models") { [self] () throws(BackendAPIError) -> Data in
-            var json: UnsafeMutablePointer<CChar>?
-            var len = 0
-            try withExtendedLifetime(self) { () throws(BackendAPIError) in
-                try check { err in
-                    if let provider {
-                        return backend_api_models(raw, provider, &json, &len, err)
-                    }
-                    return backend_api_models(raw, nil, &json, &len, err)
+        let canceller = Canceller()
+        return try await withTaskCancellationHandler {
+            try await runOnOwnThread { [self] () throws -> Data in
+                var json: UnsafePointer<CChar>?
+                var len = 0
+                var err: OpaquePointer?
+                let status = withExtendedLifetime((self, canceller)) {
+                    backend_api_models(raw, provider, canceller.raw, &json, &len, &err).rawValue
+                }
+                switch status {
+                case BACKEND_API_STATUS_OK.rawValue:
+                    guard let json else { throw BackendAPIError.internalError("backend_api_models returned no text") }
+                    defer { backend_api_string_free(json) }
+                    return Data(bytes: json, count: len)
+                case BACKEND_API_STATUS_CANCELLED.rawValue:
+                    backend_api_error_free(err)
+                    throw CancellationError()
+                default:
+                    throw BackendAPIError.consume(err, status: status)
                 }
             }
-            guard let json else { throw .internalError("backend_api_models returned no text") }
-            defer { backend_api_string_free(json) }
-            return Data(bytes: json, count: len)
+        } onCancel: {
+            canceller.cancel()
         }
     }
 
@@ -256,12 +258,27 @@ public final class BackendAPIClient: @unchecked Sendable {
         do {
             return try JSONDecoder().decode([String: [String]].self, from: data)
         } catch {
-            throw BackendAPIError.protocolViolation("unexpected model listing: \(error)")
+            throw BackendAPIError(code: .protocolViolation, message: "unexpected model listing: \(error)")
         }
     }
 }
 
-/// The version of the native library, such as `"0.1.0"`.
+/// A standalone native canceller (`backend_api_canceller_new`), for model listings.
+final class Canceller: Sendable {
+    // Any thread may cancel, at any time before the free in deinit.
+    nonisolated(unsafe) let raw: OpaquePointer
+
+    init() {
+        guard let raw = backend_api_canceller_new() else { fatalError("backend-api: out of memory") }
+        self.raw = raw
+    }
+
+    func cancel() { backend_api_canceller_cancel(raw) }
+
+    deinit { backend_api_canceller_free(raw) }
+}
+
+/// The version of the native library, such as `"0.2.0"`.
 public var backendAPIVersion: String {
     String(cString: backend_api_version())
 }

@@ -1,66 +1,110 @@
 import CBackendAPI
 
-/// An error of the library, one case per C status code (`backend_api_status`).
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// An error of the library: a ``Code`` saying what failed, the library's message, and
+/// for some codes more detail.
 ///
-/// Cancellation is not a case here: a cancelled stream or call throws Swift's own
-/// `CancellationError`. An in-stream `error`/`auth` chunk is not thrown either: it
-/// arrives as a ``Chunk`` (``Chunk/isFatal``), and the stream ends after it.
-public enum BackendAPIError: Error, Sendable, Hashable {
-    /// A bad argument: malformed JSON, a bad URL, a string with a NUL inside, ...
-    case invalidArgument(String)
-    /// Media could not be read or its type was not recognised.
-    case media(String)
-    /// Connection refused, unreachable, name not resolved, proxy failure.
-    case connect(String)
-    /// The TLS handshake failed.
-    case tls(String)
-    /// A connect, response-header, idle or total timeout of the client elapsed.
-    case timedOut(String)
-    /// The server answered with a non-2xx status. `serverMessage` is g4f's own
-    /// `{"error":{"message":...}}` when the body had one.
-    case http(status: Int, message: String, serverMessage: String?)
-    /// The connection broke while the request or the response was in flight.
-    case io(String)
-    /// The response broke the wire protocol (malformed JSON, invalid UTF-8, ...).
-    case protocolViolation(String)
-    /// A line or event of the response exceeded the client's size limit.
-    case lineTooLong(String)
-    /// A bug inside the native library (a caught panic).
-    case internalError(String)
-    /// A status this binding does not know (a newer library); `code` is its number.
-    case other(code: UInt32, message: String)
+/// A struct rather than an enum (as AsyncHTTPClient's `HTTPClientError`), so that a
+/// new code in a later version does not break an exhaustive `switch`: compare codes.
+///
+/// ```swift
+/// } catch let error as BackendAPIError where error.code == .http {
+///     print(error.httpStatus ?? 0, error.serverMessage ?? error.message)
+/// }
+/// ```
+///
+/// Cancellation is not a ``BackendAPIError``: a cancelled stream or call throws
+/// Swift's own `CancellationError`.
+public struct BackendAPIError: Error, Sendable, Hashable {
+    /// What failed: a status of the C library (`backend_api_status`), or an in-stream
+    /// error or auth chunk of the server. Compare with the static members.
+    public struct Code: Sendable, Hashable {
+        private enum Value: Hashable {
+            case status(UInt32)
+            case inStream(Chunk.Kind)
+        }
 
-    /// The C status code (`BACKEND_API_STATUS_*`).
-    public var code: UInt32 {
-        switch self {
-        case .invalidArgument: BACKEND_API_STATUS_INVALID_ARGUMENT.rawValue
-        case .media: BACKEND_API_STATUS_MEDIA.rawValue
-        case .connect: BACKEND_API_STATUS_CONNECT.rawValue
-        case .tls: BACKEND_API_STATUS_TLS.rawValue
-        case .timedOut: BACKEND_API_STATUS_TIMED_OUT.rawValue
-        case .http: BACKEND_API_STATUS_HTTP.rawValue
-        case .io: BACKEND_API_STATUS_IO.rawValue
-        case .protocolViolation: BACKEND_API_STATUS_PROTOCOL.rawValue
-        case .lineTooLong: BACKEND_API_STATUS_LIMIT.rawValue
-        case .internalError: BACKEND_API_STATUS_INTERNAL.rawValue
-        case .other(let code, _): code
+        private let value: Value
+
+        private init(_ status: backend_api_status) { value = .status(status.rawValue) }
+        private init(_ value: Value) { self.value = value }
+
+        /// A bad argument: malformed JSON, a bad URL, a string with a NUL inside, ...
+        public static let invalidArgument = Code(BACKEND_API_STATUS_INVALID_ARGUMENT)
+        /// Media could not be read or its type was not recognised.
+        public static let media = Code(BACKEND_API_STATUS_MEDIA)
+        /// Connection refused, unreachable, name not resolved, proxy failure.
+        public static let connect = Code(BACKEND_API_STATUS_CONNECT)
+        /// The TLS handshake failed.
+        public static let tls = Code(BACKEND_API_STATUS_TLS)
+        /// A connect, response-header, idle or total timeout of the client elapsed.
+        public static let timedOut = Code(BACKEND_API_STATUS_TIMED_OUT)
+        /// The server answered with a non-2xx status: see ``BackendAPIError/httpStatus``
+        /// and ``BackendAPIError/serverMessage``.
+        public static let http = Code(BACKEND_API_STATUS_HTTP)
+        /// The connection broke while the request or the response was in flight.
+        public static let io = Code(BACKEND_API_STATUS_IO)
+        /// The response broke the wire protocol (malformed JSON, invalid UTF-8, ...).
+        public static let protocolViolation = Code(BACKEND_API_STATUS_PROTOCOL)
+        /// A line or event of the response exceeded the client's size limit.
+        public static let lineTooLong = Code(BACKEND_API_STATUS_LIMIT)
+        /// A bug inside the native library (a caught panic).
+        public static let internalError = Code(BACKEND_API_STATUS_INTERNAL)
+        /// The provider failed mid-answer: the server sent an `error` chunk (see
+        /// ``BackendAPIError/chunk``). The answer so far stays readable.
+        public static let streamError = Code(.inStream(.error))
+        /// The provider refused the credentials mid-answer: the server sent an `auth`
+        /// chunk (see ``BackendAPIError/chunk``).
+        public static let authError = Code(.inStream(.auth))
+
+        /// A status of the C library, also one this binding has no name for.
+        init(status: UInt32) { value = .status(status) }
+
+        /// The C status number (`BACKEND_API_STATUS_*`); nil for in-stream errors.
+        public var status: UInt32? {
+            if case .status(let s) = value { return s }
+            return nil
         }
     }
 
-    /// The library's name of the status, such as `"HTTP"`.
-    public var statusName: String {
-        String(cString: backend_api_status_name(code))
+    public let code: Code
+    /// The library's message, or the server's for an in-stream error. Never holds the api key.
+    public let message: String
+    /// The HTTP status of an ``Code/http`` error.
+    public let httpStatus: Int?
+    /// g4f's own message of an ``Code/http`` error (`{"error":{"message":...}}`), when the body had one.
+    public let serverMessage: String?
+    /// The raw chunk of an ``Code/streamError`` or ``Code/authError``, as the server sent it.
+    public let chunk: Chunk?
+
+    public init(
+        code: Code, message: String, httpStatus: Int? = nil, serverMessage: String? = nil, chunk: Chunk? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.httpStatus = httpStatus
+        self.serverMessage = serverMessage
+        self.chunk = chunk
     }
 
-    /// The library's message (never contains the api key).
-    public var message: String {
-        switch self {
-        case .invalidArgument(let m), .media(let m), .connect(let m), .tls(let m), .timedOut(let m),
-            .io(let m), .protocolViolation(let m), .lineTooLong(let m), .internalError(let m):
-            m
-        case .http(_, let m, _), .other(_, let m):
-            m
-        }
+    /// The error that ends a stream at an in-stream `error` or `auth` chunk.
+    init(fatal chunk: Chunk) {
+        self.init(
+            code: chunk.kind == .auth ? .authError : .streamError,
+            message: chunk.errorMessage ?? chunk.jsonString, chunk: chunk)
+    }
+
+    static func invalidArgument(_ message: String) -> BackendAPIError {
+        BackendAPIError(code: .invalidArgument, message: message)
+    }
+
+    static func internalError(_ message: String) -> BackendAPIError {
+        BackendAPIError(code: .internalError, message: message)
     }
 
     /// Takes over a native error: copies its strings and frees it.
@@ -70,32 +114,38 @@ public enum BackendAPIError: Error, Sendable, Hashable {
         let code = err.map { backend_api_error_status($0).rawValue } ?? status
         let message = err.map { String(cString: backend_api_error_message($0)) }
             ?? String(cString: backend_api_status_name(code))
-        switch code {
-        case BACKEND_API_STATUS_INVALID_ARGUMENT.rawValue: return .invalidArgument(message)
-        case BACKEND_API_STATUS_MEDIA.rawValue: return .media(message)
-        case BACKEND_API_STATUS_CONNECT.rawValue: return .connect(message)
-        case BACKEND_API_STATUS_TLS.rawValue: return .tls(message)
-        case BACKEND_API_STATUS_TIMED_OUT.rawValue: return .timedOut(message)
-        case BACKEND_API_STATUS_HTTP.rawValue:
-            let http = err.map { Int(backend_api_error_http_status($0)) } ?? 0
-            let server = err.flatMap { backend_api_error_server_message($0) }.map { String(cString: $0) }
-            return .http(status: http, message: message, serverMessage: server)
-        case BACKEND_API_STATUS_IO.rawValue: return .io(message)
-        case BACKEND_API_STATUS_PROTOCOL.rawValue: return .protocolViolation(message)
-        case BACKEND_API_STATUS_LIMIT.rawValue: return .lineTooLong(message)
-        case BACKEND_API_STATUS_INTERNAL.rawValue: return .internalError(message)
-        default: return .other(code: code, message: message)
+        guard code == BACKEND_API_STATUS_HTTP.rawValue else {
+            return BackendAPIError(code: Code(status: code), message: message)
+        }
+        return BackendAPIError(
+            code: .http, message: message, httpStatus: err.map { Int(backend_api_error_http_status($0)) },
+            serverMessage: err.flatMap { backend_api_error_server_message($0) }.map { String(cString: $0) })
+    }
+}
+
+extension BackendAPIError.Code: CustomStringConvertible {
+    /// The library's name of the status (`"HTTP"`, `"TIMED_OUT"`, ...), or
+    /// `"STREAM_ERROR"` / `"AUTH_ERROR"`.
+    public var description: String {
+        switch value {
+        case .status(let s): String(cString: backend_api_status_name(s))
+        case .inStream(.auth): "AUTH_ERROR"
+        case .inStream: "STREAM_ERROR"
         }
     }
 }
 
-extension BackendAPIError: CustomStringConvertible {
+extension BackendAPIError: CustomStringConvertible, LocalizedError {
     public var description: String {
-        if case .http(let status, let message, let server?) = self {
-            return "backend-api HTTP \(status): \(message) (server: \(server))"
-        }
-        return "backend-api \(statusName): \(message)"
+        var text = "backend-api \(code)"
+        if let httpStatus { text += " \(httpStatus)" }
+        text += ": \(message)"
+        if let serverMessage { text += " (server: \(serverMessage))" }
+        return text
     }
+
+    /// What an alert shows (Foundation's `localizedDescription`): ``description``.
+    public var errorDescription: String? { description }
 }
 
 /// Calls a C function that reports through a status and an owned error; throws

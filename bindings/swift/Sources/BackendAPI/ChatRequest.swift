@@ -1,5 +1,10 @@
 import CBackendAPI
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One message of the conversation.
 public struct Message: Sendable, Hashable {
@@ -40,15 +45,18 @@ public enum Media: Sendable, Hashable {
     case uri(String, filename: String? = nil)
 }
 
-/// One conversation request: model, messages, media, api key and extra body fields.
+/// One conversation request: model, messages, media, api key, headers and extra body fields.
 public struct ChatRequest: Sendable, Hashable {
     public var model: String
     public var messages: [Message]
     public var media: [Media]
-    /// Overrides the client's api key for this request.
-    public var apiKey: String?
+    /// Overrides the client's api key for this request (redacted in print and dump).
+    public var apiKey: Secret?
     /// Where ``apiKey`` goes (when this request sets one).
     public var apiKeyPlacement: APIKeyPlacement
+    /// Headers sent with this request only, after the client's (a tracing id, the
+    /// `x-secret` of a demo deployment, ...). Secret ones never reach logs or errors.
+    public var headers: [String: String]
     /// Extra body fields, the Python client's `**kwargs`: `provider`, `conversation`,
     /// `web_search`, ... (`model`, `messages`, `media` and `api_key` are refused here).
     public var extraFields: [String: JSONValue]
@@ -57,8 +65,9 @@ public struct ChatRequest: Sendable, Hashable {
         model: String = "",
         messages: [Message] = [],
         media: [Media] = [],
-        apiKey: String? = nil,
+        apiKey: Secret? = nil,
         apiKeyPlacement: APIKeyPlacement = .body,
+        headers: [String: String] = [:],
         extraFields: [String: JSONValue] = [:]
     ) {
         self.model = model
@@ -66,6 +75,7 @@ public struct ChatRequest: Sendable, Hashable {
         self.media = media
         self.apiKey = apiKey
         self.apiKeyPlacement = apiKeyPlacement
+        self.headers = headers
         self.extraFields = extraFields
     }
 
@@ -117,10 +127,16 @@ public struct ChatRequest: Sendable, Hashable {
                 }
             }
         }
-        if let key = apiKey ?? client.apiKey {
-            let placement = apiKey != nil ? apiKeyPlacement : client.apiKeyPlacement
-            let k = try cString(key, "api key")
+        let config = client.configuration
+        if let key = apiKey ?? config.apiKey {
+            let placement = apiKey != nil ? apiKeyPlacement : config.apiKeyPlacement
+            let k = try cString(key.value, "api key")
             try check { backend_api_request_set_api_key(r, k, placement.rawValue, $0) }
+        }
+        for name in headers.keys.sorted() {
+            let n = try cString(name, "header name")
+            let v = try cString(headers[name]!, "header value")
+            try check { backend_api_request_add_header(r, n, v, $0) }
         }
         for name in extraFields.keys.sorted() {
             let k = try cString(name, "field name")

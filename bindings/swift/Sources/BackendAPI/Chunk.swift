@@ -1,9 +1,14 @@
 import CBackendAPI
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One chunk of the answer (g4f's `RawResponse`): its type, its whole JSON object
-/// as the server sent it, and typed helpers. A plain value: copied out of the native
-/// chunk, which is freed at once.
+/// as the server sent it, and typed helpers. A value: copies share the native chunk,
+/// which is read on demand (any thread) and freed with the last copy.
 public struct Chunk: Sendable, Hashable {
     /// What a chunk is, without comparing strings (`backend_api_kind`).
     public enum Kind: UInt32, Sendable, Hashable {
@@ -46,49 +51,53 @@ public struct Chunk: Sendable, Hashable {
         public var fields: [String: JSONValue]
     }
 
-    /// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...); `""` when it has none.
-    public let type: String
     public let kind: Kind
-    /// The chunk's JSON object as the server sent it (UTF-8).
-    public let json: Data
+    private let storage: ChunkStorage
+
+    /// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...); `""` when it has none.
+    public var type: String { storage.type }
+    /// The chunk's JSON object as the server sent it.
+    public var jsonString: String { storage.json }
     /// The main text: `content` of a content chunk, `token` of reasoning, `message` of
     /// error/auth/message, `title`, `log`, `preview`; nil when the chunk has none.
-    public let text: String?
+    public var text: String? { storage.text }
 
     public init(type: String, kind: Kind, json: Data, text: String?) {
-        self.type = type
         self.kind = kind
-        self.json = json
-        self.text = text
+        storage = ChunkStorage(type: type, json: String(decoding: json, as: UTF8.self), text: text)
     }
 
-    /// Copies a native chunk into Swift; the caller frees the native chunk.
-    init(native c: OpaquePointer) {
-        type = String(cString: backend_api_chunk_type(c))
-        kind = Kind(rawValue: backend_api_chunk_kind(c).rawValue) ?? .other
-        var len = 0
-        let j = backend_api_chunk_json(c, &len)
-        json = j.map { Data(bytes: $0, count: len) } ?? Data()
-        var tlen = 0
-        if let t = backend_api_chunk_text(c, &tlen) {
-            text = t.withMemoryRebound(to: UInt8.self, capacity: tlen) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: tlen), as: UTF8.self)
-            }
-        } else {
-            text = nil
-        }
+    /// Takes over a native chunk (freed with the last copy of the value).
+    init(native: OpaquePointer) {
+        kind = Kind(rawValue: backend_api_chunk_kind(native).rawValue) ?? .other
+        storage = ChunkStorage(native)
     }
 
-    /// The JSON object as text.
-    public var jsonString: String { String(decoding: json, as: UTF8.self) }
+    public static func == (a: Chunk, b: Chunk) -> Bool {
+        a.kind == b.kind && a.type == b.type && a.jsonString == b.jsonString && a.text == b.text
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(jsonString)
+    }
+
+    /// The chunk's JSON object as the server sent it (UTF-8), made on each call.
+    public var json: Data { Data(jsonString.utf8) }
 
     /// The chunk's top-level fields (parsed on each call); empty if the JSON is not an object.
     public var fields: [String: JSONValue] {
-        ((try? JSONValue(parsing: json))?.objectValue) ?? [:]
+        ((try? JSONValue(parsing: jsonString))?.objectValue) ?? [:]
     }
 
     /// A top-level field (parses the JSON on each call).
     public subscript(field: String) -> JSONValue? { fields[field] }
+
+    /// Decodes the chunk's JSON object into a type of your own:
+    /// `let part = try chunk.decode(ContentChunk.self)`. Throws the decoder's error.
+    public func decode<T: Decodable>(_ type: T.Type = T.self, using decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        try decoder.decode(type, from: json)
+    }
 
     /// The text of a `content` chunk.
     public var content: String? { kind == .content ? text : nil }
@@ -97,6 +106,8 @@ public struct Chunk: Sendable, Hashable {
     public var reasoning: String? { kind == .reasoning ? text : nil }
 
     /// True for `error` and `auth` chunks: the answer ends (only `log` chunks may follow).
+    /// A ``ChunkStream`` throws them as ``BackendAPIError`` (``BackendAPIError/chunk``);
+    /// a ``NativeStream`` hands them out as chunks.
     public var isFatal: Bool { kind == .error || kind == .auth }
 
     /// The message of an `error`, `auth` or (non-fatal) `message` chunk.
@@ -132,6 +143,50 @@ public struct Chunk: Sendable, Hashable {
     public var providerName: String? {
         guard kind == .provider else { return nil }
         return self["provider"]?["name"]?.stringValue
+    }
+}
+
+/// The strings of a chunk: a native chunk read on demand, or Swift strings for a chunk
+/// made with ``Chunk/init(type:kind:json:text:)``.
+final class ChunkStorage: @unchecked Sendable {
+    // @unchecked: immutable; the C accessors of a live chunk may run on any thread,
+    // also concurrently, and lend strings that live as long as the chunk.
+    private let native: OpaquePointer?
+    private let strings: (type: String, json: String, text: String?)
+
+    init(_ native: OpaquePointer) {
+        self.native = native
+        strings = ("", "", nil)
+    }
+
+    init(type: String, json: String, text: String?) {
+        native = nil
+        strings = (type, json, text)
+    }
+
+    deinit {
+        backend_api_chunk_free(native)
+    }
+
+    var type: String {
+        guard let native else { return strings.type }
+        return String(cString: backend_api_chunk_type(native))
+    }
+
+    var json: String {
+        guard let native else { return strings.json }
+        var length = 0
+        return Self.string(backend_api_chunk_json(native, &length), length) ?? ""
+    }
+
+    var text: String? {
+        guard let native else { return strings.text }
+        var length = 0
+        return Self.string(backend_api_chunk_text(native, &length), length)
+    }
+
+    private static func string(_ text: UnsafePointer<CChar>?, _ length: Int) -> String? {
+        text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) }
     }
 }
 

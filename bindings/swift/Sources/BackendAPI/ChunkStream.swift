@@ -1,72 +1,173 @@
 import CBackendAPI
-import Foundation
 
 /// The streamed answer to one request: an `AsyncSequence` of ``Chunk``s.
 ///
 /// ```swift
-/// for try await chunk in client.stream(request) {
+/// let stream = client.stream(request)
+/// for try await chunk in stream {
 ///     if let text = chunk.content { print(text, terminator: "") }
 /// }
+/// print(stream.currentAnswer?.finishReason ?? "", stream.stats?.delivered ?? 0)
 /// ```
 ///
-/// - Each iteration (each `makeAsyncIterator()`) sends the request anew and owns its
-///   own native stream. The request goes out when the iterator is made.
-/// - The blocking native `next` runs on a dedicated thread per iteration, never on
-///   Swift's cooperative thread pool. That thread fetches one chunk per `next()` call
-///   of the iterator (back-pressure: an idle consumer holds no growing buffer).
-/// - Cancelling the iterating task ends the iteration with `CancellationError`;
-///   dropping the iterator (a `break` out of `for try await`) cancels too. Either way
-///   the native stream is cancelled at once and closed and freed by its thread.
-/// - Failures throw ``BackendAPIError``; after a throw or the end, `next()` returns nil.
-///   In-stream `error`/`auth` chunks are yielded as chunks (``Chunk/isFatal``).
+/// - One value, one request. The request goes out when the stream is first iterated
+///   (or ``answer()`` is called), never again: a second `for` loop, a re-run SwiftUI
+///   `.task` or several tasks iterating at once all share the one answer, each chunk
+///   going to exactly one of them. Once the answer has ended, a new iteration ends at
+///   once: with nil after a clean end, or by throwing the error (also
+///   `CancellationError`) the stream ended with. For a new answer, call
+///   ``BackendAPIClient/stream(_:)`` again.
+/// - A provider failing mid-answer ends the iteration: an in-stream `error` or `auth`
+///   chunk is thrown as a ``BackendAPIError`` (``BackendAPIError/Code/streamError`` or
+///   ``BackendAPIError/Code/authError``) with the server's message, the raw chunk in
+///   ``BackendAPIError/chunk``; the answer so far stays in ``currentAnswer``.
+///   Other failures throw ``BackendAPIError`` too.
+/// - Cancelling a task waiting in the iteration, ``cancel()``, or dropping the last
+///   copy of the stream and its iterators cancels the request at once (through the
+///   library's canceller): the iteration throws `CancellationError`. A task cancelled
+///   while it reads chunks that were already there gets at most 16 more first (its
+///   cancellation is looked at every 16 chunks, and whenever it waits).
+/// - Chunks already received are handed out directly by the iterating task (the
+///   library's non-blocking `next`); when none is there, the wait runs on a thread of
+///   the stream's own, never blocking Swift's cooperative pool. The library reads
+///   ahead at most its queue budget (128 KiB) while nobody asks.
+/// - ``stats`` and ``currentAnswer`` may be read from any task at any time: live while
+///   the answer streams, final after it ended, for as long as the value lives.
 public struct ChunkStream: AsyncSequence, Sendable {
     public typealias Element = Chunk
 
     public let client: BackendAPIClient
     public let request: ChatRequest
+    let owner: StreamOwner
+
+    init(client: BackendAPIClient, request: ChatRequest) {
+        self.client = client
+        self.request = request
+        self.owner = StreamOwner(StreamCore(client: client, request: request))
+    }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(owner: IteratorOwner(core: StreamCore(client: client, request: request)))
+        owner.core.start()
+        return Iterator(owner: owner)
     }
 
-    public struct Iterator: AsyncIteratorProtocol, Sendable {
-        let owner: IteratorOwner
+    /// Hands out the stream's chunks. Not `Sendable` (like the iterators of the standard
+    /// library's streams): iterate in one task; to consume from several tasks, give each
+    /// its own iterator of the same ``ChunkStream``.
+    public struct Iterator: AsyncIteratorProtocol {
+        /// Keeps the request alive (dropping the last owner cancels it).
+        let owner: StreamOwner
+        let core: StreamCore
+        /// The native stream, once known: chunks already there are taken without a lock.
+        private var native: OpaquePointer?
+        /// This iterator returned nil or threw: it returns nil from now on.
+        private var done = false
+        /// Chunks taken without suspending since the task's cancellation was last looked
+        /// at (`Task.isCancelled` costs a thread-local lookup: it is looked at every
+        /// `cancellationCheckInterval` chunks, and at each wait).
+        private var untilCancellationCheck = 0
 
-        public mutating func next() async throws -> Chunk? {
-            try await owner.core.next()
+        init(owner: StreamOwner) {
+            self.owner = owner
+            self.core = owner.core
         }
 
-        /// The native stream's statistics: live while it runs, then the final figures
-        /// (taken just before the native stream is closed, so they are there once
-        /// `next()` has returned nil or thrown). nil until the request went out on the
-        /// iteration's thread, and when it never did (a bad request). Any task or thread.
-        public var stats: StreamStats? { owner.core.stats() }
+        // `next` is inlinable so that taking a chunk that is already there, a plain
+        // function call, costs the iterating task no call of an `async` function.
 
-        /// The assembled answer of the chunks handed out so far (see ``Answer``): live
-        /// while the stream runs, then final, like ``stats``. nil until the request went
-        /// out, and when it never did. Any task or thread.
-        public var answer: Answer? { owner.core.answer() }
+        @inlinable
+        public mutating func next() async throws -> Chunk? {
+            if let chunk = try takeReady() { return chunk }
+            return try await wait(isolation: nil)
+        }
+
+        /// Runs on the caller's actor (such as the main actor): no executor switch per chunk.
+        @inlinable
+        @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *)
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Chunk? {
+            if let chunk = try takeReady() { return chunk }
+            return try await wait(isolation: actor)
+        }
+
+        /// A chunk that is already there, without blocking or suspending; nil when there
+        /// is none yet, or at the end (then `wait` returns nil at once).
+        @usableFromInline
+        mutating func takeReady() throws -> Chunk? {
+            guard !done, let native else { return nil }
+            if untilCancellationCheck == 0 {
+                if Task.isCancelled { return nil } // `wait` throws CancellationError
+                untilCancellationCheck = cancellationCheckInterval
+            }
+            untilCancellationCheck -= 1
+            do {
+                switch try core.poll(native) {
+                case .chunk(let chunk): return chunk
+                case .end: done = true
+                case .wait: break
+                }
+                return nil
+            } catch {
+                done = true
+                throw error
+            }
+        }
+
+        /// Waits for the next chunk (the stream's thread fetches it); nil at the end.
+        @usableFromInline
+        mutating func wait(isolation actor: isolated (any Actor)?) async throws -> Chunk? {
+            guard !done else { return nil }
+            untilCancellationCheck = 0
+            do {
+                let chunk = try await core.wait(isolation: actor)
+                if native == nil { native = core.opened }
+                done = chunk == nil
+                return chunk
+            } catch {
+                done = true
+                throw error
+            }
+        }
     }
 
-    /// Reads the whole stream and returns the assembled answer (an in-stream `error`
-    /// or `auth` chunk is in ``Answer/error``, not thrown). Throws like iteration does.
+    /// Reads the rest of the stream and returns the assembled answer. Throws like
+    /// iteration does, also for an in-stream `error`/`auth` chunk (the answer so far is
+    /// then in ``currentAnswer``).
     public func answer() async throws -> Answer {
         var iterator = makeAsyncIterator()
         while try await iterator.next() != nil {}
-        guard let answer = iterator.answer else {
+        guard let answer = currentAnswer else {
             throw BackendAPIError.internalError("the stream ended without an answer")
         }
         return answer
     }
+
+    /// The assembled answer of the chunks handed out so far (see ``Answer``): live while
+    /// the stream runs, final after it ended. nil before the request went out, and when
+    /// it never did (a request the library refused).
+    public var currentAnswer: Answer? { owner.core.answer() }
+
+    /// The native stream's statistics, live and then final, like ``currentAnswer``.
+    public var stats: StreamStats? { owner.core.stats() }
+
+    /// Cancels the request: any task or thread, any time, repeatable. Iterations
+    /// waiting or to come throw `CancellationError` (unless the answer had already ended).
+    public func cancel() { owner.core.cancel() }
 }
 
-/// Cancels the native stream when the last copy of an iterator goes away.
-final class IteratorOwner: Sendable {
+@available(*, unavailable)
+extension ChunkStream.Iterator: Sendable {}
+
+/// At most this many chunks that were already there are handed to a task after it was
+/// cancelled, before its iteration throws `CancellationError`.
+let cancellationCheckInterval = 16
+
+/// Cancels the request when the last copy of a ``ChunkStream`` and of its iterators
+/// goes away.
+final class StreamOwner: Sendable {
     let core: StreamCore
 
-    init(core: StreamCore) {
+    init(_ core: StreamCore) {
         self.core = core
-        core.start()
     }
 
     deinit {
@@ -74,203 +175,233 @@ final class IteratorOwner: Sendable {
     }
 }
 
-/// The state of one iteration, shared by the consumer and the stream's own thread.
+/// The state of one request, shared by every iteration and by the stream's own thread.
 ///
-/// Ownership: the dedicated thread ("pump") opens the native stream, calls
-/// `backend_api_next` only when a consumer waits, and is the only one to call
-/// `backend_api_close`, after its loop ends. `cancel()` may come from any thread (task
-/// cancellation handler, iterator deinit); it calls `backend_api_cancel` only while
-/// `handle` is set, under `cond`, and the pump clears `handle` under `cond` before
-/// closing, so cancel never overlaps or follows close (the header forbids that).
+/// The native stream is opened by the thread ("pump"), and closed and freed in `deinit`,
+/// once no iterator, stream value or pump can use it any more; until then any thread
+/// may call `backend_api_next`, stats and answer on it (the library serves concurrent
+/// `next` calls one at a time). An iterator first takes what is there with `next(0)`,
+/// which never blocks; when nothing is, it parks a continuation and the pump waits in
+/// `next(-1)` on its behalf, one chunk per parked continuation. Cancelling goes through
+/// the library's canceller, which is safe from any thread at any time.
 final class StreamCore: @unchecked Sendable {
-    // @unchecked: the compiler cannot see that every `var` below is guarded by `cond`
-    // (a lock and condition variable); nothing mutable is touched without holding it.
-    private let cond = NSCondition()
-    private let client: BackendAPIClient
-    private let request: ChatRequest
-
-    /// The open native stream; nil before open and from just before close.
-    private var handle: OpaquePointer?
-    /// Set once by `cancel()`; the pump stops at the next opportunity.
-    private var cancelRequested = false
-    /// The consumer waiting in `next()`: there is demand for one chunk.
-    private var waiter: CheckedContinuation<Chunk?, any Error>?
-    /// The final outcome (nil: end; an error) when no consumer was waiting for it.
-    private var pending: Result<Chunk?, any Error>?
-    /// The pump has finished; `next()` returns `pending`, then nil.
-    private var done = false
-    /// The native stream is closed (or was never opened) and freed.
-    private var closed = false
-    /// The statistics and the answer's JSON, taken just before the native stream was closed.
-    private var finalStats: StreamStats?
-    private var finalAnswer: Data?
+    // @unchecked: every `var` below is read and written only under `lock`; the lock
+    // guards only this state, never a C call.
+    let client: BackendAPIClient
+    let request: ChatRequest
+    private let lock = ConditionLock()
+    private var started = false
+    /// Set once by the pump after open; closed in deinit.
+    private var native: OpaquePointer?
+    private var canceller: OpaquePointer?
+    private var cancelled = false
+    /// Iterations waiting for a chunk, served in order.
+    private var waiters: [CheckedContinuation<Chunk?, any Error>] = []
+    /// How the answer ended (success: cleanly); set once, final.
+    private var end: Result<Void, any Error>?
 
     init(client: BackendAPIClient, request: ChatRequest) {
         self.client = client
         self.request = request
     }
 
-    func start() {
-        let thread = Thread { [self] in pump() }
-        thread.name = "backend-api stream"
-        thread.start()
+    deinit {
+        backend_api_canceller_free(canceller)
+        backend_api_close(native)
     }
 
-    /// The consumer's side: waits for the next chunk, nil at the end.
-    func next() async throws -> Chunk? {
+    /// Sends the request (once) on the stream's own thread.
+    func start() {
+        let first = lock.withLock {
+            defer { started = true }
+            return !started
+        }
+        if first {
+            startThread { [self] in pump() }
+        }
+    }
+
+    /// What `poll` found.
+    enum Poll {
+        case chunk(Chunk)
+        case end
+        /// Nothing there yet: `wait`.
+        case wait
+    }
+
+    /// Takes a chunk that is already there from the open native stream, never blocking
+    /// (`backend_api_next` with timeout 0); throws how the answer ended, if it did.
+    func poll(_ stream: OpaquePointer) throws -> Poll {
+        var chunk: OpaquePointer?
+        var err: OpaquePointer?
+        let status = backend_api_next(stream, 0, &chunk, &err).rawValue
+        if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
+            return .chunk(try take(chunk))
+        }
+        if status == BACKEND_API_STATUS_AGAIN.rawValue {
+            return .wait
+        }
+        try finish(Self.ending(status, err)).get()
+        return .end
+    }
+
+    /// Parks until the pump has a chunk for this iteration; nil at the end.
+    func wait(isolation: isolated (any Actor)?) async throws -> Chunk? {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Chunk?, any Error>) in
-                cond.lock()
-                if let outcome = pending {
-                    pending = nil
-                    cond.unlock()
-                    c.resume(with: outcome)
-                    return
-                }
-                if done {
-                    cond.unlock()
-                    c.resume(returning: nil)
-                    return
-                }
-                guard waiter == nil else {
-                    cond.unlock()
-                    fatalError("ChunkStream.Iterator.next() called while another next() of the same iteration waits")
-                }
-                waiter = c
-                cond.broadcast()
-                cond.unlock()
-            }
+            try await withCheckedThrowingContinuation { park($0) }
         } onCancel: {
             cancel()
         }
     }
 
-    /// Cancels the iteration: any thread, any time, repeatable.
+    /// The native stream once open, else nil.
+    var opened: OpaquePointer? { lock.withLock { native } }
+
+    /// Cancels the request: any thread, any time, repeatable. The outcome is settled
+    /// before the native stream is cancelled, so that nothing the native stream reports
+    /// after the cancel changes it.
     func cancel() {
-        cond.lock()
-        defer { cond.unlock() }
-        guard !cancelRequested else { return }
-        cancelRequested = true
-        if let handle {
-            backend_api_cancel(handle) // wakes a `backend_api_next` blocked in the pump
-        }
-        cond.broadcast() // wakes a pump waiting for demand
+        lock.lock()
+        cancelled = true
+        let canceller = self.canceller
+        let (final, parked) = settle(.failure(CancellationError()))
+        lock.unlock()
+        backend_api_canceller_cancel(canceller) // NULL (not open yet): the pump cancels after open
+        resume(parked, with: final)
     }
 
-    /// The dedicated thread: open, feed the consumer one chunk per demand, close.
-    private func pump() {
-        let opened = Result { () throws(BackendAPIError) -> OpaquePointer in
-            try request.withNative(client: client) { r throws(BackendAPIError) in
-                var stream: OpaquePointer?
-                try withExtendedLifetime(client) { () throws(BackendAPIError) in
-                    try check { backend_api_open(client.raw, r, &stream, $0) }
-                }
-                guard let stream else { throw .internalError("backend_api_open returned no stream") }
-                return stream
-            }
-        }
-        guard case .success(let stream) = opened else {
-            if case .failure(let error) = opened { finish(.failure(error)) }
+    /// The statistics of the native stream; nil before it was opened.
+    func stats() -> StreamStats? {
+        opened.map { StreamStats(native: $0) }
+    }
+
+    /// The assembled answer of the native stream; nil before it was opened.
+    func answer() -> Answer? {
+        opened.flatMap { try? Answer(native: $0) }
+    }
+
+    /// Parks an iteration until the pump has a chunk for it, or hands it the end.
+    private func park(_ continuation: CheckedContinuation<Chunk?, any Error>) {
+        lock.lock()
+        if let end {
+            lock.unlock()
+            continuation.resume(with: end.map { nil })
             return
         }
-        cond.lock()
-        handle = stream
-        cond.unlock()
+        waiters.append(continuation)
+        lock.broadcast()
+        lock.unlock()
+    }
 
-        var outcome: Result<Chunk?, any Error>
+    /// Takes over a native chunk; an in-stream `error`/`auth` chunk ends the answer
+    /// (thrown: the outcome in force, normally that chunk's error).
+    private func take(_ native: OpaquePointer) throws -> Chunk {
+        let chunk = Chunk(native: native)
+        if chunk.isFatal {
+            try finish(.failure(BackendAPIError(fatal: chunk))).get()
+        }
+        return chunk
+    }
+
+    /// Records how the answer ended (the first outcome wins) and hands it to every
+    /// parked iteration. Returns the outcome in force.
+    @discardableResult
+    private func finish(_ outcome: Result<Void, any Error>) -> Result<Void, any Error> {
+        lock.lock()
+        let (final, parked) = settle(outcome)
+        lock.unlock()
+        resume(parked, with: final)
+        return final
+    }
+
+    /// With the lock held: records the outcome unless one is there, wakes the pump, and
+    /// takes the parked iterations (to resume once the lock is released).
+    private func settle(
+        _ outcome: Result<Void, any Error>
+    ) -> (Result<Void, any Error>, [CheckedContinuation<Chunk?, any Error>]) {
+        let final = end ?? outcome
+        end = final
+        let parked = waiters
+        waiters = []
+        lock.broadcast()
+        return (final, parked)
+    }
+
+    private func resume(_ parked: [CheckedContinuation<Chunk?, any Error>], with final: Result<Void, any Error>) {
+        for continuation in parked {
+            continuation.resume(with: final.map { nil })
+        }
+    }
+
+    /// The outcome of a final status of `backend_api_next`.
+    private static func ending(_ status: UInt32, _ err: OpaquePointer?) -> Result<Void, any Error> {
+        switch status {
+        case BACKEND_API_STATUS_END.rawValue:
+            backend_api_error_free(err)
+            return .success(())
+        case BACKEND_API_STATUS_CANCELLED.rawValue:
+            backend_api_error_free(err)
+            return .failure(CancellationError())
+        default:
+            return .failure(BackendAPIError.consume(err, status: status))
+        }
+    }
+
+    /// The stream's own thread: opens the native stream, then waits in `next(-1)` for
+    /// as long as iterations are parked, until the answer ends.
+    private func pump() {
+        let stream: OpaquePointer
+        var canceller: OpaquePointer?
+        do throws(BackendAPIError) {
+            stream = try client.open(request)
+            do throws(BackendAPIError) {
+                try check { backend_api_stream_canceller(stream, &canceller, $0) }
+            } catch {
+                backend_api_close(stream)
+                throw error
+            }
+        } catch {
+            finish(.failure(error))
+            return
+        }
+        let cancelledEarly = lock.withLock {
+            native = stream
+            self.canceller = canceller
+            return cancelled
+        }
+        if cancelledEarly {
+            backend_api_canceller_cancel(canceller)
+        }
         while true {
-            cond.lock()
-            while waiter == nil && !cancelRequested {
-                cond.wait()
+            lock.lock()
+            while waiters.isEmpty && end == nil {
+                lock.wait()
             }
-            let stop = cancelRequested
-            cond.unlock()
-            if stop {
-                outcome = .failure(CancellationError())
-                break
-            }
+            let over = end != nil
+            lock.unlock()
+            if over { return }
+
             var chunk: OpaquePointer?
             var err: OpaquePointer?
             let status = backend_api_next(stream, -1, &chunk, &err).rawValue
             if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
-                let value = Chunk(native: chunk) // copies every string out
-                backend_api_chunk_free(chunk)
-                cond.lock()
-                let c = waiter
-                waiter = nil
-                cond.unlock()
-                c?.resume(returning: value)
-                continue
+                if let chunk = try? take(chunk) { deliver(chunk) } // else finish() told everyone
+            } else if status != BACKEND_API_STATUS_AGAIN.rawValue {
+                finish(Self.ending(status, err))
+                return
             }
-            switch status {
-            case BACKEND_API_STATUS_END.rawValue:
-                outcome = .success(nil)
-            case BACKEND_API_STATUS_CANCELLED.rawValue:
-                outcome = .failure(CancellationError())
-            case BACKEND_API_STATUS_TIMEOUT.rawValue: // not with timeout -1; harmless
-                continue
-            default:
-                outcome = .failure(BackendAPIError.consume(err, status: status))
-            }
-            break
         }
-        // Take the handle away under the lock, so no cancel(), stats() or answer() can
-        // reach it any more; keep the last statistics and answer for after the close.
-        cond.lock()
-        handle = nil
-        finalStats = StreamStats(native: stream)
-        finalAnswer = try? Answer.json(native: stream)
-        cond.unlock()
-        backend_api_close(stream)
-        finish(outcome)
     }
 
-    /// The statistics: live while the native stream is open (read under `cond`, so the
-    /// pump cannot close it meanwhile; the C call is allowed while the pump is in
-    /// `backend_api_next`), then the final snapshot.
-    func stats() -> StreamStats? {
-        cond.lock()
-        defer { cond.unlock() }
-        if let handle { return StreamStats(native: handle) }
-        return finalStats
-    }
-
-    /// The assembled answer, like `stats()`; the JSON is decoded outside the lock.
-    func answer() -> Answer? {
-        cond.lock()
-        let json: Data?
-        if let handle {
-            json = try? Answer.json(native: handle)
-        } else {
-            json = finalAnswer
+    /// Hands a chunk the pump fetched to the first parked iteration.
+    private func deliver(_ chunk: Chunk) {
+        lock.lock()
+        guard end == nil, !waiters.isEmpty else {
+            lock.unlock()
+            return // the answer ended meanwhile (cancelled): the chunk is not handed out
         }
-        cond.unlock()
-        return json.flatMap { try? Answer.decode($0) }
-    }
-
-    /// Records the final outcome and hands it to a waiting consumer, if any.
-    private func finish(_ outcome: Result<Chunk?, any Error>) {
-        cond.lock()
-        done = true
-        closed = true
-        let c = waiter
-        waiter = nil
-        if c == nil {
-            pending = outcome
-        }
-        cond.broadcast()
-        cond.unlock()
-        c?.resume(with: outcome)
-    }
-
-    /// For tests: waits until the native stream is closed and freed.
-    func waitUntilClosed(timeout: TimeInterval) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        cond.lock()
-        defer { cond.unlock() }
-        while !closed {
-            if !cond.wait(until: deadline) { return closed }
-        }
-        return true
+        let waiter = waiters.removeFirst()
+        lock.unlock()
+        waiter.resume(returning: chunk)
     }
 }

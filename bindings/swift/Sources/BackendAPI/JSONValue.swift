@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A JSON value: the extra body fields of a ``ChatRequest``, message content given as
 /// JSON, and the fields of a ``Chunk``.

@@ -1,5 +1,10 @@
 import CBackendAPI
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One native stream, driven by the caller: the lower-level API for integrating with
 /// an event loop of your own (poll, epoll, kqueue, a `DispatchSource`, libuv, GLib).
@@ -29,8 +34,9 @@ import Foundation
 /// - Idle and total timeouts are noticed by ``tryNext()``: use
 ///   ``pollTimeoutMilliseconds`` (or ``deadlineHint``) as the poll timeout.
 /// - The native stream is cancelled, closed and freed when the last reference goes
-///   away (`deinit`); the descriptor is closed with it. The object holds its client,
-///   so the client's logger stays alive while the stream runs.
+///   away (`deinit`, which never waits); the descriptor is closed with it.
+/// - In-stream `error`/`auth` chunks are handed out as chunks (``Chunk/isFatal``),
+///   as the C library does; the stream ends after them.
 /// - `Sendable`: ``tryNext()`` and ``next(timeout:)`` may be called from any thread
 ///   (concurrent calls are serialised by the library), ``cancel()``, ``stats``,
 ///   ``answer()`` and ``deadlineHint`` from any thread at any time.
@@ -61,16 +67,9 @@ public final class NativeStream: @unchecked Sendable {
     /// it on the library's thread; returns at once. Connection errors come from
     /// ``tryNext()``; a bad request throws here.
     public init(client: BackendAPIClient, request: ChatRequest) throws(BackendAPIError) {
-        let stream = try request.withNative(client: client) { r throws(BackendAPIError) -> OpaquePointer in
-            var stream: OpaquePointer?
-            try withExtendedLifetime(client) { () throws(BackendAPIError) in
-                try check { backend_api_open(client.raw, r, &stream, $0) }
-            }
-            guard let stream else { throw .internalError("backend_api_open returned no stream") }
-            return stream
-        }
-        // Asked once: each call makes the descriptor readable (spuriously) once more.
-        var fd: Int32 = -1
+        let stream = try client.open(request)
+        // Asked once (the same descriptor each time).
+        var fd = -1
         do {
             try check { backend_api_stream_fd(stream, &fd, $0) }
         } catch {
@@ -80,13 +79,12 @@ public final class NativeStream: @unchecked Sendable {
         self.client = client
         self.request = request
         self.raw = stream
-        self.fileDescriptor = fd
+        self.fileDescriptor = Int32(truncatingIfNeeded: fd)
     }
 
     deinit {
-        // Cancels, interrupts the connection, joins the library's thread (so no log
-        // record of this stream comes later) and frees; closes the descriptor. Then the
-        // client (and its logger) may go.
+        // Cancels, shuts the connection and frees at once (the library's thread finishes
+        // on its own); closes the descriptor.
         backend_api_close(raw)
     }
 
@@ -114,9 +112,8 @@ public final class NativeStream: @unchecked Sendable {
         switch status {
         case BACKEND_API_STATUS_OK.rawValue:
             guard let chunk else { throw BackendAPIError.internalError("backend_api_next returned no chunk") }
-            defer { backend_api_chunk_free(chunk) }
             return .chunk(Chunk(native: chunk))
-        case BACKEND_API_STATUS_TIMEOUT.rawValue:
+        case BACKEND_API_STATUS_AGAIN.rawValue:
             return .pending
         case BACKEND_API_STATUS_END.rawValue:
             return .end
@@ -129,7 +126,8 @@ public final class NativeStream: @unchecked Sendable {
     }
 
     /// Cancels the stream: any thread, any time, repeatable. The descriptor becomes
-    /// readable and ``tryNext()`` throws `CancellationError`.
+    /// readable and ``tryNext()`` throws `CancellationError` (unless the stream had
+    /// already handed out its end or thrown an error: those stay).
     public func cancel() {
         backend_api_cancel(raw)
     }

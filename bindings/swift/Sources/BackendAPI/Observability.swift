@@ -1,9 +1,8 @@
 import CBackendAPI
-import Foundation
 
 /// Safe retries of a request that failed before any answer began: a connection that
 /// could not be made, or HTTP 429/502/503/504 (never 500, never once the answer has
-/// begun, so nothing is ever received twice). See ``BackendAPIClient/init(baseURL:headers:apiKey:apiKeyPlacement:tls:proxy:timeouts:maxLineBytes:skipMalformedLines:assembleAnswer:retries:logger:logLevel:)``.
+/// begun, so nothing is ever received twice). See ``BackendAPIClient/Configuration/retries``.
 public struct RetryPolicy: Sendable, Hashable {
     /// How many times a request is sent again at most; 0 turns retries off (the default).
     public var maxRetries: Int
@@ -48,18 +47,9 @@ public enum LogLevel: UInt32, Sendable, Hashable, Comparable, CaseIterable, Cust
     }
 }
 
-/// A log sink as the C callback's `user_data`.
-///
-/// Lifetime: the client retains the box (`Unmanaged.passRetained`) when it installs
-/// the callback and releases it in `deinit`, after `backend_api_client_free`. Native
-/// streams copy the client's logger and call it from their own threads until
-/// `backend_api_close` (which joins those threads) returns, so the box must also
-/// outlive every stream of the client. It does without a retain of its own per
-/// stream: every native stream is owned by a Swift object (the `StreamCore` of a
-/// ``ChunkStream`` iteration, or a ``NativeStream``) that holds a strong reference to
-/// the ``BackendAPIClient`` and closes the native stream before it lets go of the
-/// client. So the client (and with it the box) cannot be deinitialised while a
-/// native stream of it is open.
+/// A log sink as the C callback's `user_data`: retained when installed, released by
+/// the library's destroy callback, which runs once no callback can run any more (after
+/// the client is freed and every stream of it has finished).
 final class LogBox: Sendable {
     let sink: @Sendable (LogLevel, String) -> Void
 
@@ -67,26 +57,30 @@ final class LogBox: Sendable {
         self.sink = sink
     }
 
-    /// Installs `sink` on the native client; returns the retained box to release
-    /// after the client is freed.
+    /// Installs `sink` on the native client, which then owns the box.
     static func install(
         on client: OpaquePointer, sink: @escaping @Sendable (LogLevel, String) -> Void, level: LogLevel
-    ) throws(BackendAPIError) -> Unmanaged<LogBox> {
+    ) throws(BackendAPIError) {
         let box = Unmanaged.passRetained(LogBox(sink))
         do {
             try check { err in
-                // A closure literal without captures: Swift makes it a C function pointer.
-                backend_api_client_set_log(client, { userData, level, message in
-                    guard let userData, let message else { return }
-                    let box = Unmanaged<LogBox>.fromOpaque(userData).takeUnretainedValue()
-                    box.sink(LogLevel(rawValue: level.rawValue) ?? .trace, String(cString: message))
-                }, box.toOpaque(), level.rawValue, err)
+                // Closure literals without captures: Swift makes them C function pointers.
+                backend_api_client_set_log(
+                    client,
+                    { userData, level, message in
+                        guard let userData, let message else { return }
+                        let box = Unmanaged<LogBox>.fromOpaque(userData).takeUnretainedValue()
+                        box.sink(LogLevel(rawValue: level.rawValue) ?? .trace, String(cString: message))
+                    }, box.toOpaque(),
+                    { userData in
+                        guard let userData else { return }
+                        Unmanaged<LogBox>.fromOpaque(userData).release()
+                    }, level.rawValue, err)
             }
         } catch {
-            box.release()
+            box.release() // a failed call keeps nothing and calls no destroy
             throw error
         }
-        return box
     }
 }
 
@@ -109,10 +103,16 @@ public struct StreamStats: Sendable, Hashable {
     public var firstChunkAt: Duration?
     /// How long the stream ran: until it ended, or until now.
     public var elapsed: Duration
+    /// Bytes of decoded chunks waiting for the reader (bounded by the library's queue
+    /// budget of 128 KiB, or one larger chunk alone).
+    public var queuedBytes: Int
+    /// The stream's own thread has finished: nothing more will arrive.
+    public var ended: Bool
 
     public init(
         bytes: Int = 0, chunks: Int = 0, delivered: Int = 0, skipped: Int = 0, retries: Int = 0,
-        headersAt: Duration? = nil, firstChunkAt: Duration? = nil, elapsed: Duration = .zero
+        headersAt: Duration? = nil, firstChunkAt: Duration? = nil, elapsed: Duration = .zero,
+        queuedBytes: Int = 0, ended: Bool = false
     ) {
         self.bytes = bytes
         self.chunks = chunks
@@ -122,11 +122,14 @@ public struct StreamStats: Sendable, Hashable {
         self.headersAt = headersAt
         self.firstChunkAt = firstChunkAt
         self.elapsed = elapsed
+        self.queuedBytes = queuedBytes
+        self.ended = ended
     }
 
     /// Reads the statistics of a live native stream (any thread).
     init(native stream: OpaquePointer) {
         var s = backend_api_stats()
+        s.size = MemoryLayout<backend_api_stats>.size
         if backend_api_stream_stats(stream, &s).rawValue != BACKEND_API_STATUS_OK.rawValue {
             self.init()
             return
@@ -135,7 +138,8 @@ public struct StreamStats: Sendable, Hashable {
         self.init(
             bytes: Int(clamping: s.bytes), chunks: Int(clamping: s.chunks), delivered: Int(clamping: s.delivered),
             skipped: Int(clamping: s.skipped), retries: Int(s.retries), headersAt: time(s.headers_us),
-            firstChunkAt: time(s.first_chunk_us), elapsed: time(s.elapsed_us) ?? .zero)
+            firstChunkAt: time(s.first_chunk_us), elapsed: time(s.elapsed_us) ?? .zero,
+            queuedBytes: Int(clamping: s.queued_bytes), ended: s.ended)
     }
 }
 

@@ -1,0 +1,85 @@
+// The few system services the binding needs beyond the C library: a lock with a
+// condition variable and a thread of its own. They are made from pthreads rather than
+// Foundation's NSCondition and Thread so that on Linux the binding needs only
+// FoundationEssentials (Data, URL, JSONDecoder), not the whole of Foundation and ICU,
+// which would add about 6 MiB to every program's resident memory.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A mutex with one condition variable.
+final class ConditionLock: @unchecked Sendable {
+    // @unchecked: the pthread objects are made for use from several threads.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    /// Waits for `broadcast()`; the caller holds the lock (and holds it again on return).
+    func wait() { pthread_cond_wait(condition, mutex) }
+    func broadcast() { pthread_cond_broadcast(condition) }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+/// The body of a thread, passed through pthread_create's argument.
+private final class ThreadBody {
+    let run: @Sendable () -> Void
+
+    init(_ run: @escaping @Sendable () -> Void) {
+        self.run = run
+    }
+
+    static func enter(_ arg: UnsafeMutableRawPointer) {
+        Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue().run()
+    }
+}
+
+/// Runs `body` on a new detached thread (never on Swift's cooperative pool). Traps
+/// when the system cannot make a thread, as Foundation's `Thread.start()` does.
+func startThread(_ body: @escaping @Sendable () -> Void) {
+    let arg = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    #if canImport(Darwin)
+        var thread: pthread_t?
+        let rc = pthread_create(&thread, &attributes, { ThreadBody.enter($0); return nil }, arg)
+    #else
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { ThreadBody.enter($0!); return nil }, arg)
+    #endif
+    if rc != 0 {
+        Unmanaged<ThreadBody>.fromOpaque(arg).release()
+        fatalError("backend-api: cannot start a thread (pthread_create: \(rc))")
+    }
+}
+
+/// Runs the blocking `body` on a thread of its own and awaits its result; the
+/// caller makes `body` return early on cancellation (the C library's canceller).
+func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+        startThread { c.resume(with: Result { try body() }) }
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the command-line client `backend-api` (cli/backend-api.c) against the library,
+# linked statically so that the program stands alone: it needs only the C library at
+# run time (libedit, for line editing, is loaded when the system has it).
+#
+#   cli/build.sh [--debug] [-o OUTPUT] [-- extra cc arguments...]
+#
+# Builds the library first (cargo build --lib, release unless --debug), asks rustc once
+# which system libraries the static library needs (kept in
+# <target>/<profile>/backend_api.native-static-libs, which `make build` also writes),
+# then compiles with -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow. The last line
+# on standard output is the program's path; the default is <target>/<profile>/backend-api.
+# Examples: cli/build.sh; cli/build.sh --debug -o /tmp/b -- -g -fsanitize=address,undefined
+#
+# Installing (what a package or the release archive holds), from the repository root:
+#   bin/backend-api                                  the program
+#   share/man/man1/backend-api.1                     cli/backend-api.1
+#   share/bash-completion/completions/backend-api    cli/completions/backend-api.bash
+#   share/zsh/site-functions/_backend-api            cli/completions/_backend-api
+#
+# Env: CARGO_TARGET_DIR (default ./target), CARGO (cargo), CC (cc), CFLAGS (added).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
+export CARGO_TARGET_DIR=$TARGET
+CARGO=${CARGO:-cargo}
+CC=${CC:-cc}
+log() { echo "cli/build.sh: $*" >&2; }
+
+profile=release out='' extra=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --debug) profile=debug ;;
+        -o) out=${2:?-o needs a path}; shift ;;
+        --) shift; extra=("$@"); break ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) log "unknown argument $1 (see --help)"; exit 2 ;;
+    esac
+    shift
+done
+cargo_profile=(); [ "$profile" = release ] && cargo_profile=(--release)
+LIBDIR=$TARGET/$profile
+out=${out:-$LIBDIR/backend-api}
+
+command -v "$CARGO" > /dev/null || { log "cargo not found: install Rust (https://rustup.rs)"; exit 2; }
+command -v "$CC" > /dev/null || { log "no C compiler ($CC) found: install gcc or set CC"; exit 2; }
+
+[ -f "$LIBDIR/libbackend_api.a" ] || log "building the library (the first build takes a few minutes)"
+"$CARGO" build "${cargo_profile[@]}" --quiet --lib --manifest-path "$ROOT/Cargo.toml"
+
+# The system libraries the static library needs, as rustc says (asked once, then kept).
+NATIVE_FILE=$LIBDIR/backend_api.native-static-libs
+if [ ! -s "$NATIVE_FILE" ]; then
+    "$CARGO" rustc "${cargo_profile[@]}" --lib --quiet --manifest-path "$ROOT/Cargo.toml" -- \
+        --print native-static-libs 2>&1 | sed -n 's/^note: native-static-libs: //p' | tail -n 1 > "$NATIVE_FILE.tmp"
+    [ -s "$NATIVE_FILE.tmp" ] || { log "rustc did not print native-static-libs"; exit 1; }
+    mv "$NATIVE_FILE.tmp" "$NATIVE_FILE"
+fi
+read -r -a NATIVE < "$NATIVE_FILE"
+
+opt=(-O2); [ "$profile" = debug ] && opt=(-O0 -g)
+# shellcheck disable=SC2086  # CFLAGS is a list of flags
+"$CC" -std=c11 "${opt[@]}" -Wall -Wextra -Werror -Wpedantic -Wshadow ${CFLAGS:-} "${extra[@]}" \
+    -I"$ROOT/include" "$ROOT/cli/backend-api.c" "$LIBDIR/libbackend_api.a" "${NATIVE[@]}" -ldl -o "$out"
+echo "$out"

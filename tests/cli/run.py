@@ -1,0 +1,757 @@
+#!/usr/bin/env python3
+"""Tests of the command-line client `backend-api` (cli/), through its real parts.
+
+Builds the client twice with cli/build.sh (debug library): as is, and with
+AddressSanitizer + UBSan (leak detection on). Starts the bundled offline backend
+(the test_backend example), a TLS server with the test certificate of tests/tls,
+and, when the g4f venv exists, the real `g4f api` server (tests/interop/g4f_server.py
+--api) with and without an API key and with --no-gui. Then checks:
+
+- every flag and its environment variable, standard input, the exit statuses, the
+  hints (refused connection, 404 on the conversation path, 401), --raw and --json,
+  and that keys and secret header values never reach standard output or error,
+  also with the library's trace log on (all with the sanitizer build);
+- through a real pseudo-terminal: the spinner, Ctrl-C cancelling a one-shot answer,
+  and the conversation (follow-up requests, line editing with libedit and with the
+  terminal's own line mode, history, Ctrl-C clearing a line and cancelling an
+  answer, /reset, /help, Ctrl-D, SIGTERM);
+- a few runs under Valgrind memcheck;
+- that --help and the man page name the same options, variables, defaults and exit
+  statuses, and the bash and zsh completions the same options (zsh through a pty).
+
+Run: tests/cli/run.py [-k SUBSTRING]   (scripts/test.sh runs it)
+Needs: cargo, cc, python3 (stdlib only). Valgrind, zsh and the g4f venv
+(scripts/g4f-venvs.sh) are used when present; without them those checks are skipped
+loudly, and under CI=true a skip is a failure. No check depends on timing: waits
+have generous limits that only a hang reaches.
+Env: CARGO_TARGET_DIR (./target), BACKEND_API_TEST_BACKEND (the test_backend
+binary; built when unset), BACKEND_API_CACHE (~/.cache/backend-api), CI.
+Last line: "cli: N passed, M failed".
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target").resolve()
+CACHE = Path(os.environ.get("BACKEND_API_CACHE") or Path.home() / ".cache/backend-api")
+CI = os.environ.get("CI") == "true"
+ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else ""
+WORK = Path(tempfile.mkdtemp(prefix="backend-api-cli-"))
+HANG = 30  # seconds: only a hang reaches this
+
+# ---------------------------------------------------------------- results
+
+passed = failed = 0
+
+
+def check(name: str, ok: bool, detail: str = "") -> bool:
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"  ok   {name}")
+    else:
+        failed += 1
+        print(f"  FAIL {name}")
+        if detail:
+            print("       " + detail.replace("\n", "\n       "))
+    return ok
+
+
+def skip(name: str, reason: str) -> None:
+    global failed
+    print(f"  #### SKIPPED {name}: {reason}" + (" (a failure under CI=true)" if CI else ""))
+    if CI:
+        failed += 1
+
+
+def section(name: str) -> bool:
+    if ONLY and ONLY not in name:
+        return False
+    print(f"== {name}")
+    return True
+
+
+# ---------------------------------------------------------------- building and servers
+
+
+def build(out: Path, *cflags: str) -> Path:
+    cmd = [str(ROOT / "cli/build.sh"), "--debug", "-o", str(out)]
+    if cflags:
+        cmd += ["--", *cflags]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def read_ready(proc: subprocess.Popen, what: str) -> int:
+    line = proc.stdout.readline().decode()
+    if not line.startswith("READY "):
+        raise SystemExit(f"{what} did not start: {line!r}")
+    return int(line.split()[1])
+
+
+def start_backend() -> tuple[subprocess.Popen, str]:
+    binary = os.environ.get("BACKEND_API_TEST_BACKEND")
+    if not binary:
+        subprocess.run(["cargo", "build", "--quiet", "--example", "test_backend"], cwd=ROOT, check=True)
+        binary = str(TARGET / "debug/examples/test_backend")
+    proc = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    return proc, f"http://127.0.0.1:{read_ready(proc, 'the test backend')}"
+
+
+def start_g4f(*args: str) -> tuple[subprocess.Popen, str] | None:
+    """The real g4f server (8.8.6) as `g4f api` runs it, with the InteropTest provider."""
+    py = CACHE / "venv-g4f-8.8.6/bin/python"
+    if not py.exists():
+        return None
+    proc = subprocess.Popen(
+        [str(py), str(ROOT / "tests/interop/g4f_server.py"), "--port", "0", "--quiet", "--api", *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return proc, f"http://127.0.0.1:{read_ready(proc, 'g4f api ' + ' '.join(args))}"
+
+
+SSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+       b'event: content\ndata: {"type": "content", "content": "secure hello"}\n\n')
+
+
+def start_tls_server() -> str:
+    """HTTPS on 127.0.0.1 with the test certificate of tests/tls: one short answer per connection."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(ROOT / "tests/tls/server.pem", ROOT / "tests/tls/server.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            conn, _ = listener.accept()
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        data += tls.recv(4096)
+                    head, _, body = data.partition(b"\r\n\r\n")
+                    size = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                    while len(body) < size:
+                        body += tls.recv(4096)
+                    tls.sendall(SSE)
+            except (OSError, ssl.SSLError, AttributeError):
+                pass  # a client that refused our certificate
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"https://127.0.0.1:{listener.getsockname()[1]}"
+
+
+# ---------------------------------------------------------------- running the client
+
+# Hermetic: no variable of ours or proxy from the caller's environment.
+BASE_ENV = {k: v for k, v in os.environ.items()
+            if not k.startswith("BACKEND_API_") and k.lower() not in
+            ("all_proxy", "https_proxy", "http_proxy", "no_proxy")}
+BASE_ENV["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=86"
+BASE_ENV["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=86"
+
+
+class Out:
+    def __init__(self, rc: int, out: bytes, err: bytes):
+        self.rc, self.out, self.err = rc, out.decode(errors="replace"), err.decode(errors="replace")
+
+    def __str__(self) -> str:
+        return f"exit {self.rc}\n--- stdout\n{self.out[-3000:]}\n--- stderr\n{self.err[-3000:]}"
+
+
+CLIENT: Path  # the sanitizer build, for every non-terminal run
+PLAIN: Path  # the build as shipped
+
+
+def run(*args: str, env: dict | None = None, stdin: bytes = b"", binary: Path | None = None,
+        prefix: list[str] | None = None) -> Out:
+    e = dict(BASE_ENV)
+    for k, v in (env or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    cmd = (prefix or []) + [str(binary or CLIENT), *args]
+    p = subprocess.run(cmd, input=stdin, capture_output=True, env=e, timeout=HANG)
+    return Out(p.returncode, p.stdout, p.stderr)
+
+
+def expect(name: str, o: Out, rc: int, *, out: list[str] = (), err: list[str] = (),
+           not_err: list[str] = (), not_out: list[str] = ()) -> bool:
+    problems = [f"exit {o.rc}, expected {rc}"] if o.rc != rc else []
+    problems += [f"stdout lacks {s!r}" for s in out if s not in o.out]
+    problems += [f"stderr lacks {s!r}" for s in err if s not in o.err]
+    problems += [f"stderr has {s!r}" for s in not_err if s in o.err]
+    problems += [f"stdout has {s!r}" for s in not_out if s in o.out]
+    problems += ["sanitizer report"] if "Sanitizer" in o.err or "runtime error:" in o.err else []
+    return check(name, not problems, "; ".join(problems) + "\n" + str(o))
+
+
+def echo_of(text: str) -> dict:
+    """The test backend's echo content: {"body": ..., "headers": ...}."""
+    at = text.index("ECHO:") + 5
+    return json.JSONDecoder().raw_decode(text[at:])[0]
+
+
+def echoes_in(text: str) -> list[dict]:
+    """Every echo in a conversation's output (not those quoted inside later echoes)."""
+    found, at = [], text.find("ECHO:")
+    while at >= 0:
+        value, end = json.JSONDecoder().raw_decode(text, at + 5)
+        found.append(value)
+        at = text.find("ECHO:", end)
+    return found
+
+
+def users_said(echo: dict) -> list[str]:
+    return [m["content"] for m in echo["body"]["messages"] if m["role"] == "user"]
+
+
+# ---------------------------------------------------------------- a pseudo-terminal
+
+
+class Terminal:
+    """The client on a real pseudo-terminal (stdin, stdout and stderr)."""
+
+    def __init__(self, args: list[str], env: dict | None = None, binary: Path | None = None):
+        e = dict(BASE_ENV, TERM="xterm")
+        e.update(env or {})
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve(str(binary or PLAIN), [str(binary or PLAIN), *args], e)
+            finally:
+                os._exit(127)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
+        self.out = b""
+        self.mark = 0
+        self.rc: int | None = None
+
+    def _read(self, timeout: float) -> bool:
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return True
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:
+            return False
+        self.out += data
+        return bool(data)
+
+    def expect(self, pattern: str | bytes) -> bool:
+        """Waits for pattern after what earlier expects consumed."""
+        pat = pattern.encode() if isinstance(pattern, str) else pattern
+        end = time.monotonic() + HANG
+        while True:
+            at = self.out.find(pat, self.mark)
+            if at >= 0:
+                self.mark = at + len(pat)
+                return True
+            if time.monotonic() > end or not self._read(0.2):
+                return False
+
+    def send(self, data: str | bytes) -> None:
+        os.write(self.fd, data.encode() if isinstance(data, str) else data)
+
+    def wait(self) -> int:
+        end = time.monotonic() + HANG
+        while self.rc is None and time.monotonic() < end:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.rc = os.waitstatus_to_exitcode(status)
+            else:
+                self._read(0.1)
+        while self._read(0):  # what is left
+            if not select.select([self.fd], [], [], 0)[0]:
+                break
+        return self.rc if self.rc is not None else -999
+
+    def text(self) -> str:
+        return self.out.decode(errors="replace")
+
+    def close(self) -> None:
+        if self.rc is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.wait()
+        os.close(self.fd)
+
+
+def session(name: str, t: Terminal, steps: list[tuple[str, str | bytes]], rc: int) -> bool:
+    """Steps: ("send", data) or ("expect", text). Then the exit status."""
+    for kind, arg in steps:
+        if kind == "send":
+            t.send(arg)
+        elif not t.expect(arg):
+            t.close()
+            return check(name, False, f"no {arg!r} after {t.text()[t.mark - 200:t.mark]!r}\n"
+                                      f"whole output: {t.text()[-4000:]!r}")
+    got = t.wait()
+    t.close()
+    return check(name, got == rc and "Sanitizer" not in t.text(), f"exit {got}, expected {rc}: {t.text()[-3000:]!r}")
+
+
+# ---------------------------------------------------------------- the checks
+
+PIXEL = WORK / "pixel.gif"
+PIXEL.write_bytes(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+
+def test_basics(url: str) -> None:
+    o = run("--help")
+    expect("--help", o, 0, out=["usage: backend-api [options] [message...]", "exit status:"])
+    version = re.search(r'^version = "(.+)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    expect("--version names the library's version and the line editing", run("--version"), 0,
+           out=[f"backend-api {version} (line editing: "])
+    o = run("-u", url, "hello", "there")
+    expect("an answer: text on stdout, notes on stderr", o, 0,
+           out=["Hello from the bundled offline backend! You said: hello there\n"],
+           err=["[provider: Test Backend", "[finish: stop]", "[usage: 3 prompt + 10 completion = 13 tokens]"],
+           not_err=["waiting for the answer", "\033["])
+    expect("--url=URL", run(f"--url={url}", "x"), 0, out=["You said: x"])
+    expect("-uURL", run(f"-u{url}", "x"), 0, out=["You said: x"])
+    expect("BACKEND_API_URL", run("y", env={"BACKEND_API_URL": url}), 0, out=["You said: y"])
+    expect("--url wins over BACKEND_API_URL", run("-u", url, "z", env={"BACKEND_API_URL": "http://127.0.0.1:1"}),
+           0, out=["You said: z"])
+    expect("-- ends the options", run("-u", url, "--", "-x", "--raw"), 0, out=["You said: -x --raw"])
+    expect("-q: no notes", run("-u", url, "-q", "x"), 0, out=["You said: x"], not_err=["[provider", "[usage"])
+    o = run("-u", url, stdin=b"from a pipe\n\n")
+    expect("standard input is the message when it is not a terminal", o, 0, out=["You said: from a pipe\n"])
+    o = run("-u", url, "Summarise:", "-", stdin=b"piped text\n")
+    expect('"-" among the words stands for standard input', o, 0, out=["You said: Summarise: piped text\n"])
+    expect("empty standard input is a usage error", run("-u", url, stdin=b"\n"), 2,
+           err=["the message is empty (nothing came on standard input)"])
+    expect('"-" twice is a usage error', run("-u", url, "-", "-", stdin=b"x"), 2, err=['may stand only once'])
+
+
+def test_request(url: str) -> None:
+    secret, g4f_secret, header_secret = "sk-body-marker", "g4f-key-marker", "hdr-token-marker"
+    o = run("-u", url, "-m", "m1", "-p", "TestBackend", "-s", "be brief", "--media", str(PIXEL),
+            "--field", "test_echo=true", "--field", 'conversation_id="c1"', "-H", "X-Trace: t-1",
+            "-H", f"Authorization: Bearer {header_secret}", "hi",
+            env={"BACKEND_API_KEY": secret, "BACKEND_API_G4F_KEY": g4f_secret})
+    if not expect("a request with every part", o, 0, out=["ECHO:"]):
+        return
+    e = echo_of(o.out)
+    body, headers = e["body"], e["headers"]
+    check("model, provider, system and user messages, field, media", body["model"] == "m1"
+          and body["provider"] == "TestBackend" and body["conversation_id"] == "c1"
+          and body["messages"] == [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
+          and body["media"][0][1] == "pixel.gif" and body["media"][0][0].startswith("data:image/gif;base64,"),
+          json.dumps(body)[:2000])
+    check("headers: -H, the g4f-api-key from BACKEND_API_G4F_KEY, the api key in the body by default",
+          headers.get("x-trace") == "t-1" and headers.get("g4f-api-key") == g4f_secret
+          and headers.get("authorization") == f"Bearer {header_secret}" and body.get("api_key") == secret,
+          json.dumps(e)[:2000])
+    check("no secret on stderr", not any(s in o.err for s in (secret, g4f_secret, header_secret)), o.err)
+    for where, in_body, bearer in (("bearer", False, True), ("both", True, True), ("body", True, False)):
+        o = run("-u", url, "--key-in", where, "--field", "test_echo=true", "x", env={"BACKEND_API_KEY": secret})
+        e = echo_of(o.out) if o.rc == 0 else {"body": {}, "headers": {}}
+        check(f"--key-in {where}", o.rc == 0 and ("api_key" in e["body"]) == in_body
+              and (e["headers"].get("authorization") == f"Bearer {secret}") == bearer, str(o))
+    o = run("-u", url, "--field", "test_echo=true", "x", env={"BACKEND_API_KEY": secret, "BACKEND_API_KEY_IN": "bearer"})
+    check("BACKEND_API_KEY_IN", o.rc == 0 and "api_key" not in echo_of(o.out)["body"], str(o))
+    env = {"BACKEND_API_KEY": secret, "BACKEND_API_G4F_KEY": g4f_secret, "BACKEND_API_LOG": "trace"}
+    for args, logs in ((["x"], ["[debug]", "[trace]"]), (["--field", "test_status=401", "x"], ["[debug]"]),
+                       (["--list-models"], [])):
+        o = run("-u", url, "-H", f"X-Custom-Token: {header_secret}", "-H", f"Cookie: c={header_secret}2", *args, env=env)
+        check(f"BACKEND_API_LOG=trace logs, never a key or secret header value ({' '.join(args)})",
+              all(s in o.err for s in logs) and not any(s in o.err for s in (secret, g4f_secret, header_secret)),
+              o.err[-3000:])
+    o = run("-u", url, "-H", f"Authorization Bearer {header_secret}", "x")
+    expect("a --header without a colon: a usage error that does not show the value", o, 2,
+           err=["--header takes 'NAME: VALUE'"], not_err=[header_secret])
+
+
+def test_output(url: str) -> None:
+    o = run("-u", url, "--raw", "--field", "test_chunks=2", "--field", 'test_framing="ndjson"', "x")
+    lines = o.out.splitlines()
+    check("--raw: one JSON chunk a line", o.rc == 0 and [json.loads(line)["type"] for line in lines]
+          == ["provider", "content", "content", "usage", "finish"], str(o))
+    o = run("-u", url, "--json", "x")
+    try:
+        a = json.loads(o.out)
+    except ValueError:
+        a = {}
+    check("--json: the assembled answer, status END", o.rc == 0 and a.get("type") == "answer"
+          and a.get("content") == "Hello from the bundled offline backend! You said: x"
+          and a.get("finish_reason") == "stop" and a.get("usage", {}).get("total_tokens") == 12
+          and a.get("provider") == "TestBackend" and a.get("status") == "END" and a.get("failure") is None
+          and a.get("http_status") is None and a.get("error") is None, str(o))
+    o = run("-u", url, "--json", "--field", "test_status=500", "x")
+    a = json.loads(o.out or "{}")
+    check("--json after an HTTP error: status HTTP, http_status, failure", o.rc == 1 and a.get("status") == "HTTP"
+          and a.get("http_status") == 500 and "test status 500" in (a.get("failure") or ""), str(o))
+    o = run("-u", url, "--json", "--field", 'test_fault="error_chunk"', "x")
+    a = json.loads(o.out or "{}")
+    check("--json after an in-stream error: error, exit 3", o.rc == 3 and a.get("error") == "ValueError: test failure"
+          and a.get("status") == "END", str(o))
+    expect("--raw with --json: a usage error", run("-u", url, "--raw", "--json", "x"), 2, err=["do not go together"])
+
+
+def test_failures(url: str, tls_url: str) -> None:
+    expect("a refused connection names the address", run("-u", "http://127.0.0.1:1", "x"), 1,
+           err=["the request failed: cannot connect to 127.0.0.1:1: ", "(CONNECT)", "g4f api` listens on port 1337"])
+    expect("... and never shows a password in the URL", run("-u", "http://user:pw-marker@127.0.0.1:1", "x"), 1,
+           err=["cannot connect to 127.0.0.1:1"], not_err=["pw-marker"])
+    expect("... through a proxy", run("-u", url, "--proxy", "http://127.0.0.1:1", "x"), 1,
+           err=["through the proxy", "--proxy none goes direct"])
+    expect("... with a proxy from the environment", run("-u", "http://127.0.0.1:1", "x",
+                                                        env={"HTTP_PROXY": "http://127.0.0.1:1"}), 1,
+           err=["HTTP_PROXY is set", "--proxy none"])
+    expect("--proxy none goes direct", run("-u", url, "--proxy", "none", "x", env={"HTTP_PROXY": "http://127.0.0.1:1"}),
+           0, out=["You said: x"])
+    expect("a bad --proxy", run("-u", url, "--proxy", "ftp://x", "x"), 2, err=["--proxy: "])
+    expect("a bad BACKEND_API_PROXY names the variable", run("-u", url, "x", env={"BACKEND_API_PROXY": "ftp://x"}), 2,
+           err=["$BACKEND_API_PROXY: "])
+    o = run("-u", url + "/v1", "x")
+    expect("HTTP 404 on the conversation path: the hint", o, 1,
+           err=["HTTP 404", "nothing answers " + url + "/v1/backend-api/v2/conversation", "without /v1",
+                "--no-gui"])
+    expect("HTTP 404 for an unknown provider: a different hint", run("-u", url, "-p", "Nope", "x"), 1,
+           err=["Provider not found", 'no provider "Nope"', "--list-models"], not_err=["--no-gui"])
+    expect("HTTP 401: the g4f-api-key hint", run("-u", url, "--field", "test_status=401", "x"), 1,
+           err=["HTTP 401", "BACKEND_API_G4F_KEY"])
+    expect("HTTP 500", run("-u", url, "--field", "test_status=500", "x"), 1, err=["test status 500", "(HTTP)"])
+    expect("a redirect is not followed", run("-u", url, "--field", "test_status=307", "--field",
+                                             'test_location="http://elsewhere.invalid/"', "x"), 1,
+           err=["redirects are not followed"])
+    expect("an in-stream error chunk: exit 3", run("-u", url, "--field", 'test_fault="error_chunk"', "x"), 3,
+           err=["the server sent an error: ValueError: test failure"])
+    expect("--idle-timeout", run("-u", url, "--idle-timeout", "300ms", "--field", 'test_fault="stall"', "x"), 1,
+           err=["the answer broke off", "(TIMED_OUT)"])
+    expect("--headers-timeout", run("-u", url, "--headers-timeout", "0.3", "--field", 'test_fault="no_answer"', "x"),
+           1, err=["(TIMED_OUT)"])
+    expect("--total-timeout", run("-u", url, "--total-timeout", "0.5s", "--field", 'test_fault="endless"', "-q", "x"),
+           1, err=["(TIMED_OUT)"])
+    expect("--connect-timeout is taken", run("-u", url, "--connect-timeout", "5s", "x"), 0, out=["You said: x"])
+    expect("--max-line", run("-u", url, "--max-line", "1k", "--field", 'test_fault="oversized"', "-q", "x"), 1,
+           err=["(LIMIT)"])
+    fail_once = ["--field", 'test_fail_key="cli-retry"', "--field", "test_fail_times=1", "x"]
+    expect("--retries: a 503 then the answer", run("-u", url, "--retries", "2", *fail_once), 0, out=["You said: x"])
+    fail_once[1] = 'test_fail_key="cli-retry-env"'
+    expect("BACKEND_API_RETRIES", run("-u", url, *fail_once, env={"BACKEND_API_RETRIES": "1"}), 0,
+           out=["You said: x"])
+    fail_once[1] = 'test_fail_key="cli-no-retry"'
+    expect("without --retries the 503 fails", run("-u", url, *fail_once), 1, err=["HTTP 503"])
+    expect("TLS: an unknown CA is refused, with the hint", run("-u", tls_url, "x"), 1, err=["(TLS)", "--cacert"])
+    expect("TLS: --cacert", run("-u", tls_url, "--cacert", str(ROOT / "tests/tls/ca.pem"), "x"), 0,
+           out=["secure hello"])
+    expect("TLS: BACKEND_API_CACERT", run("-u", tls_url, "x", env={"BACKEND_API_CACERT": str(ROOT / "tests/tls/ca.pem")}),
+           0, out=["secure hello"])
+    expect("TLS: --insecure", run("-u", tls_url, "-k", "x"), 0, out=["secure hello"])
+
+
+def test_usage_errors(url: str) -> None:
+    cases = [
+        (["--nope"], "unknown option --nope"),
+        (["--model"], "--model needs a value"),
+        (["--idle-timeout", "soon", "x"], "--idle-timeout takes seconds"),
+        (["--total-timeout", "-1", "x"], "--total-timeout takes seconds"),
+        (["--max-line", "0", "x"], "--max-line takes a size"),
+        (["--retries", "1.5", "x"], "--retries takes a whole number"),
+        (["--key-in", "header", "x"], "--key-in takes body, bearer or both"),
+        (["--field", "x={", "y"], "--field x: "),
+        (["--field", "novalue", "y"], "--field takes KEY=JSON"),
+        (["--media", "/no/such/file.png", "y"], "--media /no/such/file.png: "),
+        (["--cacert", "/no/such.pem", "y"], "--cacert: "),
+        (["-H", "Bad Name: v", "y"], "--header Bad Name: "),
+    ]
+    for args, message in cases:
+        expect(f"usage error: {' '.join(args)}", run("-u", url, *args), 2, err=[message])
+    expect("no URL", run("y"), 2, err=["no server: give --url URL or set BACKEND_API_URL"])
+    expect("a bad URL", run("-u", "ftp://x", "y"), 2, err=["--url: "])
+    expect("a bad BACKEND_API_RETRIES names the variable", run("-u", url, "y", env={"BACKEND_API_RETRIES": "many"}),
+           2, err=["$BACKEND_API_RETRIES takes"])
+    expect("a bad BACKEND_API_LOG", run("-u", url, "y", env={"BACKEND_API_LOG": "loud"}), 2,
+           err=["BACKEND_API_LOG takes error, warn, info, debug or trace"])
+
+
+def test_models(url: str) -> None:
+    o = run("-u", url, "--list-models")
+    check("--list-models", o.rc == 0 and json.loads(o.out) == {"TestBackend": ["test-model", "test-vision"]}, str(o))
+    o = run("-u", url, "--list-models", "-p", "TestBackend")
+    check("--list-models -p", o.rc == 0 and json.loads(o.out)[0]["model"] == "test-model", str(o))
+    expect("--list-models at a wrong path: the hint", run("-u", url + "/v1", "--list-models"), 1,
+           err=["listing the models: HTTP 404", "/v1/backend-api/v2/models:"])
+
+
+def test_signals(url: str) -> None:
+    for sig, rc, word in ((signal.SIGINT, 130, "cancelled"), (signal.SIGTERM, 143, "terminated"),
+                          (signal.SIGHUP, 143, "terminated")):
+        p = subprocess.Popen([str(CLIENT), "-u", url, "--field", 'test_fault="stall"', "x"], env=BASE_ENV,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = p.stdout.read(5)  # the answer has begun
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=HANG)
+        expect(f"{sig.name} cancels the answer in flight: exit {rc}", Out(p.returncode, first + out, err), rc,
+               out=["Hello"], err=[word])
+
+
+def signals_caught(pid: int, sig: int) -> bool:
+    """Waits until the process catches sig (its handler is installed), per /proc."""
+    end = time.monotonic() + HANG
+    while time.monotonic() < end:
+        status = Path(f"/proc/{pid}/status").read_text()
+        if int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16) >> (sig - 1) & 1:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_listing_cancelled(url: str) -> None:
+    for sig, rc, word in ((signal.SIGINT, 130, "cancelled"), (signal.SIGTERM, 143, "terminated")):
+        p = subprocess.Popen([str(CLIENT), "-u", url, "--list-models", "-p", "Stalling"], env=BASE_ENV,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        caught = signals_caught(p.pid, sig)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=HANG)
+        expect(f"{sig.name} during a stalled model listing: exit {rc}", Out(p.returncode, out, err), rc,
+               err=[word]) and check("... after the handler was installed", caught)
+
+
+def test_terminal(url: str) -> None:
+    t = Terminal(["-u", url, "hello"])
+    ok = session("on a terminal: the answer", t, [("expect", "You said: hello")], 0)
+    text = t.text()
+    spin, erase, answer = text.find("waiting for the answer"), text.find("\r\033[K"), text.find("Hello from")
+    check("the spinner turns on stderr, and goes before the text starts", ok and 0 <= spin < erase < answer,
+          repr(text[:600]))
+    t = Terminal(["-u", url, "--field", 'test_fault="no_answer"', "x"])
+    session("Ctrl-C while the spinner turns: cancelled, exit 130", t, [
+        ("expect", "waiting for the answer"), ("send", "\x03"), ("expect", "\r\033[K"), ("expect", "cancelled")], 130)
+    t = Terminal(["-u", url, "-q", "--field", 'test_fault="stall"', "x"])
+    session("-q: no spinner", t, [("expect", "Hello"), ("send", "\x03"), ("expect", "cancelled")], 130)
+    check("... none drawn", "waiting" not in t.text(), repr(t.text()))
+
+
+def conversation_steps(editing: bool) -> list:
+    typed = [("send", "helo"), ("send", "\x1b[D"), ("send", "l")] if editing else [("send", "helo\x7flo")]
+    return [
+        ("expect", "a conversation with"), ("expect", "> "),
+        *typed, ("send", "\r"), ("expect", "You said: hello"), ("expect", "\n> "),
+        ("send", "second\r"), ("expect", "You said: second"), ("expect", "\n> "),
+        ("send", "partial"), ("send", "\x03"), ("expect", "\n> "),
+        ("send", "third\r"), ("expect", "You said: third"), ("expect", "\n> "),
+    ]
+
+
+def test_conversation(url: str) -> None:
+    has_libedit = "(line editing: libedit)" in run("--version", env={"TERM": "xterm"}).out
+    if not has_libedit:
+        skip("the conversation with libedit", "no libedit on this system (apt-get install libedit2)")
+    for editing, term in ((True, "xterm"), (False, "dumb"))[0 if has_libedit else 1:]:
+        mode = "libedit" if editing else "the terminal's line mode"
+        t = Terminal(["-u", url, "--field", "test_echo=true"], env={"TERM": term})
+        steps = conversation_steps(editing)
+        if editing:
+            steps += [("send", "\x1b[A\x1b[A\r"), ("expect", "You said: second"), ("expect", "\n> ")]
+        steps += [("send", "/help\r"), ("expect", "/reset"), ("expect", "\n> "),
+                  ("send", "/nope\r"), ("expect", "unknown command /nope"), ("expect", "\n> "),
+                  ("send", "/reset\r"), ("expect", "(a new conversation)"), ("expect", "\n> "),
+                  ("send", "after reset\r"), ("expect", "You said: after reset"), ("expect", "\n> "),
+                  ("send", "//slash\r"), ("expect", "You said: /slash"), ("expect", "\n> "),
+                  ("send", "\x04" if editing else "/exit\r")]
+        leave = "Ctrl-D" if editing else "/exit"
+        if not session(f"a conversation ({mode}): edit, answer, Ctrl-C clears a line, /help, /reset, {leave}",
+                       t, steps, 0):
+            continue
+        said = [users_said(e) for e in echoes_in(t.text())]
+        turns = [["hello"], ["hello", "second"], ["hello", "second", "third"]]
+        if editing:
+            turns.append(["hello", "second", "third", "second"])
+        turns += [["after reset"], ["after reset", "/slash"]]
+        roles = [m["role"] for m in echoes_in(t.text())[2]["body"]["messages"]] if len(said) > 2 else []
+        check(f"... each turn sends the conversation so far; the cancelled line and /reset leave it ({mode})",
+              said == turns and roles == ["user", "assistant", "user", "assistant", "user"], json.dumps(said))
+    t = Terminal(["-u", url, "--field", "test_echo=true", "--field", 'test_fault="stall"'])
+    session("Ctrl-C cancels the answer in flight, not the conversation", t, [
+        ("expect", "> "), ("send", "first\r"), ("expect", "You said: first"), ("send", "\x03"),
+        ("expect", "cancelled"), ("expect", "not kept in the conversation"), ("expect", "\n> "),
+        ("send", "next\r"), ("expect", "You said: next"), ("send", "\x03"), ("expect", "\n> "),
+        ("send", "/quit\r")], 0)
+    asked = [users_said(e) for e in echoes_in(t.text())]
+    check("... the cancelled question is not kept", asked == [["first"], ["next"]], json.dumps(asked))
+    t = Terminal(["-u", url])
+    ok = t.expect("> ")
+    os.kill(t.pid, signal.SIGTERM)
+    check("SIGTERM at the prompt: exit 143", ok and t.wait() == 143, repr(t.text()))
+    t.close()
+    t = Terminal(["-u", url, "--field", 'test_fault="stall"'], binary=CLIENT)
+    session("a conversation under the sanitizers (Ctrl-C, Ctrl-D)", t, [
+        ("expect", "> "), ("send", "q\r"), ("expect", "You said: q"), ("send", "\x03"), ("expect", "\n> "),
+        ("send", "\x04")], 0)
+
+
+def test_valgrind(url: str) -> None:
+    if not shutil_which("valgrind"):
+        return skip("Valgrind", "valgrind is not installed (apt-get install valgrind)")
+    vg = ["valgrind", "-q", "--error-exitcode=9", "--leak-check=full", "--errors-for-leak-kinds=definite",
+          "--show-possibly-lost=no"]
+    runs = [(["-u", url, "hello"], 0), (["-u", url, "--json", "--field", 'test_fault="error_chunk"', "x"], 3),
+            (["-u", url, "--raw", "-"], 0), (["-u", url + "/v1", "x"], 1), (["-u", url, "--list-models"], 0),
+            (["-u", url, "--field", "x={", "y"], 2)]
+    for args, rc in runs:
+        o = run(*args, binary=PLAIN, prefix=vg, stdin=b"piped")
+        expect(f"valgrind: {' '.join(args[2:])}", o, rc, not_err=["definitely lost", "Invalid read", "Invalid write"])
+
+
+def shutil_which(name: str) -> str | None:
+    return next((str(Path(d) / name) for d in os.environ.get("PATH", "").split(":") if (Path(d) / name).is_file()),
+                None)
+
+
+def help_facts(text: str, exit_section: str) -> dict:
+    """What --help and the man page must agree on; exit_section: the exit statuses' part."""
+    heads = re.findall(r"^ {1,8}((?:-[a-zA-Z], )?--[a-z-]*)(?: ([A-Z][A-Z=]*|'[A-Z]+: [A-Z]+')(?![\w']))?",
+                       text, re.M)
+    return {
+        "options": {o for head, _ in heads for o in head.split(", ")},
+        "option values": {(head.split(", ")[-1], (arg or "").strip()) for head, arg in heads},
+        "variables": set(re.findall(r"\b((?:BACKEND_API|ALL|HTTPS?|NO)_[A-Z_0-9]*[A-Z0-9])\b", text)),
+        "defaults": set(re.findall(r"default:? ([0-9][0-9a-zA-Z]*|none)", text)),
+        "exit statuses": set(re.findall(r"^\s*(\d{1,3})\s+\S", exit_section, re.M)),
+    }
+
+
+# Clears the line being typed (Ctrl-U): keystrokes are read in order, so no wait is needed.
+BASH_NEW_LINE = [("send", "\x15")]
+
+
+def test_documentation() -> None:
+    help_text = run("--help").out
+    man = subprocess.run(["groff", "-man", "-Tutf8", "-rLL=300n", "-rHY=0", "-P", "-cbou",
+                          str(ROOT / "cli/backend-api.1")], capture_output=True, text=True)
+    if man.returncode != 0:
+        return skip("the man page", "groff cannot render it: " + man.stderr[:200])
+    man_text = man.stdout.replace("\u2010", "-").replace("\u2212", "-")
+    h = help_facts(help_text, help_text.split("exit status:")[1])
+    m = help_facts(man_text, man_text.split("EXIT STATUS")[1].split("EXAMPLES")[0])
+    for key in h:
+        check(f"--help and the man page name the same {key}", h[key] == m[key],
+              f"only in --help: {sorted(h[key] - m[key])}; only in the man page: {sorted(m[key] - h[key])}")
+    version = run("--version").out.split()[1]
+    check("the man page's version is the program's", f"backend-api {version}" in man_text, man_text[-300:])
+    options = h["options"]
+    bash = subprocess.run(["bash", "--norc", "-c", f'. "{ROOT}/cli/completions/backend-api.bash"; '
+                           'COMP_WORDS=(backend-api -); COMP_CWORD=1; _backend_api; echo "${COMPREPLY[*]}"'],
+                          capture_output=True, text=True)
+    check("bash completion: every option of --help", set(bash.stdout.split()) == options - {"--"},
+          f"{bash.stdout}{bash.stderr}\nwanted {sorted(options)}")
+    rc_dir = WORK / "dot"
+    rc_dir.mkdir(exist_ok=True)
+    (rc_dir / ".bashrc").write_text(f". {ROOT}/cli/completions/backend-api.bash\nPS1='bash> '\n")
+    t = Terminal(["--rcfile", str(rc_dir / ".bashrc"), "-i"], env={"TERM": "xterm"}, binary=Path("/bin/bash"))
+    session("bash completion at work: option names, --key-in values (also after =), --proxy, file names", t, [
+        ("expect", "bash> "), ("send", "backend-api --ke\t"), ("expect", "--key-in "),
+        ("send", "b\t\t"), ("expect", "bearer"), *BASH_NEW_LINE,
+        ("send", "backend-api --key-in=be\t"), ("expect", "arer "), *BASH_NEW_LINE,
+        ("send", "backend-api --proxy n\t"), ("expect", "one "), *BASH_NEW_LINE,
+        ("send", f"backend-api --media {ROOT}/cli/completions/backend-api.b\t"), ("expect", "ash "),
+        *BASH_NEW_LINE, ("send", "exit 0\r")], 0)
+    zsh_file = (ROOT / "cli/completions/_backend-api").read_text()
+    zsh_options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+|-[a-zA-Z])(?=[+=\[,}'])", zsh_file))
+    check("zsh completion: every option of --help", zsh_options == options - {"--"},
+          f"only in --help: {sorted(options - {'--'} - zsh_options)}; only in zsh: {sorted(zsh_options - options)}")
+    if not shutil_which("zsh"):
+        return skip("zsh completion at work", "zsh is not installed (apt-get install zsh)")
+    (rc_dir / ".zshrc").write_text(f"fpath=({ROOT}/cli/completions $fpath)\nautoload -U compinit\ncompinit -u -D\n"
+                                   "PS1='zsh> '\n")
+    t = Terminal(["-i"], env={"ZDOTDIR": str(rc_dir), "TERM": "xterm"}, binary=Path(shutil_which("zsh")))
+    session("zsh completion at work: --key-in values, option names", t, [
+        ("expect", "zsh> "), ("send", "backend-api --key-in \t"), ("expect", "--key-in b"), ("send", "\t"),
+        ("expect", "bearer"), ("send", "\x15backend-api --list-mo\t"), ("expect", "--list-models "),
+        ("send", "\x15exit 0\r")], 0)
+
+
+def test_real_g4f(servers: dict) -> None:
+    if servers.get("key") is None:
+        return skip("the real g4f api server", "no g4f venv at " + str(CACHE / "venv-g4f-8.8.6")
+                    + " (run scripts/g4f-venvs.sh)")
+    key_url, open_url, nogui_url = servers["key"], servers["open"], servers["no-gui"]
+    args = ["-p", "InteropTest", "-m", "interop-model"]
+    o = run("-u", open_url, *args, "hi")
+    expect("g4f api: an answer, reasoning on stderr", o, 0, out=["part0 part1 part2"],
+           err=["[reasoning] thinking...", "[provider: Interop Test, model interop-model]", "[finish: stop]"])
+    t = Terminal(["-u", open_url, *args, "hi"])
+    session("g4f api on a terminal: reasoning dimmed", t, [("expect", "\033[2mthinking..."), ("expect", "part2")], 0)
+    o = run("-u", open_url, "--list-models")
+    check("g4f api: --list-models", o.rc == 0 and json.loads(o.out) == {"InteropTest": ["interop-model",
+                                                                                     "interop-vision"]}, str(o))
+    expect("g4f api: an in-stream error", run("-u", open_url, *args, "--field", "interop_fail_after=1", "x"), 3,
+           out=["part0"], err=["ValueError: interop failure"])
+    marker = "sk-g4f-server-key"
+    expect("g4f api --g4f-api-key, no key: 401, its message, the hint", run("-u", key_url, *args, "x"), 1,
+           err=["HTTP 401", "Not authenticated", "BACKEND_API_G4F_KEY"])
+    expect("g4f api --g4f-api-key, a wrong key: refused", run("-u", key_url, *args, "x",
+                                                              env={"BACKEND_API_G4F_KEY": "wrong"}), 1,
+           err=["HTTP 401", "refused the key in BACKEND_API_G4F_KEY"])
+    env = {"BACKEND_API_G4F_KEY": marker, "BACKEND_API_LOG": "debug"}
+    expect("g4f api --g4f-api-key, BACKEND_API_G4F_KEY: the answer, the key never shown",
+           run("-u", key_url, *args, "x", env=env), 0, out=["part0 part1 part2"], err=["[debug]"], not_err=[marker])
+    expect("g4f api --g4f-api-key, -H 'g4f-api-key: K'", run("-u", key_url, *args, "-H", f"g4f-api-key: {marker}", "x"),
+           0, out=["part2"], not_err=[marker])
+    expect("g4f api --g4f-api-key, the key as Bearer", run("-u", key_url, *args, "--key-in", "bearer", "x",
+                                                           env={"BACKEND_API_KEY": marker}), 0, out=["part2"])
+    expect("g4f api --g4f-api-key: --list-models with the key", run("-u", key_url, "--list-models",
+                                                                    env={"BACKEND_API_G4F_KEY": marker}), 0,
+           out=["InteropTest"])
+    expect("g4f api --no-gui: 404 and the --no-gui hint", run("-u", nogui_url, *args, "x"), 1,
+           err=["HTTP 404", "--no-gui"])
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> int:
+    global CLIENT, PLAIN
+    t0 = time.monotonic()
+    print("== building the client (cli/build.sh --debug), also with ASan + UBSan")
+    PLAIN = build(WORK / "backend-api")
+    CLIENT = build(WORK / "backend-api-asan", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    backend, url = start_backend()
+    tls_url = start_tls_server()
+    procs = [backend]
+    servers: dict = {}
+    if not ONLY or "g4f" in ONLY:
+        for name, args in (("key", ["--g4f-api-key", "sk-g4f-server-key"]), ("open", []), ("no-gui", ["--no-gui"])):
+            started = start_g4f(*args)
+            if started:
+                procs.append(started[0])
+                servers[name] = started[1]
+    try:
+        for name, test in (("basics", lambda: test_basics(url)), ("request", lambda: test_request(url)),
+                           ("output", lambda: test_output(url)), ("failures", lambda: test_failures(url, tls_url)),
+                           ("usage errors", lambda: test_usage_errors(url)), ("models", lambda: test_models(url)),
+                           ("signals", lambda: test_signals(url)),
+                           ("listing cancelled", lambda: test_listing_cancelled(url)), ("terminal", lambda: test_terminal(url)),
+                           ("conversation", lambda: test_conversation(url)), ("valgrind", lambda: test_valgrind(url)),
+                           ("documentation", test_documentation), ("real g4f", lambda: test_real_g4f(servers))):
+            if section(name):
+                test()
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.kill()
+            p.wait()
+        subprocess.run(["rm", "-rf", str(WORK)])
+    print(f"cli: {passed} passed, {failed} failed ({time.monotonic() - t0:.0f} s)")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
