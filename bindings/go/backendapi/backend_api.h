@@ -141,6 +141,20 @@ typedef enum {
   BACKEND_API_TIMEOUT_MAX_ENUM = 2147483647,
 } backend_api_timeout;
 
+// The protocol of a client. The numbers are part of the ABI.
+typedef enum {
+  // g4f's backend API (the default): `POST {base}/backend-api/v2/conversation`,
+  // models from `GET {base}/backend-api/v2/models`; base URL `http://host:8080`.
+  BACKEND_API_PROTOCOL_BACKEND = 0,
+  // The OpenAI-compatible API: `POST {base}/chat/completions` with
+  // `"stream": true`, models from `GET {base}/models`; base URL such as
+  // `http://host:1337/v1`. The api key always goes as `Authorization: Bearer`.
+  BACKEND_API_PROTOCOL_OPENAI = 1,
+  // Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+  // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+  BACKEND_API_PROTOCOL_MAX_ENUM = 2147483647,
+} backend_api_protocol;
+
 // A handle that cancels one stream (see `backend_api_stream_canceller`) or the
 // model listings it is given to (see `backend_api_canceller_new`).
 typedef struct backend_api_canceller backend_api_canceller;
@@ -422,6 +436,20 @@ backend_api_status backend_api_client_set_retries(backend_api_client *client,
                                                   uint32_t base_ms,
                                                   uint32_t cap_ms,
                                                   backend_api_error **err);
+
+// Chooses the wire protocol, a `backend_api_protocol`: `BACKEND_API_PROTOCOL_BACKEND`
+// (g4f's backend API, the default; base URL such as `http://host:8080`) or
+// `BACKEND_API_PROTOCOL_OPENAI` (the OpenAI-compatible API of `g4f api` and its
+// peers; base URL such as `http://host:1337/v1`: chat at `{base}/chat/completions`,
+// models at `{base}/models`). Requests, streams, chunks and answers work the same
+// for both. Any other value is `BACKEND_API_STATUS_INVALID_ARGUMENT`. Not
+// concurrently with other calls on the same client.
+//
+// # Safety
+// Pointers are NULL or valid.
+backend_api_status backend_api_client_set_protocol(backend_api_client *client,
+                                                   uint32_t protocol,
+                                                   backend_api_error **err);
 
 // The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
 //
