@@ -7,7 +7,8 @@
 #     (1.23.5-1~bpo12+1 when this was written; no golang-1.24-go there). We take the
 #     newest golang-1.N-go with N >= 23 because the Go binding may use range-over-func
 #     iterators (iter.Seq2, Go 1.23). Binary: /usr/lib/go-1.N/bin/go (/usr/bin/go untouched).
-#     The bookworm-backports source is added (same mirror as debian.sources) if missing.
+#     The bookworm-backports source is added (the machine's own mirror, .ci/debian-mirror.sh)
+#     if missing.
 #   * Only if no such package exists do we fall back to bookworm's golang-go (Go 1.19).
 # Apt is skipped entirely when a Go >= 1.23 already exists (/usr/lib/go-1.N/bin/go or
 # `go` on PATH). Set GO_MIN_MINOR to change the preferred minimum (default 23).
@@ -61,8 +62,7 @@ else
     [ "$(id -u)" = 0 ] || { log "no Go >= 1.$MIN_MINOR found and not root; cannot install"; exit 1; }
     if ! grep -rqs --include='*.list' --include='*.sources' bookworm-backports \
             /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        MIRROR=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-        MIRROR=${MIRROR:-http://deb.debian.org/debian}
+        MIRROR=$("$(dirname "$0")/debian-mirror.sh")   # the machine's own; fails clearly without one
         log "adding bookworm-backports ($MIRROR) to /etc/apt/sources.list.d/bookworm-backports.sources"
         cat > /etc/apt/sources.list.d/bookworm-backports.sources <<SRC
 Types: deb

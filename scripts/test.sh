@@ -51,12 +51,37 @@ export BACKEND_API_TEST_BACKEND=$target/debug/examples/test_backend
 soname=$(readelf -d "$lib_dir/libbackend_api.so" 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ -n "$soname" ] && ln -sf libbackend_api.so "$lib_dir/$soname"
 
-suite "C++ wrapper, quick starts and demo (make check)" make -s check
 suite "command-line client backend-api (tests/cli/run.py)" tests/cli/run.py
-if command -v pkg-config >/dev/null; then
-    suite "C/C++ install and pkg-config" tests/install/run.sh
+# `make` (scripts/stage.sh) builds with cargo-c: the suites below need it.
+tools=$cache/cargo-tools/bin
+if command -v cargo-cinstall >/dev/null || [ -x "$tools/cargo-cinstall" ]; then
+    suite "C++ wrapper, quick starts and demo (make check)" make -s check
+    if command -v pkg-config >/dev/null; then
+        suite "C/C++ install and pkg-config" tests/install/run.sh
+    else
+        skip "C/C++ install and pkg-config" "pkg-config is not installed (apt-get install pkg-config)"
+    fi
+    suite "static library: only the C API is global" \
+        tests/staticlib/run.sh "$target/stage" "$target/$(rustc -vV | sed -n 's/^host: //p')/release/libbackend_api.a"
+    suite "release files (scripts/release.sh)" scripts/release.sh "$target/dist"
+    if [ -x "$cache/swift-chroot/usr/libexec/swift/bin/swift" ]; then
+        suite "clean machine: archive and .deb, consumers without Rust" tests/clean-machine/run.sh "$target/dist"
+    else
+        skip "clean machine" "no trixie chroot at $cache/swift-chroot (run .ci/install-swift.sh)"
+    fi
 else
-    skip "C/C++ install and pkg-config" "pkg-config is not installed (apt-get install pkg-config)"
+    skip "make check, install, static library, release, clean machine" \
+        "cargo-c is not installed (run .ci/install-cargo-tools.sh)"
+fi
+if [ -e "$cache/cross-chroot/.backend-api-chroot-ok" ]; then
+    suite "Rust 1.85, Windows under Wine, macOS check (scripts/cross.sh)" scripts/cross.sh msrv windows macos
+else
+    skip "Rust 1.85, Windows, macOS" "no cross chroot at $cache/cross-chroot (run .ci/install-cross.sh)"
+fi
+if command -v cmake >/dev/null; then
+    suite "CMake FetchContent of this repository" tests/fetchcontent/run.sh
+else
+    skip "CMake FetchContent" "cmake is not installed (apt-get install cmake)"
 fi
 
 go_bin=${GO:-$(command -v go || ls -d /usr/lib/go-1.2[3-9]/bin/go 2>/dev/null | tail -n 1)}

@@ -74,13 +74,133 @@ impl Default for Timeouts {
     }
 }
 
+/// Where the roots of trust for TLS certificates come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustStore {
+    /// The platform's: its own verifier and certificate store on macOS, iOS and
+    /// Windows; on Linux and other systems the system bundle (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
+    /// without code. The default, unless the library is built with the Cargo feature
+    /// `bundled-roots`.
+    Platform,
+    /// The Mozilla roots compiled into the library: the same on every machine, whatever
+    /// its store holds.
+    Bundled,
+}
+
+impl TrustStore {
+    /// The store's roots as they are, for ureq.
+    fn roots(self) -> RootCerts {
+        match self {
+            TrustStore::Platform => RootCerts::PlatformVerifier,
+            TrustStore::Bundled => RootCerts::WebPki,
+        }
+    }
+}
+
+impl Default for TrustStore {
+    fn default() -> TrustStore {
+        if cfg!(feature = "bundled-roots") {
+            TrustStore::Bundled
+        } else {
+            TrustStore::Platform
+        }
+    }
+}
+
+/// The client's roots of trust: a base and certificates added to it.
+#[derive(Debug, Clone, Default)]
+struct Trust {
+    store: TrustStore,
+    /// Set by [`Client::set_ca_file`]: these certificates replace the store.
+    only: Option<Vec<Certificate<'static>>>,
+    /// Added by [`Client::add_ca_file`] to the store (or to `only`).
+    added: Vec<Certificate<'static>>,
+    /// What the agents use, worked out by [`Trust::roots`] when a setter changes the rest.
+    roots: Option<RootCerts>,
+}
+
+impl Trust {
+    /// The roots for ureq: the platform verifier or the bundled roots as they are, or,
+    /// once a file replaced or added to them, one list of certificates. Adding to the
+    /// platform store reads its certificates (rustls-native-certs, the source the
+    /// platform verifier reads on Linux); on macOS and Windows the roots of the
+    /// system's store are then checked by rustls' verifier instead of the system's.
+    fn roots(&self) -> Result<RootCerts> {
+        if let Some(only) = &self.only {
+            let all = only.iter().chain(&self.added).cloned().collect::<Vec<_>>();
+            return Ok(RootCerts::Specific(Arc::new(all)));
+        }
+        if self.added.is_empty() {
+            return Ok(self.store.roots());
+        }
+        let mut all: Vec<Certificate<'static>> = match self.store {
+            TrustStore::Platform => {
+                let found = rustls_native_certs::load_native_certs();
+                if found.certs.is_empty() {
+                    let why = found
+                        .errors
+                        .first()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
+                    return Err(Error::new(
+                        Status::Tls,
+                        format!("no certificates in the system's trust store{why}"),
+                    ));
+                }
+                found
+                    .certs
+                    .iter()
+                    .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+                    .collect()
+            }
+            TrustStore::Bundled => webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| Certificate::from_der(c.as_ref()))
+                .collect(),
+        };
+        all.extend(self.added.iter().cloned());
+        Ok(RootCerts::Specific(Arc::new(all)))
+    }
+
+    /// Applies `change` and works the roots out again; on failure nothing changes.
+    fn update(&mut self, change: impl FnOnce(&mut Trust)) -> Result<()> {
+        let mut next = self.clone();
+        change(&mut next);
+        next.roots = Some(next.roots()?);
+        *self = next;
+        Ok(())
+    }
+}
+
+/// The certificates of a PEM file; at least one.
+fn read_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid(format!("cannot read CA file {path:?}: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let PemItem::Certificate(c) =
+            item.map_err(|e| Error::new(Status::Tls, format!("bad PEM in {path:?}: {e}")))?
+        {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::new(
+            Status::Tls,
+            format!("no certificate found in {path:?}"),
+        ));
+    }
+    Ok(certs)
+}
+
 /// Connection settings shared by every request made through the client.
 #[derive(Clone)]
 pub struct Client {
     base_url: String,
     headers: Vec<Header>,
     verify_tls: bool,
-    ca_certs: Option<Arc<Vec<Certificate<'static>>>>,
+    trust: Trust,
     proxy: Option<Proxy>,
     pub(crate) timeouts: Timeouts,
     pub(crate) max_line: usize,
@@ -97,7 +217,9 @@ impl std::fmt::Debug for Client {
             .field("base_url", &self.base_url)
             .field("headers", &self.headers)
             .field("verify_tls", &self.verify_tls)
-            .field("custom_ca", &self.ca_certs.is_some())
+            .field("trust_store", &self.trust.store)
+            .field("ca_file_only", &self.trust.only.is_some())
+            .field("ca_added", &self.trust.added.len())
             .field(
                 "proxy",
                 &self
@@ -142,7 +264,7 @@ impl Client {
             base_url: base.to_owned(),
             headers: Vec::new(),
             verify_tls: true,
-            ca_certs: None,
+            trust: Trust::default(),
             proxy: Proxy::try_from_env(),
             timeouts: Timeouts::default(),
             max_line: DEFAULT_MAX_LINE,
@@ -186,26 +308,33 @@ impl Client {
         self.verify_tls = verify;
     }
 
-    /// Trusts the certificates of a PEM file instead of the bundled Mozilla roots.
+    /// Trusts only the certificates of a PEM file (read now), instead of the trust
+    /// store and of certificates added before.
     pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::invalid(format!("cannot read CA file {path:?}: {e}")))?;
-        let mut certs = Vec::new();
-        for item in ureq::tls::parse_pem(&pem) {
-            if let PemItem::Certificate(c) =
-                item.map_err(|e| Error::new(Status::Tls, format!("bad PEM in {path:?}: {e}")))?
-            {
-                certs.push(c);
-            }
-        }
-        if certs.is_empty() {
-            return Err(Error::new(
-                Status::Tls,
-                format!("no certificate found in {path:?}"),
-            ));
-        }
-        self.ca_certs = Some(Arc::new(certs));
-        Ok(())
+        let certs = read_ca_file(path)?;
+        self.trust.update(|t| {
+            t.only = Some(certs);
+            t.added.clear();
+        })
+    }
+
+    /// Trusts the certificates of a PEM file (read now) besides the roots already
+    /// trusted: the trust store's, or those of [`Client::set_ca_file`]. For a private
+    /// CA next to the public ones. Adding to the platform store reads the system's
+    /// certificates now.
+    pub fn add_ca_file(&mut self, path: &str) -> Result<()> {
+        let certs = read_ca_file(path)?;
+        self.trust.update(|t| t.added.extend(certs))
+    }
+
+    /// Chooses the trust store whose roots are trusted: [`TrustStore::Platform`] (the
+    /// default) or [`TrustStore::Bundled`]. Ends a [`Client::set_ca_file`]; certificates
+    /// from [`Client::add_ca_file`] stay added.
+    pub fn set_trust_store(&mut self, store: TrustStore) -> Result<()> {
+        self.trust.update(|t| {
+            t.store = store;
+            t.only = None;
+        })
     }
 
     /// Routes requests through a proxy (`http://`, `socks5://`, `socks5h://`, `socks4://`),
@@ -280,12 +409,12 @@ impl Client {
     /// [`Client::agent`] that also bounds reading the whole response body (a
     /// model listing is one JSON document, not an open-ended stream).
     pub(crate) fn agent_with_body_timeout(&self, body: Option<Duration>) -> ureq::Agent {
-        let root_certs = match &self.ca_certs {
-            Some(certs) => RootCerts::Specific(certs.clone()),
-            None => RootCerts::WebPki,
+        let roots = match &self.trust.roots {
+            Some(roots) => roots.clone(),
+            None => self.trust.store.roots(),
         };
         let tls = TlsConfig::builder()
-            .root_certs(root_certs)
+            .root_certs(roots)
             .disable_verification(!self.verify_tls)
             .build();
         let t = self.timeouts;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Checks the Go binding: gofmt, go vet, go test -race, GOGC=1 go test, and the
-# pkg-config routes (shared and static). Exits non-zero on any failure.
+# Checks the Go binding (the module in backendapi/): its header copy equals
+# include/backend_api.h, gofmt, go vet, go test -race, GOGC=1 go test (default route:
+# pkg-config), the other link routes (-tags backend_api_static, backend_api_nopkgconfig)
+# and the README's example. Exits non-zero on any failure.
 #
 # Environment:
-#   BACKEND_API_LIB_DIR       folder holding libbackend_api.so (default: <repo>/target/debug)
+#   BACKEND_API_LIB_DIR       folder holding libbackend_api.so and .a (default: <repo>/target/debug)
 #   BACKEND_API_TEST_BACKEND  the test_backend binary (default: $BACKEND_API_LIB_DIR/examples/test_backend)
 #   GO                        the go binary (default: go on PATH)
 # Go never touches the network here: GOPROXY=off GOTOOLCHAIN=local (the module has
@@ -11,13 +13,21 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+mod=$here/backendapi
 root=$(cd "$here/../.." && pwd)
 lib=$(cd "${BACKEND_API_LIB_DIR:-$root/target/debug}" && pwd)
 GO=${GO:-go}
 backend=${BACKEND_API_TEST_BACKEND:-$lib/examples/test_backend}
 
+echo "== the module's header is include/backend_api.h"
+cmp "$mod/backend_api.h" "$root/include/backend_api.h" || {
+	echo "bindings/go/backendapi/backend_api.h differs from include/backend_api.h: run scripts/gen-header.sh" >&2
+	exit 1
+}
+
 [ -e "$lib/libbackend_api.so" ] || { echo "test.sh: no libbackend_api.so in $lib (cargo build first)" >&2; exit 1; }
 [ -x "$backend" ] || { echo "test.sh: no test backend at $backend (cargo build --example test_backend)" >&2; exit 1; }
+command -v pkg-config >/dev/null || { echo "test.sh: pkg-config is needed (the module links through it)" >&2; exit 1; }
 export BACKEND_API_TEST_BACKEND=$backend
 
 tmp=$(mktemp -d)
@@ -26,24 +36,32 @@ trap 'rm -rf "$tmp"' EXIT
 # A program linked with -lbackend_api asks the loader for the library's soname
 # (libbackend_api.so.0.MINOR); cargo writes only libbackend_api.so, so give the
 # loader a link of that name in a folder of our own.
-soname=$(readelf -d "$lib/libbackend_api.so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p' || true)
-if [ -z "$soname" ]; then
-	minor=$(sed -n 's/^#define BACKEND_API_VERSION_MINOR \([0-9]*\)/\1/p' "$root/include/backend_api.h")
-	soname=libbackend_api.so.0.$minor
-fi
+soname=$(readelf -d "$lib/libbackend_api.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 mkdir "$tmp/lib"
 ln -s "$lib/libbackend_api.so" "$tmp/lib/$soname"
 
-export GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=1
-# Go's build cache does not notice a changed C header outside the package; the
-# header's hash in the flags (which are part of the cache key) makes it notice.
-header_sum="-DBACKEND_API_HEADER_SHA256=$(sha256sum "$root/include/backend_api.h" | cut -c1-16)"
-export CGO_CFLAGS="-I$root/include $header_sum ${CGO_CFLAGS:-}"
-export LD_LIBRARY_PATH="$tmp/lib:$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-plain_ldflags=${CGO_LDFLAGS:-}
-export CGO_LDFLAGS="-L$lib $plain_ldflags"
+# pkg-config files shaped like the installed ones (scripts/stage.sh), pointing into the build
+# folder; no -I: the module finds its own header.
+version=$(sed -n 's/^version *= *"\(.*\)".*/\1/p' "$root/Cargo.toml" | head -n 1)
+cat >"$tmp/backend_api.pc" <<PC
+Name: backend_api
+Description: backend-api (test)
+Version: $version
+Cflags:
+Libs: -L$lib -lbackend_api
+PC
+cat >"$tmp/backend_api-static.pc" <<PC
+Name: backend_api-static
+Description: backend-api, static archive (test)
+Version: $version
+Cflags:
+Libs: $lib/libbackend_api.a -lm -lrt -lpthread -lgcc_s -lutil -ldl -lc
+PC
 
-cd "$here"
+export GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=1 PKG_CONFIG_PATH=$tmp
+export LD_LIBRARY_PATH="$tmp/lib:$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+cd "$mod"
 start=$SECONDS
 echo "== $("$GO" version); library $lib ($soname); backend $backend"
 
@@ -69,38 +87,17 @@ module example.com/chat
 
 go 1.23
 
-require github.com/backend-api/backend-api/bindings/go v0.0.0
+require github.com/backend-api/backend-api/bindings/go/backendapi v0.0.0
 
-replace github.com/backend-api/backend-api/bindings/go => $here
+replace github.com/backend-api/backend-api/bindings/go/backendapi => $mod
 MOD
 (cd "$tmp/example" && "$GO" vet . && "$GO" build -o chat .)
 rc=0; "$tmp/example/chat" 2>/dev/null || rc=$? # no arguments: prints its usage, exits 2
 [ "$rc" -eq 2 ] || { echo "the README example exited $rc, not 2" >&2; exit 1; }
 
-echo "== pkg-config routes (-tags backend_api_pkgconfig, -tags backend_api_static)"
-# Shaped like the files `make install` writes (pkg/*.pc.in), pointing into the build folder.
-version=$(sed -n 's/^version *= *"\(.*\)".*/\1/p' "$root/Cargo.toml" | head -n 1)
-cat >"$tmp/backend_api.pc" <<PC
-Name: backend_api
-Description: backend-api (test)
-Version: $version
-Cflags: -I$root/include
-Libs: -L$lib -lbackend_api
-PC
-cat >"$tmp/backend_api-static.pc" <<PC
-Name: backend_api-static
-Description: backend-api, static archive (test)
-Version: $version
-Cflags: -I$root/include
-Libs: $lib/libbackend_api.a -lm -lrt -lpthread -lgcc_s -lutil -ldl -lc
-PC
-if command -v pkg-config >/dev/null; then
-	for tag in backend_api_pkgconfig backend_api_static; do
-		PKG_CONFIG_PATH="$tmp" CGO_CFLAGS="$header_sum" CGO_LDFLAGS="$plain_ldflags" \
-			"$GO" test -tags "$tag" -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...
-	done
-else
-	echo "pkg-config is not installed: these routes are not checked"
-fi
+echo "== other link routes (-tags backend_api_static, -tags backend_api_nopkgconfig)"
+"$GO" test -tags backend_api_static -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...
+PKG_CONFIG_PATH=/nonexistent CGO_LDFLAGS="-L$lib" \
+	"$GO" test -tags backend_api_nopkgconfig -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...
 
 echo "== Go binding: all checks passed in $((SECONDS - start)) s"

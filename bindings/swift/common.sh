@@ -22,7 +22,7 @@ use_library() {
 }
 
 # common A B: the deepest folder containing both absolute paths (the one folder the
-# Swift chroot is shown, see scripts/in-swift-chroot.sh).
+# Swift chroot is shown, see scripts/in-chroot.sh).
 common() {
     local a=$1/ b=$2/ p=""
     while [ -n "$a" ] && [ "${a%%/*}" = "${b%%/*}" ] && [ "$a" != "${a#*/}" ]; do

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Swift binding's tests inside the Swift 6 trixie chroot
-# (scripts/in-swift-chroot.sh, built by .ci/install-swift.sh), Swift 6 language mode
-# with warnings as errors:
+# (scripts/in-chroot.sh swift-chroot, built by .ci/install-swift.sh), Swift 6 language mode
+# with warnings as errors. The package is the repository's root (Package.swift there,
+# SwiftPM's rule; sources in bindings/swift); it finds the library through pkg-config, as
+# users do: a backend_api.pc in .build/pkgconfig points at BACKEND_API_LIB_DIR.
 #   1. builds the README's quick start (the ```swift block after `<!-- quick start -->`)
 #      as a program of its own, which the tests then run against the test backend;
 #   2. `swift test`;
@@ -23,11 +25,12 @@ set -euo pipefail
 
 die() { echo "bindings/swift/test.sh: $*" >&2; exit 2; }
 
-pkg=$(cd "$(dirname "$0")" && pwd -P)
-repo=$(cd "$pkg/../.." && pwd -P)
+here=$(cd "$(dirname "$0")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
+pkg=$repo
 
 # shellcheck source=common.sh
-. "$pkg/common.sh"
+. "$here/common.sh"
 use_library "$pkg/.build/soname"
 [ -n "${BACKEND_API_TEST_BACKEND:-}" ] || die "BACKEND_API_TEST_BACKEND is not set (the test_backend binary)"
 [ -x "$BACKEND_API_TEST_BACKEND" ] || die "BACKEND_API_TEST_BACKEND=$BACKEND_API_TEST_BACKEND is not executable"
@@ -38,6 +41,15 @@ host=$(common "$repo" "$lib")
 host=$(common "$host" "$(dirname "$backend")")
 [ "$host" != / ] || die "the repo ($repo), BACKEND_API_LIB_DIR ($lib) and the backend ($backend) share no parent but /; put them under one folder (e.g. CARGO_TARGET_DIR under the repo's parent)"
 
+mkdir -p "$pkg/.build/pkgconfig"
+cat > "$pkg/.build/pkgconfig/backend_api.pc" <<PC
+Name: backend_api
+Description: backend-api (in-tree test)
+Version: $(sed -n 's/^version *= *"\(.*\)".*/\1/p' "$repo/Cargo.toml" | head -n 1)
+Cflags: -I$repo/include
+Libs: -L$lib -lbackend_api
+PC
+
 echo "swift test: package $pkg, library $lib, backend $backend, chroot sees $host"
 
 # 1. The quick start as a package of its own inside .build (gitignored).
@@ -46,7 +58,7 @@ mkdir -p "$quick/Sources/QuickStart"
 awk '/<!-- quick start -->/ { armed = 1; next }
      armed && /^```swift$/ { inside = 1; next }
      inside && /^```$/ { exit }
-     inside { print }' "$pkg/README.md" > "$quick/Sources/QuickStart/QuickStart.swift"
+     inside { print }' "$here/README.md" > "$quick/Sources/QuickStart/QuickStart.swift"
 [ -s "$quick/Sources/QuickStart/QuickStart.swift" ] || die "no quick start block in README.md"
 cat > "$quick/Package.swift" <<'PACKAGE'
 // swift-tools-version:6.0
@@ -56,7 +68,8 @@ let package = Package(
     name: "QuickStart",
     platforms: [.macOS(.v13)],
     dependencies: [.package(path: "../..")],
-    targets: [.executableTarget(name: "QuickStart", dependencies: [.product(name: "BackendAPI", package: "swift")])],
+    // By product name: the path dependency's identity is the checkout folder's name.
+    targets: [.executableTarget(name: "QuickStart", dependencies: ["BackendAPI"])],
     swiftLanguageModes: [.v6]
 )
 PACKAGE
@@ -76,19 +89,20 @@ SWIFT
 export BACKEND_API_TEST_BACKEND=$backend
 export QUICKSTART_BIN=$quick/.build/debug/QuickStart
 export CHROOT_LD_LIBRARY_PATH=$libpath
-export CHROOT_ENV="BACKEND_API_TEST_BACKEND QUICKSTART_BIN${CHROOT_ENV:+ $CHROOT_ENV}"
-flags="-Xswiftc -warnings-as-errors -Xlinker -L$lib"
+export PKG_CONFIG_PATH=$pkg/.build/pkgconfig
+export CHROOT_ENV="BACKEND_API_TEST_BACKEND QUICKSTART_BIN PKG_CONFIG_PATH${CHROOT_ENV:+ $CHROOT_ENV}"
+flags="-Xswiftc -warnings-as-errors"
 # shellcheck disable=SC2016  # the inner shell expands its own variables
 exec timeout --kill-after=30 "${SWIFT_TEST_TIMEOUT:-900}" \
-    "$repo/scripts/in-swift-chroot.sh" "$host" -- \
-    env PKG="$pkg" QUICK="$quick" FLAGS="$flags" TEST_ARGS="${SWIFT_TEST_ARGS:-}" sh -euc '
+    "$repo/scripts/in-chroot.sh" swift-chroot "$host" -- \
+    env PKG="$pkg" QUICK="$quick" CMODULE="$here/Sources/CBackendAPI" FLAGS="$flags" TEST_ARGS="${SWIFT_TEST_ARGS:-}" sh -euc '
         echo "== building the README quick start"
         swift build --package-path "$QUICK" --scratch-path "$QUICK/.build" $FLAGS
         echo "== swift test"
         swift test --package-path "$PKG" --scratch-path "$PKG/.build" $FLAGS $TEST_ARGS
         echo "== Sendable checks"
         modules=$(dirname "$(find "$PKG/.build/debug/" -name BackendAPI.swiftmodule -path "*Modules*" | head -n 1)")
-        check() { swiftc -typecheck -swift-version 6 -I "$modules" -I "$PKG/Sources/CBackendAPI" "$@"; }
+        check() { swiftc -typecheck -swift-version 6 -I "$modules" -I "$CMODULE" "$@"; }
         check "$PKG/.build/sendable-ok.swift" || { echo "FAIL: sending a ChunkStream does not compile"; exit 1; }
         if out=$(check "$PKG/.build/sendable-bad.swift" 2>&1); then
             echo "FAIL: a ChunkStream.Iterator can be sent to another task"; exit 1

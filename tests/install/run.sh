@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installation test: `make install` into a temporary prefix, then build consumers
+# Installation test: `make` (cargo-c, staged tree), then `make install` into a temporary
+# prefix with NO cargo or rustc reachable (install never builds), then build consumers
 # against the INSTALLED copy with nothing but pkg-config (sources copied out of the
 # repository, so no in-tree header can leak in):
 #   - tests/install/consumer.c (the README's C quick start), dynamic and static;
 #   - bindings/cpp/examples/quickstart.cpp (the README's C++ quick start), dynamic;
 #   - bindings/cpp/tests/wrapper_test.cpp (the C++ wrapper's test), dynamic and static;
-# runs them against the bundled test backend, checks the soname and the symlinks
-# (readelf -d), that a DESTDIR install lays out the same files, that `make uninstall`
-# removes everything, and, when cmake is installed, the CMake package too.
+# runs them and the installed command-line client against the bundled test backend, checks
+# the soname and the symlinks (readelf -d), that a DESTDIR install lays out the same files,
+# that `make uninstall` removes everything, the CMake package (when cmake is installed), and
+# the README's in-tree build line (target/stage, no install).
 # Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), CARGO (cargo), KEEP=1
 # keeps the temporary directory. Last line: "install: N passed, M failed"; exit 1 on failure.
 set -euo pipefail
@@ -46,20 +48,32 @@ VERSION=$(sed -n 's/^version *= *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" |
 IFS=. read -r MAJOR MINOR _ <<< "$VERSION"
 if [ "$MAJOR" = 0 ]; then SONAME=libbackend_api.so.0.$MINOR; else SONAME=libbackend_api.so.$MAJOR; fi
 
-echo "== make install PREFIX=$PREFIX"
-"$MAKE" -s -C "$ROOT" install PREFIX="$PREFIX" > "$WORK/install.log" 2>&1 || {
+echo "== make (cargo-c build, staged in $TARGET/stage)"
+"$MAKE" -s -C "$ROOT" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; echo "install: make failed"; exit 1; }
+pass "make"
+
+echo "== make install PREFIX=$PREFIX, without cargo or rustc"
+# cargo and rustc on PATH are stand-ins that fail and leave a mark: install must not build.
+mkdir -p "$WORK/norust"
+for tool in cargo rustc; do
+    printf '#!/bin/sh\ntouch %s/%s.called; exit 1\n' "$WORK" "$tool" > "$WORK/norust/$tool"
+    chmod +x "$WORK/norust/$tool"
+done
+PATH="$WORK/norust:$PATH" CARGO=false "$MAKE" -s -C "$ROOT" install PREFIX="$PREFIX" > "$WORK/install.log" 2>&1 || {
     cat "$WORK/install.log"; echo "install: make install failed"; exit 1; }
 pass "make install"
+check "make install ran neither cargo nor rustc" test ! -e "$WORK/cargo.called" -a ! -e "$WORK/rustc.called"
 
 echo "== layout"
 L=$PREFIX/lib
 check "the library file is $SONAME's target libbackend_api.so.$VERSION" test -f "$L/libbackend_api.so.$VERSION" -a ! -L "$L/libbackend_api.so.$VERSION"
 check "$SONAME -> libbackend_api.so.$VERSION" test "$(readlink "$L/$SONAME")" = "libbackend_api.so.$VERSION"
-check "libbackend_api.so -> $SONAME" test "$(readlink "$L/libbackend_api.so")" = "$SONAME"
+check "libbackend_api.so -> libbackend_api.so.$VERSION" test "$(readlink -f "$L/libbackend_api.so")" = "$(readlink -f "$L/libbackend_api.so.$VERSION")"
 check "readelf -d shows SONAME $SONAME" bash -c "readelf -d '$L/libbackend_api.so.$VERSION' | grep -F '(SONAME)' | grep -qF '[$SONAME]'"
 check "static library installed" test -f "$L/libbackend_api.a"
 check "headers installed (C and C++)" test -f "$PREFIX/include/backend_api.h" -a -f "$PREFIX/include/backend_api.hpp"
 check "CMake package installed" test -f "$L/cmake/backend_api/backend_apiConfig.cmake" -a -f "$L/cmake/backend_api/backend_apiConfigVersion.cmake"
+check "command-line client installed" test -x "$PREFIX/bin/backend-api"
 
 echo "== pkg-config"
 export PKG_CONFIG_PATH=$L/pkgconfig
@@ -68,7 +82,7 @@ check "pkg-config --modversion backend_api = $VERSION" test "$(pkg-config --modv
 read -r CFLAGS_OUT < <(pkg-config --cflags backend_api)  # read drops pkg-config's trailing blank
 check "pkg-config --cflags points into the prefix" test "$CFLAGS_OUT" = "-I$PREFIX/include"
 check "pkg-config --static --libs lists Rust's native libs" bash -c "pkg-config --static --libs backend_api | grep -q -- -lpthread"
-check "pkg-config --variable=soname backend_api = $SONAME" test "$(pkg-config --variable=soname backend_api)" = "$SONAME"
+check "pkg-config --variable=prefix backend_api = $PREFIX" test "$(pkg-config --variable=prefix backend_api)" = "$PREFIX"
 echo "   dynamic: $(pkg-config --cflags --libs backend_api)"
 echo "   static:  $(pkg-config --static --cflags --libs backend_api-static)"
 
@@ -106,6 +120,8 @@ answers() { # binary, message
     out=$("$1" "$URL" "$2") && [[ $out == *"You said: $2"* ]] || { echo "output: $out"; return 1; }
 }
 check "C consumer (dynamic) streams an answer" answers "$WORK/bin/consumer" "installed dynamic"
+client() { local out; out=$("$PREFIX/bin/backend-api" --url "$URL" "$1") && [[ $out == *"You said: $1"* ]] || { echo "output: $out"; return 1; }; }
+check "installed command-line client streams an answer (finds its library by \$ORIGIN)" client "installed client"
 check "C consumer (static) streams an answer" answers "$WORK/bin/consumer-static" "installed static"
 check "C++ quick start streams an answer" answers "$WORK/bin/quickstart" "installed C++"
 for t in wrapper_test wrapper_test-static; do
@@ -140,6 +156,17 @@ EOF
     check "find_package(backend_api $OTHER) is refused" bash -c "! cmake -S '$WORK/cmake' -B '$WORK/cmake/build2' -DCMAKE_PREFIX_PATH='$PREFIX'"
 else
     echo "== CMake package: cmake not installed, skipped"
+fi
+
+echo "== the README's in-tree build line (no install)"
+line=$(grep -m1 '^cc app.c -Itarget/stage' "$ROOT/README.md" || true)
+if [ -z "$line" ]; then
+    fail "README.md has no line 'cc app.c -Itarget/stage...'"
+elif [ "$TARGET" != "$ROOT/target" ]; then
+    echo "   (CARGO_TARGET_DIR is not ./target: the README's line does not apply; not checked)"
+else
+    check "README: $line" bash -c "cd '$ROOT' && ${line/app.c/$SRC/consumer.c} -o '$WORK/bin/intree'"
+    check "the in-tree build streams an answer" answers "$WORK/bin/intree" "in-tree"
 fi
 
 echo "== DESTDIR and uninstall"

@@ -17,7 +17,11 @@ pub fn tls_dir() -> PathBuf {
 
 /// Starts the server; returns its `https://127.0.0.1:PORT` URL.
 pub fn start() -> String {
-    let dir = tls_dir();
+    start_in(&tls_dir())
+}
+
+/// [`start`] with the `server.pem` and `server.key` of another folder.
+pub fn start_in(dir: &Path) -> String {
     let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("server.pem"))
         .unwrap()
         .map(Result::unwrap)

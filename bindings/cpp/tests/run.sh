@@ -2,12 +2,12 @@
 # In-tree test of the C++ wrapper and the quick starts (`make check` runs it):
 # compiles bindings/cpp/tests/wrapper_test.cpp, bindings/cpp/examples/{quickstart,tour}.cpp
 # and tests/install/consumer.c with -Wall -Wextra -Werror (and more)
-# against the freshly built static library, also an AddressSanitizer/UBSan build of
+# against the static library of the staged tree (`make`: scripts/stage.sh), also an AddressSanitizer/UBSan build of
 # the wrapper test (and a valgrind run when valgrind is installed), starts the
 # bundled test backend and runs them all; checks that bindings/cpp/README.md quotes
 # the example files exactly.
-# Needs `make build` first (it runs it when its output is missing).
-# Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), CARGO (cargo),
+# Needs `make` first (it runs it when the staged tree is missing).
+# Env: CARGO_TARGET_DIR (default ./target), STAGE ($CARGO_TARGET_DIR/stage), CC (cc), CXX (c++), CARGO (cargo),
 # SANITIZE=0 to skip the sanitizer build and the valgrind run (done when valgrind exists). Last line: "check: N passed, M failed".
 set -euo pipefail
 
@@ -19,9 +19,10 @@ CC=${CC:-cc}
 CXX=${CXX:-c++}
 CARGO=${CARGO:-cargo}
 
-[ -f "$RELEASE/backend_api.native-static-libs" ] && [ -f "$RELEASE/libbackend_api.a" ] ||
+STAGE=${STAGE:-$TARGET/stage}
+[ -f "$STAGE/lib/pkgconfig/backend_api.pc" ] && [ -f "$STAGE/lib/libbackend_api.a" ] ||
     make -s -C "$ROOT" build >&2
-read -r -a NATIVE < "$RELEASE/backend_api.native-static-libs"
+read -r -a NATIVE < <(sed -n 's/^Libs.private: *//p' "$STAGE/lib/pkgconfig/backend_api.pc")
 echo "== building the test backend" >&2
 "$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend >&2
 BACKEND=$RELEASE/examples/test_backend
@@ -42,7 +43,7 @@ fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
 CWARN=(-Wall -Wextra -Werror -Wpedantic -Wshadow)
 CXXWARN=(-std=c++17 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wold-style-cast)
 INC=(-I"$ROOT/include" -I"$ROOT/bindings/cpp/include")
-LINK=("$RELEASE/libbackend_api.a" "${NATIVE[@]}")
+LINK=("$STAGE/lib/libbackend_api.a" "${NATIVE[@]}")
 
 compile() { # name, command...
     local name=$1; shift
@@ -73,9 +74,7 @@ compile drain_cpp "$CXX" "${CXXWARN[@]}" -O2 "${INC[@]}" "$ROOT/bindings/cpp/ben
 # malloc/free and the like TSan leaves alone (called_from_lib), so that only C++ is judged.
 if [ "${SANITIZE:-1}" != 0 ]; then
     mkdir -p "$WORK/tsan"
-    cp "$RELEASE/libbackend_api.so" "$WORK/tsan/"
-    soname=$(readelf -d "$WORK/tsan/libbackend_api.so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
-    [ -z "$soname" ] || ln -sf libbackend_api.so "$WORK/tsan/$soname"
+    cp -P "$STAGE"/lib/libbackend_api.so* "$WORK/tsan/"   # the library with its soname links
     echo "called_from_lib:libbackend_api.so" > "$WORK/tsan/suppressions"
     compile wrapper_test-tsan "$CXX" "${CXXWARN[@]}" -g -fsanitize=thread "${INC[@]}" \
         "$ROOT/bindings/cpp/tests/wrapper_test.cpp" -L"$WORK/tsan" -Wl,-rpath,"$WORK/tsan" -lbackend_api \

@@ -7,11 +7,11 @@ import PackageDescription
 let package = Package(
     name: "BackendAPIBench",
     platforms: [.macOS(.v13)],
-    dependencies: [.package(path: "..")],
+    dependencies: [.package(path: "../../..")],  // the repository's root, where Package.swift is
     targets: [
         .executableTarget(
             name: "backend-api-drain",
-            dependencies: [.product(name: "BackendAPI", package: "swift")],
+            dependencies: ["BackendAPI"],  // by product name: the identity is the checkout folder's name
             path: "Sources/Drain"),
     ],
     swiftLanguageModes: [.v6]

@@ -3,7 +3,7 @@
 #
 #   BACKEND_API_LIB_DIR=<folder with libbackend_api.so> bench/drain.sh build
 #       builds it in release mode, Swift 6 mode, warnings as errors: with the machine's
-#       `swift` when there is one, else in the Swift chroot (scripts/in-swift-chroot.sh).
+#       `swift` when there is one, else in the Swift chroot (scripts/in-chroot.sh swift-chroot).
 #       The library folder is baked in as the run path.
 #   bench/drain.sh run BASE_URL N
 #       runs it (exit 0 only when all N chunks arrived). Without a Swift toolchain on the
@@ -31,7 +31,7 @@ build)
     else
         host=$(common "$repo" "$lib")
         [ "$host" != / ] || die "the repo ($repo) and BACKEND_API_LIB_DIR ($lib) share no parent but /"
-        "$repo/scripts/in-swift-chroot.sh" "$host" -- "$@"
+        "$repo/scripts/in-chroot.sh" swift-chroot "$host" -- "$@"
     fi
     echo "built $program"
     ;;

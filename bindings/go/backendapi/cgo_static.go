@@ -3,8 +3,8 @@
 package backendapi
 
 // Static linking through pkg-config (build with -tags backend_api_static): the
-// flags come from backend_api-static.pc (installed by `make install`), which
-// links libbackend_api.a itself. See README.md.
+// flags come from backend_api-static.pc (installed with the library), which links
+// libbackend_api.a itself. See README.md.
 
 // #cgo pkg-config: backend_api-static
 import "C"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Usage: scripts/in-swift-chroot.sh HOST_DIR -- CMD [ARGS...]
+# Usage: scripts/in-chroot.sh NAME HOST_DIR -- CMD [ARGS...]
 #
-# Runs CMD inside the Swift 6 trixie chroot built by .ci/install-swift.sh
-# (${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/swift-chroot), with HOST_DIR
-# bind-mounted at the same absolute path inside the chroot and as the working directory.
+# Runs CMD inside the trixie chroot NAME built by .ci/install-chroot.sh
+# (${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/NAME: swift-chroot, cross-chroot), with
+# HOST_DIR bind-mounted at the same absolute path inside the chroot and as the working directory.
 # Exits with CMD's exit status.
 #
 # Inside the chroot:
@@ -15,6 +15,11 @@
 #   Only HOST_DIR is visible from the host: it must contain everything CMD needs (the
 #   Swift package AND the C header and shared library it links), e.g. the repo root.
 #
+# CHROOT_OVERLAY=1: the chroot's root is an overlay (overlayfs, its upper layer in a
+#   temporary folder on the host) whose changes vanish at exit: packages installed with
+#   dpkg, files written to /usr or /opt. tests/clean-machine/run.sh uses it to get a
+#   pristine machine each time without copying the cached chroot.
+#
 # Mounts: /proc, /dev, /dev/pts, /sys, a fresh tmpfs on /tmp (only those not already
 # mounted; the chroot's /tmp does not persist between runs) and a plain,
 # non-recursive `mount --bind HOST_DIR` (submounts of HOST_DIR are NOT carried in).
@@ -24,30 +29,30 @@
 # is SIGKILLed, and concurrent runs cannot unmount each other's mounts. Needs root.
 set -euo pipefail
 
-usage() { echo "usage: $0 HOST_DIR -- CMD [ARGS...]" >&2; exit 2; }
-die() { echo "in-swift-chroot: $*" >&2; exit 2; }
+usage() { echo "usage: $0 NAME HOST_DIR -- CMD [ARGS...]" >&2; exit 2; }
+die() { echo "in-chroot: $*" >&2; exit 2; }
 # HOME may be unset in minimal CI environments.
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"; export HOME
 
-if [ $# -lt 3 ] || [ "$2" != "--" ]; then usage; fi
+if [ $# -lt 4 ] || [ "$3" != "--" ]; then usage; fi
 [ "$(id -u)" = 0 ] || die "must run as root"
 
 CACHE=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}
-ROOT=$CACHE/swift-chroot
-if [ ! -e "$ROOT/.backend-api-swift-ok" ] || [ ! -x "$ROOT/usr/libexec/swift/bin/swift" ]; then
-    die "no Swift chroot at $ROOT; run .ci/install-swift.sh first"
+ROOT=$CACHE/$1
+if [ ! -e "$ROOT/.backend-api-chroot-ok" ] && [ ! -e "$ROOT/.backend-api-swift-ok" ]; then
+    die "no chroot at $ROOT; run .ci/install-chroot.sh (through .ci/install-swift.sh or .ci/install-cross.sh) first"
 fi
 ROOT=$(realpath "$ROOT")
 
-# Private mount namespace (see header). IN_SWIFT_CHROOT_NS marks the inner run.
-if [ -z "${IN_SWIFT_CHROOT_NS:-}" ] && command -v unshare >/dev/null \
+# Private mount namespace (see header). IN_CHROOT_NS marks the inner run.
+if [ -z "${IN_CHROOT_NS:-}" ] && command -v unshare >/dev/null \
         && unshare --mount --propagation private true 2>/dev/null; then
-    IN_SWIFT_CHROOT_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+    IN_CHROOT_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
 fi
 
-[ -d "$1" ] || die "HOST_DIR '$1' is not a directory"
-HOST_DIR=$(realpath "$1")
-shift 2
+[ -d "$2" ] || die "HOST_DIR '$2' is not a directory"
+HOST_DIR=$(realpath "$2")
+shift 3
 
 # Refuse bind mounts that would shadow the chroot's own system or hide the chroot itself.
 case "$HOST_DIR/" in
@@ -65,9 +70,10 @@ cleanup() {
     for (( i=${#MOUNTED[@]}-1; i>=0; i-- )); do
         m=${MOUNTED[i]}
         umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null \
-            || echo "in-swift-chroot: could not unmount $m" >&2
+            || echo "in-chroot: could not unmount $m" >&2
     done
     MOUNTED=()
+    if [ -n "${LAYERS:-}" ] && ! mountpoint -q "$LAYERS/root"; then rm -rf --one-file-system "$LAYERS"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -80,6 +86,12 @@ mnt() { # mnt TARGET MOUNT-ARGS...: mount unless TARGET is already a mount point
     MOUNTED+=("$target")
 }
 
+if [ "${CHROOT_OVERLAY:-0}" = 1 ]; then
+    LAYERS=$(mktemp -d "${TMPDIR:-/tmp}/chroot-overlay.XXXXXX")
+    mkdir "$LAYERS/upper" "$LAYERS/work" "$LAYERS/root"
+    mnt "$LAYERS/root" -t overlay overlay -o "lowerdir=$ROOT,upperdir=$LAYERS/upper,workdir=$LAYERS/work"
+    ROOT=$LAYERS/root
+fi
 mnt "$ROOT/proc" -t proc proc
 mnt "$ROOT/dev" --bind /dev
 if [ -d "$ROOT/dev/pts" ]; then mnt "$ROOT/dev/pts" --bind /dev/pts; fi
@@ -105,5 +117,5 @@ done
 rc=0
 # shellcheck disable=SC2016  # the inner sh expands its own positional parameters
 chroot "$ROOT" /usr/bin/env -i "${ENVS[@]}" \
-    /bin/sh -c 'cd "$1" && shift && exec "$@"' in-swift-chroot "$HOST_DIR" "$@" || rc=$?
+    /bin/sh -c 'cd "$1" && shift && exec "$@"' in-chroot "$HOST_DIR" "$@" || rc=$?
 exit "$rc"

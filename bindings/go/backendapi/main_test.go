@@ -14,7 +14,7 @@ import (
 )
 
 // The project's test backend (examples/test_backend.rs), started once for all
-// tests: BACKEND_API_TEST_BACKEND names the binary; else ../../target/debug/examples/test_backend.
+// tests: BACKEND_API_TEST_BACKEND names the binary; else ../../../target/debug/examples/test_backend.
 var (
 	backendURL  string
 	backendSkip string // why backend tests skip, when they do
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 func startBackend() (stop func()) {
 	path := os.Getenv("BACKEND_API_TEST_BACKEND")
 	if path == "" {
-		path = filepath.Join("..", "..", "target", "debug", "examples", "test_backend")
+		path = filepath.Join("..", "..", "..", "target", "debug", "examples", "test_backend")
 		if _, err := os.Stat(path); err != nil {
 			backendSkip = "BACKEND_API_TEST_BACKEND is not set and " + path + " does not exist: " +
 				"build it with `cargo build --example test_backend` and set BACKEND_API_TEST_BACKEND " +

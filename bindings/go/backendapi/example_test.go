@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	backendapi "github.com/backend-api/backend-api/bindings/go"
+	"github.com/backend-api/backend-api/bindings/go/backendapi"
 )
 
 func Example() {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install (or reuse) the cross-building chroot: Debian 13 (trixie) with Debian's own Rust
+# (rustc 1.85.1, the project's MSRV, with rust-src), mingw-w64 and Wine, plus zig for macOS
+# (.ci/install-chroot.sh; recipes from ../shared/TOOLCHAINS.md). A chroot of its own because
+# the other one (swift-chroot) must stay without Rust: it is the clean machine.
+# Cached at ${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cross-chroot. Prints its path as
+# the LAST stdout line. scripts/cross.sh runs the builds in it.
+#   - rsbegin.o / rsend.o for x86_64-pc-windows-gnu, which Debian does not ship: compiled
+#     once from rust-src.
+#   - zig: the binary of the PyPI package ziglang (from .ci/install-cargo-tools.sh), copied
+#     to /opt/zig (zig is statically linked).
+#   - the host's CA bundle, so cargo inside reaches crates.io the way the host does.
+set -euo pipefail
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"; export HOME
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}
+log() { echo "install-cross: $*" >&2; }
+
+ROOT=$("$HERE/install-chroot.sh" cross-chroot --check 'rustc --version' \
+    rustc cargo rust-src gcc libc6-dev gcc-mingw-w64-x86-64 wine64 ca-certificates | tail -n 1)
+
+cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
+
+RUSTLIB=$ROOT/usr/lib/rustlib/x86_64-pc-windows-gnu/lib
+if [ ! -e "$RUSTLIB/self-contained/rsend.o" ]; then
+    log "compiling rsbegin.o and rsend.o for x86_64-pc-windows-gnu from rust-src"
+    tmp=$(mktemp -d)
+    # shellcheck disable=SC2016  # expanded inside the chroot
+    "$HERE/../scripts/in-chroot.sh" cross-chroot "$tmp" -- sh -eu -c '
+        S=/usr/lib/rustlib/x86_64-pc-windows-gnu/lib; mkdir -p $S/self-contained
+        src=$(ls -d /usr/src/rustc-*/library/rtstartup | head -n 1)
+        for f in rsbegin rsend; do
+            RUSTC_BOOTSTRAP=1 rustc --target x86_64-pc-windows-gnu --emit=obj -C panic=abort -O \
+                -o $S/$f.o $src/$f.rs
+            cp $S/$f.o $S/self-contained/
+        done' >&2
+    rmdir "$tmp"
+fi
+
+ZIG_SRC=$("$CACHE/zig-venv/bin/python" -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))' 2>/dev/null) ||
+    { log "no zig: run .ci/install-cargo-tools.sh first"; exit 1; }
+if [ "$("$ROOT/opt/zig/zig" version 2>/dev/null)" != "$("$ZIG_SRC/zig" version)" ]; then
+    log "copying zig $("$ZIG_SRC/zig" version) into /opt/zig"
+    rm -rf "$ROOT/opt/zig"
+    cp -R "$ZIG_SRC" "$ROOT/opt/zig"
+fi
+log "$(chroot "$ROOT" rustc --version); zig $("$ROOT/opt/zig/zig" version)"
+echo "$ROOT"

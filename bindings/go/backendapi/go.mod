@@ -1,0 +1,3 @@
+module github.com/backend-api/backend-api/bindings/go/backendapi
+
+go 1.23

@@ -1,3 +1,0 @@
-module github.com/backend-api/backend-api/bindings/go
-
-go 1.23

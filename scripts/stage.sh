@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Usage: scripts/stage.sh OUT [--target TRIPLE] [--glibc VERSION]
+#
+# Builds the library with cargo-c (`cargo cinstall --release`) and lays out a complete
+# installation tree in OUT (replaced), the one every install path ships: `make` /
+# `make install`, the release archive and the .deb (scripts/release.sh).
+#   lib/      libbackend_api.so.X.Y.Z, its soname and development links (cargo-c),
+#             libbackend_api.a with only the backend_api_* symbols global
+#             (scripts/localize-staticlib.sh),
+#             pkgconfig/backend_api.pc (cargo-c's) and backend_api-static.pc,
+#             cmake/backend_api/backend_apiConfig.cmake and ...ConfigVersion.cmake
+#   include/  backend_api.h, backend_api.hpp (cargo-c, from Cargo.toml's capi metadata)
+#   bin/      backend-api, the command-line client (finds the library through
+#             $ORIGIN/../lib, so the tree works wherever it is unpacked)
+#   share/    the client's man page and bash/zsh completions; doc/backend-api/ with
+#             README.md, CHANGELOG.md and LICENSE
+# The tree is relocatable: the pkg-config files say prefix=${pcfiledir}/../.. and the
+# CMake files are relative to their own folder (`make install` writes its PREFIX into the
+# pkg-config files).
+#
+# --target TRIPLE   build for another target (default: the host's)
+# --glibc VERSION   link against that glibc version with zig (cargo-zigbuild's `zig cc`),
+#                   e.g. 2.28, so the artifacts run on older Linux distributions
+# Tools: cargo-c (and cargo-zigbuild + zig for --glibc), from .ci/install-cargo-tools.sh;
+# its cache folder is put on PATH when present. Env: CARGO_TARGET_DIR (./target), CC (cc).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
+TOOLS=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cargo-tools/bin
+[ -d "$TOOLS" ] && PATH=$TOOLS:$PATH
+
+# The command-line client: its source, man page and completions.
+CLI=(cli/backend-api.c cli/backend-api.1 cli/completions/backend-api.bash cli/completions/_backend-api)
+
+die() { echo "stage: $*" >&2; exit 1; }
+[ $# -ge 1 ] || die "usage: $0 OUT [--target TRIPLE] [--glibc VERSION]"
+OUT=$(realpath -m "$1"); shift
+PC_PREFIX='${pcfiledir}/../..'
+TARGET_TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+GLIBC=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --target) TARGET_TRIPLE=$2; shift 2 ;;
+        --glibc) GLIBC=$2; shift 2 ;;
+        *) die "unknown argument $1" ;;
+    esac
+done
+command -v cargo-cinstall > /dev/null || die "cargo-c is not installed (run .ci/install-cargo-tools.sh)"
+CC=${CC:-cc}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+if [ -n "$GLIBC" ]; then
+    command -v cargo-zigbuild > /dev/null || die "--glibc needs cargo-zigbuild and zig (run .ci/install-cargo-tools.sh)"
+    # cargo-zigbuild's own compiler wrapper, as `cargo zigbuild --target T.VERSION` writes it;
+    # here it serves cargo-c: rustc links with it and cc-rs (ring) compiles with it.
+    arch=${TARGET_TRIPLE%%-*}
+    # At a fixed path: cargo and cc-rs rebuild everything when the linker's path changes.
+    zigcc=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/zigcc-$TARGET_TRIPLE.$GLIBC
+    mkdir -p "$(dirname "$zigcc")"
+    cat > "$zigcc" <<SH
+#!/bin/sh
+exec cargo-zigbuild zig cc -- -g -fno-sanitize=all -target $arch-linux-gnu.$GLIBC "\$@"
+SH
+    chmod +x "$zigcc"
+    env_triple=$(echo "$TARGET_TRIPLE" | tr '[:lower:]-' '[:upper:]_')
+    export "CARGO_TARGET_${env_triple}_LINKER=$zigcc" "CC_${TARGET_TRIPLE//-/_}=$zigcc"
+    CC=$zigcc
+fi
+
+echo "stage: cargo cinstall --release --target $TARGET_TRIPLE${GLIBC:+ (glibc $GLIBC)}" >&2
+# A fixed destdir: cargo-c rebuilds the library whenever the install paths change.
+DEST=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/$TARGET_TRIPLE/cinstall
+rm -rf "$DEST"
+cargo cinstall --manifest-path "$ROOT/Cargo.toml" --release --locked --target "$TARGET_TRIPLE" \
+    --destdir "$DEST" --prefix /prefix --libdir lib --includedir include >&2
+rm -rf "$OUT"
+mkdir -p "$(dirname "$OUT")"
+mv "$DEST/prefix" "$OUT"
+rm -rf "$DEST"
+L=$OUT/lib
+
+# The static archive: only the C API stays global.
+"$ROOT/scripts/localize-staticlib.sh" "$L/libbackend_api.a" "$L/libbackend_api.a"
+
+# pkg-config: cargo-c's file (its Libs.private are Rust's native libraries, as rustc
+# printed them) gets the final prefix; the -static file links the archive itself.
+PC=$L/pkgconfig/backend_api.pc
+[ -f "$PC" ] || die "cargo-c wrote no $PC"
+NATIVE_LIBS=$(sed -n 's/^Libs.private: *//p' "$PC")
+VERSION=$(sed -n 's/^Version: *//p' "$PC")
+REALNAME=$(cd "$L" && find . -maxdepth 1 -type f -name 'libbackend_api.so.*' -printf '%f\n')
+SONAME=$(readelf -d "$L/$REALNAME" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ -n "$REALNAME" ] && [ -n "$SONAME" ] || die "no versioned shared library with a soname in $L"
+IFS=. read -r MAJOR MINOR _ <<< "$VERSION"
+template() { # IN OUT
+    sed -e "s|@PREFIX@|$PC_PREFIX|g" -e 's|@LIBDIR@|${prefix}/lib|g' -e 's|@INCLUDEDIR@|${prefix}/include|g' \
+        -e "s|@VERSION@|$VERSION|g" -e "s|@MAJOR@|$MAJOR|g" -e "s|@MINOR@|$MINOR|g" \
+        -e "s|@SONAME@|$SONAME|g" -e "s|@REALNAME@|$REALNAME|g" -e "s|@NATIVE_LIBS@|$NATIVE_LIBS|g" \
+        -e 's|@CMAKE_TO_LIBDIR@|../..|g' -e 's|@CMAKE_TO_INCLUDEDIR@|../../../include|g' \
+        -e "s|@CMAKE_NATIVE_LIBS@|$(echo "$NATIVE_LIBS" | sed 's/^-l//; s/ -l/;/g')|g" \
+        -e "s|@SIZEOF_VOID_P@|$(rustc --print cfg --target "$TARGET_TRIPLE" | sed -n 's/^target_pointer_width="\(.*\)"/\1/p' | awk '{print $1 / 8}')|g" \
+        "$1" > "$2"
+}
+sed -i "s|^prefix=.*|prefix=$PC_PREFIX|" "$PC"
+template "$ROOT/pkg/backend_api-static.pc.in" "$L/pkgconfig/backend_api-static.pc"
+mkdir -p "$L/cmake/backend_api"
+template "$ROOT/pkg/backend_apiConfig.cmake.in" "$L/cmake/backend_api/backend_apiConfig.cmake"
+template "$ROOT/pkg/backend_apiConfigVersion.cmake.in" "$L/cmake/backend_api/backend_apiConfigVersion.cmake"
+
+# The command-line client, linked to the tree's own shared library.
+mkdir -p "$OUT/bin"
+# shellcheck disable=SC2016  # $ORIGIN is for the dynamic loader
+"$CC" -std=c11 -O2 -Wall -Wextra -Werror -Wpedantic -Wshadow -I"$OUT/include" "$ROOT/${CLI[0]}" -o "$OUT/bin/backend-api" \
+    -L"$L" -lbackend_api -ldl -lpthread -Wl,-rpath,'$ORIGIN/../lib'
+install_data() { # SOURCE DEST_DIR [NAME]
+    [ -n "$1" ] || return 0
+    install -D -m 644 "$ROOT/$1" "$OUT/$2/${3:-$(basename "$1")}"
+}
+install_data "${CLI[1]}" share/man/man1
+install_data "${CLI[2]}" share/bash-completion/completions backend-api
+install_data "${CLI[3]}" share/zsh/site-functions
+for doc in README.md CHANGELOG.md LICENSE; do install_data "$doc" share/doc/backend-api; done
+
+echo "stage: $OUT: backend_api $VERSION (soname $SONAME)" >&2

@@ -1,0 +1,171 @@
+//! Which certificates a client trusts: the platform's store by default (on Linux the
+//! system bundle, which `SSL_CERT_FILE` names), the bundled Mozilla roots on request, a
+//! PEM file added to either (`add_ca_file`) or trusted alone (`set_ca_file`).
+//!
+//! Two throwaway CAs (tests/tls): CA 1 signs server 1, CA 2 signs server 2. The matrix
+//! runs in a child process of this test binary whose `SSL_CERT_FILE` is CA 1, so "the
+//! system's bundle" holds exactly CA 1.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use backend_api::client::TrustStore;
+use backend_api::{Client, Next, Request, Status, Stream};
+
+/// Opens a stream and reads it to the end: Ok when the TLS handshake and the answer
+/// went through, else the status of the error.
+fn fetch(client: &Client) -> Result<(), Status> {
+    let mut request = Request::new();
+    request.add_message("user", "hi");
+    let stream = Stream::open(client, &request).map_err(|e| e.status)?;
+    let mut chunks = 0;
+    loop {
+        match stream.next(Some(Duration::from_secs(20))) {
+            Next::Chunk(_) => chunks += 1,
+            Next::End if chunks > 0 => return Ok(()),
+            Next::Error(e) => return Err(e.status),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+fn ca(which: &str) -> String {
+    tls(which).join("ca.pem").to_str().unwrap().to_owned()
+}
+
+fn tls(which: &str) -> PathBuf {
+    match which {
+        "1" => support::tls::tls_dir(),
+        _ => support::tls::tls_dir().join("second"),
+    }
+}
+
+/// The outcome against server 1 and server 2 of a client made by `setup`.
+fn both(url1: &str, url2: &str, setup: impl Fn(&mut Client)) -> [Result<(), Status>; 2] {
+    [url1, url2].map(|url| {
+        let mut client = Client::new(url).unwrap();
+        client.set_proxy(None).unwrap();
+        setup(&mut client);
+        fetch(&client)
+    })
+}
+
+const TLS: Result<(), Status> = Err(Status::Tls);
+
+#[test]
+#[ignore = "run by trust_matrix_with_ca1_as_the_system_bundle, in a child process"]
+fn child_trust_matrix() {
+    assert_eq!(
+        std::env::var("SSL_CERT_FILE").unwrap(),
+        ca("1"),
+        "run me through trust_matrix_with_ca1_as_the_system_bundle"
+    );
+    let (url1, url2) = (
+        support::tls::start_in(&tls("1")),
+        support::tls::start_in(&tls("2")),
+    );
+
+    // The default: the platform's store, here the system bundle of SSL_CERT_FILE.
+    assert_eq!(both(&url1, &url2, |_| {}), [Ok(()), TLS], "default");
+    // A CA added to it: both servers.
+    assert_eq!(
+        both(&url1, &url2, |c| c.add_ca_file(&ca("2")).unwrap()),
+        [Ok(()), Ok(())],
+        "platform + CA 2 added"
+    );
+    // A CA file alone: only its server.
+    assert_eq!(
+        both(&url1, &url2, |c| c.set_ca_file(&ca("2")).unwrap()),
+        [TLS, Ok(())],
+        "CA 2 alone"
+    );
+    // The bundled Mozilla roots know neither test CA; with CA 2 added, server 2.
+    assert_eq!(
+        both(&url1, &url2, |c| c
+            .set_trust_store(TrustStore::Bundled)
+            .unwrap()),
+        [TLS, TLS],
+        "bundled roots"
+    );
+    assert_eq!(
+        both(&url1, &url2, |c| {
+            c.set_trust_store(TrustStore::Bundled).unwrap();
+            c.add_ca_file(&ca("2")).unwrap();
+        }),
+        [TLS, Ok(())],
+        "bundled roots + CA 2 added"
+    );
+    // Back to the platform's store after a CA file: CA 1 again, and what was added stays.
+    assert_eq!(
+        both(&url1, &url2, |c| {
+            c.set_ca_file(&ca("2")).unwrap();
+            c.set_trust_store(TrustStore::Platform).unwrap();
+        }),
+        [Ok(()), TLS],
+        "set_trust_store ends set_ca_file"
+    );
+    // Verification off trusts anything.
+    assert_eq!(
+        both(&url1, &url2, |c| c.set_verify_tls(false)),
+        [Ok(()), Ok(())],
+        "verification off"
+    );
+    println!("trust matrix: 7 of 7 as expected");
+}
+
+#[test]
+fn trust_matrix_with_ca1_as_the_system_bundle() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_trust_matrix",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env("SSL_CERT_FILE", ca("1"))
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("trust matrix: 7 of 7") && text.contains("1 passed"),
+        "child: {text}"
+    );
+}
+
+#[test]
+fn the_test_cas_are_not_in_this_machines_store() {
+    // Without SSL_CERT_FILE the platform's store is the machine's own: neither test CA.
+    if std::env::var_os("SSL_CERT_FILE").is_some() {
+        return; // the child process above
+    }
+    let url = support::tls::start_in(&tls("1"));
+    let mut client = Client::new(&url).unwrap();
+    client.set_proxy(None).unwrap();
+    assert_eq!(fetch(&client), TLS);
+}
+
+#[test]
+fn bad_ca_files_change_nothing() {
+    let url = support::tls::start_in(&tls("1"));
+    let mut client = Client::new(&url).unwrap();
+    client.set_proxy(None).unwrap();
+    client.set_ca_file(&ca("1")).unwrap();
+    assert_eq!(
+        client.add_ca_file("/nonexistent.pem").unwrap_err().status,
+        Status::InvalidArgument
+    );
+    let not_pem = support::tls::tls_dir().join("README.md");
+    assert_eq!(
+        client
+            .set_ca_file(not_pem.to_str().unwrap())
+            .unwrap_err()
+            .status,
+        Status::Tls
+    );
+    assert_eq!(fetch(&client), Ok(()), "still trusting CA 1 alone");
+}
