@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"maps"
 	"runtime"
@@ -32,6 +33,24 @@ type Answer struct {
 	// Raw is the whole "answer" object as the library made it (with "type":
 	// "answer"), for fields this struct does not have yet.
 	Raw json.RawMessage `json:"-"`
+}
+
+// Complete sends req and waits for the whole answer: the call for those who do
+// not stream. It returns the answer assembled from every chunk (see [Answer]), a
+// [*StreamError] when the server sent an in-stream error or auth chunk, and
+// Recv's errors otherwise ([*Error], ctx.Err()). Cancelling ctx ends it at once.
+// The chunks are not copied into Go, so it costs about what the C library does.
+// With [WithAssemble](false) the answer is empty.
+func (c *Client) Complete(ctx context.Context, req *Request) (Answer, error) {
+	s, err := c.Stream(ctx, req)
+	if err != nil {
+		return Answer{}, err
+	}
+	defer s.Close()
+	if err := s.drain(); err != nil {
+		return Answer{}, err
+	}
+	return s.Answer()
 }
 
 // Answer returns the answer assembled from the chunks handed out so far: during
@@ -90,7 +109,7 @@ func isNull(raw json.RawMessage) bool {
 
 // FollowUp makes the request that continues the conversation after ans (from
 // [Stream.Answer] of the stream that answered r): r's model, api key and extra
-// fields; r's messages plus {"role": "assistant", "content": ans.Content} and
+// fields and headers; r's messages plus {"role": "assistant", "content": ans.Content} and
 // {"role": "user", "content": userMessage}; and ans.Conversation (when the
 // server sent one) as the "conversation" field, replacing one of r. Media are
 // not sent again. r is not changed; the new request shares no slice or map with
@@ -109,6 +128,7 @@ func (r *Request) FollowUp(ans Answer, userMessage string) *Request {
 			Message{Role: "user", Content: userMessage}),
 		Extra:     maps.Clone(r.Extra),
 		ExtraJSON: bytes.Clone(r.ExtraJSON),
+		Headers:   maps.Clone(r.Headers),
 	}
 	if !isNull(ans.Conversation) {
 		if next.Extra == nil {

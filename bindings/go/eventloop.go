@@ -41,7 +41,7 @@ func (s *Stream) Fd() (int, error) {
 		// Over and freed before Fd was first asked: nothing to wait for.
 		return -1, st.final
 	}
-	var fd C.int32_t
+	var fd C.ptrdiff_t
 	var cerr *C.backend_api_error
 	if rc := C.backend_api_stream_fd(st.ptr, &fd, &cerr); rc != C.BACKEND_API_STATUS_OK {
 		return -1, takeError(rc, cerr)

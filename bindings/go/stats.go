@@ -8,6 +8,7 @@ import "C"
 import (
 	"runtime"
 	"time"
+	"unsafe"
 )
 
 // Stats are a stream's statistics (backend_api_stats). The times count from the
@@ -19,6 +20,9 @@ type Stats struct {
 	Delivered uint64 // chunks handed out by Recv and TryRecv
 	Skipped   uint64 // malformed lines skipped (with WithSkipMalformed(true))
 	Retries   int    // requests sent again after a failure before any answer (see WithRetries)
+	// QueuedBytes are the bytes of decoded chunks the library holds for Recv
+	// (bounded: the stream's thread stops reading while its queue is full).
+	QueuedBytes uint64
 
 	HeadersAfter    time.Duration // when the response headers arrived; negative until then
 	FirstChunkAfter time.Duration // when the first chunk was decoded; negative until then
@@ -43,6 +47,7 @@ func (s *Stream) Stats() Stats {
 // statsLocked reads the live C stream's stats (mu held, ptr set).
 func (st *streamState) statsLocked() Stats {
 	var cs C.backend_api_stats
+	cs.size = C.size_t(unsafe.Sizeof(cs))
 	if C.backend_api_stream_stats(st.ptr, &cs) != C.BACKEND_API_STATUS_OK {
 		return Stats{HeadersAfter: -time.Microsecond, FirstChunkAfter: -time.Microsecond, Elapsed: -time.Microsecond}
 	}
@@ -58,6 +63,7 @@ func (st *streamState) statsLocked() Stats {
 		Delivered:       uint64(cs.delivered),
 		Skipped:         uint64(cs.skipped),
 		Retries:         int(cs.retries),
+		QueuedBytes:     uint64(cs.queued_bytes),
 		HeadersAfter:    us(cs.headers_us),
 		FirstChunkAfter: us(cs.first_chunk_us),
 		Elapsed:         us(cs.elapsed_us),
