@@ -264,6 +264,33 @@ func TestRequestFieldsReachTheServer(t *testing.T) {
 	}
 }
 
+// Per-request headers reach the server after the client's (the same name: the
+// request's value comes last), with no effect on other requests; FollowUp keeps them.
+func TestRequestHeaders(t *testing.T) {
+	c := client(t, WithHeader("X-Shared", "client"), WithHeader("X-Client", "yes"))
+	req := &Request{Messages: user("x"), Headers: Headers{"X-Shared": "request", "X-Trace-Id": "t-1", "x-secret": "s3"}}
+	e := askEcho(t, c, req)
+	for name, want := range map[string]string{"x-shared": "request", "x-trace-id": "t-1", "x-secret": "s3", "x-client": "yes"} {
+		if got := e.Headers[name]; got != want {
+			t.Errorf("header %s = %q, want %q (all: %v)", name, got, want, e.Headers)
+		}
+	}
+	e = askEcho(t, c, &Request{Messages: user("x")})
+	if _, ok := e.Headers["x-trace-id"]; ok || e.Headers["x-shared"] != "client" {
+		t.Errorf("a request header stayed for the next request: %v", e.Headers)
+	}
+	next := req.FollowUp(Answer{Content: "a"}, "b")
+	next.Headers["X-Trace-Id"] = "t-2"
+	if req.Headers["X-Trace-Id"] != "t-1" || askEcho(t, c, next).Headers["x-trace-id"] != "t-2" {
+		t.Errorf("FollowUp's headers: %v, original %v", next.Headers, req.Headers)
+	}
+	for name, h := range map[string]Headers{"NUL in value": {"X-A": "a\x00b"}, "bad name": {"X A": "v"}, "newline in value": {"X-A": "a\r\nX-B: b"}} {
+		if _, err := c.Stream(context.Background(), &Request{Headers: h}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: %v, want ErrInvalidArgument", name, err)
+		}
+	}
+}
+
 func TestInvalidArguments(t *testing.T) {
 	if _, err := NewClient("ftp://nope"); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("NewClient(ftp://): %v", err)

@@ -374,7 +374,7 @@ func TestStats(t *testing.T) {
 	a := s.Stats()
 	time.Sleep(30 * time.Millisecond)
 	b := s.Stats()
-	if a.Delivered != 3 || b.Elapsed <= a.Elapsed || a.HeadersAfter < 0 || a.FirstChunkAfter < 0 {
+	if a.Delivered != 3 || b.Elapsed <= a.Elapsed || a.HeadersAfter < 0 || a.FirstChunkAfter < 0 || a.QueuedBytes != 0 {
 		t.Errorf("live stats %+v then %+v", a, b)
 	}
 	s.Close() // before the end: the snapshot is taken at Close
@@ -390,6 +390,20 @@ func TestStats(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if st := s.Stats(); st.HeadersAfter >= 0 || st.FirstChunkAfter >= 0 || st.Elapsed <= 0 {
 		t.Errorf("stats before any answer %+v", st)
+	}
+	s.Close()
+
+	// A stream nobody reads: the library queues decoded chunks up to its budget
+	// (128 KiB, or one batch larger than that alone), then stops reading.
+	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 200000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); s.Stats().QueuedBytes == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if q := s.Stats().QueuedBytes; q == 0 || q > 1<<20 {
+		t.Errorf("queued bytes of an unread stream: %d", q)
 	}
 	s.Close()
 
