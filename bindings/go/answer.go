@@ -54,18 +54,19 @@ func (c *Client) Complete(ctx context.Context, req *Request) (Answer, error) {
 }
 
 // Answer returns the answer assembled from the chunks handed out so far: during
-// the stream (what has arrived), after its end, and after Close (the answer as it
-// was when the native stream was freed). Any goroutine. The error is an [*Error]
-// when the library fails (not expected).
+// the stream (what has arrived) and after its end, until Close; after Close it
+// returns ErrClosed (Close frees the answer with the native stream). During the
+// stream it may count a few chunks (up to 63) that Recv has taken from the
+// library but not returned yet: the binding takes the chunks that are ready in
+// one batch. Any goroutine. The error is an [*Error] when the library fails (not
+// expected).
 func (s *Stream) Answer() (Answer, error) {
 	st := s.st
 	st.mu.Lock()
 	var raw []byte
-	var err error
-	if st.ptr != nil {
+	err := ErrClosed
+	if !st.closed {
 		raw, err = st.answerJSONLocked()
-	} else {
-		raw, err = st.finalAnswer, st.finalAnswerErr
 	}
 	st.mu.Unlock()
 	runtime.KeepAlive(s)
@@ -75,7 +76,7 @@ func (s *Stream) Answer() (Answer, error) {
 	return decodeAnswer(raw)
 }
 
-// answerJSONLocked reads the live C stream's answer chunk (mu held, ptr set).
+// answerJSONLocked reads the C stream's answer chunk (mu held, ptr set).
 func (st *streamState) answerJSONLocked() ([]byte, error) {
 	var cchunk *C.backend_api_chunk
 	var cerr *C.backend_api_error

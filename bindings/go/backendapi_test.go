@@ -126,9 +126,14 @@ func TestIterator(t *testing.T) {
 	if text != "part0 part1 part2 " || n != 6 {
 		t.Fatalf("All gave %d chunks, content %q", n, text)
 	}
-	if _, err := s.Recv(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Recv after All: %v, want ErrClosed", err)
+	// At its end All leaves the stream open: the end stays, the answer is there.
+	if _, err := s.Recv(); err != io.EOF {
+		t.Fatalf("Recv after All: %v, want io.EOF", err)
 	}
+	if a, err := s.Answer(); err != nil || a.Content != "part0 part1 part2 " {
+		t.Fatalf("Answer after All: %q, %v", a.Content, err)
+	}
+	s.Close()
 
 	// break ends the loop and closes the stream, even while the server goes on.
 	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
@@ -848,6 +853,61 @@ func TestConcurrentStreams(t *testing.T) {
 		t.Error(err)
 	}
 	runtime.GC()
+}
+
+// Several goroutines reading one stream: every chunk reaches exactly one of
+// them, and each sees its chunks in the stream's order (the binding takes chunks
+// in batches; a batch must not interleave with another goroutine's).
+func TestConcurrentRecvKeepsOrder(t *testing.T) {
+	c := client(t)
+	const parts, readers = 20000, 4
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": parts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := make([][]int, readers)
+	var wg sync.WaitGroup
+	for r := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				ch, err := s.Recv()
+				if err != nil {
+					if err != io.EOF {
+						t.Errorf("reader %d: %v", r, err)
+					}
+					return
+				}
+				var n int
+				if _, err := fmt.Sscanf(ch.Content(), "part%d ", &n); err == nil {
+					got[r] = append(got[r], n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	seen := make([]bool, parts)
+	for r, ids := range got {
+		for i, n := range ids {
+			if i > 0 && n <= ids[i-1] {
+				t.Fatalf("reader %d got part%d after part%d", r, n, ids[i-1])
+			}
+			if seen[n] {
+				t.Fatalf("part%d handed out twice", n)
+			}
+			seen[n] = true
+		}
+	}
+	for n, ok := range seen {
+		if !ok {
+			t.Fatalf("part%d never handed out", n)
+		}
+	}
+	if st := s.Stats(); st.Delivered != parts+3 {
+		t.Errorf("Delivered %d, want %d", st.Delivered, parts+3)
+	}
 }
 
 // Streams that are never closed are freed by the finalizer, even with a live

@@ -17,7 +17,7 @@ import (
 type Stats struct {
 	Bytes     uint64 // response body bytes read (after HTTP framing)
 	Chunks    uint64 // chunks decoded by the stream's native thread
-	Delivered uint64 // chunks handed out by Recv and TryRecv
+	Delivered uint64 // chunks handed out by Recv and TryRecv (or Complete)
 	Skipped   uint64 // malformed lines skipped (with WithSkipMalformed(true))
 	Retries   int    // requests sent again after a failure before any answer (see WithRetries)
 	// QueuedBytes are the bytes of decoded chunks the library holds for Recv
@@ -30,9 +30,9 @@ type Stats struct {
 }
 
 // Stats returns the stream's statistics so far. Any goroutine, also while
-// another one is in Recv. It works after the end and after Close too: the
-// binding keeps the last statistics when it frees the native stream (at the end
-// of the stream, or at Close when that comes first; Elapsed then stays put).
+// another one is in Recv. It works after the end and after Close too: Close keeps
+// the last statistics when it frees the native stream (Elapsed stays put from
+// the end of the stream, or from Close when that comes first).
 func (s *Stream) Stats() Stats {
 	st := s.st
 	st.mu.Lock()
@@ -60,7 +60,7 @@ func (st *streamState) statsLocked() Stats {
 	return Stats{
 		Bytes:           uint64(cs.bytes),
 		Chunks:          uint64(cs.chunks),
-		Delivered:       uint64(cs.delivered),
+		Delivered:       uint64(cs.delivered) - uint64(len(st.buf)-st.head), // not the fetched ones Recv has yet to return
 		Skipped:         uint64(cs.skipped),
 		Retries:         int(cs.retries),
 		QueuedBytes:     uint64(cs.queued_bytes),

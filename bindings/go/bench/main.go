@@ -64,6 +64,7 @@ func drain(url string, n int, complete bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer stream.Close()
 	got := 0
 	for chunk, err := range stream.All() {
 		if err != nil {
