@@ -3,12 +3,17 @@
 //
 // A [Client] holds the connection settings; [Client.Stream] sends a [Request]
 // and returns a [Stream] whose [Stream.Recv] yields one [Chunk] at a time and
-// [io.EOF] at the end. Cancelling the context given to [Client.Stream] wakes a
-// blocked Recv at once. Close every Client and Stream when done with it (both
-// are safe to close twice); a finalizer frees forgotten ones as a backstop only.
+// [io.EOF] at the end ([Stream.All] is the range form); [Client.Complete] waits
+// for the whole [Answer] instead. Cancelling the context wakes a blocked call at
+// once. Close every Client and Stream when done with it (both are safe to close
+// twice); a finalizer frees forgotten ones as a backstop only.
+//
+// The api key of a [Request] is a [Secret] and its [Headers] hide secret values:
+// neither prints.
 //
 // Beyond that: [WithRetries] retries requests that failed before any answer
 // began; [WithLogger] and [WithSlog] receive the library's log records;
+// [Client.Models] and [Client.ProviderModels] list the server's models;
 // [Stream.Stats] counts bytes, chunks, retries and times; [Stream.Answer] is what
 // the chunks add up to, and [Request.FollowUp] the request that continues the
 // conversation; [Stream.Fd], [Stream.TryRecv] and [Stream.DeadlineHint] let one

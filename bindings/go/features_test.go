@@ -239,12 +239,28 @@ func TestLoggerLevels(t *testing.T) {
 	}
 }
 
-// waitSinks waits until the library has let go of the loggers (its destroy
-// callback runs once no record can come, possibly shortly after the last close,
-// on another thread) and reports whether liveSinks reached want.
-func waitSinks(want int) bool {
+// newSinks returns the ids of the sinks registered since before (the tests of
+// this package run one at a time, so they are the caller's).
+func newSinks(before map[uintptr]bool) []uintptr {
+	var ids []uintptr
+	for id := range liveSinks() {
+		if !before[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// sinksGone waits until the library has let go of the sinks ids (its destroy
+// callback runs once no record can come, possibly shortly after the last
+// close, on another thread) and reports whether they left the registry.
+func sinksGone(ids []uintptr) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if liveSinks() == want {
+		live, gone := liveSinks(), true
+		for _, id := range ids {
+			gone = gone && !live[id]
+		}
+		if gone {
 			return true
 		}
 	}
@@ -264,29 +280,31 @@ func TestLoggerLifetime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if liveSinks() != before+1 {
-		t.Fatalf("sinks %d, want %d", liveSinks(), before+1)
+	ids := newSinks(before)
+	if len(ids) != 1 {
+		t.Fatalf("%d new sinks, want 1", len(ids))
 	}
 	s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 3, "test_delay_ms": 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	if liveSinks() != before+1 {
+	if !liveSinks()[ids[0]] {
 		t.Errorf("the sink went with the client while a stream of it runs")
 	}
 	if _, err := collect(t, s); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if !waitSinks(before) {
-		t.Errorf("sinks %d after the stream and the client are done, want %d", liveSinks(), before)
+	if !sinksGone(ids) {
+		t.Errorf("the sink is still there after the stream and the client are done")
 	}
 	if rec.count(LogInfo, "stream ended") != 1 {
 		t.Errorf("the stream's last record after the client's Close is missing: %v", rec.all())
 	}
 
 	// A failing option and a replaced logger leave nothing behind.
+	before = liveSinks()
 	if _, err := NewClient(backendURL, WithLogger(rec.log, LogInfo), WithProxy("ftp://x")); err == nil {
 		t.Fatal("ftp proxy accepted")
 	}
@@ -298,8 +316,8 @@ func TestLoggerLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	if !waitSinks(before) {
-		t.Errorf("sinks %d, want %d", liveSinks(), before)
+	if ids := newSinks(before); !sinksGone(ids) {
+		t.Errorf("sinks %v left behind", ids)
 	}
 	deliverLog(1<<40, LogError, "unknown id: ignored") // must not panic
 }

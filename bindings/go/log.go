@@ -167,11 +167,15 @@ func dropSink(id uintptr) {
 	delete(sinks.m, id)
 }
 
-// liveSinks counts the registered sinks (for tests).
-func liveSinks() int {
+// liveSinks returns the ids of the registered sinks (for tests).
+func liveSinks() map[uintptr]bool {
 	sinks.mu.RLock()
 	defer sinks.mu.RUnlock()
-	return len(sinks.m)
+	ids := make(map[uintptr]bool, len(sinks.m))
+	for id := range sinks.m {
+		ids[id] = true
+	}
+	return ids
 }
 
 // deliverLog runs on a thread of the library (see logexport.go).

@@ -205,9 +205,10 @@ func (s *Stream) Recv() (Chunk, error) {
 
 // TryRecv is Recv without waiting, for event loops (see [Stream.Fd]): it returns
 // (chunk, true, nil) when a chunk is ready, (Chunk{}, false, nil) when nothing is
-// ready yet (or another goroutine is inside Recv taking chunks), and (Chunk{}, false, err) with Recv's errors (io.EOF, ...) when the
-// stream is over. An idle or total timeout of the client that is due ends the
-// stream here too, with an [*Error] that matches ErrTimedOut.
+// ready yet (or another goroutine is inside Recv taking chunks), and
+// (Chunk{}, false, err) with Recv's errors (io.EOF, ...) when the stream is over.
+// An idle or total timeout of the client that is due ends the stream here too,
+// with an [*Error] that matches ErrTimedOut.
 func (s *Stream) TryRecv() (Chunk, bool, error) {
 	return s.recv(0)
 }

@@ -98,7 +98,7 @@ rc=0; "$tmp/chat/chat" 2>/dev/null || rc=$? # no arguments: prints its usage, ex
 [ "$rc" -eq 2 ] || { echo "chat without arguments exited $rc, not 2" >&2; exit 1; }
 "$GO" build -o "$tmp/drain" ./bench
 cc -O2 -Wall -Wextra -Werror "$here/bench/c/drain.c" -I"$root/include" -L"$lib" -lbackend_api -o "$tmp/drain_c"
-for drain in "$tmp/drain" "$tmp/drain -complete" "$tmp/drain_c"; do
+for drain in "$tmp/drain" "$tmp/drain -complete" "$tmp/drain_c" "$tmp/drain_c -text"; do
 	$drain "$BACKEND_URL" 5000 || { echo "$drain did not receive 5000 chunks" >&2; exit 1; }
 	echo "ok: $drain received 5000 chunks"
 done

@@ -1,14 +1,19 @@
 /* The C twin of ../main.go: drains one answer of N content chunks (the test
  * backend's test_chunks) through backend_api_next and exits 0 only when all N
- * arrived. Build: cc -O2 drain.c -I<repo>/include -L<libdir> -lbackend_api */
+ * arrived. With -text it also reads each chunk's JSON and text, as the Go
+ * binding copies them. Build: cc -O2 drain.c -I<repo>/include -L<libdir> -lbackend_api */
 #include <backend_api.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int main(int argc, char **argv) {
+    int text = argc > 1 && strcmp(argv[1], "-text") == 0;
+    argv += text;
+    argc -= text;
     if (argc != 3) {
-        fprintf(stderr, "usage: drain BASE_URL N\n");
+        fprintf(stderr, "usage: drain [-text] BASE_URL N\n");
         return 2;
     }
     char *end;
@@ -38,7 +43,12 @@ int main(int argc, char **argv) {
     backend_api_chunk *chunk;
     backend_api_status st;
     while ((st = backend_api_next(stream, -1, &chunk, &err)) == BACKEND_API_STATUS_OK) {
-        if (backend_api_chunk_kind(chunk) == BACKEND_API_KIND_CONTENT)
+        int ok = 1;
+        if (text) {
+            size_t len = 0;
+            ok = backend_api_chunk_json(chunk, &len)[0] == '{' && backend_api_chunk_text(chunk, &len) != NULL;
+        }
+        if (backend_api_chunk_kind(chunk) == BACKEND_API_KIND_CONTENT && ok)
             got++;
         backend_api_chunk_free(chunk);
     }
