@@ -27,7 +27,8 @@ c++ -std=c++17 -O2 -Ibindings/cpp/include bindings/cpp/bench/drain.cpp "${link[@
 export BENCH_DRAIN_CPP=$out/drain_cpp
 
 go_bin=${GO:-$(command -v go || ls -d /usr/lib/go-1.2[3-9]/bin/go 2>/dev/null | tail -n 1)}
-if [ -n "$go_bin" ] && bindings/go/bench.sh build "$go_bin" "$lib" "$out/drain_go"; then
+if [ -n "$go_bin" ] && (cd bindings/go/backendapi && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    CGO_LDFLAGS="-L$lib -Wl,-rpath,$lib" "$go_bin" build -tags backend_api_nopkgconfig -o "$out/drain_go" ./bench); then
     export BENCH_DRAIN_GO=$out/drain_go
 else
     echo "!!!! no Go drain program (Go missing or its build failed): no Go row" >&2

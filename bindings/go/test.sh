@@ -2,7 +2,9 @@
 # Checks the Go binding (the module in backendapi/): its header copy equals
 # include/backend_api.h, gofmt, go vet, go test -race, GOGC=1 go test (default route:
 # pkg-config), the other link routes (-tags backend_api_static, backend_api_nopkgconfig)
-# and the README's example. Exits non-zero on any failure.
+# the README's programs (the quick start and chat, built as a user's module and run
+# against the test backend) and the bench program (a short run). Exits non-zero on
+# any failure.
 #
 # Environment:
 #   BACKEND_API_LIB_DIR       folder holding libbackend_api.so and .a (default: <repo>/target/debug)
@@ -78,12 +80,19 @@ echo "== go test -race"
 echo "== GOGC=1 go test"
 GOGC=1 "$GO" test -count=1 ./...
 
-echo "== README example builds"
-mkdir "$tmp/example"
-sed -n '/^\/\/ chat: /,/^```$/p' README.md | sed '$d' >"$tmp/example/main.go"
-grep -q '^func main' "$tmp/example/main.go" || { echo "no complete example found in README.md" >&2; exit 1; }
-cat >"$tmp/example/go.mod" <<MOD
-module example.com/chat
+echo "== README programs and the bench program, against the test backend"
+# shellcheck source=../../scripts/backend.sh
+. "$root/scripts/backend.sh"
+trap 'stop_backend; rm -rf "$tmp"' EXIT
+start_backend "$backend" || { echo "the test backend did not start" >&2; exit 1; }
+# A module of its own per program, as a user would have: the README's blocks
+# that start with "// NAME: " (quickstart, chat), and bench/.
+program() { # name: builds $tmp/name/name from the README block "// name: ..."
+	mkdir "$tmp/$1"
+	sed -n "/^\/\/ $1: /,/^\`\`\`\$/p" README.md | sed '$d' >"$tmp/$1/main.go"
+	grep -q '^func main' "$tmp/$1/main.go" || { echo "no complete $1 program in README.md" >&2; exit 1; }
+	cat >"$tmp/$1/go.mod" <<MOD
+module example.com/$1
 
 go 1.23
 
@@ -91,9 +100,27 @@ require github.com/backend-api/backend-api/bindings/go/backendapi v0.0.0
 
 replace github.com/backend-api/backend-api/bindings/go/backendapi => $mod
 MOD
-(cd "$tmp/example" && "$GO" vet . && "$GO" build -o chat .)
-rc=0; "$tmp/example/chat" 2>/dev/null || rc=$? # no arguments: prints its usage, exits 2
-[ "$rc" -eq 2 ] || { echo "the README example exited $rc, not 2" >&2; exit 1; }
+	(cd "$tmp/$1" && "$GO" vet . && "$GO" build -o "$1" .)
+}
+expect() { # what output command...: the command exits 0 and its output holds what
+	local what=$1 out; shift
+	out=$("$@" 2>&1) || { echo "$* failed: $out" >&2; exit 1; }
+	grep -qF -- "$what" <<<"$out" || { echo "$* printed: $out (no \"$what\")" >&2; exit 1; }
+	echo "ok: $1 printed \"$what\""
+}
+program quickstart
+expect "You said: hello from Go" "$tmp/quickstart/quickstart" "$BACKEND_URL" "hello from Go"
+program chat
+expect "You said: hello from chat" "$tmp/chat/chat" "$BACKEND_URL" "hello from chat"
+rc=0; "$tmp/chat/chat" 2>/dev/null || rc=$? # no arguments: prints its usage, exits 2
+[ "$rc" -eq 2 ] || { echo "chat without arguments exited $rc, not 2" >&2; exit 1; }
+"$GO" build -o "$tmp/drain" ./bench
+for drain in "$tmp/drain" "$tmp/drain -complete"; do
+	$drain "$BACKEND_URL" 5000 || { echo "$drain did not receive 5000 chunks" >&2; exit 1; }
+	echo "ok: $drain received 5000 chunks"
+done
+stop_backend
+
 
 echo "== other link routes (-tags backend_api_static, -tags backend_api_nopkgconfig)"
 "$GO" test -tags backend_api_static -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...

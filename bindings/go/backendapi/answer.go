@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"maps"
 	"runtime"
@@ -34,19 +35,38 @@ type Answer struct {
 	Raw json.RawMessage `json:"-"`
 }
 
+// Complete sends req and waits for the whole answer: the call for those who do
+// not stream. It returns the answer assembled from every chunk (see [Answer]), a
+// [*StreamError] when the server sent an in-stream error or auth chunk, and
+// Recv's errors otherwise ([*Error], ctx.Err()). Cancelling ctx ends it at once.
+// The chunks are not copied into Go, so it costs about what the C library does.
+// With [WithAssemble](false) the answer is empty.
+func (c *Client) Complete(ctx context.Context, req *Request) (Answer, error) {
+	s, err := c.Stream(ctx, req)
+	if err != nil {
+		return Answer{}, err
+	}
+	defer s.Close()
+	if err := s.drain(); err != nil {
+		return Answer{}, err
+	}
+	return s.Answer()
+}
+
 // Answer returns the answer assembled from the chunks handed out so far: during
-// the stream (what has arrived), after its end, and after Close (the answer as it
-// was when the native stream was freed). Any goroutine. The error is an [*Error]
-// when the library fails (not expected).
+// the stream (what has arrived) and after its end, until Close; after Close it
+// returns ErrClosed (Close frees the answer with the native stream). During the
+// stream it may count a few chunks (up to 63) that Recv has taken from the
+// library but not returned yet: the binding takes the chunks that are ready in
+// one batch. Any goroutine. The error is an [*Error] when the library fails (not
+// expected).
 func (s *Stream) Answer() (Answer, error) {
 	st := s.st
 	st.mu.Lock()
 	var raw []byte
-	var err error
-	if st.ptr != nil {
+	err := ErrClosed
+	if !st.closed {
 		raw, err = st.answerJSONLocked()
-	} else {
-		raw, err = st.finalAnswer, st.finalAnswerErr
 	}
 	st.mu.Unlock()
 	runtime.KeepAlive(s)
@@ -56,7 +76,7 @@ func (s *Stream) Answer() (Answer, error) {
 	return decodeAnswer(raw)
 }
 
-// answerJSONLocked reads the live C stream's answer chunk (mu held, ptr set).
+// answerJSONLocked reads the C stream's answer chunk (mu held, ptr set).
 func (st *streamState) answerJSONLocked() ([]byte, error) {
 	var cchunk *C.backend_api_chunk
 	var cerr *C.backend_api_error
@@ -90,7 +110,7 @@ func isNull(raw json.RawMessage) bool {
 
 // FollowUp makes the request that continues the conversation after ans (from
 // [Stream.Answer] of the stream that answered r): r's model, api key and extra
-// fields; r's messages plus {"role": "assistant", "content": ans.Content} and
+// fields and headers; r's messages plus {"role": "assistant", "content": ans.Content} and
 // {"role": "user", "content": userMessage}; and ans.Conversation (when the
 // server sent one) as the "conversation" field, replacing one of r. Media are
 // not sent again. r is not changed; the new request shares no slice or map with
@@ -109,6 +129,7 @@ func (r *Request) FollowUp(ans Answer, userMessage string) *Request {
 			Message{Role: "user", Content: userMessage}),
 		Extra:     maps.Clone(r.Extra),
 		ExtraJSON: bytes.Clone(r.ExtraJSON),
+		Headers:   maps.Clone(r.Headers),
 	}
 	if !isNull(ans.Conversation) {
 		if next.Extra == nil {

@@ -3,19 +3,26 @@
 //
 // A [Client] holds the connection settings; [Client.Stream] sends a [Request]
 // and returns a [Stream] whose [Stream.Recv] yields one [Chunk] at a time and
-// [io.EOF] at the end. Cancelling the context given to [Client.Stream] wakes a
-// blocked Recv at once. Close every Client and Stream when done with it (both
-// are safe to close twice); a finalizer frees forgotten ones as a backstop only.
+// [io.EOF] at the end ([Stream.All] is the range form); [Client.Complete] waits
+// for the whole [Answer] instead. Cancelling the context wakes a blocked call at
+// once. Close every Client and Stream when done with it (both are safe to close
+// twice); a finalizer frees forgotten ones as a backstop only.
+//
+// The api key of a [Request] is a [Secret] and its [Headers] hide secret values:
+// neither prints.
 //
 // Beyond that: [WithRetries] retries requests that failed before any answer
 // began; [WithLogger] and [WithSlog] receive the library's log records;
+// [Client.Models] and [Client.ProviderModels] list the server's models;
 // [Stream.Stats] counts bytes, chunks, retries and times; [Stream.Answer] is what
 // the chunks add up to, and [Request.FollowUp] the request that continues the
 // conversation; [Stream.Fd], [Stream.TryRecv] and [Stream.DeadlineHint] let one
 // goroutine (or a C event loop) drive many streams.
 //
-// Errors from the library are [*Error] values (use [errors.As]); their [Status]
-// also works with [errors.Is], for example errors.Is(err, backendapi.StatusHTTP).
+// Errors from the library are [*Error] values (use [errors.As]); the ErrXxx
+// sentinels tell their kind with [errors.Is], for example
+// errors.Is(err, backendapi.ErrTimedOut). A fatal error sent inside the answer
+// ends [Stream.All] and [Client.Complete] with a [*StreamError].
 //
 // All types are safe for use by several goroutines at once.
 package backendapi
@@ -32,27 +39,30 @@ import (
 	"unsafe"
 )
 
-// Version returns the version of the native library, such as "0.1.0".
+// Version returns the version of the native library, such as "0.2.0".
 func Version() string {
 	return C.GoString(C.backend_api_version())
 }
 
-// Status is a result code of the native library. A Status is also an error, so
-// that errors.Is(err, StatusTimedOut) tells what kind of [*Error] err holds.
+// Status is a result code of the native library (enum backend_api_status): the
+// Status field of an [*Error]. A Status is not an error itself; to ask what kind
+// of failure an error is, use the ErrXxx sentinels with [errors.Is].
 type Status uint32
 
-// The status codes of the C API (enum backend_api_status).
+// The status codes of the C API. StatusOK, StatusEnd and StatusAgain are never
+// the Status of an [*Error]: they are results of the C API that the binding turns
+// into a chunk, [io.EOF] and waiting.
 const (
 	StatusOK              Status = C.BACKEND_API_STATUS_OK
 	StatusEnd             Status = C.BACKEND_API_STATUS_END
-	StatusTimeout         Status = C.BACKEND_API_STATUS_TIMEOUT
+	StatusAgain           Status = C.BACKEND_API_STATUS_AGAIN // nothing yet within next's own timeout
 	StatusCancelled       Status = C.BACKEND_API_STATUS_CANCELLED
 	StatusInvalidArgument Status = C.BACKEND_API_STATUS_INVALID_ARGUMENT
 	StatusMedia           Status = C.BACKEND_API_STATUS_MEDIA
 	StatusNotFound        Status = C.BACKEND_API_STATUS_NOT_FOUND
 	StatusConnect         Status = C.BACKEND_API_STATUS_CONNECT
 	StatusTLS             Status = C.BACKEND_API_STATUS_TLS
-	StatusTimedOut        Status = C.BACKEND_API_STATUS_TIMED_OUT
+	StatusTimedOut        Status = C.BACKEND_API_STATUS_TIMED_OUT // a client timeout elapsed
 	StatusHTTP            Status = C.BACKEND_API_STATUS_HTTP
 	StatusIO              Status = C.BACKEND_API_STATUS_IO
 	StatusProtocol        Status = C.BACKEND_API_STATUS_PROTOCOL
@@ -65,8 +75,29 @@ func (s Status) String() string {
 	return C.GoString(C.backend_api_status_name(C.uint32_t(s)))
 }
 
-// Error makes a Status usable as an errors.Is target.
-func (s Status) Error() string { return "backendapi: " + s.String() }
+// Sentinels for [errors.Is]: errors.Is(err, ErrTimedOut) reports whether err is
+// (or wraps) an [*Error] of that status.
+var (
+	ErrCancelled       = errors.New("backendapi: cancelled")
+	ErrInvalidArgument = errors.New("backendapi: invalid argument")
+	ErrMedia           = errors.New("backendapi: media could not be read")
+	ErrNotFound        = errors.New("backendapi: not found")
+	ErrConnect         = errors.New("backendapi: connection failed")
+	ErrTLS             = errors.New("backendapi: TLS handshake failed")
+	ErrTimedOut        = errors.New("backendapi: timed out") // a connect, response-header, idle or total timeout
+	ErrHTTP            = errors.New("backendapi: HTTP error status")
+	ErrIO              = errors.New("backendapi: connection broken")
+	ErrProtocol        = errors.New("backendapi: protocol error")
+	ErrLimit           = errors.New("backendapi: size limit exceeded")
+	ErrInternal        = errors.New("backendapi: internal error")
+)
+
+var sentinels = map[Status]error{
+	StatusCancelled: ErrCancelled, StatusInvalidArgument: ErrInvalidArgument, StatusMedia: ErrMedia,
+	StatusNotFound: ErrNotFound, StatusConnect: ErrConnect, StatusTLS: ErrTLS, StatusTimedOut: ErrTimedOut,
+	StatusHTTP: ErrHTTP, StatusIO: ErrIO, StatusProtocol: ErrProtocol, StatusLimit: ErrLimit,
+	StatusInternal: ErrInternal,
+}
 
 // Error is an error reported by the native library.
 type Error struct {
@@ -88,8 +119,16 @@ func (e *Error) Error() string {
 	return "backendapi: " + e.Message
 }
 
-// Unwrap returns the error's Status, so that errors.Is(err, StatusHTTP) works.
-func (e *Error) Unwrap() error { return e.Status }
+// Is makes errors.Is(err, ErrHTTP) (and the other ErrXxx sentinels) match an
+// *Error of that status.
+func (e *Error) Is(target error) bool {
+	s, ok := sentinels[e.Status]
+	return ok && s == target
+}
+
+// Timeout reports whether one of the client's timeouts elapsed (StatusTimedOut),
+// as net.Error's Timeout does.
+func (e *Error) Timeout() bool { return e.Status == StatusTimedOut }
 
 // ErrClosed is returned by calls on a Stream or Client after its Close.
 var ErrClosed = errors.New("backendapi: use of a closed stream or client")

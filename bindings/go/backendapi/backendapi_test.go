@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -124,9 +126,14 @@ func TestIterator(t *testing.T) {
 	if text != "part0 part1 part2 " || n != 6 {
 		t.Fatalf("All gave %d chunks, content %q", n, text)
 	}
-	if _, err := s.Recv(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Recv after All: %v, want ErrClosed", err)
+	// At its end All leaves the stream open: the end stays, the answer is there.
+	if _, err := s.Recv(); err != io.EOF {
+		t.Fatalf("Recv after All: %v, want io.EOF", err)
 	}
+	if a, err := s.Answer(); err != nil || a.Content != "part0 part1 part2 " {
+		t.Fatalf("Answer after All: %q, %v", a.Content, err)
+	}
+	s.Close()
 
 	// break ends the loop and closes the stream, even while the server goes on.
 	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
@@ -262,14 +269,41 @@ func TestRequestFieldsReachTheServer(t *testing.T) {
 	}
 }
 
+// Per-request headers reach the server after the client's (the same name: the
+// request's value comes last), with no effect on other requests; FollowUp keeps them.
+func TestRequestHeaders(t *testing.T) {
+	c := client(t, WithHeader("X-Shared", "client"), WithHeader("X-Client", "yes"))
+	req := &Request{Messages: user("x"), Headers: Headers{"X-Shared": "request", "X-Trace-Id": "t-1", "x-secret": "s3"}}
+	e := askEcho(t, c, req)
+	for name, want := range map[string]string{"x-shared": "request", "x-trace-id": "t-1", "x-secret": "s3", "x-client": "yes"} {
+		if got := e.Headers[name]; got != want {
+			t.Errorf("header %s = %q, want %q (all: %v)", name, got, want, e.Headers)
+		}
+	}
+	e = askEcho(t, c, &Request{Messages: user("x")})
+	if _, ok := e.Headers["x-trace-id"]; ok || e.Headers["x-shared"] != "client" {
+		t.Errorf("a request header stayed for the next request: %v", e.Headers)
+	}
+	next := req.FollowUp(Answer{Content: "a"}, "b")
+	next.Headers["X-Trace-Id"] = "t-2"
+	if req.Headers["X-Trace-Id"] != "t-1" || askEcho(t, c, next).Headers["x-trace-id"] != "t-2" {
+		t.Errorf("FollowUp's headers: %v, original %v", next.Headers, req.Headers)
+	}
+	for name, h := range map[string]Headers{"NUL in value": {"X-A": "a\x00b"}, "bad name": {"X A": "v"}, "newline in value": {"X-A": "a\r\nX-B: b"}} {
+		if _, err := c.Stream(context.Background(), &Request{Headers: h}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: %v, want ErrInvalidArgument", name, err)
+		}
+	}
+}
+
 func TestInvalidArguments(t *testing.T) {
-	if _, err := NewClient("ftp://nope"); !errors.Is(err, StatusInvalidArgument) {
+	if _, err := NewClient("ftp://nope"); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("NewClient(ftp://): %v", err)
 	}
-	if _, err := NewClient("http://a\x00b"); !errors.Is(err, StatusInvalidArgument) {
+	if _, err := NewClient("http://a\x00b"); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("NewClient with NUL: %v", err)
 	}
-	if _, err := NewClient("http://127.0.0.1:1", WithConnectTimeout(-time.Second)); !errors.Is(err, StatusInvalidArgument) {
+	if _, err := NewClient("http://127.0.0.1:1", WithConnectTimeout(-time.Second)); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("negative timeout: %v", err)
 	}
 	if _, err := NewClient("http://127.0.0.1:1", WithCAFile("/nonexistent/ca.pem")); err == nil {
@@ -289,7 +323,7 @@ func TestInvalidArguments(t *testing.T) {
 		"unencodable":   {Extra: map[string]any{"f": func() {}}},
 		"bad raw":       {Extra: map[string]any{"f": json.RawMessage(`{`)}},
 	} {
-		if _, err := c.Stream(ctx, req); !errors.Is(err, StatusInvalidArgument) {
+		if _, err := c.Stream(ctx, req); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("%s: %v, want INVALID_ARGUMENT", name, err)
 		}
 	}
@@ -327,7 +361,7 @@ func TestHTTPErrors(t *testing.T) {
 		if !errors.As(err, &e) {
 			t.Fatalf("%v: Recv gave %v, want *Error", tc.extra, err)
 		}
-		if e.Status != StatusHTTP || e.HTTPStatus != tc.status || e.ServerMessage != tc.server || !errors.Is(err, StatusHTTP) ||
+		if e.Status != StatusHTTP || e.HTTPStatus != tc.status || e.ServerMessage != tc.server || !errors.Is(err, ErrHTTP) ||
 			!strings.Contains(err.Error(), fmt.Sprint(tc.status)) {
 			t.Errorf("%v: %#v", tc.extra, e)
 		}
@@ -348,7 +382,7 @@ func TestInStreamErrorChunk(t *testing.T) {
 	if ec.Kind != KindError || !ec.IsFatal() || ec.ErrorMessage() != "ValueError: test failure" {
 		t.Errorf("error chunk %+v", ec)
 	}
-	var ce *ChunkError
+	var ce *StreamError
 	if err := ec.Err(); !errors.As(err, &ce) || ce.Class != "ValueError" || ce.Message != "ValueError: test failure" || ce.Type != "error" {
 		t.Errorf("Err() = %#v", err)
 	}
@@ -367,10 +401,10 @@ func TestProtocolFaults(t *testing.T) {
 		return collect(t, s)
 	}
 	c := client(t)
-	if chunks, err := run(c, "malformed"); !errors.Is(err, StatusProtocol) || len(chunks) != 3 {
+	if chunks, err := run(c, "malformed"); !errors.Is(err, ErrProtocol) || len(chunks) != 3 {
 		t.Errorf("malformed: %d chunks, %v", len(chunks), err)
 	}
-	if _, err := run(c, "invalid_utf8"); !errors.Is(err, StatusProtocol) {
+	if _, err := run(c, "invalid_utf8"); !errors.Is(err, ErrProtocol) {
 		t.Errorf("invalid_utf8: %v", err)
 	}
 	if chunks, err := run(c, "cut_mid_line"); err == nil || errors.Is(err, io.EOF) {
@@ -381,7 +415,7 @@ func TestProtocolFaults(t *testing.T) {
 		t.Errorf("malformed with skip: %v %v", types(chunks), err)
 	}
 	small := client(t, WithMaxLineBytes(64<<10))
-	if _, err := run(small, "oversized"); !errors.Is(err, StatusLimit) {
+	if _, err := run(small, "oversized"); !errors.Is(err, ErrLimit) {
 		t.Errorf("oversized: %v", err)
 	}
 }
@@ -403,10 +437,10 @@ func TestConnectError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Recv(); !errors.Is(err, StatusConnect) {
+	if _, err := s.Recv(); !errors.Is(err, ErrConnect) {
 		t.Fatalf("Recv: %v, want CONNECT", err)
 	}
-	if _, err := c.Models(context.Background(), ""); !errors.Is(err, StatusConnect) {
+	if _, err := c.ModelsJSON(context.Background(), ""); !errors.Is(err, ErrConnect) {
 		t.Fatalf("Models: %v, want CONNECT", err)
 	}
 }
@@ -419,7 +453,7 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	defer s.Close()
 	chunks, err := collect(t, s)
-	if !errors.Is(err, StatusTimedOut) || len(chunks) != 2 {
+	if !errors.Is(err, ErrTimedOut) || len(chunks) != 2 {
 		t.Fatalf("%d chunks, %v; want 2 and TIMED_OUT", len(chunks), err)
 	}
 }
@@ -571,14 +605,16 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 	if _, err := c.Stream(context.Background(), &Request{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Stream after Close: %v", err)
 	}
-	if _, err := c.Models(context.Background(), ""); !errors.Is(err, ErrClosed) {
+	if _, err := c.ModelsJSON(context.Background(), ""); !errors.Is(err, ErrClosed) {
 		t.Errorf("Models after Close: %v", err)
 	}
 }
 
 func TestModels(t *testing.T) {
 	c := client(t)
-	raw, err := c.Models(context.Background(), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	raw, err := c.ModelsJSON(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,24 +622,158 @@ func TestModels(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil || !reflect.DeepEqual(m["TestBackend"], []string{"test-model", "test-vision"}) {
 		t.Fatalf("models %s: %v", raw, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	raw, err = c.Models(ctx, "TestBackend")
-	var list []struct {
-		Model   string
-		Default bool
+	if typed, err := c.Models(ctx); err != nil || !reflect.DeepEqual(typed, m) {
+		t.Fatalf("Models: %v, %v; want %v", typed, err, m)
 	}
-	if err != nil || json.Unmarshal(raw, &list) != nil || len(list) != 1 || list[0].Model != "test-model" || !list[0].Default {
-		t.Fatalf("models of TestBackend %s: %v", raw, err)
+	list, err := c.ProviderModels(ctx, "TestBackend")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("models of TestBackend: %+v, %v", list, err)
 	}
-	_, err = c.Models(ctx, "NoSuchProvider")
+	if got := list[0]; got.ID != "test-model" || got.Label != "Test" || !got.Default || got.Vision || got.Count != 0 ||
+		len(got.Tags) != 0 || !json.Valid(got.Raw) {
+		t.Errorf("model %+v", got)
+	}
+	_, err = c.ProviderModels(ctx, "NoSuchProvider")
 	var e *Error
-	if !errors.As(err, &e) || e.HTTPStatus != 404 {
+	if !errors.As(err, &e) || e.HTTPStatus != 404 || !errors.Is(err, ErrHTTP) {
 		t.Fatalf("models of an unknown provider: %v", err)
 	}
+	if _, err := c.ProviderModels(ctx, ""); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("ProviderModels without a provider: %v", err)
+	}
 	cancel()
-	if _, err := c.Models(ctx, ""); !errors.Is(err, context.Canceled) {
+	if _, err := c.Models(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Models with a cancelled context: %v", err)
+	}
+}
+
+// listingServer serves the model listings of both g4f generations on loopback:
+// names or objects under each provider, "model" (6.x) or "id" (8.x), "count" as
+// a number, false or null, and a grouped provider listing.
+func listingServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/backend-api/v2/models":
+			io.WriteString(w, `{"Old":["a","b"],"New":[{"id":"c","label":"C"},"d"],"None":[]}`)
+		case "/backend-api/v2/models/Old":
+			io.WriteString(w, `[{"model":"a","label":"a","default":true,"vision":false,"audio":false,"video":false,"image":true,"count":3,"tags":["x"]},`+
+				`{"model":"b","label":"b","default":false,"count":false,"tags":[]}]`)
+		case "/backend-api/v2/models/New":
+			io.WriteString(w, `[{"group":"Chat","models":[{"id":"c","label":"C","vision":true,"count":null,"extra":1}]},`+
+				`{"group":"Images","models":[{"id":"d","label":"D","image":true}]}]`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestModelsShapes(t *testing.T) {
+	c, err := NewClient(listingServer(t), WithNoProxy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	m, err := c.Models(ctx)
+	if want := map[string][]string{"Old": {"a", "b"}, "New": {"c", "d"}, "None": {}}; err != nil || !reflect.DeepEqual(m, want) {
+		t.Errorf("Models: %v, %v; want %v", m, err, want)
+	}
+	old, err := c.ProviderModels(ctx, "Old")
+	if err != nil || len(old) != 2 {
+		t.Fatalf("Old: %+v, %v", old, err)
+	}
+	if a := old[0]; a.ID != "a" || !a.Default || !a.Image || a.Vision || a.Count != 3 || !reflect.DeepEqual(a.Tags, []string{"x"}) || a.Group != "" {
+		t.Errorf("g4f 6.x model %+v", a)
+	}
+	if b := old[1]; b.ID != "b" || b.Default || b.Count != 0 {
+		t.Errorf("count false: %+v", b)
+	}
+	grouped, err := c.ProviderModels(ctx, "New")
+	if err != nil || len(grouped) != 2 {
+		t.Fatalf("New: %+v, %v", grouped, err)
+	}
+	if g := grouped[0]; g.ID != "c" || g.Label != "C" || !g.Vision || g.Group != "Chat" || !strings.Contains(string(g.Raw), `"extra":1`) {
+		t.Errorf("grouped model %+v", g)
+	}
+	if g := grouped[1]; g.ID != "d" || !g.Image || g.Group != "Images" {
+		t.Errorf("grouped model %+v", g)
+	}
+}
+
+// A listing the server never answers: Close returns at once and the client
+// refuses new work, though Models still waits; cancelling its context then ends
+// the native call, and the client is freed when it returns.
+func TestCloseWhileModelsWaits(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if conn, err := l.Accept(); err == nil {
+			accepted <- conn // read the request, never answer
+		}
+	}()
+	c, err := NewClient("http://"+l.Addr().String(), WithNoProxy(), WithResponseHeaderTimeout(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Models(ctx)
+		done <- err
+	}()
+	var conn net.Conn
+	select {
+	case conn = <-accepted:
+		defer conn.Close()
+	case err := <-done:
+		t.Fatalf("Models returned before the server answered: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listing never connected")
+	}
+
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a model listing that never ends")
+	}
+	if _, err := c.Stream(context.Background(), &Request{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Stream after Close: %v, want ErrClosed", err)
+	}
+	if _, err := c.ModelsJSON(context.Background(), ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("Models after Close: %v, want ErrClosed", err)
+	}
+	c.mu.Lock()
+	held := c.ptr != nil
+	c.mu.Unlock()
+	if !held {
+		t.Fatal("the native client was freed while Models still used it")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Models after cancel: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Models still waits 10 s after its context was cancelled")
+	}
+	c.mu.Lock()
+	freed := c.ptr == nil
+	c.mu.Unlock()
+	if !freed {
+		t.Error("the native client was not freed when the last Models returned")
 	}
 }
 
@@ -683,6 +853,61 @@ func TestConcurrentStreams(t *testing.T) {
 		t.Error(err)
 	}
 	runtime.GC()
+}
+
+// Several goroutines reading one stream: every chunk reaches exactly one of
+// them, and each sees its chunks in the stream's order (the binding takes chunks
+// in batches; a batch must not interleave with another goroutine's).
+func TestConcurrentRecvKeepsOrder(t *testing.T) {
+	c := client(t)
+	const parts, readers = 20000, 4
+	s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": parts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := make([][]int, readers)
+	var wg sync.WaitGroup
+	for r := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				ch, err := s.Recv()
+				if err != nil {
+					if err != io.EOF {
+						t.Errorf("reader %d: %v", r, err)
+					}
+					return
+				}
+				var n int
+				if _, err := fmt.Sscanf(ch.Content(), "part%d ", &n); err == nil {
+					got[r] = append(got[r], n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	seen := make([]bool, parts)
+	for r, ids := range got {
+		for i, n := range ids {
+			if i > 0 && n <= ids[i-1] {
+				t.Fatalf("reader %d got part%d after part%d", r, n, ids[i-1])
+			}
+			if seen[n] {
+				t.Fatalf("part%d handed out twice", n)
+			}
+			seen[n] = true
+		}
+	}
+	for n, ok := range seen {
+		if !ok {
+			t.Fatalf("part%d never handed out", n)
+		}
+	}
+	if st := s.Stats(); st.Delivered != parts+3 {
+		t.Errorf("Delivered %d, want %d", st.Delivered, parts+3)
+	}
 }
 
 // Streams that are never closed are freed by the finalizer, even with a live
@@ -765,7 +990,7 @@ func TestChunkHelpers(t *testing.T) {
 		t.Errorf("reasoning helpers: %q %q", r.ReasoningToken(), r.Content())
 	}
 	a := Chunk{Type: "auth", Kind: KindAuth, Raw: json.RawMessage(`{"type": "auth", "auth": "MissingAuthError", "message": "Add a key"}`), text: "Add a key", hasText: true}
-	var ce *ChunkError
+	var ce *StreamError
 	if !a.IsFatal() || !errors.As(a.Err(), &ce) || ce.Class != "MissingAuthError" || ce.Type != "auth" || a.ErrorMessage() != "Add a key" {
 		t.Errorf("auth chunk: %#v", a.Err())
 	}
@@ -791,7 +1016,7 @@ func TestClientOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := s.Recv(); !errors.Is(err, StatusTimedOut) {
+	if _, err := s.Recv(); !errors.Is(err, ErrTimedOut) {
 		t.Errorf("no_answer with a header timeout: %v", err)
 	}
 	t.Logf("header timeout after %v", time.Since(start))
@@ -804,7 +1029,7 @@ func TestClientOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	chunks, err := collect(t, s)
-	if !errors.Is(err, StatusTimedOut) || len(chunks) < 2 {
+	if !errors.Is(err, ErrTimedOut) || len(chunks) < 2 {
 		t.Errorf("endless with a total timeout: %d chunks, %v", len(chunks), err)
 	}
 	s.Close()
@@ -821,14 +1046,14 @@ func TestClientOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Recv(); !errors.Is(err, StatusConnect) {
+	if _, err := s.Recv(); !errors.Is(err, ErrConnect) {
 		t.Errorf("through a dead proxy: %v", err)
 	}
 	s.Close()
-	if _, err := NewClient(backendURL, WithProxy("ftp://nope")); !errors.Is(err, StatusInvalidArgument) {
+	if _, err := NewClient(backendURL, WithProxy("ftp://nope")); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("ftp proxy: %v", err)
 	}
-	if _, err := NewClient(backendURL, WithMaxLineBytes(0)); !errors.Is(err, StatusInvalidArgument) {
+	if _, err := NewClient(backendURL, WithMaxLineBytes(0)); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("max line 0: %v", err)
 	}
 }

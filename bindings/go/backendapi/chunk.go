@@ -8,7 +8,6 @@ import "C"
 import (
 	"bytes"
 	"encoding/json"
-	"unsafe"
 )
 
 // Kind classifies a chunk without comparing strings (enum backend_api_kind).
@@ -38,21 +37,26 @@ const (
 	KindRequest      Kind = C.BACKEND_API_KIND_REQUEST
 	KindResponse     Kind = C.BACKEND_API_KIND_RESPONSE
 	KindHeaders      Kind = C.BACKEND_API_KIND_HEADERS
+	// KindAnswer is made by this library, not sent by servers: the assembled
+	// answer's chunk (see [Answer.Raw]).
+	KindAnswer Kind = C.BACKEND_API_KIND_ANSWER
 )
 
-var kindNames = map[Kind]string{
+// kindNames holds the chunk type of each kind, indexed by kind.
+var kindNames = [...]string{
 	KindOther: "other", KindContent: "content", KindReasoning: "reasoning", KindError: "error",
 	KindAuth: "auth", KindUsage: "usage", KindFinish: "finish", KindProvider: "provider",
 	KindConversation: "conversation", KindMessage: "message", KindTitle: "title",
 	KindToolCalls: "tool_calls", KindLog: "log", KindPreview: "preview", KindParameters: "parameters",
 	KindSuggestions: "suggestions", KindSynthesize: "synthesize", KindContinue: "continue",
 	KindVariant: "variant", KindRequest: "request", KindResponse: "response", KindHeaders: "headers",
+	KindAnswer: "answer",
 }
 
 // String returns the chunk type the kind stands for ("content", ...), or "other".
 func (k Kind) String() string {
-	if n, ok := kindNames[k]; ok {
-		return n
+	if int(k) < len(kindNames) {
+		return kindNames[k]
 	}
 	return "other"
 }
@@ -69,22 +73,6 @@ type Chunk struct {
 
 	text    string
 	hasText bool
-}
-
-// copyChunk copies everything of a C chunk into Go memory; the caller frees it.
-func copyChunk(p *C.backend_api_chunk) Chunk {
-	var c Chunk
-	c.Type = C.GoString(C.backend_api_chunk_type(p))
-	c.Kind = Kind(C.backend_api_chunk_kind(p))
-	var n C.size_t
-	js := C.backend_api_chunk_json(p, &n)
-	c.Raw = json.RawMessage(goBytes(js, n))
-	var tn C.size_t
-	if t := C.backend_api_chunk_text(p, &tn); t != nil {
-		c.text = string(unsafe.Slice((*byte)(unsafe.Pointer(t)), int(tn)))
-		c.hasText = true
-	}
-	return c
 }
 
 // Text returns the chunk's main text: the content of a content chunk, the token
@@ -125,12 +113,12 @@ func (c Chunk) ErrorMessage() string {
 	return ""
 }
 
-// Err returns a [*ChunkError] for a fatal (error or auth) chunk, else nil.
+// Err returns a [*StreamError] for a fatal (error or auth) chunk, else nil.
 func (c Chunk) Err() error {
 	if !c.IsFatal() {
 		return nil
 	}
-	e := &ChunkError{Type: c.Type, Message: c.text}
+	e := &StreamError{Type: c.Type, Message: c.text, Chunk: c}
 	var f struct {
 		Error json.RawMessage `json:"error"`
 		Auth  json.RawMessage `json:"auth"`
@@ -232,16 +220,19 @@ func (c Chunk) FinishReason() string {
 	return s
 }
 
-// ChunkError is the error an error or auth chunk carries (see [Chunk.Err]).
-type ChunkError struct {
+// StreamError is a fatal error the server sent inside the answer: an "error"
+// or "auth" chunk (as openai-go's ssestream.StreamError). [Stream.All] and
+// [Client.Complete] end with it; [Chunk.Err] makes it of such a chunk.
+type StreamError struct {
 	Type    string // "error" or "auth"
 	Class   string // the server's exception class, such as "ValueError", when given
-	Message string // such as "ValueError: ..."
+	Message string // the server's message, such as "ValueError: ..."
+	Chunk   Chunk  // the chunk itself, as Recv returns it
 }
 
-func (e *ChunkError) Error() string {
+func (e *StreamError) Error() string {
 	if e.Message == "" {
-		return "backendapi: server sent an " + e.Type + " chunk"
+		return "backendapi: the server sent an " + e.Type + " chunk"
 	}
 	return "backendapi: server error: " + e.Message
 }

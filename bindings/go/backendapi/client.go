@@ -19,17 +19,15 @@ import (
 // timeouts and limits. It is safe for concurrent use; open as many streams from
 // it as you like. Close it when done (streams opened from it stay valid).
 type Client struct {
-	mu  sync.RWMutex // Close takes it for writing; calls that use ptr, for reading
-	ptr *C.backend_api_client
-	log *logSink // the logger of WithLogger/WithSlog, or nil; see log.go
+	mu     sync.Mutex
+	ptr    *C.backend_api_client // nil once freed
+	users  int                   // calls using ptr outside mu (open, models)
+	closed bool                  // Close was called: the last user frees ptr
 }
 
 // Option configures a Client in [NewClient].
 type Option struct {
 	apply func(*C.backend_api_client) error
-	// setup, when set, is used instead of apply: options that give the client
-	// Go state of its own (the logger) need the Client.
-	setup func(*Client) error
 }
 
 // NewClient creates a client for the g4f server at baseURL ("http://host:port"
@@ -47,37 +45,58 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if st := C.backend_api_client_new(curl, &ptr, &cerr); st != C.BACKEND_API_STATUS_OK {
 		return nil, takeError(st, cerr)
 	}
-	c := &Client{ptr: ptr}
 	for _, o := range opts {
-		var err error
-		switch {
-		case o.setup != nil:
-			err = o.setup(c)
-		case o.apply != nil:
-			err = o.apply(ptr)
+		if o.apply == nil {
+			continue
 		}
-		if err != nil {
-			c.Close()
+		if err := o.apply(ptr); err != nil {
+			C.backend_api_client_free(ptr)
 			return nil, err
 		}
 	}
+	c := &Client{ptr: ptr}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
 
-// Close frees the client. Streams opened from it stay valid (and keep logging
-// to its logger until they are closed). Safe to call more than once; later calls
-// on the client return ErrClosed.
+// Close frees the client: at once, or when the calls that use it right now
+// (a [Client.Models] waiting for the server, say) return. It never waits for them.
+// Streams opened from it stay valid (and keep logging to its logger until they
+// end). Safe to call more than once; later calls on the client return ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ptr != nil {
-		C.backend_api_client_free(c.ptr)
-		c.ptr = nil
-		c.log.release() // the client's reference; streams hold their own
-		c.log = nil
+	if !c.closed {
+		c.closed = true
+		c.freeLocked()
 	}
 	return nil
+}
+
+// acquire lends the native client to a call that runs outside mu; release
+// returns it. The client is freed by Close or by the last release after it.
+func (c *Client) acquire() (*C.backend_api_client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	c.users++
+	return c.ptr, nil
+}
+
+func (c *Client) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.users--
+	c.freeLocked()
+}
+
+func (c *Client) freeLocked() {
+	if c.closed && c.users == 0 && c.ptr != nil {
+		C.backend_api_client_free(c.ptr)
+		c.ptr = nil
+	}
 }
 
 func check(st C.backend_api_status, cerr *C.backend_api_error) error {
@@ -91,18 +110,9 @@ func check(st C.backend_api_status, cerr *C.backend_api_error) error {
 // (Authorization, Cookie, *token*, ...) never reach logs or error messages.
 func WithHeader(name, value string) Option {
 	return Option{apply: func(p *C.backend_api_client) error {
-		cn, err := cString("header name", name)
-		if err != nil {
-			return err
-		}
-		defer free(cn)
-		cv, err := cString("header value", value)
-		if err != nil {
-			return err
-		}
-		defer free(cv)
-		var cerr *C.backend_api_error
-		return check(C.backend_api_client_add_header(p, cn, cv, &cerr), cerr)
+		return withHeader(name, value, func(n, v *C.char, e **C.backend_api_error) C.backend_api_status {
+			return C.backend_api_client_add_header(p, n, v, e)
+		})
 	}}
 }
 
@@ -257,39 +267,21 @@ func retryMillis(what string, d time.Duration) (C.uint32_t, error) {
 	return C.uint32_t(ms), nil
 }
 
-// Models fetches the model listing: with provider "", GET /backend-api/v2/models
-// (an object mapping provider names to model names); else
-// /backend-api/v2/models/<provider> (a list of model objects). When ctx ends
-// first, Models returns ctx.Err() at once and the request finishes in the
-// background (bounded by the client's timeouts).
-func (c *Client) Models(ctx context.Context, provider string) (json.RawMessage, error) {
+// ModelsJSON fetches the model listing as the server sent it: with provider "",
+// GET /backend-api/v2/models; else /backend-api/v2/models/<provider>. See
+// [Client.Models] and [Client.ProviderModels] for the listing as Go values.
+//
+// Cancelling ctx ends the call at once with ctx.Err() (the request is cancelled,
+// not left running); otherwise the client's timeouts bound it (connect, response
+// headers, then the idle timeout for the whole body). A nil ctx means
+// context.Background().
+func (c *Client) ModelsJSON(ctx context.Context, provider string) (json.RawMessage, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if ctx.Done() == nil {
-		return c.models(provider)
-	}
-	type result struct {
-		json json.RawMessage
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		j, err := c.models(provider)
-		done <- result{j, err}
-	}()
-	select {
-	case r := <-done:
-		return r.json, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (c *Client) models(provider string) (json.RawMessage, error) {
 	var cprov *C.char
 	if provider != "" {
 		var err error
@@ -298,18 +290,29 @@ func (c *Client) models(provider string) (json.RawMessage, error) {
 		}
 		defer free(cprov)
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.ptr == nil {
-		return nil, ErrClosed
+	ptr, err := c.acquire()
+	if err != nil {
+		return nil, err
 	}
+	defer c.release()
+	p := C.backend_api_canceller_new()
+	if p == nil {
+		return nil, &Error{Status: StatusInternal, Message: "backend_api_canceller_new failed"}
+	}
+	canc := newCanceller(p)
+	defer canc.release()
+	stop := canc.watch(ctx)
 	var out *C.char
 	var n C.size_t
 	var cerr *C.backend_api_error
-	st := C.backend_api_models(c.ptr, cprov, &out, &n, &cerr)
-	runtime.KeepAlive(c)
+	st := C.backend_api_models(ptr, cprov, canc.p, &out, &n, &cerr)
+	stop()
 	if st != C.BACKEND_API_STATUS_OK {
-		return nil, takeError(st, cerr)
+		err := takeError(st, cerr)
+		if st == C.BACKEND_API_STATUS_CANCELLED && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, err
 	}
 	defer C.backend_api_string_free(out)
 	return json.RawMessage(goBytes(out, n)), nil

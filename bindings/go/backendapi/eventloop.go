@@ -22,13 +22,9 @@ import (
 // OS thread while it waits; Fd serves programs that drive many streams from one
 // thread, or hand them to a C event loop.
 //
-// The descriptor belongs to the stream: never read, write or close it. Once Fd
-// was called, the native stream (with the descriptor) is kept until Close, also
-// after the end, so that the descriptor number cannot be reused under your event
-// loop: take it out of your event loop before Close, and do Close the stream.
-// Fd fails with ErrClosed after Close, and returns the stream's end (io.EOF,
-// ctx.Err(), an [*Error]) when the stream was over and freed before Fd was first
-// called (by Recv or TryRecv reaching the end).
+// The descriptor belongs to the stream: never read, write or close it. It lives
+// until Close, also after the end: take it out of your event loop before Close.
+// Fd fails with ErrClosed after Close.
 func (s *Stream) Fd() (int, error) {
 	st := s.st
 	st.mu.Lock()
@@ -37,23 +33,18 @@ func (s *Stream) Fd() (int, error) {
 	if st.closed {
 		return -1, ErrClosed
 	}
-	if st.ptr == nil {
-		// Over and freed before Fd was first asked: nothing to wait for.
-		return -1, st.final
-	}
-	var fd C.int32_t
+	var fd C.ptrdiff_t
 	var cerr *C.backend_api_error
 	if rc := C.backend_api_stream_fd(st.ptr, &fd, &cerr); rc != C.BACKEND_API_STATUS_OK {
 		return -1, takeError(rc, cerr)
 	}
-	st.fdUsed = true
 	return int(fd), nil
 }
 
 // DeadlineHint returns how long until the client's idle or total timeout would
 // end the stream (0 when it is due: call TryRecv now), as the timeout of an
-// event loop's wait on [Stream.Fd]; ok is false when neither timeout is set, and
-// once the stream is closed or its native stream freed.
+// event loop's wait on [Stream.Fd]; ok is false when neither timeout is set, once
+// nothing more can arrive (the stream is over), and after Close.
 func (s *Stream) DeadlineHint() (d time.Duration, ok bool) {
 	st := s.st
 	st.mu.Lock()

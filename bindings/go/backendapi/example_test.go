@@ -66,7 +66,8 @@ func ExampleStream_All() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for chunk, err := range stream.All() { // All closes the stream at the end
+	defer stream.Close()
+	for chunk, err := range stream.All() {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func ExampleRequest_FollowUp() {
 			}
 			fmt.Print(chunk.Content())
 		}
-		answer, err := stream.Answer() // still there after the end and Close
+		answer, err := stream.Answer() // there after the end, until Close
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -4,21 +4,26 @@ package backendapi
 #include <stdint.h>
 #include <backend_api.h>
 
-// Defined in logexport.go. It takes the id as an integer, so that Go never holds
+// Defined in logexport.go. They take the id as an integer, so that Go never holds
 // a void* that is no pointer; cgo writes char* where the callback type has const char*.
 extern void backendapiGoLog(uintptr_t id, backend_api_log_level level, char *message);
+extern void backendapiGoLogDestroy(uintptr_t id);
 
 static void backendapi_log_trampoline(void *user_data, backend_api_log_level level, const char *message) {
 	backendapiGoLog((uintptr_t)user_data, level, (char *)message);
 }
 
+static void backendapi_log_destroy(void *user_data) {
+	backendapiGoLogDestroy((uintptr_t)user_data);
+}
+
 // The sink id travels as the callback's user_data: an integer, not a Go pointer.
 static backend_api_status backendapi_set_log(backend_api_client *client, uintptr_t id, uint32_t max_level, backend_api_error **err) {
-	return backend_api_client_set_log(client, backendapi_log_trampoline, (void *)id, max_level, err);
+	return backend_api_client_set_log(client, backendapi_log_trampoline, (void *)id, backendapi_log_destroy, max_level, err);
 }
 
 static backend_api_status backendapi_log_off(backend_api_client *client, backend_api_error **err) {
-	return backend_api_client_set_log(client, NULL, NULL, BACKEND_API_LOG_LEVEL_ERROR, err);
+	return backend_api_client_set_log(client, NULL, NULL, NULL, BACKEND_API_LOG_LEVEL_ERROR, err);
 }
 */
 import "C"
@@ -83,37 +88,28 @@ func (l LogLevel) SlogLevel() slog.Level {
 // and reads (trace). They never hold the api key or the values of secret headers.
 //
 // fn runs on the library's own threads, one per open stream, so possibly on
-// several at once: it must be safe for concurrent use and return quickly, and it
-// must not call methods of a [Stream] (freeing a stream waits for its thread,
-// which may be the one calling fn, while holding the lock those methods take).
-// Hand records to a channel or a logger instead. A panic in fn is recovered and
-// the record dropped: it could not unwind through the library's C frames.
+// several at once: it must be safe for concurrent use and return quickly. A
+// stream sends no records once its Close (or its context's cancellation) began,
+// and Close never waits for fn. A panic in fn is recovered and the record
+// dropped: it could not unwind through the library's C frames.
 //
 // fn lives as long as the client or any stream opened from it: streams opened
-// before [Client.Close] keep logging until they end and are closed.
+// before [Client.Close] keep logging until they end. The library lets go of fn
+// once no record can come any more; the binding then forgets it.
 //
 // A nil fn turns logging off, also the standard-error logging that the
 // environment variable BACKEND_API_LOG (error ... trace) turns on without this option.
 func WithLogger(fn func(level LogLevel, msg string), maxLevel LogLevel) Option {
-	return Option{setup: func(c *Client) error {
+	return Option{apply: func(p *C.backend_api_client) error {
 		var cerr *C.backend_api_error
 		if fn == nil {
-			if err := check(C.backendapi_log_off(c.ptr, &cerr), cerr); err != nil {
-				return err
-			}
-			c.log.release()
-			c.log = nil
-			return nil
+			return check(C.backendapi_log_off(p, &cerr), cerr)
 		}
-		sink := registerSink(fn)
-		if err := check(C.backendapi_set_log(c.ptr, C.uintptr_t(sink.id), C.uint32_t(maxLevel), &cerr), cerr); err != nil {
-			sink.release()
+		id := registerSink(fn)
+		if err := check(C.backendapi_set_log(p, C.uintptr_t(id), C.uint32_t(maxLevel), &cerr), cerr); err != nil {
+			dropSink(id) // on failure the library keeps nothing and calls no destroy
 			return err
 		}
-		// No stream is open yet (options run inside NewClient): an earlier
-		// logger has no other user and goes now.
-		c.log.release()
-		c.log = sink
 		return nil
 	}}
 }
@@ -141,81 +137,55 @@ func WithSlog(l *slog.Logger) Option {
 	}, maxLevel)
 }
 
-// A logSink is a logger handed to the library. The C client copies its logger
-// into every stream it opens, and those streams may outlive the client, so the
-// library may call the logger after Client.Close. The library gets the sink's id
-// (a number, not a Go pointer) as user_data; the callback looks it up in the
-// registry. A sink is counted: one reference for the client (dropped by
-// Client.Close) and one per stream opened from it (dropped once backend_api_close
-// has joined the stream's thread, after which that stream logs no more). The sink
-// leaves the registry with its last reference, when no thread of the library can
-// call it any longer. The callback ignores ids it does not know, as a guard only.
-type logSink struct {
-	id   uintptr
-	fn   func(LogLevel, string)
-	refs int // guarded by sinks.mu
-}
-
+// The loggers handed to the library. The C client copies its logger into every
+// stream it opens, and those streams may outlive the client, so the library may
+// call a logger after Client.Close. The library gets a sink's id (a number, not a
+// Go pointer) as user_data, and calls the destroy callback with it exactly once,
+// when no record can come any more: the sink then leaves the registry. The log
+// callback ignores ids it does not know, as a guard only.
 var sinks struct {
 	mu   sync.RWMutex
-	m    map[uintptr]*logSink
+	m    map[uintptr]func(LogLevel, string)
 	next uintptr
 }
 
-func registerSink(fn func(LogLevel, string)) *logSink {
+func registerSink(fn func(LogLevel, string)) uintptr {
 	sinks.mu.Lock()
 	defer sinks.mu.Unlock()
 	if sinks.m == nil {
-		sinks.m = map[uintptr]*logSink{}
+		sinks.m = map[uintptr]func(LogLevel, string){}
 	}
 	sinks.next++ // ids are never reused: a stale id can never reach another sink
-	s := &logSink{id: sinks.next, fn: fn, refs: 1}
-	sinks.m[s.id] = s
-	return s
+	sinks.m[sinks.next] = fn
+	return sinks.next
 }
 
-// acquire adds a reference (a stream opened from the client). Nil-safe.
-func (s *logSink) acquire() *logSink {
-	if s == nil {
-		return nil
-	}
-	sinks.mu.Lock()
-	s.refs++
-	sinks.mu.Unlock()
-	return s
-}
-
-// release drops a reference; the last one removes the sink. Nil-safe.
-func (s *logSink) release() {
-	if s == nil {
-		return
-	}
+// dropSink forgets a sink: the library's destroy callback, or a failed set_log.
+func dropSink(id uintptr) {
 	sinks.mu.Lock()
 	defer sinks.mu.Unlock()
-	if s.refs--; s.refs == 0 {
-		delete(sinks.m, s.id)
+	delete(sinks.m, id)
+}
+
+// liveSinks returns the ids of the registered sinks (for tests).
+func liveSinks() map[uintptr]bool {
+	sinks.mu.RLock()
+	defer sinks.mu.RUnlock()
+	ids := make(map[uintptr]bool, len(sinks.m))
+	for id := range sinks.m {
+		ids[id] = true
 	}
-}
-
-func lookupSink(id uintptr) *logSink {
-	sinks.mu.RLock()
-	defer sinks.mu.RUnlock()
-	return sinks.m[id]
-}
-
-// liveSinks counts the registered sinks (for tests).
-func liveSinks() int {
-	sinks.mu.RLock()
-	defer sinks.mu.RUnlock()
-	return len(sinks.m)
+	return ids
 }
 
 // deliverLog runs on a thread of the library (see logexport.go).
 func deliverLog(id uintptr, level LogLevel, msg string) {
-	s := lookupSink(id)
-	if s == nil {
+	sinks.mu.RLock()
+	fn := sinks.m[id]
+	sinks.mu.RUnlock()
+	if fn == nil {
 		return
 	}
 	defer func() { _ = recover() }()
-	s.fn(level, msg)
+	fn(level, msg)
 }

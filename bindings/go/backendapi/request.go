@@ -9,8 +9,12 @@ import "C"
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -25,8 +29,9 @@ type Request struct {
 	// Media are images or audio sent with the request.
 	Media []Media
 	// APIKey is the provider's api key; "" sends none (then the server may use
-	// an Authorization header of the client). It never appears in errors or logs.
-	APIKey string
+	// an Authorization header of the client). It never appears in errors, logs,
+	// or prints of the request (see [Secret]).
+	APIKey Secret
 	// APIKeyPlacement says where the key goes; the zero value means KeyInBody.
 	APIKeyPlacement KeyPlacement
 	// Extra holds further body fields (the Python client's **kwargs: "provider",
@@ -37,6 +42,102 @@ type Request struct {
 	// ExtraJSON is a JSON object whose fields are added like Extra's (Extra wins
 	// when both name a field).
 	ExtraJSON json.RawMessage
+	// Headers are sent with this request only, after the client's (see
+	// [WithHeader]): a tracing id, the x-secret of a demo deployment.
+	Headers Headers
+}
+
+// Format prints the request as fmt prints a *Request, with the api key and the
+// values of secret headers redacted. Without it, fmt would print a *Request held
+// in a slice or map with a verb it has no use for (%s, %q) field by field,
+// bypassing the redaction of [Secret] and [Headers].
+func (r *Request) Format(f fmt.State, verb rune) {
+	if r == nil {
+		_, _ = io.WriteString(f, "<nil>")
+		return
+	}
+	type Request requestFields // the same fields, without this method
+	fmt.Fprintf(f, fmt.FormatString(f, verb), (*Request)(r))
+}
+
+type requestFields = Request
+
+// redacted is what a secret prints as.
+const redacted = "[redacted]"
+
+// Secret is a string that never prints: fmt's verbs (%v, %+v, %#v, %s, %q, %x,
+// ...), String, GoString, encoding/json and log/slog all show "[redacted]".
+// Convert it to a string to read it: string(key). It reads from JSON as a plain
+// string.
+type Secret string
+
+// String returns "[redacted]".
+func (Secret) String() string { return redacted }
+
+// GoString returns "[redacted]" in quotes, as %#v prints a string.
+func (Secret) GoString() string { return strconv.Quote(redacted) }
+
+// Format writes "[redacted]" whatever the verb (in quotes for %q and %#v).
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'q' || verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, s.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, redacted)
+}
+
+// MarshalJSON returns "[redacted]" as a JSON string.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// LogValue returns "[redacted]" for log/slog.
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// Headers are HTTP headers, name to value. Printed (fmt's verbs, encoding/json,
+// log/slog), the values of secret headers show as "[redacted]": Authorization,
+// Proxy-Authorization, Cookie, X-Api-Key, Api-Key and names holding "secret" or
+// "token", as the library hides them from its logs.
+type Headers map[string]string
+
+// Format prints the headers with secret values redacted, as a map[string]string.
+func (h Headers) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), h.redacted())
+}
+
+// GoString returns the headers as %#v prints them, secret values redacted.
+func (h Headers) GoString() string { return fmt.Sprintf("%#v", h.redacted()) }
+
+// String returns the headers as %v prints them, secret values redacted.
+func (h Headers) String() string { return fmt.Sprint(h.redacted()) }
+
+// MarshalJSON encodes the headers with secret values redacted.
+func (h Headers) MarshalJSON() ([]byte, error) { return json.Marshal(h.redacted()) }
+
+// LogValue gives log/slog the headers with secret values redacted.
+func (h Headers) LogValue() slog.Value { return slog.AnyValue(h.redacted()) }
+
+func (h Headers) redacted() map[string]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if isSecretHeader(k) {
+			v = redacted
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// isSecretHeader is the library's rule (src/secret.rs) for header values that
+// are credentials.
+func isSecretHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key":
+		return true
+	}
+	return strings.Contains(n, "secret") || strings.Contains(n, "token")
 }
 
 // Message is one message of the conversation.
@@ -134,13 +235,24 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 		if place == 0 {
 			place = KeyInBody
 		}
-		ck, err := cString("api key", r.APIKey)
+		ck, err := cString("api key", string(r.APIKey))
 		if err != nil {
 			return nil, err
 		}
 		st := C.backend_api_request_set_api_key(req, ck, C.uint32_t(place), &cerr)
 		free(ck)
 		if err := check(st, cerr); err != nil {
+			return nil, err
+		}
+	}
+
+	names := make([]string, 0, len(r.Headers))
+	for name := range r.Headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := addHeader(req, name, r.Headers[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -201,6 +313,28 @@ func setJSON(req *C.backend_api_request, key, value string, set func(k, v *C.cha
 	defer free(cv)
 	var cerr *C.backend_api_error
 	return check(set(ck, cv, &cerr), cerr)
+}
+
+func addHeader(req *C.backend_api_request, name, value string) error {
+	return withHeader(name, value, func(n, v *C.char, e **C.backend_api_error) C.backend_api_status {
+		return C.backend_api_request_add_header(req, n, v, e)
+	})
+}
+
+// withHeader calls add with name and value as C strings.
+func withHeader(name, value string, add func(n, v *C.char, e **C.backend_api_error) C.backend_api_status) error {
+	cn, err := cString("header name", name)
+	if err != nil {
+		return err
+	}
+	defer free(cn)
+	cv, err := cString("header value", value)
+	if err != nil {
+		return err
+	}
+	defer free(cv)
+	var cerr *C.backend_api_error
+	return check(add(cn, cv, &cerr), cerr)
 }
 
 func addMedia(req *C.backend_api_request, m Media) error {

@@ -1,16 +1,107 @@
 package backendapi
 
 /*
+#include <stdlib.h>
 #include <backend_api.h>
+
+// What Go copies of a chunk, gathered by C: one C call per batch of chunks
+// rather than six per chunk.
+typedef struct {
+	backend_api_chunk *chunk;
+	backend_api_kind kind;
+	const char *type; // only for BACKEND_API_KIND_OTHER: Go knows the others' names
+	const char *json;
+	size_t json_len;
+	const char *text; // NULL: the chunk has no main text
+	size_t text_len;
+} backendapi_view;
+
+enum { BACKENDAPI_BATCH = 64 };
+
+// The chunks one call took (n of them, status OK), or how the stream ended.
+typedef struct {
+	backend_api_status status;
+	backend_api_error *err; // may be set when status is an error; Go takes it
+	int n;
+	backendapi_view chunks[BACKENDAPI_BATCH];
+} backendapi_batch;
+
+static void backendapi_add(backendapi_batch *b, backend_api_chunk *chunk) {
+	backendapi_view *v = &b->chunks[b->n++];
+	v->chunk = chunk;
+	v->kind = backend_api_chunk_kind(chunk);
+	v->type = v->kind == BACKEND_API_KIND_OTHER ? backend_api_chunk_type(chunk) : NULL;
+	v->json = backend_api_chunk_json(chunk, &v->json_len);
+	v->text = backend_api_chunk_text(chunk, &v->text_len);
+}
+
+// Empties b (freeing its chunks) for another call, or makes one. NULL only when
+// memory runs out.
+static backendapi_batch *backendapi_reset(backendapi_batch *b) {
+	if (b == NULL)
+		return calloc(1, sizeof *b);
+	for (int i = 0; i < b->n; i++)
+		backend_api_chunk_free(b->chunks[i].chunk);
+	b->status = BACKEND_API_STATUS_OK;
+	b->err = NULL;
+	b->n = 0;
+	return b;
+}
+
+static void backendapi_batch_free(backendapi_batch *b) {
+	free(backendapi_reset(b));
+}
+
+// Waits up to timeout_ms for a chunk, then takes those ready at once, up to
+// BACKENDAPI_BATCH. An end met after the first chunk is left for the next call:
+// END, CANCELLED and errors are final, so next returns them again.
+static backendapi_batch *backendapi_fetch(backend_api_stream *stream, int64_t timeout_ms, backendapi_batch *b) {
+	if ((b = backendapi_reset(b)) == NULL)
+		return NULL;
+	backend_api_chunk *chunk = NULL;
+	b->status = backend_api_next(stream, timeout_ms, &chunk, &b->err);
+	while (b->status == BACKEND_API_STATUS_OK) {
+		backendapi_add(b, chunk);
+		if (b->n == BACKENDAPI_BATCH)
+			break;
+		backend_api_error *ignored = NULL;
+		if (backend_api_next(stream, 0, &chunk, &ignored) != BACKEND_API_STATUS_OK) {
+			backend_api_error_free(ignored);
+			break;
+		}
+	}
+	return b;
+}
+
+// Complete's loop: takes and frees chunks until the end, a failure, or a fatal
+// (error or auth) chunk, which it leaves in b (n 1, status OK).
+static backendapi_batch *backendapi_drain(backend_api_stream *stream, backendapi_batch *b) {
+	if ((b = backendapi_reset(b)) == NULL)
+		return NULL;
+	for (;;) {
+		backend_api_chunk *chunk = NULL;
+		b->status = backend_api_next(stream, -1, &chunk, &b->err);
+		if (b->status != BACKEND_API_STATUS_OK)
+			return b;
+		backend_api_kind kind = backend_api_chunk_kind(chunk);
+		if (kind == BACKEND_API_KIND_ERROR || kind == BACKEND_API_KIND_AUTH) {
+			backendapi_add(b, chunk);
+			return b;
+		}
+		backend_api_chunk_free(chunk);
+	}
+}
 */
 import "C"
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"iter"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // Stream is one streaming answer in flight. Read it with [Stream.Recv] (or
@@ -18,38 +109,38 @@ import (
 // from any goroutine; Close also wakes a Recv that is blocked in another one.
 type Stream struct {
 	st *streamState
-	// The finalizer sits on Stream, while the context callback holds only st:
-	// a forgotten Stream becomes unreachable even while its context lives on.
+	// The finalizer sits on Stream, while the context watch holds only the
+	// canceller: a forgotten Stream becomes unreachable even while its context
+	// lives on.
 }
 
-// streamState owns the C stream. Rules of the C API it enforces:
-//   - backend_api_cancel may run at any time before backend_api_close, also
-//     concurrently with backend_api_next, but never during or after close;
-//   - backend_api_close must not run while another thread is inside a call.
+// streamState owns the C stream. backend_api_close must not run while another
+// thread is inside a call on the stream, and chunks must reach Recv's callers in
+// their order: one goroutine at a time calls into the C stream (fetching), taking
+// a batch of the chunks that are ready and copying them into buf; the others
+// wait for it (wake) and take from buf. mu guards all but the immutable fields.
+// Cancelling needs no lock: the context's watch and Close use the stream's
+// canceller, which stays valid whatever the stream's state.
 //
-// mu guards ptr and the counters. Cancel runs under mu (it is quick), next runs
-// outside it counted by inflight, and close runs under mu once inflight is 0.
-//
-// The C stream is freed as soon as the stream is over (an end, a failure, the
-// context) and no call uses it, unless Fd was called: the descriptor belongs to
-// the C stream, so then it lives until Close. Right before it is freed, the
-// stats and the assembled answer are copied (final*), so that Stats and Answer
-// still work afterwards.
+// The C stream lives until Close: once the stream is over its thread has ended,
+// and what it still holds is the assembled answer, which Answer reads. Close
+// frees it at once (or the fetching goroutine does, as it returns), keeping only
+// the stats.
 type streamState struct {
-	mu       sync.Mutex
-	idle     sync.Cond // signalled when inflight drops
-	ptr      *C.backend_api_stream
-	inflight int   // goroutines inside backend_api_next
-	closed   bool  // Close was called
-	final    error // the sticky end result (io.EOF, an *Error, ctx.Err()), once known
-	ctx      context.Context
-	stopCtx  func() bool
-	log      *logSink // the client's logger, held until the C stream is freed
-	fdUsed   bool     // Fd was called: keep the C stream (and its descriptor) until Close
+	mu        sync.Mutex
+	wake      sync.Cond // broadcast when a fetch ends, and by Close
+	ptr       *C.backend_api_stream
+	canc      *canceller // the stream's canceller; released with ptr
+	stopWatch func()     // ends the context's watch of canc
+	ctx       context.Context
+	fetching  bool                // a goroutine is inside a call on ptr
+	closed    bool                // Close was called
+	final     error               // the sticky end result (io.EOF, an *Error, ctx.Err()), once known
+	batch     *C.backendapi_batch // the C side of the last fetch, reused by the next
+	buf       []Chunk             // chunks fetched, not yet returned: buf[head:]
+	head      int
 
-	finalStats     Stats  // the stats when the C stream was freed
-	finalAnswer    []byte // the answer chunk's JSON then
-	finalAnswerErr error  // or why it could not be read
+	finalStats Stats // the stats when the C stream was freed
 }
 
 // Stream sends req and returns the answer's stream at once: the HTTP exchange
@@ -74,27 +165,26 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 	}
 	defer C.backend_api_request_free(creq)
 
-	c.mu.RLock()
-	if c.ptr == nil {
-		c.mu.RUnlock()
-		return nil, ErrClosed
+	cptr, err := c.acquire()
+	if err != nil {
+		return nil, err
 	}
 	var ptr *C.backend_api_stream
 	var cerr *C.backend_api_error
-	status := C.backend_api_open(c.ptr, creq, &ptr, &cerr)
-	var log *logSink
-	if status == C.BACKEND_API_STATUS_OK {
-		log = c.log.acquire() // under mu: Close cannot drop the client's reference meanwhile
-	}
-	c.mu.RUnlock()
-	runtime.KeepAlive(c)
+	status := C.backend_api_open(cptr, creq, &ptr, &cerr)
+	c.release()
 	if status != C.BACKEND_API_STATUS_OK {
 		return nil, takeError(status, cerr)
 	}
+	var cp *C.backend_api_canceller
+	if status = C.backend_api_stream_canceller(ptr, &cp, &cerr); status != C.BACKEND_API_STATUS_OK {
+		C.backend_api_close(ptr)
+		return nil, takeError(status, cerr)
+	}
 
-	st := &streamState{ptr: ptr, ctx: ctx, log: log}
-	st.idle.L = &st.mu
-	st.stopCtx = context.AfterFunc(ctx, st.cancel)
+	st := &streamState{ptr: ptr, ctx: ctx, canc: newCanceller(cp)}
+	st.wake.L = &st.mu
+	st.stopWatch = st.canc.watch(ctx)
 	s := &Stream{st: st}
 	runtime.SetFinalizer(s, (*Stream).Close)
 	return s, nil
@@ -105,8 +195,9 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 // [*Error] when the exchange failed (HTTP status, connection, protocol, timeout).
 // These ends are final: later calls return the same error.
 //
-// In-stream "error" and "auth" chunks are chunks (see [Chunk.IsFatal] and
-// [Chunk.Err]), as the Python client yields them; io.EOF follows them.
+// In-stream "error" and "auth" chunks are chunks here (see [Chunk.IsFatal] and
+// [Chunk.Err]), as the Python client yields them; io.EOF follows them. [Stream.All]
+// and [Client.Complete] end with a [*StreamError] at such a chunk instead.
 func (s *Stream) Recv() (Chunk, error) {
 	c, _, err := s.recv(-1)
 	return c, err
@@ -114,87 +205,155 @@ func (s *Stream) Recv() (Chunk, error) {
 
 // TryRecv is Recv without waiting, for event loops (see [Stream.Fd]): it returns
 // (chunk, true, nil) when a chunk is ready, (Chunk{}, false, nil) when nothing is
-// ready yet, and (Chunk{}, false, err) with Recv's errors (io.EOF, ...) when the
-// stream is over. An idle or total timeout of the client that is due ends the
-// stream here too, with StatusTimedOut.
+// ready yet (or another goroutine is inside Recv taking chunks), and
+// (Chunk{}, false, err) with Recv's errors (io.EOF, ...) when the stream is over.
+// An idle or total timeout of the client that is due ends the stream here too,
+// with an [*Error] that matches ErrTimedOut.
 func (s *Stream) TryRecv() (Chunk, bool, error) {
 	return s.recv(0)
 }
 
-// recv calls backend_api_next with timeoutMs (-1: wait for ever; 0: only look).
+// recv returns the next chunk: one fetched already, or the first of a new batch
+// (timeoutMs -1: wait for ever; 0: only look).
 func (s *Stream) recv(timeoutMs int64) (Chunk, bool, error) {
 	defer runtime.KeepAlive(s) // no finalizer while a call runs
 	st := s.st
-
 	st.mu.Lock()
-	if st.closed {
+	for st.fetching && st.head == len(st.buf) && st.usableLocked() == nil {
+		if timeoutMs == 0 {
+			st.mu.Unlock()
+			return Chunk{}, false, nil // another goroutine is taking chunks
+		}
+		st.wake.Wait()
+	}
+	if err := st.usableLocked(); err != nil {
 		st.mu.Unlock()
-		return Chunk{}, false, ErrClosed
+		return Chunk{}, false, err
+	}
+	if st.head < len(st.buf) {
+		c := st.popLocked()
+		st.mu.Unlock()
+		return c, true, nil
 	}
 	if st.final != nil {
-		err := st.final
 		st.mu.Unlock()
-		return Chunk{}, false, err
+		return Chunk{}, false, st.final
 	}
-	if err := st.ctx.Err(); err != nil {
-		// The context callback may not have run yet; end the stream now.
-		st.final = err
-		if st.ptr != nil && st.inflight > 0 {
-			C.backend_api_cancel(st.ptr) // wake Recv calls of other goroutines
-		}
-		st.releaseLocked()
-		st.mu.Unlock()
-		return Chunk{}, false, err
-	}
-	st.inflight++
-	ptr := st.ptr
+	ptr, b := st.beginLocked()
+	spare := st.buf[:0] // drained: the fetch refills it
+	st.buf, st.head = nil, 0
 	st.mu.Unlock()
 
-	var chunk Chunk
-	var err error
-	var cchunk *C.backend_api_chunk
-	var cerr *C.backend_api_error
-	status := C.backend_api_next(ptr, C.int64_t(timeoutMs), &cchunk, &cerr)
-	for status == C.BACKEND_API_STATUS_TIMEOUT && timeoutMs < 0 { // not expected with -1; just wait on
-		status = C.backend_api_next(ptr, -1, &cchunk, &cerr)
+	b = C.backendapi_fetch(ptr, C.int64_t(timeoutMs), b)
+	for b != nil && b.status == C.BACKEND_API_STATUS_AGAIN && timeoutMs < 0 { // not expected with -1
+		b = C.backendapi_fetch(ptr, -1, b)
 	}
-	switch status {
-	case C.BACKEND_API_STATUS_OK:
-		chunk = copyChunk(cchunk)
-		C.backend_api_chunk_free(cchunk)
-	case C.BACKEND_API_STATUS_END:
-		err = io.EOF
-	case C.BACKEND_API_STATUS_TIMEOUT, C.BACKEND_API_STATUS_CANCELLED:
-		// TIMEOUT: nothing ready (TryRecv). CANCELLED: decided below: by Close,
-		// by the context, or (not expected) otherwise.
-	default:
-		err = takeError(status, cerr)
+	err := batchError(b)
+	if b != nil && b.n > 0 {
+		if spare == nil {
+			spare = make([]Chunk, 0, C.BACKENDAPI_BATCH)
+		}
+		spare = copyBatch(b, spare)
 	}
 
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.inflight--
-	switch {
-	case st.closed:
-		chunk, err = Chunk{}, ErrClosed
-	case status == C.BACKEND_API_STATUS_CANCELLED:
-		if err = st.ctx.Err(); err == nil {
-			err = &Error{Status: StatusCancelled, Message: "stream cancelled"}
-		}
+	if err = st.endLocked(b, err); err != nil {
+		return Chunk{}, false, err
 	}
-	if err != nil && !st.closed && st.final == nil {
-		st.final = err
+	st.buf = spare
+	if len(spare) == 0 {
+		return Chunk{}, false, nil // AGAIN: nothing ready
 	}
-	if st.final != nil || st.closed {
-		st.releaseLocked() // frees the C stream once no call uses it
-	}
-	st.idle.Broadcast()
-	return chunk, err == nil && status == C.BACKEND_API_STATUS_OK, err
+	return st.popLocked(), true, nil
 }
 
-// Close cancels the stream if it still runs, waits until no Recv uses it, and
-// frees it. A Recv blocked in another goroutine returns ErrClosed. Safe to call
-// more than once; Recv after Close returns ErrClosed. Always returns nil.
+// drain takes the stream's chunks up to its end without copying them (the
+// assembled answer holds them). It returns nil at the end, a [*StreamError] at a
+// fatal chunk, or Recv's errors.
+func (s *Stream) drain() error {
+	defer runtime.KeepAlive(s)
+	st := s.st
+	st.mu.Lock()
+	if err := st.usableLocked(); err != nil { // Complete owns its stream: nobody else fetches
+		st.mu.Unlock()
+		return err
+	}
+	ptr, b := st.beginLocked()
+	st.mu.Unlock()
+
+	b = C.backendapi_drain(ptr, b)
+	err := batchError(b)
+	var fatal error
+	if b != nil && b.n == 1 {
+		fatal = copyBatch(b, nil)[0].Err()
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err = st.endLocked(b, err); err != nil && err != io.EOF {
+		return err
+	}
+	return fatal
+}
+
+// batchError is the error of a fetch's result: nil for chunks, AGAIN and
+// CANCELLED (see endLocked), io.EOF at the end, or an [*Error].
+func batchError(b *C.backendapi_batch) error {
+	switch {
+	case b == nil:
+		return &Error{Status: StatusInternal, Message: "out of memory for a batch of chunks"}
+	case b.status == C.BACKEND_API_STATUS_OK, b.status == C.BACKEND_API_STATUS_AGAIN, b.status == C.BACKEND_API_STATUS_CANCELLED:
+		return nil
+	case b.status == C.BACKEND_API_STATUS_END:
+		return io.EOF
+	}
+	return takeError(b.status, b.err)
+}
+
+// copyBatch appends the chunks of b, copied into Go memory, to to. Their bytes
+// (JSON and text) share one allocation per batch.
+func copyBatch(b *C.backendapi_batch, to []Chunk) []Chunk {
+	views := b.chunks[:b.n]
+	total := 0
+	for i := range views {
+		total += int(views[i].json_len + views[i].text_len)
+	}
+	data := make([]byte, total)
+	for i := range views {
+		var c Chunk
+		c, data = chunkFrom(&views[i], data)
+		to = append(to, c)
+	}
+	return to
+}
+
+// chunkFrom copies the chunk of v into the start of data, and returns the chunk
+// and the rest of data.
+func chunkFrom(v *C.backendapi_view, data []byte) (Chunk, []byte) {
+	c := Chunk{Kind: Kind(v.kind)}
+	if c.Kind == KindOther || int(c.Kind) >= len(kindNames) {
+		c.Type = C.GoString(v._type)
+	} else {
+		c.Type = kindNames[c.Kind]
+	}
+	jn, tn := int(v.json_len), int(v.text_len)
+	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(v.json)), jn))
+	c.Raw = json.RawMessage(data[:jn:jn]) // capped: appending to Raw never reaches the text
+	if v.text != nil {
+		c.hasText = true
+		if tn > 0 {
+			copy(data[jn:], unsafe.Slice((*byte)(unsafe.Pointer(v.text)), tn))
+			c.text = unsafe.String(&data[jn], tn) // nothing else reaches these bytes
+		}
+	}
+	return c, data[jn+tn:]
+}
+
+// Close cancels the stream if it still runs and frees it with its assembled
+// answer, at once or (when Recv calls run in other goroutines: they return
+// ErrClosed) as soon as the last of them returns; it never waits for them. Safe
+// to call more than once; Recv and Answer after Close return ErrClosed, Stats
+// the statistics as they were. Always returns nil.
 func (s *Stream) Close() error {
 	s.st.close()
 	runtime.KeepAlive(s)
@@ -202,35 +361,97 @@ func (s *Stream) Close() error {
 }
 
 // All returns an iterator over the stream's chunks for use with range. It ends
-// after the last chunk; a failure is yielded once as (Chunk{}, err) and ends it.
-// The stream is closed when the loop ends, also by break.
+// after the last chunk. A failure is yielded once as (Chunk{}, err) and ends it:
+// Recv's errors, and a [*StreamError] at an in-stream error or auth chunk (which
+// Recv would return as a chunk; [StreamError.Chunk] holds it). When the loop
+// stops early (break, return), All closes the stream, which may still be
+// running; otherwise the stream stays readable ([Stream.Answer], [Stream.Stats])
+// until you Close it.
 func (s *Stream) All() iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
-		defer s.Close()
 		for {
 			c, err := s.Recv()
 			if err == io.EOF {
 				return
+			}
+			if err == nil && c.IsFatal() {
+				err = c.Err()
 			}
 			if err != nil {
 				yield(Chunk{}, err)
 				return
 			}
 			if !yield(c, nil) {
+				s.Close()
 				return
 			}
 		}
 	}
 }
 
-// cancel is the context callback: it wakes a blocked next. It never runs during
-// or after backend_api_close, which happens under mu and clears ptr.
-func (st *streamState) cancel() {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.ptr != nil {
-		C.backend_api_cancel(st.ptr)
+// usableLocked reports why the stream can give no more chunks right now:
+// ErrClosed after Close, ctx.Err() once the context ended (ending the stream), or
+// nil. The end of the stream itself comes after the chunks fetched before it.
+func (st *streamState) usableLocked() error {
+	if st.closed {
+		return ErrClosed
 	}
+	if err := st.ctx.Err(); err != nil {
+		if st.final == nil {
+			// The context's watch may not have fired yet; end the stream now.
+			st.final = err
+			st.canc.cancel() // the watch would: shut the connection, wake a fetch
+		}
+		if st.final == err {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *streamState) popLocked() Chunk {
+	c := st.buf[st.head]
+	st.buf[st.head] = Chunk{}
+	st.head++
+	return c
+}
+
+// beginLocked starts a call on the C stream: it returns the stream and the batch
+// to reuse.
+func (st *streamState) beginLocked() (*C.backend_api_stream, *C.backendapi_batch) {
+	st.fetching = true
+	b := st.batch
+	st.batch = nil
+	return st.ptr, b
+}
+
+// endLocked ends a call on the C stream, whose result is b (kept for reuse) and
+// err (see batchError). It returns the error the call reports, records the
+// stream's end, and wakes the goroutines waiting for the call.
+func (st *streamState) endLocked(b *C.backendapi_batch, err error) error {
+	st.fetching = false
+	st.batch = b
+	st.head = 0
+	st.wake.Broadcast()
+	switch {
+	case st.closed:
+		err = ErrClosed
+	case b == nil:
+	case b.status == C.BACKEND_API_STATUS_CANCELLED:
+		if err = st.ctx.Err(); err == nil {
+			err = &Error{Status: StatusCancelled, Message: "stream cancelled"}
+		}
+	case b.status == C.BACKEND_API_STATUS_END && st.ctx.Err() != nil:
+		// The core may report END for a stream cancelled while its thread
+		// waited to retry or read (the thread then ends "cleanly"): an answer
+		// cut short by the context is no clean end.
+		err = st.ctx.Err()
+	}
+	if err != nil && !st.closed && st.final == nil {
+		st.final = err
+	}
+	st.releaseLocked() // after Close, the fetching goroutine frees the C stream
+	return err
 }
 
 func (st *streamState) close() {
@@ -240,29 +461,27 @@ func (st *streamState) close() {
 		return
 	}
 	st.closed = true
-	if st.ptr != nil && st.inflight > 0 {
-		C.backend_api_cancel(st.ptr) // wake the blocked Recv calls
+	if st.fetching {
+		st.canc.cancel() // wake the call; it frees the stream as it returns
 	}
-	for st.inflight > 0 {
-		st.idle.Wait()
-	}
+	st.wake.Broadcast()
 	st.releaseLocked()
 }
 
-// releaseLocked frees the C stream when no call is inside it (else the last
-// Recv to leave does), and, once Fd was called, only on Close. Called with mu
-// held, once the stream is over. It keeps the final stats and answer first.
+// releaseLocked frees the C stream once Close was called and no call is inside
+// it (else the fetching goroutine does). Called with mu held. It keeps the final
+// stats first.
 func (st *streamState) releaseLocked() {
-	if st.ptr == nil || st.inflight > 0 || (st.fdUsed && !st.closed) {
+	if !st.closed || st.ptr == nil || st.fetching {
 		return
 	}
 	st.finalStats = st.statsLocked()
-	st.finalAnswer, st.finalAnswerErr = st.answerJSONLocked()
-	C.backend_api_close(st.ptr) // joins the stream's thread: it logs no more
+	st.buf, st.head = nil, 0
+	C.backendapi_batch_free(st.batch)
+	st.batch = nil
+	C.backend_api_close(st.ptr) // returns at once; the stream's thread ends on its own
 	st.ptr = nil
-	st.log.release()
-	st.log = nil
-	if st.stopCtx != nil {
-		st.stopCtx()
-	}
+	st.stopWatch()
+	st.canc.release()
+	st.canc = nil
 }
