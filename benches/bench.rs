@@ -466,6 +466,12 @@ fn main() {
         print_table(&rows); // for profiling: perf record -g target/release/deps/bench-*
         return;
     }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("bindings") {
+        let mut rows = Vec::new();
+        bindings(if quick { 100_000 } else { 1_000_000 }, &mut rows, &mut results);
+        print_table(&rows);
+        return;
+    }
 
     // The Python reference client on the same NDJSON stream.
     match python_client(&server.url, n) {
@@ -645,6 +651,8 @@ fn main() {
         met: size.map(|m| m * 1.048576 <= 3.0),
     });
 
+    bindings(if quick { 100_000 } else { 1_000_000 }, &mut rows, &mut results);
+
     print_table(&rows);
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
     std::fs::create_dir_all(&out).unwrap();
@@ -656,6 +664,111 @@ fn main() {
     .unwrap();
     std::fs::write(out.join("results.svg"), svg(&results)).unwrap();
     println!("\nwrote bench/results.json and bench/results.svg");
+}
+
+/// One drain program's run, from `wait4`: wall and CPU seconds, peak RSS in MiB.
+struct ChildCost {
+    wall: f64,
+    cpu: f64,
+    peak_mib: f64,
+}
+
+/// Runs `command` (a drain program and its leading arguments) with URL and N and
+/// measures the child itself; `None` when it failed.
+fn run_drain(command: &str, url: &str, n: usize) -> Option<ChildCost> {
+    let mut words = command.split_whitespace();
+    let t = Instant::now();
+    let child = Command::new(words.next()?)
+        .args(words)
+        .arg(url)
+        .arg(n.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 reaps our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = t.elapsed().as_secs_f64();
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    (pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0).then(|| ChildCost {
+        wall,
+        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
+        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+/// The bindings beside C in one run: each drain program (built by scripts/bench.sh,
+/// commands in `BENCH_DRAIN_C`, `_CPP`, `_GO`, `_SWIFT`) drains N small chunks from
+/// the release test backend (`BENCH_TEST_BACKEND`) through its binding's idiomatic
+/// path; the medians of 3 runs, taken in turns, and each one's ratio to C.
+fn bindings(n: usize, rows: &mut Vec<Row>, results: &mut serde_json::Map<String, Value>) {
+    let Ok(backend) = std::env::var("BENCH_TEST_BACKEND") else {
+        eprintln!("!!!! BENCH_TEST_BACKEND is not set (scripts/bench.sh sets it): no binding rows");
+        return;
+    };
+    let mut child = Command::new(backend)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the test backend");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}", line.trim().trim_start_matches("READY "));
+    let programs: Vec<(&str, String)> = [("C", "C"), ("C++", "CPP"), ("Go", "GO"), ("Swift", "SWIFT")]
+        .into_iter()
+        .filter_map(|(name, var)| Some((name, std::env::var(format!("BENCH_DRAIN_{var}")).ok()?)))
+        .collect();
+    let mut runs: Vec<Vec<ChildCost>> = programs.iter().map(|_| Vec::new()).collect();
+    for _ in 0..3 {
+        for ((name, command), got) in programs.iter().zip(&mut runs) {
+            match run_drain(command, &url, n) {
+                Some(cost) => got.push(cost),
+                None => eprintln!("!!!! the {name} drain program failed: {command}"),
+            }
+        }
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let median = |v: &[ChildCost], f: fn(&ChildCost) -> f64| {
+        let mut x: Vec<f64> = v.iter().map(f).collect();
+        x.sort_by(f64::total_cmp);
+        x.get(x.len() / 2).copied()
+    };
+    let c = runs.first().filter(|_| programs.first().map(|p| p.0) == Some("C"));
+    let (c_cpu, c_mem) = match c {
+        Some(v) => (median(v, |r| r.cpu), median(v, |r| r.peak_mib)),
+        None => (None, None),
+    };
+    let mut table = Vec::new();
+    for ((name, _), got) in programs.iter().zip(&runs) {
+        let (Some(cpu), Some(mem), Some(wall)) =
+            (median(got, |r| r.cpu), median(got, |r| r.peak_mib), median(got, |r| r.wall))
+        else {
+            continue;
+        };
+        let per_m = cpu / n as f64 * 1e6;
+        let cpu_x = c_cpu.map(|c| cpu / c);
+        let mem_x = c_mem.map(|c| mem / c);
+        table.push(json!({"binding": name, "cpu_s_per_million": per_m, "peak_rss_mib": mem, "wall_s": wall, "cpu_vs_c": cpu_x, "rss_vs_c": mem_x}));
+        let gated = matches!(*name, "Go" | "Swift");
+        rows.push(Row {
+            measure: format!("drain {n} chunks through {name}"),
+            ours: format!("CPU {per_m:.3} s/M, peak {mem:.1} MiB, wall {wall:.2} s"),
+            other: match (cpu_x, mem_x) {
+                (Some(a), Some(b)) => format!("x{a:.2} CPU, x{b:.2} memory of C"),
+                _ => "no C run to compare".into(),
+            },
+            target: if gated { "<= 1.5x CPU, <= 2x memory of C" } else { "-" }.into(),
+            met: match (gated, cpu_x, mem_x) {
+                (true, Some(a), Some(b)) => Some(a <= 1.5 && b <= 2.0),
+                _ => None,
+            },
+        });
+    }
+    results.insert("bindings".into(), json!(table));
 }
 
 fn print_table(rows: &[Row]) {
