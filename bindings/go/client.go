@@ -185,6 +185,30 @@ func WithTotalTimeout(d time.Duration) Option {
 	return timeoutOption(C.BACKEND_API_TIMEOUT_TOTAL, d)
 }
 
+// Protocol is the wire protocol a [Client] speaks; see [WithProtocol].
+type Protocol uint32
+
+const (
+	// ProtocolBackend is g4f's backend API (the default), at a base URL such as
+	// http://host:8080.
+	ProtocolBackend Protocol = C.BACKEND_API_PROTOCOL_BACKEND
+	// ProtocolOpenAI is the OpenAI-compatible API of `g4f api` and its peers, at a
+	// base URL such as http://host:1337/v1: chat at {base}/chat/completions, models
+	// at {base}/models.
+	ProtocolOpenAI Protocol = C.BACKEND_API_PROTOCOL_OPENAI
+)
+
+// WithProtocol chooses the wire protocol (default [ProtocolBackend]). Requests,
+// streams, chunks and answers work the same for both; under [ProtocolOpenAI],
+// [Client.Models] with a provider fails with StatusInvalidArgument. Any other
+// value is an error of NewClient.
+func WithProtocol(p Protocol) Option {
+	return Option{apply: func(c *C.backend_api_client) error {
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_protocol(c, C.uint32_t(p), &cerr), cerr)
+	}}
+}
+
 // WithMaxLineBytes bounds one line or event of the response (default 16 MiB);
 // a longer one ends the stream with StatusLimit.
 func WithMaxLineBytes(n int) Option {
@@ -259,7 +283,9 @@ func retryMillis(what string, d time.Duration) (C.uint32_t, error) {
 
 // Models fetches the model listing: with provider "", GET /backend-api/v2/models
 // (an object mapping provider names to model names); else
-// /backend-api/v2/models/<provider> (a list of model objects). When ctx ends
+// /backend-api/v2/models/<provider> (a list of model objects). Under
+// [ProtocolOpenAI]: GET {base}/models (an OpenAI model list), and a provider is
+// an error (StatusInvalidArgument). When ctx ends
 // first, Models returns ctx.Err() at once and the request finishes in the
 // background (bounded by the client's timeouts).
 func (c *Client) Models(ctx context.Context, provider string) (json.RawMessage, error) {
