@@ -50,6 +50,10 @@ static const char *const USAGE[] = {
     "request:\n"
     "  -u, --url URL            the server's base URL: http://HOST:1337 for `g4f api`,\n"
     "                           http://HOST:8080 for `g4f gui` ($BACKEND_API_URL)\n"
+    "      --protocol NAME      backend (the default: g4f's backend API) or openai (the\n"
+    "                           OpenAI-compatible API of `g4f api` and its peers, at a\n"
+    "                           base URL such as http://HOST:1337/v1)\n"
+    "                           ($BACKEND_API_PROTOCOL)\n"
     "  -m, --model NAME         the model (default: the server's choice) ($BACKEND_API_MODEL)\n"
     "  -p, --provider NAME      the provider (default: the server's choice)\n"
     "                           ($BACKEND_API_PROVIDER)\n"
@@ -89,7 +93,7 @@ static const char *const USAGE[] = {
     "\n"
     "other:\n"
     "      --list-models        print the server's model listing as JSON (of --provider\n"
-    "                           when given) and exit\n"
+    "                           when given; not with --protocol openai) and exit\n"
     "  -V, --version            print the version and exit\n"
     "  -h, --help               print this help and exit\n"
     "      --                   the rest is the message, even words starting with '-'\n"
@@ -111,8 +115,8 @@ static const char *const USAGE[] = {
     "failure's status name), \"failure\" (its message, or null), \"http_status\" (or null)}.\n"
     "\n",
     "environment:\n"
-    "  BACKEND_API_URL, BACKEND_API_MODEL, BACKEND_API_PROVIDER, BACKEND_API_KEY_IN,\n"
-    "  BACKEND_API_PROXY, BACKEND_API_CACERT, BACKEND_API_RETRIES\n"
+    "  BACKEND_API_URL, BACKEND_API_PROTOCOL, BACKEND_API_MODEL, BACKEND_API_PROVIDER,\n"
+    "  BACKEND_API_KEY_IN, BACKEND_API_PROXY, BACKEND_API_CACERT, BACKEND_API_RETRIES\n"
     "                           as the options above; an option wins over its variable\n"
     "  BACKEND_API_KEY          the provider's api key, sent as --key-in says\n"
     "  BACKEND_API_G4F_KEY      the key of a server started with `g4f api --g4f-api-key`,\n"
@@ -223,7 +227,7 @@ static int wait_for(int fd, int timeout_ms) {
 /* ---------------------------------------------------------------- options */
 
 enum opt {
-    O_URL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_FIELD, O_HEADER, O_KEY_IN,
+    O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_LIST_MODELS,
     O_VERSION, O_HELP, O_COUNT
@@ -237,6 +241,7 @@ static const struct optspec {
     const char *env; /* the environment variable used when the option is not given */
 } OPTS[O_COUNT] = {
     [O_URL] = {"url", 'u', true, false, "BACKEND_API_URL"},
+    [O_PROTOCOL] = {"protocol", 0, true, false, "BACKEND_API_PROTOCOL"},
     [O_MODEL] = {"model", 'm', true, false, "BACKEND_API_MODEL"},
     [O_PROVIDER] = {"provider", 'p', true, false, "BACKEND_API_PROVIDER"},
     [O_SYSTEM] = {"system", 's', true, false, NULL},
@@ -279,6 +284,7 @@ struct options {
     long long max_line;      /* 0: the library's default */
     long long retries;
     uint32_t key_in;
+    uint32_t protocol; /* a backend_api_protocol */
     const char *api_key, *g4f_key;
     const char *url; /* never printed as it is: it may hold user:password */
     char *message;   /* one-shot mode; malloc'd */
@@ -432,6 +438,20 @@ static int derive_settings(struct options *o) {
                                                : 0;
     if (o->key_in == 0) {
         say("%s takes body, bearer or both, not \"%s\"", source_of(o, O_KEY_IN, from, sizeof from), where);
+        return EXIT_USAGE;
+    }
+    const char *protocol = o->value[O_PROTOCOL] ? o->value[O_PROTOCOL] : "backend";
+    if (strcmp(protocol, "backend") == 0) {
+        o->protocol = BACKEND_API_PROTOCOL_BACKEND;
+    } else if (strcmp(protocol, "openai") == 0) {
+        o->protocol = BACKEND_API_PROTOCOL_OPENAI;
+    } else {
+        say("%s takes backend or openai, not \"%s\"", source_of(o, O_PROTOCOL, from, sizeof from), protocol);
+        return EXIT_USAGE;
+    }
+    if (o->protocol == BACKEND_API_PROTOCOL_OPENAI && o->given[O_LIST_MODELS] && o->value[O_PROVIDER] != NULL) {
+        say("--list-models of one provider (%s) needs --protocol backend: the OpenAI protocol lists all models",
+            source_of(o, O_PROVIDER, from, sizeof from));
         return EXIT_USAGE;
     }
     if (o->given[O_RAW] && o->given[O_JSON]) {
@@ -605,6 +625,8 @@ struct where {
     const char *path; /* what was asked of the server: "/backend-api/v2/conversation" */
 };
 
+static bool openai(const struct options *o) { return o->protocol == BACKEND_API_PROTOCOL_OPENAI; }
+
 static void hint_not_found(const struct where *w, const char *server_message) {
     if (server_message != NULL && strstr(server_message, "Provider not found") != NULL) {
         say("hint: the server has no provider \"%s\"; `backend-api --list-models` lists them",
@@ -613,6 +635,12 @@ static void hint_not_found(const struct where *w, const char *server_message) {
     }
     char shown[512];
     url_for_display(w->o->url, shown, sizeof shown);
+    if (openai(w->o)) {
+        say("hint: nothing answers %s%s: is this an OpenAI-compatible server on the right port and base path?",
+            shown, w->path);
+        say("hint: give the base URL with its /v1 (http://HOST:1337/v1 for `g4f api`), or --protocol backend");
+        return;
+    }
     say("hint: nothing answers %s%s: is this a g4f server on the right port and base path?", shown, w->path);
     say("hint: give the base URL only (http://HOST:1337 for `g4f api`, http://HOST:8080 for `g4f gui`),"
         " without /v1 or /backend-api/v2");
@@ -756,6 +784,9 @@ static int configure_client(backend_api_client *client, const struct options *o)
             !applied(backend_api_client_set_timeout(client, (uint32_t)k, o->timeout_ms[k], &err), &err, from))
             return EXIT_USAGE;
     }
+    if (!applied(backend_api_client_set_protocol(client, o->protocol, &err), &err,
+                 source_of(o, O_PROTOCOL, from, sizeof from)))
+        return EXIT_USAGE;
     if (o->max_line > 0 &&
         !applied(backend_api_client_set_max_line(client, (size_t)o->max_line, &err), &err, "--max-line"))
         return EXIT_USAGE;
@@ -1119,7 +1150,7 @@ static int poll_timeout(const struct printer *p, backend_api_stream *stream) {
  * *out (for the next turn). Returns the turn's exit status. */
 static int stream_answer(const struct options *o, backend_api_client *client, const backend_api_request *req,
                          backend_api_stream **out) {
-    const struct where w = {o, "/backend-api/v2/conversation"};
+    const struct where w = {o, openai(o) ? "/chat/completions" : "/backend-api/v2/conversation"};
     backend_api_stream *stream = NULL;
     backend_api_error *err = NULL;
     ptrdiff_t fd = -1; /* a file descriptor here (a SOCKET on Windows) */
@@ -1397,7 +1428,9 @@ static void *cancel_on_signal(void *canceller) {
 }
 
 static int list_models(const struct options *o, const backend_api_client *client) {
-    const struct where w = {o, o->value[O_PROVIDER] ? "/backend-api/v2/models/<provider>" : "/backend-api/v2/models"};
+    const struct where w = {o, openai(o)               ? "/models"
+                               : o->value[O_PROVIDER] ? "/backend-api/v2/models/<provider>"
+                                                      : "/backend-api/v2/models"};
     const char *json = NULL;
     size_t len = 0;
     backend_api_error *err = NULL;

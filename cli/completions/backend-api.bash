@@ -3,7 +3,7 @@
 
 _backend_api() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local opts="--url --model --provider --system --media --field --header --key-in
+    local opts="--url --protocol --model --provider --system --media --field --header --key-in
         --proxy --cacert --insecure --retries --connect-timeout --headers-timeout
         --idle-timeout --total-timeout --max-line --raw --json --quiet --list-models
         --version --help -u -m -p -s -H -k -q -V -h"
@@ -25,6 +25,7 @@ _backend_api() {
             return
             ;;
         --key-in) mapfile -t COMPREPLY < <(compgen -W "body bearer both" -- "$cur"); return ;;
+        --protocol) mapfile -t COMPREPLY < <(compgen -W "backend openai" -- "$cur"); return ;;
         --proxy) mapfile -t COMPREPLY < <(compgen -W "none" -- "$cur"); return ;;
         -u | --url)
             compopt -o nospace 2> /dev/null

@@ -490,6 +490,33 @@ def test_models(url: str) -> None:
            err=["listing the models: HTTP 404", "/v1/backend-api/v2/models:"])
 
 
+def test_protocol(url: str) -> None:
+    v1 = url + "/v1"
+    o = run("--protocol", "openai", "-u", v1, "hello", "there")
+    expect("--protocol openai: the answer from /v1/chat/completions", o, 0,
+           out=["Hello from the bundled offline backend! You said: hello there\n"],
+           err=["[provider: TestBackend, model test-model]", "[finish: stop]"])
+    o = run("--protocol=openai", "-u", v1, "--raw", "x")
+    events = [json.loads(line).get("event", {}).get("object") for line in o.out.splitlines()]
+    check("--protocol openai --raw: every chunk keeps its chat.completion.chunk event",
+          o.rc == 0 and events and set(events) == {"chat.completion.chunk"}, str(o))
+    expect("BACKEND_API_PROTOCOL", run("-u", v1, "y", env={"BACKEND_API_PROTOCOL": "openai"}), 0, out=["You said: y"])
+    expect("--protocol backend wins over BACKEND_API_PROTOCOL",
+           run("--protocol", "backend", "-u", url, "z", env={"BACKEND_API_PROTOCOL": "openai"}), 0, out=["You said: z"])
+    expect("--protocol openai without /v1: the OpenAI hint", run("--protocol", "openai", "-u", url, "x"), 1,
+           err=["HTTP 404", "nothing answers " + url + "/chat/completions", "with its /v1"], not_err=["--no-gui"])
+    o = run("--protocol", "openai", "-u", v1, "--list-models")
+    check("--protocol openai --list-models: /v1/models", o.rc == 0 and json.loads(o.out or "{}").get("data", [{}])[0]
+          .get("id") == "test-model", str(o))
+    expect("--protocol openai --list-models -p: a usage error", run("--protocol", "openai", "-u", v1, "--list-models",
+                                                                    "-p", "TestBackend"), 2,
+           err=["--list-models of one provider (--provider) needs --protocol backend"])
+    expect("a bad --protocol", run("--protocol", "grpc", "-u", url, "x"), 2,
+           err=["--protocol takes backend or openai, not \"grpc\""])
+    expect("a bad BACKEND_API_PROTOCOL names the variable", run("-u", url, "x", env={"BACKEND_API_PROTOCOL": "v1"}), 2,
+           err=["$BACKEND_API_PROTOCOL takes backend or openai"])
+
+
 def test_signals(url: str) -> None:
     for sig, rc, word in ((signal.SIGINT, 130, "cancelled"), (signal.SIGTERM, 143, "terminated"),
                           (signal.SIGHUP, 143, "terminated")):
@@ -656,11 +683,12 @@ def test_documentation() -> None:
     rc_dir.mkdir(exist_ok=True)
     (rc_dir / ".bashrc").write_text(f". {ROOT}/cli/completions/backend-api.bash\nPS1='bash> '\n")
     t = Terminal(["--rcfile", str(rc_dir / ".bashrc"), "-i"], env={"TERM": "xterm"}, binary=Path("/bin/bash"))
-    session("bash completion at work: option names, --key-in values (also after =), --proxy, file names", t, [
+    session("bash completion at work: option names, --key-in values (also after =), --proxy, --protocol, file names", t, [
         ("expect", "bash> "), ("send", "backend-api --ke\t"), ("expect", "--key-in "),
         ("send", "b\t\t"), ("expect", "bearer"), *BASH_NEW_LINE,
         ("send", "backend-api --key-in=be\t"), ("expect", "arer "), *BASH_NEW_LINE,
         ("send", "backend-api --proxy n\t"), ("expect", "one "), *BASH_NEW_LINE,
+        ("send", "backend-api --protocol o\t"), ("expect", "penai "), *BASH_NEW_LINE,
         ("send", f"backend-api --media {ROOT}/cli/completions/backend-api.b\t"), ("expect", "ash "),
         *BASH_NEW_LINE, ("send", "exit 0\r")], 0)
     zsh_file = (ROOT / "cli/completions/_backend-api").read_text()
@@ -712,6 +740,9 @@ def test_real_g4f(servers: dict) -> None:
            out=["InteropTest"])
     expect("g4f api --no-gui: 404 and the --no-gui hint", run("-u", nogui_url, *args, "x"), 1,
            err=["HTTP 404", "--no-gui"])
+    for name, base in (("g4f api", open_url), ("g4f api --no-gui", nogui_url)):
+        expect(f"{name} --protocol openai at /v1: the answer", run("--protocol", "openai", "-u", base + "/v1", *args, "hi"),
+               0, out=["part0 part1 part2"], err=["[finish: stop]"])
 
 
 # ---------------------------------------------------------------- main
@@ -737,6 +768,7 @@ def main() -> int:
         for name, test in (("basics", lambda: test_basics(url)), ("request", lambda: test_request(url)),
                            ("output", lambda: test_output(url)), ("failures", lambda: test_failures(url, tls_url)),
                            ("usage errors", lambda: test_usage_errors(url)), ("models", lambda: test_models(url)),
+                           ("protocol", lambda: test_protocol(url)),
                            ("signals", lambda: test_signals(url)),
                            ("listing cancelled", lambda: test_listing_cancelled(url)), ("terminal", lambda: test_terminal(url)),
                            ("conversation", lambda: test_conversation(url)), ("valgrind", lambda: test_valgrind(url)),

@@ -154,6 +154,12 @@ enum class Timeout : std::uint32_t {
     Total = BACKEND_API_TIMEOUT_TOTAL,      ///< the whole exchange; off by default
 };
 
+/// The wire protocol `Client::protocol` chooses (`backend_api_protocol`); same numbers.
+enum class Protocol : std::uint32_t {
+    Backend = BACKEND_API_PROTOCOL_BACKEND,  ///< g4f's backend API (default); base URL such as `http://host:8080`
+    OpenAI = BACKEND_API_PROTOCOL_OPENAI,    ///< OpenAI-compatible (`g4f api` and peers); base URL such as `http://host:1337/v1`
+};
+
 /// Where `Request::api_key` puts the key. `Body` is what the Python client does.
 enum class KeyPlacement : std::uint32_t {
     Body = BACKEND_API_KEY_BODY,      ///< the body's `"api_key"` field
@@ -1070,6 +1076,13 @@ public:
     Client& timeout(Timeout which, std::chrono::milliseconds ms) & {
         return set(backend_api_client_set_timeout, static_cast<std::uint32_t>(which), static_cast<std::int64_t>(ms.count()));
     }
+    /// The wire protocol (default `Protocol::Backend`). With `Protocol::OpenAI`
+    /// the base URL ends in `/v1`: chat at `{base}/chat/completions`, models at
+    /// `{base}/models` (`models(provider)` with a provider is then `InvalidArgument`).
+    /// Requests, streams, chunks and answers work the same for both.
+    Client& protocol(Protocol protocol) & {
+        return set(backend_api_client_set_protocol, static_cast<std::uint32_t>(protocol));
+    }
     /// Bounds one line or event of the response (default 16 MiB).
     Client& max_line(std::size_t bytes) & { return set(backend_api_client_set_max_line, bytes); }
     /// Drops lines that are not JSON objects instead of failing with `Protocol`.
@@ -1114,6 +1127,7 @@ public:
     BACKEND_API_RVALUE_SETTER(Client, proxy)
     BACKEND_API_RVALUE_SETTER(Client, no_proxy)
     BACKEND_API_RVALUE_SETTER(Client, timeout)
+    BACKEND_API_RVALUE_SETTER(Client, protocol)
     BACKEND_API_RVALUE_SETTER(Client, max_line)
     BACKEND_API_RVALUE_SETTER(Client, skip_malformed)
     BACKEND_API_RVALUE_SETTER(Client, assemble)

@@ -161,6 +161,23 @@ void test_canned_answer() {
     CHECK(finish);
 }
 
+void test_openai_protocol() {
+    // The same base URL without the protocol posts to {base}/backend-api/v2/conversation: a 404.
+    const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
+    Drained a = read_all(client, ba::Request().model("test-model").user("over openai"));
+    CHECK_EQ(a.status, ba::Status::End);
+    CHECK_EQ(a.content, std::string("Hello from the bundled offline backend! You said: over openai"));
+    CHECK(!a.chunks.empty());
+    for (const auto& c : a.chunks) {  // every chunk keeps the OpenAI event it came from
+        const auto event = c.field("event");
+        CHECK(event && contains(*event, R"("object":"chat.completion.chunk")"));
+    }
+    CHECK(contains(client.models(), R"("object":"list")"));
+    CHECK_EQ(EXPECT_ERROR(client.models("TestBackend")).status(), ba::Status::InvalidArgument);
+    ba::Client c(g_url);
+    CHECK_EQ(EXPECT_ERROR(c.protocol(static_cast<ba::Protocol>(2))).status(), ba::Status::InvalidArgument);
+}
+
 void test_framings() {
     ba::Client client(g_url);
     for (const char* framing : {"sse", "ndjson", "sse-crlf"}) {
@@ -918,6 +935,7 @@ int main(int argc, char** argv) {
         {"version", test_version},
         {"canned answer", test_canned_answer},
         {"framings sse/ndjson/sse-crlf", test_framings},
+        {"OpenAI protocol", test_openai_protocol},
         {"next with timeout and optional", test_next_polling_and_optional},
         {"echo of request fields, headers, media, api key", test_echo_of_request_fields},
         {"messages as JSON", test_messages_json},

@@ -195,6 +195,30 @@ func WithTotalTimeout(d time.Duration) Option {
 	return timeoutOption(C.BACKEND_API_TIMEOUT_TOTAL, d)
 }
 
+// Protocol is the wire protocol a [Client] speaks; see [WithProtocol].
+type Protocol uint32
+
+const (
+	// ProtocolBackend is g4f's backend API (the default), at a base URL such as
+	// http://host:8080.
+	ProtocolBackend Protocol = C.BACKEND_API_PROTOCOL_BACKEND
+	// ProtocolOpenAI is the OpenAI-compatible API of `g4f api` and its peers, at a
+	// base URL such as http://host:1337/v1: chat at {base}/chat/completions, models
+	// at {base}/models.
+	ProtocolOpenAI Protocol = C.BACKEND_API_PROTOCOL_OPENAI
+)
+
+// WithProtocol chooses the wire protocol (default [ProtocolBackend]). Requests,
+// streams, chunks and answers work the same for both; under [ProtocolOpenAI],
+// [Client.Models] with a provider fails with StatusInvalidArgument. Any other
+// value is an error of NewClient.
+func WithProtocol(p Protocol) Option {
+	return Option{apply: func(c *C.backend_api_client) error {
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_protocol(c, C.uint32_t(p), &cerr), cerr)
+	}}
+}
+
 // WithMaxLineBytes bounds one line or event of the response (default 16 MiB);
 // a longer one ends the stream with StatusLimit.
 func WithMaxLineBytes(n int) Option {
@@ -268,8 +292,10 @@ func retryMillis(what string, d time.Duration) (C.uint32_t, error) {
 }
 
 // ModelsJSON fetches the model listing as the server sent it: with provider "",
-// GET /backend-api/v2/models; else /backend-api/v2/models/<provider>. See
-// [Client.Models] and [Client.ProviderModels] for the listing as Go values.
+// GET /backend-api/v2/models; else /backend-api/v2/models/<provider>. Under
+// [ProtocolOpenAI]: GET {base}/models (an OpenAI model list), and a provider is
+// an error (StatusInvalidArgument). See [Client.Models] and
+// [Client.ProviderModels] for the listing as Go values.
 //
 // Cancelling ctx ends the call at once with ctx.Err() (the request is cancelled,
 // not left running); otherwise the client's timeouts bound it (connect, response

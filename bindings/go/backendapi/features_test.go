@@ -687,3 +687,51 @@ func TestTryRecvAndDeadlineHint(t *testing.T) {
 		t.Errorf("TryRecv past the idle timeout: %v %v", ok, err)
 	}
 }
+
+// ---------------------------------------------------------------- protocols
+
+// Without WithProtocol(ProtocolOpenAI) the same base URL gets a 404 for
+// {base}/backend-api/v2/conversation.
+func TestProtocolOpenAI(t *testing.T) {
+	if backendURL == "" {
+		t.Skip("NO TEST BACKEND: " + backendSkip)
+	}
+	c, err := NewClient(backendURL+"/v1", WithNoProxy(), WithProtocol(ProtocolOpenAI))
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	defer c.Close()
+	s, chunks, err := run(t, c, &Request{Model: "test-model", Messages: user("over openai")})
+	want := "Hello from the bundled offline backend! You said: over openai"
+	if err != nil || contentOf(chunks) != want {
+		t.Fatalf("content %q, %v", contentOf(chunks), err)
+	}
+	for _, ch := range chunks { // every chunk keeps the OpenAI event it came from
+		var event struct {
+			Object string `json:"object"`
+		}
+		raw, ok := ch.Field("event")
+		if !ok || json.Unmarshal(raw, &event) != nil || event.Object != "chat.completion.chunk" {
+			t.Errorf("chunk without its chat.completion.chunk event: %s", ch)
+		}
+	}
+	if a, err := s.Answer(); err != nil || a.Content != want || a.FinishReason != "stop" {
+		t.Errorf("answer %+v, %v", a, err)
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if raw, err := c.ModelsJSON(context.Background(), ""); err != nil || json.Unmarshal(raw, &list) != nil ||
+		len(list.Data) == 0 || list.Data[0].ID != "test-model" {
+		t.Errorf("models: %s, %v", raw, err)
+	}
+	var e *Error
+	if _, err := c.ModelsJSON(context.Background(), "TestBackend"); !errors.As(err, &e) || e.Status != StatusInvalidArgument {
+		t.Errorf("models of a provider under OpenAI: %v, want INVALID_ARGUMENT", err)
+	}
+	if _, err := NewClient(backendURL, WithProtocol(Protocol(2))); !errors.As(err, &e) || e.Status != StatusInvalidArgument {
+		t.Errorf("an unknown protocol: %v, want INVALID_ARGUMENT", err)
+	}
+}

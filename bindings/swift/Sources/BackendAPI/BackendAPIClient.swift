@@ -15,6 +15,18 @@ public struct APIKeyPlacement: OptionSet, Sendable, Hashable {
     public static let bearer = APIKeyPlacement(rawValue: UInt32(BACKEND_API_KEY_BEARER))
 }
 
+/// The wire protocol a client speaks (`backend_api_protocol`).
+public enum APIProtocol: Sendable, Hashable {
+    /// g4f's backend API (`POST {base}/backend-api/v2/conversation`), the default;
+    /// base URL such as `http://host:8080`.
+    case backend
+    /// The OpenAI-compatible API of `g4f api` and its peers (`POST {base}/chat/completions`,
+    /// models at `{base}/models`); base URL such as `http://host:1337/v1`. Requests,
+    /// chunks and answers work as with ``backend``; ``BackendAPIClient/models(provider:)``
+    /// with a provider throws ``BackendAPIError/Code/invalidArgument``.
+    case openAI
+}
+
 /// TLS certificate checking.
 public enum TLSOptions: Sendable, Hashable {
     /// Verify against the bundled Mozilla roots (the default).
@@ -76,6 +88,8 @@ public final class BackendAPIClient: Sendable {
         public var apiKey: Secret?
         /// Where ``apiKey`` goes.
         public var apiKeyPlacement: APIKeyPlacement = .body
+        /// The wire protocol; ``APIProtocol/openAI`` wants a base URL ending in `/v1`.
+        public var apiProtocol: APIProtocol = .backend
         public var tls: TLSOptions = .verify
         public var proxy: ProxyOptions = .environment
         public var timeouts = Timeouts()
@@ -154,6 +168,11 @@ public final class BackendAPIClient: Sendable {
             try check { backend_api_client_set_proxy(c, u, $0) }
         }
         // (The C enum's name is also a typedef; Swift sees two types and cannot name either.)
+        let wire = switch config.apiProtocol {
+        case .backend: BACKEND_API_PROTOCOL_BACKEND.rawValue
+        case .openAI: BACKEND_API_PROTOCOL_OPENAI.rawValue
+        }
+        try check { backend_api_client_set_protocol(c, wire, $0) }
         let timeouts = config.timeouts
         let pairs: [(UInt32, Duration?)] = [
             (BACKEND_API_TIMEOUT_CONNECT.rawValue, timeouts.connect),
@@ -219,7 +238,8 @@ public final class BackendAPIClient: Sendable {
 
     /// The model listing as JSON text: `GET /backend-api/v2/models` (an object mapping
     /// provider names to model names) or, with `provider`, `/backend-api/v2/models/<provider>`
-    /// (a list of model objects).
+    /// (a list of model objects). Under ``APIProtocol/openAI``: `GET {base}/models` (an
+    /// OpenAI model list), and a provider is ``BackendAPIError/Code/invalidArgument``.
     ///
     /// The blocking C call runs on a thread of its own, not on Swift's cooperative pool.
     /// Cancelling the task cancels the call (through the library's canceller): it

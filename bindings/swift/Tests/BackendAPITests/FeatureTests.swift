@@ -529,3 +529,28 @@ struct EventLoopTests {
         #expect(joinedContent(c2[0]) == "part0 ")
     }
 }
+
+@Suite("Protocols", .timeLimit(.minutes(1)))
+struct ProtocolTests {
+    // Without `apiProtocol = .openAI` the same base URL gets a 404 for {base}/backend-api/v2/conversation.
+    @Test("apiProtocol .openAI: the answer streams from {base}/chat/completions, each chunk keeping its OpenAI event")
+    func openAI() async throws {
+        let client = try testClient {
+            $0.baseURL += "/v1"
+            $0.apiProtocol = .openAI
+        }
+        let stream = client.stream(testRequest(user: "over openai"))
+        let chunks = try await collect(stream)
+        #expect(joinedContent(chunks) == "Hello from the bundled offline backend! You said: over openai")
+        #expect(!chunks.isEmpty)
+        for chunk in chunks { #expect(chunk["event"]?["object"] == "chat.completion.chunk") }
+        #expect(stream.currentAnswer?.finishReason == "stop")
+        let list = try JSONValue(parsing: await client.models())
+        #expect(list["data"]?.arrayValue?.first?["id"] == "test-model")
+        await #expect {
+            _ = try await client.models(provider: "TestBackend")
+        } throws: { error in
+            (error as? BackendAPIError)?.code == .invalidArgument
+        }
+    }
+}
