@@ -356,7 +356,7 @@ fn concurrent(client: &Client, k: usize, per: usize, pace_us: Option<u64>) -> (u
             }
         });
         polls += 1;
-        if polls.is_multiple_of(16) {
+        if polls % 16 == 0 {
             peak = peak.max(rss_mib());
         }
         if pace_us.is_some() {
@@ -618,7 +618,7 @@ fn main() {
         let t = Instant::now();
         let got = drain(sweep_client.open(&fields("sse", count, size)), |_| {
             seen += 1;
-            if seen.is_multiple_of(256) {
+            if seen % 256 == 0 {
                 peak = peak.max(rss_mib());
             }
         });
