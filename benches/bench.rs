@@ -468,7 +468,11 @@ fn main() {
     }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("bindings") {
         let mut rows = Vec::new();
-        bindings(if quick { 100_000 } else { 1_000_000 }, &mut rows, &mut results);
+        bindings(
+            if quick { 100_000 } else { 1_000_000 },
+            &mut rows,
+            &mut results,
+        );
         print_table(&rows);
         return;
     }
@@ -651,7 +655,11 @@ fn main() {
         met: size.map(|m| m * 1.048576 <= 3.0),
     });
 
-    bindings(if quick { 100_000 } else { 1_000_000 }, &mut rows, &mut results);
+    bindings(
+        if quick { 100_000 } else { 1_000_000 },
+        &mut rows,
+        &mut results,
+    );
 
     print_table(&rows);
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
@@ -716,11 +724,17 @@ fn bindings(n: usize, rows: &mut Vec<Row>, results: &mut serde_json::Map<String,
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = format!("http://127.0.0.1:{}", line.trim().trim_start_matches("READY "));
-    let programs: Vec<(&str, String)> = [("C", "C"), ("C++", "CPP"), ("Go", "GO"), ("Swift", "SWIFT")]
-        .into_iter()
-        .filter_map(|(name, var)| Some((name, std::env::var(format!("BENCH_DRAIN_{var}")).ok()?)))
-        .collect();
+    let url = format!(
+        "http://127.0.0.1:{}",
+        line.trim().trim_start_matches("READY ")
+    );
+    let programs: Vec<(&str, String)> =
+        [("C", "C"), ("C++", "CPP"), ("Go", "GO"), ("Swift", "SWIFT")]
+            .into_iter()
+            .filter_map(|(name, var)| {
+                Some((name, std::env::var(format!("BENCH_DRAIN_{var}")).ok()?))
+            })
+            .collect();
     let mut runs: Vec<Vec<ChildCost>> = programs.iter().map(|_| Vec::new()).collect();
     for _ in 0..3 {
         for ((name, command), got) in programs.iter().zip(&mut runs) {
@@ -737,16 +751,20 @@ fn bindings(n: usize, rows: &mut Vec<Row>, results: &mut serde_json::Map<String,
         x.sort_by(f64::total_cmp);
         x.get(x.len() / 2).copied()
     };
-    let c = runs.first().filter(|_| programs.first().map(|p| p.0) == Some("C"));
+    let c = runs
+        .first()
+        .filter(|_| programs.first().map(|p| p.0) == Some("C"));
     let (c_cpu, c_mem) = match c {
         Some(v) => (median(v, |r| r.cpu), median(v, |r| r.peak_mib)),
         None => (None, None),
     };
     let mut table = Vec::new();
     for ((name, _), got) in programs.iter().zip(&runs) {
-        let (Some(cpu), Some(mem), Some(wall)) =
-            (median(got, |r| r.cpu), median(got, |r| r.peak_mib), median(got, |r| r.wall))
-        else {
+        let (Some(cpu), Some(mem), Some(wall)) = (
+            median(got, |r| r.cpu),
+            median(got, |r| r.peak_mib),
+            median(got, |r| r.wall),
+        ) else {
             continue;
         };
         let per_m = cpu / n as f64 * 1e6;
@@ -761,7 +779,12 @@ fn bindings(n: usize, rows: &mut Vec<Row>, results: &mut serde_json::Map<String,
                 (Some(a), Some(b)) => format!("x{a:.2} CPU, x{b:.2} memory of C"),
                 _ => "no C run to compare".into(),
             },
-            target: if gated { "<= 1.5x CPU, <= 2x memory of C" } else { "-" }.into(),
+            target: if gated {
+                "<= 1.5x CPU, <= 2x memory of C"
+            } else {
+                "-"
+            }
+            .into(),
             met: match (gated, cpu_x, mem_x) {
                 (true, Some(a), Some(b)) => Some(a <= 1.5 && b <= 2.0),
                 _ => None,

@@ -155,6 +155,22 @@ typedef enum {
   BACKEND_API_PROTOCOL_MAX_ENUM = 2147483647,
 } backend_api_protocol;
 
+// Where the roots of trust for TLS certificates come from. The numbers are part of the ABI.
+typedef enum {
+  // The platform's: its own verifier and certificate store on macOS, iOS and
+  // Windows; on Linux and other systems the system bundle (`SSL_CERT_FILE` and
+  // `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
+  // without code. The default, unless the library is built with the Cargo feature
+  // `bundled-roots`.
+  BACKEND_API_TRUST_STORE_PLATFORM = 0,
+  // The Mozilla roots compiled into the library: the same on every machine, whatever
+  // its store holds.
+  BACKEND_API_TRUST_STORE_BUNDLED = 1,
+  // Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+  // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+  BACKEND_API_TRUST_STORE_MAX_ENUM = 2147483647,
+} backend_api_trust_store;
+
 // A handle that cancels one stream (see `backend_api_stream_canceller`) or the
 // model listings it is given to (see `backend_api_canceller_new`).
 typedef struct backend_api_canceller backend_api_canceller;
@@ -359,14 +375,38 @@ backend_api_status backend_api_client_set_verify_tls(backend_api_client *client,
                                                      bool verify,
                                                      backend_api_error **err);
 
-// Trusts only the certificates of the PEM file at `path` (read now). Not
-// concurrently with other calls on the same client.
+// Trusts only the certificates of the PEM file at `path` (read now), instead of
+// the trust store and of certificates added before. Not concurrently with other
+// calls on the same client.
 //
 // # Safety
 // Pointers are NULL or valid; `path` NUL-terminated.
 backend_api_status backend_api_client_set_ca_file(backend_api_client *client,
                                                   const char *path,
                                                   backend_api_error **err);
+
+// Trusts the certificates of the PEM file at `path` (read now) besides the roots
+// already trusted (the trust store's, or a `set_ca_file`'s): a private or
+// corporate CA next to the public ones. Not concurrently with other calls on the
+// same client.
+//
+// # Safety
+// Pointers are NULL or valid; `path` NUL-terminated.
+backend_api_status backend_api_client_add_ca_file(backend_api_client *client,
+                                                  const char *path,
+                                                  backend_api_error **err);
+
+// Chooses the trust store, a `backend_api_trust_store`: `PLATFORM` (the default:
+// the OS verifier and store on macOS and Windows, the system bundle on Linux,
+// `SSL_CERT_FILE` honoured) or `BUNDLED` (the Mozilla roots compiled into the
+// library). Ends a `set_ca_file`; added CAs stay. Any other value is
+// `INVALID_ARGUMENT`. Not concurrently with other calls on the same client.
+//
+// # Safety
+// Pointers are NULL or valid.
+backend_api_status backend_api_client_set_trust_store(backend_api_client *client,
+                                                      uint32_t store,
+                                                      backend_api_error **err);
 
 // Routes requests through a proxy: `http://`, `socks4://`, `socks5://` or
 // `socks5h://` URL, with optional `user:password@`. NULL means no proxy at all

@@ -74,7 +74,10 @@ impl Default for Timeouts {
     }
 }
 
-/// Where the roots of trust for TLS certificates come from.
+/// Where the roots of trust for TLS certificates come from. The numbers are part of the ABI.
+// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
+#[allow(clippy::manual_non_exhaustive)]
+#[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrustStore {
     /// The platform's: its own verifier and certificate store on macOS, iOS and
@@ -82,18 +85,29 @@ pub enum TrustStore {
     /// `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
     /// without code. The default, unless the library is built with the Cargo feature
     /// `bundled-roots`.
-    Platform,
+    Platform = 0,
     /// The Mozilla roots compiled into the library: the same on every machine, whatever
     /// its store holds.
-    Bundled,
+    Bundled = 1,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
 }
 
 impl TrustStore {
+    /// The store with this number, if it is one.
+    pub fn from_code(code: u32) -> Option<TrustStore> {
+        [TrustStore::Platform, TrustStore::Bundled]
+            .into_iter()
+            .find(|t| *t as u32 == code)
+    }
+
     /// The store's roots as they are, for ureq.
     fn roots(self) -> RootCerts {
         match self {
-            TrustStore::Platform => RootCerts::PlatformVerifier,
             TrustStore::Bundled => RootCerts::WebPki,
+            _ => RootCerts::PlatformVerifier,
         }
     }
 }
@@ -135,7 +149,7 @@ impl Trust {
             return Ok(self.store.roots());
         }
         let mut all: Vec<Certificate<'static>> = match self.store {
-            TrustStore::Platform => {
+            TrustStore::Platform | TrustStore::MaxEnum => {
                 let found = rustls_native_certs::load_native_certs();
                 if found.certs.is_empty() {
                     let why = found

@@ -107,13 +107,60 @@ fn child_trust_matrix() {
         [Ok(()), TLS],
         "set_trust_store ends set_ca_file"
     );
+    // The same through the C ABI: the bundled roots with CA 2 added; a bad store.
+    let c_abi = |url: &str| {
+        use backend_api::ffi::*;
+        use std::ptr::null_mut;
+        let cs = |s: &str| std::ffi::CString::new(s).unwrap();
+        // SAFETY: live objects, NUL-terminated strings, each freed once.
+        unsafe {
+            let mut c = null_mut();
+            assert_eq!(
+                backend_api_client_new(cs(url).as_ptr(), &mut c, null_mut()),
+                Status::Ok
+            );
+            backend_api_client_set_proxy(c, std::ptr::null(), null_mut());
+            assert_eq!(
+                backend_api_client_set_trust_store(c, 2, null_mut()),
+                Status::InvalidArgument
+            );
+            assert_eq!(
+                backend_api_client_set_trust_store(c, TrustStore::Bundled as u32, null_mut()),
+                Status::Ok
+            );
+            assert_eq!(
+                backend_api_client_add_ca_file(c, cs(&ca("2")).as_ptr(), null_mut()),
+                Status::Ok
+            );
+            let r = backend_api_request_new();
+            backend_api_request_add_message(r, cs("user").as_ptr(), cs("hi").as_ptr(), null_mut());
+            let mut s = null_mut();
+            assert_eq!(backend_api_open(c, r, &mut s, null_mut()), Status::Ok);
+            let mut chunk = null_mut();
+            let st = backend_api_next(s, 20_000, &mut chunk, null_mut());
+            backend_api_chunk_free(chunk);
+            backend_api_close(s);
+            backend_api_request_free(r);
+            backend_api_client_free(c);
+            if st == Status::Ok {
+                Ok(())
+            } else {
+                Err(st)
+            }
+        }
+    };
+    assert_eq!(
+        [c_abi(&url1), c_abi(&url2)],
+        [TLS, Ok(())],
+        "C: bundled roots + CA 2 added"
+    );
     // Verification off trusts anything.
     assert_eq!(
         both(&url1, &url2, |c| c.set_verify_tls(false)),
         [Ok(()), Ok(())],
         "verification off"
     );
-    println!("trust matrix: 7 of 7 as expected");
+    println!("trust matrix: 8 of 8 as expected");
 }
 
 #[test]
@@ -132,7 +179,7 @@ fn trust_matrix_with_ca1_as_the_system_bundle() {
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success() && text.contains("trust matrix: 7 of 7") && text.contains("1 passed"),
+        out.status.success() && text.contains("trust matrix: 8 of 8") && text.contains("1 passed"),
         "child: {text}"
     );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::guard::backend_api_error;
 use super::guard::{free, guard, opt_str_arg, out_arg, str_arg, update};
-use crate::client::{Client, TimeoutKind};
+use crate::client::{Client, TimeoutKind, TrustStore};
 use crate::error::{Error, Status};
 use crate::protocol::Protocol;
 use crate::retry::RetryPolicy;
@@ -83,8 +83,9 @@ pub unsafe extern "C" fn backend_api_client_set_verify_tls(
     })
 }
 
-/// Trusts only the certificates of the PEM file at `path` (read now). Not
-/// concurrently with other calls on the same client.
+/// Trusts only the certificates of the PEM file at `path` (read now), instead of
+/// the trust store and of certificates added before. Not concurrently with other
+/// calls on the same client.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `path` NUL-terminated.
@@ -96,6 +97,45 @@ pub unsafe extern "C" fn backend_api_client_set_ca_file(
 ) -> Status {
     update(client, "client", err, |backend_api_client(c)| {
         c.set_ca_file(str_arg(path, "path")?)
+    })
+}
+
+/// Trusts the certificates of the PEM file at `path` (read now) besides the roots
+/// already trusted (the trust store's, or a `set_ca_file`'s): a private or
+/// corporate CA next to the public ones. Not concurrently with other calls on the
+/// same client.
+///
+/// # Safety
+/// Pointers are NULL or valid; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_add_ca_file(
+    client: *mut backend_api_client,
+    path: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.add_ca_file(str_arg(path, "path")?)
+    })
+}
+
+/// Chooses the trust store, a `backend_api_trust_store`: `PLATFORM` (the default:
+/// the OS verifier and store on macOS and Windows, the system bundle on Linux,
+/// `SSL_CERT_FILE` honoured) or `BUNDLED` (the Mozilla roots compiled into the
+/// library). Ends a `set_ca_file`; added CAs stay. Any other value is
+/// `INVALID_ARGUMENT`. Not concurrently with other calls on the same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_trust_store(
+    client: *mut backend_api_client,
+    store: u32,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        let store = TrustStore::from_code(store)
+            .ok_or_else(|| Error::invalid(format!("unknown trust store {store}")))?;
+        c.set_trust_store(store)
     })
 }
 
