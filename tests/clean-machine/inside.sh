@@ -89,7 +89,8 @@ import PackageDescription
 let package = Package(
     name: "chat",
     dependencies: [.package(path: "$WORK/repo")],
-    targets: [.executableTarget(name: "chat", dependencies: ["BackendAPI"])]
+    // The package's identity is its folder's name ("repo" here; "backend-api" for a clone).
+    targets: [.executableTarget(name: "chat", dependencies: [.product(name: "BackendAPI", package: "repo")])]
 )
 SWIFT
 check "swift build" swift build --package-path "$B/swift" -c release

@@ -2,7 +2,13 @@
 // The drain benchmark of the Swift binding: streams one answer of N chunks from the
 // test backend through `for try await` and exits 0 only when all N arrived. See
 // bench/drain.sh and the binding's README ("Benchmark").
+import Foundation
 import PackageDescription
+
+/// The repository's root (three folders up), whose package identity is its folder's name.
+let root = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
 
 let package = Package(
     name: "BackendAPIBench",
@@ -11,7 +17,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "backend-api-drain",
-            dependencies: ["BackendAPI"],  // by product name: the identity is the checkout folder's name
+            dependencies: [.product(name: "BackendAPI", package: root.lastPathComponent.lowercased())],
             path: "Sources/Drain"),
     ],
     swiftLanguageModes: [.v6]

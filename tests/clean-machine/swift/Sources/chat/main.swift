@@ -9,7 +9,7 @@ guard args.count == 3 else {
     exit(2)
 }
 do {
-    let client = try BackendAPIClient(baseURL: args[1])
+    let client = try BackendAPIClient(configuration: .init(baseURL: args[1]))
     for try await chunk in client.stream(ChatRequest(messages: [.user(args[2])])) {
         if chunk.kind == .content { print(chunk.text ?? "", terminator: "") }
     }
