@@ -89,7 +89,8 @@ import PackageDescription
 let package = Package(
     name: "chat",
     dependencies: [.package(path: "$WORK/repo")],
-    targets: [.executableTarget(name: "chat", dependencies: ["BackendAPI"])]
+    // A path dependency is named after its folder: "repo".
+    targets: [.executableTarget(name: "chat", dependencies: [.product(name: "BackendAPI", package: "repo")])]
 )
 SWIFT
 check "swift build" swift build --package-path "$B/swift" -c release

@@ -4,14 +4,18 @@
 // bench/drain.sh and the binding's README ("Benchmark").
 import PackageDescription
 
+// The dependency is the repository's root, three folders up; SwiftPM names a path
+// dependency after its folder (lowercased), whatever the checkout is called.
+let repo = Context.packageDirectory.split(separator: "/").dropLast(3).last.map { $0.lowercased() } ?? "backend-api"
+
 let package = Package(
     name: "BackendAPIBench",
     platforms: [.macOS(.v13)],
-    dependencies: [.package(path: "../../..")],  // the repository's root, where Package.swift is
+    dependencies: [.package(path: "../../..")],
     targets: [
         .executableTarget(
             name: "backend-api-drain",
-            dependencies: ["BackendAPI"],  // by product name: the identity is the checkout folder's name
+            dependencies: [.product(name: "BackendAPI", package: repo)],
             path: "Sources/Drain"),
     ],
     swiftLanguageModes: [.v6]
