@@ -94,7 +94,8 @@ let package = Package(
 )
 SWIFT
 check "swift build" swift build --package-path "$B/swift" -c release
-check "Swift program streams an answer" answers run "$B/swift/.build/release/chat" "$URL" "clean $mode Swift"
+check "Swift program (the README's quick start) streams an answer" answers env G4F_URL="$URL" \
+    LD_LIBRARY_PATH="$RUNPATH" "$B/swift/.build/release/chat" "Hello!"
 
 rm -rf "$B" "$LOG"
 echo "$mode: $PASSED passed, $FAILED failed"
