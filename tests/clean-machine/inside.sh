@@ -89,12 +89,13 @@ import PackageDescription
 let package = Package(
     name: "chat",
     dependencies: [.package(path: "$WORK/repo")],
-    // The package's identity is its folder's name ("repo" here; "backend-api" for a clone).
+    // A path dependency is named after its folder: "repo".
     targets: [.executableTarget(name: "chat", dependencies: [.product(name: "BackendAPI", package: "repo")])]
 )
 SWIFT
 check "swift build" swift build --package-path "$B/swift" -c release
-check "Swift program streams an answer" answers run "$B/swift/.build/release/chat" "$URL" "clean $mode Swift"
+check "Swift program (the README's quick start) streams an answer" answers env G4F_URL="$URL" \
+    LD_LIBRARY_PATH="$RUNPATH" "$B/swift/.build/release/chat" "Hello!"
 
 rm -rf "$B" "$LOG"
 echo "$mode: $PASSED passed, $FAILED failed"

@@ -8,7 +8,7 @@
 # installation: a C program via pkg-config, the command-line client, a C++ program via CMake
 # find_package, a Go program using the module as a module proxy serves it (zipped from a copy
 # of bindings/go/backendapi, unpacked by `go get` into the module cache), and a Swift package
-# depending on a copy of this repository's root by path. Each streams an answer from the
+# (the binding README's quick start) depending on a copy of this repository's root by path. Each streams an answer from the
 # bundled test backend, which runs on the host (the chroot shares loopback).
 # On the host first: SHA256SUMS, the archive's layout, and the highest GLIBC_ symbol version
 # its binaries need (at most GLIBC_2.28).
@@ -61,7 +61,11 @@ echo "$VERSION" > "$WORK/version"
 # A copy of the checkout (tracked and untracked, not ignored files), as a user's clone.
 (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$WORK/repo" -xf -
 cp "$ROOT/tests/install/consumer.c" "$ROOT/bindings/cpp/examples/quickstart.cpp" "$HERE/cmake/CMakeLists.txt" "$WORK/src/"
-cp -R "$HERE/swift" "$WORK/src/swift"
+# The Swift program: the binding README's quick start (G4F_URL names the server; it says "Hello!").
+mkdir -p "$WORK/src/swift/Sources/chat"
+awk '/<!-- quick start -->/ { armed = 1; next } armed && /^```swift$/ { inside = 1; next }
+     inside && /^```$/ { exit } inside { print }' "$ROOT/bindings/swift/README.md" \
+    > "$WORK/src/swift/Sources/chat/QuickStart.swift"
 # The Go program: the binding README's complete example.
 sed -n '/^\/\/ chat: /,/^```$/p' "$ROOT/bindings/go/backendapi/README.md" | sed '$d' > "$WORK/src/main.go"
 
