@@ -674,7 +674,7 @@ fn main() {
     println!("\nwrote bench/results.json and bench/results.svg");
 }
 
-/// One drain program's run, from `wait4`: wall and CPU seconds, peak RSS in MiB.
+/// One drain program's run: wall seconds, CPU seconds (`wait4`), peak RSS in MiB (VmHWM).
 struct ChildCost {
     wall: f64,
     cpu: f64,
@@ -693,16 +693,36 @@ fn run_drain(command: &str, url: &str, n: usize) -> Option<ChildCost> {
         .stdout(Stdio::null())
         .spawn()
         .ok()?;
+    // The peak is the child's own VmHWM, read while it runs: its ru_maxrss would
+    // include this process's, inherited at spawn (the kernel keeps the larger).
+    let hwm = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0.0f64;
     let mut status = 0;
     // SAFETY: a zeroed rusage is valid; wait4 reaps our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let pid = loop {
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, libc::WNOHANG, &mut usage) };
+        if pid != 0 {
+            break pid;
+        }
+        if let Some(kib) = std::fs::read_to_string(&hwm).ok().and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("VmHWM:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<f64>()
+                .ok()
+        }) {
+            peak_kib = peak_kib.max(kib);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let wall = t.elapsed().as_secs_f64();
     let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     (pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0).then(|| ChildCost {
         wall,
         cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
-        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+        peak_mib: peak_kib / 1024.0,
     })
 }
 
