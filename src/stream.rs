@@ -170,7 +170,7 @@ pub struct Stream {
     rx: Receiver<Msg>,
     /// The reader state, taken out by the thread inside `next` (a timed lock:
     /// waiting for it honours the caller's timeout).
-    reader: Mutex<Option<Reader>>,
+    reader: Mutex<Slot>,
     reader_back: Condvar,
     /// What the delivered chunks add up to; `None` when the client turned it off.
     answer: Option<Mutex<Answer>>,
@@ -194,6 +194,14 @@ impl Deadline {
     }
 }
 
+/// Where the reader state waits between `next` calls, and how many calls wait for
+/// it (the condition variable is signalled only when one does: no system call on
+/// the uncontended path).
+struct Slot {
+    reader: Option<Reader>,
+    waiting: usize,
+}
+
 /// The reader state while one `next` call holds it; put back when dropped.
 struct Turn<'a> {
     stream: &'a Stream,
@@ -202,8 +210,13 @@ struct Turn<'a> {
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        *lock(&self.stream.reader) = self.reader.take();
-        self.stream.reader_back.notify_one();
+        let mut slot = lock(&self.stream.reader);
+        slot.reader = self.reader.take();
+        let waiting = slot.waiting > 0;
+        drop(slot);
+        if waiting {
+            self.stream.reader_back.notify_one();
+        }
     }
 }
 
@@ -258,11 +271,14 @@ impl Stream {
         Ok(Stream {
             shared,
             rx,
-            reader: Mutex::new(Some(Reader {
-                pending: Vec::new().into_iter(),
-                pending_bytes: 0,
-                terminal: None,
-            })),
+            reader: Mutex::new(Slot {
+                reader: Some(Reader {
+                    pending: Vec::new().into_iter(),
+                    pending_bytes: 0,
+                    terminal: None,
+                }),
+                waiting: 0,
+            }),
             reader_back: Condvar::new(),
             answer: client.assemble.then(|| Mutex::new(Answer::default())),
             delivered: AtomicU64::new(0),
@@ -294,28 +310,34 @@ impl Stream {
     fn turn(&self, deadline: &Deadline) -> Option<Turn<'_>> {
         let mut slot = lock(&self.reader);
         loop {
-            if let Some(reader) = slot.take() {
+            if let Some(reader) = slot.reader.take() {
                 return Some(Turn {
                     stream: self,
                     reader: Some(reader),
                 });
             }
-            slot = match deadline.get() {
+            let until = deadline.get();
+            let left = match until {
+                None => None,
+                Some(u) => match u.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return None,
+                },
+            };
+            slot.waiting += 1;
+            slot = match left {
                 None => self
                     .reader_back
                     .wait(slot)
                     .unwrap_or_else(|e| e.into_inner()),
-                Some(u) => {
-                    let left = u.checked_duration_since(Instant::now())?;
-                    if left.is_zero() {
-                        return None;
-                    }
+                Some(left) => {
                     self.reader_back
                         .wait_timeout(slot, left)
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
             };
+            slot.waiting -= 1;
         }
     }
 
