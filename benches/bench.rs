@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 mod cabi;
 #[path = "../tests/support/http.rs"]
 mod http;
+#[path = "../tests/support/process.rs"]
+mod process;
 
 use backend_api::ffi::*;
 use backend_api::Status;
@@ -742,14 +744,7 @@ fn bindings(n: usize, rows: &mut Vec<Row>, results: &mut serde_json::Map<String,
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the test backend");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}",
-        line.trim().trim_start_matches("READY ")
-    );
+    let url = format!("http://127.0.0.1:{}", process::ready_port(&mut child));
     let c = std::env::var("BENCH_DRAIN_C").ok();
     let programs: Vec<(&str, String)> = [
         ("C", c.clone()),

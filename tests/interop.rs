@@ -9,7 +9,7 @@
 mod support;
 
 use std::ffi::CStr;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::ptr;
@@ -86,15 +86,7 @@ impl Server {
 
     /// Waits for the launcher's `READY <port>`.
     fn ready(mut child: Child) -> Server {
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("launcher said {line:?}"))
-            .trim()
-            .to_owned();
+        let port = support::process::ready_port(&mut child);
         Server {
             url: format!("http://127.0.0.1:{port}"),
             child: Mutex::new(child),

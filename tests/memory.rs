@@ -4,7 +4,9 @@
 //! example), so only the client's memory is in this process; this file holds one
 //! test so no other test's memory mixes in.
 
-use std::io::{BufRead, BufReader};
+#[path = "support/process.rs"]
+mod process;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -33,11 +35,7 @@ fn an_unread_stream_of_long_lines_holds_at_most_three_lines() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e} (cargo test builds it)", backend.display()));
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let port = ready.trim().strip_prefix("READY ").expect("READY <port>");
+    let port = process::ready_port(&mut child);
 
     for framing in ["ndjson", "sse"] {
         let mut c = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();

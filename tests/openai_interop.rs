@@ -11,7 +11,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -50,17 +50,7 @@ impl G4fApi {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the g4f launcher");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| {
-                panic!("launcher said {line:?} (its --api mode comes with the cli branch's tests/interop/g4f_server.py)")
-            })
-            .trim()
-            .to_owned();
+        let port = support::process::ready_port(&mut child);
         Some(G4fApi {
             child,
             base: format!("http://127.0.0.1:{port}/v1"),

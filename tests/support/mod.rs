@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod cabi;
 pub mod http;
+pub mod process;
 pub mod tls;
 
 use std::sync::LazyLock;
