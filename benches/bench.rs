@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 mod cabi;
 #[path = "../tests/support/http.rs"]
 mod http;
+#[allow(dead_code)] // uses a part of it
 #[path = "../tests/support/process.rs"]
 mod process;
 

@@ -19,6 +19,7 @@ use backend_api::ffi::*;
 use backend_api::{ChunkKind, Status};
 use serde_json::{json, Value};
 use support::cabi::{cs, stream, Call, Outcome};
+use support::process::skip_or_fail;
 
 const NEW: &str = "8.8.6";
 const OLD: &str = "6.7.4";
@@ -31,16 +32,7 @@ const API_NO_GUI: &str = "g4f api --no-gui";
 const API_KEY: &str = "sk-interop-server-key";
 
 fn venv_python(version: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("BACKEND_API_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(&std::env::var("HOME").unwrap()).join(".cache/backend-api"));
-    let py = base.join(format!("venv-g4f-{version}/bin/python"));
-    py.exists().then_some(py)
-}
-
-fn skip_or_fail(msg: &str) {
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-    eprintln!("\n######## SKIPPED: {msg} ########\n");
+    support::process::venv_python(&format!("venv-g4f-{version}"))
 }
 
 /// A real g4f server with the InteropTest provider. Requests to one server are

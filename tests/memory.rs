@@ -4,6 +4,7 @@
 //! example), so only the client's memory is in this process; this file holds one
 //! test so no other test's memory mixes in.
 
+#[allow(dead_code)] // uses a part of it
 #[path = "support/process.rs"]
 mod process;
 
