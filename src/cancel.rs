@@ -87,17 +87,13 @@ impl Canceller {
     /// guard is dropped.
     pub(crate) fn on_cancel(&self, hook: impl Fn() + Send + Sync + 'static) -> HookGuard {
         let id = self.0.next_id.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut hooks = lock(&self.0.hooks);
-            if !self.is_cancelled() {
-                hooks.push((id, Box::new(hook)));
-                return HookGuard {
-                    canceller: self.clone(),
-                    id,
-                };
-            }
+        let mut hooks = lock(&self.0.hooks);
+        if self.is_cancelled() {
+            drop(hooks);
+            hook();
+        } else {
+            hooks.push((id, Box::new(hook)));
         }
-        hook();
         HookGuard {
             canceller: self.clone(),
             id,
