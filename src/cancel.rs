@@ -3,11 +3,19 @@
 //! flag stays set; cancelling wakes everything waiting on [`Canceller::waker`]
 //! and runs the hooks the operation registered (shutting its connection,
 //! signalling its event-loop descriptor). Hooks must not block.
+//!
+//! Network waits poll their socket together with the canceller's [`descriptor`],
+//! which becomes readable on cancel: no blocking step outlives a cancel.
+//!
+//! [`descriptor`]: Canceller::descriptor
 
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::notify::{Notifier, RawDescriptor};
 
 type Hook = Box<dyn Fn() + Send + Sync>;
 
@@ -16,8 +24,11 @@ struct Inner {
     /// Dropped on cancel: every `select!` on `rx` wakes at once.
     tx: Mutex<Option<Sender<()>>>,
     rx: Receiver<()>,
+    /// Also guards the flag's changes and the descriptor's creation.
     hooks: Mutex<Vec<(u64, Hook)>>,
     next_id: AtomicU64,
+    /// Readable once cancelled; made on first use.
+    descriptor: OnceLock<Notifier>,
 }
 
 /// A cancellation handle; clones share one flag.
@@ -51,6 +62,7 @@ impl Canceller {
             rx,
             hooks: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
+            descriptor: OnceLock::new(),
         }))
     }
 
@@ -67,10 +79,33 @@ impl Canceller {
             }
             std::mem::take(&mut *hooks)
         };
+        // Made before the flag was set (under the lock), or it was made
+        // signalled: either way it is readable from now on.
+        if let Some(d) = self.0.descriptor.get() {
+            d.signal();
+        }
         for (_, hook) in hooks {
             hook();
         }
         drop(lock(&self.0.tx).take());
+    }
+
+    /// A descriptor (file descriptor; `SOCKET` on Windows) that becomes readable on
+    /// cancel and stays so: network waits poll it beside their socket. Made on
+    /// first use, closed with the last clone of this canceller.
+    pub(crate) fn descriptor(&self) -> io::Result<RawDescriptor> {
+        if let Some(d) = self.0.descriptor.get() {
+            return Ok(d.descriptor());
+        }
+        let _flag = lock(&self.0.hooks);
+        if let Some(d) = self.0.descriptor.get() {
+            return Ok(d.descriptor());
+        }
+        let made = Notifier::new()?;
+        if self.is_cancelled() {
+            made.signal();
+        }
+        Ok(self.0.descriptor.get_or_init(|| made).descriptor())
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -11,6 +11,7 @@ use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result, Status};
 use crate::header::Header;
 use crate::log::Logger;
+use crate::net::Link;
 use crate::protocol::Protocol;
 use crate::retry::RetryPolicy;
 
@@ -414,15 +415,16 @@ impl Client {
         self.assemble = assemble;
     }
 
-    /// A fresh agent with this client's settings. Each stream gets its own, so
-    /// shutting it down interrupts exactly that stream's connection.
-    pub(crate) fn agent(&self) -> ureq::Agent {
-        self.agent_with_body_timeout(None)
+    /// The caller's headers as name and value.
+    pub(crate) fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers.iter().map(|h| (h.name.as_str(), h.value.as_str()))
     }
 
-    /// [`Client::agent`] that also bounds reading the whole response body (a
-    /// model listing is one JSON document, not an open-ended stream).
-    pub(crate) fn agent_with_body_timeout(&self, body: Option<Duration>) -> ureq::Agent {
+    /// A fresh agent with this client's settings whose network steps wait through
+    /// `link`. Each operation gets its own, so a cancel ends exactly that one. `body`
+    /// bounds reading a whole response body (a model listing is one JSON document,
+    /// not an open-ended stream).
+    pub(crate) fn agent(&self, link: Arc<Link>, body: Option<Duration>) -> ureq::Agent {
         let roots = match &self.trust.roots {
             Some(roots) => roots.clone(),
             None => self.trust.store.roots(),
@@ -432,26 +434,25 @@ impl Client {
             .disable_verification(!self.verify_tls)
             .build();
         let t = self.timeouts;
-        ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(USER_AGENT)
             .tls_config(tls)
             .proxy(self.proxy.clone())
-            // Name resolution has the CONNECT budget too (ureq then resolves on a
-            // helper thread it can give up on), as has the connection after it.
+            // Name resolution has the CONNECT budget too, as has the connection
+            // (with proxy and TLS handshakes) after it.
             .timeout_resolve(t.connect)
             .timeout_connect(t.connect)
             .timeout_recv_response(t.headers)
             .timeout_recv_body(body)
-            .timeout_global(t.total)
             .max_idle_connections(0)
             // ureq zero-fills 128 KiB each way by default: with a thousand streams open
             // that alone is 256 MB resident. Chunks are small; requests are written in pieces.
             .input_buffer_size(IO_BUFFER)
             .output_buffer_size(IO_BUFFER)
-            .build()
-            .new_agent()
+            .build();
+        crate::net::agent(config, link)
     }
 }
 

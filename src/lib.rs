@@ -11,9 +11,11 @@
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
 //! [`request`] (the JSON body), `header` (checked HTTP headers), `secret` (what
 //! never reaches a log), [`client`] (connection settings), [`retry`] (when and how
-//! long to wait), [`log`] (log records), `transport` (HTTP), [`cancel`]
-//! (cancellation from any thread), [`stream`] (the background thread and the
-//! channel), `notify` (the event-loop descriptor), [`models`] (the model
+//! long to wait), [`log`] (log records), `net` (sockets, name resolution and
+//! every network wait, bounded and cancellable), `transport` (HTTP exchanges),
+//! [`cancel`] (cancellation from any thread), [`threads`] (the library's threads
+//! and `shutdown`), [`stream`] (the worker thread and the channel), `notify`
+//! (the event-loop descriptor), [`models`] (the model
 //! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
 //! OpenAI-compatible protocol's body and events, no I/O), [`ffi`] (the C boundary).
 
@@ -28,6 +30,7 @@ mod header;
 pub mod log;
 pub mod media;
 pub mod models;
+mod net;
 mod notify;
 pub mod openai;
 pub mod protocol;
@@ -35,6 +38,7 @@ pub mod request;
 pub mod retry;
 mod secret;
 pub mod stream;
+pub mod threads;
 mod transport;
 
 pub use answer::Answer;

@@ -123,8 +123,22 @@ impl Logger {
 
     /// Logs the message `make` builds, if `level` is wanted.
     pub fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
+        self.log_while(level, make, || true);
+    }
+
+    /// Logs the message `make` builds, if `level` is wanted and `live` still
+    /// says yes once it is built: the last look before the sink is called.
+    pub fn log_while(
+        &self,
+        level: LogLevel,
+        make: impl FnOnce() -> String,
+        live: impl FnOnce() -> bool,
+    ) {
         if let Some(sink) = self.sink.as_ref().filter(|_| level <= self.max) {
-            sink(level, &make());
+            let message = make();
+            if live() {
+                sink(level, &message);
+            }
         }
     }
 }

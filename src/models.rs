@@ -1,17 +1,21 @@
 //! The model listing: the counterpart of the Python client's `ProviderModelMixin`.
 //!
-//! The fetch runs on a thread of its own, so a cancel returns at once in every
-//! state, connecting included; the thread then finishes on its own, owning all it
-//! touches. Every phase is bounded by the client's timeouts: CONNECT, HEADERS,
-//! then IDLE for the whole body (one JSON document), and TOTAL when set.
+//! The fetch runs on the caller's thread: every network step waits on its socket
+//! and the canceller together (see `net`), so a cancel from another thread ends it
+//! at once in every phase. Every phase is bounded by the client's timeouts:
+//! CONNECT, HEADERS, then IDLE for the whole body (one JSON document), and TOTAL
+//! when set.
 
 use std::io::Read;
 
-use crossbeam_channel::{bounded, select};
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::cancel::Canceller;
 use crate::client::Client;
 use crate::error::{Error, Result, Status};
+use crate::net::{Clock, Link};
+use crate::threads::Operation;
 use crate::transport;
 
 /// Most bytes of a model listing that are read.
@@ -33,44 +37,22 @@ pub fn models(
     if cancel.is_cancelled() {
         return Err(cancelled());
     }
-    let agent = client.agent_with_body_timeout(client.timeouts.idle);
-    let shut = agent.clone();
-    let _hook = cancel.on_cancel(move || shut.clone().shutdown());
-    let (tx, rx) = bounded(1);
-    let client = client.clone();
-    std::thread::Builder::new()
-        .name("backend-api-models".into())
-        .spawn(move || {
-            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                fetch(&agent, &client, &path)
-            }))
-            .unwrap_or_else(|_| {
-                Err(Error::new(
-                    Status::Internal,
-                    "the model listing's thread panicked",
-                ))
-            });
-            let _ = tx.send(got);
-        })
-        .map_err(|e| {
-            Error::new(
-                Status::Internal,
-                format!("cannot start the listing's thread: {e}"),
-            )
-        })?;
-    select! {
-        recv(rx) -> got => match got {
-            Ok(r) if !cancel.is_cancelled() => r,
-            Ok(_) => Err(cancelled()),
-            Err(_) => Err(Error::new(Status::Internal, "the model listing's thread ended without a result")),
-        },
-        recv(cancel.waker()) -> _ => Err(cancelled()),
+    let _operation = Operation::begin(&cancel);
+    let link = Arc::new(Link {
+        cancel: cancel.clone(),
+        clock: Clock::new(Instant::now(), None, client.timeouts.total),
+    });
+    let agent = client.agent(link.clone(), client.timeouts.idle);
+    let got = fetch(&agent, &link, client, &path);
+    if cancel.is_cancelled() {
+        return Err(cancelled());
     }
+    got.map_err(|e| link.explain(e))
 }
 
-/// The GET itself, on the listing's thread.
-fn fetch(agent: &ureq::Agent, client: &Client, path: &str) -> Result<String> {
-    let body = transport::get(agent, client, path)?;
+/// The GET itself.
+fn fetch(agent: &ureq::Agent, link: &Link, client: &Client, path: &str) -> Result<String> {
+    let body = transport::get(agent, &link.clock, &client.url(path), client.header_pairs())?;
     let mut text = String::new();
     body.into_reader()
         .take(LISTING_LIMIT + 1)

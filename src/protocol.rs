@@ -3,7 +3,10 @@
 
 use crate::error::{Error, Result};
 use crate::request::Request;
-use crate::{openai, transport};
+use crate::openai;
+
+/// The backend API's conversation endpoint.
+pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";
 
 /// The protocol of a client. The numbers are part of the ABI.
 // `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
@@ -37,7 +40,7 @@ impl Protocol {
     pub(crate) fn chat_path(self) -> &'static str {
         match self {
             Protocol::Openai => openai::CHAT_PATH,
-            _ => transport::CONVERSATION_PATH,
+            _ => CONVERSATION_PATH,
         }
     }
 

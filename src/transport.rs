@@ -1,54 +1,57 @@
-//! HTTP exchanges with the g4f server over ureq, and what their failures mean.
-//! Knows nothing of the wire format: it hands back a body reader.
+//! HTTP exchanges over ureq, and what their failures mean. Knows URLs, headers
+//! and bodies, not the chat protocol nor the wire format: it hands back a body
+//! reader. Every wait, the error body included, is bounded through the agent's
+//! network link (see `net`).
 
 use std::io::Read;
 
 use ureq::http::Response;
 use ureq::Body;
 
-use crate::client::Client;
 use crate::error::{quote, Error, Result, Status};
-use crate::request::Request;
-
-/// The conversation endpoint.
-pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";
+use crate::net::Clock;
 
 /// How much of an error body is read to find the server's message.
 const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
-/// Sends the chat POST of the client's protocol and returns the streaming body of a 2xx answer.
-pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request) -> Result<Body> {
-    let protocol = client.protocol;
+/// Sends a POST of a JSON body that asks for an event stream, and returns the
+/// streaming body of a 2xx answer.
+pub(crate) fn post<'h>(
+    agent: &ureq::Agent,
+    clock: &Clock,
+    url: &str,
+    headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+    body: &[u8],
+) -> Result<Body> {
     let mut req = agent
-        .post(client.url(protocol.chat_path()))
+        .post(url)
         .header("Content-Type", "application/json")
         .header("Accept", "text/event-stream");
-    for h in client.headers().iter().chain(request.headers()) {
-        req = req.header(&h.name, &h.value);
+    for (name, value) in headers {
+        req = req.header(name, value);
     }
-    if let Some(bearer) = protocol.bearer(request) {
-        req = req.header("Authorization", bearer);
-    }
-    let response = req
-        .send(&protocol.body(request)[..])
-        .map_err(map_send_error)?;
-    accept(response)
+    accept(req.send(body).map_err(map_send_error)?, clock)
 }
 
-/// Sends a GET to an API path and returns the body of a 2xx answer.
-pub fn get(agent: &ureq::Agent, client: &Client, path: &str) -> Result<Body> {
-    let mut req = agent
-        .get(client.url(path))
-        .header("Accept", "application/json");
-    for h in client.headers() {
-        req = req.header(&h.name, &h.value);
+/// Sends a GET for a JSON document and returns the body of a 2xx answer.
+pub(crate) fn get<'h>(
+    agent: &ureq::Agent,
+    clock: &Clock,
+    url: &str,
+    headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+) -> Result<Body> {
+    let mut req = agent.get(url).header("Accept", "application/json");
+    for (name, value) in headers {
+        req = req.header(name, value);
     }
-    accept(req.call().map_err(map_send_error)?)
+    accept(req.call().map_err(map_send_error)?, clock)
 }
 
 /// Turns a non-2xx answer into an HTTP error, and refuses a compressed body
 /// (nothing was asked for, so nothing could decode it).
-fn accept(response: Response<Body>) -> Result<Body> {
+/// The idle clock starts with the headers: an error body that stalls is bounded too.
+fn accept(response: Response<Body>, clock: &Clock) -> Result<Body> {
+    clock.restart_idle();
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
         return Err(http_error(response));

@@ -32,10 +32,11 @@ pub use request::*;
 pub use stream::*;
 
 use crate::error::Status;
+use guard::guard_or;
 
 /// Version macros; a test checks them against Cargo.toml.
 pub const BACKEND_API_VERSION_MAJOR: u32 = 0;
-pub const BACKEND_API_VERSION_MINOR: u32 = 2;
+pub const BACKEND_API_VERSION_MINOR: u32 = 3;
 pub const BACKEND_API_VERSION_PATCH: u32 = 0;
 /// The version as one number, `0xMMmmpp` (major, minor, patch), for `#if`
 /// comparisons: `#if BACKEND_API_VERSION_NUM >= 0x000200`.
@@ -59,6 +60,33 @@ pub extern "C" fn backend_api_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn backend_api_version_num() -> u32 {
     BACKEND_API_VERSION_NUM
+}
+
+/// Waits for the library to go quiet, the role of `curl_global_cleanup`: cancels
+/// every stream and model listing still in flight (their `next` returns
+/// `CANCELLED` unless they had ended; the handles stay valid and must still be
+/// closed), then waits until every thread of the library (streams, the resolver
+/// pool) has finished and been joined, up to `timeout_ms` (negative: for as long as
+/// it takes; a name lookup in the system's resolver cannot be interrupted). Returns
+/// `OK` when none is left: from then on no log callback and no log sink `destroy`
+/// runs on a thread of the library. `TIMED_OUT` when some still run (call again).
+///
+/// Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
+/// returning from `main` when a log sink uses objects with static lifetime (a C++
+/// logger destroyed at exit). Streams and listings may be started again
+/// afterwards. Any thread but a log callback's.
+#[no_mangle]
+pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
+    let timeout = u64::try_from(timeout_ms)
+        .ok()
+        .map(std::time::Duration::from_millis);
+    guard_or(Status::Internal, || {
+        if crate::threads::shutdown(timeout) {
+            Status::Ok
+        } else {
+            Status::TimedOut
+        }
+    })
 }
 
 /// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that

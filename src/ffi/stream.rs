@@ -17,8 +17,10 @@ use crate::stream::{Next, Stream};
 pub struct backend_api_stream(pub(crate) Stream);
 
 /// Starts streaming the answer to `request` and returns at once: the HTTP request
-/// runs on a background thread of its own; connection errors arrive from
-/// `backend_api_next`. The client and the request are copied: free or change them
+/// runs on a thread of its own (one per stream; a host name, unlike a literal
+/// address, is looked up on a process-wide pool of at most 4 threads); connection
+/// errors arrive from `backend_api_next`. Fails with `LIMIT` when the system
+/// refuses a thread. The client and the request are copied: free or change them
 /// freely afterwards. On success `*out` owns the stream: end it with
 /// `backend_api_close`. Any thread, also concurrently on one client and request.
 ///
@@ -46,7 +48,11 @@ pub unsafe extern "C" fn backend_api_open(
 /// - `AGAIN`: not an error: nothing yet within `timeout_ms`; call again;
 /// - `CANCELLED`: the stream was cancelled (`backend_api_cancel` or a canceller);
 /// - any other status: the stream failed; `*err_out` (when not NULL) owns an error.
-///   `TIMED_OUT` there means one of the client's timeouts elapsed.
+///   `TIMED_OUT` there means one of the client's timeouts elapsed: each phase
+///   (name resolution, connect with proxy and TLS handshakes, response headers,
+///   each wait for a chunk, the whole exchange) is timed by the stream's own
+///   thread, which ends the stream when one runs out, whatever `timeout_ms` is
+///   and whether `next` was called before or after the headers.
 ///
 /// END, CANCELLED and errors are final: later calls return the same again, and a
 /// cancel after END or an error does not change it. In-stream `error`/`auth`
@@ -99,12 +105,14 @@ pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
 }
 
 /// Cancels the stream, shuts its connection and frees it. Returns at once in every
-/// state of the stream (name resolution, connect, waiting for headers, reading,
-/// stalled): it never waits for the stream's thread nor for a log callback. That
-/// thread owns all it still uses and finishes on its own: at once when reading or
-/// waiting, or when a connection attempt in progress gives up (at most the CONNECT
-/// timeout); it sends no log record after this call began. The event-loop
-/// descriptor is closed before this returns. Chunks already returned and
+/// state of the stream (name resolution, connect, TLS handshake, waiting for
+/// headers, reading, stalled): it never waits for the stream's thread nor for a
+/// log callback. That thread owns all it still uses and finishes on its own, at
+/// once in every phase (its waits watch the cancel), closing its socket; a name
+/// lookup already running on the resolver pool finishes there, without the
+/// stream. Log records: none starts after this call returned (one already
+/// handed to the callback may still finish); `backend_api_shutdown` waits for
+/// all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 /// cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 /// another thread uses the stream.
 ///
@@ -124,9 +132,9 @@ pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
 /// socket pair elsewhere. Made on the first call (the same one after); it may be
 /// readable spuriously (then `next` returns `AGAIN`). Only wait for readability on
 /// it; never read, write or close it: it belongs to the stream and is closed by
-/// `backend_api_close` (remove it from your event loop first). Idle and total
-/// timeouts are noticed by `next`: use `backend_api_stream_timeout_ms` as the poll
-/// timeout. Any thread.
+/// `backend_api_close` (remove it from your event loop first). Timeouts need no
+/// poll timeout: when one runs out the stream's thread ends the stream and the
+/// descriptor turns readable. Any thread.
 ///
 /// # Safety
 /// `stream` is NULL or a live stream; out-pointers NULL or writable.
@@ -143,10 +151,13 @@ pub unsafe extern "C" fn backend_api_stream_fd(
     })
 }
 
-/// Milliseconds until `backend_api_next` would fail with the idle or total timeout
-/// (0 when due: call `next`), or -1 when neither is set, once nothing more can
-/// arrive (the stream ended or was cancelled), or for NULL. The poll
-/// timeout for event loops. Any thread.
+/// Milliseconds until the stream's idle or total timeout ends it (rounded up, at
+/// least 1: when due, the stream's thread is about to end it), or -1 when neither runs now (the idle timeout runs from the
+/// response headers or the last chunk, not while the stream waits for its
+/// reader), once nothing more can arrive (the stream ended or was cancelled), or
+/// for NULL. Informative: the stream's thread ends the stream at that moment and
+/// the descriptor turns readable, so an event loop may wait without a timeout.
+/// Any thread.
 ///
 /// # Safety
 /// `stream` is NULL or a live stream.
@@ -155,7 +166,7 @@ pub unsafe extern "C" fn backend_api_stream_timeout_ms(stream: *const backend_ap
     let Some(s) = stream.as_ref() else { return -1 };
     guard_or(-1, || {
         s.0.time_to_deadline().map_or(-1, |d| {
-            i64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX)
+            i64::try_from(d.as_nanos().div_ceil(1_000_000).max(1)).unwrap_or(i64::MAX)
         })
     })
 }

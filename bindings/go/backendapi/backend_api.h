@@ -17,7 +17,7 @@
 // Version macros; a test checks them against Cargo.toml.
 #define BACKEND_API_VERSION_MAJOR 0
 
-#define BACKEND_API_VERSION_MINOR 2
+#define BACKEND_API_VERSION_MINOR 3
 
 #define BACKEND_API_VERSION_PATCH 0
 
@@ -31,10 +31,8 @@
 // `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 #define BACKEND_API_KEY_BEARER 2
 
-// Bytes of decoded chunks a stream holds for its reader (in the channel and in
-// the batch being handed out) before its thread stops reading. A batch larger
-// than this (one long line) is let in alone, once the queue is empty.
-#define QUEUE_BYTES (128 << 10)
+// Most threads resolving at once, for the whole process.
+#define POOL_THREADS 4
 
 // Every result a public function can report. The numbers are part of the ABI:
 // they are never reused or renumbered, and new codes only get new numbers. The
@@ -237,6 +235,21 @@ const char *backend_api_version(void);
 // The version of the library loaded at run time as `0xMMmmpp`: compare it with
 // `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
 uint32_t backend_api_version_num(void);
+
+// Waits for the library to go quiet, the role of `curl_global_cleanup`: cancels
+// every stream and model listing still in flight (their `next` returns
+// `CANCELLED` unless they had ended; the handles stay valid and must still be
+// closed), then waits until every thread of the library (streams, the resolver
+// pool) has finished and been joined, up to `timeout_ms` (negative: for as long as
+// it takes; a name lookup in the system's resolver cannot be interrupted). Returns
+// `OK` when none is left: from then on no log callback and no log sink `destroy`
+// runs on a thread of the library. `TIMED_OUT` when some still run (call again).
+//
+// Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
+// returning from `main` when a log sink uses objects with static lifetime (a C++
+// logger destroyed at exit). Streams and listings may be started again
+// afterwards. Any thread but a log callback's.
+backend_api_status backend_api_shutdown(int64_t timeout_ms);
 
 // The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
 // is not a status. Static; any thread.
@@ -734,8 +747,10 @@ backend_api_status backend_api_request_follow_up(const backend_api_request *requ
                                                  backend_api_error **err);
 
 // Starts streaming the answer to `request` and returns at once: the HTTP request
-// runs on a background thread of its own; connection errors arrive from
-// `backend_api_next`. The client and the request are copied: free or change them
+// runs on a thread of its own (one per stream; a host name, unlike a literal
+// address, is looked up on a process-wide pool of at most 4 threads); connection
+// errors arrive from `backend_api_next`. Fails with `LIMIT` when the system
+// refuses a thread. The client and the request are copied: free or change them
 // freely afterwards. On success `*out` owns the stream: end it with
 // `backend_api_close`. Any thread, also concurrently on one client and request.
 //
@@ -753,7 +768,11 @@ backend_api_status backend_api_open(const backend_api_client *client,
 // - `AGAIN`: not an error: nothing yet within `timeout_ms`; call again;
 // - `CANCELLED`: the stream was cancelled (`backend_api_cancel` or a canceller);
 // - any other status: the stream failed; `*err_out` (when not NULL) owns an error.
-//   `TIMED_OUT` there means one of the client's timeouts elapsed.
+//   `TIMED_OUT` there means one of the client's timeouts elapsed: each phase
+//   (name resolution, connect with proxy and TLS handshakes, response headers,
+//   each wait for a chunk, the whole exchange) is timed by the stream's own
+//   thread, which ends the stream when one runs out, whatever `timeout_ms` is
+//   and whether `next` was called before or after the headers.
 //
 // END, CANCELLED and errors are final: later calls return the same again, and a
 // cancel after END or an error does not change it. In-stream `error`/`auth`
@@ -782,12 +801,14 @@ backend_api_status backend_api_next(backend_api_stream *stream,
 void backend_api_cancel(const backend_api_stream *stream);
 
 // Cancels the stream, shuts its connection and frees it. Returns at once in every
-// state of the stream (name resolution, connect, waiting for headers, reading,
-// stalled): it never waits for the stream's thread nor for a log callback. That
-// thread owns all it still uses and finishes on its own: at once when reading or
-// waiting, or when a connection attempt in progress gives up (at most the CONNECT
-// timeout); it sends no log record after this call began. The event-loop
-// descriptor is closed before this returns. Chunks already returned and
+// state of the stream (name resolution, connect, TLS handshake, waiting for
+// headers, reading, stalled): it never waits for the stream's thread nor for a
+// log callback. That thread owns all it still uses and finishes on its own, at
+// once in every phase (its waits watch the cancel), closing its socket; a name
+// lookup already running on the resolver pool finishes there, without the
+// stream. Log records: none starts after this call returned (one already
+// handed to the callback may still finish); `backend_api_shutdown` waits for
+// all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 // cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 // another thread uses the stream.
 //
@@ -804,9 +825,9 @@ void backend_api_close(backend_api_stream *stream);
 // socket pair elsewhere. Made on the first call (the same one after); it may be
 // readable spuriously (then `next` returns `AGAIN`). Only wait for readability on
 // it; never read, write or close it: it belongs to the stream and is closed by
-// `backend_api_close` (remove it from your event loop first). Idle and total
-// timeouts are noticed by `next`: use `backend_api_stream_timeout_ms` as the poll
-// timeout. Any thread.
+// `backend_api_close` (remove it from your event loop first). Timeouts need no
+// poll timeout: when one runs out the stream's thread ends the stream and the
+// descriptor turns readable. Any thread.
 //
 // # Safety
 // `stream` is NULL or a live stream; out-pointers NULL or writable.
@@ -814,10 +835,13 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
                                          ptrdiff_t *fd_out,
                                          backend_api_error **err);
 
-// Milliseconds until `backend_api_next` would fail with the idle or total timeout
-// (0 when due: call `next`), or -1 when neither is set, once nothing more can
-// arrive (the stream ended or was cancelled), or for NULL. The poll
-// timeout for event loops. Any thread.
+// Milliseconds until the stream's idle or total timeout ends it (rounded up; 0
+// when due), or -1 when neither runs now (the idle timeout runs from the
+// response headers or the last chunk, not while the stream waits for its
+// reader), once nothing more can arrive (the stream ended or was cancelled), or
+// for NULL. Informative: the stream's thread ends the stream at that moment and
+// the descriptor turns readable, so an event loop may wait without a timeout.
+// Any thread.
 //
 // # Safety
 // `stream` is NULL or a live stream.

@@ -1,0 +1,231 @@
+//! TCP for ureq that never blocks past a cancel or a deadline: the socket is
+//! non-blocking from its creation, and each connect, read and write that would
+//! block waits on the socket and the operation's cancel descriptor together
+//! ([`wait`](super::wait::wait)), until the earlier of ureq's timeout for the
+//! step and the operation's [`Clock`](super::clock::Clock).
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Instant;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
+    Transport,
+};
+use ureq::{Error, Timeout};
+
+use super::wait::{wait, Interest, Wake};
+use super::Link;
+use crate::notify::RawDescriptor;
+
+/// Opens the TCP connection of a direct request or of an HTTP proxy's.
+#[derive(Debug)]
+pub(crate) struct SocketConnector(pub(crate) Arc<Link>);
+
+/// An open, non-blocking TCP connection.
+pub(crate) struct SocketTransport {
+    /// Shared (weakly) with ureq's shutdown handle.
+    stream: Arc<TcpStream>,
+    buffers: LazyBuffers,
+    link: Arc<Link>,
+}
+
+impl std::fmt::Debug for SocketTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketTransport")
+            .field("peer", &self.stream.peer_addr().ok())
+            .finish()
+    }
+}
+
+fn raw(s: &TcpStream) -> RawDescriptor {
+    #[cfg(unix)]
+    return std::os::fd::AsRawFd::as_raw_fd(s) as RawDescriptor;
+    #[cfg(windows)]
+    return std::os::windows::io::AsRawSocket::as_raw_socket(s) as RawDescriptor;
+}
+
+/// The error a cancelled wait returns; the operation reports it as a cancel.
+pub(super) fn cancelled() -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "the operation was cancelled",
+    ))
+}
+
+impl Link {
+    /// The end of one step: ureq's timeout for it, or the clock's deadline when
+    /// earlier; with the reason ureq's timeout would give.
+    pub(super) fn step_deadline(&self, timeout: NextTimeout) -> (Option<Instant>, Timeout) {
+        let ureq = (!timeout.after.is_not_happening()).then(|| Instant::now() + *timeout.after);
+        let at = match (ureq, self.clock.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (at, timeout.reason)
+    }
+
+    /// Waits for `socket`; a time-out is reported with ureq's `reason` (the
+    /// operation tells its own clock's expiry from it by looking at the clock).
+    fn wait_for(
+        &self,
+        socket: RawDescriptor,
+        interest: Interest,
+        deadline: (Option<Instant>, Timeout),
+    ) -> Result<(), Error> {
+        let cancel = self.cancel.descriptor()?;
+        match wait(socket, interest, cancel, deadline.0)? {
+            Wake::Ready => Ok(()),
+            Wake::Cancelled => Err(cancelled()),
+            Wake::TimedOut => Err(Error::Timeout(deadline.1)),
+        }
+    }
+}
+
+/// Whether the next address may still connect after this failure (as ureq's own
+/// TCP connector decides).
+fn next_address_may_work(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::AddrNotAvailable
+    )
+}
+
+impl SocketConnector {
+    /// A non-blocking connect to `addr`, waited for until `deadline`.
+    fn connect_one(
+        &self,
+        addr: SocketAddr,
+        deadline: (Option<Instant>, Timeout),
+    ) -> Result<TcpStream, Error> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if in_progress(&e) => {
+                let stream: TcpStream = socket.into();
+                self.0.wait_for(raw(&stream), Interest::Write, deadline)?;
+                if let Some(e) = stream.take_error()? {
+                    return Err(e.into());
+                }
+                return Ok(stream);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(socket.into())
+    }
+}
+
+fn in_progress(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EINPROGRESS) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+impl<In: Transport> Connector<In> for SocketConnector {
+    type Out = Either<In, SocketTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, Error> {
+        if chained.is_some() {
+            // A SOCKS proxy's connection came first in the chain.
+            return Ok(chained.map(Either::A));
+        }
+        let (end, reason) = self.0.step_deadline(details.timeout);
+        let mut last = None;
+        let n = details.addrs.len();
+        for (i, addr) in details.addrs.iter().enumerate() {
+            // Half the time left for each address but the last (as ureq does),
+            // so a black-holed first address leaves time for the others.
+            let mine = match end {
+                Some(end) if i + 1 < n => {
+                    let left = end.saturating_duration_since(Instant::now());
+                    Some(Instant::now() + left / 2)
+                }
+                other => other,
+            };
+            match self.connect_one(*addr, (mine, reason)) {
+                Ok(stream) => {
+                    stream.set_nodelay(details.config.no_delay())?;
+                    let transport = SocketTransport {
+                        stream: Arc::new(stream),
+                        buffers: LazyBuffers::new(
+                            details.config.input_buffer_size(),
+                            details.config.output_buffer_size(),
+                        ),
+                        link: self.0.clone(),
+                    };
+                    let handle = Arc::downgrade(&transport.stream);
+                    (details.register_shutdown)(handle as std::sync::Weak<dyn ShutdownHandle>)?;
+                    return Ok(Some(Either::B(transport)));
+                }
+                Err(Error::Io(e)) if next_address_may_work(&e) => last = Some(Error::Io(e)),
+                Err(Error::Timeout(r)) if end.is_none_or(|e| Instant::now() < e) => {
+                    last = Some(Error::Timeout(r))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::ConnectionFailed))
+    }
+}
+
+impl Transport for SocketTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        let deadline = self.link.step_deadline(timeout.for_write());
+        let socket = raw(&self.stream);
+        let mut sent = 0;
+        while sent < amount {
+            let output = &self.buffers.output()[sent..amount];
+            match (&*self.stream).write(output) {
+                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.link.wait_for(socket, Interest::Write, deadline)?
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        let deadline = self.link.step_deadline(timeout.for_read());
+        let socket = raw(&self.stream);
+        loop {
+            let input = self.buffers.input_append_buf();
+            match (&*self.stream).read(input) {
+                Ok(n) => {
+                    self.buffers.input_appended(n);
+                    return Ok(n > 0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.link.wait_for(socket, Interest::Read, deadline)?
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn is_open(&mut self) -> bool {
+        // Non-blocking: nothing to read means open; bytes or an end mean not.
+        matches!(self.stream.peek(&mut [0]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}

@@ -1,0 +1,259 @@
+//! The worker: the stream's own thread. It sends the request (retrying failures
+//! before any answer, as the client allows), reads and decodes the body, and hands
+//! chunks to the reader in batches within the queue's budget. It owns every
+//! network clock (see `net::Clock`): a timeout ends the stream from here, and the
+//! reader learns of it as of any other end, through the channel.
+
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use super::shared::Room;
+use super::Shared;
+use crate::chunk::Chunk;
+use crate::client::Client;
+use crate::decoder::{Decoder, Progress};
+use crate::error::{Error, Result, Status};
+use crate::log::LogLevel;
+use crate::net::Expired;
+use crate::request::Request;
+use crate::threads::Operation;
+use crate::{retry, transport};
+
+/// Bytes asked of the body reader per read; one read's chunks travel as one batch.
+const READ_SIZE: usize = 16 << 10;
+
+/// What travels from the worker to the reader.
+pub(super) enum Msg {
+    /// Decoded chunks and their footprint in the queue's budget.
+    Chunks(Vec<Chunk>, usize),
+    End,
+    Fail(Error),
+}
+
+/// Everything the worker owns.
+pub(super) struct Job {
+    pub(super) shared: Arc<Shared>,
+    pub(super) client: Client,
+    pub(super) request: Request,
+    pub(super) tx: Sender<Msg>,
+    /// Lets `backend_api_shutdown` cancel the stream while the worker runs.
+    pub(super) _operation: Operation,
+}
+
+impl Job {
+    /// Logs a record unless the stream was cancelled or closed: the flag is
+    /// looked at after the record is built, right before the sink is called, so
+    /// no record starts after `close` returned (one already in the sink may finish).
+    fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
+        let cancel = &self.shared.link.cancel;
+        self.client
+            .logger
+            .log_while(level, make, || !cancel.is_cancelled());
+    }
+
+    pub(super) fn run(self) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.stream()));
+        let last = match outcome {
+            Ok(Ok(())) => Msg::End,
+            Ok(Err(e)) => Msg::Fail(e),
+            Err(_) => Msg::Fail(Error::new(Status::Internal, "the stream's thread panicked")),
+        };
+        let s = &self.shared;
+        s.counters.ended_at.mark(s.start);
+        self.log(LogLevel::Info, || {
+            let how = match &last {
+                Msg::Fail(e) => format!("failed ({}): {}", e.status.name(), e.message),
+                _ => "ended".to_owned(),
+            };
+            let c = &s.counters;
+            format!(
+                "stream {how}; {} chunks, {} bytes, {} retries in {} ms",
+                c.chunks.load(Ordering::Relaxed),
+                c.bytes.load(Ordering::Relaxed),
+                c.retries.load(Ordering::Relaxed),
+                s.start.elapsed().as_millis()
+            )
+        });
+        if self.tx.send(last).is_ok() {
+            s.readiness.signal();
+        }
+    }
+
+    /// Hands a batch to the reader once the queue has room for it; `Ok(false)`
+    /// once the stream is cancelled or closed. Waiting for room is the reader's
+    /// time, not the server's: the idle clock pauses meanwhile and runs again
+    /// from the moment the batch is queued.
+    fn send(&self, batch: Vec<Chunk>) -> Result<bool> {
+        let s = &self.shared;
+        let clock = &s.link.clock;
+        let size: usize = batch.iter().map(Chunk::footprint).sum();
+        match s
+            .budget
+            .wait_for_room(size, &s.link.cancel, clock.total_deadline(), || {
+                clock.pause_idle()
+            }) {
+            Room::Made => {}
+            Room::Cancelled => return Ok(false),
+            Room::TimedOut => return Err(clock.error(Expired::Total)),
+        }
+        s.budget.add(size);
+        s.counters
+            .chunks
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        s.counters.first_chunk_at.mark(s.start);
+        if self.tx.send(Msg::Chunks(batch, size)).is_err() {
+            return Ok(false);
+        }
+        clock.restart_idle();
+        s.readiness.signal();
+        Ok(true)
+    }
+
+    /// One attempt at the request: the response body of a 2xx answer.
+    fn attempt(&self) -> Result<ureq::Body> {
+        let protocol = self.client.protocol;
+        let bearer = protocol.bearer(&self.request);
+        let headers = self
+            .client
+            .header_pairs()
+            .chain(
+                self.request
+                    .headers()
+                    .iter()
+                    .map(|h| (h.name.as_str(), h.value.as_str())),
+            )
+            .chain(bearer.as_deref().map(|b| ("Authorization", b)));
+        let link = &self.shared.link;
+        // The idle clock runs from the headers only: not across a retry's wait.
+        link.clock.pause_idle();
+        transport::post(
+            &self.shared.agent,
+            &link.clock,
+            &self.client.url(protocol.chat_path()),
+            headers,
+            &protocol.body(&self.request),
+        )
+        .map_err(|e| link.explain(e))
+    }
+
+    /// Sends the request, retrying failures before any answer as the client's
+    /// policy allows; `None` when cancelled while waiting to retry.
+    fn connect(&self) -> Result<Option<ureq::Body>> {
+        let policy = self.client.retry;
+        let url = self
+            .client
+            .redacted_url(self.client.protocol.chat_path());
+        let noise = std::collections::hash_map::RandomState::new();
+        let s = &self.shared;
+        for attempt in 0.. {
+            self.log(LogLevel::Info, || {
+                format!(
+                    "POST {url} model={:?} attempt {}",
+                    self.request.model(),
+                    attempt + 1
+                )
+            });
+            self.log(LogLevel::Debug, || {
+                format!(
+                    "extra headers: {:?} {:?}",
+                    self.client.headers(),
+                    self.request.headers()
+                )
+            });
+            let e = match self.attempt() {
+                Ok(body) => {
+                    s.counters.headers_at.mark(s.start);
+                    self.log(LogLevel::Debug, || {
+                        format!(
+                            "response headers after {} ms",
+                            s.start.elapsed().as_millis()
+                        )
+                    });
+                    return Ok(Some(body));
+                }
+                Err(e) => e,
+            };
+            let over = s.link.clock.expired(std::time::Instant::now()).is_some();
+            if attempt >= policy.max_retries
+                || !retry::retryable(&e)
+                || over
+                || s.link.cancel.is_cancelled()
+            {
+                return Err(e);
+            }
+            let delay = policy.delay(
+                attempt,
+                e.retry_after,
+                std::hash::BuildHasher::hash_one(&noise, attempt),
+            );
+            self.log(LogLevel::Warn, || {
+                format!(
+                    "attempt {} failed: {}; retrying in {} ms",
+                    attempt + 1,
+                    e.message,
+                    delay.as_millis()
+                )
+            });
+            s.counters.retries.fetch_add(1, Ordering::Relaxed);
+            let wake = s.link.clock.total_deadline();
+            let timer = match wake {
+                Some(w) => crossbeam_channel::at(w.min(std::time::Instant::now() + delay)),
+                None => crossbeam_channel::after(delay),
+            };
+            crossbeam_channel::select_biased! {
+                recv(s.link.cancel.waker()) -> _ => return Ok(None),
+                recv(timer) -> _ => {}
+            }
+            if s.link.clock.expired(std::time::Instant::now()).is_some() {
+                return Err(s.link.clock.error(Expired::Total));
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    fn stream(&self) -> Result<()> {
+        let Some(body) = self.connect()? else {
+            return Ok(());
+        };
+        let s = &self.shared;
+        let mut reader = body.into_reader();
+        let mut decoder = Decoder::for_protocol(
+            self.client.protocol,
+            self.client.max_line,
+            self.client.skip_malformed,
+        );
+        let mut buf = vec![0u8; READ_SIZE];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(n) => n,
+                Err(_) if s.link.cancel.is_cancelled() => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(s.link.explain(transport::map_io_error(e))),
+            };
+            s.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
+            let mut batch = Vec::new();
+            let progress = if n == 0 {
+                decoder.finish(&mut |c| batch.push(c))
+            } else {
+                decoder.feed(&buf[..n], &mut |c| batch.push(c))
+            };
+            s.counters
+                .skipped
+                .store(decoder.skipped(), Ordering::Relaxed);
+            self.log(LogLevel::Trace, || {
+                format!("read {n} bytes: {} chunks", batch.len())
+            });
+            // Chunks decoded before an error still reach the reader, in order.
+            if !batch.is_empty() && !self.send(batch)? {
+                return Ok(());
+            }
+            if progress? == Progress::Done || n == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
