@@ -18,6 +18,7 @@ const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
 /// Sends the chat POST of the client's protocol and returns the streaming body of a 2xx answer.
 pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request) -> Result<Body> {
+    client.check_proxy()?;
     let protocol = client.protocol;
     let mut req = agent
         .post(client.url(protocol.chat_path()))
@@ -26,8 +27,8 @@ pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request
     for h in client.headers().iter().chain(request.headers()) {
         req = req.header(&h.name, &h.value);
     }
-    if let Some(bearer) = protocol.bearer(request) {
-        req = req.header("Authorization", bearer);
+    if let Some(auth) = client.authorization(Some(request)) {
+        req = req.header("Authorization", auth);
     }
     let response = req
         .send(&protocol.body(request)[..])
@@ -37,11 +38,15 @@ pub fn post_conversation(agent: &ureq::Agent, client: &Client, request: &Request
 
 /// Sends a GET to an API path and returns the body of a 2xx answer.
 pub fn get(agent: &ureq::Agent, client: &Client, path: &str) -> Result<Body> {
+    client.check_proxy()?;
     let mut req = agent
         .get(client.url(path))
         .header("Accept", "application/json");
     for h in client.headers() {
         req = req.header(&h.name, &h.value);
+    }
+    if let Some(auth) = client.authorization(None) {
+        req = req.header("Authorization", auth);
     }
     accept(req.call().map_err(map_send_error)?)
 }
