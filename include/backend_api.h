@@ -14,6 +14,12 @@
  * run on any thread at any time before close, and a canceller at any time. See
  * each function. Enums are 32 bits wide whatever the compiler's enum options. */
 
+// The default bound of an assembled answer: 64 MiB. Four times the default line
+// limit, and over a hundred times the longest answers models give (a 128k-token
+// answer is about 0.5 MB of text), so only a runaway or hostile stream meets it;
+// without it a server could grow the process's memory without end.
+#define DEFAULT_MAX_ANSWER (64 << 20)
+
 // Version macros; a test checks them against Cargo.toml.
 #define BACKEND_API_VERSION_MAJOR 0
 
@@ -30,6 +36,12 @@
 
 // `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 #define BACKEND_API_KEY_BEARER 2
+
+// The default bound of one media item: 20 MiB of raw bytes (27 MiB as base64 in
+// the body). Of the order of what servers take: OpenAI documents 20 MB per image
+// for its vision models, and g4f, which sets no limit of its own, hands media to
+// providers with such limits. A file past it is refused before it is read.
+#define DEFAULT_MAX_MEDIA (20 << 20)
 
 // Most threads resolving at once, for the whole process.
 #define POOL_THREADS 4
@@ -66,7 +78,8 @@ typedef enum {
   BACKEND_API_STATUS_IO = 24,
   // The response broke the wire protocol: malformed JSON, invalid UTF-8, an unexpected encoding.
   BACKEND_API_STATUS_PROTOCOL = 30,
-  // A line or event exceeded the configured size limit.
+  // A configured size limit was passed: a line or event of the response, the
+  // assembled answer, or a media item.
   BACKEND_API_STATUS_LIMIT = 31,
   // A bug inside the library (a panic was caught); the object stays safe to free.
   BACKEND_API_STATUS_INTERNAL = 90,
@@ -347,9 +360,17 @@ backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
 // `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
 void backend_api_chunk_free(backend_api_chunk *chunk);
 
-// Creates a client for the g4f server at `base_url` (`http://` or `https://`).
-// TLS certificates are verified against the bundled Mozilla roots; the proxy
-// comes from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` unless set.
+// Creates a client for the g4f server at `base_url` (`http://` or `https://`; no
+// query, no fragment: refused with `BACKEND_API_STATUS_INVALID_ARGUMENT`). A
+// `user:password@` in it is percent-decoded and sent as `Authorization: Basic`
+// unless another `Authorization` is sent; error messages never show the password.
+// TLS certificates are verified against the trust store. The proxy comes from
+// the environment as curl reads it unless set: `http_proxy` (lower case only:
+// `HTTP_PROXY` is never read) for `http://`, `https_proxy`/`HTTPS_PROXY` for
+// `https://`, else `all_proxy`/`ALL_PROXY`, minus the hosts of
+// `no_proxy`/`NO_PROXY`. When that variable holds no usable proxy URL, streams
+// and model listings fail with `BACKEND_API_STATUS_INVALID_ARGUMENT` instead of
+// connecting directly, until `backend_api_client_set_proxy` is called.
 // On success `*out` owns a new client: free it with `backend_api_client_free`.
 // Any thread; `base_url` is copied.
 //
@@ -379,8 +400,10 @@ backend_api_status backend_api_client_add_header(backend_api_client *client,
                                                  backend_api_error **err);
 
 // Turns TLS certificate verification on (the default) or off (`verify` false:
-// the Python client's `ssl=False`; insecure). Not concurrently with other calls
-// on the same client.
+// the Python client's `ssl=False`; insecure). Off also skips the check of an
+// `https://` proxy's certificate: the connection to the proxy uses the same TLS
+// settings, and there is no separate switch (curl's `--proxy-insecure`). Not
+// concurrently with other calls on the same client.
 //
 // # Safety
 // Pointers are NULL or valid.
@@ -421,9 +444,10 @@ backend_api_status backend_api_client_set_trust_store(backend_api_client *client
                                                       uint32_t store,
                                                       backend_api_error **err);
 
-// Routes requests through a proxy: `http://`, `socks4://`, `socks5://` or
-// `socks5h://` URL, with optional `user:password@`. NULL means no proxy at all
-// (the environment is ignored too). Not concurrently with other calls on the client.
+// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
+// or `socks5h://` URL, with optional `user:password@` (never shown in errors).
+// NULL means no proxy at all (the environment is ignored too, a broken proxy
+// variable included). Not concurrently with other calls on the client.
 //
 // # Safety
 // Pointers are NULL or valid; `url` NUL-terminated.
@@ -453,6 +477,20 @@ backend_api_status backend_api_client_set_timeout(backend_api_client *client,
 backend_api_status backend_api_client_set_max_line(backend_api_client *client,
                                                    size_t bytes,
                                                    backend_api_error **err);
+
+// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
+// 1), counting its content and reasoning text and its tool-call JSON. The chunk
+// that would pass it is not delivered: the stream ends there with
+// `BACKEND_API_STATUS_LIMIT`, and the chunks delivered before stay delivered and
+// assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
+// kept and the limit does not apply. Not concurrently with other calls on the
+// same client.
+//
+// # Safety
+// Pointers are NULL or valid.
+backend_api_status backend_api_client_set_max_answer(backend_api_client *client,
+                                                     size_t bytes,
+                                                     backend_api_error **err);
 
 // With `skip` true, lines that are not JSON objects are dropped instead of ending
 // the stream with `BACKEND_API_STATUS_PROTOCOL` (the default). Not concurrently
@@ -678,6 +716,8 @@ backend_api_status backend_api_request_set_api_key(backend_api_request *request,
 // Sets an extra body field (the Python client's `**kwargs`: `provider`,
 // `conversation`, `web_search`, ...) to a JSON value given as text. `model`,
 // `messages`, `media` and `api_key` have their own setters and are refused here.
+// When `key` looks secret (holds `key`, `token`, `secret`, `pass`, `auth`, ...),
+// a parse error says nothing of the value.
 // Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
@@ -697,9 +737,22 @@ backend_api_status backend_api_request_set_field_string(backend_api_request *req
                                                         const char *value,
                                                         backend_api_error **err);
 
+// Bounds each media item added afterwards to `bytes` of raw data (default 20 MiB;
+// at least 1): a larger item fails with `BACKEND_API_STATUS_LIMIT`, and a larger
+// file is refused before it is read. Not concurrently with other calls on the
+// same request.
+//
+// # Safety
+// Pointers are NULL or valid.
+backend_api_status backend_api_request_set_max_media(backend_api_request *request,
+                                                     size_t bytes,
+                                                     backend_api_error **err);
+
 // Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
 // type comes from `filename`'s extension for audio, else from the bytes (jpeg,
-// png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`.
+// png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`. More than
+// the media limit (`backend_api_request_set_max_media`, default 20 MiB) fails
+// with `BACKEND_API_STATUS_LIMIT`.
 // `filename` may be NULL. `data` may be NULL only when `len` is 0.
 // Any thread; not concurrently with other calls on the same request.
 //
@@ -712,7 +765,11 @@ backend_api_status backend_api_request_add_media_bytes(backend_api_request *requ
                                                        backend_api_error **err);
 
 // Adds media from a file, read now; its base name is sent as the file name.
-// An unreadable or unrecognised file fails with `BACKEND_API_STATUS_MEDIA`.
+// Only a regular file is read: a directory, FIFO, socket or device fails at once
+// (opened without blocking) with `BACKEND_API_STATUS_MEDIA`, as does an
+// unreadable or unrecognised file. A file over the media limit
+// (`backend_api_request_set_max_media`, default 20 MiB) fails with
+// `BACKEND_API_STATUS_LIMIT` before it is read.
 // Any thread; not concurrently with other calls on the same request.
 //
 // # Safety
@@ -835,8 +892,8 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
                                          ptrdiff_t *fd_out,
                                          backend_api_error **err);
 
-// Milliseconds until the stream's idle or total timeout ends it (rounded up; 0
-// when due), or -1 when neither runs now (the idle timeout runs from the
+// Milliseconds until the stream's idle or total timeout ends it (rounded up, at
+// least 1: when due, the stream's thread is about to end it), or -1 when neither runs now (the idle timeout runs from the
 // response headers or the last chunk, not while the stream waits for its
 // reader), once nothing more can arrive (the stream ended or was cancelled), or
 // for NULL. Informative: the stream's thread ends the stream at that moment and

@@ -7,6 +7,13 @@
 use serde_json::{Map, Value};
 
 use crate::chunk::{Chunk, ChunkKind, Field};
+use crate::error::{Error, Status};
+
+/// The default bound of an assembled answer: 64 MiB. Four times the default line
+/// limit, and over a hundred times the longest answers models give (a 128k-token
+/// answer is about 0.5 MB of text), so only a runaway or hostile stream meets it;
+/// without it a server could grow the process's memory without end.
+pub const DEFAULT_MAX_ANSWER: usize = 64 << 20;
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Answer {
@@ -22,11 +29,19 @@ pub struct Answer {
     pub model: Option<String>,
     /// The message of an in-stream `error` or `auth` chunk.
     pub error: Option<String>,
+    /// What the growing parts hold, in bytes: see [`Answer::size`].
+    #[serde(skip)]
+    size: usize,
 }
 
 /// A field of a chunk as a JSON value.
 fn value(c: &Chunk, key: &str) -> Option<Value> {
-    match c.field(key)? {
+    to_value(c.field(key)?)
+}
+
+/// A chunk's field as a JSON value.
+fn to_value(f: Field) -> Option<Value> {
+    match f {
         Field::Text(s) => Some(Value::String(s)),
         Field::Json(j) => serde_json::from_str(&j).ok(),
     }
@@ -96,19 +111,88 @@ fn merge_list(acc: &mut Vec<Value>, delta: Vec<Value>) {
 }
 
 impl Answer {
-    /// Adds one chunk. Content and reasoning text append; the rest replaces.
-    pub fn add(&mut self, c: &Chunk) {
+    /// The bytes added so far to the parts that grow: content and reasoning text,
+    /// and tool-call JSON (deltas append). Other fields replace what was there,
+    /// each bounded by the line limit. [`Answer::add_within`] bounds it.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The bytes `c` adds to [`Answer::size`]: its text for content and
+    /// reasoning, its JSON for tool calls, nothing for the chunks that replace.
+    pub fn growth(c: &Chunk) -> usize {
         match c.kind() {
-            ChunkKind::Content => {
+            ChunkKind::Content | ChunkKind::Reasoning => c.text().map_or(0, |t| t.len()),
+            ChunkKind::ToolCalls => c.field("tool_calls").map_or(0, |f| f.as_str().len()),
+            _ => 0,
+        }
+    }
+
+    /// The error of an answer that would grow past `max` bytes.
+    pub fn over_limit(max: usize) -> Error {
+        Error::new(
+            Status::Limit,
+            format!(
+                "the answer grew past its limit of {max} bytes; the chunks before were \
+                 delivered and assembled (raise the limit with \
+                 backend_api_client_set_max_answer, or turn assembling off)"
+            ),
+        )
+    }
+
+    /// Adds one chunk unless the answer would then hold more than `max` bytes
+    /// ([`Answer::size`]); then it stays as it was and the error is a
+    /// [`Status::Limit`] one. The stream checks the same bound before it delivers a
+    /// chunk and, past it, ends with the error instead of delivering that chunk:
+    /// the answer then holds exactly the chunks delivered before.
+    pub fn add_within(&mut self, c: &Chunk, max: usize) -> Result<(), Error> {
+        let size = self.size.saturating_add(Answer::growth(c));
+        if size > max {
+            return Err(Answer::over_limit(max));
+        }
+        self.size = size;
+        match c.kind() {
+            kind @ (ChunkKind::Content | ChunkKind::Reasoning) => {
                 if let Some(t) = c.text() {
-                    self.content.push_str(&t);
+                    match kind {
+                        ChunkKind::Content => self.content.push_str(&t),
+                        _ => self.reasoning.push_str(&t),
+                    }
                 }
             }
-            ChunkKind::Reasoning => {
-                if let Some(t) = c.text() {
-                    self.reasoning.push_str(&t);
+            ChunkKind::ToolCalls => self.add_tool_calls(c.field("tool_calls").and_then(to_value)),
+            _ => self.replace(c),
+        }
+        Ok(())
+    }
+
+    /// Adds one chunk, whatever the answer's size. Content and reasoning text
+    /// append; the rest replaces.
+    pub fn add(&mut self, c: &Chunk) {
+        self.add_within(c, usize::MAX)
+            .expect("a size saturates at the limit, never past it");
+    }
+
+    /// Tool calls: OpenAI-compatible deltas merge by index into what came before;
+    /// the backend API's whole list replaces the previous one.
+    fn add_tool_calls(&mut self, calls: Option<Value>) {
+        match calls {
+            Some(Value::Array(deltas)) if has_indexed_entries(&deltas) => {
+                let acc = self.tool_calls.get_or_insert(Value::Null);
+                if !acc.is_array() {
+                    *acc = Value::Array(Vec::new());
+                }
+                if let Value::Array(list) = acc {
+                    merge_list(list, deltas);
                 }
             }
+            calls => self.tool_calls = calls.or(self.tool_calls.take()),
+        }
+    }
+
+    /// A chunk whose fields replace the answer's (or that the answer ignores).
+    fn replace(&mut self, c: &Chunk) {
+        match c.kind() {
             ChunkKind::Finish => {
                 // `{"reason": ...}` as g4f sends it, or a bare string.
                 let reason = value(c, "finish").and_then(|f| match f {
@@ -124,20 +208,6 @@ impl Answer {
                 }
             }
             ChunkKind::Title => self.title = c.text().map(Into::into).or(self.title.take()),
-            ChunkKind::ToolCalls => match value(c, "tool_calls") {
-                // OpenAI-compatible deltas: merged by index into what came before.
-                Some(Value::Array(deltas)) if has_indexed_entries(&deltas) => {
-                    let acc = self.tool_calls.get_or_insert(Value::Null);
-                    if !acc.is_array() {
-                        *acc = Value::Array(Vec::new());
-                    }
-                    if let Value::Array(list) = acc {
-                        merge_list(list, deltas);
-                    }
-                }
-                // The backend API's whole list replaces the previous one.
-                calls => self.tool_calls = calls.or(self.tool_calls.take()),
-            },
             ChunkKind::Conversation => {
                 self.conversation = value(c, "conversation").or(self.conversation.take())
             }
@@ -215,5 +285,36 @@ mod tests {
         assert_eq!(a.finish_reason.as_deref(), Some("length"));
         a.add(&Chunk::parse(r#"{"type": "error", "error": "E", "message": "E: boom"}"#).unwrap());
         assert_eq!(a.error.as_deref(), Some("E: boom"));
+        assert!(!a.to_json().contains("size"), "{}", a.to_json());
+    }
+
+    #[test]
+    fn the_answer_is_bounded_and_keeps_what_came_before_the_limit() {
+        let chunk = |j: &str| Chunk::parse(j).unwrap();
+        let mut a = Answer::default();
+        a.add_within(&chunk(r#"{"type": "content", "content": "12345"}"#), 10)
+            .unwrap();
+        a.add_within(&chunk(r#"{"type": "reasoning", "token": "678"}"#), 10)
+            .unwrap();
+        // Fields that replace do not count.
+        a.add_within(&chunk(r#"{"type": "title", "title": "a long title"}"#), 10)
+            .unwrap();
+        assert_eq!(a.size(), 8);
+        let e = a
+            .add_within(&chunk(r#"{"type": "content", "content": "abc"}"#), 10)
+            .unwrap_err();
+        assert_eq!(e.status, Status::Limit);
+        assert!(e.message.contains("limit of 10 bytes"), "{}", e.message);
+        assert_eq!((a.content.as_str(), a.size()), ("12345", 8));
+        // Exactly at the limit is allowed; tool-call JSON counts.
+        a.add_within(&chunk(r#"{"type": "content", "content": "ab"}"#), 10)
+            .unwrap();
+        assert_eq!(a.content, "12345ab");
+        let calls = r#"{"type": "tool_calls", "tool_calls": [{"index": 0, "id": "x"}]}"#;
+        assert_eq!(
+            a.add_within(&chunk(calls), 20).unwrap_err().status,
+            Status::Limit
+        );
+        assert_eq!(a.tool_calls, None);
     }
 }

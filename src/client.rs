@@ -7,13 +7,18 @@ use std::time::Duration;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::Proxy;
 
+use crate::answer::DEFAULT_MAX_ANSWER;
+use crate::base_url::BaseUrl;
 use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result, Status};
 use crate::header::Header;
 use crate::log::Logger;
 use crate::net::Link;
 use crate::protocol::Protocol;
+use crate::proxy_env;
+use crate::request::Request;
 use crate::retry::RetryPolicy;
+use crate::secret::redact_url;
 
 /// `User-Agent` sent unless the caller sets one.
 pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
@@ -213,12 +218,17 @@ fn read_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
 #[derive(Clone)]
 pub struct Client {
     base_url: String,
+    /// `Basic ...` from the base URL's `user:password@`.
+    basic_auth: Option<String>,
     headers: Vec<Header>,
     verify_tls: bool,
     trust: Trust,
     proxy: Option<Proxy>,
+    /// Why the environment's proxy could not be used, until a proxy is set.
+    proxy_error: Option<String>,
     pub(crate) timeouts: Timeouts,
     pub(crate) max_line: usize,
+    pub(crate) max_answer: usize,
     pub(crate) skip_malformed: bool,
     pub(crate) assemble: bool,
     pub(crate) retry: RetryPolicy,
@@ -230,6 +240,10 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|_| "<redacted>"),
+            )
             .field("headers", &self.headers)
             .field("verify_tls", &self.verify_tls)
             .field("trust_store", &self.trust.store)
@@ -242,7 +256,9 @@ impl std::fmt::Debug for Client {
                     .as_ref()
                     .map(|p| format!("{}:{}", p.host(), p.port())),
             )
+            .field("proxy_error", &self.proxy_error)
             .field("timeouts", &self.timeouts)
+            .field("max_answer", &self.max_answer)
             .field("retry", &self.retry)
             .field("logger", &self.logger)
             .field("protocol", &self.protocol)
@@ -252,37 +268,43 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client for the g4f server at `base_url` (`http://` or `https://`, with or
-    /// without a trailing slash). The proxy comes from the environment
-    /// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) unless set.
+    /// without a trailing slash; no query, no fragment). A `user:password@` in it is
+    /// percent-decoded and sent as `Authorization: Basic`, unless the request carries
+    /// another `Authorization` (see [`Client::authorization`]). The proxy comes from
+    /// the environment as curl reads it (module `proxy_env`) unless set.
     pub fn new(base_url: &str) -> Result<Client> {
-        let base = base_url.trim_end_matches('/');
-        let lower = base.to_ascii_lowercase();
-        let rest = lower
-            .strip_prefix("http://")
-            .or_else(|| lower.strip_prefix("https://"))
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "base URL must start with http:// or https://: {base_url:?}"
-                ))
-            })?;
-        if rest.is_empty()
-            || rest.starts_with('/')
-            || base.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(Error::invalid(format!("invalid base URL: {base_url:?}")));
-        }
-        let probe = format!("{base}/backend-api/v2/conversation");
-        probe
-            .parse::<ureq::http::Uri>()
-            .map_err(|e| Error::invalid(format!("invalid base URL {base_url:?}: {e}")))?;
+        Client::with_env(base_url, |name| std::env::var(name).ok())
+    }
+
+    /// [`Client::new`] with the environment read through `env`.
+    fn with_env(base_url: &str, env: impl Fn(&str) -> Option<String>) -> Result<Client> {
+        let base = BaseUrl::parse(base_url)?;
+        let (proxy, proxy_error) = match proxy_env::proxy_for(base.scheme, &base.host, env) {
+            None => (None, None),
+            Some(p) => match Proxy::new(&p.url) {
+                Ok(proxy) => (Some(proxy), None),
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "the proxy in ${} is not a usable proxy URL ({e}): {:?}; fix or unset \
+                         the variable, or set a proxy on the client",
+                        p.var,
+                        redact_url(&p.url)
+                    )),
+                ),
+            },
+        };
         Ok(Client {
-            base_url: base.to_owned(),
+            base_url: base.url,
+            basic_auth: base.basic_auth,
             headers: Vec::new(),
             verify_tls: true,
             trust: Trust::default(),
-            proxy: Proxy::try_from_env(),
+            proxy,
+            proxy_error,
             timeouts: Timeouts::default(),
             max_line: DEFAULT_MAX_LINE,
+            max_answer: DEFAULT_MAX_ANSWER,
             skip_malformed: false,
             assemble: true,
             retry: RetryPolicy::default(),
@@ -303,7 +325,38 @@ impl Client {
 
     /// [`Client::url`] without the `user:password@` of the base URL: for logs.
     pub fn redacted_url(&self, path: &str) -> String {
-        crate::secret::redact_url(&self.url(path))
+        redact_url(&self.url(path))
+    }
+
+    /// The `Authorization` header to add to a request (`None`: add none): an
+    /// `Authorization` the caller set as a header of the client or of the request
+    /// wins, and nothing is added to it; else the request's api key as a bearer
+    /// token, when its placement (or the protocol) asks for one; else the Basic
+    /// credentials of the base URL's `user:password@`. Exactly one `Authorization`
+    /// ever goes on the wire. `request` is `None` for a model listing.
+    pub(crate) fn authorization(&self, request: Option<&Request>) -> Option<String> {
+        let own = request.map_or(&[][..], Request::headers);
+        if self
+            .headers
+            .iter()
+            .chain(own)
+            .any(|h| h.name.eq_ignore_ascii_case("authorization"))
+        {
+            return None;
+        }
+        request
+            .and_then(|r| self.protocol.bearer(r))
+            .or_else(|| self.basic_auth.clone())
+    }
+
+    /// Fails when the environment names a proxy that is not a usable URL and no
+    /// proxy was set on the client: the request must not go out directly when a
+    /// proxy was meant. Checked before each request is sent.
+    pub(crate) fn check_proxy(&self) -> Result<()> {
+        match &self.proxy_error {
+            Some(m) => Err(Error::invalid(m.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Adds a header sent with every request (the reference client's `headers`).
@@ -318,7 +371,10 @@ impl Client {
     }
 
     /// Turns certificate verification on (the default) or off (the reference
-    /// client's `ssl=False`; insecure, only for servers you control).
+    /// client's `ssl=False`; insecure, only for servers you control). Off also turns
+    /// off the check of an `https://` proxy's certificate: ureq 3 makes the TLS
+    /// connection to the proxy with the same settings, and has no separate switch
+    /// (curl's `--proxy-insecure`).
     pub fn set_verify_tls(&mut self, verify: bool) {
         self.verify_tls = verify;
     }
@@ -352,15 +408,17 @@ impl Client {
         })
     }
 
-    /// Routes requests through a proxy (`http://`, `socks5://`, `socks5h://`, `socks4://`),
-    /// or through none when `url` is `None` (the environment is then ignored too).
+    /// Routes requests through a proxy (`http://`, `https://`, `socks5://`, `socks5h://`,
+    /// `socks4://`), or through none when `url` is `None` (the environment is then
+    /// ignored too, a broken proxy variable included).
     pub fn set_proxy(&mut self, url: Option<&str>) -> Result<()> {
         self.proxy = match url {
             None => None,
-            Some(u) => {
-                Some(Proxy::new(u).map_err(|e| Error::invalid(format!("invalid proxy URL: {e}")))?)
-            }
+            Some(u) => Some(Proxy::new(u).map_err(|e| {
+                Error::invalid(format!("invalid proxy URL {:?}: {e}", redact_url(u)))
+            })?),
         };
+        self.proxy_error = None;
         Ok(())
     }
 
@@ -403,6 +461,16 @@ impl Client {
         self.protocol = protocol;
     }
 
+    /// Bounds the assembled answer of each stream (default [`DEFAULT_MAX_ANSWER`];
+    /// at least 1 byte): see [`crate::Answer::add_within`].
+    pub fn set_max_answer(&mut self, bytes: usize) -> Result<()> {
+        if bytes == 0 {
+            return Err(Error::invalid("the answer limit must be at least 1 byte"));
+        }
+        self.max_answer = bytes;
+        Ok(())
+    }
+
     /// Drops and counts malformed lines instead of failing the stream.
     pub fn set_skip_malformed(&mut self, skip: bool) {
         self.skip_malformed = skip;
@@ -417,7 +485,9 @@ impl Client {
 
     /// The caller's headers as name and value.
     pub(crate) fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers.iter().map(|h| (h.name.as_str(), h.value.as_str()))
+        self.headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
     }
 
     /// A fresh agent with this client's settings whose network steps wait through
@@ -508,5 +578,76 @@ mod tests {
             Status::InvalidArgument
         );
         assert!(c.set_max_line(0).is_err());
+        assert!(c.set_max_answer(0).is_err());
+        let e = c.set_proxy(Some("ftp://u:hunter2@p:1")).unwrap_err();
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
+    }
+
+    /// A client made with these environment variables only.
+    fn with(base: &str, vars: &[(&str, &str)]) -> Client {
+        Client::with_env(base, |n| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_environment_proxy_is_read_as_curl_reads_it() {
+        let addr = |c: &Client| {
+            c.proxy
+                .as_ref()
+                .map(|p| format!("{}:{}", p.host(), p.port()))
+        };
+        let c = with("http://h", &[("HTTP_PROXY", "http://evil:1")]);
+        assert_eq!(addr(&c), None);
+        let c = with("http://h", &[("http_proxy", "http://p:2")]);
+        assert_eq!(addr(&c).as_deref(), Some("p:2"));
+        let c = with(
+            "https://h",
+            &[("HTTPS_PROXY", "http://p:3"), ("NO_PROXY", "h")],
+        );
+        assert_eq!(addr(&c), None);
+        assert!(c.check_proxy().is_ok());
+    }
+
+    #[test]
+    fn a_broken_proxy_variable_fails_requests_until_a_proxy_is_set() {
+        let mut c = with("http://h", &[("http_proxy", "ftp://u:hunter2@p:1")]);
+        let e = c.check_proxy().unwrap_err();
+        assert_eq!(e.status, Status::InvalidArgument);
+        assert!(e.message.contains("$http_proxy"), "{}", e.message);
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
+        assert!(!format!("{c:?}").contains("hunter2"));
+        c.set_proxy(None).unwrap();
+        assert!(c.check_proxy().is_ok());
+    }
+
+    #[test]
+    fn one_authorization_whichever_sources_there_are() {
+        use crate::request::key_placement::{BEARER, BODY};
+        let mut c = Client::new("http://user:p%40ss@h").unwrap();
+        assert_eq!(c.base_url(), "http://h");
+        let basic = Some("Basic dXNlcjpwQHNz".to_owned());
+        assert_eq!(c.authorization(None), basic);
+        let mut r = Request::new();
+        assert_eq!(c.authorization(Some(&r)), basic);
+        r.set_api_key(Some("sk-1"), BODY).unwrap();
+        assert_eq!(c.authorization(Some(&r)), basic, "the key goes in the body");
+        r.set_api_key(Some("sk-1"), BODY | BEARER).unwrap();
+        assert_eq!(c.authorization(Some(&r)).as_deref(), Some("Bearer sk-1"));
+        c.set_protocol(Protocol::Openai);
+        r.set_api_key(Some("sk-1"), BODY).unwrap();
+        assert_eq!(c.authorization(Some(&r)).as_deref(), Some("Bearer sk-1"));
+        // The caller's own header wins, on the request or on the client.
+        let mut own = r.clone();
+        own.add_header("authorization", "Token t").unwrap();
+        assert_eq!(c.authorization(Some(&own)), None);
+        c.add_header("Authorization", "Token t").unwrap();
+        assert_eq!(
+            (c.authorization(Some(&r)), c.authorization(None)),
+            (None, None)
+        );
     }
 }

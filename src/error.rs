@@ -38,7 +38,8 @@ pub enum Status {
     Io = 24,
     /// The response broke the wire protocol: malformed JSON, invalid UTF-8, an unexpected encoding.
     Protocol = 30,
-    /// A line or event exceeded the configured size limit.
+    /// A configured size limit was passed: a line or event of the response, the
+    /// assembled answer, or a media item.
     Limit = 31,
     /// A bug inside the library (a panic was caught); the object stays safe to free.
     Internal = 90,

@@ -1,7 +1,7 @@
 //! HTTP headers the caller adds: checked when made, so a bad one is refused at
 //! the setter rather than at send time; their `Debug` hides secret values.
 
-use crate::secret::is_secret_header;
+use crate::secret::looks_secret;
 
 /// An HTTP header the caller adds: checked when made; its `Debug` hides the value
 /// of a secret header.
@@ -27,7 +27,7 @@ impl Header {
 
 impl std::fmt::Debug for Header {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = if is_secret_header(&self.name) {
+        let value = if looks_secret(&self.name) {
             "<redacted>"
         } else {
             &self.value

@@ -10,7 +10,8 @@
 //! Modules, each with one job: [`decoder`] (bytes to chunks, no I/O), [`chunk`]
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
 //! [`request`] (the JSON body), `header` (checked HTTP headers), `secret` (what
-//! never reaches a log), [`client`] (connection settings), [`retry`] (when and how
+//! never reaches a log), `base_url` (the checked base URL and its credentials),
+//! `proxy_env` (the environment's proxy, as curl reads it), [`client`] (connection settings), [`retry`] (when and how
 //! long to wait), [`log`] (log records), `net` (sockets, name resolution and
 //! every network wait, bounded and cancellable), `transport` (HTTP exchanges),
 //! [`cancel`] (cancellation from any thread), [`threads`] (the library's threads
@@ -20,6 +21,7 @@
 //! OpenAI-compatible protocol's body and events, no I/O), [`ffi`] (the C boundary).
 
 pub mod answer;
+mod base_url;
 pub mod cancel;
 pub mod chunk;
 pub mod client;
@@ -34,6 +36,7 @@ mod net;
 mod notify;
 pub mod openai;
 pub mod protocol;
+mod proxy_env;
 pub mod request;
 pub mod retry;
 mod secret;

@@ -3,9 +3,28 @@
 //!
 //! Pure code apart from [`Media::from_file`], which only reads the file.
 
+use std::io::Read;
+
 use base64::Engine;
 
 use crate::error::{Error, Status};
+
+/// The default bound of one media item: 20 MiB of raw bytes (27 MiB as base64 in
+/// the body). Of the order of what servers take: OpenAI documents 20 MB per image
+/// for its vision models, and g4f, which sets no limit of its own, hands media to
+/// providers with such limits. A file past it is refused before it is read.
+pub const DEFAULT_MAX_MEDIA: usize = 20 << 20;
+
+/// The [`Status::Limit`] error of a media item of `len` bytes over `max`.
+pub(crate) fn too_large(what: &str, len: u64, max: usize) -> Error {
+    Error::new(
+        Status::Limit,
+        format!(
+            "{what} is {len} bytes, over the media limit of {max} bytes \
+             (backend_api_request_set_max_media raises it)"
+        ),
+    )
+}
 
 /// One `[uri, filename]` item of the request's `media` list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,14 +87,44 @@ impl Media {
         })
     }
 
-    /// A file, read now; its base name becomes the item's file name.
-    pub fn from_file(path: &str) -> Result<Media, Error> {
-        let data = std::fs::read(path).map_err(|e| {
+    /// A file of at most `max` bytes, read now; its base name becomes the item's
+    /// file name. Only a regular file is read: it is opened without blocking (on
+    /// unix), so a FIFO or a device is refused at once rather than waited on, and
+    /// its size is checked before a byte is read.
+    pub fn from_file(path: &str, max: usize) -> Result<Media, Error> {
+        let cannot = |e: std::io::Error| {
             Error::new(
                 Status::Media,
                 format!("cannot read media file {path:?}: {e}"),
             )
-        })?;
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+        let file = options.open(path).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        if !meta.is_file() {
+            return Err(Error::new(
+                Status::Media,
+                format!(
+                    "media file {path:?} is not a regular file (a directory, FIFO, socket or \
+                     device); only regular files are read"
+                ),
+            ));
+        }
+        let what = format!("media file {path:?}");
+        if meta.len() > max as u64 {
+            return Err(too_large(&what, meta.len(), max));
+        }
+        let mut data = Vec::with_capacity(meta.len() as usize);
+        file.take(max as u64 + 1)
+            .read_to_end(&mut data)
+            .map_err(cannot)?;
+        if data.len() > max {
+            // It grew while being read.
+            return Err(too_large(&what, data.len() as u64, max));
+        }
         let name = std::path::Path::new(path)
             .file_name()
             .and_then(|n| n.to_str());
@@ -139,8 +188,29 @@ mod tests {
 
     #[test]
     fn missing_file_is_a_media_error() {
-        let e = Media::from_file("/nonexistent/x.png").unwrap_err();
+        let e = Media::from_file("/nonexistent/x.png", DEFAULT_MAX_MEDIA).unwrap_err();
         assert_eq!(e.status, Status::Media);
         assert!(e.message.contains("/nonexistent/x.png"));
+    }
+
+    #[test]
+    fn files_are_bounded_and_only_regular_files_are_read() {
+        let dir = std::env::temp_dir().join(format!("backend-api-media-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = dir.join("a.png");
+        std::fs::write(&png, b"\x89PNG\r\n\x1a\n12").unwrap();
+        let path = png.to_str().unwrap();
+        assert!(Media::from_file(path, 10).is_ok());
+        let e = Media::from_file(path, 9).unwrap_err();
+        assert_eq!(e.status, Status::Limit);
+        assert!(
+            e.message.contains("10 bytes") && e.message.contains("limit of 9"),
+            "{}",
+            e.message
+        );
+        let e = Media::from_file(dir.to_str().unwrap(), 10).unwrap_err();
+        assert_eq!(e.status, Status::Media);
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

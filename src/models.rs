@@ -52,7 +52,12 @@ pub fn models(
 
 /// The GET itself.
 fn fetch(agent: &ureq::Agent, link: &Link, client: &Client, path: &str) -> Result<String> {
-    let body = transport::get(agent, &link.clock, &client.url(path), client.header_pairs())?;
+    client.check_proxy()?;
+    let authorization = client.authorization(None);
+    let headers = client
+        .header_pairs()
+        .chain(authorization.as_deref().map(|a| ("Authorization", a)));
+    let body = transport::get(agent, &link.clock, &client.url(path), headers)?;
     let mut text = String::new();
     body.into_reader()
         .take(LISTING_LIMIT + 1)

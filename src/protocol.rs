@@ -2,8 +2,8 @@
 //! paths, the request body, the key's placement, how events become chunks.
 
 use crate::error::{Error, Result};
-use crate::request::Request;
 use crate::openai;
+use crate::request::Request;
 
 /// The backend API's conversation endpoint.
 pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";

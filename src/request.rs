@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::header::Header;
-use crate::media::Media;
-use crate::secret::ApiKey;
+use crate::media::{too_large, Media, DEFAULT_MAX_MEDIA};
+use crate::secret::{looks_secret, ApiKey};
 
 /// Body keys that have their own setters and cannot be set as extra fields.
 const RESERVED: [&str; 4] = ["model", "messages", "media", "api_key"];
@@ -28,6 +28,8 @@ pub struct Request {
     api_key: Option<(ApiKey, u32)>,
     extra: Map<String, Value>,
     headers: Vec<Header>,
+    /// The bound of one media item, when not the default.
+    max_media: Option<usize>,
 }
 
 impl Request {
@@ -77,6 +79,37 @@ impl Request {
         self.media.push(media);
     }
 
+    /// Bounds each media item added afterwards by file or by bytes (default
+    /// [`DEFAULT_MAX_MEDIA`]; at least 1 byte).
+    pub fn set_max_media(&mut self, bytes: usize) -> Result<()> {
+        if bytes == 0 {
+            return Err(Error::invalid("the media limit must be at least 1 byte"));
+        }
+        self.max_media = Some(bytes);
+        Ok(())
+    }
+
+    /// The bound of one media item.
+    pub fn max_media(&self) -> usize {
+        self.max_media.unwrap_or(DEFAULT_MAX_MEDIA)
+    }
+
+    /// Adds media from a file, within [`Request::max_media`] (see [`Media::from_file`]).
+    pub fn add_media_file(&mut self, path: &str) -> Result<()> {
+        let media = Media::from_file(path, self.max_media())?;
+        self.add_media(media);
+        Ok(())
+    }
+
+    /// Adds media from bytes, within [`Request::max_media`] (see [`Media::from_bytes`]).
+    pub fn add_media_bytes(&mut self, data: &[u8], filename: Option<&str>) -> Result<()> {
+        if data.len() > self.max_media() {
+            return Err(too_large("media", data.len() as u64, self.max_media()));
+        }
+        self.add_media(Media::from_bytes(data, filename)?);
+        Ok(())
+    }
+
     /// Sets the api key and where it goes (a [`key_placement`] bit set, not empty).
     /// Without a key, the body has no `api_key` field at all, so the server's
     /// `Authorization` fallback still works.
@@ -98,12 +131,20 @@ impl Request {
 
     /// Sets an extra body field (the Python client's `**kwargs`) from JSON text:
     /// `provider`, `conversation`, `web_search`, ... Setting one twice replaces it.
+    /// When the key looks secret (`api_key`, `access_token`, ...), an error says
+    /// nothing of the value, not even where it failed to parse.
     pub fn set_field_json(&mut self, key: &str, value_json: &str) -> Result<()> {
         if RESERVED.contains(&key) {
             return Err(Error::invalid(format!("{key:?} has its own setter")));
         }
         let v: Value = serde_json::from_str(value_json).map_err(|e| {
-            Error::invalid(format!("value of field {key:?} is not valid JSON: {e}"))
+            Error::invalid(if looks_secret(key) {
+                format!(
+                    "value of field {key:?} is not valid JSON (not shown: the name looks secret)"
+                )
+            } else {
+                format!("value of field {key:?} is not valid JSON: {e}")
+            })
         })?;
         self.extra.insert(key.to_owned(), v);
         Ok(())
@@ -253,7 +294,17 @@ mod tests {
             .unwrap();
         r.set_field_str("action", "continue").unwrap();
         assert!(r.set_field_json("model", "\"x\"").is_err());
-        assert!(r.set_field_json("k", "{oops").is_err());
+        assert!(r
+            .set_field_json("k", "{oops")
+            .unwrap_err()
+            .message
+            .contains("line 1 column 2"));
+        let e = r.set_field_json("my_token", "{sk-1").unwrap_err();
+        assert!(
+            !e.message.contains("line") && e.message.contains("looks secret"),
+            "{}",
+            e.message
+        );
         r.add_media(Media::from_uri("https://x/a.png", Some("a.png")).unwrap());
         r.add_media(Media::from_uri("data:image/png;base64,AA==", None).unwrap());
         let b = body(&r);
@@ -276,11 +327,9 @@ mod tests {
         r.add_message("user", "first");
         r.set_field_str("provider", "P").unwrap();
         r.add_media(Media::from_uri("https://x/a.png", None).unwrap());
-        let answer = crate::answer::Answer {
-            content: "reply".into(),
-            conversation: Some(serde_json::json!({"P": {"id": 3}})),
-            ..Default::default()
-        };
+        let mut answer = crate::answer::Answer::default();
+        answer.content = "reply".into();
+        answer.conversation = Some(serde_json::json!({"P": {"id": 3}}));
         let b = body(&r.follow_up(&answer, "second"));
         assert_eq!(
             b["messages"],
@@ -292,6 +341,26 @@ mod tests {
             (Some("P"), Some("m"))
         );
         assert_eq!(b["media"], Value::Null);
+    }
+
+    #[test]
+    fn media_is_bounded_by_the_request_limit() {
+        let mut r = Request::new();
+        assert_eq!(r.max_media(), DEFAULT_MAX_MEDIA);
+        assert!(r.set_max_media(0).is_err());
+        r.set_max_media(4).unwrap();
+        let e = r.add_media_bytes(b"GIF8", Some("a.gif")).unwrap_err();
+        assert_eq!(
+            e.status,
+            crate::Status::Media,
+            "within the limit, still checked"
+        );
+        let e = r.add_media_bytes(b"GIF89a", Some("a.gif")).unwrap_err();
+        assert_eq!(e.status, crate::Status::Limit);
+        assert!(e.message.contains("6 bytes"), "{}", e.message);
+        r.set_max_media(6).unwrap();
+        r.add_media_bytes(b"GIF89a", Some("a.gif")).unwrap();
+        assert_eq!(r.media().len(), 1);
     }
 
     #[test]

@@ -48,11 +48,7 @@ impl Drop for Finished {
 
 /// Starts a thread of the library. Joins the threads that finished since the last
 /// call, so the kept handles stay as few as the threads alive.
-pub(crate) fn spawn(
-    name: &str,
-    stack: usize,
-    f: impl FnOnce() + Send + 'static,
-) -> io::Result<()> {
+pub(crate) fn spawn(name: &str, stack: usize, f: impl FnOnce() + Send + 'static) -> io::Result<()> {
     let mut threads = lock(&REGISTRY.threads);
     join_finished(&mut threads);
     let handle = std::thread::Builder::new()

@@ -14,9 +14,17 @@ use crate::retry::RetryPolicy;
 #[allow(non_camel_case_types)]
 pub struct backend_api_client(pub(crate) Client);
 
-/// Creates a client for the g4f server at `base_url` (`http://` or `https://`).
-/// TLS certificates are verified against the bundled Mozilla roots; the proxy
-/// comes from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` unless set.
+/// Creates a client for the g4f server at `base_url` (`http://` or `https://`; no
+/// query, no fragment: refused with `BACKEND_API_STATUS_INVALID_ARGUMENT`). A
+/// `user:password@` in it is percent-decoded and sent as `Authorization: Basic`
+/// unless another `Authorization` is sent; error messages never show the password.
+/// TLS certificates are verified against the trust store. The proxy comes from
+/// the environment as curl reads it unless set: `http_proxy` (lower case only:
+/// `HTTP_PROXY` is never read) for `http://`, `https_proxy`/`HTTPS_PROXY` for
+/// `https://`, else `all_proxy`/`ALL_PROXY`, minus the hosts of
+/// `no_proxy`/`NO_PROXY`. When that variable holds no usable proxy URL, streams
+/// and model listings fail with `BACKEND_API_STATUS_INVALID_ARGUMENT` instead of
+/// connecting directly, until `backend_api_client_set_proxy` is called.
 /// On success `*out` owns a new client: free it with `backend_api_client_free`.
 /// Any thread; `base_url` is copied.
 ///
@@ -66,8 +74,10 @@ pub unsafe extern "C" fn backend_api_client_add_header(
 }
 
 /// Turns TLS certificate verification on (the default) or off (`verify` false:
-/// the Python client's `ssl=False`; insecure). Not concurrently with other calls
-/// on the same client.
+/// the Python client's `ssl=False`; insecure). Off also skips the check of an
+/// `https://` proxy's certificate: the connection to the proxy uses the same TLS
+/// settings, and there is no separate switch (curl's `--proxy-insecure`). Not
+/// concurrently with other calls on the same client.
 ///
 /// # Safety
 /// Pointers are NULL or valid.
@@ -139,9 +149,10 @@ pub unsafe extern "C" fn backend_api_client_set_trust_store(
     })
 }
 
-/// Routes requests through a proxy: `http://`, `socks4://`, `socks5://` or
-/// `socks5h://` URL, with optional `user:password@`. NULL means no proxy at all
-/// (the environment is ignored too). Not concurrently with other calls on the client.
+/// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
+/// or `socks5h://` URL, with optional `user:password@` (never shown in errors).
+/// NULL means no proxy at all (the environment is ignored too, a broken proxy
+/// variable included). Not concurrently with other calls on the client.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `url` NUL-terminated.
@@ -194,6 +205,27 @@ pub unsafe extern "C" fn backend_api_client_set_max_line(
 ) -> Status {
     update(client, "client", err, |backend_api_client(c)| {
         c.set_max_line(bytes)
+    })
+}
+
+/// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
+/// 1), counting its content and reasoning text and its tool-call JSON. The chunk
+/// that would pass it is not delivered: the stream ends there with
+/// `BACKEND_API_STATUS_LIMIT`, and the chunks delivered before stay delivered and
+/// assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
+/// kept and the limit does not apply. Not concurrently with other calls on the
+/// same client.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_client_set_max_answer(
+    client: *mut backend_api_client,
+    bytes: usize,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(client, "client", err, |backend_api_client(c)| {
+        c.set_max_answer(bytes)
     })
 }
 

@@ -149,6 +149,8 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
 /// `conversation`, `web_search`, ...) to a JSON value given as text. `model`,
 /// `messages`, `media` and `api_key` have their own setters and are refused here.
+/// When `key` looks secret (holds `key`, `token`, `secret`, `pass`, `auth`, ...),
+/// a parse error says nothing of the value.
 /// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
@@ -182,9 +184,29 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
     })
 }
 
+/// Bounds each media item added afterwards to `bytes` of raw data (default 20 MiB;
+/// at least 1): a larger item fails with `BACKEND_API_STATUS_LIMIT`, and a larger
+/// file is refused before it is read. Not concurrently with other calls on the
+/// same request.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_request_set_max_media(
+    request: *mut backend_api_request,
+    bytes: usize,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    update(request, "request", err, |backend_api_request(r)| {
+        r.set_max_media(bytes)
+    })
+}
+
 /// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
 /// type comes from `filename`'s extension for audio, else from the bytes (jpeg,
-/// png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`.
+/// png, gif, webp); anything else fails with `BACKEND_API_STATUS_MEDIA`. More than
+/// the media limit (`backend_api_request_set_max_media`, default 20 MiB) fails
+/// with `BACKEND_API_STATUS_LIMIT`.
 /// `filename` may be NULL. `data` may be NULL only when `len` is 0.
 /// Any thread; not concurrently with other calls on the same request.
 ///
@@ -204,16 +226,16 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
             (true, _) => return Err(Error::invalid("data is NULL")),
             (false, n) => std::slice::from_raw_parts(data, n),
         };
-        r.add_media(Media::from_bytes(
-            bytes,
-            opt_str_arg(filename, "filename")?,
-        )?);
-        Ok(())
+        r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
     })
 }
 
 /// Adds media from a file, read now; its base name is sent as the file name.
-/// An unreadable or unrecognised file fails with `BACKEND_API_STATUS_MEDIA`.
+/// Only a regular file is read: a directory, FIFO, socket or device fails at once
+/// (opened without blocking) with `BACKEND_API_STATUS_MEDIA`, as does an
+/// unreadable or unrecognised file. A file over the media limit
+/// (`backend_api_request_set_max_media`, default 20 MiB) fails with
+/// `BACKEND_API_STATUS_LIMIT` before it is read.
 /// Any thread; not concurrently with other calls on the same request.
 ///
 /// # Safety
@@ -225,8 +247,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_file(
     err: *mut *mut backend_api_error,
 ) -> Status {
     update(request, "request", err, |backend_api_request(r)| {
-        r.add_media(Media::from_file(str_arg(path, "path")?)?);
-        Ok(())
+        r.add_media_file(str_arg(path, "path")?)
     })
 }
 

@@ -85,10 +85,9 @@ impl Clock {
         Error::new(
             Status::TimedOut,
             match what {
-                Expired::Idle => format!(
-                    "no chunk arrived for {} ms (idle timeout)",
-                    ms(self.idle)
-                ),
+                Expired::Idle => {
+                    format!("no chunk arrived for {} ms (idle timeout)", ms(self.idle))
+                }
                 Expired::Total => format!(
                     "the stream ran longer than {} ms (total timeout)",
                     ms(self.total)
@@ -105,18 +104,31 @@ mod tests {
     #[test]
     fn idle_runs_only_while_restarted_and_total_always() {
         let start = Instant::now();
-        let c = Clock::new(start, Some(Duration::from_secs(2)), Some(Duration::from_secs(10)));
+        let c = Clock::new(
+            start,
+            Some(Duration::from_secs(2)),
+            Some(Duration::from_secs(10)),
+        );
         assert_eq!(c.deadline(), Some(start + Duration::from_secs(10)));
         c.restart_idle();
         let d = c.deadline().unwrap();
         assert!(d >= start + Duration::from_secs(2) && d < start + Duration::from_secs(3));
-        assert_eq!(c.expired(start + Duration::from_secs(5)), Some(Expired::Idle));
-        assert_eq!(c.expired(start + Duration::from_secs(11)), Some(Expired::Total));
+        assert_eq!(
+            c.expired(start + Duration::from_secs(5)),
+            Some(Expired::Idle)
+        );
+        assert_eq!(
+            c.expired(start + Duration::from_secs(11)),
+            Some(Expired::Total)
+        );
         c.pause_idle();
         assert_eq!(c.expired(start + Duration::from_secs(5)), None);
         let none = Clock::new(start, None, None);
         none.restart_idle();
         assert_eq!(none.deadline(), None);
-        assert!(c.error(Expired::Idle).message.contains("2000 ms (idle timeout)"));
+        assert!(c
+            .error(Expired::Idle)
+            .message
+            .contains("2000 ms (idle timeout)"));
     }
 }

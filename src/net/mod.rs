@@ -16,8 +16,8 @@ mod wait;
 
 use std::sync::Arc;
 
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 use ureq::unversioned::transport::SocksConnector;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
 use crate::cancel::Canceller;
 
@@ -33,11 +33,11 @@ pub(crate) struct Link {
 /// A ureq agent for one operation: SOCKS or HTTP proxy, then TCP through
 /// [`Link`], then TLS; names resolved on the pool.
 pub(crate) fn agent(config: ureq::config::Config, link: Arc<Link>) -> ureq::Agent {
-    let connector = ()
-        .chain(SocksConnector::default())
-        .chain(ConnectProxyConnector::default())
-        .chain(socket::SocketConnector(link.clone()))
-        .chain(RustlsConnector::default());
+    let connector =
+        ().chain(SocksConnector::default())
+            .chain(ConnectProxyConnector::default())
+            .chain(socket::SocketConnector(link.clone()))
+            .chain(RustlsConnector::default());
     ureq::Agent::with_parts(config, connector, resolve::PoolResolver(link))
 }
 

@@ -37,10 +37,7 @@ pub(crate) fn wait(
             Some(d) => match d.checked_duration_since(Instant::now()) {
                 None => return Ok(Wake::TimedOut),
                 // Rounded up, so a wake before the deadline is rare; capped to fit.
-                Some(left) => left
-                    .as_nanos()
-                    .div_ceil(1_000_000)
-                    .min(i32::MAX as u128) as i32,
+                Some(left) => left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
             },
         };
         let (socket_ready, cancelled) = match sys::poll(socket, interest, cancel, ms) {
@@ -154,7 +151,10 @@ mod tests {
         let fd = a.as_raw_fd() as RawDescriptor;
         let soon = || Some(Instant::now() + Duration::from_millis(30));
         let cd = c.descriptor().unwrap();
-        assert_eq!(wait(fd, Interest::Read, cd, soon()).unwrap(), Wake::TimedOut);
+        assert_eq!(
+            wait(fd, Interest::Read, cd, soon()).unwrap(),
+            Wake::TimedOut
+        );
         assert_eq!(wait(fd, Interest::Write, cd, soon()).unwrap(), Wake::Ready);
         std::io::Write::write_all(&mut b, b"x").unwrap();
         assert_eq!(wait(fd, Interest::Read, cd, None).unwrap(), Wake::Ready);
@@ -164,6 +164,9 @@ mod tests {
         let late = Canceller::new();
         late.cancel();
         let ld = late.descriptor().unwrap();
-        assert_eq!(wait(fd, Interest::Write, ld, None).unwrap(), Wake::Cancelled);
+        assert_eq!(
+            wait(fd, Interest::Write, ld, None).unwrap(),
+            Wake::Cancelled
+        );
     }
 }

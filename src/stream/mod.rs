@@ -92,6 +92,8 @@ pub struct Stream {
     cursor: TimedLock<Cursor>,
     /// `None` when the client turned assembling off.
     answer: Option<Assembled>,
+    /// The assembled answer's bound in bytes ([`Answer::size`]).
+    max_answer: usize,
     delivered: AtomicU64,
     _hook: HookGuard,
 }
@@ -143,6 +145,7 @@ impl Stream {
             rx,
             cursor: TimedLock::new(Cursor::new()),
             answer: client.assemble.then(Assembled::default),
+            max_answer: client.max_answer,
             delivered: AtomicU64::new(0),
             _hook: hook,
         })
@@ -207,6 +210,16 @@ impl Stream {
                     self.shared
                         .budget
                         .release(std::mem::take(&mut cursor.pending_bytes));
+                }
+                if self.answer.is_some() {
+                    // The assembled answer's bound, checked before the chunk is
+                    // delivered: past it the stream ends instead.
+                    let size = cursor.assembled.saturating_add(Answer::growth(&c));
+                    if size > self.max_answer {
+                        self.finish(cursor, Terminal::Error(Answer::over_limit(self.max_answer)));
+                        continue;
+                    }
+                    cursor.assembled = size;
                 }
                 return Next::Chunk(c);
             }

@@ -137,6 +137,8 @@ pub(super) struct Cursor {
     pub(super) pending: std::vec::IntoIter<Chunk>,
     pub(super) pending_bytes: usize,
     pub(super) terminal: Option<Terminal>,
+    /// [`Answer::size`] of the chunks delivered so far.
+    pub(super) assembled: usize,
 }
 
 impl Cursor {
@@ -145,6 +147,7 @@ impl Cursor {
             pending: Vec::new().into_iter(),
             pending_bytes: 0,
             terminal: None,
+            assembled: 0,
         }
     }
 }

@@ -115,8 +115,9 @@ impl Job {
 
     /// One attempt at the request: the response body of a 2xx answer.
     fn attempt(&self) -> Result<ureq::Body> {
+        self.client.check_proxy()?;
         let protocol = self.client.protocol;
-        let bearer = protocol.bearer(&self.request);
+        let authorization = self.client.authorization(Some(&self.request));
         let headers = self
             .client
             .header_pairs()
@@ -126,7 +127,7 @@ impl Job {
                     .iter()
                     .map(|h| (h.name.as_str(), h.value.as_str())),
             )
-            .chain(bearer.as_deref().map(|b| ("Authorization", b)));
+            .chain(authorization.as_deref().map(|a| ("Authorization", a)));
         let link = &self.shared.link;
         // The idle clock runs from the headers only: not across a retry's wait.
         link.clock.pause_idle();
@@ -144,9 +145,7 @@ impl Job {
     /// policy allows; `None` when cancelled while waiting to retry.
     fn connect(&self) -> Result<Option<ureq::Body>> {
         let policy = self.client.retry;
-        let url = self
-            .client
-            .redacted_url(self.client.protocol.chat_path());
+        let url = self.client.redacted_url(self.client.protocol.chat_path());
         let noise = std::collections::hash_map::RandomState::new();
         let s = &self.shared;
         for attempt in 0.. {

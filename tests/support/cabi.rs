@@ -1,12 +1,13 @@
 //! Drives one stream through the C ABI entry points (the same functions the shared
 //! library exports), for tests that must cross the C boundary.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::PathBuf;
 use std::ptr;
+use std::sync::Mutex;
 
 use backend_api::ffi::*;
-use backend_api::{ChunkKind, Status};
+use backend_api::{ChunkKind, LogLevel, Status};
 use serde_json::Value;
 
 /// One request and the client settings it needs.
@@ -26,6 +27,18 @@ pub struct Call {
     pub headers: Vec<(String, String)>,
     /// A `backend_api_protocol`, set on the client when given.
     pub protocol: Option<u32>,
+    /// Keeps the proxy the environment names (by default the client has none).
+    pub env_proxy: bool,
+    /// Sends the client's log records up to this `backend_api_log_level` to [`LOGS`].
+    pub log_level: Option<u32>,
+}
+
+/// Every log record of the clients made with [`Call::log_level`].
+pub static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn to_logs(_: *mut c_void, level: LogLevel, message: *const c_char) {
+    let m = CStr::from_ptr(message).to_string_lossy();
+    LOGS.lock().unwrap().push(format!("{level:?} {m}"));
 }
 
 impl Call {
@@ -116,11 +129,23 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
             &mut client,
             ptr::null_mut(),
         ));
-        ok(backend_api_client_set_proxy(
-            client,
-            ptr::null_mut(),
-            ptr::null_mut(),
-        ));
+        if !call.env_proxy {
+            ok(backend_api_client_set_proxy(
+                client,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            ));
+        }
+        if let Some(level) = call.log_level {
+            ok(backend_api_client_set_log(
+                client,
+                Some(to_logs),
+                ptr::null_mut(),
+                None,
+                level,
+                ptr::null_mut(),
+            ));
+        }
         if let Some(ca) = &call.ca_file {
             ok(backend_api_client_set_ca_file(
                 client,
@@ -222,5 +247,29 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
         };
         backend_api_close(s);
         Outcome { chunks, ..outcome }
+    }
+}
+
+/// The status and message of a C error, which is freed.
+///
+/// # Safety
+/// `err` is an error from this library, not used afterwards.
+pub unsafe fn take_error(err: *mut backend_api_error) -> (Status, String) {
+    let taken = (
+        backend_api_error_status(err),
+        text(backend_api_error_message(err)).unwrap_or_default(),
+    );
+    backend_api_error_free(err);
+    taken
+}
+
+/// A client for `url` through `backend_api_client_new`, or its error.
+pub fn client_new(url: &str) -> Result<*mut backend_api_client, (Status, String)> {
+    unsafe {
+        let (mut client, mut err) = (ptr::null_mut(), ptr::null_mut());
+        match backend_api_client_new(cs(url).as_ptr(), &mut client, &mut err) {
+            Status::Ok => Ok(client),
+            _ => Err(take_error(err)),
+        }
     }
 }

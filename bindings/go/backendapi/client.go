@@ -31,9 +31,10 @@ type Option struct {
 }
 
 // NewClient creates a client for the g4f server at baseURL ("http://host:port"
-// or "https://..."). TLS certificates are verified against the bundled Mozilla
-// roots, and the proxy comes from ALL_PROXY/HTTPS_PROXY/HTTP_PROXY/NO_PROXY,
-// unless options say otherwise.
+// or "https://..."). TLS certificates are verified against the trust store, and
+// the proxy comes from the environment as curl reads it (http_proxy, never
+// HTTP_PROXY; HTTPS_PROXY/https_proxy; ALL_PROXY; NO_PROXY), unless options say
+// otherwise.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	curl, err := cString("base URL", baseURL)
 	if err != nil {

@@ -39,7 +39,8 @@ public enum TLSOptions: Sendable, Hashable {
 
 /// The proxy requests go through.
 public enum ProxyOptions: Sendable, Hashable {
-    /// From `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (the default).
+    /// From the environment as curl reads it (the default): `http_proxy` (never
+    /// `HTTP_PROXY`), `HTTPS_PROXY`/`https_proxy`, `ALL_PROXY`, `NO_PROXY`.
     case environment
     /// No proxy at all; the environment is ignored.
     case none
