@@ -128,6 +128,14 @@ const PROGRAMS: [(&str, &[&str]); 3] = [
     ("promises_test", &["-fshort-enums"]),
 ];
 
+/// The phase matrix (tests/c/phases_test.c): every phase of a request x every way
+/// to wait x every action; each cell within its bound, threads and descriptors
+/// back to the baseline after it. Timed: not run under the sanitizers or Valgrind.
+#[test]
+fn c_phase_matrix() {
+    run(&build("phases_test", &[]), &[], &[]);
+}
+
 #[test]
 fn c_abi_test() {
     run(&build("abi_test", &[]), &[], &[]);

@@ -1,0 +1,525 @@
+/* The phase matrix: every phase of a request (slow name resolution, a connect that
+ * never completes, a TLS handshake that stalls, headers that never come, headers
+ * then silence, bytes that never complete a chunk, keep-alive comments only, a
+ * stall mid-body, a consumer that pauses) x every way to wait (next(-1), next(T),
+ * a poll loop with backend_api_stream_timeout_ms, a poll loop with -1, a model
+ * listing) x every action (nothing: the timeout must fire; cancel from another
+ * thread; close). Each cell: the call returns within its bound with the right
+ * status, and the process's threads and descriptors are back to the baseline soon
+ * after the end. The servers run in a child process, so the threads and
+ * descriptors counted are the library's.
+ *
+ * Prints one line per cell and a closing "N passed, M failed". A cell that hangs
+ * past its watchdog is a failure (its thread is abandoned). */
+#define _GNU_SOURCE
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TIMEOUT_MS 800   /* CONNECT, HEADERS and IDLE of the client */
+#define ACTION_AT_MS 300 /* when a cancel or close comes */
+#define MARGIN_MS 1500   /* slack for a shared, noisy machine */
+#define SETTLE_MS 2000   /* longest wait for threads and descriptors to settle */
+#define RESOLVE_SLEEP_S 2
+#define PAUSE_CHUNKS 400 /* about 400 KiB: fills the 128 KiB queue */
+#define POOL_THREADS 4
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* "slow.test" takes RESOLVE_SLEEP_S in the system's resolver: this program's
+ * getaddrinfo is the one the library calls; other names resolve as usual. */
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res) {
+    if (node && strcmp(node, "slow.test") == 0) {
+        sleep(RESOLVE_SLEEP_S);
+        return EAI_NONAME;
+    }
+    int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **) =
+        (int (*)(const char *, const char *, const struct addrinfo *, struct addrinfo **))dlsym(
+            RTLD_NEXT, "getaddrinfo");
+    return real(node, service, hints, res);
+}
+
+static int count_dir(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+static int threads_now(void) { return count_dir("/proc/self/task"); }
+static int fds_now(void) { return count_dir("/proc/self/fd"); }
+
+/* ---- the servers (child process) ---- */
+
+enum phase {
+    P_CONNECT, P_TLS, P_NO_HEADERS, P_SILENT, P_PARTIAL, P_KEEPALIVE, P_MIDBODY, P_PAUSE,
+    P_RESOLVE, P_COUNT
+};
+static const char *phase_names[P_COUNT] = {
+    "connect never completes", "TLS handshake stalls", "headers never come",
+    "headers then silence", "bytes never complete a chunk", "keep-alive comments only",
+    "stall mid-body", "consumer pauses", "slow name resolution",
+};
+
+static const char HEAD[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                           "Connection: close\r\n\r\n";
+static const char JSON_HEAD[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                "Connection: close\r\n\r\n";
+
+static int send_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads the request head; 1 for a GET (a model listing). */
+static int read_head(int fd) {
+    char buf[8192];
+    size_t have = 0;
+    while (have < sizeof buf - 1) {
+        ssize_t r = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+        if (r <= 0) break;
+        have += (size_t)r;
+        buf[have] = 0;
+        if (strstr(buf, "\r\n\r\n")) break;
+    }
+    return have >= 3 && memcmp(buf, "GET", 3) == 0;
+}
+
+/* Waits until the client goes away. */
+static void until_closed(int fd) {
+    char b[4096];
+    while (recv(fd, b, sizeof b, 0) > 0) {
+    }
+}
+
+static void serve(enum phase p, int fd) {
+    if (p == P_TLS) { /* accepted, never a TLS byte */
+        until_closed(fd);
+        return;
+    }
+    int get = read_head(fd);
+    switch (p) {
+    case P_NO_HEADERS:
+        break;
+    case P_SILENT:
+        send_all(fd, HEAD, sizeof HEAD - 1);
+        break;
+    case P_PARTIAL:
+        send_all(fd, HEAD, sizeof HEAD - 1);
+        for (;;) { /* a chunk that never ends, a byte at a time */
+            if (send_all(fd, "x", 1) < 0) return;
+            sleep_ms(100);
+        }
+    case P_KEEPALIVE:
+        send_all(fd, HEAD, sizeof HEAD - 1);
+        for (;;) {
+            if (send_all(fd, ": keep-alive\n\n", 14) < 0) return;
+            sleep_ms(100);
+        }
+    case P_MIDBODY:
+        send_all(fd, HEAD, sizeof HEAD - 1);
+        {
+            const char two[] = "data: {\"type\":\"content\",\"content\":\"a\"}\n\n"
+                               "data: {\"type\":\"content\",\"content\":\"b\"}\n\n";
+            send_all(fd, two, sizeof two - 1);
+        }
+        break;
+    case P_PAUSE:
+        if (get) {
+            const char body[] = "{\"Pause\":[\"m\"]}";
+            send_all(fd, JSON_HEAD, sizeof JSON_HEAD - 1);
+            send_all(fd, body, sizeof body - 1);
+            shutdown(fd, SHUT_WR);
+            break;
+        }
+        send_all(fd, HEAD, sizeof HEAD - 1);
+        {
+            static char line[1100];
+            int n = snprintf(line, sizeof line, "data: {\"type\":\"content\",\"content\":\"");
+            memset(line + n, 'z', 1000);
+            n += 1000;
+            n += snprintf(line + n, sizeof line - (size_t)n, "\"}\n\n");
+            for (int i = 0; i < PAUSE_CHUNKS; i++)
+                if (send_all(fd, line, (size_t)n) < 0) return;
+        }
+        /* The end: a FIN, and the request's unread bytes drained, so the close is
+         * not a reset that would drop what the client has not read yet. */
+        shutdown(fd, SHUT_WR);
+        break;
+    default:
+        break;
+    }
+    until_closed(fd);
+}
+
+static void server_loop(int *listeners) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sa.sa_flags = SA_NOCLDWAIT;
+    sigaction(SIGCHLD, &sa, NULL);
+    struct pollfd fds[P_COUNT];
+    for (;;) {
+        int n = 0;
+        for (int p = 0; p < P_COUNT; p++)
+            if (listeners[p] >= 0) fds[n++] = (struct pollfd){listeners[p], POLLIN, 0};
+        if (poll(fds, (nfds_t)n, -1) < 0) continue;
+        for (int i = 0; i < n; i++) {
+            if (!(fds[i].revents & POLLIN)) continue;
+            int c = accept(fds[i].fd, NULL, NULL);
+            if (c < 0) continue;
+            enum phase p = P_COUNT;
+            for (int q = 0; q < P_COUNT; q++)
+                if (listeners[q] == fds[i].fd) p = (enum phase)q;
+            if (fork() == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                serve(p, c);
+                _exit(0);
+            }
+            close(c);
+        }
+    }
+}
+
+static int listen_on(int backlog, int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, backlog) != 0) {
+        perror("listen");
+        exit(2);
+    }
+    socklen_t l = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &l);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* ---- the cells ---- */
+
+enum wait { W_NEXT_BLOCK, W_NEXT_TIMED, W_POLL_DEADLINE, W_POLL_INFINITE, W_LISTING, W_COUNT };
+static const char *wait_names[W_COUNT] = {"next(-1)", "next(50)", "poll(timeout_ms)",
+                                          "poll(-1)", "model listing"};
+enum action { A_NOTHING, A_CANCEL, A_CLOSE, A_COUNT };
+static const char *action_names[A_COUNT] = {"nothing", "cancel", "close"};
+
+static char urls[P_COUNT][64];
+
+struct cell {
+    enum phase phase;
+    enum wait wait;
+    enum action action;
+    backend_api_client *client;
+    backend_api_stream *stream;
+    backend_api_canceller *canceller;
+    /* results */
+    backend_api_status status;
+    int chunks;
+    char message[256];
+    double took_ms;
+    /* watchdog */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void finish_next(struct cell *c, backend_api_status st, backend_api_error *e) {
+    c->status = st;
+    if (e) snprintf(c->message, sizeof c->message, "%s", backend_api_error_message(e));
+    backend_api_error_free(e);
+}
+
+/* One next() and its bookkeeping; 1 while the stream goes on. */
+static int step(struct cell *c, int64_t timeout, backend_api_status *st, backend_api_error **e) {
+    backend_api_chunk *ch = NULL;
+    *st = backend_api_next(c->stream, timeout, &ch, e);
+    if (*st == BACKEND_API_STATUS_OK) {
+        c->chunks++;
+        backend_api_chunk_free(ch);
+    }
+    return *st == BACKEND_API_STATUS_OK || *st == BACKEND_API_STATUS_AGAIN;
+}
+
+static void wait_stream(struct cell *c) {
+    double t0 = now_ms();
+    backend_api_status st = BACKEND_API_STATUS_AGAIN;
+    backend_api_error *e = NULL;
+    /* With "close", the consumer waits its own way until the action, then closes. */
+    int closing = c->action == A_CLOSE;
+    if (c->phase == P_PAUSE) sleep_ms(2 * TIMEOUT_MS); /* the consumer pauses */
+    if (closing && c->wait == W_NEXT_BLOCK) {
+        sleep_ms(ACTION_AT_MS);
+        return;
+    }
+    ptrdiff_t fd = -1;
+    if (c->wait == W_POLL_DEADLINE || c->wait == W_POLL_INFINITE)
+        CHECK(backend_api_stream_fd(c->stream, &fd, NULL) == BACKEND_API_STATUS_OK);
+    for (;;) {
+        if (closing && now_ms() - t0 >= ACTION_AT_MS) return;
+        int more;
+        switch (c->wait) {
+        case W_NEXT_BLOCK:
+            more = step(c, -1, &st, &e);
+            break;
+        case W_NEXT_TIMED:
+            more = step(c, 50, &st, &e);
+            break;
+        default: {
+            int64_t t = c->wait == W_POLL_DEADLINE ? backend_api_stream_timeout_ms(c->stream) : -1;
+            if (closing && (t < 0 || t > 20)) t = 20;
+            struct pollfd p = {(int)fd, POLLIN, 0};
+            poll(&p, 1, (int)t);
+            more = step(c, 0, &st, &e);
+        }
+        }
+        if (!more) break;
+    }
+    finish_next(c, st, e);
+}
+
+static void wait_listing(struct cell *c) {
+    const char *json = NULL;
+    backend_api_error *e = NULL;
+    backend_api_status st = backend_api_models(c->client, NULL, c->canceller, &json, NULL, &e);
+    backend_api_string_free(json);
+    finish_next(c, st, e);
+}
+
+static void *run_wait(void *arg) {
+    struct cell *c = arg;
+    double t0 = now_ms();
+    if (c->wait == W_LISTING)
+        wait_listing(c);
+    else
+        wait_stream(c);
+    c->took_ms = now_ms() - t0;
+    pthread_mutex_lock(&c->mu);
+    c->done = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void *cancel_later(void *arg) {
+    sleep_ms(ACTION_AT_MS);
+    backend_api_canceller_cancel(arg);
+    return NULL;
+}
+
+static int base_threads, base_fds;
+static double worst_settle_ms, worst_close_ms;
+static int hung;
+
+/* Waits until threads and descriptors are back to the baseline (plus `extra`
+ * threads); the time it took, or -1. */
+static double settle(int extra_threads) {
+    double t0 = now_ms();
+    while (now_ms() - t0 < SETTLE_MS) {
+        if (threads_now() <= base_threads + extra_threads && fds_now() <= base_fds)
+            return now_ms() - t0;
+        sleep_ms(2);
+    }
+    return -1;
+}
+
+static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum action a) {
+    static struct cell cells[P_COUNT * W_COUNT * A_COUNT];
+    static int used;
+    struct cell *c = &cells[used++];
+    memset(c, 0, sizeof *c);
+    c->phase = p, c->wait = w, c->action = a, c->client = client;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->status = BACKEND_API_STATUS_AGAIN;
+
+    backend_api_client *cl = NULL;
+    if (w == W_LISTING) {
+        cl = client_for(urls[p]);
+        for (int k = 0; k < 3; k++)
+            backend_api_client_set_timeout(cl, (uint32_t)k, TIMEOUT_MS, NULL);
+        c->client = cl;
+        c->canceller = backend_api_canceller_new();
+    } else {
+        backend_api_client *base = client_for(urls[p]);
+        for (int k = 0; k < 3; k++)
+            backend_api_client_set_timeout(base, (uint32_t)k, TIMEOUT_MS, NULL);
+        backend_api_request *r = request_with(NULL);
+        CHECK(backend_api_open(base, r, &c->stream, NULL) == BACKEND_API_STATUS_OK);
+        backend_api_request_free(r);
+        backend_api_client_free(base);
+        backend_api_stream_canceller(c->stream, &c->canceller, NULL);
+    }
+    pthread_t waiter, canceller;
+    pthread_create(&waiter, NULL, run_wait, c);
+    int cancelling = a == A_CANCEL;
+    if (cancelling) pthread_create(&canceller, NULL, cancel_later, c->canceller);
+
+    /* The watchdog: far above every bound; a cell past it hangs. */
+    double bound = (p == P_PAUSE ? 2 * TIMEOUT_MS : 0) + TIMEOUT_MS + MARGIN_MS;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    long extra = (long)(bound + 3000);
+    until.tv_sec += extra / 1000;
+    until.tv_nsec += (extra % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&c->mu);
+    while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &until) == 0) {
+    }
+    int done = c->done;
+    pthread_mutex_unlock(&c->mu);
+    if (cancelling) pthread_join(canceller, NULL);
+    if (!done) {
+        failed++;
+        hung++;
+        printf("HANG %-30s %-17s %-8s (> %.0f ms; abandoned)\n", phase_names[p], wait_names[w],
+               action_names[a], bound + 3000);
+        fflush(stdout);
+        return; /* its thread still runs: nothing of it may be freed */
+    }
+    pthread_join(waiter, NULL);
+
+    /* What each cell must give, and within what. */
+    backend_api_status want;
+    double limit;
+    int listing_done = w == W_LISTING && p == P_PAUSE; /* a complete listing */
+    if (a == A_CLOSE && w != W_LISTING) {
+        want = BACKEND_API_STATUS_AGAIN; /* closed before an end */
+        limit = ACTION_AT_MS + (p == P_PAUSE ? 2 * TIMEOUT_MS : 0) + MARGIN_MS;
+    } else if (listing_done) {
+        want = BACKEND_API_STATUS_OK;
+        limit = TIMEOUT_MS + MARGIN_MS;
+    } else if (a == A_CANCEL) {
+        want = BACKEND_API_STATUS_CANCELLED;
+        limit = (p == P_PAUSE && w != W_LISTING ? 2 * TIMEOUT_MS : ACTION_AT_MS) + MARGIN_MS;
+    } else if (p == P_PAUSE) {
+        want = BACKEND_API_STATUS_END;
+        limit = 2 * TIMEOUT_MS + MARGIN_MS;
+    } else {
+        want = BACKEND_API_STATUS_TIMED_OUT;
+        limit = TIMEOUT_MS + MARGIN_MS;
+    }
+    int skip = a == A_CLOSE && w == W_LISTING; /* a listing has no close */
+    int ok = skip || (c->status == want && c->took_ms <= limit);
+    if (!skip && want == BACKEND_API_STATUS_TIMED_OUT && c->took_ms < TIMEOUT_MS * 0.9) ok = 0;
+    if (!skip && p == P_PAUSE && a == A_NOTHING && w != W_LISTING && c->chunks != PAUSE_CHUNKS)
+        ok = 0;
+    if (!skip && p == P_MIDBODY && a == A_NOTHING && w != W_LISTING && c->chunks != 2) ok = 0;
+
+    double closed_at = now_ms();
+    if (c->stream) backend_api_close(c->stream);
+    double close_ms = now_ms() - closed_at;
+    backend_api_canceller_free(c->canceller);
+    backend_api_client_free(cl);
+    /* A lookup under way holds a pool thread (never the stream) until the
+     * system's resolver answers. */
+    double settled = settle(p == P_RESOLVE ? POOL_THREADS : 0);
+    if (settled < 0) ok = 0;
+    if (settled > worst_settle_ms) worst_settle_ms = settled;
+    if (close_ms > worst_close_ms) worst_close_ms = close_ms;
+    CHECK(ok);
+    printf("%-4s %-28s %-16s %-7s %-9s %7.1f ms (bound %4.0f) close %5.2f ms, settled %6.1f ms%s%s\n",
+           skip ? "n/a" : ok ? "ok" : "FAIL", phase_names[p], wait_names[w], action_names[a],
+           backend_api_status_name(c->status), c->took_ms, limit, close_ms, settled,
+           c->message[0] ? "  " : "", c->message);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+    (void)backend_url(argc, argv); /* the loopback backend is not needed here */
+    signal(SIGPIPE, SIG_IGN);
+    int listeners[P_COUNT], ports[P_COUNT];
+    for (int p = 0; p < P_COUNT; p++) listeners[p] = -1;
+    for (int p = P_TLS; p <= P_PAUSE; p++) listeners[p] = listen_on(64, &ports[p]);
+    pid_t child = fork();
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        server_loop(listeners);
+        _exit(0);
+    }
+    for (int p = P_TLS; p <= P_PAUSE; p++) close(listeners[p]);
+    for (int p = P_TLS; p <= P_PAUSE; p++)
+        snprintf(urls[p], sizeof urls[p], "%s://127.0.0.1:%d", p == P_TLS ? "https" : "http",
+                 ports[p]);
+    /* A listener whose accept queue is full: a connect to it never completes. */
+    int connect_port;
+    int full = listen_on(0, &connect_port);
+    int fillers[64], nfill = 0;
+    snprintf(urls[P_CONNECT], sizeof urls[P_CONNECT], "http://127.0.0.1:%d", connect_port);
+    for (; nfill < 64; nfill++) {
+        int f = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)connect_port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        connect(f, (struct sockaddr *)&sa, sizeof sa);
+        struct pollfd pf = {f, POLLOUT, 0};
+        fillers[nfill] = f;
+        if (poll(&pf, 1, 300) == 0) {
+            nfill++;
+            break; /* this one hangs: the queue is full */
+        }
+    }
+    snprintf(urls[P_RESOLVE], sizeof urls[P_RESOLVE], "http://slow.test:8080");
+
+    base_threads = threads_now();
+    base_fds = fds_now();
+    printf("baseline: %d threads, %d descriptors; timeouts %d ms, action at %d ms\n", base_threads,
+           base_fds, TIMEOUT_MS, ACTION_AT_MS);
+    double t0 = now_ms();
+    for (int p = 0; p < P_COUNT; p++)
+        for (int w = 0; w < W_COUNT; w++)
+            for (int a = 0; a < A_COUNT; a++)
+                run_cell(NULL, (enum phase)p, (enum wait)w, (enum action)a);
+#if BACKEND_API_VERSION_NUM >= 0x000300
+    /* The resolver pool still holds lookups the system's resolver has not
+     * answered: shutdown waits for them, and then nothing of the library runs. */
+    double s0 = now_ms();
+    backend_api_status st = backend_api_shutdown(10000);
+    printf("shutdown: %s after %.1f ms; threads %d (baseline %d)\n", backend_api_status_name(st),
+           now_ms() - s0, threads_now(), base_threads);
+    CHECK(st == BACKEND_API_STATUS_OK);
+    CHECK(hung > 0 || threads_now() == base_threads);
+#endif
+    printf("matrix: %d cells in %.1f s; %d hung; slowest close %.2f ms, slowest settle %.1f ms\n",
+           P_COUNT * W_COUNT * A_COUNT, (now_ms() - t0) / 1e3, hung, worst_close_ms,
+           worst_settle_ms);
+    for (int i = 0; i < nfill; i++) close(fillers[i]);
+    close(full);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    int status = finish();
+    fflush(stdout);
+    _exit(status); /* abandoned cells may still run: no exit handlers */
+}
