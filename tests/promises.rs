@@ -448,3 +448,178 @@ fn a_cancel_is_never_reported_as_the_end() {
     println!("cancels reported otherwise: {ends}/100");
     assert_eq!(ends, 0);
 }
+
+/// A log record is built, then the cancel flag is looked at, then it is handed to
+/// the sink: a record still being formatted when `close` returns is dropped.
+/// (Issue 20 item 6; on 0.2.0 the slow record arrived after close in 5 of 5 runs.)
+#[test]
+fn no_log_record_starts_after_close_returns() {
+    use backend_api::ffi::*;
+    use std::ffi::{c_char, c_void};
+    use support::cabi::{client_new, cs, request};
+
+    struct Seen {
+        /// Set by the sink when the first record ("POST ...") arrives.
+        posted: Mutex<bool>,
+        wake: std::sync::Condvar,
+        /// Records that began after `closed` was set.
+        late: AtomicUsize,
+        closed: std::sync::atomic::AtomicBool,
+    }
+    unsafe extern "C" fn sink(user: *mut c_void, _level: LogLevel, _message: *const c_char) {
+        let seen = &*(user as *const Seen);
+        if seen.closed.load(Ordering::SeqCst) {
+            seen.late.fetch_add(1, Ordering::SeqCst);
+        }
+        *seen.posted.lock().unwrap() = true;
+        seen.wake.notify_all();
+    }
+    let mut late_runs = 0;
+    for run in 0..5 {
+        let seen = Box::leak(Box::new(Seen {
+            posted: Mutex::new(false),
+            wake: std::sync::Condvar::new(),
+            late: AtomicUsize::new(0),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        }));
+        unsafe {
+            let client = client_new(&BACKEND.url).unwrap();
+            backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());
+            backend_api_client_set_log(
+                client,
+                Some(sink),
+                (seen as *const Seen).cast_mut().cast(),
+                None,
+                LogLevel::Debug as u32,
+                std::ptr::null_mut(),
+            );
+            // The DEBUG record after "POST ..." lists the headers: 2,000 of 4 KiB
+            // make it slow to format (tens of milliseconds).
+            let value = "v".repeat(4096);
+            for i in 0..2000 {
+                backend_api_client_add_header(
+                    client,
+                    cs(&format!("X-Big-{i}")).as_ptr(),
+                    cs(&value).as_ptr(),
+                    std::ptr::null_mut(),
+                );
+            }
+            let req = request("test-model", []);
+            let mut s = std::ptr::null_mut();
+            assert_eq!(
+                backend_api_open(client, req, &mut s, std::ptr::null_mut()),
+                Status::Ok
+            );
+            let mut posted = seen.posted.lock().unwrap();
+            while !*posted {
+                posted = seen.wake.wait(posted).unwrap();
+            }
+            drop(posted);
+            // The worker now formats the slow DEBUG record.
+            backend_api_close(s);
+            seen.closed.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(500));
+            let late = seen.late.load(Ordering::SeqCst);
+            println!("run {run}: {late} records began after close returned");
+            late_runs += usize::from(late > 0);
+            backend_api_request_free(req);
+            backend_api_client_free(client);
+        }
+    }
+    assert_eq!(late_runs, 0, "records began after close returned");
+}
+
+/// `next(0)` only looks, whatever another thread does: it never waits while
+/// another thread copies the assembled answer. (Issue 20 item 7: on 0.2.0 a
+/// zero-timeout next waited for the whole copy, 434 ms with 64 MiB.)
+#[test]
+fn next_zero_only_looks_while_another_thread_copies_the_answer() {
+    use backend_api::ffi::*;
+    use support::cabi::{client_new, request};
+
+    const PARTS: u64 = 40;
+    unsafe {
+        let client = client_new(&BACKEND.url).unwrap();
+        backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());
+        backend_api_client_set_max_line(client, 4 << 20, std::ptr::null_mut());
+        let fields = [
+            ("test_chunks".to_owned(), json!(PARTS)),
+            ("test_part_bytes".to_owned(), json!(1 << 20)),
+        ];
+        let req = request("test-model", fields.iter().map(|(k, v)| (k, v)));
+        let mut s = std::ptr::null_mut();
+        assert_eq!(
+            backend_api_open(client, req, &mut s, std::ptr::null_mut()),
+            Status::Ok
+        );
+        let take = |timeout: i64| {
+            let mut ch = std::ptr::null_mut();
+            let st = backend_api_next(s, timeout, &mut ch, std::ptr::null_mut());
+            if st == Status::Ok {
+                backend_api_chunk_free(ch);
+            }
+            st
+        };
+        // Half the answer first, so each copy is 20 MiB and more.
+        let mut taken = 0;
+        while taken < PARTS / 2 {
+            if take(20_000) == Status::Ok {
+                taken += 1;
+            }
+        }
+        let stream = s as usize;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let copies = Arc::new(Mutex::new(Vec::new()));
+        let copier = {
+            let (stop, copies) = (stop.clone(), copies.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let t0 = Instant::now();
+                    let mut a = std::ptr::null_mut();
+                    backend_api_stream_answer(stream as *const _, &mut a, std::ptr::null_mut());
+                    backend_api_chunk_free(a);
+                    copies.lock().unwrap().push(t0.elapsed());
+                }
+            })
+        };
+        // next(0) while the copies run: each only looks.
+        let mut slowest = Duration::ZERO;
+        let mut ended = false;
+        while !ended {
+            let t0 = Instant::now();
+            let st = take(0);
+            slowest = slowest.max(t0.elapsed());
+            ended = st != Status::Ok && st != Status::Again;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        stop.store(true, Ordering::SeqCst);
+        copier.join().unwrap();
+        let copies = copies.lock().unwrap();
+        let copy = copies.iter().sum::<Duration>() / copies.len() as u32;
+        println!(
+            "{} copies of the answer, {:.1} ms each on average; slowest next(0): {:.3} ms",
+            copies.len(),
+            copy.as_secs_f64() * 1e3,
+            slowest.as_secs_f64() * 1e3
+        );
+        // Waiting for a copy would take it about a copy's time: a ratio in one run.
+        assert!(
+            slowest < copy / 4,
+            "next(0) waited {slowest:?} while a copy takes {copy:?}"
+        );
+        // Nothing was lost on the way: the answer holds every part.
+        let mut a = std::ptr::null_mut();
+        backend_api_stream_answer(s, &mut a, std::ptr::null_mut());
+        let (mut text, mut len) = (std::ptr::null(), 0usize);
+        let content = support::cabi::cs("content");
+        assert_eq!(
+            backend_api_chunk_field(a, content.as_ptr(), &mut text, &mut len),
+            Status::Ok
+        );
+        assert!(len as u64 >= PARTS << 20, "{len}");
+        backend_api_chunk_free(a);
+        backend_api_close(s);
+        backend_api_request_free(req);
+        backend_api_client_free(client);
+    }
+}

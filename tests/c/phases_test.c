@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,7 +35,7 @@
 #define TIMEOUT_MS 800   /* CONNECT, HEADERS and IDLE of the client */
 #define ACTION_AT_MS 300 /* when a cancel or close comes */
 #define MARGIN_MS 1500   /* slack for a shared, noisy machine */
-#define SETTLE_MS 2000   /* longest wait for threads and descriptors to settle */
+#define SETTLE_MS 250    /* longest wait for threads and descriptors to settle */
 #define RESOLVE_SLEEP_S 2
 #define PAUSE_CHUNKS 400 /* about 400 KiB: fills the 128 KiB queue */
 #define POOL_THREADS 4
@@ -51,12 +52,13 @@ static void sleep_ms(long ms) {
     }
 }
 
-/* "slow.test" takes RESOLVE_SLEEP_S in the system's resolver: this program's
- * getaddrinfo is the one the library calls; other names resolve as usual. */
+/* "slow.test" takes RESOLVE_SLEEP_S in the system's resolver, "slow8.test" 8 s:
+ * this program's getaddrinfo is the one the library calls; other names resolve
+ * as usual. */
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res) {
-    if (node && strcmp(node, "slow.test") == 0) {
-        sleep(RESOLVE_SLEEP_S);
+    if (node && (strcmp(node, "slow.test") == 0 || strcmp(node, "slow8.test") == 0)) {
+        sleep(strcmp(node, "slow.test") == 0 ? RESOLVE_SLEEP_S : 8);
         return EAI_NONAME;
     }
     int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **) =
@@ -408,7 +410,12 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
         printf("HANG %-30s %-17s %-8s (> %.0f ms; abandoned)\n", phase_names[p], wait_names[w],
                action_names[a], bound + 3000);
         fflush(stdout);
-        return; /* its thread still runs: nothing of it may be freed */
+        /* Its thread still runs and nothing of it may be freed: what it holds is
+         * the new baseline for the cells after it. */
+        sleep_ms(SETTLE_MS);
+        base_threads = threads_now();
+        base_fds = fds_now();
+        return;
     }
     pthread_join(waiter, NULL);
 
@@ -458,6 +465,159 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
     fflush(stdout);
 }
 
+
+/* ---- resources under many closes, and limits ---- */
+
+static backend_api_client *client_with(const char *url, int64_t connect_ms, int64_t idle_ms) {
+    backend_api_client *c = client_for(url);
+    backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_CONNECT, connect_ms, NULL);
+    backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_IDLE, idle_ms, NULL);
+    return c;
+}
+
+/* Opens and closes `n` streams to `url`, each after `after_ms`. */
+static void open_and_close(const char *url, int n, long after_ms) {
+    backend_api_client *c = client_with(url, 30000, 300000);
+    backend_api_request *r = request_with(NULL);
+    for (int i = 0; i < n; i++) {
+        backend_api_stream *s = NULL;
+        if (backend_api_open(c, r, &s, NULL) != BACKEND_API_STATUS_OK) {
+            CHECK(!"open failed");
+            break;
+        }
+        if (after_ms) sleep_ms(after_ms);
+        backend_api_close(s);
+    }
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+static void closes_while_connecting(void) {
+    double t0 = now_ms();
+    open_and_close(urls[P_CONNECT], 2000, 1);
+    double opened = now_ms() - t0;
+    sleep_ms(5000);
+    int t = threads_now(), f = fds_now();
+    printf("2000 closes while connecting (CONNECT 30 s) in %.0f ms; 5 s later: %d threads, %d "
+           "descriptors (baseline %d, %d)\n",
+           opened, t, f, base_threads, base_fds);
+    CHECK(t <= base_threads && f <= base_fds);
+}
+
+static void closes_while_resolving(void) {
+    open_and_close("http://slow8.test:8080", 500, 0);
+    sleep_ms(2000);
+    int t = threads_now();
+    printf("500 closes with an 8 s resolver; 2 s later: %d threads (baseline %d, resolver pool "
+           "at most %d)\n",
+           t, base_threads, POOL_THREADS);
+    CHECK(t <= base_threads + POOL_THREADS);
+}
+
+struct timed_next {
+    backend_api_stream *s;
+    backend_api_status st;
+    int done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *next_forever(void *arg) {
+    struct timed_next *t = arg;
+    backend_api_chunk *ch = NULL;
+    backend_api_status st;
+    while ((st = backend_api_next(t->s, -1, &ch, NULL)) == BACKEND_API_STATUS_OK)
+        backend_api_chunk_free(ch);
+    pthread_mutex_lock(&t->mu);
+    t->st = st, t->done = 1;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void silence_after_headers(void) {
+    backend_api_client *c = client_with(urls[P_SILENT], 30000, 1500);
+    backend_api_request *r = request_with(NULL);
+    static struct timed_next t; /* static: a hung thread may still use it */
+    t.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    t.cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+    CHECK(backend_api_open(c, r, &t.s, NULL) == BACKEND_API_STATUS_OK);
+    double t0 = now_ms();
+    pthread_t th;
+    pthread_create(&th, NULL, next_forever, &t);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&t.mu);
+    while (!t.done && pthread_cond_timedwait(&t.cv, &t.mu, &until) == 0) {
+    }
+    int done = t.done;
+    pthread_mutex_unlock(&t.mu);
+    if (!done) {
+        printf("headers then silence, IDLE 1.5 s, next(-1) right after open: no return in 20 s\n");
+        CHECK(!"next(-1) hangs");
+        return;
+    }
+    pthread_join(th, NULL);
+    printf("headers then silence, IDLE 1.5 s, next(-1) right after open: %s after %.0f ms\n",
+           backend_api_status_name(t.st), now_ms() - t0);
+    CHECK(t.st == BACKEND_API_STATUS_TIMED_OUT && now_ms() - t0 < 1500 + MARGIN_MS);
+    backend_api_close(t.s);
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+/* In a child allowed few threads (RLIMIT_NPROC, as an unprivileged user): open
+ * fails with LIMIT when no thread can start, and nothing reaches stderr. */
+static void no_thread_left(void) {
+    int err_pipe[2];
+    if (pipe(err_pipe) != 0) return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(err_pipe[1], 2);
+        close(err_pipe[0]);
+        if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(5);
+        struct rlimit lim = {40, 40};
+        if (setrlimit(RLIMIT_NPROC, &lim) != 0) _exit(6);
+        backend_api_client *c = client_with(urls[P_CONNECT], 30000, 300000);
+        backend_api_request *r = request_with(NULL);
+        static backend_api_stream *open_ones[3000];
+        int n = 0, code = 3;
+        for (; n < 3000; n++) {
+            backend_api_error *e = NULL;
+            backend_api_status st = backend_api_open(c, r, &open_ones[n], &e);
+            if (st != BACKEND_API_STATUS_OK) {
+                const char *m = backend_api_error_message(e);
+                code = st == BACKEND_API_STATUS_LIMIT && strstr(m, "thread") ? 0 : 4;
+                printf("open #%d: %s: %s\n", n + 1, backend_api_status_name(st), m);
+                backend_api_error_free(e);
+                break;
+            }
+        }
+        for (int i = 0; i < n; i++) backend_api_close(open_ones[i]);
+        backend_api_request_free(r);
+        backend_api_client_free(c);
+        fflush(stdout);
+        _exit(code);
+    }
+    close(err_pipe[1]);
+    char buf[4096];
+    size_t got = 0;
+    ssize_t k;
+    while ((k = read(err_pipe[0], buf + got, sizeof buf - 1 - got)) > 0 && got < sizeof buf - 1)
+        got += (size_t)k;
+    while (read(err_pipe[0], buf, 0) > 0) {
+    }
+    buf[got] = 0;
+    close(err_pipe[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    int exited = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    printf("at most 40 threads: the child exited %d; %zu bytes on its stderr%s%.200s\n", exited,
+           got, got ? ": " : "", buf);
+    CHECK(exited == 0 && got == 0);
+}
+
 int main(int argc, char **argv) {
     (void)backend_url(argc, argv); /* the loopback backend is not needed here */
     signal(SIGPIPE, SIG_IGN);
@@ -502,19 +662,23 @@ int main(int argc, char **argv) {
         for (int w = 0; w < W_COUNT; w++)
             for (int a = 0; a < A_COUNT; a++)
                 run_cell(NULL, (enum phase)p, (enum wait)w, (enum action)a);
+    printf("matrix: %d cells in %.1f s; %d hung; slowest close %.2f ms, slowest settle %.1f ms\n",
+           P_COUNT * W_COUNT * A_COUNT, (now_ms() - t0) / 1e3, hung, worst_close_ms,
+           worst_settle_ms);
+    silence_after_headers();
+    closes_while_connecting(); /* after it, no thread of the library runs: fork is safe */
+    no_thread_left();
+    closes_while_resolving();
 #if BACKEND_API_VERSION_NUM >= 0x000300
     /* The resolver pool still holds lookups the system's resolver has not
      * answered: shutdown waits for them, and then nothing of the library runs. */
     double s0 = now_ms();
-    backend_api_status st = backend_api_shutdown(10000);
+    backend_api_status st = backend_api_shutdown(15000);
     printf("shutdown: %s after %.1f ms; threads %d (baseline %d)\n", backend_api_status_name(st),
            now_ms() - s0, threads_now(), base_threads);
     CHECK(st == BACKEND_API_STATUS_OK);
     CHECK(hung > 0 || threads_now() == base_threads);
 #endif
-    printf("matrix: %d cells in %.1f s; %d hung; slowest close %.2f ms, slowest settle %.1f ms\n",
-           P_COUNT * W_COUNT * A_COUNT, (now_ms() - t0) / 1e3, hung, worst_close_ms,
-           worst_settle_ms);
     for (int i = 0; i < nfill; i++) close(fillers[i]);
     close(full);
     kill(child, SIGKILL);
