@@ -15,7 +15,8 @@
 //! (cancellation from any thread), [`stream`] (the background thread and the
 //! channel), `notify` (the event-loop descriptor), [`models`] (the model
 //! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
-//! OpenAI-compatible protocol's body and events, no I/O), [`ffi`] (the C boundary).
+//! OpenAI-compatible protocol's body and events, no I/O), [`pointer`] (JSON
+//! Pointer look-ups), [`ffi`] (the C boundary).
 
 pub mod answer;
 pub mod cancel;
@@ -30,6 +31,7 @@ pub mod media;
 pub mod models;
 mod notify;
 pub mod openai;
+pub mod pointer;
 pub mod protocol;
 pub mod request;
 pub mod retry;
