@@ -213,3 +213,69 @@ fn redact_url_hides_credentials_up_to_the_last_at() {
     };
     assert_eq!(st, Status::InvalidArgument);
 }
+
+#[test]
+fn a_chunk_from_json_text_walked_by_count_and_key() {
+    unsafe {
+        let json = r#"{"B": [1, 2, 3], "a/~": {"x": null}, "A": "s"}"#;
+        let mut chunk = ptr::null_mut();
+        let mut err = ptr::null_mut();
+        assert_eq!(
+            backend_api_chunk_parse(json.as_ptr().cast(), json.len(), &mut chunk, &mut err),
+            Status::Ok
+        );
+        assert_eq!(text(backend_api_chunk_type(chunk)).unwrap(), "", "no type");
+        let count = |p: &str| {
+            let mut n = 99usize;
+            (
+                backend_api_chunk_get_count(chunk, cs(p).as_ptr(), &mut n),
+                n,
+            )
+        };
+        assert_eq!(count(""), (Status::Ok, 3));
+        assert_eq!(count("/B"), (Status::Ok, 3));
+        assert_eq!(count("/A"), (Status::WrongType, 99));
+        let key = |p: &str, i: usize| {
+            let mut k: *const c_char = ptr::null();
+            let st = backend_api_chunk_get_key(chunk, cs(p).as_ptr(), i, &mut k, ptr::null_mut());
+            (st, text(k))
+        };
+        let keys: Vec<_> = (0..3).map(|i| key("", i).1.unwrap()).collect();
+        assert_eq!(keys, ["A", "B", "a/~"], "sorted");
+        assert_eq!(key("", 3).0, Status::NotFound);
+        assert_eq!(key("/B", 0).0, Status::WrongType);
+        let mut k1: *const c_char = ptr::null();
+        let mut k2: *const c_char = ptr::null();
+        let root = cs("");
+        backend_api_chunk_get_key(chunk, root.as_ptr(), 1, &mut k1, ptr::null_mut());
+        backend_api_chunk_get_key(chunk, root.as_ptr(), 1, &mut k2, ptr::null_mut());
+        assert_eq!(k1, k2, "lent once");
+        let mut t = JsonType::MaxEnum;
+        assert_eq!(
+            backend_api_chunk_get_type(chunk, cs("/a~1~0/x").as_ptr(), &mut t),
+            Status::Ok
+        );
+        assert_eq!(t, JsonType::Null);
+        backend_api_chunk_free(chunk);
+
+        for bad in ["[1, 2]", "{\"a\": ", "", "{} {}"] {
+            let mut c = ptr::null_mut();
+            let mut e = ptr::null_mut();
+            let st = backend_api_chunk_parse(bad.as_ptr().cast(), bad.len(), &mut c, &mut e);
+            assert_eq!(st, Status::InvalidArgument, "{bad:?}");
+            assert!(c.is_null() && !e.is_null());
+            backend_api_error_free(e);
+        }
+        let invalid = [b'{', b'"', 0xff, b'"', b':', b'1', b'}'];
+        let mut c = ptr::null_mut();
+        assert_eq!(
+            backend_api_chunk_parse(
+                invalid.as_ptr().cast(),
+                invalid.len(),
+                &mut c,
+                ptr::null_mut()
+            ),
+            Status::InvalidArgument
+        );
+    }
+}

@@ -72,6 +72,8 @@ pub(super) enum Ask<'k> {
     Text,
     Field(&'k str),
     Pointer(&'k str),
+    /// The key at an index of the object at a pointer.
+    Key(&'k str, usize),
 }
 
 /// [`Ask`], owned, as kept with a lent value.
@@ -80,6 +82,7 @@ enum Asked {
     Text,
     Field(Box<str>),
     Pointer(Box<str>),
+    Key(Box<str>, usize),
 }
 
 impl Asked {
@@ -87,6 +90,7 @@ impl Asked {
         match (self, ask) {
             (Asked::Text, Ask::Text) => true,
             (Asked::Field(a), Ask::Field(b)) | (Asked::Pointer(a), Ask::Pointer(b)) => **a == *b,
+            (Asked::Key(a, i), Ask::Key(b, j)) => **a == *b && *i == j,
             _ => false,
         }
     }
@@ -98,6 +102,7 @@ impl From<Ask<'_>> for Asked {
             Ask::Text => Asked::Text,
             Ask::Field(k) => Asked::Field(k.into()),
             Ask::Pointer(p) => Asked::Pointer(p.into()),
+            Ask::Key(p, i) => Asked::Key(p.into(), i),
         }
     }
 }

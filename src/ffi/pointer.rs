@@ -16,7 +16,8 @@ use std::ffi::c_char;
 use serde_json::Value;
 
 use super::chunk::{backend_api_chunk, Ask};
-use super::guard::{guard_or, obj, out_arg, str_arg};
+use super::guard::{backend_api_error, fail, guard, guard_or, obj, out_arg, str_arg};
+use crate::chunk::Chunk;
 use crate::error::{Error, Status};
 use crate::pointer::{resolve, JsonType};
 
@@ -173,5 +174,107 @@ pub unsafe extern "C" fn backend_api_chunk_get_bool(
             Status::Ok
         }
         None => Status::WrongType,
+    })
+}
+
+/// How many elements the array, or members the object, at `pointer` holds, into
+/// `*count_out`: with `backend_api_chunk_get_key` and indices (`/list/0`, ...)
+/// it walks any value. `WRONG_TYPE` for a value that is neither.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+/// `count_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_count(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    count_out: *mut usize,
+) -> Status {
+    if out_arg(count_out, "count_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |_, _, v| match v {
+        Value::Array(list) => {
+            *count_out = list.len();
+            Status::Ok
+        }
+        Value::Object(map) => {
+            *count_out = map.len();
+            Status::Ok
+        }
+        _ => Status::WrongType,
+    })
+}
+
+/// The key of member `index` (from 0, in the keys' sorted order) of the object
+/// at `pointer`, NUL-terminated UTF-8, into `*key_out` (its length into
+/// `*len_out` when not NULL). Escape it (`~` as `~0`, `/` as `~1`) to build a
+/// pointer to its value. Owned by the chunk: valid until
+/// `backend_api_chunk_free`. `NOT_FOUND` for an index past the last member;
+/// `WRONG_TYPE` for a value that is not an object.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
+/// NULL or writable; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_key(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    index: usize,
+    key_out: *mut *const c_char,
+    len_out: *mut usize,
+) -> Status {
+    if out_arg(key_out, "key_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |c, pointer, v| {
+        let Value::Object(map) = v else {
+            return Status::WrongType;
+        };
+        let Some(key) = map.keys().nth(index) else {
+            return Status::NotFound;
+        };
+        let Some((p, n)) = c.lend(Ask::Key(pointer, index), || Some(Cow::Owned(key.clone())))
+        else {
+            return Status::Internal;
+        };
+        *key_out = p;
+        if !len_out.is_null() {
+            *len_out = n;
+        }
+        Status::Ok
+    })
+}
+
+/// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+/// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+/// file, a model listing wrapped in an object) with the same look-ups as the
+/// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+/// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+/// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+/// Takes no ownership of `json`; any thread.
+///
+/// # Safety
+/// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_parse(
+    json: *const c_char,
+    len: usize,
+    out: *mut *mut backend_api_chunk,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    if json.is_null() {
+        return fail(err, Error::invalid("json is NULL"));
+    }
+    guard(err, || {
+        out_arg(out, "out")?;
+        let bytes = std::slice::from_raw_parts(json.cast::<u8>(), len);
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
+        let chunk = Chunk::parse(text)
+            .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
+        *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
+        Ok(Status::Ok)
     })
 }

@@ -657,6 +657,49 @@ backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
                                               const char *pointer,
                                               bool *value_out);
 
+// How many elements the array, or members the object, at `pointer` holds, into
+// `*count_out`: with `backend_api_chunk_get_key` and indices (`/list/0`, ...)
+// it walks any value. `WRONG_TYPE` for a value that is neither.
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+// `count_out` NULL or writable.
+backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
+                                               const char *pointer,
+                                               size_t *count_out);
+
+// The key of member `index` (from 0, in the keys' sorted order) of the object
+// at `pointer`, NUL-terminated UTF-8, into `*key_out` (its length into
+// `*len_out` when not NULL). Escape it (`~` as `~0`, `/` as `~1`) to build a
+// pointer to its value. Owned by the chunk: valid until
+// `backend_api_chunk_free`. `NOT_FOUND` for an index past the last member;
+// `WRONG_TYPE` for a value that is not an object.
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
+// NULL or writable; `len_out` NULL or writable.
+backend_api_status backend_api_chunk_get_key(const backend_api_chunk *chunk,
+                                             const char *pointer,
+                                             size_t index,
+                                             const char **key_out,
+                                             size_t *len_out);
+
+// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+// file, a model listing wrapped in an object) with the same look-ups as the
+// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+// Takes no ownership of `json`; any thread.
+//
+// # Safety
+// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
+// NULL or writable.
+backend_api_status backend_api_chunk_parse(const char *json,
+                                           size_t len,
+                                           backend_api_chunk **out,
+                                           backend_api_error **err);
+
 // Creates an empty request (model `""`, no messages). Free it with
 // `backend_api_request_free`. Any thread.
 backend_api_request *backend_api_request_new(void);
