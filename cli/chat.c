@@ -89,6 +89,7 @@ int chat(struct conversation *c) {
     int rc = GO_ON;
     line_editor_init();
     chat_banner(c);
+    bracketed_paste_mode(true);
     while (rc == GO_ON) {
         char *line = NULL;
         got_sigint = 0;
@@ -108,5 +109,6 @@ int chat(struct conversation *c) {
         if (got_term) rc = EXIT_TERMINATED;
         free(line);
     }
+    bracketed_paste_mode(false);
     return rc; /* libedit stays loaded: what it holds stays reachable until the end */
 }

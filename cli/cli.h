@@ -233,6 +233,7 @@ enum line_result { LINE_OK, LINE_EOF, LINE_CLEARED, LINE_TERMINATED };
 void line_editor_init(void);
 const char *line_editing(void);
 enum line_result read_line(const char *prompt, char **out);
+void bracketed_paste_mode(bool on);
 
 /* ---------------------------------------------------------------- chat.c */
 int chat(struct conversation *c);

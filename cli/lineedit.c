@@ -3,8 +3,8 @@
  * readline-compatible calls, with its history kept in a file from one run to the
  * next; else the terminal's own line mode. Nothing to install either way.
  *
- * Pastes: the terminal is asked for bracketed paste (ESC [ ? 2004 h) while a line
- * is read, so a pasted block arrives as ESC [ 200 ~ ... ESC [ 201 ~ and becomes one
+ * Pastes: the terminal is asked for bracketed paste (ESC [ ? 2004 h) while the
+ * conversation runs, so a pasted block arrives as ESC [ 200 ~ ... ESC [ 201 ~ and becomes one
  * message, its newlines kept, instead of one message per line. The keyboard's bytes
  * go through `take` below, which finds those markers, before libedit sees them
  * (through rl_getc_function). */
@@ -274,9 +274,13 @@ static enum line_result read_plain_line(const char *prompt, char **out) {
 }
 
 enum line_result read_line(const char *prompt, char **out) {
-    if (bracketed_paste) fputs("\033[?2004h", stderr);
-    enum line_result r = editline.lib != NULL ? read_edited_line(prompt, out) : read_plain_line(prompt, out);
-    if (bracketed_paste) fputs("\033[?2004l", stderr);
+    return editline.lib != NULL ? read_edited_line(prompt, out) : read_plain_line(prompt, out);
+}
+
+/* Asks the terminal for bracketed paste for the whole conversation (a paste while
+ * an answer streams is then one message too), or stops asking. */
+void bracketed_paste_mode(bool on) {
+    if (!bracketed_paste) return;
+    fputs(on ? "\033[?2004h" : "\033[?2004l", stderr);
     fflush(stderr);
-    return r;
 }
