@@ -81,10 +81,11 @@ static void consume(size_t n) {
     in.len -= n;
 }
 
-/* After PASTE_START: the pasted text up to PASTE_END, added to `b` (CR as newline;
- * past PASTE_MAX the rest is dropped). */
+/* After PASTE_START: the pasted text up to PASTE_END, added to `b` (CR and CR LF
+ * as a newline; past PASTE_MAX the rest is dropped). */
 static void take_paste(struct buffer *b) {
     consume(strlen(PASTE_START));
+    bool after_cr = false;
     for (;;) {
         if (in.len == 0 && !fill(-1)) return;
         if (in.buf[in.start] == '\033' && starts_with(PASTE_END)) {
@@ -93,7 +94,9 @@ static void take_paste(struct buffer *b) {
         }
         char c = (char)in.buf[in.start];
         consume(1);
-        if (b->len < PASTE_MAX) buffer_add(b, c == '\r' ? "\n" : &c, 1);
+        bool skip = c == '\n' && after_cr; /* the LF of a CR LF */
+        after_cr = c == '\r';
+        if (!skip && b->len < PASTE_MAX) buffer_add(b, c == '\r' ? "\n" : &c, 1);
     }
 }
 
