@@ -224,7 +224,8 @@ static enum line_result read_edited_line(const char *prompt, char **out) {
         if (pasted.data != NULL) buffer_add(&b, pasted.data, pasted.len);
         while (b.len > 0 && b.data[b.len - 1] == '\n') b.data[--b.len] = '\0'; /* the paste's last Enter */
         free(edited_line);
-        if (pasted.data != NULL) put_text(stderr, pasted.data, pasted.len);
+        while (pasted.len > 0 && pasted.data[pasted.len - 1] == '\n') pasted.len--;
+        if (pasted.data != NULL) put_text(stderr, pasted.data, pasted.len); /* shown: what is sent */
         fputc('\n', stderr);
         buffer_free(&pasted);
         edited_line = b.data != NULL ? b.data : strdup("");

@@ -932,8 +932,10 @@ def test_saved(url: str) -> None:
     cfg = WORK / "nolog.conf"
     cfg.write_text("no-log\n")
     run("-u", url, "-K", str(cfg), "unsaved too", env=env)
-    check("--no-log and the no-log configuration key save nothing", len(saved_files(env)) == count,
-          str(saved_files(env)))
+    unsaved = len(saved_files(env))
+    run("-u", url, "saved again", env=env)
+    check("--no-log and the no-log configuration key save nothing (a run without them does)",
+          unsaved == count and len(saved_files(env)) == count + 1, str(saved_files(env)))
     # Two instances on one conversation at once: every save is whole.
     procs = [subprocess.Popen(["sh", "-c", f'for i in 1 2 3 4 5 6; do "{CLIENT}" -u {url} -q --conversation {first_id} '
                                f'"turn $i of {n}" > /dev/null || exit 1; done'], env=dict(BASE_ENV, **env))
@@ -1099,7 +1101,8 @@ def test_hostile(url: str, tls_url: str) -> None:
 
 def test_layout() -> None:
     """Issue 21, inside: the client split by concern, each file named in cli/cli.h."""
-    named = re.findall(r"^ \*   (\S+\.c)\s", (ROOT / "cli/cli.h").read_text(), re.M)
+    header = ROOT / "cli/cli.h"
+    named = re.findall(r"^ \*   (\S+\.c)\s", header.read_text() if header.exists() else "", re.M)
     sizes = {n: len((ROOT / "cli" / n).read_text().splitlines()) for n in named if (ROOT / "cli" / n).exists()}
     check("cli/ split by concern: options, configuration, output, conversation, line editing, storage, main",
           {"options.c", "config.c", "output.c", "conversation.c", "lineedit.c", "store.c", "backend-api.c"}
