@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the command-line client `backend-api` (cli/backend-api.c) against the library,
+# Builds the command-line client `backend-api` (cli/*.c, see cli/cli.h) against the library,
 # linked statically so that the program stands alone: it needs only the C library at
 # run time (libedit, for line editing, is loaded when the system has it).
 #
@@ -8,7 +8,7 @@
 # Builds the library first (cargo build --lib, release unless --debug), asks rustc once
 # which system libraries the static library needs (kept in
 # <target>/<profile>/backend_api.native-static-libs, which `make build` also writes),
-# then compiles with -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow. The last line
+# then compiles with the flags of cli/cflags.sh (shared with scripts/stage.sh). The last line
 # on standard output is the program's path; the default is <target>/<profile>/backend-api.
 # Examples: cli/build.sh; cli/build.sh --debug -o /tmp/b -- -g -fsanitize=address,undefined
 #
@@ -59,8 +59,10 @@ if [ ! -s "$NATIVE_FILE" ]; then
 fi
 read -r -a NATIVE < "$NATIVE_FILE"
 
+# shellcheck source=cli/cflags.sh
+. "$ROOT/cli/cflags.sh"
 opt=(-O2); [ "$profile" = debug ] && opt=(-O0 -g)
 # shellcheck disable=SC2086  # CFLAGS is a list of flags
-"$CC" -std=c11 "${opt[@]}" -Wall -Wextra -Werror -Wpedantic -Wshadow ${CFLAGS:-} "${extra[@]}" \
-    -I"$ROOT/include" "$ROOT/cli/backend-api.c" "$LIBDIR/libbackend_api.a" "${NATIVE[@]}" -ldl -o "$out"
+"$CC" "${CLI_CFLAGS[@]}" "${opt[@]}" ${CFLAGS:-} "${extra[@]}" -I"$ROOT/include" \
+    "${CLI_SOURCES[@]/#/$ROOT/cli/}" "$LIBDIR/libbackend_api.a" "${NATIVE[@]}" -ldl -lpthread -o "$out"
 echo "$out"

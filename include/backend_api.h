@@ -65,6 +65,8 @@ typedef enum {
   BACKEND_API_STATUS_MEDIA = 11,
   // A field asked of a chunk is not there.
   BACKEND_API_STATUS_NOT_FOUND = 12,
+  // A value asked of a chunk by JSON Pointer is there, but of another type.
+  BACKEND_API_STATUS_WRONG_TYPE = 13,
   // The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
   BACKEND_API_STATUS_CONNECT = 20,
   // The TLS handshake failed (certificate not trusted, protocol error).
@@ -135,6 +137,19 @@ typedef enum {
   // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
   BACKEND_API_LOG_LEVEL_MAX_ENUM = 2147483647,
 } backend_api_log_level;
+
+// The type of a JSON value, for C callers that branch before reading it.
+// The numbers are part of the ABI and never reused.
+typedef enum {
+  BACKEND_API_JSON_TYPE_NULL = 1,
+  BACKEND_API_JSON_TYPE_BOOL = 2,
+  BACKEND_API_JSON_TYPE_NUMBER = 3,
+  BACKEND_API_JSON_TYPE_STRING = 4,
+  BACKEND_API_JSON_TYPE_ARRAY = 5,
+  BACKEND_API_JSON_TYPE_OBJECT = 6,
+  // Never returned: keeps the C enum 32 bits wide under `-fshort-enums` too.
+  BACKEND_API_JSON_TYPE_MAX_ENUM = 2147483647,
+} backend_api_json_type;
 
 // Which timeout a setter names. The numbers are part of the ABI.
 typedef enum {
@@ -637,6 +652,105 @@ backend_api_status backend_api_models(const backend_api_client *client,
 // `s` is NULL or a string from this library, not used afterwards.
 void backend_api_string_free(const char *s);
 
+// The type of the value at `pointer` (`""` is the whole chunk, an object) into
+// `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
+// NULL or writable.
+backend_api_status backend_api_chunk_get_type(const backend_api_chunk *chunk,
+                                              const char *pointer,
+                                              backend_api_json_type *type_out);
+
+// The string at `pointer`, unescaped, NUL-terminated UTF-8, into `*value_out`
+// (and its length in bytes into `*len_out` when not NULL: a `\u0000` inside the
+// string shows there). Owned by the chunk: valid until `backend_api_chunk_free`;
+// asking again for the same pointer lends the same string (no new copy).
+// `WRONG_TYPE` for a value that is not a string (`null` included).
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+// `value_out` NULL or writable; `len_out` NULL or writable.
+backend_api_status backend_api_chunk_get_string(const backend_api_chunk *chunk,
+                                                const char *pointer,
+                                                const char **value_out,
+                                                size_t *len_out);
+
+// The integer at `pointer` into `*value_out`. `WRONG_TYPE` for anything but a
+// JSON number written without a fraction or exponent that fits in 64 signed
+// bits (`3.0`, `1e3` and 2^63 are `WRONG_TYPE`: read them with
+// `backend_api_chunk_get_number`).
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+// `value_out` NULL or writable.
+backend_api_status backend_api_chunk_get_int64(const backend_api_chunk *chunk,
+                                               const char *pointer,
+                                               int64_t *value_out);
+
+// The number at `pointer`, as the nearest double, into `*value_out`.
+// `WRONG_TYPE` for a value that is not a JSON number.
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+// `value_out` NULL or writable.
+backend_api_status backend_api_chunk_get_number(const backend_api_chunk *chunk,
+                                                const char *pointer,
+                                                double *value_out);
+
+// The boolean at `pointer` into `*value_out`. `WRONG_TYPE` for anything but
+// `true` or `false` (`0`, `"true"` and `null` included).
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+// `value_out` NULL or writable.
+backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
+                                              const char *pointer,
+                                              bool *value_out);
+
+// How many elements the array, or members the object, at `pointer` holds, into
+// `*count_out`: with `backend_api_chunk_get_key` and indices (`/list/0`, ...)
+// it walks any value. `WRONG_TYPE` for a value that is neither.
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+// `count_out` NULL or writable.
+backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
+                                               const char *pointer,
+                                               size_t *count_out);
+
+// The key of member `index` (from 0, in the keys' sorted order) of the object
+// at `pointer`, NUL-terminated UTF-8, into `*key_out` (its length into
+// `*len_out` when not NULL). Escape it (`~` as `~0`, `/` as `~1`) to build a
+// pointer to its value. Owned by the chunk: valid until
+// `backend_api_chunk_free`. `NOT_FOUND` for an index past the last member;
+// `WRONG_TYPE` for a value that is not an object.
+//
+// # Safety
+// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
+// NULL or writable; `len_out` NULL or writable.
+backend_api_status backend_api_chunk_get_key(const backend_api_chunk *chunk,
+                                             const char *pointer,
+                                             size_t index,
+                                             const char **key_out,
+                                             size_t *len_out);
+
+// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+// file, a model listing wrapped in an object) with the same look-ups as the
+// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+// Takes no ownership of `json`; any thread.
+//
+// # Safety
+// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
+// NULL or writable.
+backend_api_status backend_api_chunk_parse(const char *json,
+                                           size_t len,
+                                           backend_api_chunk **out,
+                                           backend_api_error **err);
+
 // Creates an empty request (model `""`, no messages). Free it with
 // `backend_api_request_free`. Any thread.
 backend_api_request *backend_api_request_new(void);
@@ -926,6 +1040,24 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_chunk **out,
                                              backend_api_error **err);
+
+// Writes `url` with its credentials hidden into `buf`, NUL-terminated: the
+// `user:password@` part of the authority becomes `***@`, cut at the LAST `@`
+// before the host (`http://u:p@ss@h/` shows as `http://***@h/`), the rule the
+// library's own messages follow. Returns `OK`; `LIMIT` when `buf` is too small
+// (then `buf` holds as much as fits of the redacted text, still NUL-terminated,
+// so a truncated message never shows the password either); `INVALID_ARGUMENT`
+// when `url` or `buf` is NULL, `len` is 0, or `url` is not UTF-8. `*needed_out`
+// (when not NULL) gets the size the whole result needs, its NUL included.
+// Takes no ownership; any thread.
+//
+// # Safety
+// `url` is NULL or NUL-terminated; `buf` NULL or writable for `len` bytes;
+// `needed_out` NULL or writable.
+backend_api_status backend_api_redact_url(const char *url,
+                                          char *buf,
+                                          size_t len,
+                                          size_t *needed_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -29,8 +29,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cargo-tools/bin
 [ -d "$TOOLS" ] && PATH=$TOOLS:$PATH
 
-# The command-line client: its source, man page and completions.
-CLI=(cli/backend-api.c cli/backend-api.1 cli/completions/backend-api.bash cli/completions/_backend-api)
+# The command-line client: its man page and completions; its sources and flags are
+# those of cli/cflags.sh, which cli/build.sh reads too.
+CLI=(cli/backend-api.1 cli/completions/backend-api.bash cli/completions/_backend-api)
+# shellcheck source=cli/cflags.sh
+. "$ROOT/cli/cflags.sh"
 
 die() { echo "stage: $*" >&2; exit 1; }
 [ $# -ge 1 ] || die "usage: $0 OUT [--target TRIPLE] [--glibc VERSION]"
@@ -112,15 +115,15 @@ template "$ROOT/pkg/backend_apiConfigVersion.cmake.in" "$L/cmake/backend_api/bac
 # The command-line client, linked to the tree's own shared library.
 mkdir -p "$OUT/bin"
 # shellcheck disable=SC2016  # $ORIGIN is for the dynamic loader
-"$CC" -std=c11 -O2 -Wall -Wextra -Werror -Wpedantic -Wshadow -I"$OUT/include" "$ROOT/${CLI[0]}" -o "$OUT/bin/backend-api" \
+"$CC" "${CLI_CFLAGS[@]}" -O2 -I"$OUT/include" "${CLI_SOURCES[@]/#/$ROOT/cli/}" -o "$OUT/bin/backend-api" \
     -L"$L" -lbackend_api -ldl -lpthread -Wl,-rpath,'$ORIGIN/../lib'
 install_data() { # SOURCE DEST_DIR [NAME]
     [ -n "$1" ] || return 0
     install -D -m 644 "$ROOT/$1" "$OUT/$2/${3:-$(basename "$1")}"
 }
-install_data "${CLI[1]}" share/man/man1
-install_data "${CLI[2]}" share/bash-completion/completions backend-api
-install_data "${CLI[3]}" share/zsh/site-functions
+install_data "${CLI[0]}" share/man/man1
+install_data "${CLI[1]}" share/bash-completion/completions backend-api
+install_data "${CLI[2]}" share/zsh/site-functions
 for doc in README.md CHANGELOG.md LICENSE; do install_data "$doc" share/doc/backend-api; done
 
 echo "stage: $OUT: backend_api $VERSION (soname $SONAME)" >&2

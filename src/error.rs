@@ -25,6 +25,8 @@ pub enum Status {
     Media = 11,
     /// A field asked of a chunk is not there.
     NotFound = 12,
+    /// A value asked of a chunk by JSON Pointer is there, but of another type.
+    WrongType = 13,
     /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
     Connect = 20,
     /// The TLS handshake failed (certificate not trusted, protocol error).
@@ -51,7 +53,7 @@ pub enum Status {
 
 impl Status {
     /// All statuses, in numeric order.
-    pub const ALL: [Status; 15] = [
+    pub const ALL: [Status; 16] = [
         Status::Ok,
         Status::End,
         Status::Again,
@@ -59,6 +61,7 @@ impl Status {
         Status::InvalidArgument,
         Status::Media,
         Status::NotFound,
+        Status::WrongType,
         Status::Connect,
         Status::Tls,
         Status::TimedOut,
@@ -89,6 +92,7 @@ impl Status {
             Status::InvalidArgument => c"INVALID_ARGUMENT",
             Status::Media => c"MEDIA",
             Status::NotFound => c"NOT_FOUND",
+            Status::WrongType => c"WRONG_TYPE",
             Status::Connect => c"CONNECT",
             Status::Tls => c"TLS",
             Status::TimedOut => c"TIMED_OUT",

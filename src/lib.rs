@@ -18,7 +18,8 @@
 //! and `shutdown`), [`stream`] (the worker thread and the channel), `notify`
 //! (the event-loop descriptor), [`models`] (the model
 //! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
-//! OpenAI-compatible protocol's body and events, no I/O), [`ffi`] (the C boundary).
+//! OpenAI-compatible protocol's body and events, no I/O), [`pointer`] (JSON
+//! Pointer look-ups), [`ffi`] (the C boundary).
 
 pub mod answer;
 mod base_url;
@@ -35,6 +36,7 @@ pub mod models;
 mod net;
 mod notify;
 pub mod openai;
+pub mod pointer;
 pub mod protocol;
 mod proxy_env;
 pub mod request;

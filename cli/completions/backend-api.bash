@@ -5,8 +5,9 @@ _backend_api() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local opts="--url --protocol --model --provider --system --media --field --header --key-in
         --proxy --cacert --insecure --retries --connect-timeout --headers-timeout
-        --idle-timeout --total-timeout --max-line --raw --json --quiet --list-models
-        --version --help -u -m -p -s -H -k -q -V -h"
+        --idle-timeout --total-timeout --max-line --raw --json --quiet --verbose --color
+        --raw-terminal --continue --conversation --no-log --config --no-config --list-models
+        --version --help -u -m -p -s -H -k -q -v -c -K -V -h"
     COMPREPLY=()
     # --name=value: complete the value as if it were the next word. Bash splits the
     # words at "=" (COMP_WORDBREAKS), unless told otherwise.
@@ -19,13 +20,20 @@ _backend_api() {
         cur=${cur#*=}
     fi
     case $prev in
-        --media | --cacert)
+        --media | --cacert | -K | --config)
             compopt -o filenames 2> /dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return
             ;;
         --key-in) mapfile -t COMPREPLY < <(compgen -W "body bearer both" -- "$cur"); return ;;
         --protocol) mapfile -t COMPREPLY < <(compgen -W "backend openai" -- "$cur"); return ;;
+        --color) mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur"); return ;;
+        --conversation)
+            local dir=${XDG_STATE_HOME:-$HOME/.local/state}/backend-api/conversations ids=()
+            [ -d "$dir" ] && mapfile -t ids < <(cd "$dir" && ls -t -- *.json 2> /dev/null | sed 's/\.json$//')
+            mapfile -t COMPREPLY < <(compgen -W "${ids[*]}" -- "$cur")
+            return
+            ;;
         --proxy) mapfile -t COMPREPLY < <(compgen -W "none" -- "$cur"); return ;;
         -u | --url)
             compopt -o nospace 2> /dev/null
@@ -37,7 +45,9 @@ _backend_api() {
             return # a value of the user's own
             ;;
     esac
-    if [[ $cur == -* ]]; then
+    if [[ $COMP_CWORD == 1 && $cur != -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "logs" -- "$cur")
+    elif [[ $cur == -* ]]; then
         # shellcheck disable=SC2086  # the option list is split on purpose
         mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
     fi

@@ -14,8 +14,8 @@ use crate::error::Status;
 #[allow(non_camel_case_types)]
 pub struct backend_api_chunk {
     chunk: Chunk,
-    /// Values lent to C, NUL-terminated, by field (`None`: the main text); kept until
-    /// the chunk is freed, and lent again, not copied again, when asked again.
+    /// Values lent to C, NUL-terminated, by what was asked; kept until the chunk is
+    /// freed, and lent again, not copied again, when asked again.
     lent: Mutex<Vec<Lent>>,
 }
 
@@ -65,8 +65,50 @@ pub unsafe extern "C" fn backend_api_chunk_json(
     c.chunk.json_with_nul().as_ptr().cast()
 }
 
-/// One value a chunk lent: its field (`None`: the main text) and the bytes with a NUL.
-type Lent = (Option<Box<str>>, Box<[u8]>);
+/// What C asked a chunk for: its main text, a top-level field, or the string at a
+/// JSON Pointer (a field named "/a" and the pointer "/a" are different values).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ask<'k> {
+    Text,
+    Field(&'k str),
+    Pointer(&'k str),
+    /// The key at an index of the object at a pointer.
+    Key(&'k str, usize),
+}
+
+/// [`Ask`], owned, as kept with a lent value.
+#[derive(PartialEq, Eq)]
+enum Asked {
+    Text,
+    Field(Box<str>),
+    Pointer(Box<str>),
+    Key(Box<str>, usize),
+}
+
+impl Asked {
+    fn is(&self, ask: Ask<'_>) -> bool {
+        match (self, ask) {
+            (Asked::Text, Ask::Text) => true,
+            (Asked::Field(a), Ask::Field(b)) | (Asked::Pointer(a), Ask::Pointer(b)) => **a == *b,
+            (Asked::Key(a, i), Ask::Key(b, j)) => **a == *b && *i == j,
+            _ => false,
+        }
+    }
+}
+
+impl From<Ask<'_>> for Asked {
+    fn from(ask: Ask<'_>) -> Asked {
+        match ask {
+            Ask::Text => Asked::Text,
+            Ask::Field(k) => Asked::Field(k.into()),
+            Ask::Pointer(p) => Asked::Pointer(p.into()),
+            Ask::Key(p, i) => Asked::Key(p.into(), i),
+        }
+    }
+}
+
+/// One value a chunk lent: what was asked and the bytes with a NUL.
+type Lent = (Asked, Box<[u8]>);
 
 impl backend_api_chunk {
     pub(crate) fn new(chunk: Chunk) -> backend_api_chunk {
@@ -76,15 +118,20 @@ impl backend_api_chunk {
         }
     }
 
-    /// Lends the value of `key` (`None`: the main text), NUL-terminated, made by
-    /// `make` on the first request only; `None` when there is no such value.
-    fn lend<'a>(
+    /// The chunk as the library holds it.
+    pub(super) fn chunk(&self) -> &Chunk {
+        &self.chunk
+    }
+
+    /// Lends the value `ask` names, NUL-terminated, made by `make` on the first
+    /// request only; `None` when there is no such value.
+    pub(super) fn lend<'a>(
         &'a self,
-        key: Option<&str>,
+        ask: Ask<'_>,
         make: impl FnOnce() -> Option<Cow<'a, str>>,
     ) -> Option<(*const c_char, usize)> {
         let mut lent = self.lent.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, v)) = lent.iter().find(|(k, _)| k.as_deref() == key) {
+        if let Some((_, v)) = lent.iter().find(|(k, _)| k.is(ask)) {
             return Some((v.as_ptr().cast(), v.len() - 1));
         }
         // One allocation of the right size for a borrowed value; an owned one is reused.
@@ -99,7 +146,7 @@ impl backend_api_chunk {
         owned.push(0);
         let owned = owned.into_boxed_slice();
         let out = (owned.as_ptr().cast(), owned.len() - 1);
-        lent.push((key.map(Into::into), owned));
+        lent.push((ask.into(), owned));
         Some(out)
     }
 }
@@ -120,7 +167,7 @@ pub unsafe extern "C" fn backend_api_chunk_text(
     let Some(c) = chunk.as_ref() else {
         return ptr::null();
     };
-    guard_or(ptr::null(), || match c.lend(None, || c.chunk.text()) {
+    guard_or(ptr::null(), || match c.lend(Ask::Text, || c.chunk.text()) {
         Some((p, n)) => {
             if !len_out.is_null() {
                 *len_out = n;
@@ -151,7 +198,7 @@ pub unsafe extern "C" fn backend_api_chunk_field(
         out_arg(value_out, "value_out")?;
         let c = obj(chunk, "chunk")?;
         let key = str_arg(key, "key")?;
-        let Some((p, n)) = c.lend(Some(key), || {
+        let Some((p, n)) = c.lend(Ask::Field(key), || {
             c.chunk.field(key).map(|f| Cow::Owned(f.into_string()))
         }) else {
             return Ok(Status::NotFound);

@@ -1,5 +1,6 @@
 //! The C ABI, one module per object: [`error`], [`client`], [`log`] (the client's
-//! log callback), [`models`], [`request`], [`stream`], [`cancel`], [`chunk`]; the
+//! log callback), [`models`], [`request`], [`stream`], [`cancel`], [`chunk`],
+//! [`pointer`] (typed look-ups in a chunk by JSON Pointer), [`text`] (URL redaction); the
 //! habits they share live in `guard`. Every function here:
 //! - catches panics (none crosses into C) and checks every pointer for NULL;
 //! - writes its out-parameters only when it returns `BACKEND_API_STATUS_OK`, and
@@ -18,8 +19,10 @@ pub mod error;
 mod guard;
 pub mod log;
 pub mod models;
+pub mod pointer;
 pub mod request;
 pub mod stream;
+pub mod text;
 
 pub use cancel::*;
 pub use chunk::*;
@@ -28,8 +31,10 @@ pub use error::*;
 pub use guard::backend_api_error;
 pub use log::*;
 pub use models::*;
+pub use pointer::*;
 pub use request::*;
 pub use stream::*;
+pub use text::*;
 
 use crate::error::Status;
 use guard::guard_or;

@@ -24,13 +24,16 @@ Needs: cargo, cc, python3 (stdlib only). Valgrind, zsh and the g4f venv
 (scripts/g4f-venvs.sh) are used when present; without them those checks are skipped
 loudly, and under CI=true a skip is a failure. No check depends on timing: waits
 have generous limits that only a hang reaches.
-Env: CARGO_TARGET_DIR (./target), BACKEND_API_TEST_BACKEND (the test_backend
+Env: BACKEND_API_CLI (a client already built, used for every run instead of
+building one: to run the checks against another commit's client),
+CARGO_TARGET_DIR (./target), BACKEND_API_TEST_BACKEND (the test_backend
 binary; built when unset), BACKEND_API_CACHE (~/.cache/backend-api), CI.
 Last line: "cli: N passed, M failed".
 """
 from __future__ import annotations
 
 import fcntl
+import http.server
 import json
 import os
 import pty
@@ -162,6 +165,9 @@ def start_tls_server() -> str:
 BASE_ENV = {k: v for k, v in os.environ.items()
             if not k.startswith("BACKEND_API_") and k.lower() not in
             ("all_proxy", "https_proxy", "http_proxy", "no_proxy")}
+# Nothing read from or saved into the caller's configuration and state.
+BASE_ENV["XDG_CONFIG_HOME"] = str(WORK / "config")
+BASE_ENV["XDG_STATE_HOME"] = str(WORK / "state")
 BASE_ENV["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=86"
 BASE_ENV["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=86"
 
@@ -473,7 +479,6 @@ def test_usage_errors(url: str) -> None:
     ]
     for args, message in cases:
         expect(f"usage error: {' '.join(args)}", run("-u", url, *args), 2, err=[message])
-    expect("no URL", run("y"), 2, err=["no server: give --url URL or set BACKEND_API_URL"])
     expect("a bad URL", run("-u", "ftp://x", "y"), 2, err=["--url: "])
     expect("a bad BACKEND_API_RETRIES names the variable", run("-u", url, "y", env={"BACKEND_API_RETRIES": "many"}),
            2, err=["$BACKEND_API_RETRIES takes"])
@@ -745,6 +750,370 @@ def test_real_g4f(servers: dict) -> None:
                0, out=["part0 part1 part2"], err=["[finish: stop]"])
 
 
+# ---------------------------------------------------------------- issue 21 and 26: a hostile and a canned server
+
+def sse(*chunks: dict) -> bytes:
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
+
+
+ESC_CONTENT = "\x1b]0;TITLE\x07\x1b[2J\rFAKE\u009b31m done\tok\n"
+ESC_ERROR = "\x1b]52;c;aGk=\x07\x1b[2K\rFAKE: all good"
+CANNED = {
+    # what the server sends for a user message: (status, content type, body)
+    "hostile": (200, "text/event-stream", sse({"type": "content", "content": ESC_CONTENT},
+                                              {"type": "finish", "finish": {"reason": "stop"}})),
+    "hostile-error": (500, "application/json", json.dumps({"error": {"message": ESC_ERROR}}).encode()),
+    "nested": (200, "text/event-stream", sse(
+        {"type": "provider", "provider": {"meta": {"name": "Decoy", "label": "Decoy"}, "name": "Real", "model": "m"}},
+        {"type": "content", "content": "fine"},
+        {"type": "usage", "usage": {"details": {"prompt_tokens": 99}, "prompt_tokens": 3, "completion_tokens": 4}},
+        {"type": "finish", "finish": {"details": {"reason": "decoy"}, "reason": "stop"}})),
+}
+
+
+class Canned(http.server.BaseHTTPRequestHandler):
+    """Answers POST .../conversation by the last user message: CANNED, "stall" (a
+    part, then the socket held open), else an answer quoting the message."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        said = [m["content"] for m in body.get("messages", []) if m["role"] == "user"][-1:] or [""]
+        status, ctype, data = CANNED.get(said[0], (200, "text/event-stream", sse(
+            {"type": "content", "content": f"canned answer to: {said[0]}"})))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Connection", "close")
+        if said[0] != "stall":
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data if said[0] != "stall" else sse({"type": "content", "content": "partial "}))
+        self.wfile.flush()
+        if said[0] == "stall":
+            time.sleep(HANG)
+
+
+def start_canned(port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Canned)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def private_env(name: str) -> dict:
+    """A configuration and state folder of a test's own."""
+    home = WORK / name
+    (home / "cfg").mkdir(parents=True, exist_ok=True)
+    return {"XDG_CONFIG_HOME": str(home / "cfg"), "XDG_STATE_HOME": str(home / "state"), "HOME": str(home)}
+
+
+def saved_files(env: dict) -> list[Path]:
+    folder = Path(env["XDG_STATE_HOME"]) / "backend-api/conversations"
+    return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+
+
+def test_setup(url: str) -> None:
+    """Issue 21, set up once: the default server, the configuration file, OPENAI_*."""
+    env = private_env("setup")
+    if port_free(1337):
+        expect("no --url and nothing on 1337: how to start `g4f api` or configure another", run("hi", env=env), 1,
+               err=["cannot connect to 127.0.0.1:1337", "g4f api", "--url URL", "~/.config/backend-api/config"])
+        server, _ = start_canned(1337)
+        try:
+            expect("no --url, no configuration: http://127.0.0.1:1337", run("hi", env=env), 0,
+                   out=["canned answer to: hi"])
+        finally:
+            server.shutdown()
+            server.server_close()
+    else:
+        skip("the default server http://127.0.0.1:1337", "port 1337 is busy on this machine")
+    cfg = Path(env["XDG_CONFIG_HOME"]) / "backend-api/config"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(f"# a comment\nurl = {url}\nmodel \"file-model\"\n--header = X-From-File: yes\n"
+                   "field = test_echo=true\n")
+    cfg.chmod(0o600)
+    o = run("x", env=env)
+    e = echo_of(o.out) if "ECHO:" in o.out else {"body": {}, "headers": {}}
+    check("the configuration file ($XDG_CONFIG_HOME/backend-api/config): url, model, header, field",
+          o.rc == 0 and e["body"].get("model") == "file-model" and e["headers"].get("x-from-file") == "yes", str(o))
+    o = run("x", env=dict(env, BACKEND_API_MODEL="env-model"))
+    check("the environment wins over the file", o.rc == 0 and echo_of(o.out)["body"]["model"] == "env-model", str(o))
+    o = run("-m", "cli-model", "x", env=dict(env, BACKEND_API_MODEL="env-model"))
+    check("the command line wins over the environment", o.rc == 0 and echo_of(o.out)["body"]["model"] == "cli-model",
+          str(o))
+    home_env = dict(env, XDG_CONFIG_HOME=None)
+    (Path(env["HOME"]) / ".config/backend-api").mkdir(parents=True, exist_ok=True)
+    (Path(env["HOME"]) / ".config/backend-api/config").write_text(f"url = {url}\nmodel = home-model\n"
+                                                                   "field = test_echo=true\n")
+    o = run("x", env=home_env)
+    check("... else ~/.config/backend-api/config", o.rc == 0 and echo_of(o.out)["body"]["model"] == "home-model", str(o))
+    other = WORK / "other.conf"
+    other.write_text(f"url={url}\nmodel=other-model\nfield=test_echo=true\n")
+    o = run("-K", str(other), "x", env=env)
+    check("-K FILE reads another file", o.rc == 0 and echo_of(o.out)["body"]["model"] == "other-model", str(o))
+    o = run("--config", str(other), "--no-config", "-u", url, "--field", "test_echo=true", "x", env=env)
+    check("--no-config reads none", o.rc == 0 and echo_of(o.out)["body"].get("model") in ("", None), str(o))
+    bad = WORK / "bad.conf"
+    bad.write_text("url = http://127.0.0.1:1\n\nnonsense-option = 1\n")
+    expect("a bad line names the file and its line: exit 2", run("-K", str(bad), "x", env=env), 2,
+           err=[f"{bad}:3: unknown option \"nonsense-option\""])
+    bad.write_text("retries = many\n")
+    expect("a bad value names the file and its line", run("-K", str(bad), "-u", url, "x", env=env), 2,
+           err=[f"{bad}:1: retries takes a whole number"])
+    keyed = WORK / "keyed.conf"
+    keyed.write_text(f"url = {url}\napi-key = sk-file-marker\nfield = test_echo=true\n")
+    keyed.chmod(0o644)
+    o = run("-K", str(keyed), "x", env=env)
+    check("a key in a file others may read: a warning (the key used, never shown)",
+          o.rc == 0 and "others may read it: chmod 600" in o.err and echo_of(o.out)["body"].get("api_key")
+          == "sk-file-marker" and "sk-file-marker" not in o.err, str(o))
+    keyed.chmod(0o600)
+    expect("... none for a private file", run("-K", str(keyed), "x", env=env), 0, not_err=["others may read"])
+    o = run("--protocol", "openai", "--no-config", "--field", "test_echo=true", "x",
+            env=dict(env, OPENAI_BASE_URL=url + "/v1", OPENAI_API_KEY="sk-openai-marker"))
+    check("--protocol openai honours OPENAI_BASE_URL and OPENAI_API_KEY (as a bearer token)",
+          o.rc == 0 and "ECHO:" in o.out and echo_of(o.out)["headers"].get("authorization") == "Bearer sk-openai-marker"
+          and "sk-openai-marker" not in o.err, str(o))
+
+
+def test_saved(url: str) -> None:
+    """Issue 21, conversations that last: saved files, -c, --conversation, logs, --no-log."""
+    env = private_env("saved")
+    secret = "sk-never-saved"
+    o = run("-u", url, "-H", f"X-Api-Token: {secret}-h", "first", "question",
+            env=dict(env, BACKEND_API_KEY=secret))
+    files = saved_files(env)
+    text = files[0].read_text() if files else ""
+    saved = json.loads(text) if text else {}
+    check("each answer is saved: one JSON file per conversation, 0600 in a 0700 folder, never a key or header",
+          o.rc == 0 and len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
+          and files[0].parent.stat().st_mode & 0o777 == 0o700 and [m["role"] for m in saved.get("messages", [])]
+          == ["user", "assistant"] and saved["messages"][0]["content"] == "first question"
+          and saved.get("protocol") == "backend" and saved.get("created") and secret not in text, text[:2000])
+    o = run("-u", url, "--field", "test_echo=true", "-c", "second", env=env)
+    said = users_said(echo_of(o.out)) if "ECHO:" in o.out else []
+    check("-c goes on with the latest conversation (one-shot)", o.rc == 0 and said == ["first question", "second"],
+          str(o))
+    first_id = files[0].stem if files else "none"
+    run("-u", url, "another conversation", env=env)
+    o = run("-u", url, "--field", "test_echo=true", "--conversation", first_id, "third", env=env)
+    said = users_said(echo_of(o.out)) if "ECHO:" in o.out else []
+    check("--conversation ID goes on with that one", o.rc == 0 and said == ["first question", "second", "third"],
+          str(o))
+    expect("--conversation with an unknown ID: exit 2", run("-u", url, "--conversation", "nope", "x", env=env), 2,
+           err=['no conversation "nope"'])
+    expect("--conversation ../x is refused", run("-u", url, "--conversation", "../x", "x", env=env), 2,
+           err=['no conversation "../x"'])
+    o = run("logs", env=env)
+    lines = o.out.splitlines()
+    check("logs lists the recent conversations, the latest first",
+          o.rc == 0 and len(lines) == 2 and lines[0].startswith(first_id) and "3 turns  first question" in lines[0]
+          and "another conversation" in lines[1], str(o))
+    o = run("logs", "-n", "1", "--json", env=env)
+    listed = json.loads(o.out or "[]")
+    check("logs -n 1 --json", o.rc == 0 and len(listed) == 1 and listed[0]["id"] == first_id, str(o))
+    o = run("logs", first_id, env=env)
+    expect("logs ID prints one", o, 0, out=[f"conversation {first_id}", "user: first question", "user: third",
+                                           "assistant: ECHO:"])
+    count = len(saved_files(env))
+    run("-u", url, "--no-log", "unsaved", env=env)
+    cfg = WORK / "nolog.conf"
+    cfg.write_text("no-log\n")
+    run("-u", url, "-K", str(cfg), "unsaved too", env=env)
+    unsaved = len(saved_files(env))
+    run("-u", url, "saved again", env=env)
+    check("--no-log and the no-log configuration key save nothing (a run without them does)",
+          unsaved == count and len(saved_files(env)) == count + 1, str(saved_files(env)))
+    # Two instances on one conversation at once: every save is whole.
+    procs = [subprocess.Popen(["sh", "-c", f'for i in 1 2 3 4 5 6; do "{CLIENT}" -u {url} -q --conversation {first_id} '
+                               f'"turn $i of {n}" > /dev/null || exit 1; done'], env=dict(BASE_ENV, **env))
+             for n in ("a", "b")]
+    rcs = [p.wait(timeout=HANG * 4) for p in procs]
+    folder = Path(env["XDG_STATE_HOME"]) / "backend-api/conversations"
+    try:
+        whole = json.loads((folder / f"{first_id}.json").read_text())
+    except ValueError:
+        whole = None
+    check("two instances on one conversation at once: the file is whole JSON, no temporary file left",
+          rcs == [0, 0] and whole is not None and not list(folder.glob("*.tmp")), f"{rcs} {whole}")
+
+
+def test_saved_on_a_terminal(url: str) -> None:
+    """A turn is on disk before the next prompt; a kill mid-answer loses only that answer."""
+    env = private_env("saved-pty")
+    canned, curl = start_canned()
+    t = Terminal(["-u", curl], env=env)
+    ok = t.expect("> ") and (t.send("first\r") or True) and t.expect("canned answer to: first") and t.expect("> ")
+    files = saved_files(env)
+    on_disk = json.loads(files[0].read_text()) if files else {}
+    check("a turn is on disk before the next prompt appears",
+          ok and [m["content"] for m in on_disk.get("messages", [])] == ["first", "canned answer to: first"],
+          repr(t.text()[-600:]))
+    t.send("stall\r")
+    t.expect("partial")
+    os.kill(t.pid, signal.SIGKILL)
+    t.wait()
+    t.close()
+    after = json.loads(files[0].read_text()) if files else {}
+    check("killed mid-answer: the conversation so far is intact, only the answer in flight is lost",
+          after.get("messages") == on_disk.get("messages"), json.dumps(after)[:600])
+    canned.shutdown()
+
+
+def test_chat_commands(url: str) -> None:
+    """/model, /provider, /system, /history; the history file; pastes."""
+    env = private_env("chat")
+    has_libedit = "(line editing: libedit)" in run("--version", env={"TERM": "xterm"}).out
+    t = Terminal(["-u", url, "--field", "test_echo=true"], env=env)
+    session("/model, /provider, /system, /history", t, [
+        ("expect", "> "), ("send", "/model m2\r"), ("expect", "(model: m2)"),
+        ("send", "/provider TestBackend\r"), ("expect", "(provider: TestBackend)"),
+        ("send", "/system be brief\r"), ("expect", "(system message set)"),
+        ("send", "one\r"), ("expect", "You said: one"), ("expect", "\n> "),
+        ("send", "/history\r"), ("expect", "user: one"), ("expect", "assistant: ECHO:"), ("expect", "\n> "),
+        ("send", "/quit\r")], 0)
+    e = echoes_in(t.text())
+    body = e[0]["body"] if e else {}
+    check("... the next request has them", body.get("model") == "m2" and body.get("provider") == "TestBackend"
+          and body.get("messages", [{}])[0] == {"role": "system", "content": "be brief"}, json.dumps(body)[:1500])
+    for name, paste in (("bracketed paste", "\x1b[200~line a\nline b\rline c\r\x1b[201~"),
+                        ('""" block', '"""\rline a\rline b\rline c"""\r')):
+        t = Terminal(["-u", url, "--field", "test_echo=true"], env=env)
+        session(f"a pasted block of 3 lines is one message ({name})", t, [
+            ("expect", "> "), ("send", paste), ("expect", "You said: line a"), ("expect", "\n> "),
+            ("send", "/quit\r")], 0)
+        said = [users_said(x) for x in echoes_in(t.text())]
+        check(f"... one request with the three lines ({name})", said == [["line a\nline b\nline c"]], json.dumps(said))
+    if not has_libedit:
+        return skip("the line history kept from one run to the next", "no libedit (apt-get install libedit2)")
+    t = Terminal(["-u", url, "-q"], env=env)
+    session("history: a line typed in one run ...", t, [("expect", "> "), ("send", "remember this line\r"),
+                                                        ("expect", "\n> "), ("send", "\x04")], 0)
+    t = Terminal(["-u", url, "--field", "test_echo=true"], env=env)
+    session("... comes back with Up in the next run", t, [("expect", "> "), ("send", "\x1b[A\r"),
+                                                          ("expect", "You said: remember this line"),
+                                                          ("expect", "\n> "), ("send", "\x04")], 0)
+    hist = Path(env["XDG_STATE_HOME"]) / "backend-api/history"
+    check("... in a file private to the user", hist.exists() and hist.stat().st_mode & 0o777 == 0o600, str(hist))
+
+
+def test_output_as_expected(url: str) -> None:
+    """Issue 21, output as people expect."""
+    env = private_env("output")
+    extras = ["--field", "test_extras=true"]
+    for name, args, extra_env in (("NO_COLOR", [], {"NO_COLOR": "1"}), ("--color=never", ["--color=never"], {}),
+                                  ("--color never", ["--color", "never"], {})):
+        t = Terminal(["-u", url, *extras, *args, "x"], env=dict(env, **extra_env))
+        session(f"{name}: reasoning on a terminal, no colour codes", t, [("expect", "thinking"), ("expect", "You said")], 0)
+        check(f"... no SGR escape codes ({name})", not re.search(r"\x1b\[[0-9;]*m", t.text()), repr(t.text()[:400]))
+    o = run("-u", url, *extras, "--color=always", "x", env=env)
+    expect("--color=always colours in a pipe too", o, 0, err=["\x1b[2m"])
+    expect("a bad --color", run("-u", url, "--color", "sometimes", "x", env=env), 2,
+           err=["--color takes auto, always or never"])
+    t = Terminal(["-u", url, "x"], env=env)
+    session("on a terminal: quieter by default, no provider/finish/usage notes", t, [("expect", "You said: x")], 0)
+    check("... none shown", "[provider" not in t.text() and "[usage" not in t.text(), repr(t.text()))
+    t = Terminal(["-u", url, "-v", "x"], env=env)
+    session("-v: the notes on a terminal", t, [("expect", "[provider: Test Backend"), ("expect", "You said: x"),
+                                               ("expect", "[usage: ")], 0)
+    cfg = WORK / "verbose.conf"
+    cfg.write_text("verbose\n")
+    t = Terminal(["-u", url, "-K", str(cfg), "x"], env=env)
+    session("... or the verbose configuration key", t, [("expect", "[finish: stop]")], 0)
+    t = Terminal(["-u", url, "--list-models"], env=env)
+    session("--list-models on a terminal: grouped by provider, one model a line", t, [
+        ("expect", "TestBackend\r\n  test-model\r\n  test-vision\r\n")], 0)
+    t = Terminal(["-u", url, "--list-models", "--json"], env=env)
+    session("--list-models --json on a terminal: the JSON", t, [("expect", '{"TestBackend":["test-model"')], 0)
+    expect("--list-models -p Unknown: the provider is unknown", run("-u", url, "--list-models", "-p", "Unknown"), 1,
+           err=['no provider "Unknown"'], not_err=["is this a g4f server"])
+    canned, curl = start_canned()
+    expect("https:// to a plain-HTTP port: the server does not speak TLS",
+           run("-u", curl.replace("http:", "https:"), "x"), 1, err=["does not speak TLS"], not_err=["--cacert"])
+    o = run("-u", curl, "-v", "nested")
+    expect("chunk fields read through the library (nested look-alike keys are not taken)", o, 0,
+           err=["[provider: Real, model m]", "[finish: stop]", "[usage: 3 prompt + 4 completion = 7 tokens]"],
+           not_err=["Decoy", "decoy", "99"])
+    canned.shutdown()
+    rc = subprocess.run(["bash", "-c", f'"{PLAIN}" -u {url} -q --field test_chunks=20000 --field test_part_bytes=64 x '
+                         '| head -c 10 > /dev/null; echo "${PIPESTATUS[0]}"'], capture_output=True, text=True,
+                        env=BASE_ENV, timeout=HANG).stdout.strip()
+    check("SIGPIPE: exit 141 when the reader goes away, as --help and the man page say",
+          rc == "141" and "141  the reader of standard output went away (SIGPIPE)" in run("--help").out, rc)
+
+
+def test_hostile(url: str, tls_url: str) -> None:
+    """Issue 26 items 1, 2 (CLI), 5 and 6 (CLI)."""
+    canned, curl = start_canned()
+    t = Terminal(["-u", curl, "hostile"])
+    session("a content chunk with OSC, CSI, CR and C1 controls on a terminal: exit 0", t, [("expect", "done")], 0)
+    check("... shown visibly (^[]0;TITLE^G^[[2J^MFAKE<U+009B>31m), newline and tab kept, nothing raw",
+          "^[]0;TITLE^G^[[2J^MFAKE<U+009B>31m done\tok" in t.text() and "\x1b]" not in t.text()
+          and "\x1b[2J" not in t.text() and "\u009b" not in t.text(), repr(t.text()))
+    t = Terminal(["-u", curl, "hostile-error"])
+    session("an HTTP 500 whose error.message writes the clipboard (OSC 52) and overwrites a line", t,
+            [("expect", "HTTP 500")], 1)
+    check("... reaches the terminal neutralised", "^[]52;c;aGk=^G^[[2K^MFAKE: all good" in t.text()
+          and "\x1b]52" not in t.text() and "\x1b[2K" not in t.text(), repr(t.text()))
+    t = Terminal(["-u", curl, "--raw", "hostile"])
+    session("--raw on a terminal: exact JSON", t, [("expect", '"finish"')], 0)
+    lines = [json.loads(x[x.index("{"):]) for x in t.text().replace("\r\n", "\n").splitlines() if "{" in x]
+    check("... the same values, escaped", lines and lines[0]["content"] == ESC_CONTENT
+          and "\x1b]" not in t.text() and "\x1b[2J" not in t.text(),
+          repr(t.text()))
+    t = Terminal(["-u", curl, "--raw-terminal", "hostile"])
+    session("--raw-terminal: the server's text as it came", t, [("expect", "done")], 0)
+    check("... raw", "\x1b]0;TITLE\x07" in t.text(), repr(t.text()))
+    o = run("-u", curl, "hostile")
+    expect("a pipe gets the text unchanged", o, 0, out=[ESC_CONTENT])
+    canned.shutdown()
+    o = run("-u", "http://user:p@ssw0rd@127.0.0.1:1", "x")
+    expect("a password with '@' never reaches the connect error (cut at the last '@')", o, 1,
+           err=["cannot connect to 127.0.0.1:1"], not_err=["ssw0rd", "p@"])
+    o = run("-u", url.replace("http://", "http://user:p@ssw0rd@") + "/v1", "x")
+    expect("... nor the 404 hint", o, 1, err=["nothing answers http://***@127.0.0.1:"], not_err=["ssw0rd"])
+    fifo = WORK / "fifo"
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    try:
+        o = run("-u", url, "--media", str(fifo), "x")
+    except subprocess.TimeoutExpired:
+        o = Out(-999, b"", b"(hung in open)")
+    expect("--media on a FIFO is refused at once", o, 2, err=[f"--media {fifo}: not a regular file (a FIFO)"])
+    check("... in well under a second", time.monotonic() - t0 < 5, f"{time.monotonic() - t0:.1f} s")
+    expect("--media on a directory too", run("-u", url, "--media", str(WORK), "x"), 2, err=["(a directory)"])
+    t = Terminal(["-u", tls_url, "-k", "x"])
+    session("-k on a terminal: a warning", t, [("expect", "warning: --insecure"), ("expect", "secure hello")], 0)
+    expect("... none in a pipe", run("-u", tls_url, "-k", "x"), 0, not_err=["warning"])
+
+
+def test_layout() -> None:
+    """Issue 21, inside: the client split by concern, each file named in cli/cli.h."""
+    header = ROOT / "cli/cli.h"
+    named = re.findall(r"^ \*   (\S+\.c)\s", header.read_text() if header.exists() else "", re.M)
+    sizes = {n: len((ROOT / "cli" / n).read_text().splitlines()) for n in named if (ROOT / "cli" / n).exists()}
+    check("cli/ split by concern: options, configuration, output, conversation, line editing, storage, main",
+          {"options.c", "config.c", "output.c", "conversation.c", "lineedit.c", "store.c", "backend-api.c"}
+          <= set(sizes) and len(sizes) == len(named) and max(sizes.values()) < 400, str(sizes))
+    help_text = run("--help").out
+    new = ["--config", "--no-config", "--continue", "--conversation", "--no-log", "--color", "--verbose",
+           "--raw-terminal", "backend-api logs", "NO_COLOR", "OPENAI_BASE_URL", "XDG_STATE_HOME"]
+    check("--help (and so the man page and completions, checked against it) names every new option",
+          all(n in help_text for n in new), str([n for n in new if n not in help_text]))
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -752,8 +1121,11 @@ def main() -> int:
     global CLIENT, PLAIN
     t0 = time.monotonic()
     print("== building the client (cli/build.sh --debug), also with ASan + UBSan")
-    PLAIN = build(WORK / "backend-api")
-    CLIENT = build(WORK / "backend-api-asan", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    if os.environ.get("BACKEND_API_CLI"):  # a build of one's own (another commit's, say) for every run
+        PLAIN = CLIENT = Path(os.environ["BACKEND_API_CLI"]).resolve()
+    else:
+        PLAIN = build(WORK / "backend-api")
+        CLIENT = build(WORK / "backend-api-asan", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
     backend, url = start_backend()
     tls_url = start_tls_server()
     procs = [backend]
@@ -772,7 +1144,12 @@ def main() -> int:
                            ("signals", lambda: test_signals(url)),
                            ("listing cancelled", lambda: test_listing_cancelled(url)), ("terminal", lambda: test_terminal(url)),
                            ("conversation", lambda: test_conversation(url)), ("valgrind", lambda: test_valgrind(url)),
-                           ("documentation", test_documentation), ("real g4f", lambda: test_real_g4f(servers))):
+                           ("documentation", test_documentation), ("real g4f", lambda: test_real_g4f(servers)),
+                           ("setup", lambda: test_setup(url)), ("saved", lambda: test_saved(url)),
+                           ("saved on a terminal", lambda: test_saved_on_a_terminal(url)),
+                           ("chat commands", lambda: test_chat_commands(url)),
+                           ("output as expected", lambda: test_output_as_expected(url)),
+                           ("hostile", lambda: test_hostile(url, tls_url)), ("layout", test_layout)):
             if section(name):
                 test()
     finally:

@@ -100,6 +100,7 @@ enum class Status : std::uint32_t {
     InvalidArgument = BACKEND_API_STATUS_INVALID_ARGUMENT,
     Media = BACKEND_API_STATUS_MEDIA,
     NotFound = BACKEND_API_STATUS_NOT_FOUND,
+    WrongType = BACKEND_API_STATUS_WRONG_TYPE,  ///< a value at a JSON Pointer has another type
     Connect = BACKEND_API_STATUS_CONNECT,
     Tls = BACKEND_API_STATUS_TLS,
     TimedOut = BACKEND_API_STATUS_TIMED_OUT,  ///< a client timeout elapsed
@@ -108,6 +109,16 @@ enum class Status : std::uint32_t {
     Protocol = BACKEND_API_STATUS_PROTOCOL,
     Limit = BACKEND_API_STATUS_LIMIT,
     Internal = BACKEND_API_STATUS_INTERNAL,
+};
+
+/// The type of a JSON value (`backend_api_json_type`); same numbers.
+enum class JsonType : std::uint32_t {
+    Null = BACKEND_API_JSON_TYPE_NULL,
+    Bool = BACKEND_API_JSON_TYPE_BOOL,
+    Number = BACKEND_API_JSON_TYPE_NUMBER,
+    String = BACKEND_API_JSON_TYPE_STRING,
+    Array = BACKEND_API_JSON_TYPE_ARRAY,
+    Object = BACKEND_API_JSON_TYPE_OBJECT,
 };
 
 /// What a chunk is (`backend_api_kind`); same numbers.
@@ -294,12 +305,59 @@ public:
     }
     std::optional<std::string_view> field(std::string_view key) const&& = delete;
 
+    /// Typed look-ups by JSON Pointer (RFC 6901): `"/usage/prompt_tokens"`,
+    /// `"/provider/name"`, `"/list/0"`; `""` is the whole chunk. An empty optional
+    /// when nothing is there, the value has another type (`type_at` tells which),
+    /// or the pointer is malformed. `string_at` lends a string owned by the chunk
+    /// (asking again lends the same one); `int_at` takes only integers that fit
+    /// in 64 bits (`number_at` reads any number).
+    std::optional<JsonType> type_at(std::string_view pointer) const {
+        backend_api_json_type t{};
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_type(p_.get(), p, &t); })
+                   ? std::optional<JsonType>(static_cast<JsonType>(t))
+                   : std::nullopt;
+    }
+    std::optional<std::string_view> string_at(std::string_view pointer) const& {
+        const char* value = nullptr;
+        std::size_t len = 0;
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_string(p_.get(), p, &value, &len); })
+                   ? std::optional<std::string_view>(std::string_view(value, len))
+                   : std::nullopt;
+    }
+    std::optional<std::string_view> string_at(std::string_view pointer) const&& = delete;
+    std::optional<std::int64_t> int_at(std::string_view pointer) const {
+        std::int64_t v = 0;
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_int64(p_.get(), p, &v); })
+                   ? std::optional<std::int64_t>(v)
+                   : std::nullopt;
+    }
+    std::optional<double> number_at(std::string_view pointer) const {
+        double v = 0;
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_number(p_.get(), p, &v); })
+                   ? std::optional<double>(v)
+                   : std::nullopt;
+    }
+    std::optional<bool> bool_at(std::string_view pointer) const {
+        bool v = false;
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_bool(p_.get(), p, &v); })
+                   ? std::optional<bool>(v)
+                   : std::nullopt;
+    }
+
     /// The C handle, still owned by this object.
     backend_api_chunk* get() const noexcept { return p_.get(); }
     /// Gives up ownership: free the result with `backend_api_chunk_free`.
     backend_api_chunk* release() noexcept { return p_.release(); }
 
 private:
+    /// Runs one C look-up with `pointer` as a C string; false for a pointer with a
+    /// NUL byte (no C string can say it) or any status but OK.
+    template <typename LookUp>
+    static bool at(std::string_view pointer, LookUp look_up) {
+        const std::string p(pointer);
+        return p.find('\0') == std::string::npos && look_up(p.c_str()) == BACKEND_API_STATUS_OK;
+    }
+
     struct Free {
         void operator()(backend_api_chunk* p) const noexcept { backend_api_chunk_free(p); }
     };

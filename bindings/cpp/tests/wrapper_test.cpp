@@ -140,6 +140,12 @@ void test_canned_answer() {
             CHECK_EQ(c.type(), std::string_view("provider"));
             auto p = c.field("provider");
             CHECK(p && contains(*p, "TestBackend"));
+            CHECK(c.string_at("/provider/name") == std::optional<std::string_view>("TestBackend"));
+            CHECK(c.type_at("/provider") == std::optional<ba::JsonType>(ba::JsonType::Object));
+            CHECK(c.type_at("") == std::optional<ba::JsonType>(ba::JsonType::Object));
+            CHECK(!c.string_at("/provider/no_such_key"));
+            CHECK(!c.string_at("provider"));  // not a JSON Pointer
+            CHECK(!c.int_at("/provider/name"));  // a string, not an integer
             CHECK(!c.has_text());
             CHECK(c.text().empty());
         }
@@ -147,6 +153,13 @@ void test_canned_answer() {
             usage = true;
             auto u = c.field("usage");
             CHECK(u && contains(*u, "total_tokens"));
+            const auto prompt = c.int_at("/usage/prompt_tokens");
+            const auto completion = c.number_at("/usage/completion_tokens");
+            CHECK(prompt && *prompt > 0);
+            CHECK(completion && *completion > 0);
+            CHECK(c.int_at("/usage/total_tokens") == std::optional<std::int64_t>(*prompt + std::int64_t(*completion)));
+            CHECK(!c.bool_at("/usage/prompt_tokens"));
+            CHECK(c.type_at("/usage/prompt_tokens") == std::optional<ba::JsonType>(ba::JsonType::Number));
         }
         if (c.kind() == ba::Kind::Finish) {
             finish = true;

@@ -1,0 +1,258 @@
+/* A conversation: the messages so far (kept as JSON text), the server's
+ * `conversation` state, the model, provider and system message; one turn (the
+ * request, the answer), and the save after each complete turn (store.c). A new
+ * request is built for each turn from all of that, so /model, /provider and
+ * /system apply to the next turn and a conversation read back from disk goes on
+ * exactly as one held in memory. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void now_utc(char *buf, size_t size) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void conversation_init(struct conversation *c, const struct options *o, backend_api_client *client) {
+    memset(c, 0, sizeof *c);
+    c->o = o;
+    c->client = client;
+    c->model = o->value[O_MODEL];
+    c->provider = o->value[O_PROVIDER];
+    c->system = o->value[O_SYSTEM];
+}
+
+/* Forgets the messages and the state: the next turn starts a new conversation. */
+void conversation_reset(struct conversation *c) {
+    buffer_free(&c->history);
+    buffer_free(&c->state);
+    c->id[0] = '\0';
+}
+
+void conversation_free(struct conversation *c) {
+    conversation_reset(c);
+    for (int k = 0; k < 3; k++) free(c->owned[k]);
+}
+
+/* /model, /provider, /system: NULL or "" goes back to none (the server's choice). */
+void conversation_set(struct conversation *c, int which, const char *value) {
+    char *copy = value != NULL && value[0] != '\0' ? strdup(value) : NULL;
+    free(c->owned[which]);
+    c->owned[which] = copy;
+    if (which == SET_MODEL) c->model = copy;
+    if (which == SET_PROVIDER) c->provider = copy;
+    if (which == SET_SYSTEM) c->system = copy;
+}
+
+/* A saved string field, copied in as the conversation's own, unless an option set it. */
+static void take_saved(struct conversation *c, const backend_api_chunk *saved, const char *pointer, int which,
+                       enum opt given) {
+    const char *value = NULL;
+    if (c->o->value[given] == NULL &&
+        backend_api_chunk_get_string(saved, pointer, &value, NULL) == BACKEND_API_STATUS_OK)
+        conversation_set(c, which, value);
+}
+
+/* Goes on with saved conversation `id`. Returns GO_ON or EXIT_USAGE. */
+int conversation_resume(struct conversation *c, const char *id) {
+    backend_api_chunk *saved = store_read(id);
+    if (saved == NULL) return EXIT_USAGE;
+    const char *messages = NULL, *state = NULL, *created = NULL;
+    size_t len = 0, count = 0;
+    if (backend_api_chunk_get_count(saved, "/messages", &count) != BACKEND_API_STATUS_OK ||
+        backend_api_chunk_field(saved, "messages", &messages, &len) != BACKEND_API_STATUS_OK || len < 2) {
+        say("conversation %s has no messages list: not one this program saved", id);
+        backend_api_chunk_free(saved);
+        return EXIT_USAGE;
+    }
+    conversation_reset(c);
+    /* The list's inside: "[a,b]" -> "a,b" (the library wrote it compactly). */
+    buffer_add(&c->history, messages + 1, len - 2);
+    backend_api_json_type t;
+    if (backend_api_chunk_get_type(saved, "/conversation", &t) == BACKEND_API_STATUS_OK &&
+        t != BACKEND_API_JSON_TYPE_NULL && backend_api_chunk_field(saved, "conversation", &state, NULL) == BACKEND_API_STATUS_OK) {
+        if (t == BACKEND_API_JSON_TYPE_STRING)
+            buffer_add_json_string(&c->state, state);
+        else
+            buffer_adds(&c->state, state);
+    }
+    take_saved(c, saved, "/model", SET_MODEL, O_MODEL);
+    take_saved(c, saved, "/provider", SET_PROVIDER, O_PROVIDER);
+    take_saved(c, saved, "/system", SET_SYSTEM, O_SYSTEM);
+    if (backend_api_chunk_get_string(saved, "/created", &created, NULL) == BACKEND_API_STATUS_OK)
+        snprintf(c->created, sizeof c->created, "%s", created);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    backend_api_chunk_free(saved);
+    return GO_ON;
+}
+
+static void add_message(struct buffer *b, const char *role, const char *content) {
+    if (b->len > 0) buffer_adds(b, ",");
+    buffer_adds(b, "{\"role\":");
+    buffer_add_json_string(b, role);
+    buffer_adds(b, ",\"content\":");
+    buffer_add_json_string(b, content);
+    buffer_adds(b, "}");
+}
+
+static void add_string_or_null(struct buffer *b, const char *key, const char *value) {
+    buffer_adds(b, ",\"");
+    buffer_adds(b, key);
+    buffer_adds(b, "\":");
+    if (value != NULL)
+        buffer_add_json_string(b, value);
+    else
+        buffer_adds(b, "null");
+}
+
+/* The conversation as saved: never a key, a header or the URL's password. */
+static void conversation_json(const struct conversation *c, struct buffer *b) {
+    char updated[32], url[1024];
+    now_utc(updated, sizeof updated);
+    url_for_display(c->o->url, url, sizeof url);
+    buffer_adds(b, "{\"id\":");
+    buffer_add_json_string(b, c->id);
+    add_string_or_null(b, "created", c->created);
+    add_string_or_null(b, "updated", updated);
+    add_string_or_null(b, "protocol", openai(c->o) ? "openai" : "backend");
+    add_string_or_null(b, "url", url);
+    add_string_or_null(b, "model", c->model);
+    add_string_or_null(b, "provider", c->provider);
+    add_string_or_null(b, "system", c->system);
+    buffer_adds(b, ",\"messages\":[");
+    if (c->history.data != NULL) buffer_add(b, c->history.data, c->history.len);
+    buffer_adds(b, "],\"conversation\":");
+    buffer_adds(b, c->state.len > 0 ? c->state.data : "null");
+    buffer_adds(b, "}");
+}
+
+/* The conversation as a chunk (for /history: printed as `logs ID` prints it). */
+void conversation_print(const struct conversation *c, FILE *f) {
+    struct buffer b = {0};
+    conversation_json(c, &b);
+    backend_api_chunk *chunk = NULL;
+    if (!b.failed && backend_api_chunk_parse(b.data, b.len, &chunk, NULL) == BACKEND_API_STATUS_OK)
+        print_saved(chunk, f);
+    backend_api_chunk_free(chunk);
+    buffer_free(&b);
+}
+
+static int set_field(backend_api_request *req, const char *key_json) {
+    backend_api_error *err = NULL;
+    const char *eq = strchr(key_json, '=');
+    if (eq == NULL || eq == key_json) {
+        say("--field takes KEY=JSON (not shown: it may hold a secret)");
+        return EXIT_USAGE;
+    }
+    char *key = strndup(key_json, (size_t)(eq - key_json));
+    if (key == NULL) return EXIT_STREAM;
+    bool ok = backend_api_request_set_field_json(req, key, eq + 1, &err) == BACKEND_API_STATUS_OK;
+    if (!ok) say("--field %s: %s", key, backend_api_error_message(err));
+    backend_api_error_free(err);
+    free(key);
+    return ok ? GO_ON : EXIT_USAGE;
+}
+
+/* Says what failed (and frees the error) unless st is OK. */
+static bool applied(backend_api_status st, backend_api_error **err, const char *what) {
+    if (st == BACKEND_API_STATUS_OK) return true;
+    say("%s: %s", what, backend_api_error_message(*err));
+    backend_api_error_free(*err);
+    *err = NULL;
+    return false;
+}
+
+/* The request for `message`: the messages so far and the state, the model and
+ * provider, media on the first turn, fields and the key. */
+static int build_request(const struct conversation *c, const char *message, backend_api_request *req) {
+    const struct options *o = c->o;
+    backend_api_error *err = NULL;
+    struct buffer messages = {0};
+    buffer_adds(&messages, "[");
+    if (c->system != NULL) {
+        struct buffer sys = {0};
+        add_message(&sys, "system", c->system);
+        buffer_add(&messages, sys.data, sys.len);
+        buffer_free(&sys);
+        if (c->history.len > 0) buffer_adds(&messages, ",");
+    }
+    if (c->history.len > 0) buffer_add(&messages, c->history.data, c->history.len);
+    buffer_adds(&messages, "]");
+    bool ok = !messages.failed &&
+              applied(backend_api_request_set_messages_json(req, messages.data, &err), &err, "the conversation");
+    buffer_free(&messages);
+    if (!ok) return EXIT_USAGE;
+    if (!applied(backend_api_request_add_message(req, "user", message, &err), &err, "the message")) return EXIT_USAGE;
+    if (c->model != NULL && !applied(backend_api_request_set_model(req, c->model, &err), &err, "the model"))
+        return EXIT_USAGE;
+    if (c->provider != NULL &&
+        !applied(backend_api_request_set_field_string(req, "provider", c->provider, &err), &err, "the provider"))
+        return EXIT_USAGE;
+    if (c->state.len > 0 &&
+        !applied(backend_api_request_set_field_json(req, "conversation", c->state.data, &err), &err,
+                 "the conversation state"))
+        return EXIT_USAGE;
+    const struct list *media = &o->many[O_MEDIA], *fields = &o->many[O_FIELD];
+    for (size_t i = 0; c->history.len == 0 && i < media->n; i++) {
+        char what[1100];
+        snprintf(what, sizeof what, "--media %s", media->items[i]);
+        if (check_media(media->items[i]) != GO_ON) return EXIT_USAGE;
+        if (!applied(backend_api_request_add_media_file(req, media->items[i], &err), &err, what)) return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < fields->n; i++) {
+        int rc = set_field(req, fields->items[i]);
+        if (rc != GO_ON) return rc;
+    }
+    if (o->api_key != NULL && o->api_key[0] != '\0' &&
+        !applied(backend_api_request_set_api_key(req, o->api_key, o->key_in, &err), &err, "BACKEND_API_KEY"))
+        return EXIT_USAGE;
+    return GO_ON;
+}
+
+/* Keeps a complete turn: the message, the answer, the new state; then saves. */
+static void keep_turn(struct conversation *c, const char *message, backend_api_stream *stream) {
+    backend_api_chunk *answer = NULL;
+    if (backend_api_stream_answer(stream, &answer, NULL) != BACKEND_API_STATUS_OK) return;
+    const char *content = NULL, *state = NULL;
+    if (backend_api_chunk_get_string(answer, "/content", &content, NULL) != BACKEND_API_STATUS_OK) content = "";
+    add_message(&c->history, "user", message);
+    add_message(&c->history, "assistant", content);
+    backend_api_json_type t;
+    if (backend_api_chunk_get_type(answer, "/conversation", &t) == BACKEND_API_STATUS_OK &&
+        t != BACKEND_API_JSON_TYPE_NULL &&
+        backend_api_chunk_field(answer, "conversation", &state, NULL) == BACKEND_API_STATUS_OK) {
+        buffer_free(&c->state);
+        if (t == BACKEND_API_JSON_TYPE_STRING)
+            buffer_add_json_string(&c->state, state);
+        else
+            buffer_adds(&c->state, state);
+    }
+    backend_api_chunk_free(answer);
+    if (!c->o->log) return;
+    if (c->id[0] == '\0') {
+        new_id(c->id);
+        now_utc(c->created, sizeof c->created);
+    }
+    struct buffer b = {0};
+    conversation_json(c, &b);
+    if (!b.failed) store_write(c->id, b.data, b.len);
+    buffer_free(&b);
+}
+
+/* Sends one message; a complete answer becomes part of the conversation (and is
+ * saved), a failed or cancelled one does not. Returns the turn's exit status. */
+int send_message(struct conversation *c, const char *message) {
+    backend_api_request *req = backend_api_request_new();
+    backend_api_stream *stream = NULL;
+    if (req == NULL) return EXIT_STREAM;
+    int rc = build_request(c, message, req);
+    if (rc == GO_ON) rc = stream_answer(c->o, c->client, req, &stream);
+    if (rc == EXIT_DONE) keep_turn(c, message, stream);
+    backend_api_close(stream);
+    backend_api_request_free(req);
+    return rc;
+}

@@ -1,0 +1,280 @@
+//! Typed look-ups in a chunk by JSON Pointer (RFC 6901, see [`crate::pointer`]):
+//! `/usage/prompt_tokens`, `/provider/name`, `/choices/0/delta`, so that a C
+//! program reads nested fields without a JSON parser of its own.
+//!
+//! Every function returns `OK` and writes its out-parameter, or leaves it alone
+//! and returns `NOT_FOUND` (nothing at the pointer), `WRONG_TYPE` (a value of
+//! another type is there; `backend_api_chunk_get_type` says which), or
+//! `INVALID_ARGUMENT` (a NULL argument, a pointer that is not UTF-8 or not a JSON
+//! Pointer: neither empty nor starting with `/`, or a `~` not followed by 0 or 1).
+//! No error object is made: these are cheap and the status says it all.
+//! Any thread; the chunk must stay alive (not freed) meanwhile.
+
+use std::borrow::Cow;
+use std::ffi::c_char;
+
+use serde_json::Value;
+
+use super::chunk::{backend_api_chunk, Ask};
+use super::guard::{backend_api_error, fail, guard, guard_or, obj, out_arg, str_arg};
+use crate::chunk::Chunk;
+use crate::error::{Error, Status};
+use crate::pointer::{resolve, JsonType};
+
+/// Runs `read` on the value at `pointer` in `chunk`; turns every failure, a panic
+/// included, into its status.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated.
+unsafe fn at_pointer(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    read: impl FnOnce(&backend_api_chunk, &str, &Value) -> Status,
+) -> Status {
+    guard_or(Status::Internal, || {
+        let found = || -> Result<Status, Error> {
+            let c = obj(chunk, "chunk")?;
+            let pointer = str_arg(pointer, "pointer")?;
+            // The chunk's text was checked as a JSON object when it arrived.
+            let doc: Value = serde_json::from_str(c.chunk().json())
+                .map_err(|e| Error::new(Status::Internal, e.to_string()))?;
+            Ok(match resolve(&doc, pointer) {
+                Ok(Some(v)) => read(c, pointer, v),
+                Ok(None) => Status::NotFound,
+                Err(_) => Status::InvalidArgument,
+            })
+        };
+        found().unwrap_or_else(|e| e.status)
+    })
+}
+
+/// The type of the value at `pointer` (`""` is the whole chunk, an object) into
+/// `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_type(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    type_out: *mut JsonType,
+) -> Status {
+    if out_arg(type_out, "type_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |_, _, v| {
+        *type_out = JsonType::of(v);
+        Status::Ok
+    })
+}
+
+/// The string at `pointer`, unescaped, NUL-terminated UTF-8, into `*value_out`
+/// (and its length in bytes into `*len_out` when not NULL: a `\u0000` inside the
+/// string shows there). Owned by the chunk: valid until `backend_api_chunk_free`;
+/// asking again for the same pointer lends the same string (no new copy).
+/// `WRONG_TYPE` for a value that is not a string (`null` included).
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+/// `value_out` NULL or writable; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_string(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    value_out: *mut *const c_char,
+    len_out: *mut usize,
+) -> Status {
+    if out_arg(value_out, "value_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |c, pointer, v| {
+        let Value::String(s) = v else {
+            return Status::WrongType;
+        };
+        let Some((p, n)) = c.lend(Ask::Pointer(pointer), || Some(Cow::Owned(s.clone()))) else {
+            return Status::Internal;
+        };
+        *value_out = p;
+        if !len_out.is_null() {
+            *len_out = n;
+        }
+        Status::Ok
+    })
+}
+
+/// The integer at `pointer` into `*value_out`. `WRONG_TYPE` for anything but a
+/// JSON number written without a fraction or exponent that fits in 64 signed
+/// bits (`3.0`, `1e3` and 2^63 are `WRONG_TYPE`: read them with
+/// `backend_api_chunk_get_number`).
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+/// `value_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_int64(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    value_out: *mut i64,
+) -> Status {
+    if out_arg(value_out, "value_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |_, _, v| match v.as_i64() {
+        Some(n) => {
+            *value_out = n;
+            Status::Ok
+        }
+        None => Status::WrongType,
+    })
+}
+
+/// The number at `pointer`, as the nearest double, into `*value_out`.
+/// `WRONG_TYPE` for a value that is not a JSON number.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+/// `value_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_number(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    value_out: *mut f64,
+) -> Status {
+    if out_arg(value_out, "value_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |_, _, v| match v.as_f64() {
+        Some(n) => {
+            *value_out = n;
+            Status::Ok
+        }
+        None => Status::WrongType,
+    })
+}
+
+/// The boolean at `pointer` into `*value_out`. `WRONG_TYPE` for anything but
+/// `true` or `false` (`0`, `"true"` and `null` included).
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+/// `value_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_bool(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    value_out: *mut bool,
+) -> Status {
+    if out_arg(value_out, "value_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |_, _, v| match v.as_bool() {
+        Some(b) => {
+            *value_out = b;
+            Status::Ok
+        }
+        None => Status::WrongType,
+    })
+}
+
+/// How many elements the array, or members the object, at `pointer` holds, into
+/// `*count_out`: with `backend_api_chunk_get_key` and indices (`/list/0`, ...)
+/// it walks any value. `WRONG_TYPE` for a value that is neither.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
+/// `count_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_count(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    count_out: *mut usize,
+) -> Status {
+    if out_arg(count_out, "count_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |_, _, v| match v {
+        Value::Array(list) => {
+            *count_out = list.len();
+            Status::Ok
+        }
+        Value::Object(map) => {
+            *count_out = map.len();
+            Status::Ok
+        }
+        _ => Status::WrongType,
+    })
+}
+
+/// The key of member `index` (from 0, in the keys' sorted order) of the object
+/// at `pointer`, NUL-terminated UTF-8, into `*key_out` (its length into
+/// `*len_out` when not NULL). Escape it (`~` as `~0`, `/` as `~1`) to build a
+/// pointer to its value. Owned by the chunk: valid until
+/// `backend_api_chunk_free`. `NOT_FOUND` for an index past the last member;
+/// `WRONG_TYPE` for a value that is not an object.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
+/// NULL or writable; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_get_key(
+    chunk: *const backend_api_chunk,
+    pointer: *const c_char,
+    index: usize,
+    key_out: *mut *const c_char,
+    len_out: *mut usize,
+) -> Status {
+    if out_arg(key_out, "key_out").is_err() {
+        return Status::InvalidArgument;
+    }
+    at_pointer(chunk, pointer, |c, pointer, v| {
+        let Value::Object(map) = v else {
+            return Status::WrongType;
+        };
+        let Some(key) = map.keys().nth(index) else {
+            return Status::NotFound;
+        };
+        let Some((p, n)) = c.lend(Ask::Key(pointer, index), || Some(Cow::Owned(key.clone())))
+        else {
+            return Status::Internal;
+        };
+        *key_out = p;
+        if !len_out.is_null() {
+            *len_out = n;
+        }
+        Status::Ok
+    })
+}
+
+/// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+/// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+/// file, a model listing wrapped in an object) with the same look-ups as the
+/// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+/// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+/// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+/// Takes no ownership of `json`; any thread.
+///
+/// # Safety
+/// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn backend_api_chunk_parse(
+    json: *const c_char,
+    len: usize,
+    out: *mut *mut backend_api_chunk,
+    err: *mut *mut backend_api_error,
+) -> Status {
+    if json.is_null() {
+        return fail(err, Error::invalid("json is NULL"));
+    }
+    guard(err, || {
+        out_arg(out, "out")?;
+        let bytes = std::slice::from_raw_parts(json.cast::<u8>(), len);
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
+        let chunk = Chunk::parse(text)
+            .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
+        *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
+        Ok(Status::Ok)
+    })
+}
