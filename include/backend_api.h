@@ -335,8 +335,11 @@ backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
 void backend_api_chunk_free(backend_api_chunk *chunk);
 
 // Creates a client for the g4f server at `base_url` (`http://` or `https://`).
-// TLS certificates are verified against the bundled Mozilla roots; the proxy
-// comes from `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` unless set.
+// TLS certificates are verified by the platform's verifier against the system's
+// trust store (`BACKEND_API_TRUST_STORE_PLATFORM`; the bundled Mozilla roots only
+// when chosen with `backend_api_client_set_trust_store` or built with the Cargo
+// feature `bundled-roots`); the proxy comes from
+// `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` unless set.
 // On success `*out` owns a new client: free it with `backend_api_client_free`.
 // Any thread; `base_url` is copied.
 //

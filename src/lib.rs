@@ -5,7 +5,15 @@
 //! wire generations: one JSON object per line (g4f up to 6.7.4) and Server-Sent
 //! Events (g4f 6.7.5 and later). It also speaks the OpenAI-compatible protocol
 //! (`POST {base}/chat/completions`, served by `g4f api` under `/v1` and by its
-//! peers), chosen per client ([`Protocol`]). The Rust API is below; the C ABI is in [`ffi`].
+//! peers), chosen per client ([`Protocol`]). The C ABI is in [`ffi`].
+//!
+//! **The Rust API is internal.** The supported interface is the C ABI
+//! (`include/backend_api.h`, with its soname policy) and the C++, Go and Swift
+//! bindings on top of it. The Rust items below exist to build that ABI and to test
+//! it; they are public only so that the integration tests, benchmarks and fuzz
+//! targets can reach them, carry no stability promise, may change in any release,
+//! and the crate is not published (`publish = false`). Rust programs that want a
+//! chat client are better served by a crate built for Rust callers.
 //!
 //! Modules, each with one job: [`decoder`] (bytes to chunks, no I/O), [`chunk`]
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
@@ -13,7 +21,7 @@
 //! never reaches a log), [`client`] (connection settings), [`retry`] (when and how
 //! long to wait), [`log`] (log records), `transport` (HTTP), [`cancel`]
 //! (cancellation from any thread), [`stream`] (the background thread and the
-//! channel), `notify` (the event-loop descriptor), [`models`] (the model
+//! channel), `notify` (the event-loop descriptor), [`mod@models`] (the model
 //! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
 //! OpenAI-compatible protocol's body and events, no I/O), [`ffi`] (the C boundary).
 
