@@ -42,9 +42,10 @@ fn version_macros_match_cargo_toml() {
 #[cfg(not(feature = "bundled-roots"))]
 fn client_new_documents_the_default_trust_store() {
     use backend_api::client::TrustStore;
-    let header =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/backend_api.h"))
-            .unwrap();
+    let header = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("include/backend_api.h"),
+    )
+    .unwrap();
     let end = header
         .find("backend_api_status backend_api_client_new(")
         .expect("backend_api_client_new in the header");
