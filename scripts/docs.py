@@ -121,8 +121,8 @@ def blocks(path):
 
 def prose(text):
     """The text without fenced blocks and inline code (links there are not links)."""
-    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
-    return re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"^```.*?^```", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S | re.M)
+    return re.sub(r"`[^`\n]*`", "", text)  # line numbers stay
 
 
 def slug(heading):
@@ -230,19 +230,22 @@ def perf(write, report):
 def links(report):
     cache, bad, count = {}, [], 0
     for path in markdown_files():
-        for target in re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", prose(path.read_text())):
+        text = prose(path.read_text())
+        for m in re.finditer(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", text):
+            target = m.group(1)
             if re.match(r"^[a-z][a-z0-9+.-]*:", target):
                 continue  # http:, https:, mailto:
             count += 1
+            where = f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {target}"
             file, _, fragment = target.partition("#")
             dest = (path.parent / file).resolve() if file else path
             if not dest.exists():
-                bad.append(f"{path.relative_to(ROOT)}: {target}: no such file")
+                bad.append(f"{where}: no such file")
             elif fragment:
                 if dest.suffix != ".md":
-                    bad.append(f"{path.relative_to(ROOT)}: {target}: an anchor into a file that is not Markdown")
+                    bad.append(f"{where}: an anchor into a file that is not Markdown")
                 elif fragment not in cache.setdefault(dest, anchors(dest)):
-                    bad.append(f"{path.relative_to(ROOT)}: {target}: no heading #{fragment} there")
+                    bad.append(f"{where}: no heading #{fragment} there")
     if bad:
         report.fail(f"relative links: {len(bad)} of {count} do not resolve", "\n".join(bad))
     else:
