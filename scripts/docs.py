@@ -70,6 +70,13 @@ class Report:
         for line in detail.rstrip().splitlines():
             print(f"       {line}")
 
+    def verdict(self, bad, failed, passed):
+        """One check's result: a failure listing what is `bad`, or a pass."""
+        if bad:
+            self.fail(failed, "\n".join(bad))
+        else:
+            self.ok(passed)
+
     def skip(self, what):
         """A loud skip; a failure under CI=true, where every tool is installed."""
         print(f"  SKIP {what}")
@@ -246,10 +253,8 @@ def links(report):
                     bad.append(f"{where}: an anchor into a file that is not Markdown")
                 elif fragment not in cache.setdefault(dest, anchors(dest)):
                     bad.append(f"{where}: no heading #{fragment} there")
-    if bad:
-        report.fail(f"relative links: {len(bad)} of {count} do not resolve", "\n".join(bad))
-    else:
-        report.ok(f"relative links: all {count} resolve (files and #anchors)")
+    report.verdict(bad, f"relative links: {len(bad)} of {count} do not resolve",
+                   f"relative links: all {count} resolve (files and #anchors)")
 
 
 # ---------------------------------------------------------------- claims
@@ -263,10 +268,8 @@ def claim_rust_version(report):
             for got in re.findall(r"\bRust (1\.\d+)(?:\.\d+)?", line):
                 if got != want:
                     bad.append(f"{path.relative_to(ROOT)}:{n}: Rust {got}")
-    if bad:
-        report.fail(f"Rust versions named in the docs differ from Cargo.toml's rust-version {want}", "\n".join(bad))
-    else:
-        report.ok(f"every Rust version the docs name is Cargo.toml's rust-version {want}")
+    report.verdict(bad, f"Rust versions named in the docs differ from Cargo.toml's rust-version {want}",
+                   f"every Rust version the docs name is Cargo.toml's rust-version {want}")
 
 
 def claim_release(report):
@@ -287,22 +290,18 @@ def claim_release(report):
             named = {c for c in re.findall(r"`(\w+)`", line) if c in classes}
             if named != have:
                 bad.append(f"{path.relative_to(ROOT)}:{n}: names {sorted(named) or 'no class'}: {line.strip()}")
-    if bad:
-        report.fail(f"release() claims differ from the classes that have it ({', '.join(sorted(have))})", "\n".join(bad))
-    else:
-        report.ok(f"release() is claimed for exactly the classes that have it: {', '.join(sorted(have))}")
+    report.verdict(bad, f"release() claims differ from the classes that have it ({', '.join(sorted(have))})",
+                   f"release() is claimed for exactly the classes that have it: {', '.join(sorted(have))}")
 
 
 def claim_swift_platforms(report):
-    names = {"macOS": "macOS", "iOS": "iOS", "tvOS": "tvOS", "watchOS": "watchOS", "visionOS": "visionOS"}
-    declared = [f"{names[p]} {v.replace('_', '.')}"
-                for p, v in re.findall(r"\.(macOS|iOS|tvOS|watchOS|visionOS)\(\.v([\d_]+)\)", (ROOT / "Package.swift").read_text())]
+    declared = [f"{p} {v.replace('_', '.')}" for p, v in
+                re.findall(r"\.(macOS|iOS|tvOS|watchOS|visionOS)\(\.v([\d_]+)\)", (ROOT / "Package.swift").read_text())]
     doc = (ROOT / "docs/install.md").read_text()
-    missing = [d for d in declared if d not in doc]
-    if missing:
-        report.fail(f"Package.swift declares {', '.join(missing)}: docs/install.md's platforms must say what that means")
-    else:
-        report.ok(f"docs/install.md accounts for Package.swift's platforms ({', '.join(declared)})")
+    report.verdict([f"Package.swift declares {d}: docs/install.md's platforms must say what that means"
+                    for d in declared if d not in doc],
+                   "docs/install.md does not account for Package.swift's platforms",
+                   f"docs/install.md accounts for Package.swift's platforms ({', '.join(declared)})")
 
 
 def claim_cargo_c(report):
@@ -312,10 +311,8 @@ def claim_cargo_c(report):
     bad = [str(p.relative_to(ROOT)) for p in markdown_files()
            if any(re.search(r"^\s*make\s*($|#|-)", b.text, re.M) for b in blocks(p) if b.lang in SHELL)
            and "cargo-c" not in p.read_text()]
-    if bad:
-        report.fail("these files run `make` (which needs cargo-c) without naming cargo-c", "\n".join(bad))
-    else:
-        report.ok("every file that runs `make` names cargo-c")
+    report.verdict(bad, "these files run `make` (which needs cargo-c) without naming cargo-c",
+                   "every file that runs `make` names cargo-c")
 
 
 PLACEHOLDER = re.compile(r"go get github\.com/backend-api|\.package\(url: \"https://github\.com/backend-api|"
@@ -329,10 +326,8 @@ def claim_placeholders(report):
     if maintainer.endswith(".invalid>") and not re.search(r"maintainer.*placeholder|placeholder.*maintainer",
                                                           (ROOT / "docs/install.md").read_text()):
         bad.append(f"docs/install.md does not say the .deb maintainer ({maintainer}) is a placeholder")
-    if bad:
-        report.fail("unpublished addresses used without `<!-- not-run: placeholder ... -->`", "\n".join(bad))
-    else:
-        report.ok("every use of an unpublished address is marked a placeholder")
+    report.verdict(bad, "unpublished addresses used without `<!-- not-run: placeholder ... -->`",
+                   "every use of an unpublished address is marked a placeholder")
 
 
 def claims(report):
