@@ -379,7 +379,10 @@ void backend_api_chunk_free(backend_api_chunk *chunk);
 // query, no fragment: refused with `BACKEND_API_STATUS_INVALID_ARGUMENT`). A
 // `user:password@` in it is percent-decoded and sent as `Authorization: Basic`
 // unless another `Authorization` is sent; error messages never show the password.
-// TLS certificates are verified against the trust store. The proxy comes from
+// TLS certificates are verified by the platform's verifier against the system's
+// trust store (`BACKEND_API_TRUST_STORE_PLATFORM`; the bundled Mozilla roots only
+// when chosen with `backend_api_client_set_trust_store` or built with the Cargo
+// feature `bundled-roots`). The proxy comes from
 // the environment as curl reads it unless set: `http_proxy` (lower case only:
 // `HTTP_PROXY` is never read) for `http://`, `https_proxy`/`HTTPS_PROXY` for
 // `https://`, else `all_proxy`/`ALL_PROXY`, minus the hosts of

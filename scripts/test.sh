@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test suite: Rust unit and integration tests (including the C
-# ABI programs and the real-g4f interop tests), the C/C++ install test, and the Go
-# and Swift binding tests where their toolchains exist. A missing toolchain or venv
+# ABI programs and the real-g4f interop tests), the C/C++ install test, the docs, and the
+# Go and Swift binding tests where their toolchains exist. A missing toolchain or venv
 # is skipped LOUDLY; under CI (CI=true) a skip is a failure, since .ci/run installs them.
 # Last line: "N passed, M failed" counting the suites below.
 set -uo pipefail
@@ -83,6 +83,11 @@ if command -v cmake >/dev/null; then
 else
     skip "CMake FetchContent" "cmake is not installed (apt-get install cmake)"
 fi
+
+# README.md and docs/: generated figures, every shell block and C/C++ program run against the
+# bundled backend (after `make check` above, scripts/demo.sh recompiles only the crate itself),
+# links, once-stale claims. Their Go and Swift programs are built by the binding suites below.
+suite "docs (scripts/docs.py check)" scripts/docs.py check
 
 go_bin=${GO:-$(command -v go || ls -d /usr/lib/go-1.2[3-9]/bin/go 2>/dev/null | tail -n 1)}
 if [ -n "$go_bin" ] && [ -x "$go_bin" ]; then

@@ -5,7 +5,15 @@
 //! wire generations: one JSON object per line (g4f up to 6.7.4) and Server-Sent
 //! Events (g4f 6.7.5 and later). It also speaks the OpenAI-compatible protocol
 //! (`POST {base}/chat/completions`, served by `g4f api` under `/v1` and by its
-//! peers), chosen per client ([`Protocol`]). The Rust API is below; the C ABI is in [`ffi`].
+//! peers), chosen per client ([`Protocol`]). The C ABI is in [`ffi`].
+//!
+//! **The Rust API is internal.** The supported interface is the C ABI
+//! (`include/backend_api.h`, with its soname policy) and the C++, Go and Swift
+//! bindings on top of it. The Rust items below exist to build that ABI and to test
+//! it; they are public only so that the integration tests, benchmarks and fuzz
+//! targets can reach them, carry no stability promise, may change in any release,
+//! and the crate is not published (`publish = false`). Rust programs that want a
+//! chat client are better served by a crate built for Rust callers.
 //!
 //! Modules, each with one job: [`decoder`] (bytes to chunks, no I/O), [`chunk`]
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
@@ -16,7 +24,7 @@
 //! every network wait, bounded and cancellable), `transport` (HTTP exchanges),
 //! [`cancel`] (cancellation from any thread), [`threads`] (the library's threads
 //! and `shutdown`), [`stream`] (the worker thread and the channel), `notify`
-//! (the event-loop descriptor), [`models`] (the model
+//! (the event-loop descriptor), [`mod@models`] (the model
 //! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
 //! OpenAI-compatible protocol's body and events, no I/O), [`pointer`] (JSON
 //! Pointer look-ups), [`ffi`] (the C boundary).

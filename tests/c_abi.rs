@@ -216,31 +216,3 @@ fn c_tests_under_valgrind() {
         run(&build(name, flags), &memcheck, &[]);
     }
 }
-
-/// The README's C quick start compiles as written (-Wall -Wextra -Werror) and
-/// streams the answer when pointed at the backend.
-#[test]
-fn readme_c_quick_start() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = readme.find("```c\n").expect("a C block in the README") + 5;
-    let code = &readme[start..start + readme[start..].find("```").unwrap()];
-    assert!(code.contains("http://127.0.0.1:8080"));
-    let code = code.replace("http://127.0.0.1:8080", &support::BACKEND.url);
-    let source = std::env::temp_dir().join(format!("backend-api-readme-{}.c", std::process::id()));
-    std::fs::write(&source, code).unwrap();
-    let exe = compile(&source, "readme", &[]);
-    let out = Command::new(&exe).output().unwrap();
-    let _ = std::fs::remove_file(&source);
-    let _ = std::fs::remove_file(&exe);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        stdout,
-        "Hello from the bundled offline backend! You said: Hello"
-    );
-}

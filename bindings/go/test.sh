@@ -3,8 +3,8 @@
 # include/backend_api.h, gofmt, go vet, go test -race, GOGC=1 go test (default route:
 # pkg-config), the other link routes (-tags backend_api_static, backend_api_nopkgconfig)
 # the README's programs (the quick start and chat, built as a user's module and run
-# against the test backend) and the bench program (a short run). Exits non-zero on
-# any failure.
+# against the test backend), the Go programs of the repository's README.md and docs/
+# (the same way), and the bench program (a short run). Exits non-zero on any failure.
 #
 # Environment:
 #   BACKEND_API_LIB_DIR       folder holding libbackend_api.so and .a (default: <repo>/target/debug)
@@ -87,10 +87,12 @@ trap 'stop_backend; rm -rf "$tmp"' EXIT
 start_backend "$backend" || { echo "the test backend did not start" >&2; exit 1; }
 # A module of its own per program, as a user would have: the README's blocks
 # that start with "// NAME: " (quickstart, chat), and bench/.
-program() { # name: builds $tmp/name/name from the README block "// name: ..."
+# A program that asks g4f api's address (http://127.0.0.1:1337) asks the test backend here.
+program() { # name [markdown file, default README.md]: builds $tmp/name/name from its block "// name: ..."
+	local doc=${2:-README.md}
 	mkdir "$tmp/$1"
-	sed -n "/^\/\/ $1: /,/^\`\`\`\$/p" README.md | sed '$d' >"$tmp/$1/main.go"
-	grep -q '^func main' "$tmp/$1/main.go" || { echo "no complete $1 program in README.md" >&2; exit 1; }
+	sed -n "/^\/\/ $1: /,/^\`\`\`\$/p" "$doc" | sed '$d' | sed "s|http://127.0.0.1:1337|$BACKEND_URL|g" >"$tmp/$1/main.go"
+	grep -q '^func main' "$tmp/$1/main.go" || { echo "no complete $1 program in $doc" >&2; exit 1; }
 	cat >"$tmp/$1/go.mod" <<MOD
 module example.com/$1
 
@@ -112,6 +114,14 @@ program quickstart
 expect "You said: hello from Go" "$tmp/quickstart/quickstart" "$BACKEND_URL" "hello from Go"
 program chat
 expect "You said: hello from chat" "$tmp/chat/chat" "$BACKEND_URL" "hello from chat"
+# The repository's README and docs: each ```go block starting "// NAME: " is a program that
+# streams the answer to "Hello" (scripts/docs.py checks that every Go block starts so).
+for doc in "$root/README.md" "$root"/docs/*.md; do
+	for name in $(awk '/^```go$/ { getline; if (match($0, /^\/\/ [A-Za-z0-9_]+: /)) print substr($0, 4, RLENGTH - 5) }' "$doc"); do
+		program "$name" "$doc"
+		expect "You said: Hello" "$tmp/$name/$name"
+	done
+done
 rc=0; "$tmp/chat/chat" 2>/dev/null || rc=$? # no arguments: prints its usage, exits 2
 [ "$rc" -eq 2 ] || { echo "chat without arguments exited $rc, not 2" >&2; exit 1; }
 "$GO" build -o "$tmp/drain" ./bench

@@ -3,13 +3,13 @@
 # prefix with NO cargo or rustc reachable (install never builds), then build consumers
 # against the INSTALLED copy with nothing but pkg-config (sources copied out of the
 # repository, so no in-tree header can leak in):
-#   - tests/install/consumer.c (the README's C quick start), dynamic and static;
-#   - bindings/cpp/examples/quickstart.cpp (the README's C++ quick start), dynamic;
+#   - tests/install/consumer.c (bindings/cpp/README.md's C quick start), dynamic and static;
+#   - bindings/cpp/examples/quickstart.cpp (bindings/cpp/README.md's C++ quick start), dynamic;
 #   - bindings/cpp/tests/wrapper_test.cpp (the C++ wrapper's test), dynamic and static;
 # runs them and the installed command-line client against the bundled test backend, checks
 # the soname and the symlinks (readelf -d), that a DESTDIR install lays out the same files,
 # that `make uninstall` removes everything, the CMake package (when cmake is installed), and
-# the README's in-tree build line (target/stage, no install).
+# docs/install.md's in-tree build line (target/stage, no install).
 # Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), CARGO (cargo), KEEP=1
 # keeps the temporary directory. Last line: "install: N passed, M failed"; exit 1 on failure.
 set -euo pipefail
@@ -158,14 +158,14 @@ else
     echo "== CMake package: cmake not installed, skipped"
 fi
 
-echo "== the README's in-tree build line (no install)"
-line=$(grep -m1 '^cc app.c -Itarget/stage' "$ROOT/README.md" || true)
+echo "== docs/install.md's in-tree build line (no install)"
+line=$(grep -m1 '^cc app.c -Itarget/stage' "$ROOT/docs/install.md" || true)
 if [ -z "$line" ]; then
-    fail "README.md has no line 'cc app.c -Itarget/stage...'"
+    fail "docs/install.md has no line 'cc app.c -Itarget/stage...'"
 elif [ "$TARGET" != "$ROOT/target" ]; then
-    echo "   (CARGO_TARGET_DIR is not ./target: the README's line does not apply; not checked)"
+    echo "   (CARGO_TARGET_DIR is not ./target: the line does not apply; not checked)"
 else
-    check "README: $line" bash -c "cd '$ROOT' && ${line/app.c/$SRC/consumer.c} -o '$WORK/bin/intree'"
+    check "docs/install.md: $line" bash -c "cd '$ROOT' && ${line/app.c/$SRC/consumer.c} -o '$WORK/bin/intree'"
     check "the in-tree build streams an answer" answers "$WORK/bin/intree" "in-tree"
 fi
 

@@ -34,9 +34,10 @@
 //
 // OWNERSHIP: every class owns its C handle and frees it in its destructor (RAII);
 // all but `Error`, `Answer`, `Stats` and `CancelHandle` are move-only. `get()` lends
-// the raw handle; `release()` gives it up. Strings passed in are copied, so
-// temporaries are fine; a `std::string_view` argument may hold any bytes but NUL
-// (C would cut the string there, so it is refused with `Status::InvalidArgument`).
+// the raw handle; `Chunk` and `Request` also have `release()`, which gives it up.
+// Strings passed in are copied, so temporaries are fine; a `std::string_view`
+// argument may hold any bytes but NUL (C would cut the string there, so it is
+// refused with `Status::InvalidArgument`).
 // `std::string_view`s handed out by a `Chunk` point into that chunk: valid while it
 // lives (also after it moved); asking a temporary `Chunk` for one does not compile.
 // In a range-for, `chunk` is the stream's current chunk, replaced by the next
