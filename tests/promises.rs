@@ -474,6 +474,10 @@ fn no_log_record_starts_after_close_returns() {
         *seen.posted.lock().unwrap() = true;
         seen.wake.notify_all();
     }
+    // A listener that accepts and never answers: the records in question are
+    // written before the request goes out, and the shared backend stays unloaded.
+    let quiet = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", quiet.local_addr().unwrap());
     let mut late_runs = 0;
     for run in 0..5 {
         let seen = Box::leak(Box::new(Seen {
@@ -483,7 +487,7 @@ fn no_log_record_starts_after_close_returns() {
             closed: std::sync::atomic::AtomicBool::new(false),
         }));
         unsafe {
-            let client = client_new(&BACKEND.url).unwrap();
+            let client = client_new(&url).unwrap();
             backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());
             backend_api_client_set_log(
                 client,
@@ -493,10 +497,11 @@ fn no_log_record_starts_after_close_returns() {
                 LogLevel::Debug as u32,
                 std::ptr::null_mut(),
             );
-            // The DEBUG record after "POST ..." lists the headers: 2,000 of 4 KiB
-            // make it slow to format (tens of milliseconds).
+            // The DEBUG record after "POST ..." lists the headers: 1,500 of 4 KiB
+            // make it slow to format (milliseconds, against the microseconds
+            // between the first record and the close).
             let value = "v".repeat(4096);
-            for i in 0..2000 {
+            for i in 0..1500 {
                 backend_api_client_add_header(
                     client,
                     cs(&format!("X-Big-{i}")).as_ptr(),
@@ -537,16 +542,33 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
     use backend_api::ffi::*;
     use support::cabi::{client_new, request};
 
-    const PARTS: u64 = 40;
+    const PARTS: u64 = 16;
+    // A server of its own (a plain thread): PARTS content chunks of 1 MiB, then the end.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{BufRead, Write};
+        let (sock, _) = listener.accept().unwrap();
+        let mut r = std::io::BufReader::new(sock.try_clone().unwrap());
+        let _ = support::http::read_request(&mut r);
+        let mut w = sock;
+        w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let part = "x".repeat(1 << 20);
+        for _ in 0..PARTS {
+            let line = format!("data: {{\"type\":\"content\",\"content\":\"{part}\"}}\n\n");
+            if w.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+        let _ = w.shutdown(std::net::Shutdown::Write);
+        let _ = r.fill_buf();
+    });
     unsafe {
-        let client = client_new(&BACKEND.url).unwrap();
+        let client = client_new(&url).unwrap();
         backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());
         backend_api_client_set_max_line(client, 4 << 20, std::ptr::null_mut());
-        let fields = [
-            ("test_chunks".to_owned(), json!(PARTS)),
-            ("test_part_bytes".to_owned(), json!(1 << 20)),
-        ];
-        let req = request("test-model", fields.iter().map(|(k, v)| (k, v)));
+        let req = request("test-model", []);
         let mut s = std::ptr::null_mut();
         assert_eq!(
             backend_api_open(client, req, &mut s, std::ptr::null_mut()),
@@ -560,7 +582,7 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
             }
             st
         };
-        // Half the answer first, so each copy is 20 MiB and more.
+        // Half the answer first, so each copy is 8 MiB and more.
         let mut taken = 0;
         while taken < PARTS / 2 {
             if take(20_000) == Status::Ok {
@@ -573,7 +595,9 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
         let copier = {
             let (stop, copies) = (stop.clone(), copies.clone());
             std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
+                // A few copies: enough to overlap the next(0) calls, without
+                // taking a core from the other tests for long.
+                while !stop.load(Ordering::SeqCst) && copies.lock().unwrap().len() < 4 {
                     let t0 = Instant::now();
                     let mut a = std::ptr::null_mut();
                     backend_api_stream_answer(stream as *const _, &mut a, std::ptr::null_mut());

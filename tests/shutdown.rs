@@ -1,0 +1,135 @@
+//! `backend_api_shutdown` through the C ABI: it cancels what is left and joins every
+//! thread of the library, so that after it returns no log callback and no log sink
+//! `destroy` runs. A binary of its own: the call acts on the whole process.
+
+mod support;
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use backend_api::ffi::*;
+use backend_api::{LogLevel, Status};
+use support::cabi::{client_new, request};
+
+static RECORDS: AtomicUsize = AtomicUsize::new(0);
+static DESTROYED: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn sink(_: *mut c_void, _: LogLevel, _: *const c_char) {
+    RECORDS.fetch_add(1, Ordering::SeqCst);
+}
+
+unsafe extern "C" fn destroy(_: *mut c_void) {
+    DESTROYED.fetch_add(1, Ordering::SeqCst);
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+#[test]
+fn shutdown_cancels_what_is_left_and_joins_every_thread() {
+    // A server that accepts and never answers: streams and a listing wait on it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let before = threads();
+    unsafe {
+        let client = client_new(&url).unwrap();
+        backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
+        assert_eq!(
+            backend_api_client_set_log(
+                client,
+                Some(sink),
+                ptr::null_mut(),
+                Some(destroy),
+                LogLevel::Info as u32,
+                ptr::null_mut(),
+            ),
+            Status::Ok
+        );
+        let req = request("test-model", []);
+        let mut streams = Vec::new();
+        for _ in 0..6 {
+            let mut s = ptr::null_mut();
+            assert_eq!(backend_api_open(client, req, &mut s, ptr::null_mut()), Status::Ok);
+            streams.push(s);
+        }
+        // A listing in flight on a thread of the program's own.
+        let listing_client = client as usize;
+        let listing = std::thread::spawn(move || {
+            let (mut json, mut err) = (ptr::null(), ptr::null_mut());
+            let st = backend_api_models(
+                listing_client as *const _,
+                ptr::null(),
+                ptr::null(),
+                &mut json,
+                ptr::null_mut(),
+                &mut err,
+            );
+            backend_api_error_free(err);
+            backend_api_string_free(json);
+            st
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        // Half the streams closed, half left open; the listing still waits.
+        for s in streams.drain(..3) {
+            backend_api_close(s);
+        }
+        let t0 = Instant::now();
+        let st = backend_api_shutdown(5000);
+        let took = t0.elapsed();
+        let records = RECORDS.load(Ordering::SeqCst);
+        println!(
+            "shutdown: {st:?} after {:.2} ms; threads {} (before {before}); {records} records",
+            took.as_secs_f64() * 1e3,
+            threads(),
+        );
+        assert_eq!(st, Status::Ok);
+        // The listing's thread is the program's: it returned CANCELLED.
+        assert_eq!(listing.join().unwrap(), Status::Cancelled);
+        assert_eq!(threads(), before, "a thread of the library still runs");
+        // Streams left open end CANCELLED; their handles stay valid.
+        for &s in &streams {
+            let mut ch = ptr::null_mut();
+            assert_eq!(
+                backend_api_next(s, 0, &mut ch, ptr::null_mut()),
+                Status::Cancelled
+            );
+        }
+        // Nothing of the library runs any more: no record, and the sink (whose
+        // last holders were the streams' threads and the client) is released
+        // once the client is freed, on this thread.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(RECORDS.load(Ordering::SeqCst), records);
+        assert_eq!(DESTROYED.load(Ordering::SeqCst), 0);
+        backend_api_client_free(client);
+        assert_eq!(DESTROYED.load(Ordering::SeqCst), 1);
+        for s in streams {
+            backend_api_close(s);
+        }
+        backend_api_request_free(req);
+        // Nothing left: at once; and the library works again afterwards.
+        assert_eq!(backend_api_shutdown(0), Status::Ok);
+        let c = client_new(&support::BACKEND.url).unwrap();
+        backend_api_client_set_proxy(c, ptr::null(), ptr::null_mut());
+        let r = request("test-model", []);
+        let mut s = ptr::null_mut();
+        assert_eq!(backend_api_open(c, r, &mut s, ptr::null_mut()), Status::Ok);
+        let mut got = Status::Again;
+        let mut chunks = 0;
+        while got == Status::Again || got == Status::Ok {
+            let mut ch = ptr::null_mut();
+            got = backend_api_next(s, 20_000, &mut ch, ptr::null_mut());
+            if got == Status::Ok {
+                chunks += 1;
+                backend_api_chunk_free(ch);
+            }
+        }
+        assert_eq!(got, Status::End);
+        assert!(chunks > 0);
+        backend_api_close(s);
+        backend_api_request_free(r);
+        backend_api_client_free(c);
+    }
+}
