@@ -572,6 +572,7 @@ static void silence_after_headers(void) {
 static void no_thread_left(void) {
     int err_pipe[2];
     if (pipe(err_pipe) != 0) return;
+    fflush(stdout); /* the child must not print what the parent has buffered */
     pid_t pid = fork();
     if (pid == 0) {
         dup2(err_pipe[1], 2);
