@@ -552,8 +552,10 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
         let mut r = std::io::BufReader::new(sock.try_clone().unwrap());
         let _ = support::http::read_request(&mut r);
         let mut w = sock;
-        w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
-            .unwrap();
+        w.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
         let part = "x".repeat(1 << 20);
         for _ in 0..PARTS {
             let line = format!("data: {{\"type\":\"content\",\"content\":\"{part}\"}}\n\n");
@@ -646,4 +648,53 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
         backend_api_request_free(req);
         backend_api_client_free(client);
     }
+}
+
+/// An error response whose body stalls is bounded by the idle timeout, from the
+/// headers on: the stream ends with the HTTP error and what of the body came.
+/// (Issue 26 item 3: on 0.2.0 a 500 with `Content-Length: 1000` that sent a few
+/// bytes and stalled held the caller for ever.)
+#[test]
+fn an_error_body_that_stalls_is_bounded_by_the_idle_timeout() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for sock in listener.incoming().take(2) {
+            let mut sock = sock.unwrap();
+            let mut r = std::io::BufReader::new(sock.try_clone().unwrap());
+            let _ = support::http::read_request(&mut r);
+            let _ = sock.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n\
+                  Content-Length: 1000\r\n\r\n{\"error\": {\"mess",
+            );
+            // Stalls with the connection open until the client goes away.
+            let _ = std::io::Read::read(&mut r, &mut [0u8; 1]);
+        }
+    });
+    let mut c = Client::new(&url).unwrap();
+    c.set_proxy(None).unwrap();
+    c.set_timeout(TimeoutKind::Headers, Some(Duration::from_millis(1000)));
+    c.set_timeout(TimeoutKind::Idle, Some(Duration::from_millis(1000)));
+    let c2 = c.clone();
+    let (next, took) = within("a stalled error body", Duration::from_secs(20), move || {
+        let s = Stream::open(&c2, &Request::new()).unwrap();
+        s.next(None)
+    });
+    match next {
+        Next::Error(e) => {
+            assert_eq!((e.status, e.http_status), (Status::Http, 500), "{e:?}");
+            println!("stream: {}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    // The model listing's error body is bounded the same way.
+    let (got, _) = within(
+        "a stalled error body (listing)",
+        Duration::from_secs(20),
+        move || backend_api::models(&c, None, None),
+    );
+    let e = got.unwrap_err();
+    assert_eq!((e.status, e.http_status), (Status::Http, 500), "{e:?}");
 }

@@ -52,7 +52,10 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
         let mut streams = Vec::new();
         for _ in 0..6 {
             let mut s = ptr::null_mut();
-            assert_eq!(backend_api_open(client, req, &mut s, ptr::null_mut()), Status::Ok);
+            assert_eq!(
+                backend_api_open(client, req, &mut s, ptr::null_mut()),
+                Status::Ok
+            );
             streams.push(s);
         }
         // A listing in flight on a thread of the program's own.
