@@ -95,6 +95,10 @@ static int run(struct options *o) {
     }
     if (rc == GO_ON) rc = o->given[O_LIST_MODELS] ? list_models(o, client) : talk(o, client, chatting);
     backend_api_client_free(client);
+    /* The library goes quiet before exit: a stream or name lookup still in flight is
+     * cancelled and its thread joined, so nothing of it runs beside the exit handlers.
+     * A lookup stuck in the system's resolver is not waited for past a second. */
+    backend_api_shutdown(1000);
     return rc;
 }
 

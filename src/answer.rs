@@ -119,10 +119,12 @@ impl Answer {
     }
 
     /// The bytes `c` adds to [`Answer::size`]: its text for content and
-    /// reasoning, its JSON for tool calls, nothing for the chunks that replace.
+    /// reasoning (as sent: JSON escapes count in full, so the bound holds for
+    /// the text too, and nothing is copied to know it), its JSON for tool calls,
+    /// nothing for the chunks that replace.
     pub fn growth(c: &Chunk) -> usize {
         match c.kind() {
-            ChunkKind::Content | ChunkKind::Reasoning => c.text().map_or(0, |t| t.len()),
+            ChunkKind::Content | ChunkKind::Reasoning => c.text_raw_len(),
             ChunkKind::ToolCalls => c.field("tool_calls").map_or(0, |f| f.as_str().len()),
             _ => 0,
         }

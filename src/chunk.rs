@@ -314,6 +314,14 @@ impl Chunk {
     /// The chunk's main text: `content` of content, `token` of reasoning, `message` of
     /// error/auth/message, `title`, `log`, `preview`; `None` for other kinds or when
     /// that field is not a string. Borrowed from the JSON text when it has no escapes.
+    /// The length of the main text's raw JSON string (escapes as sent, quotes
+    /// excluded): an upper bound of [`Chunk::text`]'s length, found without a copy
+    /// or a scan. 0 without a text.
+    pub fn text_raw_len(&self) -> usize {
+        self.text_span
+            .map_or(0, |(start, end)| (end - start).saturating_sub(2))
+    }
+
     pub fn text(&self) -> Option<Cow<'_, str>> {
         let (start, end) = self.text_span?;
         let raw = &self.json[start..end];

@@ -3,6 +3,7 @@
 //! assembled answer that `next` adds to without ever waiting for its readers.
 
 use std::cell::OnceCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -160,10 +161,17 @@ pub(super) struct Assembled {
     answer: Mutex<Answer>,
     /// Chunks delivered while the answer was busy; never held during a copy.
     backlog: Mutex<Vec<Chunk>>,
+    /// Whether the backlog may hold chunks: set under the backlog's lock after a
+    /// push, cleared under the answer's lock before a drain. Lets the common case
+    /// (no contention) skip the backlog's lock; the locks order the data.
+    behind: AtomicBool,
 }
 
 impl Assembled {
     fn catch_up(&self, answer: &mut Answer) {
+        if !self.behind.swap(false, Ordering::Acquire) {
+            return;
+        }
         let backlog = std::mem::take(&mut *lock(&self.backlog));
         for c in &backlog {
             answer.add(c);
@@ -182,7 +190,10 @@ impl Assembled {
                 self.catch_up(&mut a);
                 a.add(c);
             }
-            None => lock(&self.backlog).push(c.clone()),
+            None => {
+                lock(&self.backlog).push(c.clone());
+                self.behind.store(true, Ordering::Release);
+            }
         }
     }
 
