@@ -14,12 +14,6 @@
  * run on any thread at any time before close, and a canceller at any time. See
  * each function. Enums are 32 bits wide whatever the compiler's enum options. */
 
-// The default bound of an assembled answer: 64 MiB. Four times the default line
-// limit, and over a hundred times the longest answers models give (a 128k-token
-// answer is about 0.5 MB of text), so only a runaway or hostile stream meets it;
-// without it a server could grow the process's memory without end.
-#define DEFAULT_MAX_ANSWER (64 << 20)
-
 // Version macros; a test checks them against Cargo.toml.
 #define BACKEND_API_VERSION_MAJOR 0
 
@@ -36,15 +30,6 @@
 
 // `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 #define BACKEND_API_KEY_BEARER 2
-
-// The default bound of one media item: 20 MiB of raw bytes (27 MiB as base64 in
-// the body). Of the order of what servers take: OpenAI documents 20 MB per image
-// for its vision models, and g4f, which sets no limit of its own, hands media to
-// providers with such limits. A file past it is refused before it is read.
-#define DEFAULT_MAX_MEDIA (20 << 20)
-
-// Most threads resolving at once, for the whole process.
-#define POOL_THREADS 4
 
 // Every result a public function can report. The numbers are part of the ABI:
 // they are never reused or renumbered, and new codes only get new numbers. The

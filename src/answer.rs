@@ -13,7 +13,7 @@ use crate::error::{Error, Status};
 /// limit, and over a hundred times the longest answers models give (a 128k-token
 /// answer is about 0.5 MB of text), so only a runaway or hostile stream meets it;
 /// without it a server could grow the process's memory without end.
-pub const DEFAULT_MAX_ANSWER: usize = 64 << 20;
+pub(crate) const DEFAULT_MAX_ANSWER: usize = 64 << 20;
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Answer {

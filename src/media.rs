@@ -13,7 +13,7 @@ use crate::error::{Error, Status};
 /// the body). Of the order of what servers take: OpenAI documents 20 MB per image
 /// for its vision models, and g4f, which sets no limit of its own, hands media to
 /// providers with such limits. A file past it is refused before it is read.
-pub const DEFAULT_MAX_MEDIA: usize = 20 << 20;
+pub(crate) const DEFAULT_MAX_MEDIA: usize = 20 << 20;
 
 /// The [`Status::Limit`] error of a media item of `len` bytes over `max`.
 pub(crate) fn too_large(what: &str, len: u64, max: usize) -> Error {

@@ -65,3 +65,67 @@ fn client_new_documents_the_default_trust_store() {
         "backend_api_client_new's doc must name the default trust store ({named}):\n{doc}"
     );
 }
+
+/// Everything the header declares carries the library's prefix: a macro, type,
+/// enum constant or function of another name can clash with the caller's own.
+/// (Issue 20 item 8: `QUEUE_BYTES` reached 0.2.0's header.)
+#[test]
+fn every_name_in_the_header_has_the_prefix() {
+    let header = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include/backend_api.h"),
+    )
+    .unwrap();
+    // Without comments: `// ...` lines and the `/* ... */` block at the top.
+    let body = match (header.find("/*"), header.find("*/")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &header[..a], &header[b + 2..]),
+        _ => header.clone(),
+    };
+    let code: Vec<&str> = body
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect();
+    let mut names = Vec::new();
+    for line in &code {
+        if let Some(rest) = line.trim_start().strip_prefix("#define ") {
+            names.push(rest.split_whitespace().next().unwrap_or("").to_owned());
+        }
+    }
+    // Outside the preprocessor lines: a word followed by `(` (a function, or a
+    // function pointer type's name after `(*`), by `=` (an enum constant) or by `;`
+    // after `}` or `struct x` (a type's name).
+    let text: String = code
+        .iter()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < bytes.len() {
+        if !word(bytes[i]) || (i > 0 && word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && word(bytes[i]) {
+            i += 1;
+        }
+        let name = &text[start..i];
+        let before = text[..start].trim_end();
+        let after = text[i..].trim_start();
+        let declared = (after.starts_with('(') && !name.starts_with(char::is_numeric))
+            || (after.starts_with('=') && !after.starts_with("=="))
+            || (after.starts_with(';') && (before.ends_with('}') || before.ends_with("(*")))
+            || (after.starts_with(')') && before.ends_with("(*"));
+        let keyword = matches!(name, "extern" | "sizeof" | "struct" | "typedef" | "void");
+        if declared && !keyword && !name.starts_with(char::is_numeric) {
+            names.push(name.to_owned());
+        }
+    }
+    let bad: Vec<_> = names
+        .iter()
+        .filter(|n| !n.starts_with("BACKEND_API_") && !n.starts_with("backend_api_"))
+        .collect();
+    assert!(names.len() > 120, "too few names read: {}", names.len());
+    assert!(bad.is_empty(), "names without the prefix: {bad:?}");
+}

@@ -22,7 +22,7 @@ use super::Link;
 use crate::cancel::lock;
 
 /// Most threads resolving at once, for the whole process.
-pub const POOL_THREADS: usize = 4;
+pub(crate) const POOL_THREADS: usize = 4;
 /// Stack of a pool thread: the system's resolver (NSS modules) may want more than
 /// the stream's thread does.
 const POOL_STACK: usize = 1 << 20;
