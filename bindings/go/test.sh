@@ -80,6 +80,15 @@ echo "== go test -race"
 echo "== GOGC=1 go test"
 GOGC=1 "$GO" test -count=1 ./...
 
+echo "== the module's own header wins over an installed one"
+# A backend_api.pc whose Cflags point at another backend_api.h (an older install, say):
+# the build must not see it.
+mkdir "$tmp/shadow" "$tmp/shadow/include"
+echo '#error "an installed backend_api.h was used instead of the module'"'"'s own"' >"$tmp/shadow/include/backend_api.h"
+sed "s|^Cflags:.*|Cflags: -I$tmp/shadow/include|" "$tmp/backend_api.pc" >"$tmp/shadow/backend_api.pc"
+PKG_CONFIG_PATH=$tmp/shadow "$GO" build ./...
+echo "ok: built with a .pc whose Cflags point at another backend_api.h"
+
 echo "== README programs and the bench program, against the test backend"
 # shellcheck source=../../scripts/backend.sh
 . "$root/scripts/backend.sh"
