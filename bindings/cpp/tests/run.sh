@@ -30,8 +30,10 @@ BACKEND=$RELEASE/examples/test_backend
 # shellcheck source=scripts/backend.sh
 . "$ROOT/scripts/backend.sh"
 WORK=$(mktemp -d)
+G4F_PID=
 cleanup() {
     stop_backend
+    if [ -n "$G4F_PID" ]; then kill "$G4F_PID" 2>/dev/null || true; wait "$G4F_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -121,6 +123,25 @@ echo "== starting the test backend"
 start_backend "$BACKEND" || { echo "the test backend did not say READY" >&2; exit 1; }
 URL=$BACKEND_URL
 echo "   $URL"
+
+# The real `g4f api` (tests/interop/g4f_server.py in the venv of scripts/g4f-venvs.sh), as
+# tests/cli/run.py runs it: the wrapper test lists its models under both protocols
+# (BACKEND_API_G4F_URL; without it that case skips loudly).
+g4f_py=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/venv-g4f-8.8.6/bin/python
+if [ -x "$g4f_py" ]; then
+    "$g4f_py" "$ROOT/tests/interop/g4f_server.py" --port 0 --quiet --api --no-stdin-watch \
+        < /dev/null > "$WORK/g4f.out" 2> /dev/null &
+    G4F_PID=$!
+    for _ in $(seq 1200); do grep -q '^READY ' "$WORK/g4f.out" && break; sleep 0.1; done
+    if port=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$WORK/g4f.out") && [ -n "$port" ]; then
+        export BACKEND_API_G4F_URL=http://127.0.0.1:$port
+        echo "   real g4f api at $BACKEND_API_G4F_URL"
+    else
+        echo "   !!! the real g4f api did not start: its test case skips"
+    fi
+else
+    echo "   !!! no g4f venv at $g4f_py (scripts/g4f-venvs.sh): the real g4f api case skips"
+fi
 
 run_wrapper() { # name, command... (the URL is appended); a run that hangs for 10 minutes fails
     local name=$1 log=$WORK/$1.out; shift
