@@ -60,6 +60,7 @@ if [ "${SANITIZE:-1}" != 0 ]; then
 fi
 compile quickstart "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/quickstart.cpp" "${LINK[@]}" -o "$WORK/quickstart"
 compile tour "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/tour.cpp" "${LINK[@]}" -o "$WORK/tour"
+compile many_streams "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/many_streams.cpp" "${LINK[@]}" -o "$WORK/many_streams"
 compile consumer "$CC" -std=c99 "${CWARN[@]}" "${INC[@]}" "$ROOT/tests/install/consumer.c" "${LINK[@]}" -o "$WORK/consumer"
 # The C++ header also compiles as C++20, and C programs see the C header alone.
 compile header-cxx20 "$CXX" -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" -x c++ - <<< '#include <backend_api.hpp>'
@@ -187,6 +188,10 @@ expect_output() { # name, expected substring, command...
 expect_output "C quick start (consumer.c)" "You said: hello from C" "$WORK/consumer" "$URL" "hello from C"
 expect_output "C++ quick start (quickstart.cpp)" "You said: hello from C++" "$WORK/quickstart" "$URL" "hello from C++"
 expect_output "C++ tour (tour.cpp)" "You said: What is in this picture?" "$WORK/tour" "$URL"
+ms_out=$("$WORK/many_streams" "$URL" one two three 2>&1) && ms_rc=0 || ms_rc=$?
+[ "$ms_rc" = 0 ] && [[ $ms_out == *"one -> "*"You said: one"* && $ms_out == *"two -> "*"You said: two"* &&
+    $ms_out == *"three -> "*"You said: three"* ]] && pass "C++ many_streams.cpp: 3 answers from one thread" ||
+    fail "C++ many_streams.cpp (exit $ms_rc): $ms_out"
 qs_out=$("$WORK/quickstart" http://127.0.0.1:1 x 2>&1) && qs_rc=0 || qs_rc=$?
 [ "$qs_rc" = 1 ] && [[ $qs_out == *"error (CONNECT)"* ]] && pass "C++ quick start, connection refused: exit 1" ||
     fail "C++ quick start, connection refused: exit $qs_rc: $qs_out"
