@@ -80,7 +80,7 @@ public struct ChatRequest: Sendable, Hashable {
     }
 
     /// Builds the native request (reading media files now) and hands it to `body`;
-    /// frees it afterwards. Blocking: runs on the stream's own thread.
+    /// frees it afterwards. Blocking (media files are read): runs off Swift's cooperative pool.
     func withNative<T>(
         client: BackendAPIClient, _ body: (OpaquePointer) throws(BackendAPIError) -> T
     ) throws(BackendAPIError) -> T {

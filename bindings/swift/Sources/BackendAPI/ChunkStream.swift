@@ -29,8 +29,9 @@ import Dispatch
 ///   while it reads chunks that were already there gets at most 16 more first (its
 ///   cancellation is looked at every 16 chunks, and whenever it waits).
 /// - Chunks already received are handed out directly by the iterating task (the
-///   library's non-blocking `next`); when none is there, the wait runs on a thread of
-///   the stream's own, never blocking Swift's cooperative pool. The library reads
+///   library's non-blocking `next`); when none is there, the task parks and a
+///   `DispatchSource` on the stream's descriptor hands it the next chunk: no thread
+///   waits, and none of Swift's cooperative pool is blocked. The library reads
 ///   ahead at most its queue budget (128 KiB) while nobody asks.
 /// - ``stats`` and ``currentAnswer`` may be read from any task at any time: live while
 ///   the answer streams, final after it ended, for as long as the value lives.
