@@ -62,7 +62,7 @@ func Example_openAI() {
 	fmt.Println(models[0].ID, models[0].OwnedBy, err)
 	// Output:
 	// Hi there stop <nil>
-	// fake-model fake <nil>
+	// fake-model Fake <nil>
 }
 
 // Faults: an HTTP error status, an in-stream error, a connection cut mid-stream.

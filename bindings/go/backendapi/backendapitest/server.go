@@ -5,7 +5,7 @@
 // /v1/chat/completions under the base URL URL+"/v1") with the chunks of a
 // [Script], paced by its Delay, and with its faults (an HTTP error status, a
 // connection cut mid-stream, a stall). It lists Script.Models at
-// /backend-api/v2/models and /v1/models.
+// /backend-api/v2/models and at /v1/models (each model "owned_by" its provider).
 //
 // It answers every request with the same script and keeps the request bodies
 // it got (see [Server.Requests]), so a test checks both what its code sent and
@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -212,7 +211,7 @@ func (s *Server) openAIModels(w http.ResponseWriter, _ *http.Request) {
 	data := []map[string]any{}
 	for _, p := range providers {
 		for _, m := range s.script.Models[p] {
-			data = append(data, map[string]any{"id": m, "object": "model", "created": 0, "owned_by": strings.ToLower(p)})
+			data = append(data, map[string]any{"id": m, "object": "model", "created": 0, "owned_by": p})
 		}
 	}
 	writeJSON(w, map[string]any{"object": "list", "data": data})
