@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the Go binding (the module in backendapi/): its header copy equals
 # include/backend_api.h, gofmt, go vet, go test -race, GOGC=1 go test (default route:
-# pkg-config), the other link routes (-tags backend_api_static, backend_api_nopkgconfig)
+# static, through pkg-config), the other link routes (-tags backend_api_shared,
+# backend_api_nopkgconfig), both routes from the installed tree (target/stage, what the
+# release archive holds) copied to an unusual prefix, without LD_LIBRARY_PATH,
 # the README's programs (the quick start and chat, built as a user's module and run
 # against the test backend), the Go programs of the repository's README.md and docs/
 # (the same way), and the bench program (a short run). Exits non-zero on any failure.
@@ -10,6 +12,8 @@
 #   BACKEND_API_LIB_DIR       folder holding libbackend_api.so and .a (default: <repo>/target/debug)
 #   BACKEND_API_TEST_BACKEND  the test_backend binary (default: $BACKEND_API_LIB_DIR/examples/test_backend)
 #   GO                        the go binary (default: go on PATH)
+#   BACKEND_API_STAGE         the installed tree of `make` (default: <repo>/target/stage);
+#                             without it the unusual-prefix check is skipped, loudly
 # Go never touches the network here: GOPROXY=off GOTOOLCHAIN=local (the module has
 # no dependencies).
 set -euo pipefail
@@ -80,6 +84,18 @@ echo "== go test -race"
 echo "== GOGC=1 go test"
 GOGC=1 "$GO" test -count=1 ./...
 
+echo "== the module's own header wins over an installed one"
+# A backend_api.pc whose Cflags point at another backend_api.h (an older install, say):
+# the build must not see it.
+mkdir "$tmp/shadow" "$tmp/shadow/include"
+echo '#error "an installed backend_api.h was used instead of the module'"'"'s own"' >"$tmp/shadow/include/backend_api.h"
+for pc in backend_api backend_api-static; do
+	sed "s|^Cflags:.*|Cflags: -I$tmp/shadow/include|" "$tmp/$pc.pc" >"$tmp/shadow/$pc.pc"
+done
+PKG_CONFIG_PATH=$tmp/shadow "$GO" build ./...
+PKG_CONFIG_PATH=$tmp/shadow "$GO" build -tags backend_api_shared ./...
+echo "ok: built (static and shared) with .pc files whose Cflags point at another backend_api.h"
+
 echo "== README programs and the bench program, against the test backend"
 # shellcheck source=../../scripts/backend.sh
 . "$root/scripts/backend.sh"
@@ -132,9 +148,39 @@ done
 stop_backend
 
 
-echo "== other link routes (-tags backend_api_static, -tags backend_api_nopkgconfig)"
-"$GO" test -tags backend_api_static -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...
+echo "== other link routes (-tags backend_api_shared, -tags backend_api_nopkgconfig)"
+"$GO" test -tags backend_api_shared -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...
 PKG_CONFIG_PATH=/nonexistent CGO_LDFLAGS="-L$lib" \
 	"$GO" test -tags backend_api_nopkgconfig -count=1 -run 'TestVersionAndStatusNames|TestCannedAnswer' ./...
+
+echo "== both routes from the installed tree in an unusual prefix, no LD_LIBRARY_PATH"
+stage=${BACKEND_API_STAGE:-$root/target/stage}
+if [ -f "$stage/lib/pkgconfig/backend_api-static.pc" ]; then
+	# What the release archive unpacks: lib/ (with pkgconfig/, relocatable through
+	# ${pcfiledir}) and include/, here in a folder no loader or pkg-config looks in.
+	prefix="$tmp/opt/odd-place/backend-api-$version"
+	mkdir -p "$prefix"
+	cp -R "$stage/." "$prefix/"
+	start_backend "$backend" || { echo "the test backend did not start" >&2; exit 1; }
+	for route in default shared; do
+		tags=() ldflags=""
+		[ "$route" = shared ] && tags=(-tags backend_api_shared) ldflags="-Wl,-rpath,$prefix/lib"
+		(cd "$tmp/quickstart" && env -u LD_LIBRARY_PATH PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
+			CGO_LDFLAGS="$ldflags" "$GO" build "${tags[@]}" -o "quickstart-$route" .)
+		expect "You said: from $route" env -u LD_LIBRARY_PATH "$tmp/quickstart/quickstart-$route" "$BACKEND_URL" "from $route"
+	done
+	# The shared route without its run path does not start there: what the default avoids.
+	(cd "$tmp/quickstart" && env -u LD_LIBRARY_PATH PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
+		"$GO" build -tags backend_api_shared -o quickstart-norpath .)
+	if env -u LD_LIBRARY_PATH "$tmp/quickstart/quickstart-norpath" "$BACKEND_URL" x >/dev/null 2>&1; then
+		echo "the shared route started without a run path: the check proves nothing" >&2
+		exit 1
+	fi
+	echo "ok: the shared route without a run path does not start (the loader cannot find the library)"
+	stop_backend
+else
+	echo "!!! SKIPPED: no installed tree at $stage (run make, or set BACKEND_API_STAGE)" >&2
+	[ "${CI:-}" != true ] || exit 1
+fi
 
 echo "== Go binding: all checks passed in $((SECONDS - start)) s"

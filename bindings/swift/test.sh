@@ -7,7 +7,8 @@
 #   1. builds the README's quick start (the ```swift block after `<!-- quick start -->`)
 #      as a program of its own, which the tests then run against the test backend, and
 #      the Swift programs of the repository's README.md and docs/ (compiled only);
-#   2. `swift test`;
+#   2. `swift test` (the model listing test against the real `g4f api`, started here when
+#      its venv exists), then the process-wide tests (threads, shutdown) alone;
 #   3. checks that ChunkStream is Sendable and ChunkStream.Iterator is not: a program
 #      that needs the iterator to be Sendable does not compile.
 #
@@ -103,20 +104,41 @@ func sendable<T: Sendable>(_: T.Type) {}
 func check() { sendable(ChunkStream.Iterator.self) }
 SWIFT
 
-export BACKEND_API_TEST_BACKEND=$backend
+# The real `g4f api` (tests/interop/g4f_server.py in the venv of scripts/g4f-venvs.sh),
+# started here, on the host, as tests/cli/run.py does: the chroot cannot see the venv.
+# The model listing test asks it at BACKEND_API_G4F_URL (and skips loudly without it).
+g4f_py=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/venv-g4f-8.8.6/bin/python
+BACKEND_API_G4F_URL=
+if [ -x "$g4f_py" ]; then
+    coproc G4F { exec "$g4f_py" "$repo/tests/interop/g4f_server.py" --port 0 --quiet --api 2>/dev/null; }
+    # Closing its stdin (our end of the pipe, at exit) ends it.
+    if read -r -t 120 ready port <&"${G4F[0]}" && [ "$ready" = READY ]; then
+        BACKEND_API_G4F_URL=http://127.0.0.1:$port
+        echo "real g4f api at $BACKEND_API_G4F_URL"
+    else
+        echo "!!! the real g4f api did not start: its model listing test will skip" >&2
+    fi
+else
+    echo "!!! no g4f venv at $g4f_py (scripts/g4f-venvs.sh): the real g4f api test will skip" >&2
+fi
+
+export BACKEND_API_TEST_BACKEND=$backend BACKEND_API_G4F_URL
 export QUICKSTART_BIN=$quick/.build/debug/QuickStart
 export CHROOT_LD_LIBRARY_PATH=$libpath
 export PKG_CONFIG_PATH=$pkg/.build/pkgconfig
-export CHROOT_ENV="BACKEND_API_TEST_BACKEND QUICKSTART_BIN PKG_CONFIG_PATH${CHROOT_ENV:+ $CHROOT_ENV}"
+export CHROOT_ENV="BACKEND_API_TEST_BACKEND BACKEND_API_G4F_URL QUICKSTART_BIN PKG_CONFIG_PATH${CHROOT_ENV:+ $CHROOT_ENV}"
 flags="-Xswiftc -warnings-as-errors"
 # shellcheck disable=SC2016  # the inner shell expands its own variables
-exec timeout --kill-after=30 "${SWIFT_TEST_TIMEOUT:-900}" \
+timeout --kill-after=30 "${SWIFT_TEST_TIMEOUT:-900}" \
     "$repo/scripts/in-chroot.sh" swift-chroot "$host" -- \
     env PKG="$pkg" QUICK="$quick" CMODULE="$here/Sources/CBackendAPI" FLAGS="$flags" TEST_ARGS="${SWIFT_TEST_ARGS:-}" sh -euc '
         echo "== building the README quick start and the Swift programs of the docs"
         swift build --package-path "$QUICK" --scratch-path "$QUICK/.build" $FLAGS
         echo "== swift test"
         swift test --package-path "$PKG" --scratch-path "$PKG/.build" $FLAGS $TEST_ARGS
+        echo "== swift test, the process-wide tests alone (threads, shutdown)"
+        BACKEND_API_PROCESS_TESTS=1 swift test --package-path "$PKG" --scratch-path "$PKG/.build" $FLAGS \
+            --skip-build --filter ProcessWideTests
         echo "== Sendable checks"
         modules=$(dirname "$(find "$PKG/.build/debug/" -name BackendAPI.swiftmodule -path "*Modules*" | head -n 1)")
         check() { swiftc -typecheck -swift-version 6 -I "$modules" -I "$CMODULE" "$@"; }

@@ -184,6 +184,23 @@ inline std::string_view version() noexcept { return backend_api_version(); }
 /// The loaded library's version as `0xMMmmpp`; compare with `BACKEND_API_VERSION_NUM`.
 inline std::uint32_t version_num() noexcept { return backend_api_version_num(); }
 
+/// Waits for the library to go quiet (`backend_api_shutdown`, the role of
+/// `curl_global_cleanup`): cancels every stream and model listing still in flight
+/// in the process (their `next` then gives `Status::Cancelled`; the objects stay
+/// valid and are destroyed as usual), then waits until every thread of the library
+/// has ended, up to `timeout` (negative, the default: for as long as it takes).
+/// True once none is left: from then on no log callback runs and no `LogSink` is
+/// destroyed on a thread of the library. False when some still run (call again).
+///
+/// Call it before returning from `main` when a log callback uses objects of static
+/// lifetime (a logger destroyed at exit), and before unloading the library
+/// (`dlclose`). Streams may be opened again afterwards. Any thread but a log
+/// callback's.
+inline bool shutdown(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1)) noexcept {
+    const auto ms = timeout.count() < 0 ? std::int64_t{-1} : static_cast<std::int64_t>(timeout.count());
+    return backend_api_shutdown(ms) == BACKEND_API_STATUS_OK;
+}
+
 /// The name of a status, such as "HTTP" (static storage). Any thread.
 inline std::string_view status_name(Status status) noexcept {
     return backend_api_status_name(static_cast<std::uint32_t>(status));
@@ -344,6 +361,35 @@ public:
                    ? std::optional<bool>(v)
                    : std::nullopt;
     }
+    /// How many elements the array, or members the object, at `pointer` holds.
+    std::optional<std::size_t> count_at(std::string_view pointer) const {
+        std::size_t n = 0;
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_count(p_.get(), p, &n); })
+                   ? std::optional<std::size_t>(n)
+                   : std::nullopt;
+    }
+    /// The key of member `index` (keys in sorted order) of the object at `pointer`,
+    /// lent by the chunk; `pointer_token` escapes it for a pointer to its value.
+    std::optional<std::string_view> key_at(std::string_view pointer, std::size_t index) const& {
+        const char* key = nullptr;
+        std::size_t len = 0;
+        return at(pointer, [&](const char* p) { return backend_api_chunk_get_key(p_.get(), p, index, &key, &len); })
+                   ? std::optional<std::string_view>(std::string_view(key, len))
+                   : std::nullopt;
+    }
+    std::optional<std::string_view> key_at(std::string_view pointer, std::size_t index) const&& = delete;
+
+    /// `key` as one reference token of a JSON Pointer: `~` as `~0`, `/` as `~1`.
+    static std::string pointer_token(std::string_view key) {
+        std::string out;
+        for (const char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+        return out;
+    }
+
+    /// JSON text of your own (one object) as a chunk, read with the same look-ups
+    /// (`backend_api_chunk_parse`). Throws `Error` (`InvalidArgument`) for text that
+    /// is not one JSON object.
+    static Chunk parse(std::string_view json);
 
     /// The C handle, still owned by this object.
     backend_api_chunk* get() const noexcept { return p_.get(); }
@@ -1098,6 +1144,103 @@ inline Request Request::follow_up(const Stream& stream, std::string_view user_me
     return next;
 }
 
+inline Chunk Chunk::parse(std::string_view json) {
+    backend_api_chunk* out = nullptr;
+    detail::report(detail::attempt(backend_api_chunk_parse, json.data(), json.size(), &out));
+    return Chunk(out);
+}
+
+// ---------------------------------------------------------------- Model
+
+/// One model of a listing (`Client::list_models`): the backend API's (both g4f
+/// generations) or an OpenAI-compatible one. What the server does not send is
+/// empty or false.
+struct Model {
+    std::string id;        ///< `id` (newer g4f, OpenAI) or `model` (g4f 6.x)
+    std::string provider;  ///< the provider that lists it (backend API); empty in an OpenAI listing
+    std::string owned_by;  ///< `owned_by` of an OpenAI listing
+    std::optional<std::int64_t> created;  ///< `created` of an OpenAI listing (Unix seconds)
+    std::string label;     ///< the name to show
+    bool is_default = false;
+    bool vision = false;
+    bool image = false;
+    bool audio = false;
+    bool video = false;
+    std::string group;  ///< in a grouped listing (`{"group": ..., "models": [...]}`), its name
+
+    /// Reads a listing of any of the three shapes: an OpenAI list (`{"object":
+    /// "list", "data": [...]}`), the backend API's object of providers (each a list
+    /// of names or model objects), or one provider's list (model objects, or groups
+    /// of them), whose models get `provider`.
+    static std::vector<Model> listing(std::string_view json, std::string_view provider = {}) {
+        std::string wrapped = "{\"l\":";
+        wrapped.append(json.data(), json.size()).append("}");
+        const Chunk c = Chunk::parse(wrapped);
+        std::vector<Model> out;
+        if (c.type_at("/l") == JsonType::Array) {
+            list(c, "/l", provider, out);
+        } else if (c.string_at("/l/object") == std::string_view("list") && c.type_at("/l/data") == JsonType::Array) {
+            list(c, "/l/data", {}, out);
+        } else if (c.type_at("/l") == JsonType::Object) {
+            for (std::size_t i = 0, n = c.count_at("/l").value_or(0); i < n; ++i) {
+                const std::string name(c.key_at("/l", i).value_or(std::string_view()));
+                list(c, "/l/" + Chunk::pointer_token(name), name, out);
+            }
+        } else {
+            unexpected("a listing is an object or a list");
+        }
+        return out;
+    }
+
+private:
+    /// The models of the list at `at`: names, model objects, or groups of them.
+    static void list(const Chunk& c, const std::string& at, std::string_view provider, std::vector<Model>& out) {
+        const std::optional<std::size_t> n = c.count_at(at);
+        if (c.type_at(at) != JsonType::Array || !n) unexpected("a listing's models are a list");
+        for (std::size_t i = 0; i < *n; ++i) {
+            const std::string item = at + "/" + std::to_string(i);
+            if (const auto name = c.string_at(item)) {
+                Model m;
+                m.id = std::string(*name);
+                m.provider = std::string(provider);
+                out.push_back(std::move(m));
+            } else if (c.type_at(item) != JsonType::Object) {
+                unexpected("a model is a name or an object");
+            } else if (const auto group = c.string_at(item + "/group")) {
+                const std::string models = item + "/models";
+                for (std::size_t j = 0, k = c.count_at(models).value_or(0); j < k; ++j)
+                    out.push_back(object(c, models + "/" + std::to_string(j), provider, *group));
+            } else {
+                out.push_back(object(c, item, provider, {}));
+            }
+        }
+    }
+
+    static Model object(const Chunk& c, const std::string& at, std::string_view provider, std::string_view group) {
+        const auto text = [&](const char* key) {
+            return std::string(c.string_at(at + key).value_or(std::string_view()));
+        };
+        const auto flag = [&](const char* key) { return c.bool_at(at + key).value_or(false); };
+        Model m;
+        m.id = c.string_at(at + "/id") ? text("/id") : text("/model");
+        m.provider = std::string(provider);
+        m.owned_by = text("/owned_by");
+        m.created = c.int_at(at + "/created");
+        m.label = text("/label");
+        m.is_default = flag("/default");
+        m.vision = flag("/vision");
+        m.image = flag("/image");
+        m.audio = flag("/audio");
+        m.video = flag("/video");
+        m.group = std::string(group);
+        return m;
+    }
+
+    [[noreturn]] static void unexpected(const char* what) {
+        detail::raise(Error(Status::Protocol, std::string("unexpected model listing: ") + what));
+    }
+};
+
 // ---------------------------------------------------------------- Client
 
 /// Connection settings for one g4f server: base URL, headers, TLS, proxy,
@@ -1241,6 +1384,16 @@ public:
         std::string out;
         detail::report(fetch_models(provider, cancel, out), ec);
         return out;
+    }
+
+    /// The models, typed, under either protocol: with no `provider`, every model
+    /// the server lists (the backend API: each with its `provider`, in the order of
+    /// the provider names; `Protocol::OpenAI`: the `data` of `{base}/models`, each
+    /// with `owned_by` and `created`); with a `provider` (backend API only), that
+    /// provider's models with their flags, each with `provider` set. Throws as
+    /// `models`, and `Error` (`Protocol`) for a listing of another shape.
+    std::vector<Model> list_models(std::string_view provider = {}, const CancelHandle& cancel = {}) const {
+        return Model::listing(models(provider, cancel), provider);
     }
 
     /// The C handle, still owned by this object.

@@ -30,8 +30,10 @@ BACKEND=$RELEASE/examples/test_backend
 # shellcheck source=scripts/backend.sh
 . "$ROOT/scripts/backend.sh"
 WORK=$(mktemp -d)
+G4F_PID=
 cleanup() {
     stop_backend
+    if [ -n "$G4F_PID" ]; then kill "$G4F_PID" 2>/dev/null || true; wait "$G4F_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -58,6 +60,7 @@ if [ "${SANITIZE:-1}" != 0 ]; then
 fi
 compile quickstart "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/quickstart.cpp" "${LINK[@]}" -o "$WORK/quickstart"
 compile tour "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/tour.cpp" "${LINK[@]}" -o "$WORK/tour"
+compile many_streams "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/many_streams.cpp" "${LINK[@]}" -o "$WORK/many_streams"
 compile consumer "$CC" -std=c99 "${CWARN[@]}" "${INC[@]}" "$ROOT/tests/install/consumer.c" "${LINK[@]}" -o "$WORK/consumer"
 # The C++ header also compiles as C++20, and C programs see the C header alone.
 compile header-cxx20 "$CXX" -std=c++20 -Wall -Wextra -Werror -fsyntax-only "${INC[@]}" -x c++ - <<< '#include <backend_api.hpp>'
@@ -122,6 +125,25 @@ start_backend "$BACKEND" || { echo "the test backend did not say READY" >&2; exi
 URL=$BACKEND_URL
 echo "   $URL"
 
+# The real `g4f api` (tests/interop/g4f_server.py in the venv of scripts/g4f-venvs.sh), as
+# tests/cli/run.py runs it: the wrapper test lists its models under both protocols
+# (BACKEND_API_G4F_URL; without it that case skips loudly).
+g4f_py=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/venv-g4f-8.8.6/bin/python
+if [ -x "$g4f_py" ]; then
+    "$g4f_py" "$ROOT/tests/interop/g4f_server.py" --port 0 --quiet --api --no-stdin-watch \
+        < /dev/null > "$WORK/g4f.out" 2> /dev/null &
+    G4F_PID=$!
+    for _ in $(seq 1200); do grep -q '^READY ' "$WORK/g4f.out" && break; sleep 0.1; done
+    if port=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$WORK/g4f.out") && [ -n "$port" ]; then
+        export BACKEND_API_G4F_URL=http://127.0.0.1:$port
+        echo "   real g4f api at $BACKEND_API_G4F_URL"
+    else
+        echo "   !!! the real g4f api did not start: its test case skips"
+    fi
+else
+    echo "   !!! no g4f venv at $g4f_py (scripts/g4f-venvs.sh): the real g4f api case skips"
+fi
+
 run_wrapper() { # name, command... (the URL is appended); a run that hangs for 10 minutes fails
     local name=$1 log=$WORK/$1.out; shift
     if [ ! -x "${!#}" ]; then fail "$name (not built)"; return; fi
@@ -166,6 +188,10 @@ expect_output() { # name, expected substring, command...
 expect_output "C quick start (consumer.c)" "You said: hello from C" "$WORK/consumer" "$URL" "hello from C"
 expect_output "C++ quick start (quickstart.cpp)" "You said: hello from C++" "$WORK/quickstart" "$URL" "hello from C++"
 expect_output "C++ tour (tour.cpp)" "You said: What is in this picture?" "$WORK/tour" "$URL"
+ms_out=$("$WORK/many_streams" "$URL" one two three 2>&1) && ms_rc=0 || ms_rc=$?
+[ "$ms_rc" = 0 ] && [[ $ms_out == *"one -> "*"You said: one"* && $ms_out == *"two -> "*"You said: two"* &&
+    $ms_out == *"three -> "*"You said: three"* ]] && pass "C++ many_streams.cpp: 3 answers from one thread" ||
+    fail "C++ many_streams.cpp (exit $ms_rc): $ms_out"
 qs_out=$("$WORK/quickstart" http://127.0.0.1:1 x 2>&1) && qs_rc=0 || qs_rc=$?
 [ "$qs_rc" = 1 ] && [[ $qs_out == *"error (CONNECT)"* ]] && pass "C++ quick start, connection refused: exit 1" ||
     fail "C++ quick start, connection refused: exit $qs_rc: $qs_out"

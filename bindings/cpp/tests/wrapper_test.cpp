@@ -333,6 +333,73 @@ void test_models() {
     ba::Client client(g_url);
     CHECK(contains(client.models(), "TestBackend"));
     CHECK(contains(client.models("TestBackend"), "test-model"));
+    // Typed: all providers, one provider, and the shapes of other servers.
+    const std::vector<ba::Model> all = client.list_models();
+    CHECK(all.size() == 2 && all[0].id == "test-model" && all[0].provider == "TestBackend" && all[1].id == "test-vision");
+    const std::vector<ba::Model> one = client.list_models("TestBackend");
+    CHECK(one.size() == 1 && one[0].id == "test-model" && one[0].is_default && one[0].label == "Test" &&
+          one[0].provider == "TestBackend");
+    const auto grouped = ba::Model::listing(
+        R"([{"group":"Chat","models":[{"id":"c","vision":true}]},{"model":"old","default":true}])", "P");
+    CHECK(grouped.size() == 2 && grouped[0].group == "Chat" && grouped[0].vision && grouped[1].id == "old" &&
+          grouped[1].is_default && grouped[1].provider == "P");
+    const auto openai = ba::Model::listing(R"({"object":"list","data":[{"id":"m","created":5,"owned_by":"o"}]})");
+    CHECK(openai.size() == 1 && openai[0].id == "m" && openai[0].created == 5 && openai[0].owned_by == "o" &&
+          openai[0].provider.empty());
+    const auto slash = ba::Model::listing(R"({"a/b~c":["x"]})");
+    CHECK(slash.size() == 1 && slash[0].provider == "a/b~c" && slash[0].id == "x");
+    CHECK_EQ(EXPECT_ERROR(ba::Model::listing("[1]")).status(), ba::Status::Protocol);
+    CHECK_EQ(EXPECT_ERROR(ba::Model::listing("{oops")).status(), ba::Status::InvalidArgument);
+}
+
+void test_models_real_g4f() {
+    // bindings/cpp/tests/run.sh starts the real `g4f api` when its venv exists.
+    const char* url = std::getenv("BACKEND_API_G4F_URL");
+    if (url == nullptr || *url == '\0') {
+        std::cout << "    !!! SKIPPED: BACKEND_API_G4F_URL is not set (no g4f venv: scripts/g4f-venvs.sh)\n";
+        const char* ci = std::getenv("CI");
+        CHECK(ci == nullptr || std::string_view(ci) != "true");
+        return;
+    }
+    ba::Client backend(url);
+    const auto all = backend.list_models();
+    bool found = false;
+    for (const auto& m : all) found = found || (m.id == "interop-model" && m.provider == "InteropTest");
+    CHECK(found);
+    const auto one = backend.list_models("InteropTest");
+    CHECK(one.size() == 2 && one[0].id == "interop-model" && one[0].is_default && one[1].id == "interop-vision" &&
+          one[1].vision && !one[1].is_default && one[1].provider == "InteropTest");
+    ba::Client v1(std::string(url) + "/v1");
+    v1.protocol(ba::Protocol::OpenAI);
+    const auto openai = v1.list_models();
+    bool gpt4o = false;
+    for (const auto& m : openai) gpt4o = gpt4o || (m.id == "gpt-4o" && m.provider.empty() && m.created.has_value());
+    CHECK(gpt4o);
+    CHECK_EQ(EXPECT_ERROR(v1.list_models("InteropTest")).status(), ba::Status::InvalidArgument);
+    std::cout << "    real g4f api: " << all.size() << " models by provider, InteropTest " << one.size()
+              << "; /v1: " << openai.size() << " models\n";
+}
+
+void test_shutdown() {
+    auto records = std::make_shared<std::atomic<int>>(0);
+    ba::Client client = ba::Client(g_url).log([records](ba::LogLevel, std::string_view) { ++*records; },
+                                              ba::LogLevel::Trace);
+    ba::Request request;
+    request.user("x").field("test_fault", "endless");
+    ba::Stream stream = client.open(request);
+    ba::Chunk c;
+    CHECK_EQ(stream.next(-1ms, c), ba::Status::Ok);
+    CHECK(ba::shutdown(20s));
+    const int after = records->load();
+    std::this_thread::sleep_for(300ms);
+    CHECK(after > 0);
+    CHECK_EQ(records->load(), after);  // no log callback after shutdown returned
+    while (stream.next(-1ms, c) == ba::Status::Ok) {
+    }
+    CHECK_EQ(stream.status(), ba::Status::Cancelled);
+    CHECK_EQ(read_all(client, ba::Request().user("again")).status, ba::Status::End);  // streams start again
+    std::cout << "    " << after << " log records before shutdown returned, none after; the open stream ended "
+              << ba::status_name(stream.status()) << "\n";
 }
 
 void test_argument_errors() {
@@ -954,6 +1021,8 @@ int main(int argc, char** argv) {
         {"messages as JSON", test_messages_json},
         {"HTTP errors as exceptions", test_http_errors},
         {"models", test_models},
+        {"models under both protocols, real g4f api", test_models_real_g4f},
+        {"shutdown", test_shutdown},
         {"argument errors", test_argument_errors},
         {"connect error", test_connect_error},
         {"cancel from another thread", test_cancel_from_another_thread},
@@ -993,5 +1062,11 @@ int main(int argc, char** argv) {
         (g_checks_failed ? failed : passed) += 1;
     }
     std::cout << passed << " passed, " << failed << " failed\n";
+    // The log callbacks above use objects of this program: let the library's threads
+    // end before they go (the role of curl_global_cleanup).
+    if (!ba::shutdown(30s)) {
+        std::cout << "shutdown at exit timed out\n";
+        return 1;
+    }
     return failed ? 1 : 0;
 }

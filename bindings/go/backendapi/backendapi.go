@@ -60,6 +60,7 @@ const (
 	StatusInvalidArgument Status = C.BACKEND_API_STATUS_INVALID_ARGUMENT
 	StatusMedia           Status = C.BACKEND_API_STATUS_MEDIA
 	StatusNotFound        Status = C.BACKEND_API_STATUS_NOT_FOUND
+	StatusWrongType       Status = C.BACKEND_API_STATUS_WRONG_TYPE // a JSON value of another type than asked
 	StatusConnect         Status = C.BACKEND_API_STATUS_CONNECT
 	StatusTLS             Status = C.BACKEND_API_STATUS_TLS
 	StatusTimedOut        Status = C.BACKEND_API_STATUS_TIMED_OUT // a client timeout elapsed
@@ -82,6 +83,7 @@ var (
 	ErrInvalidArgument = errors.New("backendapi: invalid argument")
 	ErrMedia           = errors.New("backendapi: media could not be read")
 	ErrNotFound        = errors.New("backendapi: not found")
+	ErrWrongType       = errors.New("backendapi: wrong JSON type")
 	ErrConnect         = errors.New("backendapi: connection failed")
 	ErrTLS             = errors.New("backendapi: TLS handshake failed")
 	ErrTimedOut        = errors.New("backendapi: timed out") // a connect, response-header, idle or total timeout
@@ -94,7 +96,7 @@ var (
 
 var sentinels = map[Status]error{
 	StatusCancelled: ErrCancelled, StatusInvalidArgument: ErrInvalidArgument, StatusMedia: ErrMedia,
-	StatusNotFound: ErrNotFound, StatusConnect: ErrConnect, StatusTLS: ErrTLS, StatusTimedOut: ErrTimedOut,
+	StatusNotFound: ErrNotFound, StatusWrongType: ErrWrongType, StatusConnect: ErrConnect, StatusTLS: ErrTLS, StatusTimedOut: ErrTimedOut,
 	StatusHTTP: ErrHTTP, StatusIO: ErrIO, StatusProtocol: ErrProtocol, StatusLimit: ErrLimit,
 	StatusInternal: ErrInternal,
 }
@@ -154,6 +156,12 @@ func takeError(status C.backend_api_status, cerr *C.backend_api_error) error {
 
 func invalid(msg string) error {
 	return &Error{Status: StatusInvalidArgument, Message: msg}
+}
+
+// nilContext is the error of a call given a nil context.Context: the standard
+// library's rule (net/http refuses one too) rather than a silent Background.
+func nilContext() error {
+	return invalid("nil context.Context: pass context.Background() or context.TODO()")
 }
 
 // cString copies s into C memory (free it with C.free). Go strings may hold NUL

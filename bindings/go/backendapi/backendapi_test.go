@@ -25,7 +25,7 @@ func TestVersionAndStatusNames(t *testing.T) {
 	if v := Version(); !strings.HasPrefix(v, "0.") && !strings.Contains(v, ".") {
 		t.Fatalf("Version() = %q", v)
 	}
-	for st, name := range map[Status]string{StatusOK: "OK", StatusHTTP: "HTTP", StatusTimedOut: "TIMED_OUT", 4: "UNKNOWN"} {
+	for st, name := range map[Status]string{StatusOK: "OK", StatusHTTP: "HTTP", StatusTimedOut: "TIMED_OUT", StatusWrongType: "WRONG_TYPE", 4: "UNKNOWN"} {
 		if st.String() != name {
 			t.Errorf("Status(%d).String() = %q, want %q", uint32(st), st.String(), name)
 		}
@@ -135,22 +135,52 @@ func TestIterator(t *testing.T) {
 	}
 	s.Close()
 
-	// break ends the loop and closes the stream, even while the server goes on.
-	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
+	// break ends the loop and leaves the stream open (issue 23): the answer so far
+	// and more chunks are there until the caller's Close.
+	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 50}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	n = 0
 	for _, err := range s.All() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n++; n == 10 {
+		if n++; n == 3 {
 			break
 		}
 	}
+	if _, err := s.Answer(); err != nil {
+		t.Fatalf("Answer after break: %v, want the answer so far", err)
+	}
+	if ch, err := s.Recv(); err != nil {
+		t.Fatalf("Recv after break: %v, want the next chunk", err)
+	} else {
+		t.Logf("after break: Answer ok, Recv gave a %s chunk", ch.Type)
+	}
+	s.Close()
 	if _, err := s.Recv(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Recv after break: %v, want ErrClosed", err)
+		t.Fatalf("Recv after Close: %v, want ErrClosed", err)
+	}
+}
+
+// A nil context.Context is refused, as the standard library refuses one (issue 23).
+func TestNilContextRefused(t *testing.T) {
+	c := client(t)
+	//lint:ignore SA1012 the nil context is what is tested
+	_, err := c.Stream(nil, &Request{Messages: user("x")}) //nolint:staticcheck
+	if !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("Stream(nil ctx): %v, want ErrInvalidArgument", err)
+	}
+	t.Logf("Stream(nil ctx): %v", err)
+	//lint:ignore SA1012 the nil context is what is tested
+	if _, err := c.Models(nil); !errors.Is(err, ErrInvalidArgument) { //nolint:staticcheck
+		t.Fatalf("Models(nil ctx): %v, want ErrInvalidArgument", err)
+	}
+	//lint:ignore SA1012 the nil context is what is tested
+	if _, err := c.Complete(nil, &Request{Messages: user("x")}); !errors.Is(err, ErrInvalidArgument) { //nolint:staticcheck
+		t.Fatalf("Complete(nil ctx): %v, want ErrInvalidArgument", err)
 	}
 }
 

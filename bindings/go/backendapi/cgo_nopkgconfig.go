@@ -1,4 +1,4 @@
-//go:build backend_api_nopkgconfig && !backend_api_static
+//go:build backend_api_nopkgconfig
 
 package backendapi
 

@@ -300,11 +300,11 @@ func retryMillis(what string, d time.Duration) (C.uint32_t, error) {
 //
 // Cancelling ctx ends the call at once with ctx.Err() (the request is cancelled,
 // not left running); otherwise the client's timeouts bound it (connect, response
-// headers, then the idle timeout for the whole body). A nil ctx means
-// context.Background().
+// headers, then the idle timeout for the whole body). A nil ctx is an error
+// (ErrInvalidArgument).
 func (c *Client) ModelsJSON(ctx context.Context, provider string) (json.RawMessage, error) {
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, nilContext()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -23,6 +23,15 @@ var (
 func TestMain(m *testing.M) {
 	stop := startBackend()
 	code := m.Run()
+	// The test binary owns the process: let the library's threads end (and with
+	// them the loggers' calls) before the servers go and the process exits.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := Shutdown(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "Shutdown at exit: %v\n", err)
+		code = 1
+	}
+	cancel()
+	stopG4F()
 	stop()
 	os.Exit(code)
 }

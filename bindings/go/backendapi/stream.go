@@ -148,10 +148,11 @@ type streamState struct {
 // arrive from the first Recv. The request is copied: change or reuse it freely.
 //
 // Cancelling ctx cancels the stream: a blocked Recv returns ctx.Err() at once.
-// A nil ctx means context.Background().
+// A nil ctx is an error (ErrInvalidArgument), as in the standard library: pass
+// context.Background() or context.TODO().
 func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, nilContext()
 	}
 	if req == nil {
 		return nil, invalid("nil request")
@@ -310,26 +311,18 @@ func batchError(b *C.backendapi_batch) error {
 	return takeError(b.status, b.err)
 }
 
-// copyBatch appends the chunks of b, copied into Go memory, to to. Their bytes
-// (JSON and text) share one allocation per batch.
+// copyBatch appends the chunks of b, copied into Go memory, to to. Each chunk's
+// bytes (JSON and text) are one allocation of its own: a chunk the caller keeps
+// holds on to its own bytes only, not to the rest of its batch.
 func copyBatch(b *C.backendapi_batch, to []Chunk) []Chunk {
-	views := b.chunks[:b.n]
-	total := 0
-	for i := range views {
-		total += int(views[i].json_len + views[i].text_len)
-	}
-	data := make([]byte, total)
-	for i := range views {
-		var c Chunk
-		c, data = chunkFrom(&views[i], data)
-		to = append(to, c)
+	for i := range b.chunks[:b.n] {
+		to = append(to, chunkFrom(&b.chunks[i]))
 	}
 	return to
 }
 
-// chunkFrom copies the chunk of v into the start of data, and returns the chunk
-// and the rest of data.
-func chunkFrom(v *C.backendapi_view, data []byte) (Chunk, []byte) {
+// chunkFrom copies the chunk of v into Go memory.
+func chunkFrom(v *C.backendapi_view) Chunk {
 	c := Chunk{Kind: Kind(v.kind)}
 	if c.Kind == KindOther || int(c.Kind) >= len(kindNames) {
 		c.Type = C.GoString(v._type)
@@ -337,6 +330,7 @@ func chunkFrom(v *C.backendapi_view, data []byte) (Chunk, []byte) {
 		c.Type = kindNames[c.Kind]
 	}
 	jn, tn := int(v.json_len), int(v.text_len)
+	data := make([]byte, jn+tn)
 	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(v.json)), jn))
 	c.Raw = json.RawMessage(data[:jn:jn]) // capped: appending to Raw never reaches the text
 	if v.text != nil {
@@ -346,7 +340,7 @@ func chunkFrom(v *C.backendapi_view, data []byte) (Chunk, []byte) {
 			c.text = unsafe.String(&data[jn], tn) // nothing else reaches these bytes
 		}
 	}
-	return c, data[jn+tn:]
+	return c
 }
 
 // Close cancels the stream if it still runs and frees it with its assembled
@@ -363,10 +357,10 @@ func (s *Stream) Close() error {
 // All returns an iterator over the stream's chunks for use with range. It ends
 // after the last chunk. A failure is yielded once as (Chunk{}, err) and ends it:
 // Recv's errors, and a [*StreamError] at an in-stream error or auth chunk (which
-// Recv would return as a chunk; [StreamError.Chunk] holds it). When the loop
-// stops early (break, return), All closes the stream, which may still be
-// running; otherwise the stream stays readable ([Stream.Answer], [Stream.Stats])
-// until you Close it.
+// Recv would return as a chunk; [StreamError.Chunk] holds it). All never closes
+// the stream, whether the loop ends or stops early (break, return): it stays
+// readable ([Stream.Answer], [Stream.Stats], more Recv) until you Close it, as
+// your `defer s.Close()` does.
 func (s *Stream) All() iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
 		for {
@@ -382,7 +376,6 @@ func (s *Stream) All() iter.Seq2[Chunk, error] {
 				return
 			}
 			if !yield(c, nil) {
-				s.Close()
 				return
 			}
 		}

@@ -273,14 +273,39 @@ public final class BackendAPIClient: Sendable {
         }
     }
 
-    /// The model listing decoded: provider name to model names.
+    /// The models, typed, under either protocol: with no `provider`, every model the
+    /// server lists (the backend API's `/backend-api/v2/models`, each with its
+    /// ``Model/provider``; under ``APIProtocol/openAI`` the `data` of `{base}/models`,
+    /// each with ``Model/ownedBy`` and ``Model/created``); with a `provider` (backend API
+    /// only), that provider's models with their flags, each with `provider` set. The
+    /// backend API's listing comes in the order of its provider names. Cancelling the
+    /// task cancels the call, as ``models(provider:)``.
+    public func listModels(provider: String? = nil) async throws -> [Model] {
+        let data = try await models(provider: provider)
+        do {
+            return try Model.listing(JSONValue(parsing: data), provider: provider)
+        } catch let error as BackendAPIError {
+            throw BackendAPIError(code: .protocolViolation, message: "unexpected model listing: \(error.message)")
+        }
+    }
+
+    /// The model listing as provider name to model names (a model listed as an object
+    /// counts by its `id`, or `model`). Under ``APIProtocol/openAI``, whose listing has
+    /// no providers, the models are grouped by their `owned_by` (often `""`).
     public func modelNames() async throws -> [String: [String]] {
         let data = try await models()
+        let listing: JSONValue
         do {
-            return try JSONDecoder().decode([String: [String]].self, from: data)
-        } catch {
-            throw BackendAPIError(code: .protocolViolation, message: "unexpected model listing: \(error)")
+            listing = try JSONValue(parsing: data)
+        } catch let error as BackendAPIError {
+            throw BackendAPIError(code: .protocolViolation, message: "unexpected model listing: \(error.message)")
         }
+        if let byProvider = listing.objectValue, listing["object"] != .string("list") {
+            // Every provider, also one with no models.
+            return try byProvider.mapValues { try Model.list($0, provider: nil).map(\.id) }
+        }
+        return Dictionary(grouping: try Model.listing(listing, provider: nil), by: { $0.ownedBy ?? "" })
+            .mapValues { $0.map(\.id) }
     }
 }
 

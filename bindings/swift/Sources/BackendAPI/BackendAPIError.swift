@@ -38,6 +38,10 @@ public struct BackendAPIError: Error, Sendable, Hashable {
         public static let invalidArgument = Code(BACKEND_API_STATUS_INVALID_ARGUMENT)
         /// Media could not be read or its type was not recognised.
         public static let media = Code(BACKEND_API_STATUS_MEDIA)
+        /// A JSON value looked up (such as a model listing's provider) is not there.
+        public static let notFound = Code(BACKEND_API_STATUS_NOT_FOUND)
+        /// A JSON value looked up has another type than the one asked for.
+        public static let wrongType = Code(BACKEND_API_STATUS_WRONG_TYPE)
         /// Connection refused, unreachable, name not resolved, proxy failure.
         public static let connect = Code(BACKEND_API_STATUS_CONNECT)
         /// The TLS handshake failed.

@@ -80,7 +80,7 @@ public struct ChatRequest: Sendable, Hashable {
     }
 
     /// Builds the native request (reading media files now) and hands it to `body`;
-    /// frees it afterwards. Blocking: runs on the stream's own thread.
+    /// frees it afterwards. Blocking (media files are read): runs off Swift's cooperative pool.
     func withNative<T>(
         client: BackendAPIClient, _ body: (OpaquePointer) throws(BackendAPIError) -> T
     ) throws(BackendAPIError) -> T {
@@ -144,5 +144,101 @@ public struct ChatRequest: Sendable, Hashable {
             try check { backend_api_request_set_field_json(r, k, json, $0) }
         }
         return try body(r)
+    }
+}
+
+extension Message: Codable {
+    private enum Keys: String, CodingKey { case role, content }
+
+    /// Reads `{"role": ..., "content": ...}`: a string content as ``Content/text(_:)``,
+    /// any other JSON (a list of parts) as ``Content/json(_:)``.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        role = try c.decode(String.self, forKey: .role)
+        let value = try c.decode(JSONValue.self, forKey: .content)
+        content = value.stringValue.map(Content.text) ?? .json(value)
+    }
+
+    /// Writes `{"role": ..., "content": ...}`, as the request body carries it.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(role, forKey: .role)
+        switch content {
+        case .text(let text): try c.encode(text, forKey: .content)
+        case .json(let value): try c.encode(value, forKey: .content)
+        }
+    }
+}
+
+extension Media: Codable {
+    private enum Keys: String, CodingKey { case data, file, uri, filename }
+
+    /// Reads `{"data": <base64>, "filename": ...}`, `{"file": <path>}` or
+    /// `{"uri": ..., "filename": ...}`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let filename = try c.decodeIfPresent(String.self, forKey: .filename)
+        if let data = try c.decodeIfPresent(Data.self, forKey: .data) {
+            self = .data(data, filename: filename)
+        } else if let path = try c.decodeIfPresent(String.self, forKey: .file) {
+            self = .file(URL(fileURLWithPath: path))
+        } else {
+            self = .uri(try c.decode(String.self, forKey: .uri), filename: filename)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .data(let data, let filename):
+            try c.encode(data, forKey: .data)
+            try c.encodeIfPresent(filename, forKey: .filename)
+        case .file(let url):
+            try c.encode(url.path, forKey: .file)
+        case .uri(let uri, let filename):
+            try c.encode(uri, forKey: .uri)
+            try c.encodeIfPresent(filename, forKey: .filename)
+        }
+    }
+}
+
+/// `Codable` as the request body is shaped: `{"model": ..., "messages": [...],
+/// "media": [...], ...extraFields}` (each extra field at the top level, as g4f takes
+/// them). The credentials are left out on purpose: ``ChatRequest/apiKey`` and
+/// ``ChatRequest/headers`` (which may hold secrets) are neither encoded nor decoded;
+/// a decoded request has none, and ``ChatRequest/apiKeyPlacement`` is `.body`.
+extension ChatRequest: Codable {
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+        static let model = Key(stringValue: "model")
+        static let messages = Key(stringValue: "messages")
+        static let media = Key(stringValue: "media")
+        static let reserved: Set<String> = ["model", "messages", "media", "api_key"]
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        var extra: [String: JSONValue] = [:]
+        for key in c.allKeys where !Key.reserved.contains(key.stringValue) {
+            extra[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
+        }
+        self.init(
+            model: try c.decodeIfPresent(String.self, forKey: .model) ?? "",
+            messages: try c.decodeIfPresent([Message].self, forKey: .messages) ?? [],
+            media: try c.decodeIfPresent([Media].self, forKey: .media) ?? [],
+            extraFields: extra)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(messages, forKey: .messages)
+        if !media.isEmpty { try c.encode(media, forKey: .media) }
+        for (key, value) in extraFields where !Key.reserved.contains(key) {
+            try c.encode(value, forKey: Key(stringValue: key))
+        }
     }
 }

@@ -85,13 +85,24 @@ public struct Chunk: Sendable, Hashable {
     /// The chunk's JSON object as the server sent it (UTF-8), made on each call.
     public var json: Data { Data(jsonString.utf8) }
 
-    /// The chunk's top-level fields (parsed on each call); empty if the JSON is not an object.
+    /// The chunk's top-level fields; empty if the JSON is not an object. The JSON is
+    /// parsed once per chunk (by the library, which keeps the parsed value with the
+    /// native chunk), not on each access.
     public var fields: [String: JSONValue] {
-        ((try? JSONValue(parsing: jsonString))?.objectValue) ?? [:]
+        storage.value(at: "")?.objectValue ?? [:]
     }
 
-    /// A top-level field (parses the JSON on each call).
-    public subscript(field: String) -> JSONValue? { fields[field] }
+    /// A top-level field: only that value is read (see ``value(at:)``).
+    public subscript(field: String) -> JSONValue? {
+        storage.value(at: "/" + field.replacingJSONPointerEscapes())
+    }
+
+    /// The value at a JSON Pointer (RFC 6901) such as `"/usage/total_tokens"` or
+    /// `"/choices/0/delta"` (`""` is the whole chunk); nil when there is none. Reads the
+    /// library's parsed chunk (`backend_api_chunk_get_*`): no JSON is parsed here.
+    public func value(at pointer: String) -> JSONValue? {
+        storage.value(at: pointer)
+    }
 
     /// Decodes the chunk's JSON object into a type of your own:
     /// `let part = try chunk.decode(ContentChunk.self)`. Throws the decoder's error.
@@ -153,15 +164,69 @@ final class ChunkStorage: @unchecked Sendable {
     // also concurrently, and lend strings that live as long as the chunk.
     private let native: OpaquePointer?
     private let strings: (type: String, json: String, text: String?)
+    /// A chunk made in Swift: its JSON, parsed once at init.
+    private let parsed: JSONValue?
 
     init(_ native: OpaquePointer) {
         self.native = native
         strings = ("", "", nil)
+        parsed = nil
     }
 
     init(type: String, json: String, text: String?) {
         native = nil
         strings = (type, json, text)
+        parsed = try? JSONValue(parsing: json)
+    }
+
+    /// The value at a JSON Pointer: from the library's parsed chunk, or from `parsed`.
+    func value(at pointer: String) -> JSONValue? {
+        guard let native else { return parsed?.value(at: pointer) }
+        return Self.value(native, pointer)
+    }
+
+    /// Builds the value at `pointer` of a native chunk through the library's look-ups.
+    private static func value(_ native: OpaquePointer, _ pointer: String) -> JSONValue? {
+        var type = backend_api_json_type(rawValue: 0)
+        guard backend_api_chunk_get_type(native, pointer, &type) == BACKEND_API_STATUS_OK else { return nil }
+        switch type {
+        case BACKEND_API_JSON_TYPE_NULL:
+            return .null
+        case BACKEND_API_JSON_TYPE_BOOL:
+            var b = false
+            return backend_api_chunk_get_bool(native, pointer, &b) == BACKEND_API_STATUS_OK ? .bool(b) : nil
+        case BACKEND_API_JSON_TYPE_NUMBER:
+            var i: Int64 = 0
+            if backend_api_chunk_get_int64(native, pointer, &i) == BACKEND_API_STATUS_OK, let int = Int(exactly: i) {
+                return .integer(int)
+            }
+            var d = 0.0
+            return backend_api_chunk_get_number(native, pointer, &d) == BACKEND_API_STATUS_OK ? .number(d) : nil
+        case BACKEND_API_JSON_TYPE_STRING:
+            var text: UnsafePointer<CChar>?
+            var length = 0
+            guard backend_api_chunk_get_string(native, pointer, &text, &length) == BACKEND_API_STATUS_OK else { return nil }
+            return string(text, length).map { .string($0) }
+        case BACKEND_API_JSON_TYPE_ARRAY:
+            var count = 0
+            guard backend_api_chunk_get_count(native, pointer, &count) == BACKEND_API_STATUS_OK else { return nil }
+            return .array((0..<count).map { value(native, pointer + "/\($0)") ?? .null })
+        case BACKEND_API_JSON_TYPE_OBJECT:
+            var count = 0
+            guard backend_api_chunk_get_count(native, pointer, &count) == BACKEND_API_STATUS_OK else { return nil }
+            var object: [String: JSONValue] = [:]
+            for index in 0..<count {
+                var key: UnsafePointer<CChar>?
+                var length = 0
+                guard backend_api_chunk_get_key(native, pointer, index, &key, &length) == BACKEND_API_STATUS_OK,
+                    let name = string(key, length)
+                else { return nil }
+                object[name] = value(native, pointer + "/" + name.replacingJSONPointerEscapes())
+            }
+            return .object(object)
+        default:
+            return nil
+        }
     }
 
     deinit {

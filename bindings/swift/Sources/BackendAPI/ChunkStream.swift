@@ -1,4 +1,5 @@
 import CBackendAPI
+import Dispatch
 
 /// The streamed answer to one request: an `AsyncSequence` of ``Chunk``s.
 ///
@@ -28,8 +29,9 @@ import CBackendAPI
 ///   while it reads chunks that were already there gets at most 16 more first (its
 ///   cancellation is looked at every 16 chunks, and whenever it waits).
 /// - Chunks already received are handed out directly by the iterating task (the
-///   library's non-blocking `next`); when none is there, the wait runs on a thread of
-///   the stream's own, never blocking Swift's cooperative pool. The library reads
+///   library's non-blocking `next`); when none is there, the task parks and a
+///   `DispatchSource` on the stream's descriptor hands it the next chunk: no thread
+///   waits, and none of Swift's cooperative pool is blocked. The library reads
 ///   ahead at most its queue budget (128 KiB) while nobody asks.
 /// - ``stats`` and ``currentAnswer`` may be read from any task at any time: live while
 ///   the answer streams, final after it ended, for as long as the value lives.
@@ -175,25 +177,37 @@ final class StreamOwner: Sendable {
     }
 }
 
-/// The state of one request, shared by every iteration and by the stream's own thread.
+/// The queue that runs the streams' readiness handlers and opens their requests: a
+/// stream costs the library's thread only, none of the binding's own.
+let streamQueue = DispatchQueue(label: "backend-api.streams", attributes: .concurrent)
+
+/// The state of one request, shared by every iteration and by the stream's readiness
+/// handler.
 ///
-/// The native stream is opened by the thread ("pump"), and closed and freed in `deinit`,
-/// once no iterator, stream value or pump can use it any more; until then any thread
-/// may call `backend_api_next`, stats and answer on it (the library serves concurrent
-/// `next` calls one at a time). An iterator first takes what is there with `next(0)`,
-/// which never blocks; when nothing is, it parks a continuation and the pump waits in
-/// `next(-1)` on its behalf, one chunk per parked continuation. Cancelling goes through
-/// the library's canceller, which is safe from any thread at any time.
+/// The native stream is opened on ``streamQueue`` (building the request reads media
+/// files), and closed and freed once no iterator, stream value or handler can use it
+/// any more; until then any thread may call `backend_api_next`, stats and answer on it
+/// (the library serves concurrent `next` calls one at a time). An iterator first takes
+/// what is there with `next(0)`, which never blocks; when nothing is, it parks a
+/// continuation and the stream's descriptor (`backend_api_stream_fd`, readable whenever
+/// `next(0)` would not say AGAIN) drives a `DispatchSource` read source that takes one
+/// chunk per parked continuation with `next(0)`. The source runs only while iterations
+/// are parked (the descriptor stays readable while chunks wait). A timeout that runs
+/// out ends the native stream, which makes the descriptor readable too. Cancelling goes
+/// through the library's canceller, which is safe from any thread at any time.
 final class StreamCore: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only under `lock`; the lock
     // guards only this state, never a C call.
     let client: BackendAPIClient
     let request: ChatRequest
-    private let lock = ConditionLock()
+    private let lock = Lock()
     private var started = false
-    /// Set once by the pump after open; closed in deinit.
+    /// Set once after open; closed when the last user is gone (see `deinit`).
     private var native: OpaquePointer?
     private var canceller: OpaquePointer?
+    private var source: (any DispatchSourceRead)?
+    /// The source delivers events (resumed); it is suspended while nobody waits.
+    private var sourceRunning = false
     private var cancelled = false
     /// Iterations waiting for a chunk, served in order.
     private var waiters: [CheckedContinuation<Chunk?, any Error>] = []
@@ -206,18 +220,25 @@ final class StreamCore: @unchecked Sendable {
     }
 
     deinit {
-        backend_api_canceller_free(canceller)
-        backend_api_close(native)
+        guard let source else {
+            backend_api_canceller_free(canceller)
+            backend_api_close(native)
+            return
+        }
+        // The source's cancel handler frees the native stream, after its last event
+        // handler: a suspended source must run again to be cancelled.
+        if !sourceRunning { source.resume() }
+        source.cancel()
     }
 
-    /// Sends the request (once) on the stream's own thread.
+    /// Sends the request (once), opening the native stream on ``streamQueue``.
     func start() {
         let first = lock.withLock {
             defer { started = true }
             return !started
         }
         if first {
-            startThread { [self] in pump() }
+            streamQueue.async { [self] in open() }
         }
     }
 
@@ -245,7 +266,7 @@ final class StreamCore: @unchecked Sendable {
         return .end
     }
 
-    /// Parks until the pump has a chunk for this iteration; nil at the end.
+    /// Parks until the readiness handler has a chunk for this iteration; nil at the end.
     func wait(isolation: isolated (any Actor)?) async throws -> Chunk? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { park($0) }
@@ -266,7 +287,7 @@ final class StreamCore: @unchecked Sendable {
         let canceller = self.canceller
         let (final, parked) = settle(.failure(CancellationError()))
         lock.unlock()
-        backend_api_canceller_cancel(canceller) // NULL (not open yet): the pump cancels after open
+        backend_api_canceller_cancel(canceller) // NULL (not open yet): open cancels after it
         resume(parked, with: final)
     }
 
@@ -280,7 +301,8 @@ final class StreamCore: @unchecked Sendable {
         opened.flatMap { try? Answer(native: $0) }
     }
 
-    /// Parks an iteration until the pump has a chunk for it, or hands it the end.
+    /// Parks an iteration until the readiness handler has a chunk for it, or hands it
+    /// the end.
     private func park(_ continuation: CheckedContinuation<Chunk?, any Error>) {
         lock.lock()
         if let end {
@@ -289,8 +311,17 @@ final class StreamCore: @unchecked Sendable {
             return
         }
         waiters.append(continuation)
-        lock.broadcast()
+        let suspended = runSourceLocked()
         lock.unlock()
+        suspended?.resume()
+    }
+
+    /// With the lock held: when iterations wait and the source is suspended, marks it
+    /// running and returns it, to resume once the lock is released.
+    private func runSourceLocked() -> (any DispatchSourceRead)? {
+        guard let source, !sourceRunning, !waiters.isEmpty, end == nil else { return nil }
+        sourceRunning = true
+        return source
     }
 
     /// Takes over a native chunk; an in-stream `error`/`auth` chunk ends the answer
@@ -314,8 +345,8 @@ final class StreamCore: @unchecked Sendable {
         return final
     }
 
-    /// With the lock held: records the outcome unless one is there, wakes the pump, and
-    /// takes the parked iterations (to resume once the lock is released).
+    /// With the lock held: records the outcome unless one is there and takes the parked
+    /// iterations (to resume once the lock is released).
     private func settle(
         _ outcome: Result<Void, any Error>
     ) -> (Result<Void, any Error>, [CheckedContinuation<Chunk?, any Error>]) {
@@ -323,7 +354,6 @@ final class StreamCore: @unchecked Sendable {
         end = final
         let parked = waiters
         waiters = []
-        lock.broadcast()
         return (final, parked)
     }
 
@@ -347,16 +377,18 @@ final class StreamCore: @unchecked Sendable {
         }
     }
 
-    /// The stream's own thread: opens the native stream, then waits in `next(-1)` for
-    /// as long as iterations are parked, until the answer ends.
-    private func pump() {
+    /// Opens the native stream and its read source (on ``streamQueue``).
+    private func open() {
         let stream: OpaquePointer
         var canceller: OpaquePointer?
+        var fd = -1
         do throws(BackendAPIError) {
             stream = try client.open(request)
             do throws(BackendAPIError) {
                 try check { backend_api_stream_canceller(stream, &canceller, $0) }
+                try check { backend_api_stream_fd(stream, &fd, $0) }
             } catch {
+                backend_api_canceller_free(canceller)
                 backend_api_close(stream)
                 throw error
             }
@@ -364,36 +396,62 @@ final class StreamCore: @unchecked Sendable {
             finish(.failure(error))
             return
         }
-        let cancelledEarly = lock.withLock {
-            native = stream
-            self.canceller = canceller
-            return cancelled
+        let source = DispatchSource.makeReadSource(fileDescriptor: Int32(truncatingIfNeeded: fd), queue: streamQueue)
+        source.setEventHandler { [weak self] in self?.serve() }
+        // The native stream (and with it the descriptor) goes after the source's last
+        // event: nothing of `self` is left by then.
+        nonisolated(unsafe) let (closing, freeing) = (stream, canceller)
+        source.setCancelHandler {
+            backend_api_canceller_free(freeing)
+            backend_api_close(closing)
         }
+        lock.lock()
+        native = stream
+        self.canceller = canceller
+        self.source = source
+        sourceRunning = true // activated below; `serve` suspends it when nobody waits
+        let cancelledEarly = cancelled
+        lock.unlock()
         if cancelledEarly {
             backend_api_canceller_cancel(canceller)
         }
+        source.activate()
+    }
+
+    /// The readiness handler: hands one chunk to each parked
+    /// iteration while chunks are there, ends the answer at its end, and suspends the
+    /// source when nobody waits.
+    private func serve() {
         while true {
             lock.lock()
-            while waiters.isEmpty && end == nil {
-                lock.wait()
+            guard let native, let source else {
+                lock.unlock()
+                return
             }
-            let over = end != nil
+            if waiters.isEmpty || end != nil {
+                if sourceRunning {
+                    sourceRunning = false
+                    source.suspend()
+                }
+                lock.unlock()
+                return
+            }
             lock.unlock()
-            if over { return }
 
             var chunk: OpaquePointer?
             var err: OpaquePointer?
-            let status = backend_api_next(stream, -1, &chunk, &err).rawValue
+            let status = backend_api_next(native, 0, &chunk, &err).rawValue
             if status == BACKEND_API_STATUS_OK.rawValue, let chunk {
                 if let chunk = try? take(chunk) { deliver(chunk) } // else finish() told everyone
-            } else if status != BACKEND_API_STATUS_AGAIN.rawValue {
+            } else if status == BACKEND_API_STATUS_AGAIN.rawValue {
+                return // nothing yet (or a spurious wakeup): the descriptor tells when
+            } else {
                 finish(Self.ending(status, err))
-                return
             }
         }
     }
 
-    /// Hands a chunk the pump fetched to the first parked iteration.
+    /// Hands a chunk the readiness handler fetched to the first parked iteration.
     private func deliver(_ chunk: Chunk) {
         lock.lock()
         guard end == nil, !waiters.isEmpty else {

@@ -183,3 +183,34 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 extension JSONValue: CustomStringConvertible {
     public var description: String { jsonText }
 }
+
+extension JSONValue {
+    /// The value at a JSON Pointer (RFC 6901) such as `"/usage/total_tokens"`: `""` is
+    /// the value itself; nil when there is none.
+    public func value(at pointer: String) -> JSONValue? {
+        guard !pointer.isEmpty else { return self }
+        guard pointer.hasPrefix("/") else { return nil }
+        var current = self
+        for token in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let key = String(token).replacing("~1", with: "/").replacing("~0", with: "~")
+            switch current {
+            case .object(let object):
+                guard let next = object[key] else { return nil }
+                current = next
+            case .array(let array):
+                guard let index = Int(key), key == String(index), array.indices.contains(index) else { return nil }
+                current = array[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+}
+
+extension String {
+    /// The string as one reference token of a JSON Pointer: `~` as `~0`, `/` as `~1`.
+    func replacingJSONPointerEscapes() -> String {
+        replacing("~", with: "~0").replacing("/", with: "~1")
+    }
+}

@@ -10,7 +10,8 @@ import CBackendAPI
 /// an event loop of your own (poll, epoll, kqueue, a `DispatchSource`, libuv, GLib).
 ///
 /// Swift's own event loop is its concurrency runtime, and ``ChunkStream`` already fits
-/// it (a dedicated thread per stream, `async` iteration). `NativeStream` is for
+/// it (readiness from the stream's descriptor through a `DispatchSource`, `async`
+/// iteration). `NativeStream` is for
 /// programs that run a poll loop themselves and want many streams on one thread:
 ///
 /// ```swift

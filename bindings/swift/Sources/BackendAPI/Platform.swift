@@ -1,6 +1,6 @@
-// The few system services the binding needs beyond the C library: a lock with a
-// condition variable and a thread of its own. They are made from pthreads rather than
-// Foundation's NSCondition and Thread so that on Linux the binding needs only
+// The few system services the binding needs beyond the C library and Dispatch: a lock
+// and a thread of its own (for model listings). They are made from pthreads rather than
+// Foundation's NSLock and Thread so that on Linux the binding needs only
 // FoundationEssentials (Data, URL, JSONDecoder), not the whole of Foundation and ICU,
 // which would add about 6 MiB to every program's resident memory.
 #if canImport(Glibc)
@@ -11,29 +11,22 @@
     import Darwin
 #endif
 
-/// A mutex with one condition variable.
-final class ConditionLock: @unchecked Sendable {
-    // @unchecked: the pthread objects are made for use from several threads.
+/// A mutex.
+final class Lock: @unchecked Sendable {
+    // @unchecked: the pthread mutex is made for use from several threads.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
         mutex.deallocate()
     }
 
     func lock() { pthread_mutex_lock(mutex) }
     func unlock() { pthread_mutex_unlock(mutex) }
-    /// Waits for `broadcast()`; the caller holds the lock (and holds it again on return).
-    func wait() { pthread_cond_wait(condition, mutex) }
-    func broadcast() { pthread_cond_broadcast(condition) }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()

@@ -61,6 +61,16 @@ final class TestBackend: @unchecked Sendable {
         self.url = "http://127.0.0.1:\(port)"
         self.process = process
         self.stdin = stdin
+        // The test process owns its lifetime: at exit, let the library's threads end
+        // (and with them the loggers' calls) before the process goes.
+        atexit {
+            do {
+                try BackendAPI.shutdown(timeout: .seconds(30))
+            } catch {
+                FileHandle.standardError.write(Data("shutdown at exit: \(error)\n".utf8))
+                _exit(1)
+            }
+        }
     }
 }
 
