@@ -1,7 +1,7 @@
 //! The benchmark suite (issue: speed and memory). Run `scripts/bench.sh`. It starts
 //! its own canned servers on loopback, measures every target, prints a table with
-//! the figures, ratios and targets, and writes bench/results.json and
-//! bench/results.svg. It reports; it asserts nothing about timings.
+//! the figures, ratios and targets, and writes benchmark-results/results.json and
+//! benchmark-results/results.svg. It reports; it asserts nothing about timings.
 
 use std::borrow::Cow;
 use std::ffi::CString;
@@ -665,7 +665,7 @@ fn main() {
     );
 
     print_table(&rows);
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("benchmark-results");
     std::fs::create_dir_all(&out).unwrap();
     results.insert("quick".into(), json!(quick));
     std::fs::write(
@@ -674,7 +674,7 @@ fn main() {
     )
     .unwrap();
     std::fs::write(out.join("results.svg"), svg(&results)).unwrap();
-    println!("\nwrote bench/results.json and bench/results.svg");
+    println!("\nwrote benchmark-results/results.json and benchmark-results/results.svg");
 }
 
 /// One drain program's run: wall seconds, CPU seconds (`wait4`), peak RSS in MiB (VmHWM).
