@@ -12,44 +12,38 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// What a chunk is, for callers that branch without comparing strings.
-/// The numbers are part of the ABI and never reused.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+///
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChunkKind {
     /// A type this library has no name for (a provider's own raw chunk).
-    Other = 0,
-    Content = 1,
-    Reasoning = 2,
+    Other,
+    Content,
+    Reasoning,
     /// A fatal in-stream error (`error`): the answer ends; only `log` chunks follow.
-    Error = 3,
+    Error,
     /// A fatal authentication error (`auth`): the answer ends.
-    Auth = 4,
-    Usage = 5,
-    Finish = 6,
-    Provider = 7,
-    Conversation = 8,
+    Auth,
+    Usage,
+    Finish,
+    Provider,
+    Conversation,
     /// A non-fatal error message: the stream goes on.
-    Message = 9,
-    Title = 10,
-    ToolCalls = 11,
-    Log = 12,
-    Preview = 13,
-    Parameters = 14,
-    Suggestions = 15,
-    Synthesize = 16,
-    Continue = 17,
-    Variant = 18,
-    Request = 19,
-    Response = 20,
-    Headers = 21,
+    Message,
+    Title,
+    ToolCalls,
+    Log,
+    Preview,
+    Parameters,
+    Suggestions,
+    Synthesize,
+    Continue,
+    Variant,
+    Request,
+    Response,
+    Headers,
     /// Made by this library, not sent by servers: the assembled answer of a stream.
-    Answer = 22,
-    /// Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
-    /// `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Answer,
 }
 
 impl ChunkKind {

@@ -245,7 +245,7 @@ impl Translator {
 mod tests {
     use super::*;
     use crate::chunk::{ChunkKind, Field};
-    use crate::request::key_placement;
+    use crate::request::KeyPlacement;
 
     fn chunks(events: &[&str]) -> Vec<Chunk> {
         let mut t = Translator::new();
@@ -375,7 +375,7 @@ mod tests {
         r.add_media(Media::from_bytes(b"GIF89a", Some("a.gif")).unwrap());
         r.add_media(Media::from_bytes(b"ID3", Some("a.mp3")).unwrap());
         r.set_field_str("provider", "P").unwrap();
-        r.set_api_key(Some("sk-1"), key_placement::BEARER).unwrap();
+        r.set_api_key(Some("sk-1"), KeyPlacement::Bearer).unwrap();
         let b: Value = serde_json::from_slice(&body(&r)).unwrap();
         assert_eq!(b["stream"], true);
         assert_eq!(b["stream_options"]["include_usage"], true);
@@ -389,7 +389,7 @@ mod tests {
                 {"type":"input_audio","input_audio":{"data":"SUQz","format":"mp3"}}
             ])
         );
-        r.set_api_key(Some("sk-1"), key_placement::BODY).unwrap();
+        r.set_api_key(Some("sk-1"), KeyPlacement::Body).unwrap();
         let b: Value = serde_json::from_slice(&body(&r)).unwrap();
         assert_eq!(b["api_key"], "sk-1");
         let mut r = Request::new();

@@ -62,7 +62,7 @@ fn stream_maps_events_to_chunk_kinds_and_assembles_the_answer() {
 #[test]
 fn the_request_is_an_openai_body_with_a_bearer_key() {
     let mut r = request(json!({"test_echo": true, "test_chunks": 0}));
-    r.set_api_key(Some("sk-openai-test"), backend_api::key_placement::BODY)
+    r.set_api_key(Some("sk-openai-test"), backend_api::KeyPlacement::Body)
         .unwrap();
     r.add_media(backend_api::Media::from_bytes(b"GIF89a", Some("a.gif")).unwrap());
     let (chunks, end, _) = run(&r);

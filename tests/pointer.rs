@@ -10,8 +10,8 @@ use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::ptr;
 
+use backend_api::ffi::backend_api_json_type as JsonType;
 use backend_api::ffi::*;
-use backend_api::pointer::JsonType;
 use backend_api::Status;
 use support::cabi::{cs, request, text};
 

@@ -466,7 +466,11 @@ fn no_log_record_starts_after_close_returns() {
         late: AtomicUsize,
         closed: std::sync::atomic::AtomicBool,
     }
-    unsafe extern "C" fn sink(user: *mut c_void, _level: LogLevel, _message: *const c_char) {
+    unsafe extern "C" fn sink(
+        user: *mut c_void,
+        _level: backend_api::ffi::backend_api_log_level,
+        _message: *const c_char,
+    ) {
         let seen = &*(user as *const Seen);
         if seen.closed.load(Ordering::SeqCst) {
             seen.late.fetch_add(1, Ordering::SeqCst);
@@ -490,7 +494,7 @@ fn no_log_record_starts_after_close_returns() {
                 Some(sink),
                 (seen as *const Seen).cast_mut().cast(),
                 None,
-                LogLevel::Debug as u32,
+                backend_api::ffi::backend_api_log_level::Debug as u32,
                 std::ptr::null_mut(),
             );
             // The DEBUG record after "POST ..." lists the headers: 2,000 of 4 KiB

@@ -6,7 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use backend_api::{key_placement, Status};
+use backend_api::ffi::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
+use backend_api::Status;
 use support::cabi::{self, client_new, Call};
 use support::recorder::recorder;
 
@@ -23,7 +24,10 @@ fn the_callers_authorization_is_the_only_one_sent() {
     let rec = recorder();
     let call = Call {
         headers: vec![("Authorization".into(), "Token explicit".into())],
-        api_key: Some(("sk-key".into(), key_placement::BODY | key_placement::BEARER)),
+        api_key: Some((
+            "sk-key".into(),
+            BACKEND_API_KEY_BODY | BACKEND_API_KEY_BEARER,
+        )),
         ..Default::default()
     };
     let out = cabi::stream(&rec.url, &call);

@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Mutex;
 
-use backend_api::{key_placement, Client, Next, Stream, TimeoutKind};
+use backend_api::{Client, KeyPlacement, Next, Stream, TimeoutKind};
 use serde_json::json;
 use support::{client, drain, request};
 
@@ -55,8 +55,7 @@ fn the_api_key_never_leaks() {
         json!({"test_fault": "malformed"}),
     ] {
         let mut r = request(fields);
-        r.set_api_key(Some(MARKER), key_placement::BODY | key_placement::BEARER)
-            .unwrap();
+        r.set_api_key(Some(MARKER), KeyPlacement::Both).unwrap();
         seen.push(format!("{r:?}"));
         let s = Stream::open(&c, &r).unwrap();
         let (chunks, end) = drain(&s);
@@ -72,7 +71,7 @@ fn the_api_key_never_leaks() {
     let mut dead = Client::new("http://127.0.0.1:9").unwrap();
     dead.set_proxy(None).unwrap();
     let mut r = request(json!({}));
-    r.set_api_key(Some(MARKER), key_placement::BEARER).unwrap();
+    r.set_api_key(Some(MARKER), KeyPlacement::Bearer).unwrap();
     if let Next::Error(e) = drain(&Stream::open(&dead, &r).unwrap()).1 {
         seen.push(format!("{e:?}"));
     }
@@ -83,7 +82,8 @@ fn the_api_key_never_leaks() {
     ));
     seen.push(format!(
         "{:?}",
-        r.set_api_key(Some(&format!("{MARKER}\r")), 1).unwrap_err()
+        r.set_api_key(Some(&format!("{MARKER}\r")), KeyPlacement::Body)
+            .unwrap_err()
     ));
     seen.push(format!(
         "{:?}",

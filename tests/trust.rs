@@ -125,7 +125,11 @@ fn child_trust_matrix() {
                 Status::InvalidArgument
             );
             assert_eq!(
-                backend_api_client_set_trust_store(c, TrustStore::Bundled as u32, null_mut()),
+                backend_api_client_set_trust_store(
+                    c,
+                    backend_api::ffi::backend_api_trust_store::Bundled as u32,
+                    null_mut()
+                ),
                 Status::Ok
             );
             assert_eq!(
@@ -168,7 +172,7 @@ fn trust_matrix_with_ca1_as_the_system_bundle() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_trust_matrix",
+            "tls_trust::child_trust_matrix",
             "--include-ignored",
             "--nocapture",
         ])

@@ -6,8 +6,9 @@ use std::ffi::c_char;
 use std::ptr;
 use std::sync::Mutex;
 
+use super::enums::backend_api_kind;
 use super::guard::{free, guard, guard_or, obj, out_arg, str_arg};
-use crate::chunk::{Chunk, ChunkKind};
+use crate::chunk::Chunk;
 use crate::error::Status;
 
 /// One chunk of the answer (g4f's `RawResponse`).
@@ -40,8 +41,12 @@ pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk)
 /// # Safety
 /// `chunk` is NULL or a live chunk.
 #[no_mangle]
-pub unsafe extern "C" fn backend_api_chunk_kind(chunk: *const backend_api_chunk) -> ChunkKind {
-    chunk.as_ref().map_or(ChunkKind::Other, |c| c.chunk.kind())
+pub unsafe extern "C" fn backend_api_chunk_kind(
+    chunk: *const backend_api_chunk,
+) -> backend_api_kind {
+    chunk
+        .as_ref()
+        .map_or(backend_api_kind::Other, |c| c.chunk.kind().into())
 }
 
 /// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;

@@ -3,11 +3,11 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
+use super::enums::{backend_api_protocol, backend_api_timeout, backend_api_trust_store};
 use super::guard::backend_api_error;
 use super::guard::{free, guard, opt_str_arg, out_arg, str_arg, update};
-use crate::client::{Client, TimeoutKind, TrustStore};
+use crate::client::Client;
 use crate::error::{Error, Status};
-use crate::protocol::Protocol;
 use crate::retry::RetryPolicy;
 
 /// Connection settings: base URL, headers, TLS, proxy, timeouts, limits.
@@ -146,7 +146,7 @@ pub unsafe extern "C" fn backend_api_client_set_trust_store(
     err: *mut *mut backend_api_error,
 ) -> Status {
     update(client, "client", err, |backend_api_client(c)| {
-        let store = TrustStore::from_code(store)
+        let store = backend_api_trust_store::from_code(store)
             .ok_or_else(|| Error::invalid(format!("unknown trust store {store}")))?;
         c.set_trust_store(store)
     })
@@ -186,7 +186,7 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
     err: *mut *mut backend_api_error,
 ) -> Status {
     update(client, "client", err, |backend_api_client(c)| {
-        let kind = TimeoutKind::from_code(kind)
+        let kind = backend_api_timeout::from_code(kind)
             .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
         let ms = u64::try_from(ms).map_err(|_| Error::invalid("a timeout cannot be negative"))?;
         c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
@@ -318,7 +318,7 @@ pub unsafe extern "C" fn backend_api_client_set_protocol(
     err: *mut *mut backend_api_error,
 ) -> Status {
     update(client, "client", err, |backend_api_client(c)| {
-        let p = Protocol::from_code(protocol)
+        let p = backend_api_protocol::from_code(protocol)
             .ok_or_else(|| Error::invalid(format!("unknown protocol {protocol}")))?;
         c.set_protocol(p);
         Ok(())

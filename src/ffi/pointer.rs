@@ -16,6 +16,7 @@ use std::ffi::c_char;
 use serde_json::Value;
 
 use super::chunk::{backend_api_chunk, Ask};
+use super::enums::backend_api_json_type;
 use super::guard::{backend_api_error, fail, guard, guard_or, obj, out_arg, str_arg};
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
@@ -58,13 +59,13 @@ unsafe fn at_pointer(
 pub unsafe extern "C" fn backend_api_chunk_get_type(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
-    type_out: *mut JsonType,
+    type_out: *mut backend_api_json_type,
 ) -> Status {
     if out_arg(type_out, "type_out").is_err() {
         return Status::InvalidArgument;
     }
     at_pointer(chunk, pointer, |_, _, v| {
-        *type_out = JsonType::of(v);
+        *type_out = JsonType::of(v).into();
         Status::Ok
     })
 }

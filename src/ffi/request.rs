@@ -7,9 +7,10 @@ use super::guard::{
     backend_api_error, free, guard, guard_or, obj, opt_str_arg, out_arg, str_arg, update,
 };
 use super::stream::backend_api_stream;
+use super::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
 use crate::error::{Error, Status};
 use crate::media::Media;
-use crate::request::Request;
+use crate::request::{KeyPlacement, Request};
 
 /// One conversation request: model, messages, media, api key, extra body fields.
 #[allow(non_camel_case_types)]
@@ -125,6 +126,17 @@ pub unsafe extern "C" fn backend_api_request_add_header(
     })
 }
 
+/// The placement a C bit set names: `BACKEND_API_KEY_BODY`, `BACKEND_API_KEY_BEARER`
+/// or both; anything else is invalid.
+fn key_placement(code: u32) -> Result<KeyPlacement, Error> {
+    match code {
+        BACKEND_API_KEY_BODY => Ok(KeyPlacement::Body),
+        BACKEND_API_KEY_BEARER => Ok(KeyPlacement::Bearer),
+        c if c == BACKEND_API_KEY_BODY | BACKEND_API_KEY_BEARER => Ok(KeyPlacement::Both),
+        _ => Err(Error::invalid(format!("invalid api key placement {code}"))),
+    }
+}
+
 /// Sets the api key (NULL removes it) and where it goes: `BACKEND_API_KEY_BODY`
 /// (the body's `"api_key"`, as the Python client), `BACKEND_API_KEY_BEARER`
 /// (`Authorization: Bearer`), or both. Without a key the body has no `api_key`
@@ -142,7 +154,7 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
     err: *mut *mut backend_api_error,
 ) -> Status {
     update(request, "request", err, |backend_api_request(r)| {
-        r.set_api_key(opt_str_arg(key, "key")?, placement)
+        r.set_api_key(opt_str_arg(key, "key")?, key_placement(placement)?)
     })
 }
 
@@ -298,4 +310,18 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
         *out = Box::into_raw(Box::new(backend_api_request(next)));
         Ok(Status::Ok)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_placement_codes_are_a_non_empty_bit_set() {
+        assert_eq!(key_placement(1), Ok(KeyPlacement::Body));
+        assert_eq!(key_placement(2), Ok(KeyPlacement::Bearer));
+        assert_eq!(key_placement(3), Ok(KeyPlacement::Both));
+        assert!(key_placement(0).is_err());
+        assert!(key_placement(4).is_err());
+    }
 }

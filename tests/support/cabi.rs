@@ -7,7 +7,7 @@ use std::ptr;
 use std::sync::Mutex;
 
 use backend_api::ffi::*;
-use backend_api::{ChunkKind, LogLevel, Status};
+use backend_api::{ChunkKind, Status};
 use serde_json::Value;
 
 /// One request and the client settings it needs.
@@ -36,7 +36,7 @@ pub struct Call {
 /// Every log record of the clients made with [`Call::log_level`].
 pub static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-unsafe extern "C" fn to_logs(_: *mut c_void, level: LogLevel, message: *const c_char) {
+unsafe extern "C" fn to_logs(_: *mut c_void, level: backend_api_log_level, message: *const c_char) {
     let m = CStr::from_ptr(message).to_string_lossy();
     LOGS.lock().unwrap().push(format!("{level:?} {m}"));
 }
@@ -51,7 +51,7 @@ impl Call {
 /// One chunk as C sees it.
 pub struct CChunk {
     pub type_: String,
-    pub kind: ChunkKind,
+    pub kind: backend_api_kind,
     pub value: Value,
     pub text: Option<String>,
 }

@@ -1,0 +1,212 @@
+//! The C side of the library's enums: each with the numbers of the ABI and a
+//! `MAX_ENUM` of 0x7FFFFFFF that keeps it 32 bits wide under `-fshort-enums` too
+//! (as Vulkan's `*_MAX_ENUM`). The core's enums are plain Rust enums without
+//! numbers; [`c_enum!`] converts between the two forms, and the compiler checks
+//! that both name the same variants. The enums are written out, not made by the
+//! macro, because cbindgen reads them from the source to write the header.
+// `MaxEnum` sizes each C enum; it is not a way to stay open to new variants.
+#![allow(clippy::manual_non_exhaustive, non_camel_case_types)]
+
+/// Ties a C enum to its core enum: `From<core>` (what the library returns to C),
+/// `from_code` (what C passes, as a number: `None` for one that names no variant,
+/// `MaxEnum` included) and equality across the two forms. Both variant lists are
+/// checked to match exhaustively.
+macro_rules! c_enum {
+    ($c:ident <=> $core:path { $($v:ident),+ $(,)? }) => {
+        impl From<$core> for $c {
+            fn from(value: $core) -> $c {
+                use $core as Core;
+                match value {
+                    $(Core::$v => $c::$v,)+
+                }
+            }
+        }
+
+        impl $c {
+            /// The core value of a number passed by C, if it names one.
+            pub fn from_code(code: u32) -> Option<$core> {
+                use $core as Core;
+                // Every C variant is listed above (or is `MaxEnum`).
+                const _: fn($c) = |c| match c {
+                    $($c::$v)|+ | $c::MaxEnum => {}
+                };
+                $(if code == $c::$v as u32 {
+                    return Some(Core::$v);
+                })+
+                None
+            }
+        }
+
+        impl PartialEq<$core> for $c {
+            fn eq(&self, other: &$core) -> bool {
+                *self == $c::from(*other)
+            }
+        }
+
+        impl PartialEq<$c> for $core {
+            fn eq(&self, other: &$c) -> bool {
+                $c::from(*self) == *other
+            }
+        }
+    };
+}
+
+/// What a chunk is, for callers that branch without comparing strings.
+/// The numbers are part of the ABI and never reused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_kind {
+    /// A type this library has no name for (a provider's own raw chunk).
+    Other = 0,
+    Content = 1,
+    Reasoning = 2,
+    /// A fatal in-stream error (`error`): the answer ends; only `log` chunks follow.
+    Error = 3,
+    /// A fatal authentication error (`auth`): the answer ends.
+    Auth = 4,
+    Usage = 5,
+    Finish = 6,
+    Provider = 7,
+    Conversation = 8,
+    /// A non-fatal error message: the stream goes on.
+    Message = 9,
+    Title = 10,
+    ToolCalls = 11,
+    Log = 12,
+    Preview = 13,
+    Parameters = 14,
+    Suggestions = 15,
+    Synthesize = 16,
+    Continue = 17,
+    Variant = 18,
+    Request = 19,
+    Response = 20,
+    Headers = 21,
+    /// Made by this library, not sent by servers: the assembled answer of a stream.
+    Answer = 22,
+    /// Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
+    /// `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_kind <=> crate::chunk::ChunkKind { Other, Content, Reasoning, Error, Auth, Usage, Finish, Provider, Conversation, Message, Title, ToolCalls, Log, Preview, Parameters, Suggestions, Synthesize, Continue, Variant, Request, Response, Headers, Answer });
+
+/// Log levels. The numbers are part of the ABI.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_log_level {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+    Trace = 5,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_log_level <=> crate::log::LogLevel { Error, Warn, Info, Debug, Trace });
+
+/// The type of a JSON value, for C callers that branch before reading it.
+/// The numbers are part of the ABI and never reused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_json_type {
+    Null = 1,
+    Bool = 2,
+    Number = 3,
+    String = 4,
+    Array = 5,
+    Object = 6,
+    /// Never returned: keeps the C enum 32 bits wide under `-fshort-enums` too.
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_json_type <=> crate::pointer::JsonType { Null, Bool, Number, String, Array, Object });
+
+/// Which timeout a setter names. The numbers are part of the ABI.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_timeout {
+    /// Name resolution, then the TCP connect with proxy and TLS handshakes: each
+    /// of the two is bounded by it. Default 30 s.
+    Connect = 0,
+    /// From the request being sent to the response headers. Default 120 s.
+    Headers = 1,
+    /// Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
+    Idle = 2,
+    /// The whole exchange. Off by default: long answers are healthy.
+    Total = 3,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_timeout <=> crate::client::TimeoutKind { Connect, Headers, Idle, Total });
+
+/// The protocol of a client. The numbers are part of the ABI.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_protocol {
+    /// g4f's backend API (the default): `POST {base}/backend-api/v2/conversation`,
+    /// models from `GET {base}/backend-api/v2/models`; base URL `http://host:8080`.
+    Backend = 0,
+    /// The OpenAI-compatible API: `POST {base}/chat/completions` with
+    /// `"stream": true`, models from `GET {base}/models`; base URL such as
+    /// `http://host:1337/v1`. The api key always goes as `Authorization: Bearer`.
+    Openai = 1,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_protocol <=> crate::protocol::Protocol { Backend, Openai });
+
+/// Where the roots of trust for TLS certificates come from. The numbers are part of the ABI.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_trust_store {
+    /// The platform's: its own verifier and certificate store on macOS, iOS and
+    /// Windows; on Linux and other systems the system bundle (`SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
+    /// without code. The default, unless the library is built with the Cargo feature
+    /// `bundled-roots`.
+    Platform = 0,
+    /// The Mozilla roots compiled into the library: the same on every machine, whatever
+    /// its store holds.
+    Bundled = 1,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_trust_store <=> crate::client::TrustStore { Platform, Bundled });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::LogLevel;
+    use crate::protocol::Protocol;
+
+    #[test]
+    fn codes_map_to_core_values_and_max_enum_to_none() {
+        assert_eq!(backend_api_protocol::from_code(0), Some(Protocol::Backend));
+        assert_eq!(backend_api_protocol::from_code(1), Some(Protocol::Openai));
+        assert_eq!(backend_api_protocol::from_code(2), None);
+        assert_eq!(backend_api_protocol::from_code(0x7FFF_FFFF), None);
+        assert_eq!(backend_api_log_level::from_code(5), Some(LogLevel::Trace));
+        assert_eq!(backend_api_log_level::from_code(0), None);
+        assert_eq!(backend_api_log_level::from(LogLevel::Error) as u32, 1);
+        assert_eq!(
+            backend_api_kind::from(crate::chunk::ChunkKind::Answer) as u32,
+            22
+        );
+        assert!(backend_api_json_type::Object == crate::pointer::JsonType::Object);
+    }
+}
