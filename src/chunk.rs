@@ -11,6 +11,23 @@ use serde::Deserialize;
 
 use serde_json::value::RawValue;
 
+/// Text that is not a valid chunk: why, and the text itself, handed back so that
+/// the error (or the count of skipped objects) costs no copy.
+#[derive(Debug)]
+pub struct Malformed {
+    pub why: String,
+    pub text: Vec<u8>,
+}
+
+impl Malformed {
+    pub fn new(why: impl Into<String>, text: impl Into<Vec<u8>>) -> Malformed {
+        Malformed {
+            why: why.into(),
+            text: text.into(),
+        }
+    }
+}
+
 /// What a chunk is, for callers that branch without comparing strings.
 ///
 /// Its C form, with the ABI's numbers, is `ffi::backend_api_kind`.
@@ -215,7 +232,7 @@ impl Chunk {
     pub fn parse(json: &str) -> Result<Chunk, String> {
         let mut owned = String::with_capacity(json.len() + 1);
         owned.push_str(json);
-        Chunk::parse_owned(owned).map_err(|(why, _)| why)
+        Chunk::parse_owned(owned).map_err(|m| m.why)
     }
 
     /// The heap and inline bytes this chunk holds: what a stream counts against
@@ -231,10 +248,10 @@ impl Chunk {
 
     /// [`Chunk::parse`] that takes over `json`'s buffer instead of copying it; on
     /// error it hands the text back with the reason.
-    pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, (String, String)> {
+    pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, Malformed> {
         let (kind, type_, text_span) = match Chunk::head(&json) {
             Ok(head) => head,
-            Err(why) => return Err((why, json)),
+            Err(why) => return Err(Malformed::new(why, json)),
         };
         json.push('\0');
         Ok(Chunk {

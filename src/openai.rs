@@ -24,7 +24,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Malformed};
 use crate::media::Media;
 use crate::request::Request;
 
@@ -149,11 +149,11 @@ impl Translator {
         &mut self,
         event: String,
         emit: &mut impl FnMut(Chunk),
-    ) -> Result<(), (String, String)> {
+    ) -> Result<(), Malformed> {
         let v: Value = match serde_json::from_str(&event) {
             Ok(Value::Object(o)) => Value::Object(o),
-            Ok(_) => return Err(("not a JSON object".to_owned(), event)),
-            Err(e) => return Err((e.to_string(), event)),
+            Ok(_) => return Err(Malformed::new("not a JSON object", event)),
+            Err(e) => return Err(Malformed::new(e.to_string(), event)),
         };
         let mut out: Vec<String> = Vec::new();
         let mut push = |t: &str, fields: &[(&str, Value)]| out.push(chunk_json(t, fields, &event));
@@ -235,7 +235,7 @@ impl Translator {
             out.push(chunk_json("openai", &[], &event));
         }
         for json in out {
-            emit(Chunk::parse_owned(json).map_err(|(why, _)| (why, event.clone()))?);
+            emit(Chunk::parse_owned(json).map_err(|m| Malformed::new(m.why, event.clone()))?);
         }
         Ok(())
     }
@@ -361,8 +361,8 @@ mod tests {
     fn what_is_not_an_object_is_refused_with_its_text() {
         let mut t = Translator::new();
         for bad in ["[1]", "{oops", "\"s\""] {
-            let (_, text) = t.translate(bad.to_owned(), &mut |_| {}).unwrap_err();
-            assert_eq!(text, bad);
+            let m = t.translate(bad.to_owned(), &mut |_| {}).unwrap_err();
+            assert_eq!(m.text, bad.as_bytes());
         }
     }
 

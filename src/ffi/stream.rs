@@ -268,7 +268,7 @@ pub unsafe extern "C" fn backend_api_stream_answer(
     guard(err, || {
         out_arg(out, "out")?;
         let json = obj(stream, "stream")?.0.answer_json();
-        let chunk = Chunk::parse_owned(json).map_err(|(e, _)| Error::new(Status::Internal, e))?;
+        let chunk = Chunk::parse_owned(json).map_err(|m| Error::new(Status::Internal, m.why))?;
         *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
         Ok(Status::Ok)
     })
