@@ -13,19 +13,11 @@ use std::ptr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)] // the bench uses a part of it
-#[path = "../tests/support/cabi.rs"]
-mod cabi;
-#[path = "../tests/support/http.rs"]
-mod http;
-#[allow(dead_code)] // uses a part of it
-#[path = "../tests/support/process.rs"]
-mod process;
-
 use backend_api::ffi::*;
 use backend_api::Status;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use support::{cabi, http, process};
 
 // ------------------------------------------------------------ canned server
 

@@ -50,7 +50,7 @@ fast() { # name command...
 }
 fast "cargo fmt --check" cargo fmt --all -- --check
 fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
-fast "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
+fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 fast "cargo test" cargo test --quiet
 if [ "${1:-}" = fast ]; then
     echo

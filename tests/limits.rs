@@ -2,8 +2,6 @@
 //! (size checked before reading, only regular files, at once) and bytes, and the
 //! setters of the media and answer limits.
 
-mod support;
-
 use std::ptr;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};

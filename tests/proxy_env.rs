@@ -1,8 +1,6 @@
 //! Proxies from the environment as curl reads them, through the C API. Its own
 //! test binary with one test: it changes the process environment.
 
-mod support;
-
 use std::time::Duration;
 
 use backend_api::Status;

@@ -2,8 +2,6 @@
 //! cancelled mid-stream, closed while the server stalls) leave no threads, file
 //! descriptors or memory behind, as read from /proc/self.
 
-mod support;
-
 use std::ptr;
 
 use backend_api::ffi::*;

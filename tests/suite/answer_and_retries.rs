@@ -1,7 +1,5 @@
-//! Beyond the peers: the assembled answer and follow-up request, statistics, safe
+//! The assembled answer and follow-up request, statistics, safe
 //! retries and log records, against the loopback backend.
-
-mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

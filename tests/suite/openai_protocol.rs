@@ -2,8 +2,6 @@
 //! `/v1/chat/completions`: what a stream gives, what the request carries, the
 //! model listing, and how a stream ends (with `[DONE]`, without it, on an error).
 
-mod support;
-
 use backend_api::{models, ChunkKind, Client, Field, Next, Protocol, Request, Status, Stream};
 use serde_json::{json, Value};
 use support::{drain, request, BACKEND};

@@ -2,8 +2,6 @@
 //! one `Authorization` header whatever its sources, URL credentials decoded, and
 //! base URLs a path cannot be appended to refused.
 
-mod support;
-
 use std::time::Duration;
 
 use backend_api::ffi::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};

@@ -6,8 +6,6 @@
 //! a bound far above the promise (a watchdog, not a speed measurement), and prints
 //! the time it took.
 
-mod support;
-
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};

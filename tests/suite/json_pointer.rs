@@ -3,8 +3,6 @@
 //! sends one chunk with nesting, arrays, escaped keys and every JSON type, read
 //! back as a C program reads it.
 
-mod support;
-
 use std::ffi::c_char;
 use std::io::{BufReader, Write};
 use std::net::TcpListener;

@@ -6,8 +6,6 @@
 //! runs in a child process of this test binary whose `SSL_CERT_FILE` is CA 1, so "the
 //! system's bundle" holds exactly CA 1.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;

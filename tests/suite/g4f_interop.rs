@@ -6,8 +6,6 @@
 //! scripts/g4f-venvs.sh; without them these tests skip loudly, and under CI
 //! (`CI=true`) they fail.
 
-mod support;
-
 use std::ffi::CStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};

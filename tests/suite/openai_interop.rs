@@ -9,8 +9,6 @@
 //! deltas, `reasoning_content`, an error event, a stream without `[DONE]`).
 //! Without the venvs the tests skip loudly; under CI (`CI=true`) they fail.
 
-mod support;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,5 @@
 //! The engine end to end against the real loopback test backend, through the Rust API.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use backend_api::{KeyPlacement, Media, Next, Status, Stream, TimeoutKind};

@@ -1,8 +1,6 @@
 //! The fault matrix: each row a hostile server or a failed connection, driven
 //! through the C ABI, with the status and message the caller must get.
 
-mod support;
-
 use backend_api::ffi::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
 use backend_api::{Status, TimeoutKind};
 use serde_json::json;

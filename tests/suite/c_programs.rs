@@ -2,8 +2,6 @@
 //! (`-Wall -Wextra -Werror`) against the freshly built shared library, and runs
 //! them against the loopback backend.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,8 +2,6 @@
 //! not in ureq's own logs at the most verbose level, error messages, HTTP errors or
 //! `Debug` output.
 
-mod support;
-
 use std::sync::Mutex;
 
 use backend_api::{Client, KeyPlacement, Next, Stream, TimeoutKind};
