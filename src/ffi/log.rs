@@ -33,8 +33,10 @@ struct Sink {
     destroy: backend_api_destroy_callback,
 }
 
-// SAFETY: see `backend_api_client_set_log`: the caller vouches for thread safety.
+// SAFETY: see `backend_api_client_set_log`: the caller vouches that the callback,
+// `user_data` and `destroy` may be used from any thread.
 unsafe impl Send for Sink {}
+// SAFETY: as for `Send`; the caller also vouches for calls from several threads at once.
 unsafe impl Sync for Sink {}
 
 impl Sink {
@@ -86,7 +88,7 @@ impl Drop for Sink {
 /// # Safety
 /// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
 /// call from any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_log(
     client: *mut backend_api_client,
     callback: backend_api_log_callback,
@@ -95,24 +97,28 @@ pub unsafe extern "C" fn backend_api_client_set_log(
     max_level: u32,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        let logger = match callback {
-            None => Logger::off(),
-            Some(callback) => {
-                let max = backend_api_log_level::from_code(max_level)
-                    .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
-                let sink = Sink {
-                    callback,
-                    user_data,
-                    destroy,
-                };
-                Logger::new(
-                    Arc::new(move |level, message: &str| sink.call(level, message)),
-                    max,
-                )
-            }
-        };
-        c.set_logger(logger);
-        Ok(())
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `callback` and `destroy` NULL or functions safe to call from any thread.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            let logger = match callback {
+                None => Logger::off(),
+                Some(callback) => {
+                    let max = backend_api_log_level::from_code(max_level)
+                        .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
+                    let sink = Sink {
+                        callback,
+                        user_data,
+                        destroy,
+                    };
+                    Logger::new(
+                        Arc::new(move |level, message: &str| sink.call(level, message)),
+                        max,
+                    )
+                }
+            };
+            c.set_logger(logger);
+            Ok(())
+        })
+    }
 }

@@ -57,14 +57,14 @@ pub const BACKEND_API_KEY_BODY: u32 = 1;
 pub const BACKEND_API_KEY_BEARER: u32 = 2;
 
 /// The library version, such as `"0.2.0"`. Static; any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
 /// The version of the library loaded at run time as `0xMMmmpp`: compare it with
 /// `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version_num() -> u32 {
     BACKEND_API_VERSION_NUM
 }
@@ -82,7 +82,7 @@ pub extern "C" fn backend_api_version_num() -> u32 {
 /// returning from `main` when a log sink uses objects with static lifetime (a C++
 /// logger destroyed at exit). Streams and listings may be started again
 /// afterwards. Any thread but a log callback's.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
     let timeout = u64::try_from(timeout_ms)
         .ok()
@@ -98,7 +98,7 @@ pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
 
 /// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
 /// is not a status. Static; any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
     Status::from_code(status)
         .map_or(c"UNKNOWN", Status::c_name)

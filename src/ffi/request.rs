@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::guard::{
-    backend_api_error, free, guard, guard_or, obj, opt_str_arg, out_arg, str_arg, update,
+    backend_api_error, free, guard, guard_or, hand_out, obj, opt_str_arg, out_arg, str_arg, update,
 };
 use super::stream::backend_api_stream;
 use super::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
@@ -18,7 +18,7 @@ pub struct backend_api_request(pub(crate) Request);
 
 /// Creates an empty request (model `""`, no messages). Free it with
 /// `backend_api_request_free`. Any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
     guard_or(ptr::null_mut(), || {
         Box::into_raw(Box::new(backend_api_request(Request::new())))
@@ -31,9 +31,11 @@ pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
 ///
 /// # Safety
 /// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_request) {
-    free(request)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `request` is NULL or a
+    // request from `backend_api_request_new`, not used afterwards.
+    unsafe { free(request) }
 }
 
 /// Sets the model name. The string is copied. Not concurrently with other calls
@@ -41,16 +43,20 @@ pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_requ
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_model(
     request: *mut backend_api_request,
     model: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_model(str_arg(model, "model")?);
-        Ok(())
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_model(str_arg(model, "model")?);
+            Ok(())
+        })
+    }
 }
 
 /// Appends a message with plain-text content. Strings are copied.
@@ -58,17 +64,21 @@ pub unsafe extern "C" fn backend_api_request_set_model(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message(
     request: *mut backend_api_request,
     role: *const c_char,
     content: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
-        Ok(())
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
+            Ok(())
+        })
+    }
 }
 
 /// Appends a message whose content is JSON text (a string or a list of parts).
@@ -76,19 +86,23 @@ pub unsafe extern "C" fn backend_api_request_add_message(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message_json(
     request: *mut backend_api_request,
     role: *const c_char,
     content_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_message_json(
-            str_arg(role, "role")?,
-            str_arg(content_json, "content_json")?,
-        )
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_message_json(
+                str_arg(role, "role")?,
+                str_arg(content_json, "content_json")?,
+            )
+        })
+    }
 }
 
 /// Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
@@ -96,15 +110,19 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_messages_json(
     request: *mut backend_api_request,
     messages_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_messages_json(str_arg(messages_json, "messages_json")?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_messages_json(str_arg(messages_json, "messages_json")?)
+        })
+    }
 }
 
 /// Adds a header sent with this request only, after the client's headers (for
@@ -114,16 +132,20 @@ pub unsafe extern "C" fn backend_api_request_set_messages_json(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_header(
     request: *mut backend_api_request,
     name: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+        })
+    }
 }
 
 /// The placement a C bit set names: `BACKEND_API_KEY_BODY`, `BACKEND_API_KEY_BEARER`
@@ -146,16 +168,20 @@ fn key_placement(code: u32) -> Result<KeyPlacement, Error> {
 ///
 /// # Safety
 /// Pointers are NULL or valid; `key` NULL or NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_api_key(
     request: *mut backend_api_request,
     key: *const c_char,
     placement: u32,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_api_key(opt_str_arg(key, "key")?, key_placement(placement)?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `key` NULL or NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_api_key(opt_str_arg(key, "key")?, key_placement(placement)?)
+        })
+    }
 }
 
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
@@ -167,16 +193,20 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_json(
     request: *mut backend_api_request,
     key: *const c_char,
     value_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
+        })
+    }
 }
 
 /// Sets an extra body field to a string value (no JSON quoting needed).
@@ -184,16 +214,20 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_string(
     request: *mut backend_api_request,
     key: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
+        })
+    }
 }
 
 /// Bounds each media item added afterwards to `bytes` of raw data (default 20 MiB;
@@ -203,15 +237,19 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_max_media(
     request: *mut backend_api_request,
     bytes: usize,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_max_media(bytes)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_max_media(bytes)
+        })
+    }
 }
 
 /// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
@@ -224,7 +262,7 @@ pub unsafe extern "C" fn backend_api_request_set_max_media(
 ///
 /// # Safety
 /// `data` is valid for `len` bytes; other pointers NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     request: *mut backend_api_request,
     data: *const u8,
@@ -232,14 +270,18 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     filename: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        let bytes = match (data.is_null(), len) {
-            (_, 0) => &[][..],
-            (true, _) => return Err(Error::invalid("data is NULL")),
-            (false, n) => std::slice::from_raw_parts(data, n),
-        };
-        r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): `data` is valid for
+    // `len` bytes; other pointers NULL or valid.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            let bytes = match (data.is_null(), len) {
+                (_, 0) => &[][..],
+                (true, _) => return Err(Error::invalid("data is NULL")),
+                (false, n) => std::slice::from_raw_parts(data, n),
+            };
+            r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
+        })
+    }
 }
 
 /// Adds media from a file, read now; its base name is sent as the file name.
@@ -252,15 +294,19 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `path` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_file(
     request: *mut backend_api_request,
     path: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_media_file(str_arg(path, "path")?)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `path` NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_media_file(str_arg(path, "path")?)
+        })
+    }
 }
 
 /// Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
@@ -269,20 +315,24 @@ pub unsafe extern "C" fn backend_api_request_add_media_file(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_uri(
     request: *mut backend_api_request,
     uri: *const c_char,
     filename: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_media(Media::from_uri(
-            str_arg(uri, "uri")?,
-            opt_str_arg(filename, "filename")?,
-        )?);
-        Ok(())
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_media(Media::from_uri(
+                str_arg(uri, "uri")?,
+                opt_str_arg(filename, "filename")?,
+            )?);
+            Ok(())
+        })
+    }
 }
 
 /// Makes the request that continues a conversation: `request`'s model, key and
@@ -293,7 +343,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `user_message` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_follow_up(
     request: *const backend_api_request,
     stream: *const backend_api_stream,
@@ -301,15 +351,19 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
 ) -> Status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let answer = obj(stream, "stream")?.0.answer();
-        let next = obj(request, "request")?
-            .0
-            .follow_up(&answer, str_arg(user_message, "user_message")?);
-        *out = Box::into_raw(Box::new(backend_api_request(next)));
-        Ok(Status::Ok)
-    })
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `user_message` NUL-terminated.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let answer = obj(stream, "stream")?.0.answer();
+            let next = obj(request, "request")?
+                .0
+                .follow_up(&answer, str_arg(user_message, "user_message")?);
+            hand_out(out, backend_api_request(next));
+            Ok(Status::Ok)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -343,6 +343,8 @@ fn models(
     provider: Option<&str>,
     headers: &[(&str, &str)],
 ) -> (Status, Option<Value>, u16) {
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut client = ptr::null_mut();
         assert_eq!(

@@ -153,6 +153,8 @@ fn follow_up_sends_the_answer_back_as_the_assistant() {
 fn the_c_setter_checks_the_protocol_value() {
     use backend_api::ffi::*;
     use std::ptr;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut c = ptr::null_mut();
         let url = std::ffi::CString::new("http://127.0.0.1:1/v1").unwrap();

@@ -64,6 +64,8 @@ fn a_fragment_or_a_query_in_the_base_url_is_refused() {
         );
         match client_new(&url) {
             Ok(c) => {
+                // SAFETY: C API calls on objects made here, each freed once, with C strings that
+                // outlive each call and out-parameters on this stack.
                 unsafe { backend_api::ffi::backend_api_client_free(c) };
                 let out = cabi::stream(&url, &Call::default());
                 let head = rec.heads.recv_timeout(Duration::from_secs(10)).unwrap();

@@ -115,12 +115,16 @@ fn url_passwords_never_reach_messages() {
         match client_new(bad) {
             Ok(c) => {
                 messages.push(format!("{bad:?} accepted"));
+                // SAFETY: C API calls on objects made here, each freed once, with C strings that
+                // outlive each call and out-parameters on this stack.
                 unsafe { backend_api_client_free(c) };
             }
             Err((_, m)) => messages.push(m),
         }
     }
     let c = client_new("http://127.0.0.1:9").unwrap();
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut err = std::ptr::null_mut();
         let s = backend_api_client_set_proxy(c, cs("ftp://u:hunter2@p:1").as_ptr(), &mut err);
@@ -170,6 +174,8 @@ fn secret_looking_headers_stay_out_of_the_debug_log() {
 #[test]
 fn a_secret_fields_bad_value_is_not_described() {
     use backend_api::ffi::*;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let req = backend_api_request_new();
         let mut err = std::ptr::null_mut();

@@ -469,12 +469,16 @@ fn no_log_record_starts_after_close_returns() {
         _level: backend_api::ffi::backend_api_log_level,
         _message: *const c_char,
     ) {
-        let seen = &*(user as *const Seen);
-        if seen.closed.load(Ordering::SeqCst) {
-            seen.late.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: the library calls the sink with the `user_data` given below: a `Seen` leaked for
+        // the whole process.
+        unsafe {
+            let seen = &*(user as *const Seen);
+            if seen.closed.load(Ordering::SeqCst) {
+                seen.late.fetch_add(1, Ordering::SeqCst);
+            }
+            *seen.posted.lock().unwrap() = true;
+            seen.wake.notify_all();
         }
-        *seen.posted.lock().unwrap() = true;
-        seen.wake.notify_all();
     }
     let mut late_runs = 0;
     for run in 0..5 {
@@ -484,6 +488,8 @@ fn no_log_record_starts_after_close_returns() {
             late: AtomicUsize::new(0),
             closed: std::sync::atomic::AtomicBool::new(false),
         }));
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         unsafe {
             let client = client_new(&BACKEND.url).unwrap();
             backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());
@@ -540,6 +546,8 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
     use support::cabi::{client_new, request};
 
     const PARTS: u64 = 40;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let client = client_new(&BACKEND.url).unwrap();
         backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());

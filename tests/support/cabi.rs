@@ -37,8 +37,11 @@ pub struct Call {
 pub static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 unsafe extern "C" fn to_logs(_: *mut c_void, level: backend_api_log_level, message: *const c_char) {
-    let m = CStr::from_ptr(message).to_string_lossy();
-    LOGS.lock().unwrap().push(format!("{level:?} {m}"));
+    // SAFETY: the library calls a log callback with a NUL-terminated message.
+    unsafe {
+        let m = CStr::from_ptr(message).to_string_lossy();
+        LOGS.lock().unwrap().push(format!("{level:?} {m}"));
+    }
 }
 
 impl Call {
@@ -82,7 +85,8 @@ pub fn cs(s: &str) -> CString {
 /// # Safety
 /// `p` is NULL or a valid C string.
 pub unsafe fn text(p: *const c_char) -> Option<String> {
-    (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned())
+    // SAFETY: NULL, or a valid C string (this function's contract).
+    unsafe { (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned()) }
 }
 
 fn ok(s: Status) {
@@ -97,31 +101,36 @@ pub unsafe fn request<'a>(
     model: &str,
     fields: impl IntoIterator<Item = (&'a String, &'a Value)>,
 ) -> *mut backend_api_request {
-    let req = backend_api_request_new();
-    ok(backend_api_request_set_model(
-        req,
-        cs(model).as_ptr(),
-        ptr::null_mut(),
-    ));
-    ok(backend_api_request_add_message(
-        req,
-        cs("user").as_ptr(),
-        cs("hi").as_ptr(),
-        ptr::null_mut(),
-    ));
-    for (k, v) in fields {
-        ok(backend_api_request_set_field_json(
+    // SAFETY: C API calls on the request made here, with C strings that outlive each call.
+    unsafe {
+        let req = backend_api_request_new();
+        ok(backend_api_request_set_model(
             req,
-            cs(k).as_ptr(),
-            cs(&v.to_string()).as_ptr(),
+            cs(model).as_ptr(),
             ptr::null_mut(),
         ));
+        ok(backend_api_request_add_message(
+            req,
+            cs("user").as_ptr(),
+            cs("hi").as_ptr(),
+            ptr::null_mut(),
+        ));
+        for (k, v) in fields {
+            ok(backend_api_request_set_field_json(
+                req,
+                cs(k).as_ptr(),
+                cs(&v.to_string()).as_ptr(),
+                ptr::null_mut(),
+            ));
+        }
+        req
     }
-    req
 }
 
 /// Opens `call` against `url` and drains it (each `next` waits up to 30 s).
 pub fn stream(url: &str, call: &Call) -> Outcome {
+    // SAFETY: C API calls on the objects made here, each freed once at the end, with C
+    // strings that outlive each call and out-parameters on this stack.
     unsafe {
         let mut client = ptr::null_mut();
         ok(backend_api_client_new(
@@ -255,16 +264,21 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
 /// # Safety
 /// `err` is an error from this library, not used afterwards.
 pub unsafe fn take_error(err: *mut backend_api_error) -> (Status, String) {
-    let taken = (
-        backend_api_error_status(err),
-        text(backend_api_error_message(err)).unwrap_or_default(),
-    );
-    backend_api_error_free(err);
-    taken
+    // SAFETY: `err` is a live error, freed here once (this function's contract).
+    unsafe {
+        let taken = (
+            backend_api_error_status(err),
+            text(backend_api_error_message(err)).unwrap_or_default(),
+        );
+        backend_api_error_free(err);
+        taken
+    }
 }
 
 /// A client for `url` through `backend_api_client_new`, or its error.
 pub fn client_new(url: &str) -> Result<*mut backend_api_client, (Status, String)> {
+    // SAFETY: a C string that outlives the call and out-parameters on this stack; the
+    // error, if any, is taken once.
     unsafe {
         let (mut client, mut err) = (ptr::null_mut(), ptr::null_mut());
         match backend_api_client_new(cs(url).as_ptr(), &mut client, &mut err) {
