@@ -13,8 +13,8 @@ use std::ptr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::Status;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use support::{cabi, http, process};

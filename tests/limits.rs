@@ -6,8 +6,8 @@ use std::ptr;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::Status;
 use support::cabi::{client_new, cs, take_error};
 
 /// `backend_api_request_add_media_file` on a fresh request: its status and message

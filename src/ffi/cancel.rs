@@ -1,6 +1,7 @@
 //! Cancellers: reference-counted handles that cancel a stream or a model listing
 //! from any thread, valid on their own after the stream is closed.
 
+use super::enums::backend_api_status;
 use std::ptr;
 
 use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg};
@@ -37,7 +38,7 @@ pub unsafe extern "C" fn backend_api_stream_canceller(
     stream: *const backend_api_stream,
     out: *mut *mut backend_api_canceller,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
     // live stream; `out` and `err` NULL or writable.
     unsafe {

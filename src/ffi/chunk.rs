@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use std::ptr;
 use std::sync::Mutex;
 
-use super::enums::backend_api_kind;
+use super::enums::{backend_api_kind, backend_api_status};
 use super::guard::{free, guard, guard_or, obj, out_arg, str_arg};
 use crate::chunk::Chunk;
 use crate::error::Status;
@@ -214,7 +214,7 @@ pub unsafe extern "C" fn backend_api_chunk_field(
     key: *const c_char,
     value_out: *mut *const c_char,
     len_out: *mut usize,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
     unsafe {

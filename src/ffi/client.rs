@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::enums::{backend_api_protocol, backend_api_timeout, backend_api_trust_store};
+use super::enums::{
+    backend_api_protocol, backend_api_status, backend_api_timeout, backend_api_trust_store,
+};
 use super::guard::backend_api_error;
 use super::guard::{free, guard, hand_out, opt_str_arg, out_arg, str_arg, update};
 use crate::client::Client;
@@ -38,7 +40,7 @@ pub unsafe extern "C" fn backend_api_client_new(
     base_url: *const c_char,
     out: *mut *mut backend_api_client,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `base_url` is NULL or a
     // NUL-terminated string; `out` and `err` are NULL or writable.
     unsafe {
@@ -76,7 +78,7 @@ pub unsafe extern "C" fn backend_api_client_add_header(
     name: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -99,7 +101,7 @@ pub unsafe extern "C" fn backend_api_client_set_verify_tls(
     client: *mut backend_api_client,
     verify: bool,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -121,7 +123,7 @@ pub unsafe extern "C" fn backend_api_client_set_ca_file(
     client: *mut backend_api_client,
     path: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `path` NUL-terminated.
     unsafe {
@@ -143,7 +145,7 @@ pub unsafe extern "C" fn backend_api_client_add_ca_file(
     client: *mut backend_api_client,
     path: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `path` NUL-terminated.
     unsafe {
@@ -166,7 +168,7 @@ pub unsafe extern "C" fn backend_api_client_set_trust_store(
     client: *mut backend_api_client,
     store: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -190,7 +192,7 @@ pub unsafe extern "C" fn backend_api_client_set_proxy(
     client: *mut backend_api_client,
     url: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `url` NUL-terminated.
     unsafe {
@@ -214,7 +216,7 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
     kind: u32,
     ms: i64,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -240,7 +242,7 @@ pub unsafe extern "C" fn backend_api_client_set_max_line(
     client: *mut backend_api_client,
     bytes: usize,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -265,7 +267,7 @@ pub unsafe extern "C" fn backend_api_client_set_max_answer(
     client: *mut backend_api_client,
     bytes: usize,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -286,7 +288,7 @@ pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
     client: *mut backend_api_client,
     skip: bool,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -309,7 +311,7 @@ pub unsafe extern "C" fn backend_api_client_set_assemble(
     client: *mut backend_api_client,
     assemble: bool,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -336,7 +338,7 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
     base_ms: u32,
     cap_ms: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -371,7 +373,7 @@ pub unsafe extern "C" fn backend_api_client_set_protocol(
     client: *mut backend_api_client,
     protocol: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {

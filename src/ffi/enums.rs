@@ -8,9 +8,9 @@
 #![allow(clippy::manual_non_exhaustive, non_camel_case_types)]
 
 /// Ties a C enum to its core enum: `From<core>` (what the library returns to C),
-/// `from_code` (what C passes, as a number: `None` for one that names no variant,
-/// `MaxEnum` included) and equality across the two forms. Both variant lists are
-/// checked to match exhaustively.
+/// `to_core` and `from_code` (what C passes, as a number: `None` for one that
+/// names no variant, `MaxEnum` included) and equality across the two forms. Both
+/// conversions match exhaustively: the compiler checks that the lists agree.
 macro_rules! c_enum {
     ($c:ident <=> $core:path { $($v:ident),+ $(,)? }) => {
         impl From<$core> for $c {
@@ -23,17 +23,21 @@ macro_rules! c_enum {
         }
 
         impl $c {
+            /// The core value; `None` for `MaxEnum`.
+            pub fn to_core(self) -> Option<$core> {
+                use $core as Core;
+                match self {
+                    $($c::$v => Some(Core::$v),)+
+                    $c::MaxEnum => None,
+                }
+            }
+
             /// The core value of a number passed by C, if it names one.
             pub fn from_code(code: u32) -> Option<$core> {
-                use $core as Core;
-                // Every C variant is listed above (or is `MaxEnum`).
-                const _: fn($c) = |c| match c {
-                    $($c::$v)|+ | $c::MaxEnum => {}
-                };
-                $(if code == $c::$v as u32 {
-                    return Some(Core::$v);
-                })+
-                None
+                [$($c::$v),+]
+                    .into_iter()
+                    .find(|c| *c as u32 == code)
+                    .and_then($c::to_core)
             }
         }
 
@@ -50,6 +54,55 @@ macro_rules! c_enum {
         }
     };
 }
+
+/// Every result a public function can report. The numbers are part of the ABI:
+/// they are never reused or renumbered, and new codes only get new numbers. The
+/// type is 32 bits wide in C whatever the compiler's enum options.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_status {
+    /// Success: for `backend_api_next`, a chunk was written to the out-parameter.
+    Ok = 0,
+    /// The stream ended cleanly: the server closed the response after its last chunk.
+    End = 1,
+    /// Not an error: nothing arrived within the `timeout_ms` given to
+    /// `backend_api_next`; call again. (A client timeout that elapsed is `TIMED_OUT`.)
+    Again = 2,
+    /// The stream or the model listing was cancelled.
+    Cancelled = 3,
+    /// An argument was invalid: a NULL pointer, invalid UTF-8, malformed JSON, a bad URL.
+    InvalidArgument = 10,
+    /// Media could not be read or its type could not be recognised.
+    Media = 11,
+    /// A field asked of a chunk is not there.
+    NotFound = 12,
+    /// A value asked of a chunk by JSON Pointer is there, but of another type.
+    WrongType = 13,
+    /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
+    Connect = 20,
+    /// The TLS handshake failed (certificate not trusted, protocol error).
+    Tls = 21,
+    /// An error: a connect, response-header, idle or total timeout of the client
+    /// elapsed. (Nothing yet within `next`'s own `timeout_ms` is `AGAIN`.)
+    TimedOut = 22,
+    /// The server answered with a status other than 2xx.
+    Http = 23,
+    /// The connection broke while the request or the response was in flight.
+    Io = 24,
+    /// The response broke the wire protocol: malformed JSON, invalid UTF-8, an unexpected encoding.
+    Protocol = 30,
+    /// A configured size limit was passed: a line or event of the response, the
+    /// assembled answer, or a media item.
+    Limit = 31,
+    /// A bug inside the library (a panic was caught); the object stays safe to free.
+    Internal = 90,
+    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
+    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_status <=> crate::error::Status { Ok, End, Again, Cancelled, InvalidArgument, Media, NotFound, WrongType, Connect, Tls, TimedOut, Http, Io, Protocol, Limit, Internal });
 
 /// What a chunk is, for callers that branch without comparing strings.
 /// The numbers are part of the ABI and never reused.
@@ -193,6 +246,20 @@ mod tests {
     use super::*;
     use crate::log::LogLevel;
     use crate::protocol::Protocol;
+
+    #[test]
+    fn status_codes_round_trip() {
+        use crate::error::Status;
+        for s in Status::ALL {
+            assert_eq!(
+                backend_api_status::from_code(backend_api_status::from(s) as u32),
+                Some(s)
+            );
+        }
+        assert_eq!(backend_api_status::from_code(4), None);
+        assert_eq!(backend_api_status::from_code(u32::MAX), None);
+        assert_eq!(backend_api_status::from_code(0x7FFF_FFFF), None);
+    }
 
     #[test]
     fn codes_map_to_core_values_and_max_enum_to_none() {

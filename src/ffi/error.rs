@@ -1,6 +1,7 @@
 //! Error objects: what a failed call hands back, with its status, message and,
 //! for HTTP errors, the server's code and message.
 
+use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
@@ -12,12 +13,15 @@ use crate::error::Status;
 /// # Safety
 /// `err` is NULL or a live error.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_error_status(err: *const backend_api_error) -> Status {
+pub unsafe extern "C" fn backend_api_error_status(
+    err: *const backend_api_error,
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `err` is NULL or a live
     // error.
     unsafe {
         err.as_ref()
             .map_or(Status::InvalidArgument, |e| e.error.status)
+            .into()
     }
 }
 

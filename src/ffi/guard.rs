@@ -1,6 +1,7 @@
 //! The habits every C entry point shares: catching panics, reading C strings,
 //! and writing out-parameters only on success.
 
+use super::enums::backend_api_status;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -33,8 +34,8 @@ impl backend_api_error {
 ///
 /// # Safety
 /// `err` is NULL or valid for a write.
-pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> Status {
-    let status = error.status;
+pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> backend_api_status {
+    let status = error.status.into();
     if !err.is_null() {
         // SAFETY: `err` is not NULL, so valid for a write (this function's contract).
         unsafe { hand_out(err, backend_api_error::new(error)) };
@@ -61,9 +62,9 @@ pub unsafe fn hand_out<T>(out: *mut *mut T, value: T) {
 pub unsafe fn guard(
     err: *mut *mut backend_api_error,
     f: impl FnOnce() -> Result<Status, Error>,
-) -> Status {
+) -> backend_api_status {
     let error = match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(status)) => return status,
+        Ok(Ok(status)) => return status.into(),
         Ok(Err(e)) => e,
         Err(_) => Error::new(Status::Internal, "internal error: a panic was caught"),
     };
@@ -82,7 +83,7 @@ pub unsafe fn update<T>(
     what: &str,
     err: *mut *mut backend_api_error,
     f: impl FnOnce(&mut T) -> Result<(), Error>,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: `err` is as `guard` needs it and `p` as `obj_mut` needs it: this
     // function's contract.
     unsafe {

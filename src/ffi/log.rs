@@ -5,9 +5,9 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use super::client::backend_api_client;
-use super::enums::backend_api_log_level;
+use super::enums::{backend_api_log_level, backend_api_status};
 use super::guard::{backend_api_error, c_string, update};
-use crate::error::{Error, Status};
+use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 
 /// A log callback: `user_data` as given, the record's level and its message.
@@ -96,7 +96,7 @@ pub unsafe extern "C" fn backend_api_client_set_log(
     destroy: backend_api_destroy_callback,
     max_level: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `callback` and `destroy` NULL or functions safe to call from any thread.
     unsafe {

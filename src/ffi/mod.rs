@@ -83,7 +83,7 @@ pub extern "C" fn backend_api_version_num() -> u32 {
 /// logger destroyed at exit). Streams and listings may be started again
 /// afterwards. Any thread but a log callback's.
 #[unsafe(no_mangle)]
-pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
+pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> backend_api_status {
     let timeout = u64::try_from(timeout_ms)
         .ok()
         .map(std::time::Duration::from_millis);
@@ -94,13 +94,14 @@ pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
             Status::TimedOut
         }
     })
+    .into()
 }
 
 /// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
 /// is not a status. Static; any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
-    Status::from_code(status)
+    backend_api_status::from_code(status)
         .map_or(c"UNKNOWN", Status::c_name)
         .as_ptr()
 }

@@ -1,5 +1,6 @@
 //! The model listing, and the strings this library hands out.
 
+use super::enums::backend_api_status;
 use std::ffi::{c_char, CString};
 
 use super::cancel::backend_api_canceller;
@@ -28,7 +29,7 @@ pub unsafe extern "C" fn backend_api_models(
     json_out: *mut *const c_char,
     len_out: *mut usize,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `provider` NULL or NUL-terminated.
     unsafe {

@@ -16,7 +16,7 @@ use std::ffi::c_char;
 use serde_json::Value;
 
 use super::chunk::{backend_api_chunk, Ask};
-use super::enums::backend_api_json_type;
+use super::enums::{backend_api_json_type, backend_api_status};
 use super::guard::{backend_api_error, fail, guard, guard_or, hand_out, obj, out_arg, str_arg};
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
@@ -31,7 +31,7 @@ unsafe fn at_pointer(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     read: impl FnOnce(&backend_api_chunk, &str, &Value) -> Status,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated.
     unsafe {
@@ -50,6 +50,7 @@ unsafe fn at_pointer(
             };
             found().unwrap_or_else(|e| e.status)
         })
+        .into()
     }
 }
 
@@ -64,12 +65,12 @@ pub unsafe extern "C" fn backend_api_chunk_get_type(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     type_out: *mut backend_api_json_type,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `type_out` NULL or writable.
     unsafe {
         if out_arg(type_out, "type_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| {
             *type_out = JsonType::of(v).into();
@@ -93,13 +94,13 @@ pub unsafe extern "C" fn backend_api_chunk_get_string(
     pointer: *const c_char,
     value_out: *mut *const c_char,
     len_out: *mut usize,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable; `len_out` NULL
     // or writable.
     unsafe {
         if out_arg(value_out, "value_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |c, pointer, v| {
             let Value::String(s) = v else {
@@ -130,12 +131,12 @@ pub unsafe extern "C" fn backend_api_chunk_get_int64(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut i64,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
     unsafe {
         if out_arg(value_out, "value_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v.as_i64() {
             Some(n) => {
@@ -158,12 +159,12 @@ pub unsafe extern "C" fn backend_api_chunk_get_number(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut f64,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
     unsafe {
         if out_arg(value_out, "value_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v.as_f64() {
             Some(n) => {
@@ -186,12 +187,12 @@ pub unsafe extern "C" fn backend_api_chunk_get_bool(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut bool,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
     unsafe {
         if out_arg(value_out, "value_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v.as_bool() {
             Some(b) => {
@@ -215,12 +216,12 @@ pub unsafe extern "C" fn backend_api_chunk_get_count(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     count_out: *mut usize,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `count_out` NULL or writable.
     unsafe {
         if out_arg(count_out, "count_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v {
             Value::Array(list) => {
@@ -253,13 +254,13 @@ pub unsafe extern "C" fn backend_api_chunk_get_key(
     index: usize,
     key_out: *mut *const c_char,
     len_out: *mut usize,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
     // live chunk; `pointer` NULL or NUL-terminated; `key_out` NULL or writable; `len_out` NULL or
     // writable.
     unsafe {
         if out_arg(key_out, "key_out").is_err() {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |c, pointer, v| {
             let Value::Object(map) = v else {
@@ -298,7 +299,7 @@ pub unsafe extern "C" fn backend_api_chunk_parse(
     len: usize,
     out: *mut *mut backend_api_chunk,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `json` is NULL or
     // readable for `len` bytes; `out` NULL or writable; `err` NULL or writable.
     unsafe {

@@ -1,5 +1,6 @@
 //! The request: model, messages, media, api key, headers and extra body fields.
 
+use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
@@ -48,7 +49,7 @@ pub unsafe extern "C" fn backend_api_request_set_model(
     request: *mut backend_api_request,
     model: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -70,7 +71,7 @@ pub unsafe extern "C" fn backend_api_request_add_message(
     role: *const c_char,
     content: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -92,7 +93,7 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
     role: *const c_char,
     content_json: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -115,7 +116,7 @@ pub unsafe extern "C" fn backend_api_request_set_messages_json(
     request: *mut backend_api_request,
     messages_json: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -138,7 +139,7 @@ pub unsafe extern "C" fn backend_api_request_add_header(
     name: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -174,7 +175,7 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
     key: *const c_char,
     placement: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `key` NULL or NUL-terminated.
     unsafe {
@@ -199,7 +200,7 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
     key: *const c_char,
     value_json: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -220,7 +221,7 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
     key: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -242,7 +243,7 @@ pub unsafe extern "C" fn backend_api_request_set_max_media(
     request: *mut backend_api_request,
     bytes: usize,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -269,7 +270,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     len: usize,
     filename: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `data` is valid for
     // `len` bytes; other pointers NULL or valid.
     unsafe {
@@ -299,7 +300,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_file(
     request: *mut backend_api_request,
     path: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `path` NUL-terminated.
     unsafe {
@@ -321,7 +322,7 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
     uri: *const c_char,
     filename: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; strings NUL-terminated.
     unsafe {
@@ -350,7 +351,7 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
     user_message: *const c_char,
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid; `user_message` NUL-terminated.
     unsafe {

@@ -1,6 +1,7 @@
 //! Streams: open, next, cancel, close, and what a running stream tells (its
 //! event-loop descriptor, deadline, statistics and assembled answer).
 
+use super::enums::backend_api_status;
 use std::ptr;
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ pub unsafe extern "C" fn backend_api_open(
     request: *const backend_api_request,
     out: *mut *mut backend_api_stream,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
     // valid.
     unsafe {
@@ -73,7 +74,7 @@ pub unsafe extern "C" fn backend_api_next(
     timeout_ms: i64,
     chunk_out: *mut *mut backend_api_chunk,
     err_out: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
     // live stream; out-pointers NULL or writable.
     unsafe {
@@ -157,7 +158,7 @@ pub unsafe extern "C" fn backend_api_stream_fd(
     stream: *const backend_api_stream,
     fd_out: *mut isize,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
     // live stream; out-pointers NULL or writable.
     unsafe {
@@ -234,7 +235,7 @@ pub struct backend_api_stats {
 pub unsafe extern "C" fn backend_api_stream_stats(
     stream: *const backend_api_stream,
     out: *mut backend_api_stats,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
     // live stream; `out` NULL or valid for `out->size` bytes.
     unsafe {
@@ -290,7 +291,7 @@ pub unsafe extern "C" fn backend_api_stream_answer(
     stream: *const backend_api_stream,
     out: *mut *mut backend_api_chunk,
     err: *mut *mut backend_api_error,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
     // live stream; `out` NULL or writable.
     unsafe {

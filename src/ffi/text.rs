@@ -1,6 +1,7 @@
 //! Text helpers every C program of the library needs for its own messages, so
 //! that it applies the library's rules rather than a copy of them.
 
+use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
@@ -27,12 +28,12 @@ pub unsafe extern "C" fn backend_api_redact_url(
     buf: *mut c_char,
     len: usize,
     needed_out: *mut usize,
-) -> Status {
+) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): `url` is NULL or NUL-
     // terminated; `buf` NULL or writable for `len` bytes; `needed_out` NULL or writable.
     unsafe {
         if buf.is_null() || len == 0 {
-            return Status::InvalidArgument;
+            return backend_api_status::InvalidArgument;
         }
         guard_or(Status::Internal, || {
             let Ok(url) = str_arg(url, "url") else {
@@ -55,5 +56,6 @@ pub unsafe extern "C" fn backend_api_redact_url(
                 Status::Ok
             }
         })
+        .into()
     }
 }

@@ -13,8 +13,9 @@ use std::process::{Child, Command, Stdio};
 use std::ptr;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::{ChunkKind, Status};
+use backend_api::ChunkKind;
 use serde_json::{json, Value};
 use support::cabi::{cs, stream, Call, Outcome};
 use support::process::skip_or_fail;

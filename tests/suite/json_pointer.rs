@@ -9,8 +9,8 @@ use std::net::TcpListener;
 use std::ptr;
 
 use backend_api::ffi::backend_api_json_type as JsonType;
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::Status;
 use support::cabi::{cs, request, text};
 
 const CHUNK: &str = r#"{"type": "usage", "usage": {"prompt_tokens": 3, "completion_tokens": 10,

@@ -147,7 +147,7 @@ fn child_trust_matrix() {
             if st == Status::Ok {
                 Ok(())
             } else {
-                Err(st)
+                Err(st.to_core().expect("a status, not MAX_ENUM"))
             }
         }
     };

@@ -7,7 +7,7 @@ use std::ptr;
 use std::sync::Mutex;
 
 use backend_api::ffi::*;
-use backend_api::{ChunkKind, Status};
+use backend_api::ChunkKind;
 use serde_json::Value;
 
 /// One request and the client settings it needs.
@@ -62,7 +62,7 @@ pub struct CChunk {
 /// What a stream gave: its chunks, how it ended, and the error's details.
 pub struct Outcome {
     pub chunks: Vec<CChunk>,
-    pub end: Status,
+    pub end: backend_api_status,
     pub message: String,
     pub http: Option<(u16, Option<String>)>,
 }
@@ -89,8 +89,8 @@ pub unsafe fn text(p: *const c_char) -> Option<String> {
     unsafe { (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned()) }
 }
 
-fn ok(s: Status) {
-    assert_eq!(s, Status::Ok);
+fn ok(s: backend_api_status) {
+    assert_eq!(s, backend_api_status::Ok);
 }
 
 /// A request for `model` with one user message ("hi") and extra body fields.
@@ -226,7 +226,7 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
             let mut chunk = ptr::null_mut();
             let mut err = ptr::null_mut();
             match backend_api_next(s, 30_000, &mut chunk, &mut err) {
-                Status::Ok => {
+                backend_api_status::Ok => {
                     let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
                     chunks.push(CChunk {
                         type_: text(backend_api_chunk_type(chunk)).unwrap(),
@@ -263,7 +263,7 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
 ///
 /// # Safety
 /// `err` is an error from this library, not used afterwards.
-pub unsafe fn take_error(err: *mut backend_api_error) -> (Status, String) {
+pub unsafe fn take_error(err: *mut backend_api_error) -> (backend_api_status, String) {
     // SAFETY: `err` is a live error, freed here once (this function's contract).
     unsafe {
         let taken = (
@@ -276,13 +276,13 @@ pub unsafe fn take_error(err: *mut backend_api_error) -> (Status, String) {
 }
 
 /// A client for `url` through `backend_api_client_new`, or its error.
-pub fn client_new(url: &str) -> Result<*mut backend_api_client, (Status, String)> {
+pub fn client_new(url: &str) -> Result<*mut backend_api_client, (backend_api_status, String)> {
     // SAFETY: a C string that outlives the call and out-parameters on this stack; the
     // error, if any, is taken once.
     unsafe {
         let (mut client, mut err) = (ptr::null_mut(), ptr::null_mut());
         match backend_api_client_new(cs(url).as_ptr(), &mut client, &mut err) {
-            Status::Ok => Ok(client),
+            backend_api_status::Ok => Ok(client),
             _ => Err(take_error(err)),
         }
     }
