@@ -12,7 +12,7 @@ fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libbackend_api.so.{abi}");
     }
-    // The C tests compile for the same target as the library (tests/c_abi.rs).
+    // The C tests compile for the same target as the library (tests/suite/c_programs.rs).
     println!(
         "cargo:rustc-env=BACKEND_API_TARGET={}",
         std::env::var("TARGET").unwrap()

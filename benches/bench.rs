@@ -1,7 +1,7 @@
 //! The benchmark suite (issue: speed and memory). Run `scripts/bench.sh`. It starts
 //! its own canned servers on loopback, measures every target, prints a table with
-//! the figures, ratios and targets, and writes bench/results.json and
-//! bench/results.svg. It reports; it asserts nothing about timings.
+//! the figures, ratios and targets, and writes benchmark-results/results.json and
+//! benchmark-results/results.svg. It reports; it asserts nothing about timings.
 
 use std::borrow::Cow;
 use std::ffi::CString;
@@ -13,19 +13,11 @@ use std::ptr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)] // the bench uses a part of it
-#[path = "../tests/support/cabi.rs"]
-mod cabi;
-#[path = "../tests/support/http.rs"]
-mod http;
-#[allow(dead_code)] // uses a part of it
-#[path = "../tests/support/process.rs"]
-mod process;
-
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::Status;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use support::{cabi, http, process};
 
 // ------------------------------------------------------------ canned server
 
@@ -214,12 +206,17 @@ fn cs(s: &str) -> CString {
 }
 
 struct Client(*mut backend_api_client);
+// SAFETY: the header's thread rules: a client may be used (opened from) on any thread.
 unsafe impl Send for Client {}
+// SAFETY: the header's thread rules: streams may be opened from one client on several threads at
+// once.
 unsafe impl Sync for Client {}
 
 impl Client {
     fn new(url: &str) -> Client {
         let mut c = ptr::null_mut();
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         unsafe {
             assert_eq!(
                 backend_api_client_new(cs(url).as_ptr(), &mut c, ptr::null_mut()),
@@ -231,6 +228,8 @@ impl Client {
     }
 
     fn open(&self, fields: &Value) -> *mut backend_api_stream {
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         unsafe {
             let req = cabi::request("bench", fields.as_object().unwrap());
             let mut s = ptr::null_mut();
@@ -246,6 +245,8 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         unsafe { backend_api_client_free(self.0) }
     }
 }
@@ -253,6 +254,8 @@ impl Drop for Client {
 /// Drains a stream through `backend_api_next`, freeing each chunk; returns the count.
 fn drain(s: *mut backend_api_stream, mut each: impl FnMut(*mut backend_api_chunk)) -> usize {
     let mut n = 0;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         loop {
             let mut c = ptr::null_mut();
@@ -336,6 +339,8 @@ fn concurrent(client: &Client, k: usize, per: usize, pace_us: Option<u64>) -> (u
     let mut open: Vec<_> = (0..k).map(|_| (client.open(&f), 0usize)).collect();
     let (mut peak, mut complete, mut polls) = (rss_mib(), 0, 0u64);
     while !open.is_empty() {
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         open.retain_mut(|(s, got)| unsafe {
             loop {
                 let mut c = ptr::null_mut();
@@ -563,6 +568,8 @@ fn main() {
         let t = Instant::now();
         let s = client.open(&fields("sse", 0, 4));
         opens.push(t.elapsed().as_secs_f64() * 1e6);
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         unsafe { backend_api_close(s) };
     }
     opens.sort_by(f64::total_cmp);
@@ -614,6 +621,8 @@ fn main() {
     // answer, which holds all the text (256 MiB per size here): the memory measured
     // is the transport's own.
     let sweep_client = Client::new(&server.url);
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe { backend_api_client_set_assemble(sweep_client.0, false, ptr::null_mut()) };
     let mut by_size = Vec::new();
     for &size in &[10usize, 100, 1024, 10 << 10, 100 << 10, 1 << 20] {
@@ -665,7 +674,7 @@ fn main() {
     );
 
     print_table(&rows);
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("benchmark-results");
     std::fs::create_dir_all(&out).unwrap();
     results.insert("quick".into(), json!(quick));
     std::fs::write(
@@ -674,7 +683,7 @@ fn main() {
     )
     .unwrap();
     std::fs::write(out.join("results.svg"), svg(&results)).unwrap();
-    println!("\nwrote bench/results.json and bench/results.svg");
+    println!("\nwrote benchmark-results/results.json and benchmark-results/results.svg");
 }
 
 /// One drain program's run: wall seconds, CPU seconds (`wait4`), peak RSS in MiB (VmHWM).
@@ -701,9 +710,10 @@ fn run_drain(command: &str, url: &str, n: usize) -> Option<ChildCost> {
     let hwm = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0.0f64;
     let mut status = 0;
-    // SAFETY: a zeroed rusage is valid; wait4 reaps our own child.
+    // SAFETY: a zeroed rusage is a valid one (plain integers).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = loop {
+        // SAFETY: wait4 reaps our own child, writing to two locals of this frame.
         let pid = unsafe { libc::wait4(child.id() as i32, &mut status, libc::WNOHANG, &mut usage) };
         if pid != 0 {
             break pid;

@@ -3,11 +3,9 @@
 //! closes (so a test that dies leaves no server behind) unless `--no-stdin-watch`.
 //! The scenario fields it understands are listed in tests/support/backend.rs.
 
-#[allow(dead_code)] // Backend::start serves the in-process tests only.
-#[path = "../tests/support/backend.rs"]
-mod backend;
-
 use std::io::{Read, Write};
+
+use support::backend;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

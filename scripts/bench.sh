@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite: builds in release mode, starts its own canned servers on
 # loopback, runs every measure, prints the table (figures, ratios, targets) and
-# writes bench/results.json and bench/results.svg. Reports; asserts nothing.
+# writes benchmark-results/results.json and benchmark-results/results.svg. Reports; asserts nothing.
 # BENCH_QUICK=1 runs a smaller version (for a smoke check); BENCH_ONLY=throughput
 # or BENCH_ONLY=bindings runs one part.
 #

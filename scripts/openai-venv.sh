@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or reuse) the Python venv holding the official `openai` package, the peer
-# of the OpenAI-compatible differential test (tests/openai_interop.rs):
+# of the OpenAI-compatible differential test (tests/suite/openai_interop.rs):
 #   $CACHE/venv-openai, CACHE = ${BACKEND_API_CACHE:-$HOME/.cache/backend-api} (outside the repo).
 # Idempotent: reused when its marker matches the pins and `import openai` works.
 # Exits non-zero (loudly) if pip cannot install. Prints the venv's path.

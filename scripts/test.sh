@@ -3,7 +3,9 @@
 # ABI programs and the real-g4f interop tests), the C/C++ install test, the docs, and the
 # Go and Swift binding tests where their toolchains exist. A missing toolchain or venv
 # is skipped LOUDLY; under CI (CI=true) a skip is a failure, since .ci/run installs them.
-# Last line: "N passed, M failed" counting the suites below.
+# Last line: "N passed, M failed" counting the suites below. `scripts/test.sh fast` runs only
+# the first lane (fmt, module order, clippy, cargo test), which every run starts with and
+# which stops the run when it fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,11 +37,29 @@ skip() { # name reason
     fi
 }
 
+# The fast lane, first: a change that breaks formatting, lints, the module order or
+# the Rust tests fails here in minutes, before the venvs, toolchains and the matrix.
+# (`scripts/test.sh fast` runs only this lane.)
+fast() { # name command...
+    suite "$@"
+    if [ "$failed" -gt 0 ]; then
+        echo
+        echo "fast lane failed (${failures[*]}): the long suites were not run"
+        exit 1
+    fi
+}
+fast "cargo fmt --check" cargo fmt --all -- --check
+fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
+fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+fast "cargo test" cargo test --quiet
+if [ "${1:-}" = fast ]; then
+    echo
+    echo "fast lane: $passed passed"
+    exit 0
+fi
+
 suite "g4f venvs" scripts/g4f-venvs.sh
 suite "openai venv" scripts/openai-venv.sh
-suite "cargo fmt --check" cargo fmt --all -- --check
-suite "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings
-suite "cargo test" cargo test --quiet
 suite "fuzzing, short run" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 # The Go, Swift and install suites link the shared library and run the test backend.

@@ -20,12 +20,15 @@ use crate::notify::{Notifier, RawDescriptor};
 type Hook = Box<dyn Fn() + Send + Sync>;
 
 struct Inner {
+    /// Set once, for good. SeqCst: the one flag every thread reads to learn of a
+    /// cancel; its swap happens under `hooks` (see `cancel`), which orders the hooks.
     cancelled: AtomicBool,
     /// Dropped on cancel: every `select!` on `rx` wakes at once.
     tx: Mutex<Option<Sender<()>>>,
     rx: Receiver<()>,
     /// Also guards the flag's changes and the descriptor's creation.
     hooks: Mutex<Vec<(u64, Hook)>>,
+    /// Ids for hooks; Relaxed: only uniqueness matters.
     next_id: AtomicU64,
     /// Readable once cancelled; made on first use.
     descriptor: OnceLock<Notifier>,

@@ -11,45 +11,56 @@ use serde::Deserialize;
 
 use serde_json::value::RawValue;
 
+/// Text that is not a valid chunk: why, and the text itself, handed back so that
+/// the error (or the count of skipped objects) costs no copy.
+#[derive(Debug)]
+pub struct Malformed {
+    pub why: String,
+    pub text: Vec<u8>,
+}
+
+impl Malformed {
+    pub fn new(why: impl Into<String>, text: impl Into<Vec<u8>>) -> Malformed {
+        Malformed {
+            why: why.into(),
+            text: text.into(),
+        }
+    }
+}
+
 /// What a chunk is, for callers that branch without comparing strings.
-/// The numbers are part of the ABI and never reused.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+///
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChunkKind {
     /// A type this library has no name for (a provider's own raw chunk).
-    Other = 0,
-    Content = 1,
-    Reasoning = 2,
+    Other,
+    Content,
+    Reasoning,
     /// A fatal in-stream error (`error`): the answer ends; only `log` chunks follow.
-    Error = 3,
+    Error,
     /// A fatal authentication error (`auth`): the answer ends.
-    Auth = 4,
-    Usage = 5,
-    Finish = 6,
-    Provider = 7,
-    Conversation = 8,
+    Auth,
+    Usage,
+    Finish,
+    Provider,
+    Conversation,
     /// A non-fatal error message: the stream goes on.
-    Message = 9,
-    Title = 10,
-    ToolCalls = 11,
-    Log = 12,
-    Preview = 13,
-    Parameters = 14,
-    Suggestions = 15,
-    Synthesize = 16,
-    Continue = 17,
-    Variant = 18,
-    Request = 19,
-    Response = 20,
-    Headers = 21,
+    Message,
+    Title,
+    ToolCalls,
+    Log,
+    Preview,
+    Parameters,
+    Suggestions,
+    Synthesize,
+    Continue,
+    Variant,
+    Request,
+    Response,
+    Headers,
     /// Made by this library, not sent by servers: the assembled answer of a stream.
-    Answer = 22,
-    /// Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
-    /// `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Answer,
 }
 
 impl ChunkKind {
@@ -221,7 +232,7 @@ impl Chunk {
     pub fn parse(json: &str) -> Result<Chunk, String> {
         let mut owned = String::with_capacity(json.len() + 1);
         owned.push_str(json);
-        Chunk::parse_owned(owned).map_err(|(why, _)| why)
+        Chunk::parse_owned(owned).map_err(|m| m.why)
     }
 
     /// The heap and inline bytes this chunk holds: what a stream counts against
@@ -237,10 +248,10 @@ impl Chunk {
 
     /// [`Chunk::parse`] that takes over `json`'s buffer instead of copying it; on
     /// error it hands the text back with the reason.
-    pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, (String, String)> {
+    pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, Malformed> {
         let (kind, type_, text_span) = match Chunk::head(&json) {
             Ok(head) => head,
-            Err(why) => return Err((why, json)),
+            Err(why) => return Err(Malformed::new(why, json)),
         };
         json.push('\0');
         Ok(Chunk {

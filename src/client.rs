@@ -26,38 +26,19 @@ pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
 /// ureq's input and output buffer per connection.
 const IO_BUFFER: usize = 16 << 10;
 
-/// Which timeout a setter names. The numbers are part of the ABI.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+/// Which timeout a setter names.
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutKind {
     /// Name resolution, then the TCP connect with proxy and TLS handshakes: each
     /// of the two is bounded by it. Default 30 s.
-    Connect = 0,
+    Connect,
     /// From the request being sent to the response headers. Default 120 s.
-    Headers = 1,
+    Headers,
     /// Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
-    Idle = 2,
+    Idle,
     /// The whole exchange. Off by default: long answers are healthy.
-    Total = 3,
-    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
-    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
-}
-
-impl TimeoutKind {
-    pub fn from_code(code: u32) -> Option<TimeoutKind> {
-        [
-            TimeoutKind::Connect,
-            TimeoutKind::Headers,
-            TimeoutKind::Idle,
-            TimeoutKind::Total,
-        ]
-        .into_iter()
-        .find(|k| *k as u32 == code)
-    }
+    Total,
 }
 
 /// The four timeouts; `None` is off.
@@ -80,10 +61,8 @@ impl Default for Timeouts {
     }
 }
 
-/// Where the roots of trust for TLS certificates come from. The numbers are part of the ABI.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+/// Where the roots of trust for TLS certificates come from.
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_trust_store`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrustStore {
     /// The platform's: its own verifier and certificate store on macOS, iOS and
@@ -91,24 +70,13 @@ pub enum TrustStore {
     /// `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
     /// without code. The default, unless the library is built with the Cargo feature
     /// `bundled-roots`.
-    Platform = 0,
+    Platform,
     /// The Mozilla roots compiled into the library: the same on every machine, whatever
     /// its store holds.
-    Bundled = 1,
-    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
-    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Bundled,
 }
 
 impl TrustStore {
-    /// The store with this number, if it is one.
-    pub fn from_code(code: u32) -> Option<TrustStore> {
-        [TrustStore::Platform, TrustStore::Bundled]
-            .into_iter()
-            .find(|t| *t as u32 == code)
-    }
-
     /// The store's roots as they are, for ureq.
     fn roots(self) -> RootCerts {
         match self {
@@ -155,7 +123,7 @@ impl Trust {
             return Ok(self.store.roots());
         }
         let mut all: Vec<Certificate<'static>> = match self.store {
-            TrustStore::Platform | TrustStore::MaxEnum => {
+            TrustStore::Platform => {
                 let found = rustls_native_certs::load_native_certs();
                 if found.certs.is_empty() {
                     let why = found
@@ -430,7 +398,6 @@ impl Client {
             TimeoutKind::Headers => t.headers = value,
             TimeoutKind::Idle => t.idle = value,
             TimeoutKind::Total => t.total = value,
-            TimeoutKind::MaxEnum => {}
         }
     }
 
@@ -626,7 +593,7 @@ mod tests {
 
     #[test]
     fn one_authorization_whichever_sources_there_are() {
-        use crate::request::key_placement::{BEARER, BODY};
+        use crate::request::KeyPlacement::{Body as BODY, Both};
         let mut c = Client::new("http://user:p%40ss@h").unwrap();
         assert_eq!(c.base_url(), "http://h");
         let basic = Some("Basic dXNlcjpwQHNz".to_owned());
@@ -635,7 +602,7 @@ mod tests {
         assert_eq!(c.authorization(Some(&r)), basic);
         r.set_api_key(Some("sk-1"), BODY).unwrap();
         assert_eq!(c.authorization(Some(&r)), basic, "the key goes in the body");
-        r.set_api_key(Some("sk-1"), BODY | BEARER).unwrap();
+        r.set_api_key(Some("sk-1"), Both).unwrap();
         assert_eq!(c.authorization(Some(&r)).as_deref(), Some("Bearer sk-1"));
         c.set_protocol(Protocol::Openai);
         r.set_api_key(Some("sk-1"), BODY).unwrap();

@@ -9,7 +9,7 @@
 //! With the OpenAI-compatible protocol each JSON object is an event that
 //! [`crate::openai::Translator`] turns into chunks; the framing is the same.
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Malformed};
 use crate::error::{quote, Error, Status};
 use crate::openai::Translator;
 use crate::protocol::Protocol;
@@ -229,29 +229,26 @@ impl Decoder {
     fn object(&mut self, data: Vec<u8>, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
         let text = match String::from_utf8(data) {
             Ok(text) => text,
-            Err(e) => return self.outcome(Err("invalid UTF-8".to_owned()), e.as_bytes()),
+            Err(e) => return self.outcome(Err(Malformed::new("invalid UTF-8", e.into_bytes()))),
         };
         let parsed = match &mut self.openai {
             Some(t) => t.translate(text, emit),
             None => Chunk::parse_owned(text).map(emit),
         };
-        match parsed {
-            Ok(()) => Ok(Progress::More),
-            Err((why, text)) => self.outcome(Err(why), text.as_bytes()),
-        }
+        self.outcome(parsed)
     }
 
-    /// Counts a malformed object, or reports it quoting `text`.
-    fn outcome(&mut self, parsed: Result<(), String>, text: &[u8]) -> Result<Progress, Error> {
+    /// Counts a malformed object, or reports it quoting its text.
+    fn outcome(&mut self, parsed: Result<(), Malformed>) -> Result<Progress, Error> {
         match parsed {
             Ok(()) => Ok(Progress::More),
             Err(_) if self.skip_malformed => {
                 self.skipped += 1;
                 Ok(Progress::More)
             }
-            Err(why) => Err(Error::new(
+            Err(m) => Err(Error::new(
                 Status::Protocol,
-                format!("malformed chunk ({why}): {}", quote(text)),
+                format!("malformed chunk ({}): {}", m.why, quote(&m.text)),
             )),
         }
     }

@@ -2,57 +2,49 @@
 
 use std::fmt;
 
-/// Every result a public function can report. The numbers are part of the ABI:
-/// they are never reused or renumbered, and new codes only get new numbers. The
-/// type is 32 bits wide in C whatever the compiler's enum options.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+/// Every result a public function can report. Its C form, with the ABI's
+/// numbers, is `ffi::backend_api_status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Success: for `backend_api_next`, a chunk was written to the out-parameter.
-    Ok = 0,
+    Ok,
     /// The stream ended cleanly: the server closed the response after its last chunk.
-    End = 1,
+    End,
     /// Not an error: nothing arrived within the `timeout_ms` given to
     /// `backend_api_next`; call again. (A client timeout that elapsed is `TIMED_OUT`.)
-    Again = 2,
+    Again,
     /// The stream or the model listing was cancelled.
-    Cancelled = 3,
+    Cancelled,
     /// An argument was invalid: a NULL pointer, invalid UTF-8, malformed JSON, a bad URL.
-    InvalidArgument = 10,
+    InvalidArgument,
     /// Media could not be read or its type could not be recognised.
-    Media = 11,
+    Media,
     /// A field asked of a chunk is not there.
-    NotFound = 12,
+    NotFound,
     /// A value asked of a chunk by JSON Pointer is there, but of another type.
-    WrongType = 13,
+    WrongType,
     /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
-    Connect = 20,
+    Connect,
     /// The TLS handshake failed (certificate not trusted, protocol error).
-    Tls = 21,
+    Tls,
     /// An error: a connect, response-header, idle or total timeout of the client
     /// elapsed. (Nothing yet within `next`'s own `timeout_ms` is `AGAIN`.)
-    TimedOut = 22,
+    TimedOut,
     /// The server answered with a status other than 2xx.
-    Http = 23,
+    Http,
     /// The connection broke while the request or the response was in flight.
-    Io = 24,
+    Io,
     /// The response broke the wire protocol: malformed JSON, invalid UTF-8, an unexpected encoding.
-    Protocol = 30,
+    Protocol,
     /// A configured size limit was passed: a line or event of the response, the
     /// assembled answer, or a media item.
-    Limit = 31,
+    Limit,
     /// A bug inside the library (a panic was caught); the object stays safe to free.
-    Internal = 90,
-    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
-    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Internal,
 }
 
 impl Status {
-    /// All statuses, in numeric order.
+    /// All statuses, in the order of their numbers.
     pub const ALL: [Status; 16] = [
         Status::Ok,
         Status::End,
@@ -71,11 +63,6 @@ impl Status {
         Status::Limit,
         Status::Internal,
     ];
-
-    /// The status with this number, if it is one.
-    pub fn from_code(code: u32) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| *s as u32 == code)
-    }
 
     /// A stable, upper-case name such as `"HTTP"`.
     pub fn name(self) -> &'static str {
@@ -101,7 +88,6 @@ impl Status {
             Status::Protocol => c"PROTOCOL",
             Status::Limit => c"LIMIT",
             Status::Internal => c"INTERNAL",
-            Status::MaxEnum => c"UNKNOWN",
         }
     }
 }
@@ -170,13 +156,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_and_names_are_unique() {
+    fn names_are_unique() {
         let mut names = std::collections::HashSet::new();
         for s in Status::ALL {
-            assert_eq!(Status::from_code(s as u32), Some(s));
             assert!(names.insert(s.name()));
         }
-        assert_eq!(Status::from_code(4), None);
-        assert_eq!(Status::from_code(u32::MAX), None);
     }
 }

@@ -63,7 +63,7 @@ pub use log::{LogLevel, Logger};
 pub use media::Media;
 pub use models::models;
 pub use protocol::Protocol;
-pub use request::{key_placement, Request};
+pub use request::{KeyPlacement, Request};
 pub use retry::RetryPolicy;
 pub use stream::{Next, Stats, Stream};
 

@@ -5,36 +5,18 @@
 
 use std::sync::{Arc, LazyLock};
 
-/// Log levels. The numbers are part of the ABI.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+/// Log levels.
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_log_level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
-    Error = 1,
-    Warn = 2,
-    Info = 3,
-    Debug = 4,
-    Trace = 5,
-    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
-    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
 }
 
 impl LogLevel {
-    pub fn from_code(code: u32) -> Option<LogLevel> {
-        [
-            LogLevel::Error,
-            LogLevel::Warn,
-            LogLevel::Info,
-            LogLevel::Debug,
-            LogLevel::Trace,
-        ]
-        .into_iter()
-        .find(|l| *l as u32 == code)
-    }
-
     fn parse(s: &str) -> Option<LogLevel> {
         Some(match s.trim().to_ascii_lowercase().as_str() {
             "error" => LogLevel::Error,
@@ -53,7 +35,6 @@ impl LogLevel {
             LogLevel::Info => "info",
             LogLevel::Debug => "debug",
             LogLevel::Trace => "trace",
-            LogLevel::MaxEnum => "unknown",
         }
     }
 }
@@ -161,7 +142,5 @@ mod tests {
         assert_eq!(*seen.lock().unwrap(), [(LogLevel::Info, "kept".to_owned())]);
         Logger::off().log(LogLevel::Error, || panic!("not built"));
         assert_eq!(LogLevel::parse(" DEBUG "), Some(LogLevel::Debug));
-        assert_eq!(LogLevel::from_code(5), Some(LogLevel::Trace));
-        assert_eq!(LogLevel::from_code(0), None);
     }
 }

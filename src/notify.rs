@@ -13,7 +13,9 @@ pub type RawDescriptor = isize;
 
 pub struct Notifier {
     ends: imp::Ends,
-    /// Whether a `signal` wrote since the last `reset`: signals write once.
+    /// Whether a `signal` wrote since the last `reset`: signals write once. AcqRel
+    /// on the swap, Release on the clear; the token in the descriptor carries the
+    /// wakeup, the flag only saves redundant writes.
     signaled: AtomicBool,
 }
 
@@ -33,7 +35,7 @@ impl Notifier {
     /// Makes the descriptor readable (one write, however often called).
     pub fn signal(&self) {
         if !self.signaled.swap(true, Ordering::AcqRel) {
-            let _ = self.ends.writer().write(&imp::TOKEN);
+            let _ = self.ends.signal_end().write(&imp::TOKEN);
         }
     }
 
@@ -43,7 +45,7 @@ impl Notifier {
     /// A write that lands between leaves one spurious wakeup, drained next time.
     pub fn reset(&self) {
         let mut buf = [0u8; 64];
-        while matches!(self.ends.reader().read(&mut buf), Ok(n) if n > 0) {}
+        while matches!(self.ends.drain_end().read(&mut buf), Ok(n) if n > 0) {}
         self.signaled.store(false, Ordering::Release);
     }
 }
@@ -73,10 +75,10 @@ mod imp {
         pub fn descriptor(&self) -> isize {
             self.0.as_raw_fd() as isize
         }
-        pub fn reader(&self) -> &File {
+        pub fn drain_end(&self) -> &File {
             &self.0
         }
-        pub fn writer(&self) -> &File {
+        pub fn signal_end(&self) -> &File {
             &self.0
         }
     }
@@ -105,10 +107,10 @@ mod imp {
         pub fn descriptor(&self) -> isize {
             self.read.as_raw_fd() as isize
         }
-        pub fn reader(&self) -> &UnixStream {
+        pub fn drain_end(&self) -> &UnixStream {
             &self.read
         }
-        pub fn writer(&self) -> &UnixStream {
+        pub fn signal_end(&self) -> &UnixStream {
             &self.write
         }
     }
@@ -147,10 +149,10 @@ mod imp {
         pub fn descriptor(&self) -> isize {
             self.read.as_raw_socket() as isize
         }
-        pub fn reader(&self) -> &TcpStream {
+        pub fn drain_end(&self) -> &TcpStream {
             &self.read
         }
-        pub fn writer(&self) -> &TcpStream {
+        pub fn signal_end(&self) -> &TcpStream {
             &self.write
         }
     }

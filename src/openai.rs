@@ -24,7 +24,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::chunk::Chunk;
+use crate::chunk::{Chunk, Malformed};
 use crate::media::Media;
 use crate::request::Request;
 
@@ -149,11 +149,11 @@ impl Translator {
         &mut self,
         event: String,
         emit: &mut impl FnMut(Chunk),
-    ) -> Result<(), (String, String)> {
+    ) -> Result<(), Malformed> {
         let v: Value = match serde_json::from_str(&event) {
             Ok(Value::Object(o)) => Value::Object(o),
-            Ok(_) => return Err(("not a JSON object".to_owned(), event)),
-            Err(e) => return Err((e.to_string(), event)),
+            Ok(_) => return Err(Malformed::new("not a JSON object", event)),
+            Err(e) => return Err(Malformed::new(e.to_string(), event)),
         };
         let mut out: Vec<String> = Vec::new();
         let mut push = |t: &str, fields: &[(&str, Value)]| out.push(chunk_json(t, fields, &event));
@@ -235,7 +235,7 @@ impl Translator {
             out.push(chunk_json("openai", &[], &event));
         }
         for json in out {
-            emit(Chunk::parse_owned(json).map_err(|(why, _)| (why, event.clone()))?);
+            emit(Chunk::parse_owned(json).map_err(|m| Malformed::new(m.why, event.clone()))?);
         }
         Ok(())
     }
@@ -245,7 +245,7 @@ impl Translator {
 mod tests {
     use super::*;
     use crate::chunk::{ChunkKind, Field};
-    use crate::request::key_placement;
+    use crate::request::KeyPlacement;
 
     fn chunks(events: &[&str]) -> Vec<Chunk> {
         let mut t = Translator::new();
@@ -361,8 +361,8 @@ mod tests {
     fn what_is_not_an_object_is_refused_with_its_text() {
         let mut t = Translator::new();
         for bad in ["[1]", "{oops", "\"s\""] {
-            let (_, text) = t.translate(bad.to_owned(), &mut |_| {}).unwrap_err();
-            assert_eq!(text, bad);
+            let m = t.translate(bad.to_owned(), &mut |_| {}).unwrap_err();
+            assert_eq!(m.text, bad.as_bytes());
         }
     }
 
@@ -375,7 +375,7 @@ mod tests {
         r.add_media(Media::from_bytes(b"GIF89a", Some("a.gif")).unwrap());
         r.add_media(Media::from_bytes(b"ID3", Some("a.mp3")).unwrap());
         r.set_field_str("provider", "P").unwrap();
-        r.set_api_key(Some("sk-1"), key_placement::BEARER).unwrap();
+        r.set_api_key(Some("sk-1"), KeyPlacement::Bearer).unwrap();
         let b: Value = serde_json::from_slice(&body(&r)).unwrap();
         assert_eq!(b["stream"], true);
         assert_eq!(b["stream_options"]["include_usage"], true);
@@ -389,7 +389,7 @@ mod tests {
                 {"type":"input_audio","input_audio":{"data":"SUQz","format":"mp3"}}
             ])
         );
-        r.set_api_key(Some("sk-1"), key_placement::BODY).unwrap();
+        r.set_api_key(Some("sk-1"), KeyPlacement::Body).unwrap();
         let b: Value = serde_json::from_slice(&body(&r)).unwrap();
         assert_eq!(b["api_key"], "sk-1");
         let mut r = Request::new();

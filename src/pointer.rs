@@ -6,21 +6,16 @@
 use serde_json::Value;
 
 /// The type of a JSON value, for C callers that branch before reading it.
-/// The numbers are part of the ABI and never reused.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+///
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_json_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonType {
-    Null = 1,
-    Bool = 2,
-    Number = 3,
-    String = 4,
-    Array = 5,
-    Object = 6,
-    /// Never returned: keeps the C enum 32 bits wide under `-fshort-enums` too.
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
 }
 
 impl JsonType {

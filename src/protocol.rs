@@ -8,34 +8,21 @@ use crate::request::Request;
 /// The backend API's conversation endpoint.
 pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";
 
-/// The protocol of a client. The numbers are part of the ABI.
-// `MaxEnum` sizes the C enum; it is not a way to stay open to new variants.
-#[allow(clippy::manual_non_exhaustive)]
-#[repr(C)]
+/// The protocol of a client.
+/// Its C form, with the ABI's numbers, is `ffi::backend_api_protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protocol {
     /// g4f's backend API (the default): `POST {base}/backend-api/v2/conversation`,
     /// models from `GET {base}/backend-api/v2/models`; base URL `http://host:8080`.
     #[default]
-    Backend = 0,
+    Backend,
     /// The OpenAI-compatible API: `POST {base}/chat/completions` with
     /// `"stream": true`, models from `GET {base}/models`; base URL such as
     /// `http://host:1337/v1`. The api key always goes as `Authorization: Bearer`.
-    Openai = 1,
-    /// Never returned nor accepted: a value of 0x7FFFFFFF keeps the C enum 32
-    /// bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
-    #[doc(hidden)]
-    MaxEnum = 0x7FFF_FFFF,
+    Openai,
 }
 
 impl Protocol {
-    /// The protocol with this number, if it is one.
-    pub fn from_code(code: u32) -> Option<Protocol> {
-        [Protocol::Backend, Protocol::Openai]
-            .into_iter()
-            .find(|p| *p as u32 == code)
-    }
-
     /// The chat endpoint's path after the base URL.
     pub(crate) fn chat_path(self) -> &'static str {
         match self {
@@ -83,11 +70,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_paths_and_listings() {
-        assert_eq!(Protocol::from_code(0), Some(Protocol::Backend));
-        assert_eq!(Protocol::from_code(1), Some(Protocol::Openai));
-        assert_eq!(Protocol::from_code(2), None);
-        assert_eq!(Protocol::from_code(0x7FFF_FFFF), None);
+    fn paths_and_listings() {
         assert_eq!(Protocol::Openai.chat_path(), "/chat/completions");
         assert_eq!(Protocol::Openai.models_path(None).unwrap(), "/models");
         assert!(Protocol::Openai.models_path(Some("P")).is_err());

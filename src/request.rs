@@ -11,12 +11,26 @@ use crate::secret::{looks_secret, ApiKey};
 /// Body keys that have their own setters and cannot be set as extra fields.
 const RESERVED: [&str; 4] = ["model", "messages", "media", "api_key"];
 
-/// Where the api key goes. The numbers are part of the ABI (a bit set).
-pub mod key_placement {
+/// Where the api key goes. Its C form is a bit set of `BACKEND_API_KEY_BODY` and
+/// `BACKEND_API_KEY_BEARER` (see `ffi::request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPlacement {
     /// In the body as `"api_key"` (what the Python client does).
-    pub const BODY: u32 = 1;
+    Body,
     /// As `Authorization: Bearer <key>` (the server's fallback when the body has none).
-    pub const BEARER: u32 = 2;
+    Bearer,
+    /// Both in the body and as `Authorization: Bearer`.
+    Both,
+}
+
+impl KeyPlacement {
+    fn in_body(self) -> bool {
+        matches!(self, KeyPlacement::Body | KeyPlacement::Both)
+    }
+
+    fn as_bearer(self) -> bool {
+        matches!(self, KeyPlacement::Bearer | KeyPlacement::Both)
+    }
 }
 
 /// One conversation request (the arguments of the Python client's `create_async_generator`).
@@ -25,7 +39,7 @@ pub struct Request {
     model: String,
     messages: Vec<Value>,
     media: Vec<Media>,
-    api_key: Option<(ApiKey, u32)>,
+    api_key: Option<(ApiKey, KeyPlacement)>,
     extra: Map<String, Value>,
     headers: Vec<Header>,
     /// The bound of one media item, when not the default.
@@ -110,16 +124,9 @@ impl Request {
         Ok(())
     }
 
-    /// Sets the api key and where it goes (a [`key_placement`] bit set, not empty).
-    /// Without a key, the body has no `api_key` field at all, so the server's
-    /// `Authorization` fallback still works.
-    pub fn set_api_key(&mut self, key: Option<&str>, placement: u32) -> Result<()> {
-        let all = key_placement::BODY | key_placement::BEARER;
-        if placement == 0 || placement & !all != 0 {
-            return Err(Error::invalid(format!(
-                "invalid api key placement {placement}"
-            )));
-        }
+    /// Sets the api key and where it goes. Without a key, the body has no
+    /// `api_key` field at all, so the server's `Authorization` fallback still works.
+    pub fn set_api_key(&mut self, key: Option<&str>, placement: KeyPlacement) -> Result<()> {
         if key.is_some_and(|k| ureq::http::HeaderValue::from_str(&format!("Bearer {k}")).is_err()) {
             return Err(Error::invalid(
                 "the api key holds characters a header cannot carry",
@@ -192,9 +199,7 @@ impl Request {
     /// token; with `always`, whatever its placement (the OpenAI-compatible protocol).
     pub(crate) fn bearer(&self, always: bool) -> Option<String> {
         match &self.api_key {
-            Some((k, p)) if always || p & key_placement::BEARER != 0 => {
-                Some(format!("Bearer {}", k.0))
-            }
+            Some((k, p)) if always || p.as_bearer() => Some(format!("Bearer {}", k.0)),
             _ => None,
         }
     }
@@ -202,7 +207,7 @@ impl Request {
     /// The api key, when it is to be sent in the body.
     pub(crate) fn body_api_key(&self) -> Option<&str> {
         match &self.api_key {
-            Some((k, p)) if p & key_placement::BODY != 0 => Some(&k.0),
+            Some((k, p)) if p.in_body() => Some(&k.0),
             _ => None,
         }
     }
@@ -274,15 +279,12 @@ mod tests {
     #[test]
     fn api_key_placements() {
         let mut r = Request::new();
-        r.set_api_key(Some("sk-1"), key_placement::BODY | key_placement::BEARER)
-            .unwrap();
+        r.set_api_key(Some("sk-1"), KeyPlacement::Both).unwrap();
         assert_eq!(body(&r)["api_key"], "sk-1");
         assert_eq!(r.bearer(false).as_deref(), Some("Bearer sk-1"));
-        r.set_api_key(Some("sk-2"), key_placement::BEARER).unwrap();
+        r.set_api_key(Some("sk-2"), KeyPlacement::Bearer).unwrap();
         assert!(body(&r).get("api_key").is_none());
-        assert!(r.set_api_key(Some("k"), 0).is_err());
-        assert!(r.set_api_key(Some("k"), 4).is_err());
-        assert!(r.set_api_key(Some("a\nb"), 1).is_err());
+        assert!(r.set_api_key(Some("a\nb"), KeyPlacement::Body).is_err());
         assert!(!format!("{r:?}").contains("sk-2"));
     }
 

@@ -24,6 +24,7 @@ struct Registry {
     finished: Condvar,
     /// Operations in flight, by id.
     operations: Mutex<HashMap<u64, Canceller>>,
+    /// Ids for operations; Relaxed: only uniqueness matters.
     next_id: AtomicU64,
 }
 

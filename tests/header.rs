@@ -32,6 +32,7 @@ fn version_macros_match_cargo_toml() {
         "{BACKEND_API_VERSION_MAJOR}.{BACKEND_API_VERSION_MINOR}.{BACKEND_API_VERSION_PATCH}"
     );
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
+    // SAFETY: backend_api_version returns a static NUL-terminated string.
     let c = unsafe { std::ffi::CStr::from_ptr(backend_api_version()) };
     assert_eq!(c.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }

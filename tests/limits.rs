@@ -2,14 +2,12 @@
 //! (size checked before reading, only regular files, at once) and bytes, and the
 //! setters of the media and answer limits.
 
-mod support;
-
 use std::ptr;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::Status;
 use support::cabi::{client_new, cs, take_error};
 
 /// `backend_api_request_add_media_file` on a fresh request: its status and message
@@ -17,6 +15,8 @@ use support::cabi::{client_new, cs, take_error};
 fn add_media_file(path: &std::path::Path) -> Option<(Status, String, Duration)> {
     let path = path.to_str().unwrap().to_owned();
     let (tx, rx) = channel();
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     std::thread::spawn(move || unsafe {
         let req = backend_api_request_new();
         let mut err = ptr::null_mut();
@@ -59,6 +59,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 fn a_fifo_is_refused_at_once() {
     let fifo = scratch("pipe.png");
     let c = cs(fifo.to_str().unwrap());
+    // SAFETY: a NUL-terminated path that outlives the call.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let got = add_media_file(&fifo);
     let _ = std::fs::remove_file(&fifo);
@@ -90,6 +91,8 @@ fn a_file_over_the_media_limit_is_refused_before_it_is_read() {
 
 #[test]
 fn media_limit_setter_and_bytes() {
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let req = backend_api_request_new();
         let mut err = ptr::null_mut();
@@ -134,6 +137,8 @@ fn media_limit_setter_and_bytes() {
 
 #[test]
 fn answer_limit_setter() {
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let c = client_new("http://127.0.0.1:9").unwrap();
         let mut err = ptr::null_mut();

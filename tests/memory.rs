@@ -4,14 +4,11 @@
 //! example), so only the client's memory is in this process; this file holds one
 //! test so no other test's memory mixes in.
 
-#[allow(dead_code)] // uses a part of it
-#[path = "support/process.rs"]
-mod process;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use backend_api::{Client, Next, Request, Stream};
+use support::process;
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

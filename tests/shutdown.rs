@@ -2,21 +2,19 @@
 //! thread of the library, so that after it returns no log callback and no log sink
 //! `destroy` runs. A binary of its own: the call acts on the whole process.
 
-mod support;
-
 use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backend_api::ffi::*;
-use backend_api::{LogLevel, Status};
+use backend_api::Status;
 use support::cabi::{client_new, request};
 
 static RECORDS: AtomicUsize = AtomicUsize::new(0);
 static DESTROYED: AtomicUsize = AtomicUsize::new(0);
 
-unsafe extern "C" fn sink(_: *mut c_void, _: LogLevel, _: *const c_char) {
+unsafe extern "C" fn sink(_: *mut c_void, _: backend_api_log_level, _: *const c_char) {
     RECORDS.fetch_add(1, Ordering::SeqCst);
 }
 
@@ -34,6 +32,9 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
     let before = threads();
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+    // each call and out-parameters on this stack; the listing's thread uses the client until
+    // it is joined, before the client is freed.
     unsafe {
         let client = client_new(&url).unwrap();
         backend_api_client_set_proxy(client, ptr::null(), ptr::null_mut());
@@ -43,7 +44,7 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
                 Some(sink),
                 ptr::null_mut(),
                 Some(destroy),
-                LogLevel::Info as u32,
+                backend_api_log_level::Info as u32,
                 ptr::null_mut(),
             ),
             Status::Ok
@@ -119,7 +120,7 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
         let r = request("test-model", []);
         let mut s = ptr::null_mut();
         assert_eq!(backend_api_open(c, r, &mut s, ptr::null_mut()), Status::Ok);
-        let mut got = Status::Again;
+        let mut got = backend_api_status::Again;
         let mut chunks = 0;
         while got == Status::Again || got == Status::Ok {
             let mut ch = ptr::null_mut();

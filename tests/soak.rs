@@ -2,8 +2,6 @@
 //! cancelled mid-stream, closed while the server stalls) leave no threads, file
 //! descriptors or memory behind, as read from /proc/self.
 
-mod support;
-
 use std::ptr;
 
 use backend_api::ffi::*;
@@ -23,44 +21,48 @@ fn rss_kib() -> u64 {
 
 /// One stream of the given kind: 0 finished, 1 cancelled mid-stream, 2 stalled then closed.
 unsafe fn one(client: *const backend_api_client, kind: usize) {
-    let fields = [
-        json!({"test_chunks": 20}),
-        json!({"test_chunks": 1000, "test_delay_ms": 1}),
-        json!({"test_chunks": 2, "test_fault": "stall"}),
-    ];
-    let req = request("test-model", fields[kind].as_object().unwrap());
-    let mut s = ptr::null_mut();
-    assert_eq!(
-        backend_api_open(client, req, &mut s, ptr::null_mut()),
-        Status::Ok
-    );
-    backend_api_request_free(req);
-    let mut n = 0;
-    loop {
-        let mut chunk = ptr::null_mut();
-        let st = backend_api_next(s, 10_000, &mut chunk, ptr::null_mut());
-        if st != Status::Ok {
-            let want = if kind == 1 {
-                Status::Cancelled
-            } else {
-                Status::End
-            };
-            assert_eq!(st, want, "kind {kind}");
-            break;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
+    unsafe {
+        let fields = [
+            json!({"test_chunks": 20}),
+            json!({"test_chunks": 1000, "test_delay_ms": 1}),
+            json!({"test_chunks": 2, "test_fault": "stall"}),
+        ];
+        let req = request("test-model", fields[kind].as_object().unwrap());
+        let mut s = ptr::null_mut();
+        assert_eq!(
+            backend_api_open(client, req, &mut s, ptr::null_mut()),
+            Status::Ok
+        );
+        backend_api_request_free(req);
+        let mut n = 0;
+        loop {
+            let mut chunk = ptr::null_mut();
+            let st = backend_api_next(s, 10_000, &mut chunk, ptr::null_mut());
+            if st != Status::Ok {
+                let want = if kind == 1 {
+                    Status::Cancelled
+                } else {
+                    Status::End
+                };
+                assert_eq!(st, want, "kind {kind}");
+                break;
+            }
+            backend_api_chunk_free(chunk);
+            n += 1;
+            if kind == 1 && n == 3 {
+                backend_api_cancel(s);
+            }
+            if kind == 2 && n == 3 {
+                break; // provider + 2 parts: the server now stalls with the socket open
+            }
+            if kind == 1 && n > 3 {
+                panic!("chunks after cancel");
+            }
         }
-        backend_api_chunk_free(chunk);
-        n += 1;
-        if kind == 1 && n == 3 {
-            backend_api_cancel(s);
-        }
-        if kind == 2 && n == 3 {
-            break; // provider + 2 parts: the server now stalls with the socket open
-        }
-        if kind == 1 && n > 3 {
-            panic!("chunks after cancel");
-        }
+        backend_api_close(s);
     }
-    backend_api_close(s);
 }
 
 #[test]
@@ -69,6 +71,8 @@ fn thousands_of_streams_leave_nothing_behind() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3000);
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut client = ptr::null_mut();
         backend_api_client_new(

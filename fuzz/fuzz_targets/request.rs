@@ -3,7 +3,7 @@
 //! makes a body that is one valid JSON object holding it.
 #![no_main]
 
-use backend_api::{Client, Media, Request};
+use backend_api::{Client, KeyPlacement, Media, Request};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     let field_ok = r.set_field_json(part(6), part(7)).is_ok();
     let _ = r.add_message_json(part(8), part(9));
     let _ = r.set_messages_json(part(10));
-    let _ = r.set_api_key(Some(part(11)), 1 + (data.len() as u32 % 3));
+    let _ = r.set_api_key(
+        Some(part(11)),
+        [KeyPlacement::Body, KeyPlacement::Bearer, KeyPlacement::Both][data.len() % 3],
+    );
     if let Ok(m) = Media::from_bytes(part(12).as_bytes(), Some(part(13))) {
         assert!(m.uri.starts_with("data:"));
         r.add_media(m);

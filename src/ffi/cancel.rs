@@ -1,9 +1,10 @@
 //! Cancellers: reference-counted handles that cancel a stream or a model listing
 //! from any thread, valid on their own after the stream is closed.
 
+use super::enums::backend_api_status;
 use std::ptr;
 
-use super::guard::{backend_api_error, free, guard, guard_or, obj, out_arg};
+use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg};
 use super::stream::backend_api_stream;
 use crate::cancel::Canceller;
 use crate::error::Status;
@@ -16,7 +17,7 @@ pub struct backend_api_canceller(Canceller);
 /// Creates a canceller for `backend_api_models`: cancelling it makes the listings
 /// given it return `CANCELLED` at once. It stays cancelled. Free it with
 /// `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_canceller_new() -> *mut backend_api_canceller {
     guard_or(ptr::null_mut(), || {
         Box::into_raw(Box::new(backend_api_canceller(Canceller::new())))
@@ -32,18 +33,22 @@ pub extern "C" fn backend_api_canceller_new() -> *mut backend_api_canceller {
 ///
 /// # Safety
 /// `stream` is NULL or a live stream; `out` and `err` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_canceller(
     stream: *const backend_api_stream,
     out: *mut *mut backend_api_canceller,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let c = obj(stream, "stream")?.0.canceller();
-        *out = Box::into_raw(Box::new(backend_api_canceller(c)));
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream; `out` and `err` NULL or writable.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let c = obj(stream, "stream")?.0.canceller();
+            hand_out(out, backend_api_canceller(c));
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Cancels what the canceller belongs to: the connection is shut, a blocked
@@ -54,10 +59,14 @@ pub unsafe extern "C" fn backend_api_stream_canceller(
 ///
 /// # Safety
 /// `canceller` is NULL or a live canceller.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_canceller_cancel(canceller: *const backend_api_canceller) {
-    if let Some(c) = canceller.as_ref() {
-        guard_or((), || c.0.cancel());
+    // SAFETY: the caller keeps this function's contract (# Safety above): `canceller` is NULL or a
+    // live canceller.
+    unsafe {
+        if let Some(c) = canceller.as_ref() {
+            guard_or((), || c.0.cancel());
+        }
     }
 }
 
@@ -66,9 +75,11 @@ pub unsafe extern "C" fn backend_api_canceller_cancel(canceller: *const backend_
 ///
 /// # Safety
 /// `canceller` is NULL or a canceller from this library, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_canceller_free(canceller: *mut backend_api_canceller) {
-    free(canceller)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `canceller` is NULL or a
+    // canceller from this library, not used afterwards.
+    unsafe { free(canceller) }
 }
 
 impl backend_api_canceller {

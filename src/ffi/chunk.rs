@@ -6,8 +6,9 @@ use std::ffi::c_char;
 use std::ptr;
 use std::sync::Mutex;
 
+use super::enums::{backend_api_kind, backend_api_status};
 use super::guard::{free, guard, guard_or, obj, out_arg, str_arg};
-use crate::chunk::{Chunk, ChunkKind};
+use crate::chunk::Chunk;
 use crate::error::Status;
 
 /// One chunk of the answer (g4f's `RawResponse`).
@@ -25,11 +26,15 @@ pub struct backend_api_chunk {
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk) -> *const c_char {
-    chunk
-        .as_ref()
-        .map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk.
+    unsafe {
+        chunk
+            .as_ref()
+            .map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
+    }
 }
 
 /// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
@@ -39,9 +44,17 @@ pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk)
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk.
-#[no_mangle]
-pub unsafe extern "C" fn backend_api_chunk_kind(chunk: *const backend_api_chunk) -> ChunkKind {
-    chunk.as_ref().map_or(ChunkKind::Other, |c| c.chunk.kind())
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_chunk_kind(
+    chunk: *const backend_api_chunk,
+) -> backend_api_kind {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk.
+    unsafe {
+        chunk
+            .as_ref()
+            .map_or(backend_api_kind::Other, |c| c.chunk.kind().into())
+    }
 }
 
 /// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
@@ -51,18 +64,22 @@ pub unsafe extern "C" fn backend_api_chunk_kind(chunk: *const backend_api_chunk)
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_json(
     chunk: *const backend_api_chunk,
     len_out: *mut usize,
 ) -> *const c_char {
-    let Some(c) = chunk.as_ref() else {
-        return c"".as_ptr();
-    };
-    if !len_out.is_null() {
-        *len_out = c.chunk.json().len();
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `len_out` NULL or writable.
+    unsafe {
+        let Some(c) = chunk.as_ref() else {
+            return c"".as_ptr();
+        };
+        if !len_out.is_null() {
+            *len_out = c.chunk.json().len();
+        }
+        c.chunk.json_with_nul().as_ptr().cast()
     }
-    c.chunk.json_with_nul().as_ptr().cast()
 }
 
 /// What C asked a chunk for: its main text, a top-level field, or the string at a
@@ -159,23 +176,27 @@ impl backend_api_chunk {
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_text(
     chunk: *const backend_api_chunk,
     len_out: *mut usize,
 ) -> *const c_char {
-    let Some(c) = chunk.as_ref() else {
-        return ptr::null();
-    };
-    guard_or(ptr::null(), || match c.lend(Ask::Text, || c.chunk.text()) {
-        Some((p, n)) => {
-            if !len_out.is_null() {
-                *len_out = n;
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `len_out` NULL or writable.
+    unsafe {
+        let Some(c) = chunk.as_ref() else {
+            return ptr::null();
+        };
+        guard_or(ptr::null(), || match c.lend(Ask::Text, || c.chunk.text()) {
+            Some((p, n)) => {
+                if !len_out.is_null() {
+                    *len_out = n;
+                }
+                p
             }
-            p
-        }
-        None => ptr::null(),
-    })
+            None => ptr::null(),
+        })
+    }
 }
 
 /// Reads a top-level field of the chunk without a JSON parser of your own: a
@@ -187,28 +208,32 @@ pub unsafe extern "C" fn backend_api_chunk_text(
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_field(
     chunk: *const backend_api_chunk,
     key: *const c_char,
     value_out: *mut *const c_char,
     len_out: *mut usize,
-) -> Status {
-    guard(ptr::null_mut(), || {
-        out_arg(value_out, "value_out")?;
-        let c = obj(chunk, "chunk")?;
-        let key = str_arg(key, "key")?;
-        let Some((p, n)) = c.lend(Ask::Field(key), || {
-            c.chunk.field(key).map(|f| Cow::Owned(f.into_string()))
-        }) else {
-            return Ok(Status::NotFound);
-        };
-        *value_out = p;
-        if !len_out.is_null() {
-            *len_out = n;
-        }
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
+    unsafe {
+        guard(ptr::null_mut(), || {
+            out_arg(value_out, "value_out")?;
+            let c = obj(chunk, "chunk")?;
+            let key = str_arg(key, "key")?;
+            let Some((p, n)) = c.lend(Ask::Field(key), || {
+                c.chunk.field(key).map(|f| Cow::Owned(f.into_string()))
+            }) else {
+                return Ok(Status::NotFound);
+            };
+            *value_out = p;
+            if !len_out.is_null() {
+                *len_out = n;
+            }
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Frees a chunk and every string it lent. NULL is a no-op; must not be called
@@ -216,7 +241,9 @@ pub unsafe extern "C" fn backend_api_chunk_field(
 ///
 /// # Safety
 /// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_free(chunk: *mut backend_api_chunk) {
-    free(chunk)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // chunk from `backend_api_next`, not used afterwards.
+    unsafe { free(chunk) }
 }

@@ -3,11 +3,13 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
+use super::enums::{
+    backend_api_protocol, backend_api_status, backend_api_timeout, backend_api_trust_store,
+};
 use super::guard::backend_api_error;
-use super::guard::{free, guard, opt_str_arg, out_arg, str_arg, update};
-use crate::client::{Client, TimeoutKind, TrustStore};
+use super::guard::{free, guard, hand_out, opt_str_arg, out_arg, str_arg, update};
+use crate::client::Client;
 use crate::error::{Error, Status};
-use crate::protocol::Protocol;
 use crate::retry::RetryPolicy;
 
 /// Connection settings: base URL, headers, TLS, proxy, timeouts, limits.
@@ -33,18 +35,22 @@ pub struct backend_api_client(pub(crate) Client);
 ///
 /// # Safety
 /// `base_url` is NULL or a NUL-terminated string; `out` and `err` are NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_new(
     base_url: *const c_char,
     out: *mut *mut backend_api_client,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let client = Client::new(str_arg(base_url, "base_url")?)?;
-        *out = Box::into_raw(Box::new(backend_api_client(client)));
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `base_url` is NULL or a
+    // NUL-terminated string; `out` and `err` are NULL or writable.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let client = Client::new(str_arg(base_url, "base_url")?)?;
+            hand_out(out, backend_api_client(client));
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Frees a client. Streams opened from it stay valid. NULL is a no-op; must not
@@ -52,9 +58,11 @@ pub unsafe extern "C" fn backend_api_client_new(
 ///
 /// # Safety
 /// `client` is NULL or a client from `backend_api_client_new`, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_free(client: *mut backend_api_client) {
-    free(client)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `client` is NULL or a
+    // client from `backend_api_client_new`, not used afterwards.
+    unsafe { free(client) }
 }
 
 /// Adds a header sent with every request (the Python client's `headers`).
@@ -64,16 +72,20 @@ pub unsafe extern "C" fn backend_api_client_free(client: *mut backend_api_client
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_add_header(
     client: *mut backend_api_client,
     name: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+        })
+    }
 }
 
 /// Turns TLS certificate verification on (the default) or off (`verify` false:
@@ -84,16 +96,20 @@ pub unsafe extern "C" fn backend_api_client_add_header(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_verify_tls(
     client: *mut backend_api_client,
     verify: bool,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_verify_tls(verify);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_verify_tls(verify);
+            Ok(())
+        })
+    }
 }
 
 /// Trusts only the certificates of the PEM file at `path` (read now), instead of
@@ -102,15 +118,19 @@ pub unsafe extern "C" fn backend_api_client_set_verify_tls(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `path` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_ca_file(
     client: *mut backend_api_client,
     path: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_ca_file(str_arg(path, "path")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `path` NUL-terminated.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_ca_file(str_arg(path, "path")?)
+        })
+    }
 }
 
 /// Trusts the certificates of the PEM file at `path` (read now) besides the roots
@@ -120,15 +140,19 @@ pub unsafe extern "C" fn backend_api_client_set_ca_file(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `path` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_add_ca_file(
     client: *mut backend_api_client,
     path: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.add_ca_file(str_arg(path, "path")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `path` NUL-terminated.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.add_ca_file(str_arg(path, "path")?)
+        })
+    }
 }
 
 /// Chooses the trust store, a `backend_api_trust_store`: `PLATFORM` (the default:
@@ -139,17 +163,21 @@ pub unsafe extern "C" fn backend_api_client_add_ca_file(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_trust_store(
     client: *mut backend_api_client,
     store: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        let store = TrustStore::from_code(store)
-            .ok_or_else(|| Error::invalid(format!("unknown trust store {store}")))?;
-        c.set_trust_store(store)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            let store = backend_api_trust_store::from_code(store)
+                .ok_or_else(|| Error::invalid(format!("unknown trust store {store}")))?;
+            c.set_trust_store(store)
+        })
+    }
 }
 
 /// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
@@ -159,15 +187,19 @@ pub unsafe extern "C" fn backend_api_client_set_trust_store(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `url` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_proxy(
     client: *mut backend_api_client,
     url: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_proxy(opt_str_arg(url, "url")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `url` NUL-terminated.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_proxy(opt_str_arg(url, "url")?)
+        })
+    }
 }
 
 /// Sets a timeout in milliseconds; 0 turns it off; negative is an error.
@@ -178,20 +210,25 @@ pub unsafe extern "C" fn backend_api_client_set_proxy(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_timeout(
     client: *mut backend_api_client,
     kind: u32,
     ms: i64,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        let kind = TimeoutKind::from_code(kind)
-            .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
-        let ms = u64::try_from(ms).map_err(|_| Error::invalid("a timeout cannot be negative"))?;
-        c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            let kind = backend_api_timeout::from_code(kind)
+                .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
+            let ms =
+                u64::try_from(ms).map_err(|_| Error::invalid("a timeout cannot be negative"))?;
+            c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
+            Ok(())
+        })
+    }
 }
 
 /// Bounds one line or event of the response to `bytes` (default 16 MiB; at least 1).
@@ -200,15 +237,19 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_max_line(
     client: *mut backend_api_client,
     bytes: usize,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_max_line(bytes)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_max_line(bytes)
+        })
+    }
 }
 
 /// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
@@ -221,15 +262,19 @@ pub unsafe extern "C" fn backend_api_client_set_max_line(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_max_answer(
     client: *mut backend_api_client,
     bytes: usize,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_max_answer(bytes)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_max_answer(bytes)
+        })
+    }
 }
 
 /// With `skip` true, lines that are not JSON objects are dropped instead of ending
@@ -238,16 +283,20 @@ pub unsafe extern "C" fn backend_api_client_set_max_answer(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
     client: *mut backend_api_client,
     skip: bool,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_skip_malformed(skip);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_skip_malformed(skip);
+            Ok(())
+        })
+    }
 }
 
 /// With `assemble` false, streams of this client keep no assembled answer (see
@@ -257,16 +306,20 @@ pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_assemble(
     client: *mut backend_api_client,
     assemble: bool,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        c.set_assemble(assemble);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            c.set_assemble(assemble);
+            Ok(())
+        })
+    }
 }
 
 /// Retries a request that failed before any answer began: a connection that could
@@ -278,27 +331,31 @@ pub unsafe extern "C" fn backend_api_client_set_assemble(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_retries(
     client: *mut backend_api_client,
     max_retries: u32,
     base_ms: u32,
     cap_ms: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        if max_retries > 0 && (base_ms == 0 || cap_ms < base_ms) {
-            return Err(Error::invalid(
-                "retries need base_ms > 0 and cap_ms >= base_ms",
-            ));
-        }
-        c.set_retry(RetryPolicy {
-            max_retries,
-            base: Duration::from_millis(base_ms.into()),
-            cap: Duration::from_millis(cap_ms.into()),
-        });
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            if max_retries > 0 && (base_ms == 0 || cap_ms < base_ms) {
+                return Err(Error::invalid(
+                    "retries need base_ms > 0 and cap_ms >= base_ms",
+                ));
+            }
+            c.set_retry(RetryPolicy {
+                max_retries,
+                base: Duration::from_millis(base_ms.into()),
+                cap: Duration::from_millis(cap_ms.into()),
+            });
+            Ok(())
+        })
+    }
 }
 
 /// Chooses the wire protocol, a `backend_api_protocol`: `BACKEND_API_PROTOCOL_BACKEND`
@@ -311,16 +368,20 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_protocol(
     client: *mut backend_api_client,
     protocol: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        let p = Protocol::from_code(protocol)
-            .ok_or_else(|| Error::invalid(format!("unknown protocol {protocol}")))?;
-        c.set_protocol(p);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            let p = backend_api_protocol::from_code(protocol)
+                .ok_or_else(|| Error::invalid(format!("unknown protocol {protocol}")))?;
+            c.set_protocol(p);
+            Ok(())
+        })
+    }
 }

@@ -1,6 +1,7 @@
 //! The habits every C entry point shares: catching panics, reading C strings,
 //! and writing out-parameters only on success.
 
+use super::enums::backend_api_status;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -33,12 +34,25 @@ impl backend_api_error {
 ///
 /// # Safety
 /// `err` is NULL or valid for a write.
-pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> Status {
-    let status = error.status;
+pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> backend_api_status {
+    let status = error.status.into();
     if !err.is_null() {
-        *err = Box::into_raw(Box::new(backend_api_error::new(error)));
+        // SAFETY: `err` is not NULL, so valid for a write (this function's contract).
+        unsafe { hand_out(err, backend_api_error::new(error)) };
     }
     status
+}
+
+/// Hands a new object to C through an out-parameter, boxed: its `*_free` (or
+/// `backend_api_close`) gives it back to [`free`] once. Every object the C API
+/// creates reaches C through here.
+///
+/// # Safety
+/// `out` is valid for a write (not NULL: checked with [`out_arg`] before any work).
+pub unsafe fn hand_out<T>(out: *mut *mut T, value: T) {
+    // SAFETY: `out` is valid for a write, as the caller promised; what it held is a
+    // plain pointer, so overwriting it drops nothing.
+    unsafe { out.write(Box::into_raw(Box::new(value))) }
 }
 
 /// Runs `f`; its error, or a caught panic, goes to `*err`.
@@ -48,15 +62,14 @@ pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> Status {
 pub unsafe fn guard(
     err: *mut *mut backend_api_error,
     f: impl FnOnce() -> Result<Status, Error>,
-) -> Status {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(status)) => status,
-        Ok(Err(e)) => fail(err, e),
-        Err(_) => fail(
-            err,
-            Error::new(Status::Internal, "internal error: a panic was caught"),
-        ),
-    }
+) -> backend_api_status {
+    let error = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(status)) => return status.into(),
+        Ok(Err(e)) => e,
+        Err(_) => Error::new(Status::Internal, "internal error: a panic was caught"),
+    };
+    // SAFETY: `err` is NULL or valid for a write (this function's contract).
+    unsafe { fail(err, error) }
 }
 
 /// Runs a setter on a live object (`what` names it in the NULL error): the one
@@ -70,11 +83,15 @@ pub unsafe fn update<T>(
     what: &str,
     err: *mut *mut backend_api_error,
     f: impl FnOnce(&mut T) -> Result<(), Error>,
-) -> Status {
-    guard(err, || {
-        f(obj_mut(p, what)?)?;
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: `err` is as `guard` needs it and `p` as `obj_mut` needs it: this
+    // function's contract.
+    unsafe {
+        guard(err, || {
+            f(obj_mut(p, what)?)?;
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Runs `f`, turning a panic into `fallback`. For functions without a status.
@@ -90,7 +107,9 @@ pub unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> Result<&'a str, Error
     if p.is_null() {
         return Err(Error::invalid(format!("{what} is NULL")));
     }
-    CStr::from_ptr(p)
+    // SAFETY: not NULL, so a valid NUL-terminated string that outlives the borrow
+    // (this function's contract).
+    unsafe { CStr::from_ptr(p) }
         .to_str()
         .map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
 }
@@ -103,7 +122,8 @@ pub unsafe fn opt_str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a
     if p.is_null() {
         Ok(None)
     } else {
-        str_arg(p, what).map(Some)
+        // SAFETY: this function's contract is `str_arg`'s.
+        unsafe { str_arg(p, what) }.map(Some)
     }
 }
 
@@ -112,8 +132,8 @@ pub unsafe fn opt_str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a
 /// # Safety
 /// `p` is NULL or points to a live `T`.
 pub unsafe fn obj<'a, T>(p: *const T, what: &str) -> Result<&'a T, Error> {
-    p.as_ref()
-        .ok_or_else(|| Error::invalid(format!("{what} is NULL")))
+    // SAFETY: NULL (then `None`) or a live `T` (this function's contract).
+    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
 }
 
 /// Mutably borrows an object argument, or fails on NULL.
@@ -121,8 +141,9 @@ pub unsafe fn obj<'a, T>(p: *const T, what: &str) -> Result<&'a T, Error> {
 /// # Safety
 /// `p` is NULL or points to a live `T` nobody else uses meanwhile.
 pub unsafe fn obj_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Error> {
-    p.as_mut()
-        .ok_or_else(|| Error::invalid(format!("{what} is NULL")))
+    // SAFETY: NULL (then `None`) or a live `T` nobody else uses meanwhile (this
+    // function's contract).
+    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{what} is NULL")))
 }
 
 /// Checks an out-parameter before any work is done.
@@ -136,9 +157,11 @@ pub fn out_arg<T>(p: *mut T, what: &str) -> Result<(), Error> {
 /// Frees a boxed object handed to C; NULL is a no-op.
 ///
 /// # Safety
-/// `p` is NULL or came from `Box::into_raw` and is not used again.
+/// `p` is NULL or came from [`hand_out`] (or `Box::into_raw`) and is not used again.
 pub unsafe fn free<T>(p: *mut T) {
     if !p.is_null() {
-        guard_or((), || drop(Box::from_raw(p)));
+        // SAFETY: `p` came from `Box::into_raw` and is not used again (this
+        // function's contract): the box is rebuilt and dropped once.
+        guard_or((), || drop(unsafe { Box::from_raw(p) }));
     }
 }

@@ -5,14 +5,20 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use super::client::backend_api_client;
+use super::enums::{backend_api_log_level, backend_api_status};
 use super::guard::{backend_api_error, c_string, update};
-use crate::error::{Error, Status};
+use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 
 /// A log callback: `user_data` as given, the record's level and its message.
 #[allow(non_camel_case_types)]
-pub type backend_api_log_callback =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, level: LogLevel, message: *const c_char)>;
+pub type backend_api_log_callback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        level: backend_api_log_level,
+        message: *const c_char,
+    ),
+>;
 
 /// Releases the `user_data` of a log callback.
 #[allow(non_camel_case_types)]
@@ -22,20 +28,28 @@ pub type backend_api_destroy_callback = Option<unsafe extern "C" fn(user_data: *
 /// from any thread; `destroy` runs when the last holder (the client, or a stream
 /// still finishing after close) lets go.
 struct Sink {
-    callback: unsafe extern "C" fn(*mut c_void, LogLevel, *const c_char),
+    callback: unsafe extern "C" fn(*mut c_void, backend_api_log_level, *const c_char),
     user_data: *mut c_void,
     destroy: backend_api_destroy_callback,
 }
 
-// SAFETY: see `backend_api_client_set_log`: the caller vouches for thread safety.
+// SAFETY: see `backend_api_client_set_log`: the caller vouches that the callback,
+// `user_data` and `destroy` may be used from any thread.
 unsafe impl Send for Sink {}
+// SAFETY: as for `Send`; the caller also vouches for calls from several threads at once.
 unsafe impl Sync for Sink {}
 
 impl Sink {
     fn call(&self, level: LogLevel, message: &str) {
         let text = c_string(message);
         // SAFETY: the caller promised a thread-safe callback and live user_data.
-        unsafe { (self.callback)(self.user_data, level, text.as_ptr()) }
+        unsafe {
+            (self.callback)(
+                self.user_data,
+                backend_api_log_level::from(level),
+                text.as_ptr(),
+            )
+        }
     }
 }
 
@@ -74,7 +88,7 @@ impl Drop for Sink {
 /// # Safety
 /// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
 /// call from any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_log(
     client: *mut backend_api_client,
     callback: backend_api_log_callback,
@@ -82,25 +96,29 @@ pub unsafe extern "C" fn backend_api_client_set_log(
     destroy: backend_api_destroy_callback,
     max_level: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(client, "client", err, |backend_api_client(c)| {
-        let logger = match callback {
-            None => Logger::off(),
-            Some(callback) => {
-                let max = LogLevel::from_code(max_level)
-                    .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
-                let sink = Sink {
-                    callback,
-                    user_data,
-                    destroy,
-                };
-                Logger::new(
-                    Arc::new(move |level, message: &str| sink.call(level, message)),
-                    max,
-                )
-            }
-        };
-        c.set_logger(logger);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `callback` and `destroy` NULL or functions safe to call from any thread.
+    unsafe {
+        update(client, "client", err, |backend_api_client(c)| {
+            let logger = match callback {
+                None => Logger::off(),
+                Some(callback) => {
+                    let max = backend_api_log_level::from_code(max_level)
+                        .ok_or_else(|| Error::invalid(format!("unknown log level {max_level}")))?;
+                    let sink = Sink {
+                        callback,
+                        user_data,
+                        destroy,
+                    };
+                    Logger::new(
+                        Arc::new(move |level, message: &str| sink.call(level, message)),
+                        max,
+                    )
+                }
+            };
+            c.set_logger(logger);
+            Ok(())
+        })
+    }
 }

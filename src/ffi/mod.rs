@@ -1,4 +1,4 @@
-//! The C ABI, one module per object: [`error`], [`client`], [`log`] (the client's
+//! The C ABI, one module per object: [`enums`] (the C form of the enums), [`error`], [`client`], [`log`] (the client's
 //! log callback), [`models`], [`request`], [`stream`], [`cancel`], [`chunk`],
 //! [`pointer`] (typed look-ups in a chunk by JSON Pointer), [`text`] (URL redaction); the
 //! habits they share live in `guard`. Every function here:
@@ -15,6 +15,7 @@ use std::ffi::c_char;
 pub mod cancel;
 pub mod chunk;
 pub mod client;
+pub mod enums;
 pub mod error;
 mod guard;
 pub mod log;
@@ -27,6 +28,7 @@ pub mod text;
 pub use cancel::*;
 pub use chunk::*;
 pub use client::*;
+pub use enums::*;
 pub use error::*;
 pub use guard::backend_api_error;
 pub use log::*;
@@ -55,14 +57,14 @@ pub const BACKEND_API_KEY_BODY: u32 = 1;
 pub const BACKEND_API_KEY_BEARER: u32 = 2;
 
 /// The library version, such as `"0.2.0"`. Static; any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
 /// The version of the library loaded at run time as `0xMMmmpp`: compare it with
 /// `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version_num() -> u32 {
     BACKEND_API_VERSION_NUM
 }
@@ -80,8 +82,8 @@ pub extern "C" fn backend_api_version_num() -> u32 {
 /// returning from `main` when a log sink uses objects with static lifetime (a C++
 /// logger destroyed at exit). Streams and listings may be started again
 /// afterwards. Any thread but a log callback's.
-#[no_mangle]
-pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
+#[unsafe(no_mangle)]
+pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> backend_api_status {
     let timeout = u64::try_from(timeout_ms)
         .ok()
         .map(std::time::Duration::from_millis);
@@ -92,13 +94,14 @@ pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> Status {
             Status::TimedOut
         }
     })
+    .into()
 }
 
 /// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
 /// is not a status. Static; any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
-    Status::from_code(status)
+    backend_api_status::from_code(status)
         .map_or(c"UNKNOWN", Status::c_name)
         .as_ptr()
 }
@@ -106,9 +109,8 @@ pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn key_placements_match_the_request_module() {
-        use crate::request::key_placement;
-        assert_eq!(super::BACKEND_API_KEY_BODY, key_placement::BODY);
-        assert_eq!(super::BACKEND_API_KEY_BEARER, key_placement::BEARER);
+    fn key_placements_keep_their_numbers() {
+        assert_eq!(super::BACKEND_API_KEY_BODY, 1);
+        assert_eq!(super::BACKEND_API_KEY_BEARER, 2);
     }
 }

@@ -1,5 +1,6 @@
 //! The model listing, and the strings this library hands out.
 
+use super::enums::backend_api_status;
 use std::ffi::{c_char, CString};
 
 use super::cancel::backend_api_canceller;
@@ -20,7 +21,7 @@ use crate::error::Status;
 ///
 /// # Safety
 /// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_models(
     client: *const backend_api_client,
     provider: *const c_char,
@@ -28,21 +29,25 @@ pub unsafe extern "C" fn backend_api_models(
     json_out: *mut *const c_char,
     len_out: *mut usize,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(json_out, "json_out")?;
-        let text = crate::models::models(
-            &obj(client, "client")?.0,
-            opt_str_arg(provider, "provider")?,
-            canceller.as_ref().map(backend_api_canceller::get),
-        )?;
-        let text = c_string(&text);
-        if !len_out.is_null() {
-            *len_out = text.as_bytes().len();
-        }
-        *json_out = text.into_raw();
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `provider` NULL or NUL-terminated.
+    unsafe {
+        guard(err, || {
+            out_arg(json_out, "json_out")?;
+            let text = crate::models::models(
+                &obj(client, "client")?.0,
+                opt_str_arg(provider, "provider")?,
+                canceller.as_ref().map(backend_api_canceller::get),
+            )?;
+            let text = c_string(&text);
+            if !len_out.is_null() {
+                *len_out = text.as_bytes().len();
+            }
+            *json_out = text.into_raw();
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Frees a string this library handed out. NULL is a no-op; must not be called
@@ -50,9 +55,13 @@ pub unsafe extern "C" fn backend_api_models(
 ///
 /// # Safety
 /// `s` is NULL or a string from this library, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_string_free(s: *const c_char) {
-    if !s.is_null() {
-        guard_or((), || drop(CString::from_raw(s.cast_mut())));
+    // SAFETY: the caller keeps this function's contract (# Safety above): `s` is NULL or a string
+    // from this library, not used afterwards.
+    unsafe {
+        if !s.is_null() {
+            guard_or((), || drop(CString::from_raw(s.cast_mut())));
+        }
     }
 }

@@ -16,7 +16,8 @@ use std::ffi::c_char;
 use serde_json::Value;
 
 use super::chunk::{backend_api_chunk, Ask};
-use super::guard::{backend_api_error, fail, guard, guard_or, obj, out_arg, str_arg};
+use super::enums::{backend_api_json_type, backend_api_status};
+use super::guard::{backend_api_error, fail, guard, guard_or, hand_out, obj, out_arg, str_arg};
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
 use crate::pointer::{resolve, JsonType};
@@ -30,22 +31,27 @@ unsafe fn at_pointer(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     read: impl FnOnce(&backend_api_chunk, &str, &Value) -> Status,
-) -> Status {
-    guard_or(Status::Internal, || {
-        let found = || -> Result<Status, Error> {
-            let c = obj(chunk, "chunk")?;
-            let pointer = str_arg(pointer, "pointer")?;
-            // The chunk's text was checked as a JSON object when it arrived.
-            let doc: Value = serde_json::from_str(c.chunk().json())
-                .map_err(|e| Error::new(Status::Internal, e.to_string()))?;
-            Ok(match resolve(&doc, pointer) {
-                Ok(Some(v)) => read(c, pointer, v),
-                Ok(None) => Status::NotFound,
-                Err(_) => Status::InvalidArgument,
-            })
-        };
-        found().unwrap_or_else(|e| e.status)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated.
+    unsafe {
+        guard_or(Status::Internal, || {
+            let found = || -> Result<Status, Error> {
+                let c = obj(chunk, "chunk")?;
+                let pointer = str_arg(pointer, "pointer")?;
+                // The chunk's text was checked as a JSON object when it arrived.
+                let doc: Value = serde_json::from_str(c.chunk().json())
+                    .map_err(|e| Error::new(Status::Internal, e.to_string()))?;
+                Ok(match resolve(&doc, pointer) {
+                    Ok(Some(v)) => read(c, pointer, v),
+                    Ok(None) => Status::NotFound,
+                    Err(_) => Status::InvalidArgument,
+                })
+            };
+            found().unwrap_or_else(|e| e.status)
+        })
+        .into()
+    }
 }
 
 /// The type of the value at `pointer` (`""` is the whole chunk, an object) into
@@ -54,19 +60,23 @@ unsafe fn at_pointer(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
 /// NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_type(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
-    type_out: *mut JsonType,
-) -> Status {
-    if out_arg(type_out, "type_out").is_err() {
-        return Status::InvalidArgument;
+    type_out: *mut backend_api_json_type,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `type_out` NULL or writable.
+    unsafe {
+        if out_arg(type_out, "type_out").is_err() {
+            return backend_api_status::InvalidArgument;
+        }
+        at_pointer(chunk, pointer, |_, _, v| {
+            *type_out = JsonType::of(v).into();
+            Status::Ok
+        })
     }
-    at_pointer(chunk, pointer, |_, _, v| {
-        *type_out = JsonType::of(v);
-        Status::Ok
-    })
 }
 
 /// The string at `pointer`, unescaped, NUL-terminated UTF-8, into `*value_out`
@@ -78,29 +88,34 @@ pub unsafe extern "C" fn backend_api_chunk_get_type(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `value_out` NULL or writable; `len_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_string(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut *const c_char,
     len_out: *mut usize,
-) -> Status {
-    if out_arg(value_out, "value_out").is_err() {
-        return Status::InvalidArgument;
-    }
-    at_pointer(chunk, pointer, |c, pointer, v| {
-        let Value::String(s) = v else {
-            return Status::WrongType;
-        };
-        let Some((p, n)) = c.lend(Ask::Pointer(pointer), || Some(Cow::Owned(s.clone()))) else {
-            return Status::Internal;
-        };
-        *value_out = p;
-        if !len_out.is_null() {
-            *len_out = n;
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable; `len_out` NULL
+    // or writable.
+    unsafe {
+        if out_arg(value_out, "value_out").is_err() {
+            return backend_api_status::InvalidArgument;
         }
-        Status::Ok
-    })
+        at_pointer(chunk, pointer, |c, pointer, v| {
+            let Value::String(s) = v else {
+                return Status::WrongType;
+            };
+            let Some((p, n)) = c.lend(Ask::Pointer(pointer), || Some(Cow::Owned(s.clone()))) else {
+                return Status::Internal;
+            };
+            *value_out = p;
+            if !len_out.is_null() {
+                *len_out = n;
+            }
+            Status::Ok
+        })
+    }
 }
 
 /// The integer at `pointer` into `*value_out`. `WRONG_TYPE` for anything but a
@@ -111,22 +126,26 @@ pub unsafe extern "C" fn backend_api_chunk_get_string(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `value_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_int64(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut i64,
-) -> Status {
-    if out_arg(value_out, "value_out").is_err() {
-        return Status::InvalidArgument;
-    }
-    at_pointer(chunk, pointer, |_, _, v| match v.as_i64() {
-        Some(n) => {
-            *value_out = n;
-            Status::Ok
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
+    unsafe {
+        if out_arg(value_out, "value_out").is_err() {
+            return backend_api_status::InvalidArgument;
         }
-        None => Status::WrongType,
-    })
+        at_pointer(chunk, pointer, |_, _, v| match v.as_i64() {
+            Some(n) => {
+                *value_out = n;
+                Status::Ok
+            }
+            None => Status::WrongType,
+        })
+    }
 }
 
 /// The number at `pointer`, as the nearest double, into `*value_out`.
@@ -135,22 +154,26 @@ pub unsafe extern "C" fn backend_api_chunk_get_int64(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `value_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_number(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut f64,
-) -> Status {
-    if out_arg(value_out, "value_out").is_err() {
-        return Status::InvalidArgument;
-    }
-    at_pointer(chunk, pointer, |_, _, v| match v.as_f64() {
-        Some(n) => {
-            *value_out = n;
-            Status::Ok
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
+    unsafe {
+        if out_arg(value_out, "value_out").is_err() {
+            return backend_api_status::InvalidArgument;
         }
-        None => Status::WrongType,
-    })
+        at_pointer(chunk, pointer, |_, _, v| match v.as_f64() {
+            Some(n) => {
+                *value_out = n;
+                Status::Ok
+            }
+            None => Status::WrongType,
+        })
+    }
 }
 
 /// The boolean at `pointer` into `*value_out`. `WRONG_TYPE` for anything but
@@ -159,22 +182,26 @@ pub unsafe extern "C" fn backend_api_chunk_get_number(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `value_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_bool(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut bool,
-) -> Status {
-    if out_arg(value_out, "value_out").is_err() {
-        return Status::InvalidArgument;
-    }
-    at_pointer(chunk, pointer, |_, _, v| match v.as_bool() {
-        Some(b) => {
-            *value_out = b;
-            Status::Ok
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
+    unsafe {
+        if out_arg(value_out, "value_out").is_err() {
+            return backend_api_status::InvalidArgument;
         }
-        None => Status::WrongType,
-    })
+        at_pointer(chunk, pointer, |_, _, v| match v.as_bool() {
+            Some(b) => {
+                *value_out = b;
+                Status::Ok
+            }
+            None => Status::WrongType,
+        })
+    }
 }
 
 /// How many elements the array, or members the object, at `pointer` holds, into
@@ -184,26 +211,30 @@ pub unsafe extern "C" fn backend_api_chunk_get_bool(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `count_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_count(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     count_out: *mut usize,
-) -> Status {
-    if out_arg(count_out, "count_out").is_err() {
-        return Status::InvalidArgument;
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `count_out` NULL or writable.
+    unsafe {
+        if out_arg(count_out, "count_out").is_err() {
+            return backend_api_status::InvalidArgument;
+        }
+        at_pointer(chunk, pointer, |_, _, v| match v {
+            Value::Array(list) => {
+                *count_out = list.len();
+                Status::Ok
+            }
+            Value::Object(map) => {
+                *count_out = map.len();
+                Status::Ok
+            }
+            _ => Status::WrongType,
+        })
     }
-    at_pointer(chunk, pointer, |_, _, v| match v {
-        Value::Array(list) => {
-            *count_out = list.len();
-            Status::Ok
-        }
-        Value::Object(map) => {
-            *count_out = map.len();
-            Status::Ok
-        }
-        _ => Status::WrongType,
-    })
 }
 
 /// The key of member `index` (from 0, in the keys' sorted order) of the object
@@ -216,34 +247,39 @@ pub unsafe extern "C" fn backend_api_chunk_get_count(
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
 /// NULL or writable; `len_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_key(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     index: usize,
     key_out: *mut *const c_char,
     len_out: *mut usize,
-) -> Status {
-    if out_arg(key_out, "key_out").is_err() {
-        return Status::InvalidArgument;
-    }
-    at_pointer(chunk, pointer, |c, pointer, v| {
-        let Value::Object(map) = v else {
-            return Status::WrongType;
-        };
-        let Some(key) = map.keys().nth(index) else {
-            return Status::NotFound;
-        };
-        let Some((p, n)) = c.lend(Ask::Key(pointer, index), || Some(Cow::Owned(key.clone())))
-        else {
-            return Status::Internal;
-        };
-        *key_out = p;
-        if !len_out.is_null() {
-            *len_out = n;
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
+    // live chunk; `pointer` NULL or NUL-terminated; `key_out` NULL or writable; `len_out` NULL or
+    // writable.
+    unsafe {
+        if out_arg(key_out, "key_out").is_err() {
+            return backend_api_status::InvalidArgument;
         }
-        Status::Ok
-    })
+        at_pointer(chunk, pointer, |c, pointer, v| {
+            let Value::Object(map) = v else {
+                return Status::WrongType;
+            };
+            let Some(key) = map.keys().nth(index) else {
+                return Status::NotFound;
+            };
+            let Some((p, n)) = c.lend(Ask::Key(pointer, index), || Some(Cow::Owned(key.clone())))
+            else {
+                return Status::Internal;
+            };
+            *key_out = p;
+            if !len_out.is_null() {
+                *len_out = n;
+            }
+            Status::Ok
+        })
+    }
 }
 
 /// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
@@ -257,24 +293,28 @@ pub unsafe extern "C" fn backend_api_chunk_get_key(
 /// # Safety
 /// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
 /// NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_parse(
     json: *const c_char,
     len: usize,
     out: *mut *mut backend_api_chunk,
     err: *mut *mut backend_api_error,
-) -> Status {
-    if json.is_null() {
-        return fail(err, Error::invalid("json is NULL"));
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `json` is NULL or
+    // readable for `len` bytes; `out` NULL or writable; `err` NULL or writable.
+    unsafe {
+        if json.is_null() {
+            return fail(err, Error::invalid("json is NULL"));
+        }
+        guard(err, || {
+            out_arg(out, "out")?;
+            let bytes = std::slice::from_raw_parts(json.cast::<u8>(), len);
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
+            let chunk = Chunk::parse(text)
+                .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
+            hand_out(out, backend_api_chunk::new(chunk));
+            Ok(Status::Ok)
+        })
     }
-    guard(err, || {
-        out_arg(out, "out")?;
-        let bytes = std::slice::from_raw_parts(json.cast::<u8>(), len);
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
-        let chunk = Chunk::parse(text)
-            .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
-        *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
-        Ok(Status::Ok)
-    })
 }

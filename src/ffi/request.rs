@@ -1,15 +1,17 @@
 //! The request: model, messages, media, api key, headers and extra body fields.
 
+use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
 use super::guard::{
-    backend_api_error, free, guard, guard_or, obj, opt_str_arg, out_arg, str_arg, update,
+    backend_api_error, free, guard, guard_or, hand_out, obj, opt_str_arg, out_arg, str_arg, update,
 };
 use super::stream::backend_api_stream;
+use super::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
 use crate::error::{Error, Status};
 use crate::media::Media;
-use crate::request::Request;
+use crate::request::{KeyPlacement, Request};
 
 /// One conversation request: model, messages, media, api key, extra body fields.
 #[allow(non_camel_case_types)]
@@ -17,7 +19,7 @@ pub struct backend_api_request(pub(crate) Request);
 
 /// Creates an empty request (model `""`, no messages). Free it with
 /// `backend_api_request_free`. Any thread.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
     guard_or(ptr::null_mut(), || {
         Box::into_raw(Box::new(backend_api_request(Request::new())))
@@ -30,9 +32,11 @@ pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
 ///
 /// # Safety
 /// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_request) {
-    free(request)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `request` is NULL or a
+    // request from `backend_api_request_new`, not used afterwards.
+    unsafe { free(request) }
 }
 
 /// Sets the model name. The string is copied. Not concurrently with other calls
@@ -40,16 +44,20 @@ pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_requ
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_model(
     request: *mut backend_api_request,
     model: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_model(str_arg(model, "model")?);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_model(str_arg(model, "model")?);
+            Ok(())
+        })
+    }
 }
 
 /// Appends a message with plain-text content. Strings are copied.
@@ -57,17 +65,21 @@ pub unsafe extern "C" fn backend_api_request_set_model(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message(
     request: *mut backend_api_request,
     role: *const c_char,
     content: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
+            Ok(())
+        })
+    }
 }
 
 /// Appends a message whose content is JSON text (a string or a list of parts).
@@ -75,19 +87,23 @@ pub unsafe extern "C" fn backend_api_request_add_message(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message_json(
     request: *mut backend_api_request,
     role: *const c_char,
     content_json: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_message_json(
-            str_arg(role, "role")?,
-            str_arg(content_json, "content_json")?,
-        )
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_message_json(
+                str_arg(role, "role")?,
+                str_arg(content_json, "content_json")?,
+            )
+        })
+    }
 }
 
 /// Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
@@ -95,15 +111,19 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_messages_json(
     request: *mut backend_api_request,
     messages_json: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_messages_json(str_arg(messages_json, "messages_json")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_messages_json(str_arg(messages_json, "messages_json")?)
+        })
+    }
 }
 
 /// Adds a header sent with this request only, after the client's headers (for
@@ -113,16 +133,31 @@ pub unsafe extern "C" fn backend_api_request_set_messages_json(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_header(
     request: *mut backend_api_request,
     name: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+        })
+    }
+}
+
+/// The placement a C bit set names: `BACKEND_API_KEY_BODY`, `BACKEND_API_KEY_BEARER`
+/// or both; anything else is invalid.
+fn key_placement(code: u32) -> Result<KeyPlacement, Error> {
+    match code {
+        BACKEND_API_KEY_BODY => Ok(KeyPlacement::Body),
+        BACKEND_API_KEY_BEARER => Ok(KeyPlacement::Bearer),
+        c if c == BACKEND_API_KEY_BODY | BACKEND_API_KEY_BEARER => Ok(KeyPlacement::Both),
+        _ => Err(Error::invalid(format!("invalid api key placement {code}"))),
+    }
 }
 
 /// Sets the api key (NULL removes it) and where it goes: `BACKEND_API_KEY_BODY`
@@ -134,16 +169,20 @@ pub unsafe extern "C" fn backend_api_request_add_header(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `key` NULL or NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_api_key(
     request: *mut backend_api_request,
     key: *const c_char,
     placement: u32,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_api_key(opt_str_arg(key, "key")?, placement)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `key` NULL or NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_api_key(opt_str_arg(key, "key")?, key_placement(placement)?)
+        })
+    }
 }
 
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
@@ -155,16 +194,20 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_json(
     request: *mut backend_api_request,
     key: *const c_char,
     value_json: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
+        })
+    }
 }
 
 /// Sets an extra body field to a string value (no JSON quoting needed).
@@ -172,16 +215,20 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_string(
     request: *mut backend_api_request,
     key: *const c_char,
     value: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
+        })
+    }
 }
 
 /// Bounds each media item added afterwards to `bytes` of raw data (default 20 MiB;
@@ -191,15 +238,19 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_max_media(
     request: *mut backend_api_request,
     bytes: usize,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.set_max_media(bytes)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.set_max_media(bytes)
+        })
+    }
 }
 
 /// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
@@ -212,22 +263,26 @@ pub unsafe extern "C" fn backend_api_request_set_max_media(
 ///
 /// # Safety
 /// `data` is valid for `len` bytes; other pointers NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     request: *mut backend_api_request,
     data: *const u8,
     len: usize,
     filename: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        let bytes = match (data.is_null(), len) {
-            (_, 0) => &[][..],
-            (true, _) => return Err(Error::invalid("data is NULL")),
-            (false, n) => std::slice::from_raw_parts(data, n),
-        };
-        r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `data` is valid for
+    // `len` bytes; other pointers NULL or valid.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            let bytes = match (data.is_null(), len) {
+                (_, 0) => &[][..],
+                (true, _) => return Err(Error::invalid("data is NULL")),
+                (false, n) => std::slice::from_raw_parts(data, n),
+            };
+            r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
+        })
+    }
 }
 
 /// Adds media from a file, read now; its base name is sent as the file name.
@@ -240,15 +295,19 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `path` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_file(
     request: *mut backend_api_request,
     path: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_media_file(str_arg(path, "path")?)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `path` NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_media_file(str_arg(path, "path")?)
+        })
+    }
 }
 
 /// Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
@@ -257,20 +316,24 @@ pub unsafe extern "C" fn backend_api_request_add_media_file(
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_uri(
     request: *mut backend_api_request,
     uri: *const c_char,
     filename: *const c_char,
     err: *mut *mut backend_api_error,
-) -> Status {
-    update(request, "request", err, |backend_api_request(r)| {
-        r.add_media(Media::from_uri(
-            str_arg(uri, "uri")?,
-            opt_str_arg(filename, "filename")?,
-        )?);
-        Ok(())
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_media(Media::from_uri(
+                str_arg(uri, "uri")?,
+                opt_str_arg(filename, "filename")?,
+            )?);
+            Ok(())
+        })
+    }
 }
 
 /// Makes the request that continues a conversation: `request`'s model, key and
@@ -281,21 +344,39 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
 ///
 /// # Safety
 /// Pointers are NULL or valid; `user_message` NUL-terminated.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_follow_up(
     request: *const backend_api_request,
     stream: *const backend_api_stream,
     user_message: *const c_char,
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let answer = obj(stream, "stream")?.0.answer();
-        let next = obj(request, "request")?
-            .0
-            .follow_up(&answer, str_arg(user_message, "user_message")?);
-        *out = Box::into_raw(Box::new(backend_api_request(next)));
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `user_message` NUL-terminated.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let answer = obj(stream, "stream")?.0.answer();
+            let next = obj(request, "request")?
+                .0
+                .follow_up(&answer, str_arg(user_message, "user_message")?);
+            hand_out(out, backend_api_request(next));
+            Ok(Status::Ok)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_placement_codes_are_a_non_empty_bit_set() {
+        assert_eq!(key_placement(1), Ok(KeyPlacement::Body));
+        assert_eq!(key_placement(2), Ok(KeyPlacement::Bearer));
+        assert_eq!(key_placement(3), Ok(KeyPlacement::Both));
+        assert!(key_placement(0).is_err());
+        assert!(key_placement(4).is_err());
+    }
 }

@@ -1,12 +1,13 @@
 //! Streams: open, next, cancel, close, and what a running stream tells (its
 //! event-loop descriptor, deadline, statistics and assembled answer).
 
+use super::enums::backend_api_status;
 use std::ptr;
 use std::time::Duration;
 
 use super::chunk::backend_api_chunk;
 use super::client::backend_api_client;
-use super::guard::{backend_api_error, free, guard, guard_or, obj, out_arg};
+use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg};
 use super::request::backend_api_request;
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
@@ -26,19 +27,23 @@ pub struct backend_api_stream(pub(crate) Stream);
 ///
 /// # Safety
 /// Pointers are NULL or valid.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_open(
     client: *const backend_api_client,
     request: *const backend_api_request,
     out: *mut *mut backend_api_stream,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let stream = Stream::open(&obj(client, "client")?.0, &obj(request, "request")?.0)?;
-        *out = Box::into_raw(Box::new(backend_api_stream(stream)));
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let stream = Stream::open(&obj(client, "client")?.0, &obj(request, "request")?.0)?;
+            hand_out(out, backend_api_stream(stream));
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Waits up to `timeout_ms` for the next chunk (0: only look, never block;
@@ -63,28 +68,32 @@ pub unsafe extern "C" fn backend_api_open(
 ///
 /// # Safety
 /// `stream` is NULL or a live stream; out-pointers NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_next(
     stream: *mut backend_api_stream,
     timeout_ms: i64,
     chunk_out: *mut *mut backend_api_chunk,
     err_out: *mut *mut backend_api_error,
-) -> Status {
-    guard(err_out, || {
-        out_arg(chunk_out, "chunk_out")?;
-        let stream = &obj(stream, "stream")?.0;
-        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
-        match stream.next(timeout) {
-            Next::Chunk(chunk) => {
-                *chunk_out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
-                Ok(Status::Ok)
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream; out-pointers NULL or writable.
+    unsafe {
+        guard(err_out, || {
+            out_arg(chunk_out, "chunk_out")?;
+            let stream = &obj(stream, "stream")?.0;
+            let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+            match stream.next(timeout) {
+                Next::Chunk(chunk) => {
+                    hand_out(chunk_out, backend_api_chunk::new(chunk));
+                    Ok(Status::Ok)
+                }
+                Next::End => Ok(Status::End),
+                Next::Again => Ok(Status::Again),
+                Next::Cancelled => Ok(Status::Cancelled),
+                Next::Error(e) => Err(e),
             }
-            Next::End => Ok(Status::End),
-            Next::Again => Ok(Status::Again),
-            Next::Cancelled => Ok(Status::Cancelled),
-            Next::Error(e) => Err(e),
-        }
-    })
+        })
+    }
 }
 
 /// Cancels the stream: the connection is shut, a blocked `backend_api_next` wakes
@@ -97,10 +106,14 @@ pub unsafe extern "C" fn backend_api_next(
 ///
 /// # Safety
 /// `stream` is NULL or a live stream.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
-    if let Some(s) = stream.as_ref() {
-        guard_or((), || s.0.cancel());
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream.
+    unsafe {
+        if let Some(s) = stream.as_ref() {
+            guard_or((), || s.0.cancel());
+        }
     }
 }
 
@@ -118,9 +131,11 @@ pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
 ///
 /// # Safety
 /// `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
-    free(stream)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // stream from `backend_api_open`, not used afterwards.
+    unsafe { free(stream) }
 }
 
 /// For event loops (poll, epoll, kqueue, libuv, GLib; `select`/`WSAPoll` on
@@ -138,17 +153,21 @@ pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
 ///
 /// # Safety
 /// `stream` is NULL or a live stream; out-pointers NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_fd(
     stream: *const backend_api_stream,
     fd_out: *mut isize,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(fd_out, "fd_out")?;
-        *fd_out = obj(stream, "stream")?.0.ready_descriptor()?;
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream; out-pointers NULL or writable.
+    unsafe {
+        guard(err, || {
+            out_arg(fd_out, "fd_out")?;
+            *fd_out = obj(stream, "stream")?.0.ready_descriptor()?;
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// Milliseconds until the stream's idle or total timeout ends it (rounded up, at
@@ -161,14 +180,18 @@ pub unsafe extern "C" fn backend_api_stream_fd(
 ///
 /// # Safety
 /// `stream` is NULL or a live stream.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_timeout_ms(stream: *const backend_api_stream) -> i64 {
-    let Some(s) = stream.as_ref() else { return -1 };
-    guard_or(-1, || {
-        s.0.time_to_deadline().map_or(-1, |d| {
-            i64::try_from(d.as_nanos().div_ceil(1_000_000).max(1)).unwrap_or(i64::MAX)
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream.
+    unsafe {
+        let Some(s) = stream.as_ref() else { return -1 };
+        guard_or(-1, || {
+            s.0.time_to_deadline().map_or(-1, |d| {
+                i64::try_from(d.as_nanos().div_ceil(1_000_000).max(1)).unwrap_or(i64::MAX)
+            })
         })
-    })
+    }
 }
 
 /// A stream's statistics. Times are microseconds since `backend_api_open`; -1
@@ -208,41 +231,45 @@ pub struct backend_api_stats {
 ///
 /// # Safety
 /// `stream` is NULL or a live stream; `out` NULL or valid for `out->size` bytes.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_stats(
     stream: *const backend_api_stream,
     out: *mut backend_api_stats,
-) -> Status {
-    guard(ptr::null_mut(), || {
-        out_arg(out, "out")?;
-        let size = (*out).size;
-        if size < STATS_V1_SIZE {
-            return Err(Error::invalid(
-                "stats.size must be set to sizeof(backend_api_stats)",
-            ));
-        }
-        let s = obj(stream, "stream")?.0.stats();
-        let full = backend_api_stats {
-            size: size.min(std::mem::size_of::<backend_api_stats>()),
-            bytes: s.bytes,
-            chunks: s.chunks,
-            delivered: s.delivered,
-            skipped: s.skipped,
-            retries: s.retries,
-            ended: s.ended,
-            headers_us: s.headers_us,
-            first_chunk_us: s.first_chunk_us,
-            elapsed_us: s.elapsed_us,
-            queued_bytes: s.queued_bytes,
-        };
-        // SAFETY: `out` is valid for `size` bytes and `full` for at least `full.size`.
-        ptr::copy_nonoverlapping(
-            (&full as *const backend_api_stats).cast::<u8>(),
-            out.cast::<u8>(),
-            full.size,
-        );
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream; `out` NULL or valid for `out->size` bytes.
+    unsafe {
+        guard(ptr::null_mut(), || {
+            out_arg(out, "out")?;
+            let size = (*out).size;
+            if size < STATS_V1_SIZE {
+                return Err(Error::invalid(
+                    "stats.size must be set to sizeof(backend_api_stats)",
+                ));
+            }
+            let s = obj(stream, "stream")?.0.stats();
+            let full = backend_api_stats {
+                size: size.min(std::mem::size_of::<backend_api_stats>()),
+                bytes: s.bytes,
+                chunks: s.chunks,
+                delivered: s.delivered,
+                skipped: s.skipped,
+                retries: s.retries,
+                ended: s.ended,
+                headers_us: s.headers_us,
+                first_chunk_us: s.first_chunk_us,
+                elapsed_us: s.elapsed_us,
+                queued_bytes: s.queued_bytes,
+            };
+            // SAFETY: `out` is valid for `size` bytes and `full` for at least `full.size`.
+            ptr::copy_nonoverlapping(
+                (&full as *const backend_api_stats).cast::<u8>(),
+                out.cast::<u8>(),
+                full.size,
+            );
+            Ok(Status::Ok)
+        })
+    }
 }
 
 /// `sizeof(backend_api_stats)` in 0.2.0, the first version with a size field: up
@@ -259,17 +286,22 @@ const STATS_V1_SIZE: usize = std::mem::offset_of!(backend_api_stats, queued_byte
 ///
 /// # Safety
 /// `stream` is NULL or a live stream; `out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_answer(
     stream: *const backend_api_stream,
     out: *mut *mut backend_api_chunk,
     err: *mut *mut backend_api_error,
-) -> Status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let json = obj(stream, "stream")?.0.answer_json();
-        let chunk = Chunk::parse_owned(json).map_err(|(e, _)| Error::new(Status::Internal, e))?;
-        *out = Box::into_raw(Box::new(backend_api_chunk::new(chunk)));
-        Ok(Status::Ok)
-    })
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
+    // live stream; `out` NULL or writable.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let json = obj(stream, "stream")?.0.answer_json();
+            let chunk =
+                Chunk::parse_owned(json).map_err(|m| Error::new(Status::Internal, m.why))?;
+            hand_out(out, backend_api_chunk::new(chunk));
+            Ok(Status::Ok)
+        })
+    }
 }

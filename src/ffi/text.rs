@@ -1,6 +1,7 @@
 //! Text helpers every C program of the library needs for its own messages, so
 //! that it applies the library's rules rather than a copy of them.
 
+use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
@@ -21,35 +22,40 @@ use crate::secret::redact_url;
 /// # Safety
 /// `url` is NULL or NUL-terminated; `buf` NULL or writable for `len` bytes;
 /// `needed_out` NULL or writable.
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_redact_url(
     url: *const c_char,
     buf: *mut c_char,
     len: usize,
     needed_out: *mut usize,
-) -> Status {
-    if buf.is_null() || len == 0 {
-        return Status::InvalidArgument;
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `url` is NULL or NUL-
+    // terminated; `buf` NULL or writable for `len` bytes; `needed_out` NULL or writable.
+    unsafe {
+        if buf.is_null() || len == 0 {
+            return backend_api_status::InvalidArgument;
+        }
+        guard_or(Status::Internal, || {
+            let Ok(url) = str_arg(url, "url") else {
+                return Status::InvalidArgument;
+            };
+            let shown = redact_url(url);
+            if !needed_out.is_null() {
+                *needed_out = shown.len() + 1;
+            }
+            // Cut on a character boundary: the truncated text stays valid UTF-8.
+            let mut n = shown.len().min(len - 1);
+            while !shown.is_char_boundary(n) {
+                n -= 1;
+            }
+            ptr::copy_nonoverlapping(shown.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+            if n < shown.len() {
+                Status::Limit
+            } else {
+                Status::Ok
+            }
+        })
+        .into()
     }
-    guard_or(Status::Internal, || {
-        let Ok(url) = str_arg(url, "url") else {
-            return Status::InvalidArgument;
-        };
-        let shown = redact_url(url);
-        if !needed_out.is_null() {
-            *needed_out = shown.len() + 1;
-        }
-        // Cut on a character boundary: the truncated text stays valid UTF-8.
-        let mut n = shown.len().min(len - 1);
-        while !shown.is_char_boundary(n) {
-            n -= 1;
-        }
-        ptr::copy_nonoverlapping(shown.as_ptr(), buf.cast::<u8>(), n);
-        *buf.add(n) = 0;
-        if n < shown.len() {
-            Status::Limit
-        } else {
-            Status::Ok
-        }
-    })
 }

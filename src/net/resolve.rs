@@ -36,7 +36,8 @@ pub(crate) struct PoolResolver(pub(crate) Arc<Link>);
 struct Lookup {
     /// `host:port`.
     target: String,
-    /// Set when the asker stopped waiting: not started then.
+    /// Set when the asker stopped waiting: not started then. Release by the asker,
+    /// Acquire by the pool's thread; a lone flag, no other data rides on it.
     abandoned: Arc<AtomicBool>,
     reply: Sender<std::io::Result<Vec<SocketAddr>>>,
 }

@@ -94,6 +94,7 @@ pub struct Stream {
     answer: Option<Assembled>,
     /// The assembled answer's bound in bytes ([`Answer::size`]).
     max_answer: usize,
+    /// Chunks handed out by `next`; Relaxed: a statistic written under `cursor`.
     delivered: AtomicU64,
     _hook: HookGuard,
 }

@@ -1,6 +1,10 @@
 //! The reader side's building blocks: the caller's deadline, the timed lock that
 //! serves `next` calls one at a time, the cursor over received chunks, and the
-//! assembled answer that `next` adds to without ever waiting for its readers.
+//! assembled answer that `next` adds to without ever waiting for a caller copying it.
+//!
+//! "Reader" in this module means one thing: the side of the stream that calls
+//! `next` (the caller's threads), as opposed to the worker. The response body is
+//! "the body", and a caller copying the assembled answer is "a copier".
 
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -178,7 +182,7 @@ impl Assembled {
         }
     }
 
-    /// Adds a delivered chunk; never waits for a reader of the answer.
+    /// Adds a delivered chunk; never waits for a copier of the answer.
     pub(super) fn add(&self, c: &Chunk) {
         let held: Option<MutexGuard<'_, Answer>> = match self.answer.try_lock() {
             Ok(a) => Some(a),

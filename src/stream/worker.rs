@@ -23,7 +23,7 @@ use crate::request::Request;
 use crate::threads::Operation;
 use crate::{retry, transport};
 
-/// Bytes asked of the body reader per read; one read's chunks travel as one batch.
+/// Bytes asked of the response body per read; one read's chunks travel as one batch.
 const READ_SIZE: usize = 16 << 10;
 
 /// What travels from the worker to the reader.
@@ -219,7 +219,7 @@ impl Job {
             return Ok(());
         };
         let s = &self.shared;
-        let mut reader = body.into_reader();
+        let mut body = body.into_reader();
         let mut decoder = Decoder::for_protocol(
             self.client.protocol,
             self.client.max_line,
@@ -227,7 +227,7 @@ impl Job {
         );
         let mut buf = vec![0u8; READ_SIZE];
         loop {
-            let n = match reader.read(&mut buf) {
+            let n = match body.read(&mut buf) {
                 Ok(n) => n,
                 Err(_) if s.link.cancel.is_cancelled() => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

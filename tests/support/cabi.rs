@@ -7,7 +7,7 @@ use std::ptr;
 use std::sync::Mutex;
 
 use backend_api::ffi::*;
-use backend_api::{ChunkKind, LogLevel, Status};
+use backend_api::ChunkKind;
 use serde_json::Value;
 
 /// One request and the client settings it needs.
@@ -36,9 +36,12 @@ pub struct Call {
 /// Every log record of the clients made with [`Call::log_level`].
 pub static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-unsafe extern "C" fn to_logs(_: *mut c_void, level: LogLevel, message: *const c_char) {
-    let m = CStr::from_ptr(message).to_string_lossy();
-    LOGS.lock().unwrap().push(format!("{level:?} {m}"));
+unsafe extern "C" fn to_logs(_: *mut c_void, level: backend_api_log_level, message: *const c_char) {
+    // SAFETY: the library calls a log callback with a NUL-terminated message.
+    unsafe {
+        let m = CStr::from_ptr(message).to_string_lossy();
+        LOGS.lock().unwrap().push(format!("{level:?} {m}"));
+    }
 }
 
 impl Call {
@@ -51,7 +54,7 @@ impl Call {
 /// One chunk as C sees it.
 pub struct CChunk {
     pub type_: String,
-    pub kind: ChunkKind,
+    pub kind: backend_api_kind,
     pub value: Value,
     pub text: Option<String>,
 }
@@ -59,7 +62,7 @@ pub struct CChunk {
 /// What a stream gave: its chunks, how it ended, and the error's details.
 pub struct Outcome {
     pub chunks: Vec<CChunk>,
-    pub end: Status,
+    pub end: backend_api_status,
     pub message: String,
     pub http: Option<(u16, Option<String>)>,
 }
@@ -82,11 +85,12 @@ pub fn cs(s: &str) -> CString {
 /// # Safety
 /// `p` is NULL or a valid C string.
 pub unsafe fn text(p: *const c_char) -> Option<String> {
-    (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned())
+    // SAFETY: NULL, or a valid C string (this function's contract).
+    unsafe { (!p.is_null()).then(|| CStr::from_ptr(p).to_str().unwrap().to_owned()) }
 }
 
-fn ok(s: Status) {
-    assert_eq!(s, Status::Ok);
+fn ok(s: backend_api_status) {
+    assert_eq!(s, backend_api_status::Ok);
 }
 
 /// A request for `model` with one user message ("hi") and extra body fields.
@@ -97,31 +101,36 @@ pub unsafe fn request<'a>(
     model: &str,
     fields: impl IntoIterator<Item = (&'a String, &'a Value)>,
 ) -> *mut backend_api_request {
-    let req = backend_api_request_new();
-    ok(backend_api_request_set_model(
-        req,
-        cs(model).as_ptr(),
-        ptr::null_mut(),
-    ));
-    ok(backend_api_request_add_message(
-        req,
-        cs("user").as_ptr(),
-        cs("hi").as_ptr(),
-        ptr::null_mut(),
-    ));
-    for (k, v) in fields {
-        ok(backend_api_request_set_field_json(
+    // SAFETY: C API calls on the request made here, with C strings that outlive each call.
+    unsafe {
+        let req = backend_api_request_new();
+        ok(backend_api_request_set_model(
             req,
-            cs(k).as_ptr(),
-            cs(&v.to_string()).as_ptr(),
+            cs(model).as_ptr(),
             ptr::null_mut(),
         ));
+        ok(backend_api_request_add_message(
+            req,
+            cs("user").as_ptr(),
+            cs("hi").as_ptr(),
+            ptr::null_mut(),
+        ));
+        for (k, v) in fields {
+            ok(backend_api_request_set_field_json(
+                req,
+                cs(k).as_ptr(),
+                cs(&v.to_string()).as_ptr(),
+                ptr::null_mut(),
+            ));
+        }
+        req
     }
-    req
 }
 
 /// Opens `call` against `url` and drains it (each `next` waits up to 30 s).
 pub fn stream(url: &str, call: &Call) -> Outcome {
+    // SAFETY: C API calls on the objects made here, each freed once at the end, with C
+    // strings that outlive each call and out-parameters on this stack.
     unsafe {
         let mut client = ptr::null_mut();
         ok(backend_api_client_new(
@@ -217,7 +226,7 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
             let mut chunk = ptr::null_mut();
             let mut err = ptr::null_mut();
             match backend_api_next(s, 30_000, &mut chunk, &mut err) {
-                Status::Ok => {
+                backend_api_status::Ok => {
                     let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
                     chunks.push(CChunk {
                         type_: text(backend_api_chunk_type(chunk)).unwrap(),
@@ -254,21 +263,26 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
 ///
 /// # Safety
 /// `err` is an error from this library, not used afterwards.
-pub unsafe fn take_error(err: *mut backend_api_error) -> (Status, String) {
-    let taken = (
-        backend_api_error_status(err),
-        text(backend_api_error_message(err)).unwrap_or_default(),
-    );
-    backend_api_error_free(err);
-    taken
+pub unsafe fn take_error(err: *mut backend_api_error) -> (backend_api_status, String) {
+    // SAFETY: `err` is a live error, freed here once (this function's contract).
+    unsafe {
+        let taken = (
+            backend_api_error_status(err),
+            text(backend_api_error_message(err)).unwrap_or_default(),
+        );
+        backend_api_error_free(err);
+        taken
+    }
 }
 
 /// A client for `url` through `backend_api_client_new`, or its error.
-pub fn client_new(url: &str) -> Result<*mut backend_api_client, (Status, String)> {
+pub fn client_new(url: &str) -> Result<*mut backend_api_client, (backend_api_status, String)> {
+    // SAFETY: a C string that outlives the call and out-parameters on this stack; the
+    // error, if any, is taken once.
     unsafe {
         let (mut client, mut err) = (ptr::null_mut(), ptr::null_mut());
         match backend_api_client_new(cs(url).as_ptr(), &mut client, &mut err) {
-            Status::Ok => Ok(client),
+            backend_api_status::Ok => Ok(client),
             _ => Err(take_error(err)),
         }
     }

@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 const BODY: &str = "{\"type\": \"content\", \"content\": \"secure\"}\n";
 
 pub fn tls_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tls")
 }
 
 /// Starts the server; returns its `https://127.0.0.1:PORT` URL.

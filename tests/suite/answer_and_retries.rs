@@ -1,12 +1,10 @@
-//! Beyond the peers: the assembled answer and follow-up request, statistics, safe
+//! The assembled answer and follow-up request, statistics, safe
 //! retries and log records, against the loopback backend.
-
-mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backend_api::{key_placement, Client, LogLevel, Logger, Next, RetryPolicy, Status, Stream};
+use backend_api::{Client, KeyPlacement, LogLevel, Logger, Next, RetryPolicy, Status, Stream};
 use serde_json::{json, Value};
 use support::{client, content, drain, request};
 
@@ -238,7 +236,7 @@ fn log_records_cover_the_stream_and_hide_secrets() {
         .unwrap();
     let logs = capture(&mut c, LogLevel::Trace);
     let mut r = request(json!({"test_chunks": 2}));
-    r.set_api_key(Some("sk-LOGMARKER"), key_placement::BODY)
+    r.set_api_key(Some("sk-LOGMARKER"), KeyPlacement::Body)
         .unwrap();
     drain(&Stream::open(&c, &r).unwrap());
     let logs = logs.lock().unwrap();

@@ -6,8 +6,6 @@
 //! a bound far above the promise (a watchdog, not a speed measurement), and prints
 //! the time it took.
 
-mod support;
-
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -466,13 +464,21 @@ fn no_log_record_starts_after_close_returns() {
         late: AtomicUsize,
         closed: std::sync::atomic::AtomicBool,
     }
-    unsafe extern "C" fn sink(user: *mut c_void, _level: LogLevel, _message: *const c_char) {
-        let seen = &*(user as *const Seen);
-        if seen.closed.load(Ordering::SeqCst) {
-            seen.late.fetch_add(1, Ordering::SeqCst);
+    unsafe extern "C" fn sink(
+        user: *mut c_void,
+        _level: backend_api::ffi::backend_api_log_level,
+        _message: *const c_char,
+    ) {
+        // SAFETY: the library calls the sink with the `user_data` given below: a `Seen` leaked for
+        // the whole process.
+        unsafe {
+            let seen = &*(user as *const Seen);
+            if seen.closed.load(Ordering::SeqCst) {
+                seen.late.fetch_add(1, Ordering::SeqCst);
+            }
+            *seen.posted.lock().unwrap() = true;
+            seen.wake.notify_all();
         }
-        *seen.posted.lock().unwrap() = true;
-        seen.wake.notify_all();
     }
     // A listener that accepts and never answers: the records in question are
     // written before the request goes out, and the shared backend stays unloaded.
@@ -486,6 +492,8 @@ fn no_log_record_starts_after_close_returns() {
             late: AtomicUsize::new(0),
             closed: std::sync::atomic::AtomicBool::new(false),
         }));
+        // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive
+        // each call and out-parameters on this stack.
         unsafe {
             let client = client_new(&url).unwrap();
             backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());
@@ -494,7 +502,7 @@ fn no_log_record_starts_after_close_returns() {
                 Some(sink),
                 (seen as *const Seen).cast_mut().cast(),
                 None,
-                LogLevel::Debug as u32,
+                backend_api::ffi::backend_api_log_level::Debug as u32,
                 std::ptr::null_mut(),
             );
             // The DEBUG record after "POST ..." lists the headers: 1,500 of 4 KiB
@@ -566,6 +574,8 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
         let _ = w.shutdown(std::net::Shutdown::Write);
         let _ = r.fill_buf();
     });
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let client = client_new(&url).unwrap();
         backend_api_client_set_proxy(client, std::ptr::null(), std::ptr::null_mut());

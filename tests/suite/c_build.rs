@@ -1,8 +1,7 @@
 //! Builds the C test programs of tests/c with the `cc` crate's compiler settings
 //! (`-Wall -Wextra -Werror`) against the freshly built shared library, and runs
-//! them against the loopback backend.
-
-mod support;
+//! them against the loopback backend: for the suite's C programs and for the
+//! phase matrix, which runs in a test binary of its own (tests/phases.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,7 +33,7 @@ pub fn lib_dir() -> PathBuf {
 }
 
 /// Compiles `tests/c/<name>.c` into an executable linked to the shared library.
-fn build(name: &str, extra: &[&str]) -> PathBuf {
+pub fn build(name: &str, extra: &[&str]) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/c")
         .join(format!("{name}.c"));
@@ -42,7 +41,7 @@ fn build(name: &str, extra: &[&str]) -> PathBuf {
 }
 
 /// Compiles one C file into an executable linked to the shared library.
-fn compile(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
+pub fn compile(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib = lib_dir();
     assert!(
@@ -93,7 +92,7 @@ fn compile(source: &Path, name: &str, extra: &[&str]) -> PathBuf {
 /// Runs a C test program against the backend, under `wrapper` when given (e.g.
 /// valgrind), with `env` added; its output must end "N passed, 0 failed".
 /// Returns its standard output and error.
-fn run(exe: &Path, wrapper: &[&str], env: &[(&str, &str)]) -> (String, String) {
+pub fn run(exe: &Path, wrapper: &[&str], env: &[(&str, &str)]) -> (String, String) {
     let mut cmd = match wrapper.split_first() {
         Some((tool, args)) => {
             let mut c = Command::new(tool);
@@ -118,101 +117,4 @@ fn run(exe: &Path, wrapper: &[&str], env: &[(&str, &str)]) -> (String, String) {
     );
     let _ = std::fs::remove_file(exe);
     (stdout, stderr)
-}
-
-/// The C test programs and their own compiler flags.
-const PROGRAMS: [(&str, &[&str]); 3] = [
-    ("abi_test", &[]),
-    ("loop_test", &[]),
-    // Enums must stay 32 bits wide whatever the compiler's enum options.
-    ("promises_test", &["-fshort-enums"]),
-];
-
-/// The phase matrix (tests/c/phases_test.c): every phase of a request x every way
-/// to wait x every action; each cell within its bound, threads and descriptors
-/// back to the baseline after it. Timed: not run under the sanitizers or Valgrind.
-#[test]
-fn c_phase_matrix() {
-    run(&build("phases_test", &[]), &[], &[]);
-}
-
-#[test]
-fn c_abi_test() {
-    run(&build("abi_test", &[]), &[], &[]);
-}
-
-/// 100 streams driven from one thread with poll(), the answer, stats, retries and
-/// log records from C; with `BACKEND_API_LOG=info`, records of clients without a
-/// callback go to standard error.
-#[test]
-fn c_loop_test() {
-    let (_, stderr) = run(
-        &build("loop_test", &[]),
-        &[],
-        &[("BACKEND_API_LOG", "info")],
-    );
-    assert!(
-        stderr.contains("backend-api info: POST http://127.0.0.1:"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("backend-api info: stream ended;"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("sk-C-MARKER"));
-}
-
-/// Slow name resolution, a blocked log callback, cancellers racing close, the
-/// stats size field, the version number and the descriptor, from C.
-#[test]
-fn c_promises_test() {
-    let (name, flags) = PROGRAMS[2];
-    let (stdout, _) = run(&build(name, flags), &[], &[]);
-    assert!(stdout.contains("next(4000) = TIMED_OUT"), "{stdout}");
-}
-
-/// The C programs built with AddressSanitizer, LeakSanitizer and UBSan: any
-/// memory error or leak (in C or in the library) fails them.
-#[test]
-fn c_tests_under_sanitizers() {
-    for (name, flags) in PROGRAMS {
-        let sanitize = [
-            "-fsanitize=address,undefined",
-            "-fno-omit-frame-pointer",
-            "-fno-sanitize-recover=all",
-        ];
-        let exe = build(name, &[flags, &sanitize[..]].concat());
-        let env = [
-            (
-                "ASAN_OPTIONS",
-                "detect_leaks=1:abort_on_error=0:exitcode=86",
-            ),
-            ("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1"),
-        ];
-        run(&exe, &[], &env);
-    }
-}
-
-/// The C programs under Valgrind memcheck: zero errors, no definite leaks.
-#[test]
-fn c_tests_under_valgrind() {
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "valgrind is missing under CI"
-        );
-        eprintln!("\n######## SKIPPED: valgrind not installed ########\n");
-        return;
-    }
-    let memcheck = [
-        "valgrind",
-        "--quiet",
-        "--error-exitcode=97",
-        "--leak-check=full",
-        "--show-possibly-lost=no",
-        "--errors-for-leak-kinds=definite",
-    ];
-    for (name, flags) in PROGRAMS {
-        run(&build(name, flags), &memcheck, &[]);
-    }
 }

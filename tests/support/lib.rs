@@ -1,5 +1,6 @@
-//! Shared by the integration tests: the in-process backend and small helpers.
-#![allow(dead_code)]
+//! Shared by the integration tests, the test backend (examples/test_backend.rs)
+//! and the benchmark: the in-process backend and small helpers. A dev-only crate
+//! of the workspace (`support` in the root's dev-dependencies), compiled once.
 
 pub mod backend;
 pub mod cabi;

@@ -3,16 +3,14 @@
 //! sends one chunk with nesting, arrays, escaped keys and every JSON type, read
 //! back as a C program reads it.
 
-mod support;
-
 use std::ffi::c_char;
 use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::ptr;
 
+use backend_api::ffi::backend_api_json_type as JsonType;
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::pointer::JsonType;
-use backend_api::Status;
 use support::cabi::{cs, request, text};
 
 const CHUNK: &str = r#"{"type": "usage", "usage": {"prompt_tokens": 3, "completion_tokens": 10,
@@ -41,31 +39,37 @@ fn serve_one_chunk() -> String {
 
 /// The first chunk of an answer from `url`, through the C API.
 unsafe fn first_chunk(url: &str) -> (*mut backend_api_stream, *mut backend_api_chunk) {
-    let mut client = ptr::null_mut();
-    let no_err = ptr::null_mut();
-    assert_eq!(
-        backend_api_client_new(cs(url).as_ptr(), &mut client, no_err),
-        Status::Ok
-    );
-    backend_api_client_set_proxy(client, ptr::null(), no_err);
-    let req = request("m", std::iter::empty());
-    let mut stream = ptr::null_mut();
-    assert_eq!(
-        backend_api_open(client, req, &mut stream, no_err),
-        Status::Ok
-    );
-    backend_api_request_free(req);
-    backend_api_client_free(client);
-    let mut chunk = ptr::null_mut();
-    assert_eq!(
-        backend_api_next(stream, 30_000, &mut chunk, no_err),
-        Status::Ok
-    );
-    (stream, chunk)
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
+    unsafe {
+        let mut client = ptr::null_mut();
+        let no_err = ptr::null_mut();
+        assert_eq!(
+            backend_api_client_new(cs(url).as_ptr(), &mut client, no_err),
+            Status::Ok
+        );
+        backend_api_client_set_proxy(client, ptr::null(), no_err);
+        let req = request("m", std::iter::empty());
+        let mut stream = ptr::null_mut();
+        assert_eq!(
+            backend_api_open(client, req, &mut stream, no_err),
+            Status::Ok
+        );
+        backend_api_request_free(req);
+        backend_api_client_free(client);
+        let mut chunk = ptr::null_mut();
+        assert_eq!(
+            backend_api_next(stream, 30_000, &mut chunk, no_err),
+            Status::Ok
+        );
+        (stream, chunk)
+    }
 }
 
 #[test]
 fn typed_look_ups_by_json_pointer() {
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let (stream, chunk) = first_chunk(&serve_one_chunk());
         let string = |p: &str| {
@@ -181,8 +185,11 @@ fn redact(url: &str, len: usize) -> (Status, String, usize) {
     let mut buf = vec![b'#' as c_char; len + 1];
     buf[len] = 0;
     let mut needed = 0usize;
+    // SAFETY: a C string that outlives the call, a buffer of at least `len` bytes and an
+    // out-parameter on this stack.
     let st =
         unsafe { backend_api_redact_url(cs(url).as_ptr(), buf.as_mut_ptr(), len, &mut needed) };
+    // SAFETY: the buffer holds a NUL: the function writes one, or the test put one at `len`.
     let shown = unsafe { text(buf.as_ptr()) }.unwrap_or_default();
     (st, shown, needed)
 }
@@ -206,8 +213,10 @@ fn redact_url_hides_credentials_up_to_the_last_at() {
     );
     assert_eq!(redact("http://h", 0).0, Status::InvalidArgument);
     let mut buf = [0 as c_char; 8];
+    // SAFETY: NULL is allowed for the URL and `needed`; the buffer has 8 bytes.
     let st = unsafe { backend_api_redact_url(ptr::null(), buf.as_mut_ptr(), 8, ptr::null_mut()) };
     assert_eq!(st, Status::InvalidArgument);
+    // SAFETY: a C string that outlives the call; NULL is allowed for the buffer and `needed`.
     let st = unsafe {
         backend_api_redact_url(cs("http://h").as_ptr(), ptr::null_mut(), 8, ptr::null_mut())
     };
@@ -216,6 +225,8 @@ fn redact_url_hides_credentials_up_to_the_last_at() {
 
 #[test]
 fn a_chunk_from_json_text_walked_by_count_and_key() {
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let json = r#"{"B": [1, 2, 3], "a/~": {"x": null}, "A": "s"}"#;
         let mut chunk = ptr::null_mut();

@@ -2,11 +2,9 @@
 //! not in ureq's own logs at the most verbose level, error messages, HTTP errors or
 //! `Debug` output.
 
-mod support;
-
 use std::sync::Mutex;
 
-use backend_api::{key_placement, Client, Next, Stream, TimeoutKind};
+use backend_api::{Client, KeyPlacement, Next, Stream, TimeoutKind};
 use serde_json::json;
 use support::{client, drain, request};
 
@@ -55,8 +53,7 @@ fn the_api_key_never_leaks() {
         json!({"test_fault": "malformed"}),
     ] {
         let mut r = request(fields);
-        r.set_api_key(Some(MARKER), key_placement::BODY | key_placement::BEARER)
-            .unwrap();
+        r.set_api_key(Some(MARKER), KeyPlacement::Both).unwrap();
         seen.push(format!("{r:?}"));
         let s = Stream::open(&c, &r).unwrap();
         let (chunks, end) = drain(&s);
@@ -72,7 +69,7 @@ fn the_api_key_never_leaks() {
     let mut dead = Client::new("http://127.0.0.1:9").unwrap();
     dead.set_proxy(None).unwrap();
     let mut r = request(json!({}));
-    r.set_api_key(Some(MARKER), key_placement::BEARER).unwrap();
+    r.set_api_key(Some(MARKER), KeyPlacement::Bearer).unwrap();
     if let Next::Error(e) = drain(&Stream::open(&dead, &r).unwrap()).1 {
         seen.push(format!("{e:?}"));
     }
@@ -83,7 +80,8 @@ fn the_api_key_never_leaks() {
     ));
     seen.push(format!(
         "{:?}",
-        r.set_api_key(Some(&format!("{MARKER}\r")), 1).unwrap_err()
+        r.set_api_key(Some(&format!("{MARKER}\r")), KeyPlacement::Body)
+            .unwrap_err()
     ));
     seen.push(format!(
         "{:?}",
@@ -117,12 +115,16 @@ fn url_passwords_never_reach_messages() {
         match client_new(bad) {
             Ok(c) => {
                 messages.push(format!("{bad:?} accepted"));
+                // SAFETY: C API calls on objects made here, each freed once, with C strings that
+                // outlive each call and out-parameters on this stack.
                 unsafe { backend_api_client_free(c) };
             }
             Err((_, m)) => messages.push(m),
         }
     }
     let c = client_new("http://127.0.0.1:9").unwrap();
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut err = std::ptr::null_mut();
         let s = backend_api_client_set_proxy(c, cs("ftp://u:hunter2@p:1").as_ptr(), &mut err);
@@ -172,6 +174,8 @@ fn secret_looking_headers_stay_out_of_the_debug_log() {
 #[test]
 fn a_secret_fields_bad_value_is_not_described() {
     use backend_api::ffi::*;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let req = backend_api_request_new();
         let mut err = std::ptr::null_mut();

@@ -9,8 +9,6 @@
 //! deltas, `reasoning_content`, an error event, a stream without `[DONE]`).
 //! Without the venvs the tests skip loudly; under CI (`CI=true`) they fail.
 
-mod support;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -110,7 +108,7 @@ fn ours(base: &str, c: &Case) -> Value {
     for (k, v) in c.extra.as_object().unwrap() {
         r.set_field_json(k, &v.to_string()).unwrap();
     }
-    r.set_api_key(Some("sk-ours"), backend_api::key_placement::BEARER)
+    r.set_api_key(Some("sk-ours"), backend_api::KeyPlacement::Bearer)
         .unwrap();
     let s = Stream::open(&client, &r).unwrap();
     let (chunks, end) = support::drain(&s);

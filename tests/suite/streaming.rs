@@ -1,10 +1,8 @@
 //! The engine end to end against the real loopback test backend, through the Rust API.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use backend_api::{key_placement, Media, Next, Status, Stream, TimeoutKind};
+use backend_api::{KeyPlacement, Media, Next, Status, Stream, TimeoutKind};
 use serde_json::{json, Value};
 use support::{client, content, drain, request};
 
@@ -54,8 +52,7 @@ fn the_request_reaches_the_server_as_the_python_client_sends_it() {
     let mut r = request(
         json!({"test_echo": true, "provider": "TestBackend", "web_search": false, "conversation": {"TestBackend": {"id": 7}}}),
     );
-    r.set_api_key(Some("sk-test"), key_placement::BODY | key_placement::BEARER)
-        .unwrap();
+    r.set_api_key(Some("sk-test"), KeyPlacement::Both).unwrap();
     r.add_header("X-Request-Id", "req-7").unwrap();
     r.add_media(Media::from_bytes(b"\x89PNG\r\n\x1a\n", Some("a.png")).unwrap());
     r.add_media(Media::from_uri("https://example.com/b.jpg", None).unwrap());

@@ -1,10 +1,8 @@
 //! The fault matrix: each row a hostile server or a failed connection, driven
 //! through the C ABI, with the status and message the caller must get.
 
-mod support;
-
 use backend_api::ffi::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
-use backend_api::{Protocol, Status, TimeoutKind};
+use backend_api::{Status, TimeoutKind};
 use serde_json::json;
 use support::cabi::{stream, Call, Outcome};
 use support::BACKEND;
@@ -29,7 +27,8 @@ fn scenario(fields: serde_json::Value) -> Call {
 }
 
 fn with_timeout(mut call: Call, kind: TimeoutKind, ms: i64) -> Call {
-    call.timeouts.push((kind as u32, ms));
+    call.timeouts
+        .push((backend_api::ffi::backend_api_timeout::from(kind) as u32, ms));
     call
 }
 
@@ -279,7 +278,7 @@ fn openai_rows() -> Vec<Row> {
         .filter(|r| r.url == BACKEND.url)
         .map(|mut r| {
             r.url = format!("{}/v1", r.url);
-            r.call.protocol = Some(Protocol::Openai as u32);
+            r.call.protocol = Some(backend_api::ffi::backend_api_protocol::Openai as u32);
             r
         })
         .collect()

@@ -6,8 +6,6 @@
 //! scripts/g4f-venvs.sh; without them these tests skip loudly, and under CI
 //! (`CI=true`) they fail.
 
-mod support;
-
 use std::ffi::CStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,8 +13,9 @@ use std::process::{Child, Command, Stdio};
 use std::ptr;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
+use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
-use backend_api::{ChunkKind, Status};
+use backend_api::ChunkKind;
 use serde_json::{json, Value};
 use support::cabi::{cs, stream, Call, Outcome};
 use support::process::skip_or_fail;
@@ -345,6 +344,8 @@ fn models(
     provider: Option<&str>,
     headers: &[(&str, &str)],
 ) -> (Status, Option<Value>, u16) {
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut client = ptr::null_mut();
         assert_eq!(

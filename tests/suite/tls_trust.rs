@@ -6,8 +6,6 @@
 //! runs in a child process of this test binary whose `SSL_CERT_FILE` is CA 1, so "the
 //! system's bundle" holds exactly CA 1.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -125,7 +123,11 @@ fn child_trust_matrix() {
                 Status::InvalidArgument
             );
             assert_eq!(
-                backend_api_client_set_trust_store(c, TrustStore::Bundled as u32, null_mut()),
+                backend_api_client_set_trust_store(
+                    c,
+                    backend_api::ffi::backend_api_trust_store::Bundled as u32,
+                    null_mut()
+                ),
                 Status::Ok
             );
             assert_eq!(
@@ -145,7 +147,7 @@ fn child_trust_matrix() {
             if st == Status::Ok {
                 Ok(())
             } else {
-                Err(st)
+                Err(st.to_core().expect("a status, not MAX_ENUM"))
             }
         }
     };
@@ -168,7 +170,7 @@ fn trust_matrix_with_ca1_as_the_system_bundle() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_trust_matrix",
+            "tls_trust::child_trust_matrix",
             "--include-ignored",
             "--nocapture",
         ])

@@ -2,8 +2,6 @@
 //! `/v1/chat/completions`: what a stream gives, what the request carries, the
 //! model listing, and how a stream ends (with `[DONE]`, without it, on an error).
 
-mod support;
-
 use backend_api::{models, ChunkKind, Client, Field, Next, Protocol, Request, Status, Stream};
 use serde_json::{json, Value};
 use support::{drain, request, BACKEND};
@@ -62,7 +60,7 @@ fn stream_maps_events_to_chunk_kinds_and_assembles_the_answer() {
 #[test]
 fn the_request_is_an_openai_body_with_a_bearer_key() {
     let mut r = request(json!({"test_echo": true, "test_chunks": 0}));
-    r.set_api_key(Some("sk-openai-test"), backend_api::key_placement::BODY)
+    r.set_api_key(Some("sk-openai-test"), backend_api::KeyPlacement::Body)
         .unwrap();
     r.add_media(backend_api::Media::from_bytes(b"GIF89a", Some("a.gif")).unwrap());
     let (chunks, end, _) = run(&r);
@@ -155,6 +153,8 @@ fn follow_up_sends_the_answer_back_as_the_assistant() {
 fn the_c_setter_checks_the_protocol_value() {
     use backend_api::ffi::*;
     use std::ptr;
+    // SAFETY: C API calls on objects made here, each freed once, with C strings that outlive each
+    // call and out-parameters on this stack.
     unsafe {
         let mut c = ptr::null_mut();
         let url = std::ffi::CString::new("http://127.0.0.1:1/v1").unwrap();

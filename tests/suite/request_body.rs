@@ -2,11 +2,10 @@
 //! one `Authorization` header whatever its sources, URL credentials decoded, and
 //! base URLs a path cannot be appended to refused.
 
-mod support;
-
 use std::time::Duration;
 
-use backend_api::{key_placement, Status};
+use backend_api::ffi::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
+use backend_api::Status;
 use support::cabi::{self, client_new, Call};
 use support::recorder::recorder;
 
@@ -23,7 +22,10 @@ fn the_callers_authorization_is_the_only_one_sent() {
     let rec = recorder();
     let call = Call {
         headers: vec![("Authorization".into(), "Token explicit".into())],
-        api_key: Some(("sk-key".into(), key_placement::BODY | key_placement::BEARER)),
+        api_key: Some((
+            "sk-key".into(),
+            BACKEND_API_KEY_BODY | BACKEND_API_KEY_BEARER,
+        )),
         ..Default::default()
     };
     let out = cabi::stream(&rec.url, &call);
@@ -62,6 +64,8 @@ fn a_fragment_or_a_query_in_the_base_url_is_refused() {
         );
         match client_new(&url) {
             Ok(c) => {
+                // SAFETY: C API calls on objects made here, each freed once, with C strings that
+                // outlive each call and out-parameters on this stack.
                 unsafe { backend_api::ffi::backend_api_client_free(c) };
                 let out = cabi::stream(&url, &Call::default());
                 let head = rec.heads.recv_timeout(Duration::from_secs(10)).unwrap();

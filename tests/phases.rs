@@ -1,0 +1,15 @@
+//! The phase matrix (tests/c/phases_test.c), in a process of its own so that no
+//! other test loads the machine while it times: every phase of a request x every
+//! way to wait x every action, each cell within its bound, threads and descriptors
+//! back to the baseline after it; then closes while connecting and resolving, a
+//! thread limit, and `backend_api_shutdown`. Timed: not run under the sanitizers
+//! or Valgrind.
+
+#[path = "suite/c_build.rs"]
+mod c_build;
+
+#[test]
+fn c_phase_matrix() {
+    let (stdout, _) = c_build::run(&c_build::build("phases_test", &[]), &[], &[]);
+    assert!(stdout.contains("matrix: 135 cells"), "{stdout}");
+}

@@ -1,0 +1,25 @@
+//! The integration tests that can share a process, built as one binary: one
+//! module per behaviour, each against real servers on loopback (the in-process
+//! backend of the `support` crate, the test backend program, the real g4f servers
+//! where their venvs exist). Tests that change or measure the whole process run
+//! in binaries of their own beside this one: `header` (the generated C header;
+//! scripts/gen-header.sh runs it by name), `limits` and `memory` (peak and
+//! resident memory), `proxy_env` (sets the process's environment) and `soak`
+//! (counts the process's threads and descriptors).
+//!
+//! One module: `cargo test --test suite streaming::`; one test: add its name.
+
+mod answer_and_retries;
+mod c_build;
+mod c_programs;
+mod decoding;
+mod g4f_interop;
+mod json_pointer;
+mod openai_interop;
+mod openai_protocol;
+mod request_body;
+mod secrets;
+mod server_faults;
+mod streaming;
+mod timing_promises;
+mod tls_trust;
