@@ -905,6 +905,51 @@ backend_api_status backend_api_request_follow_up(const backend_api_request *requ
                                                  backend_api_request **out,
                                                  backend_api_error **err);
 
+// Copies a request: model, messages, media, api key (copied inside the library,
+// never shown), headers, extra fields and media limit. On success `*out` owns the
+// copy (free it with `backend_api_request_free`); the two then change apart.
+// Any thread; not concurrently with a call that changes `request`.
+//
+// # Safety
+// `request` is NULL or a live request; `out` NULL or writable; `err` NULL or writable.
+backend_api_status backend_api_request_clone(const backend_api_request *request,
+                                             backend_api_request **out,
+                                             backend_api_error **err);
+
+// The JSON body the request makes (the backend API's: `model`, `messages`,
+// `media` with its data, the extra fields), WITHOUT `api_key` whatever the key's
+// placement, so that a program can inspect a request and the key still stays in
+// the library. Headers are not in it. On success `*json_out` owns the
+// NUL-terminated text (free it with `backend_api_string_free`) and `*len_out`,
+// when not NULL, gets its length.
+// Any thread; not concurrently with a call that changes `request`.
+//
+// # Safety
+// `request` is NULL or a live request; `json_out`, `len_out` and `err` NULL or writable.
+backend_api_status backend_api_request_json(const backend_api_request *request,
+                                            const char **json_out,
+                                            size_t *len_out,
+                                            backend_api_error **err);
+
+// `backend_api_request_follow_up` from an answer chunk rather than a live stream:
+// `answer` is a chunk of kind `BACKEND_API_KIND_ANSWER`, as
+// `backend_api_stream_answer` returns it (also one kept after the stream was
+// closed, or made with `backend_api_chunk_parse`); its `content` (text) becomes
+// the assistant's message and its `conversation` (unless absent or null) the
+// `conversation` field. Any other chunk, or an answer whose `content` is not a
+// string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success `*out`
+// owns a new request (free it with `backend_api_request_free`).
+// Any thread; not concurrently with a call that changes `request`.
+//
+// # Safety
+// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
+// NUL-terminated.
+backend_api_status backend_api_request_follow_up_answer(const backend_api_request *request,
+                                                        const backend_api_chunk *answer,
+                                                        const char *user_message,
+                                                        backend_api_request **out,
+                                                        backend_api_error **err);
+
 // Starts streaming the answer to `request` and returns at once: the HTTP request
 // runs on a thread of its own (one per stream; a host name, unlike a literal
 // address, is looked up on a process-wide pool of at most 4 threads); connection

@@ -230,6 +230,17 @@ impl Request {
     /// The JSON body: `model`, `messages`, `media` (a list of `[uri, filename]` or
     /// null), `api_key` (only when set for the body), then the extra fields.
     pub fn body(&self) -> Vec<u8> {
+        self.body_with_key(self.body_api_key())
+    }
+
+    /// [`Request::body`] without `api_key` whatever its placement: what a caller
+    /// may inspect, since the key never leaves the library.
+    pub fn body_without_key(&self) -> Vec<u8> {
+        self.body_with_key(None)
+    }
+
+    /// The JSON body with `key` as its `api_key` field (none when `None`).
+    fn body_with_key(&self, key: Option<&str>) -> Vec<u8> {
         let mut m = Map::new();
         m.insert("model".into(), Value::from(self.model.as_str()));
         m.insert("messages".into(), Value::Array(self.messages.clone()));
@@ -242,7 +253,7 @@ impl Request {
                 .collect()
         };
         m.insert("media".into(), media);
-        if let Some(k) = self.body_api_key() {
+        if let Some(k) = key {
             m.insert("api_key".into(), Value::from(k));
         }
         for (k, v) in &self.extra {
@@ -284,8 +295,14 @@ mod tests {
         assert_eq!(r.bearer(false).as_deref(), Some("Bearer sk-1"));
         r.set_api_key(Some("sk-2"), KeyPlacement::Bearer).unwrap();
         assert!(body(&r).get("api_key").is_none());
+        r.set_api_key(Some("sk-3"), KeyPlacement::Body).unwrap();
+        let shown = String::from_utf8(r.body_without_key()).unwrap();
+        assert!(
+            !shown.contains("sk-3") && !shown.contains("api_key"),
+            "{shown}"
+        );
         assert!(r.set_api_key(Some("a\nb"), KeyPlacement::Body).is_err());
-        assert!(!format!("{r:?}").contains("sk-2"));
+        assert!(!format!("{r:?}").contains("sk-3"));
     }
 
     #[test]

@@ -4,11 +4,17 @@ use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
+use serde_json::Value;
+
+use super::chunk::backend_api_chunk;
 use super::guard::{
-    backend_api_error, free, guard, guard_or, hand_out, obj, opt_str_arg, out_arg, str_arg, update,
+    backend_api_error, c_string, free, guard, guard_or, hand_out, obj, opt_str_arg, out_arg,
+    str_arg, update,
 };
 use super::stream::backend_api_stream;
 use super::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
+use crate::answer::Answer;
+use crate::chunk::ChunkKind;
 use crate::error::{Error, Status};
 use crate::media::Media;
 use crate::request::{KeyPlacement, Request};
@@ -365,6 +371,116 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
             Ok(Status::Ok)
         })
     }
+}
+
+/// Copies a request: model, messages, media, api key (copied inside the library,
+/// never shown), headers, extra fields and media limit. On success `*out` owns the
+/// copy (free it with `backend_api_request_free`); the two then change apart.
+/// Any thread; not concurrently with a call that changes `request`.
+///
+/// # Safety
+/// `request` is NULL or a live request; `out` NULL or writable; `err` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_request_clone(
+    request: *const backend_api_request,
+    out: *mut *mut backend_api_request,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            hand_out(out, backend_api_request(obj(request, "request")?.0.clone()));
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// The JSON body the request makes (the backend API's: `model`, `messages`,
+/// `media` with its data, the extra fields), WITHOUT `api_key` whatever the key's
+/// placement, so that a program can inspect a request and the key still stays in
+/// the library. Headers are not in it. On success `*json_out` owns the
+/// NUL-terminated text (free it with `backend_api_string_free`) and `*len_out`,
+/// when not NULL, gets its length.
+/// Any thread; not concurrently with a call that changes `request`.
+///
+/// # Safety
+/// `request` is NULL or a live request; `json_out`, `len_out` and `err` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_request_json(
+    request: *const backend_api_request,
+    json_out: *mut *const c_char,
+    len_out: *mut usize,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(err, || {
+            out_arg(json_out, "json_out")?;
+            let body = obj(request, "request")?.0.body_without_key();
+            let text = c_string(&String::from_utf8_lossy(&body));
+            if !len_out.is_null() {
+                *len_out = text.as_bytes().len();
+            }
+            *json_out = text.into_raw();
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// `backend_api_request_follow_up` from an answer chunk rather than a live stream:
+/// `answer` is a chunk of kind `BACKEND_API_KIND_ANSWER`, as
+/// `backend_api_stream_answer` returns it (also one kept after the stream was
+/// closed, or made with `backend_api_chunk_parse`); its `content` (text) becomes
+/// the assistant's message and its `conversation` (unless absent or null) the
+/// `conversation` field. Any other chunk, or an answer whose `content` is not a
+/// string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success `*out`
+/// owns a new request (free it with `backend_api_request_free`).
+/// Any thread; not concurrently with a call that changes `request`.
+///
+/// # Safety
+/// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_request_follow_up_answer(
+    request: *const backend_api_request,
+    answer: *const backend_api_chunk,
+    user_message: *const c_char,
+    out: *mut *mut backend_api_request,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let answer = answer_of(obj(answer, "answer")?)?;
+            let next = obj(request, "request")?
+                .0
+                .follow_up(&answer, str_arg(user_message, "user_message")?);
+            hand_out(out, backend_api_request(next));
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// What a follow-up reads of an answer chunk: its `content` and `conversation`.
+fn answer_of(chunk: &backend_api_chunk) -> Result<Answer, Error> {
+    let chunk = chunk.chunk();
+    if chunk.kind() != ChunkKind::Answer {
+        return Err(Error::invalid(
+            "answer is not an answer chunk (kind BACKEND_API_KIND_ANSWER, from backend_api_stream_answer)",
+        ));
+    }
+    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(chunk.json()) else {
+        return Err(Error::new(Status::Internal, "a chunk is not a JSON object"));
+    };
+    let mut answer = Answer::default();
+    match fields.remove("content") {
+        Some(Value::String(text)) => answer.content = text,
+        _ => return Err(Error::invalid("the answer's content is not a string")),
+    }
+    answer.conversation = fields.remove("conversation").filter(|c| !c.is_null());
+    Ok(answer)
 }
 
 #[cfg(test)]

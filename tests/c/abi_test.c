@@ -278,6 +278,128 @@ static void test_models(void) {
     backend_api_client_free(c);
 }
 
+/* The text of the ECHO chunk the backend sends for `r` (with `test_echo`), body
+ * and headers as JSON; free it. NULL when there is none. */
+static char *echo_of(backend_api_client *c, backend_api_request *r) {
+    CHECK(backend_api_request_set_field_json(r, "test_echo", "true", NULL) == BACKEND_API_STATUS_OK);
+    backend_api_stream *s = NULL;
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    char *echo = NULL;
+    backend_api_chunk *ch = NULL;
+    while (!echo && backend_api_next(s, -1, &ch, NULL) == BACKEND_API_STATUS_OK) {
+        const char *t = backend_api_chunk_text(ch, NULL);
+        if (backend_api_chunk_kind(ch) == BACKEND_API_KIND_CONTENT && t && strncmp(t, "ECHO:", 5) == 0)
+            echo = strdup(t + 5);
+        backend_api_chunk_free(ch);
+    }
+    backend_api_close(s);
+    return echo;
+}
+
+/* The request's body as backend_api_request_json gives it; free it with backend_api_string_free. */
+static const char *json_of(const backend_api_request *r) {
+    const char *json = NULL;
+    size_t len = 0;
+    CHECK(backend_api_request_json(r, &json, &len, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(json && strlen(json) == len);
+    if (!json) abort(); /* reported above */
+    return json;
+}
+
+/* Whether a call returned INVALID_ARGUMENT with an error whose message holds `want`; frees the error. */
+static int invalid(backend_api_status st, backend_api_error **e, const char *want) {
+    int ok = st == BACKEND_API_STATUS_INVALID_ARGUMENT && *e && strstr(backend_api_error_message(*e), want);
+    if (!ok) fprintf(stderr, "expected INVALID_ARGUMENT with \"%s\": %s\n", want, *e ? backend_api_error_message(*e) : "(no error)");
+    backend_api_error_free(*e);
+    *e = NULL;
+    return ok;
+}
+
+/* A follow-up from an answer kept after its stream was closed, a copy of a request,
+ * and the body a program may inspect: never the api key. */
+static void test_follow_up_answer_and_clone(void) {
+    backend_api_client *c = client_for(url);
+    backend_api_request *r = make_request("test_conversation", "{\"TestBackend\":{\"id\":7}}");
+    CHECK(backend_api_request_set_api_key(r, "sk-abi-secret", BACKEND_API_KEY_BODY, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_stream *s = NULL;
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_chunk *ch = NULL;
+    while (backend_api_next(s, -1, &ch, NULL) == BACKEND_API_STATUS_OK) backend_api_chunk_free(ch);
+    backend_api_chunk *answer = NULL;
+    CHECK(backend_api_stream_answer(s, &answer, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_chunk_kind(answer) == BACKEND_API_KIND_ANSWER);
+    backend_api_close(s); /* the answer outlives its stream */
+
+    backend_api_request *next = NULL;
+    CHECK(backend_api_request_follow_up_answer(r, answer, "second", &next, NULL) == BACKEND_API_STATUS_OK);
+    char *echo = next ? echo_of(c, next) : NULL;
+    CHECK(echo && strstr(echo, "{\"content\":\"Hello from the bundled offline backend! You said: hi\",\"role\":\"assistant\"}"));
+    CHECK(echo && strstr(echo, "{\"content\":\"second\",\"role\":\"user\"}"));
+    CHECK(echo && strstr(echo, "\"conversation\":{\"TestBackend\":{\"id\":7}}"));
+    CHECK(echo && strstr(echo, "\"api_key\":\"sk-abi-secret\"")); /* the key went along, inside */
+    free(echo);
+
+    /* What a program may inspect: the body without the key. */
+    const char *body = json_of(next);
+    CHECK(strstr(body, "\"conversation\":{\"TestBackend\":{\"id\":7}}") && strstr(body, "\"second\""));
+    CHECK(!strstr(body, "sk-abi-secret") && !strstr(body, "api_key"));
+    backend_api_string_free(body);
+    backend_api_request_free(next);
+
+    /* A copy changes apart from its original and keeps the key inside. */
+    backend_api_request *copy = NULL;
+    CHECK(backend_api_request_clone(r, &copy, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_request_set_model(copy, "other-model", NULL) == BACKEND_API_STATUS_OK);
+    const char *a = json_of(r), *b = json_of(copy);
+    CHECK(strstr(a, "\"model\":\"test-model\"") && strstr(b, "\"model\":\"other-model\""));
+    backend_api_string_free(a);
+    backend_api_string_free(b);
+    echo = copy ? echo_of(c, copy) : NULL;
+    CHECK(echo && strstr(echo, "\"api_key\":\"sk-abi-secret\"") && strstr(echo, "\"model\":\"other-model\""));
+    free(echo);
+    backend_api_request_free(copy);
+
+    /* An answer of your own; a null conversation is not sent. */
+    backend_api_chunk *own = NULL;
+    const char *mine = "{\"type\":\"answer\",\"content\":\"kept\",\"conversation\":null}";
+    CHECK(backend_api_chunk_parse(mine, strlen(mine), &own, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_request *plain = make_request("x", "1");
+    CHECK(backend_api_request_follow_up_answer(plain, own, "more", &next, NULL) == BACKEND_API_STATUS_OK);
+    body = json_of(next);
+    CHECK(strstr(body, "{\"content\":\"kept\",\"role\":\"assistant\"}") && !strstr(body, "conversation"));
+    backend_api_string_free(body);
+    backend_api_request_free(next);
+    backend_api_chunk_free(own);
+
+    /* Wrong chunks and NULLs: INVALID_ARGUMENT with a clear message, `*out` untouched. */
+    backend_api_request *sentinel = (backend_api_request *)0x1, *out = sentinel;
+    backend_api_error *e = NULL;
+    const char *content = "{\"type\":\"content\",\"content\":\"x\"}";
+    CHECK(backend_api_chunk_parse(content, strlen(content), &own, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(invalid(backend_api_request_follow_up_answer(r, own, "m", &out, &e), &e, "not an answer chunk"));
+    backend_api_chunk_free(own);
+    const char *odd = "{\"type\":\"answer\",\"content\":5}";
+    CHECK(backend_api_chunk_parse(odd, strlen(odd), &own, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(invalid(backend_api_request_follow_up_answer(r, own, "m", &out, &e), &e, "content is not a string"));
+    backend_api_chunk_free(own);
+    CHECK(invalid(backend_api_request_follow_up_answer(NULL, answer, "m", &out, &e), &e, "request is NULL"));
+    CHECK(invalid(backend_api_request_follow_up_answer(r, NULL, "m", &out, &e), &e, "answer is NULL"));
+    CHECK(invalid(backend_api_request_follow_up_answer(r, answer, NULL, &out, &e), &e, "user_message is NULL"));
+    CHECK(invalid(backend_api_request_follow_up_answer(r, answer, "m", NULL, &e), &e, "out is NULL"));
+    CHECK(invalid(backend_api_request_clone(NULL, &out, &e), &e, "request is NULL"));
+    CHECK(invalid(backend_api_request_clone(r, NULL, &e), &e, "out is NULL"));
+    CHECK(out == sentinel);
+    const char *json = "untouched";
+    CHECK(invalid(backend_api_request_json(NULL, &json, NULL, &e), &e, "request is NULL"));
+    CHECK(invalid(backend_api_request_json(r, NULL, NULL, &e), &e, "json_out is NULL"));
+    CHECK(strcmp(json, "untouched") == 0);
+
+    backend_api_request_free(plain);
+    backend_api_chunk_free(answer);
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
 int main(int argc, char **argv) {
     url = backend_url(argc, argv);
     test_version_and_names();
@@ -286,5 +408,6 @@ int main(int argc, char **argv) {
     test_errors();
     test_cancel_and_close();
     test_models();
+    test_follow_up_answer_and_clone();
     return finish();
 }

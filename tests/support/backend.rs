@@ -10,6 +10,8 @@
 //! - `test_part_bytes`: pads each of those chunks' content with `x` to this length.
 //! - `test_delay_ms`: pause before each content chunk.
 //! - `test_keepalive_ms`: during pauses, an SSE `: keep-alive` comment this often.
+//! - `test_conversation`: after the content, a `conversation` chunk carrying this
+//!   JSON as the provider's state (not under the OpenAI-compatible protocol).
 //! - `test_echo`: first a content chunk `"ECHO:" + {"body":..., "headers":{...}}`.
 //! - `test_status`: answer with this status and a g4f JSON error body;
 //!   `test_html`: with an HTML body instead; `test_location`: with this `Location`.
@@ -398,6 +400,11 @@ async fn conversation(
     }
     if !pending.is_empty() {
         chunk(w, &pending).await?;
+    }
+    let state = &body["test_conversation"];
+    if !state.is_null() && !openai {
+        let c = json!({"conversation": state});
+        chunk(w, &frame(&framing, "conversation", c)).await?;
     }
     match fault.as_str() {
         "stall" => return hold(w).await,

@@ -33,7 +33,8 @@
 // does there. Memory exhaustion is `std::bad_alloc` as anywhere else.
 //
 // OWNERSHIP: every class owns its C handle and frees it in its destructor (RAII);
-// all but `Error`, `Answer`, `Stats` and `CancelHandle` are move-only. `get()` lends
+// `Request` copies through the library (its api key too, which stays there); all
+// but `Error`, `Answer`, `Stats`, `CancelHandle` and `Request` are move-only. `get()` lends
 // the raw handle; `Chunk` and `Request` also have `release()`, which gives it up.
 // Strings passed in are copied, so temporaries are fine; a `std::string_view`
 // argument may hold any bytes but NUL (C would cut the string there, so it is
@@ -723,6 +724,11 @@ class Stream;
 /// (malformed JSON, unreadable or unrecognised media, a reserved field name, a NUL
 /// byte). The api key is handed to the library and kept nowhere in this object.
 /// Owns a `backend_api_request`. One thread at a time.
+///
+/// A copy is a request of its own (`backend_api_request_clone`: the key is copied
+/// inside the library); the two then change apart. Inspect one with `json()` (the
+/// body it sends, never the api key), `body()` for typed look-ups, `model_name()`
+/// and `message_count()`.
 class Request : public detail::Settings<Request> {
 public:
     /// An empty request (model "", no messages).
@@ -733,6 +739,23 @@ public:
     explicit Request(backend_api_request* owned) : p_(owned) {
         if (!p_) invalid("NULL request");
     }
+    /// A copy of `other` (also of a failure it keeps); copying an empty (moved-from)
+    /// request makes an empty one. Throws `Error` when the library cannot copy.
+    Request(const Request& other) : detail::Settings<Request>(other) {
+        if (!other.p_) return;
+        backend_api_request* out = nullptr;
+        const std::optional<Error> e =
+            detail::attempt(backend_api_request_clone, static_cast<const backend_api_request*>(other.get()), &out);
+        p_.reset(out);
+        fail(e);
+    }
+    Request& operator=(const Request& other) {
+        if (this != &other) *this = Request(other);
+        return *this;
+    }
+    Request(Request&&) = default;
+    Request& operator=(Request&&) = default;
+    ~Request() = default;
 
     /// The model name ("" lets the server choose).
     Request& model(std::string_view name) & { return set(backend_api_request_set_model, detail::CStr(name, "model")); }
@@ -823,6 +846,35 @@ public:
     /// stream's answer so far (as the assistant) and `user_message`, and the
     /// `conversation` state the server returned. Media are not sent again.
     Request follow_up(const Stream& stream, std::string_view user_message) const;
+    /// The same after `answer` (`Stream::answer`, also after the stream was closed,
+    /// or `Client::complete`): its `content` as the assistant's message and its
+    /// `conversation` (unless empty) as the `conversation` field. Fails with
+    /// `InvalidArgument` when `conversation` is not JSON or `content` not UTF-8.
+    Request follow_up(const Answer& answer, std::string_view user_message) const;
+
+    /// The JSON body this request makes (the backend API's: model, messages, media
+    /// with their data, extra fields), WITHOUT the api key; headers are not in it.
+    /// Fails (see ERRORS) for an empty (moved-from) request.
+    std::string json() const {
+        std::string out;
+        detail::report(read_json(out));
+        return out;
+    }
+    std::string json(std::error_code& ec) const {
+        std::string out;
+        detail::report(read_json(out), ec);
+        return out;
+    }
+    /// `json()` as a `Chunk`, for typed look-ups (`const Chunk b = r.body();` then
+    /// `b.string_at("/messages/0/content")`, `b.count_at("/media")`). Fails as `json()`.
+    Chunk body() const { return Chunk::parse(json()); }
+    /// The model name ("" when none was set). Fails as `json()`.
+    std::string model_name() const {
+        const Chunk b = body();
+        return std::string(b.string_at("/model").value_or(std::string_view()));
+    }
+    /// How many messages the request holds. Fails as `json()`.
+    std::size_t message_count() const { return body().count_at("/messages").value_or(0); }
 
     /// The C handle, still owned by this object.
     backend_api_request* get() const noexcept { return p_.get(); }
@@ -835,6 +887,17 @@ private:
     };
     struct Empty {};
     explicit Request(Empty) noexcept {}
+
+    std::optional<Error> read_json(std::string& out) const {
+        const char* json = nullptr;
+        std::size_t len = 0;
+        std::optional<Error> e =
+            detail::attempt(backend_api_request_json, static_cast<const backend_api_request*>(get()), &json, &len);
+        if (e) return e;
+        const std::unique_ptr<const char, void (*)(const char*)> owned(json, &backend_api_string_free);
+        out.assign(json, len);
+        return std::nullopt;
+    }
 
     std::unique_ptr<backend_api_request, Free> p_;
 };
@@ -1140,6 +1203,50 @@ inline Request Request::follow_up(const Stream& stream, std::string_view user_me
                      : detail::attempt(backend_api_request_follow_up, static_cast<const backend_api_request*>(get()),
                                        static_cast<const backend_api_stream*>(stream.get()),
                                        detail::CStr(user_message, "message"), &out));
+    next.p_.reset(out);
+    return next;
+}
+
+namespace detail {
+
+/// `s` as a JSON string literal, quotes included: `"` and `\` escaped, control
+/// characters as `\u00XX`; other bytes as they are (the library checks UTF-8).
+inline std::string json_string(std::string_view s) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (const char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (b < 0x20) {
+            out += "\\u00";
+            out += hex[b >> 4];
+            out += hex[b & 0xF];
+        } else {
+            out += c;
+        }
+    }
+    return out + '"';
+}
+
+}  // namespace detail
+
+inline Request Request::follow_up(const Answer& answer, std::string_view user_message) const {
+    Request next{Empty{}};
+    std::optional<Error> e = error_;
+    // The answer as the library's answer chunk: what backend_api_request_follow_up_answer reads.
+    const std::string json = "{\"type\":\"answer\",\"content\":" + detail::json_string(answer.content) +
+                             ",\"conversation\":" + answer.conversation.value_or("null") + "}";
+    backend_api_chunk* chunk = nullptr;
+    if (!e) e = detail::attempt(backend_api_chunk_parse, json.data(), json.size(), &chunk);
+    const Chunk owned(chunk);
+    backend_api_request* out = nullptr;
+    if (!e)
+        e = detail::attempt(backend_api_request_follow_up_answer, static_cast<const backend_api_request*>(get()),
+                            static_cast<const backend_api_chunk*>(owned.get()), detail::CStr(user_message, "message"),
+                            &out);
+    next.fail(e);
     next.p_.reset(out);
     return next;
 }

@@ -629,6 +629,91 @@ void test_answer_stats_and_follow_up() {
     CHECK_EQ(EXPECT_ERROR(request.follow_up(stream, "third")).status(), ba::Status::InvalidArgument);
 }
 
+void test_follow_up_from_an_answer() {
+    ba::Client client(g_url);
+    ba::Request request;
+    request.model("m3").user("first question").field_json("test_conversation", R"({"TestBackend":{"id":9}})");
+    request.api_key("sk-follow-up").header("X-Conv", "c3");
+    ba::Answer answer;
+    {
+        ba::Stream stream = client.open(request);
+        for (auto& chunk : stream) (void)chunk;
+        stream.close();
+        answer = stream.answer();
+    }  // the stream is gone: the answer alone carries the conversation on
+    CHECK(contains(answer.content, "You said: first question"));
+    CHECK(answer.conversation == std::optional<std::string>(R"({"TestBackend":{"id":9}})"));
+
+    ba::Request next = request.follow_up(answer, "second question");
+    CHECK_EQ(next.message_count(), 3u);
+    const ba::Chunk next_body = next.body();
+    CHECK(next_body.string_at("/messages/1/role") == std::optional<std::string_view>("assistant"));
+    const std::string echo = echo_of(read_all(client, next.field_json("test_echo", "true")));
+    CHECK(contains(echo, R"({"content":"Hello from the bundled offline backend! You said: first question","role":"assistant"})"));
+    CHECK(contains(echo, R"({"content":"second question","role":"user"})"));
+    CHECK(contains(echo, R"("conversation":{"TestBackend":{"id":9}})"));
+    CHECK(contains(echo, R"("api_key":"sk-follow-up")"));  // the key went along, inside the library
+    CHECK(contains(echo, R"("x-conv":"c3")"));
+
+    // An answer of your own: any text survives the way through JSON; no conversation, none sent.
+    ba::Answer own;
+    own.content = "quote \" backslash \\ newline \n tab \t bell \x07 caf\xC3\xA9";
+    const ba::Request plain = ba::Request().model("m4").user("q").follow_up(own, "more");
+    const ba::Chunk plain_body = plain.body();
+    CHECK(plain_body.string_at("/messages/1/content") == std::optional<std::string_view>(own.content));
+    CHECK(plain_body.string_at("/messages/2/content") == std::optional<std::string_view>("more"));
+    CHECK(!contains(plain.json(), "conversation"));
+    own.conversation = "{not json";
+    CHECK_EQ(EXPECT_ERROR(request.follow_up(own, "x")).status(), ba::Status::InvalidArgument);
+    own.conversation.reset();
+    own.content = "bad \xFF utf-8";
+    CHECK_EQ(EXPECT_ERROR(request.follow_up(own, "x")).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(request.follow_up(answer, std::string("a\0b", 3))).status(), ba::Status::InvalidArgument);
+}
+
+void test_request_copies_and_inspection() {
+    static_assert(std::is_copy_constructible_v<ba::Request> && std::is_copy_assignable_v<ba::Request>,
+                  "a Request copies");
+    ba::Client client(g_url);
+    ba::Request request = ba::Request().model("m5").system("s").user("u").field("provider", "TestBackend");
+    request.api_key("sk-copied", ba::KeyPlacement::Both).header("X-Copy", "1");
+    CHECK_EQ(request.model_name(), std::string("m5"));
+    CHECK_EQ(request.message_count(), 2u);
+    const ba::Chunk request_body = request.body();
+    CHECK(request_body.string_at("/provider") == std::optional<std::string_view>("TestBackend"));
+    CHECK(!contains(request.json(), "sk-copied") && !contains(request.json(), "api_key"));
+
+    ba::Request copy = request;
+    CHECK(copy.get() != request.get());
+    copy.model("m6").user("only in the copy");
+    CHECK_EQ(request.model_name(), std::string("m5"));
+    CHECK_EQ(request.message_count(), 2u);
+    CHECK_EQ(copy.model_name(), std::string("m6"));
+    CHECK_EQ(copy.message_count(), 3u);
+    const std::string echo = echo_of(read_all(client, ba::Request(copy).field_json("test_echo", "true")));
+    CHECK(contains(echo, R"("api_key":"sk-copied")"));  // the key and the headers were copied too
+    CHECK(contains(echo, R"("authorization":"Bearer sk-copied")"));
+    CHECK(contains(echo, R"("x-copy":"1")"));
+    CHECK(contains(echo, R"("model":"m6")"));
+
+    ba::Request assigned;
+    assigned = copy;
+    CHECK_EQ(assigned.model_name(), std::string("m6"));
+    const ba::Request& same = assigned;
+    assigned = same;  // self-assignment keeps it
+    CHECK_EQ(assigned.message_count(), 3u);
+
+    ba::Request moved = std::move(copy);
+    CHECK_EQ(moved.model_name(), std::string("m6"));
+    const ba::Request empty = copy;  // a moved-from request copies as an empty one
+    CHECK(empty.get() == nullptr);
+    CHECK_EQ(EXPECT_ERROR(empty.json()).status(), ba::Status::InvalidArgument);
+    std::error_code ec;
+    CHECK(empty.json(ec).empty());
+    CHECK(ec == ba::Status::InvalidArgument);
+    CHECK(!moved.json(ec).empty() && !ec);
+}
+
 void test_assemble_off() {
     for (const bool assemble : {true, false}) {
         ba::Client client(g_url);
@@ -988,6 +1073,8 @@ void test_api_key_never_printed() {
         ba::Request request = ba::Request().user("x").api_key(key, ba::KeyPlacement::Both);
         ba::Request echo = request.follow_up(client.open(request), "y");
         CHECK(contains(echo_of(read_all(client, echo.field_json("test_echo", "true"))), key));  // the server gets it
+        printed.push_back(request.json());
+        printed.push_back(ba::Request(echo).json());
         print(EXPECT_ERROR(client.complete(std::move(request).field_json("test_status", "401"))));
         print(EXPECT_ERROR(ba::Client("http://127.0.0.1:1").complete(ba::Request().api_key(key).user("x"))));
         print(EXPECT_ERROR(ba::Request().api_key(key + std::string(1, '\0'))));
@@ -1035,6 +1122,8 @@ int main(int argc, char** argv) {
         {"std::error_code overloads", test_error_code_overloads},
         {"chunk ownership", test_chunk_ownership},
         {"answer, stats and follow-up; stats and answer after close", test_answer_stats_and_follow_up},
+        {"follow-up from an Answer, after the stream is gone", test_follow_up_from_an_answer},
+        {"Request copies and inspection (never the key)", test_request_copies_and_inspection},
         {"assembled answer off", test_assemble_off},
         {"retries and log callback", test_retries_and_log},
         {"event loop: fd and poll_timeout", test_event_loop_fd},
