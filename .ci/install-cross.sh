@@ -5,12 +5,15 @@
 # (swift-chroot) must stay without Rust: it is the clean machine. What each release target
 # needs there (scripts/release.sh builds them, tests/release/ runs them):
 #   aarch64 Linux  gcc-aarch64-linux-gnu (its binutils localise and strip; it compiles the
-#                  test consumers), libc6-arm64-cross (the loader and libc qemu runs them
-#                  with), qemu-user (qemu-aarch64, user-mode emulation, no binfmt needed)
-#   static CLIs    musl-tools (musl-gcc); zig links x86_64 and aarch64 musl
+#                  test consumers, with the headers of libc6-dev-arm64-cross),
+#                  libc6-arm64-cross (the loader and libc qemu runs them with), qemu-user
+#                  (qemu-aarch64, user-mode emulation, no binfmt needed; static, so the
+#                  empty-root test copies it)
+#   static CLIs    nothing more: zig brings musl for x86_64 and aarch64 (musl-tools' musl-gcc
+#                  is x86_64 only, so it is not used)
 #   Windows        mingw-w64 and Wine; llvm (llvm-dlltool: the MSVC import library) and
 #                  lld (lld-link: reads it back)
-#   every target   pkgconf (the consumers are built from the archives' .pc files), zip
+#   every target   pkgconf (the consumers are built from the archives' .pc files), zip, unzip
 # Cached at ${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cross-chroot. Prints its path as
 # the LAST stdout line. scripts/cross.sh runs the builds in it.
 #   - rsbegin.o / rsend.o for x86_64-pc-windows-gnu, which Debian does not ship: compiled
@@ -27,7 +30,7 @@ log() { echo "install-cross: $*" >&2; }
 
 ROOT=$("$HERE/install-chroot.sh" cross-chroot --check 'rustc --version' \
     rustc cargo rust-src cargo-c gcc libc6-dev gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 ca-certificates \
-    gcc-aarch64-linux-gnu libc6-arm64-cross qemu-user musl-tools llvm lld pkgconf zip openssl | tail -n 1)
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user llvm lld pkgconf zip unzip openssl | tail -n 1)
 
 cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
 
