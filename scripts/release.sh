@@ -105,10 +105,13 @@ windows_tree() { # TRIPLE STAGE: cargo-c's tree for Windows, completed
     mv "$dest/prefix" "$stage"
     rm -rf "$dest"
     local L=$stage/lib
-    [ -f "$L/backend_api.def" ] && [ -f "$L/backend_api.dll.a" ] || die "cargo-c wrote no backend_api.def or .dll.a in $L"
-    # MinGW's name for an import library (as cargo names it): -lbackend_api finds it first.
-    mv "$L/backend_api.dll.a" "$L/libbackend_api.dll.a"
-    # The MSVC import library, from the DLL's export list.
+    [ -f "$L/backend_api.def" ] || die "cargo-c wrote no backend_api.def in $L"
+    # The import libraries, both from the DLL's export list: for MinGW by its own dlltool, under
+    # MinGW's name (-lbackend_api finds it first), and for MSVC by llvm-dlltool. cargo-c's
+    # backend_api.dll.a is not shipped: a MinGW program linked with it crashes at its first
+    # call into the DLL under Wine (an unbound import, read at 0xffffffffffffffff).
+    rm -f "$L/backend_api.dll.a"
+    x86_64-w64-mingw32-dlltool -d "$L/backend_api.def" -D backend_api.dll -l "$L/libbackend_api.dll.a"
     llvm-dlltool -m i386:x86-64 -d "$L/backend_api.def" -D backend_api.dll -l "$L/backend_api.lib"
     LD=x86_64-w64-mingw32-ld OBJCOPY=x86_64-w64-mingw32-objcopy AR=x86_64-w64-mingw32-ar \
         "$ROOT/scripts/localize-staticlib.sh" "$L/libbackend_api.a" "$L/libbackend_api.a"
