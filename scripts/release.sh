@@ -218,9 +218,15 @@ windows() { # TRIPLE
     cross windows "$1"
     local name=backend-api-$VERSION-$1 dir
     dir=$(folder "$CROSS_DIR/$1/release/stage" "$name")
-    rm -f "$OUT/$name.zip"
-    (cd "$(dirname "$dir")" && find "$name" -exec touch -h -d "$MTIME" {} + &&
-        find "$name" -print | LC_ALL=C sort | zip -q -X -y "$OUT/$name.zip" -@)
+    local parent
+    parent=$(dirname "$dir")
+    rm -f "$parent/$name.zip"
+    find "$dir" -exec touch -h -d "$MTIME" {} +
+    # zip(1) is the cross chroot's (.ci/install-cross.sh), like every Windows tool here.
+    # shellcheck disable=SC2016  # expanded by the inner sh
+    "$ROOT/scripts/in-chroot.sh" cross-chroot "$parent" -- \
+        sh -c 'find "$1" -print | LC_ALL=C sort | zip -q -X -y "$1.zip" -@' zip "$name"
+    mv "$parent/$name.zip" "$OUT/"
 }
 
 t0=$SECONDS

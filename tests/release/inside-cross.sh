@@ -118,6 +118,9 @@ msvc() {
 }
 check "lld-link links against backend_api.lib; Wine runs the program, which calls the DLL" msvc
 
+# Wine's server outlives the programs by seconds and then writes the prefix in WORK: wait for
+# it, or the host's cleanup of WORK races with it.
+/usr/lib/wine/wineserver -w
 rm -f "$LOG"
 echo "cross: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

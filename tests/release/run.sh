@@ -30,7 +30,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/release-matrix.XXXXXX")
 TLS_PID=
 # shellcheck disable=SC2317  # called from the EXIT trap
 finish() {
-    stop_backend
+    stop_backend 2>/dev/null
     if [ -n "$TLS_PID" ]; then kill "$TLS_PID" 2>/dev/null || true; wait "$TLS_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
