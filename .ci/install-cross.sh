@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Install (or reuse) the cross-building chroot: Debian 13 (trixie) with Debian's own Rust
-# (rustc 1.85.1, the project's MSRV, with rust-src), mingw-w64 and Wine, plus zig for macOS
-# (.ci/install-chroot.sh; recipes from ../shared/TOOLCHAINS.md). A chroot of its own because
-# the other one (swift-chroot) must stay without Rust: it is the clean machine.
+# (rustc 1.85.1, the project's MSRV, with rust-src) and cargo-c, plus zig (.ci/install-chroot.sh;
+# recipes from ../shared/TOOLCHAINS.md). A chroot of its own because the other one
+# (swift-chroot) must stay without Rust: it is the clean machine. What each release target
+# needs there (scripts/release.sh builds them, tests/release/ runs them):
+#   aarch64 Linux  gcc-aarch64-linux-gnu (its binutils localise and strip; it compiles the
+#                  test consumers, with the headers of libc6-dev-arm64-cross),
+#                  libc6-arm64-cross (the loader and libc qemu runs them with), qemu-user
+#                  (qemu-aarch64, user-mode emulation, no binfmt needed; static, so the
+#                  empty-root test copies it)
+#   static CLIs    nothing more: zig brings musl for x86_64 and aarch64 (musl-tools' musl-gcc
+#                  is x86_64 only, so it is not used)
+#   Windows        mingw-w64 and Wine; llvm (llvm-dlltool: the MSVC import library) and
+#                  lld (lld-link: reads it back)
+#   every target   pkgconf (the consumers are built from the archives' .pc files), zip, unzip
 # Cached at ${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cross-chroot. Prints its path as
 # the LAST stdout line. scripts/cross.sh runs the builds in it.
 #   - rsbegin.o / rsend.o for x86_64-pc-windows-gnu, which Debian does not ship: compiled
 #     once from rust-src.
 #   - zig: the binary of the PyPI package ziglang (from .ci/install-cargo-tools.sh), copied
-#     to /opt/zig (zig is statically linked).
+#     to /opt/zig (zig is statically linked), on PATH as /usr/local/bin/zig; cargo-zigbuild
+#     (static too) beside it: scripts/stage.sh links with its `zig cc` for glibc 2.28.
 #   - the host's CA bundle, so cargo inside reaches crates.io the way the host does.
 set -euo pipefail
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"; export HOME
@@ -17,7 +29,8 @@ CACHE=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}
 log() { echo "install-cross: $*" >&2; }
 
 ROOT=$("$HERE/install-chroot.sh" cross-chroot --check 'rustc --version' \
-    rustc cargo rust-src gcc libc6-dev gcc-mingw-w64-x86-64 wine64 ca-certificates | tail -n 1)
+    rustc cargo rust-src cargo-c gcc libc6-dev gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 ca-certificates \
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user llvm lld pkgconf zip unzip openssl | tail -n 1)
 
 cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
 
@@ -44,5 +57,7 @@ if [ "$("$ROOT/opt/zig/zig" version 2>/dev/null)" != "$("$ZIG_SRC/zig" version)"
     rm -rf "$ROOT/opt/zig"
     cp -R "$ZIG_SRC" "$ROOT/opt/zig"
 fi
-log "$(chroot "$ROOT" rustc --version); zig $("$ROOT/opt/zig/zig" version)"
+ln -sf /opt/zig/zig "$ROOT/usr/local/bin/zig"
+cp "$CACHE/zig-venv/bin/cargo-zigbuild" "$ROOT/usr/local/bin/cargo-zigbuild"
+log "$(chroot "$ROOT" rustc --version); zig $("$ROOT/opt/zig/zig" version); $(chroot "$ROOT" cargo-zigbuild --version)"
 echo "$ROOT"

@@ -7,9 +7,10 @@
 # repository bind-mounted at the same path). Target folder: target/cross.
 #   msrv     `cargo build` and `cargo test` with rustc 1.85.1, the declared rust-version
 #            (the interop suite skips there: the g4f venvs live on the host)
-#   windows  x86_64-pc-windows-gnu (std built from rust-src, -Zbuild-std): the DLL, its
-#            import library and the static library; the DLL exports and the archive's
-#            globals (localised with mingw's binutils) are exactly the header's functions;
+#   windows  x86_64-pc-windows-gnu: the release's tree (scripts/release.sh --in-cross windows,
+#            std built from rust-src with -Zbuild-std; a no-op when the release built it):
+#            the DLL exports, the .def, the MSVC import library's stubs and the static
+#            library's globals (localised with mingw's binutils) are exactly the header's functions;
 #            tests/c/abi_test.c compiled with mingw against the DLL and against the static
 #            library, and tests/c/windows_test.c (WSAPoll on the stream's socket, a media file
 #            by a Windows path, a proxy from the environment, TLS with and without the CA),
@@ -77,42 +78,44 @@ msrv() {
 
 windows() {
     local T=x86_64-pc-windows-gnu
-    local OUT=$CARGO_TARGET_DIR/$T/release
+    local OUT=$CARGO_TARGET_DIR/$T/release/stage
     echo "== $T"
-    # rustc prints the static library's system libraries (replayed when nothing is rebuilt).
-    check "cargo build --release --lib: DLL, import library, static library" \
-        env RUSTFLAGS=--print=native-static-libs cargo build "${STD[@]}" --release --lib --target "$T"
-    sed -n 's/.*note: native-static-libs: //p' "$WORK/check.log" | tail -n 1 > "$WORK/native-libs"
-    check "backend_api.dll, libbackend_api.dll.a and libbackend_api.a exist" \
-        test -f "$OUT/backend_api.dll" -a -f "$OUT/libbackend_api.dll.a" -a -f "$OUT/libbackend_api.a"
+    # The release's Windows tree (scripts/release.sh builds it, here or before: built once).
+    check "the release tree: DLL, import libraries, localised static library (scripts/release.sh --in-cross windows)" \
+        scripts/release.sh --in-cross windows "$T"
+    sed -n 's/^Libs.private: *//p' "$OUT/lib/pkgconfig/backend_api.pc" > "$WORK/native-libs"
     api > "$WORK/api.txt"
-    x86_64-w64-mingw32-objdump -p "$OUT/backend_api.dll" \
+    x86_64-w64-mingw32-objdump -p "$OUT/bin/backend_api.dll" \
         | awk '/\[Ordinal\/Name Pointer\] Table/ {on = 1; next} on && !/^\t\[/ && !/Ordinal/ {on = 0} on && /^\t\[/ {print $NF}' \
         | sort -u > "$WORK/exports.txt"
     check "the DLL exports exactly the header's $(wc -l < "$WORK/api.txt") functions" diff "$WORK/api.txt" "$WORK/exports.txt"
-    check "the static library, localised with mingw's binutils" env LD=x86_64-w64-mingw32-ld \
-        OBJCOPY=x86_64-w64-mingw32-objcopy AR=x86_64-w64-mingw32-ar \
-        scripts/localize-staticlib.sh "$OUT/libbackend_api.a" "$WORK/libbackend_api.a"
+    awk '$1 != "EXPORTS" {print $1}' "$OUT/lib/backend_api.def" | sort -u > "$WORK/def.txt"
+    check "backend_api.def (the MSVC import library's source) lists exactly them" diff "$WORK/api.txt" "$WORK/def.txt"
+    # Each function's stub X and its import address __imp_X, nothing else.
+    llvm-nm "$OUT/lib/backend_api.lib" | awk '$2 == "T" {sub(/^__imp_/, "", $3); print $3}' | sort | uniq -c \
+        | awk '$1 == 2 {print $2}' > "$WORK/lib.txt"
+    check "backend_api.lib (MSVC import library) defines exactly their stubs and __imp_ pointers" \
+        diff "$WORK/api.txt" "$WORK/lib.txt"
     # The Rust code's globals, in the one object; the import-library members beside it
     # define only their DLL stubs (__imp_X, X, _head_...), pulled in one at a time.
-    x86_64-w64-mingw32-nm -g --defined-only "$WORK/libbackend_api.a" \
+    x86_64-w64-mingw32-nm -g --defined-only "$OUT/lib/libbackend_api.a" \
         | awk '/:$/ {member = $1} member == "backend_api.o:" && NF == 3 {print $3}' | sort -u > "$WORK/globals.txt"
-    check "its object's global symbols are exactly the header's functions" diff "$WORK/api.txt" "$WORK/globals.txt"
+    check "the static library's object's global symbols are exactly the header's functions" diff "$WORK/api.txt" "$WORK/globals.txt"
 
     # The C ABI test program, against the DLL (next to the .exe, where Windows looks) and static.
     mkdir -p "$WORK/win"
-    cp "$OUT/backend_api.dll" "$WORK/win/"
+    cp "$OUT/bin/backend_api.dll" "$WORK/win/"
     local CFLAGS=(-std=c11 -O1 -Wall -Wextra -Werror -Iinclude -Itests/c)
     check "mingw: abi_test.exe against the DLL" x86_64-w64-mingw32-gcc "${CFLAGS[@]}" tests/c/abi_test.c \
-        "$OUT/libbackend_api.dll.a" -static -lpthread -o "$WORK/win/abi_test.exe"
+        "$OUT/lib/libbackend_api.dll.a" -static -lpthread -o "$WORK/win/abi_test.exe"
     read -r -a native < "$WORK/native-libs"
     check "mingw: abi_test-static.exe against the localised static library" x86_64-w64-mingw32-gcc "${CFLAGS[@]}" \
-        tests/c/abi_test.c "$WORK/libbackend_api.a" "${native[@]}" -static -lpthread -o "$WORK/win/abi_test-static.exe"
+        tests/c/abi_test.c "$OUT/lib/libbackend_api.a" "${native[@]}" -static -lpthread -o "$WORK/win/abi_test-static.exe"
     export WINEDEBUG=-all WINEPREFIX=$CARGO_TARGET_DIR/wine
     local wine=/usr/lib/wine/wine64
     [ -x "$wine" ] || wine=$(command -v wine)
     check "mingw: windows_test.exe (WSAPoll, media path, proxy, TLS)" x86_64-w64-mingw32-gcc "${CFLAGS[@]}" \
-        tests/c/windows_test.c "$OUT/libbackend_api.dll.a" -lws2_32 -static -lpthread -o "$WORK/win/windows_test.exe"
+        tests/c/windows_test.c "$OUT/lib/libbackend_api.dll.a" -lws2_32 -static -lpthread -o "$WORK/win/windows_test.exe"
     for run in "abi_test $BACKEND_URL" "abi_test-static $BACKEND_URL" \
             "windows_test $BACKEND_URL $HTTPS_URL Z:$ROOT/tests/tls/ca.pem"; do
         read -r -a args <<< "$run"

@@ -1,72 +1,248 @@
 #!/usr/bin/env bash
-# Usage: scripts/release.sh [OUT]      (OUT: dist/ by default, replaced)
+# Usage: scripts/release.sh [OUT [TARGET...]]    (OUT: dist/ by default, replaced)
 #
-# Builds the release files of the version in Cargo.toml for this machine's target:
-#   OUT/backend-api-VERSION-TARGET.tar.gz  one folder backend-api-VERSION-TARGET/ holding the
-#       installation tree of scripts/stage.sh (lib/ with the shared and static libraries,
-#       pkg-config files with a relocatable prefix and the CMake package; include/ with the
-#       C and C++ headers; bin/backend-api, the command-line client; share/ its man page
-#       and completions) plus LICENSE, README.md and CHANGELOG.md
-#   OUT/backend-api_VERSION-1_ARCH.deb     the same tree installed for /usr (make install
-#       DESTDIR=...), packed by cargo-deb
-#   OUT/SHA256SUMS                         sha256sum of both
-# On Linux the library and the client are linked against glibc 2.28 with zig (cargo-zigbuild),
-# so they run on Debian 10+, Ubuntu 20.04+, RHEL 8+; the highest GLIBC_ symbol version
-# is printed and must not exceed it.
-# Refuses a version without its CHANGELOG.md entry. Tools: .ci/install-cargo-tools.sh.
-# Env: CARGO_TARGET_DIR (./target; the zig build goes to its own folder below it).
+# Builds the release files of the version in Cargo.toml, each named after its target triple
+# (TARGET: any of the triples below; all of them by default):
+#   x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu
+#       OUT/backend-api-VERSION-TRIPLE.tar.gz  one folder backend-api-VERSION-TRIPLE/ holding
+#           the installation tree of scripts/stage.sh (lib/ with the shared and static
+#           libraries, pkg-config files with a relocatable prefix and the CMake package;
+#           include/ with the C and C++ headers; bin/backend-api, the command-line client;
+#           share/ its man page and completions) plus LICENSE, README.md and CHANGELOG.md
+#       OUT/backend-api_VERSION-1_ARCH.deb     (amd64, arm64) the same tree installed for /usr
+#           (make install DESTDIR=...), packed by cargo-deb
+#       Linked against glibc 2.28 with zig (cargo-zigbuild's `zig cc`), so they run on
+#       Debian 10+, Ubuntu 20.04+, RHEL 8+; the highest GLIBC_ symbol version is printed and
+#       must not exceed it.
+#   x86_64-unknown-linux-musl, aarch64-unknown-linux-musl
+#       OUT/backend-api-VERSION-TRIPLE.tar.gz  the command-line client alone, linked statically
+#           with musl (no dynamic dependencies: for Alpine and `FROM scratch` containers):
+#           bin/backend-api, share/ (man page, completions), LICENSE, README.md, CHANGELOG.md
+#   x86_64-pc-windows-gnu
+#       OUT/backend-api-VERSION-TRIPLE.zip     bin/backend_api.dll; lib/libbackend_api.dll.a
+#           (import library for MinGW), lib/backend_api.lib (for MSVC, made by llvm-dlltool
+#           from lib/backend_api.def and read back by lld-link), lib/libbackend_api.a (static,
+#           only the C API global), lib/pkgconfig/, lib/cmake/backend_api/ (CMake package);
+#           include/ (C header, C++ wrapper); LICENSE, README.md, CHANGELOG.md
+#   OUT/SHA256SUMS                             sha256sum of every other file in OUT
+#
+# Where: the host's target is built here with the host's Rust (target folder
+# target/glibc-2.28); the others in the cross chroot (.ci/install-cross.sh: Debian's rustc
+# 1.85.1 builds their standard library from rust-src, -Zbuild-std), entered with
+# scripts/in-chroot.sh, in target/cross, the folder scripts/cross.sh uses too: the Windows
+# build is made once and tested there. This script re-enters itself in the chroot as
+# `release.sh --in-cross STEP TRIPLE` (STEP: gnu, musl, windows), which builds into
+# target/cross/TRIPLE/release/stage; packing, checks and checksums happen on the host.
+# Refuses a version without its CHANGELOG.md entry. Tools: .ci/install-cargo-tools.sh,
+# .ci/install-cross.sh. Env: CARGO_TARGET_DIR (./target).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 TOOLS=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cargo-tools/bin
 [ -d "$TOOLS" ] && PATH=$TOOLS:$PATH
-OUT=$(realpath -m "${1:-$ROOT/dist}")
 GLIBC=2.28
+TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+    x86_64-pc-windows-gnu)
 die() { echo "release: $*" >&2; exit 1; }
+TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
+CROSS_DIR=$TARGET_DIR/cross   # in the chroot: CARGO_TARGET_DIR itself (see the end of in_cross)
 
+# ---- Inside the cross chroot: build one target's tree into CROSS_DIR/TRIPLE/release/stage.
+# Debian's cargo with std built from rust-src; crates.io through the host's CA bundle.
+in_cross() { # STEP TRIPLE
+    local step=$1 triple=$2 arch=${2%%-*}
+    export CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt CARGO_TARGET_DIR=$CROSS_DIR RUSTC_BOOTSTRAP=1
+    # -Zbuild-std as configuration, so that cargo-c (which has no such option) builds std too.
+    export CARGO_UNSTABLE_BUILD_STD="std panic_unwind"
+    local stage=$CROSS_DIR/$triple/release/stage
+    case $step in
+    gnu)
+        # The target's binutils localise the static library (scripts/localize-staticlib.sh).
+        LD=$arch-linux-gnu-ld OBJCOPY=$arch-linux-gnu-objcopy AR=$arch-linux-gnu-ar \
+            "$ROOT/scripts/stage.sh" "$stage" --target "$triple" --glibc "$GLIBC"
+        strip_tree "$arch-linux-gnu-strip" "$stage"
+        ;;
+    musl)
+        # Only the static library is needed: the client is linked by zig against musl, and
+        # with it Rust's unwinder (-lunwind: zig builds LLVM's libunwind).
+        local zigcc=$CROSS_DIR/zigcc-$triple
+        printf '#!/bin/sh\nexec cargo-zigbuild zig cc -- -fno-sanitize=all -target %s-linux-musl "$@"\n' "$arch" > "$zigcc"
+        chmod +x "$zigcc"
+        # shellcheck disable=SC2097,SC2098  # CC_<triple> is for cc-rs (ring's C code)
+        env "CC_${triple//-/_}=$zigcc" "CARGO_TARGET_$(echo "$triple" | tr '[:lower:]-' '[:upper:]_')_LINKER=$zigcc" \
+            cargo rustc --manifest-path "$ROOT/Cargo.toml" --release --locked --lib --crate-type staticlib --target "$triple"
+        # shellcheck source=cli/cflags.sh
+        . "$ROOT/cli/cflags.sh"
+        rm -rf "$stage"
+        mkdir -p "$stage/bin"
+        "$zigcc" "${CLI_CFLAGS[@]}" -O2 -static -I"$ROOT/include" "${CLI_SOURCES[@]/#/$ROOT/cli/}" \
+            "$CROSS_DIR/$triple/release/libbackend_api.a" -lunwind -o "$stage/bin/backend-api"
+        install -D -m 644 "$ROOT/cli/backend-api.1" "$stage/share/man/man1/backend-api.1"
+        install -D -m 644 "$ROOT/cli/completions/backend-api.bash" "$stage/share/bash-completion/completions/backend-api"
+        install -D -m 644 "$ROOT/cli/completions/_backend-api" "$stage/share/zsh/site-functions/_backend-api"
+        strip_tree "$arch-linux-gnu-strip" "$stage"
+        ;;
+    windows) windows_tree "$triple" "$stage" ;;
+    *) die "unknown step $step" ;;
+    esac
+}
+
+strip_tree() { # STRIP STAGE: no debug information shipped (the archive keeps its symbol table)
+    local s
+    for s in "$2"/lib/libbackend_api.so.*.*.* "$2/bin/backend-api"; do
+        [ -e "$s" ] && "$1" --strip-unneeded "$s"
+    done
+    if [ -e "$2/lib/libbackend_api.a" ]; then "$1" --strip-debug "$2/lib/libbackend_api.a"; fi
+}
+
+windows_tree() { # TRIPLE STAGE: cargo-c's tree for Windows, completed
+    local triple=$1 stage=$2 dest=$CROSS_DIR/$1/cinstall
+    # A fixed destdir: cargo-c rebuilds the library whenever the install paths change.
+    rm -rf "$dest"
+    cargo cinstall --manifest-path "$ROOT/Cargo.toml" --release --locked --target "$triple" \
+        --destdir "$dest" --prefix /prefix --libdir lib --includedir include
+    rm -rf "$stage"
+    mv "$dest/prefix" "$stage"
+    rm -rf "$dest"
+    local L=$stage/lib
+    [ -f "$L/backend_api.def" ] || die "cargo-c wrote no backend_api.def in $L"
+    # The import libraries, both from the DLL's export list: for MinGW by its own dlltool, under
+    # MinGW's name (-lbackend_api finds it first), and for MSVC by llvm-dlltool. cargo-c's
+    # backend_api.dll.a is not shipped: a MinGW program linked with it crashes at its first
+    # call into the DLL under Wine (an unbound import, read at 0xffffffffffffffff).
+    rm -f "$L/backend_api.dll.a"
+    x86_64-w64-mingw32-dlltool -d "$L/backend_api.def" -D backend_api.dll -l "$L/libbackend_api.dll.a"
+    llvm-dlltool -m i386:x86-64 -d "$L/backend_api.def" -D backend_api.dll -l "$L/backend_api.lib"
+    LD=x86_64-w64-mingw32-ld OBJCOPY=x86_64-w64-mingw32-objcopy AR=x86_64-w64-mingw32-ar \
+        "$ROOT/scripts/localize-staticlib.sh" "$L/libbackend_api.a" "$L/libbackend_api.a"
+    x86_64-w64-mingw32-strip --strip-unneeded "$stage/bin/backend_api.dll"
+    x86_64-w64-mingw32-strip --strip-debug "$L/libbackend_api.a"
+    sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$L"/pkgconfig/*.pc
+    local native version
+    native=$(sed -n 's/^Libs.private: *//p' "$L/pkgconfig/backend_api.pc")
+    version=$(sed -n 's/^Version: *//p' "$L/pkgconfig/backend_api.pc")
+    mkdir -p "$L/cmake/backend_api"
+    sed -e "s|@VERSION@|$version|g" -e "s|@NATIVE_LIBS@|$(echo "$native" | sed 's/^-l//; s/ -l/;/g')|g" \
+        "$ROOT/pkg/windows/backend_apiConfig.cmake.in" > "$L/cmake/backend_api/backend_apiConfig.cmake"
+    sed -e "s|@VERSION@|$version|g" -e "s|@MAJOR@|${version%%.*}|g" -e "s|@MINOR@|$(echo "$version" | cut -d. -f2)|g" \
+        -e "s|@SIZEOF_VOID_P@|8|g" "$ROOT/pkg/backend_apiConfigVersion.cmake.in" \
+        > "$L/cmake/backend_api/backend_apiConfigVersion.cmake"
+}
+
+if [ "${1:-}" = --in-cross ]; then
+    [ $# = 3 ] || die "usage: $0 --in-cross gnu|musl|windows TRIPLE"
+    cd "$ROOT"
+    CROSS_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target/cross}")
+    in_cross "$2" "$3"
+    exit
+fi
+
+# ---- On the host.
+OUT=$(realpath -m "${1:-$ROOT/dist}")
+[ $# -ge 2 ] && TARGETS=("${@:2}")
 VERSION=$(sed -n 's/^version *= *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)
 grep -q "^## \[$VERSION\]" "$ROOT/CHANGELOG.md" || die "CHANGELOG.md has no entry '## [$VERSION]'"
-TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
-NAME=backend-api-$VERSION-$TRIPLE
-# The zig-linked build in a target folder of its own (cargo does not rebuild when only
-# the linker changes, so it must not share one with ordinary builds).
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/glibc-$GLIBC
-RELEASE_DIR=$CARGO_TARGET_DIR/$TRIPLE/release
-case $TRIPLE in *-linux-gnu) glibc=(--glibc "$GLIBC") ;; *) glibc=() ;; esac
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+MTIME=@$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)
+
+cross() { # STEP TRIPLE: in_cross in the chroot
+    [ -e "${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cross-chroot/.backend-api-chroot-ok" ] ||
+        die "$2 is built in the cross chroot: run .ci/install-cross.sh"
+    CARGO_TARGET_DIR=$CROSS_DIR CHROOT_ENV=CARGO_TARGET_DIR \
+        "$ROOT/scripts/in-chroot.sh" cross-chroot "$ROOT" -- nice "$ROOT/scripts/release.sh" --in-cross "$1" "$2"
+}
 
 highest_glibc() { # FILE...: the highest GLIBC_x.y symbol version the files need
-    objdump -T "$@" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1
+    readelf --dyn-syms --wide "$@" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -n 1
+}
+
+folder() { # STAGE NAME: STAGE's tree plus LICENSE, README.md and CHANGELOG.md, as PARENT/NAME
+    local dir
+    dir=$(dirname "$1")/$2
+    rm -rf "$dir"
+    cp -R -P "$1" "$dir"
+    cp "$ROOT/LICENSE" "$ROOT/README.md" "$ROOT/CHANGELOG.md" "$dir/"
+    echo "$dir"
+}
+
+tarball() { # STAGE TRIPLE: OUT/backend-api-VERSION-TRIPLE.tar.gz
+    local name=backend-api-$VERSION-$2 dir
+    dir=$(folder "$1" "$name")
+    tar -C "$(dirname "$dir")" --sort=name --owner=0 --group=0 --numeric-owner --mtime="$MTIME" \
+        -czf "$OUT/$name.tar.gz" "$name"
+}
+
+linux_gnu() { # TRIPLE
+    local triple=$1 dir release
+    if [ "$triple" = "$HOST" ]; then
+        # The zig-linked build in a target folder of its own (cargo does not rebuild when only
+        # the linker changes, so it must not share one with ordinary builds).
+        dir=$TARGET_DIR/glibc-$GLIBC
+        release=$dir/$triple/release
+        CARGO_TARGET_DIR=$dir "$ROOT/scripts/stage.sh" "$release/stage" --target "$triple" --glibc "$GLIBC"
+        strip_tree strip "$release/stage"
+    else
+        cross gnu "$triple"
+        dir=$CROSS_DIR
+        release=$dir/$triple/release
+    fi
+    local need
+    need=$(highest_glibc "$release"/stage/lib/libbackend_api.so.*.*.* "$release/stage/bin/backend-api")
+    echo "release: $triple: highest glibc symbol version needed: $need"
+    [ "$(printf '%s\n' "$need" "GLIBC_$GLIBC" | sort -V | tail -n 1)" = "GLIBC_$GLIBC" ] ||
+        die "the $triple artifacts need $need, newer than GLIBC_$GLIBC"
+    tarball "$release/stage" "$triple"
+
+    # The .deb: the tree installed for /usr as a packager does (make install DESTDIR=...),
+    # packed by cargo-deb (Cargo.toml's [package.metadata.deb]; "target/release/" in its
+    # asset paths is CARGO_TARGET_DIR/TRIPLE/release).
+    rm -rf "$release/deb-root"
+    make -s -C "$ROOT" install STAGE="$release/stage" PREFIX=/usr DESTDIR="$release/deb-root" > /dev/null
+    CARGO_TARGET_DIR=$dir cargo deb --manifest-path "$ROOT/Cargo.toml" --no-build --no-strip --target "$triple" \
+        --output "$OUT" > "$OUT/deb.log" 2>&1 || { cat "$OUT/deb.log"; die "cargo deb failed"; }
+    rm -f "$OUT/deb.log"
+}
+
+linux_musl() { # TRIPLE
+    cross musl "$1"
+    local bin=$CROSS_DIR/$1/release/stage/bin/backend-api
+    # A static executable has no program interpreter and needs no shared library.
+    if readelf -l "$bin" | grep -q 'INTERP' || readelf -d "$bin" 2>/dev/null | grep -q '(NEEDED)'; then
+        die "$bin is not static: $(readelf -d "$bin" | grep NEEDED)"
+    fi
+    echo "release: $1: the client is static (no INTERP, no NEEDED)"
+    tarball "$CROSS_DIR/$1/release/stage" "$1"
+}
+
+windows() { # TRIPLE
+    cross windows "$1"
+    local name=backend-api-$VERSION-$1 dir
+    dir=$(folder "$CROSS_DIR/$1/release/stage" "$name")
+    local parent
+    parent=$(dirname "$dir")
+    rm -f "$parent/$name.zip"
+    find "$dir" -exec touch -h -d "$MTIME" {} +
+    # zip(1) is the cross chroot's (.ci/install-cross.sh), like every Windows tool here.
+    # shellcheck disable=SC2016  # expanded by the inner sh
+    "$ROOT/scripts/in-chroot.sh" cross-chroot "$parent" -- \
+        sh -c 'find "$1" -print | LC_ALL=C sort | zip -q -X -y "$1.zip" -@' zip "$name"
+    mv "$parent/$name.zip" "$OUT/"
 }
 
 t0=$SECONDS
 rm -rf "$OUT"
 mkdir -p "$OUT"
-"$ROOT/scripts/stage.sh" "$RELEASE_DIR/stage" --target "$TRIPLE" "${glibc[@]}"
-# Shipped without debug information (the archive keeps its symbol table for linking).
-strip --strip-unneeded "$RELEASE_DIR"/stage/lib/libbackend_api.so.*.*.* "$RELEASE_DIR/stage/bin/backend-api"
-strip --strip-debug "$RELEASE_DIR/stage/lib/libbackend_api.a"
-if [ ${#glibc[@]} -gt 0 ]; then
-    need=$(highest_glibc "$RELEASE_DIR"/stage/lib/libbackend_api.so.*.*.* "$RELEASE_DIR/stage/bin/backend-api")
-    echo "release: highest glibc symbol version needed: $need"
-    [ "$(printf '%s\n' "$need" "GLIBC_$GLIBC" | sort -V | tail -n 1)" = "GLIBC_$GLIBC" ] ||
-        die "the artifacts need $need, newer than GLIBC_$GLIBC"
-fi
+for triple in "${TARGETS[@]}"; do
+    t=$SECONDS
+    case $triple in
+        *-linux-gnu) linux_gnu "$triple" ;;
+        *-linux-musl) linux_musl "$triple" ;;
+        *-windows-gnu) windows "$triple" ;;
+        *) die "no release recipe for $triple (known: ${TARGETS[*]})" ;;
+    esac
+    echo "release: $triple in $((SECONDS - t)) s"
+done
 
-# The archive: the tree, plus LICENSE, README.md and CHANGELOG.md on top.
-rm -rf "${RELEASE_DIR:?}/$NAME"
-cp -R -P "$RELEASE_DIR/stage" "$RELEASE_DIR/$NAME"
-cp "$ROOT/LICENSE" "$ROOT/README.md" "$ROOT/CHANGELOG.md" "$RELEASE_DIR/$NAME/"
-tar -C "$RELEASE_DIR" --sort=name --owner=0 --group=0 --numeric-owner \
-    --mtime="@$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)" -czf "$OUT/$NAME.tar.gz" "$NAME"
-
-# The .deb: the tree installed for /usr as a packager does (make install DESTDIR=...),
-# packed by cargo-deb (Cargo.toml's [package.metadata.deb]).
-rm -rf "$RELEASE_DIR/deb-root"
-make -s -C "$ROOT" install STAGE="$RELEASE_DIR/stage" PREFIX=/usr DESTDIR="$RELEASE_DIR/deb-root" > /dev/null
-cargo deb --manifest-path "$ROOT/Cargo.toml" --no-build --no-strip --target "$TRIPLE" --output "$OUT" > "$OUT/deb.log" 2>&1 ||
-    { cat "$OUT/deb.log"; die "cargo deb failed"; }
-rm -f "$OUT/deb.log"
-
-(cd "$OUT" && sha256sum -- *.tar.gz *.deb > SHA256SUMS)
+(cd "$OUT" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | LC_ALL=C sort | xargs sha256sum -- > SHA256SUMS)
 echo "release: in $((SECONDS - t0)) s:"
-(cd "$OUT" && ls -l -- *.tar.gz *.deb && cat SHA256SUMS)
+(cd "$OUT" && ls -l && cat SHA256SUMS)

@@ -12,7 +12,9 @@
 # bundled test backend, which runs on the host (the chroot shares loopback).
 # On the host first: SHA256SUMS, the archive's layout, and the highest GLIBC_ symbol version
 # its binaries need (at most GLIBC_2.28).
-# Needs root and the chroot. Env: CARGO_TARGET_DIR (./target). Last line "clean machine: N passed, M failed".
+# Then the other targets' release files: tests/release/run.sh (aarch64 Linux under qemu, the
+# static clients in an empty root, the Windows zip under Wine), counted as one check here.
+# Needs root and the chroots. Env: CARGO_TARGET_DIR (./target). Last line "clean machine: N passed, M failed".
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -20,8 +22,9 @@ DIST=$(realpath "${1:-$ROOT/dist}")
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 GLIBC_MAX=2.28
 VERSION=$(sed -n 's/^version *= *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)
-archive=$(ls "$DIST"/backend-api-"$VERSION"-*-linux-gnu.tar.gz)
-deb=$(ls "$DIST"/backend-api_"$VERSION"-*.deb)
+# This machine's files (the other targets' are run by tests/release/run.sh, at the end).
+archive=$DIST/backend-api-$VERSION-$(rustc -vV | sed -n 's/^host: //p').tar.gz
+deb=$DIST/backend-api_$VERSION-1_$(dpkg --print-architecture).deb
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/clean-machine.XXXXXX")
 # shellcheck source=scripts/backend.sh
@@ -103,6 +106,14 @@ for mode in archive deb; do
     fi
     sed 's/^/   /' "$WORK/$mode.log"
 done
+
+echo
+if "$ROOT/tests/release/run.sh" "$DIST" > "$WORK/matrix.log" 2>&1; then
+    pass "the other targets: $(tail -n 1 "$WORK/matrix.log")"
+else
+    fail "the other targets: $(tail -n 1 "$WORK/matrix.log")"
+fi
+sed 's/^/   /' "$WORK/matrix.log"
 
 echo "clean machine: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
