@@ -55,6 +55,25 @@ pub unsafe fn hand_out<T>(out: *mut *mut T, value: T) {
     unsafe { out.write(Box::into_raw(Box::new(value))) }
 }
 
+/// Hands a new NUL-terminated string to C through `out` (freed with
+/// `backend_api_string_free`), and its length in bytes through `len_out` when that
+/// is not NULL.
+///
+/// # Safety
+/// `out` is valid for a write (checked with [`out_arg`] before any work); `len_out`
+/// is NULL or valid for a write.
+pub unsafe fn hand_out_text(out: *mut *const c_char, len_out: *mut usize, text: &str) {
+    let text = c_string(text);
+    // SAFETY: both pointers are valid for a write or (`len_out`) NULL, as the caller
+    // promised; the string is owned by C from here on.
+    unsafe {
+        if !len_out.is_null() {
+            len_out.write(text.as_bytes().len());
+        }
+        out.write(text.into_raw());
+    }
+}
+
 /// Runs `f`; its error, or a caught panic, goes to `*err`.
 ///
 /// # Safety

@@ -5,7 +5,7 @@ use std::ffi::{c_char, CString};
 
 use super::cancel::backend_api_canceller;
 use super::client::backend_api_client;
-use super::guard::{backend_api_error, c_string, guard, guard_or, obj, opt_str_arg, out_arg};
+use super::guard::{backend_api_error, guard, guard_or, hand_out_text, obj, opt_str_arg, out_arg};
 use crate::error::Status;
 
 /// Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
@@ -40,11 +40,7 @@ pub unsafe extern "C" fn backend_api_models(
                 opt_str_arg(provider, "provider")?,
                 canceller.as_ref().map(backend_api_canceller::get),
             )?;
-            let text = c_string(&text);
-            if !len_out.is_null() {
-                *len_out = text.as_bytes().len();
-            }
-            *json_out = text.into_raw();
+            hand_out_text(json_out, len_out, &text);
             Ok(Status::Ok)
         })
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::chunk::backend_api_chunk;
 use super::guard::{
-    backend_api_error, c_string, free, guard, guard_or, hand_out, obj, opt_str_arg, out_arg,
+    backend_api_error, free, guard, guard_or, hand_out, hand_out_text, obj, opt_str_arg, out_arg,
     str_arg, update,
 };
 use super::stream::backend_api_stream;
@@ -418,11 +418,7 @@ pub unsafe extern "C" fn backend_api_request_json(
         guard(err, || {
             out_arg(json_out, "json_out")?;
             let body = obj(request, "request")?.0.body_without_key();
-            let text = c_string(&String::from_utf8_lossy(&body));
-            if !len_out.is_null() {
-                *len_out = text.as_bytes().len();
-            }
-            *json_out = text.into_raw();
+            hand_out_text(json_out, len_out, &String::from_utf8_lossy(&body));
             Ok(Status::Ok)
         })
     }
