@@ -51,6 +51,13 @@ fast() { # name command...
 fast "cargo fmt --check" cargo fmt --all -- --check
 fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
 fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The interop tests of `cargo test` run the real g4f servers and the openai package from
+# these venvs (cached; made once). `scripts/test.sh fast` leaves them out: those tests
+# then skip loudly (and fail under CI=true).
+if [ "${1:-}" != fast ]; then
+    fast "g4f venvs" scripts/g4f-venvs.sh
+    fast "openai venv" scripts/openai-venv.sh
+fi
 fast "cargo test" cargo test --quiet
 if [ "${1:-}" = fast ]; then
     echo
@@ -58,8 +65,6 @@ if [ "${1:-}" = fast ]; then
     exit 0
 fi
 
-suite "g4f venvs" scripts/g4f-venvs.sh
-suite "openai venv" scripts/openai-venv.sh
 suite "fuzzing, short run" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 # The Go, Swift and install suites link the shared library and run the test backend.
