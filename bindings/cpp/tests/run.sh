@@ -143,6 +143,10 @@ if [ -x "$g4f_py" ]; then
 else
     echo "   !!! no g4f venv at $g4f_py (scripts/g4f-venvs.sh): the real g4f api case skips"
 fi
+if [ -z "${BACKEND_API_G4F_URL:-}" ] && [ "${CI:-}" = true ]; then
+    echo "   !!! under CI the real g4f api must run (scripts/g4f-venvs.sh makes its venv)" >&2
+    exit 1
+fi
 
 run_wrapper() { # name, command... (the URL is appended); a run that hangs for 10 minutes fails
     local name=$1 log=$WORK/$1.out; shift

@@ -356,9 +356,9 @@ void test_models_real_g4f() {
     // bindings/cpp/tests/run.sh starts the real `g4f api` when its venv exists.
     const char* url = std::getenv("BACKEND_API_G4F_URL");
     if (url == nullptr || *url == '\0') {
-        std::cout << "    !!! SKIPPED: BACKEND_API_G4F_URL is not set (no g4f venv: scripts/g4f-venvs.sh)\n";
-        const char* ci = std::getenv("CI");
-        CHECK(ci == nullptr || std::string_view(ci) != "true");
+        // bindings/cpp/tests/run.sh fails under CI when it cannot start the server; other
+        // runs of this program (the install test) leave this case to it.
+        std::cout << "    !!! SKIPPED: BACKEND_API_G4F_URL is not set (bindings/cpp/tests/run.sh sets it)\n";
         return;
     }
     ba::Client backend(url);
