@@ -253,7 +253,8 @@ pub unsafe extern "C" fn backend_api_client_set_max_line(
 }
 
 /// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
-/// 1), counting its content and reasoning text and its tool-call JSON. The chunk
+/// 1), counting its content and reasoning text as sent (JSON escapes in full) and
+/// its tool-call JSON. The chunk
 /// that would pass it is not delivered: the stream ends there with
 /// `BACKEND_API_STATUS_LIMIT`, and the chunks delivered before stay delivered and
 /// assembled. With assembling off (`backend_api_client_set_assemble`) nothing is

@@ -25,6 +25,8 @@ use crate::pointer::{resolve, JsonType};
 /// Runs `read` on the value at `pointer` in `chunk`; turns every failure, a panic
 /// included, into its status.
 ///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
+///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated.
 unsafe fn at_pointer(
@@ -57,6 +59,8 @@ unsafe fn at_pointer(
 /// The type of the value at `pointer` (`""` is the whole chunk, an object) into
 /// `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
 ///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
+///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
 /// NULL or writable.
@@ -84,6 +88,8 @@ pub unsafe extern "C" fn backend_api_chunk_get_type(
 /// string shows there). Owned by the chunk: valid until `backend_api_chunk_free`;
 /// asking again for the same pointer lends the same string (no new copy).
 /// `WRONG_TYPE` for a value that is not a string (`null` included).
+///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
@@ -123,6 +129,8 @@ pub unsafe extern "C" fn backend_api_chunk_get_string(
 /// bits (`3.0`, `1e3` and 2^63 are `WRONG_TYPE`: read them with
 /// `backend_api_chunk_get_number`).
 ///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
+///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `value_out` NULL or writable.
@@ -150,6 +158,8 @@ pub unsafe extern "C" fn backend_api_chunk_get_int64(
 
 /// The number at `pointer`, as the nearest double, into `*value_out`.
 /// `WRONG_TYPE` for a value that is not a JSON number.
+///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
@@ -179,6 +189,8 @@ pub unsafe extern "C" fn backend_api_chunk_get_number(
 /// The boolean at `pointer` into `*value_out`. `WRONG_TYPE` for anything but
 /// `true` or `false` (`0`, `"true"` and `null` included).
 ///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
+///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 /// `value_out` NULL or writable.
@@ -207,6 +219,8 @@ pub unsafe extern "C" fn backend_api_chunk_get_bool(
 /// How many elements the array, or members the object, at `pointer` holds, into
 /// `*count_out`: with `backend_api_chunk_get_key` and indices (`/list/0`, ...)
 /// it walks any value. `WRONG_TYPE` for a value that is neither.
+///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
@@ -243,6 +257,8 @@ pub unsafe extern "C" fn backend_api_chunk_get_count(
 /// pointer to its value. Owned by the chunk: valid until
 /// `backend_api_chunk_free`. `NOT_FOUND` for an index past the last member;
 /// `WRONG_TYPE` for a value that is not an object.
+///
+/// Any thread; the chunk stays alive (not freed) meanwhile.
 ///
 /// # Safety
 /// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`

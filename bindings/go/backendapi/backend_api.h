@@ -482,7 +482,8 @@ backend_api_status backend_api_client_set_max_line(backend_api_client *client,
                                                    backend_api_error **err);
 
 // Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
-// 1), counting its content and reasoning text and its tool-call JSON. The chunk
+// 1), counting its content and reasoning text as sent (JSON escapes in full) and
+// its tool-call JSON. The chunk
 // that would pass it is not delivered: the stream ends there with
 // `BACKEND_API_STATUS_LIMIT`, and the chunks delivered before stay delivered and
 // assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
@@ -643,6 +644,8 @@ void backend_api_string_free(const char *s);
 // The type of the value at `pointer` (`""` is the whole chunk, an object) into
 // `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
 //
+// Any thread; the chunk stays alive (not freed) meanwhile.
+//
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
 // NULL or writable.
@@ -655,6 +658,8 @@ backend_api_status backend_api_chunk_get_type(const backend_api_chunk *chunk,
 // string shows there). Owned by the chunk: valid until `backend_api_chunk_free`;
 // asking again for the same pointer lends the same string (no new copy).
 // `WRONG_TYPE` for a value that is not a string (`null` included).
+//
+// Any thread; the chunk stays alive (not freed) meanwhile.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
@@ -669,6 +674,8 @@ backend_api_status backend_api_chunk_get_string(const backend_api_chunk *chunk,
 // bits (`3.0`, `1e3` and 2^63 are `WRONG_TYPE`: read them with
 // `backend_api_chunk_get_number`).
 //
+// Any thread; the chunk stays alive (not freed) meanwhile.
+//
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 // `value_out` NULL or writable.
@@ -678,6 +685,8 @@ backend_api_status backend_api_chunk_get_int64(const backend_api_chunk *chunk,
 
 // The number at `pointer`, as the nearest double, into `*value_out`.
 // `WRONG_TYPE` for a value that is not a JSON number.
+//
+// Any thread; the chunk stays alive (not freed) meanwhile.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
@@ -689,6 +698,8 @@ backend_api_status backend_api_chunk_get_number(const backend_api_chunk *chunk,
 // The boolean at `pointer` into `*value_out`. `WRONG_TYPE` for anything but
 // `true` or `false` (`0`, `"true"` and `null` included).
 //
+// Any thread; the chunk stays alive (not freed) meanwhile.
+//
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
 // `value_out` NULL or writable.
@@ -699,6 +710,8 @@ backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
 // How many elements the array, or members the object, at `pointer` holds, into
 // `*count_out`: with `backend_api_chunk_get_key` and indices (`/list/0`, ...)
 // it walks any value. `WRONG_TYPE` for a value that is neither.
+//
+// Any thread; the chunk stays alive (not freed) meanwhile.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
@@ -713,6 +726,8 @@ backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
 // pointer to its value. Owned by the chunk: valid until
 // `backend_api_chunk_free`. `NOT_FOUND` for an index past the last member;
 // `WRONG_TYPE` for a value that is not an object.
+//
+// Any thread; the chunk stays alive (not freed) meanwhile.
 //
 // # Safety
 // `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
