@@ -17,7 +17,7 @@ mod wait;
 use std::sync::Arc;
 
 use ureq::unversioned::transport::SocksConnector;
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 use crate::cancel::Canceller;
 
@@ -31,13 +31,17 @@ pub(crate) struct Link {
 }
 
 /// A ureq agent for one operation: SOCKS or HTTP proxy, then TCP through
-/// [`Link`], then TLS; names resolved on the pool.
-pub(crate) fn agent(config: ureq::config::Config, link: Arc<Link>) -> ureq::Agent {
+/// [`Link`], then TLS through the client's `tls`; names resolved on the pool.
+pub(crate) fn agent(
+    config: ureq::config::Config,
+    link: Arc<Link>,
+    tls: crate::trust::SharedTls,
+) -> ureq::Agent {
     let connector =
         ().chain(SocksConnector::default())
             .chain(ConnectProxyConnector::default())
             .chain(socket::SocketConnector(link.clone()))
-            .chain(RustlsConnector::default());
+            .chain(tls);
     ureq::Agent::with_parts(config, connector, resolve::PoolResolver(link))
 }
 
