@@ -194,10 +194,16 @@ fn concurrent(client: &Client, k: usize, per: usize, pace_us: Option<u64>) -> (u
                         backend_api_close(*s);
                         return false;
                     }
-                    other => panic!(
-                        "{other:?}: {:?}",
-                        std::ffi::CStr::from_ptr(backend_api_error_message(err))
-                    ),
+                    // A failed stream is not complete; the row says how many were.
+                    other => {
+                        eprintln!(
+                            "!!!! a concurrent stream failed: {other:?}: {:?}",
+                            std::ffi::CStr::from_ptr(backend_api_error_message(err))
+                        );
+                        backend_api_error_free(err);
+                        backend_api_close(*s);
+                        return false;
+                    }
                 }
             }
         });

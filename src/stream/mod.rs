@@ -23,6 +23,7 @@ use crate::answer::Answer;
 use crate::cancel::{Canceller, HookGuard};
 use crate::chunk::Chunk;
 use crate::client::Client;
+use crate::decoder::Batch;
 use crate::error::{Error, Result, Status};
 use crate::net::{Clock, Link};
 use crate::notify::RawDescriptor;
@@ -183,13 +184,15 @@ impl Stream {
             if let Some(a) = &self.answer {
                 a.add(c);
             }
-            self.delivered.fetch_add(1, Ordering::Relaxed);
+            // Written under the cursor only: a store, not a read-modify-write.
+            let delivered = self.delivered.load(Ordering::Relaxed);
+            self.delivered.store(delivered + 1, Ordering::Relaxed);
         }
         // The descriptor stays readable while `next` would not block.
         if !matches!(next, Next::Again)
             && (cursor.pending.len() > 0 || !self.rx.is_empty() || cursor.terminal.is_some())
         {
-            self.shared.readiness.signal();
+            self.shared.readiness.still_ready();
         }
         next
     }
@@ -239,7 +242,7 @@ impl Stream {
             };
             match got {
                 Ok(Msg::Chunks(batch, bytes)) => {
-                    cursor.pending = batch.into_iter();
+                    cursor.pending = batch;
                     cursor.pending_bytes = bytes;
                 }
                 // The worker's last word after a cancel is the cancel's doing (a
@@ -263,7 +266,7 @@ impl Stream {
     /// Makes `terminal` final and drops what was not handed out.
     fn finish(&self, cursor: &mut Cursor, terminal: Terminal) {
         cursor.terminal = Some(terminal);
-        cursor.pending = Vec::new().into_iter();
+        cursor.pending = Batch::default();
         self.shared
             .budget
             .release(std::mem::take(&mut cursor.pending_bytes));

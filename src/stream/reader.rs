@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::answer::Answer;
 use crate::cancel::lock;
 use crate::chunk::Chunk;
+use crate::decoder::Batch;
 use crate::error::Error;
 
 /// The caller's timeout, made an instant only when a wait needs it: a chunk that
@@ -139,7 +140,7 @@ pub(super) enum Terminal {
 /// Where the reader is in the stream: the rest of the batch being handed out
 /// (and the batch's footprint, released when it is done), or the end.
 pub(super) struct Cursor {
-    pub(super) pending: std::vec::IntoIter<Chunk>,
+    pub(super) pending: Batch,
     pub(super) pending_bytes: usize,
     pub(super) terminal: Option<Terminal>,
     /// [`Answer::size`] of the chunks delivered so far.
@@ -149,7 +150,7 @@ pub(super) struct Cursor {
 impl Cursor {
     pub(super) fn new() -> Cursor {
         Cursor {
-            pending: Vec::new().into_iter(),
+            pending: Batch::default(),
             pending_bytes: 0,
             terminal: None,
             assembled: 0,
@@ -173,7 +174,8 @@ pub(super) struct Assembled {
 
 impl Assembled {
     fn catch_up(&self, answer: &mut Answer) {
-        if !self.behind.swap(false, Ordering::Acquire) {
+        // A load first: the swap, a read-modify-write, only when there is a backlog.
+        if !self.behind.load(Ordering::Acquire) || !self.behind.swap(false, Ordering::Acquire) {
             return;
         }
         let backlog = std::mem::take(&mut *lock(&self.backlog));
