@@ -5,13 +5,15 @@
 //!
 //! One module per thing measured: `throughput` (one stream, against the parse
 //! floor and Python), `whole` (whole-process CPU against Python), `trust` (CPU
-//! per HTTPS stream by trust store), `streams` (latency, open, many streams,
+//! per HTTPS stream by trust store), `relay` (sequential TLS requests with 20 ms
+//! of round trip, against `openai` and Go), `streams` (latency, open, many streams,
 //! chunk sizes, library size), `bindings` (each binding's drain program). The
 //! rest serves them: `server` (the canned server), `capi`, `measure`, `report`.
 
 mod bindings;
 mod capi;
 mod measure;
+mod relay;
 mod report;
 mod server;
 mod streams;
@@ -43,6 +45,7 @@ fn main() {
         Some("bindings") => bindings::run(&mut report, many),
         Some("whole") => whole::run(&mut report, many),
         Some("trust") => trust::run(&mut report, quick),
+        Some("relay") => relay::run(&mut report),
         Some("throughput") => {
             let server = ServerProcess::start();
             throughput::run(&mut report, &Client::new(&server.url), &server.url, n);
@@ -53,6 +56,7 @@ fn main() {
             throughput::run(&mut report, &client, &server.url, n);
             whole::run(&mut report, many);
             trust::run(&mut report, quick);
+            relay::run(&mut report);
             streams::latency(&mut report, quick);
             streams::open(&mut report, &client, quick);
             streams::scaling(&mut report, &client, n);
