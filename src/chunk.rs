@@ -226,52 +226,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Head<'a> {
     }
 }
 
-/// What validating a chunk's JSON text found: all of a [`Chunk`] but the text, so
-/// that the text can be copied where the chunk is handed out (see
-/// [`crate::decoder::Batch`]).
-#[derive(Debug, Clone)]
-pub(crate) struct Parsed {
-    text_span: Option<(usize, usize)>,
-    type_: Cow<'static, str>,
-    kind: ChunkKind,
-}
-
-impl Parsed {
-    /// The heap bytes it holds (an unnamed type's name).
-    pub(crate) fn footprint(&self) -> usize {
-        match &self.type_ {
-            Cow::Owned(t) => t.capacity(),
-            Cow::Borrowed(_) => 0,
-        }
-    }
-}
-
 impl Chunk {
-    /// Validates `json` as one JSON object, keeping what [`Chunk::with_parsed`] needs.
-    /// The error says what is wrong, without quoting the text (callers do that).
-    pub(crate) fn validate(json: &str) -> Result<Parsed, String> {
-        let (kind, type_, text_span) = Chunk::head(json)?;
-        Ok(Parsed {
-            text_span,
-            type_,
-            kind,
-        })
-    }
-
-    /// The chunk of `json`, which [`Chunk::validate`] turned into `parsed`: a copy
-    /// of the text, in one allocation.
-    pub(crate) fn with_parsed(json: &str, parsed: Parsed) -> Chunk {
-        let mut owned = String::with_capacity(json.len() + 1);
-        owned.push_str(json);
-        owned.push('\0');
-        Chunk {
-            json: owned,
-            text_span: parsed.text_span,
-            type_: parsed.type_,
-            kind: parsed.kind,
-        }
-    }
-
     /// Validates `json` as one JSON object and reads its `type` (empty when absent).
     /// The error says what is wrong, without quoting the text (callers do that).
     pub fn parse(json: &str) -> Result<Chunk, String> {

@@ -9,7 +9,7 @@
 //! With the OpenAI-compatible protocol each JSON object is an event that
 //! [`crate::openai::Translator`] turns into chunks; the framing is the same.
 
-use crate::chunk::{Chunk, Malformed, Parsed};
+use crate::chunk::{Chunk, Malformed};
 use crate::error::{quote, Error, Status};
 use crate::openai::Translator;
 use crate::protocol::Protocol;
@@ -80,10 +80,13 @@ impl Decoder {
         self.skipped
     }
 
-    /// Decodes `input`, handing each complete chunk to `emit` (a closure taking a
-    /// [`Chunk`], or a [`Batch`]) in order.
+    /// Decodes `input`, calling `emit` for each complete chunk in order.
     /// After an error or [`Progress::Done`] the decoder must not be fed again.
-    pub fn feed(&mut self, mut input: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
+    pub fn feed(
+        &mut self,
+        mut input: &[u8],
+        emit: &mut impl FnMut(Chunk),
+    ) -> Result<Progress, Error> {
         if self.done {
             return Ok(Progress::Done);
         }
@@ -130,7 +133,7 @@ impl Decoder {
 
     /// Ends the input: a last line without a line end is decoded, and an SSE event
     /// left without its blank line is dispatched when it holds data.
-    pub fn finish(&mut self, emit: &mut impl Sink) -> Result<Progress, Error> {
+    pub fn finish(&mut self, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
         if self.done {
             return Ok(Progress::Done);
         }
@@ -160,7 +163,7 @@ impl Decoder {
     }
 
     /// Handles one line, without its line end.
-    fn line(&mut self, mut line: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
+    fn line(&mut self, mut line: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
         if self.at_start {
             self.at_start = false;
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -197,7 +200,7 @@ impl Decoder {
     }
 
     /// Dispatches the SSE event being built, if it has data.
-    fn dispatch(&mut self, emit: &mut impl Sink) -> Result<Progress, Error> {
+    fn dispatch(&mut self, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
         if !self.has_data {
             return Ok(Progress::More);
         }
@@ -209,25 +212,31 @@ impl Decoder {
             self.data.clear();
             return Ok(Progress::More);
         }
-        let data = std::mem::take(&mut self.data);
-        let done = self.json(&data, emit);
-        // The buffer is kept for the next event, unless it grew for a long one.
-        if data.capacity() <= KEEP_CAPACITY {
-            self.data = data;
-            self.data.clear();
-        }
-        done
+        // The chunk takes the event's buffer over: no copy of the data. The next
+        // event's buffer is sized like this one (events tend to look alike).
+        let hint = (self.data.len() + 64).min(64 << 10);
+        let data = std::mem::replace(&mut self.data, Vec::with_capacity(hint));
+        self.object(data, emit)
     }
 
-    /// Turns one JSON object's text into chunks: the object itself (backend API)
+    /// Parses one JSON object (one line) and emits its chunks.
+    fn json(&mut self, text: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        // Room for the NUL the chunk adds, so the copy is never grown (and copied) again.
+        let mut owned = Vec::with_capacity(text.len() + 1);
+        owned.extend_from_slice(text);
+        self.object(owned, emit)
+    }
+
+    /// Turns one JSON object's bytes into chunks: the object itself (backend API)
     /// or its translation (OpenAI-compatible).
-    fn json(&mut self, text: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
+    fn object(&mut self, data: Vec<u8>, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+        let text = match String::from_utf8(data) {
+            Ok(text) => text,
+            Err(e) => return self.outcome(Err(Malformed::new("invalid UTF-8", e.into_bytes()))),
+        };
         let parsed = match &mut self.openai {
-            Some(t) => match std::str::from_utf8(text) {
-                Ok(event) => t.translate(event.to_owned(), &mut |c| emit.chunk(c)),
-                Err(_) => Err(Malformed::new("invalid UTF-8", text)),
-            },
-            None => emit.object(text),
+            Some(t) => t.translate(text, emit),
+            None => Chunk::parse_owned(text).map(emit),
         };
         self.outcome(parsed)
     }
@@ -245,126 +254,6 @@ impl Decoder {
                 format!("malformed chunk ({}): {}", m.why, quote(&m.text)),
             )),
         }
-    }
-}
-
-/// Where the decoder puts the chunks it decodes.
-pub trait Sink {
-    /// A whole chunk (the translations of the OpenAI-compatible protocol).
-    fn chunk(&mut self, chunk: Chunk);
-
-    /// The text of one JSON object as the server sent it, to become one chunk;
-    /// [`Malformed`] when it is not a valid one.
-    fn object(&mut self, text: &[u8]) -> Result<(), Malformed> {
-        let text = std::str::from_utf8(text).map_err(|_| Malformed::new("invalid UTF-8", text))?;
-        // Room for the NUL the chunk adds, so the copy is never grown (and copied) again.
-        let mut owned = String::with_capacity(text.len() + 1);
-        owned.push_str(text);
-        self.chunk(Chunk::parse_owned(owned)?);
-        Ok(())
-    }
-}
-
-impl<F: FnMut(Chunk)> Sink for F {
-    fn chunk(&mut self, chunk: Chunk) {
-        self(chunk)
-    }
-}
-
-/// Chunks decoded together (from one read of the body), validated, their texts
-/// in one buffer: one allocation a batch where they are decoded, and each chunk's
-/// own copy made by [`Batch::next`] where it is handed out, on the thread that
-/// will free it (memory freed by the thread that allocated it is the cheap kind).
-#[derive(Debug, Default)]
-pub struct Batch {
-    texts: String,
-    items: Vec<Item>,
-    /// The next item [`Batch::next`] hands out.
-    taken: usize,
-}
-
-#[derive(Debug)]
-enum Item {
-    /// A validated object, its text at `texts[start..end]`.
-    Text {
-        start: usize,
-        end: usize,
-        parsed: Parsed,
-    },
-    /// A whole chunk, until handed out.
-    Whole(Option<Chunk>),
-}
-
-impl Batch {
-    /// An empty batch with room for `items` chunks and `bytes` of text.
-    pub fn with_capacity(items: usize, bytes: usize) -> Batch {
-        Batch {
-            texts: String::with_capacity(bytes),
-            items: Vec::with_capacity(items),
-            taken: 0,
-        }
-    }
-
-    /// How many chunks are left to hand out.
-    pub fn len(&self) -> usize {
-        self.items.len() - self.taken
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Bytes of text held.
-    pub fn text_len(&self) -> usize {
-        self.texts.len()
-    }
-
-    /// The heap and inline bytes it holds: what a stream counts against its queue budget.
-    pub fn footprint(&self) -> usize {
-        let items: usize = self
-            .items
-            .iter()
-            .map(|i| match i {
-                Item::Text { parsed, .. } => parsed.footprint(),
-                Item::Whole(c) => c.as_ref().map_or(0, Chunk::footprint),
-            })
-            .sum();
-        std::mem::size_of::<Batch>()
-            + self.texts.capacity()
-            + self.items.capacity() * std::mem::size_of::<Item>()
-            + items
-    }
-
-    /// The next chunk, in order.
-    #[allow(clippy::should_implement_trait)] // an iterator's other methods have no use here
-    pub fn next(&mut self) -> Option<Chunk> {
-        let item = self.items.get_mut(self.taken)?;
-        self.taken += 1;
-        Some(match item {
-            Item::Text { start, end, parsed } => {
-                Chunk::with_parsed(&self.texts[*start..*end], parsed.clone())
-            }
-            Item::Whole(c) => c.take().expect("each item is handed out once"),
-        })
-    }
-}
-
-impl Sink for Batch {
-    fn chunk(&mut self, chunk: Chunk) {
-        self.items.push(Item::Whole(Some(chunk)));
-    }
-
-    fn object(&mut self, text: &[u8]) -> Result<(), Malformed> {
-        let text = std::str::from_utf8(text).map_err(|_| Malformed::new("invalid UTF-8", text))?;
-        let parsed = Chunk::validate(text).map_err(|why| Malformed::new(why, text))?;
-        let start = self.texts.len();
-        self.texts.push_str(text);
-        self.items.push(Item::Text {
-            start,
-            end: self.texts.len(),
-            parsed,
-        });
-        Ok(())
     }
 }
 
@@ -480,44 +369,6 @@ mod tests {
         assert_eq!(
             decode_all(event.as_bytes(), 64).unwrap_err().status,
             Status::Limit
-        );
-    }
-
-    /// A batch hands out the chunks a closure would get, in order, whatever the
-    /// framing or protocol, and a malformed object fails it the same way.
-    #[test]
-    fn a_batch_holds_what_a_closure_gets() {
-        let bodies = [
-            format!("{A}\r\ndata: {B}\n\n{{\"type\": \"x\\u0079\"}}\n"),
-            "data: {\"choices\": [{\"delta\": {\"content\": \"hi\"}}]}\n\ndata: [DONE]\n\n"
-                .to_owned(),
-        ];
-        for (body, protocol) in bodies.iter().zip([Protocol::Backend, Protocol::Openai]) {
-            let mut direct = Vec::new();
-            let mut d = Decoder::for_protocol(protocol, 1 << 20, false);
-            d.feed(body.as_bytes(), &mut |c| direct.push(c)).unwrap();
-            d.finish(&mut |c| direct.push(c)).unwrap();
-            let mut batch = Batch::default();
-            let mut d = Decoder::for_protocol(protocol, 1 << 20, false);
-            d.feed(body.as_bytes(), &mut batch).unwrap();
-            d.finish(&mut batch).unwrap();
-            assert!(!direct.is_empty() && batch.len() == direct.len(), "{body}");
-            assert!(batch.footprint() > 0);
-            let mut got = Vec::new();
-            while let Some(c) = batch.next() {
-                got.push(c);
-            }
-            assert_eq!(got, direct, "{body}");
-            assert!(batch.is_empty());
-        }
-        let mut batch = Batch::default();
-        let e = Decoder::new(1 << 20, false)
-            .feed(b"{\"type\": oops}\n", &mut batch)
-            .unwrap_err();
-        assert!(
-            e.message.contains("oops") && batch.is_empty(),
-            "{}",
-            e.message
         );
     }
 

@@ -23,7 +23,6 @@ use crate::answer::Answer;
 use crate::cancel::{Canceller, HookGuard};
 use crate::chunk::Chunk;
 use crate::client::Client;
-use crate::decoder::Batch;
 use crate::error::{Error, Result, Status};
 use crate::net::{Clock, Link};
 use crate::notify::RawDescriptor;
@@ -242,7 +241,7 @@ impl Stream {
             };
             match got {
                 Ok(Msg::Chunks(batch, bytes)) => {
-                    cursor.pending = batch;
+                    cursor.pending = batch.into_iter();
                     cursor.pending_bytes = bytes;
                 }
                 // The worker's last word after a cancel is the cancel's doing (a
@@ -266,7 +265,7 @@ impl Stream {
     /// Makes `terminal` final and drops what was not handed out.
     fn finish(&self, cursor: &mut Cursor, terminal: Terminal) {
         cursor.terminal = Some(terminal);
-        cursor.pending = Batch::default();
+        cursor.pending = Vec::new().into_iter();
         self.shared
             .budget
             .release(std::mem::take(&mut cursor.pending_bytes));

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use crate::answer::Answer;
 use crate::cancel::lock;
 use crate::chunk::Chunk;
-use crate::decoder::Batch;
 use crate::error::Error;
 
 /// The caller's timeout, made an instant only when a wait needs it: a chunk that
@@ -140,7 +139,7 @@ pub(super) enum Terminal {
 /// Where the reader is in the stream: the rest of the batch being handed out
 /// (and the batch's footprint, released when it is done), or the end.
 pub(super) struct Cursor {
-    pub(super) pending: Batch,
+    pub(super) pending: std::vec::IntoIter<Chunk>,
     pub(super) pending_bytes: usize,
     pub(super) terminal: Option<Terminal>,
     /// [`Answer::size`] of the chunks delivered so far.
@@ -150,7 +149,7 @@ pub(super) struct Cursor {
 impl Cursor {
     pub(super) fn new() -> Cursor {
         Cursor {
-            pending: Batch::default(),
+            pending: Vec::new().into_iter(),
             pending_bytes: 0,
             terminal: None,
             assembled: 0,

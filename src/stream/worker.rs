@@ -13,8 +13,9 @@ use crossbeam_channel::Sender;
 
 use super::shared::Room;
 use super::Shared;
+use crate::chunk::Chunk;
 use crate::client::Client;
-use crate::decoder::{Batch, Decoder, Progress};
+use crate::decoder::{Decoder, Progress};
 use crate::error::{Error, Result, Status};
 use crate::log::LogLevel;
 use crate::net::Expired;
@@ -28,7 +29,7 @@ const READ_SIZE: usize = 16 << 10;
 /// What travels from the worker to the reader.
 pub(super) enum Msg {
     /// Decoded chunks and their footprint in the queue's budget.
-    Chunks(Batch, usize),
+    Chunks(Vec<Chunk>, usize),
     End,
     Fail(Error),
 }
@@ -86,10 +87,10 @@ impl Job {
     /// once the stream is cancelled or closed. Waiting for room is the reader's
     /// time, not the server's: the idle clock pauses meanwhile and runs again
     /// from the moment the batch is queued.
-    fn send(&self, batch: Batch) -> Result<bool> {
+    fn send(&self, batch: Vec<Chunk>) -> Result<bool> {
         let s = &self.shared;
         let clock = &s.link.clock;
-        let size = batch.footprint();
+        let size: usize = batch.iter().map(Chunk::footprint).sum();
         match s
             .budget
             .wait_for_room(size, &s.link.cancel, clock.total_deadline(), || {
@@ -225,8 +226,6 @@ impl Job {
             self.client.skip_malformed,
         );
         let mut buf = vec![0u8; READ_SIZE];
-        // Each batch is sized like the one before: reads tend to look alike.
-        let (mut last_items, mut last_bytes) = (0, 0);
         loop {
             let n = match body.read(&mut buf) {
                 Ok(n) => n,
@@ -235,11 +234,11 @@ impl Job {
                 Err(e) => return Err(s.link.explain(transport::map_io_error(e))),
             };
             s.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            let mut batch = Batch::with_capacity(last_items, last_bytes);
+            let mut batch = Vec::new();
             let progress = if n == 0 {
-                decoder.finish(&mut batch)
+                decoder.finish(&mut |c| batch.push(c))
             } else {
-                decoder.feed(&buf[..n], &mut batch)
+                decoder.feed(&buf[..n], &mut |c| batch.push(c))
             };
             s.counters
                 .skipped
@@ -247,7 +246,6 @@ impl Job {
             self.log(LogLevel::Trace, || {
                 format!("read {n} bytes: {} chunks", batch.len())
             });
-            (last_items, last_bytes) = (batch.len(), batch.text_len());
             // Chunks decoded before an error still reach the reader, in order.
             if !batch.is_empty() && !self.send(batch)? {
                 return Ok(());
