@@ -82,7 +82,7 @@ pub fn scaling(report: &mut Report, client: &Client, n: usize) {
     let mut memory = Vec::new();
     let base = rss_mib();
     for &k in &[1usize, 10, 100, 1000] {
-        let (complete, peak) = concurrent(&client, k, 200, Some(2000));
+        let (complete, peak) = concurrent(client, k, 200, Some(2000));
         let added = peak - base;
         memory.push(added);
         if k == 1000 {
@@ -102,7 +102,7 @@ pub fn scaling(report: &mut Report, client: &Client, n: usize) {
     for (&k, added) in [1usize, 10, 100, 1000].iter().zip(memory) {
         let per = (n * 2 / k).clamp(200, n);
         let t = Instant::now();
-        let (complete, _) = concurrent(&client, k, per, None);
+        let (complete, _) = concurrent(client, k, per, None);
         let rate = (complete * per) as f64 / t.elapsed().as_secs_f64();
         by_streams.push(json!({"streams": k, "chunks_per_s": rate, "rss_added_mib": added}));
     }
