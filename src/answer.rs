@@ -392,4 +392,80 @@ mod tests {
         );
         assert_eq!(a.tool_calls, None);
     }
+
+    #[test]
+    fn conversation_chunks_merge_and_the_state_goes_back_unwrapped() {
+        let mut a = Answer::default();
+        for j in [
+            r#"{"type": "provider", "provider": {"name": "Stateful", "model": "m"}}"#,
+            r#"{"type": "conversation", "conversation": {"Stateful": {"conversation_id": "c-1"}}}"#,
+            r#"{"type": "conversation", "conversation": {"Other": {"x": 1}}}"#,
+        ] {
+            a.add(&Chunk::parse(j).unwrap());
+        }
+        assert_eq!(
+            a.conversation,
+            Some(json!({"Stateful": {"conversation_id": "c-1"}, "Other": {"x": 1}}))
+        );
+        assert_eq!(a.state(None), Some(json!({"conversation_id": "c-1"})));
+        // A later chunk for the same provider replaces its state.
+        a.add(&Chunk::parse(r#"{"type": "conversation", "conversation": {"Stateful": {"conversation_id": "c-2"}}}"#).unwrap());
+        assert_eq!(a.state(None), Some(json!({"conversation_id": "c-2"})));
+        // Unkeyed (AnyProvider): the whole object.
+        let mut any = Answer::default();
+        any.add(
+            &Chunk::parse(
+                r#"{"type": "conversation", "conversation": {"conversation_id": "c-9", "n": 2}}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            any.state(Some("AnyProvider")),
+            Some(json!({"conversation_id": "c-9", "n": 2}))
+        );
+        // The provider asked for, when no provider chunk named one.
+        let mut asked = Answer::default();
+        asked.add(
+            &Chunk::parse(r#"{"type": "conversation", "conversation": {"P": {"id": 1}}}"#).unwrap(),
+        );
+        assert_eq!(asked.state(Some("P")), Some(json!({"id": 1})));
+        assert_eq!(Answer::default().state(Some("P")), None);
+    }
+
+    #[test]
+    fn media_refusals_and_other_choices() {
+        let mut a = Answer::new("http://h:8080");
+        for j in [
+            r#"{"type": "content", "content": "![cat](/media/cat.png)", "urls": ["/media/cat.png"], "alt": "cat"}"#,
+            r#"{"type": "content", "choice": 1, "content": "other"}"#,
+            r#"{"type": "finish", "choice": 1, "finish": {"reason": "length"}}"#,
+            r#"{"type": "refusal", "refusal": "I can"}"#,
+            r#"{"type": "refusal", "refusal": "not."}"#,
+            r#"{"type": "finish", "finish": {"reason": "stop"}}"#,
+        ] {
+            a.add(&Chunk::parse(j).unwrap());
+        }
+        assert_eq!(a.content, "![cat](/media/cat.png)");
+        assert_eq!(a.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(a.refusal.as_deref(), Some("I cannot."));
+        let v: Value = serde_json::from_str(&a.to_json()).unwrap();
+        assert_eq!(
+            v["media"],
+            json!([{"kind": "image", "url": "http://h:8080/media/cat.png", "alt": "cat"}])
+        );
+        assert_eq!(v["refusal"], "I cannot.");
+    }
+
+    #[test]
+    fn tool_calls_for_the_history_lose_their_index() {
+        let mut a = Answer::default();
+        a.add(&Chunk::parse(r#"{"type": "tool_calls", "tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}"#).unwrap());
+        assert_eq!(
+            a.tool_calls_for_history(),
+            Some(
+                json!([{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}])
+            )
+        );
+        assert_eq!(Answer::default().tool_calls_for_history(), None);
+    }
 }

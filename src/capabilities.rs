@@ -85,14 +85,8 @@ impl ModelInfo {
         ) {
             self.state(VISION, input.contains(&"image"));
             self.state(IMAGE, output.contains(&"image"));
-            self.state(
-                AUDIO,
-                input.contains(&"audio") || output.contains(&"audio"),
-            );
-            self.state(
-                VIDEO,
-                input.contains(&"video") || output.contains(&"video"),
-            );
+            self.state(AUDIO, input.contains(&"audio") || output.contains(&"audio"));
+            self.state(VIDEO, input.contains(&"video") || output.contains(&"video"));
         }
         if let Some(params) = m.get("supported_parameters").and_then(Value::as_array) {
             self.state(TOOLS, params.iter().any(|p| p == "tools"));
@@ -118,10 +112,7 @@ pub fn parse(json: &str, provider: Option<&str>) -> Vec<ModelInfo> {
                         .or_else(|| m.get("name"))?
                         .as_str()?,
                 };
-                let owner = m
-                    .get("provider")
-                    .and_then(Value::as_str)
-                    .or(provider);
+                let owner = m.get("provider").and_then(Value::as_str).or(provider);
                 let mut info = ModelInfo::new(id, owner);
                 info.read(m);
                 Some(info)

@@ -323,15 +323,17 @@ impl Chunk {
     /// OpenAI translation writes right after `type` for choices other than the
     /// first; 0 for every other chunk. Looks at the chunk's first bytes only.
     pub fn choice(&self) -> u32 {
-        const KEY: &[u8] = b"\"choice\":";
+        const KEY: &[u8] = b"\"choice\"";
         let head = &self.json.as_bytes()[..self.json.len().min(64)];
         let Some(at) = head.windows(KEY.len()).position(|w| w == KEY) else {
             return 0;
         };
-        let digits = self.json.as_bytes()[at + KEY.len()..]
+        let rest = self.json.as_bytes()[at + KEY.len()..]
             .iter()
-            .take_while(|b| b.is_ascii_digit());
-        digits.fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+            .skip_while(|b| b.is_ascii_whitespace() || **b == b':');
+        rest.take_while(|b| b.is_ascii_digit()).fold(0u32, |n, d| {
+            n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+        })
     }
 
     /// A top-level field, or `None` when absent.

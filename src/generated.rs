@@ -86,8 +86,7 @@ pub struct Medium {
 /// and protocol-relative `//host/x` (given the base URL's scheme) are kept.
 pub fn resolve(base: &str, url: &str) -> String {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("data:")
-    {
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("data:") {
         return url.to_owned();
     }
     let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
@@ -173,10 +172,16 @@ mod tests {
             resolve("https://h/v1", "/media/a.png"),
             "https://h/media/a.png"
         );
-        assert_eq!(resolve("https://h/v1", "media/a.png"), "https://h/v1/media/a.png");
+        assert_eq!(
+            resolve("https://h/v1", "media/a.png"),
+            "https://h/v1/media/a.png"
+        );
         assert_eq!(resolve(b, "https://x/y.jpg"), "https://x/y.jpg");
         assert_eq!(resolve("https://h", "//cdn/y.jpg"), "https://cdn/y.jpg");
-        assert_eq!(resolve(b, "data:image/png;base64,AA=="), "data:image/png;base64,AA==");
+        assert_eq!(
+            resolve(b, "data:image/png;base64,AA=="),
+            "data:image/png;base64,AA=="
+        );
     }
 
     #[test]
@@ -194,7 +199,10 @@ mod tests {
         assert_eq!(MediaKind::of_url("http://h/a.MP4?x=1"), MediaKind::Video);
         assert_eq!(MediaKind::of_url("http://h/a.mp3"), MediaKind::Audio);
         assert_eq!(MediaKind::of_url("http://h/a"), MediaKind::Image);
-        assert_eq!(MediaKind::of_url("data:video/webm;base64,AA"), MediaKind::Video);
+        assert_eq!(
+            MediaKind::of_url("data:video/webm;base64,AA"),
+            MediaKind::Video
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@
 pub mod answer;
 mod base_url;
 pub mod cancel;
+pub mod capabilities;
 pub mod chunk;
 pub mod client;
 pub mod decoder;
@@ -43,7 +44,6 @@ pub mod generated;
 mod header;
 pub mod log;
 pub mod media;
-pub mod capabilities;
 pub mod models;
 mod net;
 mod notify;

@@ -112,7 +112,10 @@ pub fn fetch_medium(
     sink: &mut dyn Write,
 ) -> Result<Fetched> {
     let url = resolve(client.base_url(), url);
-    if url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("data:")) {
+    if url
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("data:"))
+    {
         return decode_data_uri(&url, limit, sink);
     }
     let fetch = Fetch {
@@ -120,10 +123,8 @@ pub fn fetch_medium(
         accept: "*/*",
         limit,
     };
-    download(client, request, &url, &fetch, cancel, sink).map(|(len, content_type)| Fetched {
-        len,
-        content_type,
-    })
+    download(client, request, &url, &fetch, cancel, sink)
+        .map(|(len, content_type)| Fetched { len, content_type })
 }
 
 /// A `data:[<mime>][;base64],<data>` URI's bytes into `sink`, within `limit`.
@@ -195,7 +196,11 @@ fn get(
     let authorization = client.authorization(request);
     let headers = client
         .header_pairs()
-        .chain(own_headers.iter().map(|h| (h.name.as_str(), h.value.as_str())))
+        .chain(
+            own_headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_str())),
+        )
         .chain(authorization.as_deref().map(|a| ("Authorization", a)));
     // Headers and credentials go to the base URL's origin only.
     let body = if same_origin(client.base_url(), url) {

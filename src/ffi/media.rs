@@ -94,8 +94,8 @@ pub unsafe extern "C" fn backend_api_answer_medium(
                 c.lend(Ask::Pointer(&pointer), || Some(Cow::Owned(s.to_owned())))
                     .map(|(p, _)| p)
             };
-            let url = lend("url")
-                .ok_or_else(|| Error::new(Status::Internal, "a medium has no URL"))?;
+            let url =
+                lend("url").ok_or_else(|| Error::new(Status::Internal, "a medium has no URL"))?;
             *kind_out = kind.into();
             *url_out = url;
             if !alt_out.is_null() {
@@ -230,9 +230,8 @@ pub unsafe extern "C" fn backend_api_media_save(
         guard(err, || {
             let path = str_arg(path, "path")?;
             let part = format!("{path}.part");
-            let cannot = |e: std::io::Error| {
-                Error::new(Status::Io, format!("cannot write {path:?}: {e}"))
-            };
+            let cannot =
+                |e: std::io::Error| Error::new(Status::Io, format!("cannot write {path:?}: {e}"));
             let mut file = std::io::BufWriter::new(std::fs::File::create(&part).map_err(cannot)?);
             let got = download_for(client, request, url, canceller, max_bytes, &mut file)
                 .and_then(|f| file.flush().map(|()| f).map_err(cannot));

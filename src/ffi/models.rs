@@ -149,7 +149,9 @@ pub unsafe extern "C" fn backend_api_model_list_fetch(
 /// # Safety
 /// `list` is NULL or a live list.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_model_list_count(list: *const backend_api_model_list) -> usize {
+pub unsafe extern "C" fn backend_api_model_list_count(
+    list: *const backend_api_model_list,
+) -> usize {
     // SAFETY: the caller keeps this function's contract (# Safety above).
     unsafe { list.as_ref().map_or(0, |l| l.0.len()) }
 }
