@@ -169,7 +169,13 @@ async fn handle(sock: TcpStream) -> Io {
         }
         ("GET", "/media/test-dot.png") => reply(&mut w, 200, "image/png", TEST_DOT).await,
         ("GET", "/media/headers.json") => {
-            reply(&mut w, 200, "application/json", Value::Object(headers).to_string().as_bytes()).await
+            reply(
+                &mut w,
+                200,
+                "application/json",
+                Value::Object(headers).to_string().as_bytes(),
+            )
+            .await
         }
         ("GET", "/backend-api/v2/models/Stalling") => {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"model\":";
@@ -442,7 +448,9 @@ async fn conversation(
         chunk(w, &pending).await?;
     }
     if body["test_media"] == true || body["test_media_url"].is_string() {
-        let url = body["test_media_url"].as_str().unwrap_or("/media/test-dot.png");
+        let url = body["test_media_url"]
+            .as_str()
+            .unwrap_or("/media/test-dot.png");
         let content = format!("[![a test dot]({url})]({url})");
         let media = json!({"content": content, "urls": [url], "alt": "a test dot"});
         chunk(w, &frame(&framing, "content", media)).await?;
@@ -542,22 +550,29 @@ async fn conversation(
 
 /// The events of a `test_openai` script (see the module docs).
 fn openai_script(script: &str, body: &Value) -> Vec<Value> {
-    let event = |choices: Value| {
-        json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model", "choices": choices})
+    let event = |choices: Value| json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model", "choices": choices});
+    let one = |delta: Value, finish: Value| {
+        event(json!([{"index": 0, "delta": delta, "finish_reason": finish}]))
     };
-    let one = |delta: Value, finish: Value| event(json!([{"index": 0, "delta": delta, "finish_reason": finish}]));
     match script {
         "choices" => {
             let lp = |t: &str| json!({"content": [{"token": t, "logprob": -0.25, "bytes": null, "top_logprobs": []}]});
             vec![
-                event(json!([{"index": 0, "delta": {"role": "assistant", "content": "Re"}, "logprobs": lp("Re"), "finish_reason": null},
-                             {"index": 1, "delta": {"role": "assistant", "content": "Bl"}, "logprobs": null, "finish_reason": null}])),
+                event(
+                    json!([{"index": 0, "delta": {"role": "assistant", "content": "Re"}, "logprobs": lp("Re"), "finish_reason": null},
+                             {"index": 1, "delta": {"role": "assistant", "content": "Bl"}, "logprobs": null, "finish_reason": null}]),
+                ),
                 event(json!([{"index": 1, "delta": {"content": "ue"}, "finish_reason": "length"}])),
-                event(json!([{"index": 0, "delta": {"content": "d"}, "logprobs": lp("d"), "finish_reason": "stop"}])),
+                event(
+                    json!([{"index": 0, "delta": {"content": "d"}, "logprobs": lp("d"), "finish_reason": "stop"}]),
+                ),
             ]
         }
         "refusal" => vec![
-            one(json!({"role": "assistant", "content": null, "refusal": "I can't help "}), Value::Null),
+            one(
+                json!({"role": "assistant", "content": null, "refusal": "I can't help "}),
+                Value::Null,
+            ),
             one(json!({"refusal": "with that."}), Value::Null),
             one(json!({}), json!("stop")),
         ],
@@ -565,17 +580,31 @@ fn openai_script(script: &str, body: &Value) -> Vec<Value> {
             let last = body["messages"].as_array().and_then(|m| m.last());
             match last.filter(|m| m["role"] == "tool") {
                 Some(result) => {
-                    let text = format!("The weather in Paris: {}", result["content"].as_str().unwrap_or(""));
-                    vec![one(json!({"role": "assistant", "content": text}), Value::Null), one(json!({}), json!("stop"))]
+                    let text = format!(
+                        "The weather in Paris: {}",
+                        result["content"].as_str().unwrap_or("")
+                    );
+                    vec![
+                        one(json!({"role": "assistant", "content": text}), Value::Null),
+                        one(json!({}), json!("stop")),
+                    ]
                 }
                 None => vec![
-                    one(json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_w1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}), Value::Null),
-                    one(json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\": \"Paris\"}"}}]}), Value::Null),
+                    one(
+                        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_w1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+                        Value::Null,
+                    ),
+                    one(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\": \"Paris\"}"}}]}),
+                        Value::Null,
+                    ),
                     one(json!({}), json!("tool_calls")),
                 ],
             }
         }
-        other => vec![json!({"error": {"message": format!("unknown test_openai script {other:?}")}})],
+        other => {
+            vec![json!({"error": {"message": format!("unknown test_openai script {other:?}")}})]
+        }
     }
 }
 

@@ -347,7 +347,13 @@ pub unsafe fn open_drained(
 pub unsafe fn stream_answer(stream: *const backend_api_stream) -> *mut backend_api_chunk {
     let mut answer = ptr::null_mut();
     // SAFETY: a live stream (this function's contract).
-    unsafe { ok(backend_api_stream_answer(stream, &mut answer, ptr::null_mut())) };
+    unsafe {
+        ok(backend_api_stream_answer(
+            stream,
+            &mut answer,
+            ptr::null_mut(),
+        ))
+    };
     answer
 }
 
@@ -359,7 +365,12 @@ pub unsafe fn request_json(req: *const backend_api_request) -> Value {
     // SAFETY: a live request (this function's contract); the string is freed once.
     unsafe {
         let mut json = ptr::null();
-        ok(backend_api_request_json(req, &mut json, ptr::null_mut(), ptr::null_mut()));
+        ok(backend_api_request_json(
+            req,
+            &mut json,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ));
         let v = serde_json::from_str(CStr::from_ptr(json).to_str().unwrap()).unwrap();
         backend_api_string_free(json);
         v
