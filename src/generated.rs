@@ -100,6 +100,26 @@ pub fn resolve(base: &str, url: &str) -> String {
     }
 }
 
+/// The bytes a URI cannot hold as they are: what a provider's URL may still
+/// carry (a space, non-ASCII text), escaped before it is requested. `%` stays, so
+/// an escaped URL is not escaped twice.
+const NOT_IN_URI: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// `url` with the bytes a URI cannot hold percent-escaped (non-ASCII as UTF-8).
+pub fn escape(url: &str) -> String {
+    percent_encoding::utf8_percent_encode(url, NOT_IN_URI).to_string()
+}
+
 /// Whether `url` goes to the same origin (scheme, host and port) as `base`: only
 /// there are the client's headers and credentials sent with a download.
 pub fn same_origin(base: &str, url: &str) -> bool {
@@ -181,6 +201,18 @@ mod tests {
         assert_eq!(
             resolve(b, "data:image/png;base64,AA=="),
             "data:image/png;base64,AA=="
+        );
+    }
+
+    #[test]
+    fn urls_are_escaped_once() {
+        assert_eq!(
+            escape("http://h/media/a b+é.png"),
+            "http://h/media/a%20b+%C3%A9.png"
+        );
+        assert_eq!(
+            escape("http://h/media/a%20b.png?x=1"),
+            "http://h/media/a%20b.png?x=1"
         );
     }
 
