@@ -146,6 +146,17 @@ pub fn media_of(chunk: &Chunk, base: &str) -> Vec<Medium> {
     if chunk.kind() != ChunkKind::Content {
         return Vec::new();
     }
+    // Fast path: `{"type":"content","content":""}` is 31 bytes besides the text,
+    // and a `"urls"` or `"data"` field adds at least 10: a plain text chunk
+    // (g4f's: 37) is not scanned.
+    if chunk
+        .json_with_nul()
+        .len()
+        .saturating_sub(chunk.text_raw_len())
+        < 42
+    {
+        return Vec::new();
+    }
     let json = chunk.json();
     if !json.contains("\"urls\"") && !json.contains("\"data\"") {
         return Vec::new();
@@ -261,5 +272,8 @@ mod tests {
         assert_eq!(media_of(&audio, "http://h")[0].kind, MediaKind::Audio);
         let plain = Chunk::parse(r#"{"type": "content", "content": "urls"}"#).unwrap();
         assert!(media_of(&plain, "http://h").is_empty());
+        // The smallest chunk with media passes the fast path.
+        let tight = Chunk::parse(r#"{"type":"content","content":"","urls":"a"}"#).unwrap();
+        assert_eq!(media_of(&tight, "http://h")[0].url, "http://h/a");
     }
 }
