@@ -16,11 +16,21 @@ use support::cabi::{c_client, cs, open_drained, request, request_json, stream_an
 
 use crate::c_build::compile;
 
-/// Builds examples/agent_loop.c and runs it with `args`: its exit code and output.
+/// Builds examples/agent_loop.c with AddressSanitizer, LeakSanitizer and UBSan
+/// (a leak or a memory error fails it) and runs it with `args`: its exit code and output.
 pub fn agent_loop(args: &[&str]) -> (i32, String) {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_loop.c");
-    let exe = compile(&source, "agent_loop", &[]);
-    let out = Command::new(&exe).args(args).output().unwrap();
+    let sanitize = [
+        "-fsanitize=address,undefined",
+        "-fno-omit-frame-pointer",
+        "-fno-sanitize-recover=all",
+    ];
+    let exe = compile(&source, "agent_loop", &sanitize);
+    let out = Command::new(&exe)
+        .args(args)
+        .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=86")
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&exe);
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
