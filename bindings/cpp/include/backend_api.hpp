@@ -62,6 +62,7 @@
 
 #include <backend_api.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -70,6 +71,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -171,6 +173,13 @@ enum class Timeout : std::uint32_t {
 enum class Protocol : std::uint32_t {
     Backend = BACKEND_API_PROTOCOL_BACKEND,  ///< g4f's backend API (default); base URL such as `http://host:8080`
     OpenAI = BACKEND_API_PROTOCOL_OPENAI,    ///< OpenAI-compatible (`g4f api` and peers); base URL such as `http://host:1337/v1`
+};
+
+/// Where the roots of trust for TLS come from (`Client::trust_store`,
+/// `backend_api_trust_store`); same numbers.
+enum class TrustStore : std::uint32_t {
+    Platform = BACKEND_API_TRUST_STORE_PLATFORM,  ///< the system's verifier and store (the default)
+    Bundled = BACKEND_API_TRUST_STORE_BUNDLED,    ///< the Mozilla roots compiled into the library
 };
 
 /// Where `Request::api_key` puts the key. `Body` is what the Python client does.
@@ -675,6 +684,23 @@ struct Stats {
     }
 };
 
+/// The token counts of an answer (`Answer::usage`): each empty when the server
+/// did not send it as an integer.
+struct Usage {
+    std::optional<std::int64_t> prompt_tokens;
+    std::optional<std::int64_t> completion_tokens;
+    std::optional<std::int64_t> total_tokens;
+    std::string json;  ///< the whole `usage` object, for the keys providers add
+};
+
+/// One tool call of an answer (`Answer::tool_calls`), OpenAI's shape.
+struct ToolCall {
+    std::string id;         ///< the call's id, to answer it with a `tool` message
+    std::string type;       ///< "function"
+    std::string name;       ///< the function's name
+    std::string arguments;  ///< the arguments as the model wrote them: JSON text, not checked
+};
+
 /// What the chunks of a stream add up to (`Stream::answer`, `Client::complete`).
 /// An optional is empty when the server sent no such value, or null (a text that
 /// is exactly "null" reads as empty too: the C API hands out both alike).
@@ -686,8 +712,8 @@ struct Answer {
     std::optional<std::string> provider;
     std::optional<std::string> model;
     std::optional<std::string> error;         ///< the message of an in-stream error or auth chunk
-    std::optional<std::string> usage;         ///< JSON text, such as {"total_tokens":7,...}
-    std::optional<std::string> tool_calls;    ///< JSON text
+    std::optional<Usage> usage;               ///< the last usage chunk's counts
+    std::vector<ToolCall> tool_calls;         ///< the tool calls, assembled from their deltas
     std::optional<std::string> conversation;  ///< JSON text: the state `Request::follow_up` sends back
 
     /// Reads the library's `Kind::Answer` chunk.
@@ -704,8 +730,19 @@ struct Answer {
         a.provider = get("provider");
         a.model = get("model");
         a.error = get("error");
-        a.usage = get("usage");
-        a.tool_calls = get("tool_calls");
+        if (c.type_at("/usage") == JsonType::Object) {
+            Usage u;
+            u.prompt_tokens = c.int_at("/usage/prompt_tokens");
+            u.completion_tokens = c.int_at("/usage/completion_tokens");
+            u.total_tokens = c.int_at("/usage/total_tokens");
+            u.json = std::string(c.field("usage").value_or(std::string_view()));
+            a.usage = std::move(u);
+        }
+        for (std::size_t i = 0, n = c.count_at("/tool_calls").value_or(0); i < n; ++i) {
+            const std::string at = "/tool_calls/" + std::to_string(i);
+            const auto text = [&](const char* key) { return std::string(c.string_at(at + key).value_or(std::string_view())); };
+            a.tool_calls.push_back(ToolCall{text("/id"), text("/type"), text("/function/name"), text("/function/arguments")});
+        }
         a.conversation = get("conversation");
         return a;
     }
@@ -741,7 +778,7 @@ public:
     }
     /// A copy of `other` (also of a failure it keeps); copying an empty (moved-from)
     /// request makes an empty one. Throws `Error` when the library cannot copy.
-    Request(const Request& other) : detail::Settings<Request>(other) {
+    Request(const Request& other) : detail::Settings<Request>(other), timeout_(other.timeout_) {
         if (!other.p_) return;
         backend_api_request* out = nullptr;
         const std::optional<Error> e =
@@ -824,6 +861,19 @@ public:
         return set(backend_api_request_add_header, detail::CStr(name, "header name"),
                    detail::CStr(value, "header value"));
     }
+    /// Bounds each media item added AFTER this call to `bytes` of raw data
+    /// (default 20 MiB; at least 1): a larger item fails with `Status::Limit`, a
+    /// larger file before it is read. Copies keep it.
+    Request& max_media(std::size_t bytes) & { return set(backend_api_request_set_max_media, bytes); }
+    /// This request's own timeout: the whole exchange, from `Client::open` to the
+    /// last chunk, on top of the client's timeouts (`Client::timeout`). When it
+    /// passes, the stream is cancelled and reading it fails with `Status::TimedOut`
+    /// (`complete` too). Zero or negative: none (the default). Kept by the wrapper,
+    /// not by the C request (`get()` does not carry it); copies keep it.
+    Request& timeout(std::chrono::milliseconds total) & {
+        timeout_ = total.count() > 0 ? std::optional<std::chrono::milliseconds>(total) : std::nullopt;
+        return *this;
+    }
 
     BACKEND_API_RVALUE_SETTER(Request, model)
     BACKEND_API_RVALUE_SETTER(Request, message)
@@ -840,6 +890,8 @@ public:
     BACKEND_API_RVALUE_SETTER(Request, media_file)
     BACKEND_API_RVALUE_SETTER(Request, media_uri)
     BACKEND_API_RVALUE_SETTER(Request, header)
+    BACKEND_API_RVALUE_SETTER(Request, max_media)
+    BACKEND_API_RVALUE_SETTER(Request, timeout)
 
     /// The request that continues the conversation after `stream` (still open):
     /// this request's model, key, extra fields and headers, its messages plus the
@@ -900,34 +952,86 @@ private:
     }
 
     std::unique_ptr<backend_api_request, Free> p_;
+    std::optional<std::chrono::milliseconds> timeout_;  ///< `timeout`: the wrapper's, not C's
+    friend class Client;
 };
 
 // ---------------------------------------------------------------- CancelHandle
 
-/// Cancels one stream (`Stream::canceller`) or the model listings it is given to
-/// (`CancelHandle::create`, `Client::models`): from any thread, at any time, also
-/// after the stream was closed (then it does nothing). Copies share one canceller.
-/// A default-constructed handle cancels nothing. Never throws.
+/// Cancels one stream (`Stream::canceller`), or the model listings and
+/// `Client::complete` calls it is given to (`CancelHandle::create`): from any
+/// thread, at any time, also after the stream was closed (then it does nothing).
+/// Copies share one canceller; once cancelled it stays cancelled. A
+/// default-constructed handle cancels nothing. Never throws.
 class CancelHandle {
 public:
     CancelHandle() noexcept = default;
-    /// A handle for `Client::models`: cancelling it makes the listings given it
-    /// end at once with `Status::Cancelled`, now and later.
+    /// A handle for `Client::models` and `Client::complete`: cancelling it makes the
+    /// calls given it end at once with `Status::Cancelled`, now and later.
     static CancelHandle create() { return CancelHandle(backend_api_canceller_new()); }
 
-    void cancel() const noexcept { backend_api_canceller_cancel(c_.get()); }
+    void cancel() const noexcept {
+        if (!s_) return;
+        const std::lock_guard<std::mutex> lock(s_->mutex);
+        s_->cancelled = true;
+        backend_api_canceller_cancel(s_->own);
+        for (const backend_api_canceller* c : s_->linked) backend_api_canceller_cancel(c);
+    }
     void operator()() const noexcept { cancel(); }
-    explicit operator bool() const noexcept { return c_ != nullptr; }
+    explicit operator bool() const noexcept { return s_ != nullptr; }
     /// The C canceller, still owned by this handle (NULL for an empty one).
-    const backend_api_canceller* get() const noexcept { return c_.get(); }
+    /// Cancelling it through C reaches the model listings given it, not the
+    /// streams of `Client::complete` (only `cancel()` does).
+    const backend_api_canceller* get() const noexcept { return s_ ? s_->own : nullptr; }
 
 private:
     friend class Stream;
+    friend class Client;
     explicit CancelHandle(backend_api_canceller* owned) {
         if (owned == nullptr) detail::raise_bad_alloc();
-        c_.reset(owned, &backend_api_canceller_free);
+        s_ = std::make_shared<State>(owned);
     }
-    std::shared_ptr<backend_api_canceller> c_;
+
+    /// The C canceller and the stream cancellers linked to it for a while
+    /// (`Client::complete`'s stream), which `cancel()` reaches too.
+    struct State {
+        explicit State(backend_api_canceller* c) noexcept : own(c) {}
+        State(const State&) = delete;
+        State& operator=(const State&) = delete;
+        ~State() { backend_api_canceller_free(own); }
+        backend_api_canceller* own;
+        std::mutex mutex;
+        bool cancelled = false;
+        std::vector<const backend_api_canceller*> linked;
+    };
+
+    /// While it lives, cancelling the handle cancels a stream too.
+    class Link;
+
+    std::shared_ptr<State> s_;
+};
+
+/// While it lives, cancelling the handle cancels `target` too (at once when
+/// the handle was cancelled before). An empty handle links nothing.
+class CancelHandle::Link {
+public:
+    Link(const CancelHandle& handle, CancelHandle target) : s_(handle.s_), target_(std::move(target)) {
+        if (!s_ || !target_) return;
+        const std::lock_guard<std::mutex> lock(s_->mutex);
+        s_->linked.push_back(target_.get());
+        if (s_->cancelled) target_.cancel();
+    }
+    Link(const Link&) = delete;
+    Link& operator=(const Link&) = delete;
+    ~Link() {
+        if (!s_ || !target_) return;
+        const std::lock_guard<std::mutex> lock(s_->mutex);
+        s_->linked.erase(std::find(s_->linked.begin(), s_->linked.end(), target_.get()));
+    }
+
+private:
+    std::shared_ptr<State> s_;
+    CancelHandle target_;
 };
 
 // ---------------------------------------------------------------- Stream
@@ -941,15 +1045,33 @@ private:
 ///     Answer answer = stream.answer();     // also after close()
 ///
 /// Reading is for one thread at a time; a `CancelHandle` cancels from any thread.
-/// A default-constructed or moved-from stream is empty (closed, nothing to read).
+/// A default-constructed or moved-from stream is empty: closed, nothing to read,
+/// `status()` is `Cancelled` (never `Ok`, which says chunks may still come).
 class Stream {
 public:
     class iterator;
     class Chunks;
 
-    Stream() noexcept = default;
+    Stream() noexcept : status_(Status::Cancelled) {}
     /// Adopts a stream from `backend_api_open` (takes ownership).
     explicit Stream(backend_api_stream* owned) noexcept : p_(owned) {}
+    /// Takes over `other`, which is left empty (as a default-constructed stream).
+    Stream(Stream&& other) noexcept { *this = std::move(other); }
+    /// Closes this stream, then takes over `other`, which is left empty.
+    Stream& operator=(Stream&& other) noexcept {
+        if (this == &other) return *this;
+        p_ = std::move(other.p_);
+        current_ = std::move(other.current_);
+        status_ = std::exchange(other.status_, Status::Cancelled);
+        error_ = std::exchange(other.error_, std::nullopt);
+        closed_stats_ = std::exchange(other.closed_stats_, std::nullopt);
+        closed_answer_ = std::move(other.closed_answer_);
+        deadline_ = std::exchange(other.deadline_, std::nullopt);
+        return *this;
+    }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    ~Stream() = default;
 
     /// Cancels and frees the C stream at once (its thread finishes on its own);
     /// chunks already taken stay valid, and `stats()` and `answer()` keep what
@@ -1043,13 +1165,22 @@ public:
         return static_cast<std::intptr_t>(fd);
     }
 
-    /// How long an event loop may wait before calling `next` so that the idle or
-    /// total timeout is noticed (zero: now); empty while neither runs (none set,
-    /// the idle clock not started before the headers, or the stream over).
+    /// When the stream's idle or total timeout, or the request's own timeout
+    /// (`Request::timeout`), ends it (zero: now); empty while none runs (none set,
+    /// the idle clock not started before the headers, or the stream over). The
+    /// client's timeouts make `fd()` readable when they fire; the request's own is
+    /// the wrapper's, noticed by the next `next`: an event loop polls `fd()` with
+    /// this as its timeout, then calls `next`.
     std::optional<std::chrono::milliseconds> poll_timeout() const noexcept {
         const std::int64_t ms = backend_api_stream_timeout_ms(p_.get());
-        if (ms < 0) return std::nullopt;
-        return std::chrono::milliseconds(ms);
+        std::optional<std::chrono::milliseconds> out;
+        if (ms >= 0) out = std::chrono::milliseconds(ms);
+        if (deadline_ && p_ && status_ == Status::Ok) {
+            const auto left = std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(
+                                                                         *deadline_ - std::chrono::steady_clock::now()));
+            if (!out || left < *out) out = left;
+        }
+        return out;
     }
 
     /// How the stream stands: `Ok` while chunks may still come, then `End`
@@ -1074,6 +1205,14 @@ private:
     /// A stream that failed before it began (`Client::open`).
     explicit Stream(Error failure) : status_(failure.status()), error_(std::move(failure)) {}
 
+    /// Ends the stream when the request's own timeout passed: cancelled, with the
+    /// failure `TimedOut` (as the client's timeouts end it).
+    Status expire() {
+        backend_api_cancel(p_.get());
+        error_ = Error(Status::TimedOut, "the request's timeout elapsed (Request::timeout)");
+        return status_ = Status::TimedOut;
+    }
+
     static bool is_failure(Status st) noexcept {
         return st != Status::Ok && st != Status::End && st != Status::Cancelled && st != Status::Again;
     }
@@ -1082,9 +1221,18 @@ private:
     /// status, kept in `status_` (a failure also in `error_`).
     Status pull(std::chrono::milliseconds timeout, Chunk& out) {
         if (!p_) return status_ == Status::Ok ? Status::Cancelled : status_;
+        if (status_ != Status::Ok) return status_;  // final (also a request timeout, which C does not know)
+        std::int64_t wait = static_cast<std::int64_t>(timeout.count());
+        if (deadline_) {  // wait no longer than the request's own timeout leaves
+            const std::int64_t left = std::max<std::int64_t>(
+                0, std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - std::chrono::steady_clock::now()).count());
+            if (wait < 0 || wait > left) wait = left;
+        }
         backend_api_chunk* c = nullptr;
         backend_api_error* err = nullptr;
-        const backend_api_status st = backend_api_next(p_.get(), static_cast<std::int64_t>(timeout.count()), &c, &err);
+        const backend_api_status st = backend_api_next(p_.get(), wait, &c, &err);
+        if (st == BACKEND_API_STATUS_AGAIN && deadline_ && std::chrono::steady_clock::now() >= *deadline_)
+            return expire();
         switch (st) {
             case BACKEND_API_STATUS_OK:
                 out = Chunk(c);
@@ -1149,6 +1297,7 @@ private:
     std::optional<Error> error_;
     std::optional<Stats> closed_stats_;
     Chunk closed_answer_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;  ///< the request's own timeout
 };
 
 /// Input iterator of a `Stream`: `*it` is the stream's current chunk, replaced
@@ -1257,6 +1406,27 @@ inline Chunk Chunk::parse(std::string_view json) {
     return Chunk(out);
 }
 
+/// `url` with its credentials hidden: the `user:password@` of the authority
+/// becomes `***@` (`backend_api_redact_url`), the rule of the library's own
+/// messages; for printing a base or proxy URL. Fails (see ERRORS) with
+/// `InvalidArgument` for text that is not UTF-8 or holds a NUL byte.
+inline std::string redact_url(std::string_view url) {
+    const detail::CStr c(url, "URL");
+    if (detail::nul_in(c) != nullptr) detail::raise(Error(Status::InvalidArgument, "URL contains a NUL byte"));
+    std::string out(url.size() + 8, '\0');
+    for (;;) {
+        std::size_t needed = 0;
+        const backend_api_status st = backend_api_redact_url(c.str.c_str(), &out[0], out.size(), &needed);
+        if (st == BACKEND_API_STATUS_OK) {
+            out.resize(needed - 1);
+            return out;
+        }
+        if (st != BACKEND_API_STATUS_LIMIT || needed <= out.size())
+            detail::raise(Error(static_cast<Status>(st), "backend_api_redact_url refused the URL"));
+        out.resize(needed);
+    }
+}
+
 // ---------------------------------------------------------------- Model
 
 /// One model of a listing (`Client::list_models`): the backend API's (both g4f
@@ -1359,8 +1529,9 @@ private:
 class Client : public detail::Settings<Client> {
 public:
     /// A client for the server at `base_url` (`http://` or `https://`). TLS is
-    /// verified against the bundled Mozilla roots; the proxy comes from the
-    /// environment (`ALL_PROXY`, `HTTPS_PROXY`, ...) unless `proxy` is called.
+    /// verified against the platform's trust store (`TrustStore::Platform`: the
+    /// system's verifier and store, `SSL_CERT_FILE` honoured); the proxy comes from
+    /// the environment (`ALL_PROXY`, `HTTPS_PROXY`, ...) unless `proxy` is called.
     explicit Client(std::string_view base_url) {
         backend_api_client* c = nullptr;
         fail(detail::attempt(backend_api_client_new, detail::CStr(base_url, "base URL"), &c));
@@ -1376,6 +1547,16 @@ public:
     /// Trusts only the certificates of this PEM file (read now).
     Client& ca_file(std::string_view path) & {
         return set(backend_api_client_set_ca_file, detail::CStr(path, "CA file path"));
+    }
+    /// Trusts the certificates of this PEM file (read now) besides the roots
+    /// already trusted: a private or corporate CA next to the public ones.
+    Client& add_ca_file(std::string_view path) & {
+        return set(backend_api_client_add_ca_file, detail::CStr(path, "CA file path"));
+    }
+    /// Where the roots of trust come from (default `TrustStore::Platform`). Ends a
+    /// `ca_file`; CAs added with `add_ca_file` stay.
+    Client& trust_store(TrustStore store) & {
+        return set(backend_api_client_set_trust_store, static_cast<std::uint32_t>(store));
     }
     /// A proxy: `http://`, `socks4://`, `socks5://` or `socks5h://`, with optional `user:password@`.
     Client& proxy(std::string_view url) & { return set(backend_api_client_set_proxy, detail::CStr(url, "proxy URL")); }
@@ -1394,6 +1575,10 @@ public:
     }
     /// Bounds one line or event of the response (default 16 MiB).
     Client& max_line(std::size_t bytes) & { return set(backend_api_client_set_max_line, bytes); }
+    /// Bounds the assembled answer of each stream (default 64 MiB): its text as
+    /// sent and its tool-call JSON. The chunk that would pass it is not delivered:
+    /// the stream fails there with `Status::Limit`. No effect with `assemble(false)`.
+    Client& max_answer(std::size_t bytes) & { return set(backend_api_client_set_max_answer, bytes); }
     /// Drops lines that are not JSON objects instead of failing with `Protocol`.
     Client& skip_malformed(bool skip) & { return set(backend_api_client_set_skip_malformed, skip); }
     /// With `false`, streams keep no assembled answer (`Stream::answer` then
@@ -1433,6 +1618,9 @@ public:
     BACKEND_API_RVALUE_SETTER(Client, header)
     BACKEND_API_RVALUE_SETTER(Client, verify_tls)
     BACKEND_API_RVALUE_SETTER(Client, ca_file)
+    BACKEND_API_RVALUE_SETTER(Client, add_ca_file)
+    BACKEND_API_RVALUE_SETTER(Client, trust_store)
+    BACKEND_API_RVALUE_SETTER(Client, max_answer)
     BACKEND_API_RVALUE_SETTER(Client, proxy)
     BACKEND_API_RVALUE_SETTER(Client, no_proxy)
     BACKEND_API_RVALUE_SETTER(Client, timeout)
@@ -1460,21 +1648,22 @@ public:
         return s;
     }
 
-    /// Streams the whole answer to `request` and returns it. An `error` or `auth`
-    /// chunk fails with a `StreamError`.
-    Answer complete(const Request& request) const {
-        Stream s = start(request);
-        while (s.step(nullptr)) {
-        }
-        return s.answer();
+    /// Streams the whole answer to `request` and returns it: only an answer the
+    /// server completed. An `error` or `auth` chunk fails with a `StreamError`; an
+    /// answer cut short (`cancel` from another thread, `shutdown()`) fails with
+    /// `Status::Cancelled` ("stream cancelled"), never returns as complete.
+    Answer complete(const Request& request, const CancelHandle& cancel = {}) const {
+        std::optional<Error> failure;
+        Answer a = run(request, cancel, failure);
+        detail::report(failure);
+        return a;
     }
     /// The same; a failure is set in `ec` and what arrived until then is returned.
-    Answer complete(const Request& request, std::error_code& ec) const {
-        Stream s = start(request);
-        while (s.step(&ec)) {
-        }
-        std::error_code answer_ec;
-        Answer a = s.answer(ec ? answer_ec : ec);
+    Answer complete(const Request& request, std::error_code& ec) const { return complete(request, {}, ec); }
+    Answer complete(const Request& request, const CancelHandle& cancel, std::error_code& ec) const {
+        std::optional<Error> failure;
+        Answer a = run(request, cancel, failure);
+        detail::report(failure, ec);
         return a;
     }
 
@@ -1514,7 +1703,28 @@ private:
         if (auto e = detail::attempt(backend_api_open, static_cast<const backend_api_client*>(p_.get()),
                                      static_cast<const backend_api_request*>(request.get()), &s))
             return Stream(std::move(*e));
-        return Stream(s);
+        Stream out(s);
+        if (request.timeout_) out.deadline_ = std::chrono::steady_clock::now() + *request.timeout_;
+        return out;
+    }
+
+    /// `complete`: what arrived, and the failure that ended it, if any; an answer
+    /// cut short (the stream was cancelled) is the failure `Cancelled`.
+    Answer run(const Request& request, const CancelHandle& cancel, std::optional<Error>& failure) const {
+        Stream s = start(request);
+        const CancelHandle::Link link(cancel, s.canceller());
+        std::error_code ec;
+        while (s.step(&ec)) {
+        }
+        if (ec) {
+            failure = s.error_;
+        } else if (s.status() == Status::Cancelled) {
+            failure = Error(Status::Cancelled, "stream cancelled: the answer was cut short (cancel or shutdown)");
+        }
+        Answer a;
+        std::optional<Error> unread = s.read_answer(a);
+        if (!failure) failure = std::move(unread);
+        return a;
     }
 
     std::optional<Error> fetch_models(std::string_view provider, const CancelHandle& cancel, std::string& out) const {

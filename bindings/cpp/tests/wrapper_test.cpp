@@ -836,8 +836,9 @@ void test_complete() {
     CHECK(a.finish_reason == std::optional<std::string>("stop"));
     CHECK(a.provider == std::optional<std::string>("TestBackend"));
     CHECK(a.model == std::optional<std::string>("m3"));
-    CHECK(a.usage && contains(*a.usage, R"("total_tokens":)"));
-    CHECK(!a.error && !a.title && !a.tool_calls && !a.conversation);
+    CHECK(a.usage && a.usage->total_tokens == a.usage->prompt_tokens.value_or(-1) + a.usage->completion_tokens.value_or(-1));
+    CHECK(a.usage && a.usage->prompt_tokens > 0 && contains(a.usage->json, R"("total_tokens":)"));
+    CHECK(!a.error && !a.title && a.tool_calls.empty() && !a.conversation);
 
     // An in-stream error fails complete() with a StreamError; the ec form returns what came.
     ba::Request bad;
@@ -855,6 +856,149 @@ void test_complete() {
     CHECK(ec == ba::Status::Http);
     CHECK_EQ(client.complete(ba::Request().user("ok"), ec).content.size(), 52u);
     CHECK(!ec);
+}
+
+// Review (issue 34): shutdown() from another thread during complete() cut the answer
+// short, and complete() returned it as a whole one. Now it fails with Cancelled.
+void test_complete_under_shutdown() {
+    const ba::Client client(g_url);
+    ba::Request endless;
+    endless.user("x").field("test_fault", "endless");
+    for (const bool with_ec : {false, true}) {
+        std::thread stopper([] {
+            std::this_thread::sleep_for(300ms);
+            ba::shutdown(20s);
+        });
+        std::error_code ec;
+        ba::Answer partial;
+        ba::Status status = ba::Status::Ok;
+        if (with_ec) {
+            partial = client.complete(endless, ec);
+            status = static_cast<ba::Status>(ec.value());
+        } else {
+            status = EXPECT_ERROR(client.complete(endless)).status();
+        }
+        stopper.join();
+        CHECK_EQ(status, ba::Status::Cancelled);
+        CHECK(!with_ec || (ec == ba::Status::Cancelled && !partial.content.empty() && !partial.finish_reason));
+    }
+    const ba::Error e = EXPECT_ERROR(client.complete(endless, [] {
+        const ba::CancelHandle h = ba::CancelHandle::create();
+        h.cancel();  // cancelled before: complete() ends at once
+        return h;
+    }()));
+    CHECK_EQ(e.status(), ba::Status::Cancelled);
+    CHECK(contains(e.what(), "cancelled"));
+}
+
+// Review (issue 34): complete() took no CancelHandle; now one cancels it from another thread.
+void test_complete_with_cancel_handle() {
+    const ba::Client client(g_url);
+    ba::Request stalled;
+    stalled.user("x").field_json("test_chunks", "2").field("test_fault", "stall");
+    const ba::CancelHandle handle = ba::CancelHandle::create();
+    Clock::time_point cancelled_at;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(300ms);
+        cancelled_at = Clock::now();
+        handle.cancel();
+    });
+    std::error_code ec;
+    const ba::Answer partial = client.complete(stalled, handle, ec);
+    const auto woke = Clock::now();
+    canceller.join();
+    CHECK(ec == ba::Status::Cancelled);
+    CHECK_EQ(partial.content, std::string("part0 part1 "));
+    CHECK(woke - cancelled_at < 2s);
+    // A handle that was cancelled stays so; a fresh one leaves a whole answer alone.
+    CHECK_EQ(EXPECT_ERROR(client.complete(ba::Request().user("x"), handle)).status(), ba::Status::Cancelled);
+    CHECK_EQ(client.complete(ba::Request().user("x"), ba::CancelHandle::create()).content.size(), 51u);
+}
+
+// Review (issue 34): a moved-from Stream reported status() == Ok ("chunks may still come").
+void test_moved_from_stream() {
+    const ba::Client client(g_url);
+    ba::Stream a = client.open(ba::Request().user("x"));
+    ba::Stream b = std::move(a);
+    CHECK_EQ(a.status(), ba::Status::Cancelled);
+    CHECK_EQ(ba::Stream().status(), ba::Status::Cancelled);
+    ba::Chunk c;
+    CHECK_EQ(a.next(0ms, c), ba::Status::Cancelled);
+    CHECK_EQ(b.status(), ba::Status::Ok);
+    ba::Stream d;
+    d = std::move(b);
+    CHECK_EQ(b.status(), ba::Status::Cancelled);
+    std::string text;
+    for (auto& chunk : d)
+        if (chunk.kind() == ba::Kind::Content) text += chunk.text();
+    CHECK_EQ(d.status(), ba::Status::End);
+    CHECK(contains(text, "You said: x"));
+}
+
+// Issue 34: every C function reaches C++: trust store, added CA, answer and media
+// limits, URL redaction.
+void test_limits_trust_and_redaction() {
+    // The answer limit ends the stream with Limit; what came before stays.
+    ba::Client small = ba::Client(g_url).max_answer(16u);
+    ba::Request long_answer;
+    long_answer.user("a long enough message");
+    const ba::Error limit = EXPECT_ERROR(small.complete(long_answer));
+    CHECK_EQ(limit.status(), ba::Status::Limit);
+    CHECK_EQ(EXPECT_ERROR(ba::Client(g_url).max_answer(0u)).status(), ba::Status::InvalidArgument);
+    // The media limit: below it the image goes, above it Limit.
+    ba::Request media;
+    CHECK_EQ(EXPECT_ERROR(ba::Request(media).max_media(16u).media_bytes(kPng, sizeof kPng, "a.png")).status(),
+             ba::Status::Limit);
+    media.max_media(sizeof kPng).media_bytes(kPng, sizeof kPng, "a.png");
+    CHECK(media.body().count_at("/media") == std::optional<std::size_t>(1));
+    // The trust store and an added CA: chosen, and a bad CA file is refused now.
+    ba::Client tls(g_url);
+    tls.trust_store(ba::TrustStore::Bundled).trust_store(ba::TrustStore::Platform);
+    CHECK_EQ(EXPECT_ERROR(tls.trust_store(static_cast<ba::TrustStore>(7))).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(tls.add_ca_file("/no/such/ca.pem")).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(tls.complete(ba::Request().user("x")).content.size(), 51u);  // plain http still works
+    // Redaction as the library's own messages do it.
+    CHECK_EQ(ba::redact_url("http://user:secret@h:8/p"), std::string("http://***@h:8/p"));
+    CHECK_EQ(ba::redact_url("http://u:p@ss@h/"), std::string("http://***@h/"));
+    CHECK_EQ(ba::redact_url("https://h/" + std::string(300, 'x')).size(), 310u);  // longer than the first buffer
+    CHECK_EQ(EXPECT_ERROR(ba::redact_url("\xff")).status(), ba::Status::InvalidArgument);
+}
+
+// Issue 34: usage and tool calls typed, not JSON text.
+void test_typed_answer() {
+    const ba::Client client(g_url);
+    const ba::Answer a = client.complete(ba::Request().user("x").field_json("test_extras", "true"));
+    CHECK_EQ(a.tool_calls.size(), 2u);
+    if (a.tool_calls.size() == 2) {
+        CHECK_EQ(a.tool_calls[0].id, std::string("call_1"));
+        CHECK_EQ(a.tool_calls[0].type, std::string("function"));
+        CHECK_EQ(a.tool_calls[0].name, std::string("get_weather"));
+        CHECK_EQ(a.tool_calls[0].arguments, std::string(R"({"city":"Paris"})"));
+        CHECK_EQ(a.tool_calls[1].name, std::string("get_time"));
+    }
+    CHECK(a.usage && a.usage->completion_tokens > 0);
+}
+
+// Issue 34: a per-request timeout, as openai's WithRequestTimeout, on top of the client's.
+void test_request_timeout() {
+    const ba::Client client(g_url);
+    ba::Request stalled;
+    stalled.user("x").field_json("test_chunks", "1").field("test_fault", "stall").timeout(400ms);
+    const auto t0 = Clock::now();
+    const ba::Error e = EXPECT_ERROR(client.complete(stalled));
+    const auto took = Clock::now() - t0;
+    CHECK_EQ(e.status(), ba::Status::TimedOut);
+    CHECK(took >= 400ms && took < 5s);
+    // The range-for and a copy of the request keep it; the event loop's poll timeout shows it.
+    const ba::Request copy = stalled;
+    ba::Stream s = client.open(copy);
+    CHECK(s.poll_timeout() && *s.poll_timeout() <= 400ms);
+    const ba::Error in_loop = EXPECT_ERROR(for (auto& c : s) (void)c);
+    CHECK_EQ(in_loop.status(), ba::Status::TimedOut);
+    CHECK_EQ(s.status(), ba::Status::TimedOut);
+    // A whole answer within the timeout is untouched; zero means none.
+    CHECK_EQ(client.complete(ba::Request().user("x").timeout(30s)).content.size(), 51u);
+    CHECK_EQ(client.complete(ba::Request().user("x").timeout(0ms)).content.size(), 51u);
 }
 
 void test_error_is_a_system_error() {
@@ -1118,6 +1262,12 @@ int main(int argc, char** argv) {
         {"in-stream error chunk ends the range-for with a StreamError", test_in_stream_error_chunk},
         {"in-stream error chunk as raw chunks from next(timeout)", test_in_stream_error_as_raw_chunks},
         {"complete: a typed answer", test_complete},
+        {"complete under shutdown is never a whole answer", test_complete_under_shutdown},
+        {"complete with a CancelHandle", test_complete_with_cancel_handle},
+        {"a moved-from stream is not Ok", test_moved_from_stream},
+        {"answer and media limits, trust store, added CA, URL redaction", test_limits_trust_and_redaction},
+        {"typed usage and tool calls", test_typed_answer},
+        {"per-request timeout", test_request_timeout},
         {"Error is a std::system_error", test_error_is_a_system_error},
         {"std::error_code overloads", test_error_code_overloads},
         {"chunk ownership", test_chunk_ownership},
