@@ -423,9 +423,39 @@ private:
 
 // ---------------------------------------------------------------- Error
 
+namespace detail {
+
+/// `text` fit for a terminal or a log line: control characters (C0, DEL and the
+/// C1 range, where escape sequences start) written as `\xHH` or `\u00HH`, so that
+/// a server's bytes in a message can neither move the cursor nor retitle the
+/// window. Other text is kept as it is.
+inline std::string printable(std::string_view text) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0u;
+        if (b < 0x20 || b == 0x7F) {
+            out.append("\\x").append(1, hex[b >> 4]).append(1, hex[b & 0xF]);
+        } else if (b == 0xC2 && next >= 0x80 && next <= 0x9F) {  // U+0080..U+009F in UTF-8
+            out.append("\\u00").append(1, hex[next >> 4]).append(1, hex[next & 0xF]);
+            ++i;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace detail
+
+
 /// Every failure of the library, as a `std::system_error`: `code()` is in
 /// `category()` (a `Status`) or, for a `StreamError`, in `stream_category()`.
-/// `what()` is the library's message (never the api key). A value: copy it, keep
+/// `what()` is the library's message (never the api key), with control
+/// characters escaped (`\x1b`: a server's escape sequences never reach a
+/// terminal through it); `server_message()` is the server's text as it sent it. A value: copy it, keep
 /// it, pass it between threads; copying never throws, and moving copies (a
 /// moved-from error stays whole).
 class Error : public std::system_error {
@@ -433,9 +463,10 @@ public:
     Error(const Error&) = default;
     Error& operator=(const Error&) = default;
 
-    Error(Status status, std::string message, std::uint16_t http_status = 0,
+    Error(Status status, std::string_view message, std::uint16_t http_status = 0,
           std::optional<std::string> server_message = std::nullopt)
-        : Error(make_error_code(status), Detail{std::move(message), http_status, std::move(server_message), Chunk()}) {}
+        : Error(make_error_code(status),
+                Detail{detail::printable(message), http_status, std::move(server_message), Chunk()}) {}
 
     /// Takes ownership of `err` (frees it, also when copying its strings throws)
     /// and builds the error from it; `fallback` is the status when `err` is NULL.
@@ -510,7 +541,7 @@ private:
     static Detail detail_of(Chunk&& c) {
         std::optional<std::string> text;
         if (c.has_text()) text.emplace(c.text());
-        std::string message = text ? *text : stream_category().message(static_cast<int>(c.kind()));
+        std::string message = detail::printable(text ? *text : stream_category().message(static_cast<int>(c.kind())));
         return Detail{std::move(message), 0, std::move(text), std::move(c)};
     }
     friend void detail::raise_error(const Error& e);

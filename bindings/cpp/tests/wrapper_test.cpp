@@ -814,6 +814,28 @@ void test_event_loop_fd() {
     CHECK(!no_timeouts.open(r2).poll_timeout().has_value());
 }
 
+// The 0.3 promise the docs now state: a client timeout makes fd() readable when it
+// fires; an event loop needs no poll timeout for it.
+void test_timeout_signals_the_descriptor() {
+    ba::Client client(g_url);
+    client.timeout(ba::Timeout::Idle, 300ms);
+    ba::Stream stream = client.open(ba::Request().user("x").field_json("test_chunks", "1").field("test_fault", "stall"));
+    const int fd = static_cast<int>(stream.fd());
+    ba::Chunk c;
+    std::error_code ec;
+    ba::Status st = ba::Status::Again;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < 10s) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 10000) <= 0) break;  // no timeout of ours would wake it
+        while ((st = stream.next(0ms, c, ec)) == ba::Status::Ok) {
+        }
+        if (st != ba::Status::Again) break;
+    }
+    CHECK_EQ(st, ba::Status::TimedOut);
+    CHECK(Clock::now() - t0 < 5s);
+}
+
 void test_in_stream_error_as_raw_chunks() {
     ba::Client client(g_url);
     ba::Request request;
@@ -1128,11 +1150,82 @@ public:
     SilentServer(const SilentServer&) = delete;
     SilentServer& operator=(const SilentServer&) = delete;
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int fd() const { return fd_; }
+    unsigned port() const { return port_; }
 
 private:
     int fd_;
     unsigned port_ = 0;
 };
+
+/// A loopback server that answers each connection with `response` (a whole HTTP
+/// response), then closes it: a hostile server's bytes, exactly.
+class CannedServer {
+public:
+    explicit CannedServer(std::string response) : response_(std::move(response)) {
+        thread_ = std::thread([this] {
+            for (;;) {
+                const int c = ::accept(listen_fd(), nullptr, nullptr);
+                if (c < 0 || stop_) {
+                    if (c >= 0) ::close(c);
+                    return;
+                }
+                char buf[65536];
+                pollfd p{c, POLLIN, 0};
+                while (::poll(&p, 1, 200) > 0 && ::read(c, buf, sizeof buf) > 0) {  // the request, then a lull
+                }
+                (void)!::write(c, response_.data(), response_.size());
+                ::close(c);
+            }
+        });
+    }
+    ~CannedServer() {
+        stop_ = true;
+        const int wake = ::socket(AF_INET, SOCK_STREAM, 0);  // unblocks accept
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<std::uint16_t>(port()));
+        (void)!::connect(wake, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        thread_.join();
+        ::close(wake);
+    }
+    CannedServer(const CannedServer&) = delete;
+    CannedServer& operator=(const CannedServer&) = delete;
+    std::string url() const { return silent_.url(); }
+
+private:
+    int listen_fd() const { return silent_.fd(); }
+    unsigned port() const { return silent_.port(); }
+    SilentServer silent_;
+    std::string response_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+// Review (issue 34): a server's escape sequences must not reach what() (a terminal, a log).
+void test_escape_sequences_in_errors() {
+    const std::string esc = "\\u001b]0;pwned\\u0007\\u001b[31mred\\u009b2J";  // JSON escapes: ESC, BEL, CSI
+    const std::string http_body = R"({"error":{"message":")" + esc + R"("}})";
+    CannedServer http("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(http_body.size()) + "\r\nConnection: close\r\n\r\n" + http_body);
+    const std::string sse = "data: {\"type\":\"error\",\"message\":\"" + esc + "\"}\n\n";
+    CannedServer chunk("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + sse);
+    const auto clean = [](std::string_view s) {
+        return std::none_of(s.begin(), s.end(), [](char ch) {
+                   const auto b = static_cast<unsigned char>(ch);
+                   return b < 0x20 || b == 0x7F;
+               }) &&
+               !contains(s, "\xc2\x9b");
+    };
+    for (CannedServer* server : {&http, &chunk}) {
+        const ba::Error e = EXPECT_ERROR(ba::Client(server->url()).complete(ba::Request().user("x")));
+        std::cout << "    what(): " << e.what() << "\n";
+        CHECK(clean(e.what()));
+        CHECK(contains(e.what(), "pwned") && contains(e.what(), "\\x1b"));
+        CHECK(e.server_message() && contains(*e.server_message(), "\x1b"));  // the data itself, as sent
+    }
+}
 
 void test_cancel_models() {
     SilentServer silent;
@@ -1277,8 +1370,10 @@ int main(int argc, char** argv) {
         {"assembled answer off", test_assemble_off},
         {"retries and log callback", test_retries_and_log},
         {"event loop: fd and poll_timeout", test_event_loop_fd},
+        {"event loop: a client timeout makes fd() readable", test_timeout_signals_the_descriptor},
         {"log callback released by the library", test_log_callback_released},
         {"cancel a model listing", test_cancel_models},
+        {"a server's escape sequences never reach what()", test_escape_sequences_in_errors},
         {"const chunk read from several threads", test_const_chunk_from_threads},
         {"setters chain on temporaries", test_setters_chain_on_temporaries},
         {"api key never printed", test_api_key_never_printed},
