@@ -84,6 +84,9 @@ if [ "${SANITIZE:-1}" != 0 ]; then
         -o "$WORK/wrapper_test-tsan"
 fi
 
+echo "== every function of the C API reaches the bindings"
+if "$ROOT/bindings/c-api-coverage.sh" > "$WORK/coverage.log" 2>&1; then pass "$(tail -n 1 "$WORK/coverage.log")"; else fail "C API coverage:"; cat "$WORK/coverage.log"; fi
+
 echo "== compile-time rejections"
 # Each pair: code that must not compile (the message must match), then its sound twin, which must.
 PRELUDE='#include <backend_api.hpp>

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"runtime"
 )
@@ -17,12 +18,15 @@ import (
 // up to, as the g4f browser client keeps it. Fields the stream has not sent
 // are "" or nil.
 type Answer struct {
-	Content      string          `json:"content"`       // the content chunks' text, joined
-	Reasoning    string          `json:"reasoning"`     // the reasoning chunks' tokens, joined
-	FinishReason string          `json:"finish_reason"` // "stop", "length", ... of the finish chunk
-	Usage        json.RawMessage `json:"usage"`         // the last usage chunk's "usage" object
-	Title        string          `json:"title"`
-	ToolCalls    json.RawMessage `json:"tool_calls"`
+	Content      string `json:"content"`       // the content chunks' text, joined
+	Reasoning    string `json:"reasoning"`     // the reasoning chunks' tokens, joined
+	FinishReason string `json:"finish_reason"` // "stop", "length", ... of the finish chunk
+	// Usage is the last usage chunk's token counts (its Raw the whole "usage"
+	// object), nil when the server sent none.
+	Usage *Usage `json:"-"`
+	Title string `json:"title"`
+	// ToolCalls are the tool calls the model made, assembled from their deltas.
+	ToolCalls []ToolCall `json:"tool_calls"`
 	// Conversation is the provider's conversation state (the last conversation
 	// chunk's "conversation"): send it back as the "conversation" field, as
 	// [Request.FollowUp] does.
@@ -89,15 +93,59 @@ func (st *streamState) answerJSONLocked() ([]byte, error) {
 	return goBytes(js, n), nil
 }
 
+// ToolCall is one tool call of an answer, in OpenAI's shape.
+type ToolCall struct {
+	ID       string           `json:"id"`   // the call's id, to answer it with a "tool" message
+	Type     string           `json:"type"` // "function"
+	Function ToolCallFunction `json:"function"`
+}
+
+// ToolCallFunction is the function a [ToolCall] calls.
+type ToolCallFunction struct {
+	Name string `json:"name"`
+	// Arguments are the arguments as the model wrote them: JSON text, not
+	// checked (a provider that sends an object instead of OpenAI's string gets
+	// that object's JSON text).
+	Arguments string `json:"arguments"`
+}
+
+// UnmarshalJSON reads Arguments as a string, or any other JSON value as its text.
+func (f *ToolCallFunction) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	f.Name, f.Arguments = raw.Name, string(raw.Arguments)
+	var s string
+	if json.Unmarshal(raw.Arguments, &s) == nil {
+		f.Arguments = s
+	} else if isNull(raw.Arguments) {
+		f.Arguments = ""
+	}
+	return nil
+}
+
 func decodeAnswer(raw []byte) (Answer, error) {
 	var a Answer
-	if err := json.Unmarshal(raw, &a); err != nil {
+	var extra struct {
+		Usage json.RawMessage `json:"usage"`
+	}
+	if err := errors.Join(json.Unmarshal(raw, &a), json.Unmarshal(raw, &extra)); err != nil {
 		return Answer{}, &Error{Status: StatusInternal, Message: "the answer's JSON: " + err.Error()}
 	}
-	for _, f := range []*json.RawMessage{&a.Usage, &a.ToolCalls, &a.Conversation} {
-		if isNull(*f) {
-			*f = nil
+	if !isNull(extra.Usage) {
+		// The usage chunk's reading, on the answer's "usage" object.
+		c := Chunk{Kind: KindUsage, Raw: json.RawMessage(`{"usage":` + string(extra.Usage) + `}`)}
+		if u, ok := c.Usage(); ok {
+			u.Model, u.Provider = a.Model, a.Provider
+			a.Usage = &u
 		}
+	}
+	if isNull(a.Conversation) {
+		a.Conversation = nil
 	}
 	a.Raw = json.RawMessage(raw)
 	return a, nil
@@ -130,6 +178,7 @@ func (r *Request) FollowUp(ans Answer, userMessage string) *Request {
 		Extra:     maps.Clone(r.Extra),
 		ExtraJSON: bytes.Clone(r.ExtraJSON),
 		Headers:   maps.Clone(r.Headers),
+		Timeout:   r.Timeout,
 	}
 	if !isNull(ans.Conversation) {
 		if next.Extra == nil {

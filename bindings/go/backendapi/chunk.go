@@ -232,7 +232,7 @@ type StreamError struct {
 
 func (e *StreamError) Error() string {
 	if e.Message == "" {
-		return "backendapi: the server sent an " + e.Type + " chunk"
+		return "backendapi: the server sent an " + Printable(e.Type) + " chunk"
 	}
-	return "backendapi: server error: " + e.Message
+	return "backendapi: server error: " + Printable(e.Message)
 }

@@ -31,7 +31,8 @@ type Option struct {
 }
 
 // NewClient creates a client for the g4f server at baseURL ("http://host:port"
-// or "https://..."). TLS certificates are verified against the trust store, and
+// or "https://..."). TLS certificates are verified against the platform's trust
+// store ([TrustStorePlatform], unless [WithTrustStore] says otherwise), and
 // the proxy comes from the environment as curl reads it (http_proxy, never
 // HTTP_PROXY; HTTPS_PROXY/https_proxy; ALL_PROXY; NO_PROXY), unless options say
 // otherwise.
@@ -139,6 +140,44 @@ func WithCAFile(path string) Option {
 	}}
 }
 
+// WithAdditionalCAFile trusts the certificates of the PEM file at path (read by
+// NewClient) besides the roots already trusted: a private or corporate CA next to
+// the public ones.
+func WithAdditionalCAFile(path string) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		cp, err := cString("CA file path", path)
+		if err != nil {
+			return err
+		}
+		defer free(cp)
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_add_ca_file(p, cp, &cerr), cerr)
+	}}
+}
+
+// TrustStore says where the roots of trust for TLS come from; see [WithTrustStore].
+type TrustStore uint32
+
+const (
+	// TrustStorePlatform is the platform's verifier and store (the default): the
+	// system bundle on Linux (SSL_CERT_FILE and SSL_CERT_DIR honoured), the OS
+	// verifier on macOS and Windows.
+	TrustStorePlatform TrustStore = C.BACKEND_API_TRUST_STORE_PLATFORM
+	// TrustStoreBundled is the Mozilla roots compiled into the library: the same
+	// on every machine.
+	TrustStoreBundled TrustStore = C.BACKEND_API_TRUST_STORE_BUNDLED
+)
+
+// WithTrustStore chooses the trust store (default [TrustStorePlatform]). It ends
+// a [WithCAFile] given before it; [WithAdditionalCAFile] CAs stay. Any other
+// value is an error of NewClient.
+func WithTrustStore(store TrustStore) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_trust_store(p, C.uint32_t(store), &cerr), cerr)
+	}}
+}
+
 // WithProxy routes requests through a proxy: an http://, socks4://, socks5:// or
 // socks5h:// URL, with optional user:password@.
 func WithProxy(url string) Option {
@@ -229,6 +268,20 @@ func WithMaxLineBytes(n int) Option {
 		}
 		var cerr *C.backend_api_error
 		return check(C.backend_api_client_set_max_line(p, C.size_t(n), &cerr), cerr)
+	}}
+}
+
+// WithMaxAnswerBytes bounds the assembled answer of each stream (default 64
+// MiB): its text as sent and its tool-call JSON. The chunk that would pass it is
+// not delivered: the stream ends there with StatusLimit. No effect with
+// [WithAssemble](false).
+func WithMaxAnswerBytes(n int) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		if n < 1 {
+			return invalid("max answer bytes must be at least 1")
+		}
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_max_answer(p, C.size_t(n), &cerr), cerr)
 	}}
 }
 

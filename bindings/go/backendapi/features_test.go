@@ -459,11 +459,9 @@ func TestAnswer(t *testing.T) {
 		a.FinishReason != "stop" || a.Error != "" || a.Reasoning != "" || a.ToolCalls != nil || a.Conversation != nil {
 		t.Errorf("answer %+v", a)
 	}
-	var usage struct {
-		TotalTokens int `json:"total_tokens"`
-	}
-	if err := json.Unmarshal(a.Usage, &usage); err != nil || usage.TotalTokens == 0 {
-		t.Errorf("usage %s: %v", a.Usage, err)
+	if u := a.Usage; u == nil || u.TotalTokens == 0 || u.TotalTokens != u.PromptTokens+u.CompletionTokens ||
+		!strings.Contains(string(u.Raw), `"total_tokens"`) || u.Model != "test-model" {
+		t.Errorf("usage %+v", a.Usage)
 	}
 	var raw map[string]any
 	if err := json.Unmarshal(a.Raw, &raw); err != nil || raw["type"] != "answer" {
