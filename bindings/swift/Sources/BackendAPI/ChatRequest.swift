@@ -60,6 +60,14 @@ public struct ChatRequest: Sendable, Hashable {
     /// Extra body fields, the Python client's `**kwargs`: `provider`, `conversation`,
     /// `web_search`, ... (`model`, `messages`, `media` and `api_key` are refused here).
     public var extraFields: [String: JSONValue]
+    /// Bound on each item of ``media`` (nil: the library's 20 MiB); a larger one fails
+    /// with ``BackendAPIError/Code/mediaTooLarge``, a larger file before it is read.
+    public var maxMediaBytes: Int?
+    /// This request's own timeout: the whole exchange, from the first iteration to the
+    /// last chunk, on top of the client's ``Timeouts`` (nil: none). When it passes the
+    /// request is cancelled and the iteration throws ``BackendAPIError/Code/timedOut``.
+    /// Not part of the body (not encoded).
+    public var timeout: Duration?
 
     public init(
         model: String = "",
@@ -100,6 +108,10 @@ public struct ChatRequest: Sendable, Hashable {
                 let json = value.jsonText
                 try check { backend_api_request_add_message_json(r, role, json, $0) }
             }
+        }
+        if let maxMediaBytes {
+            guard maxMediaBytes >= 1 else { throw .invalidArgument("maxMediaBytes must be at least 1") }
+            try check { backend_api_request_set_max_media(r, maxMediaBytes, $0) }
         }
         for item in media {
             switch item {

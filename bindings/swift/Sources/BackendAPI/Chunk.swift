@@ -258,3 +258,21 @@ final class ChunkStorage: @unchecked Sendable {
 extension Chunk: CustomStringConvertible {
     public var description: String { "Chunk(\(type): \(jsonString))" }
 }
+
+/// `Codable` as the chunk's JSON object, as the server sent it: encoding writes that
+/// object; decoding reads one and makes the chunk of it as the library would
+/// (`backend_api_chunk_parse`: its kind and text too), so that chunks can be recorded
+/// and replayed, by a test double of ``ChatClient`` say.
+extension Chunk: Codable {
+    public init(from decoder: any Decoder) throws {
+        let json = try JSONValue(from: decoder).jsonText
+        var native: OpaquePointer?
+        try check { backend_api_chunk_parse(json, json.utf8.count, &native, $0) }
+        guard let native else { throw BackendAPIError.internalError("backend_api_chunk_parse returned no chunk") }
+        self.init(native: native)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try JSONValue(parsing: jsonString).encode(to: encoder)
+    }
+}
