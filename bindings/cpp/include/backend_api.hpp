@@ -150,6 +150,23 @@ enum class Kind : std::uint32_t {
     Response = BACKEND_API_KIND_RESPONSE,
     Headers = BACKEND_API_KIND_HEADERS,
     Answer = BACKEND_API_KIND_ANSWER,  ///< made by this library (the assembled answer)
+    Refusal = BACKEND_API_KIND_REFUSAL,  ///< the model refused (OpenAI's `delta.refusal`): `text()` says why
+};
+
+/// What a generated medium of an answer is (`backend_api_media_kind`); same numbers.
+enum class MediaKind : std::uint32_t {
+    Image = BACKEND_API_MEDIA_KIND_IMAGE,
+    Audio = BACKEND_API_MEDIA_KIND_AUDIO,
+    Video = BACKEND_API_MEDIA_KIND_VIDEO,
+};
+
+/// A model capability (`BACKEND_API_CAPABILITY_*`), a bit of `ModelInfo`'s sets.
+enum class Capability : std::uint32_t {
+    Vision = BACKEND_API_CAPABILITY_VISION,  ///< image input
+    Image = BACKEND_API_CAPABILITY_IMAGE,    ///< image generation
+    Audio = BACKEND_API_CAPABILITY_AUDIO,    ///< audio input or output
+    Video = BACKEND_API_CAPABILITY_VIDEO,    ///< video input or generation
+    Tools = BACKEND_API_CAPABILITY_TOOLS,    ///< tool (function) calls
 };
 
 /// Log levels for `Client::log` (`backend_api_log_level`); same numbers.
@@ -294,6 +311,9 @@ public:
     Kind kind() const noexcept { return static_cast<Kind>(backend_api_chunk_kind(p_.get())); }
     /// True for `error` and `auth` chunks: the answer ends (only `log` chunks follow).
     bool is_fatal() const noexcept { return kind() == Kind::Error || kind() == Kind::Auth; }
+    /// The choice the chunk belongs to, from 0 (OpenAI-compatible protocol with
+    /// `n` > 1; the assembled answer follows choice 0 only); 0 for every other chunk.
+    std::uint32_t choice() const noexcept { return backend_api_chunk_choice(p_.get()); }
 
     /// The chunk's `type` ("content", "reasoning", ...); empty when it has none.
     std::string_view type() const& noexcept { return backend_api_chunk_type(p_.get()); }
@@ -732,6 +752,14 @@ struct ToolCall {
     std::string arguments;  ///< the arguments as the model wrote them: JSON text, not checked
 };
 
+/// A medium (image, audio, video) an answer generated (`Answer::media`); fetch it with
+/// `Client::fetch_media` or `Client::save_media`.
+struct GeneratedMedium {
+    MediaKind kind = MediaKind::Image;
+    std::string url;                 ///< absolute (a server-relative one resolved), or a `data:` URI
+    std::optional<std::string> alt;  ///< the alternative text (g4f: the prompt)
+};
+
 /// What the chunks of a stream add up to (`Stream::answer`, `Client::complete`).
 /// An optional is empty when the server sent no such value, or null (a text that
 /// is exactly "null" reads as empty too: the C API hands out both alike).
@@ -746,6 +774,9 @@ struct Answer {
     std::optional<Usage> usage;               ///< the last usage chunk's counts
     std::vector<ToolCall> tool_calls;         ///< the tool calls, assembled from their deltas
     std::optional<std::string> conversation;  ///< JSON text: the state `Request::follow_up` sends back
+    std::optional<std::string> refusal;       ///< the model's refusal (`Kind::Refusal` chunks), when it refused
+    std::vector<GeneratedMedium> media;       ///< media the answer generated
+    std::string json;  ///< the library's whole answer object, which `Request::follow_up(answer)` reads
 
     /// Reads the library's `Kind::Answer` chunk.
     static Answer from_chunk(const Chunk& c) {
@@ -775,6 +806,16 @@ struct Answer {
             a.tool_calls.push_back(ToolCall{text("/id"), text("/type"), text("/function/name"), text("/function/arguments")});
         }
         a.conversation = get("conversation");
+        a.refusal = get("refusal");
+        for (std::size_t i = 0, n = backend_api_answer_media_count(c.get()); i < n; ++i) {
+            backend_api_media_kind kind{};
+            const char* url = nullptr;
+            const char* alt = nullptr;
+            if (backend_api_answer_medium(c.get(), i, &kind, &url, &alt, nullptr) != BACKEND_API_STATUS_OK) break;
+            a.media.push_back(GeneratedMedium{static_cast<MediaKind>(kind), url,
+                                              alt != nullptr ? std::optional<std::string>(alt) : std::nullopt});
+        }
+        a.json = std::string(c.json());
         return a;
     }
 };
@@ -892,6 +933,12 @@ public:
         return set(backend_api_request_add_header, detail::CStr(name, "header name"),
                    detail::CStr(value, "header value"));
     }
+    /// Appends the result of a tool the model called: `{"role": "tool",
+    /// "tool_call_id": id, "content": content}` (`id` from `Answer::tool_calls`).
+    Request& tool_result(std::string_view tool_call_id, std::string_view content) & {
+        return set(backend_api_request_add_tool_result, detail::CStr(tool_call_id, "tool call id"),
+                   detail::CStr(content, "tool result"));
+    }
     /// Bounds each media item added AFTER this call to `bytes` of raw data
     /// (default 20 MiB; at least 1): a larger item fails with `Status::Limit`, a
     /// larger file before it is read. Copies keep it.
@@ -922,18 +969,21 @@ public:
     BACKEND_API_RVALUE_SETTER(Request, media_uri)
     BACKEND_API_RVALUE_SETTER(Request, header)
     BACKEND_API_RVALUE_SETTER(Request, max_media)
+    BACKEND_API_RVALUE_SETTER(Request, tool_result)
     BACKEND_API_RVALUE_SETTER(Request, timeout)
 
     /// The request that continues the conversation after `stream` (still open):
     /// this request's model, key, extra fields and headers, its messages plus the
-    /// stream's answer so far (as the assistant) and `user_message`, and the
-    /// `conversation` state the server returned. Media are not sent again.
-    Request follow_up(const Stream& stream, std::string_view user_message) const;
+    /// stream's answer so far as the assistant's message (its text and its tool
+    /// calls) and `user_message`, and the `conversation` state the server returned
+    /// (as g4f expects it back). Media are not sent again. Without `user_message`
+    /// (a tool round): add the tools' results with `tool_result`, then open it.
+    Request follow_up(const Stream& stream, std::optional<std::string_view> user_message) const;
     /// The same after `answer` (`Stream::answer`, also after the stream was closed,
-    /// or `Client::complete`): its `content` as the assistant's message and its
-    /// `conversation` (unless empty) as the `conversation` field. Fails with
+    /// or `Client::complete`): the library's answer it holds (`Answer::json`), or,
+    /// for an `Answer` made by hand, its `content` and `conversation`. Fails with
     /// `InvalidArgument` when `conversation` is not JSON or `content` not UTF-8.
-    Request follow_up(const Answer& answer, std::string_view user_message) const;
+    Request follow_up(const Answer& answer, std::optional<std::string_view> user_message) const;
 
     /// The JSON body this request makes (the backend API's: model, messages, media
     /// with their data, extra fields), WITHOUT the api key; headers are not in it.
@@ -1214,6 +1264,29 @@ public:
         return out;
     }
 
+    /// The value of the response header `name` (any case, such as
+    /// `"x-request-id"`); empty when the response has none, or before the headers
+    /// arrived (after the first chunk or the end they are there). A copy.
+    std::optional<std::string> header(std::string_view name) const {
+        const std::string n(name);
+        const char* value = nullptr;
+        std::size_t len = 0;
+        if (n.find('\0') != std::string::npos ||
+            backend_api_stream_header(p_.get(), n.c_str(), &value, &len) != BACKEND_API_STATUS_OK)
+            return std::nullopt;
+        return std::string(value, len);
+    }
+    /// Every response header, names in lower case, in the order received; empty
+    /// before the headers arrived. Copies.
+    std::vector<std::pair<std::string, std::string>> headers() const {
+        std::vector<std::pair<std::string, std::string>> out;
+        const char* name = nullptr;
+        const char* value = nullptr;
+        for (std::size_t i = 0; backend_api_stream_header_at(p_.get(), i, &name, &value) == BACKEND_API_STATUS_OK; ++i)
+            out.emplace_back(name, value);
+        return out;
+    }
+
     /// How the stream stands: `Ok` while chunks may still come, then `End`
     /// (complete), `Cancelled` (cancelled or closed), or the failure's status.
     /// An in-stream error leaves it as it is (see `error()`). The reading thread's.
@@ -1376,14 +1449,15 @@ inline Stream::Chunks Stream::chunks(std::error_code& ec) & noexcept { return Ch
 inline Stream::iterator Stream::begin() { return iterator(this, nullptr); }
 inline Stream::iterator Stream::end() noexcept { return iterator(); }
 
-inline Request Request::follow_up(const Stream& stream, std::string_view user_message) const {
+inline Request Request::follow_up(const Stream& stream, std::optional<std::string_view> user_message) const {
     Request next{Empty{}};
     backend_api_request* out = nullptr;
     next.fail(error_ ? error_
                      : detail::attempt(backend_api_request_follow_up, static_cast<const backend_api_request*>(get()),
                                        static_cast<const backend_api_stream*>(stream.get()),
-                                       detail::CStr(user_message, "message"), &out));
+                                       detail::CStr(user_message.value_or(""), "message", !user_message), &out));
     next.p_.reset(out);
+    next.timeout_ = timeout_;
     return next;
 }
 
@@ -1412,22 +1486,25 @@ inline std::string json_string(std::string_view s) {
 
 }  // namespace detail
 
-inline Request Request::follow_up(const Answer& answer, std::string_view user_message) const {
+inline Request Request::follow_up(const Answer& answer, std::optional<std::string_view> user_message) const {
     Request next{Empty{}};
     std::optional<Error> e = error_;
     // The answer as the library's answer chunk: what backend_api_request_follow_up_answer reads.
-    const std::string json = "{\"type\":\"answer\",\"content\":" + detail::json_string(answer.content) +
-                             ",\"conversation\":" + answer.conversation.value_or("null") + "}";
+    const std::string json = !answer.json.empty()
+                                 ? answer.json
+                                 : "{\"type\":\"answer\",\"content\":" + detail::json_string(answer.content) +
+                                       ",\"conversation\":" + answer.conversation.value_or("null") + "}";
     backend_api_chunk* chunk = nullptr;
     if (!e) e = detail::attempt(backend_api_chunk_parse, json.data(), json.size(), &chunk);
     const Chunk owned(chunk);
     backend_api_request* out = nullptr;
     if (!e)
         e = detail::attempt(backend_api_request_follow_up_answer, static_cast<const backend_api_request*>(get()),
-                            static_cast<const backend_api_chunk*>(owned.get()), detail::CStr(user_message, "message"),
-                            &out);
+                            static_cast<const backend_api_chunk*>(owned.get()),
+                            detail::CStr(user_message.value_or(""), "message", !user_message), &out);
     next.fail(e);
     next.p_.reset(out);
+    next.timeout_ = timeout_;
     return next;
 }
 
@@ -1547,6 +1624,33 @@ private:
     [[noreturn]] static void unexpected(const char* what) {
         detail::raise(Error(Status::Protocol, std::string("unexpected model listing: ") + what));
     }
+};
+
+/// A model with the capabilities its listing states (`Client::model_infos`).
+struct ModelInfo {
+    std::string id;
+    std::optional<std::string> provider;  ///< empty when the listing names none
+    std::uint32_t capabilities = 0;       ///< bits of `Capability` the listing says it has
+    std::uint32_t known = 0;              ///< bits of `Capability` the listing says anything about
+
+    /// True, false, or empty when the listing does not say.
+    std::optional<bool> has(Capability c) const noexcept {
+        const auto bit = static_cast<std::uint32_t>(c);
+        if ((known & bit) == 0) return std::nullopt;
+        return (capabilities & bit) != 0;
+    }
+};
+
+/// A generated medium fetched into memory (`Client::fetch_media`).
+struct FetchedMedium {
+    std::vector<std::uint8_t> bytes;
+    std::optional<std::string> content_type;  ///< the MIME type the server named
+};
+
+/// A generated medium saved to a file (`Client::save_media`).
+struct SavedMedium {
+    std::uint64_t bytes = 0;
+    std::optional<std::string> content_type;
 };
 
 // ---------------------------------------------------------------- Client
@@ -1723,10 +1827,96 @@ public:
         return Model::listing(models(provider, cancel), provider);
     }
 
+    /// The provider listing as JSON text (`GET /backend-api/v2/providers`; under
+    /// `Protocol::OpenAI` `{base}/providers`, which some servers lack: `Http` 404).
+    /// Blocks and is cancelled as `models`.
+    std::string providers(const CancelHandle& cancel = {}) const {
+        std::string out;
+        detail::report(error_ ? error_
+                              : fetch_text(out, [&](const char** json, std::size_t* len, backend_api_error** err) {
+                                    return backend_api_providers(p_.get(), cancel.get(), json, len, err);
+                                }));
+        return out;
+    }
+
+    /// The models with the capabilities their listing states (vision, image, audio,
+    /// video, tools), under either protocol; arguments as `models`.
+    std::vector<ModelInfo> model_infos(std::string_view provider = {}, const CancelHandle& cancel = {}) const {
+        detail::report(error_);
+        backend_api_model_list* list = nullptr;
+        detail::report(detail::attempt(backend_api_model_list_fetch, static_cast<const backend_api_client*>(p_.get()),
+                                       detail::CStr(provider, "provider", true), cancel.get(), &list));
+        const std::unique_ptr<backend_api_model_list, void (*)(backend_api_model_list*)> owned(
+            list, &backend_api_model_list_free);
+        std::vector<ModelInfo> out(backend_api_model_list_count(list));
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const char* id = nullptr;
+            const char* prov = nullptr;
+            backend_api_model_list_get(list, i, &id, &prov, &out[i].capabilities, &out[i].known);
+            out[i].id = id != nullptr ? id : "";
+            if (prov != nullptr) out[i].provider = prov;
+        }
+        return out;
+    }
+
+    /// Downloads a medium an answer generated (`Answer::media`'s `url`; a `data:` URI
+    /// is decoded without a request) with this client's TLS, proxy and timeouts; the
+    /// client's headers, and `request`'s headers and bearer key, go to the base URL's
+    /// origin only. At most `max_bytes` (0: 20 MiB), else `Limit`; `cancel` ends it
+    /// from another thread. Blocks.
+    FetchedMedium fetch_media(std::string_view url, const Request* request = nullptr, const CancelHandle& cancel = {},
+                              std::size_t max_bytes = 0) const {
+        detail::report(error_);
+        std::uint8_t* data = nullptr;
+        std::size_t len = 0;
+        const char* type = nullptr;
+        detail::report(detail::attempt(backend_api_media_fetch, static_cast<const backend_api_client*>(p_.get()),
+                                       static_cast<const backend_api_request*>(request ? request->get() : nullptr),
+                                       detail::CStr(url, "media URL"), cancel.get(), max_bytes, &data, &len, &type));
+        struct BytesFree {
+            std::size_t len;
+            void operator()(std::uint8_t* d) const noexcept { backend_api_bytes_free(d, len); }
+        };
+        const std::unique_ptr<std::uint8_t, BytesFree> owned(data, BytesFree{len});
+        const std::unique_ptr<const char, void (*)(const char*)> owned_type(type, &backend_api_string_free);
+        FetchedMedium out;
+        if (data != nullptr) out.bytes.assign(data, data + len);
+        if (type != nullptr) out.content_type = type;
+        return out;
+    }
+    /// The same into the file `path`, written whole or not at all (a failed or
+    /// cancelled download leaves no partial file and replaces none).
+    SavedMedium save_media(std::string_view url, std::string_view path, const Request* request = nullptr,
+                           const CancelHandle& cancel = {}, std::size_t max_bytes = 0) const {
+        detail::report(error_);
+        SavedMedium out;
+        const char* type = nullptr;
+        detail::report(detail::attempt(backend_api_media_save, static_cast<const backend_api_client*>(p_.get()),
+                                       static_cast<const backend_api_request*>(request ? request->get() : nullptr),
+                                       detail::CStr(url, "media URL"), detail::CStr(path, "path"), cancel.get(),
+                                       max_bytes, &out.bytes, &type));
+        const std::unique_ptr<const char, void (*)(const char*)> owned_type(type, &backend_api_string_free);
+        if (type != nullptr) out.content_type = type;
+        return out;
+    }
+
     /// The C handle, still owned by this object.
     backend_api_client* get() const noexcept { return p_.get(); }
 
 private:
+    /// A C call that hands out JSON text (`backend_api_string_free`) into `out`.
+    template <class F>
+    static std::optional<Error> fetch_text(std::string& out, F f) {
+        const char* json = nullptr;
+        std::size_t len = 0;
+        backend_api_error* err = nullptr;
+        const backend_api_status st = f(&json, &len, &err);
+        if (st != BACKEND_API_STATUS_OK) return Error::from_c(err, st);
+        const std::unique_ptr<const char, void (*)(const char*)> owned(json, &backend_api_string_free);
+        out.assign(json, len);
+        return std::nullopt;
+    }
+
     Stream start(const Request& request) const {
         if (error_) return Stream(*error_);
         if (request.error() != nullptr) return Stream(*request.error());

@@ -1023,6 +1023,91 @@ void test_request_timeout() {
     CHECK_EQ(client.complete(ba::Request().user("x").timeout(0ms)).content.size(), 51u);
 }
 
+// Issue 29 in C++: a tool round (typed calls, a follow-up without a user message,
+// tool results), over the test backend's scripted OpenAI agent.
+void test_tool_round() {
+    const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
+    ba::Request request = ba::Request().model("test-model").user("weather?").field_json("test_openai", R"("agent")");
+    const ba::Answer first = client.complete(request);
+    CHECK_EQ(first.tool_calls.size(), 1u);
+    CHECK(first.finish_reason == std::optional<std::string>("tool_calls"));
+    if (first.tool_calls.size() != 1) return;
+    const ba::ToolCall& call = first.tool_calls[0];
+    CHECK_EQ(call.id, std::string("call_w1"));
+    CHECK_EQ(call.name, std::string("get_weather"));
+    CHECK(contains(call.arguments, "Paris"));
+    ba::Request next = request.follow_up(first, std::nullopt);
+    next.tool_result(call.id, R"({"forecast": "sunny"})");
+    const ba::Chunk body = next.body();
+    CHECK(body.count_at("/messages") == std::optional<std::size_t>(3));  // user, assistant with its call, tool
+    CHECK(body.string_at("/messages/1/tool_calls/0/id") == std::optional<std::string_view>("call_w1"));
+    CHECK(body.string_at("/messages/2/role") == std::optional<std::string_view>("tool"));
+    const ba::Answer second = client.complete(next);
+    CHECK(contains(second.content, "The weather in Paris") && contains(second.content, "sunny"));
+    CHECK(second.tool_calls.empty());
+    // The same from the open stream.
+    ba::Stream stream = client.open(request);
+    for (auto& c : stream) (void)c;
+    ba::Request from_stream = request.follow_up(stream, std::nullopt).tool_result("call_w1", "{}");
+    CHECK(from_stream.message_count() == 3u);
+    CHECK_EQ(EXPECT_ERROR(ba::Request().tool_result("", "x")).status(), ba::Status::InvalidArgument);
+}
+
+// Issue 29 in C++: choices, refusals, response headers.
+void test_choices_refusal_headers() {
+    const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
+    ba::Stream stream = client.open(ba::Request().user("x").field_json("test_openai", R"("choices")"));
+    std::string by_choice[2];
+    for (auto& c : stream)
+        if (c.kind() == ba::Kind::Content && c.choice() < 2) by_choice[c.choice()] += c.text();
+    CHECK_EQ(by_choice[0], std::string("Red"));
+    CHECK_EQ(by_choice[1], std::string("Blue"));
+    CHECK_EQ(stream.answer().content, std::string("Red"));  // the answer follows choice 0
+    CHECK(stream.header("X-Request-Id") == std::optional<std::string>("req-test"));
+    CHECK(!stream.header("x-no-such-header"));
+    const auto all = stream.headers();
+    CHECK(std::any_of(all.begin(), all.end(), [](const auto& h) {
+        return h.first == "x-ratelimit-remaining-requests" && h.second == "99";
+    }));
+    ba::Stream refused = client.open(ba::Request().user("x").field_json("test_openai", R"("refusal")"));
+    std::string refusal_text;
+    for (auto& c : refused)
+        if (c.kind() == ba::Kind::Refusal) refusal_text += c.text();
+    const ba::Answer a = refused.answer();
+    CHECK(!refusal_text.empty() && a.refusal == std::optional<std::string>(refusal_text));
+}
+
+// Issue 29 in C++: generated media listed, fetched and saved; providers; capabilities.
+void test_media_providers_capabilities() {
+    const ba::Client client(g_url);
+    const ba::Answer a = client.complete(ba::Request().user("draw").field_json("test_media", "true"));
+    CHECK_EQ(a.media.size(), 1u);
+    if (a.media.size() != 1) return;
+    CHECK(a.media[0].kind == ba::MediaKind::Image);
+    CHECK_EQ(a.media[0].url, g_url + "/media/test-dot.png");
+    CHECK(a.media[0].alt.has_value());
+    const ba::FetchedMedium m = client.fetch_media(a.media[0].url);
+    CHECK(m.bytes.size() > 8 && m.bytes[0] == 0x89 && m.bytes[1] == 'P');
+    CHECK(m.content_type == std::optional<std::string>("image/png"));
+    CHECK_EQ(EXPECT_ERROR(client.fetch_media(a.media[0].url, nullptr, {}, 4)).status(), ba::Status::Limit);
+    const ba::FetchedMedium inline_data = client.fetch_media("data:text/plain;base64,aGk=");
+    CHECK(std::string(inline_data.bytes.begin(), inline_data.bytes.end()) == "hi");
+    const std::filesystem::path path = std::filesystem::temp_directory_path() / ("wrapper-test-" + std::to_string(::getpid()) + ".png");
+    const ba::SavedMedium saved = client.save_media(a.media[0].url, path.string());
+    CHECK_EQ(saved.bytes, static_cast<std::uint64_t>(m.bytes.size()));
+    CHECK_EQ(std::filesystem::file_size(path), static_cast<std::uintmax_t>(m.bytes.size()));
+    std::filesystem::remove(path);
+    CHECK(contains(client.providers(), R"("name":"TestBackend")"));
+    const std::vector<ba::ModelInfo> infos = client.model_infos("TestBackend");
+    CHECK_EQ(infos.size(), 1u);
+    if (!infos.empty()) {
+        CHECK_EQ(infos[0].id, std::string("test-model"));
+        CHECK(infos[0].provider == std::optional<std::string>("TestBackend"));
+        CHECK(infos[0].has(ba::Capability::Vision) == std::optional<bool>(false));
+        CHECK(!infos[0].has(ba::Capability::Tools));  // the listing says nothing of tools
+    }
+}
+
 void test_error_is_a_system_error() {
     ba::Client client(g_url);
     ba::Request request;
@@ -1361,6 +1446,9 @@ int main(int argc, char** argv) {
         {"answer and media limits, trust store, added CA, URL redaction", test_limits_trust_and_redaction},
         {"typed usage and tool calls", test_typed_answer},
         {"per-request timeout", test_request_timeout},
+        {"a tool round: typed calls, follow-up without a user message, tool results", test_tool_round},
+        {"choices, refusals, response headers", test_choices_refusal_headers},
+        {"generated media fetched and saved, providers, capabilities", test_media_providers_capabilities},
         {"Error is a std::system_error", test_error_is_a_system_error},
         {"std::error_code overloads", test_error_code_overloads},
         {"chunk ownership", test_chunk_ownership},

@@ -34,9 +34,9 @@ struct ThirdReviewTests {
         // List models.
         #expect(try await client.listModels().contains { $0.provider == "TestBackend" })
         // An HTTP error, its text said once.
-        let error = try await #require(throws: BackendAPIError.self) {
+        let error = try #require(await thrown {
             _ = try await client.complete(testRequest(["test_status": 404]))
-        }
+        })
         #expect(error.code == .http && error.httpStatus == 404 && error.serverMessage == "test status 404")
         #expect(error.description == "backend-api: HTTP 404: test status 404", "\(error.description)")
     }
@@ -44,19 +44,19 @@ struct ThirdReviewTests {
     @Test("size limits told apart: line, answer, media, each a LIMIT")
     func limitsToldApart() async throws {
         let line = try testClient { $0.maxLineBytes = 64 }
-        let lineError = try await #require(throws: BackendAPIError.self) {
+        let lineError = try #require(await thrown {
             _ = try await line.complete(testRequest(user: String(repeating: "x", count: 200)))
-        }
+        })
         let answer = try testClient { $0.maxAnswerBytes = 16 }
-        let answerError = try await #require(throws: BackendAPIError.self) {
+        let answerError = try #require(await thrown {
             _ = try await answer.complete(testRequest(user: "a long enough message"))
-        }
+        })
         var media = testRequest()
         media.media = [.data(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 20)), filename: "a.png")]
         media.maxMediaBytes = 16
-        let mediaError = try await #require(throws: BackendAPIError.self) {
+        let mediaError = try #require(await thrown {
             _ = try await testClient().complete(media)
-        }
+        })
         #expect(lineError.code == .lineTooLong, "\(lineError)")
         #expect(answerError.code == .answerTooLong, "\(answerError)")
         #expect(mediaError.code == .mediaTooLarge, "\(mediaError)")
@@ -79,9 +79,9 @@ struct ThirdReviewTests {
             var configuration = BackendAPIClient.Configuration(baseURL: server.url)
             configuration.proxy = .none
             let client = try BackendAPIClient(configuration: configuration)
-            let error = try await #require(throws: BackendAPIError.self) {
+            let error = try #require(await thrown {
                 _ = try await client.complete(testRequest())
-            }
+            })
             let text = error.description
             #expect(!text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(text)")
             #expect(text.contains(#"\x1b]0;pwned"#) && text.contains(#"\u009b2J"#), "\(text)")
@@ -148,7 +148,7 @@ struct ThirdReviewTests {
         var stalled = testRequest(["test_chunks": 1, "test_fault": "stall"])
         stalled.timeout = .milliseconds(400)
         let start = ContinuousClock.now
-        let error = try await #require(throws: BackendAPIError.self) { _ = try await client.complete(stalled) }
+        let error = try #require(await thrown { _ = try await client.complete(stalled) })
         let took = ContinuousClock.now - start
         #expect(error.code == .timedOut && error.message.contains("ChatRequest.timeout"), "\(error)")
         #expect(took >= .milliseconds(400) && took < .seconds(5))
@@ -156,6 +156,16 @@ struct ThirdReviewTests {
         quick.timeout = .seconds(30)
         #expect(try await client.complete(quick).content.isEmpty == false)
     }
+}
+
+/// The ``BackendAPIError`` `body` throws; nil when it throws none (or another error).
+func thrown(_ body: () async throws -> Void) async -> BackendAPIError? {
+    do {
+        try await body()
+    } catch let error as BackendAPIError {
+        return error
+    } catch {}
+    return nil
 }
 
 extension ProcessWideTests {
