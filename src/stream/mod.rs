@@ -14,7 +14,7 @@ mod shared;
 mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select_biased, unbounded, Receiver};
@@ -27,6 +27,7 @@ use crate::error::{Error, Result, Status};
 use crate::net::{Clock, Link};
 use crate::notify::RawDescriptor;
 use crate::request::Request;
+use crate::response_headers::ResponseHeaders;
 use crate::threads::{self, Operation};
 
 use reader::{Assembled, CallerDeadline, Cursor, Terminal, TimedLock};
@@ -81,6 +82,8 @@ struct Shared {
     budget: Budget,
     counters: Counters,
     readiness: Readiness,
+    /// The headers of the response that answered (set once, by the worker).
+    response_headers: OnceLock<ResponseHeaders>,
 }
 
 /// One streaming answer. Dropping it cancels the request without waiting for the
@@ -117,6 +120,7 @@ impl Stream {
             budget: Budget::new(),
             counters: Counters::default(),
             readiness: Readiness::default(),
+            response_headers: OnceLock::new(),
         });
         // A cancel shuts the connection (a SOCKS proxy's socket is ureq's own)
         // and wakes an event loop. Weak: a canceller kept after close holds no
@@ -145,7 +149,9 @@ impl Stream {
             shared,
             rx,
             cursor: TimedLock::new(Cursor::new()),
-            answer: client.assemble.then(Assembled::default),
+            answer: client
+                .assemble
+                .then(|| Assembled::new(Answer::new(client.base_url()))),
             max_answer: client.max_answer,
             delivered: AtomicU64::new(0),
             _hook: hook,
@@ -317,6 +323,11 @@ impl Stream {
             ended: ended >= 0,
             queued_bytes: s.budget.queued() as u64,
         }
+    }
+
+    /// The headers of the response that answered, once they arrived.
+    pub fn response_headers(&self) -> Option<&ResponseHeaders> {
+        self.shared.response_headers.get()
     }
 
     /// What the chunks handed out by `next` so far add up to (empty when the

@@ -20,6 +20,7 @@ use crate::error::{Error, Result, Status};
 use crate::log::LogLevel;
 use crate::net::Expired;
 use crate::request::Request;
+use crate::response_headers::ResponseHeaders;
 use crate::threads::Operation;
 use crate::{retry, transport};
 
@@ -137,6 +138,13 @@ impl Job {
             &self.client.url(protocol.chat_path()),
             headers,
             &protocol.body(&self.request),
+            |h| {
+                drop(
+                    self.shared
+                        .response_headers
+                        .set(ResponseHeaders::from_map(h)),
+                )
+            },
         )
         .map_err(|e| link.explain(e))
     }
