@@ -370,30 +370,49 @@ func (c *Client) ModelsJSON(ctx context.Context, provider string) (json.RawMessa
 		}
 		defer free(cprov)
 	}
-	ptr, err := c.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer c.release()
-	p := C.backend_api_canceller_new()
-	if p == nil {
-		return nil, &Error{Status: StatusInternal, Message: "backend_api_canceller_new failed"}
-	}
-	canc := newCanceller(p)
-	defer canc.release()
-	stop := canc.watch(ctx)
 	var out *C.char
 	var n C.size_t
-	var cerr *C.backend_api_error
-	st := C.backend_api_models(ptr, cprov, canc.p, &out, &n, &cerr)
-	stop()
-	if st != C.BACKEND_API_STATUS_OK {
-		err := takeError(st, cerr)
-		if st == C.BACKEND_API_STATUS_CANCELLED && ctx.Err() != nil {
-			err = ctx.Err()
-		}
+	err := c.blocking(ctx, func(ptr *C.backend_api_client, canc *C.backend_api_canceller, cerr **C.backend_api_error) C.backend_api_status {
+		return C.backend_api_models(ptr, cprov, canc, &out, &n, cerr)
+	})
+	if err != nil {
 		return nil, err
 	}
 	defer C.backend_api_string_free(out)
 	return json.RawMessage(goBytes(out, n)), nil
+}
+
+// blocking runs a blocking C call of the client (a listing, a media fetch) with
+// a canceller that ctx's end cancels: the call then returns at once and blocking
+// returns ctx.Err(); otherwise the call's own error, or nil.
+func (c *Client) blocking(ctx context.Context, call func(*C.backend_api_client, *C.backend_api_canceller, **C.backend_api_error) C.backend_api_status) error {
+	if ctx == nil {
+		return nilContext()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	p := C.backend_api_canceller_new()
+	if p == nil {
+		return &Error{Status: StatusInternal, Message: "backend_api_canceller_new failed"}
+	}
+	canc := newCanceller(p)
+	defer canc.release()
+	stop := canc.watch(ctx)
+	var cerr *C.backend_api_error
+	st := call(ptr, canc.p, &cerr)
+	stop()
+	if st == C.BACKEND_API_STATUS_OK {
+		return nil
+	}
+	err = takeError(st, cerr)
+	if st == C.BACKEND_API_STATUS_CANCELLED && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return err
 }

@@ -563,12 +563,13 @@ func TestFollowUp(t *testing.T) {
 	}
 
 	// The test backend sends no conversation chunk: check with a made-up answer
-	// that the state goes back as JSON (not as a base64 string of its bytes).
+	// that the state goes back as JSON (not as a base64 string of its bytes),
+	// the answering provider's own state unwrapped, as g4f expects it (issue 29).
 	ans.Conversation = json.RawMessage(`{"TestBackend":{"id":3}}`)
 	e = askEcho(t, c, first.FollowUp(ans, "third"))
 	var conv any
 	if err := json.Unmarshal(e.Body["conversation"], &conv); err != nil ||
-		!reflect.DeepEqual(conv, map[string]any{"TestBackend": map[string]any{"id": 3.0}}) {
+		!reflect.DeepEqual(conv, map[string]any{"id": 3.0}) {
 		t.Errorf("conversation sent as %s", e.Body["conversation"])
 	}
 }
@@ -587,10 +588,11 @@ func TestFollowUpRules(t *testing.T) {
 	ans := Answer{Content: "a1", Conversation: json.RawMessage(`{"P":{"id":3}}`)}
 	n := r.FollowUp(ans, "q2")
 	if n.Model != "m" || n.APIKey != "k" || n.Media != nil || string(n.ExtraJSON) != `{"x":1}` || len(n.Messages) != 3 ||
-		n.Messages[1] != (Message{Role: "assistant", Content: "a1"}) || n.Messages[2] != (Message{Role: "user", Content: "q2"}) {
+		!reflect.DeepEqual(n.Messages[1:], []Message{{Role: "assistant", Content: "a1"}, {Role: "user", Content: "q2"}}) {
 		t.Errorf("follow-up %+v", n)
 	}
-	if conv, ok := n.Extra["conversation"].(json.RawMessage); !ok || string(conv) != `{"P":{"id":3}}` {
+	// The state of the provider asked for goes back unwrapped, as the C library sends it (issue 29).
+	if conv, ok := n.Extra["conversation"].(json.RawMessage); !ok || string(conv) != `{"id":3}` {
 		t.Errorf("conversation %#v", n.Extra["conversation"])
 	}
 	if r.Extra["conversation"] != "old" || len(r.Messages) != 1 {

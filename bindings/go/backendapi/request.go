@@ -157,6 +157,11 @@ type Message struct {
 	// Content is a string, a json.RawMessage, or any value encoding/json turns
 	// into the JSON content (a list of parts, say).
 	Content any `json:"content"`
+	// ToolCalls are the tool calls of an assistant message (see
+	// [Request.FollowUpToolResults]).
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is the call a "tool" message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
 }
 
 // KeyPlacement says where [Request.APIKey] is sent.

@@ -14,6 +14,7 @@ typedef struct {
 	size_t json_len;
 	const char *text; // NULL: the chunk has no main text
 	size_t text_len;
+	uint32_t choice;
 } backendapi_view;
 
 enum { BACKENDAPI_BATCH = 64 };
@@ -33,6 +34,7 @@ static void backendapi_add(backendapi_batch *b, backend_api_chunk *chunk) {
 	v->type = v->kind == BACKEND_API_KIND_OTHER ? backend_api_chunk_type(chunk) : NULL;
 	v->json = backend_api_chunk_json(chunk, &v->json_len);
 	v->text = backend_api_chunk_text(chunk, &v->text_len);
+	v->choice = backend_api_chunk_choice(chunk);
 }
 
 // Empties b (freeing its chunks) for another call, or makes one. NULL only when
@@ -337,7 +339,7 @@ func copyBatch(b *C.backendapi_batch, to []Chunk) []Chunk {
 
 // chunkFrom copies the chunk of v into Go memory.
 func chunkFrom(v *C.backendapi_view) Chunk {
-	c := Chunk{Kind: Kind(v.kind)}
+	c := Chunk{Kind: Kind(v.kind), Choice: uint32(v.choice)}
 	if c.Kind == KindOther || int(c.Kind) >= len(kindNames) {
 		c.Type = C.GoString(v._type)
 	} else {
