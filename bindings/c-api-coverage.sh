@@ -16,6 +16,8 @@ ALLOW=$ROOT/bindings/c-api-allowlist.txt
 
 # The declared functions: `name(` at the start of a declaration line of the header.
 mapfile -t functions < <(sed -n 's/^[a-z_][a-z_0-9 *]*[ *]\(backend_api_[a-z_0-9]*\)(.*/\1/p' "$HEADER" | sort -u)
+declare -A declared
+for f in "${functions[@]}"; do declared[$f]=1; done
 [ "${#functions[@]}" -gt 50 ] || { echo "c-api-coverage: read only ${#functions[@]} functions from $HEADER" >&2; exit 1; }
 
 sources() { # binding: the files whose calls count
@@ -47,7 +49,7 @@ for binding in cpp go swift; do
 done
 while read -r binding f _; do
     case $binding in ''|'#'*) continue ;; esac
-    printf '%s\n' "${functions[@]}" | grep -qx -- "$f" ||
+    [ -n "${declared[$f]:-}" ] ||
         { echo "  allowlist names $f, which the header does not declare"; problems=$((problems + 1)); }
     case $binding in cpp|go|swift) ;; *) echo "  allowlist: unknown binding $binding"; problems=$((problems + 1)) ;; esac
 done < "$ALLOW"
