@@ -279,29 +279,46 @@ public final class BackendAPIClient: Sendable {
     /// returns at once, its connection closed, and this throws `CancellationError`.
     public func models(provider: String? = nil) async throws -> Data {
         let provider = try provider.map { p throws(BackendAPIError) in try cString(p, "provider") }
+        return try await blocking { client, canceller in
+            var json: UnsafePointer<CChar>?
+            var len = 0
+            var err: OpaquePointer?
+            let status = backend_api_models(client, provider, canceller, &json, &len, &err).rawValue
+            try Self.settle(status, err)
+            guard let json else { throw BackendAPIError.internalError("backend_api_models returned no text") }
+            defer { backend_api_string_free(json) }
+            return Data(bytes: json, count: len)
+        }
+    }
+
+    /// Runs a blocking C call of this client (a listing, a media fetch) on a thread of
+    /// its own, not on Swift's cooperative pool, given the native client and a canceller
+    /// that the task's cancellation cancels: the call then returns at once, its
+    /// connection closed, and this throws `CancellationError`.
+    func blocking<T: Sendable>(
+        _ call: @escaping @Sendable (_ client: OpaquePointer, _ canceller: OpaquePointer) throws -> T
+    ) async throws -> T {
         let canceller = Canceller()
         return try await withTaskCancellationHandler {
-            try await runOnOwnThread { [self] () throws -> Data in
-                var json: UnsafePointer<CChar>?
-                var len = 0
-                var err: OpaquePointer?
-                let status = withExtendedLifetime((self, canceller)) {
-                    backend_api_models(raw, provider, canceller.raw, &json, &len, &err).rawValue
-                }
-                switch status {
-                case BACKEND_API_STATUS_OK.rawValue:
-                    guard let json else { throw BackendAPIError.internalError("backend_api_models returned no text") }
-                    defer { backend_api_string_free(json) }
-                    return Data(bytes: json, count: len)
-                case BACKEND_API_STATUS_CANCELLED.rawValue:
-                    backend_api_error_free(err)
-                    throw CancellationError()
-                default:
-                    throw BackendAPIError.consume(err, status: status)
-                }
+            try await runOnOwnThread { [self] () throws -> T in
+                try withExtendedLifetime((self, canceller)) { try call(raw, canceller.raw) }
             }
         } onCancel: {
             canceller.cancel()
+        }
+    }
+
+    /// Throws for the status of a blocking call: nothing for OK, `CancellationError`
+    /// for CANCELLED, the error otherwise (taking `err` over in every case).
+    static func settle(_ status: UInt32, _ err: OpaquePointer?) throws {
+        switch status {
+        case BACKEND_API_STATUS_OK.rawValue:
+            backend_api_error_free(err)
+        case BACKEND_API_STATUS_CANCELLED.rawValue:
+            backend_api_error_free(err)
+            throw CancellationError()
+        default:
+            throw BackendAPIError.consume(err, status: status)
         }
     }
 

@@ -40,6 +40,9 @@ public struct Chunk: Sendable, Hashable {
         case headers = 21
         /// Made by the library, not sent by servers: the assembled answer (see ``Answer``).
         case answer = 22
+        /// The model refused (the OpenAI protocol's `delta.refusal`): ``Chunk/text`` says
+        /// why; the answer keeps it as ``Answer/refusal``.
+        case refusal = 23
     }
 
     /// Token counts of a `usage` chunk.
@@ -61,6 +64,10 @@ public struct Chunk: Sendable, Hashable {
     /// The main text: `content` of a content chunk, `token` of reasoning, `message` of
     /// error/auth/message, `title`, `log`, `preview`; nil when the chunk has none.
     public var text: String? { storage.text }
+    /// The choice the chunk belongs to, from 0: with the OpenAI protocol and `n` > 1
+    /// each choice's chunks come apart (the assembled answer follows choice 0); 0 for
+    /// every other chunk.
+    public var choice: Int { storage.choice }
 
     public init(type: String, kind: Kind, json: Data, text: String?) {
         self.kind = kind
@@ -177,6 +184,12 @@ final class ChunkStorage: @unchecked Sendable {
         native = nil
         strings = (type, json, text)
         parsed = try? JSONValue(parsing: json)
+    }
+
+    /// The chunk's choice (`backend_api_chunk_choice`), or its `"choice"` field.
+    var choice: Int {
+        guard let native else { return parsed?["choice"]?.intValue ?? 0 }
+        return Int(backend_api_chunk_choice(native))
     }
 
     /// The value at a JSON Pointer: from the library's parsed chunk, or from `parsed`.
