@@ -177,9 +177,14 @@ impl Answer {
     /// the text too, and nothing is copied to know it), its JSON for tool calls,
     /// nothing for the chunks that replace.
     pub fn growth(c: &Chunk) -> usize {
-        if c.choice() != 0 {
-            return 0;
+        match c.choice() {
+            0 => Answer::growth_of_first(c),
+            _ => 0,
         }
+    }
+
+    /// [`Answer::growth`] of a chunk of the first choice.
+    fn growth_of_first(c: &Chunk) -> usize {
         match c.kind() {
             ChunkKind::Content | ChunkKind::Reasoning | ChunkKind::Refusal => c.text_raw_len(),
             ChunkKind::ToolCalls => c.field("tool_calls").map_or(0, |f| f.as_str().len()),
@@ -205,12 +210,12 @@ impl Answer {
     /// chunk and, past it, ends with the error instead of delivering that chunk:
     /// the answer then holds exactly the chunks delivered before.
     pub fn add_within(&mut self, c: &Chunk, max: usize) -> Result<(), Error> {
-        let size = self.size.saturating_add(Answer::growth(c));
+        if c.choice() != 0 {
+            return Ok(()); // another choice's: delivered, not assembled
+        }
+        let size = self.size.saturating_add(Answer::growth_of_first(c));
         if size > max {
             return Err(Answer::over_limit(max));
-        }
-        if c.choice() != 0 {
-            return Ok(());
         }
         self.size = size;
         match c.kind() {
@@ -437,8 +442,8 @@ mod tests {
         let mut a = Answer::new("http://h:8080");
         for j in [
             r#"{"type": "content", "content": "![cat](/media/cat.png)", "urls": ["/media/cat.png"], "alt": "cat"}"#,
-            r#"{"type": "content", "choice": 1, "content": "other"}"#,
-            r#"{"type": "finish", "choice": 1, "finish": {"reason": "length"}}"#,
+            r#"{"type":"content","choice":1,"content":"other"}"#,
+            r#"{"type":"finish","choice":1,"finish":{"reason":"length"}}"#,
             r#"{"type": "refusal", "refusal": "I can"}"#,
             r#"{"type": "refusal", "refusal": "not."}"#,
             r#"{"type": "finish", "finish": {"reason": "stop"}}"#,

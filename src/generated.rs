@@ -100,6 +100,26 @@ pub fn resolve(base: &str, url: &str) -> String {
     }
 }
 
+/// The bytes a URI cannot hold as they are: what a provider's URL may still
+/// carry (a space, non-ASCII text), escaped before it is requested. `%` stays, so
+/// an escaped URL is not escaped twice.
+const NOT_IN_URI: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// `url` with the bytes a URI cannot hold percent-escaped (non-ASCII as UTF-8).
+pub fn escape(url: &str) -> String {
+    percent_encoding::utf8_percent_encode(url, NOT_IN_URI).to_string()
+}
+
 /// Whether `url` goes to the same origin (scheme, host and port) as `base`: only
 /// there are the client's headers and credentials sent with a download.
 pub fn same_origin(base: &str, url: &str) -> bool {
@@ -124,6 +144,17 @@ pub fn same_origin(base: &str, url: &str) -> bool {
 /// chunk of g4f (`data`, a `data:` URI) counts as audio. Empty for other chunks.
 pub fn media_of(chunk: &Chunk, base: &str) -> Vec<Medium> {
     if chunk.kind() != ChunkKind::Content {
+        return Vec::new();
+    }
+    // Fast path: `{"type":"content","content":""}` is 31 bytes besides the text,
+    // and a `"urls"` or `"data"` field adds at least 10: a plain text chunk
+    // (g4f's: 37) is not scanned.
+    if chunk
+        .json_with_nul()
+        .len()
+        .saturating_sub(chunk.text_raw_len())
+        < 42
+    {
         return Vec::new();
     }
     let json = chunk.json();
@@ -185,6 +216,18 @@ mod tests {
     }
 
     #[test]
+    fn urls_are_escaped_once() {
+        assert_eq!(
+            escape("http://h/media/a b+é.png"),
+            "http://h/media/a%20b+%C3%A9.png"
+        );
+        assert_eq!(
+            escape("http://h/media/a%20b.png?x=1"),
+            "http://h/media/a%20b.png?x=1"
+        );
+    }
+
+    #[test]
     fn origins() {
         assert!(same_origin("http://h:80/v1", "http://H/media/x"));
         assert!(same_origin("https://u:p@h/v1", "https://h:443/x"));
@@ -229,5 +272,8 @@ mod tests {
         assert_eq!(media_of(&audio, "http://h")[0].kind, MediaKind::Audio);
         let plain = Chunk::parse(r#"{"type": "content", "content": "urls"}"#).unwrap();
         assert!(media_of(&plain, "http://h").is_empty());
+        // The smallest chunk with media passes the fast path.
+        let tight = Chunk::parse(r#"{"type":"content","content":"","urls":"a"}"#).unwrap();
+        assert_eq!(media_of(&tight, "http://h")[0].url, "http://h/a");
     }
 }

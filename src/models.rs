@@ -17,7 +17,7 @@ use base64::Engine;
 use crate::cancel::Canceller;
 use crate::client::Client;
 use crate::error::{Error, Result, Status};
-use crate::generated::{resolve, same_origin};
+use crate::generated::{escape, resolve, same_origin};
 use crate::media::too_large;
 use crate::net::{Clock, Link};
 use crate::protocol::Protocol;
@@ -123,7 +123,7 @@ pub fn fetch_medium(
         accept: "*/*",
         limit,
     };
-    download(client, request, &url, &fetch, cancel, sink)
+    download(client, request, &escape(&url), &fetch, cancel, sink)
         .map(|(len, content_type)| Fetched { len, content_type })
 }
 

@@ -515,6 +515,14 @@ static void test_media_providers_models(void) {
     CHECK(alt && strcmp(alt, "a test dot") == 0);
     CHECK(backend_api_answer_medium(answer, 1, &kind, &media_url, &alt, NULL) == BACKEND_API_STATUS_NOT_FOUND);
     CHECK(backend_api_answer_media_count(NULL) == 0);
+    backend_api_chunk *content = NULL;
+    const char *plain = "{\"type\":\"content\",\"content\":\"x\",\"urls\":[\"/media/a.png\"]}";
+    CHECK(backend_api_chunk_parse(plain, strlen(plain), &content, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_answer_media_count(content) == 0);
+    backend_api_error *not_answer = NULL;
+    CHECK(invalid(backend_api_answer_medium(content, 0, &kind, &media_url, &alt, &not_answer), &not_answer, "not an answer chunk"));
+    CHECK(invalid(backend_api_answer_medium(answer, 0, NULL, &media_url, &alt, &not_answer), &not_answer, "kind_out is NULL"));
+    backend_api_chunk_free(content);
 
     uint8_t *data = NULL;
     size_t len = 0;
