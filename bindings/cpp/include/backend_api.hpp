@@ -1933,7 +1933,7 @@ private:
     /// cut short (the stream was cancelled) is the failure `Cancelled`.
     Answer run(const Request& request, const CancelHandle& cancel, std::optional<Error>& failure) const {
         Stream s = start(request);
-        const CancelHandle::Link link(cancel, s.canceller());
+        const CancelHandle::Link link(cancel, cancel ? s.canceller() : CancelHandle());
         std::error_code ec;
         while (s.step(&ec)) {
         }
