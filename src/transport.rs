@@ -15,7 +15,8 @@ use crate::net::Clock;
 const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
 /// Sends a POST of a JSON body that asks for an event stream, and returns the
-/// streaming body of a 2xx answer; `on_headers` sees that answer's headers.
+/// streaming body of a 2xx answer; `on_headers` sees the headers of every
+/// answer, an error's too (a 429's rate-limit headers).
 pub(crate) fn post<'h>(
     agent: &ureq::Agent,
     clock: &Clock,
@@ -32,9 +33,7 @@ pub(crate) fn post<'h>(
         req = req.header(name, value);
     }
     let response = req.send(body).map_err(map_send_error)?;
-    if response.status().is_success() {
-        on_headers(response.headers());
-    }
+    on_headers(response.headers());
     accept(response, clock)
 }
 

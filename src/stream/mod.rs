@@ -14,7 +14,7 @@ mod shared;
 mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select_biased, unbounded, Receiver};
@@ -82,8 +82,19 @@ struct Shared {
     budget: Budget,
     counters: Counters,
     readiness: Readiness,
-    /// The headers of the response that answered (set once, by the worker).
-    response_headers: OnceLock<ResponseHeaders>,
+    /// The headers of each response, in order (one per attempt; the worker
+    /// appends). Kept until the stream is dropped, so what was lent stays valid.
+    response_headers: Mutex<Vec<Arc<ResponseHeaders>>>,
+}
+
+impl Shared {
+    /// Records the headers of one response (the worker, once per attempt).
+    fn record_headers(&self, headers: ResponseHeaders) {
+        self.response_headers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(headers));
+    }
 }
 
 /// One streaming answer. Dropping it cancels the request without waiting for the
@@ -120,7 +131,7 @@ impl Stream {
             budget: Budget::new(),
             counters: Counters::default(),
             readiness: Readiness::default(),
-            response_headers: OnceLock::new(),
+            response_headers: Mutex::new(Vec::new()),
         });
         // A cancel shuts the connection (ureq's handle of it; the socket's own
         // hook in `net` shuts it too, from before the connect on) and wakes an event loop. Weak: a canceller kept after close holds no
@@ -323,9 +334,16 @@ impl Stream {
         }
     }
 
-    /// The headers of the response that answered, once they arrived.
-    pub fn response_headers(&self) -> Option<&ResponseHeaders> {
-        self.shared.response_headers.get()
+    /// The headers of the last response, once one arrived: the one that
+    /// answered, or the error of the last attempt (a 429's rate-limit headers).
+    /// Each stays alive with the stream, so references into it stay valid.
+    pub fn response_headers(&self) -> Option<Arc<ResponseHeaders>> {
+        let all = self
+            .shared
+            .response_headers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        all.last().cloned()
     }
 
     /// What the chunks handed out by `next` so far add up to (empty when the

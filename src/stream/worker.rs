@@ -140,13 +140,7 @@ impl Job {
             &self.client.url(protocol.chat_path()),
             headers,
             &protocol.body(&self.request),
-            |h| {
-                drop(
-                    self.shared
-                        .response_headers
-                        .set(ResponseHeaders::from_map(h)),
-                )
-            },
+            |h| self.shared.record_headers(ResponseHeaders::from_map(h)),
         )
         .map_err(|e| link.explain(e))
     }

@@ -16,11 +16,21 @@ use support::cabi::{c_client, cs, open_drained, request, request_json, stream_an
 
 use crate::c_build::compile;
 
-/// Builds examples/agent_loop.c and runs it with `args`: its exit code and output.
+/// Builds examples/agent_loop.c with AddressSanitizer, LeakSanitizer and UBSan
+/// (a leak or a memory error fails it) and runs it with `args`: its exit code and output.
 pub fn agent_loop(args: &[&str]) -> (i32, String) {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent_loop.c");
-    let exe = compile(&source, "agent_loop", &[]);
-    let out = Command::new(&exe).args(args).output().unwrap();
+    let sanitize = [
+        "-fsanitize=address,undefined",
+        "-fno-omit-frame-pointer",
+        "-fno-sanitize-recover=all",
+    ];
+    let exe = compile(&source, "agent_loop", &sanitize);
+    let out = Command::new(&exe)
+        .args(args)
+        .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=86")
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&exe);
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
@@ -280,4 +290,59 @@ fn media_input_of_every_kind_g4f_takes() {
         backend_api_request_free(req);
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The headers of a stream's last response: a 429's `Retry-After` when the
+/// stream failed with it, the answer's after a retry.
+#[test]
+fn response_headers_of_an_error_and_after_a_retry() {
+    let client = c_client(&support::BACKEND.url, None);
+    let header = |s: *const backend_api_stream, name: &str| -> (Status, Option<String>) {
+        // SAFETY: a live stream; the value is copied at once.
+        unsafe {
+            let mut value = ptr::null();
+            let st = backend_api_stream_header(s, cs(name).as_ptr(), &mut value, ptr::null_mut());
+            (
+                st,
+                (st == Status::Ok).then(|| CStr::from_ptr(value).to_str().unwrap().to_owned()),
+            )
+        }
+    };
+    let key = format!("headers-{}", std::process::id());
+    let fields = json!({"test_fail_key": key, "test_fail_times": 1, "test_fail_status": 429, "test_retry_after": "0"});
+    let fields: Vec<(String, Value)> = fields.as_object().unwrap().clone().into_iter().collect();
+    // SAFETY: objects made here, each freed once.
+    unsafe {
+        let req = request("test-model", fields.iter().map(|(k, v)| (k, v)));
+        let (s, _, end) = open_drained(client, req);
+        assert_eq!(end, Status::Http);
+        assert_eq!(header(s, "Retry-After"), (Status::Ok, Some("0".to_owned())));
+        assert_eq!(header(s, "x-request-id").0, Status::NotFound);
+        backend_api_close(s);
+        // The key failed once: now, with a retry allowed, the answer's headers.
+        let key2 = format!("{key}-retry");
+        let req2 = request(
+            "test-model",
+            [
+                (&"test_fail_key".to_owned(), &json!(key2)),
+                (&"test_fail_times".to_owned(), &json!(1)),
+                (&"test_fail_status".to_owned(), &json!(429)),
+            ],
+        );
+        assert_eq!(
+            backend_api_client_set_retries(client, 1, 1, 10, ptr::null_mut()),
+            Status::Ok
+        );
+        let (s, _, end) = open_drained(client, req2);
+        assert_eq!(end, Status::End);
+        assert_eq!(
+            header(s, "x-request-id"),
+            (Status::Ok, Some("req-test".to_owned()))
+        );
+        assert_eq!(header(s, "retry-after").0, Status::NotFound);
+        backend_api_close(s);
+        backend_api_request_free(req);
+        backend_api_request_free(req2);
+        backend_api_client_free(client);
+    }
 }

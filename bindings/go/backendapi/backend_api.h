@@ -1337,13 +1337,15 @@ backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_error **err);
 
 // The value of the response header `name` (any case; such as `x-request-id` or
-// `x-ratelimit-remaining-requests`) of the response that answered the stream:
+// `x-ratelimit-remaining-requests`) of the stream's last response: the one that
+// answered, or, when the stream failed with `HTTP`, that error's (a 429's
+// `retry-after` and rate-limit headers; with retries, the last attempt's).
 // NUL-terminated into `*value_out` (its length into `*len_out` when not NULL;
 // the first value when the header came several times). Owned by the stream:
 // valid until `backend_api_close`. Returns `OK`, `NOT_FOUND` (the response has
-// no such header), `AGAIN` (the response headers have not arrived yet: call
-// again after `backend_api_next` returned a chunk or END; a stream that failed
-// before its answer never gets them), or `INVALID_ARGUMENT`. No error object
+// no such header), `AGAIN` (no response headers yet: call again after
+// `backend_api_next` returned a chunk, END or an error; a stream that failed
+// before any response never gets them), or `INVALID_ARGUMENT`. No error object
 // is made. Any thread, also while another thread is in `next`.
 //
 // # Safety
@@ -1354,7 +1356,8 @@ backend_api_status backend_api_stream_header(const backend_api_stream *stream,
                                              const char **value_out,
                                              size_t *len_out);
 
-// The response header at `index` (from 0, in the order received): its name
+// The header at `index` (from 0, in the order received) of the stream's last
+// response (see `backend_api_stream_header`): its name
 // (lower case) into `*name_out` and its value into `*value_out`, NUL-terminated
 // and owned by the stream (valid until `backend_api_close`). Returns `OK`,
 // `NOT_FOUND` past the last header, `AGAIN` before the headers arrived (see
