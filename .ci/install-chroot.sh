@@ -117,6 +117,12 @@ else
     mv "$PARTIAL" "$ROOT"
     log "built $ROOT"
 fi
+# A minbase chroot may lack /etc/hosts, and then `localhost` does not resolve there (no
+# DNS either): the tests that resolve a name run inside, as on any machine, through it.
+if [ ! -s "$ROOT/etc/hosts" ]; then
+    log "writing $ROOT/etc/hosts (localhost)"
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
+fi
 if [ -n "$CHECK" ]; then
     # shellcheck disable=SC2086
     in_chroot "$ROOT" $CHECK >&2 || { log "'$CHECK' fails in $ROOT"; exit 1; }

@@ -15,13 +15,15 @@ use crate::net::Clock;
 const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
 /// Sends a POST of a JSON body that asks for an event stream, and returns the
-/// streaming body of a 2xx answer.
+/// streaming body of a 2xx answer; `on_headers` sees the headers of every
+/// answer, an error's too (a 429's rate-limit headers).
 pub(crate) fn post<'h>(
     agent: &ureq::Agent,
     clock: &Clock,
     url: &str,
     headers: impl IntoIterator<Item = (&'h str, &'h str)>,
     body: &[u8],
+    on_headers: impl FnOnce(&ureq::http::HeaderMap),
 ) -> Result<Body> {
     let mut req = agent
         .post(url)
@@ -30,17 +32,21 @@ pub(crate) fn post<'h>(
     for (name, value) in headers {
         req = req.header(name, value);
     }
-    accept(req.send(body).map_err(map_send_error)?, clock)
+    let response = req.send(body).map_err(map_send_error)?;
+    on_headers(response.headers());
+    accept(response, clock)
 }
 
-/// Sends a GET for a JSON document and returns the body of a 2xx answer.
+/// Sends a GET for a document of the type `media_type` names and returns the body
+/// of a 2xx answer.
 pub(crate) fn get<'h>(
     agent: &ureq::Agent,
     clock: &Clock,
     url: &str,
+    media_type: &str,
     headers: impl IntoIterator<Item = (&'h str, &'h str)>,
 ) -> Result<Body> {
-    let mut req = agent.get(url).header("Accept", "application/json");
+    let mut req = agent.get(url).header("Accept", media_type);
     for (name, value) in headers {
         req = req.header(name, value);
     }
@@ -162,6 +168,16 @@ pub fn map_error(e: ureq::Error) -> Error {
         U::Pem(e) => Error::new(Status::Tls, format!("TLS error: {e}")),
         U::BadUri(m) => Error::invalid(format!("bad URL: {m}")),
         U::InvalidProxyUrl => Error::invalid("invalid proxy URL"),
+        // The proxy refused (407, 502, ...) or closed before its answer: a
+        // connection failure, retried as one, with the proxy's status when it sent one.
+        U::ConnectProxyFailed(reason) => Error {
+            http_status: reason
+                .strip_prefix("proxy server responded ")
+                .and_then(|r| r.get(..3))
+                .and_then(|code| code.parse().ok())
+                .unwrap_or(0),
+            ..Error::new(Status::Connect, format!("the proxy failed: {reason}"))
+        },
         U::Protocol(p) => Error::new(Status::Protocol, format!("HTTP protocol error: {p}")),
         other => Error::new(Status::Io, format!("HTTP error: {other}")),
     }
@@ -195,6 +211,19 @@ pub fn map_io_error(e: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_refusals_are_connect_failures_with_the_proxy_status() {
+        let e = map_send_error(ureq::Error::ConnectProxyFailed(
+            "proxy server responded 407/Proxy Authentication Required".into(),
+        ));
+        assert_eq!((e.status, e.http_status), (Status::Connect, 407));
+        assert!(crate::retry::retryable(&e));
+        let e = map_error(ureq::Error::ConnectProxyFailed(
+            "proxy server did not respond".into(),
+        ));
+        assert_eq!((e.status, e.http_status), (Status::Connect, 0));
+    }
 
     #[test]
     fn server_messages() {

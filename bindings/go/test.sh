@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the Go binding (the module in backendapi/): its header copy equals
-# include/backend_api.h, gofmt, go vet, go test -race, GOGC=1 go test (default route:
+# include/backend_api.h, every C function reaches the three bindings (bindings/c-api-coverage.sh), gofmt, go vet, go test -race, GOGC=1 go test (default route:
 # static, through pkg-config), the other link routes (-tags backend_api_shared,
 # backend_api_nopkgconfig), both routes from the installed tree (target/stage, what the
 # release archive holds) copied to an unusual prefix, without LD_LIBRARY_PATH,
@@ -30,6 +30,9 @@ cmp "$mod/backend_api.h" "$root/include/backend_api.h" || {
 	echo "bindings/go/backendapi/backend_api.h differs from include/backend_api.h: run scripts/gen-header.sh" >&2
 	exit 1
 }
+
+echo "== every function of the C API reaches the bindings (or is allowlisted with its reason)"
+"$root/bindings/c-api-coverage.sh"
 
 [ -e "$lib/libbackend_api.so" ] || { echo "test.sh: no libbackend_api.so in $lib (cargo build first)" >&2; exit 1; }
 [ -x "$backend" ] || { echo "test.sh: no test backend at $backend (cargo build --example test_backend)" >&2; exit 1; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Swift binding's tests inside the Swift 6 trixie chroot
+# Checks that every C function reaches the bindings (bindings/c-api-coverage.sh), then
+# runs the Swift binding's tests inside the Swift 6 trixie chroot
 # (scripts/in-chroot.sh swift-chroot, built by .ci/install-swift.sh), Swift 6 language mode
 # with warnings as errors. The package is the repository's root (Package.swift there,
 # SwiftPM's rule; sources in bindings/swift); it finds the library through pkg-config, as
@@ -53,6 +54,9 @@ Libs: -L$lib -lbackend_api
 PC
 
 echo "swift test: package $pkg, library $lib, backend $backend, chroot sees $host"
+
+echo "== every function of the C API reaches the bindings (or is allowlisted with its reason)"
+"$repo/bindings/c-api-coverage.sh"
 
 # 1. One package inside .build (gitignored) with an executable target per program: the
 #    quick start, and each Swift program of the repository's README.md and docs/ (the

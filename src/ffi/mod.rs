@@ -1,5 +1,6 @@
 //! The C ABI, one module per object: [`enums`] (the C form of the enums), [`error`], [`client`], [`log`] (the client's
-//! log callback), [`models`], [`request`], [`stream`], [`cancel`], [`chunk`],
+//! log callback), [`models`] (model and provider listings), [`media`] (generated
+//! media and their download), [`request`], [`stream`], [`cancel`], [`chunk`],
 //! [`pointer`] (typed look-ups in a chunk by JSON Pointer), [`text`] (URL redaction); the
 //! habits they share live in `guard`. Every function here:
 //! - catches panics (none crosses into C) and checks every pointer for NULL;
@@ -19,6 +20,7 @@ pub mod enums;
 pub mod error;
 mod guard;
 pub mod log;
+pub mod media;
 pub mod models;
 pub mod pointer;
 pub mod request;
@@ -32,6 +34,7 @@ pub use enums::*;
 pub use error::*;
 pub use guard::backend_api_error;
 pub use log::*;
+pub use media::*;
 pub use models::*;
 pub use pointer::*;
 pub use request::*;
@@ -56,6 +59,17 @@ pub const BACKEND_API_KEY_BODY: u32 = 1;
 /// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 pub const BACKEND_API_KEY_BEARER: u32 = 2;
 
+/// A model capability (`backend_api_model_list_get`): image input (vision).
+pub const BACKEND_API_CAPABILITY_VISION: u32 = 1;
+/// A model capability: image generation.
+pub const BACKEND_API_CAPABILITY_IMAGE: u32 = 2;
+/// A model capability: audio input or output.
+pub const BACKEND_API_CAPABILITY_AUDIO: u32 = 4;
+/// A model capability: video input or generation.
+pub const BACKEND_API_CAPABILITY_VIDEO: u32 = 8;
+/// A model capability: tool (function) calls.
+pub const BACKEND_API_CAPABILITY_TOOLS: u32 = 16;
+
 /// The library version, such as `"0.2.0"`. Static; any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version() -> *const c_char {
@@ -78,10 +92,26 @@ pub extern "C" fn backend_api_version_num() -> u32 {
 /// `OK` when none is left: from then on no log callback and no log sink `destroy`
 /// runs on a thread of the library. `TIMED_OUT` when some still run (call again).
 ///
+/// Streams and listings opened while it runs are cancelled at once, and it does
+/// not wait for them: threads that keep opening streams cannot hold it.
+///
 /// Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
 /// returning from `main` when a log sink uses objects with static lifetime (a C++
 /// logger destroyed at exit). Streams and listings may be started again
 /// afterwards. Any thread but a log callback's.
+///
+/// `fork` (as libcurl and OpenSSL state theirs): a child of `fork` may call
+/// `exec` or `_exit` at once, as always. It may also go on using the library: it
+/// makes clients and opens streams of its own as a new process would (the
+/// resolver pool starts empty in the child, also when a lookup was in flight at
+/// the fork). What it inherited from the parent stays the parent's: the child
+/// may only close (or free) inherited streams, cancellers and clients, which
+/// releases its own copies and never touches the parent's connections; `next` on
+/// an inherited stream gets nothing (the stream's thread exists only in the
+/// parent). `backend_api_shutdown` in the child returns at once for what it
+/// inherited (the parent's threads are not the child's), so an `atexit` shutdown
+/// does not hang a child's `exit`. Log callbacks of inherited streams never run
+/// in the child. (Windows has no `fork`.)
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> backend_api_status {
     let timeout = u64::try_from(timeout_ms)
@@ -108,6 +138,21 @@ pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn capability_bits_are_the_core_ones() {
+        use crate::capabilities as c;
+        assert_eq!(
+            [
+                super::BACKEND_API_CAPABILITY_VISION,
+                super::BACKEND_API_CAPABILITY_IMAGE,
+                super::BACKEND_API_CAPABILITY_AUDIO,
+                super::BACKEND_API_CAPABILITY_VIDEO,
+                super::BACKEND_API_CAPABILITY_TOOLS
+            ],
+            [c::VISION, c::IMAGE, c::AUDIO, c::VIDEO, c::TOOLS]
+        );
+    }
+
     #[test]
     fn key_placements_keep_their_numbers() {
         assert_eq!(super::BACKEND_API_KEY_BODY, 1);

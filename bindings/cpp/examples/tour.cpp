@@ -86,8 +86,9 @@ int main(int argc, char** argv) {
         if (stream.status() == backend_api::Status::Cancelled) std::cerr << "gave up after 60 s\n";
         const backend_api::Answer answer = stream.answer();   // also after stream.close()
         const backend_api::Stats stats = stream.stats();
-        std::cerr << "finish: " << answer.finish_reason.value_or("-") << ", usage: " << answer.usage.value_or("-")
-                  << ", " << stats.chunks << " chunks in " << stats.elapsed.count() << " us\n";
+        const std::int64_t tokens = answer.usage ? answer.usage->total_tokens.value_or(0) : 0;
+        std::cerr << "finish: " << answer.finish_reason.value_or("-") << ", " << tokens << " tokens, " << stats.chunks
+                  << " chunks in " << stats.elapsed.count() << " us\n";
         // [/stream]
     }
     // [errors]

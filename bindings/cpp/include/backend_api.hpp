@@ -62,6 +62,7 @@
 
 #include <backend_api.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -70,6 +71,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -148,6 +150,23 @@ enum class Kind : std::uint32_t {
     Response = BACKEND_API_KIND_RESPONSE,
     Headers = BACKEND_API_KIND_HEADERS,
     Answer = BACKEND_API_KIND_ANSWER,  ///< made by this library (the assembled answer)
+    Refusal = BACKEND_API_KIND_REFUSAL,  ///< the model refused (OpenAI's `delta.refusal`): `text()` says why
+};
+
+/// What a generated medium of an answer is (`backend_api_media_kind`); same numbers.
+enum class MediaKind : std::uint32_t {
+    Image = BACKEND_API_MEDIA_KIND_IMAGE,
+    Audio = BACKEND_API_MEDIA_KIND_AUDIO,
+    Video = BACKEND_API_MEDIA_KIND_VIDEO,
+};
+
+/// A model capability (`BACKEND_API_CAPABILITY_*`), a bit of `ModelInfo`'s sets.
+enum class Capability : std::uint32_t {
+    Vision = BACKEND_API_CAPABILITY_VISION,  ///< image input
+    Image = BACKEND_API_CAPABILITY_IMAGE,    ///< image generation
+    Audio = BACKEND_API_CAPABILITY_AUDIO,    ///< audio input or output
+    Video = BACKEND_API_CAPABILITY_VIDEO,    ///< video input or generation
+    Tools = BACKEND_API_CAPABILITY_TOOLS,    ///< tool (function) calls
 };
 
 /// Log levels for `Client::log` (`backend_api_log_level`); same numbers.
@@ -171,6 +190,13 @@ enum class Timeout : std::uint32_t {
 enum class Protocol : std::uint32_t {
     Backend = BACKEND_API_PROTOCOL_BACKEND,  ///< g4f's backend API (default); base URL such as `http://host:8080`
     OpenAI = BACKEND_API_PROTOCOL_OPENAI,    ///< OpenAI-compatible (`g4f api` and peers); base URL such as `http://host:1337/v1`
+};
+
+/// Where the roots of trust for TLS come from (`Client::trust_store`,
+/// `backend_api_trust_store`); same numbers.
+enum class TrustStore : std::uint32_t {
+    Platform = BACKEND_API_TRUST_STORE_PLATFORM,  ///< the system's verifier and store (the default)
+    Bundled = BACKEND_API_TRUST_STORE_BUNDLED,    ///< the Mozilla roots compiled into the library
 };
 
 /// Where `Request::api_key` puts the key. `Body` is what the Python client does.
@@ -285,6 +311,9 @@ public:
     Kind kind() const noexcept { return static_cast<Kind>(backend_api_chunk_kind(p_.get())); }
     /// True for `error` and `auth` chunks: the answer ends (only `log` chunks follow).
     bool is_fatal() const noexcept { return kind() == Kind::Error || kind() == Kind::Auth; }
+    /// The choice the chunk belongs to, from 0 (OpenAI-compatible protocol with
+    /// `n` > 1; the assembled answer follows choice 0 only); 0 for every other chunk.
+    std::uint32_t choice() const noexcept { return backend_api_chunk_choice(p_.get()); }
 
     /// The chunk's `type` ("content", "reasoning", ...); empty when it has none.
     std::string_view type() const& noexcept { return backend_api_chunk_type(p_.get()); }
@@ -414,9 +443,39 @@ private:
 
 // ---------------------------------------------------------------- Error
 
+namespace detail {
+
+/// `text` fit for a terminal or a log line: control characters (C0, DEL and the
+/// C1 range, where escape sequences start) written as `\xHH` or `\u00HH`, so that
+/// a server's bytes in a message can neither move the cursor nor retitle the
+/// window. Other text is kept as it is.
+inline std::string printable(std::string_view text) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0u;
+        if (b < 0x20 || b == 0x7F) {
+            out.append("\\x").append(1, hex[b >> 4]).append(1, hex[b & 0xF]);
+        } else if (b == 0xC2 && next >= 0x80 && next <= 0x9F) {  // U+0080..U+009F in UTF-8
+            out.append("\\u00").append(1, hex[next >> 4]).append(1, hex[next & 0xF]);
+            ++i;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace detail
+
+
 /// Every failure of the library, as a `std::system_error`: `code()` is in
 /// `category()` (a `Status`) or, for a `StreamError`, in `stream_category()`.
-/// `what()` is the library's message (never the api key). A value: copy it, keep
+/// `what()` is the library's message (never the api key), with control
+/// characters escaped (`\x1b`: a server's escape sequences never reach a
+/// terminal through it); `server_message()` is the server's text as it sent it. A value: copy it, keep
 /// it, pass it between threads; copying never throws, and moving copies (a
 /// moved-from error stays whole).
 class Error : public std::system_error {
@@ -424,9 +483,10 @@ public:
     Error(const Error&) = default;
     Error& operator=(const Error&) = default;
 
-    Error(Status status, std::string message, std::uint16_t http_status = 0,
+    Error(Status status, std::string_view message, std::uint16_t http_status = 0,
           std::optional<std::string> server_message = std::nullopt)
-        : Error(make_error_code(status), Detail{std::move(message), http_status, std::move(server_message), Chunk()}) {}
+        : Error(make_error_code(status),
+                Detail{detail::printable(message), http_status, std::move(server_message), Chunk()}) {}
 
     /// Takes ownership of `err` (frees it, also when copying its strings throws)
     /// and builds the error from it; `fallback` is the status when `err` is NULL.
@@ -501,7 +561,7 @@ private:
     static Detail detail_of(Chunk&& c) {
         std::optional<std::string> text;
         if (c.has_text()) text.emplace(c.text());
-        std::string message = text ? *text : stream_category().message(static_cast<int>(c.kind()));
+        std::string message = detail::printable(text ? *text : stream_category().message(static_cast<int>(c.kind())));
         return Detail{std::move(message), 0, std::move(text), std::move(c)};
     }
     friend void detail::raise_error(const Error& e);
@@ -675,6 +735,31 @@ struct Stats {
     }
 };
 
+/// The token counts of an answer (`Answer::usage`): each empty when the server
+/// did not send it as an integer.
+struct Usage {
+    std::optional<std::int64_t> prompt_tokens;
+    std::optional<std::int64_t> completion_tokens;
+    std::optional<std::int64_t> total_tokens;
+    std::string json;  ///< the whole `usage` object, for the keys providers add
+};
+
+/// One tool call of an answer (`Answer::tool_calls`), OpenAI's shape.
+struct ToolCall {
+    std::string id;         ///< the call's id, to answer it with a `tool` message
+    std::string type;       ///< "function"
+    std::string name;       ///< the function's name
+    std::string arguments;  ///< the arguments as the model wrote them: JSON text, not checked
+};
+
+/// A medium (image, audio, video) an answer generated (`Answer::media`); fetch it with
+/// `Client::fetch_media` or `Client::save_media`.
+struct GeneratedMedium {
+    MediaKind kind = MediaKind::Image;
+    std::string url;                 ///< absolute (a server-relative one resolved), or a `data:` URI
+    std::optional<std::string> alt;  ///< the alternative text (g4f: the prompt)
+};
+
 /// What the chunks of a stream add up to (`Stream::answer`, `Client::complete`).
 /// An optional is empty when the server sent no such value, or null (a text that
 /// is exactly "null" reads as empty too: the C API hands out both alike).
@@ -686,9 +771,12 @@ struct Answer {
     std::optional<std::string> provider;
     std::optional<std::string> model;
     std::optional<std::string> error;         ///< the message of an in-stream error or auth chunk
-    std::optional<std::string> usage;         ///< JSON text, such as {"total_tokens":7,...}
-    std::optional<std::string> tool_calls;    ///< JSON text
+    std::optional<Usage> usage;               ///< the last usage chunk's counts
+    std::vector<ToolCall> tool_calls;         ///< the tool calls, assembled from their deltas
     std::optional<std::string> conversation;  ///< JSON text: the state `Request::follow_up` sends back
+    std::optional<std::string> refusal;       ///< the model's refusal (`Kind::Refusal` chunks), when it refused
+    std::vector<GeneratedMedium> media;       ///< media the answer generated
+    std::string json;  ///< the library's whole answer object, which `Request::follow_up(answer)` reads
 
     /// Reads the library's `Kind::Answer` chunk.
     static Answer from_chunk(const Chunk& c) {
@@ -704,9 +792,30 @@ struct Answer {
         a.provider = get("provider");
         a.model = get("model");
         a.error = get("error");
-        a.usage = get("usage");
-        a.tool_calls = get("tool_calls");
+        if (c.type_at("/usage") == JsonType::Object) {
+            Usage u;
+            u.prompt_tokens = c.int_at("/usage/prompt_tokens");
+            u.completion_tokens = c.int_at("/usage/completion_tokens");
+            u.total_tokens = c.int_at("/usage/total_tokens");
+            u.json = std::string(c.field("usage").value_or(std::string_view()));
+            a.usage = std::move(u);
+        }
+        for (std::size_t i = 0, n = c.count_at("/tool_calls").value_or(0); i < n; ++i) {
+            const std::string at = "/tool_calls/" + std::to_string(i);
+            const auto text = [&](const char* key) { return std::string(c.string_at(at + key).value_or(std::string_view())); };
+            a.tool_calls.push_back(ToolCall{text("/id"), text("/type"), text("/function/name"), text("/function/arguments")});
+        }
         a.conversation = get("conversation");
+        a.refusal = get("refusal");
+        for (std::size_t i = 0, n = backend_api_answer_media_count(c.get()); i < n; ++i) {
+            backend_api_media_kind kind{};
+            const char* url = nullptr;
+            const char* alt = nullptr;
+            if (backend_api_answer_medium(c.get(), i, &kind, &url, &alt, nullptr) != BACKEND_API_STATUS_OK) break;
+            a.media.push_back(GeneratedMedium{static_cast<MediaKind>(kind), url,
+                                              alt != nullptr ? std::optional<std::string>(alt) : std::nullopt});
+        }
+        a.json = std::string(c.json());
         return a;
     }
 };
@@ -741,7 +850,7 @@ public:
     }
     /// A copy of `other` (also of a failure it keeps); copying an empty (moved-from)
     /// request makes an empty one. Throws `Error` when the library cannot copy.
-    Request(const Request& other) : detail::Settings<Request>(other) {
+    Request(const Request& other) : detail::Settings<Request>(other), timeout_(other.timeout_) {
         if (!other.p_) return;
         backend_api_request* out = nullptr;
         const std::optional<Error> e =
@@ -824,6 +933,25 @@ public:
         return set(backend_api_request_add_header, detail::CStr(name, "header name"),
                    detail::CStr(value, "header value"));
     }
+    /// Appends the result of a tool the model called: `{"role": "tool",
+    /// "tool_call_id": id, "content": content}` (`id` from `Answer::tool_calls`).
+    Request& tool_result(std::string_view tool_call_id, std::string_view content) & {
+        return set(backend_api_request_add_tool_result, detail::CStr(tool_call_id, "tool call id"),
+                   detail::CStr(content, "tool result"));
+    }
+    /// Bounds each media item added AFTER this call to `bytes` of raw data
+    /// (default 20 MiB; at least 1): a larger item fails with `Status::Limit`, a
+    /// larger file before it is read. Copies keep it.
+    Request& max_media(std::size_t bytes) & { return set(backend_api_request_set_max_media, bytes); }
+    /// This request's own timeout: the whole exchange, from `Client::open` to the
+    /// last chunk, on top of the client's timeouts (`Client::timeout`). When it
+    /// passes, the stream is cancelled and reading it fails with `Status::TimedOut`
+    /// (`complete` too). Zero or negative: none (the default). Kept by the wrapper,
+    /// not by the C request (`get()` does not carry it); copies keep it.
+    Request& timeout(std::chrono::milliseconds total) & {
+        timeout_ = total.count() > 0 ? std::optional<std::chrono::milliseconds>(total) : std::nullopt;
+        return *this;
+    }
 
     BACKEND_API_RVALUE_SETTER(Request, model)
     BACKEND_API_RVALUE_SETTER(Request, message)
@@ -840,17 +968,22 @@ public:
     BACKEND_API_RVALUE_SETTER(Request, media_file)
     BACKEND_API_RVALUE_SETTER(Request, media_uri)
     BACKEND_API_RVALUE_SETTER(Request, header)
+    BACKEND_API_RVALUE_SETTER(Request, max_media)
+    BACKEND_API_RVALUE_SETTER(Request, tool_result)
+    BACKEND_API_RVALUE_SETTER(Request, timeout)
 
     /// The request that continues the conversation after `stream` (still open):
     /// this request's model, key, extra fields and headers, its messages plus the
-    /// stream's answer so far (as the assistant) and `user_message`, and the
-    /// `conversation` state the server returned. Media are not sent again.
-    Request follow_up(const Stream& stream, std::string_view user_message) const;
+    /// stream's answer so far as the assistant's message (its text and its tool
+    /// calls) and `user_message`, and the `conversation` state the server returned
+    /// (as g4f expects it back). Media are not sent again. Without `user_message`
+    /// (a tool round): add the tools' results with `tool_result`, then open it.
+    Request follow_up(const Stream& stream, std::optional<std::string_view> user_message) const;
     /// The same after `answer` (`Stream::answer`, also after the stream was closed,
-    /// or `Client::complete`): its `content` as the assistant's message and its
-    /// `conversation` (unless empty) as the `conversation` field. Fails with
+    /// or `Client::complete`): the library's answer it holds (`Answer::json`), or,
+    /// for an `Answer` made by hand, its `content` and `conversation`. Fails with
     /// `InvalidArgument` when `conversation` is not JSON or `content` not UTF-8.
-    Request follow_up(const Answer& answer, std::string_view user_message) const;
+    Request follow_up(const Answer& answer, std::optional<std::string_view> user_message) const;
 
     /// The JSON body this request makes (the backend API's: model, messages, media
     /// with their data, extra fields), WITHOUT the api key; headers are not in it.
@@ -900,34 +1033,86 @@ private:
     }
 
     std::unique_ptr<backend_api_request, Free> p_;
+    std::optional<std::chrono::milliseconds> timeout_;  ///< `timeout`: the wrapper's, not C's
+    friend class Client;
 };
 
 // ---------------------------------------------------------------- CancelHandle
 
-/// Cancels one stream (`Stream::canceller`) or the model listings it is given to
-/// (`CancelHandle::create`, `Client::models`): from any thread, at any time, also
-/// after the stream was closed (then it does nothing). Copies share one canceller.
-/// A default-constructed handle cancels nothing. Never throws.
+/// Cancels one stream (`Stream::canceller`), or the model listings and
+/// `Client::complete` calls it is given to (`CancelHandle::create`): from any
+/// thread, at any time, also after the stream was closed (then it does nothing).
+/// Copies share one canceller; once cancelled it stays cancelled. A
+/// default-constructed handle cancels nothing. Never throws.
 class CancelHandle {
 public:
     CancelHandle() noexcept = default;
-    /// A handle for `Client::models`: cancelling it makes the listings given it
-    /// end at once with `Status::Cancelled`, now and later.
+    /// A handle for `Client::models` and `Client::complete`: cancelling it makes the
+    /// calls given it end at once with `Status::Cancelled`, now and later.
     static CancelHandle create() { return CancelHandle(backend_api_canceller_new()); }
 
-    void cancel() const noexcept { backend_api_canceller_cancel(c_.get()); }
+    void cancel() const noexcept {
+        if (!s_) return;
+        const std::lock_guard<std::mutex> lock(s_->mutex);
+        s_->cancelled = true;
+        backend_api_canceller_cancel(s_->own);
+        for (const backend_api_canceller* c : s_->linked) backend_api_canceller_cancel(c);
+    }
     void operator()() const noexcept { cancel(); }
-    explicit operator bool() const noexcept { return c_ != nullptr; }
+    explicit operator bool() const noexcept { return s_ != nullptr; }
     /// The C canceller, still owned by this handle (NULL for an empty one).
-    const backend_api_canceller* get() const noexcept { return c_.get(); }
+    /// Cancelling it through C reaches the model listings given it, not the
+    /// streams of `Client::complete` (only `cancel()` does).
+    const backend_api_canceller* get() const noexcept { return s_ ? s_->own : nullptr; }
 
 private:
     friend class Stream;
+    friend class Client;
     explicit CancelHandle(backend_api_canceller* owned) {
         if (owned == nullptr) detail::raise_bad_alloc();
-        c_.reset(owned, &backend_api_canceller_free);
+        s_ = std::make_shared<State>(owned);
     }
-    std::shared_ptr<backend_api_canceller> c_;
+
+    /// The C canceller and the stream cancellers linked to it for a while
+    /// (`Client::complete`'s stream), which `cancel()` reaches too.
+    struct State {
+        explicit State(backend_api_canceller* c) noexcept : own(c) {}
+        State(const State&) = delete;
+        State& operator=(const State&) = delete;
+        ~State() { backend_api_canceller_free(own); }
+        backend_api_canceller* own;
+        std::mutex mutex;
+        bool cancelled = false;
+        std::vector<const backend_api_canceller*> linked;
+    };
+
+    /// While it lives, cancelling the handle cancels a stream too.
+    class Link;
+
+    std::shared_ptr<State> s_;
+};
+
+/// While it lives, cancelling the handle cancels `target` too (at once when
+/// the handle was cancelled before). An empty handle links nothing.
+class CancelHandle::Link {
+public:
+    Link(const CancelHandle& handle, CancelHandle target) : s_(handle.s_), target_(std::move(target)) {
+        if (!s_ || !target_) return;
+        const std::lock_guard<std::mutex> lock(s_->mutex);
+        s_->linked.push_back(target_.get());
+        if (s_->cancelled) target_.cancel();
+    }
+    Link(const Link&) = delete;
+    Link& operator=(const Link&) = delete;
+    ~Link() {
+        if (!s_ || !target_) return;
+        const std::lock_guard<std::mutex> lock(s_->mutex);
+        s_->linked.erase(std::find(s_->linked.begin(), s_->linked.end(), target_.get()));
+    }
+
+private:
+    std::shared_ptr<State> s_;
+    CancelHandle target_;
 };
 
 // ---------------------------------------------------------------- Stream
@@ -941,15 +1126,33 @@ private:
 ///     Answer answer = stream.answer();     // also after close()
 ///
 /// Reading is for one thread at a time; a `CancelHandle` cancels from any thread.
-/// A default-constructed or moved-from stream is empty (closed, nothing to read).
+/// A default-constructed or moved-from stream is empty: closed, nothing to read,
+/// `status()` is `Cancelled` (never `Ok`, which says chunks may still come).
 class Stream {
 public:
     class iterator;
     class Chunks;
 
-    Stream() noexcept = default;
+    Stream() noexcept : status_(Status::Cancelled) {}
     /// Adopts a stream from `backend_api_open` (takes ownership).
     explicit Stream(backend_api_stream* owned) noexcept : p_(owned) {}
+    /// Takes over `other`, which is left empty (as a default-constructed stream).
+    Stream(Stream&& other) noexcept { *this = std::move(other); }
+    /// Closes this stream, then takes over `other`, which is left empty.
+    Stream& operator=(Stream&& other) noexcept {
+        if (this == &other) return *this;
+        p_ = std::move(other.p_);
+        current_ = std::move(other.current_);
+        status_ = std::exchange(other.status_, Status::Cancelled);
+        error_ = std::exchange(other.error_, std::nullopt);
+        closed_stats_ = std::exchange(other.closed_stats_, std::nullopt);
+        closed_answer_ = std::move(other.closed_answer_);
+        deadline_ = std::exchange(other.deadline_, std::nullopt);
+        return *this;
+    }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    ~Stream() = default;
 
     /// Cancels and frees the C stream at once (its thread finishes on its own);
     /// chunks already taken stay valid, and `stats()` and `answer()` keep what
@@ -1043,13 +1246,45 @@ public:
         return static_cast<std::intptr_t>(fd);
     }
 
-    /// How long an event loop may wait before calling `next` so that the idle or
-    /// total timeout is noticed (zero: now); empty while neither runs (none set,
-    /// the idle clock not started before the headers, or the stream over).
+    /// When the stream's idle or total timeout, or the request's own timeout
+    /// (`Request::timeout`), ends it (zero: now); empty while none runs (none set,
+    /// the idle clock not started before the headers, or the stream over). The
+    /// client's timeouts make `fd()` readable when they fire; the request's own is
+    /// the wrapper's, noticed by the next `next`: an event loop polls `fd()` with
+    /// this as its timeout, then calls `next`.
     std::optional<std::chrono::milliseconds> poll_timeout() const noexcept {
         const std::int64_t ms = backend_api_stream_timeout_ms(p_.get());
-        if (ms < 0) return std::nullopt;
-        return std::chrono::milliseconds(ms);
+        std::optional<std::chrono::milliseconds> out;
+        if (ms >= 0) out = std::chrono::milliseconds(ms);
+        if (deadline_ && p_ && status_ == Status::Ok) {
+            const auto left = std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(
+                                                                         *deadline_ - std::chrono::steady_clock::now()));
+            if (!out || left < *out) out = left;
+        }
+        return out;
+    }
+
+    /// The value of the response header `name` (any case, such as
+    /// `"x-request-id"`); empty when the response has none, or before the headers
+    /// arrived (after the first chunk or the end they are there). A copy.
+    std::optional<std::string> header(std::string_view name) const {
+        const std::string n(name);
+        const char* value = nullptr;
+        std::size_t len = 0;
+        if (n.find('\0') != std::string::npos ||
+            backend_api_stream_header(p_.get(), n.c_str(), &value, &len) != BACKEND_API_STATUS_OK)
+            return std::nullopt;
+        return std::string(value, len);
+    }
+    /// Every response header, names in lower case, in the order received; empty
+    /// before the headers arrived. Copies.
+    std::vector<std::pair<std::string, std::string>> headers() const {
+        std::vector<std::pair<std::string, std::string>> out;
+        const char* name = nullptr;
+        const char* value = nullptr;
+        for (std::size_t i = 0; backend_api_stream_header_at(p_.get(), i, &name, &value) == BACKEND_API_STATUS_OK; ++i)
+            out.emplace_back(name, value);
+        return out;
     }
 
     /// How the stream stands: `Ok` while chunks may still come, then `End`
@@ -1074,6 +1309,14 @@ private:
     /// A stream that failed before it began (`Client::open`).
     explicit Stream(Error failure) : status_(failure.status()), error_(std::move(failure)) {}
 
+    /// Ends the stream when the request's own timeout passed: cancelled, with the
+    /// failure `TimedOut` (as the client's timeouts end it).
+    Status expire() {
+        backend_api_cancel(p_.get());
+        error_ = Error(Status::TimedOut, "the request's timeout elapsed (Request::timeout)");
+        return status_ = Status::TimedOut;
+    }
+
     static bool is_failure(Status st) noexcept {
         return st != Status::Ok && st != Status::End && st != Status::Cancelled && st != Status::Again;
     }
@@ -1082,9 +1325,18 @@ private:
     /// status, kept in `status_` (a failure also in `error_`).
     Status pull(std::chrono::milliseconds timeout, Chunk& out) {
         if (!p_) return status_ == Status::Ok ? Status::Cancelled : status_;
+        if (status_ != Status::Ok) return status_;  // final (also a request timeout, which C does not know)
+        std::int64_t wait = static_cast<std::int64_t>(timeout.count());
+        if (deadline_) {  // wait no longer than the request's own timeout leaves
+            const std::int64_t left = std::max<std::int64_t>(
+                0, std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - std::chrono::steady_clock::now()).count());
+            if (wait < 0 || wait > left) wait = left;
+        }
         backend_api_chunk* c = nullptr;
         backend_api_error* err = nullptr;
-        const backend_api_status st = backend_api_next(p_.get(), static_cast<std::int64_t>(timeout.count()), &c, &err);
+        const backend_api_status st = backend_api_next(p_.get(), wait, &c, &err);
+        if (st == BACKEND_API_STATUS_AGAIN && deadline_ && std::chrono::steady_clock::now() >= *deadline_)
+            return expire();
         switch (st) {
             case BACKEND_API_STATUS_OK:
                 out = Chunk(c);
@@ -1149,6 +1401,7 @@ private:
     std::optional<Error> error_;
     std::optional<Stats> closed_stats_;
     Chunk closed_answer_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;  ///< the request's own timeout
 };
 
 /// Input iterator of a `Stream`: `*it` is the stream's current chunk, replaced
@@ -1196,14 +1449,15 @@ inline Stream::Chunks Stream::chunks(std::error_code& ec) & noexcept { return Ch
 inline Stream::iterator Stream::begin() { return iterator(this, nullptr); }
 inline Stream::iterator Stream::end() noexcept { return iterator(); }
 
-inline Request Request::follow_up(const Stream& stream, std::string_view user_message) const {
+inline Request Request::follow_up(const Stream& stream, std::optional<std::string_view> user_message) const {
     Request next{Empty{}};
     backend_api_request* out = nullptr;
     next.fail(error_ ? error_
                      : detail::attempt(backend_api_request_follow_up, static_cast<const backend_api_request*>(get()),
                                        static_cast<const backend_api_stream*>(stream.get()),
-                                       detail::CStr(user_message, "message"), &out));
+                                       detail::CStr(user_message.value_or(""), "message", !user_message), &out));
     next.p_.reset(out);
+    next.timeout_ = timeout_;
     return next;
 }
 
@@ -1232,22 +1486,25 @@ inline std::string json_string(std::string_view s) {
 
 }  // namespace detail
 
-inline Request Request::follow_up(const Answer& answer, std::string_view user_message) const {
+inline Request Request::follow_up(const Answer& answer, std::optional<std::string_view> user_message) const {
     Request next{Empty{}};
     std::optional<Error> e = error_;
     // The answer as the library's answer chunk: what backend_api_request_follow_up_answer reads.
-    const std::string json = "{\"type\":\"answer\",\"content\":" + detail::json_string(answer.content) +
-                             ",\"conversation\":" + answer.conversation.value_or("null") + "}";
+    const std::string json = !answer.json.empty()
+                                 ? answer.json
+                                 : "{\"type\":\"answer\",\"content\":" + detail::json_string(answer.content) +
+                                       ",\"conversation\":" + answer.conversation.value_or("null") + "}";
     backend_api_chunk* chunk = nullptr;
     if (!e) e = detail::attempt(backend_api_chunk_parse, json.data(), json.size(), &chunk);
     const Chunk owned(chunk);
     backend_api_request* out = nullptr;
     if (!e)
         e = detail::attempt(backend_api_request_follow_up_answer, static_cast<const backend_api_request*>(get()),
-                            static_cast<const backend_api_chunk*>(owned.get()), detail::CStr(user_message, "message"),
-                            &out);
+                            static_cast<const backend_api_chunk*>(owned.get()),
+                            detail::CStr(user_message.value_or(""), "message", !user_message), &out);
     next.fail(e);
     next.p_.reset(out);
+    next.timeout_ = timeout_;
     return next;
 }
 
@@ -1255,6 +1512,27 @@ inline Chunk Chunk::parse(std::string_view json) {
     backend_api_chunk* out = nullptr;
     detail::report(detail::attempt(backend_api_chunk_parse, json.data(), json.size(), &out));
     return Chunk(out);
+}
+
+/// `url` with its credentials hidden: the `user:password@` of the authority
+/// becomes `***@` (`backend_api_redact_url`), the rule of the library's own
+/// messages; for printing a base or proxy URL. Fails (see ERRORS) with
+/// `InvalidArgument` for text that is not UTF-8 or holds a NUL byte.
+inline std::string redact_url(std::string_view url) {
+    const detail::CStr c(url, "URL");
+    if (detail::nul_in(c) != nullptr) detail::raise(Error(Status::InvalidArgument, "URL contains a NUL byte"));
+    std::string out(url.size() + 8, '\0');
+    for (;;) {
+        std::size_t needed = 0;
+        const backend_api_status st = backend_api_redact_url(c.str.c_str(), &out[0], out.size(), &needed);
+        if (st == BACKEND_API_STATUS_OK) {
+            out.resize(needed - 1);
+            return out;
+        }
+        if (st != BACKEND_API_STATUS_LIMIT || needed <= out.size())
+            detail::raise(Error(static_cast<Status>(st), "backend_api_redact_url refused the URL"));
+        out.resize(needed);
+    }
 }
 
 // ---------------------------------------------------------------- Model
@@ -1348,6 +1626,33 @@ private:
     }
 };
 
+/// A model with the capabilities its listing states (`Client::model_infos`).
+struct ModelInfo {
+    std::string id;
+    std::optional<std::string> provider;  ///< empty when the listing names none
+    std::uint32_t capabilities = 0;       ///< bits of `Capability` the listing says it has
+    std::uint32_t known = 0;              ///< bits of `Capability` the listing says anything about
+
+    /// True, false, or empty when the listing does not say.
+    std::optional<bool> has(Capability c) const noexcept {
+        const auto bit = static_cast<std::uint32_t>(c);
+        if ((known & bit) == 0) return std::nullopt;
+        return (capabilities & bit) != 0;
+    }
+};
+
+/// A generated medium fetched into memory (`Client::fetch_media`).
+struct FetchedMedium {
+    std::vector<std::uint8_t> bytes;
+    std::optional<std::string> content_type;  ///< the MIME type the server named
+};
+
+/// A generated medium saved to a file (`Client::save_media`).
+struct SavedMedium {
+    std::uint64_t bytes = 0;
+    std::optional<std::string> content_type;
+};
+
 // ---------------------------------------------------------------- Client
 
 /// Connection settings for one g4f server: base URL, headers, TLS, proxy,
@@ -1359,8 +1664,9 @@ private:
 class Client : public detail::Settings<Client> {
 public:
     /// A client for the server at `base_url` (`http://` or `https://`). TLS is
-    /// verified against the bundled Mozilla roots; the proxy comes from the
-    /// environment (`ALL_PROXY`, `HTTPS_PROXY`, ...) unless `proxy` is called.
+    /// verified against the platform's trust store (`TrustStore::Platform`: the
+    /// system's verifier and store, `SSL_CERT_FILE` honoured); the proxy comes from
+    /// the environment (`ALL_PROXY`, `HTTPS_PROXY`, ...) unless `proxy` is called.
     explicit Client(std::string_view base_url) {
         backend_api_client* c = nullptr;
         fail(detail::attempt(backend_api_client_new, detail::CStr(base_url, "base URL"), &c));
@@ -1376,6 +1682,16 @@ public:
     /// Trusts only the certificates of this PEM file (read now).
     Client& ca_file(std::string_view path) & {
         return set(backend_api_client_set_ca_file, detail::CStr(path, "CA file path"));
+    }
+    /// Trusts the certificates of this PEM file (read now) besides the roots
+    /// already trusted: a private or corporate CA next to the public ones.
+    Client& add_ca_file(std::string_view path) & {
+        return set(backend_api_client_add_ca_file, detail::CStr(path, "CA file path"));
+    }
+    /// Where the roots of trust come from (default `TrustStore::Platform`). Ends a
+    /// `ca_file`; CAs added with `add_ca_file` stay.
+    Client& trust_store(TrustStore store) & {
+        return set(backend_api_client_set_trust_store, static_cast<std::uint32_t>(store));
     }
     /// A proxy: `http://`, `socks4://`, `socks5://` or `socks5h://`, with optional `user:password@`.
     Client& proxy(std::string_view url) & { return set(backend_api_client_set_proxy, detail::CStr(url, "proxy URL")); }
@@ -1394,6 +1710,10 @@ public:
     }
     /// Bounds one line or event of the response (default 16 MiB).
     Client& max_line(std::size_t bytes) & { return set(backend_api_client_set_max_line, bytes); }
+    /// Bounds the assembled answer of each stream (default 64 MiB): its text as
+    /// sent and its tool-call JSON. The chunk that would pass it is not delivered:
+    /// the stream fails there with `Status::Limit`. No effect with `assemble(false)`.
+    Client& max_answer(std::size_t bytes) & { return set(backend_api_client_set_max_answer, bytes); }
     /// Drops lines that are not JSON objects instead of failing with `Protocol`.
     Client& skip_malformed(bool skip) & { return set(backend_api_client_set_skip_malformed, skip); }
     /// With `false`, streams keep no assembled answer (`Stream::answer` then
@@ -1433,6 +1753,9 @@ public:
     BACKEND_API_RVALUE_SETTER(Client, header)
     BACKEND_API_RVALUE_SETTER(Client, verify_tls)
     BACKEND_API_RVALUE_SETTER(Client, ca_file)
+    BACKEND_API_RVALUE_SETTER(Client, add_ca_file)
+    BACKEND_API_RVALUE_SETTER(Client, trust_store)
+    BACKEND_API_RVALUE_SETTER(Client, max_answer)
     BACKEND_API_RVALUE_SETTER(Client, proxy)
     BACKEND_API_RVALUE_SETTER(Client, no_proxy)
     BACKEND_API_RVALUE_SETTER(Client, timeout)
@@ -1460,21 +1783,22 @@ public:
         return s;
     }
 
-    /// Streams the whole answer to `request` and returns it. An `error` or `auth`
-    /// chunk fails with a `StreamError`.
-    Answer complete(const Request& request) const {
-        Stream s = start(request);
-        while (s.step(nullptr)) {
-        }
-        return s.answer();
+    /// Streams the whole answer to `request` and returns it: only an answer the
+    /// server completed. An `error` or `auth` chunk fails with a `StreamError`; an
+    /// answer cut short (`cancel` from another thread, `shutdown()`) fails with
+    /// `Status::Cancelled` ("stream cancelled"), never returns as complete.
+    Answer complete(const Request& request, const CancelHandle& cancel = {}) const {
+        std::optional<Error> failure;
+        Answer a = run(request, cancel, failure);
+        detail::report(failure);
+        return a;
     }
     /// The same; a failure is set in `ec` and what arrived until then is returned.
-    Answer complete(const Request& request, std::error_code& ec) const {
-        Stream s = start(request);
-        while (s.step(&ec)) {
-        }
-        std::error_code answer_ec;
-        Answer a = s.answer(ec ? answer_ec : ec);
+    Answer complete(const Request& request, std::error_code& ec) const { return complete(request, {}, ec); }
+    Answer complete(const Request& request, const CancelHandle& cancel, std::error_code& ec) const {
+        std::optional<Error> failure;
+        Answer a = run(request, cancel, failure);
+        detail::report(failure, ec);
         return a;
     }
 
@@ -1503,10 +1827,96 @@ public:
         return Model::listing(models(provider, cancel), provider);
     }
 
+    /// The provider listing as JSON text (`GET /backend-api/v2/providers`; under
+    /// `Protocol::OpenAI` `{base}/providers`, which some servers lack: `Http` 404).
+    /// Blocks and is cancelled as `models`.
+    std::string providers(const CancelHandle& cancel = {}) const {
+        std::string out;
+        detail::report(error_ ? error_
+                              : fetch_text(out, [&](const char** json, std::size_t* len, backend_api_error** err) {
+                                    return backend_api_providers(p_.get(), cancel.get(), json, len, err);
+                                }));
+        return out;
+    }
+
+    /// The models with the capabilities their listing states (vision, image, audio,
+    /// video, tools), under either protocol; arguments as `models`.
+    std::vector<ModelInfo> model_infos(std::string_view provider = {}, const CancelHandle& cancel = {}) const {
+        detail::report(error_);
+        backend_api_model_list* list = nullptr;
+        detail::report(detail::attempt(backend_api_model_list_fetch, static_cast<const backend_api_client*>(p_.get()),
+                                       detail::CStr(provider, "provider", true), cancel.get(), &list));
+        const std::unique_ptr<backend_api_model_list, void (*)(backend_api_model_list*)> owned(
+            list, &backend_api_model_list_free);
+        std::vector<ModelInfo> out(backend_api_model_list_count(list));
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const char* id = nullptr;
+            const char* prov = nullptr;
+            backend_api_model_list_get(list, i, &id, &prov, &out[i].capabilities, &out[i].known);
+            out[i].id = id != nullptr ? id : "";
+            if (prov != nullptr) out[i].provider = prov;
+        }
+        return out;
+    }
+
+    /// Downloads a medium an answer generated (`Answer::media`'s `url`; a `data:` URI
+    /// is decoded without a request) with this client's TLS, proxy and timeouts; the
+    /// client's headers, and `request`'s headers and bearer key, go to the base URL's
+    /// origin only. At most `max_bytes` (0: 20 MiB), else `Limit`; `cancel` ends it
+    /// from another thread. Blocks.
+    FetchedMedium fetch_media(std::string_view url, const Request* request = nullptr, const CancelHandle& cancel = {},
+                              std::size_t max_bytes = 0) const {
+        detail::report(error_);
+        std::uint8_t* data = nullptr;
+        std::size_t len = 0;
+        const char* type = nullptr;
+        detail::report(detail::attempt(backend_api_media_fetch, static_cast<const backend_api_client*>(p_.get()),
+                                       static_cast<const backend_api_request*>(request ? request->get() : nullptr),
+                                       detail::CStr(url, "media URL"), cancel.get(), max_bytes, &data, &len, &type));
+        struct BytesFree {
+            std::size_t len;
+            void operator()(std::uint8_t* d) const noexcept { backend_api_bytes_free(d, len); }
+        };
+        const std::unique_ptr<std::uint8_t, BytesFree> owned(data, BytesFree{len});
+        const std::unique_ptr<const char, void (*)(const char*)> owned_type(type, &backend_api_string_free);
+        FetchedMedium out;
+        if (data != nullptr) out.bytes.assign(data, data + len);
+        if (type != nullptr) out.content_type = type;
+        return out;
+    }
+    /// The same into the file `path`, written whole or not at all (a failed or
+    /// cancelled download leaves no partial file and replaces none).
+    SavedMedium save_media(std::string_view url, std::string_view path, const Request* request = nullptr,
+                           const CancelHandle& cancel = {}, std::size_t max_bytes = 0) const {
+        detail::report(error_);
+        SavedMedium out;
+        const char* type = nullptr;
+        detail::report(detail::attempt(backend_api_media_save, static_cast<const backend_api_client*>(p_.get()),
+                                       static_cast<const backend_api_request*>(request ? request->get() : nullptr),
+                                       detail::CStr(url, "media URL"), detail::CStr(path, "path"), cancel.get(),
+                                       max_bytes, &out.bytes, &type));
+        const std::unique_ptr<const char, void (*)(const char*)> owned_type(type, &backend_api_string_free);
+        if (type != nullptr) out.content_type = type;
+        return out;
+    }
+
     /// The C handle, still owned by this object.
     backend_api_client* get() const noexcept { return p_.get(); }
 
 private:
+    /// A C call that hands out JSON text (`backend_api_string_free`) into `out`.
+    template <class F>
+    static std::optional<Error> fetch_text(std::string& out, F f) {
+        const char* json = nullptr;
+        std::size_t len = 0;
+        backend_api_error* err = nullptr;
+        const backend_api_status st = f(&json, &len, &err);
+        if (st != BACKEND_API_STATUS_OK) return Error::from_c(err, st);
+        const std::unique_ptr<const char, void (*)(const char*)> owned(json, &backend_api_string_free);
+        out.assign(json, len);
+        return std::nullopt;
+    }
+
     Stream start(const Request& request) const {
         if (error_) return Stream(*error_);
         if (request.error() != nullptr) return Stream(*request.error());
@@ -1514,7 +1924,28 @@ private:
         if (auto e = detail::attempt(backend_api_open, static_cast<const backend_api_client*>(p_.get()),
                                      static_cast<const backend_api_request*>(request.get()), &s))
             return Stream(std::move(*e));
-        return Stream(s);
+        Stream out(s);
+        if (request.timeout_) out.deadline_ = std::chrono::steady_clock::now() + *request.timeout_;
+        return out;
+    }
+
+    /// `complete`: what arrived, and the failure that ended it, if any; an answer
+    /// cut short (the stream was cancelled) is the failure `Cancelled`.
+    Answer run(const Request& request, const CancelHandle& cancel, std::optional<Error>& failure) const {
+        Stream s = start(request);
+        const CancelHandle::Link link(cancel, cancel ? s.canceller() : CancelHandle());
+        std::error_code ec;
+        while (s.step(&ec)) {
+        }
+        if (ec) {
+            failure = s.error_;
+        } else if (s.status() == Status::Cancelled) {
+            failure = Error(Status::Cancelled, "stream cancelled: the answer was cut short (cancel or shutdown)");
+        }
+        Answer a;
+        std::optional<Error> unread = s.read_answer(a);
+        if (!failure) failure = std::move(unread);
+        return a;
     }
 
     std::optional<Error> fetch_models(std::string_view provider, const CancelHandle& cancel, std::string& out) const {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # In-tree test of the C++ wrapper and the quick starts (`make check` runs it):
-# compiles bindings/cpp/tests/wrapper_test.cpp, bindings/cpp/examples/{quickstart,tour}.cpp
+# compiles bindings/cpp/tests/wrapper_test.cpp, bindings/cpp/examples/{quickstart,tour,tool_loop}.cpp
 # and tests/install/consumer.c with -Wall -Wextra -Werror (and more)
 # against the static library of the staged tree (`make`: scripts/stage.sh), also an AddressSanitizer/UBSan build of
 # the wrapper test (and a valgrind run when valgrind is installed), starts the
@@ -60,6 +60,7 @@ if [ "${SANITIZE:-1}" != 0 ]; then
 fi
 compile quickstart "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/quickstart.cpp" "${LINK[@]}" -o "$WORK/quickstart"
 compile tour "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/tour.cpp" "${LINK[@]}" -o "$WORK/tour"
+compile tool_loop "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/tool_loop.cpp" "${LINK[@]}" -o "$WORK/tool_loop"
 compile many_streams "$CXX" "${CXXWARN[@]}" "${INC[@]}" "$ROOT/bindings/cpp/examples/many_streams.cpp" "${LINK[@]}" -o "$WORK/many_streams"
 compile consumer "$CC" -std=c99 "${CWARN[@]}" "${INC[@]}" "$ROOT/tests/install/consumer.c" "${LINK[@]}" -o "$WORK/consumer"
 # The C++ header also compiles as C++20, and C programs see the C header alone.
@@ -83,6 +84,9 @@ if [ "${SANITIZE:-1}" != 0 ]; then
         "$ROOT/bindings/cpp/tests/wrapper_test.cpp" -L"$WORK/tsan" -Wl,-rpath,"$WORK/tsan" -lbackend_api \
         -o "$WORK/wrapper_test-tsan"
 fi
+
+echo "== every function of the C API reaches the bindings"
+if "$ROOT/bindings/c-api-coverage.sh" > "$WORK/coverage.log" 2>&1; then pass "$(tail -n 1 "$WORK/coverage.log")"; else fail "C API coverage:"; cat "$WORK/coverage.log"; fi
 
 echo "== compile-time rejections"
 # Each pair: code that must not compile (the message must match), then its sound twin, which must.
@@ -192,6 +196,8 @@ expect_output() { # name, expected substring, command...
 expect_output "C quick start (consumer.c)" "You said: hello from C" "$WORK/consumer" "$URL" "hello from C"
 expect_output "C++ quick start (quickstart.cpp)" "You said: hello from C++" "$WORK/quickstart" "$URL" "hello from C++"
 expect_output "C++ tour (tour.cpp)" "You said: What is in this picture?" "$WORK/tour" "$URL"
+expect_output "C++ tool loop (tool_loop.cpp), the test backend's scripted agent" "The weather in Paris" \
+    "$WORK/tool_loop" "$URL/v1" test-model 'test_openai="agent"'
 ms_out=$("$WORK/many_streams" "$URL" one two three 2>&1) && ms_rc=0 || ms_rc=$?
 [ "$ms_rc" = 0 ] && [[ $ms_out == *"one -> "*"You said: one"* && $ms_out == *"two -> "*"You said: two"* &&
     $ms_out == *"three -> "*"You said: three"* ]] && pass "C++ many_streams.cpp: 3 answers from one thread" ||

@@ -651,7 +651,7 @@ void test_follow_up_from_an_answer() {
     const std::string echo = echo_of(read_all(client, next.field_json("test_echo", "true")));
     CHECK(contains(echo, R"({"content":"Hello from the bundled offline backend! You said: first question","role":"assistant"})"));
     CHECK(contains(echo, R"({"content":"second question","role":"user"})"));
-    CHECK(contains(echo, R"("conversation":{"TestBackend":{"id":9}})"));
+    CHECK(contains(echo, R"("conversation":{"id":9})"));  // the answering provider's state, unwrapped (issue 29)
     CHECK(contains(echo, R"("api_key":"sk-follow-up")"));  // the key went along, inside the library
     CHECK(contains(echo, R"("x-conv":"c3")"));
 
@@ -814,6 +814,28 @@ void test_event_loop_fd() {
     CHECK(!no_timeouts.open(r2).poll_timeout().has_value());
 }
 
+// The 0.3 promise the docs now state: a client timeout makes fd() readable when it
+// fires; an event loop needs no poll timeout for it.
+void test_timeout_signals_the_descriptor() {
+    ba::Client client(g_url);
+    client.timeout(ba::Timeout::Idle, 300ms);
+    ba::Stream stream = client.open(ba::Request().user("x").field_json("test_chunks", "1").field("test_fault", "stall"));
+    const int fd = static_cast<int>(stream.fd());
+    ba::Chunk c;
+    std::error_code ec;
+    ba::Status st = ba::Status::Again;
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < 10s) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 10000) <= 0) break;  // no timeout of ours would wake it
+        while ((st = stream.next(0ms, c, ec)) == ba::Status::Ok) {
+        }
+        if (st != ba::Status::Again) break;
+    }
+    CHECK_EQ(st, ba::Status::TimedOut);
+    CHECK(Clock::now() - t0 < 5s);
+}
+
 void test_in_stream_error_as_raw_chunks() {
     ba::Client client(g_url);
     ba::Request request;
@@ -836,8 +858,9 @@ void test_complete() {
     CHECK(a.finish_reason == std::optional<std::string>("stop"));
     CHECK(a.provider == std::optional<std::string>("TestBackend"));
     CHECK(a.model == std::optional<std::string>("m3"));
-    CHECK(a.usage && contains(*a.usage, R"("total_tokens":)"));
-    CHECK(!a.error && !a.title && !a.tool_calls && !a.conversation);
+    CHECK(a.usage && a.usage->total_tokens == a.usage->prompt_tokens.value_or(-1) + a.usage->completion_tokens.value_or(-1));
+    CHECK(a.usage && a.usage->prompt_tokens > 0 && contains(a.usage->json, R"("total_tokens":)"));
+    CHECK(!a.error && !a.title && a.tool_calls.empty() && !a.conversation);
 
     // An in-stream error fails complete() with a StreamError; the ec form returns what came.
     ba::Request bad;
@@ -855,6 +878,234 @@ void test_complete() {
     CHECK(ec == ba::Status::Http);
     CHECK_EQ(client.complete(ba::Request().user("ok"), ec).content.size(), 52u);
     CHECK(!ec);
+}
+
+// Review (issue 34): shutdown() from another thread during complete() cut the answer
+// short, and complete() returned it as a whole one. Now it fails with Cancelled.
+void test_complete_under_shutdown() {
+    const ba::Client client(g_url);
+    ba::Request endless;
+    endless.user("x").field("test_fault", "endless");
+    for (const bool with_ec : {false, true}) {
+        std::thread stopper([] {
+            std::this_thread::sleep_for(300ms);
+            ba::shutdown(20s);
+        });
+        std::error_code ec;
+        ba::Answer partial;
+        ba::Status status = ba::Status::Ok;
+        if (with_ec) {
+            partial = client.complete(endless, ec);
+            status = static_cast<ba::Status>(ec.value());
+        } else {
+            status = EXPECT_ERROR(client.complete(endless)).status();
+        }
+        stopper.join();
+        CHECK_EQ(status, ba::Status::Cancelled);
+        CHECK(!with_ec || (ec == ba::Status::Cancelled && !partial.content.empty() && !partial.finish_reason));
+    }
+    const ba::Error e = EXPECT_ERROR(client.complete(endless, [] {
+        const ba::CancelHandle h = ba::CancelHandle::create();
+        h.cancel();  // cancelled before: complete() ends at once
+        return h;
+    }()));
+    CHECK_EQ(e.status(), ba::Status::Cancelled);
+    CHECK(contains(e.what(), "cancelled"));
+}
+
+// Review (issue 34): complete() took no CancelHandle; now one cancels it from another thread.
+void test_complete_with_cancel_handle() {
+    const ba::Client client(g_url);
+    ba::Request stalled;
+    stalled.user("x").field_json("test_chunks", "2").field("test_fault", "stall");
+    const ba::CancelHandle handle = ba::CancelHandle::create();
+    Clock::time_point cancelled_at;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(300ms);
+        cancelled_at = Clock::now();
+        handle.cancel();
+    });
+    std::error_code ec;
+    const ba::Answer partial = client.complete(stalled, handle, ec);
+    const auto woke = Clock::now();
+    canceller.join();
+    CHECK(ec == ba::Status::Cancelled);
+    CHECK_EQ(partial.content, std::string("part0 part1 "));
+    CHECK(woke - cancelled_at < 2s);
+    // A handle that was cancelled stays so; a fresh one leaves a whole answer alone.
+    CHECK_EQ(EXPECT_ERROR(client.complete(ba::Request().user("x"), handle)).status(), ba::Status::Cancelled);
+    CHECK_EQ(client.complete(ba::Request().user("x"), ba::CancelHandle::create()).content.size(), 51u);
+}
+
+// Review (issue 34): a moved-from Stream reported status() == Ok ("chunks may still come").
+void test_moved_from_stream() {
+    const ba::Client client(g_url);
+    ba::Stream a = client.open(ba::Request().user("x"));
+    ba::Stream b = std::move(a);
+    CHECK_EQ(a.status(), ba::Status::Cancelled);
+    CHECK_EQ(ba::Stream().status(), ba::Status::Cancelled);
+    ba::Chunk c;
+    CHECK_EQ(a.next(0ms, c), ba::Status::Cancelled);
+    CHECK_EQ(b.status(), ba::Status::Ok);
+    ba::Stream d;
+    d = std::move(b);
+    CHECK_EQ(b.status(), ba::Status::Cancelled);
+    std::string text;
+    for (auto& chunk : d)
+        if (chunk.kind() == ba::Kind::Content) text += chunk.text();
+    CHECK_EQ(d.status(), ba::Status::End);
+    CHECK(contains(text, "You said: x"));
+}
+
+// Issue 34: every C function reaches C++: trust store, added CA, answer and media
+// limits, URL redaction.
+void test_limits_trust_and_redaction() {
+    // The answer limit ends the stream with Limit; what came before stays.
+    ba::Client small = ba::Client(g_url).max_answer(16u);
+    ba::Request long_answer;
+    long_answer.user("a long enough message");
+    const ba::Error limit = EXPECT_ERROR(small.complete(long_answer));
+    CHECK_EQ(limit.status(), ba::Status::Limit);
+    CHECK_EQ(EXPECT_ERROR(ba::Client(g_url).max_answer(0u)).status(), ba::Status::InvalidArgument);
+    // The media limit: below it the image goes, above it Limit.
+    ba::Request media;
+    CHECK_EQ(EXPECT_ERROR(ba::Request(media).max_media(16u).media_bytes(kPng, sizeof kPng, "a.png")).status(),
+             ba::Status::Limit);
+    media.max_media(sizeof kPng).media_bytes(kPng, sizeof kPng, "a.png");
+    CHECK(media.body().count_at("/media") == std::optional<std::size_t>(1));
+    // The trust store and an added CA: chosen, and a bad CA file is refused now.
+    ba::Client tls(g_url);
+    tls.trust_store(ba::TrustStore::Bundled).trust_store(ba::TrustStore::Platform);
+    CHECK_EQ(EXPECT_ERROR(tls.trust_store(static_cast<ba::TrustStore>(7))).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(EXPECT_ERROR(tls.add_ca_file("/no/such/ca.pem")).status(), ba::Status::InvalidArgument);
+    CHECK_EQ(tls.complete(ba::Request().user("x")).content.size(), 51u);  // plain http still works
+    // Redaction as the library's own messages do it.
+    CHECK_EQ(ba::redact_url("http://user:secret@h:8/p"), std::string("http://***@h:8/p"));
+    CHECK_EQ(ba::redact_url("http://u:p@ss@h/"), std::string("http://***@h/"));
+    CHECK_EQ(ba::redact_url("https://h/" + std::string(300, 'x')).size(), 310u);  // longer than the first buffer
+    CHECK_EQ(EXPECT_ERROR(ba::redact_url("\xff")).status(), ba::Status::InvalidArgument);
+}
+
+// Issue 34: usage and tool calls typed, not JSON text.
+void test_typed_answer() {
+    const ba::Client client(g_url);
+    const ba::Answer a = client.complete(ba::Request().user("x").field_json("test_extras", "true"));
+    CHECK_EQ(a.tool_calls.size(), 2u);
+    if (a.tool_calls.size() == 2) {
+        CHECK_EQ(a.tool_calls[0].id, std::string("call_1"));
+        CHECK_EQ(a.tool_calls[0].type, std::string("function"));
+        CHECK_EQ(a.tool_calls[0].name, std::string("get_weather"));
+        CHECK_EQ(a.tool_calls[0].arguments, std::string(R"({"city":"Paris"})"));
+        CHECK_EQ(a.tool_calls[1].name, std::string("get_time"));
+    }
+    CHECK(a.usage && a.usage->completion_tokens > 0);
+}
+
+// Issue 34: a per-request timeout, as openai's WithRequestTimeout, on top of the client's.
+void test_request_timeout() {
+    const ba::Client client(g_url);
+    ba::Request stalled;
+    stalled.user("x").field_json("test_chunks", "1").field("test_fault", "stall").timeout(400ms);
+    const auto t0 = Clock::now();
+    const ba::Error e = EXPECT_ERROR(client.complete(stalled));
+    const auto took = Clock::now() - t0;
+    CHECK_EQ(e.status(), ba::Status::TimedOut);
+    CHECK(took >= 400ms && took < 5s);
+    // The range-for and a copy of the request keep it; the event loop's poll timeout shows it.
+    const ba::Request copy = stalled;
+    ba::Stream s = client.open(copy);
+    CHECK(s.poll_timeout() && *s.poll_timeout() <= 400ms);
+    const ba::Error in_loop = EXPECT_ERROR(for (auto& c : s) (void)c);
+    CHECK_EQ(in_loop.status(), ba::Status::TimedOut);
+    CHECK_EQ(s.status(), ba::Status::TimedOut);
+    // A whole answer within the timeout is untouched; zero means none.
+    CHECK_EQ(client.complete(ba::Request().user("x").timeout(30s)).content.size(), 51u);
+    CHECK_EQ(client.complete(ba::Request().user("x").timeout(0ms)).content.size(), 51u);
+}
+
+// Issue 29 in C++: a tool round (typed calls, a follow-up without a user message,
+// tool results), over the test backend's scripted OpenAI agent.
+void test_tool_round() {
+    const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
+    ba::Request request = ba::Request().model("test-model").user("weather?").field_json("test_openai", R"("agent")");
+    const ba::Answer first = client.complete(request);
+    CHECK_EQ(first.tool_calls.size(), 1u);
+    CHECK(first.finish_reason == std::optional<std::string>("tool_calls"));
+    if (first.tool_calls.size() != 1) return;
+    const ba::ToolCall& call = first.tool_calls[0];
+    CHECK_EQ(call.id, std::string("call_w1"));
+    CHECK_EQ(call.name, std::string("get_weather"));
+    CHECK(contains(call.arguments, "Paris"));
+    ba::Request next = request.follow_up(first, std::nullopt);
+    next.tool_result(call.id, R"({"forecast": "sunny"})");
+    const ba::Chunk body = next.body();
+    CHECK(body.count_at("/messages") == std::optional<std::size_t>(3));  // user, assistant with its call, tool
+    CHECK(body.string_at("/messages/1/tool_calls/0/id") == std::optional<std::string_view>("call_w1"));
+    CHECK(body.string_at("/messages/2/role") == std::optional<std::string_view>("tool"));
+    const ba::Answer second = client.complete(next);
+    CHECK(contains(second.content, "The weather in Paris") && contains(second.content, "sunny"));
+    CHECK(second.tool_calls.empty());
+    // The same from the open stream.
+    ba::Stream stream = client.open(request);
+    for (auto& c : stream) (void)c;
+    ba::Request from_stream = request.follow_up(stream, std::nullopt).tool_result("call_w1", "{}");
+    CHECK(from_stream.message_count() == 3u);
+    CHECK_EQ(EXPECT_ERROR(ba::Request().tool_result("", "x")).status(), ba::Status::InvalidArgument);
+}
+
+// Issue 29 in C++: choices, refusals, response headers.
+void test_choices_refusal_headers() {
+    const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
+    ba::Stream stream = client.open(ba::Request().user("x").field_json("test_openai", R"("choices")"));
+    std::string by_choice[2];
+    for (auto& c : stream)
+        if (c.kind() == ba::Kind::Content && c.choice() < 2) by_choice[c.choice()] += c.text();
+    CHECK_EQ(by_choice[0], std::string("Red"));
+    CHECK_EQ(by_choice[1], std::string("Blue"));
+    CHECK_EQ(stream.answer().content, std::string("Red"));  // the answer follows choice 0
+    CHECK(stream.header("X-Request-Id") == std::optional<std::string>("req-test"));
+    CHECK(!stream.header("x-no-such-header"));
+    const auto all = stream.headers();
+    CHECK(std::any_of(all.begin(), all.end(), [](const auto& h) {
+        return h.first == "x-ratelimit-remaining-requests" && h.second == "99";
+    }));
+    ba::Stream refused = client.open(ba::Request().user("x").field_json("test_openai", R"("refusal")"));
+    std::string refusal_text;
+    for (auto& c : refused)
+        if (c.kind() == ba::Kind::Refusal) refusal_text += c.text();
+    const ba::Answer a = refused.answer();
+    CHECK(!refusal_text.empty() && a.refusal == std::optional<std::string>(refusal_text));
+}
+
+// Issue 29 in C++: generated media listed, fetched and saved; providers; capabilities.
+void test_media_providers_capabilities() {
+    const ba::Client client(g_url);
+    const ba::Answer a = client.complete(ba::Request().user("draw").field_json("test_media", "true"));
+    CHECK_EQ(a.media.size(), 1u);
+    if (a.media.size() != 1) return;
+    CHECK(a.media[0].kind == ba::MediaKind::Image);
+    CHECK_EQ(a.media[0].url, g_url + "/media/test-dot.png");
+    CHECK(a.media[0].alt.has_value());
+    const ba::FetchedMedium m = client.fetch_media(a.media[0].url);
+    CHECK(m.bytes.size() > 8 && m.bytes[0] == 0x89 && m.bytes[1] == 'P');
+    CHECK(m.content_type == std::optional<std::string>("image/png"));
+    CHECK_EQ(EXPECT_ERROR(client.fetch_media(a.media[0].url, nullptr, {}, 4)).status(), ba::Status::Limit);
+    const ba::FetchedMedium inline_data = client.fetch_media("data:text/plain;base64,aGk=");
+    CHECK(std::string(inline_data.bytes.begin(), inline_data.bytes.end()) == "hi");
+    const std::filesystem::path path = std::filesystem::temp_directory_path() / ("wrapper-test-" + std::to_string(::getpid()) + ".png");
+    const ba::SavedMedium saved = client.save_media(a.media[0].url, path.string());
+    CHECK_EQ(saved.bytes, static_cast<std::uint64_t>(m.bytes.size()));
+    CHECK_EQ(std::filesystem::file_size(path), static_cast<std::uintmax_t>(m.bytes.size()));
+    std::filesystem::remove(path);
+    CHECK(contains(client.providers(), R"("name":"TestBackend")"));
+    const std::vector<ba::ModelInfo> infos = client.model_infos("TestBackend");
+    CHECK_EQ(infos.size(), 1u);
+    if (!infos.empty()) {
+        CHECK_EQ(infos[0].id, std::string("test-model"));
+        CHECK(infos[0].provider == std::optional<std::string>("TestBackend"));
+        CHECK(infos[0].has(ba::Capability::Vision) == std::optional<bool>(false));
+        CHECK(!infos[0].has(ba::Capability::Tools));  // the listing says nothing of tools
+    }
 }
 
 void test_error_is_a_system_error() {
@@ -984,11 +1235,82 @@ public:
     SilentServer(const SilentServer&) = delete;
     SilentServer& operator=(const SilentServer&) = delete;
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int fd() const { return fd_; }
+    unsigned port() const { return port_; }
 
 private:
     int fd_;
     unsigned port_ = 0;
 };
+
+/// A loopback server that answers each connection with `response` (a whole HTTP
+/// response), then closes it: a hostile server's bytes, exactly.
+class CannedServer {
+public:
+    explicit CannedServer(std::string response) : response_(std::move(response)) {
+        thread_ = std::thread([this] {
+            for (;;) {
+                const int c = ::accept(listen_fd(), nullptr, nullptr);
+                if (c < 0 || stop_) {
+                    if (c >= 0) ::close(c);
+                    return;
+                }
+                char buf[65536];
+                pollfd p{c, POLLIN, 0};
+                while (::poll(&p, 1, 200) > 0 && ::read(c, buf, sizeof buf) > 0) {  // the request, then a lull
+                }
+                (void)!::write(c, response_.data(), response_.size());
+                ::close(c);
+            }
+        });
+    }
+    ~CannedServer() {
+        stop_ = true;
+        const int wake = ::socket(AF_INET, SOCK_STREAM, 0);  // unblocks accept
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<std::uint16_t>(port()));
+        (void)!::connect(wake, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        thread_.join();
+        ::close(wake);
+    }
+    CannedServer(const CannedServer&) = delete;
+    CannedServer& operator=(const CannedServer&) = delete;
+    std::string url() const { return silent_.url(); }
+
+private:
+    int listen_fd() const { return silent_.fd(); }
+    unsigned port() const { return silent_.port(); }
+    SilentServer silent_;
+    std::string response_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+// Review (issue 34): a server's escape sequences must not reach what() (a terminal, a log).
+void test_escape_sequences_in_errors() {
+    const std::string esc = "\\u001b]0;pwned\\u0007\\u001b[31mred\\u009b2J";  // JSON escapes: ESC, BEL, CSI
+    const std::string http_body = R"({"error":{"message":")" + esc + R"("}})";
+    CannedServer http("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(http_body.size()) + "\r\nConnection: close\r\n\r\n" + http_body);
+    const std::string sse = "data: {\"type\":\"error\",\"message\":\"" + esc + "\"}\n\n";
+    CannedServer chunk("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + sse);
+    const auto clean = [](std::string_view s) {
+        return std::none_of(s.begin(), s.end(), [](char ch) {
+                   const auto b = static_cast<unsigned char>(ch);
+                   return b < 0x20 || b == 0x7F;
+               }) &&
+               !contains(s, "\xc2\x9b");
+    };
+    for (CannedServer* server : {&http, &chunk}) {
+        const ba::Error e = EXPECT_ERROR(ba::Client(server->url()).complete(ba::Request().user("x")));
+        std::cout << "    what(): " << e.what() << "\n";
+        CHECK(clean(e.what()));
+        CHECK(contains(e.what(), "pwned") && contains(e.what(), "\\x1b"));
+        CHECK(e.server_message() && contains(*e.server_message(), "\x1b"));  // the data itself, as sent
+    }
+}
 
 void test_cancel_models() {
     SilentServer silent;
@@ -1118,6 +1440,15 @@ int main(int argc, char** argv) {
         {"in-stream error chunk ends the range-for with a StreamError", test_in_stream_error_chunk},
         {"in-stream error chunk as raw chunks from next(timeout)", test_in_stream_error_as_raw_chunks},
         {"complete: a typed answer", test_complete},
+        {"complete under shutdown is never a whole answer", test_complete_under_shutdown},
+        {"complete with a CancelHandle", test_complete_with_cancel_handle},
+        {"a moved-from stream is not Ok", test_moved_from_stream},
+        {"answer and media limits, trust store, added CA, URL redaction", test_limits_trust_and_redaction},
+        {"typed usage and tool calls", test_typed_answer},
+        {"per-request timeout", test_request_timeout},
+        {"a tool round: typed calls, follow-up without a user message, tool results", test_tool_round},
+        {"choices, refusals, response headers", test_choices_refusal_headers},
+        {"generated media fetched and saved, providers, capabilities", test_media_providers_capabilities},
         {"Error is a std::system_error", test_error_is_a_system_error},
         {"std::error_code overloads", test_error_code_overloads},
         {"chunk ownership", test_chunk_ownership},
@@ -1127,8 +1458,10 @@ int main(int argc, char** argv) {
         {"assembled answer off", test_assemble_off},
         {"retries and log callback", test_retries_and_log},
         {"event loop: fd and poll_timeout", test_event_loop_fd},
+        {"event loop: a client timeout makes fd() readable", test_timeout_signals_the_descriptor},
         {"log callback released by the library", test_log_callback_released},
         {"cancel a model listing", test_cancel_models},
+        {"a server's escape sequences never reach what()", test_escape_sequences_in_errors},
         {"const chunk read from several threads", test_const_chunk_from_threads},
         {"setters chain on temporaries", test_setters_chain_on_temporaries},
         {"api key never printed", test_api_key_never_printed},

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"runtime"
 )
@@ -17,12 +18,15 @@ import (
 // up to, as the g4f browser client keeps it. Fields the stream has not sent
 // are "" or nil.
 type Answer struct {
-	Content      string          `json:"content"`       // the content chunks' text, joined
-	Reasoning    string          `json:"reasoning"`     // the reasoning chunks' tokens, joined
-	FinishReason string          `json:"finish_reason"` // "stop", "length", ... of the finish chunk
-	Usage        json.RawMessage `json:"usage"`         // the last usage chunk's "usage" object
-	Title        string          `json:"title"`
-	ToolCalls    json.RawMessage `json:"tool_calls"`
+	Content      string `json:"content"`       // the content chunks' text, joined
+	Reasoning    string `json:"reasoning"`     // the reasoning chunks' tokens, joined
+	FinishReason string `json:"finish_reason"` // "stop", "length", ... of the finish chunk
+	// Usage is the last usage chunk's token counts (its Raw the whole "usage"
+	// object), nil when the server sent none.
+	Usage *Usage `json:"-"`
+	Title string `json:"title"`
+	// ToolCalls are the tool calls the model made, assembled from their deltas.
+	ToolCalls []ToolCall `json:"tool_calls"`
 	// Conversation is the provider's conversation state (the last conversation
 	// chunk's "conversation"): send it back as the "conversation" field, as
 	// [Request.FollowUp] does.
@@ -30,6 +34,12 @@ type Answer struct {
 	Provider     string          `json:"provider"` // the provider chunk's name
 	Model        string          `json:"model"`    // the provider chunk's model, or the usage chunk's
 	Error        string          `json:"error"`    // the message of an error or auth chunk
+	// Refusal is the model's refusal (the text of its refusal chunks), "" when it
+	// did not refuse.
+	Refusal string `json:"refusal"`
+	// Media are the media (images, audio, video) the answer generated; fetch
+	// them with [Client.FetchMedia] or [Client.SaveMedia].
+	Media []GeneratedMedium `json:"-"`
 	// Raw is the whole "answer" object as the library made it (with "type":
 	// "answer"), for fields this struct does not have yet.
 	Raw json.RawMessage `json:"-"`
@@ -64,40 +74,119 @@ func (s *Stream) Answer() (Answer, error) {
 	st := s.st
 	st.mu.Lock()
 	var raw []byte
+	var media []GeneratedMedium
 	err := ErrClosed
 	if !st.closed {
-		raw, err = st.answerJSONLocked()
+		raw, media, err = st.answerJSONLocked()
 	}
 	st.mu.Unlock()
 	runtime.KeepAlive(s)
 	if err != nil {
 		return Answer{}, err
 	}
-	return decodeAnswer(raw)
+	a, err := decodeAnswer(raw)
+	a.Media = media
+	return a, err
 }
 
-// answerJSONLocked reads the C stream's answer chunk (mu held, ptr set).
-func (st *streamState) answerJSONLocked() ([]byte, error) {
+// GeneratedMedium is a medium an answer generated ([Answer.Media]).
+type GeneratedMedium struct {
+	Kind MediaKind
+	// URL is absolute (a server-relative one resolved against the base URL), or
+	// a data: URI as sent.
+	URL string
+	Alt string // the alternative text (g4f: the prompt); "" when none
+}
+
+// MediaKind is what a [GeneratedMedium] is.
+type MediaKind uint32
+
+const (
+	MediaImage MediaKind = C.BACKEND_API_MEDIA_KIND_IMAGE
+	MediaAudio MediaKind = C.BACKEND_API_MEDIA_KIND_AUDIO
+	MediaVideo MediaKind = C.BACKEND_API_MEDIA_KIND_VIDEO
+)
+
+// answerJSONLocked reads the C stream's answer chunk (mu held, ptr set): its
+// JSON and its generated media, as the library lists them.
+func (st *streamState) answerJSONLocked() ([]byte, []GeneratedMedium, error) {
 	var cchunk *C.backend_api_chunk
 	var cerr *C.backend_api_error
 	if rc := C.backend_api_stream_answer(st.ptr, &cchunk, &cerr); rc != C.BACKEND_API_STATUS_OK {
-		return nil, takeError(rc, cerr)
+		return nil, nil, takeError(rc, cerr)
 	}
 	defer C.backend_api_chunk_free(cchunk)
 	var n C.size_t
 	js := C.backend_api_chunk_json(cchunk, &n)
-	return goBytes(js, n), nil
+	var media []GeneratedMedium
+	for i := C.size_t(0); i < C.backend_api_answer_media_count(cchunk); i++ {
+		var kind C.backend_api_media_kind
+		var url, alt *C.char
+		if C.backend_api_answer_medium(cchunk, i, &kind, &url, &alt, nil) != C.BACKEND_API_STATUS_OK {
+			break
+		}
+		m := GeneratedMedium{Kind: MediaKind(kind), URL: C.GoString(url)}
+		if alt != nil {
+			m.Alt = C.GoString(alt)
+		}
+		media = append(media, m)
+	}
+	return goBytes(js, n), media, nil
+}
+
+// ToolCall is one tool call of an answer, in OpenAI's shape.
+type ToolCall struct {
+	ID       string           `json:"id"`   // the call's id, to answer it with a "tool" message
+	Type     string           `json:"type"` // "function"
+	Function ToolCallFunction `json:"function"`
+}
+
+// ToolCallFunction is the function a [ToolCall] calls.
+type ToolCallFunction struct {
+	Name string `json:"name"`
+	// Arguments are the arguments as the model wrote them: JSON text, not
+	// checked (a provider that sends an object instead of OpenAI's string gets
+	// that object's JSON text).
+	Arguments string `json:"arguments"`
+}
+
+// UnmarshalJSON reads Arguments as a string, or any other JSON value as its text.
+func (f *ToolCallFunction) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	f.Name, f.Arguments = raw.Name, string(raw.Arguments)
+	var s string
+	if json.Unmarshal(raw.Arguments, &s) == nil {
+		f.Arguments = s
+	} else if isNull(raw.Arguments) {
+		f.Arguments = ""
+	}
+	return nil
 }
 
 func decodeAnswer(raw []byte) (Answer, error) {
 	var a Answer
-	if err := json.Unmarshal(raw, &a); err != nil {
+	var extra struct {
+		Usage json.RawMessage `json:"usage"`
+	}
+	if err := errors.Join(json.Unmarshal(raw, &a), json.Unmarshal(raw, &extra)); err != nil {
 		return Answer{}, &Error{Status: StatusInternal, Message: "the answer's JSON: " + err.Error()}
 	}
-	for _, f := range []*json.RawMessage{&a.Usage, &a.ToolCalls, &a.Conversation} {
-		if isNull(*f) {
-			*f = nil
+	if !isNull(extra.Usage) {
+		// The usage chunk's reading, on the answer's "usage" object.
+		c := Chunk{Kind: KindUsage, Raw: json.RawMessage(`{"usage":` + string(extra.Usage) + `}`)}
+		if u, ok := c.Usage(); ok {
+			u.Model, u.Provider = a.Model, a.Provider
+			a.Usage = &u
 		}
+	}
+	if isNull(a.Conversation) {
+		a.Conversation = nil
 	}
 	a.Raw = json.RawMessage(raw)
 	return a, nil
@@ -109,33 +198,86 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // FollowUp makes the request that continues the conversation after ans (from
-// [Stream.Answer] of the stream that answered r): r's model, api key and extra
-// fields and headers; r's messages plus {"role": "assistant", "content": ans.Content} and
-// {"role": "user", "content": userMessage}; and ans.Conversation (when the
-// server sent one) as the "conversation" field, replacing one of r. Media are
-// not sent again. r is not changed; the new request shares no slice or map with
-// it (message contents and extra values themselves are not deep-copied). This is
-// backend_api_request_follow_up of the C API, in Go.
+// [Stream.Answer] of the stream that answered r): r's model, api key, extra
+// fields, headers and timeout; r's messages plus the assistant's message (ans's
+// text and tool calls) and {"role": "user", "content": userMessage}; and the
+// provider's conversation state as g4f expects it back (see [Answer.State]) as
+// the "conversation" field, replacing one of r. Media are not sent again. r is
+// not changed; the new request shares no slice or map with it (message contents
+// and extra values themselves are not deep-copied). This is
+// backend_api_request_follow_up of the C API, in Go. After tool calls, use
+// [Request.FollowUpToolResults] instead.
 func (r *Request) FollowUp(ans Answer, userMessage string) *Request {
+	return r.followUp(ans, Message{Role: "user", Content: userMessage})
+}
+
+// ToolResult is the result of one tool call, for [Request.FollowUpToolResults].
+type ToolResult struct {
+	ID      string // the [ToolCall]'s ID
+	Content string // the tool's output: text, JSON or not
+}
+
+// FollowUpToolResults makes the request that continues the conversation after
+// ans asked for tools: as [Request.FollowUp], with a {"role": "tool",
+// "tool_call_id": ..., "content": ...} message per result instead of a user
+// message (backend_api_request_add_tool_result of the C API). The tool loop:
+//
+//	for {
+//		ans, err := client.Complete(ctx, req)
+//		if err != nil || len(ans.ToolCalls) == 0 { break }
+//		var results []ToolResult
+//		for _, call := range ans.ToolCalls { results = append(results, ToolResult{call.ID, run(call)}) }
+//		req = req.FollowUpToolResults(ans, results...)
+//	}
+func (r *Request) FollowUpToolResults(ans Answer, results ...ToolResult) *Request {
+	msgs := make([]Message, len(results))
+	for i, res := range results {
+		msgs[i] = Message{Role: "tool", ToolCallID: res.ID, Content: res.Content}
+	}
+	return r.followUp(ans, msgs...)
+}
+
+func (r *Request) followUp(ans Answer, then ...Message) *Request {
 	if r == nil {
 		r = &Request{}
 	}
+	assistant := Message{Role: "assistant", Content: ans.Content, ToolCalls: ans.ToolCalls}
 	next := &Request{
 		Model:           r.Model,
 		APIKey:          r.APIKey,
 		APIKeyPlacement: r.APIKeyPlacement,
-		Messages: append(append(make([]Message, 0, len(r.Messages)+2), r.Messages...),
-			Message{Role: "assistant", Content: ans.Content},
-			Message{Role: "user", Content: userMessage}),
-		Extra:     maps.Clone(r.Extra),
-		ExtraJSON: bytes.Clone(r.ExtraJSON),
-		Headers:   maps.Clone(r.Headers),
+		Messages:        append(append(append(make([]Message, 0, len(r.Messages)+1+len(then)), r.Messages...), assistant), then...),
+		Extra:           maps.Clone(r.Extra),
+		ExtraJSON:       bytes.Clone(r.ExtraJSON),
+		Headers:         maps.Clone(r.Headers),
+		Timeout:         r.Timeout,
 	}
-	if !isNull(ans.Conversation) {
+	asked, _ := r.Extra["provider"].(string)
+	if state := ans.State(asked); state != nil {
 		if next.Extra == nil {
 			next.Extra = map[string]any{}
 		}
-		next.Extra["conversation"] = json.RawMessage(bytes.Clone(ans.Conversation))
+		next.Extra["conversation"] = state
 	}
 	return next
+}
+
+// State is the conversation state to send back as the next request's
+// "conversation" field, as g4f expects it (the rule of the C library): the state
+// of the provider that answered, else of asked (the request's "provider"), when
+// the state is keyed by it; else the whole state (not keyed, as AnyProvider
+// sends it). nil when the server sent none.
+func (a Answer) State(asked string) json.RawMessage {
+	if isNull(a.Conversation) {
+		return nil
+	}
+	var keyed map[string]json.RawMessage
+	if json.Unmarshal(a.Conversation, &keyed) == nil {
+		for _, p := range []string{a.Provider, asked} {
+			if v, ok := keyed[p]; ok && p != "" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("{")) {
+				return bytes.Clone(v)
+			}
+		}
+	}
+	return bytes.Clone(a.Conversation)
 }

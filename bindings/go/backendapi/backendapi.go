@@ -35,13 +35,45 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"unsafe"
 )
 
-// Version returns the version of the native library, such as "0.2.0".
+// Version returns the version of the native library, such as "0.3.0".
 func Version() string {
 	return C.GoString(C.backend_api_version())
+}
+
+// VersionNum returns the version of the native library loaded at run time as
+// 0xMMmmpp (major, minor, patch), for comparisons: VersionNum() >= 0x000300.
+func VersionNum() uint32 {
+	return uint32(C.backend_api_version_num())
+}
+
+// RedactURL returns url with its credentials hidden: the user:password@ of the
+// authority becomes ***@ (cut at the last @ before the host), the rule the
+// library's own messages follow; for printing a base or proxy URL. It fails
+// (StatusInvalidArgument) for a url with a NUL byte or that is not UTF-8.
+func RedactURL(url string) (string, error) {
+	cu, err := cString("URL", url)
+	if err != nil {
+		return "", err
+	}
+	defer free(cu)
+	buf := make([]byte, len(url)+8)
+	for {
+		var needed C.size_t
+		st := C.backend_api_redact_url(cu, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed)
+		switch {
+		case st == C.BACKEND_API_STATUS_OK:
+			return string(buf[:needed-1]), nil
+		case st == C.BACKEND_API_STATUS_LIMIT && int(needed) > len(buf):
+			buf = make([]byte, int(needed))
+		default:
+			return "", &Error{Status: Status(st), Message: "backend_api_redact_url refused the URL"}
+		}
+	}
 }
 
 // Status is a result code of the native library (enum backend_api_status): the
@@ -114,12 +146,42 @@ type Error struct {
 	ServerMessage string
 }
 
+// Error returns the message with control characters escaped (see [Printable]):
+// a server's escape sequences never reach a terminal or a log through it. The
+// fields keep the text as it came.
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return "backendapi: " + e.Status.String()
 	}
-	return "backendapi: " + e.Message
+	return "backendapi: " + Printable(e.Message)
 }
+
+// Printable returns s fit for a terminal or a log line: control characters (C0,
+// DEL and the C1 range U+0080 to U+009F, where escape sequences start) written
+// as \xHH or \u00HH, so that a server's bytes can neither move the cursor nor
+// retitle the window; other text is kept. Error strings of this package pass
+// through it; use it for a server's text you print yourself.
+func Printable(s string) string {
+	i := strings.IndexFunc(s, isControl)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) }
 
 // Is makes errors.Is(err, ErrHTTP) (and the other ErrXxx sentinels) match an
 // *Error of that status.

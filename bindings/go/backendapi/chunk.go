@@ -40,6 +40,9 @@ const (
 	// KindAnswer is made by this library, not sent by servers: the assembled
 	// answer's chunk (see [Answer.Raw]).
 	KindAnswer Kind = C.BACKEND_API_KIND_ANSWER
+	// KindRefusal is a refusal of the model (the OpenAI protocol's
+	// delta.refusal): [Chunk.Text] says why; the answer keeps it as Refusal.
+	KindRefusal Kind = C.BACKEND_API_KIND_REFUSAL
 )
 
 // kindNames holds the chunk type of each kind, indexed by kind.
@@ -50,7 +53,7 @@ var kindNames = [...]string{
 	KindToolCalls: "tool_calls", KindLog: "log", KindPreview: "preview", KindParameters: "parameters",
 	KindSuggestions: "suggestions", KindSynthesize: "synthesize", KindContinue: "continue",
 	KindVariant: "variant", KindRequest: "request", KindResponse: "response", KindHeaders: "headers",
-	KindAnswer: "answer",
+	KindAnswer: "answer", KindRefusal: "refusal",
 }
 
 // String returns the chunk type the kind stands for ("content", ...), or "other".
@@ -70,6 +73,10 @@ type Chunk struct {
 	Kind Kind
 	// Raw is the chunk's whole JSON object as the server sent it.
 	Raw json.RawMessage
+	// Choice is the choice the chunk belongs to, from 0: with the OpenAI
+	// protocol and "n" > 1 each choice's chunks come apart (the assembled
+	// answer follows choice 0); 0 for every other chunk.
+	Choice uint32
 
 	text    string
 	hasText bool
@@ -232,7 +239,7 @@ type StreamError struct {
 
 func (e *StreamError) Error() string {
 	if e.Message == "" {
-		return "backendapi: the server sent an " + e.Type + " chunk"
+		return "backendapi: the server sent an " + Printable(e.Type) + " chunk"
 	}
-	return "backendapi: server error: " + e.Message
+	return "backendapi: server error: " + Printable(e.Message)
 }

@@ -31,7 +31,8 @@ type Option struct {
 }
 
 // NewClient creates a client for the g4f server at baseURL ("http://host:port"
-// or "https://..."). TLS certificates are verified against the trust store, and
+// or "https://..."). TLS certificates are verified against the platform's trust
+// store ([TrustStorePlatform], unless [WithTrustStore] says otherwise), and
 // the proxy comes from the environment as curl reads it (http_proxy, never
 // HTTP_PROXY; HTTPS_PROXY/https_proxy; ALL_PROXY; NO_PROXY), unless options say
 // otherwise.
@@ -139,6 +140,44 @@ func WithCAFile(path string) Option {
 	}}
 }
 
+// WithAdditionalCAFile trusts the certificates of the PEM file at path (read by
+// NewClient) besides the roots already trusted: a private or corporate CA next to
+// the public ones.
+func WithAdditionalCAFile(path string) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		cp, err := cString("CA file path", path)
+		if err != nil {
+			return err
+		}
+		defer free(cp)
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_add_ca_file(p, cp, &cerr), cerr)
+	}}
+}
+
+// TrustStore says where the roots of trust for TLS come from; see [WithTrustStore].
+type TrustStore uint32
+
+const (
+	// TrustStorePlatform is the platform's verifier and store (the default): the
+	// system bundle on Linux (SSL_CERT_FILE and SSL_CERT_DIR honoured), the OS
+	// verifier on macOS and Windows.
+	TrustStorePlatform TrustStore = C.BACKEND_API_TRUST_STORE_PLATFORM
+	// TrustStoreBundled is the Mozilla roots compiled into the library: the same
+	// on every machine.
+	TrustStoreBundled TrustStore = C.BACKEND_API_TRUST_STORE_BUNDLED
+)
+
+// WithTrustStore chooses the trust store (default [TrustStorePlatform]). It ends
+// a [WithCAFile] given before it; [WithAdditionalCAFile] CAs stay. Any other
+// value is an error of NewClient.
+func WithTrustStore(store TrustStore) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_trust_store(p, C.uint32_t(store), &cerr), cerr)
+	}}
+}
+
 // WithProxy routes requests through a proxy: an http://, socks4://, socks5:// or
 // socks5h:// URL, with optional user:password@.
 func WithProxy(url string) Option {
@@ -232,6 +271,20 @@ func WithMaxLineBytes(n int) Option {
 	}}
 }
 
+// WithMaxAnswerBytes bounds the assembled answer of each stream (default 64
+// MiB): its text as sent and its tool-call JSON. The chunk that would pass it is
+// not delivered: the stream ends there with StatusLimit. No effect with
+// [WithAssemble](false).
+func WithMaxAnswerBytes(n int) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		if n < 1 {
+			return invalid("max answer bytes must be at least 1")
+		}
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_max_answer(p, C.size_t(n), &cerr), cerr)
+	}}
+}
+
 // WithSkipMalformed, with skip true, drops response lines that are not JSON
 // objects instead of ending the stream with StatusProtocol (the default).
 func WithSkipMalformed(skip bool) Option {
@@ -317,30 +370,49 @@ func (c *Client) ModelsJSON(ctx context.Context, provider string) (json.RawMessa
 		}
 		defer free(cprov)
 	}
-	ptr, err := c.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer c.release()
-	p := C.backend_api_canceller_new()
-	if p == nil {
-		return nil, &Error{Status: StatusInternal, Message: "backend_api_canceller_new failed"}
-	}
-	canc := newCanceller(p)
-	defer canc.release()
-	stop := canc.watch(ctx)
 	var out *C.char
 	var n C.size_t
-	var cerr *C.backend_api_error
-	st := C.backend_api_models(ptr, cprov, canc.p, &out, &n, &cerr)
-	stop()
-	if st != C.BACKEND_API_STATUS_OK {
-		err := takeError(st, cerr)
-		if st == C.BACKEND_API_STATUS_CANCELLED && ctx.Err() != nil {
-			err = ctx.Err()
-		}
+	err := c.blocking(ctx, func(ptr *C.backend_api_client, canc *C.backend_api_canceller, cerr **C.backend_api_error) C.backend_api_status {
+		return C.backend_api_models(ptr, cprov, canc, &out, &n, cerr)
+	})
+	if err != nil {
 		return nil, err
 	}
 	defer C.backend_api_string_free(out)
 	return json.RawMessage(goBytes(out, n)), nil
+}
+
+// blocking runs a blocking C call of the client (a listing, a media fetch) with
+// a canceller that ctx's end cancels: the call then returns at once and blocking
+// returns ctx.Err(); otherwise the call's own error, or nil.
+func (c *Client) blocking(ctx context.Context, call func(*C.backend_api_client, *C.backend_api_canceller, **C.backend_api_error) C.backend_api_status) error {
+	if ctx == nil {
+		return nilContext()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptr, err := c.acquire()
+	if err != nil {
+		return err
+	}
+	defer c.release()
+	p := C.backend_api_canceller_new()
+	if p == nil {
+		return &Error{Status: StatusInternal, Message: "backend_api_canceller_new failed"}
+	}
+	canc := newCanceller(p)
+	defer canc.release()
+	stop := canc.watch(ctx)
+	var cerr *C.backend_api_error
+	st := call(ptr, canc.p, &cerr)
+	stop()
+	if st == C.BACKEND_API_STATUS_OK {
+		return nil
+	}
+	err = takeError(st, cerr)
+	if st == C.BACKEND_API_STATUS_CANCELLED && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return err
 }

@@ -171,7 +171,7 @@ func TestKindAnswer(t *testing.T) {
 	if err := (Chunk{Raw: a.Raw}).Decode(&head); err != nil || head.Type != KindAnswer.String() || KindAnswer.String() != "answer" {
 		t.Errorf("answer type %q, KindAnswer %q: %v", head.Type, KindAnswer, err)
 	}
-	if Kind(uint32(KindAnswer)+1).String() != "other" {
+	if KindRefusal.String() != "refusal" || Kind(uint32(KindRefusal)+1).String() != "other" {
 		t.Errorf("a kind after the last is named")
 	}
 }

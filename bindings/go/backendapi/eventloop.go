@@ -15,8 +15,9 @@ import (
 // something to return (a chunk, the end or an error, or the stream was
 // cancelled). It may be readable spuriously: TryRecv then returns ok false. Wait
 // on it for readability only (level-triggered), and call TryRecv until it returns
-// ok false or an error before waiting again. Use [Stream.DeadlineHint] as the
-// wait's timeout: idle and total timeouts are noticed by TryRecv, not signalled.
+// ok false or an error before waiting again. The client's idle and total
+// timeouts, [Request.Timeout] and the context end the stream by themselves and
+// make the descriptor readable: the wait needs no timeout of its own.
 //
 // In Go, a goroutine per stream blocked in Recv is the usual way, and costs one
 // OS thread while it waits; Fd serves programs that drive many streams from one
@@ -42,9 +43,10 @@ func (s *Stream) Fd() (int, error) {
 }
 
 // DeadlineHint returns how long until the client's idle or total timeout would
-// end the stream (0 when it is due: call TryRecv now), as the timeout of an
-// event loop's wait on [Stream.Fd]; ok is false when neither timeout is set, once
-// nothing more can arrive (the stream is over), and after Close.
+// end the stream (0 when it is due); ok is false when neither timeout is set,
+// once nothing more can arrive (the stream is over), and after Close.
+// Informative: when the timeout fires, the stream's thread ends the stream and
+// [Stream.Fd] turns readable.
 func (s *Stream) DeadlineHint() (d time.Duration, ok bool) {
 	st := s.st
 	st.mu.Lock()

@@ -137,3 +137,49 @@ func TestEventLoopFd(t *testing.T) {
 		}
 	}
 }
+
+// What the docs now say (issue 34): a client's idle timeout and a request's own
+// Timeout end the stream by themselves and make Fd readable; the wait needs no
+// timeout of its own.
+func TestTimeoutsSignalTheDescriptor(t *testing.T) {
+	stall := map[string]any{"test_chunks": 1, "test_fault": "stall"}
+	for name, tc := range map[string]struct {
+		opts []Option
+		req  *Request
+	}{
+		"client idle timeout": {[]Option{WithIdleTimeout(300 * time.Millisecond)}, &Request{Messages: user("x"), Extra: stall}},
+		"Request.Timeout":     {nil, &Request{Messages: user("x"), Extra: stall, Timeout: 300 * time.Millisecond}},
+	} {
+		s, err := client(t, tc.opts...).Stream(context.Background(), tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		fd, err := s.Fd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		var end error
+		for end == nil && time.Since(t0) < 10*time.Second {
+			var set syscall.FdSet
+			set.Bits[fd/64] |= 1 << (uint(fd) % 64)
+			tv := syscall.Timeval{Sec: 10} // far longer than the timeout: only the descriptor wakes it in time
+			if _, err := syscall.Select(fd+1, &set, nil, nil, &tv); err != nil && err != syscall.EINTR {
+				t.Fatal(err)
+			}
+			for {
+				_, ok, err := s.TryRecv()
+				if err != nil {
+					end = err
+				}
+				if !ok {
+					break
+				}
+			}
+		}
+		if !errors.Is(end, ErrTimedOut) || time.Since(t0) > 5*time.Second {
+			t.Errorf("%s: %v after %v, want ErrTimedOut soon after 300 ms", name, end, time.Since(t0))
+		}
+	}
+}

@@ -114,3 +114,42 @@ func ExampleRequest_FollowUp() {
 	answer := ask(req)
 	ask(req.FollowUp(answer, "And the next one?"))
 }
+
+// The tool loop: the model asks for a tool, the program runs it and sends the
+// result back, until the model answers in text. Here against the test backend's
+// scripted agent (test_openai "agent"; a real model needs only "tools").
+func ExampleRequest_FollowUpToolResults() {
+	client, err := backendapi.NewClient(os.Getenv("BACKEND_API_TEST_URL")+"/v1",
+		backendapi.WithProtocol(backendapi.ProtocolOpenAI), backendapi.WithNoProxy())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	tools := []map[string]any{{"type": "function", "function": map[string]any{
+		"name": "get_weather", "parameters": map[string]any{"type": "object",
+			"properties": map[string]any{"city": map[string]any{"type": "string"}}}}}}
+	req := &backendapi.Request{
+		Model:    "test-model",
+		Messages: []backendapi.Message{{Role: "user", Content: "What is the weather in Paris?"}},
+		Extra:    map[string]any{"tools": tools, "test_openai": "agent"},
+	}
+	for round := 1; round <= 4; round++ {
+		answer, err := client.Complete(context.Background(), req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if len(answer.ToolCalls) == 0 {
+			fmt.Println("assistant:", answer.Content)
+			break
+		}
+		var results []backendapi.ToolResult
+		for _, call := range answer.ToolCalls {
+			fmt.Printf("calls %s(%s)\n", call.Function.Name, call.Function.Arguments)
+			results = append(results, backendapi.ToolResult{ID: call.ID, Content: `{"forecast": "sunny"}`})
+		}
+		req = req.FollowUpToolResults(answer, results...)
+	}
+	// Output:
+	// calls get_weather({"city": "Paris"})
+	// assistant: The weather in Paris: {"forecast": "sunny"}
+}

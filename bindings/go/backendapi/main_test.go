@@ -76,6 +76,7 @@ func startBackend() (stop func()) {
 	select {
 	case port := <-ready:
 		backendURL = "http://127.0.0.1:" + port
+		os.Setenv("BACKEND_API_TEST_URL", backendURL) // for the examples that run (package backendapi_test)
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		fmt.Fprintln(os.Stderr, "the test backend did not print READY within 30 s")

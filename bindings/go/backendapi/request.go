@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -45,6 +46,15 @@ type Request struct {
 	// Headers are sent with this request only, after the client's (see
 	// [WithHeader]): a tracing id, the x-secret of a demo deployment.
 	Headers Headers
+	// MaxMediaBytes bounds each item of Media (0: the library's default, 20
+	// MiB): a larger one fails with StatusLimit, a larger file before it is read.
+	MaxMediaBytes int
+	// Timeout bounds this request's whole exchange, from [Client.Stream] to the
+	// last chunk, on top of the client's timeouts and ctx (0: none), as openai-go's
+	// WithRequestTimeout: when it passes, the stream is cancelled and Recv and
+	// [Client.Complete] return an [*Error] with StatusTimedOut (errors.Is(err,
+	// ErrTimedOut)).
+	Timeout time.Duration
 }
 
 // Format prints the request as fmt prints a *Request, with the api key and the
@@ -147,6 +157,11 @@ type Message struct {
 	// Content is a string, a json.RawMessage, or any value encoding/json turns
 	// into the JSON content (a list of parts, say).
 	Content any `json:"content"`
+	// ToolCalls are the tool calls of an assistant message (see
+	// [Request.FollowUpToolResults]).
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is the call a "tool" message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
 }
 
 // KeyPlacement says where [Request.APIKey] is sent.
@@ -217,6 +232,15 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 		if err := setJSON(req, "", string(js), func(k, v *C.char, e **C.backend_api_error) C.backend_api_status {
 			return C.backend_api_request_set_messages_json(req, v, e)
 		}); err != nil {
+			return nil, err
+		}
+	}
+
+	if r.MaxMediaBytes < 0 {
+		return nil, invalid("MaxMediaBytes must not be negative")
+	}
+	if r.MaxMediaBytes > 0 {
+		if err := check(C.backend_api_request_set_max_media(req, C.size_t(r.MaxMediaBytes), &cerr), cerr); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ typedef struct {
 	size_t json_len;
 	const char *text; // NULL: the chunk has no main text
 	size_t text_len;
+	uint32_t choice;
 } backendapi_view;
 
 enum { BACKENDAPI_BATCH = 64 };
@@ -33,6 +34,7 @@ static void backendapi_add(backendapi_batch *b, backend_api_chunk *chunk) {
 	v->type = v->kind == BACKEND_API_KIND_OTHER ? backend_api_chunk_type(chunk) : NULL;
 	v->json = backend_api_chunk_json(chunk, &v->json_len);
 	v->text = backend_api_chunk_text(chunk, &v->text_len);
+	v->choice = backend_api_chunk_choice(chunk);
 }
 
 // Empties b (freeing its chunks) for another call, or makes one. NULL only when
@@ -97,6 +99,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"iter"
 	"runtime"
@@ -165,6 +168,17 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 		return nil, err
 	}
 	defer C.backend_api_request_free(creq)
+	stopTimer := context.CancelFunc(func() {})
+	if req.Timeout > 0 { // the stream's context ends with the request's own timeout
+		ctx, stopTimer = context.WithTimeoutCause(ctx, req.Timeout, &Error{Status: StatusTimedOut,
+			Message: "the request's timeout of " + req.Timeout.String() + " elapsed (Request.Timeout)"})
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			stopTimer()
+		}
+	}()
 
 	cptr, err := c.acquire()
 	if err != nil {
@@ -185,7 +199,9 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 
 	st := &streamState{ptr: ptr, ctx: ctx, canc: newCanceller(cp)}
 	st.wake.L = &st.mu
-	st.stopWatch = st.canc.watch(ctx)
+	stopWatch := st.canc.watch(ctx)
+	st.stopWatch = func() { stopWatch(); stopTimer() }
+	opened = true
 	s := &Stream{st: st}
 	runtime.SetFinalizer(s, (*Stream).Close)
 	return s, nil
@@ -323,7 +339,7 @@ func copyBatch(b *C.backendapi_batch, to []Chunk) []Chunk {
 
 // chunkFrom copies the chunk of v into Go memory.
 func chunkFrom(v *C.backendapi_view) Chunk {
-	c := Chunk{Kind: Kind(v.kind)}
+	c := Chunk{Kind: Kind(v.kind), Choice: uint32(v.choice)}
 	if c.Kind == KindOther || int(c.Kind) >= len(kindNames) {
 		c.Type = C.GoString(v._type)
 	} else {
@@ -389,7 +405,7 @@ func (st *streamState) usableLocked() error {
 	if st.closed {
 		return ErrClosed
 	}
-	if err := st.ctx.Err(); err != nil {
+	if err := st.ctxErr(); err != nil {
 		if st.final == nil {
 			// The context's watch may not have fired yet; end the stream now.
 			st.final = err
@@ -431,19 +447,33 @@ func (st *streamState) endLocked(b *C.backendapi_batch, err error) error {
 		err = ErrClosed
 	case b == nil:
 	case b.status == C.BACKEND_API_STATUS_CANCELLED:
-		if err = st.ctx.Err(); err == nil {
+		if err = st.ctxErr(); err == nil {
 			err = &Error{Status: StatusCancelled, Message: "stream cancelled"}
 		}
 	case b.status == C.BACKEND_API_STATUS_END && st.ctx.Err() != nil:
 		// The core may report END for a stream cancelled while its thread
 		// waited to retry or read (the thread then ends "cleanly"): an answer
 		// cut short by the context is no clean end.
-		err = st.ctx.Err()
+		err = st.ctxErr()
 	}
 	if err != nil && !st.closed && st.final == nil {
 		st.final = err
 	}
 	st.releaseLocked() // after Close, the fetching goroutine frees the C stream
+	return err
+}
+
+// ctxErr is why the stream's context ended: the [*Error] (StatusTimedOut) of
+// [Request.Timeout] when that timeout ended it, else ctx.Err(); nil while it runs.
+func (st *streamState) ctxErr() error {
+	err := st.ctx.Err()
+	if err == nil {
+		return nil
+	}
+	var timeout *Error
+	if errors.As(context.Cause(st.ctx), &timeout) {
+		return timeout
+	}
 	return err
 }
 

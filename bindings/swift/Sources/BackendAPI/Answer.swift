@@ -31,6 +31,11 @@ public struct Answer: Sendable, Hashable, Codable {
     public var model: String?
     /// The message of an in-stream `error` or `auth` chunk.
     public var error: String?
+    /// The model's refusal (the text of its ``Chunk/Kind/refusal`` chunks), when it refused.
+    public var refusal: String?
+    /// The media (images, audio, video) the answer generated; fetch them with
+    /// ``BackendAPIClient/fetchMedia(_:request:maxBytes:)``.
+    public var media: [GeneratedMedium] = []
 
     public init(
         content: String = "", reasoning: String = "", finishReason: String? = nil, usage: JSONValue? = nil,
@@ -50,7 +55,7 @@ public struct Answer: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case content, reasoning, usage, title, conversation, provider, model, error
+        case content, reasoning, usage, title, conversation, provider, model, error, refusal, media
         case finishReason = "finish_reason"
         case toolCalls = "tool_calls"
     }
@@ -68,6 +73,8 @@ public struct Answer: Sendable, Hashable, Codable {
         provider = try c.decodeIfPresent(String.self, forKey: .provider)
         model = try c.decodeIfPresent(String.self, forKey: .model)
         error = try c.decodeIfPresent(String.self, forKey: .error)
+        refusal = try c.decodeIfPresent(String.self, forKey: .refusal)
+        media = try c.decodeIfPresent([GeneratedMedium].self, forKey: .media) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -82,6 +89,30 @@ public struct Answer: Sendable, Hashable, Codable {
         try c.encodeIfPresent(provider, forKey: .provider)
         try c.encodeIfPresent(model, forKey: .model)
         try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(refusal, forKey: .refusal)
+        if !media.isEmpty { try c.encode(media, forKey: .media) }
+    }
+
+    /// The tool calls, typed (``toolCalls`` is their JSON).
+    public var calls: [ToolCall] {
+        (toolCalls?.arrayValue ?? []).map { call in
+            let arguments = call["function"]?["arguments"]
+            return ToolCall(
+                id: call["id"]?.stringValue ?? "", type: call["type"]?.stringValue ?? "function",
+                name: call["function"]?["name"]?.stringValue ?? "",
+                arguments: arguments?.stringValue ?? arguments.map { $0 == .null ? "" : $0.jsonText } ?? "")
+        }
+    }
+
+    /// The `conversation` field of the next request, as g4f expects it (the C
+    /// library's rule): the state of the provider that answered, else of `asked` (the
+    /// request's `provider`), when the state is keyed by it; else the whole state.
+    public func state(asked: String?) -> JSONValue? {
+        guard let conversation, conversation != .null else { return nil }
+        for p in [provider, asked].compactMap({ $0 }) {
+            if let keyed = conversation[p], keyed.objectValue != nil { return keyed }
+        }
+        return conversation
     }
 
     /// The token counts of ``usage``.
@@ -125,13 +156,72 @@ extension ChatRequest {
     /// user's; the provider's `conversation` state from the answer (when it has one)
     /// as the `conversation` field. Media are not sent again.
     public func followUp(answer: Answer, userMessage: String) -> ChatRequest {
+        followUp(answer: answer, then: [.user(userMessage)])
+    }
+
+    /// The request that continues the conversation after `answer` asked for tools: as
+    /// ``followUp(answer:userMessage:)``, with a `{"role": "tool", "tool_call_id": ...,
+    /// "content": ...}` message per result instead of a user message.
+    public func followUp(answer: Answer, toolResults: [ToolResult]) -> ChatRequest {
+        followUp(answer: answer, then: toolResults.map { Message.tool(callID: $0.id, content: $0.content) })
+    }
+
+    private func followUp(answer: Answer, then: [Message]) -> ChatRequest {
         var next = self
         next.media = []
-        next.messages.append(.assistant(answer.content))
-        next.messages.append(.user(userMessage))
-        if let conversation = answer.conversation, conversation != .null {
-            next.extraFields["conversation"] = conversation
+        var assistant = Message.assistant(answer.content)
+        if let calls = answer.toolCalls?.arrayValue, !calls.isEmpty {
+            // As an assistant message carries them: without the deltas' `index`.
+            assistant.toolCalls = .array(calls.map { call in
+                guard var fields = call.objectValue else { return call }
+                fields.removeValue(forKey: "index")
+                return .object(fields)
+            })
+        }
+        next.messages.append(assistant)
+        next.messages += then
+        if let state = answer.state(asked: extraFields["provider"]?.stringValue) {
+            next.extraFields["conversation"] = state
         }
         return next
     }
+}
+
+/// One tool call of an answer (``Answer/calls``), in OpenAI's shape.
+public struct ToolCall: Sendable, Hashable, Codable {
+    /// The call's id: answer it with a ``ToolResult`` of this id.
+    public var id: String
+    /// `"function"`.
+    public var type: String
+    /// The function's name.
+    public var name: String
+    /// The arguments as the model wrote them: JSON text, not checked.
+    public var arguments: String
+}
+
+/// The result of one tool call, for ``ChatRequest/followUp(answer:toolResults:)``.
+public struct ToolResult: Sendable, Hashable {
+    /// The ``ToolCall/id`` it answers.
+    public var id: String
+    /// The tool's output: text, JSON or not.
+    public var content: String
+
+    public init(id: String, content: String) {
+        self.id = id
+        self.content = content
+    }
+}
+
+/// What a generated medium is.
+public enum MediaKind: String, Sendable, Hashable, Codable {
+    case image, audio, video
+}
+
+/// A medium (image, audio, video) an answer generated (``Answer/media``).
+public struct GeneratedMedium: Sendable, Hashable, Codable {
+    public var kind: MediaKind
+    /// Absolute (a server-relative one resolved against the base URL), or a `data:` URI.
+    public var url: String
+    /// The alternative text (g4f: the prompt).
+    public var alt: String?
 }

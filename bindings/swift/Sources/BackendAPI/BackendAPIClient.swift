@@ -29,12 +29,23 @@ public enum APIProtocol: Sendable, Hashable {
 
 /// TLS certificate checking.
 public enum TLSOptions: Sendable, Hashable {
-    /// Verify against the bundled Mozilla roots (the default).
+    /// Verify against the trust store (``BackendAPIClient/Configuration/trustStore``:
+    /// the platform's by default), plus ``BackendAPIClient/Configuration/additionalCAFiles``.
     case verify
     /// Do not verify certificates at all (g4f's `ssl=False`): insecure, for testing only.
     case insecure
     /// Trust only the certificates of this PEM file (read when the client is made).
     case customCA(path: String)
+}
+
+/// Where the roots of trust for TLS come from (`backend_api_trust_store`).
+public enum TrustStore: Sendable, Hashable {
+    /// The platform's verifier and store (the default): the system bundle on Linux
+    /// (`SSL_CERT_FILE` and `SSL_CERT_DIR` honoured), the OS verifier on Apple platforms
+    /// and Windows, so CAs installed there work without code.
+    case platform
+    /// The Mozilla roots compiled into the library: the same on every machine.
+    case bundled
 }
 
 /// The proxy requests go through.
@@ -92,10 +103,20 @@ public final class BackendAPIClient: Sendable {
         /// The wire protocol; ``APIProtocol/openAI`` wants a base URL ending in `/v1`.
         public var apiProtocol: APIProtocol = .backend
         public var tls: TLSOptions = .verify
+        /// Where the roots of trust come from (``TrustStore/platform`` by default).
+        public var trustStore: TrustStore = .platform
+        /// PEM files whose certificates are trusted besides the trust store's (read when
+        /// the client is made): a private or corporate CA next to the public ones.
+        public var additionalCAFiles: [String] = []
         public var proxy: ProxyOptions = .environment
         public var timeouts = Timeouts()
-        /// Bound on one line or event of the response (nil: the library's 16 MiB).
+        /// Bound on one line or event of the response (nil: the library's 16 MiB);
+        /// passing it fails the stream with ``BackendAPIError/Code/lineTooLong``.
         public var maxLineBytes: Int?
+        /// Bound on each stream's assembled answer, its text as sent and its tool-call
+        /// JSON (nil: the library's 64 MiB); passing it fails the stream with
+        /// ``BackendAPIError/Code/answerTooLong``. No effect without ``assembleAnswer``.
+        public var maxAnswerBytes: Int?
         /// Drop lines that are not JSON objects instead of failing the stream.
         public var skipMalformedLines = false
         /// Keep each stream's assembled ``Answer`` (the default); `false` keeps none
@@ -154,6 +175,13 @@ public final class BackendAPIClient: Sendable {
             let v = try cString(config.headers[name]!, "header value")
             try check { backend_api_client_add_header(c, n, v, $0) }
         }
+        if config.trustStore == .bundled {
+            try check { backend_api_client_set_trust_store(c, BACKEND_API_TRUST_STORE_BUNDLED.rawValue, $0) }
+        }
+        for path in config.additionalCAFiles {
+            let p = try cString(path, "CA file path")
+            try check { backend_api_client_add_ca_file(c, p, $0) }
+        }
         switch config.tls {
         case .verify: break
         case .insecure: try check { backend_api_client_set_verify_tls(c, false, $0) }
@@ -197,6 +225,10 @@ public final class BackendAPIClient: Sendable {
         if let maxLineBytes = config.maxLineBytes {
             guard maxLineBytes >= 1 else { throw .invalidArgument("maxLineBytes must be at least 1") }
             try check { backend_api_client_set_max_line(c, maxLineBytes, $0) }
+        }
+        if let maxAnswerBytes = config.maxAnswerBytes {
+            guard maxAnswerBytes >= 1 else { throw .invalidArgument("maxAnswerBytes must be at least 1") }
+            try check { backend_api_client_set_max_answer(c, maxAnswerBytes, $0) }
         }
         if config.skipMalformedLines {
             try check { backend_api_client_set_skip_malformed(c, true, $0) }
@@ -247,29 +279,46 @@ public final class BackendAPIClient: Sendable {
     /// returns at once, its connection closed, and this throws `CancellationError`.
     public func models(provider: String? = nil) async throws -> Data {
         let provider = try provider.map { p throws(BackendAPIError) in try cString(p, "provider") }
+        return try await blocking { client, canceller in
+            var json: UnsafePointer<CChar>?
+            var len = 0
+            var err: OpaquePointer?
+            let status = backend_api_models(client, provider, canceller, &json, &len, &err).rawValue
+            try Self.settle(status, err)
+            guard let json else { throw BackendAPIError.internalError("backend_api_models returned no text") }
+            defer { backend_api_string_free(json) }
+            return Data(bytes: json, count: len)
+        }
+    }
+
+    /// Runs a blocking C call of this client (a listing, a media fetch) on a thread of
+    /// its own, not on Swift's cooperative pool, given the native client and a canceller
+    /// that the task's cancellation cancels: the call then returns at once, its
+    /// connection closed, and this throws `CancellationError`.
+    func blocking<T: Sendable>(
+        _ call: @escaping @Sendable (_ client: OpaquePointer, _ canceller: OpaquePointer) throws -> T
+    ) async throws -> T {
         let canceller = Canceller()
         return try await withTaskCancellationHandler {
-            try await runOnOwnThread { [self] () throws -> Data in
-                var json: UnsafePointer<CChar>?
-                var len = 0
-                var err: OpaquePointer?
-                let status = withExtendedLifetime((self, canceller)) {
-                    backend_api_models(raw, provider, canceller.raw, &json, &len, &err).rawValue
-                }
-                switch status {
-                case BACKEND_API_STATUS_OK.rawValue:
-                    guard let json else { throw BackendAPIError.internalError("backend_api_models returned no text") }
-                    defer { backend_api_string_free(json) }
-                    return Data(bytes: json, count: len)
-                case BACKEND_API_STATUS_CANCELLED.rawValue:
-                    backend_api_error_free(err)
-                    throw CancellationError()
-                default:
-                    throw BackendAPIError.consume(err, status: status)
-                }
+            try await runOnOwnThread { [self] () throws -> T in
+                try withExtendedLifetime((self, canceller)) { try call(raw, canceller.raw) }
             }
         } onCancel: {
             canceller.cancel()
+        }
+    }
+
+    /// Throws for the status of a blocking call: nothing for OK, `CancellationError`
+    /// for CANCELLED, the error otherwise (taking `err` over in every case).
+    static func settle(_ status: UInt32, _ err: OpaquePointer?) throws {
+        switch status {
+        case BACKEND_API_STATUS_OK.rawValue:
+            backend_api_error_free(err)
+        case BACKEND_API_STATUS_CANCELLED.rawValue:
+            backend_api_error_free(err)
+            throw CancellationError()
+        default:
+            throw BackendAPIError.consume(err, status: status)
         }
     }
 
@@ -324,7 +373,33 @@ final class Canceller: Sendable {
     deinit { backend_api_canceller_free(raw) }
 }
 
-/// The version of the native library, such as `"0.2.0"`.
+/// The version of the native library, such as `"0.3.0"`.
 public var backendAPIVersion: String {
     String(cString: backend_api_version())
+}
+
+/// The version of the native library loaded at run time as `0xMMmmpp` (major, minor,
+/// patch), for comparisons: `backendAPIVersionNumber >= 0x000300`.
+public var backendAPIVersionNumber: UInt32 {
+    backend_api_version_num()
+}
+
+/// `url` with its credentials hidden: the `user:password@` of the authority becomes
+/// `***@` (cut at the last `@` before the host), the rule of the library's own
+/// messages; for printing a base or proxy URL.
+/// - Throws: ``BackendAPIError/Code/invalidArgument`` for a string with a NUL inside.
+public func redactURL(_ url: String) throws(BackendAPIError) -> String {
+    let u = try cString(url, "URL")
+    var buffer = [CChar](repeating: 0, count: url.utf8.count + 8)
+    while true {
+        var needed = 0
+        let status = backend_api_redact_url(u, &buffer, buffer.count, &needed).rawValue
+        if status == BACKEND_API_STATUS_OK.rawValue {
+            return String(decoding: buffer.prefix(needed - 1).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        guard status == BACKEND_API_STATUS_LIMIT.rawValue, needed > buffer.count else {
+            throw BackendAPIError(code: .init(status: status), message: "backend_api_redact_url refused the URL")
+        }
+        buffer = [CChar](repeating: 0, count: needed)
+    }
 }

@@ -26,7 +26,13 @@ public struct BackendAPIError: Error, Sendable, Hashable {
     public struct Code: Sendable, Hashable {
         private enum Value: Hashable {
             case status(UInt32)
+            /// `BACKEND_API_STATUS_LIMIT`, told apart by which limit it was.
+            case limit(Limit)
             case inStream(Chunk.Kind)
+        }
+
+        private enum Limit: Hashable {
+            case line, answer, media, other
         }
 
         private let value: Value
@@ -55,8 +61,17 @@ public struct BackendAPIError: Error, Sendable, Hashable {
         public static let io = Code(BACKEND_API_STATUS_IO)
         /// The response broke the wire protocol (malformed JSON, invalid UTF-8, ...).
         public static let protocolViolation = Code(BACKEND_API_STATUS_PROTOCOL)
-        /// A line or event of the response exceeded the client's size limit.
-        public static let lineTooLong = Code(BACKEND_API_STATUS_LIMIT)
+        /// A line or event of the response exceeded the client's bound
+        /// (``BackendAPIClient/Configuration/maxLineBytes``).
+        public static let lineTooLong = Code(.limit(.line))
+        /// The assembled answer grew past the client's bound
+        /// (``BackendAPIClient/Configuration/maxAnswerBytes``); the chunks before were delivered.
+        public static let answerTooLong = Code(.limit(.answer))
+        /// A media item is larger than the request's bound (``ChatRequest/maxMediaBytes``).
+        public static let mediaTooLarge = Code(.limit(.media))
+        /// Another bound of the library: a model listing over 16 MiB, a stream thread
+        /// the system refused.
+        public static let otherLimit = Code(.limit(.other))
         /// A bug inside the native library (a caught panic).
         public static let internalError = Code(BACKEND_API_STATUS_INTERNAL)
         /// The provider failed mid-answer: the server sent an `error` chunk (see
@@ -66,13 +81,39 @@ public struct BackendAPIError: Error, Sendable, Hashable {
         /// chunk (see ``BackendAPIError/chunk``).
         public static let authError = Code(.inStream(.auth))
 
-        /// A status of the C library, also one this binding has no name for.
-        init(status: UInt32) { value = .status(status) }
+        /// A status of the C library, also one this binding has no name for; a
+        /// `LIMIT` is told apart by the library's `message`, which names the limit.
+        init(status: UInt32, message: String = "") {
+            guard status == BACKEND_API_STATUS_LIMIT.rawValue else {
+                value = .status(status)
+                return
+            }
+            value = if message.contains("media limit") {
+                .limit(.media)
+            } else if message.hasPrefix("the answer") {
+                .limit(.answer)
+            } else if message.contains("line of the response") {
+                .limit(.line)
+            } else {
+                .limit(.other)
+            }
+        }
 
-        /// The C status number (`BACKEND_API_STATUS_*`); nil for in-stream errors.
+        /// The C status number (`BACKEND_API_STATUS_*`, the same `LIMIT` for every
+        /// size limit); nil for in-stream errors.
         public var status: UInt32? {
-            if case .status(let s) = value { return s }
-            return nil
+            switch value {
+            case .status(let s): s
+            case .limit: BACKEND_API_STATUS_LIMIT.rawValue
+            case .inStream: nil
+            }
+        }
+
+        /// Whether a size limit was passed (``lineTooLong``, ``answerTooLong``,
+        /// ``mediaTooLarge``, ``otherLimit``).
+        public var isSizeLimit: Bool {
+            if case .limit = value { return true }
+            return false
         }
     }
 
@@ -119,7 +160,7 @@ public struct BackendAPIError: Error, Sendable, Hashable {
         let message = err.map { String(cString: backend_api_error_message($0)) }
             ?? String(cString: backend_api_status_name(code))
         guard code == BACKEND_API_STATUS_HTTP.rawValue else {
-            return BackendAPIError(code: Code(status: code), message: message)
+            return BackendAPIError(code: Code(status: code, message: message), message: message)
         }
         return BackendAPIError(
             code: .http, message: message, httpStatus: err.map { Int(backend_api_error_http_status($0)) },
@@ -133,6 +174,7 @@ extension BackendAPIError.Code: CustomStringConvertible {
     public var description: String {
         switch value {
         case .status(let s): String(cString: backend_api_status_name(s))
+        case .limit: String(cString: backend_api_status_name(BACKEND_API_STATUS_LIMIT.rawValue))
         case .inStream(.auth): "AUTH_ERROR"
         case .inStream: "STREAM_ERROR"
         }
@@ -140,12 +182,21 @@ extension BackendAPIError.Code: CustomStringConvertible {
 }
 
 extension BackendAPIError: CustomStringConvertible, LocalizedError {
+    /// One line: the code (unless the message starts with it, as the library's
+    /// `HTTP 404: ...` does), the message, and the server's message unless the message
+    /// holds it already. Control characters are escaped (`\x1b`): a server's escape
+    /// sequences never reach a terminal or a log through it; the properties keep the
+    /// text as it came.
     public var description: String {
-        var text = "backend-api \(code)"
-        if let httpStatus { text += " \(httpStatus)" }
+        let name = code.description
+        var text = "backend-api"
+        if !message.hasPrefix(name) {
+            text += " \(name)"
+            if let httpStatus { text += " \(httpStatus)" }
+        }
         text += ": \(message)"
-        if let serverMessage { text += " (server: \(serverMessage))" }
-        return text
+        if let serverMessage, !message.contains(serverMessage) { text += " (server: \(serverMessage))" }
+        return printable(text)
     }
 
     /// What an alert shows (Foundation's `localizedDescription`): ``description``.
@@ -170,4 +221,23 @@ func cString(_ s: String, _ what: String) throws(BackendAPIError) -> String {
         throw .invalidArgument("\(what) contains a NUL character")
     }
     return s
+}
+
+/// `text` fit for a terminal or a log line: control characters (C0, DEL and the C1
+/// range, where escape sequences start) written as `\xHH` or `\u00HH`; other
+/// text is kept.
+func printable(_ text: String) -> String {
+    func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || (0x7F...0x9F).contains(u.value) }
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = String.UnicodeScalarView()
+    for u in text.unicodeScalars {
+        guard isControl(u) else {
+            out.append(u)
+            continue
+        }
+        let hex = String(u.value, radix: 16)
+        let escape = (u.value < 0x80 ? "\\x" : "\\u00") + (hex.count < 2 ? "0" : "") + hex
+        out.append(contentsOf: escape.unicodeScalars)
+    }
+    return String(out)
 }

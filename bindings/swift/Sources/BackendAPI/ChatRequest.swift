@@ -17,6 +17,11 @@ public struct Message: Sendable, Hashable {
 
     public var role: String
     public var content: Content
+    /// The tool calls of an assistant message (``ChatRequest/followUp(answer:toolResults:)``
+    /// sets them), as the answer's ``Answer/toolCalls`` JSON.
+    public var toolCalls: JSONValue?
+    /// The call a `tool` message answers (see ``tool(callID:content:)``).
+    public var toolCallID: String?
 
     public init(role: String, content: String) {
         self.role = role
@@ -31,6 +36,12 @@ public struct Message: Sendable, Hashable {
     public static func system(_ text: String) -> Message { Message(role: "system", content: text) }
     public static func user(_ text: String) -> Message { Message(role: "user", content: text) }
     public static func assistant(_ text: String) -> Message { Message(role: "assistant", content: text) }
+    /// The result of the tool call `callID`: `{"role": "tool", "tool_call_id": callID, "content": content}`.
+    public static func tool(callID: String, content: String) -> Message {
+        var m = Message(role: "tool", content: content)
+        m.toolCallID = callID
+        return m
+    }
 }
 
 /// An image or audio file sent with the request (g4f's `media`).
@@ -60,6 +71,14 @@ public struct ChatRequest: Sendable, Hashable {
     /// Extra body fields, the Python client's `**kwargs`: `provider`, `conversation`,
     /// `web_search`, ... (`model`, `messages`, `media` and `api_key` are refused here).
     public var extraFields: [String: JSONValue]
+    /// Bound on each item of ``media`` (nil: the library's 20 MiB); a larger one fails
+    /// with ``BackendAPIError/Code/mediaTooLarge``, a larger file before it is read.
+    public var maxMediaBytes: Int?
+    /// This request's own timeout: the whole exchange, from the first iteration to the
+    /// last chunk, on top of the client's ``Timeouts`` (nil: none). When it passes the
+    /// request is cancelled and the iteration throws ``BackendAPIError/Code/timedOut``.
+    /// Not part of the body (not encoded).
+    public var timeout: Duration?
 
     public init(
         model: String = "",
@@ -88,8 +107,24 @@ public struct ChatRequest: Sendable, Hashable {
         defer { backend_api_request_free(r) }
         let model = try cString(self.model, "model")
         try check { backend_api_request_set_model(r, model, $0) }
-        for m in messages {
+        // An assistant's tool calls have no setter of their own: then all messages go as JSON.
+        let asJSON = messages.contains { $0.toolCalls != nil }
+        if asJSON {
+            let json: String
+            do {
+                json = String(decoding: try JSONEncoder().encode(messages), as: UTF8.self)
+            } catch {
+                throw .invalidArgument("messages: \(error)")
+            }
+            try check { backend_api_request_set_messages_json(r, json, $0) }
+        }
+        for m in messages where !asJSON {
             let role = try cString(m.role, "message role")
+            if let id = m.toolCallID, case .text(let text) = m.content, !text.utf8.contains(0) {
+                let i = try cString(id, "tool call id")
+                try check { backend_api_request_add_tool_result(r, i, text, $0) }
+                continue
+            }
             switch m.content {
             case .text(let text) where !text.utf8.contains(0):
                 try check { backend_api_request_add_message(r, role, text, $0) }
@@ -100,6 +135,10 @@ public struct ChatRequest: Sendable, Hashable {
                 let json = value.jsonText
                 try check { backend_api_request_add_message_json(r, role, json, $0) }
             }
+        }
+        if let maxMediaBytes {
+            guard maxMediaBytes >= 1 else { throw .invalidArgument("maxMediaBytes must be at least 1") }
+            try check { backend_api_request_set_max_media(r, maxMediaBytes, $0) }
         }
         for item in media {
             switch item {
@@ -148,15 +187,21 @@ public struct ChatRequest: Sendable, Hashable {
 }
 
 extension Message: Codable {
-    private enum Keys: String, CodingKey { case role, content }
+    private enum Keys: String, CodingKey {
+        case role, content
+        case toolCalls = "tool_calls"
+        case toolCallID = "tool_call_id"
+    }
 
     /// Reads `{"role": ..., "content": ...}`: a string content as ``Content/text(_:)``,
     /// any other JSON (a list of parts) as ``Content/json(_:)``.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         role = try c.decode(String.self, forKey: .role)
-        let value = try c.decode(JSONValue.self, forKey: .content)
+        let value = try c.decodeIfPresent(JSONValue.self, forKey: .content) ?? .null
         content = value.stringValue.map(Content.text) ?? .json(value)
+        toolCalls = try c.decodeIfPresent(JSONValue.self, forKey: .toolCalls)
+        toolCallID = try c.decodeIfPresent(String.self, forKey: .toolCallID)
     }
 
     /// Writes `{"role": ..., "content": ...}`, as the request body carries it.
@@ -167,6 +212,8 @@ extension Message: Codable {
         case .text(let text): try c.encode(text, forKey: .content)
         case .json(let value): try c.encode(value, forKey: .content)
         }
+        try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
+        try c.encodeIfPresent(toolCallID, forKey: .toolCallID)
     }
 }
 

@@ -40,6 +40,9 @@ public struct Chunk: Sendable, Hashable {
         case headers = 21
         /// Made by the library, not sent by servers: the assembled answer (see ``Answer``).
         case answer = 22
+        /// The model refused (the OpenAI protocol's `delta.refusal`): ``Chunk/text`` says
+        /// why; the answer keeps it as ``Answer/refusal``.
+        case refusal = 23
     }
 
     /// Token counts of a `usage` chunk.
@@ -61,6 +64,10 @@ public struct Chunk: Sendable, Hashable {
     /// The main text: `content` of a content chunk, `token` of reasoning, `message` of
     /// error/auth/message, `title`, `log`, `preview`; nil when the chunk has none.
     public var text: String? { storage.text }
+    /// The choice the chunk belongs to, from 0: with the OpenAI protocol and `n` > 1
+    /// each choice's chunks come apart (the assembled answer follows choice 0); 0 for
+    /// every other chunk.
+    public var choice: Int { storage.choice }
 
     public init(type: String, kind: Kind, json: Data, text: String?) {
         self.kind = kind
@@ -179,6 +186,12 @@ final class ChunkStorage: @unchecked Sendable {
         parsed = try? JSONValue(parsing: json)
     }
 
+    /// The chunk's choice (`backend_api_chunk_choice`), or its `"choice"` field.
+    var choice: Int {
+        guard let native else { return parsed?["choice"]?.intValue ?? 0 }
+        return Int(backend_api_chunk_choice(native))
+    }
+
     /// The value at a JSON Pointer: from the library's parsed chunk, or from `parsed`.
     func value(at pointer: String) -> JSONValue? {
         guard let native else { return parsed?.value(at: pointer) }
@@ -257,4 +270,22 @@ final class ChunkStorage: @unchecked Sendable {
 
 extension Chunk: CustomStringConvertible {
     public var description: String { "Chunk(\(type): \(jsonString))" }
+}
+
+/// `Codable` as the chunk's JSON object, as the server sent it: encoding writes that
+/// object; decoding reads one and makes the chunk of it as the library would
+/// (`backend_api_chunk_parse`: its kind and text too), so that chunks can be recorded
+/// and replayed, by a test double of ``ChatClient`` say.
+extension Chunk: Codable {
+    public init(from decoder: any Decoder) throws {
+        let json = try JSONValue(from: decoder).jsonText
+        var native: OpaquePointer?
+        try check { backend_api_chunk_parse(json, json.utf8.count, &native, $0) }
+        guard let native else { throw BackendAPIError.internalError("backend_api_chunk_parse returned no chunk") }
+        self.init(native: native)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try JSONValue(parsing: jsonString).encode(to: encoder)
+    }
 }

@@ -239,6 +239,15 @@ final class StreamCore: @unchecked Sendable {
         }
         if first {
             streamQueue.async { [self] in open() }
+            if let timeout = request.timeout {
+                // The request's own timeout: from here, the request going out.
+                let (s, atto) = timeout.components
+                let ns = max(0, Double(s) * 1e9 + Double(atto) / 1e9)
+                streamQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(min(ns, 9e18)))) { [weak self] in
+                    self?.end(with: BackendAPIError(
+                        code: .timedOut, message: "the request's timeout of \(timeout) elapsed (ChatRequest.timeout)"))
+                }
+            }
         }
     }
 
@@ -282,10 +291,16 @@ final class StreamCore: @unchecked Sendable {
     /// before the native stream is cancelled, so that nothing the native stream reports
     /// after the cancel changes it.
     func cancel() {
+        end(with: CancellationError())
+    }
+
+    /// Ends the request with `error` (unless it had ended) and cancels the native
+    /// stream: ``cancel()``, and the request's own timeout.
+    private func end(with error: any Error) {
         lock.lock()
         cancelled = true
         let canceller = self.canceller
-        let (final, parked) = settle(.failure(CancellationError()))
+        let (final, parked) = settle(.failure(error))
         lock.unlock()
         backend_api_canceller_cancel(canceller) // NULL (not open yet): open cancels after it
         resume(parked, with: final)

@@ -1,7 +1,7 @@
 /// One model of a listing (see ``BackendAPIClient/listModels(provider:)``): the backend
 /// API's (both g4f generations) or an OpenAI-compatible one. Fields the server does
 /// not send are nil or false.
-public struct Model: Sendable, Hashable {
+public struct Model: Sendable, Hashable, Codable {
     /// The model's name: `id` (newer g4f, OpenAI) or `model` (g4f 6.x).
     public var id: String
     /// The provider that lists it (backend API); nil in an OpenAI listing.

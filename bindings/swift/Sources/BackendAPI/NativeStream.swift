@@ -32,8 +32,9 @@ import CBackendAPI
 ///   ``Event/pending``: a chunk, the end or an error is there, or the stream was
 ///   cancelled. It may be readable spuriously (``tryNext()`` then says `.pending`).
 ///   Only wait for readability on it: never read, write or close it.
-/// - Idle and total timeouts are noticed by ``tryNext()``: use
-///   ``pollTimeoutMilliseconds`` (or ``deadlineHint``) as the poll timeout.
+/// - Idle and total timeouts end the stream by themselves and make the descriptor
+///   readable: the poll needs no timeout for them (``pollTimeoutMilliseconds`` and
+///   ``deadlineHint`` tell when one is due).
 /// - The native stream is cancelled, closed and freed when the last reference goes
 ///   away (`deinit`, which never waits); the descriptor is closed with it.
 /// - In-stream `error`/`auth` chunks are handed out as chunks (``Chunk/isFatal``),

@@ -347,19 +347,20 @@ struct StatsAnswerTests {
         #expect(body["media"] == .null)
         #expect(body["conversation"] == nil)
 
-        // The provider's conversation state goes back as the `conversation` field.
+        // The provider's conversation state goes back as the `conversation` field: the
+        // answering provider's own state, unwrapped, as g4f expects it (issue 29).
         var withState = answer
         withState.conversation = ["TestBackend": ["id": 9, "parent": "abc"]]
         var third = next.followUp(answer: withState, userMessage: "third")
         #expect(third.messages.count == 5)
         let thirdChunks = try await collect(client.stream(third))
         let body3 = try #require(try echoed(thirdChunks)["body"])
-        #expect(body3["conversation"] == ["TestBackend": ["id": 9, "parent": "abc"]])
+        #expect(body3["conversation"] == ["id": 9, "parent": "abc"])
         #expect(body3["messages"]?.arrayValue?.last == ["role": "user", "content": "third"])
         // A null conversation does not replace the one the request has.
         withState.conversation = .null
         third = third.followUp(answer: withState, userMessage: "fourth")
-        #expect(third.extraFields["conversation"] == ["TestBackend": ["id": 9, "parent": "abc"]])
+        #expect(third.extraFields["conversation"] == ["id": 9, "parent": "abc"])
     }
 }
 
