@@ -2,8 +2,8 @@
 # The benchmark suite: builds in release mode, starts its own canned servers on
 # loopback, runs every measure, prints the table (figures, ratios, targets) and
 # writes benchmark-results/results.json and benchmark-results/results.svg. Reports; asserts nothing.
-# BENCH_QUICK=1 runs a smaller version (for a smoke check); BENCH_ONLY=throughput
-# or BENCH_ONLY=bindings runs one part.
+# BENCH_QUICK=1 runs a smaller version (for a smoke check); BENCH_ONLY=throughput,
+# whole, trust, relay or bindings runs one part (printed, not written).
 #
 # The binding rows: the drain program of each binding (C, C++, Go, Swift) is built
 # here against the release library and run by the benchmark against the release
@@ -32,6 +32,13 @@ if [ -n "$go_bin" ] && (cd bindings/go/backendapi && GOPROXY=off GOTOOLCHAIN=loc
     export BENCH_DRAIN_GO=$out/drain_go
 else
     echo "!!!! no Go drain program (Go missing or its build failed): no Go row" >&2
+fi
+# The Go client of the sequential-requests row (net/http keeps connections).
+if [ -n "$go_bin" ] && (cd benches/sequential && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    "$go_bin" build -o "$out/sequential_go" main.go); then
+    export BENCH_SEQUENTIAL_GO=$out/sequential_go
+else
+    echo "!!!! no Go sequential client (Go missing or its build failed): no Go row for sequential requests" >&2
 fi
 if BACKEND_API_LIB_DIR=$lib bindings/swift/bench/drain.sh build >/dev/null; then
     export BENCH_DRAIN_SWIFT="$root/bindings/swift/bench/drain.sh run"

@@ -364,7 +364,7 @@ impl Chunk {
         let (start, end) = self.text_span?;
         let raw = &self.json[start..end];
         let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-        if !inner.contains('\\') {
+        if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
             return Some(Cow::Borrowed(inner));
         }
         string_value(raw).map(Cow::Owned)

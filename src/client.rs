@@ -1,16 +1,16 @@
-//! The client: where and how to connect (base URL, headers, TLS, proxy, timeouts,
-//! limits). It knows nothing of the chat request or of the wire format.
+//! The client: where and how to connect (base URL, headers, proxy, timeouts,
+//! limits; TLS in `trust`), and which `Authorization` a request carries. It knows
+//! nothing of the wire format.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::Proxy;
 
 use crate::answer::DEFAULT_MAX_ANSWER;
 use crate::base_url::BaseUrl;
 use crate::decoder::DEFAULT_MAX_LINE;
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::log::Logger;
 use crate::net::Link;
@@ -19,6 +19,8 @@ use crate::proxy_env;
 use crate::request::Request;
 use crate::retry::RetryPolicy;
 use crate::secret::redact_url;
+use crate::trust::Tls;
+pub use crate::trust::TrustStore;
 
 /// `User-Agent` sent unless the caller sets one.
 pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
@@ -63,127 +65,6 @@ impl Default for Timeouts {
     }
 }
 
-/// Where the roots of trust for TLS certificates come from.
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_trust_store`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrustStore {
-    /// The platform's: its own verifier and certificate store on macOS, iOS and
-    /// Windows; on Linux and other systems the system bundle (`SSL_CERT_FILE` and
-    /// `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
-    /// without code. The default, unless the library is built with the Cargo feature
-    /// `bundled-roots`.
-    Platform,
-    /// The Mozilla roots compiled into the library: the same on every machine, whatever
-    /// its store holds.
-    Bundled,
-}
-
-impl TrustStore {
-    /// The store's roots as they are, for ureq.
-    fn roots(self) -> RootCerts {
-        match self {
-            TrustStore::Bundled => RootCerts::WebPki,
-            _ => RootCerts::PlatformVerifier,
-        }
-    }
-}
-
-impl Default for TrustStore {
-    fn default() -> TrustStore {
-        if cfg!(feature = "bundled-roots") {
-            TrustStore::Bundled
-        } else {
-            TrustStore::Platform
-        }
-    }
-}
-
-/// The client's roots of trust: a base and certificates added to it.
-#[derive(Debug, Clone, Default)]
-struct Trust {
-    store: TrustStore,
-    /// Set by [`Client::set_ca_file`]: these certificates replace the store.
-    only: Option<Vec<Certificate<'static>>>,
-    /// Added by [`Client::add_ca_file`] to the store (or to `only`).
-    added: Vec<Certificate<'static>>,
-    /// What the agents use, worked out by [`Trust::roots`] when a setter changes the rest.
-    roots: Option<RootCerts>,
-}
-
-impl Trust {
-    /// The roots for ureq: the platform verifier or the bundled roots as they are, or,
-    /// once a file replaced or added to them, one list of certificates. Adding to the
-    /// platform store reads its certificates (rustls-native-certs, the source the
-    /// platform verifier reads on Linux); on macOS and Windows the roots of the
-    /// system's store are then checked by rustls' verifier instead of the system's.
-    fn roots(&self) -> Result<RootCerts> {
-        if let Some(only) = &self.only {
-            let all = only.iter().chain(&self.added).cloned().collect::<Vec<_>>();
-            return Ok(RootCerts::Specific(Arc::new(all)));
-        }
-        if self.added.is_empty() {
-            return Ok(self.store.roots());
-        }
-        let mut all: Vec<Certificate<'static>> = match self.store {
-            TrustStore::Platform => {
-                let found = rustls_native_certs::load_native_certs();
-                if found.certs.is_empty() {
-                    let why = found
-                        .errors
-                        .first()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default();
-                    return Err(Error::new(
-                        Status::Tls,
-                        format!("no certificates in the system's trust store{why}"),
-                    ));
-                }
-                found
-                    .certs
-                    .iter()
-                    .map(|c| Certificate::from_der(c.as_ref()).to_owned())
-                    .collect()
-            }
-            TrustStore::Bundled => webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|c| Certificate::from_der(c.as_ref()))
-                .collect(),
-        };
-        all.extend(self.added.iter().cloned());
-        Ok(RootCerts::Specific(Arc::new(all)))
-    }
-
-    /// Applies `change` and works the roots out again; on failure nothing changes.
-    fn update(&mut self, change: impl FnOnce(&mut Trust)) -> Result<()> {
-        let mut next = self.clone();
-        change(&mut next);
-        next.roots = Some(next.roots()?);
-        *self = next;
-        Ok(())
-    }
-}
-
-/// The certificates of a PEM file; at least one.
-fn read_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("cannot read CA file {path:?}: {e}")))?;
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        if let PemItem::Certificate(c) =
-            item.map_err(|e| Error::new(Status::Tls, format!("bad PEM in {path:?}: {e}")))?
-        {
-            certs.push(c);
-        }
-    }
-    if certs.is_empty() {
-        return Err(Error::new(
-            Status::Tls,
-            format!("no certificate found in {path:?}"),
-        ));
-    }
-    Ok(certs)
-}
-
 /// Connection settings shared by every request made through the client.
 #[derive(Clone)]
 pub struct Client {
@@ -191,8 +72,7 @@ pub struct Client {
     /// `Basic ...` from the base URL's `user:password@`.
     basic_auth: Option<String>,
     headers: Vec<Header>,
-    verify_tls: bool,
-    trust: Trust,
+    tls: Tls,
     proxy: Option<Proxy>,
     /// Why the environment's proxy could not be used, until a proxy is set.
     proxy_error: Option<String>,
@@ -215,10 +95,7 @@ impl std::fmt::Debug for Client {
                 &self.basic_auth.as_ref().map(|_| "<redacted>"),
             )
             .field("headers", &self.headers)
-            .field("verify_tls", &self.verify_tls)
-            .field("trust_store", &self.trust.store)
-            .field("ca_file_only", &self.trust.only.is_some())
-            .field("ca_added", &self.trust.added.len())
+            .field("tls", &self.tls)
             .field(
                 "proxy",
                 &self
@@ -268,8 +145,7 @@ impl Client {
             base_url: base.url,
             basic_auth: base.basic_auth,
             headers: Vec::new(),
-            verify_tls: true,
-            trust: Trust::default(),
+            tls: Tls::default(),
             proxy,
             proxy_error,
             timeouts: Timeouts::default(),
@@ -346,17 +222,13 @@ impl Client {
     /// connection to the proxy with the same settings, and has no separate switch
     /// (curl's `--proxy-insecure`).
     pub fn set_verify_tls(&mut self, verify: bool) {
-        self.verify_tls = verify;
+        self.tls.set_verify(verify);
     }
 
     /// Trusts only the certificates of a PEM file (read now), instead of the trust
     /// store and of certificates added before.
     pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
-        let certs = read_ca_file(path)?;
-        self.trust.update(|t| {
-            t.only = Some(certs);
-            t.added.clear();
-        })
+        self.tls.set_ca_file(path)
     }
 
     /// Trusts the certificates of a PEM file (read now) besides the roots already
@@ -364,18 +236,15 @@ impl Client {
     /// CA next to the public ones. Adding to the platform store reads the system's
     /// certificates now.
     pub fn add_ca_file(&mut self, path: &str) -> Result<()> {
-        let certs = read_ca_file(path)?;
-        self.trust.update(|t| t.added.extend(certs))
+        self.tls.add_ca_file(path)
     }
 
     /// Chooses the trust store whose roots are trusted: [`TrustStore::Platform`] (the
     /// default) or [`TrustStore::Bundled`]. Ends a [`Client::set_ca_file`]; certificates
-    /// from [`Client::add_ca_file`] stay added.
+    /// from [`Client::add_ca_file`] stay added. The store is read once per client, on
+    /// its first TLS connection; choosing it again reads it again from then on.
     pub fn set_trust_store(&mut self, store: TrustStore) -> Result<()> {
-        self.trust.update(|t| {
-            t.store = store;
-            t.only = None;
-        })
+        self.tls.set_trust_store(store)
     }
 
     /// Routes requests through a proxy (`http://`, `https://`, `socks5://`, `socks5h://`,
@@ -460,24 +329,17 @@ impl Client {
     }
 
     /// A fresh agent with this client's settings whose network steps wait through
-    /// `link`. Each operation gets its own, so a cancel ends exactly that one. `body`
+    /// `link`. Each operation gets its own, so a cancel ends exactly that one; the
+    /// TLS connector (with the roots read once) is the client's. `body`
     /// bounds reading a whole response body (a model listing is one JSON document,
     /// not an open-ended stream).
     pub(crate) fn agent(&self, link: Arc<Link>, body: Option<Duration>) -> ureq::Agent {
-        let roots = match &self.trust.roots {
-            Some(roots) => roots.clone(),
-            None => self.trust.store.roots(),
-        };
-        let tls = TlsConfig::builder()
-            .root_certs(roots)
-            .disable_verification(!self.verify_tls)
-            .build();
         let t = self.timeouts;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(USER_AGENT)
-            .tls_config(tls)
+            .tls_config(self.tls.config())
             .proxy(self.proxy.clone())
             // Name resolution has the CONNECT budget too, as has the connection
             // (with proxy and TLS handshakes) after it.
@@ -495,13 +357,14 @@ impl Client {
             .input_buffer_size(IO_BUFFER)
             .output_buffer_size(IO_BUFFER)
             .build();
-        crate::net::agent(config, link)
+        crate::net::agent(config, link, self.tls.connector())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Status;
 
     #[test]
     fn base_urls() {

@@ -96,7 +96,7 @@ impl Decoder {
                 input = &input[1..];
             }
         }
-        while let Some(pos) = input.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', input) {
             let (line, rest) = input.split_at(pos);
             input = &rest[1..];
             if rest[0] == b'\r' {
@@ -171,10 +171,13 @@ impl Decoder {
         if line.is_empty() {
             return self.dispatch(emit);
         }
-        if line[0] == b':' {
-            return Ok(Progress::More);
+        match line[0] {
+            b':' => return Ok(Progress::More),
+            // No field name starts so: an NDJSON line, without looking for a colon.
+            b'{' => return self.json(line, emit),
+            _ => {}
         }
-        let (name, value) = match line.iter().position(|&b| b == b':') {
+        let (name, value) = match memchr::memchr(b':', line) {
             Some(i) => {
                 let v = &line[i + 1..];
                 (&line[..i], v.strip_prefix(b" ").unwrap_or(v))

@@ -19,7 +19,7 @@
 //! (one chunk), [`answer`] (what the chunks add up to), [`media`] (data URIs),
 //! [`request`] (the JSON body), `header` (checked HTTP headers), `secret` (what
 //! never reaches a log), `base_url` (the checked base URL and its credentials),
-//! `proxy_env` (the environment's proxy, as curl reads it), [`client`] (connection settings), [`retry`] (when and how
+//! `proxy_env` (the environment's proxy, as curl reads it), [`client`] (connection settings), `trust` (TLS settings, the trust store read once), [`retry`] (when and how
 //! long to wait), [`log`] (log records), `net` (sockets, name resolution and
 //! every network wait, bounded and cancellable), `transport` (HTTP exchanges),
 //! [`cancel`] (cancellation from any thread), [`threads`] (the library's threads
@@ -58,6 +58,7 @@ mod secret;
 pub mod stream;
 pub mod threads;
 mod transport;
+mod trust;
 
 pub use answer::Answer;
 pub use cancel::Canceller;

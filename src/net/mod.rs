@@ -16,7 +16,7 @@ mod wait;
 
 use std::sync::Arc;
 
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 use crate::cancel::Canceller;
 
@@ -30,13 +30,17 @@ pub(crate) struct Link {
 }
 
 /// A ureq agent for one operation: SOCKS or HTTP proxy, then TCP through
-/// [`Link`], then TLS; names resolved on the pool.
-pub(crate) fn agent(config: ureq::config::Config, link: Arc<Link>) -> ureq::Agent {
+/// [`Link`], then TLS through the client's `tls`; names resolved on the pool.
+pub(crate) fn agent(
+    config: ureq::config::Config,
+    link: Arc<Link>,
+    tls: crate::trust::SharedTls,
+) -> ureq::Agent {
     let connector =
         ().chain(socks::SocksConnector(link.clone()))
             .chain(ConnectProxyConnector::default())
             .chain(socket::SocketConnector(link.clone()))
-            .chain(RustlsConnector::default());
+            .chain(tls);
     ureq::Agent::with_parts(config, connector, resolve::PoolResolver(link))
 }
 

@@ -200,13 +200,15 @@ impl Stream {
             if let Some(a) = &self.answer {
                 a.add(c);
             }
-            self.delivered.fetch_add(1, Ordering::Relaxed);
+            // Written under the cursor only: a store, not a read-modify-write.
+            let delivered = self.delivered.load(Ordering::Relaxed);
+            self.delivered.store(delivered + 1, Ordering::Relaxed);
         }
         // The descriptor stays readable while `next` would not block.
         if !matches!(next, Next::Again)
             && (cursor.pending.len() > 0 || !self.rx.is_empty() || cursor.terminal.is_some())
         {
-            self.shared.readiness.signal();
+            self.shared.readiness.still_ready();
         }
         next
     }

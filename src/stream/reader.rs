@@ -181,7 +181,8 @@ impl Assembled {
     }
 
     fn catch_up(&self, answer: &mut Answer) {
-        if !self.behind.swap(false, Ordering::Acquire) {
+        // A load first: the swap, a read-modify-write, only when there is a backlog.
+        if !self.behind.load(Ordering::Acquire) || !self.behind.swap(false, Ordering::Acquire) {
             return;
         }
         let backlog = std::mem::take(&mut *lock(&self.backlog));

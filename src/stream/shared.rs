@@ -2,7 +2,7 @@
 //! the queue's budget in bytes ([`Budget`]), the counters behind the statistics
 //! ([`Counters`]), and the event-loop descriptor ([`Readiness`]).
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 use std::time::Instant;
 
@@ -129,30 +129,48 @@ pub(super) struct Counters {
 /// The event-loop descriptor: made when the caller first asks for it, signalled
 /// whenever `next` would not block, closed with the stream's reader side.
 #[derive(Default)]
-pub(super) struct Readiness(RwLock<Option<Notifier>>);
+pub(super) struct Readiness {
+    notifier: RwLock<Option<Notifier>>,
+    /// Whether a descriptor was ever made, for the reader's per-chunk calls: until
+    /// then they cost one load, not the lock (most streams never have one). Set
+    /// after the descriptor was made and signalled, never cleared. A reader that
+    /// does not see it yet skips a signal the new descriptor's own covers (it stays
+    /// readable until a reset, and a reset that drains saw the flag: every later
+    /// `next`, ordered after it by the cursor's lock, sees it too).
+    made: AtomicBool,
+}
 
 impl Readiness {
     fn with(&self, f: impl FnOnce(&Notifier)) {
-        if let Some(n) = &*self.0.read().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(n) = &*self.notifier.read().unwrap_or_else(|e| e.into_inner()) {
             f(n);
         }
     }
 
-    /// Something is there for `next`.
+    /// Something is there for `next` (the worker: always through the lock).
     pub(super) fn signal(&self) {
         self.with(Notifier::signal);
+    }
+
+    /// [`Readiness::signal`] from `next`, for what is still there after it.
+    pub(super) fn still_ready(&self) {
+        if self.made.load(Ordering::Acquire) {
+            self.with(Notifier::signal);
+        }
     }
 
     /// `next` is about to look at the channel: quiet first, so that a message
     /// sent from now on signals again.
     pub(super) fn reset(&self) {
-        self.with(Notifier::reset);
+        if self.made.load(Ordering::Acquire) {
+            self.with(Notifier::reset);
+        }
     }
 
     /// The descriptor, made on first use. A new one is signalled once (maybe
     /// spuriously: `next(0)` then says AGAIN) for what arrived before it existed.
     pub(super) fn descriptor(&self) -> std::io::Result<RawDescriptor> {
-        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.notifier.write().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = &*slot {
             return Ok(n.descriptor());
         }
@@ -160,11 +178,12 @@ impl Readiness {
         made.signal();
         let d = made.descriptor();
         *slot = Some(made);
+        self.made.store(true, Ordering::Release);
         Ok(d)
     }
 
     /// Closes the descriptor.
     pub(super) fn close(&self) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.notifier.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }

@@ -218,3 +218,60 @@ fn bad_ca_files_change_nothing() {
     );
     assert_eq!(fetch(&client), Ok(()), "still trusting CA 1 alone");
 }
+
+/// The system bundle is read once per client, on its first TLS connection: a
+/// client keeps trusting what the store held then, a new client (or the store
+/// chosen again) reads it anew.
+#[test]
+#[ignore = "run by the_trust_store_is_read_once_per_client, in a child process"]
+fn child_trust_store_read_once() {
+    let bundle = PathBuf::from(std::env::var("SSL_CERT_FILE").unwrap());
+    assert!(
+        bundle.starts_with(std::env::temp_dir()),
+        "run me through the_trust_store_is_read_once_per_client"
+    );
+    std::fs::copy(ca("1"), &bundle).unwrap();
+    let url1 = support::tls::start_in(&tls("1"));
+    let make = || {
+        let mut client = Client::new(&url1).unwrap();
+        client.set_proxy(None).unwrap();
+        client
+    };
+    let mut client = make();
+    assert_eq!(fetch(&client), Ok(()), "CA 1 in the bundle");
+    // The system's store changes: it no longer holds CA 1.
+    std::fs::copy(ca("2"), &bundle).unwrap();
+    assert_eq!(fetch(&client), Ok(()), "the client read its store once");
+    assert_eq!(fetch(&client.clone()), Ok(()), "and its clones share it");
+    assert_eq!(fetch(&make()), TLS, "a new client reads the store anew");
+    client.set_trust_store(TrustStore::Platform).unwrap();
+    assert_eq!(
+        fetch(&client),
+        TLS,
+        "choosing the store again reads it again"
+    );
+    println!("trust store read once: as expected");
+}
+
+#[test]
+fn the_trust_store_is_read_once_per_client() {
+    let bundle = std::env::temp_dir().join(format!("trust-once-{}.pem", std::process::id()));
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "tls_trust::child_trust_store_read_once",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env("SSL_CERT_FILE", &bundle)
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&bundle);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("trust store read once: as expected"),
+        "child: {text}"
+    );
+}

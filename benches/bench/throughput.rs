@@ -1,0 +1,178 @@
+//! One stream's throughput through `backend_api_next` per framing, against the
+//! parse floor and g4f's Python client on the same stream (in this process,
+//! from the canned server in a child process).
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::capi::{drain, fields, Client};
+use crate::measure::{best_of, cpu_seconds};
+use crate::report::Report;
+use crate::server::chunk_line;
+
+/// Chunks per second and CPU seconds for one stream of `chunks` chunks.
+fn throughput(client: &Client, framing: &str, chunks: usize, size: usize) -> (f64, f64) {
+    let cpu = cpu_seconds();
+    let t = Instant::now();
+    let n = drain(client.open(&fields(framing, chunks, size)), |_| {});
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, chunks);
+    (n as f64 / secs, cpu_seconds() - cpu)
+}
+
+/// The parse floor: lines split in memory, each validated as JSON with its `type`
+/// read without building a tree, in one thread. Lines per second.
+fn parse_floor(body: &[u8]) -> f64 {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(rename = "type", borrow)]
+        _type: Cow<'a, str>,
+    }
+    let t = Instant::now();
+    let mut n = 0usize;
+    for line in body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let h: Head = serde_json::from_slice(line).unwrap();
+        std::hint::black_box(&h._type);
+        n += 1;
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+/// Our decoder alone on the same bytes, in memory: lines per second.
+fn decoder_alone(body: &[u8]) -> f64 {
+    let t = Instant::now();
+    let mut n = 0usize;
+    let mut d = backend_api::decoder::Decoder::new(16 << 20, false);
+    for piece in body.chunks(64 << 10) {
+        d.feed(piece, &mut |c| {
+            std::hint::black_box(&c);
+            n += 1
+        })
+        .unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+/// The Python reference client on the same NDJSON stream: (chunks/s, CPU seconds).
+pub fn python_client(url: &str, chunks: usize) -> Option<(f64, f64)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cache = std::env::var_os("BACKEND_API_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var("HOME").unwrap()).join(".cache/backend-api"));
+    let py = cache.join("venv-g4f-6.7.4/bin/python");
+    if !py.exists() {
+        eprintln!(
+            "!!!! the g4f 6.7.4 venv is missing (scripts/g4f-venvs.sh): no Python comparison"
+        );
+        return None;
+    }
+    let req = std::env::temp_dir().join(format!("bench-req-{}.json", std::process::id()));
+    let mut body = fields("ndjson", chunks, 4);
+    body["model"] = json!("bench");
+    body["messages"] = json!([{"role": "user", "content": "go"}]);
+    std::fs::write(&req, body.to_string()).unwrap();
+    let out = Command::new(py)
+        .arg(root.join("tests/interop/reference_client.py"))
+        .arg(url)
+        .arg(&req)
+        .arg("--count-only")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&req);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let w: Vec<&str> = text.split_whitespace().collect();
+    let (count, secs, cpu): (f64, f64, f64) = (
+        w.get(1)?.parse().ok()?,
+        w.get(3)?.parse().ok()?,
+        w.get(5)?.parse().ok()?,
+    );
+    assert_eq!(count as usize, chunks, "python client: {text}");
+    Some((count / secs, cpu))
+}
+
+/// Chunks/s and CPU per framing, then Python and the parse floor on the same
+/// stream. Returns NDJSON's rate (for the rows that compare with it).
+pub fn run(report: &mut Report, client: &Client, url: &str, n: usize) {
+    throughput(client, "sse", n / 10, 4); // warm-up
+    let mut rates = Vec::new();
+    let mut ours_cpu_per_m = 0.0;
+    for framing in ["sse", "ndjson"] {
+        let (rate, _) = best_of(3, || throughput(client, framing, n, 4));
+        let cpu: f64 = (0..10)
+            .map(|_| throughput(client, framing, n, 4).1)
+            .sum::<f64>()
+            / 10.0;
+        report.set(&format!("chunks_per_s_{framing}"), json!(rate));
+        report.set(
+            &format!("cpu_s_per_million_{framing}"),
+            json!(cpu / n as f64 * 1e6),
+        );
+        ours_cpu_per_m = cpu / n as f64 * 1e6;
+        rates.push((framing, rate));
+        report.row(
+            format!("chunks/s through backend_api_next ({framing}, {n} chunks)"),
+            format!("{rate:.0}"),
+            "",
+            ">= 2,500,000",
+            Some(rate >= 2.5e6),
+        );
+    }
+    let ndjson_rate = rates[1].1;
+    let python = match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("throughput") => None,
+        _ => python_client(url, n),
+    };
+    match python {
+        Some((rate, cpu)) => {
+            let ratio = ndjson_rate / rate;
+            let cpu_per_m = cpu / n as f64 * 1e6;
+            report.set("python_chunks_per_s", json!(rate));
+            report.set("python_cpu_s_per_million", json!(cpu_per_m));
+            report.row(
+                "Python BackendApi (g4f 6.7.4), same NDJSON stream",
+                format!("{ndjson_rate:.0}/s (x{ratio:.1} faster)"),
+                format!("{rate:.0}/s"),
+                "ours >= 20x",
+                Some(ratio >= 20.0),
+            );
+            let cpu_ratio = cpu_per_m / ours_cpu_per_m.max(1e-9);
+            report.row(
+                "CPU s per million chunks (user+sys)",
+                format!("{ours_cpu_per_m:.3}"),
+                format!("{cpu_per_m:.3} (x{cpu_ratio:.1})"),
+                "Python >= 20x ours",
+                Some(cpu_ratio >= 20.0),
+            );
+        }
+        None => report.row(
+            "Python BackendApi",
+            "-",
+            "not run (venv missing, or BENCH_ONLY=throughput)",
+            ">= 20x",
+            None,
+        ),
+    }
+
+    // The parse floor against our decoder and the whole pipeline, per framing.
+    let body: Vec<u8> = (0..n)
+        .flat_map(|i| chunk_line(true, i, 4).into_bytes())
+        .collect();
+    let floor = best_of(3, || (parse_floor(&body), ())).0;
+    let dec = best_of(3, || (decoder_alone(&body), ())).0;
+    report.set("parse_floor_lines_per_s", json!(floor));
+    report.set("decoder_alone_lines_per_s", json!(dec));
+    for (framing, rate) in rates {
+        report.row(
+            format!("end to end ({framing}) against the parse floor"),
+            format!("{rate:.0} chunks/s ({:.2} of floor)", rate / floor),
+            format!("floor {floor:.0}/s; our decoder alone {dec:.0}/s"),
+            ">= 0.7 of floor",
+            Some(rate >= floor * 0.7),
+        );
+    }
+}
