@@ -3,9 +3,10 @@ import Testing
 
 @testable import BackendAPI
 
-/// The third review's items (issue 34): each test fails on the binding before it.
-@Suite("Third review", .timeLimit(.minutes(2)))
-struct ThirdReviewTests {
+/// Size limits told apart, trust settings, escapes, Codable values, the test double and
+/// per-request timeouts, with the programs a user writes first.
+@Suite("Limits, trust, escapes, Codable, the test double, per-request timeouts", .timeLimit(.minutes(2)))
+struct LimitsTrustAndTestDoubleTests {
     /// The review's programs, one per case: stream, cancel from another task, continue
     /// the conversation, list models, an HTTP error (complete under shutdown is in
     /// ``ProcessWideTests``).
