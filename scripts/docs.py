@@ -7,7 +7,8 @@
                                     (default all): perf links claims snippets
 
 perf     the text between the "bench:" markers of docs/performance.md equals what
-         `perf` would write from benchmark-results/results.json.
+         `perf` would write from benchmark-results/results.json, and its stripped library
+         size is that of the library `make` built now (within 5 %, same side of 3 MB).
 links    every relative link of every tracked Markdown file resolves: the file or
          folder exists, and a #fragment names a heading of the target.
 claims   statements that went stale once, each compared with its source of truth:
@@ -230,6 +231,27 @@ def perf(write, report):
 
         diff = difflib.unified_diff(text.splitlines(), fresh.splitlines(), "checked in", "from results.json", lineterm="")
         report.fail("docs/performance.md differs from benchmark-results/results.json: run scripts/docs.py perf", "\n".join(diff))
+    library_size_is_current(results, report)
+
+
+def library_size_is_current(results, report):
+    """results.json's stripped library size against the library built now: the staged one of
+    `make` (target/stage, scripts/test.sh builds it before this check), stripped as the
+    benchmark strips it. Within 5 %, and on the same side of the 3 MB target."""
+    built = sorted((ROOT / "target/stage/lib").glob("libbackend_api.so.*.*.*"))
+    if not built or not shutil.which("strip"):
+        report.skip("stripped library size: no target/stage/lib/libbackend_api.so.X.Y.Z (run make) or no strip")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = Path(tmp) / "lib.so"
+        subprocess.run(["strip", "-o", str(stripped), str(built[0])], check=True)
+        now = stripped.stat().st_size / 1048576
+    then = results["stripped_so_mib"]
+    line = f"stripped library: {now:.2f} MiB built now, {then:.2f} MiB in results.json"
+    if abs(now - then) > 0.05 * then or (now * 1.048576 <= 3) != (then * 1.048576 <= 3):
+        report.fail(f"{line}: the figure is stale (run scripts/bench.sh)")
+    else:
+        report.ok(line)
 
 
 # ---------------------------------------------------------------- links
