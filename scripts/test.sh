@@ -7,7 +7,8 @@
 #         interop runs against the real g4f servers (`scripts/test.sh slow`)
 #   then  fuzzing, the command-line client, make check, install, static library, the release
 #         files on a clean machine, the cross checks, FetchContent, the docs, Go and Swift.
-# A full run is all three, in that order, and stops after the fast lane when it fails.
+# A full run is all three, in that order, and stops after the fast lane when it fails;
+# `lanes` runs the first two, `rest` the third (.ci/run installs the chroots meanwhile).
 # A missing toolchain or venv is skipped LOUDLY; under CI (CI=true) a skip is a failure,
 # since .ci/run installs them. Last line: "N passed, M failed" counting the suites below.
 # Each target is built once: the Rust tests' dev build gives the library and the test
@@ -44,8 +45,9 @@ skip() { # name reason
     fi
 }
 
-lane=${1:-all}
-case $lane in fast | slow | all) ;; *) echo "usage: $0 [fast|slow]" >&2; exit 2 ;; esac
+lane=${1:-all}   # lanes: fast then slow; rest: what follows them (.ci/run splits a run so)
+case $lane in fast | slow | lanes | rest | all) ;; *) echo "usage: $0 [fast|slow|lanes|rest]" >&2; exit 2 ;; esac
+wants() { [[ " $* " == *" $lane "* ]]; }
 # libtest filters of the slow lane's tests (comments and blank lines dropped).
 mapfile -t slow_tests < <(grep -v '^\s*\(#\|$\)' scripts/slow-tests.txt)
 skip_slow=()
@@ -61,7 +63,7 @@ fast() { # name command...
         exit 1
     fi
 }
-if [ "$lane" != slow ]; then
+if wants fast lanes all; then
     fast "cargo fmt --check" cargo fmt --all -- --check
     fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
     fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -75,12 +77,14 @@ fi
 
 # The slow lane. Its interop tests run the real g4f servers and the openai package from
 # these venvs (cached; made once).
-suite "g4f venvs" scripts/g4f-venvs.sh
-suite "openai venv" scripts/openai-venv.sh
-suite "cargo test, slow lane (scripts/slow-tests.txt)" cargo test --quiet -- "${slow_tests[@]}"
-if [ "$lane" = slow ]; then
+if wants slow lanes all; then
+    suite "g4f venvs" scripts/g4f-venvs.sh
+    suite "openai venv" scripts/openai-venv.sh
+    suite "cargo test, slow lane (scripts/slow-tests.txt)" cargo test --quiet -- "${slow_tests[@]}"
+fi
+if ! wants rest all; then
     echo
-    echo "slow lane: $passed passed, $failed failed in $SECONDS s"
+    echo "$lane: $passed passed, $failed failed in $SECONDS s"
     [ "$failed" -eq 0 ]
     exit
 fi
