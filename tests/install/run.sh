@@ -10,7 +10,7 @@
 # the soname and the symlinks (readelf -d), that a DESTDIR install lays out the same files,
 # that `make uninstall` removes everything, the CMake package (when cmake is installed), and
 # docs/install.md's in-tree build line (target/stage, no install).
-# Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), CARGO (cargo), KEEP=1
+# Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), KEEP=1
 # keeps the temporary directory. Last line: "install: N passed, M failed"; exit 1 on failure.
 set -euo pipefail
 
@@ -19,7 +19,6 @@ TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 export CARGO_TARGET_DIR=$TARGET
 CC=${CC:-cc}
 CXX=${CXX:-c++}
-CARGO=${CARGO:-cargo}
 MAKE=${MAKE:-make}
 
 for tool in pkg-config readelf "$CC" "$CXX"; do

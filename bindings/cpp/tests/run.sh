@@ -7,7 +7,7 @@
 # bundled test backend and runs them all; checks that bindings/cpp/README.md quotes
 # the example files exactly.
 # Needs `make` first (it runs it when the staged tree is missing).
-# Env: CARGO_TARGET_DIR (default ./target), STAGE ($CARGO_TARGET_DIR/stage), CC (cc), CXX (c++), CARGO (cargo),
+# Env: CARGO_TARGET_DIR (default ./target), STAGE ($CARGO_TARGET_DIR/stage), CC (cc), CXX (c++),
 # SANITIZE=0 to skip the sanitizer build and the valgrind run (done when valgrind exists). Last line: "check: N passed, M failed".
 set -euo pipefail
 
@@ -16,7 +16,6 @@ TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 export CARGO_TARGET_DIR=$TARGET
 CC=${CC:-cc}
 CXX=${CXX:-c++}
-CARGO=${CARGO:-cargo}
 
 STAGE=${STAGE:-$TARGET/stage}
 [ -f "$STAGE/lib/pkgconfig/backend_api.pc" ] && [ -f "$STAGE/lib/libbackend_api.a" ] ||
