@@ -1,7 +1,7 @@
 # backend-api: build, install and test the C library and its C++ wrapper (GNU make).
 #
-#   make                                  builds with cargo-c and stages a complete installation
-#                                         tree in target/stage (scripts/stage.sh)
+#   make                                  builds with cargo (release) and stages a complete
+#                                         installation tree in target/stage (scripts/stage.sh)
 #   make install PREFIX=/usr/local        copies the staged tree; never builds, so it runs as a
 #                                         user (root) without Rust
 #   make install PREFIX=/usr DESTDIR=pkg  staged install, for packagers
@@ -10,13 +10,15 @@
 #   make check-install                    install into a temporary prefix and build consumers there
 #
 # Variables: PREFIX (/usr/local), DESTDIR, STAGE ($(CARGO_TARGET_DIR)/stage),
-# CARGO_TARGET_DIR (./target), CC, CXX.
+# CARGO_TARGET_DIR (./target), CC, CXX, GLIBC (empty: link against this machine's glibc;
+# a version such as 2.28: link against it with zig, the release's build, which
+# scripts/release.sh then reuses; scripts/test.sh sets it).
 #
 # The layout under PREFIX: lib/ (libbackend_api.so.X.Y.Z with its soname and development
 # links, libbackend_api.a, pkgconfig/, cmake/backend_api/), include/ (backend_api.h,
-# backend_api.hpp), bin/backend-api, share/ (man page, completions). For other library
-# folders (lib64, lib/<multiarch>) use cargo-c itself: `cargo cinstall --release
-# --prefix=... --libdir=...` (library, headers and pkg-config file; no CMake files or client).
+# backend_api.hpp), bin/backend-api, share/ (man page, completions). For another library
+# folder (lib64, lib/<multiarch>), copy the staged lib/ there and fix the prefix of the
+# pkg-config files, as `install` does.
 #
 # ABI policy: while the version is 0.x every minor version may break the ABI, so the
 # soname is libbackend_api.so.0.MINOR; from 1.0 on it is libbackend_api.so.MAJOR.
@@ -29,6 +31,7 @@ CC ?= cc
 CXX ?= c++
 PREFIX ?= /usr/local
 DESTDIR ?=
+GLIBC ?=
 
 # The repository (this Makefile's directory), so `make -f path/Makefile` works too.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -44,7 +47,7 @@ DEST := $(DESTDIR)$(PREFIX)
 all: build
 
 build:
-	$(ROOT)/scripts/stage.sh $(STAGE)
+	$(ROOT)/scripts/stage.sh $(STAGE)$(if $(GLIBC), --glibc $(GLIBC))
 
 # Copies the staged tree (symbolic links kept) and writes PREFIX into the pkg-config files.
 install:

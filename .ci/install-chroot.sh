@@ -4,7 +4,8 @@
 # Builds (or reuses) a minimal Debian 13 (trixie) chroot with PACKAGE... installed, cached
 # OUTSIDE the repository at ${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/NAME, and prints
 # its path as the LAST stdout line. Run commands inside it with scripts/in-chroot.sh NAME.
-# The project's chroots (see ../shared/TOOLCHAINS.md for why trixie):
+# The project's chroots, trixie because Debian 12 packages neither Swift nor a Rust as new as
+# the MSRV, and Debian 13 packages both (`swiftlang` 6.0.3, `rustc` 1.85.1):
 #   swift-chroot  Swift 6 (.ci/install-swift.sh), also the Rust-free "clean machine"
 #   cross-chroot  Debian's Rust 1.85, mingw-w64 and Wine (.ci/install-cross.sh)
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (or reuse) the cross-building chroot: Debian 13 (trixie) with Debian's own Rust
-# (rustc 1.85.1, the project's MSRV, with rust-src) and cargo-c, plus zig (.ci/install-chroot.sh;
-# recipes from ../shared/TOOLCHAINS.md). A chroot of its own because the other one
+# (rustc 1.85.1, the project's MSRV, with rust-src) and cargo-c (the Windows tree's DLL, .def
+# and import library), plus zig (.ci/install-chroot.sh). A chroot of its own because the other one
 # (swift-chroot) must stay without Rust: it is the clean machine. What each release target
 # needs there (scripts/release.sh builds them, tests/release/ runs them):
 #   aarch64 Linux  gcc-aarch64-linux-gnu (its binutils localise and strip; it compiles the

@@ -7,9 +7,19 @@
 #                         It ignores SIGINT: Ctrl-C in the terminal is for the client
 #                         (which cancels its answer), not for the backend beside it.
 #   stop_backend          closes its stdin (which ends it) and reaps it; repeatable.
+#   test_backend          prints the test backend's path: $BACKEND_API_TEST_BACKEND when set
+#                         (scripts/test.sh exports the one `cargo test` built), else it
+#                         builds it in the dev profile, the build `cargo test` shares.
 BACKEND_PID=
 BACKEND_IN=
 BACKEND_URL=
+BACKEND_SH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+test_backend() {
+    if [ -n "${BACKEND_API_TEST_BACKEND:-}" ]; then echo "$BACKEND_API_TEST_BACKEND"; return; fi
+    cargo build --quiet --manifest-path "$BACKEND_SH_ROOT/Cargo.toml" --example test_backend >&2
+    echo "$(realpath -m "${CARGO_TARGET_DIR:-$BACKEND_SH_ROOT/target}")/debug/examples/test_backend"
+}
 
 start_backend() {
     coproc BACKEND_PROC { trap '' INT; exec "$1"; }

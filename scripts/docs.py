@@ -7,13 +7,15 @@
                                     (default all): perf links claims snippets
 
 perf     the text between the "bench:" markers of docs/performance.md equals what
-         `perf` would write from benchmark-results/results.json.
+         `perf` would write from benchmark-results/results.json, and its stripped library
+         size is that of the library `make` built now (within 5 %, same side of 3 MB).
 links    every relative link of every tracked Markdown file resolves: the file or
          folder exists, and a #fragment names a heading of the target.
 claims   statements that went stale once, each compared with its source of truth:
          the Rust version (Cargo.toml rust-version), which C++ classes have
          release() (backend_api.hpp), Package.swift's platforms (docs/install.md),
-         cargo-c beside every `make`, placeholder addresses marked as such, the .deb
+         version strings (sonames, find_package, tags, file names, banners) against
+         Cargo.toml's version, placeholder addresses marked as such, the .deb
          maintainer placeholder.
 snippets every code block of README.md and docs/*.md: shell blocks run (bash, from the
          repository's root), ```console blocks run each `$ ` command and must print
@@ -247,6 +249,27 @@ def perf(write, report):
 
         diff = difflib.unified_diff(text.splitlines(), fresh.splitlines(), "checked in", "from results.json", lineterm="")
         report.fail("docs/performance.md differs from benchmark-results/results.json: run scripts/docs.py perf", "\n".join(diff))
+    library_size_is_current(results, report)
+
+
+def library_size_is_current(results, report):
+    """results.json's stripped library size against the library built now: the staged one of
+    `make` (target/stage, scripts/test.sh builds it before this check), stripped as the
+    benchmark strips it. Within 5 %, and on the same side of the 3 MB target."""
+    built = sorted((ROOT / "target/stage/lib").glob("libbackend_api.so.*.*.*"))
+    if not built or not shutil.which("strip"):
+        report.skip("stripped library size: no target/stage/lib/libbackend_api.so.X.Y.Z (run make) or no strip")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = Path(tmp) / "lib.so"
+        subprocess.run(["strip", "-o", str(stripped), str(built[0])], check=True)
+        now = stripped.stat().st_size / 1048576
+    then = results["stripped_so_mib"]
+    line = f"stripped library: {now:.2f} MiB built now, {then:.2f} MiB in results.json"
+    if abs(now - then) > 0.05 * then or (now * 1.048576 <= 3) != (then * 1.048576 <= 3):
+        report.fail(f"{line}: the figure is stale (run scripts/bench.sh)")
+    else:
+        report.ok(line)
 
 
 # ---------------------------------------------------------------- links
@@ -322,15 +345,28 @@ def claim_swift_platforms(report):
                    f"docs/install.md accounts for Package.swift's platforms ({', '.join(declared)})")
 
 
-def claim_cargo_c(report):
-    """`make` builds with cargo-c (scripts/stage.sh): a file that tells you to run it says so."""
-    if "cargo cinstall" not in (ROOT / "scripts/stage.sh").read_text():
-        return
-    bad = [str(p.relative_to(ROOT)) for p in markdown_files()
-           if any(re.search(r"^\s*make\s*($|#|-)", b.text, re.M) for b in blocks(p) if b.lang in SHELL)
-           and "cargo-c" not in p.read_text()]
-    report.verdict(bad, "these files run `make` (which needs cargo-c) without naming cargo-c",
-                   "every file that runs `make` names cargo-c")
+# Version strings a reader copies: sonames and library files, CMake's find_package, git and
+# Go tags, SwiftPM's from:, the release files' names and the client's banner.
+VERSIONED = re.compile(r"libbackend_api\.so\.(\d+\.\d+(?:\.\d+)?)|find_package\(backend_api (\d+\.\d+)|"
+                       r"@v(\d+\.\d+\.\d+)|GIT_TAG v(\d+\.\d+\.\d+)|backendapi/v(\d+\.\d+\.\d+)|"
+                       r"from: \"(\d+\.\d+\.\d+)\"|backend-api[-_ ](\d+\.\d+\.\d+)")
+
+
+def claim_versions(report):
+    """Every version string of VERSIONED in the docs is Cargo.toml's version (or its MAJOR.MINOR)."""
+    version = re.search(r'^version\s*=\s*"([\d.]+)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    ok = {version, version.rsplit(".", 1)[0], "0.0.0"}  # 0.0.0: Go's version of a replaced module
+    bad = []
+    for path in markdown_files():
+        if path.name == "CHANGELOG.md":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            for m in VERSIONED.finditer(line):
+                got = next(g for g in m.groups() if g)
+                if got not in ok:
+                    bad.append(f"{path.relative_to(ROOT)}:{n}: {m.group(0)}")
+    report.verdict(bad, f"version strings in the docs differ from Cargo.toml's version {version}",
+                   f"every version string in the docs (sonames, find_package, tags, file names, banners) is {version}")
 
 
 PLACEHOLDER = re.compile(r"go get github\.com/backend-api|\.package\(url: \"https://github\.com/backend-api|"
@@ -340,7 +376,7 @@ PLACEHOLDER = re.compile(r"go get github\.com/backend-api|\.package\(url: \"http
 def claim_placeholders(report):
     bad = [b.where() for p in markdown_files() for b in blocks(p)
            if PLACEHOLDER.search(b.text) and not (b.marker("not-run") or "").startswith("placeholder")]
-    maintainer = re.search(r'^maintainer\s*=\s*"(.*)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    maintainer = re.search(r'^Maintainer:\s*(.*)$', (ROOT / "pkg/deb/control.in").read_text(), re.M).group(1)
     if maintainer.endswith(".invalid>") and not re.search(r"maintainer.*placeholder|placeholder.*maintainer",
                                                           (ROOT / "docs/install.md").read_text()):
         bad.append(f"docs/install.md does not say the .deb maintainer ({maintainer}) is a placeholder")
@@ -352,7 +388,7 @@ def claims(report):
     claim_rust_version(report)
     claim_release(report)
     claim_swift_platforms(report)
-    claim_cargo_c(report)
+    claim_versions(report)
     claim_placeholders(report)
 
 

@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
+# cargo-fuzz: prebuilt by .ci/install-cargo-tools.sh when it ran, else compiled once here.
+TOOLS=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cargo-tools/bin
+[ -x "$TOOLS/cargo-fuzz" ] && PATH=$TOOLS:$PATH
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 # cargo-fuzz passes -Z flags (sanitizers, coverage); RUSTC_BOOTSTRAP lets stable accept them.
 export RUSTC_BOOTSTRAP=1

@@ -4,6 +4,6 @@
 # checks that the two are identical).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BACKEND_API_BLESS=1 cargo test --quiet --test header header_matches_a_fresh_generation
+BACKEND_API_BLESS=1 cargo test --quiet --test suite header::header_matches_a_fresh_generation
 cp include/backend_api.h bindings/go/backendapi/backend_api.h
 echo "include/backend_api.h regenerated (and copied into bindings/go/backendapi)"

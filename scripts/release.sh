@@ -10,7 +10,7 @@
 #           include/ with the C and C++ headers; bin/backend-api, the command-line client;
 #           share/ its man page and completions) plus LICENSE, README.md and CHANGELOG.md
 #       OUT/backend-api_VERSION-1_ARCH.deb     (amd64, arm64) the same tree installed for /usr
-#           (make install DESTDIR=...), packed by cargo-deb
+#           (make install DESTDIR=...), packed by dpkg-deb (control file: pkg/deb/control.in)
 #       Linked against glibc 2.28 with zig (cargo-zigbuild's `zig cc`), so they run on
 #       Debian 10+, Ubuntu 20.04+, RHEL 8+; the highest GLIBC_ symbol version is printed and
 #       must not exceed it.
@@ -27,14 +27,14 @@
 #   OUT/SHA256SUMS                             sha256sum of every other file in OUT
 #
 # Where: the host's target is built here with the host's Rust (target folder
-# target/glibc-2.28); the others in the cross chroot (.ci/install-cross.sh: Debian's rustc
+# target/glibc-2.28, shared with `make GLIBC=2.28`); the others in the cross chroot (.ci/install-cross.sh: Debian's rustc
 # 1.85.1 builds their standard library from rust-src, -Zbuild-std), entered with
 # scripts/in-chroot.sh, in target/cross, the folder scripts/cross.sh uses too: the Windows
 # build is made once and tested there. This script re-enters itself in the chroot as
 # `release.sh --in-cross STEP TRIPLE` (STEP: gnu, musl, windows), which builds into
 # target/cross/TRIPLE/release/stage; packing, checks and checksums happen on the host.
-# Refuses a version without its CHANGELOG.md entry. Tools: .ci/install-cargo-tools.sh,
-# .ci/install-cross.sh. Env: CARGO_TARGET_DIR (./target).
+# Refuses a version without its CHANGELOG.md entry. Tools: .ci/install-cargo-tools.sh (zig),
+# .ci/install-cross.sh, dpkg-deb. Env: CARGO_TARGET_DIR (./target).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
@@ -52,7 +52,8 @@ CROSS_DIR=$TARGET_DIR/cross   # in the chroot: CARGO_TARGET_DIR itself (see the 
 in_cross() { # STEP TRIPLE
     local step=$1 triple=$2 arch=${2%%-*}
     export CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt CARGO_TARGET_DIR=$CROSS_DIR RUSTC_BOOTSTRAP=1
-    # -Zbuild-std as configuration, so that cargo-c (which has no such option) builds std too.
+    # -Zbuild-std as configuration, so that cargo-c (which has no such option) builds std too
+    # (cargo-c is Debian's, in the chroot: the Windows tree's DLL, .def and import library).
     export CARGO_UNSTABLE_BUILD_STD="std panic_unwind"
     local stage=$CROSS_DIR/$triple/release/stage
     case $step in
@@ -173,18 +174,16 @@ tarball() { # STAGE TRIPLE: OUT/backend-api-VERSION-TRIPLE.tar.gz
 }
 
 linux_gnu() { # TRIPLE
-    local triple=$1 dir release
+    local triple=$1 release
     if [ "$triple" = "$HOST" ]; then
-        # The zig-linked build in a target folder of its own (cargo does not rebuild when only
-        # the linker changes, so it must not share one with ordinary builds).
-        dir=$TARGET_DIR/glibc-$GLIBC
-        release=$dir/$triple/release
-        CARGO_TARGET_DIR=$dir "$ROOT/scripts/stage.sh" "$release/stage" --target "$triple" --glibc "$GLIBC"
+        # stage.sh builds the zig-linked library in TARGET_DIR/glibc-2.28, the build
+        # `make GLIBC=2.28` makes too (scripts/test.sh runs it first: nothing is built twice).
+        release=$TARGET_DIR/glibc-$GLIBC/$triple/release
+        CARGO_TARGET_DIR=$TARGET_DIR "$ROOT/scripts/stage.sh" "$release/stage" --target "$triple" --glibc "$GLIBC"
         strip_tree strip "$release/stage"
     else
         cross gnu "$triple"
-        dir=$CROSS_DIR
-        release=$dir/$triple/release
+        release=$CROSS_DIR/$triple/release
     fi
     local need
     need=$(highest_glibc "$release"/stage/lib/libbackend_api.so.*.*.* "$release/stage/bin/backend-api")
@@ -192,15 +191,32 @@ linux_gnu() { # TRIPLE
     [ "$(printf '%s\n' "$need" "GLIBC_$GLIBC" | sort -V | tail -n 1)" = "GLIBC_$GLIBC" ] ||
         die "the $triple artifacts need $need, newer than GLIBC_$GLIBC"
     tarball "$release/stage" "$triple"
+    deb "$release" "$triple"
+}
 
-    # The .deb: the tree installed for /usr as a packager does (make install DESTDIR=...),
-    # packed by cargo-deb (Cargo.toml's [package.metadata.deb]; "target/release/" in its
-    # asset paths is CARGO_TARGET_DIR/TRIPLE/release).
-    rm -rf "$release/deb-root"
-    make -s -C "$ROOT" install STAGE="$release/stage" PREFIX=/usr DESTDIR="$release/deb-root" > /dev/null
-    CARGO_TARGET_DIR=$dir cargo deb --manifest-path "$ROOT/Cargo.toml" --no-build --no-strip --target "$triple" \
-        --output "$OUT" > "$OUT/deb.log" 2>&1 || { cat "$OUT/deb.log"; die "cargo deb failed"; }
-    rm -f "$OUT/deb.log"
+deb() { # RELEASE TRIPLE: OUT/backend-api_VERSION-1_ARCH.deb, packed by dpkg-deb
+    # The tree installed for /usr as a packager does (make install DESTDIR=...), the control
+    # file of pkg/deb/control.in, the dpkg trigger that refreshes the loader's cache, the
+    # copyright file from LICENSE and the md5sums of every file.
+    local root=$1/deb-root arch
+    case $2 in x86_64-*) arch=amd64 ;; aarch64-*) arch=arm64 ;; *) die "no Debian architecture for $2" ;; esac
+    rm -rf "$root"
+    make -s -C "$ROOT" install STAGE="$1/stage" PREFIX=/usr DESTDIR="$root" > /dev/null
+    local doc=$root/usr/share/doc/backend-api
+    { printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n'
+      printf 'Upstream-Name: backend-api\n\nFiles: *\nCopyright: 2026, The backend-api authors\nLicense: MIT\n'
+      sed 's/^$/./; s/^/ /' "$ROOT/LICENSE"; } > "$doc/copyright"
+    find "$root" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +
+    chmod 755 "$root/usr/bin/backend-api"
+    mkdir -p "$root/DEBIAN"
+    sed -e "s|@VERSION@|$VERSION|" -e "s|@ARCH@|$arch|" -e "s|@INSTALLED_SIZE@|$(du -sk --exclude=DEBIAN "$root" | cut -f1)|" \
+        "$ROOT/pkg/deb/control.in" | grep -v '^#' > "$root/DEBIAN/control"
+    install -m 644 "$ROOT/pkg/deb/triggers" "$root/DEBIAN/triggers"
+    (cd "$root" && find usr -type f | LC_ALL=C sort | xargs md5sum > DEBIAN/md5sums)
+    chmod 644 "$root/DEBIAN/md5sums"
+    find "$root" -exec touch -h -d "$MTIME" {} +
+    SOURCE_DATE_EPOCH=${MTIME#@} dpkg-deb --root-owner-group -Zxz --build "$root" \
+        "$OUT/backend-api_${VERSION}-1_$arch.deb" > /dev/null
 }
 
 linux_musl() { # TRIPLE

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Usage: scripts/stage.sh OUT [--target TRIPLE] [--glibc VERSION]
 #
-# Builds the library with cargo-c (`cargo cinstall --release`) and lays out a complete
-# installation tree in OUT (replaced), the one every install path ships: `make` /
-# `make install`, the release archive and the .deb (scripts/release.sh).
-#   lib/      libbackend_api.so.X.Y.Z, its soname and development links (cargo-c),
+# Builds the library with cargo alone (`cargo rustc --release --lib`: the shared library,
+# its soname set by build.rs, and the static archive) and lays out a complete installation
+# tree in OUT (replaced), the one every install path ships: `make` / `make install`, the
+# release archive and the .deb (scripts/release.sh).
+#   lib/      libbackend_api.so.X.Y.Z, its soname and development links,
 #             libbackend_api.a with only the backend_api_* symbols global
 #             (scripts/localize-staticlib.sh),
-#             pkgconfig/backend_api.pc (cargo-c's) and backend_api-static.pc,
+#             pkgconfig/backend_api.pc and backend_api-static.pc (pkg/*.pc.in; their
+#             Libs.private are Rust's native libraries, as rustc prints them),
 #             cmake/backend_api/backend_apiConfig.cmake and ...ConfigVersion.cmake
-#   include/  backend_api.h, backend_api.hpp (cargo-c, from Cargo.toml's capi metadata)
+#   include/  backend_api.h (generated, checked in), backend_api.hpp (the C++ wrapper)
 #   bin/      backend-api, the command-line client (finds the library through
 #             $ORIGIN/../lib, so the tree works wherever it is unpacked)
 #   share/    the client's man page and bash/zsh completions; doc/backend-api/ with
@@ -20,9 +22,13 @@
 #
 # --target TRIPLE   build for another target (default: the host's)
 # --glibc VERSION   link against that glibc version with zig (cargo-zigbuild's `zig cc`),
-#                   e.g. 2.28, so the artifacts run on older Linux distributions
-# Tools: cargo-c (and cargo-zigbuild + zig for --glibc), from .ci/install-cargo-tools.sh;
-# its cache folder is put on PATH when present. Env: CARGO_TARGET_DIR (./target), CC (cc).
+#                   e.g. 2.28, so the artifacts run on older Linux distributions; built in
+#                   a target folder of its own, CARGO_TARGET_DIR/glibc-VERSION (cargo does
+#                   not rebuild when only the linker changes), shared by `make GLIBC=...`
+#                   and scripts/release.sh, so the release builds nothing again.
+# Tools: cargo; for --glibc cargo-zigbuild and zig (.ci/install-cargo-tools.sh: prebuilt,
+# from PyPI), whose cache folder is put on PATH when present.
+# Env: CARGO_TARGET_DIR (./target), CC (cc).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
@@ -48,8 +54,10 @@ while [ $# -gt 0 ]; do
         *) die "unknown argument $1" ;;
     esac
 done
-command -v cargo-cinstall > /dev/null || die "cargo-c is not installed (run .ci/install-cargo-tools.sh)"
 CC=${CC:-cc}
+TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
+[ -z "$GLIBC" ] || TARGET_DIR=$TARGET_DIR/glibc-$GLIBC
+export CARGO_TARGET_DIR=$TARGET_DIR
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -57,10 +65,10 @@ trap 'rm -rf "$WORK"' EXIT
 if [ -n "$GLIBC" ]; then
     command -v cargo-zigbuild > /dev/null || die "--glibc needs cargo-zigbuild and zig (run .ci/install-cargo-tools.sh)"
     # cargo-zigbuild's own compiler wrapper, as `cargo zigbuild --target T.VERSION` writes it;
-    # here it serves cargo-c: rustc links with it and cc-rs (ring) compiles with it.
+    # here it serves cargo: rustc links with it and cc-rs (ring) compiles with it.
     arch=${TARGET_TRIPLE%%-*}
     # At a fixed path: cargo and cc-rs rebuild everything when the linker's path changes.
-    zigcc=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/zigcc-$TARGET_TRIPLE.$GLIBC
+    zigcc=$TARGET_DIR/zigcc-$TARGET_TRIPLE.$GLIBC
     mkdir -p "$(dirname "$zigcc")"
     cat > "$zigcc" <<SH
 #!/bin/sh
@@ -72,30 +80,31 @@ SH
     CC=$zigcc
 fi
 
-echo "stage: cargo cinstall --release --target $TARGET_TRIPLE${GLIBC:+ (glibc $GLIBC)}" >&2
-# A fixed destdir: cargo-c rebuilds the library whenever the install paths change.
-DEST=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/$TARGET_TRIPLE/cinstall
-rm -rf "$DEST"
-cargo cinstall --manifest-path "$ROOT/Cargo.toml" --release --locked --target "$TARGET_TRIPLE" \
-    --destdir "$DEST" --prefix /prefix --libdir lib --includedir include >&2
+echo "stage: cargo rustc --release --lib --target $TARGET_TRIPLE${GLIBC:+ (glibc $GLIBC)}" >&2
+# One rustc run writes the shared library, the archive and (as a note) the native libraries
+# the archive needs; cargo repeats the note when the build is already up to date.
+cargo rustc --manifest-path "$ROOT/Cargo.toml" --release --locked --lib --target "$TARGET_TRIPLE" \
+    -- --print native-static-libs 2> "$WORK/build.log" || { cat "$WORK/build.log" >&2; die "cargo failed"; }
+NATIVE_LIBS=$(sed -n 's/.*note: native-static-libs: *//p' "$WORK/build.log" | tail -n 1)
+[ -n "$NATIVE_LIBS" ] || { cat "$WORK/build.log" >&2; die "rustc printed no native-static-libs"; }
+BUILT=$TARGET_DIR/$TARGET_TRIPLE/release
+VERSION=$(sed -n 's/^version *= *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+SONAME=$(readelf -d "$BUILT/libbackend_api.so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ -n "$SONAME" ] || die "$BUILT/libbackend_api.so has no soname (build.rs sets it)"
+REALNAME=libbackend_api.so.$VERSION
+
 rm -rf "$OUT"
-mkdir -p "$(dirname "$OUT")"
-mv "$DEST/prefix" "$OUT"
-rm -rf "$DEST"
 L=$OUT/lib
+mkdir -p "$L/pkgconfig" "$OUT/include"
+install -m 755 "$BUILT/libbackend_api.so" "$L/$REALNAME"
+ln -s "$REALNAME" "$L/$SONAME"
+ln -s "$REALNAME" "$L/libbackend_api.so"
+install -m 644 "$ROOT/include/backend_api.h" "$ROOT/bindings/cpp/include/backend_api.hpp" "$OUT/include/"
 
 # The static archive: only the C API stays global.
-"$ROOT/scripts/localize-staticlib.sh" "$L/libbackend_api.a" "$L/libbackend_api.a"
+"$ROOT/scripts/localize-staticlib.sh" "$BUILT/libbackend_api.a" "$L/libbackend_api.a"
 
-# pkg-config: cargo-c's file (its Libs.private are Rust's native libraries, as rustc
-# printed them) gets the final prefix; the -static file links the archive itself.
-PC=$L/pkgconfig/backend_api.pc
-[ -f "$PC" ] || die "cargo-c wrote no $PC"
-NATIVE_LIBS=$(sed -n 's/^Libs.private: *//p' "$PC")
-VERSION=$(sed -n 's/^Version: *//p' "$PC")
-REALNAME=$(cd "$L" && find . -maxdepth 1 -type f -name 'libbackend_api.so.*' -printf '%f\n')
-SONAME=$(readelf -d "$L/$REALNAME" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
-[ -n "$REALNAME" ] && [ -n "$SONAME" ] || die "no versioned shared library with a soname in $L"
+# pkg-config: the files get a relocatable prefix; the -static one links the archive itself.
 IFS=. read -r MAJOR MINOR _ <<< "$VERSION"
 template() { # IN OUT
     sed -e "s|@PREFIX@|$PC_PREFIX|g" -e 's|@LIBDIR@|${prefix}/lib|g' -e 's|@INCLUDEDIR@|${prefix}/include|g' \
@@ -106,7 +115,7 @@ template() { # IN OUT
         -e "s|@SIZEOF_VOID_P@|$(rustc --print cfg --target "$TARGET_TRIPLE" | sed -n 's/^target_pointer_width="\(.*\)"/\1/p' | awk '{print $1 / 8}')|g" \
         "$1" > "$2"
 }
-sed -i "s|^prefix=.*|prefix=$PC_PREFIX|" "$PC"
+template "$ROOT/pkg/backend_api.pc.in" "$L/pkgconfig/backend_api.pc"
 template "$ROOT/pkg/backend_api-static.pc.in" "$L/pkgconfig/backend_api-static.pc"
 mkdir -p "$L/cmake/backend_api"
 template "$ROOT/pkg/backend_apiConfig.cmake.in" "$L/cmake/backend_api/backend_apiConfig.cmake"

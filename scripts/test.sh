@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The project's whole test suite: Rust unit and integration tests (including the C
-# ABI programs and the real-g4f interop tests), the C/C++ install test, the docs, and the
-# Go and Swift binding tests where their toolchains exist. A missing toolchain or venv
-# is skipped LOUDLY; under CI (CI=true) a skip is a failure, since .ci/run installs them.
-# Last line: "N passed, M failed" counting the suites below. `scripts/test.sh fast` runs only
-# the first lane (fmt, module order, clippy, cargo test), which every run starts with and
-# which stops the run when it fails.
+# The project's whole test suite, in lanes:
+#   fast  fmt, module order, clippy, and every Rust test except the slow ones
+#         (`scripts/test.sh fast`; CONTRIBUTING.md gives its time)
+#   slow  the Rust tests named in scripts/slow-tests.txt: the C programs under the
+#         sanitizers and Valgrind, the phase matrix, the soak and resident memory, and the
+#         interop runs against the real g4f servers (`scripts/test.sh slow`)
+#   then  fuzzing, the command-line client, make check, install, static library, the release
+#         files on a clean machine, the cross checks, FetchContent, the docs, Go and Swift.
+# A full run is all three, in that order, and stops after the fast lane when it fails;
+# `lanes` runs the first two, `rest` the third (.ci/run installs the chroots meanwhile).
+# A missing toolchain or venv is skipped LOUDLY; under CI (CI=true) a skip is a failure,
+# since .ci/run installs them. Last line: "N passed, M failed" counting the suites below.
+# Each target is built once: the Rust tests' dev build gives the library and the test
+# backend to the later suites; `make GLIBC=2.28` builds the release's x86_64 library,
+# which scripts/release.sh reuses.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -37,9 +45,16 @@ skip() { # name reason
     fi
 }
 
+lane=${1:-all}   # lanes: fast then slow; rest: what follows them (.ci/run splits a run so)
+case $lane in fast | slow | lanes | rest | all) ;; *) echo "usage: $0 [fast|slow|lanes|rest]" >&2; exit 2 ;; esac
+wants() { [[ " $* " == *" $lane "* ]]; }
+# libtest filters of the slow lane's tests (comments and blank lines dropped).
+mapfile -t slow_tests < <(grep -v '^\s*\(#\|$\)' scripts/slow-tests.txt)
+skip_slow=()
+for t in "${slow_tests[@]}"; do skip_slow+=(--skip "$t"); done
+
 # The fast lane, first: a change that breaks formatting, lints, the module order or
-# the Rust tests fails here in minutes, before the venvs, toolchains and the matrix.
-# (`scripts/test.sh fast` runs only this lane.)
+# the Rust tests fails here in a minute or two, before the venvs, toolchains and the matrix.
 fast() { # name command...
     suite "$@"
     if [ "$failed" -gt 0 ]; then
@@ -48,21 +63,30 @@ fast() { # name command...
         exit 1
     fi
 }
-fast "cargo fmt --check" cargo fmt --all -- --check
-fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
-fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-# The interop tests of `cargo test` run the real g4f servers and the openai package from
-# these venvs (cached; made once). `scripts/test.sh fast` leaves them out: those tests
-# then skip loudly (and fail under CI=true).
-if [ "${1:-}" != fast ]; then
-    fast "g4f venvs" scripts/g4f-venvs.sh
-    fast "openai venv" scripts/openai-venv.sh
+if wants fast lanes all; then
+    fast "cargo fmt --check" cargo fmt --all -- --check
+    fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
+    fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+    fast "cargo test, fast lane (all but scripts/slow-tests.txt)" cargo test --quiet -- "${skip_slow[@]}"
+    if [ "$lane" = fast ]; then
+        echo
+        echo "fast lane: $passed passed in $SECONDS s"
+        exit 0
+    fi
 fi
-fast "cargo test" cargo test --quiet
-if [ "${1:-}" = fast ]; then
+
+# The slow lane. Its interop tests run the real g4f servers and the openai package from
+# these venvs (cached; made once).
+if wants slow lanes all; then
+    suite "g4f venvs" scripts/g4f-venvs.sh
+    suite "openai venv" scripts/openai-venv.sh
+    suite "cargo test, slow lane (scripts/slow-tests.txt)" cargo test --quiet -- "${slow_tests[@]}"
+fi
+if ! wants rest all; then
     echo
-    echo "fast lane: $passed passed"
-    exit 0
+    echo "$lane: $passed passed, $failed failed in $SECONDS s"
+    [ "$failed" -eq 0 ]
+    exit
 fi
 
 suite "fuzzing, short run" scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
@@ -77,26 +101,29 @@ soname=$(readelf -d "$lib_dir/libbackend_api.so" 2>/dev/null | sed -n 's/.*SONAM
 [ -n "$soname" ] && ln -sf libbackend_api.so "$lib_dir/$soname"
 
 suite "command-line client backend-api (tests/cli/run.py)" tests/cli/run.py
-# `make` (scripts/stage.sh) builds with cargo-c: the suites below need it.
-tools=$cache/cargo-tools/bin
-if command -v cargo-cinstall >/dev/null || [ -x "$tools/cargo-cinstall" ]; then
-    suite "C++ wrapper, quick starts and demo (make check)" make -s check
-    if command -v pkg-config >/dev/null; then
-        suite "C/C++ install and pkg-config" tests/install/run.sh
-    else
-        skip "C/C++ install and pkg-config" "pkg-config is not installed (apt-get install pkg-config)"
-    fi
-    suite "static library: only the C API is global" \
-        tests/staticlib/run.sh "$target/stage" "$target/$(rustc -vV | sed -n 's/^host: //p')/release/libbackend_api.a"
+# With zig (.ci/install-cargo-tools.sh), `make` links for glibc 2.28 as the release does: the
+# release then builds nothing for this machine again.
+host=$(rustc -vV | sed -n 's/^host: //p')
+if [ -x "$cache/cargo-tools/bin/cargo-zigbuild" ]; then export GLIBC=2.28; fi
+suite "C++ wrapper, quick starts and demo (make check)" make -s check
+if command -v pkg-config >/dev/null; then
+    suite "C/C++ install and pkg-config" tests/install/run.sh
+else
+    skip "C/C++ install and pkg-config" "pkg-config is not installed (apt-get install pkg-config)"
+fi
+suite "static library: only the C API is global" \
+    tests/staticlib/run.sh "$target/stage" "$target/${GLIBC:+glibc-$GLIBC/}$host/release/libbackend_api.a"
+if [ -z "${GLIBC:-}" ]; then
+    skip "release files, clean machine" "no zig (run .ci/install-cargo-tools.sh)"
+elif [ ! -e "$cache/cross-chroot/.backend-api-chroot-ok" ]; then
+    skip "release files, clean machine" "no cross chroot at $cache/cross-chroot (run .ci/install-cross.sh)"
+else
     suite "release files (scripts/release.sh)" scripts/release.sh "$target/dist"
     if [ -x "$cache/swift-chroot/usr/libexec/swift/bin/swift" ]; then
         suite "clean machine: archive and .deb, consumers without Rust" tests/clean-machine/run.sh "$target/dist"
     else
         skip "clean machine" "no trixie chroot at $cache/swift-chroot (run .ci/install-swift.sh)"
     fi
-else
-    skip "make check, install, static library, release, clean machine" \
-        "cargo-c is not installed (run .ci/install-cargo-tools.sh)"
 fi
 if [ -e "$cache/cross-chroot/.backend-api-chroot-ok" ]; then
     suite "Rust 1.85, Windows under Wine, macOS check (scripts/cross.sh)" scripts/cross.sh msrv windows macos

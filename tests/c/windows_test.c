@@ -1,6 +1,8 @@
 /* What differs on Windows, compiled with mingw-w64 and run under Wine by scripts/cross.sh
  * (beside abi_test.c) against the bundled test backend:
- *   - the event-loop descriptor is a SOCKET that WSAPoll waits on;
+ *   - the event-loop descriptor is a SOCKET that WSAPoll waits on: against a one-shot server
+ *     of this program's own that holds the answer until the client has waited, so the wait
+ *     times out while the answer is held and wakes when it comes, whatever the timing;
  *   - a media file named by a Windows path (drive letter, backslashes) is read and sent;
  *   - proxies come from the environment (HTTP_PROXY, read when the client is made);
  *   - TLS: with its CA given, a server with a private certificate is trusted; without it,
@@ -14,6 +16,43 @@
 
 #include <stdint.h>
 #include <string.h>
+
+/* A listening socket on 127.0.0.1 (any port, written to `port`). */
+static SOCKET listen_loopback(int *port) {
+    SOCKET l = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int len = sizeof a;
+    CHECK(l != INVALID_SOCKET && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
+          getsockname(l, (struct sockaddr *)&a, &len) == 0);
+    *port = ntohs(a.sin_port);
+    return l;
+}
+
+/* Reads a request's head and its body (by Content-Length), so closing never resets it. */
+static void read_request(SOCKET c) {
+    char buf[16384];
+    int have = 0;
+    char *end = NULL;
+    while (!end) {
+        int n = recv(c, buf + have, (int)sizeof buf - 1 - have, 0);
+        CHECK(n > 0);
+        if (n <= 0) return;
+        have += n;
+        buf[have] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    long body = 0;
+    for (char *line = buf; line && line < end; line = strstr(line, "\r\n"), line = line ? line + 2 : NULL)
+        if (_strnicmp(line, "content-length:", 15) == 0) body = strtol(line + 15, NULL, 10);
+    for (long left = body - (long)(buf + have - (end + 4)); left > 0;) {
+        int n = recv(c, buf, (int)sizeof buf, 0);
+        CHECK(n > 0);
+        if (n <= 0) return;
+        left -= n;
+    }
+}
 
 /* Reads `s` to its end with next(0) between WSAPoll waits on its descriptor; returns the
  * final status and appends the text of content chunks to `text` (size `cap`). */
@@ -39,16 +78,42 @@ static backend_api_status drain_with_wsapoll(backend_api_stream *s, char *text, 
     }
 }
 
-static void test_event_loop_socket(const char *url) {
+static void test_event_loop_socket(void) {
+    int port = 0;
+    SOCKET server = listen_loopback(&port);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
     backend_api_client *c = client_for(url);
     backend_api_request *r = request_with(NULL);
     backend_api_stream *s = NULL;
     CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    SOCKET conn = accept(server, NULL, NULL);
+    CHECK(conn != INVALID_SOCKET);
+    read_request(conn);
+    ptrdiff_t fd = -1;
+    CHECK(backend_api_stream_fd(s, &fd, NULL) == BACKEND_API_STATUS_OK && fd >= 0);
+    /* The answer is held: nothing to read, and a wait on the descriptor times out. */
+    backend_api_chunk *ch = NULL;
+    CHECK(backend_api_next(s, 0, &ch, NULL) == BACKEND_API_STATUS_AGAIN);
+    WSAPOLLFD p = {(SOCKET)fd, POLLRDNORM, 0};
+    CHECK(WSAPoll(&p, 1, 200) == 0);
+    static const char answer[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+        "event: content\ndata: {\"type\": \"content\", \"content\": \"held answer\"}\n\n"
+        "event: finish\ndata: {\"type\": \"finish\", \"finish\": {\"reason\": \"stop\"}}\n\n";
+    CHECK(send(conn, answer, (int)sizeof answer - 1, 0) == (int)sizeof answer - 1);
+    closesocket(conn);
+    closesocket(server);
+    /* Now the answer wakes the wait. */
+    p.revents = 0;
+    int woke = WSAPoll(&p, 1, 10000);
+    CHECK(woke == 1 && (p.revents & POLLRDNORM));
     char text[4096] = "";
     int polls = 0;
     CHECK(drain_with_wsapoll(s, text, sizeof text, &polls) == BACKEND_API_STATUS_END);
-    CHECK(strlen(text) > 0 && polls > 0);
-    printf("WSAPoll on the stream's socket: %d waits, answer \"%.40s\"\n", polls, text);
+    CHECK(strcmp(text, "held answer") == 0);
+    printf("WSAPoll on the stream's socket: timed out while the server held the answer, woke when it came "
+           "(%d more waits), answer \"%.40s\"\n", polls, text);
     backend_api_close(s);
     backend_api_request_free(r);
     backend_api_client_free(c);
@@ -127,7 +192,9 @@ static backend_api_status tls_models(const char *https_url, const char *ca_file)
 
 int main(int argc, char **argv) {
     const char *url = backend_url(argc, argv);
-    test_event_loop_socket(url);
+    WSADATA wsa;
+    CHECK(WSAStartup(MAKEWORD(2, 2), &wsa) == 0); /* this program's own server's sockets */
+    test_event_loop_socket();
     test_media_file_path(url);
     test_proxy_from_environment(url);
     if (argc > 3) {

@@ -92,8 +92,7 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
 PY
 
 echo "== the test backend (host)"
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend
-start_backend "$TARGET/release/examples/test_backend" || { echo "the test backend did not say READY" >&2; exit 1; }
+start_backend "$(test_backend)" || { echo "the test backend did not say READY" >&2; exit 1; }
 echo "   $BACKEND_URL"
 
 for mode in archive deb; do

@@ -750,7 +750,7 @@ def test_real_g4f(servers: dict) -> None:
                0, out=["part0 part1 part2"], err=["[finish: stop]"])
 
 
-# ---------------------------------------------------------------- issue 21 and 26: a hostile and a canned server
+# ---------------------------------------------------------------- set-up, saved conversations, output, a hostile and a canned server
 
 def sse(*chunks: dict) -> bytes:
     return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
@@ -825,7 +825,7 @@ def saved_files(env: dict) -> list[Path]:
 
 
 def test_setup(url: str) -> None:
-    """Issue 21, set up once: the default server, the configuration file, OPENAI_*."""
+    """Set up once: the default server, the configuration file, OPENAI_*."""
     env = private_env("setup")
     if port_free(1337):
         expect("no --url and nothing on 1337: how to start `g4f api` or configure another", run("hi", env=env), 1,
@@ -889,7 +889,7 @@ def test_setup(url: str) -> None:
 
 
 def test_saved(url: str) -> None:
-    """Issue 21, conversations that last: saved files, -c, --conversation, logs, --no-log."""
+    """Conversations that last: saved files, -c, --conversation, logs, --no-log."""
     env = private_env("saved")
     secret = "sk-never-saved"
     o = run("-u", url, "-H", f"X-Api-Token: {secret}-h", "first", "question",
@@ -1010,7 +1010,7 @@ def test_chat_commands(url: str) -> None:
 
 
 def test_output_as_expected(url: str) -> None:
-    """Issue 21, output as people expect."""
+    """Output as people expect."""
     env = private_env("output")
     extras = ["--field", "test_extras=true"]
     for name, args, extra_env in (("NO_COLOR", [], {"NO_COLOR": "1"}), ("--color=never", ["--color=never"], {}),
@@ -1055,7 +1055,7 @@ def test_output_as_expected(url: str) -> None:
 
 
 def test_hostile(url: str, tls_url: str) -> None:
-    """Issue 26 items 1, 2 (CLI), 5 and 6 (CLI)."""
+    """A hostile server's bytes on a terminal: controls shown visibly, --raw, --raw-terminal, -k's warning."""
     canned, curl = start_canned()
     t = Terminal(["-u", curl, "hostile"])
     session("a content chunk with OSC, CSI, CR and C1 controls on a terminal: exit 0", t, [("expect", "done")], 0)
@@ -1100,7 +1100,7 @@ def test_hostile(url: str, tls_url: str) -> None:
 
 
 def test_layout() -> None:
-    """Issue 21, inside: the client split by concern, each file named in cli/cli.h."""
+    """Inside: the client split by concern, each file named in cli/cli.h."""
     header = ROOT / "cli/cli.h"
     named = re.findall(r"^ \*   (\S+\.c)\s", header.read_text() if header.exists() else "", re.M)
     sizes = {n: len((ROOT / "cli" / n).read_text().splitlines()) for n in named if (ROOT / "cli" / n).exists()}

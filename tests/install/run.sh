@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installation test: `make` (cargo-c, staged tree), then `make install` into a temporary
+# Installation test: `make` (cargo, staged tree), then `make install` into a temporary
 # prefix with NO cargo or rustc reachable (install never builds), then build consumers
 # against the INSTALLED copy with nothing but pkg-config (sources copied out of the
 # repository, so no in-tree header can leak in):
@@ -10,7 +10,7 @@
 # the soname and the symlinks (readelf -d), that a DESTDIR install lays out the same files,
 # that `make uninstall` removes everything, the CMake package (when cmake is installed), and
 # docs/install.md's in-tree build line (target/stage, no install).
-# Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), CARGO (cargo), KEEP=1
+# Env: CARGO_TARGET_DIR (default ./target), CC (cc), CXX (c++), KEEP=1
 # keeps the temporary directory. Last line: "install: N passed, M failed"; exit 1 on failure.
 set -euo pipefail
 
@@ -19,7 +19,6 @@ TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 export CARGO_TARGET_DIR=$TARGET
 CC=${CC:-cc}
 CXX=${CXX:-c++}
-CARGO=${CARGO:-cargo}
 MAKE=${MAKE:-make}
 
 for tool in pkg-config readelf "$CC" "$CXX"; do
@@ -48,7 +47,7 @@ VERSION=$(sed -n 's/^version *= *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" |
 IFS=. read -r MAJOR MINOR _ <<< "$VERSION"
 if [ "$MAJOR" = 0 ]; then SONAME=libbackend_api.so.0.$MINOR; else SONAME=libbackend_api.so.$MAJOR; fi
 
-echo "== make (cargo-c build, staged in $TARGET/stage)"
+echo "== make (cargo build, staged in $TARGET/stage)"
 "$MAKE" -s -C "$ROOT" > "$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; echo "install: make failed"; exit 1; }
 pass "make"
 
@@ -111,8 +110,7 @@ check "static consumer needs no libbackend_api" bash -c "! readelf -d '$WORK/bin
 echo "   static consumer needs: $(needed "$WORK/bin/consumer-static" | tr '\n' ' ')"
 
 echo "== running them against the test backend"
-"$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend
-start_backend "$TARGET/release/examples/test_backend" || { echo "the test backend did not say READY" >&2; exit 1; }
+start_backend "$(test_backend)" || { echo "the test backend did not say READY" >&2; exit 1; }
 URL=$BACKEND_URL
 echo "   $URL"
 answers() { # binary, message

@@ -20,7 +20,6 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 DIST=$(realpath "${1:-$ROOT/dist}")
-TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 CROSS_ROOT=${BACKEND_API_CACHE:-$HOME/.cache/backend-api}/cross-chroot
 VERSION=$(sed -n 's/^version *= *"\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)
 
@@ -90,8 +89,7 @@ glibc_2_28() { # the aarch64 archive's library and client need at most GLIBC_2.2
 check "aarch64 Linux: the highest glibc symbol version needed is at most GLIBC_2.28" glibc_2_28
 
 echo "== servers (host)"
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend
-start_backend "$TARGET/release/examples/test_backend" || { echo "the test backend did not say READY" >&2; exit 1; }
+start_backend "$(test_backend)" || { echo "the test backend did not say READY" >&2; exit 1; }
 # Its standard input is a FIFO this script holds open: it ends when the script does.
 mkfifo "$WORK/tls.in"
 exec {TLS_IN}<> "$WORK/tls.in"

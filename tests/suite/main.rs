@@ -2,10 +2,9 @@
 //! module per behaviour, each against real servers on loopback (the in-process
 //! backend of the `support` crate, the test backend program, the real g4f servers
 //! where their venvs exist). Tests that change or measure the whole process run
-//! in binaries of their own beside this one: `header` (the generated C header;
-//! scripts/gen-header.sh runs it by name), `limits` and `memory` (peak and
-//! resident memory), `proxy_env` (sets the process's environment) and `soak`
-//! (counts the process's threads and descriptors).
+//! in binaries of their own beside this one: `limits` (peak memory), `footprint`
+//! (threads, descriptors and resident memory), `proxy_env` (sets the process's
+//! environment), `shutdown` (acts on the whole process) and `phases` (timed, alone).
 //!
 //! One module: `cargo test --test suite streaming::`; one test: add its name.
 
@@ -15,6 +14,7 @@ mod c_programs;
 mod conversation;
 mod decoding;
 mod g4f_interop;
+mod header;
 mod json_pointer;
 mod openai_interop;
 mod openai_protocol;

@@ -7,28 +7,23 @@
 # bundled test backend and runs them all; checks that bindings/cpp/README.md quotes
 # the example files exactly.
 # Needs `make` first (it runs it when the staged tree is missing).
-# Env: CARGO_TARGET_DIR (default ./target), STAGE ($CARGO_TARGET_DIR/stage), CC (cc), CXX (c++), CARGO (cargo),
+# Env: CARGO_TARGET_DIR (default ./target), STAGE ($CARGO_TARGET_DIR/stage), CC (cc), CXX (c++),
 # SANITIZE=0 to skip the sanitizer build and the valgrind run (done when valgrind exists). Last line: "check: N passed, M failed".
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 export CARGO_TARGET_DIR=$TARGET
-RELEASE=$TARGET/release
 CC=${CC:-cc}
 CXX=${CXX:-c++}
-CARGO=${CARGO:-cargo}
 
 STAGE=${STAGE:-$TARGET/stage}
 [ -f "$STAGE/lib/pkgconfig/backend_api.pc" ] && [ -f "$STAGE/lib/libbackend_api.a" ] ||
     make -s -C "$ROOT" build >&2
 read -r -a NATIVE < <(sed -n 's/^Libs.private: *//p' "$STAGE/lib/pkgconfig/backend_api.pc")
-echo "== building the test backend" >&2
-"$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend >&2
-BACKEND=$RELEASE/examples/test_backend
-
 # shellcheck source=scripts/backend.sh
 . "$ROOT/scripts/backend.sh"
+BACKEND=$(test_backend)
 WORK=$(mktemp -d)
 G4F_PID=
 cleanup() {

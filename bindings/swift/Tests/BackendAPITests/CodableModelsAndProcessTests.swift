@@ -5,7 +5,7 @@ import Testing
 
 /// The second review's items (issue 23): each test fails on the binding before it.
 @Suite("Second review", .timeLimit(.minutes(2)))
-struct SecondReviewTests {
+struct CodableAndModelTests {
     @Test("ChatRequest and Message are Codable, shaped as the request body, without the credentials")
     func requestCodable() throws {
         var request = ChatRequest(

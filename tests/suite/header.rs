@@ -1,5 +1,5 @@
 //! The checked-in C header must equal a fresh cbindgen generation (pinned
-//! version in Cargo.toml). `BACKEND_API_BLESS=1 cargo test --test header` rewrites it.
+//! version in Cargo.toml); scripts/gen-header.sh rewrites it (`BACKEND_API_BLESS=1`).
 
 use std::path::Path;
 

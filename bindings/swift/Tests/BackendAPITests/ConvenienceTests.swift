@@ -5,7 +5,7 @@ import Testing
 
 /// The review's items (issue 15): each test fails on the binding before the fix.
 @Suite("Review items", .timeLimit(.minutes(1)))
-struct ReviewTests {
+struct ConvenienceTests {
     // MARK: In-stream errors end the convenience paths
 
     @Test("An in-stream error chunk ends for-await with a typed error: the server's message and the raw chunk")
