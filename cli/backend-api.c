@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,6 +104,9 @@ static int run(struct options *o) {
 }
 
 int main(int argc, char **argv) {
+    /* The user's character set, for the line editor (multibyte and wide characters);
+     * only LC_CTYPE: numbers and messages keep the C locale's form. */
+    setlocale(LC_CTYPE, "");
     if (argc > 1 && strcmp(argv[1], "logs") == 0) {
         safe_text_init(false);
         return logs_command(argc - 1, argv + 1);

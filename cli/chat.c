@@ -13,7 +13,7 @@ static const char CHAT_HELP[] = "commands:\n"
                                 "  /quit           leave (also /exit, or Ctrl-D on an empty line)\n"
                                 "  /help           this list\n"
                                 "  //text          send \"/text\"\n"
-                                "\"\"\" on a line starts a message of several lines; \"\"\" ends it. A paste is one message.\n"
+                                "\"\"\" on a line starts a message of several lines; \"\"\" ends it. A paste lands in the line: Enter sends it.\n"
                                 "Ctrl-C cancels the answer in flight, or clears the line.\n";
 
 static void chat_banner(const struct conversation *c) {
@@ -104,8 +104,12 @@ int chat(struct conversation *c) {
         if (r != LINE_OK) continue;
         if (text[0] == '/' && text[1] != '/')
             rc = chat_command(c, text);
-        else if (text[0] != '\0' && send_message(c, text[0] == '/' ? text + 1 : text) == EXIT_INTERRUPT)
-            fputs("(the question is not kept in the conversation)\n", stderr);
+        else if (text[0] != '\0') {
+            keyboard_echo(false);
+            if (send_message(c, text[0] == '/' ? text + 1 : text) == EXIT_INTERRUPT)
+                fputs("(the question is not kept in the conversation)\n", stderr);
+            keyboard_echo(true);
+        }
         if (got_term) rc = EXIT_TERMINATED;
         free(line);
     }

@@ -234,6 +234,7 @@ void line_editor_init(void);
 const char *line_editing(void);
 enum line_result read_line(const char *prompt, char **out);
 void bracketed_paste_mode(bool on);
+void keyboard_echo(bool on);
 
 /* ---------------------------------------------------------------- chat.c */
 int chat(struct conversation *c);
