@@ -3,7 +3,12 @@
 # linked statically so that the program stands alone: it needs only the C library at
 # run time (libedit, for line editing, is loaded when the system has it).
 #
-#   cli/build.sh [--debug] [-o OUTPUT] [-- extra cc arguments...]
+#   cli/build.sh [--debug] [--with-example NAME] [-o OUTPUT] [-- extra cc arguments...]
+#
+# --with-example NAME builds that example in the same cargo run (scripts/demo.sh: the offline
+# backend). The library is then compiled once with the features the examples' dev-dependencies
+# add; built alone it would have other ones, and since the static and shared libraries keep one
+# file name whatever the features, each build would replace the other's and compile again.
 #
 # Builds the library first (cargo build --lib, release unless --debug), asks rustc once
 # which system libraries the static library needs (kept in
@@ -28,10 +33,11 @@ CARGO=${CARGO:-cargo}
 CC=${CC:-cc}
 log() { echo "cli/build.sh: $*" >&2; }
 
-profile=release out='' extra=()
+profile=release out='' extra=() examples=()
 while [ $# -gt 0 ]; do
     case $1 in
         --debug) profile=debug ;;
+        --with-example) examples+=(--example "${2:?--with-example needs a name}"); shift ;;
         -o) out=${2:?-o needs a path}; shift ;;
         --) shift; extra=("$@"); break ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -47,7 +53,7 @@ command -v "$CARGO" > /dev/null || { log "cargo not found: install Rust (https:/
 command -v "$CC" > /dev/null || { log "no C compiler ($CC) found: install gcc or set CC"; exit 2; }
 
 [ -f "$LIBDIR/libbackend_api.a" ] || log "building the library (the first build takes a few minutes)"
-"$CARGO" build "${cargo_profile[@]}" --quiet --lib --manifest-path "$ROOT/Cargo.toml"
+"$CARGO" build "${cargo_profile[@]}" --quiet --lib "${examples[@]}" --manifest-path "$ROOT/Cargo.toml"
 
 # The system libraries the static library needs, as rustc says (asked once, then kept).
 NATIVE_FILE=$LIBDIR/backend_api.native-static-libs

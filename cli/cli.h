@@ -55,7 +55,7 @@ enum opt {
     O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
-    O_RAW_TERMINAL, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
+    O_RAW_TERMINAL, O_HIDE_REASONING, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
     O_VERSION, O_HELP,
     O_API_KEY, O_G4F_API_KEY, /* configuration file only: keys do not belong on a command line */
     O_COUNT
@@ -97,6 +97,7 @@ struct options {
     const char *api_key, *g4f_key;
     const char *url;     /* never printed as it is: it may hold user:password */
     bool url_defaulted;  /* no URL was given anywhere */
+    char *url_with_scheme; /* malloc'd: the URL given without a scheme, with http:// */
     bool color;          /* SGR colour codes on the terminal */
     bool verbose;        /* provider, finish and usage notes on a terminal too */
     bool raw_terminal;   /* the server's text reaches a terminal unneutralised */
@@ -169,6 +170,7 @@ struct printer {
     bool waiting;         /* no text of the answer yet */
     bool spinner_drawn;   /* a spinner frame is on the screen */
     unsigned frame;       /* the spinner's next frame */
+    bool reasoning;       /* reasoning is shown (not --hide-reasoning) */
     bool in_reasoning;    /* a run of reasoning is being printed */
     bool content_printed; /* some content went out ... */
     char last_content;    /* ... ending with this byte */

@@ -1,5 +1,6 @@
-/* Printing an answer as it arrives: content on standard output, reasoning dimmed
- * (or on standard error), notes and errors on standard error; --raw and --json.
+/* Printing an answer as it arrives: content on standard output, reasoning labelled
+ * "[reasoning]" and dimmed on a terminal (on standard error when standard output is
+ * not one: a redirected answer holds the answer only; --hide-reasoning: nowhere), notes and errors on standard error; --raw and --json.
  * Chunk fields are read through the library's JSON Pointer look-ups. Everything
  * the server sent goes through put_text (safe_text.c) on its way to a terminal. */
 #include "cli.h"
@@ -20,6 +21,7 @@ void printer_init(struct printer *p, const struct options *o) {
     p->mode = o->given[O_RAW] ? OUT_RAW : o->given[O_JSON] ? OUT_JSON : OUT_TEXT;
     p->tty = isatty(STDOUT_FILENO) == 1;
     p->color = o->color;
+    p->reasoning = !o->given[O_HIDE_REASONING];
     bool terminal = isatty(STDERR_FILENO) == 1;
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
     p->spinner = !o->given[O_QUIET] && terminal;
@@ -90,14 +92,14 @@ static void print_content(struct printer *p, const char *text, size_t len) {
 }
 
 static void print_reasoning(struct printer *p, const char *text, size_t len) {
-    if (text == NULL || len == 0) return; /* a status-only reasoning chunk */
+    if (text == NULL || len == 0 || !p->reasoning) return; /* a status-only reasoning chunk; hidden */
     answer_starts(p);
     FILE *to = p->tty ? stdout : stderr;
     if (!p->in_reasoning) {
         p->in_reasoning = true;
         if (p->tty && p->content_printed && p->last_content != '\n') fputc('\n', stdout);
         if (p->color) fputs("\033[2m", to);
-        if (!p->tty) fputs("[reasoning] ", stderr);
+        fputs("[reasoning] ", to); /* told apart without colour too (NO_COLOR) */
     }
     put_text(to, text, len);
     fflush(to);

@@ -180,6 +180,7 @@ class Out:
         return f"exit {self.rc}\n--- stdout\n{self.out[-3000:]}\n--- stderr\n{self.err[-3000:]}"
 
 
+URL: str  # the test backend's
 CLIENT: Path  # the sanitizer build, for every non-terminal run
 PLAIN: Path  # the build as shipped
 
@@ -1114,6 +1115,131 @@ def test_layout() -> None:
           all(n in help_text for n in new), str([n for n in new if n not in help_text]))
 
 
+# ---------------------------------------------------------------- issue 30: people who type, pipe and read
+
+UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+LEFT, RIGHT, UP, HOME = "\x1b[D", "\x1b[C", "\x1b[A", "\x01"
+
+
+def has_libedit() -> bool:
+    return "(line editing: libedit)" in run("--version", env=dict(UTF8, TERM="xterm")).out
+
+
+def typed_chat(name: str, steps: list, env: dict, expect_said: list, args: tuple = ()) -> str:
+    """A conversation typed through a pty (each step a line: keys, then Enter); checks
+    what the test backend received, turn by turn. Returns what the terminal showed."""
+    t = Terminal(["-u", URL, "--field", "test_echo=true", *args], env=env)
+    keys = [("expect", "> ")]
+    for line in steps:
+        keys += [("send", k) for k in line] + [("send", "\r"), ("expect", "You said:"), ("expect", "\n> ")]
+    keys.append(("send", "\x04"))
+    if not session(name, t, keys, 0):
+        return t.text()
+    said = [users_said(e)[-1] for e in echoes_in(t.text())]
+    check(f"... the server received what was typed ({name})", said == expect_said,
+          json.dumps(said, ensure_ascii=False))
+    return t.text()
+
+
+def test_utf8_terminal(url: str) -> None:
+    if has_libedit():
+        shown = typed_chat("UTF-8 in libedit: Cyrillic (cursor keys), CJK (backspace), accents (Home), history", [
+            ["Привет мир", LEFT * 4, ","], ["你好世界界", "\x7f"], ["café", HOME, "Un "], [UP * 3]],
+            UTF8, ["Привет, мир", "你好世界", "Un café", "Привет, мир"])
+        check("... shown as typed, never as \\U+ escapes", "\\U+" not in shown and "> Привет мир" in shown
+              and "你好世界界" in shown, repr(shown[:800]))
+        # "> " then four wide characters: the cursor goes back to column 2 + 4 * 2 + 1 after the backspace
+        check("... a wide character takes two columns", "你好世界界\r\x1b[11G" in shown, repr(shown[:1500]))
+    else:
+        skip("UTF-8 in libedit", "no libedit on this system (apt-get install libedit2)")
+    typed_chat("UTF-8 in the terminal's line mode: backspace erases a whole character", [["мирр\x7f"], ["ü\x7fé"]],
+               dict(UTF8, TERM="dumb"), ["мир", "é"])
+    t = Terminal(["-u", url, "--field", "test_echo=true"], env={"LANG": "C", "LC_ALL": "C"})
+    ok = session("a locale that is not UTF-8: a note, and typed text still goes as it was typed", t, [
+        ("expect", "is not UTF-8"), ("expect", "LANG=C.UTF-8"), ("expect", "> "), ("send", "Привет\r"),
+        ("expect", "You said:"), ("expect", "\n> "), ("send", "\x04")], 0)
+    said = [users_said(e) for e in echoes_in(t.text())] if ok else []
+    check("... the server received it", said == [["Привет"]], json.dumps(said, ensure_ascii=False))
+
+
+def test_pipe_and_prompt(url: str) -> None:
+    o = run("-u", url, "--field", "test_echo=true", "summarise", "this", stdin="первая строка\nline two\n".encode())
+    said = users_said(echo_of(o.out)) if o.rc == 0 else []
+    check("a pipe and a prompt are one message: the prompt, a blank line, the piped text", o.rc == 0
+          and said == ["summarise this\n\nпервая строка\nline two"], str(o))
+    o = run("-u", url, "--field", "test_echo=true", "Summarise:", "-", stdin=b"piped\n")
+    check('... "-" keeps its place', o.rc == 0 and users_said(echo_of(o.out)) == ["Summarise: piped"], str(o))
+    o = run("-u", url, "--field", "test_echo=true", "alone", stdin=b"")
+    check("... an empty pipe adds nothing", o.rc == 0 and users_said(echo_of(o.out)) == ["alone"], str(o))
+    expect("piped input beyond 8 MiB: a clear usage error, nothing sent",
+           run("-u", url, "summarise", stdin=b"a" * (9 << 20)), 2, err=["standard input is larger than 8 MiB"],
+           not_out=["You said"])
+
+
+def test_reasoning(url: str) -> None:
+    o = run("-u", url, "--field", "test_extras=true", "x")
+    expect("reasoning: not on a redirected stdout, labelled on stderr", o, 0, out=["You said: x"],
+           err=["[reasoning] thinking"], not_out=["thinking"])
+    expect("--hide-reasoning: nowhere", run("-u", url, "--hide-reasoning", "--field", "test_extras=true", "x"), 0,
+           out=["You said: x"], not_err=["thinking"])
+    conf = WORK / "hide-reasoning.conf"
+    conf.write_text("hide-reasoning\n")
+    expect("... or the configuration key hide-reasoning", run("-u", url, "-K", str(conf), "--field",
+                                                              "test_extras=true", "x"), 0, not_err=["thinking"])
+    for env, dim in (({}, True), ({"NO_COLOR": "1"}, False)):
+        t = Terminal(["-u", url, "--field", "test_extras=true", "x"], env=env)
+        ok = session(f"on a terminal: reasoning labelled{', dimmed' if dim else ' under NO_COLOR'}", t,
+                     [("expect", "You said: x")], 0)
+        text = t.text()
+        check("... before the answer, told apart from it", ok and ("\x1b[2m[reasoning] thinking" in text) == dim
+              and "[reasoning] thinking" in text and text.find("thinking") < text.find("Hello from"), repr(text))
+    t = Terminal(["-u", url, "--hide-reasoning", "--field", "test_extras=true", "x"])
+    session("on a terminal with --hide-reasoning: none", t, [("expect", "You said: x")], 0)
+    check("... none shown", "thinking" not in t.text(), repr(t.text()))
+
+
+def test_paste(url: str) -> None:
+    if not has_libedit():
+        return skip("a paste in libedit", "no libedit on this system (apt-get install libedit2)")
+    paste = "\x1b[200~line one\rline two\x1b[201~"
+    shown = typed_chat("a bracketed paste lands in the line being edited; Enter sends it",
+                       [["Look: ", paste, " end"], ["\"\"\"", "\r", "block", "\r", "\"\"\""]], UTF8,
+                       ["Look: line one\nline two end", "block\n"])
+    check("... shown in the line, its newline as a sign", "Look: line one\u2424line two end" in shown, repr(shown))
+
+
+def test_habits(url: str) -> None:
+    port = url.rsplit(":", 1)[1]
+    expect("combined short flags: -qv", run("-qvu", url, "x"), 0, out=["You said: x"], not_err=["[provider"])
+    expect("... an unknown one is named", run("-u", url, "-qz", "x"), 2, err=["unknown option -z in -qz"])
+    expect("a URL without a scheme means http://", run("-u", f"127.0.0.1:{port}", "x"), 0, out=["You said: x"])
+    o = run("--no-config", "--field", "test_echo=true", "x",
+            env={"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-openai-marker"})
+    e = echo_of(o.out) if o.rc == 0 and "ECHO:" in o.out else {"headers": {}}
+    check("OPENAI_BASE_URL alone selects the OpenAI protocol, with OPENAI_API_KEY",
+          e["headers"].get("authorization") == "Bearer sk-openai-marker", str(o))
+    t = Terminal(["-u", url, "--field", "test_echo=true", "--field", "test_delay_ms=300"], env=UTF8)
+    ok = session("keys typed during an answer are not echoed into it, and wait for the next prompt", t, [
+        ("expect", "> "), ("send", "first\r"), ("expect", "ECHO:"), ("send", "zzz"), ("expect", "You said: first"),
+        ("expect", "\n> "), ("send", "\r"), ("expect", "You said: zzz"), ("expect", "\n> "), ("send", "\x04")], 0)
+    text = t.text()
+    check("... not in the answer", ok and "zzz" not in text[:text.find("You said: first")], repr(text))
+
+
+def test_demo() -> None:
+    """scripts/demo.sh twice: the second run, with nothing changed, compiles nothing."""
+    env = {k: v for k, v in BASE_ENV.items() if not k.startswith("ASAN") and not k.startswith("UBSAN")}
+    runs = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        p = subprocess.run([str(ROOT / "scripts/demo.sh"), "Hello"], capture_output=True, env=env, timeout=3600)
+        runs.append((time.monotonic() - t0, p))
+    (first, p1), (second, p2) = runs
+    check(f"scripts/demo.sh \"Hello\": the second run under 5 s (first {first:.1f} s, second {second:.1f} s)",
+          p1.returncode == p2.returncode == 0 and b"You said: Hello" in p2.stdout and second < 5,
+          f"{p2.returncode} {p2.stdout[-500:]!r} {p2.stderr[-2000:]!r}")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -1126,7 +1252,9 @@ def main() -> int:
     else:
         PLAIN = build(WORK / "backend-api")
         CLIENT = build(WORK / "backend-api-asan", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    global URL
     backend, url = start_backend()
+    URL = url
     tls_url = start_tls_server()
     procs = [backend]
     servers: dict = {}
@@ -1149,7 +1277,11 @@ def main() -> int:
                            ("saved on a terminal", lambda: test_saved_on_a_terminal(url)),
                            ("chat commands", lambda: test_chat_commands(url)),
                            ("output as expected", lambda: test_output_as_expected(url)),
-                           ("hostile", lambda: test_hostile(url, tls_url)), ("layout", test_layout)):
+                           ("hostile", lambda: test_hostile(url, tls_url)), ("layout", test_layout),
+                           ("utf-8 at the terminal", lambda: test_utf8_terminal(url)),
+                           ("pipe and prompt", lambda: test_pipe_and_prompt(url)),
+                           ("reasoning", lambda: test_reasoning(url)), ("paste", lambda: test_paste(url)),
+                           ("habits", lambda: test_habits(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
