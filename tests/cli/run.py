@@ -488,10 +488,21 @@ def test_usage_errors(url: str) -> None:
 
 
 def test_models(url: str) -> None:
+    o = run("-u", url, "--list-models", "--json")
+    check("--list-models --json", o.rc == 0 and json.loads(o.out) == {"TestBackend": ["test-model", "test-vision"]},
+          str(o))
+    o = run("-u", url, "--list-models", "-p", "TestBackend", "--json")
+    check("--list-models -p --json", o.rc == 0 and json.loads(o.out)[0]["model"] == "test-model", str(o))
     o = run("-u", url, "--list-models")
-    check("--list-models", o.rc == 0 and json.loads(o.out) == {"TestBackend": ["test-model", "test-vision"]}, str(o))
+    check("--list-models in a pipe: provider<TAB>model, one a line",
+          o.rc == 0 and o.out == "TestBackend\ttest-model\nTestBackend\ttest-vision\n", str(o))
     o = run("-u", url, "--list-models", "-p", "TestBackend")
-    check("--list-models -p", o.rc == 0 and json.loads(o.out)[0]["model"] == "test-model", str(o))
+    check("--list-models -p in a pipe: the same lines", o.rc == 0 and o.out == "TestBackend\ttest-model\n", str(o))
+    canned, curl = start_canned()
+    expect("--list-models -p Nope, listed empty (as g4f does): an error naming it, exit 1",
+           run("-u", curl, "--list-models", "-p", "Nope"), 1, err=['no model of the provider "Nope"'])
+    canned.shutdown()
+    canned.server_close()
     expect("--list-models at a wrong path: the hint", run("-u", url + "/v1", "--list-models"), 1,
            err=["listing the models: HTTP 404", "/v1/backend-api/v2/models:"])
 
@@ -511,9 +522,11 @@ def test_protocol(url: str) -> None:
            run("--protocol", "backend", "-u", url, "z", env={"BACKEND_API_PROTOCOL": "openai"}), 0, out=["You said: z"])
     expect("--protocol openai without /v1: the OpenAI hint", run("--protocol", "openai", "-u", url, "x"), 1,
            err=["HTTP 404", "nothing answers " + url + "/chat/completions", "with its /v1"], not_err=["--no-gui"])
-    o = run("--protocol", "openai", "-u", v1, "--list-models")
+    o = run("--protocol", "openai", "-u", v1, "--list-models", "--json")
     check("--protocol openai --list-models: /v1/models", o.rc == 0 and json.loads(o.out or "{}").get("data", [{}])[0]
           .get("id") == "test-model", str(o))
+    o = run("--protocol", "openai", "-u", v1, "--list-models")
+    check("... in a pipe: one model a line", o.rc == 0 and o.out == "test-model\n", str(o))
     expect("--protocol openai --list-models -p: a usage error", run("--protocol", "openai", "-u", v1, "--list-models",
                                                                     "-p", "TestBackend"), 2,
            err=["--list-models of one provider (--provider) needs --protocol backend"])
@@ -723,7 +736,7 @@ def test_real_g4f(servers: dict) -> None:
            err=["[reasoning] thinking...", "[provider: Interop Test, model interop-model]", "[finish: stop]"])
     t = Terminal(["-u", open_url, *args, "hi"])
     session("g4f api on a terminal: reasoning dimmed", t, [("expect", "\033[2mthinking..."), ("expect", "part2")], 0)
-    o = run("-u", open_url, "--list-models")
+    o = run("-u", open_url, "--list-models", "--json")
     check("g4f api: --list-models", o.rc == 0 and json.loads(o.out) == {"InteropTest": ["interop-model",
                                                                                      "interop-vision"]}, str(o))
     expect("g4f api: an in-stream error", run("-u", open_url, *args, "--field", "interop_fail_after=1", "x"), 3,
@@ -779,6 +792,15 @@ class Canned(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+    def do_GET(self) -> None:
+        """A model listing, empty for every provider (as g4f lists one it does not know)."""
+        data = b"[]" if self.path.startswith("/backend-api/v2/models/") else b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
