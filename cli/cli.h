@@ -158,6 +158,7 @@ struct where {
 };
 void url_for_display(const char *url, char *buf, size_t size);
 void report(const char *what, backend_api_error *err, const struct where *w);
+bool shorten_retry_error(const char *text, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- output.c */
 enum output { OUT_TEXT, OUT_RAW, OUT_JSON };
@@ -171,6 +172,7 @@ struct printer {
     bool spinner_drawn;   /* a spinner frame is on the screen */
     unsigned frame;       /* the spinner's next frame */
     bool reasoning;       /* reasoning is shown (not --hide-reasoning) */
+    bool verbose;         /* -v: errors in full */
     bool in_reasoning;    /* a run of reasoning is being printed */
     bool content_printed; /* some content went out ... */
     char last_content;    /* ... ending with this byte */

@@ -22,6 +22,7 @@ void printer_init(struct printer *p, const struct options *o) {
     p->tty = isatty(STDOUT_FILENO) == 1;
     p->color = o->color;
     p->reasoning = !o->given[O_HIDE_REASONING];
+    p->verbose = o->verbose;
     bool terminal = isatty(STDERR_FILENO) == 1;
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
     p->spinner = !o->given[O_QUIET] && terminal;
@@ -132,8 +133,10 @@ static void keep_usage(struct printer *p, const backend_api_chunk *chunk) {
 
 static void print_server_error(struct printer *p, backend_api_kind kind, const backend_api_chunk *chunk) {
     const char *text = backend_api_chunk_text(chunk, NULL);
+    char short_text[1024];
     answer_starts(p);
     end_content_line(p);
+    if (!p->verbose && shorten_retry_error(text, short_text, sizeof short_text)) text = short_text;
     say("the server sent %s: %s", kind == BACKEND_API_KIND_AUTH ? "an auth error" : "an error",
         text != NULL ? text : backend_api_chunk_json(chunk, NULL));
 }
@@ -210,6 +213,13 @@ int finish_turn(struct printer *p, backend_api_stream *stream, backend_api_statu
     end_reasoning(p);
     end_content_line(p);
     if (p->mode == OUT_JSON) print_answer_json(stream, st, err);
+    backend_api_stats stats = {.size = sizeof stats};
+    if (p->notes && p->mode == OUT_TEXT && stream != NULL &&
+        backend_api_stream_stats(stream, &stats) == BACKEND_API_STATUS_OK && stats.retries > 0) {
+        char line[64];
+        snprintf(line, sizeof line, "%u (the request was sent again after a failure)", (unsigned)stats.retries);
+        note(p, "retries", line);
+    }
     if (st == BACKEND_API_STATUS_END) {
         const char *const notes[][2] = {{"title", p->title}, {"finish", p->finish}, {"usage", p->usage}};
         for (size_t k = 0; k < 3 && p->notes && p->mode == OUT_TEXT; k++)

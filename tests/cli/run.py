@@ -412,7 +412,12 @@ def test_output(url: str) -> None:
 
 def test_failures(url: str, tls_url: str) -> None:
     expect("a refused connection names the address", run("-u", "http://127.0.0.1:1", "x"), 1,
-           err=["the request failed: cannot connect to 127.0.0.1:1: ", "(CONNECT)", "g4f api` listens on port 1337"])
+           err=["the request failed: cannot connect to 127.0.0.1:1: ", "g4f api` listens on port 1337"])
+    o = run("-u", "http://127.0.0.1:1", "x")
+    first = o.err.splitlines()[0] if o.err else ""
+    check("... in one line, the cause once, no status tag", o.rc == 1 and first.count("connect") == 1
+          and "(CONNECT)" not in o.err, str(o))
+    expect("... the status tag with -v", run("-v", "-u", "http://127.0.0.1:1", "x"), 1, err=["(CONNECT)"])
     expect("... and never shows a password in the URL", run("-u", "http://user:pw-marker@127.0.0.1:1", "x"), 1,
            err=["cannot connect to 127.0.0.1:1"], not_err=["pw-marker"])
     expect("... through a proxy", run("-u", url, "--proxy", "http://127.0.0.1:1", "x"), 1,
@@ -433,20 +438,25 @@ def test_failures(url: str, tls_url: str) -> None:
            err=["Provider not found", 'no provider "Nope"', "--list-models"], not_err=["--no-gui"])
     expect("HTTP 401: the g4f-api-key hint", run("-u", url, "--field", "test_status=401", "x"), 1,
            err=["HTTP 401", "BACKEND_API_G4F_KEY"])
-    expect("HTTP 500", run("-u", url, "--field", "test_status=500", "x"), 1, err=["test status 500", "(HTTP)"])
+    expect("HTTP 500", run("-u", url, "--field", "test_status=500", "x"), 1, err=["test status 500"],
+           not_err=["(HTTP)"])
+    expect("HTTP 500 with -v: the status tag", run("-v", "-u", url, "--field", "test_status=500", "x"), 1,
+           err=["(HTTP)"])
+    o = run("-u", url, "--retries", "2", "--field", "test_fail_times=1", "--field", 'test_fail_key="cli-retry-noted"', "x")
+    expect("a retry is noted", o, 0, out=["You said: x"], err=["[retries: 1"])
     expect("a redirect is not followed", run("-u", url, "--field", "test_status=307", "--field",
                                              'test_location="http://elsewhere.invalid/"', "x"), 1,
            err=["redirects are not followed"])
     expect("an in-stream error chunk: exit 3", run("-u", url, "--field", 'test_fault="error_chunk"', "x"), 3,
            err=["the server sent an error: ValueError: test failure"])
-    expect("--idle-timeout", run("-u", url, "--idle-timeout", "300ms", "--field", 'test_fault="stall"', "x"), 1,
+    expect("--idle-timeout", run("-v", "-u", url, "--idle-timeout", "300ms", "--field", 'test_fault="stall"', "x"), 1,
            err=["the answer broke off", "(TIMED_OUT)"])
-    expect("--headers-timeout", run("-u", url, "--headers-timeout", "0.3", "--field", 'test_fault="no_answer"', "x"),
+    expect("--headers-timeout", run("-v", "-u", url, "--headers-timeout", "0.3", "--field", 'test_fault="no_answer"', "x"),
            1, err=["(TIMED_OUT)"])
-    expect("--total-timeout", run("-u", url, "--total-timeout", "0.5s", "--field", 'test_fault="endless"', "-q", "x"),
+    expect("--total-timeout", run("-v", "-u", url, "--total-timeout", "0.5s", "--field", 'test_fault="endless"', "-q", "x"),
            1, err=["(TIMED_OUT)"])
     expect("--connect-timeout is taken", run("-u", url, "--connect-timeout", "5s", "x"), 0, out=["You said: x"])
-    expect("--max-line", run("-u", url, "--max-line", "1k", "--field", 'test_fault="oversized"', "-q", "x"), 1,
+    expect("--max-line", run("-v", "-u", url, "--max-line", "1k", "--field", 'test_fault="oversized"', "-q", "x"), 1,
            err=["(LIMIT)"])
     fail_once = ["--field", 'test_fail_key="cli-retry"', "--field", "test_fail_times=1", "x"]
     expect("--retries: a 503 then the answer", run("-u", url, "--retries", "2", *fail_once), 0, out=["You said: x"])
@@ -455,7 +465,7 @@ def test_failures(url: str, tls_url: str) -> None:
            out=["You said: x"])
     fail_once[1] = 'test_fail_key="cli-no-retry"'
     expect("without --retries the 503 fails", run("-u", url, *fail_once), 1, err=["HTTP 503"])
-    expect("TLS: an unknown CA is refused, with the hint", run("-u", tls_url, "x"), 1, err=["(TLS)", "--cacert"])
+    expect("TLS: an unknown CA is refused, with the hint", run("-u", tls_url, "x"), 1, err=["certificate", "--cacert"])
     expect("TLS: --cacert", run("-u", tls_url, "--cacert", str(ROOT / "tests/tls/ca.pem"), "x"), 0,
            out=["secure hello"])
     expect("TLS: BACKEND_API_CACERT", run("-u", tls_url, "x", env={"BACKEND_API_CACERT": str(ROOT / "tests/tls/ca.pem")}),
@@ -771,11 +781,15 @@ def sse(*chunks: dict) -> bytes:
 
 
 ESC_CONTENT = "\x1b]0;TITLE\x07\x1b[2J\rFAKE\u009b31m done\tok\n"
+RETRY_ERROR = ("RetryProviderError: RetryProvider failed:\nOpenaiChat: MissingAuthError: Add a .har file\n"
+               "Copilot: RateLimitError: Too many requests\nPollinationsAI: ResponseStatusError: 502 Bad Gateway")
 ESC_ERROR = "\x1b]52;c;aGk=\x07\x1b[2K\rFAKE: all good"
 CANNED = {
     # what the server sends for a user message: (status, content type, body)
     "hostile": (200, "text/event-stream", sse({"type": "content", "content": ESC_CONTENT},
                                               {"type": "finish", "finish": {"reason": "stop"}})),
+    "retry-error": (200, "text/event-stream", sse({"type": "error", "error": "RetryProviderError", "message": RETRY_ERROR})),
+    "retry-http": (500, "application/json", json.dumps({"error": {"message": RETRY_ERROR}}).encode()),
     "hostile-error": (500, "application/json", json.dumps({"error": {"message": ESC_ERROR}}).encode()),
     "nested": (200, "text/event-stream", sse(
         {"type": "provider", "provider": {"meta": {"name": "Decoy", "label": "Decoy"}, "name": "Real", "model": "m"}},
@@ -1248,6 +1262,19 @@ def test_habits(url: str) -> None:
     check("... not in the answer", ok and "zzz" not in text[:text.find("You said: first")], repr(text))
 
 
+def test_errors_read(url: str) -> None:
+    canned, curl = start_canned()
+    for what, rc in (("retry-error", 3), ("retry-http", 1)):
+        o = run("-u", curl, what)
+        lines = [line for line in o.err.splitlines() if line.startswith("backend-api:")]
+        expect(f"g4f's provider-retry error ({what}): one line, the providers tried, the hint", o, rc,
+               err=["OpenaiChat, Copilot, PollinationsAI", "-p PROVIDER"], not_err=["RetryProvider failed"])
+        check("... one line", len(lines) == 1, o.err)
+        expect("... in full with -v", run("-v", "-u", curl, what), rc, err=["Copilot: RateLimitError: Too many"])
+    canned.shutdown()
+    canned.server_close()
+
+
 def test_demo() -> None:
     """scripts/demo.sh twice: the second run, with nothing changed, compiles nothing."""
     env = {k: v for k, v in BASE_ENV.items() if not k.startswith("ASAN") and not k.startswith("UBSAN")}
@@ -1303,7 +1330,7 @@ def main() -> int:
                            ("utf-8 at the terminal", lambda: test_utf8_terminal(url)),
                            ("pipe and prompt", lambda: test_pipe_and_prompt(url)),
                            ("reasoning", lambda: test_reasoning(url)), ("paste", lambda: test_paste(url)),
-                           ("habits", lambda: test_habits(url)), ("demo", test_demo)):
+                           ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
