@@ -11,6 +11,7 @@
  *   client.c        the library's client and request from the options; secrets
  *   report.c        errors and the hints that fit them
  *   output.c        printing an answer as it arrives
+ *   markdown.c      markdown rendered on a terminal, a line at a time
  *   answer.c        one answer: open, stream, finish
  *   conversation.c  the messages so far and one turn of a conversation
  *   store.c         conversations saved on disk, one JSON file each
@@ -55,7 +56,7 @@ enum opt {
     O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
-    O_RAW_TERMINAL, O_HIDE_REASONING, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
+    O_RAW_TERMINAL, O_HIDE_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
     O_VERSION, O_HELP,
     O_API_KEY, O_G4F_API_KEY, /* configuration file only: keys do not belong on a command line */
     O_COUNT
@@ -99,6 +100,7 @@ struct options {
     bool url_defaulted;  /* no URL was given anywhere */
     char *url_with_scheme; /* malloc'd: the URL given without a scheme, with http:// */
     bool color;          /* SGR colour codes on the terminal */
+    bool render;         /* markdown rendered: --render, auto on a terminal */
     bool verbose;        /* provider, finish and usage notes on a terminal too */
     bool raw_terminal;   /* the server's text reaches a terminal unneutralised */
     bool log;            /* conversations are saved */
@@ -160,6 +162,21 @@ void url_for_display(const char *url, char *buf, size_t size);
 void report(const char *what, backend_api_error *err, const struct where *w);
 bool shorten_retry_error(const char *text, char *buf, size_t size);
 
+/* ---------------------------------------------------------------- markdown.c */
+struct markdown {
+    FILE *out;
+    bool color;         /* SGR colours and OSC 8 hyperlinks; without: bold and italics only */
+    bool in_fence;      /* inside ``` ... ``` */
+    bool passing;       /* the current line was too long to hold: it goes out as it is */
+    int kind;           /* what the current line is, once known (markdown.c) */
+    size_t done;        /* bytes of the line written */
+    struct buffer line; /* the current line, until its newline */
+};
+void markdown_init(struct markdown *m, FILE *out, bool color);
+void markdown_feed(struct markdown *m, const char *text, size_t len);
+void markdown_flush(struct markdown *m);
+void markdown_free(struct markdown *m);
+
 /* ---------------------------------------------------------------- output.c */
 enum output { OUT_TEXT, OUT_RAW, OUT_JSON };
 struct printer {
@@ -173,6 +190,8 @@ struct printer {
     unsigned frame;       /* the spinner's next frame */
     bool reasoning;       /* reasoning is shown (not --hide-reasoning) */
     bool verbose;         /* -v: errors in full */
+    bool render;          /* markdown rendered (a terminal, or --render always) */
+    struct markdown md;
     bool in_reasoning;    /* a run of reasoning is being printed */
     bool content_printed; /* some content went out ... */
     char last_content;    /* ... ending with this byte */

@@ -246,7 +246,7 @@ static enum line_result read_edited_line(const char *prompt, char **out) {
     edited_done = false;
     editline.install(prompt, on_edited_line);
     while (!edited_done) {
-        if (in.len > 0 || wait_for(STDIN_FILENO, -1) == 1) {
+        if (in.len > 0 || pasted_at < pasted.len || wait_for(STDIN_FILENO, -1) == 1) {
             editline.read_char();
         } else if (got_term || got_sigint) {
             editline.replace_line("", 0);

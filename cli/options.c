@@ -33,6 +33,7 @@ const struct optspec OPTS[O_COUNT] = {
     [O_COLOR] = {"color", 0, true, false, true, NULL},
     [O_RAW_TERMINAL] = {"raw-terminal", 0, false, false, true, NULL},
     [O_HIDE_REASONING] = {"hide-reasoning", 0, false, false, true, NULL},
+    [O_RENDER] = {"render", 0, true, false, true, NULL},
     [O_CONTINUE] = {"continue", 'c', false, false, false, NULL},
     [O_CONVERSATION] = {"conversation", 0, true, false, false, NULL},
     [O_NO_LOG] = {"no-log", 0, false, false, true, NULL},
@@ -300,6 +301,9 @@ int derive_settings(struct options *o) {
     if (k < 0) return EXIT_USAGE;
     o->protocol = k == 0 ? BACKEND_API_PROTOCOL_BACKEND : BACKEND_API_PROTOCOL_OPENAI;
     static const char *const colors[] = {"auto", "always", "never", NULL};
+    k = choice(o, O_RENDER, "auto", colors, "auto, always or never");
+    if (k < 0) return EXIT_USAGE;
+    o->render = k == 1 || (k == 0 && isatty(STDOUT_FILENO) == 1);
     k = choice(o, O_COLOR, "auto", colors, "auto, always or never");
     if (k < 0) return EXIT_USAGE;
     const char *no_color = getenv("NO_COLOR");

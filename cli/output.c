@@ -23,6 +23,8 @@ void printer_init(struct printer *p, const struct options *o) {
     p->color = o->color;
     p->reasoning = !o->given[O_HIDE_REASONING];
     p->verbose = o->verbose;
+    p->render = o->render && p->mode == OUT_TEXT;
+    if (p->render) markdown_init(&p->md, stdout, o->color);
     bool terminal = isatty(STDERR_FILENO) == 1;
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
     p->spinner = !o->given[O_QUIET] && terminal;
@@ -60,7 +62,13 @@ static void end_reasoning(struct printer *p) {
     }
 }
 
+/* The rendered line held so far goes out (a note, reasoning or the end comes). */
+static void flush_rendered(struct printer *p) {
+    if (p->render) markdown_flush(&p->md);
+}
+
 static void end_content_line(struct printer *p) {
+    flush_rendered(p);
     if (p->content_printed && p->last_content != '\n') {
         fputc('\n', stdout);
         p->last_content = '\n';
@@ -86,7 +94,10 @@ static void note(struct printer *p, const char *name, const char *text) {
 static void print_content(struct printer *p, const char *text, size_t len) {
     if (text == NULL || len == 0) return;
     answer_starts(p);
-    put_text(stdout, text, len);
+    if (p->render)
+        markdown_feed(&p->md, text, len);
+    else
+        put_text(stdout, text, len);
     fflush(stdout);
     p->content_printed = true;
     p->last_content = text[len - 1];
@@ -96,6 +107,7 @@ static void print_reasoning(struct printer *p, const char *text, size_t len) {
     if (text == NULL || len == 0 || !p->reasoning) return; /* a status-only reasoning chunk; hidden */
     answer_starts(p);
     FILE *to = p->tty ? stdout : stderr;
+    if (p->tty) flush_rendered(p);
     if (!p->in_reasoning) {
         p->in_reasoning = true;
         if (p->tty && p->content_printed && p->last_content != '\n') fputc('\n', stdout);
@@ -212,6 +224,7 @@ int finish_turn(struct printer *p, backend_api_stream *stream, backend_api_statu
     answer_starts(p);
     end_reasoning(p);
     end_content_line(p);
+    if (p->render) markdown_free(&p->md);
     if (p->mode == OUT_JSON) print_answer_json(stream, st, err);
     backend_api_stats stats = {.size = sizeof stats};
     if (p->notes && p->mode == OUT_TEXT && stream != NULL &&

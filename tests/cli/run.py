@@ -783,11 +783,17 @@ def sse(*chunks: dict) -> bytes:
 ESC_CONTENT = "\x1b]0;TITLE\x07\x1b[2J\rFAKE\u009b31m done\tok\n"
 RETRY_ERROR = ("RetryProviderError: RetryProvider failed:\nOpenaiChat: MissingAuthError: Add a .har file\n"
                "Copilot: RateLimitError: Too many requests\nPollinationsAI: ResponseStatusError: 502 Bad Gateway")
+MARKDOWN = ("# Title here\nSome **bold** and *italic* and `code` and a [link](https://example.com/x).\n"
+            "## Sub\n- item one\n- item **two**\n> quoted *text*\n```python\ndef f(x): return x * 2  # **not bold**\n"
+            "```\nsnake_case_name stays.\nlast line \x1b]0;T\x07 with no newline")
 ESC_ERROR = "\x1b]52;c;aGk=\x07\x1b[2K\rFAKE: all good"
 CANNED = {
     # what the server sends for a user message: (status, content type, body)
     "hostile": (200, "text/event-stream", sse({"type": "content", "content": ESC_CONTENT},
                                               {"type": "finish", "finish": {"reason": "stop"}})),
+    # streamed in pieces that cut lines and markers in two
+    "markdown": (200, "text/event-stream", sse(*({"type": "content", "content": MARKDOWN[k:k + 7]}
+                                                 for k in range(0, len(MARKDOWN), 7)))),
     "retry-error": (200, "text/event-stream", sse({"type": "error", "error": "RetryProviderError", "message": RETRY_ERROR})),
     "retry-http": (500, "application/json", json.dumps({"error": {"message": RETRY_ERROR}}).encode()),
     "hostile-error": (500, "application/json", json.dumps({"error": {"message": ESC_ERROR}}).encode()),
@@ -1025,7 +1031,7 @@ def test_chat_commands(url: str) -> None:
     body = e[0]["body"] if e else {}
     check("... the next request has them", body.get("model") == "m2" and body.get("provider") == "TestBackend"
           and body.get("messages", [{}])[0] == {"role": "system", "content": "be brief"}, json.dumps(body)[:1500])
-    for name, paste in (("bracketed paste", "\x1b[200~line a\nline b\rline c\r\x1b[201~"),
+    for name, paste in (("bracketed paste, then Enter", "\x1b[200~line a\nline b\rline c\x1b[201~\r"),
                         ('""" block', '"""\rline a\rline b\rline c"""\r')):
         t = Terminal(["-u", url, "--field", "test_echo=true"], env=env)
         session(f"a pasted block of 3 lines is one message ({name})", t, [
@@ -1262,6 +1268,38 @@ def test_habits(url: str) -> None:
     check("... not in the answer", ok and "zzz" not in text[:text.find("You said: first")], repr(text))
 
 
+def test_markdown(url: str) -> None:
+    canned, curl = start_canned()
+    t = Terminal(["-u", curl, "markdown"])
+    session("markdown rendered on a terminal as it streams", t, [("expect", "with no newline")], 0)
+    text = t.text()
+    want = ["\x1b[1;4;35mTitle here\x1b[0m", "\x1b[1mbold\x1b[22m", "\x1b[3mitalic\x1b[23m", "\x1b[36mcode\x1b[39m",
+            "\x1b]8;;https://example.com/x\x1b\\\x1b[4mlink", "\x1b[1;35mSub", "•\x1b[39m item \x1b[1mtwo",
+            "\x1b[2m```python", "\x1b[33mdef f(x): return x * 2  # **not bold**", "snake_case_name stays.",
+            "last line ^[]0;T^G with no newline"]
+    check("... headings, bold, emphasis, code, links (OSC 8), lists, fenced code and its language; the server's "
+          "controls still neutralised", all(w in text for w in want) and "\x1b]0;T" not in text,
+          str([w for w in want if w not in text]) + " " + repr(text))
+    t = Terminal(["-u", curl, "markdown"], env={"NO_COLOR": "1"})
+    session("... under NO_COLOR: bold and italics, no colour", t, [("expect", "with no newline")], 0)
+    text = t.text()
+    check("... the link as text <url>, code in backticks", "\x1b[1mbold" in text and "\x1b[1mTitle here" in text
+          and "link <https://example.com/x>" in text and "`code`" in text and not re.search(r"\x1b\[(3\d|2)m", text)
+          and "\x1b]8" not in text, repr(text))
+    o = run("-u", curl, "markdown")
+    check("... raw when stdout is not a terminal", o.rc == 0 and o.out == MARKDOWN + "\n", repr(o.out))
+    t = Terminal(["-u", curl, "--render", "never", "markdown"])
+    session("... raw on a terminal with --render never", t, [("expect", "no newline")], 0)
+    check("... no rendering", "# Title here" in t.text() and "**bold**" in t.text(), repr(t.text()))
+    o = run("-u", curl, "--render", "always", "--color", "never", "markdown")
+    check("--render always: rendered in a pipe too", o.rc == 0 and "\x1b[1mbold" in o.out, repr(o.out))
+    t = Terminal(["-u", curl, "stall"])
+    session("... a line being streamed is shown as it comes, not held to its end", t, [
+        ("expect", "partial"), ("send", "\x03"), ("expect", "cancelled")], 130)
+    canned.shutdown()
+    canned.server_close()
+
+
 def test_errors_read(url: str) -> None:
     canned, curl = start_canned()
     for what, rc in (("retry-error", 3), ("retry-http", 1)):
@@ -1330,7 +1368,8 @@ def main() -> int:
                            ("utf-8 at the terminal", lambda: test_utf8_terminal(url)),
                            ("pipe and prompt", lambda: test_pipe_and_prompt(url)),
                            ("reasoning", lambda: test_reasoning(url)), ("paste", lambda: test_paste(url)),
-                           ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)), ("demo", test_demo)):
+                           ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)),
+                           ("markdown", lambda: test_markdown(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
