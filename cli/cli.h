@@ -220,6 +220,8 @@ void new_id(char *id);
 bool store_write(const char *id, const char *json, size_t len);
 backend_api_chunk *store_read(const char *id);
 bool store_latest(char *id);
+int store_resolve(const char *prefix, char *id);
+bool store_remove(const char *id);
 size_t store_list(char (*ids)[ID_SIZE], size_t max);
 
 /* ---------------------------------------------------------------- conversation.c */

@@ -58,7 +58,10 @@ static void take_saved(struct conversation *c, const backend_api_chunk *saved, c
 }
 
 /* Goes on with saved conversation `id`. Returns GO_ON or EXIT_USAGE. */
-int conversation_resume(struct conversation *c, const char *id) {
+int conversation_resume(struct conversation *c, const char *prefix) {
+    char id[ID_SIZE];
+    int rc = store_resolve(prefix, id);
+    if (rc != GO_ON) return rc;
     backend_api_chunk *saved = store_read(id);
     if (saved == NULL) return EXIT_USAGE;
     const char *messages = NULL, *state = NULL, *created = NULL;

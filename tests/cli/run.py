@@ -32,6 +32,7 @@ Last line: "cli: N passed, M failed".
 """
 from __future__ import annotations
 
+import calendar
 import fcntl
 import http.server
 import json
@@ -1300,6 +1301,39 @@ def test_markdown(url: str) -> None:
     canned.server_close()
 
 
+def test_conversations_found(url: str) -> None:
+    env = private_env("issue30-logs")
+    for message in ("first question", "a thing about Apples", "third one"):
+        run("-u", url, message, env=env)
+    saved = json.loads(run("logs", "--json", env=env).out or "[]")
+    ids = [c["id"] for c in saved]
+    if not check("three conversations saved", len(ids) == 3, str(ids)):
+        return
+    apples = ids[1]
+    o = run("-u", url, "--field", "test_echo=true", "--conversation", apples[:-2], "more", env=env)
+    check("--conversation takes a unique prefix of an id", o.rc == 0 and
+          users_said(echo_of(o.out)) == ["a thing about Apples", "more"], str(o))
+    common = os.path.commonprefix(ids)
+    expect("... an ambiguous one lists the candidates", run("-u", url, "--conversation", common, "x", env=env), 2,
+           err=[f'"{common}" is the start of 3 conversations', *ids])
+    expect("logs PREFIX prints one", run("logs", apples[:-2], env=env), 0, out=[f"conversation {apples}"])
+    o = run("logs", "-q", "apples", env=env)
+    check("logs -q TEXT: those holding it (any case)", o.rc == 0 and apples in o.out and ids[0] not in o.out
+          and ids[2] not in o.out, str(o))
+    expect("logs --help", run("logs", "--help", env=env), 0, out=["usage: backend-api logs", "logs rm ID", "-q TEXT"])
+    updated = json.loads(run("logs", "--json", apples, env=env).out)["updated"]
+    utc = calendar.timegm(time.strptime(updated, "%Y-%m-%dT%H:%M:%SZ"))
+    local = time.strftime("%Y-%m-%d %H:%M", time.gmtime(utc + 3 * 3600))  # TZ=XYZ-3: three hours east
+    o = run("logs", env=dict(env, TZ="XYZ-3"))
+    check("logs shows local times (UTC in --json)", o.rc == 0 and local in o.out and updated not in o.out
+          and updated.endswith("Z"), f"{local} {updated}\n{o}")
+    o = run("logs", "rm", ids[0][:-2], env=env)
+    left = [c["id"] for c in json.loads(run("logs", "--json", env=env).out or "[]")]
+    check("logs rm PREFIX deletes one", o.rc == 0 and f"deleted conversation {ids[0]}" in o.err
+          and sorted(left) == sorted([apples, ids[2]]), f"{o}\n{left}")
+    expect("logs rm of an unknown id: an error", run("logs", "rm", "nope", env=env), 2, err=['no conversation "nope"'])
+
+
 def test_errors_read(url: str) -> None:
     canned, curl = start_canned()
     for what, rc in (("retry-error", 3), ("retry-http", 1)):
@@ -1369,7 +1403,8 @@ def main() -> int:
                            ("pipe and prompt", lambda: test_pipe_and_prompt(url)),
                            ("reasoning", lambda: test_reasoning(url)), ("paste", lambda: test_paste(url)),
                            ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)),
-                           ("markdown", lambda: test_markdown(url)), ("demo", test_demo)):
+                           ("markdown", lambda: test_markdown(url)),
+                           ("conversations found", lambda: test_conversations_found(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
