@@ -8,6 +8,7 @@ static const char CHAT_HELP[] = "commands:\n"
                                 "  /model NAME     the model of the next requests (/model alone: the server's choice)\n"
                                 "  /provider NAME  the provider of the next requests (/provider alone: the server's)\n"
                                 "  /system TEXT    the system message (/system alone: none)\n"
+                                "  /attach FILE    send the file with the next message (media, or text as context)\n"
                                 "  /history        the conversation so far\n"
                                 "  /reset          start a new conversation (the answers so far are forgotten)\n"
                                 "  /quit           leave (also /exit, or Ctrl-D on an empty line)\n"
@@ -51,6 +52,12 @@ static int chat_command(struct conversation *c, const char *line) {
     } else if ((arg = argument(line, "/provider")) != NULL) {
         conversation_set(c, SET_PROVIDER, arg);
         fprintf(stderr, "(provider: %s)\n", arg[0] ? arg : "the server's choice");
+    } else if ((arg = argument(line, "/attach")) != NULL && arg[0] != '\0') {
+        if (conversation_attach(c, arg)) {
+            fputs("(attached to the next message: ", stderr);
+            put_text(stderr, arg, strlen(arg));
+            fputs(")\n", stderr);
+        }
     } else if ((arg = argument(line, "/system")) != NULL) {
         conversation_set(c, SET_SYSTEM, arg);
         fputs(arg[0] ? "(system message set)\n" : "(no system message)\n", stderr);

@@ -13,6 +13,7 @@
  *   output.c        printing an answer as it arrives
  *   markdown.c      markdown rendered on a terminal, a line at a time
  *   answer.c        one answer: open, stream, finish
+ *   attach.c        attachments: media, video, text files as context
  *   conversation.c  the messages so far and one turn of a conversation
  *   store.c         conversations saved on disk, one JSON file each
  *   logs.c          `backend-api logs`
@@ -53,7 +54,7 @@ void print_help(void);
 
 /* ---------------------------------------------------------------- options.c */
 enum opt {
-    O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_FIELD, O_HEADER, O_KEY_IN,
+    O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_ATTACH, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
     O_RAW_TERMINAL, O_HIDE_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
@@ -150,7 +151,6 @@ void buffer_free(struct buffer *b);
 
 /* ---------------------------------------------------------------- client.c */
 int make_client(const struct options *o, backend_api_client **out);
-int check_media(const char *path);
 backend_api_status log_to_stderr(backend_api_client *client, uint32_t level, backend_api_error **err);
 
 /* ---------------------------------------------------------------- report.c */
@@ -211,6 +211,9 @@ int finish_turn(struct printer *p, backend_api_stream *stream, backend_api_statu
 int stream_answer(const struct options *o, backend_api_client *client, const backend_api_request *req,
                   backend_api_stream **out);
 
+/* ---------------------------------------------------------------- attach.c */
+int attach_files(const struct list *paths, backend_api_request *req, struct buffer *context);
+
 /* ---------------------------------------------------------------- store.c */
 #define ID_SIZE 40
 bool make_private_dirs(char *path);
@@ -236,12 +239,15 @@ struct conversation {
     struct buffer history;      /* the messages so far: JSON objects joined by commas */
     struct buffer state;        /* the server's `conversation` state, JSON; empty: none */
     char created[32];
+    struct list attach;  /* files for the next message: -a and --media, then /attach */
+    struct list owned_attach; /* the malloc'd ones among them (/attach) */
 };
 void conversation_init(struct conversation *c, const struct options *o, backend_api_client *client);
 int conversation_resume(struct conversation *c, const char *id);
 void conversation_reset(struct conversation *c);
 void conversation_set(struct conversation *c, int which, const char *value);
 void conversation_free(struct conversation *c);
+bool conversation_attach(struct conversation *c, const char *path);
 int send_message(struct conversation *c, const char *message);
 void conversation_print(const struct conversation *c, FILE *f);
 enum { SET_MODEL, SET_PROVIDER, SET_SYSTEM };

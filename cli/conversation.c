@@ -24,6 +24,22 @@ void conversation_init(struct conversation *c, const struct options *o, backend_
     c->model = o->value[O_MODEL];
     c->provider = o->value[O_PROVIDER];
     c->system = o->value[O_SYSTEM];
+    for (int id = O_MEDIA; id <= O_ATTACH; id++) /* for the first message */
+        for (size_t k = 0; k < o->many[id].n; k++) list_push(&c->attach, o->many[id].items[k]);
+}
+
+/* /attach FILE: the file goes with the next message. */
+bool conversation_attach(struct conversation *c, const char *path) {
+    char *copy = strdup(path);
+    if (copy != NULL && list_push(&c->owned_attach, copy) && list_push(&c->attach, copy)) return true;
+    free(copy);
+    return false;
+}
+
+/* The attachments went with their message. */
+static void attachments_sent(struct conversation *c) {
+    for (size_t k = 0; k < c->owned_attach.n; k++) free((char *)c->owned_attach.items[k]);
+    c->owned_attach.n = c->attach.n = 0;
 }
 
 /* Forgets the messages and the state: the next turn starts a new conversation. */
@@ -35,6 +51,9 @@ void conversation_reset(struct conversation *c) {
 
 void conversation_free(struct conversation *c) {
     conversation_reset(c);
+    attachments_sent(c);
+    free(c->attach.items);
+    free(c->owned_attach.items);
     for (int k = 0; k < 3; k++) free(c->owned[k]);
 }
 
@@ -170,10 +189,16 @@ static bool applied(backend_api_status st, backend_api_error **err, const char *
 }
 
 /* The request for `message`: the messages so far and the state, the model and
- * provider, media on the first turn, fields and the key. */
-static int build_request(const struct conversation *c, const char *message, backend_api_request *req) {
+ * provider, the attachments given for it (text files before the message, in
+ * `sent`, which is what the user said), fields and the key. */
+static int build_request(const struct conversation *c, const char *message, backend_api_request *req,
+                         struct buffer *sent) {
     const struct options *o = c->o;
     backend_api_error *err = NULL;
+    int rc = attach_files(&c->attach, req, sent);
+    if (rc != GO_ON) return rc;
+    buffer_adds(sent, message);
+    if (sent->failed) return EXIT_STREAM;
     struct buffer messages = {0};
     buffer_adds(&messages, "[");
     if (c->system != NULL) {
@@ -189,7 +214,7 @@ static int build_request(const struct conversation *c, const char *message, back
               applied(backend_api_request_set_messages_json(req, messages.data, &err), &err, "the conversation");
     buffer_free(&messages);
     if (!ok) return EXIT_USAGE;
-    if (!applied(backend_api_request_add_message(req, "user", message, &err), &err, "the message")) return EXIT_USAGE;
+    if (!applied(backend_api_request_add_message(req, "user", sent->data, &err), &err, "the message")) return EXIT_USAGE;
     if (c->model != NULL && !applied(backend_api_request_set_model(req, c->model, &err), &err, "the model"))
         return EXIT_USAGE;
     if (c->provider != NULL &&
@@ -199,15 +224,9 @@ static int build_request(const struct conversation *c, const char *message, back
         !applied(backend_api_request_set_field_json(req, "conversation", c->state.data, &err), &err,
                  "the conversation state"))
         return EXIT_USAGE;
-    const struct list *media = &o->many[O_MEDIA], *fields = &o->many[O_FIELD];
-    for (size_t i = 0; c->history.len == 0 && i < media->n; i++) {
-        char what[1100];
-        snprintf(what, sizeof what, "--media %s", media->items[i]);
-        if (check_media(media->items[i]) != GO_ON) return EXIT_USAGE;
-        if (!applied(backend_api_request_add_media_file(req, media->items[i], &err), &err, what)) return EXIT_USAGE;
-    }
+    const struct list *fields = &o->many[O_FIELD];
     for (size_t i = 0; i < fields->n; i++) {
-        int rc = set_field(req, fields->items[i]);
+        rc = set_field(req, fields->items[i]);
         if (rc != GO_ON) return rc;
     }
     if (o->api_key != NULL && o->api_key[0] != '\0' &&
@@ -252,9 +271,12 @@ int send_message(struct conversation *c, const char *message) {
     backend_api_request *req = backend_api_request_new();
     backend_api_stream *stream = NULL;
     if (req == NULL) return EXIT_STREAM;
-    int rc = build_request(c, message, req);
+    struct buffer sent = {0};
+    int rc = build_request(c, message, req, &sent);
     if (rc == GO_ON) rc = stream_answer(c->o, c->client, req, &stream);
-    if (rc == EXIT_DONE) keep_turn(c, message, stream);
+    if (rc == EXIT_DONE) keep_turn(c, sent.data, stream);
+    if (rc == EXIT_DONE) attachments_sent(c);
+    buffer_free(&sent);
     backend_api_close(stream);
     backend_api_request_free(req);
     return rc;

@@ -14,6 +14,7 @@ const struct optspec OPTS[O_COUNT] = {
     [O_PROVIDER] = {"provider", 'p', true, false, true, "BACKEND_API_PROVIDER"},
     [O_SYSTEM] = {"system", 's', true, false, true, NULL},
     [O_MEDIA] = {"media", 0, true, true, false, NULL},
+    [O_ATTACH] = {"attach", 'a', true, true, false, NULL},
     [O_FIELD] = {"field", 0, true, true, true, NULL},
     [O_HEADER] = {"header", 'H', true, true, true, NULL},
     [O_KEY_IN] = {"key-in", 0, true, false, true, "BACKEND_API_KEY_IN"},

@@ -485,7 +485,7 @@ def test_usage_errors(url: str) -> None:
         (["--key-in", "header", "x"], "--key-in takes body, bearer or both"),
         (["--field", "x={", "y"], "--field x: "),
         (["--field", "novalue", "y"], "--field takes KEY=JSON"),
-        (["--media", "/no/such/file.png", "y"], "--media /no/such/file.png: "),
+        (["--media", "/no/such/file.png", "y"], "attachment /no/such/file.png: "),
         (["--cacert", "/no/such.pem", "y"], "--cacert: "),
         (["-H", "Bad Name: v", "y"], "--header Bad Name: "),
     ]
@@ -1135,7 +1135,7 @@ def test_hostile(url: str, tls_url: str) -> None:
         o = run("-u", url, "--media", str(fifo), "x")
     except subprocess.TimeoutExpired:
         o = Out(-999, b"", b"(hung in open)")
-    expect("--media on a FIFO is refused at once", o, 2, err=[f"--media {fifo}: not a regular file (a FIFO)"])
+    expect("--media on a FIFO is refused at once", o, 2, err=[f"attachment {fifo}: not a regular file (a FIFO)"])
     check("... in well under a second", time.monotonic() - t0 < 5, f"{time.monotonic() - t0:.1f} s")
     expect("--media on a directory too", run("-u", url, "--media", str(WORK), "x"), 2, err=["(a directory)"])
     t = Terminal(["-u", tls_url, "-k", "x"])
@@ -1334,6 +1334,33 @@ def test_conversations_found(url: str) -> None:
     expect("logs rm of an unknown id: an error", run("logs", "rm", "nope", env=env), 2, err=['no conversation "nope"'])
 
 
+def test_attachments(url: str) -> None:
+    notes = WORK / "notes.txt"
+    notes.write_text("заметки: café\nline two\n")
+    clip = WORK / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a film")
+    o = run("-u", url, "--field", "test_echo=true", "-a", str(notes), "--attach", str(PIXEL), "-a", str(clip),
+            "summarise")
+    body = echo_of(o.out)["body"] if o.rc == 0 else {}
+    media = body.get("media") or []
+    check("-a: a text file as context under its name, before the message; an image and a video as media",
+          users_said({"body": body}) == ['<file name="notes.txt">\nзаметки: café\nline two\n</file>\n\nsummarise']
+          and [m[1] for m in media] == ["pixel.gif", "clip.mp4"] and media[1][0].startswith("data:video/mp4;base64,"),
+          str(o))
+    expect("-a of another binary: refused, naming the accepted types", run("-u", url, "-a", "/bin/sh", "x"), 2,
+           err=["neither media nor text", "images (jpeg", "UTF-8 text"], not_out=["You said"])
+    t = Terminal(["-u", url, "--field", "test_echo=true", "-a", str(notes)], env=UTF8)
+    ok = session("in a conversation: -a goes with the first message, /attach FILE with the next one", t, [
+        ("expect", "> "), ("send", "one\r"), ("expect", "You said:"), ("expect", "\n> "),
+        ("send", f"/attach {PIXEL}\r"), ("expect", "attached to the next message"), ("expect", "\n> "),
+        ("send", "two\r"), ("expect", "You said: two"), ("expect", "\n> "),
+        ("send", "three\r"), ("expect", "You said: three"), ("expect", "\n> "), ("send", "\x04")], 0)
+    sent = [(users_said(e)[-1], [m[1] for m in e["body"].get("media") or []]) for e in echoes_in(t.text())] if ok else []
+    check("... each attachment with its own message", sent == [
+        ('<file name="notes.txt">\nзаметки: café\nline two\n</file>\n\none', []), ("two", ["pixel.gif"]),
+        ("three", [])], json.dumps(sent, ensure_ascii=False))
+
+
 def test_errors_read(url: str) -> None:
     canned, curl = start_canned()
     for what, rc in (("retry-error", 3), ("retry-http", 1)):
@@ -1404,7 +1431,8 @@ def main() -> int:
                            ("reasoning", lambda: test_reasoning(url)), ("paste", lambda: test_paste(url)),
                            ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)),
                            ("markdown", lambda: test_markdown(url)),
-                           ("conversations found", lambda: test_conversations_found(url)), ("demo", test_demo)):
+                           ("conversations found", lambda: test_conversations_found(url)),
+                           ("attachments", lambda: test_attachments(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
