@@ -1341,7 +1341,7 @@ def test_attachments(url: str) -> None:
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a film")
     o = run("-u", url, "--field", "test_echo=true", "-a", str(notes), "--attach", str(PIXEL), "-a", str(clip),
             "summarise")
-    body = echo_of(o.out)["body"] if o.rc == 0 else {}
+    body = echo_of(o.out)["body"] if o.rc == 0 else {"messages": []}
     media = body.get("media") or []
     check("-a: a text file as context under its name, before the message; an image and a video as media",
           users_said({"body": body}) == ['<file name="notes.txt">\nзаметки: café\nline two\n</file>\n\nsummarise']
