@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-enum { LINE_MAX_HELD = 64 << 10 }; /* a longer line goes out as it is, unrendered */
+enum { LINE_MAX_HELD = 8 << 10 }; /* a longer line goes out as it is, unrendered (and held spans are rescanned: bounded) */
 
 /* What the current line is, once known. */
 enum kind { UNDECIDED, PLAIN, HEADING, BULLET, QUOTE, FENCE, RULE, CODE };

@@ -746,7 +746,7 @@ def test_real_g4f(servers: dict) -> None:
     expect("g4f api: an answer, reasoning on stderr", o, 0, out=["part0 part1 part2"],
            err=["[reasoning] thinking...", "[provider: Interop Test, model interop-model]", "[finish: stop]"])
     t = Terminal(["-u", open_url, *args, "hi"])
-    session("g4f api on a terminal: reasoning dimmed", t, [("expect", "\033[2mthinking..."), ("expect", "part2")], 0)
+    session("g4f api on a terminal: reasoning dimmed", t, [("expect", "\033[2m[reasoning] thinking..."), ("expect", "part2")], 0)
     o = run("-u", open_url, "--list-models", "--json")
     check("g4f api: --list-models", o.rc == 0 and json.loads(o.out) == {"InteropTest": ["interop-model",
                                                                                      "interop-vision"]}, str(o))
