@@ -238,6 +238,8 @@ struct conversation {
     const char *system;  /* NULL: none */
     struct buffer history;      /* the messages so far: JSON objects joined by commas */
     struct buffer state;        /* the server's `conversation` state, JSON; empty: none */
+    struct buffer reasoning;    /* each answer's reasoning ("" when none): JSON strings joined by commas,
+                                   saved beside the messages (not sent back) */
     char created[32];
     struct list attach;  /* files for the next message: -a and --media, then /attach */
     struct list owned_attach; /* the malloc'd ones among them (/attach) */

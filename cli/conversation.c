@@ -46,6 +46,7 @@ static void attachments_sent(struct conversation *c) {
 void conversation_reset(struct conversation *c) {
     buffer_free(&c->history);
     buffer_free(&c->state);
+    buffer_free(&c->reasoning);
     c->id[0] = '\0';
 }
 
@@ -94,6 +95,14 @@ int conversation_resume(struct conversation *c, const char *prefix) {
     conversation_reset(c);
     /* The list's inside: "[a,b]" -> "a,b" (the library wrote it compactly). */
     buffer_add(&c->history, messages + 1, len - 2);
+    const char *reasoning = NULL;
+    size_t reasoning_len = 0, turns = 0;
+    if (backend_api_chunk_get_count(saved, "/reasoning", &turns) == BACKEND_API_STATUS_OK && turns == count / 2 &&
+        backend_api_chunk_field(saved, "reasoning", &reasoning, &reasoning_len) == BACKEND_API_STATUS_OK &&
+        reasoning_len >= 2)
+        buffer_add(&c->reasoning, reasoning + 1, reasoning_len - 2);
+    else /* saved before reasoning was kept: none for each turn */
+        for (size_t k = 0; k < count / 2; k++) buffer_adds(&c->reasoning, k > 0 ? ",\"\"" : "\"\"");
     backend_api_json_type t;
     if (backend_api_chunk_get_type(saved, "/conversation", &t) == BACKEND_API_STATUS_OK &&
         t != BACKEND_API_JSON_TYPE_NULL && backend_api_chunk_field(saved, "conversation", &state, NULL) == BACKEND_API_STATUS_OK) {
@@ -147,6 +156,8 @@ static void conversation_json(const struct conversation *c, struct buffer *b) {
     add_string_or_null(b, "system", c->system);
     buffer_adds(b, ",\"messages\":[");
     if (c->history.data != NULL) buffer_add(b, c->history.data, c->history.len);
+    buffer_adds(b, "],\"reasoning\":[");
+    if (c->reasoning.data != NULL) buffer_add(b, c->reasoning.data, c->reasoning.len);
     buffer_adds(b, "],\"conversation\":");
     buffer_adds(b, c->state.len > 0 ? c->state.data : "null");
     buffer_adds(b, "}");
@@ -239,10 +250,14 @@ static int build_request(const struct conversation *c, const char *message, back
 static void keep_turn(struct conversation *c, const char *message, backend_api_stream *stream) {
     backend_api_chunk *answer = NULL;
     if (backend_api_stream_answer(stream, &answer, NULL) != BACKEND_API_STATUS_OK) return;
-    const char *content = NULL, *state = NULL;
+    const char *content = NULL, *state = NULL, *reasoning = NULL;
     if (backend_api_chunk_get_string(answer, "/content", &content, NULL) != BACKEND_API_STATUS_OK) content = "";
+    if (backend_api_chunk_get_string(answer, "/reasoning", &reasoning, NULL) != BACKEND_API_STATUS_OK) reasoning = "";
+    bool first = c->history.len == 0;
     add_message(&c->history, "user", message);
     add_message(&c->history, "assistant", content);
+    if (!first) buffer_adds(&c->reasoning, ",");
+    buffer_add_json_string(&c->reasoning, reasoning);
     backend_api_json_type t;
     if (backend_api_chunk_get_type(answer, "/conversation", &t) == BACKEND_API_STATUS_OK &&
         t != BACKEND_API_JSON_TYPE_NULL &&

@@ -63,6 +63,14 @@ void print_saved(const backend_api_chunk *saved, FILE *f) {
         snprintf(role, sizeof role, "/messages/%zu/role", i);
         snprintf(content, sizeof content, "/messages/%zu/content", i);
         const char *r = text_at(saved, role, "?"), *t = text_at(saved, content, "");
+        char pointer[48];
+        snprintf(pointer, sizeof pointer, "/reasoning/%zu", i / 2);
+        const char *thought = i % 2 == 1 ? text_at(saved, pointer, "") : "";
+        if (thought[0] != '\0') {
+            fputs("reasoning: ", f);
+            put_text(f, thought, strlen(thought));
+            fputc('\n', f);
+        }
         put_text(f, r, strlen(r));
         fputs(": ", f);
         put_text(f, t, strlen(t));

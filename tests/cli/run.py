@@ -1239,6 +1239,15 @@ def test_reasoning(url: str) -> None:
     t = Terminal(["-u", url, "--hide-reasoning", "--field", "test_extras=true", "x"])
     session("on a terminal with --hide-reasoning: none", t, [("expect", "You said: x")], 0)
     check("... none shown", "thinking" not in t.text(), repr(t.text()))
+    env = private_env("issue30-reasoning")
+    run("-u", url, "--field", "test_extras=true", "first", env=env)
+    run("-u", url, "-c", "second", env=env)
+    files = saved_files(env)
+    saved = json.loads(files[0].read_text()) if files else {}
+    check("saved conversations keep each answer's reasoning (not sent back)", saved.get("reasoning") ==
+          ["thinking", ""] and all(set(m) == {"role", "content"} for m in saved.get("messages", [])), json.dumps(saved))
+    expect("... and logs ID shows it", run("logs", saved.get("id", "none"), env=env), 0,
+           out=["user: first\nreasoning: thinking\nassistant: "])
 
 
 def test_paste(url: str) -> None:
