@@ -31,6 +31,21 @@
 // `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 #define BACKEND_API_KEY_BEARER 2
 
+// A model capability (`backend_api_model_list_get`): image input (vision).
+#define BACKEND_API_CAPABILITY_VISION 1
+
+// A model capability: image generation.
+#define BACKEND_API_CAPABILITY_IMAGE 2
+
+// A model capability: audio input or output.
+#define BACKEND_API_CAPABILITY_AUDIO 4
+
+// A model capability: video input or generation.
+#define BACKEND_API_CAPABILITY_VIDEO 8
+
+// A model capability: tool (function) calls.
+#define BACKEND_API_CAPABILITY_TOOLS 16
+
 // Every result a public function can report. The numbers are part of the ABI:
 // they are never reused or renumbered, and new codes only get new numbers. The
 // type is 32 bits wide in C whatever the compiler's enum options.
@@ -106,6 +121,9 @@ typedef enum {
   BACKEND_API_KIND_HEADERS = 21,
   // Made by this library, not sent by servers: the assembled answer of a stream.
   BACKEND_API_KIND_ANSWER = 22,
+  // The model refused (the OpenAI protocol's `delta.refusal`): the text is the
+  // refusal (`backend_api_chunk_text`); the answer keeps it as `refusal`.
+  BACKEND_API_KIND_REFUSAL = 23,
   // Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
   // `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
   BACKEND_API_KIND_MAX_ENUM = 2147483647,
@@ -122,6 +140,17 @@ typedef enum {
   // bits wide under `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
   BACKEND_API_LOG_LEVEL_MAX_ENUM = 2147483647,
 } backend_api_log_level;
+
+// What a generated medium of an answer is (see `backend_api_answer_medium`).
+// The numbers are part of the ABI and never reused.
+typedef enum {
+  // An image (the default when nothing says otherwise).
+  BACKEND_API_MEDIA_KIND_IMAGE = 1,
+  BACKEND_API_MEDIA_KIND_AUDIO = 2,
+  BACKEND_API_MEDIA_KIND_VIDEO = 3,
+  // Never returned: keeps the C enum 32 bits wide under `-fshort-enums` too.
+  BACKEND_API_MEDIA_KIND_MAX_ENUM = 2147483647,
+} backend_api_media_kind;
 
 // The type of a JSON value, for C callers that branch before reading it.
 // The numbers are part of the ABI and never reused.
@@ -194,6 +223,10 @@ typedef struct backend_api_client backend_api_client;
 
 // An error as C sees it: the error and its strings, NUL-terminated.
 typedef struct backend_api_error backend_api_error;
+
+// A model listing read into typed entries: each model's name, provider and
+// capabilities. Strings are NUL-terminated.
+typedef struct backend_api_model_list backend_api_model_list;
 
 // One conversation request: model, messages, media, api key, extra body fields.
 typedef struct backend_api_request backend_api_request;
@@ -319,6 +352,16 @@ const char *backend_api_chunk_type(const backend_api_chunk *chunk);
 // # Safety
 // `chunk` is NULL or a live chunk.
 backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
+
+// The choice the chunk belongs to, from 0: with the OpenAI-compatible protocol
+// and `n` > 1, each event's choices become chunks of their own, and those of
+// choices other than the first carry `"choice": N` (the assembled answer
+// follows choice 0 only). 0 for every other chunk, and for NULL. Any thread;
+// the chunk must stay alive (not freed) meanwhile.
+//
+// # Safety
+// `chunk` is NULL or a live chunk.
+uint32_t backend_api_chunk_choice(const backend_api_chunk *chunk);
 
 // The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 // `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
@@ -614,6 +657,88 @@ backend_api_status backend_api_client_set_log(backend_api_client *client,
                                               uint32_t max_level,
                                               backend_api_error **err);
 
+// How many generated media (images, audio, video) the answer chunk `answer`
+// lists (`backend_api_stream_answer`); 0 for NULL or another kind of chunk.
+// Any thread; the chunk must stay alive (not freed) meanwhile.
+//
+// # Safety
+// `answer` is NULL or a live chunk.
+size_t backend_api_answer_media_count(const backend_api_chunk *answer);
+
+// The generated medium at `index` (from 0) of the answer chunk `answer`: its
+// kind into `*kind_out`, its URL into `*url_out` (absolute: a server-relative
+// `/media/<file>` was resolved against the client's base URL; or a `data:` URI
+// as sent) and its alternative text (g4f: the prompt) into `*alt_out` when not
+// NULL (NULL when the server sent none). The strings are NUL-terminated UTF-8
+// owned by the chunk: valid until `backend_api_chunk_free`. Returns `OK`,
+// `NOT_FOUND` past the last medium, or `INVALID_ARGUMENT` (a NULL argument, a
+// chunk that is not an answer). Also `answer["media"]` through the JSON Pointer
+// getters (`/media/0/url`). Any thread; the chunk must stay alive meanwhile.
+//
+// # Safety
+// `answer` is NULL or a live chunk; out-pointers NULL or writable.
+backend_api_status backend_api_answer_medium(const backend_api_chunk *answer,
+                                             size_t index,
+                                             backend_api_media_kind *kind_out,
+                                             const char **url_out,
+                                             const char **alt_out,
+                                             backend_api_error **err);
+
+// Downloads a generated medium into memory: `url` as an answer lists it
+// (`backend_api_answer_medium`; a server-relative `/media/<file>` is resolved
+// against the base URL, a `data:` URI is decoded without a request). Uses the
+// client's TLS settings, proxy and timeouts (CONNECT, HEADERS, then IDLE for
+// the whole body, and TOTAL when set); the client's headers and credentials,
+// and `request`'s headers and api key as a bearer token when its placement
+// says so (`request` may be NULL), go only to the base URL's origin: a medium
+// on another host is fetched without them. At most `max_bytes` (0: the media
+// limit, 20 MiB): past it `LIMIT`. `canceller` (may be NULL) ends the wait from
+// another thread with `CANCELLED`. Blocks the calling thread.
+//
+// On success `*data_out` owns the bytes (free them with `backend_api_bytes_free`;
+// NULL for an empty medium), `*len_out` gets their length, and
+// `*content_type_out`, when not NULL, owns the MIME type the server named
+// (such as `image/png`; free it with `backend_api_string_free`) or is NULL.
+// Any thread, also concurrently on one client.
+//
+// # Safety
+// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
+backend_api_status backend_api_media_fetch(const backend_api_client *client,
+                                           const backend_api_request *request,
+                                           const char *url,
+                                           const backend_api_canceller *canceller,
+                                           size_t max_bytes,
+                                           uint8_t **data_out,
+                                           size_t *len_out,
+                                           const char **content_type_out,
+                                           backend_api_error **err);
+
+// `backend_api_media_fetch` into the file `path`: the bytes go to `path` plus
+// `.part`, renamed to `path` once complete, so a failed or cancelled download
+// never leaves a partial file nor replaces an existing one (the `.part` file is
+// removed). `*len_out` (when not NULL) gets the bytes written;
+// `content_type_out` as for `backend_api_media_fetch`. A file that cannot be
+// written is `IO`. Blocks the calling thread; any thread.
+//
+// # Safety
+// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
+backend_api_status backend_api_media_save(const backend_api_client *client,
+                                          const backend_api_request *request,
+                                          const char *url,
+                                          const char *path,
+                                          const backend_api_canceller *canceller,
+                                          size_t max_bytes,
+                                          uint64_t *len_out,
+                                          const char **content_type_out,
+                                          backend_api_error **err);
+
+// Frees bytes this library handed out (`backend_api_media_fetch`), with the
+// length it gave. NULL is a no-op; must not be called twice. Any thread.
+//
+// # Safety
+// `data` is NULL or bytes from this library with their length `len`, not used afterwards.
+void backend_api_bytes_free(uint8_t *data, size_t len);
+
 // Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 // provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
 // (a list of model objects). Blocks the calling thread, bounded by the client's
@@ -640,6 +765,70 @@ backend_api_status backend_api_models(const backend_api_client *client,
 // # Safety
 // `s` is NULL or a string from this library, not used afterwards.
 void backend_api_string_free(const char *s);
+
+// Fetches the provider listing: `GET /backend-api/v2/providers` (g4f's backend
+// API: a list of `{name, label, parent, image, audio, video, vision, auth,
+// login_url, ...}`) or, with the OpenAI-compatible protocol, `GET {base}/providers`
+// (`g4f api`'s `/v1/providers`: a list of `{id, object, created, url, label}`;
+// servers without it answer `HTTP` 404). Blocks and is bounded and cancelled as
+// `backend_api_models`. On success `*json_out` owns the NUL-terminated JSON text
+// (free it with `backend_api_string_free`) and `*len_out`, when not NULL, gets
+// its length. Any thread, also concurrently on one client.
+//
+// # Safety
+// Pointers are NULL or valid; out-pointers NULL or writable.
+backend_api_status backend_api_providers(const backend_api_client *client,
+                                         const backend_api_canceller *canceller,
+                                         const char **json_out,
+                                         size_t *len_out,
+                                         backend_api_error **err);
+
+// Fetches the model listing as `backend_api_models` does (same arguments,
+// blocking, bounds and cancel) and reads each model's name, provider and
+// capabilities (`BACKEND_API_CAPABILITY_*`) where the server states them: g4f's
+// per-provider listing (`vision`, `image`, `audio`, `video`), `g4f api`'s
+// `/v1/models` (`vision`, `image`), and the `capabilities`, `architecture` and
+// `supported_parameters` other OpenAI-compatible servers send. On success `*out`
+// owns the list (free it with `backend_api_model_list_free`). Any thread.
+//
+// # Safety
+// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
+backend_api_status backend_api_model_list_fetch(const backend_api_client *client,
+                                                const char *provider,
+                                                const backend_api_canceller *canceller,
+                                                backend_api_model_list **out,
+                                                backend_api_error **err);
+
+// How many models the list holds; 0 for NULL. Any thread.
+//
+// # Safety
+// `list` is NULL or a live list.
+size_t backend_api_model_list_count(const backend_api_model_list *list);
+
+// The model at `index` (from 0): its name into `*id_out`, its provider into
+// `*provider_out` (when not NULL; NULL when the listing names none), the
+// capabilities the listing states it has into `*capabilities_out` and those it
+// states anything about into `*known_out` (each when not NULL; a bit set of
+// `BACKEND_API_CAPABILITY_*`: a bit in `known` but not in `capabilities` is a
+// capability the model lacks, a bit in neither one the server did not state).
+// Strings are owned by the list: valid until `backend_api_model_list_free`.
+// `NOT_FOUND` past the last model; `INVALID_ARGUMENT` for NULL. Any thread.
+//
+// # Safety
+// `list` is NULL or a live list; out-pointers NULL or writable.
+backend_api_status backend_api_model_list_get(const backend_api_model_list *list,
+                                              size_t index,
+                                              const char **id_out,
+                                              const char **provider_out,
+                                              uint32_t *capabilities_out,
+                                              uint32_t *known_out);
+
+// Frees a model list and its strings. NULL is a no-op; must not be called twice.
+// Any thread, once no other call uses the list.
+//
+// # Safety
+// `list` is NULL or a list from `backend_api_model_list_fetch`, not used afterwards.
+void backend_api_model_list_free(backend_api_model_list *list);
 
 // The type of the value at `pointer` (`""` is the whole chunk, an object) into
 // `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
@@ -907,18 +1096,38 @@ backend_api_status backend_api_request_add_media_uri(backend_api_request *reques
                                                      backend_api_error **err);
 
 // Makes the request that continues a conversation: `request`'s model, key and
-// extra fields, its messages plus `stream`'s answer so far (as the assistant) and
-// `user_message`, and the `conversation` state the server returned (sent back as
-// the `conversation` field); media are not sent again. On success `*out` owns a
-// new request (free it with `backend_api_request_free`). Any thread.
+// extra fields, its messages plus `stream`'s answer so far as the assistant's
+// message (its text, and its `tool_calls` when the model asked for tools) and
+// then `user_message`. `user_message` may be NULL: no user message is added, for
+// a conversation that goes on after tool calls (add their results first with
+// `backend_api_request_add_tool_result`, on the returned request). The
+// provider's conversation state goes back as the `conversation` field the way
+// g4f expects it: the state of the provider that answered (g4f keys it by
+// provider), or the whole state when it is not keyed (AnyProvider), several
+// `conversation` chunks merged; the state sent before stays when the answer
+// brought none. Media are not sent again. On success `*out` owns a new request
+// (free it with `backend_api_request_free`). Any thread.
 //
 // # Safety
-// Pointers are NULL or valid; `user_message` NUL-terminated.
+// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
 backend_api_status backend_api_request_follow_up(const backend_api_request *request,
                                                  const backend_api_stream *stream,
                                                  const char *user_message,
                                                  backend_api_request **out,
                                                  backend_api_error **err);
+
+// Appends the result of a tool the model called: the message `{"role": "tool",
+// "tool_call_id": tool_call_id, "content": content}` (the `id` of one of the
+// answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
+// are copied. `INVALID_ARGUMENT` for NULL or an empty `tool_call_id`.
+// Any thread; not concurrently with other calls on the same request.
+//
+// # Safety
+// Pointers are NULL or valid; strings NUL-terminated.
+backend_api_status backend_api_request_add_tool_result(backend_api_request *request,
+                                                       const char *tool_call_id,
+                                                       const char *content,
+                                                       backend_api_error **err);
 
 // Copies a request: model, messages, media, api key (copied inside the library,
 // never shown), headers, extra fields and media limit. On success `*out` owns the
@@ -949,16 +1158,18 @@ backend_api_status backend_api_request_json(const backend_api_request *request,
 // `backend_api_request_follow_up` from an answer chunk rather than a live stream:
 // `answer` is a chunk of kind `BACKEND_API_KIND_ANSWER`, as
 // `backend_api_stream_answer` returns it (also one kept after the stream was
-// closed, or made with `backend_api_chunk_parse`); its `content` (text) becomes
-// the assistant's message and its `conversation` (unless absent or null) the
-// `conversation` field. Any other chunk, or an answer whose `content` is not a
-// string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success `*out`
-// owns a new request (free it with `backend_api_request_free`).
+// closed, or made with `backend_api_chunk_parse` from saved JSON); its `content`
+// (text) and `tool_calls` become the assistant's message, and its
+// `conversation` (unless absent or null) goes back as g4f expects it, by its
+// `provider`, as `backend_api_request_follow_up` says. `user_message` may be
+// NULL (after tool calls). Any other chunk, or an answer whose `content` is not
+// a string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success
+// `*out` owns a new request (free it with `backend_api_request_free`).
 // Any thread; not concurrently with a call that changes `request`.
 //
 // # Safety
 // Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
-// NUL-terminated.
+// NULL or NUL-terminated.
 backend_api_status backend_api_request_follow_up_answer(const backend_api_request *request,
                                                         const backend_api_chunk *answer,
                                                         const char *user_message,
@@ -1077,9 +1288,11 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 
 // The assembled answer so far: what the chunks `backend_api_next` has handed out
 // add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
-// with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
-// `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
-// `conversation` (JSON). During and after the stream. The answer holds all the
+// with `backend_api_chunk_field` or the JSON Pointer getters: `content` and
+// `reasoning` (text), `finish_reason`, `title`, `provider`, `model`, `error` and
+// `refusal` (text, or `null`), `usage`, `tool_calls` and `conversation` (JSON),
+// and `media` (a list of `{kind, url, alt}`; see `backend_api_answer_medium`).
+// Only the first choice is assembled (`n` > 1: see `backend_api_chunk_choice`). During and after the stream. The answer holds all the
 // text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 // chunk (free it with `backend_api_chunk_free`). Any thread.
 //
@@ -1088,6 +1301,40 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_chunk **out,
                                              backend_api_error **err);
+
+// The value of the response header `name` (any case; such as `x-request-id` or
+// `x-ratelimit-remaining-requests`) of the stream's last response: the one that
+// answered, or, when the stream failed with `HTTP`, that error's (a 429's
+// `retry-after` and rate-limit headers; with retries, the last attempt's).
+// NUL-terminated into `*value_out` (its length into `*len_out` when not NULL;
+// the first value when the header came several times). Owned by the stream:
+// valid until `backend_api_close`. Returns `OK`, `NOT_FOUND` (the response has
+// no such header), `AGAIN` (no response headers yet: call again after
+// `backend_api_next` returned a chunk, END or an error; a stream that failed
+// before any response never gets them), or `INVALID_ARGUMENT`. No error object
+// is made. Any thread, also while another thread is in `next`.
+//
+// # Safety
+// `stream` is NULL or a live stream; `name` NULL or NUL-terminated; out-pointers
+// NULL or writable.
+backend_api_status backend_api_stream_header(const backend_api_stream *stream,
+                                             const char *name,
+                                             const char **value_out,
+                                             size_t *len_out);
+
+// The header at `index` (from 0, in the order received) of the stream's last
+// response (see `backend_api_stream_header`): its name
+// (lower case) into `*name_out` and its value into `*value_out`, NUL-terminated
+// and owned by the stream (valid until `backend_api_close`). Returns `OK`,
+// `NOT_FOUND` past the last header, `AGAIN` before the headers arrived (see
+// `backend_api_stream_header`), or `INVALID_ARGUMENT`. Any thread.
+//
+// # Safety
+// `stream` is NULL or a live stream; out-pointers NULL or writable.
+backend_api_status backend_api_stream_header_at(const backend_api_stream *stream,
+                                                size_t index,
+                                                const char **name_out,
+                                                const char **value_out);
 
 // Writes `url` with its credentials hidden into `buf`, NUL-terminated: the
 // `user:password@` part of the authority becomes `***@`, cut at the LAST `@`

@@ -1,13 +1,16 @@
 //! The assembled answer: what the chunks of a stream add up to, as the g4f browser
 //! client keeps it (content and reasoning text, finish reason, usage, title, tool
-//! calls, the `conversation` state to send back, provider and model). Pure code.
-//! Tool calls of the OpenAI-compatible protocol arrive as deltas with an `index`
-//! and are assembled as the `openai` Python package assembles them.
+//! calls, the `conversation` state to send back, provider and model, generated
+//! media, a refusal). Pure code. Tool calls of the OpenAI-compatible protocol
+//! arrive as deltas with an `index` and are assembled as the `openai` Python
+//! package assembles them. Only the first choice (`n` > 1) is assembled: chunks of
+//! other choices stay chunks.
 
 use serde_json::{Map, Value};
 
 use crate::chunk::{Chunk, ChunkKind, Field};
 use crate::error::{Error, Status};
+use crate::generated::{media_of, Medium};
 
 /// The default bound of an assembled answer: 64 MiB. Four times the default line
 /// limit, and over a hundred times the longest answers models give (a 128k-token
@@ -23,15 +26,24 @@ pub struct Answer {
     pub usage: Option<Value>,
     pub title: Option<String>,
     pub tool_calls: Option<Value>,
-    /// The provider's conversation state: send it back as the `conversation` field.
+    /// The provider's conversation state as the server sent it (keyed by the
+    /// provider that answered, or not keyed), several `conversation` chunks merged
+    /// key by key as g4f's web client merges them. [`Answer::state`] is what goes back.
     pub conversation: Option<Value>,
     pub provider: Option<String>,
     pub model: Option<String>,
     /// The message of an in-stream `error` or `auth` chunk.
     pub error: Option<String>,
+    /// The model's refusal (OpenAI's `delta.refusal`), its pieces joined.
+    pub refusal: Option<String>,
+    /// Generated images, audio and video, in the order they came.
+    pub media: Vec<Medium>,
     /// What the growing parts hold, in bytes: see [`Answer::size`].
     #[serde(skip)]
     size: usize,
+    /// The base URL that relative media URLs are resolved against.
+    #[serde(skip)]
+    base: String,
 }
 
 /// A field of a chunk as a JSON value.
@@ -111,6 +123,48 @@ fn merge_list(acc: &mut Vec<Value>, delta: Vec<Value>) {
 }
 
 impl Answer {
+    /// An empty answer whose media URLs are resolved against `base_url`.
+    pub fn new(base_url: &str) -> Answer {
+        Answer {
+            base: base_url.to_owned(),
+            ..Answer::default()
+        }
+    }
+
+    /// The `conversation` field of the next request, as g4f expects it: the
+    /// state of `provider` (the provider that answered, else the one asked for)
+    /// when the state is keyed by it, else the whole state (not keyed, as
+    /// AnyProvider sends it). The server builds `JsonConversation(**state)` from
+    /// it, so a keyed object would reach the provider wrapped and lose its fields.
+    pub fn state(&self, asked: Option<&str>) -> Option<Value> {
+        let c = self.conversation.as_ref()?;
+        let keyed = [self.provider.as_deref(), asked]
+            .into_iter()
+            .flatten()
+            .find_map(|p| c.get(p).filter(|v| v.is_object()));
+        Some(keyed.unwrap_or(c).clone())
+    }
+
+    /// The tool calls as an assistant message carries them: the assembled list
+    /// without the deltas' `index`.
+    pub fn tool_calls_for_history(&self) -> Option<Value> {
+        let Some(Value::Array(calls)) = &self.tool_calls else {
+            return None;
+        };
+        let calls: Vec<Value> = calls
+            .iter()
+            .map(|c| match c {
+                Value::Object(o) => {
+                    let mut o = o.clone();
+                    o.remove("index");
+                    Value::Object(o)
+                }
+                other => other.clone(),
+            })
+            .collect();
+        (!calls.is_empty()).then_some(Value::Array(calls))
+    }
+
     /// The bytes added so far to the parts that grow: content and reasoning text,
     /// and tool-call JSON (deltas append). Other fields replace what was there,
     /// each bounded by the line limit. [`Answer::add_within`] bounds it.
@@ -123,8 +177,16 @@ impl Answer {
     /// the text too, and nothing is copied to know it), its JSON for tool calls,
     /// nothing for the chunks that replace.
     pub fn growth(c: &Chunk) -> usize {
+        match c.choice() {
+            0 => Answer::growth_of_first(c),
+            _ => 0,
+        }
+    }
+
+    /// [`Answer::growth`] of a chunk of the first choice.
+    fn growth_of_first(c: &Chunk) -> usize {
         match c.kind() {
-            ChunkKind::Content | ChunkKind::Reasoning => c.text_raw_len(),
+            ChunkKind::Content | ChunkKind::Reasoning | ChunkKind::Refusal => c.text_raw_len(),
             ChunkKind::ToolCalls => c.field("tool_calls").map_or(0, |f| f.as_str().len()),
             _ => 0,
         }
@@ -148,18 +210,25 @@ impl Answer {
     /// chunk and, past it, ends with the error instead of delivering that chunk:
     /// the answer then holds exactly the chunks delivered before.
     pub fn add_within(&mut self, c: &Chunk, max: usize) -> Result<(), Error> {
-        let size = self.size.saturating_add(Answer::growth(c));
+        if c.choice() != 0 {
+            return Ok(()); // another choice's: delivered, not assembled
+        }
+        let size = self.size.saturating_add(Answer::growth_of_first(c));
         if size > max {
             return Err(Answer::over_limit(max));
         }
         self.size = size;
         match c.kind() {
-            kind @ (ChunkKind::Content | ChunkKind::Reasoning) => {
+            kind @ (ChunkKind::Content | ChunkKind::Reasoning | ChunkKind::Refusal) => {
                 if let Some(t) = c.text() {
                     match kind {
                         ChunkKind::Content => self.content.push_str(&t),
+                        ChunkKind::Refusal => self.refusal.get_or_insert_default().push_str(&t),
                         _ => self.reasoning.push_str(&t),
                     }
+                }
+                if kind == ChunkKind::Content {
+                    self.media.extend(media_of(c, &self.base));
                 }
             }
             ChunkKind::ToolCalls => self.add_tool_calls(c.field("tool_calls").and_then(to_value)),
@@ -210,9 +279,7 @@ impl Answer {
                 }
             }
             ChunkKind::Title => self.title = c.text().map(Into::into).or(self.title.take()),
-            ChunkKind::Conversation => {
-                self.conversation = value(c, "conversation").or(self.conversation.take())
-            }
+            ChunkKind::Conversation => self.merge_conversation(value(c, "conversation")),
             ChunkKind::Provider => {
                 if let Some(p) = value(c, "provider") {
                     self.provider = p["name"]
@@ -224,6 +291,17 @@ impl Answer {
             }
             ChunkKind::Error | ChunkKind::Auth => self.error = c.text().map(Into::into),
             _ => {}
+        }
+    }
+
+    /// Merges a `conversation` chunk's state as g4f's web client does: each
+    /// top-level key replaces the one before (`data[key] = value`); a state that
+    /// is not an object replaces the whole.
+    fn merge_conversation(&mut self, state: Option<Value>) {
+        match (self.conversation.as_mut(), state) {
+            (_, None | Some(Value::Null)) => {}
+            (Some(Value::Object(acc)), Some(Value::Object(new))) => acc.extend(new),
+            (_, Some(new)) => self.conversation = Some(new),
         }
     }
 
@@ -318,5 +396,81 @@ mod tests {
             Status::Limit
         );
         assert_eq!(a.tool_calls, None);
+    }
+
+    #[test]
+    fn conversation_chunks_merge_and_the_state_goes_back_unwrapped() {
+        let mut a = Answer::default();
+        for j in [
+            r#"{"type": "provider", "provider": {"name": "Stateful", "model": "m"}}"#,
+            r#"{"type": "conversation", "conversation": {"Stateful": {"conversation_id": "c-1"}}}"#,
+            r#"{"type": "conversation", "conversation": {"Other": {"x": 1}}}"#,
+        ] {
+            a.add(&Chunk::parse(j).unwrap());
+        }
+        assert_eq!(
+            a.conversation,
+            Some(json!({"Stateful": {"conversation_id": "c-1"}, "Other": {"x": 1}}))
+        );
+        assert_eq!(a.state(None), Some(json!({"conversation_id": "c-1"})));
+        // A later chunk for the same provider replaces its state.
+        a.add(&Chunk::parse(r#"{"type": "conversation", "conversation": {"Stateful": {"conversation_id": "c-2"}}}"#).unwrap());
+        assert_eq!(a.state(None), Some(json!({"conversation_id": "c-2"})));
+        // Unkeyed (AnyProvider): the whole object.
+        let mut any = Answer::default();
+        any.add(
+            &Chunk::parse(
+                r#"{"type": "conversation", "conversation": {"conversation_id": "c-9", "n": 2}}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            any.state(Some("AnyProvider")),
+            Some(json!({"conversation_id": "c-9", "n": 2}))
+        );
+        // The provider asked for, when no provider chunk named one.
+        let mut asked = Answer::default();
+        asked.add(
+            &Chunk::parse(r#"{"type": "conversation", "conversation": {"P": {"id": 1}}}"#).unwrap(),
+        );
+        assert_eq!(asked.state(Some("P")), Some(json!({"id": 1})));
+        assert_eq!(Answer::default().state(Some("P")), None);
+    }
+
+    #[test]
+    fn media_refusals_and_other_choices() {
+        let mut a = Answer::new("http://h:8080");
+        for j in [
+            r#"{"type": "content", "content": "![cat](/media/cat.png)", "urls": ["/media/cat.png"], "alt": "cat"}"#,
+            r#"{"type":"content","choice":1,"content":"other"}"#,
+            r#"{"type":"finish","choice":1,"finish":{"reason":"length"}}"#,
+            r#"{"type": "refusal", "refusal": "I can"}"#,
+            r#"{"type": "refusal", "refusal": "not."}"#,
+            r#"{"type": "finish", "finish": {"reason": "stop"}}"#,
+        ] {
+            a.add(&Chunk::parse(j).unwrap());
+        }
+        assert_eq!(a.content, "![cat](/media/cat.png)");
+        assert_eq!(a.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(a.refusal.as_deref(), Some("I cannot."));
+        let v: Value = serde_json::from_str(&a.to_json()).unwrap();
+        assert_eq!(
+            v["media"],
+            json!([{"kind": "image", "url": "http://h:8080/media/cat.png", "alt": "cat"}])
+        );
+        assert_eq!(v["refusal"], "I cannot.");
+    }
+
+    #[test]
+    fn tool_calls_for_the_history_lose_their_index() {
+        let mut a = Answer::default();
+        a.add(&Chunk::parse(r#"{"type": "tool_calls", "tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}"#).unwrap());
+        assert_eq!(
+            a.tool_calls_for_history(),
+            Some(
+                json!([{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}])
+            )
+        );
+        assert_eq!(Answer::default().tool_calls_for_history(), None);
     }
 }

@@ -61,11 +61,14 @@ pub enum ChunkKind {
     Headers,
     /// Made by this library, not sent by servers: the assembled answer of a stream.
     Answer,
+    /// A refusal of the model (the OpenAI protocol's `delta.refusal`), made by
+    /// this library from the event: its text is the refusal.
+    Refusal,
 }
 
 impl ChunkKind {
     /// Every named kind with its `type` string, NUL-terminated for the C boundary.
-    const NAMES: [(ChunkKind, &'static str); 22] = [
+    const NAMES: [(ChunkKind, &'static str); 23] = [
         (ChunkKind::Content, "content\0"),
         (ChunkKind::Reasoning, "reasoning\0"),
         (ChunkKind::Error, "error\0"),
@@ -88,6 +91,7 @@ impl ChunkKind {
         (ChunkKind::Response, "response\0"),
         (ChunkKind::Headers, "headers\0"),
         (ChunkKind::Answer, "answer\0"),
+        (ChunkKind::Refusal, "refusal\0"),
     ];
 
     /// The kind named by a chunk's `type` string, with that name as a static string
@@ -113,6 +117,7 @@ impl ChunkKind {
             ChunkKind::Title => Some("title"),
             ChunkKind::Log => Some("log"),
             ChunkKind::Preview => Some("preview"),
+            ChunkKind::Refusal => Some("refusal"),
             _ => None,
         }
     }
@@ -172,7 +177,9 @@ struct Head<'a> {
 }
 
 /// The fields that can hold a chunk's main text (see [`ChunkKind::text_field`]).
-const TEXT_FIELDS: [&str; 6] = ["content", "token", "message", "title", "log", "preview"];
+const TEXT_FIELDS: [&str; 7] = [
+    "content", "token", "message", "title", "log", "preview", "refusal",
+];
 
 /// A string borrowed from the JSON text when it has no escapes (serde's own
 /// `Cow<str>` always allocates).
@@ -310,6 +317,26 @@ impl Chunk {
     /// True for the chunks after which the server sends no more answer: `error`, `auth`.
     pub fn is_fatal(&self) -> bool {
         matches!(self.kind, ChunkKind::Error | ChunkKind::Auth)
+    }
+
+    /// The choice this chunk belongs to (`n` > 1): the `"choice":N` that the
+    /// OpenAI translation writes right after `type` (`{"type":"content","choice":1,...`)
+    /// for choices other than the first; 0 for every other chunk. Looks at that
+    /// one place only, so that it costs nothing per chunk.
+    pub fn choice(&self) -> u32 {
+        const TYPE: &[u8] = b"{\"type\":\"";
+        const KEY: &[u8] = b"\",\"choice\":";
+        let json = self.json.as_bytes();
+        let at = TYPE.len() + self.type_().len();
+        if !json.starts_with(TYPE) || json.get(at..at + KEY.len()) != Some(KEY) {
+            return 0;
+        }
+        json[at + KEY.len()..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u32, |n, d| {
+                n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+            })
     }
 
     /// A top-level field, or `None` when absent.

@@ -25,18 +25,22 @@
 //! [`cancel`] (cancellation from any thread), [`threads`] (the library's threads
 //! and `shutdown`), [`stream`] (the worker thread and the channel), `notify`
 //! (the event-loop descriptor), [`mod@models`] (the model
-//! listing), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
+//! listing, the provider listing and media downloads), [`generated`] (generated
+//! media of an answer), [`capabilities`] (typed model capabilities),
+//! [`response_headers`] (a stream's response headers), [`protocol`] (which wire protocol a client speaks), [`openai`] (the
 //! OpenAI-compatible protocol's body and events, no I/O), [`pointer`] (JSON
 //! Pointer look-ups), [`ffi`] (the C boundary).
 
 pub mod answer;
 mod base_url;
 pub mod cancel;
+pub mod capabilities;
 pub mod chunk;
 pub mod client;
 pub mod decoder;
 pub mod error;
 pub mod ffi;
+pub mod generated;
 mod header;
 pub mod log;
 pub mod media;
@@ -48,6 +52,7 @@ pub mod pointer;
 pub mod protocol;
 mod proxy_env;
 pub mod request;
+pub mod response_headers;
 pub mod retry;
 mod secret;
 pub mod stream;

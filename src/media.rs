@@ -33,20 +33,44 @@ pub struct Media {
     pub filename: Option<String>,
 }
 
-/// The MIME type of an audio file name, by its extension (g4f's `EXTENSIONS_MAP` for audio).
-fn audio_mime(filename: &str) -> Option<&'static str> {
+/// What g4f's backend accepts, by file name extension (its `EXTENSIONS_MAP`,
+/// plus `aac`): images, audio and video.
+const EXTENSIONS: [(&str, &str); 19] = [
+    ("jpeg", "image/jpeg"),
+    ("jpg", "image/jpeg"),
+    ("png", "image/png"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("wav", "audio/wav"),
+    ("mp3", "audio/mpeg"),
+    ("flac", "audio/flac"),
+    ("opus", "audio/opus"),
+    ("ogg", "audio/ogg"),
+    ("m4a", "audio/m4a"),
+    ("aac", "audio/aac"),
+    ("mkv", "video/x-matroska"),
+    ("webm", "video/webm"),
+    ("mp4", "video/mp4"),
+    ("mov", "video/quicktime"),
+    ("avi", "video/x-msvideo"),
+    ("ogv", "video/ogg"),
+    ("mpeg", "video/mpeg"),
+];
+
+/// What the error for an unsupported file lists.
+const ACCEPTED: &str = "images (jpeg, png, gif, webp, recognised by content), audio (mp3, wav, \
+    flac, opus, ogg, m4a, aac) and video (mp4, webm, mov, mkv, avi, ogv, mpeg, mpg), by file \
+    name or by content";
+
+/// The MIME type of an audio or video file name, by its extension (g4f's
+/// `EXTENSIONS_MAP`). Images are recognised by their content.
+fn named_mime(filename: &str) -> Option<&'static str> {
     let ext = filename.rsplit_once('.')?.1.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "ogg" => "audio/ogg",
-        "flac" => "audio/flac",
-        "m4a" => "audio/m4a",
-        "opus" => "audio/opus",
-        "webm" => "audio/webm",
-        "aac" => "audio/aac",
-        _ => return None,
-    })
+    let ext = if ext == "mpg" { "mpeg".to_owned() } else { ext };
+    EXTENSIONS
+        .iter()
+        .find(|(e, m)| *e == ext && !m.starts_with("image/"))
+        .map(|(_, m)| *m)
 }
 
 /// The image MIME type of `data` from its magic bytes, as g4f's `is_accepted_format`.
@@ -64,18 +88,63 @@ pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The MIME type of audio or video from its magic bytes: the ISO media
+/// (`ftyp`: mp4, QuickTime, m4a), Matroska/WebM (EBML), RIFF (AVI, WAVE), Ogg,
+/// FLAC, MP3 (ID3 or a frame sync) and MPEG program streams.
+pub fn sniff_audio_video(data: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, magic: &[u8]| data.get(i..i + magic.len()) == Some(magic);
+    if at(4, b"ftyp") {
+        return Some(match data.get(8..12) {
+            Some(b"qt  ") => "video/quicktime",
+            Some(b"M4A ") | Some(b"M4B ") => "audio/m4a",
+            _ => "video/mp4",
+        });
+    }
+    if at(0, b"\x1A\x45\xDF\xA3") {
+        let head = &data[..data.len().min(64)];
+        let webm = head.windows(4).any(|w| w == b"webm");
+        return Some(if webm {
+            "video/webm"
+        } else {
+            "video/x-matroska"
+        });
+    }
+    if at(0, b"RIFF") && at(8, b"AVI ") {
+        return Some("video/x-msvideo");
+    }
+    if at(0, b"RIFF") && at(8, b"WAVE") {
+        return Some("audio/wav");
+    }
+    if at(0, b"OggS") {
+        return Some("audio/ogg");
+    }
+    if at(0, b"fLaC") {
+        return Some("audio/flac");
+    }
+    if at(0, b"ID3") || (data.len() >= 2 && data[0] == 0xFF && data[1] & 0xE0 == 0xE0) {
+        return Some("audio/mpeg");
+    }
+    if at(0, b"\x00\x00\x01\xBA") || at(0, b"\x00\x00\x01\xB3") {
+        return Some("video/mpeg");
+    }
+    None
+}
+
 impl Media {
-    /// Raw bytes with an optional file name: audio by the name's extension, else an
-    /// image by its magic bytes; anything else is a [`Status::Media`] error.
+    /// Raw bytes with an optional file name: audio and video by the name's
+    /// extension (as g4f's backend takes them), else an image, audio or video by
+    /// its magic bytes; anything else is a [`Status::Media`] error that lists
+    /// what is accepted.
     pub fn from_bytes(data: &[u8], filename: Option<&str>) -> Result<Media, Error> {
         let mime = filename
-            .and_then(audio_mime)
+            .and_then(named_mime)
             .or_else(|| sniff_image(data))
+            .or_else(|| sniff_audio_video(data))
             .ok_or_else(|| {
                 Error::new(
                     Status::Media,
                     format!(
-                        "unrecognised media{}: not an audio file name nor a jpeg, png, gif or webp image",
+                        "unsupported media{}: accepted are {ACCEPTED}",
                         filename.map(|f| format!(" {f:?}")).unwrap_or_default()
                     ),
                 )
@@ -174,6 +243,27 @@ mod tests {
         let e = Media::from_bytes(b"hello", Some("notes.txt")).unwrap_err();
         assert_eq!(e.status, Status::Media);
         assert!(e.message.contains("notes.txt"));
+        assert!(e.message.contains("mp4, webm, mov"), "{}", e.message);
+    }
+
+    #[test]
+    fn video_and_audio_by_name_and_by_content() {
+        let by_name = |n: &str| Media::from_bytes(b"....", Some(n)).unwrap().uri;
+        assert!(by_name("clip.MP4").starts_with("data:video/mp4;base64,"));
+        assert!(by_name("clip.webm").starts_with("data:video/webm;base64,"));
+        assert!(by_name("clip.mov").starts_with("data:video/quicktime;base64,"));
+        assert!(by_name("clip.mpg").starts_with("data:video/mpeg;base64,"));
+        assert!(by_name("a.opus").starts_with("data:audio/opus;base64,"));
+        let by_content = |d: &[u8]| Media::from_bytes(d, None).unwrap().uri;
+        assert!(by_content(b"\0\0\0\x18ftypisom\0\0").starts_with("data:video/mp4;"));
+        assert!(by_content(b"\0\0\0\x14ftypqt  \0\0").starts_with("data:video/quicktime;"));
+        assert!(by_content(b"\x1A\x45\xDF\xA3\x9F\x42\x82\x84webm").starts_with("data:video/webm;"));
+        assert!(by_content(b"RIFF\0\0\0\0AVI LIST").starts_with("data:video/x-msvideo;"));
+        assert!(by_content(b"RIFF\0\0\0\0WAVEfmt ").starts_with("data:audio/wav;"));
+        assert!(by_content(b"OggS\0\x02").starts_with("data:audio/ogg;"));
+        assert!(by_content(b"ID3\x04").starts_with("data:audio/mpeg;"));
+        // An image's name does not override its content.
+        assert!(Media::from_bytes(b"hello", Some("x.png")).is_err());
     }
 
     #[test]

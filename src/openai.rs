@@ -10,17 +10,22 @@
 //! | in the event | chunk |
 //! |---|---|
 //! | `model` (first event that has one), `provider` (g4f) | `{"type":"provider","provider":{"name","model"}}` |
-//! | `choices[0].delta.reasoning_content`, else `.reasoning` (g4f) | `{"type":"reasoning","token"}` |
-//! | `choices[0].delta.content` (text, or text parts joined) | `{"type":"content","content"}` |
-//! | `choices[0].delta.tool_calls` (deltas with an `index`) | `{"type":"tool_calls","tool_calls"}` |
-//! | `choices[0].finish_reason` | `{"type":"finish","finish":{"reason"}}` |
+//! | `choices[i].delta.reasoning_content`, else `.reasoning` (g4f) | `{"type":"reasoning","token"}` |
+//! | `choices[i].delta.content` (text, or text parts joined) | `{"type":"content","content"}` (+ `logprobs`) |
+//! | `choices[i].delta.refusal` | `{"type":"refusal","refusal"}` (+ `logprobs`) |
+//! | `choices[i].delta.tool_calls` (deltas with an `index`) | `{"type":"tool_calls","tool_calls"}` |
+//! | `choices[i].finish_reason` | `{"type":"finish","finish":{"reason"}}` |
 //! | `usage` | `{"type":"usage","usage","model"}` |
 //! | `conversation` (g4f) | `{"type":"conversation","conversation"}` |
 //! | `error` (fatal: nothing else of the event is read) | `{"type":"error","error","message"}` |
 //! | none of these (a role-only delta, ...) | `{"type":"openai"}` |
 //!
-//! `choices[0].message` is read like `delta` (a server that answers one whole
-//! `chat.completion` object). Other choices (`n` > 1) stay in the event only.
+//! `choices[i].message` is read like `delta` (a server that answers one whole
+//! `chat.completion` object). Every choice (`n` > 1) makes its own chunks, in
+//! the event's order; those of a choice other than the first carry
+//! `"choice": i` right after `type` (see `Chunk::choice`), and the assembled
+//! answer follows choice 0. A choice's `logprobs` (when not null) go with its
+//! content and refusal chunks, readable as `/logprobs/content/0/logprob`.
 
 use serde_json::{Map, Value};
 
@@ -58,9 +63,13 @@ pub fn body(request: &Request) -> Vec<u8> {
 }
 
 /// One media item as an OpenAI content part: audio `data:` URIs as `input_audio`
-/// (base64 and the format named by the MIME subtype: `mpeg` is `mp3`), anything
-/// else (images, http(s) URLs) as `image_url`.
+/// (base64 and the format named by the MIME subtype: `mpeg` is `mp3`), video
+/// `data:` URIs as `video_url` (as vLLM and others take video), anything else
+/// (images, http(s) URLs) as `image_url`.
 fn media_part(media: &Media) -> Value {
+    if media.uri.starts_with("data:video/") {
+        return serde_json::json!({"type": "video_url", "video_url": {"url": media.uri}});
+    }
     let audio = media
         .uri
         .strip_prefix("data:audio/")
@@ -187,10 +196,17 @@ impl Translator {
                     )],
                 );
             }
-            let choice = v["choices"]
-                .as_array()
-                .and_then(|c| c.iter().find(|c| c["index"] == 0).or(c.first()));
-            if let Some(choice) = choice {
+            for (position, choice) in v["choices"].as_array().into_iter().flatten().enumerate() {
+                let index = choice["index"].as_u64().unwrap_or(position as u64);
+                // Choices past the first carry their index, right after `type`.
+                let mut push_choice = |t: &str, fields: &[(&str, Value)]| {
+                    let mut all = Vec::with_capacity(fields.len() + 1);
+                    if index != 0 {
+                        all.push(("choice", Value::from(index)));
+                    }
+                    all.extend_from_slice(fields);
+                    push(t, &all);
+                };
                 let delta = if choice["delta"].is_object() {
                     &choice["delta"]
                 } else {
@@ -200,19 +216,29 @@ impl Translator {
                     .iter()
                     .find_map(|k| text_of(&delta[k]));
                 if let Some(r) = reasoning {
-                    push("reasoning", &[("token", r.into())]);
+                    push_choice("reasoning", &[("token", r.into())]);
                 }
+                let logprobs = &choice["logprobs"];
+                let with_logprobs = |mut fields: Vec<(&'static str, Value)>| {
+                    if !logprobs.is_null() {
+                        fields.push(("logprobs", logprobs.clone()));
+                    }
+                    fields
+                };
                 if let Some(c) = text_of(&delta["content"]) {
-                    push("content", &[("content", c.into())]);
+                    push_choice("content", &with_logprobs(vec![("content", c.into())]));
+                }
+                if let Some(r) = text_of(&delta["refusal"]) {
+                    push_choice("refusal", &with_logprobs(vec![("refusal", r.into())]));
                 }
                 if delta["tool_calls"]
                     .as_array()
                     .is_some_and(|t| !t.is_empty())
                 {
-                    push("tool_calls", &[("tool_calls", delta["tool_calls"].clone())]);
+                    push_choice("tool_calls", &[("tool_calls", delta["tool_calls"].clone())]);
                 }
                 if let Some(reason) = choice["finish_reason"].as_str() {
-                    push(
+                    push_choice(
                         "finish",
                         &[("finish", serde_json::json!({"reason": reason}))],
                     );
@@ -396,5 +422,56 @@ mod tests {
         r.add_media(Media::from_uri("https://x/y.png", None).unwrap());
         let b: Value = serde_json::from_slice(&body(&r)).unwrap();
         assert_eq!(b["messages"][0]["role"], "user");
+    }
+
+    #[test]
+    fn every_choice_makes_chunks_and_the_answer_follows_the_first() {
+        let c = chunks(&[
+            r#"{"model":"m","choices":[{"index":0,"delta":{"content":"Re"}},{"index":1,"delta":{"content":"Bl"}}]}"#,
+            r#"{"model":"m","choices":[{"index":1,"delta":{"content":"ue"},"finish_reason":"length"},{"index":0,"delta":{"content":"d"},"finish_reason":"stop"}]}"#,
+        ]);
+        let by_choice: Vec<(u32, ChunkKind)> = c.iter().map(|c| (c.choice(), c.kind())).collect();
+        use ChunkKind::*;
+        assert_eq!(
+            by_choice,
+            [
+                (0, Provider),
+                (0, Content),
+                (1, Content),
+                (1, Content),
+                (1, Finish),
+                (0, Content),
+                (0, Finish)
+            ]
+        );
+        let mut a = crate::answer::Answer::default();
+        c.iter().for_each(|c| a.add(c));
+        assert_eq!(a.content, "Red");
+        assert_eq!(a.finish_reason.as_deref(), Some("stop"));
+        let second: String = c
+            .iter()
+            .filter(|c| c.choice() == 1 && c.kind() == Content)
+            .filter_map(|c| c.text().map(|t| t.into_owned()))
+            .collect();
+        assert_eq!(second, "Blue");
+    }
+
+    #[test]
+    fn refusals_and_logprobs() {
+        let c = chunks(&[
+            r#"{"choices":[{"index":0,"delta":{"refusal":"I can't"},"logprobs":{"refusal":[{"token":"I","logprob":-0.1}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"},"logprobs":{"content":[{"token":"x","logprob":-0.5,"top_logprobs":[]}]}}]}"#,
+        ]);
+        assert_eq!(c[0].kind(), ChunkKind::Refusal);
+        assert_eq!(c[0].type_(), "refusal");
+        assert_eq!(c[0].text().as_deref(), Some("I can't"));
+        let doc: Value = serde_json::from_str(c[1].json()).unwrap();
+        assert_eq!(
+            crate::pointer::resolve(&doc, "/logprobs/content/0/logprob").unwrap(),
+            Some(&serde_json::json!(-0.5))
+        );
+        let mut a = crate::answer::Answer::default();
+        c.iter().for_each(|c| a.add(c));
+        assert_eq!(a.refusal.as_deref(), Some("I can't"));
     }
 }

@@ -179,20 +179,41 @@ impl Request {
     }
 
     /// The request that continues the conversation after `answer`: the same model,
-    /// key and extra fields, the messages plus the answer (as the assistant) and
-    /// `user_message`, the returned `conversation` state, and no media (it is in the
-    /// history already).
-    pub fn follow_up(&self, answer: &crate::answer::Answer, user_message: &str) -> Request {
+    /// key and extra fields, the messages plus the answer as the assistant's
+    /// message (its text, and its `tool_calls` when it asked for tools) and
+    /// `user_message` when given (none: the conversation goes on after tool
+    /// results, see [`Request::add_tool_result`]), the provider's conversation
+    /// state as g4f expects it back ([`crate::answer::Answer::state`]; the state
+    /// sent before stays when the answer brought none), and no media (they are in
+    /// the history already).
+    pub fn follow_up(&self, answer: &crate::answer::Answer, user_message: Option<&str>) -> Request {
         let mut next = self.clone();
         next.media.clear();
-        next.messages
-            .push(serde_json::json!({"role": "assistant", "content": answer.content}));
-        next.messages
-            .push(serde_json::json!({"role": "user", "content": user_message}));
-        if let Some(c) = &answer.conversation {
-            next.extra.insert("conversation".into(), c.clone());
+        let mut assistant = serde_json::json!({"role": "assistant", "content": answer.content});
+        if let Some(calls) = answer.tool_calls_for_history() {
+            assistant["tool_calls"] = calls;
+        }
+        next.messages.push(assistant);
+        if let Some(m) = user_message {
+            next.messages
+                .push(serde_json::json!({"role": "user", "content": m}));
+        }
+        if let Some(c) = answer.state(self.extra.get("provider").and_then(Value::as_str)) {
+            next.extra.insert("conversation".into(), c);
         }
         next
+    }
+
+    /// Appends a tool's result for the tool call `tool_call_id` asked for:
+    /// `{"role": "tool", "tool_call_id": ..., "content": ...}`.
+    pub fn add_tool_result(&mut self, tool_call_id: &str, content: &str) -> Result<()> {
+        if tool_call_id.is_empty() {
+            return Err(Error::invalid("the tool call id is empty"));
+        }
+        self.messages.push(
+            serde_json::json!({"role": "tool", "tool_call_id": tool_call_id, "content": content}),
+        );
+        Ok(())
     }
 
     /// The `Authorization` header value, when the key is to be sent as a bearer
@@ -349,12 +370,12 @@ mod tests {
         let mut answer = crate::answer::Answer::default();
         answer.content = "reply".into();
         answer.conversation = Some(serde_json::json!({"P": {"id": 3}}));
-        let b = body(&r.follow_up(&answer, "second"));
+        let b = body(&r.follow_up(&answer, Some("second")));
         assert_eq!(
             b["messages"],
             serde_json::json!([{"role": "user", "content": "first"}, {"role": "assistant", "content": "reply"}, {"role": "user", "content": "second"}])
         );
-        assert_eq!(b["conversation"], serde_json::json!({"P": {"id": 3}}));
+        assert_eq!(b["conversation"], serde_json::json!({"id": 3}));
         assert_eq!(
             (b["provider"].as_str(), b["model"].as_str()),
             (Some("P"), Some("m"))

@@ -15,13 +15,15 @@ use crate::net::Clock;
 const ERROR_BODY_LIMIT: u64 = 64 << 10;
 
 /// Sends a POST of a JSON body that asks for an event stream, and returns the
-/// streaming body of a 2xx answer.
+/// streaming body of a 2xx answer; `on_headers` sees the headers of every
+/// answer, an error's too (a 429's rate-limit headers).
 pub(crate) fn post<'h>(
     agent: &ureq::Agent,
     clock: &Clock,
     url: &str,
     headers: impl IntoIterator<Item = (&'h str, &'h str)>,
     body: &[u8],
+    on_headers: impl FnOnce(&ureq::http::HeaderMap),
 ) -> Result<Body> {
     let mut req = agent
         .post(url)
@@ -30,17 +32,21 @@ pub(crate) fn post<'h>(
     for (name, value) in headers {
         req = req.header(name, value);
     }
-    accept(req.send(body).map_err(map_send_error)?, clock)
+    let response = req.send(body).map_err(map_send_error)?;
+    on_headers(response.headers());
+    accept(response, clock)
 }
 
-/// Sends a GET for a JSON document and returns the body of a 2xx answer.
+/// Sends a GET for a document of the type `media_type` names and returns the body
+/// of a 2xx answer.
 pub(crate) fn get<'h>(
     agent: &ureq::Agent,
     clock: &Clock,
     url: &str,
+    media_type: &str,
     headers: impl IntoIterator<Item = (&'h str, &'h str)>,
 ) -> Result<Body> {
-    let mut req = agent.get(url).header("Accept", "application/json");
+    let mut req = agent.get(url).header("Accept", media_type);
     for (name, value) in headers {
         req = req.header(name, value);
     }

@@ -57,6 +57,24 @@ pub unsafe extern "C" fn backend_api_chunk_kind(
     }
 }
 
+/// The choice the chunk belongs to, from 0: with the OpenAI-compatible protocol
+/// and `n` > 1, each event's choices become chunks of their own, and those of
+/// choices other than the first carry `"choice": N` (the assembled answer
+/// follows choice 0 only). 0 for every other chunk, and for NULL. Any thread;
+/// the chunk must stay alive (not freed) meanwhile.
+///
+/// # Safety
+/// `chunk` is NULL or a live chunk.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_chunk_choice(chunk: *const backend_api_chunk) -> u32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        chunk
+            .as_ref()
+            .map_or(0, |c| guard_or(0, || c.chunk.choice()))
+    }
+}
+
 /// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 /// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
 /// valid until `backend_api_chunk_free`.

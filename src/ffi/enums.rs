@@ -137,13 +137,16 @@ pub enum backend_api_kind {
     Headers = 21,
     /// Made by this library, not sent by servers: the assembled answer of a stream.
     Answer = 22,
+    /// The model refused (the OpenAI protocol's `delta.refusal`): the text is the
+    /// refusal (`backend_api_chunk_text`); the answer keeps it as `refusal`.
+    Refusal = 23,
     /// Never returned: a value of 0x7FFFFFFF keeps the C enum 32 bits wide under
     /// `-fshort-enums` too (as Vulkan's `*_MAX_ENUM`).
     #[doc(hidden)]
     MaxEnum = 0x7FFF_FFFF,
 }
 
-c_enum!(backend_api_kind <=> crate::chunk::ChunkKind { Other, Content, Reasoning, Error, Auth, Usage, Finish, Provider, Conversation, Message, Title, ToolCalls, Log, Preview, Parameters, Suggestions, Synthesize, Continue, Variant, Request, Response, Headers, Answer });
+c_enum!(backend_api_kind <=> crate::chunk::ChunkKind { Other, Content, Reasoning, Error, Auth, Usage, Finish, Provider, Conversation, Message, Title, ToolCalls, Log, Preview, Parameters, Suggestions, Synthesize, Continue, Variant, Request, Response, Headers, Answer, Refusal });
 
 /// Log levels. The numbers are part of the ABI.
 #[repr(C)]
@@ -240,6 +243,22 @@ pub enum backend_api_trust_store {
 }
 
 c_enum!(backend_api_trust_store <=> crate::client::TrustStore { Platform, Bundled });
+
+/// What a generated medium of an answer is (see `backend_api_answer_medium`).
+/// The numbers are part of the ABI and never reused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum backend_api_media_kind {
+    /// An image (the default when nothing says otherwise).
+    Image = 1,
+    Audio = 2,
+    Video = 3,
+    /// Never returned: keeps the C enum 32 bits wide under `-fshort-enums` too.
+    #[doc(hidden)]
+    MaxEnum = 0x7FFF_FFFF,
+}
+
+c_enum!(backend_api_media_kind <=> crate::generated::MediaKind { Image, Audio, Video });
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! The C ABI, one module per object: [`enums`] (the C form of the enums), [`error`], [`client`], [`log`] (the client's
-//! log callback), [`models`], [`request`], [`stream`], [`cancel`], [`chunk`],
+//! log callback), [`models`] (model and provider listings), [`media`] (generated
+//! media and their download), [`request`], [`stream`], [`cancel`], [`chunk`],
 //! [`pointer`] (typed look-ups in a chunk by JSON Pointer), [`text`] (URL redaction); the
 //! habits they share live in `guard`. Every function here:
 //! - catches panics (none crosses into C) and checks every pointer for NULL;
@@ -19,6 +20,7 @@ pub mod enums;
 pub mod error;
 mod guard;
 pub mod log;
+pub mod media;
 pub mod models;
 pub mod pointer;
 pub mod request;
@@ -32,6 +34,7 @@ pub use enums::*;
 pub use error::*;
 pub use guard::backend_api_error;
 pub use log::*;
+pub use media::*;
 pub use models::*;
 pub use pointer::*;
 pub use request::*;
@@ -55,6 +58,17 @@ pub const BACKEND_API_VERSION_NUM: u32 = (BACKEND_API_VERSION_MAJOR << 16)
 pub const BACKEND_API_KEY_BODY: u32 = 1;
 /// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
 pub const BACKEND_API_KEY_BEARER: u32 = 2;
+
+/// A model capability (`backend_api_model_list_get`): image input (vision).
+pub const BACKEND_API_CAPABILITY_VISION: u32 = 1;
+/// A model capability: image generation.
+pub const BACKEND_API_CAPABILITY_IMAGE: u32 = 2;
+/// A model capability: audio input or output.
+pub const BACKEND_API_CAPABILITY_AUDIO: u32 = 4;
+/// A model capability: video input or generation.
+pub const BACKEND_API_CAPABILITY_VIDEO: u32 = 8;
+/// A model capability: tool (function) calls.
+pub const BACKEND_API_CAPABILITY_TOOLS: u32 = 16;
 
 /// The library version, such as `"0.2.0"`. Static; any thread.
 #[unsafe(no_mangle)]
@@ -108,6 +122,21 @@ pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn capability_bits_are_the_core_ones() {
+        use crate::capabilities as c;
+        assert_eq!(
+            [
+                super::BACKEND_API_CAPABILITY_VISION,
+                super::BACKEND_API_CAPABILITY_IMAGE,
+                super::BACKEND_API_CAPABILITY_AUDIO,
+                super::BACKEND_API_CAPABILITY_VIDEO,
+                super::BACKEND_API_CAPABILITY_TOOLS
+            ],
+            [c::VISION, c::IMAGE, c::AUDIO, c::VIDEO, c::TOOLS]
+        );
+    }
+
     #[test]
     fn key_placements_keep_their_numbers() {
         assert_eq!(super::BACKEND_API_KEY_BODY, 1);

@@ -1,12 +1,18 @@
-//! The model listing, and the strings this library hands out.
+//! The model listing (as JSON and typed), the provider listing, and the strings
+//! this library hands out.
 
 use super::enums::backend_api_status;
 use std::ffi::{c_char, CString};
 
 use super::cancel::backend_api_canceller;
 use super::client::backend_api_client;
-use super::guard::{backend_api_error, guard, guard_or, hand_out_text, obj, opt_str_arg, out_arg};
+use super::guard::{
+    backend_api_error, c_string, free, guard, guard_or, hand_out, hand_out_text, obj, opt_str_arg,
+    out_arg,
+};
+use crate::capabilities::ModelInfo;
 use crate::error::Status;
+use std::ptr;
 
 /// Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 /// provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
@@ -60,4 +66,145 @@ pub unsafe extern "C" fn backend_api_string_free(s: *const c_char) {
             guard_or((), || drop(CString::from_raw(s.cast_mut())));
         }
     }
+}
+
+/// Fetches the provider listing: `GET /backend-api/v2/providers` (g4f's backend
+/// API: a list of `{name, label, parent, image, audio, video, vision, auth,
+/// login_url, ...}`) or, with the OpenAI-compatible protocol, `GET {base}/providers`
+/// (`g4f api`'s `/v1/providers`: a list of `{id, object, created, url, label}`;
+/// servers without it answer `HTTP` 404). Blocks and is bounded and cancelled as
+/// `backend_api_models`. On success `*json_out` owns the NUL-terminated JSON text
+/// (free it with `backend_api_string_free`) and `*len_out`, when not NULL, gets
+/// its length. Any thread, also concurrently on one client.
+///
+/// # Safety
+/// Pointers are NULL or valid; out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_providers(
+    client: *const backend_api_client,
+    canceller: *const backend_api_canceller,
+    json_out: *mut *const c_char,
+    len_out: *mut usize,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(err, || {
+            out_arg(json_out, "json_out")?;
+            let text = crate::models::providers(
+                &obj(client, "client")?.0,
+                canceller.as_ref().map(backend_api_canceller::get),
+            )?;
+            hand_out_text(json_out, len_out, &text);
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// A model listing read into typed entries: each model's name, provider and
+/// capabilities. Strings are NUL-terminated.
+#[allow(non_camel_case_types)]
+pub struct backend_api_model_list(Vec<(CString, Option<CString>, ModelInfo)>);
+
+/// Fetches the model listing as `backend_api_models` does (same arguments,
+/// blocking, bounds and cancel) and reads each model's name, provider and
+/// capabilities (`BACKEND_API_CAPABILITY_*`) where the server states them: g4f's
+/// per-provider listing (`vision`, `image`, `audio`, `video`), `g4f api`'s
+/// `/v1/models` (`vision`, `image`), and the `capabilities`, `architecture` and
+/// `supported_parameters` other OpenAI-compatible servers send. On success `*out`
+/// owns the list (free it with `backend_api_model_list_free`). Any thread.
+///
+/// # Safety
+/// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_model_list_fetch(
+    client: *const backend_api_client,
+    provider: *const c_char,
+    canceller: *const backend_api_canceller,
+    out: *mut *mut backend_api_model_list,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let provider = opt_str_arg(provider, "provider")?;
+            let text = crate::models::models(
+                &obj(client, "client")?.0,
+                provider,
+                canceller.as_ref().map(backend_api_canceller::get),
+            )?;
+            let list = crate::capabilities::parse(&text, provider)
+                .into_iter()
+                .map(|m| (c_string(&m.id), m.provider.as_deref().map(c_string), m))
+                .collect();
+            hand_out(out, backend_api_model_list(list));
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// How many models the list holds; 0 for NULL. Any thread.
+///
+/// # Safety
+/// `list` is NULL or a live list.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_model_list_count(
+    list: *const backend_api_model_list,
+) -> usize {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe { list.as_ref().map_or(0, |l| l.0.len()) }
+}
+
+/// The model at `index` (from 0): its name into `*id_out`, its provider into
+/// `*provider_out` (when not NULL; NULL when the listing names none), the
+/// capabilities the listing states it has into `*capabilities_out` and those it
+/// states anything about into `*known_out` (each when not NULL; a bit set of
+/// `BACKEND_API_CAPABILITY_*`: a bit in `known` but not in `capabilities` is a
+/// capability the model lacks, a bit in neither one the server did not state).
+/// Strings are owned by the list: valid until `backend_api_model_list_free`.
+/// `NOT_FOUND` past the last model; `INVALID_ARGUMENT` for NULL. Any thread.
+///
+/// # Safety
+/// `list` is NULL or a live list; out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_model_list_get(
+    list: *const backend_api_model_list,
+    index: usize,
+    id_out: *mut *const c_char,
+    provider_out: *mut *const c_char,
+    capabilities_out: *mut u32,
+    known_out: *mut u32,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(ptr::null_mut(), || {
+            out_arg(id_out, "id_out")?;
+            let Some((id, provider, info)) = obj(list, "list")?.0.get(index) else {
+                return Ok(Status::NotFound);
+            };
+            *id_out = id.as_ptr();
+            if !provider_out.is_null() {
+                *provider_out = provider.as_ref().map_or(ptr::null(), |p| p.as_ptr());
+            }
+            if !capabilities_out.is_null() {
+                *capabilities_out = info.capabilities;
+            }
+            if !known_out.is_null() {
+                *known_out = info.known;
+            }
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// Frees a model list and its strings. NULL is a no-op; must not be called twice.
+/// Any thread, once no other call uses the list.
+///
+/// # Safety
+/// `list` is NULL or a list from `backend_api_model_list_fetch`, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_model_list_free(list: *mut backend_api_model_list) {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe { free(list) }
 }

@@ -343,13 +343,20 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
 }
 
 /// Makes the request that continues a conversation: `request`'s model, key and
-/// extra fields, its messages plus `stream`'s answer so far (as the assistant) and
-/// `user_message`, and the `conversation` state the server returned (sent back as
-/// the `conversation` field); media are not sent again. On success `*out` owns a
-/// new request (free it with `backend_api_request_free`). Any thread.
+/// extra fields, its messages plus `stream`'s answer so far as the assistant's
+/// message (its text, and its `tool_calls` when the model asked for tools) and
+/// then `user_message`. `user_message` may be NULL: no user message is added, for
+/// a conversation that goes on after tool calls (add their results first with
+/// `backend_api_request_add_tool_result`, on the returned request). The
+/// provider's conversation state goes back as the `conversation` field the way
+/// g4f expects it: the state of the provider that answered (g4f keys it by
+/// provider), or the whole state when it is not keyed (AnyProvider), several
+/// `conversation` chunks merged; the state sent before stays when the answer
+/// brought none. Media are not sent again. On success `*out` owns a new request
+/// (free it with `backend_api_request_free`). Any thread.
 ///
 /// # Safety
-/// Pointers are NULL or valid; `user_message` NUL-terminated.
+/// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_follow_up(
     request: *const backend_api_request,
@@ -359,16 +366,43 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
     // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `user_message` NUL-terminated.
+    // valid; `user_message` NULL or NUL-terminated.
     unsafe {
         guard(err, || {
             out_arg(out, "out")?;
             let answer = obj(stream, "stream")?.0.answer();
             let next = obj(request, "request")?
                 .0
-                .follow_up(&answer, str_arg(user_message, "user_message")?);
+                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
             hand_out(out, backend_api_request(next));
             Ok(Status::Ok)
+        })
+    }
+}
+
+/// Appends the result of a tool the model called: the message `{"role": "tool",
+/// "tool_call_id": tool_call_id, "content": content}` (the `id` of one of the
+/// answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
+/// are copied. `INVALID_ARGUMENT` for NULL or an empty `tool_call_id`.
+/// Any thread; not concurrently with other calls on the same request.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_request_add_tool_result(
+    request: *mut backend_api_request,
+    tool_call_id: *const c_char,
+    content: *const c_char,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; strings NUL-terminated.
+    unsafe {
+        update(request, "request", err, |backend_api_request(r)| {
+            r.add_tool_result(
+                str_arg(tool_call_id, "tool_call_id")?,
+                str_arg(content, "content")?,
+            )
         })
     }
 }
@@ -427,16 +461,18 @@ pub unsafe extern "C" fn backend_api_request_json(
 /// `backend_api_request_follow_up` from an answer chunk rather than a live stream:
 /// `answer` is a chunk of kind `BACKEND_API_KIND_ANSWER`, as
 /// `backend_api_stream_answer` returns it (also one kept after the stream was
-/// closed, or made with `backend_api_chunk_parse`); its `content` (text) becomes
-/// the assistant's message and its `conversation` (unless absent or null) the
-/// `conversation` field. Any other chunk, or an answer whose `content` is not a
-/// string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success `*out`
-/// owns a new request (free it with `backend_api_request_free`).
+/// closed, or made with `backend_api_chunk_parse` from saved JSON); its `content`
+/// (text) and `tool_calls` become the assistant's message, and its
+/// `conversation` (unless absent or null) goes back as g4f expects it, by its
+/// `provider`, as `backend_api_request_follow_up` says. `user_message` may be
+/// NULL (after tool calls). Any other chunk, or an answer whose `content` is not
+/// a string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success
+/// `*out` owns a new request (free it with `backend_api_request_free`).
 /// Any thread; not concurrently with a call that changes `request`.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
-/// NUL-terminated.
+/// NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     request: *const backend_api_request,
@@ -452,14 +488,15 @@ pub unsafe extern "C" fn backend_api_request_follow_up_answer(
             let answer = answer_of(obj(answer, "answer")?)?;
             let next = obj(request, "request")?
                 .0
-                .follow_up(&answer, str_arg(user_message, "user_message")?);
+                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
             hand_out(out, backend_api_request(next));
             Ok(Status::Ok)
         })
     }
 }
 
-/// What a follow-up reads of an answer chunk: its `content` and `conversation`.
+/// What a follow-up reads of an answer chunk: its `content`, `tool_calls`,
+/// `conversation` and `provider`.
 fn answer_of(chunk: &backend_api_chunk) -> Result<Answer, Error> {
     let chunk = chunk.chunk();
     if chunk.kind() != ChunkKind::Answer {
@@ -476,6 +513,11 @@ fn answer_of(chunk: &backend_api_chunk) -> Result<Answer, Error> {
         _ => return Err(Error::invalid("the answer's content is not a string")),
     }
     answer.conversation = fields.remove("conversation").filter(|c| !c.is_null());
+    answer.tool_calls = fields.remove("tool_calls").filter(|c| !c.is_null());
+    answer.provider = match fields.remove("provider") {
+        Some(Value::String(p)) => Some(p),
+        _ => None,
+    };
     Ok(answer)
 }
 

@@ -2,12 +2,13 @@
 //! event-loop descriptor, deadline, statistics and assembled answer).
 
 use super::enums::backend_api_status;
+use std::ffi::c_char;
 use std::ptr;
 use std::time::Duration;
 
 use super::chunk::backend_api_chunk;
 use super::client::backend_api_client;
-use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg};
+use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg, str_arg};
 use super::request::backend_api_request;
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
@@ -278,9 +279,11 @@ const STATS_V1_SIZE: usize = std::mem::offset_of!(backend_api_stats, queued_byte
 
 /// The assembled answer so far: what the chunks `backend_api_next` has handed out
 /// add up to, as a chunk of type `"answer"` (kind `BACKEND_API_KIND_ANSWER`). Read it
-/// with `backend_api_chunk_field`: `content` and `reasoning` (text), `finish_reason`,
-/// `title`, `provider`, `model`, `error` (text, or `null`), `usage`, `tool_calls` and
-/// `conversation` (JSON). During and after the stream. The answer holds all the
+/// with `backend_api_chunk_field` or the JSON Pointer getters: `content` and
+/// `reasoning` (text), `finish_reason`, `title`, `provider`, `model`, `error` and
+/// `refusal` (text, or `null`), `usage`, `tool_calls` and `conversation` (JSON),
+/// and `media` (a list of `{kind, url, alt}`; see `backend_api_answer_medium`).
+/// Only the first choice is assembled (`n` > 1: see `backend_api_chunk_choice`). During and after the stream. The answer holds all the
 /// text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 /// chunk (free it with `backend_api_chunk_free`). Any thread.
 ///
@@ -301,6 +304,82 @@ pub unsafe extern "C" fn backend_api_stream_answer(
             let chunk =
                 Chunk::parse_owned(json).map_err(|m| Error::new(Status::Internal, m.why))?;
             hand_out(out, backend_api_chunk::new(chunk));
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// The value of the response header `name` (any case; such as `x-request-id` or
+/// `x-ratelimit-remaining-requests`) of the stream's last response: the one that
+/// answered, or, when the stream failed with `HTTP`, that error's (a 429's
+/// `retry-after` and rate-limit headers; with retries, the last attempt's).
+/// NUL-terminated into `*value_out` (its length into `*len_out` when not NULL;
+/// the first value when the header came several times). Owned by the stream:
+/// valid until `backend_api_close`. Returns `OK`, `NOT_FOUND` (the response has
+/// no such header), `AGAIN` (no response headers yet: call again after
+/// `backend_api_next` returned a chunk, END or an error; a stream that failed
+/// before any response never gets them), or `INVALID_ARGUMENT`. No error object
+/// is made. Any thread, also while another thread is in `next`.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; `name` NULL or NUL-terminated; out-pointers
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_stream_header(
+    stream: *const backend_api_stream,
+    name: *const c_char,
+    value_out: *mut *const c_char,
+    len_out: *mut usize,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(ptr::null_mut(), || {
+            out_arg(value_out, "value_out")?;
+            let name = str_arg(name, "name")?;
+            let Some(headers) = obj(stream, "stream")?.0.response_headers() else {
+                return Ok(Status::Again);
+            };
+            let Some(value) = headers.get_with_nul(name) else {
+                return Ok(Status::NotFound);
+            };
+            *value_out = value.as_ptr().cast();
+            if !len_out.is_null() {
+                *len_out = value.len() - 1;
+            }
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// The header at `index` (from 0, in the order received) of the stream's last
+/// response (see `backend_api_stream_header`): its name
+/// (lower case) into `*name_out` and its value into `*value_out`, NUL-terminated
+/// and owned by the stream (valid until `backend_api_close`). Returns `OK`,
+/// `NOT_FOUND` past the last header, `AGAIN` before the headers arrived (see
+/// `backend_api_stream_header`), or `INVALID_ARGUMENT`. Any thread.
+///
+/// # Safety
+/// `stream` is NULL or a live stream; out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_stream_header_at(
+    stream: *const backend_api_stream,
+    index: usize,
+    name_out: *mut *const c_char,
+    value_out: *mut *const c_char,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    unsafe {
+        guard(ptr::null_mut(), || {
+            out_arg(name_out, "name_out")?;
+            out_arg(value_out, "value_out")?;
+            let Some(headers) = obj(stream, "stream")?.0.response_headers() else {
+                return Ok(Status::Again);
+            };
+            let Some((name, value)) = headers.at_with_nul(index) else {
+                return Ok(Status::NotFound);
+            };
+            *name_out = name.as_ptr().cast();
+            *value_out = value.as_ptr().cast();
             Ok(Status::Ok)
         })
     }

@@ -14,7 +14,7 @@ mod shared;
 mod worker;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select_biased, unbounded, Receiver};
@@ -27,6 +27,7 @@ use crate::error::{Error, Result, Status};
 use crate::net::{Clock, Link};
 use crate::notify::RawDescriptor;
 use crate::request::Request;
+use crate::response_headers::ResponseHeaders;
 use crate::threads::{self, Operation};
 
 use reader::{Assembled, CallerDeadline, Cursor, Terminal, TimedLock};
@@ -81,6 +82,19 @@ struct Shared {
     budget: Budget,
     counters: Counters,
     readiness: Readiness,
+    /// The headers of each response, in order (one per attempt; the worker
+    /// appends). Kept until the stream is dropped, so what was lent stays valid.
+    response_headers: Mutex<Vec<Arc<ResponseHeaders>>>,
+}
+
+impl Shared {
+    /// Records the headers of one response (the worker, once per attempt).
+    fn record_headers(&self, headers: ResponseHeaders) {
+        self.response_headers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(headers));
+    }
 }
 
 /// One streaming answer. Dropping it cancels the request without waiting for the
@@ -117,6 +131,7 @@ impl Stream {
             budget: Budget::new(),
             counters: Counters::default(),
             readiness: Readiness::default(),
+            response_headers: Mutex::new(Vec::new()),
         });
         // A cancel shuts the connection (a SOCKS proxy's socket is ureq's own)
         // and wakes an event loop. Weak: a canceller kept after close holds no
@@ -145,7 +160,9 @@ impl Stream {
             shared,
             rx,
             cursor: TimedLock::new(Cursor::new()),
-            answer: client.assemble.then(Assembled::default),
+            answer: client
+                .assemble
+                .then(|| Assembled::new(Answer::new(client.base_url()))),
             max_answer: client.max_answer,
             delivered: AtomicU64::new(0),
             _hook: hook,
@@ -317,6 +334,18 @@ impl Stream {
             ended: ended >= 0,
             queued_bytes: s.budget.queued() as u64,
         }
+    }
+
+    /// The headers of the last response, once one arrived: the one that
+    /// answered, or the error of the last attempt (a 429's rate-limit headers).
+    /// Each stays alive with the stream, so references into it stay valid.
+    pub fn response_headers(&self) -> Option<Arc<ResponseHeaders>> {
+        let all = self
+            .shared
+            .response_headers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        all.last().cloned()
     }
 
     /// What the chunks handed out by `next` so far add up to (empty when the

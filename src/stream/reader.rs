@@ -172,6 +172,14 @@ pub(super) struct Assembled {
 }
 
 impl Assembled {
+    /// Assembles into `answer` (empty, with the base URL media resolve against).
+    pub(super) fn new(answer: Answer) -> Assembled {
+        Assembled {
+            answer: Mutex::new(answer),
+            ..Assembled::default()
+        }
+    }
+
     fn catch_up(&self, answer: &mut Answer) {
         if !self.behind.swap(false, Ordering::Acquire) {
             return;

@@ -20,6 +20,7 @@ use crate::error::{Error, Result, Status};
 use crate::log::LogLevel;
 use crate::net::Expired;
 use crate::request::Request;
+use crate::response_headers::ResponseHeaders;
 use crate::threads::Operation;
 use crate::{retry, transport};
 
@@ -137,6 +138,7 @@ impl Job {
             &self.client.url(protocol.chat_path()),
             headers,
             &protocol.body(&self.request),
+            |h| self.shared.record_headers(ResponseHeaders::from_map(h)),
         )
         .map_err(|e| link.explain(e))
     }

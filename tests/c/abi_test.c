@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *url;
 
@@ -335,13 +336,14 @@ static void test_follow_up_answer_and_clone(void) {
     char *echo = next ? echo_of(c, next) : NULL;
     CHECK(echo && strstr(echo, "{\"content\":\"Hello from the bundled offline backend! You said: hi\",\"role\":\"assistant\"}"));
     CHECK(echo && strstr(echo, "{\"content\":\"second\",\"role\":\"user\"}"));
-    CHECK(echo && strstr(echo, "\"conversation\":{\"TestBackend\":{\"id\":7}}"));
+    /* The state of the provider that answered goes back unwrapped, as g4f expects it. */
+    CHECK(echo && strstr(echo, "\"conversation\":{\"id\":7}"));
     CHECK(echo && strstr(echo, "\"api_key\":\"sk-abi-secret\"")); /* the key went along, inside */
     free(echo);
 
     /* What a program may inspect: the body without the key. */
     const char *body = json_of(next);
-    CHECK(strstr(body, "\"conversation\":{\"TestBackend\":{\"id\":7}}") && strstr(body, "\"second\""));
+    CHECK(strstr(body, "\"conversation\":{\"id\":7}") && strstr(body, "\"second\""));
     CHECK(!strstr(body, "sk-abi-secret") && !strstr(body, "api_key"));
     backend_api_string_free(body);
     backend_api_request_free(next);
@@ -384,7 +386,6 @@ static void test_follow_up_answer_and_clone(void) {
     backend_api_chunk_free(own);
     CHECK(invalid(backend_api_request_follow_up_answer(NULL, answer, "m", &out, &e), &e, "request is NULL"));
     CHECK(invalid(backend_api_request_follow_up_answer(r, NULL, "m", &out, &e), &e, "answer is NULL"));
-    CHECK(invalid(backend_api_request_follow_up_answer(r, answer, NULL, &out, &e), &e, "user_message is NULL"));
     CHECK(invalid(backend_api_request_follow_up_answer(r, answer, "m", NULL, &e), &e, "out is NULL"));
     CHECK(invalid(backend_api_request_clone(NULL, &out, &e), &e, "request is NULL"));
     CHECK(invalid(backend_api_request_clone(r, NULL, &e), &e, "out is NULL"));
@@ -394,9 +395,178 @@ static void test_follow_up_answer_and_clone(void) {
     CHECK(invalid(backend_api_request_json(r, NULL, NULL, &e), &e, "json_out is NULL"));
     CHECK(strcmp(json, "untouched") == 0);
 
+    /* No user message (after tool calls): the answer is the last message. */
+    CHECK(backend_api_request_follow_up_answer(r, answer, NULL, &next, NULL) == BACKEND_API_STATUS_OK);
+    body = json_of(next);
+    CHECK(strstr(body, "\"role\":\"assistant\"}]"));
+    backend_api_string_free(body);
+    backend_api_request_free(next);
+
     backend_api_request_free(plain);
     backend_api_chunk_free(answer);
     backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+/* Drains a stream of the OpenAI protocol's script `script`; its answer and the
+ * stream (closed by the caller). Counts the chunks of choice 1 and refusals. */
+static backend_api_chunk *openai_script(backend_api_client *c, const char *script, int *second,
+                                        int *refusals, backend_api_stream **s) {
+    char json[64];
+    snprintf(json, sizeof json, "\"%s\"", script);
+    *s = open_stream(c, "test_openai", json);
+    backend_api_chunk *ch = NULL;
+    *second = *refusals = 0;
+    while (backend_api_next(*s, -1, &ch, NULL) == BACKEND_API_STATUS_OK) {
+        *second += backend_api_chunk_choice(ch) == 1;
+        *refusals += backend_api_chunk_kind(ch) == BACKEND_API_KIND_REFUSAL;
+        backend_api_chunk_free(ch);
+    }
+    backend_api_chunk *answer = NULL;
+    CHECK(backend_api_stream_answer(*s, &answer, NULL) == BACKEND_API_STATUS_OK);
+    return answer;
+}
+
+/* Choices, refusals, tool results and response headers (issue 29). */
+static void test_choices_refusals_tools_headers(void) {
+    backend_api_client *c = client_for(url);
+    char base[256];
+    snprintf(base, sizeof base, "%s/v1", url);
+    backend_api_client *o = client_for(base);
+    CHECK(backend_api_client_set_protocol(o, BACKEND_API_PROTOCOL_OPENAI, NULL) == BACKEND_API_STATUS_OK);
+    int second, refusals;
+    backend_api_stream *s = NULL;
+    backend_api_chunk *a = openai_script(o, "choices", &second, &refusals, &s);
+    const char *text = NULL;
+    double logprob = 0;
+    CHECK(second == 3 && refusals == 0);
+    CHECK(backend_api_chunk_get_string(a, "/content", &text, NULL) == BACKEND_API_STATUS_OK && strcmp(text, "Red") == 0);
+    CHECK(backend_api_chunk_get_string(a, "/finish_reason", &text, NULL) == BACKEND_API_STATUS_OK && strcmp(text, "stop") == 0);
+    backend_api_chunk_free(a);
+    /* Response headers: by name in any case, and by index. */
+    const char *value = NULL, *name = NULL;
+    size_t len = 0;
+    CHECK(backend_api_stream_header(s, "X-Request-Id", &value, &len) == BACKEND_API_STATUS_OK && strcmp(value, "req-test") == 0 && len == 8);
+    CHECK(backend_api_stream_header(s, "x-ratelimit-remaining-requests", &value, NULL) == BACKEND_API_STATUS_OK && strcmp(value, "99") == 0);
+    CHECK(backend_api_stream_header(s, "x-absent", &value, NULL) == BACKEND_API_STATUS_NOT_FOUND);
+    CHECK(backend_api_stream_header_at(s, 0, &name, &value) == BACKEND_API_STATUS_OK && strcmp(name, "content-type") == 0);
+    CHECK(backend_api_stream_header_at(s, 99, &name, &value) == BACKEND_API_STATUS_NOT_FOUND);
+    CHECK(backend_api_stream_header(NULL, "x", &value, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    CHECK(backend_api_stream_header(s, NULL, &value, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    backend_api_close(s);
+    /* Log probabilities through the JSON Pointer getters of a content chunk. */
+    s = open_stream(o, "test_openai", "\"choices\"");
+    backend_api_chunk *ch = NULL;
+    backend_api_status early = backend_api_stream_header(s, "x-request-id", &value, NULL);
+    CHECK(early == BACKEND_API_STATUS_AGAIN || early == BACKEND_API_STATUS_OK); /* before or after the headers */
+    while (backend_api_next(s, -1, &ch, NULL) == BACKEND_API_STATUS_OK) {
+        if (backend_api_chunk_kind(ch) == BACKEND_API_KIND_CONTENT && backend_api_chunk_choice(ch) == 0)
+            CHECK(backend_api_chunk_get_number(ch, "/logprobs/content/0/logprob", &logprob) == BACKEND_API_STATUS_OK && logprob == -0.25);
+        backend_api_chunk_free(ch);
+    }
+    backend_api_close(s);
+
+    a = openai_script(o, "refusal", &second, &refusals, &s);
+    CHECK(refusals == 2 && second == 0);
+    CHECK(backend_api_chunk_get_string(a, "/refusal", &text, NULL) == BACKEND_API_STATUS_OK && strcmp(text, "I can't help with that.") == 0);
+    backend_api_chunk_free(a);
+    backend_api_close(s);
+
+    /* A tool round: the follow-up keeps the tool calls, without a user message. */
+    a = openai_script(o, "agent", &second, &refusals, &s);
+    backend_api_request *r = make_request("test_openai", "\"agent\"");
+    backend_api_request *next = NULL;
+    CHECK(backend_api_request_follow_up(r, s, NULL, &next, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_request_add_tool_result(next, "call_w1", "{\"forecast\": \"sunny\"}", NULL) == BACKEND_API_STATUS_OK);
+    const char *body = json_of(next);
+    CHECK(strstr(body, "\"tool_calls\":[{\"function\":{\"arguments\":\"{\\\"city\\\": \\\"Paris\\\"}\",\"name\":\"get_weather\"},\"id\":\"call_w1\",\"type\":\"function\"}]"));
+    CHECK(strstr(body, "{\"content\":\"{\\\"forecast\\\": \\\"sunny\\\"}\",\"role\":\"tool\",\"tool_call_id\":\"call_w1\"}]"));
+    backend_api_string_free(body);
+    backend_api_error *e = NULL;
+    CHECK(invalid(backend_api_request_add_tool_result(next, "", "x", &e), &e, "tool call id is empty"));
+    CHECK(invalid(backend_api_request_add_tool_result(next, NULL, "x", &e), &e, "tool_call_id is NULL"));
+    CHECK(invalid(backend_api_request_add_tool_result(next, "id", NULL, &e), &e, "content is NULL"));
+    CHECK(invalid(backend_api_request_add_tool_result(NULL, "id", "x", &e), &e, "request is NULL"));
+    backend_api_request_free(next);
+    backend_api_request_free(r);
+    backend_api_chunk_free(a);
+    backend_api_close(s);
+    backend_api_client_free(o);
+    backend_api_client_free(c);
+}
+
+/* Generated media: listed by the answer, fetched into memory and into a file;
+ * providers and typed models (issue 29). */
+static void test_media_providers_models(void) {
+    backend_api_client *c = client_for(url);
+    backend_api_stream *s = open_stream(c, "test_media", "true");
+    backend_api_chunk *ch = NULL;
+    while (backend_api_next(s, -1, &ch, NULL) == BACKEND_API_STATUS_OK) backend_api_chunk_free(ch);
+    backend_api_chunk *answer = NULL;
+    CHECK(backend_api_stream_answer(s, &answer, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_close(s);
+    CHECK(backend_api_answer_media_count(answer) == 1);
+    backend_api_media_kind kind = BACKEND_API_MEDIA_KIND_MAX_ENUM;
+    const char *media_url = NULL, *alt = NULL;
+    char want[256];
+    snprintf(want, sizeof want, "%s/media/test-dot.png", url);
+    CHECK(backend_api_answer_medium(answer, 0, &kind, &media_url, &alt, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(kind == BACKEND_API_MEDIA_KIND_IMAGE && media_url && strcmp(media_url, want) == 0);
+    CHECK(alt && strcmp(alt, "a test dot") == 0);
+    CHECK(backend_api_answer_medium(answer, 1, &kind, &media_url, &alt, NULL) == BACKEND_API_STATUS_NOT_FOUND);
+    CHECK(backend_api_answer_media_count(NULL) == 0);
+    backend_api_chunk *content = NULL;
+    const char *plain = "{\"type\":\"content\",\"content\":\"x\",\"urls\":[\"/media/a.png\"]}";
+    CHECK(backend_api_chunk_parse(plain, strlen(plain), &content, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_answer_media_count(content) == 0);
+    backend_api_error *not_answer = NULL;
+    CHECK(invalid(backend_api_answer_medium(content, 0, &kind, &media_url, &alt, &not_answer), &not_answer, "not an answer chunk"));
+    CHECK(invalid(backend_api_answer_medium(answer, 0, NULL, &media_url, &alt, &not_answer), &not_answer, "kind_out is NULL"));
+    backend_api_chunk_free(content);
+
+    uint8_t *data = NULL;
+    size_t len = 0;
+    const char *type = NULL;
+    CHECK(backend_api_media_fetch(c, NULL, media_url, NULL, 0, &data, &len, &type, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(data && len > 8 && memcmp(data, "\x89PNG", 4) == 0 && type && strcmp(type, "image/png") == 0);
+    backend_api_bytes_free(data, len);
+    backend_api_string_free(type);
+    /* Relative as g4f sends it, over the limit: LIMIT. */
+    backend_api_error *e = NULL;
+    CHECK(backend_api_media_fetch(c, NULL, "/media/test-dot.png", NULL, 4, &data, &len, NULL, &e) == BACKEND_API_STATUS_LIMIT);
+    backend_api_error_free(e);
+    /* Into a file; a failed download leaves none. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/backend-api-abi-media-%d.png", (int)getpid());
+    uint64_t written = 0;
+    CHECK(backend_api_media_save(c, NULL, media_url, path, NULL, 0, &written, NULL, NULL) == BACKEND_API_STATUS_OK && written == len);
+    FILE *f = fopen(path, "rb");
+    char head[4] = {0};
+    CHECK(f && fread(head, 1, 4, f) == 4 && memcmp(head, "\x89PNG", 4) == 0);
+    if (f) fclose(f);
+    remove(path);
+    CHECK(backend_api_media_save(c, NULL, "/media/absent.png", path, NULL, 0, &written, NULL, &e) == BACKEND_API_STATUS_HTTP);
+    backend_api_error_free(e);
+    CHECK(fopen(path, "rb") == NULL);
+    CHECK(invalid(backend_api_media_fetch(c, NULL, NULL, NULL, 0, &data, &len, NULL, &e), &e, "url is NULL"));
+    CHECK(invalid(backend_api_media_fetch(c, NULL, media_url, NULL, 0, NULL, &len, NULL, &e), &e, "data_out is NULL"));
+    backend_api_bytes_free(NULL, 0);
+    backend_api_chunk_free(answer);
+
+    const char *json = NULL;
+    CHECK(backend_api_providers(c, NULL, &json, NULL, NULL) == BACKEND_API_STATUS_OK && strstr(json, "\"name\":\"TestBackend\""));
+    backend_api_string_free(json);
+    backend_api_model_list *models = NULL;
+    CHECK(backend_api_model_list_fetch(c, "TestBackend", NULL, &models, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_model_list_count(models) == 1);
+    const char *id = NULL, *provider = NULL;
+    uint32_t caps = 99, known = 0;
+    CHECK(backend_api_model_list_get(models, 0, &id, &provider, &caps, &known) == BACKEND_API_STATUS_OK);
+    CHECK(id && strcmp(id, "test-model") == 0 && provider && strcmp(provider, "TestBackend") == 0);
+    CHECK(caps == 0 && (known & BACKEND_API_CAPABILITY_VISION) && !(known & BACKEND_API_CAPABILITY_TOOLS));
+    CHECK(backend_api_model_list_get(models, 1, &id, NULL, NULL, NULL) == BACKEND_API_STATUS_NOT_FOUND);
+    backend_api_model_list_free(models);
+    backend_api_model_list_free(NULL);
     backend_api_client_free(c);
 }
 
@@ -409,5 +579,7 @@ int main(int argc, char **argv) {
     test_cancel_and_close();
     test_models();
     test_follow_up_answer_and_clone();
+    test_choices_refusals_tools_headers();
+    test_media_providers_models();
     return finish();
 }

@@ -33,9 +33,28 @@ the provider as keyword arguments (both versions pass every extra body key):
                      content chunks (the server sends an ``error`` chunk)
   interop_tool_calls bool: yield a ToolCalls object after the content
   interop_echo       bool: first yield "ECHO:" + JSON of what the provider got
+  interop_agent      bool: an agent's tool round: when the last message is a tool
+                     result, answer "Tool said: <its content>" (no ToolCalls);
+                     otherwise yield the ToolCalls after the content
 
 Order: Reasoning("thinking..."), [ECHO], content chunks, [ToolCalls],
 TitleGeneration("Interop title"), Usage(3, N, 3+N), FinishReason("stop").
+
+Two more providers, selected by name like InteropTest (not listed by the model
+listing, which stays InteropTest's alone):
+
+  InteropStateful    keeps a conversation as g4f's stateful providers do: it
+                     first yields "RECEIVED:" + JSON of the `conversation` it got
+                     (its attributes, or null), then "turn N", then a
+                     JsonConversation(conversation_id="c-1", turn=N) (N counts up
+                     from the turn it received). The server sends that state
+                     keyed by provider: {"InteropStateful": {...}}.
+  InteropImage       "generates" an image: a 1x1 PNG as a data: URI in an
+                     ImageResponse (alt "a red dot"). With download_media (the
+                     GUI backend's default) the server stores it and sends a
+                     content chunk whose `urls` are ["/media/<file>.png"], served by
+                     GET /media/<file>.png. The server writes generated media under
+                     its working directory: the launcher runs in its scratch dir.
 """
 from __future__ import annotations
 
@@ -177,6 +196,8 @@ from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMix
 # Response classes present in both 6.7.4 and 8.8.6 with the same constructors.
 from g4f.providers.response import (  # noqa: E402
     FinishReason,
+    ImageResponse,
+    JsonConversation,
     Reasoning,
     TitleGeneration,
     ToolCalls,
@@ -215,6 +236,8 @@ class InteropTest(AsyncGeneratorProvider, ProviderModelMixin):
     supports_system_message = True
     supports_message_history = True
     active_by_default = True
+    # Takes `tools` itself (8.x would otherwise wrap it in its prompt emulation).
+    supports_native_tools = True
     default_model = "interop-model"
     default_vision_model = "interop-vision"
     models = ["interop-model", "interop-vision"]
@@ -253,12 +276,60 @@ class InteropTest(AsyncGeneratorProvider, ProviderModelMixin):
             yield f"part{i} "
         if fail_after is not None and fail_after == chunks:
             raise ValueError("interop failure")
-        if _as_bool(kwargs.get("interop_tool_calls")):
+        agent = _as_bool(kwargs.get("interop_agent"))
+        last = messages[-1] if messages else {}
+        if agent and last.get("role") == "tool":
+            yield f"Tool said: {last.get('content')}"
+        elif agent or _as_bool(kwargs.get("interop_tool_calls")):
             yield ToolCalls(INTEROP_TOOL_CALLS)
         yield TitleGeneration("Interop title")
         yield Usage(prompt_tokens=3, completion_tokens=chunks, total_tokens=3 + chunks)
         yield FinishReason("stop")
 
+
+class InteropStateful(AsyncGeneratorProvider, ProviderModelMixin):
+    label = "Interop Stateful"
+    url = "http://127.0.0.1/interop-stateful"
+    working = True
+    needs_auth = False
+    supports_stream = True
+    supports_message_history = True
+    default_model = "interop-model"
+    models = ["interop-model"]
+
+    @classmethod
+    async def create_async_generator(cls, model, messages, conversation=None, **kwargs):
+        received = None if conversation is None else _jsonable(conversation.get_dict())
+        yield "RECEIVED:" + json.dumps(received, sort_keys=True)
+        turn = int((received or {}).get("turn", 0) or 0) + 1
+        yield f" turn {turn}"
+        yield JsonConversation(conversation_id="c-1", turn=turn)
+        yield FinishReason("stop")
+
+
+# A 1x1 PNG.
+RED_DOT = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+class InteropImage(AsyncGeneratorProvider, ProviderModelMixin):
+    label = "Interop Image"
+    url = "http://127.0.0.1/interop-image"
+    working = True
+    needs_auth = False
+    supports_stream = True
+    default_model = "interop-image"
+    models = ["interop-image"]
+    image_models = ["interop-image"]
+
+    @classmethod
+    async def create_async_generator(cls, model, messages, **kwargs):
+        yield ImageResponse(["data:image/png;base64," + RED_DOT], "a red dot")
+        yield FinishReason("stop")
+
+
+EXTRA_PROVIDERS = {"InteropStateful": InteropStateful, "InteropImage": InteropImage}
 
 # --- register the provider ---------------------------------------------------
 import g4f.Provider as _P  # noqa: E402
@@ -269,6 +340,9 @@ if _loader is not None:
     # -> ProviderLoader.loaded; the listing (Provider.__providers__) iterates ProviderLoader.names.
     _loader.loaded["InteropTest"] = InteropTest
     _loader.loaded["interoptest"] = InteropTest  # from_name's normalised key
+    for _name, _cls in EXTRA_PROVIDERS.items():
+        _loader.loaded[_name] = _cls
+        _loader.loaded[_name.lower()] = _cls
     if ARGS.all_providers:
         if "InteropTest" not in _loader.names:
             _loader.names.append("InteropTest")
@@ -278,11 +352,17 @@ else:
     # 6.x: Provider.__map__ is ProviderUtils.convert (same dict); listings iterate
     # Provider.__providers__ (a list).
     _P.__map__["InteropTest"] = InteropTest
+    _P.__map__.update(EXTRA_PROVIDERS)
     if ARGS.all_providers:
         _P.__providers__.append(InteropTest)
     else:
         _P.__providers__[:] = [InteropTest]
 setattr(_P, "InteropTest", InteropTest)
+for _name, _cls in EXTRA_PROVIDERS.items():
+    setattr(_P, _name, _cls)
+
+# g4f stores generated media under ./generated_media: keep it in the scratch dir.
+os.chdir(_SCRATCH or os.environ["G4F_CACHE_DIR"])
 
 def _on_signal(signum, frame):
     log(f"signal {signum}, exiting")

@@ -9,7 +9,9 @@ Run with the python of scripts/openai-venv.sh's venv:
 
 Input: {"base_url": str, "api_key": str, "model": str, "messages": [...],
         "extra_body": {...}}
-Output: {"content", "reasoning", "tool_calls": [{id, type, name, arguments}] | null,
+Output: {"content", "reasoning", "refusal": str | null (of choice 0, as are the text and
+         the finish reason), "choices": the number of choices,
+         "tool_calls": [{id, type, name, arguments}] | null,
          "usage": {prompt_tokens, completion_tokens, total_tokens} | null,
          "finish_reason"}, or on an error only {"error": message, "http_status": code | null}
 (the server's `error.message`; HTTP status null for an error event in the stream).
@@ -21,7 +23,7 @@ import openai
 
 req = json.load(sys.stdin)
 client = openai.OpenAI(base_url=req["base_url"], api_key=req["api_key"], max_retries=0, timeout=60)
-out = {"content": "", "reasoning": "", "tool_calls": None, "usage": None, "finish_reason": None}
+out = {"content": "", "reasoning": "", "refusal": None, "choices": 0, "tool_calls": None, "usage": None, "finish_reason": None}
 try:
     with client.chat.completions.stream(
         model=req["model"],
@@ -31,11 +33,18 @@ try:
     ) as stream:
         for _ in stream:
             pass
-        final = stream.get_final_completion()
-    choice = final.choices[0] if final.choices else None
+        try:
+            final = stream.get_final_completion()
+        except openai.LengthFinishReasonError as e:
+            # The helper refuses to parse a choice cut at the length limit; the
+            # assembled completion is still there.
+            final = e.completion
+    out["choices"] = len(final.choices)
+    choice = next((c for c in final.choices if c.index == 0), None)
     if choice is not None:
         msg = choice.message
         out["content"] = msg.content or ""
+        out["refusal"] = msg.refusal
         extra = msg.model_extra or {}
         out["reasoning"] = extra.get("reasoning_content") or extra.get("reasoning") or ""
         if msg.tool_calls:

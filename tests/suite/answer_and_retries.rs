@@ -43,7 +43,7 @@ fn the_answer_adds_up_and_the_follow_up_continues_it() {
         (Some("TestBackend"), Some("test-model"))
     );
 
-    let next = r.follow_up(&a, "and then?");
+    let next = r.follow_up(&a, Some("and then?"));
     let mut echo = next.clone();
     echo.set_field_json("test_echo", "true").unwrap();
     let (chunks, _) = drain(&Stream::open(&client(), &echo).unwrap());

@@ -551,3 +551,380 @@ fn g4f_api_without_the_gui_answers_404() {
     assert_eq!(o.http.map(|(code, _)| code), Some(404));
     assert_eq!(models(&api.url, None, &[]).2, 404);
 }
+
+// ------------------------------------------------------- a whole conversation
+
+/// A request through the C API for `provider` on a real g4f server.
+fn g4f_request(provider: &str, fields: Value) -> *mut backend_api_request {
+    let mut all = json!({"provider": provider});
+    all.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    let fields: Vec<(String, Value)> = all.as_object().unwrap().clone().into_iter().collect();
+    // SAFETY: returns an owned request, freed by the caller.
+    unsafe { support::cabi::request("interop-model", fields.iter().map(|(k, v)| (k, v))) }
+}
+
+/// The conversation InteropStateful reports it received: the JSON after
+/// "RECEIVED:" in its first content chunk.
+fn received(chunks: &[support::cabi::CChunk]) -> Value {
+    let text: String = chunks
+        .iter()
+        .filter(|c| c.kind == ChunkKind::Content)
+        .filter_map(|c| c.text.clone())
+        .collect();
+    let json = text
+        .strip_prefix("RECEIVED:")
+        .and_then(|t| t.split(" turn ").next())
+        .unwrap_or_else(|| panic!("no RECEIVED: {text:?}"));
+    serde_json::from_str(json).unwrap()
+}
+
+/// A stateful provider gets back its own conversation on turn two (and three),
+/// with its `conversation_id`, through both follow-up calls, on both server
+/// generations: the state g4f sends keyed by provider goes back unwrapped.
+#[test]
+fn a_stateful_provider_gets_its_conversation_back_on_the_next_turns() {
+    for (v, s) in both() {
+        let _t = s.turn();
+        let client = support::cabi::c_client(&s.url, None);
+        // SAFETY: objects made here, each freed once.
+        unsafe {
+            let first = g4f_request("InteropStateful", json!({}));
+            let (s1, chunks, end) = support::cabi::open_drained(client, first);
+            assert_eq!(end, Status::End, "g4f {v}");
+            assert_eq!(received(&chunks), Value::Null, "g4f {v}");
+            // Turn two from the live stream.
+            let mut second = ptr::null_mut();
+            assert_eq!(
+                backend_api_request_follow_up(
+                    first,
+                    s1,
+                    cs("again").as_ptr(),
+                    &mut second,
+                    ptr::null_mut()
+                ),
+                Status::Ok
+            );
+            backend_api_close(s1);
+            let (s2, chunks, end) = support::cabi::open_drained(client, second);
+            assert_eq!(end, Status::End, "g4f {v}");
+            assert_eq!(
+                received(&chunks),
+                json!({"conversation_id": "c-1", "turn": 1}),
+                "g4f {v}"
+            );
+            // Turn three from the answer chunk, kept after its stream closed.
+            let answer = support::cabi::stream_answer(s2);
+            backend_api_close(s2);
+            let mut third = ptr::null_mut();
+            assert_eq!(
+                backend_api_request_follow_up_answer(
+                    second,
+                    answer,
+                    cs("more").as_ptr(),
+                    &mut third,
+                    ptr::null_mut()
+                ),
+                Status::Ok
+            );
+            backend_api_chunk_free(answer);
+            let (s3, chunks, _) = support::cabi::open_drained(client, third);
+            backend_api_close(s3);
+            assert_eq!(
+                received(&chunks),
+                json!({"conversation_id": "c-1", "turn": 2}),
+                "g4f {v}"
+            );
+            for r in [first, second, third] {
+                backend_api_request_free(r);
+            }
+            backend_api_client_free(client);
+        }
+    }
+}
+
+/// g4f stores a generated image under /media/ and sends its server-relative URL:
+/// the answer lists it resolved against the base URL, and the fetch downloads
+/// the stored file from the real server, into memory and into a file.
+#[test]
+fn a_generated_image_is_listed_and_fetched_from_the_real_server() {
+    use base64::Engine;
+    // The image InteropImage "generates" (RED_DOT in tests/interop/g4f_server.py).
+    let red_dot = base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+        .unwrap();
+    for (v, s) in both() {
+        let _t = s.turn();
+        let client = support::cabi::c_client(&s.url, None);
+        // SAFETY: objects made here, each freed once; lent strings copied before their chunk is freed.
+        unsafe {
+            let req = g4f_request("InteropImage", json!({}));
+            let (st, _, end) = support::cabi::open_drained(client, req);
+            assert_eq!(end, Status::End, "g4f {v}");
+            let answer = support::cabi::stream_answer(st);
+            backend_api_close(st);
+            assert_eq!(backend_api_answer_media_count(answer), 1, "g4f {v}");
+            let (mut kind, mut url, mut alt) =
+                (backend_api_media_kind::MaxEnum, ptr::null(), ptr::null());
+            assert_eq!(
+                backend_api_answer_medium(
+                    answer,
+                    0,
+                    &mut kind,
+                    &mut url,
+                    &mut alt,
+                    ptr::null_mut()
+                ),
+                Status::Ok
+            );
+            let url = CStr::from_ptr(url).to_str().unwrap().to_owned();
+            assert_eq!(kind, backend_api_media_kind::Image, "g4f {v}");
+            assert!(
+                url.starts_with(&format!("{}/media/", s.url)) && url.ends_with(".png"),
+                "g4f {v}: {url}"
+            );
+            assert_eq!(
+                CStr::from_ptr(alt).to_str().unwrap(),
+                "a red dot",
+                "g4f {v}"
+            );
+            backend_api_chunk_free(answer);
+
+            let (mut data, mut len, mut ct) = (ptr::null_mut(), 0, ptr::null());
+            assert_eq!(
+                backend_api_media_fetch(
+                    client,
+                    req,
+                    cs(&url).as_ptr(),
+                    ptr::null(),
+                    0,
+                    &mut data,
+                    &mut len,
+                    &mut ct,
+                    ptr::null_mut()
+                ),
+                Status::Ok,
+                "g4f {v}"
+            );
+            assert_eq!(
+                std::slice::from_raw_parts(data, len),
+                red_dot.as_slice(),
+                "g4f {v}"
+            );
+            assert_eq!(CStr::from_ptr(ct).to_str().unwrap(), "image/png", "g4f {v}");
+            backend_api_bytes_free(data, len);
+            backend_api_string_free(ct);
+            let path = std::env::temp_dir().join(format!(
+                "backend-api-red-dot-{}-{v}.png",
+                std::process::id()
+            ));
+            let mut written = 0u64;
+            assert_eq!(
+                backend_api_media_save(
+                    client,
+                    req,
+                    cs(&url).as_ptr(),
+                    cs(path.to_str().unwrap()).as_ptr(),
+                    ptr::null(),
+                    0,
+                    &mut written,
+                    ptr::null_mut(),
+                    ptr::null_mut()
+                ),
+                Status::Ok
+            );
+            assert_eq!(std::fs::read(&path).unwrap(), red_dot, "g4f {v}");
+            assert_eq!(written, red_dot.len() as u64);
+            std::fs::remove_file(&path).unwrap();
+            backend_api_request_free(req);
+            backend_api_client_free(client);
+        }
+    }
+}
+
+/// The C agent loop over g4f's `tool_calls` chunks: the provider asks for a
+/// tool, the example sends its result back, the provider answers with it.
+#[test]
+fn the_c_agent_loop_runs_over_g4f_tool_calls() {
+    for (v, s) in both() {
+        let _t = s.turn();
+        let (code, out) = crate::conversation::agent_loop(&[
+            &s.url,
+            "backend",
+            "interop-model",
+            "provider=\"InteropTest\"",
+            "interop_agent=true",
+            "interop_chunks=0",
+        ]);
+        assert_eq!(code, 0, "g4f {v}: {out}");
+        assert!(
+            out.contains("assistant calls: get_weather({\"city\": \"Paris\"}) [call_interop_1]"),
+            "g4f {v}: {out}"
+        );
+        assert!(
+            out.contains(
+                "assistant: Tool said: {\"city\": \"Paris\", \"forecast\": \"sunny, 21 C\"}"
+            ),
+            "g4f {v}: {out}"
+        );
+    }
+}
+
+/// Video input reaches the provider of the real servers as a data: URI with its type.
+#[test]
+fn video_input_reaches_the_provider() {
+    let mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    let call = Call {
+        media_bytes: vec![(mp4, "clip.mp4".into())],
+        ..interop(json!({"interop_echo": true}))
+    };
+    for (v, s) in both() {
+        let o = {
+            let _t = s.turn();
+            stream(&s.url, &call)
+        };
+        assert_eq!(o.end, Status::End, "g4f {v}");
+        let media = &echo(&o)["media"];
+        assert!(
+            media[0][0]
+                .as_str()
+                .unwrap()
+                .starts_with("data:video/mp4;base64,"),
+            "g4f {v}: {media}"
+        );
+        assert_eq!(media[0][1], "clip.mp4", "g4f {v}");
+    }
+}
+
+/// The provider listing of the GUI backend (both generations) and of `g4f api`
+/// (its OpenAI-compatible `/v1/providers`): a list of named providers, ours
+/// among them where the server lists its live registry; and the models typed
+/// with their capabilities as the servers state them.
+#[test]
+fn providers_and_typed_models_of_the_real_servers() {
+    let mut servers: Vec<(&str, &Server, Option<u32>)> =
+        both().into_iter().map(|(v, s)| (v, s, None)).collect();
+    if let Some(api) = server(API) {
+        servers.push((API, api, Some(backend_api_protocol::Openai as u32)));
+    }
+    for (v, s, protocol) in servers {
+        let base = match protocol {
+            Some(_) => format!("{}/v1", s.url),
+            None => s.url.clone(),
+        };
+        let client = support::cabi::c_client(&base, protocol);
+        // SAFETY: objects made here, each freed once; lent strings copied before the list is freed.
+        unsafe {
+            let (mut json, mut err) = (ptr::null(), ptr::null_mut());
+            let st =
+                backend_api_providers(client, ptr::null(), &mut json, ptr::null_mut(), &mut err);
+            assert_eq!(st, Status::Ok, "{v}: {:?}", support::cabi::take_error(err));
+            let list: Value = serde_json::from_str(CStr::from_ptr(json).to_str().unwrap()).unwrap();
+            backend_api_string_free(json);
+            let names: Vec<&str> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p.get("name").or_else(|| p.get("id"))?.as_str())
+                .collect();
+            // 8.8.6's GUI backend serves the provider list cached with the package
+            // (providers.json), not the live registry: g4f's own providers.
+            assert!(
+                !names.is_empty() && names.len() == list.as_array().unwrap().len(),
+                "{v}: {list}"
+            );
+            if v != NEW {
+                assert!(names.contains(&"InteropTest"), "{v}: {list}");
+            }
+
+            let provider = protocol.is_none().then(|| cs("InteropTest"));
+            let mut models = ptr::null_mut();
+            assert_eq!(
+                backend_api_model_list_fetch(
+                    client,
+                    provider.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+                    ptr::null(),
+                    &mut models,
+                    ptr::null_mut()
+                ),
+                Status::Ok,
+                "{v}"
+            );
+            let mut typed = Vec::new();
+            for i in 0..backend_api_model_list_count(models) {
+                let (mut id, mut caps, mut known) = (ptr::null(), 0u32, 0u32);
+                assert_eq!(
+                    backend_api_model_list_get(
+                        models,
+                        i,
+                        &mut id,
+                        ptr::null_mut(),
+                        &mut caps,
+                        &mut known
+                    ),
+                    Status::Ok
+                );
+                typed.push((CStr::from_ptr(id).to_str().unwrap().to_owned(), caps, known));
+            }
+            backend_api_model_list_free(models);
+            let caps = |name: &str| {
+                typed
+                    .iter()
+                    .find(|(id, ..)| id == name)
+                    .map(|(_, caps, known)| (*caps, *known))
+                    .unwrap_or_else(|| panic!("{v}: no {name} in {typed:?}"))
+            };
+            let (vision, image) = (BACKEND_API_CAPABILITY_VISION, BACKEND_API_CAPABILITY_IMAGE);
+            if protocol.is_some() {
+                // `g4f api` lists each listed provider as a model too, with what
+                // its models can do: InteropTest has a vision model, no image model.
+                assert_eq!(caps("InteropTest"), (vision, vision | image), "{v}");
+            } else {
+                assert_eq!(caps("interop-vision").0 & vision, vision, "{v}");
+                let (plain, known) = caps("interop-model");
+                assert_eq!(
+                    (plain & vision, known & vision),
+                    (0, vision),
+                    "{v}: stated, lacking"
+                );
+            }
+            backend_api_client_free(client);
+        }
+    }
+}
+
+/// A stream's response headers from the real server.
+#[test]
+fn response_headers_of_a_real_stream() {
+    for (v, s) in both() {
+        let _t = s.turn();
+        let client = support::cabi::c_client(&s.url, None);
+        // SAFETY: objects made here, each freed once; the value is read before close.
+        unsafe {
+            let req = g4f_request("InteropTest", json!({}));
+            let (st, _, end) = support::cabi::open_drained(client, req);
+            assert_eq!(end, Status::End);
+            let mut value = ptr::null();
+            assert_eq!(
+                backend_api_stream_header(
+                    st,
+                    cs("Content-Type").as_ptr(),
+                    &mut value,
+                    ptr::null_mut()
+                ),
+                Status::Ok
+            );
+            assert!(
+                CStr::from_ptr(value)
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/event-stream"),
+                "g4f {v}"
+            );
+            backend_api_close(st);
+            backend_api_request_free(req);
+            backend_api_client_free(client);
+        }
+    }
+}

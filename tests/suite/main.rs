@@ -12,6 +12,7 @@
 mod answer_and_retries;
 mod c_build;
 mod c_programs;
+mod conversation;
 mod decoding;
 mod g4f_interop;
 mod json_pointer;

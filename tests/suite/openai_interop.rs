@@ -132,7 +132,15 @@ fn ours(base: &str, c: &Case) -> Value {
     let usage = a.usage.as_ref().map(|u| {
         json!({"prompt_tokens": u["prompt_tokens"], "completion_tokens": u["completion_tokens"], "total_tokens": u["total_tokens"]})
     });
-    json!({"content": a.content, "reasoning": a.reasoning, "tool_calls": tool_calls, "usage": usage, "finish_reason": a.finish_reason})
+    // Every choice's chunks are delivered; the answer follows choice 0.
+    let choices = chunks
+        .iter()
+        .filter(|c| c.kind() == ChunkKind::Finish)
+        .map(|c| c.choice())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    json!({"content": a.content, "reasoning": a.reasoning, "refusal": a.refusal, "choices": choices,
+           "tool_calls": tool_calls, "usage": usage, "finish_reason": a.finish_reason})
 }
 
 /// Runs every case through both and prints the comparison; fails on any difference.
@@ -240,6 +248,9 @@ fn same_answers_as_the_openai_package_from_the_bundled_backend() {
             json!({"test_chunks": 1, "test_fault": "error_chunk"}),
         ),
         case("HTTP 429 error", json!({"test_status": 429})),
+        case("n = 2 choices", json!({"test_openai": "choices", "n": 2})),
+        case("refusal", json!({"test_openai": "refusal"})),
+        case("agent: tool_calls", json!({"test_openai": "agent"})),
     ];
-    differential(&base, &cases, &["tool_calls", "error"]);
+    differential(&base, &cases, &["tool_calls", "error", "refusal"]);
 }

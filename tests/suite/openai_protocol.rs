@@ -137,7 +137,7 @@ fn models_come_from_v1_models() {
 fn follow_up_sends_the_answer_back_as_the_assistant() {
     let r = request(json!({"test_chunks": 1}));
     let (_, _, a) = run(&r);
-    let mut next = r.follow_up(&a, "again");
+    let mut next = r.follow_up(&a, Some("again"));
     next.set_field_json("test_echo", "true").unwrap();
     let (chunks, end, _) = run(&next);
     assert!(matches!(end, Next::End));

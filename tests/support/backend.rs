@@ -35,12 +35,33 @@
 //!
 //! `GET /backend-api/v2/models/Stalling` sends the headers and the first bytes of
 //! a listing, then holds the socket open.
+//!
+//! Every stream's response carries `X-Request-Id: req-test` and
+//! `X-RateLimit-Remaining-Requests: 99`.
+//!
+//! Generated media: `test_media` (true, backend API) adds a content chunk as g4f
+//! sends a stored image (`urls: ["/media/test-dot.png"]`, `alt`);
+//! `test_media_url` (a string) puts that URL in `urls` instead. `GET
+//! /media/test-dot.png` serves [`TEST_DOT`] (`image/png`); `GET
+//! /media/headers.json` answers the request's headers as a JSON object.
+//! `GET /backend-api/v2/providers` and `/v1/providers` list one provider.
+//!
+//! `test_openai` (OpenAI-compatible protocol only) sends a scripted stream:
+//! - `"choices"`: two choices (`n` = 2) interleaved, `Re`+`d` (stop) and
+//!   `Bl`+`ue` (length), with `logprobs` on choice 0's content;
+//! - `"refusal"`: a refusal in two pieces, then finish `stop`;
+//! - `"agent"`: a tool call `get_weather({"city":"Paris"})` (id `call_w1`, as
+//!   deltas), finish `tool_calls`; when the last message is a tool result, the
+//!   answer `The weather in Paris: <the result>` instead, finish `stop`.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+
+/// The image `GET /media/test-dot.png` serves: a PNG's first bytes and some more.
+pub const TEST_DOT: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR test dot";
 
 /// A backend running on its own thread; dropped with the process.
 pub struct Backend {
@@ -137,6 +158,24 @@ async fn handle(sock: TcpStream) -> Io {
         ("GET", "/backend-api/v2/models/TestBackend") => {
             let list = json!([{"model": "test-model", "label": "Test", "default": true, "vision": false, "image": false, "audio": false, "video": false, "count": null, "tags": []}]);
             reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+        }
+        ("GET", "/backend-api/v2/providers") => {
+            let list = json!([{"name": "TestBackend", "label": "Test Backend", "parent": null, "image": 0, "audio": 0, "video": 0, "vision": false, "auth": false, "login_url": null, "live": 0}]);
+            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+        }
+        ("GET", "/v1/providers") => {
+            let list = json!([{"id": "TestBackend", "object": "provider", "created": 0, "url": "http://127.0.0.1", "label": "Test Backend"}]);
+            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+        }
+        ("GET", "/media/test-dot.png") => reply(&mut w, 200, "image/png", TEST_DOT).await,
+        ("GET", "/media/headers.json") => {
+            reply(
+                &mut w,
+                200,
+                "application/json",
+                Value::Object(headers).to_string().as_bytes(),
+            )
+            .await
         }
         ("GET", "/backend-api/v2/models/Stalling") => {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"model\":";
@@ -350,8 +389,15 @@ async fn conversation(
     } else {
         ""
     };
-    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n{encoding}\r\n");
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nX-Request-Id: req-test\r\nX-RateLimit-Remaining-Requests: 99\r\n{encoding}\r\n");
     w.write_all(head.as_bytes()).await?;
+    if let (true, Some(script)) = (openai, body["test_openai"].as_str()) {
+        for event in openai_script(script, &body) {
+            chunk(w, format!("data: {event}\n\n").as_bytes()).await?;
+        }
+        chunk(w, b"data: [DONE]\n\n").await?;
+        return finish_body(w).await;
+    }
     let model = body["model"].clone();
     chunk(w, &frame(&framing, "provider", json!({"provider": {"name": "TestBackend", "url": "http://127.0.0.1", "label": "Test Backend", "model": model}}))).await?;
     if body["test_echo"] == true {
@@ -400,6 +446,14 @@ async fn conversation(
     }
     if !pending.is_empty() {
         chunk(w, &pending).await?;
+    }
+    if body["test_media"] == true || body["test_media_url"].is_string() {
+        let url = body["test_media_url"]
+            .as_str()
+            .unwrap_or("/media/test-dot.png");
+        let content = format!("[![a test dot]({url})]({url})");
+        let media = json!({"content": content, "urls": [url], "alt": "a test dot"});
+        chunk(w, &frame(&framing, "content", media)).await?;
     }
     let state = &body["test_conversation"];
     if !state.is_null() && !openai {
@@ -492,6 +546,66 @@ async fn conversation(
         chunk(w, b"data: [DONE]\n\n").await?;
     }
     finish_body(w).await
+}
+
+/// The events of a `test_openai` script (see the module docs).
+fn openai_script(script: &str, body: &Value) -> Vec<Value> {
+    let event = |choices: Value| json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "test-model", "choices": choices});
+    let one = |delta: Value, finish: Value| {
+        event(json!([{"index": 0, "delta": delta, "finish_reason": finish}]))
+    };
+    match script {
+        "choices" => {
+            let lp = |t: &str| json!({"content": [{"token": t, "logprob": -0.25, "bytes": null, "top_logprobs": []}]});
+            vec![
+                event(
+                    json!([{"index": 0, "delta": {"role": "assistant", "content": "Re"}, "logprobs": lp("Re"), "finish_reason": null},
+                             {"index": 1, "delta": {"role": "assistant", "content": "Bl"}, "logprobs": null, "finish_reason": null}]),
+                ),
+                event(json!([{"index": 1, "delta": {"content": "ue"}, "finish_reason": "length"}])),
+                event(
+                    json!([{"index": 0, "delta": {"content": "d"}, "logprobs": lp("d"), "finish_reason": "stop"}]),
+                ),
+            ]
+        }
+        "refusal" => vec![
+            one(
+                json!({"role": "assistant", "content": null, "refusal": "I can't help "}),
+                Value::Null,
+            ),
+            one(json!({"refusal": "with that."}), Value::Null),
+            one(json!({}), json!("stop")),
+        ],
+        "agent" => {
+            let last = body["messages"].as_array().and_then(|m| m.last());
+            match last.filter(|m| m["role"] == "tool") {
+                Some(result) => {
+                    let text = format!(
+                        "The weather in Paris: {}",
+                        result["content"].as_str().unwrap_or("")
+                    );
+                    vec![
+                        one(json!({"role": "assistant", "content": text}), Value::Null),
+                        one(json!({}), json!("stop")),
+                    ]
+                }
+                None => vec![
+                    one(
+                        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_w1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+                        Value::Null,
+                    ),
+                    one(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\": \"Paris\"}"}}]}),
+                        Value::Null,
+                    ),
+                    one(json!({}), json!("tool_calls")),
+                ],
+            }
+        }
+        other => {
+            vec![json!({"error": {"message": format!("unknown test_openai script {other:?}")}})]
+        }
+    }
 }
 
 async fn finish_body(w: &mut TcpStream) -> Io {

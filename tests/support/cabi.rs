@@ -287,3 +287,92 @@ pub fn client_new(url: &str) -> Result<*mut backend_api_client, (backend_api_sta
         }
     }
 }
+
+/// A client for `url` through the C API, without a proxy, speaking `protocol`
+/// (a `backend_api_protocol`) when given. Free it with `backend_api_client_free`.
+pub fn c_client(url: &str, protocol: Option<u32>) -> *mut backend_api_client {
+    let client = client_new(url).unwrap_or_else(|e| panic!("client for {url}: {e:?}"));
+    // SAFETY: a live client made above; NULL proxy and error are allowed.
+    unsafe {
+        ok(backend_api_client_set_proxy(
+            client,
+            ptr::null(),
+            ptr::null_mut(),
+        ));
+        if let Some(p) = protocol {
+            ok(backend_api_client_set_protocol(client, p, ptr::null_mut()));
+        }
+    }
+    client
+}
+
+/// Opens `req` on `client` and drains it through the C API (each `next` waits up
+/// to 30 s): the stream, still open (close it with `backend_api_close`), its
+/// chunks and how it ended.
+///
+/// # Safety
+/// `client` and `req` are live.
+pub unsafe fn open_drained(
+    client: *const backend_api_client,
+    req: *const backend_api_request,
+) -> (*mut backend_api_stream, Vec<CChunk>, backend_api_status) {
+    // SAFETY: live objects (this function's contract); each chunk is freed once.
+    unsafe {
+        let mut s = ptr::null_mut();
+        ok(backend_api_open(client, req, &mut s, ptr::null_mut()));
+        let mut chunks = Vec::new();
+        loop {
+            let mut chunk = ptr::null_mut();
+            match backend_api_next(s, 30_000, &mut chunk, ptr::null_mut()) {
+                backend_api_status::Ok => {
+                    let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
+                    chunks.push(CChunk {
+                        type_: text(backend_api_chunk_type(chunk)).unwrap(),
+                        kind: backend_api_chunk_kind(chunk),
+                        value: serde_json::from_str(&json).unwrap(),
+                        text: text(backend_api_chunk_text(chunk, ptr::null_mut())),
+                    });
+                    backend_api_chunk_free(chunk);
+                }
+                end => return (s, chunks, end),
+            }
+        }
+    }
+}
+
+/// The assembled answer of a stream, as a chunk (free it with `backend_api_chunk_free`).
+///
+/// # Safety
+/// `stream` is live.
+pub unsafe fn stream_answer(stream: *const backend_api_stream) -> *mut backend_api_chunk {
+    let mut answer = ptr::null_mut();
+    // SAFETY: a live stream (this function's contract).
+    unsafe {
+        ok(backend_api_stream_answer(
+            stream,
+            &mut answer,
+            ptr::null_mut(),
+        ))
+    };
+    answer
+}
+
+/// The JSON body a request would send (without its key), as a value.
+///
+/// # Safety
+/// `req` is live.
+pub unsafe fn request_json(req: *const backend_api_request) -> Value {
+    // SAFETY: a live request (this function's contract); the string is freed once.
+    unsafe {
+        let mut json = ptr::null();
+        ok(backend_api_request_json(
+            req,
+            &mut json,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ));
+        let v = serde_json::from_str(CStr::from_ptr(json).to_str().unwrap()).unwrap();
+        backend_api_string_free(json);
+        v
+    }
+}
