@@ -124,8 +124,9 @@ static int talk(const struct options *o, backend_api_client *client, bool chatti
 static int run(struct options *o) {
     int rc = derive_settings(o);
     safe_text_init(o->raw_terminal);
-    bool chatting = o->words.n == 0 && !o->given[O_LIST_MODELS] && isatty(STDIN_FILENO) == 1;
-    if (rc == GO_ON && !chatting && !o->given[O_LIST_MODELS]) rc = make_message(o);
+    bool listing = o->given[O_LIST_MODELS] || o->given[O_LIST_PROVIDERS];
+    bool chatting = o->words.n == 0 && !listing && isatty(STDIN_FILENO) == 1;
+    if (rc == GO_ON && !chatting && !listing) rc = make_message(o);
     if (rc != GO_ON) return rc;
     backend_api_client *client = NULL;
     rc = make_client(o, &client);
@@ -133,7 +134,10 @@ static int run(struct options *o) {
         say("cannot set up signal handling: %s", strerror(errno));
         rc = EXIT_STREAM;
     }
-    if (rc == GO_ON) rc = o->given[O_LIST_MODELS] ? list_models(o, client) : talk(o, client, chatting);
+    if (rc == GO_ON)
+        rc = o->given[O_LIST_PROVIDERS] ? list_providers(o, client)
+             : o->given[O_LIST_MODELS]  ? list_models(o, client)
+                                        : talk(o, client, chatting);
     backend_api_client_free(client);
     /* The library goes quiet before exit: a stream or name lookup still in flight is
      * cancelled and its thread joined, so nothing of it runs beside the exit handlers.

@@ -13,6 +13,7 @@
  *   output.c        printing an answer as it arrives
  *   markdown.c      markdown rendered on a terminal, a line at a time
  *   answer.c        one answer: open, stream, finish
+ *   beyond_text.c   an answer's tool calls, refusal and generated media (--save-media)
  *   attach.c        attachments: media, video, text files as context
  *   conversation.c  the messages so far and one turn of a conversation
  *   store.c         conversations saved on disk, one JSON file each
@@ -58,7 +59,7 @@ enum opt {
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
     O_RAW_TERMINAL, O_HIDE_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
-    O_VERSION, O_HELP,
+    O_SAVE_MEDIA, O_LIST_PROVIDERS, O_VERSION, O_HELP,
     O_API_KEY, O_G4F_API_KEY, /* configuration file only: keys do not belong on a command line */
     O_COUNT
 };
@@ -211,6 +212,10 @@ int finish_turn(struct printer *p, backend_api_stream *stream, backend_api_statu
 int stream_answer(const struct options *o, backend_api_client *client, const backend_api_request *req,
                   backend_api_stream **out);
 
+/* ---------------------------------------------------------------- beyond_text.c */
+void beyond_text(const struct options *o, const backend_api_client *client, const backend_api_request *req,
+                 const backend_api_stream *stream);
+
 /* ---------------------------------------------------------------- attach.c */
 int attach_files(const struct list *paths, backend_api_request *req, struct buffer *context);
 
@@ -260,6 +265,7 @@ void print_saved(const backend_api_chunk *saved, FILE *f);
 
 /* ---------------------------------------------------------------- models.c */
 int list_models(const struct options *o, const backend_api_client *client);
+int list_providers(const struct options *o, const backend_api_client *client);
 
 /* ---------------------------------------------------------------- lineedit.c */
 enum line_result { LINE_OK, LINE_EOF, LINE_CLEARED, LINE_TERMINATED };

@@ -123,12 +123,15 @@ static bool print_lines(struct lister *l, const char *json, size_t len) {
     return ok;
 }
 
-int list_models(const struct options *o, const backend_api_client *client) {
-    const struct where w = {o, openai(o)               ? "/models"
+/* Fetches a listing (the models of `provider`, or with `providers` the providers)
+ * while a watcher thread cancels it on a signal. GO_ON with *json owned by the
+ * caller, or an exit status after saying why. */
+static int fetch_listing(const struct options *o, const backend_api_client *client, bool providers,
+                         const char **json, size_t *len) {
+    const struct where w = {o, providers              ? (openai(o) ? "/providers" : "/backend-api/v2/providers")
+                               : openai(o)             ? "/models"
                                : o->value[O_PROVIDER] ? "/backend-api/v2/models/<provider>"
                                                       : "/backend-api/v2/models"};
-    const char *json = NULL;
-    size_t len = 0;
     backend_api_error *err = NULL;
     backend_api_canceller *canceller = backend_api_canceller_new();
     pthread_t watcher;
@@ -137,7 +140,8 @@ int list_models(const struct options *o, const backend_api_client *client) {
         backend_api_canceller_free(canceller);
         return EXIT_STREAM;
     }
-    backend_api_status st = backend_api_models(client, o->value[O_PROVIDER], canceller, &json, &len, &err);
+    backend_api_status st = providers ? backend_api_providers(client, canceller, json, len, &err)
+                                      : backend_api_models(client, o->value[O_PROVIDER], canceller, json, len, &err);
     got_stop_watch = 1;
     on_signal(0); /* wakes the watcher */
     pthread_join(watcher, NULL);
@@ -148,9 +152,60 @@ int list_models(const struct options *o, const backend_api_client *client) {
         return got_term ? EXIT_TERMINATED : EXIT_INTERRUPT;
     }
     if (st != BACKEND_API_STATUS_OK) {
-        report("listing the models", err, &w);
+        report(providers ? "listing the providers" : "listing the models", err, &w);
         return EXIT_STREAM;
     }
+    return GO_ON;
+}
+
+/* --list-providers: one name a line (with its label on a terminal); --json: the
+ * server's JSON. A list of {name, label} (backend API) or {id, label} (OpenAI's). */
+int list_providers(const struct options *o, const backend_api_client *client) {
+    const char *json = NULL;
+    size_t len = 0, n = 0;
+    int rc = fetch_listing(o, client, true, &json, &len);
+    if (rc != GO_ON) return rc;
+    backend_api_chunk *c = NULL;
+    struct buffer b = {0};
+    buffer_adds(&b, "{\"listing\":");
+    buffer_add(&b, json, len);
+    buffer_adds(&b, "}");
+    bool lines = !o->given[O_JSON] && !b.failed &&
+                 backend_api_chunk_parse(b.data, b.len, &c, NULL) == BACKEND_API_STATUS_OK &&
+                 backend_api_chunk_get_count(c, "/listing", &n) == BACKEND_API_STATUS_OK;
+    for (size_t i = 0; lines && i < n; i++) {
+        char name[64], id[64], label[64];
+        const char *value = NULL, *shown = NULL;
+        snprintf(name, sizeof name, "/listing/%zu/name", i);
+        snprintf(id, sizeof id, "/listing/%zu/id", i);
+        snprintf(label, sizeof label, "/listing/%zu/label", i);
+        if (backend_api_chunk_get_string(c, name, &value, NULL) != BACKEND_API_STATUS_OK &&
+            backend_api_chunk_get_string(c, id, &value, NULL) != BACKEND_API_STATUS_OK)
+            continue;
+        put_name(value);
+        if (isatty(STDOUT_FILENO) == 1 && backend_api_chunk_get_string(c, label, &shown, NULL) == BACKEND_API_STATUS_OK &&
+            strcmp(shown, value) != 0) {
+            fputs("  (", stdout);
+            put_name(shown);
+            fputc(')', stdout);
+        }
+        fputc('\n', stdout);
+    }
+    if (!lines) {
+        put_json_text(stdout, json, len);
+        fputc('\n', stdout);
+    }
+    buffer_free(&b);
+    backend_api_chunk_free(c);
+    backend_api_string_free(json);
+    return EXIT_DONE;
+}
+
+int list_models(const struct options *o, const backend_api_client *client) {
+    const char *json = NULL;
+    size_t len = 0;
+    int rc = fetch_listing(o, client, false, &json, &len);
+    if (rc != GO_ON) return rc;
     struct lister l = {isatty(STDOUT_FILENO) == 1, o->value[O_PROVIDER], 0};
     bool lines = !o->given[O_JSON] && print_lines(&l, json, len);
     if (!lines) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const struct optspec OPTS[O_COUNT] = {
@@ -41,6 +42,8 @@ const struct optspec OPTS[O_COUNT] = {
     [O_CONFIG] = {"config", 'K', true, false, false, NULL},
     [O_NO_CONFIG] = {"no-config", 0, false, false, false, NULL},
     [O_LIST_MODELS] = {"list-models", 0, false, false, false, NULL},
+    [O_SAVE_MEDIA] = {"save-media", 0, true, false, true, NULL},
+    [O_LIST_PROVIDERS] = {"list-providers", 0, false, false, false, NULL},
     [O_VERSION] = {"version", 'V', false, false, false, NULL},
     [O_HELP] = {"help", 'h', false, false, false, NULL},
     [O_API_KEY] = {"api-key", 0, true, false, true, "BACKEND_API_KEY"},
@@ -317,6 +320,12 @@ int derive_settings(struct options *o) {
     }
     if (o->given[O_RAW] && o->given[O_JSON]) {
         say("--raw and --json do not go together");
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    if (o->value[O_SAVE_MEDIA] != NULL && (stat(o->value[O_SAVE_MEDIA], &st) != 0 || !S_ISDIR(st.st_mode))) {
+        say("%s: \"%s\" is not a folder (make it first)", source_of(o, O_SAVE_MEDIA, from, sizeof from),
+            o->value[O_SAVE_MEDIA]);
         return EXIT_USAGE;
     }
     if (o->given[O_CONTINUE] && o->given[O_CONVERSATION]) {

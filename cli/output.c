@@ -158,7 +158,8 @@ static void print_text_chunk(struct printer *p, const backend_api_chunk *chunk, 
     const char *text = backend_api_chunk_text(chunk, &len);
     if (kind != BACKEND_API_KIND_REASONING && kind != BACKEND_API_KIND_LOG) end_reasoning(p);
     switch (kind) {
-    case BACKEND_API_KIND_CONTENT: print_content(p, text, len); break;
+    case BACKEND_API_KIND_CONTENT:
+    case BACKEND_API_KIND_REFUSAL: print_content(p, text, len); break;
     case BACKEND_API_KIND_REASONING: print_reasoning(p, text, len); break;
     case BACKEND_API_KIND_PROVIDER: print_provider(p, chunk); break;
     case BACKEND_API_KIND_ERROR:

@@ -6,7 +6,7 @@ _backend_api() {
     local opts="--url --protocol --model --provider --system --attach --media --field --header --key-in
         --proxy --cacert --insecure --retries --connect-timeout --headers-timeout
         --idle-timeout --total-timeout --max-line --raw --json --quiet --verbose --color
-        --hide-reasoning --render --raw-terminal --continue --conversation --no-log --config --no-config --list-models
+        --hide-reasoning --render --save-media --list-providers --raw-terminal --continue --conversation --no-log --config --no-config --list-models
         --version --help -u -m -p -s -a -H -k -q -v -c -K -V -h"
     COMPREPLY=()
     # --name=value: complete the value as if it were the next word. Bash splits the
@@ -20,7 +20,7 @@ _backend_api() {
         cur=${cur#*=}
     fi
     case $prev in
-        -a | --attach | --media | --cacert | -K | --config)
+        -a | --attach | --media | --cacert | -K | --config | --save-media)
             compopt -o filenames 2> /dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return

@@ -1370,6 +1370,38 @@ def test_attachments(url: str) -> None:
         ("three", [])], json.dumps(sent, ensure_ascii=False))
 
 
+def test_beyond_text(url: str) -> None:
+    o = run("-u", url, "--field", "test_media=true", "draw")
+    expect("generated media: the URL said", o, 0, err=[f"[image: {url}/media/test-dot.png]"])
+    folder = WORK / "media"
+    folder.mkdir(exist_ok=True)
+    for args in (["--save-media", str(folder), "draw"], ["--save-media", str(folder), "--json", "draw"]):
+        for f in folder.iterdir():
+            f.unlink()
+        o = run("-u", url, "--field", "test_media=true", *args)
+        saved = folder / "test-dot.png"
+        expect(f"--save-media DIR ({' '.join(args[2:])}): saved, and where", o, 0,
+               err=[f"[image saved: {saved} ("]) and check("... the server's bytes", saved.exists() and
+                                                          saved.read_bytes()[:4] == b"\x89PNG", str(list(folder.iterdir())))
+    expect("--save-media of a missing folder: a usage error", run("-u", url, "--save-media", str(WORK / "nope"), "x"),
+           2, err=["is not a folder"])
+    env = private_env("issue30-media")
+    t = Terminal(["-u", url, "--save-media", str(folder), "--field", "test_media=true"], env=env)
+    session("--save-media in a conversation", t, [("expect", "> "), ("send", "draw\r"), ("expect", "[image saved: "),
+                                                  ("expect", "\n> "), ("send", "\x04")], 0)
+    expect("a tool call shown: name and arguments", run("-u", url, "--field", "test_extras=true", "x"), 0,
+           err=['[tool call: get_weather {"city":"Paris"}]', "[tool call: get_time {}]"])
+    o = run("--protocol", "openai", "-u", url + "/v1", "--field", 'test_openai="refusal"', "x")
+    expect("a refusal: printed, and said to be one", o, 0, out=["I can't help with that."],
+           err=["the model refused to answer"])
+    o = run("-u", url, "--list-providers")
+    check("--list-providers: one a line", o.rc == 0 and o.out == "TestBackend\n", str(o))
+    o = run("-u", url, "--list-providers", "--json")
+    check("... --json: the server's", o.rc == 0 and json.loads(o.out or "[]")[0]["name"] == "TestBackend", str(o))
+    o = run("--protocol", "openai", "-u", url + "/v1", "--list-providers")
+    check("... with --protocol openai", o.rc == 0 and o.out.strip() != "", str(o))
+
+
 def test_errors_read(url: str) -> None:
     canned, curl = start_canned()
     for what, rc in (("retry-error", 3), ("retry-http", 1)):
@@ -1441,7 +1473,8 @@ def main() -> int:
                            ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)),
                            ("markdown", lambda: test_markdown(url)),
                            ("conversations found", lambda: test_conversations_found(url)),
-                           ("attachments", lambda: test_attachments(url)), ("demo", test_demo)):
+                           ("attachments", lambda: test_attachments(url)),
+                           ("beyond text", lambda: test_beyond_text(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
