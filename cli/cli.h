@@ -11,7 +11,7 @@
  *   client.c        the library's client and request from the options; secrets
  *   report.c        errors and the hints that fit them
  *   output.c        printing an answer as it arrives
- *   markdown.c      markdown rendered on a terminal, a line at a time
+ *   markdown.c      markdown rendered on a terminal as it streams (tests/cli/markdown_test.c)
  *   answer.c        one answer: open, stream, finish
  *   beyond_text.c   an answer's tool calls, refusal and generated media (--save-media)
  *   attach.c        attachments: media, video, text files as context

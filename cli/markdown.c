@@ -169,6 +169,7 @@ static enum kind classify(const struct markdown *m, const char *s, size_t n, boo
         *at = indent + 2;
         return BULLET;
     }
+    if (tn == 1 && t[0] == '>' && !final) return UNDECIDED; /* its space may follow */
     if (t[0] == '>') {
         *at = indent + 1 + (tn > 1 && t[1] == ' ');
         return QUOTE;

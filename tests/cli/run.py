@@ -1279,6 +1279,15 @@ def test_habits(url: str) -> None:
 
 
 def test_markdown(url: str) -> None:
+    unit = WORK / "markdown_test"
+    built = subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g",
+                            "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{ROOT}/include",
+                            f"-I{ROOT}/cli", str(ROOT / "tests/cli/markdown_test.c"), str(ROOT / "cli/markdown.c"),
+                            str(ROOT / "cli/safe_text.c"), str(ROOT / "cli/buffer.c"), "-o", str(unit)],
+                           capture_output=True, text=True)
+    o = run(binary=unit) if built.returncode == 0 else Out(-1, b"", built.stderr.encode())
+    expect("the markdown renderer's unit test (tests/cli/markdown_test.c): known lines, the same output for "
+           "every cut of the text", o, 0, out=["markdown: 0 failed"])
     canned, curl = start_canned()
     t = Terminal(["-u", curl, "markdown"])
     session("markdown rendered on a terminal as it streams", t, [("expect", "with no newline")], 0)
