@@ -4,18 +4,19 @@
 //! and runs the hooks the operation registered (shutting its connection,
 //! signalling its event-loop descriptor). Hooks must not block.
 //!
-//! Network waits poll their socket together with the canceller's [`descriptor`],
-//! which becomes readable on cancel: no blocking step outlives a cancel.
+//! Network waits end at once on cancel: on Unix a hook of the operation shuts its
+//! socket down (so a canceller holds no descriptor of its own); on Windows the
+//! wait polls the canceller's descriptor beside the socket.
 //!
-//! [`descriptor`]: Canceller::descriptor
+//! After `fork`, a canceller made in the parent only sets its flag in the child:
+//! no hook runs there, since the sockets and descriptors it would shut are the
+//! parent's too.
 
-use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
-
-use crate::notify::{Notifier, RawDescriptor};
 
 type Hook = Box<dyn Fn() + Send + Sync>;
 
@@ -30,8 +31,29 @@ struct Inner {
     hooks: Mutex<Vec<(u64, Hook)>>,
     /// Ids for hooks; Relaxed: only uniqueness matters.
     next_id: AtomicU64,
+    /// The process that made the canceller: hooks run only in it (see the module docs).
+    owner: u32,
+    /// Log records past their last look at the flag and not yet in the user's
+    /// code ([`Canceller::unless_cancelled`], [`Canceller::settle`]). SeqCst, as
+    /// the flag: a record either sees the cancel or is seen by `settle`.
+    entering: AtomicUsize,
     /// Readable once cancelled; made on first use.
-    descriptor: OnceLock<Notifier>,
+    #[cfg(windows)]
+    descriptor: std::sync::OnceLock<crate::notify::Notifier>,
+}
+
+thread_local! {
+    /// The canceller whose record this thread is entering, until [`record_starts`].
+    static ENTERING: RefCell<Option<Canceller>> = const { RefCell::new(None) };
+}
+
+/// A log sink calls this right before the user's code, once its size-dependent
+/// work (copying the message for C) is done: from here on the record has started,
+/// and `close` no longer waits for it. Outside a record, nothing.
+pub(crate) fn record_starts() {
+    if let Some(c) = ENTERING.with(|e| e.borrow_mut().take()) {
+        c.0.entering.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A cancellation handle; clones share one flag.
@@ -65,7 +87,10 @@ impl Canceller {
             rx,
             hooks: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
-            descriptor: OnceLock::new(),
+            owner: std::process::id(),
+            entering: AtomicUsize::new(0),
+            #[cfg(windows)]
+            descriptor: std::sync::OnceLock::new(),
         }))
     }
 
@@ -82,21 +107,59 @@ impl Canceller {
             }
             std::mem::take(&mut *hooks)
         };
-        // Made before the flag was set (under the lock), or it was made
-        // signalled: either way it is readable from now on.
-        if let Some(d) = self.0.descriptor.get() {
-            d.signal();
-        }
-        for (_, hook) in hooks {
-            hook();
+        // In a child of `fork`, the sockets and descriptors the hooks act on are
+        // shared with the parent: shutting them would end the parent's stream.
+        if std::process::id() == self.0.owner {
+            // Made before the flag was set (under the lock), or it was made
+            // signalled: either way it is readable from now on.
+            #[cfg(windows)]
+            if let Some(d) = self.0.descriptor.get() {
+                d.signal();
+            }
+            for (_, hook) in hooks {
+                hook();
+            }
         }
         drop(lock(&self.0.tx).take());
     }
 
-    /// A descriptor (file descriptor; `SOCKET` on Windows) that becomes readable on
-    /// cancel and stays so: network waits poll it beside their socket. Made on
-    /// first use, closed with the last clone of this canceller.
-    pub(crate) fn descriptor(&self) -> io::Result<RawDescriptor> {
+    /// Runs `record` (a log sink's call) unless cancelled. Between the last look
+    /// at the flag and [`record_starts`] (called by the sink right before the
+    /// user's code) the record is "entering": [`Canceller::settle`] waits for it.
+    pub(crate) fn unless_cancelled(&self, record: impl FnOnce()) {
+        self.0.entering.fetch_add(1, Ordering::SeqCst);
+        if self.is_cancelled() {
+            self.0.entering.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        ENTERING.with(|e| *e.borrow_mut() = Some(self.clone()));
+        /// Ends the entering on every way out, a panic included.
+        struct Started;
+        impl Drop for Started {
+            fn drop(&mut self) {
+                record_starts();
+            }
+        }
+        let _started = Started;
+        record();
+    }
+
+    /// After a cancel: waits until no record is entering, so none starts after
+    /// this returns. Never waits for user code: a record in the user's callback
+    /// has started already. The window waited for is the sink's own work (copying
+    /// one message), however long the message.
+    pub(crate) fn settle(&self) {
+        while self.0.entering.load(Ordering::SeqCst) > 0 {
+            std::thread::yield_now();
+        }
+    }
+
+    /// A descriptor (a `SOCKET`) that becomes readable on cancel and stays so:
+    /// network waits poll it beside their socket. Made on first use, closed with
+    /// the last clone of this canceller.
+    #[cfg(windows)]
+    pub(crate) fn descriptor(&self) -> std::io::Result<crate::notify::RawDescriptor> {
+        use crate::notify::Notifier;
         if let Some(d) = self.0.descriptor.get() {
             return Ok(d.descriptor());
         }

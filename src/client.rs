@@ -33,7 +33,9 @@ pub enum TimeoutKind {
     /// Name resolution, then the TCP connect with proxy and TLS handshakes: each
     /// of the two is bounded by it. Default 30 s.
     Connect,
-    /// From the request being sent to the response headers. Default 120 s.
+    /// Each of three steps: sending the request head, sending its body (a server
+    /// that does not read it is bounded), then waiting for the response headers.
+    /// Default 120 s.
     Headers,
     /// Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
     Idle,
@@ -481,6 +483,10 @@ impl Client {
             // (with proxy and TLS handshakes) after it.
             .timeout_resolve(t.connect)
             .timeout_connect(t.connect)
+            // Sending the request and its body has the HEADERS budget too: a server
+            // that never reads cannot hold a stream past it.
+            .timeout_send_request(t.headers)
+            .timeout_send_body(t.headers)
             .timeout_recv_response(t.headers)
             .timeout_recv_body(body)
             .max_idle_connections(0)

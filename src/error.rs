@@ -101,7 +101,8 @@ impl Status {
 pub struct Error {
     pub status: Status,
     pub message: String,
-    /// The HTTP status code for [`Status::Http`], else 0.
+    /// The HTTP status code for [`Status::Http`]; for [`Status::Connect`] the
+    /// proxy's, when a proxy refused the connection; else 0.
     pub http_status: u16,
     /// The server's `{"error":{"message":...}}`, when it sent one.
     pub server_message: Option<String>,

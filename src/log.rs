@@ -47,6 +47,10 @@ pub type Sink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 pub struct Logger {
     sink: Option<Sink>,
     max: LogLevel,
+    /// The sink calls `cancel::record_starts` itself, after its own work on the
+    /// message (the C API's sink copies it); else the logger calls it right before
+    /// the sink.
+    starts_itself: bool,
 }
 
 /// The logger `BACKEND_API_LOG` asks for, read once per process.
@@ -61,6 +65,7 @@ static FROM_ENV: LazyLock<Logger> = LazyLock::new(|| {
                 eprintln!("backend-api {}: {msg}", level.name())
             })),
             max,
+            starts_itself: false,
         },
         None => Logger::off(),
     }
@@ -92,6 +97,7 @@ impl Logger {
         Logger {
             sink: None,
             max: LogLevel::Error,
+            starts_itself: false,
         }
     }
 
@@ -99,27 +105,41 @@ impl Logger {
         Logger {
             sink: Some(sink),
             max,
+            starts_itself: false,
+        }
+    }
+
+    /// A logger whose sink calls `cancel::record_starts` itself, once its own
+    /// work on the message is done (see `Canceller::unless_cancelled`).
+    pub(crate) fn starting_itself(sink: Sink, max: LogLevel) -> Logger {
+        Logger {
+            starts_itself: true,
+            ..Logger::new(sink, max)
         }
     }
 
     /// Logs the message `make` builds, if `level` is wanted.
     pub fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
-        self.log_while(level, make, || true);
+        self.log_through(level, make, |sink| sink());
     }
 
-    /// Logs the message `make` builds, if `level` is wanted and `live` still
-    /// says yes once it is built: the last look before the sink is called.
-    pub fn log_while(
+    /// Logs the message `make` builds, if `level` is wanted, through `gate`: it
+    /// calls the sink (the closure it is given) or not, as its owner's state says
+    /// once the message is built, however long that took.
+    pub fn log_through(
         &self,
         level: LogLevel,
         make: impl FnOnce() -> String,
-        live: impl FnOnce() -> bool,
+        gate: impl FnOnce(&mut dyn FnMut()),
     ) {
         if let Some(sink) = self.sink.as_ref().filter(|_| level <= self.max) {
             let message = make();
-            if live() {
-                sink(level, &message);
-            }
+            gate(&mut || {
+                if !self.starts_itself {
+                    crate::cancel::record_starts();
+                }
+                sink(level, &message)
+            });
         }
     }
 }

@@ -50,6 +50,24 @@ impl Notifier {
     }
 }
 
+/// The error for a descriptor the system would not make: [`Status::Limit`] when
+/// the process or the system has no descriptor (or memory) left, else `Io`.
+///
+/// [`Status::Limit`]: crate::error::Status::Limit
+pub(crate) fn descriptor_error(e: io::Error, what: &str) -> crate::error::Error {
+    use crate::error::{Error, Status};
+    #[cfg(unix)]
+    let limit = matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)
+    );
+    #[cfg(windows)]
+    let limit = e.raw_os_error() == Some(10024 /* WSAEMFILE */)
+        || e.raw_os_error() == Some(10055 /* WSAENOBUFS */);
+    let status = if limit { Status::Limit } else { Status::Io };
+    Error::new(status, format!("cannot make {what}: {e}"))
+}
+
 #[cfg(target_os = "linux")]
 mod imp {
     use std::fs::File;

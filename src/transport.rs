@@ -168,6 +168,16 @@ pub fn map_error(e: ureq::Error) -> Error {
         U::Pem(e) => Error::new(Status::Tls, format!("TLS error: {e}")),
         U::BadUri(m) => Error::invalid(format!("bad URL: {m}")),
         U::InvalidProxyUrl => Error::invalid("invalid proxy URL"),
+        // The proxy refused (407, 502, ...) or closed before its answer: a
+        // connection failure, retried as one, with the proxy's status when it sent one.
+        U::ConnectProxyFailed(reason) => Error {
+            http_status: reason
+                .strip_prefix("proxy server responded ")
+                .and_then(|r| r.get(..3))
+                .and_then(|code| code.parse().ok())
+                .unwrap_or(0),
+            ..Error::new(Status::Connect, format!("the proxy failed: {reason}"))
+        },
         U::Protocol(p) => Error::new(Status::Protocol, format!("HTTP protocol error: {p}")),
         other => Error::new(Status::Io, format!("HTTP error: {other}")),
     }
@@ -201,6 +211,19 @@ pub fn map_io_error(e: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_refusals_are_connect_failures_with_the_proxy_status() {
+        let e = map_send_error(ureq::Error::ConnectProxyFailed(
+            "proxy server responded 407/Proxy Authentication Required".into(),
+        ));
+        assert_eq!((e.status, e.http_status), (Status::Connect, 407));
+        assert!(crate::retry::retryable(&e));
+        let e = map_error(ureq::Error::ConnectProxyFailed(
+            "proxy server did not respond".into(),
+        ));
+        assert_eq!((e.status, e.http_status), (Status::Connect, 0));
+    }
 
     #[test]
     fn server_messages() {

@@ -182,6 +182,10 @@ pub unsafe extern "C" fn backend_api_client_set_trust_store(
 
 /// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
 /// or `socks5h://` URL, with optional `user:password@` (never shown in errors).
+/// Every timeout and cancel holds through any of them as on a direct connection
+/// (the connect to the proxy included). A proxy's refusal (an HTTP proxy's 407 or
+/// 502, a SOCKS refusal, a proxy that closes) is `CONNECT`, with the proxy's HTTP
+/// status in `backend_api_error_http_status`, and is retried as a connection failure.
 /// NULL means no proxy at all (the environment is ignored too, a broken proxy
 /// variable included). Not concurrently with other calls on the client.
 ///
@@ -203,8 +207,9 @@ pub unsafe extern "C" fn backend_api_client_set_proxy(
 }
 
 /// Sets a timeout in milliseconds; 0 turns it off; negative is an error.
-/// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (request
-/// sent to response headers, default 120 s), IDLE (longest gap between two chunks;
+/// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (each of:
+/// sending the request head, sending its body, waiting for the response headers;
+/// default 120 s), IDLE (longest gap between two chunks;
 /// keep-alive comments do not count; default 300 s), TOTAL (off by default).
 /// Not concurrently with other calls on the same client.
 ///
@@ -327,7 +332,10 @@ pub unsafe extern "C" fn backend_api_client_set_assemble(
 /// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
 /// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
 /// doubled at each retry with jitter, or the server's `Retry-After`, but never more
-/// than `cap_ms`. Each retry is logged (warn) and counted in the stream's stats.
+/// than `cap_ms`. The wait is neither idle time nor a timeout (`backend_api_stream_timeout_ms`
+/// gives the time to the retry); a wait that would end past the TOTAL timeout is not
+/// made, and the stream fails with that attempt's error, as when no retry is left.
+/// Each retry is logged (warn) and counted in the stream's stats once it is sent.
 /// Not concurrently with other calls on the same client.
 ///
 /// # Safety

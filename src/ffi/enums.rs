@@ -78,7 +78,9 @@ pub enum backend_api_status {
     NotFound = 12,
     /// A value asked of a chunk by JSON Pointer is there, but of another type.
     WrongType = 13,
-    /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
+    /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure
+    /// (a proxy's refusal, as 407 or 502, gives its status through `backend_api_error_http_status`).
+    /// Retried as the client's retry policy allows.
     Connect = 20,
     /// The TLS handshake failed (certificate not trusted, protocol error).
     Tls = 21,
@@ -190,7 +192,9 @@ pub enum backend_api_timeout {
     /// Name resolution, then the TCP connect with proxy and TLS handshakes: each
     /// of the two is bounded by it. Default 30 s.
     Connect = 0,
-    /// From the request being sent to the response headers. Default 120 s.
+    /// Each of three steps: sending the request head, sending its body (a server
+    /// that does not read it is bounded), then waiting for the response headers.
+    /// Default 120 s.
     Headers = 1,
     /// Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
     Idle = 2,

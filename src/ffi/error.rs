@@ -38,7 +38,8 @@ pub unsafe extern "C" fn backend_api_error_message(err: *const backend_api_error
     unsafe { err.as_ref().map_or(c"".as_ptr(), |e| e.message.as_ptr()) }
 }
 
-/// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error, else 0.
+/// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error; of a `BACKEND_API_STATUS_CONNECT`
+/// error, the proxy's status when a proxy refused the connection (407, 502, ...); else 0.
 /// Any thread; the object must stay alive (not freed) meanwhile.
 ///
 /// # Safety

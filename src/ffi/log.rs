@@ -42,6 +42,8 @@ unsafe impl Sync for Sink {}
 impl Sink {
     fn call(&self, level: LogLevel, message: &str) {
         let text = c_string(message);
+        // The copy is made: the record starts now (see `Canceller::unless_cancelled`).
+        crate::cancel::record_starts();
         // SAFETY: the caller promised a thread-safe callback and live user_data.
         unsafe {
             (self.callback)(
@@ -111,7 +113,7 @@ pub unsafe extern "C" fn backend_api_client_set_log(
                         user_data,
                         destroy,
                     };
-                    Logger::new(
+                    Logger::starting_itself(
                         Arc::new(move |level, message: &str| sink.call(level, message)),
                         max,
                     )

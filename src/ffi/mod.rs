@@ -92,10 +92,26 @@ pub extern "C" fn backend_api_version_num() -> u32 {
 /// `OK` when none is left: from then on no log callback and no log sink `destroy`
 /// runs on a thread of the library. `TIMED_OUT` when some still run (call again).
 ///
+/// Streams and listings opened while it runs are cancelled at once, and it does
+/// not wait for them: threads that keep opening streams cannot hold it.
+///
 /// Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
 /// returning from `main` when a log sink uses objects with static lifetime (a C++
 /// logger destroyed at exit). Streams and listings may be started again
 /// afterwards. Any thread but a log callback's.
+///
+/// `fork` (as libcurl and OpenSSL state theirs): a child of `fork` may call
+/// `exec` or `_exit` at once, as always. It may also go on using the library: it
+/// makes clients and opens streams of its own as a new process would (the
+/// resolver pool starts empty in the child, also when a lookup was in flight at
+/// the fork). What it inherited from the parent stays the parent's: the child
+/// may only close (or free) inherited streams, cancellers and clients, which
+/// releases its own copies and never touches the parent's connections; `next` on
+/// an inherited stream gets nothing (the stream's thread exists only in the
+/// parent). `backend_api_shutdown` in the child returns at once for what it
+/// inherited (the parent's threads are not the child's), so an `atexit` shutdown
+/// does not hang a child's `exit`. Log callbacks of inherited streams never run
+/// in the child. (Windows has no `fork`.)
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> backend_api_status {
     let timeout = u64::try_from(timeout_ms)

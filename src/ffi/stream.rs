@@ -124,9 +124,10 @@ pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
 /// log callback. That thread owns all it still uses and finishes on its own, at
 /// once in every phase (its waits watch the cancel), closing its socket; a name
 /// lookup already running on the resolver pool finishes there, without the
-/// stream. Log records: none starts after this call returned (one already
-/// handed to the callback may still finish); `backend_api_shutdown` waits for
-/// all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
+/// stream. Log records: none starts after this call returned, whatever its
+/// size (a record past its last look at the cancel is waited for only while the
+/// library copies its text, never while it is in the callback: one already in
+/// the callback may still finish); `backend_api_shutdown` waits for all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 /// cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 /// another thread uses the stream.
 ///
@@ -145,7 +146,9 @@ pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
 /// return `AGAIN` (a chunk, the end or an error is there, or the stream was
 /// cancelled). Level-triggered: it stays readable until `next` has taken what
 /// made it so; non-blocking. One descriptor per stream: an eventfd on Linux, a
-/// socket pair elsewhere. Made on the first call (the same one after); it may be
+/// socket pair elsewhere. Made on the first call (the same one after), never
+/// before: a stream that is not asked for it holds one descriptor only, its
+/// socket. `LIMIT` when the process or the system has no descriptor left. It may be
 /// readable spuriously (then `next` returns `AGAIN`). Only wait for readability on
 /// it; never read, write or close it: it belongs to the stream and is closed by
 /// `backend_api_close` (remove it from your event loop first). Timeouts need no
@@ -177,6 +180,8 @@ pub unsafe extern "C" fn backend_api_stream_fd(
 /// reader), once nothing more can arrive (the stream ended or was cancelled), or
 /// for NULL. Informative: the stream's thread ends the stream at that moment and
 /// the descriptor turns readable, so an event loop may wait without a timeout.
+/// While the stream waits to retry (`backend_api_client_set_retries`, a server's
+/// `Retry-After`), neither timeout runs: this is the time until the retry is sent.
 /// Any thread.
 ///
 /// # Safety

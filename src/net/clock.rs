@@ -1,6 +1,8 @@
 //! The network clocks of one operation that ureq does not keep: the idle timeout
 //! (counted from the response headers or the last chunk, paused while the stream
-//! waits for its reader) and the total timeout. Kept by the operation's own thread;
+//! waits for its reader) and the total timeout; and the wait before a retry, a
+//! state of its own (neither idle nor total time runs out during it: a retry the
+//! total timeout would not leave time for is not waited for). Kept by the operation's own thread;
 //! every network wait of that thread ends at [`Clock::deadline`], and the reader
 //! side only reads it ([`Clock::deadline`] for an event loop's poll timeout).
 
@@ -26,6 +28,9 @@ pub(crate) struct Clock {
     /// while it does not. Written by the operation's thread only (Release), read
     /// by it and by the reader side (Acquire): a lone value, no other data rides on it.
     idle_from: AtomicU64,
+    /// Nanoseconds after `start` (plus one) when a retry is due; 0 unless the
+    /// operation waits to retry. Same ordering as `idle_from`.
+    retry_at: AtomicU64,
 }
 
 impl Clock {
@@ -35,6 +40,7 @@ impl Clock {
             idle,
             total,
             idle_from: AtomicU64::new(0),
+            retry_at: AtomicU64::new(0),
         }
     }
 
@@ -50,6 +56,19 @@ impl Clock {
         self.idle_from.store(0, Ordering::Release);
     }
 
+    /// The operation waits until `at` to send its request again: the idle
+    /// timeout stops, and [`Clock::deadline`] is the retry's moment.
+    pub(crate) fn wait_to_retry(&self, at: Instant) {
+        self.pause_idle();
+        let ns = at.saturating_duration_since(self.start).as_nanos() as u64 + 1;
+        self.retry_at.store(ns, Ordering::Release);
+    }
+
+    /// The retry is being sent: the wait is over.
+    pub(crate) fn retrying(&self) {
+        self.retry_at.store(0, Ordering::Release);
+    }
+
     fn idle_deadline(&self) -> Option<Instant> {
         let from = self.idle_from.load(Ordering::Acquire);
         let idle = self.idle?;
@@ -60,8 +79,13 @@ impl Clock {
         self.total.map(|t| self.start + t)
     }
 
-    /// The earliest limit now running, if any.
+    /// The earliest limit now running, if any; while the operation waits to
+    /// retry, the moment of the retry.
     pub(crate) fn deadline(&self) -> Option<Instant> {
+        let retry = self.retry_at.load(Ordering::Acquire);
+        if retry != 0 {
+            return Some(self.start + Duration::from_nanos(retry - 1));
+        }
         match (self.idle_deadline(), self.total_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -123,6 +147,11 @@ mod tests {
         );
         c.pause_idle();
         assert_eq!(c.expired(start + Duration::from_secs(5)), None);
+        c.wait_to_retry(start + Duration::from_secs(4));
+        assert_eq!(c.deadline(), Some(start + Duration::from_secs(4)));
+        assert_eq!(c.expired(start + Duration::from_secs(5)), None);
+        c.retrying();
+        assert_eq!(c.deadline(), Some(start + Duration::from_secs(10)));
         let none = Clock::new(start, None, None);
         none.restart_idle();
         assert_eq!(none.deadline(), None);

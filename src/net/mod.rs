@@ -5,18 +5,17 @@
 //! An operation (a stream's request, a model listing) has one [`Link`]: its
 //! canceller and its [`Clock`]. [`agent`] makes a ureq agent whose resolver and
 //! TCP connections wait through that link, so no step (resolve, connect, TLS,
-//! headers, body, error body) blocks past a cancel or a deadline. A SOCKS proxy's
-//! own TCP connect is ureq's (bounded by CONNECT; a cancel shuts it only once
-//! connected).
+//! headers, body, error body) blocks past a cancel or a deadline, through a SOCKS
+//! proxy (`socks`) as through an HTTP one or none.
 
 mod clock;
 mod resolve;
 mod socket;
+mod socks;
 mod wait;
 
 use std::sync::Arc;
 
-use ureq::unversioned::transport::SocksConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
 use crate::cancel::Canceller;
@@ -34,7 +33,7 @@ pub(crate) struct Link {
 /// [`Link`], then TLS; names resolved on the pool.
 pub(crate) fn agent(config: ureq::config::Config, link: Arc<Link>) -> ureq::Agent {
     let connector =
-        ().chain(SocksConnector::default())
+        ().chain(socks::SocksConnector(link.clone()))
             .chain(ConnectProxyConnector::default())
             .chain(socket::SocketConnector(link.clone()))
             .chain(RustlsConnector::default());

@@ -1,8 +1,9 @@
 //! TCP for ureq that never blocks past a cancel or a deadline: the socket is
 //! non-blocking from its creation, and each connect, read and write that would
-//! block waits on the socket and the operation's cancel descriptor together
-//! ([`wait`](super::wait::wait)), until the earlier of ureq's timeout for the
-//! step and the operation's [`Clock`](super::clock::Clock).
+//! block waits on the socket ([`wait`](super::wait::wait)) until the earlier of
+//! ureq's timeout for the step and the operation's [`Clock`](super::clock::Clock),
+//! or a cancel: from its creation to its close the socket is shut down by the
+//! operation's cancel, which wakes the wait (and the connect under way).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,6 +19,7 @@ use ureq::{Error, Timeout};
 
 use super::wait::{wait, Interest, Wake};
 use super::Link;
+use crate::cancel::HookGuard;
 use crate::notify::RawDescriptor;
 
 /// Opens the TCP connection of a direct request or of an HTTP proxy's.
@@ -26,7 +28,9 @@ pub(crate) struct SocketConnector(pub(crate) Arc<Link>);
 
 /// An open, non-blocking TCP connection.
 pub(crate) struct SocketTransport {
-    /// Shared (weakly) with ureq's shutdown handle.
+    /// Shuts `stream` down on cancel, until dropped.
+    _on_cancel: HookGuard,
+    /// Shared (weakly) with ureq's shutdown handle and the cancel hook.
     stream: Arc<TcpStream>,
     buffers: LazyBuffers,
     link: Arc<Link>,
@@ -75,8 +79,7 @@ impl Link {
         interest: Interest,
         deadline: (Option<Instant>, Timeout),
     ) -> Result<(), Error> {
-        let cancel = self.cancel.descriptor()?;
-        match wait(socket, interest, cancel, deadline.0)? {
+        match wait(socket, interest, &self.cancel, deadline.0)? {
             Wake::Ready => Ok(()),
             Wake::Cancelled => Err(cancelled()),
             Wake::TimedOut => Err(Error::Timeout(deadline.1)),
@@ -97,28 +100,86 @@ fn next_address_may_work(e: &io::Error) -> bool {
     )
 }
 
-impl SocketConnector {
-    /// A non-blocking connect to `addr`, waited for until `deadline`.
+impl Link {
+    /// A non-blocking connect to `addr`, waited for until `deadline`; the socket
+    /// is shut down by a cancel from before the connect on.
     fn connect_one(
-        &self,
+        self: &Arc<Self>,
         addr: SocketAddr,
         deadline: (Option<Instant>, Timeout),
-    ) -> Result<TcpStream, Error> {
+    ) -> Result<(Arc<TcpStream>, HookGuard), Error> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
-        match socket.connect(&addr.into()) {
+        let stream = Arc::new(TcpStream::from(socket));
+        let weak = Arc::downgrade(&stream);
+        let hook = self.cancel.on_cancel(move || {
+            if let Some(s) = weak.upgrade() {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        });
+        match socket2::SockRef::from(&*stream).connect(&addr.into()) {
             Ok(()) => {}
             Err(e) if in_progress(&e) => {
-                let stream: TcpStream = socket.into();
-                self.0.wait_for(raw(&stream), Interest::Write, deadline)?;
+                self.wait_for(raw(&stream), Interest::Write, deadline)?;
                 if let Some(e) = stream.take_error()? {
                     return Err(e.into());
                 }
-                return Ok(stream);
             }
             Err(e) => return Err(e.into()),
         }
-        Ok(socket.into())
+        Ok((stream, hook))
+    }
+
+    /// A TCP connection to the first of `addrs` that answers, within the step's
+    /// `timeout` and the clock.
+    pub(super) fn connect(
+        self: &Arc<Self>,
+        addrs: &[SocketAddr],
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<SocketTransport, Error> {
+        let (end, reason) = self.step_deadline(timeout);
+        let mut last = None;
+        let n = addrs.len();
+        for (i, addr) in addrs.iter().enumerate() {
+            // Half the time left for each address but the last (as ureq does),
+            // so a black-holed first address leaves time for the others.
+            let mine = match end {
+                Some(end) if i + 1 < n => {
+                    let left = end.saturating_duration_since(Instant::now());
+                    Some(Instant::now() + left / 2)
+                }
+                other => other,
+            };
+            match self.connect_one(*addr, (mine, reason)) {
+                Ok((stream, hook)) => {
+                    stream.set_nodelay(config.no_delay())?;
+                    return Ok(SocketTransport {
+                        _on_cancel: hook,
+                        stream,
+                        buffers: LazyBuffers::new(
+                            config.input_buffer_size(),
+                            config.output_buffer_size(),
+                        ),
+                        link: self.clone(),
+                    });
+                }
+                Err(Error::Io(e)) if next_address_may_work(&e) => last = Some(Error::Io(e)),
+                Err(Error::Timeout(r)) if end.is_none_or(|e| Instant::now() < e) => {
+                    last = Some(Error::Timeout(r))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(Error::ConnectionFailed))
+    }
+}
+
+impl SocketTransport {
+    /// Registers the connection with ureq's shutdown (`Agent::shutdown`).
+    pub(super) fn register(&self, details: &ConnectionDetails) -> Result<(), Error> {
+        let handle = Arc::downgrade(&self.stream);
+        (details.register_shutdown)(handle as std::sync::Weak<dyn ShutdownHandle>)
     }
 }
 
@@ -142,42 +203,11 @@ impl<In: Transport> Connector<In> for SocketConnector {
             // A SOCKS proxy's connection came first in the chain.
             return Ok(chained.map(Either::A));
         }
-        let (end, reason) = self.0.step_deadline(details.timeout);
-        let mut last = None;
-        let n = details.addrs.len();
-        for (i, addr) in details.addrs.iter().enumerate() {
-            // Half the time left for each address but the last (as ureq does),
-            // so a black-holed first address leaves time for the others.
-            let mine = match end {
-                Some(end) if i + 1 < n => {
-                    let left = end.saturating_duration_since(Instant::now());
-                    Some(Instant::now() + left / 2)
-                }
-                other => other,
-            };
-            match self.connect_one(*addr, (mine, reason)) {
-                Ok(stream) => {
-                    stream.set_nodelay(details.config.no_delay())?;
-                    let transport = SocketTransport {
-                        stream: Arc::new(stream),
-                        buffers: LazyBuffers::new(
-                            details.config.input_buffer_size(),
-                            details.config.output_buffer_size(),
-                        ),
-                        link: self.0.clone(),
-                    };
-                    let handle = Arc::downgrade(&transport.stream);
-                    (details.register_shutdown)(handle as std::sync::Weak<dyn ShutdownHandle>)?;
-                    return Ok(Some(Either::B(transport)));
-                }
-                Err(Error::Io(e)) if next_address_may_work(&e) => last = Some(Error::Io(e)),
-                Err(Error::Timeout(r)) if end.is_none_or(|e| Instant::now() < e) => {
-                    last = Some(Error::Timeout(r))
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or(Error::ConnectionFailed))
+        let transport = self
+            .0
+            .connect(&details.addrs, details.config, details.timeout)?;
+        transport.register(details)?;
+        Ok(Some(Either::B(transport)))
     }
 }
 

@@ -1,10 +1,12 @@
 //! One blocking step of the network: wait until a socket is ready, the operation
-//! is cancelled (its canceller's descriptor is readable) or a deadline passes,
-//! whichever comes first. poll(2) on Unix, WSAPoll on Windows.
+//! is cancelled or a deadline passes, whichever comes first. poll(2) on Unix, on
+//! the socket alone: a cancel shuts the socket down (see `socket`), which wakes
+//! the poll. WSAPoll on Windows, on the socket and the canceller's descriptor.
 
 use std::io;
 use std::time::Instant;
 
+use crate::cancel::Canceller;
 use crate::notify::RawDescriptor;
 
 /// What the socket is awaited for.
@@ -23,15 +25,22 @@ pub(crate) enum Wake {
     TimedOut,
 }
 
-/// Waits on `socket` for `interest` and on `cancel` for readability, until
-/// `deadline` (`None`: no limit). A cancel wins over a ready socket.
+/// Waits on `socket` for `interest` until `cancel` or `deadline` (`None`: no
+/// limit). A cancel wins over a ready socket.
 pub(crate) fn wait(
     socket: RawDescriptor,
     interest: Interest,
-    cancel: RawDescriptor,
+    cancel: &Canceller,
     deadline: Option<Instant>,
 ) -> io::Result<Wake> {
+    #[cfg(unix)]
+    let cancel_descriptor = ();
+    #[cfg(windows)]
+    let cancel_descriptor = cancel.descriptor()?;
     loop {
+        if cancel.is_cancelled() {
+            return Ok(Wake::Cancelled);
+        }
         let ms = match deadline {
             None => -1,
             Some(d) => match d.checked_duration_since(Instant::now()) {
@@ -40,11 +49,11 @@ pub(crate) fn wait(
                 Some(left) => left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32,
             },
         };
-        let (socket_ready, cancelled) = match sys::poll(socket, interest, cancel, ms) {
+        let socket_ready = match sys::poll(socket, interest, cancel_descriptor, ms) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             r => r?,
         };
-        if cancelled {
+        if cancel.is_cancelled() {
             return Ok(Wake::Cancelled);
         }
         if socket_ready {
@@ -60,35 +69,24 @@ mod sys {
     use crate::notify::RawDescriptor;
     use std::io;
 
-    /// One poll(2): (socket has an event, cancel descriptor readable).
-    pub fn poll(
-        socket: RawDescriptor,
-        interest: Interest,
-        cancel: RawDescriptor,
-        ms: i32,
-    ) -> io::Result<(bool, bool)> {
+    /// One poll(2): whether the socket has an event (a cancel shuts it down,
+    /// which is one).
+    pub fn poll(socket: RawDescriptor, interest: Interest, _: (), ms: i32) -> io::Result<bool> {
         let events = match interest {
             Interest::Read => libc::POLLIN,
             Interest::Write => libc::POLLOUT,
         };
-        let mut fds = [
-            libc::pollfd {
-                fd: socket as i32,
-                events,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: cancel as i32,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: `fds` is an array of two initialised pollfd, valid for the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        let mut fd = libc::pollfd {
+            fd: socket as i32,
+            events,
+            revents: 0,
+        };
+        // SAFETY: one initialised pollfd, valid for the call.
+        let n = unsafe { libc::poll(&mut fd, 1, ms) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok((fds[0].revents != 0, fds[1].revents != 0))
+        Ok(fd.revents != 0)
     }
 }
 
@@ -101,13 +99,13 @@ mod sys {
         WSAGetLastError, WSAPoll, POLLRDNORM, POLLWRNORM, SOCKET, WSAPOLLFD,
     };
 
-    /// One WSAPoll: (socket has an event, cancel socket readable).
+    /// One WSAPoll: whether the socket has an event or the cancel socket is readable.
     pub fn poll(
         socket: RawDescriptor,
         interest: Interest,
         cancel: RawDescriptor,
         ms: i32,
-    ) -> io::Result<(bool, bool)> {
+    ) -> io::Result<bool> {
         let events = match interest {
             Interest::Read => POLLRDNORM,
             Interest::Write => POLLWRNORM,
@@ -130,7 +128,7 @@ mod sys {
             // SAFETY: no arguments; reads this thread's last socket error.
             return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
         }
-        Ok((fds[0].revents != 0, fds[1].revents != 0))
+        Ok(fds[0].revents != 0 || fds[1].revents != 0)
     }
 }
 
@@ -150,23 +148,14 @@ mod tests {
         let c = Canceller::new();
         let fd = a.as_raw_fd() as RawDescriptor;
         let soon = || Some(Instant::now() + Duration::from_millis(30));
-        let cd = c.descriptor().unwrap();
         assert_eq!(
-            wait(fd, Interest::Read, cd, soon()).unwrap(),
+            wait(fd, Interest::Read, &c, soon()).unwrap(),
             Wake::TimedOut
         );
-        assert_eq!(wait(fd, Interest::Write, cd, soon()).unwrap(), Wake::Ready);
+        assert_eq!(wait(fd, Interest::Write, &c, soon()).unwrap(), Wake::Ready);
         std::io::Write::write_all(&mut b, b"x").unwrap();
-        assert_eq!(wait(fd, Interest::Read, cd, None).unwrap(), Wake::Ready);
+        assert_eq!(wait(fd, Interest::Read, &c, None).unwrap(), Wake::Ready);
         c.cancel();
-        assert_eq!(wait(fd, Interest::Read, cd, None).unwrap(), Wake::Cancelled);
-        // A descriptor made after the cancel is readable at once.
-        let late = Canceller::new();
-        late.cancel();
-        let ld = late.descriptor().unwrap();
-        assert_eq!(
-            wait(fd, Interest::Write, ld, None).unwrap(),
-            Wake::Cancelled
-        );
+        assert_eq!(wait(fd, Interest::Read, &c, None).unwrap(), Wake::Cancelled);
     }
 }

@@ -133,8 +133,8 @@ impl Stream {
             readiness: Readiness::default(),
             response_headers: Mutex::new(Vec::new()),
         });
-        // A cancel shuts the connection (a SOCKS proxy's socket is ureq's own)
-        // and wakes an event loop. Weak: a canceller kept after close holds no
+        // A cancel shuts the connection (ureq's handle of it; the socket's own
+        // hook in `net` shuts it too, from before the connect on) and wakes an event loop. Weak: a canceller kept after close holds no
         // stream alive.
         let weak: Weak<Shared> = Arc::downgrade(&shared);
         let hook = cancel.on_cancel(move || {
@@ -305,12 +305,10 @@ impl Stream {
     /// whenever `next` would not block (a chunk, the end or an error is there, or
     /// the stream was cancelled). Made on first use; closed with the stream.
     pub fn ready_descriptor(&self) -> Result<RawDescriptor> {
-        self.shared.readiness.descriptor().map_err(|e| {
-            Error::new(
-                Status::Internal,
-                format!("cannot make the stream's descriptor: {e}"),
-            )
-        })
+        self.shared
+            .readiness
+            .descriptor()
+            .map_err(|e| crate::notify::descriptor_error(e, "the stream's descriptor"))
     }
 
     /// The statistics so far.
@@ -369,6 +367,9 @@ impl Stream {
 impl Drop for Stream {
     fn drop(&mut self) {
         self.cancel();
+        // A log record past its last look at the cancel reaches the user's code
+        // now or never: none starts afterwards.
+        self.shared.link.cancel.settle();
         // The descriptor closes now, not when the worker finishes.
         self.shared.readiness.close();
     }

@@ -47,13 +47,15 @@ pub(super) struct Job {
 
 impl Job {
     /// Logs a record unless the stream was cancelled or closed: the flag is
-    /// looked at after the record is built, right before the sink is called, so
-    /// no record starts after `close` returned (one already in the sink may finish).
+    /// looked at after the record is built, and `close` waits (`settle`) for a
+    /// record past that look until the sink's own work on it is done: no record
+    /// starts after `close` returned, whatever its size; one already in the
+    /// user's callback may finish, and is never waited for.
     fn log(&self, level: LogLevel, make: impl FnOnce() -> String) {
         let cancel = &self.shared.link.cancel;
         self.client
             .logger
-            .log_while(level, make, || !cancel.is_cancelled());
+            .log_through(level, make, |sink| cancel.unless_cancelled(sink));
     }
 
     pub(super) fn run(self) {
@@ -178,10 +180,11 @@ impl Job {
                 }
                 Err(e) => e,
             };
-            let over = s.link.clock.expired(std::time::Instant::now()).is_some();
+            let clock = &s.link.clock;
+            let now = std::time::Instant::now();
             if attempt >= policy.max_retries
                 || !retry::retryable(&e)
-                || over
+                || clock.expired(now).is_some()
                 || s.link.cancel.is_cancelled()
             {
                 return Err(e);
@@ -191,6 +194,12 @@ impl Job {
                 e.retry_after,
                 std::hash::BuildHasher::hash_one(&noise, attempt),
             );
+            // A retry the total timeout leaves no time for is not waited for: the
+            // stream fails with this attempt's error.
+            let due = now + delay;
+            if clock.total_deadline().is_some_and(|end| due >= end) {
+                return Err(e);
+            }
             self.log(LogLevel::Warn, || {
                 format!(
                     "attempt {} failed: {}; retrying in {} ms",
@@ -199,19 +208,14 @@ impl Job {
                     delay.as_millis()
                 )
             });
-            s.counters.retries.fetch_add(1, Ordering::Relaxed);
-            let wake = s.link.clock.total_deadline();
-            let timer = match wake {
-                Some(w) => crossbeam_channel::at(w.min(std::time::Instant::now() + delay)),
-                None => crossbeam_channel::after(delay),
-            };
+            // The wait is neither idle time nor a reason to time out.
+            clock.wait_to_retry(due);
             crossbeam_channel::select_biased! {
                 recv(s.link.cancel.waker()) -> _ => return Ok(None),
-                recv(timer) -> _ => {}
+                recv(crossbeam_channel::at(due)) -> _ => {}
             }
-            if s.link.clock.expired(std::time::Instant::now()).is_some() {
-                return Err(s.link.clock.error(Expired::Total));
-            }
+            clock.retrying();
+            s.counters.retries.fetch_add(1, Ordering::Relaxed);
         }
         unreachable!("the loop returns")
     }

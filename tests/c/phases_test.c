@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@
 #define RESOLVE_SLEEP_S 2
 #define PAUSE_CHUNKS 400 /* about 400 KiB: fills the 128 KiB queue */
 #define POOL_THREADS 4
+#define MAX_STRAYS 32 /* threads running lookups given up, beside the pool */
 
 static double now_ms(void) {
     struct timespec t;
@@ -83,13 +85,21 @@ static int fds_now(void) { return count_dir("/proc/self/fd"); }
 
 enum phase {
     P_CONNECT, P_TLS, P_NO_HEADERS, P_SILENT, P_PARTIAL, P_KEEPALIVE, P_MIDBODY, P_PAUSE,
-    P_RESOLVE, P_COUNT
+    P_NOREAD, P_SOCKS, P_SOCKS_CONNECT, P_RESOLVE, P_COUNT
 };
 static const char *phase_names[P_COUNT] = {
     "connect never completes", "TLS handshake stalls", "headers never come",
     "headers then silence", "bytes never complete a chunk", "keep-alive comments only",
-    "stall mid-body", "consumer pauses", "slow name resolution",
+    "stall mid-body", "consumer pauses", "body never read (4 MiB)", "SOCKS5, then silence",
+    "SOCKS5 connect never ends", "slow name resolution",
 };
+/* Servers outside the matrix: a 503 with Retry-After: 1 every other request
+ * (then an answer), a 503 with Retry-After: 1 always, an HTTP proxy answering
+ * 407, one answering 502, one closing at once. */
+enum extra { X_RETRY, X_BUSY, X_PROXY407, X_PROXY502, X_PROXYCLOSE, X_COUNT };
+static int extra_ports[X_COUNT];
+static int *retry_count; /* shared with the server process */
+#define NOREAD_BYTES (4 << 20)
 
 static const char HEAD[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                            "Connection: close\r\n\r\n";
@@ -127,13 +137,101 @@ static void until_closed(int fd) {
     }
 }
 
+static int recv_all(int fd, unsigned char *b, size_t n) {
+    while (n > 0) {
+        ssize_t r = recv(fd, b, n, 0);
+        if (r <= 0) return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* A SOCKS5 proxy (no authentication, IPv4 and name targets) that relays to the
+ * target until either side closes. */
+static void serve_socks(int fd) {
+    unsigned char b[512];
+    if (recv_all(fd, b, 2) < 0 || recv_all(fd, b + 2, b[1]) < 0) return;
+    send_all(fd, "\x05\x00", 2);
+    if (recv_all(fd, b, 4) < 0) return;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (b[3] == 1) {
+        if (recv_all(fd, b, 6) < 0) return;
+        memcpy(&sa.sin_addr, b, 4);
+        memcpy(&sa.sin_port, b + 4, 2);
+    } else if (b[3] == 3) {
+        if (recv_all(fd, b, 1) < 0 || recv_all(fd, b + 1, (size_t)b[0] + 2) < 0) return;
+        memcpy(&sa.sin_port, b + 1 + b[0], 2);
+    } else {
+        return;
+    }
+    int up = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(up, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        send_all(fd, "\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00", 10);
+        return;
+    }
+    send_all(fd, "\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00", 10);
+    struct pollfd pf[2] = {{fd, POLLIN, 0}, {up, POLLIN, 0}};
+    char buf[16384];
+    for (;;) {
+        if (poll(pf, 2, -1) < 0) continue;
+        for (int i = 0; i < 2; i++) {
+            if (!pf[i].revents) continue;
+            ssize_t r = recv(pf[i].fd, buf, sizeof buf, 0);
+            if (r <= 0 || send_all(pf[1 - i].fd, buf, (size_t)r) < 0) return;
+        }
+    }
+}
+
+static void serve_extra(enum extra x, int fd) {
+    static const char BUSY[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+                               "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    read_head(fd);
+    switch (x) {
+    case X_RETRY:
+        if (__sync_fetch_and_add(retry_count, 1) % 2 == 0) {
+            send_all(fd, BUSY, sizeof BUSY - 1);
+        } else {
+            const char one[] = "data: {\"type\":\"content\",\"content\":\"after\"}\n\n";
+            send_all(fd, HEAD, sizeof HEAD - 1);
+            send_all(fd, one, sizeof one - 1);
+            shutdown(fd, SHUT_WR);
+        }
+        break;
+    case X_BUSY:
+        send_all(fd, BUSY, sizeof BUSY - 1);
+        break;
+    case X_PROXY407: {
+        const char r[] = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
+        send_all(fd, r, sizeof r - 1);
+        break;
+    }
+    case X_PROXY502: {
+        const char r[] = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
+        send_all(fd, r, sizeof r - 1);
+        break;
+    }
+    default: /* X_PROXYCLOSE */
+        close(fd);
+        return;
+    }
+    until_closed(fd);
+}
+
 static void serve(enum phase p, int fd) {
     if (p == P_TLS) { /* accepted, never a TLS byte */
         until_closed(fd);
         return;
     }
+    if (p == P_SOCKS) {
+        serve_socks(fd);
+        return;
+    }
     int get = read_head(fd);
     switch (p) {
+    case P_NOREAD: /* the head read; the body never (a listing's GET: no answer either) */
+        sleep(60);
+        return;
     case P_NO_HEADERS:
         break;
     case P_SILENT:
@@ -187,17 +285,18 @@ static void serve(enum phase p, int fd) {
     until_closed(fd);
 }
 
-static void server_loop(int *listeners) {
+static void server_loop(int *listeners, int *extras) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_IGN;
     sa.sa_flags = SA_NOCLDWAIT;
     sigaction(SIGCHLD, &sa, NULL);
-    struct pollfd fds[P_COUNT];
+    struct pollfd fds[P_COUNT + X_COUNT];
     for (;;) {
         int n = 0;
         for (int p = 0; p < P_COUNT; p++)
             if (listeners[p] >= 0) fds[n++] = (struct pollfd){listeners[p], POLLIN, 0};
+        for (int x = 0; x < X_COUNT; x++) fds[n++] = (struct pollfd){extras[x], POLLIN, 0};
         if (poll(fds, (nfds_t)n, -1) < 0) continue;
         for (int i = 0; i < n; i++) {
             if (!(fds[i].revents & POLLIN)) continue;
@@ -206,9 +305,15 @@ static void server_loop(int *listeners) {
             enum phase p = P_COUNT;
             for (int q = 0; q < P_COUNT; q++)
                 if (listeners[q] == fds[i].fd) p = (enum phase)q;
+            int x = X_COUNT;
+            for (int q = 0; q < X_COUNT; q++)
+                if (extras[q] == fds[i].fd) x = q;
             if (fork() == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                serve(p, c);
+                if (x < X_COUNT)
+                    serve_extra((enum extra)x, c);
+                else
+                    serve(p, c);
                 _exit(0);
             }
             close(c);
@@ -240,6 +345,29 @@ enum action { A_NOTHING, A_CANCEL, A_CLOSE, A_COUNT };
 static const char *action_names[A_COUNT] = {"nothing", "cancel", "close"};
 
 static char urls[P_COUNT][64];
+static char proxies[P_COUNT][64]; /* the SOCKS phases' proxy */
+
+/* The client of a phase, each of its timeouts `ms`. */
+static backend_api_client *phase_client(enum phase p, int64_t ms) {
+    backend_api_client *c = client_for(urls[p]);
+    for (int k = 0; k < 3; k++) backend_api_client_set_timeout(c, (uint32_t)k, ms, NULL);
+    if (proxies[p][0]) CHECK(backend_api_client_set_proxy(c, proxies[p], NULL) == BACKEND_API_STATUS_OK);
+    return c;
+}
+
+/* The request of a phase: one whose body the socket buffers cannot hold when the
+ * server never reads it. */
+static backend_api_request *phase_request(enum phase p) {
+    backend_api_request *r = request_with(NULL);
+    if (p == P_NOREAD) {
+        char *big = malloc(NOREAD_BYTES + 1);
+        memset(big, 'b', NOREAD_BYTES);
+        big[NOREAD_BYTES] = 0;
+        backend_api_request_add_message(r, "user", big, NULL);
+        free(big);
+    }
+    return r;
+}
 
 struct cell {
     enum phase phase;
@@ -350,15 +478,17 @@ static int hung;
 
 /* Waits until threads and descriptors are back to the baseline (plus `extra`
  * threads); the time it took, or -1. */
-static double settle(int extra_threads) {
+static double settle_within(int extra_threads, double bound_ms) {
     double t0 = now_ms();
-    while (now_ms() - t0 < SETTLE_MS) {
+    while (now_ms() - t0 < bound_ms) {
         if (threads_now() <= base_threads + extra_threads && fds_now() <= base_fds)
             return now_ms() - t0;
         sleep_ms(2);
     }
     return -1;
 }
+
+static double settle(int extra_threads) { return settle_within(extra_threads, SETTLE_MS); }
 
 static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum action a) {
     static struct cell cells[P_COUNT * W_COUNT * A_COUNT];
@@ -372,16 +502,12 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
 
     backend_api_client *cl = NULL;
     if (w == W_LISTING) {
-        cl = client_for(urls[p]);
-        for (int k = 0; k < 3; k++)
-            backend_api_client_set_timeout(cl, (uint32_t)k, TIMEOUT_MS, NULL);
+        cl = phase_client(p, TIMEOUT_MS);
         c->client = cl;
         c->canceller = backend_api_canceller_new();
     } else {
-        backend_api_client *base = client_for(urls[p]);
-        for (int k = 0; k < 3; k++)
-            backend_api_client_set_timeout(base, (uint32_t)k, TIMEOUT_MS, NULL);
-        backend_api_request *r = request_with(NULL);
+        backend_api_client *base = phase_client(p, TIMEOUT_MS);
+        backend_api_request *r = phase_request(p);
         c->opened_at = now_ms();
         CHECK(backend_api_open(base, r, &c->stream, NULL) == BACKEND_API_STATUS_OK);
         backend_api_request_free(r);
@@ -456,7 +582,9 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
     backend_api_client_free(cl);
     /* A lookup under way holds a pool thread (never the stream) until the
      * system's resolver answers. */
-    double settled = settle(p == P_RESOLVE ? POOL_THREADS : 0);
+    /* The 4 MiB body is built (CPU work, no wait) before a cancel can be seen. */
+    double settled = settle_within(p == P_RESOLVE ? POOL_THREADS : 0,
+                                   p == P_NOREAD ? 4 * SETTLE_MS : SETTLE_MS);
     if (settled < 0) ok = 0;
     if (settled > worst_settle_ms) worst_settle_ms = settled;
     if (close_ms > worst_close_ms) worst_close_ms = close_ms;
@@ -512,9 +640,9 @@ static void closes_while_resolving(void) {
     sleep_ms(2000);
     int t = threads_now();
     printf("500 closes with an 8 s resolver; 2 s later: %d threads (baseline %d, resolver pool "
-           "at most %d)\n",
-           t, base_threads, POOL_THREADS);
-    CHECK(t <= base_threads + POOL_THREADS);
+           "at most %d, lookups given up at most %d more)\n",
+           t, base_threads, POOL_THREADS, MAX_STRAYS);
+    CHECK(t <= base_threads + POOL_THREADS + MAX_STRAYS);
 }
 
 struct timed_next {
@@ -622,27 +750,383 @@ static void no_thread_left(void) {
     CHECK(exited == 0 && got == 0);
 }
 
+/* ---- issue 31: the findings of the review of 0.3.0, one function each ---- */
+
+static char extra_url[X_COUNT][64];
+
+/* A stream's next status, waiting at most `ms`; chunks counted in `*chunks`. */
+static backend_api_status drain(backend_api_stream *s, int64_t ms, int *chunks,
+                                backend_api_error **e) {
+    backend_api_status st;
+    backend_api_chunk *ch = NULL;
+    double until = now_ms() + (double)ms;
+    for (;;) {
+        int64_t left = (int64_t)(until - now_ms());
+        if (left <= 0) return BACKEND_API_STATUS_AGAIN;
+        st = backend_api_next(s, left, &ch, e);
+        if (st != BACKEND_API_STATUS_OK) return st;
+        if (chunks) (*chunks)++;
+        backend_api_chunk_free(ch);
+    }
+}
+
+/* 3. A Retry-After longer than IDLE: the wait is its own state, the retry is
+ * sent, and when no retry is left the last answer's error is reported. */
+static void retry_after_longer_than_idle(void) {
+    backend_api_client *c = client_with(extra_url[X_RETRY], 5000, 500);
+    backend_api_client_set_retries(c, 2, 100, 5000, NULL);
+    backend_api_request *r = request_with(NULL);
+    backend_api_stream *s = NULL;
+    *retry_count = 0;
+    double t0 = now_ms();
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    sleep_ms(300);
+    int64_t during = backend_api_stream_timeout_ms(s);
+    int chunks = 0;
+    backend_api_error *e = NULL;
+    backend_api_status st = drain(s, 10000, &chunks, &e);
+    backend_api_stats stats = {.size = sizeof stats};
+    backend_api_stream_stats(s, &stats);
+    printf("503 Retry-After: 1, IDLE 500 ms, 2 retries: %s after %.0f ms, %d chunks, %u retries, "
+           "%d requests; stream_timeout_ms %lld at 300 ms%s%s\n",
+           backend_api_status_name(st), now_ms() - t0, chunks, stats.retries, *retry_count,
+           (long long)during, e ? ": " : "", e ? backend_api_error_message(e) : "");
+    CHECK(st == BACKEND_API_STATUS_END && chunks == 1 && stats.retries == 1 && *retry_count == 2);
+    CHECK(during > 500 && during <= 1000); /* the time to the retry, not IDLE's */
+    backend_api_error_free(e);
+    backend_api_close(s);
+    backend_api_client_free(c);
+
+    c = client_with(extra_url[X_BUSY], 5000, 500);
+    backend_api_client_set_retries(c, 1, 100, 5000, NULL);
+    e = NULL;
+    t0 = now_ms();
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    st = drain(s, 10000, NULL, &e);
+    backend_api_stream_stats(s, &stats);
+    printf("503 Retry-After: 1 always, IDLE 500 ms, 1 retry: %s (HTTP %u) after %.0f ms, %u "
+           "retries%s%s\n",
+           backend_api_status_name(st), backend_api_error_http_status(e), now_ms() - t0,
+           stats.retries, e ? ": " : "", e ? backend_api_error_message(e) : "");
+    CHECK(st == BACKEND_API_STATUS_HTTP && backend_api_error_http_status(e) == 503 &&
+          stats.retries == 1);
+    backend_api_error_free(e);
+    backend_api_close(s);
+    backend_api_client_free(c);
+    backend_api_request_free(r);
+}
+
+/* 2. Through SOCKS the TOTAL timeout holds too: an endless stream of keep-alive
+ * comments, TOTAL 1.5 s. */
+static void socks_total(void) {
+    backend_api_client *c = client_with(urls[P_KEEPALIVE], 5000, 30000);
+    CHECK(backend_api_client_set_proxy(c, proxies[P_SOCKS], NULL) == BACKEND_API_STATUS_OK);
+    backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_TOTAL, 1500, NULL);
+    backend_api_request *r = request_with(NULL);
+    backend_api_stream *s = NULL;
+    backend_api_error *e = NULL;
+    double t0 = now_ms();
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_status st = drain(s, 10000, NULL, &e);
+    double took = now_ms() - t0;
+    printf("endless keep-alives through SOCKS5, TOTAL 1.5 s: %s after %.0f ms%s%s\n",
+           backend_api_status_name(st), took, e ? ": " : "", e ? backend_api_error_message(e) : "");
+    CHECK(st == BACKEND_API_STATUS_TIMED_OUT && took >= 1400 && took < 1500 + MARGIN_MS);
+    backend_api_error_free(e);
+    backend_api_close(s);
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+/* 8. Proxy refusals are CONNECT, with the proxy's status, and retried. */
+static void proxy_refusals(void) {
+    static const struct { enum extra x; unsigned code; } cases[] = {
+        {X_PROXY407, 407}, {X_PROXY502, 502}, {X_PROXYCLOSE, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        backend_api_client *c = client_with(urls[P_MIDBODY], 5000, 5000);
+        char proxy[64];
+        snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", extra_ports[cases[i].x]);
+        CHECK(backend_api_client_set_proxy(c, proxy, NULL) == BACKEND_API_STATUS_OK);
+        backend_api_client_set_retries(c, 1, 50, 100, NULL);
+        backend_api_request *r = request_with(NULL);
+        backend_api_stream *s = NULL;
+        backend_api_error *e = NULL;
+        CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+        backend_api_status st = drain(s, 10000, NULL, &e);
+        backend_api_stats stats = {.size = sizeof stats};
+        backend_api_stream_stats(s, &stats);
+        printf("HTTP proxy answering %u: %s (status %u), %u retries: %s\n", cases[i].code,
+               backend_api_status_name(st), backend_api_error_http_status(e), stats.retries,
+               e ? backend_api_error_message(e) : "");
+        CHECK(st == BACKEND_API_STATUS_CONNECT && stats.retries == 1 &&
+              backend_api_error_http_status(e) == cases[i].code);
+        backend_api_error_free(e);
+        backend_api_close(s);
+        backend_api_request_free(r);
+        backend_api_client_free(c);
+    }
+}
+
+/* 7. No log record starts after close returned, with 8 MiB records. */
+static volatile int records_started;
+static void count_record(void *u, backend_api_log_level l, const char *m) {
+    (void)u, (void)l, (void)m;
+    __sync_fetch_and_add(&records_started, 1);
+}
+static void big_records_after_close(void) {
+    backend_api_client *c = client_with(urls[P_SILENT], 5000, 5000);
+    size_t n = 8 << 20;
+    char *big = malloc(n + 1);
+    memset(big, 'v', n);
+    big[n] = 0;
+    CHECK(backend_api_client_add_header(c, "X-Big", big, NULL) == BACKEND_API_STATUS_OK);
+    free(big);
+    backend_api_client_set_log(c, count_record, NULL, NULL, BACKEND_API_LOG_LEVEL_DEBUG, NULL);
+    backend_api_request *r = request_with(NULL);
+    int late = 0;
+    for (int i = 0; i < 40; i++) {
+        backend_api_stream *s = NULL;
+        CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+        sleep_ms(i % 8);
+        backend_api_close(s);
+        int at_close = records_started;
+        sleep_ms(60);
+        if (records_started != at_close) late++;
+    }
+    printf("40 closes with 8 MiB debug records: %d with a record started after close\n", late);
+    CHECK(late == 0);
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+/* 9. Out of descriptors is LIMIT; a canceller kept after close holds none. */
+static void descriptors(void) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        backend_api_client *c = client_with(urls[P_SILENT], 5000, 5000);
+        backend_api_request *r = request_with(NULL);
+        backend_api_stream *s = NULL;
+        backend_api_open(c, r, &s, NULL);
+        while (dup(0) >= 0) {
+        }
+        ptrdiff_t fd = -1;
+        backend_api_error *e = NULL;
+        backend_api_status st = backend_api_stream_fd(s, &fd, &e);
+        printf("stream_fd with no descriptor left: %s: %s\n", backend_api_status_name(st),
+               e ? backend_api_error_message(e) : "");
+        fflush(stdout);
+        _exit(st == BACKEND_API_STATUS_LIMIT ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    int before = fds_now();
+    backend_api_client *c = client_with(urls[P_SILENT], 30000, 30000);
+    backend_api_request *r = request_with(NULL);
+    static backend_api_stream *ss[200];
+    static backend_api_canceller *cs[200];
+    for (int i = 0; i < 200; i++) CHECK(backend_api_open(c, r, &ss[i], NULL) == BACKEND_API_STATUS_OK);
+    sleep_ms(500); /* every stream waits for its headers */
+    int open_fds = fds_now() - before;
+    for (int i = 0; i < 200; i++) {
+        backend_api_stream_canceller(ss[i], &cs[i], NULL);
+        backend_api_close(ss[i]);
+    }
+    settle(0);
+    int kept = fds_now() - before;
+    printf("200 streams waiting for headers: +%d descriptors; closed, cancellers kept: +%d\n",
+           open_fds, kept);
+    CHECK(open_fds <= 200 + 2 && kept <= 2);
+    for (int i = 0; i < 200; i++) backend_api_canceller_free(cs[i]);
+    backend_api_request_free(r);
+    backend_api_client_free(c);
+}
+
+/* 32.4: one descriptor a stream: 1000 streams under a limit of 1500 more than in use. */
+static void one_descriptor_a_stream(void) {
+    int port;
+    int quiet = listen_on(4096, &port); /* the kernel completes connects; nobody answers */
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int base = fds_now();
+        struct rlimit lim = {(rlim_t)base + 1500, (rlim_t)base + 1500};
+        setrlimit(RLIMIT_NOFILE, &lim);
+        backend_api_client *c = client_with(url, 30000, 30000);
+        backend_api_request *r = request_with(NULL);
+        static backend_api_stream *ss[1000];
+        int failed_open = 0, failed = 0;
+        for (int i = 0; i < 1000; i++)
+            if (backend_api_open(c, r, &ss[i], NULL) != BACKEND_API_STATUS_OK) ss[i] = NULL, failed_open++;
+        sleep_ms(3000);
+        int used = fds_now() - base;
+        for (int i = 0; i < 1000; i++) {
+            backend_api_chunk *ch = NULL;
+            if (ss[i] && backend_api_next(ss[i], 0, &ch, NULL) != BACKEND_API_STATUS_AGAIN) failed++;
+        }
+        printf("1000 streams, descriptor limit %d above the %d in use: %d failed to open, %d "
+               "failed, %d descriptors\n",
+               1500, base, failed_open, failed, used);
+        fflush(stdout);
+        for (int i = 0; i < 1000; i++) backend_api_close(ss[i]);
+        _exit(failed_open == 0 && failed == 0 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(quiet);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* 5. fork: the child's close and shutdown leave the parent's stream alone, its
+ * shutdown returns, and a lookup in flight at fork does not stop it resolving. */
+static void fork_child(void) {
+    backend_api_client *c = client_with(urls[P_KEEPALIVE], 5000, 30000);
+    backend_api_request *r = request_with(NULL);
+    backend_api_stream *s = NULL, *slow[POOL_THREADS];
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_client *sc = client_with("http://slow.test:8080", 30000, 30000);
+    for (int i = 0; i < POOL_THREADS; i++) /* every pool thread in getaddrinfo at the fork */
+        backend_api_open(sc, r, &slow[i], NULL);
+    sleep_ms(400);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        backend_api_close(s);
+        double t0 = now_ms();
+        backend_api_status st = backend_api_shutdown(3000);
+        double took = now_ms() - t0;
+        char url[64];
+        snprintf(url, sizeof url, "http://localhost:%s", strrchr(urls[P_MIDBODY], ':') + 1);
+        backend_api_client *lc = client_with(url, 5000, 5000);
+        backend_api_stream *ls = NULL;
+        int chunks = 0;
+        backend_api_open(lc, r, &ls, NULL);
+        backend_api_status got = drain(ls, 6000, &chunks, NULL);
+        printf("child: close and shutdown(3000): %s in %.0f ms; a stream to localhost: %d chunks "
+               "(%s)\n",
+               backend_api_status_name(st), took, chunks, backend_api_status_name(got));
+        fflush(stdout);
+        _exit(st == BACKEND_API_STATUS_OK && chunks == 2 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    backend_api_error *e = NULL;
+    backend_api_status st = drain(s, 500, NULL, &e);
+    printf("parent: its stream after the child closed it: %s%s%s\n", backend_api_status_name(st),
+           e ? ": " : "", e ? backend_api_error_message(e) : "");
+    CHECK(st == BACKEND_API_STATUS_AGAIN);
+    backend_api_error_free(e);
+    backend_api_close(s);
+    for (int i = 0; i < POOL_THREADS; i++) backend_api_close(slow[i]);
+    backend_api_client_free(sc);
+    backend_api_client_free(c);
+    backend_api_request_free(r);
+}
+
+/* 6. shutdown(-1) does not wait for a stream opened after it began. */
+struct shut { double took; backend_api_status st; };
+static void *shutdown_forever(void *arg) {
+    struct shut *sh = arg;
+    double t0 = now_ms();
+    sh->st = backend_api_shutdown(-1);
+    sh->took = now_ms() - t0;
+    return NULL;
+}
+static void opens_during_shutdown(void) {
+    backend_api_client *sc = client_with("http://slow.test:8080", 30000, 30000);
+    backend_api_request *r = request_with(NULL);
+    backend_api_stream *slow = NULL, *late = NULL;
+    backend_api_open(sc, r, &slow, NULL); /* a lookup of 2 s: shutdown waits for it */
+    sleep_ms(100);
+    static struct shut sh;
+    pthread_t th;
+    pthread_create(&th, NULL, shutdown_forever, &sh);
+    sleep_ms(200);
+    backend_api_client *c = client_for(urls[P_NO_HEADERS]);
+    backend_api_client_set_timeout(c, BACKEND_API_TIMEOUT_HEADERS, 20000, NULL);
+    CHECK(backend_api_open(c, r, &late, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_status late_st = drain(late, 25000, NULL, NULL);
+    pthread_join(th, NULL);
+    printf("shutdown(-1) with a 2 s lookup, a stream (HEADERS 20 s) opened 200 ms later: %s "
+           "after %.0f ms; the late stream: %s\n",
+           backend_api_status_name(sh.st), sh.took, backend_api_status_name(late_st));
+    CHECK(sh.st == BACKEND_API_STATUS_OK && sh.took < RESOLVE_SLEEP_S * 1000 + MARGIN_MS);
+    CHECK(late_st == BACKEND_API_STATUS_CANCELLED);
+    backend_api_close(late);
+    backend_api_close(slow);
+    backend_api_client_free(c);
+    backend_api_client_free(sc);
+    backend_api_request_free(r);
+}
+
+/* 4. Lookups given up do not starve other names. */
+static void given_up_lookups(void) {
+    backend_api_client *sc = client_with("http://slow8.test:8080", 30000, 30000);
+    backend_api_request *r = request_with(NULL);
+    for (int i = 0; i < POOL_THREADS; i++) {
+        backend_api_stream *x = NULL;
+        backend_api_open(sc, r, &x, NULL);
+        sleep_ms(20);
+        backend_api_close(x);
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://localhost:%s", strrchr(urls[P_MIDBODY], ':') + 1);
+    backend_api_client *c = client_with(url, 3000, 5000);
+    backend_api_stream *s = NULL;
+    int chunks = 0;
+    double t0 = now_ms();
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_chunk *ch = NULL;
+    backend_api_status st = backend_api_next(s, 10000, &ch, NULL);
+    if (st == BACKEND_API_STATUS_OK) chunks++, backend_api_chunk_free(ch);
+    double took = now_ms() - t0;
+    printf("4 closed streams with an 8 s lookup, then localhost (CONNECT 3 s): %s after %.0f ms\n",
+           backend_api_status_name(st), took);
+    CHECK(st == BACKEND_API_STATUS_OK && took < 2000);
+    backend_api_close(s);
+    backend_api_client_free(c);
+    backend_api_client_free(sc);
+    backend_api_request_free(r);
+}
+
 int main(int argc, char **argv) {
     (void)backend_url(argc, argv); /* the loopback backend is not needed here */
     signal(SIGPIPE, SIG_IGN);
-    int listeners[P_COUNT], ports[P_COUNT];
+    int listeners[P_COUNT], ports[P_COUNT], extras[X_COUNT];
     for (int p = 0; p < P_COUNT; p++) listeners[p] = -1;
-    for (int p = P_TLS; p <= P_PAUSE; p++) listeners[p] = listen_on(64, &ports[p]);
+    for (int p = P_TLS; p <= P_SOCKS; p++) listeners[p] = listen_on(64, &ports[p]);
+    for (int x = 0; x < X_COUNT; x++) extras[x] = listen_on(64, &extra_ports[x]);
+    retry_count = mmap(NULL, sizeof *retry_count, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     pid_t child = fork();
     if (child == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        server_loop(listeners);
+        server_loop(listeners, extras);
         _exit(0);
     }
-    for (int p = P_TLS; p <= P_PAUSE; p++) close(listeners[p]);
-    for (int p = P_TLS; p <= P_PAUSE; p++)
+    for (int p = P_TLS; p <= P_SOCKS; p++) close(listeners[p]);
+    for (int x = 0; x < X_COUNT; x++) close(extras[x]);
+    for (int p = P_TLS; p <= P_NOREAD; p++)
         snprintf(urls[p], sizeof urls[p], "%s://127.0.0.1:%d", p == P_TLS ? "https" : "http",
                  ports[p]);
+    /* Through SOCKS5: the silent server, by a proxy that relays or by one whose
+     * connect never completes. */
+    snprintf(urls[P_SOCKS], sizeof urls[P_SOCKS], "%s", urls[P_SILENT]);
+    snprintf(urls[P_SOCKS_CONNECT], sizeof urls[P_SOCKS_CONNECT], "%s", urls[P_SILENT]);
+    snprintf(proxies[P_SOCKS], sizeof proxies[P_SOCKS], "socks5://127.0.0.1:%d", ports[P_SOCKS]);
     /* A listener whose accept queue is full: a connect to it never completes. */
     int connect_port;
     int full = listen_on(0, &connect_port);
     int fillers[64], nfill = 0;
     snprintf(urls[P_CONNECT], sizeof urls[P_CONNECT], "http://127.0.0.1:%d", connect_port);
+    snprintf(proxies[P_SOCKS_CONNECT], sizeof proxies[P_SOCKS_CONNECT], "socks5://127.0.0.1:%d",
+             connect_port);
     for (; nfill < 64; nfill++) {
         int f = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)connect_port),
@@ -662,16 +1146,28 @@ int main(int argc, char **argv) {
     printf("baseline: %d threads, %d descriptors; timeouts %d ms, action at %d ms\n", base_threads,
            base_fds, TIMEOUT_MS, ACTION_AT_MS);
     double t0 = now_ms();
-    for (int p = 0; p < P_COUNT; p++)
+    /* PHASES_FROM=n: the matrix from phase n on (0 when unset; P_COUNT skips it). */
+    const char *from = getenv("PHASES_FROM");
+    for (int p = from ? atoi(from) : 0; p < P_COUNT; p++)
         for (int w = 0; w < W_COUNT; w++)
             for (int a = 0; a < A_COUNT; a++)
                 run_cell(NULL, (enum phase)p, (enum wait)w, (enum action)a);
     printf("matrix: %d cells in %.1f s; %d hung; slowest close %.2f ms, slowest settle %.1f ms\n",
            P_COUNT * W_COUNT * A_COUNT, (now_ms() - t0) / 1e3, hung, worst_close_ms,
            worst_settle_ms);
+    for (int x = 0; x < X_COUNT; x++)
+        snprintf(extra_url[x], sizeof extra_url[x], "http://127.0.0.1:%d", extra_ports[x]);
     silence_after_headers();
+    retry_after_longer_than_idle();
+    socks_total();
+    proxy_refusals();
+    big_records_after_close();
+    descriptors();
     closes_while_connecting(); /* after it, no thread of the library runs: fork is safe */
     no_thread_left();
+    one_descriptor_a_stream();
+    fork_child();
+    opens_during_shutdown();
     closes_while_resolving();
 #if BACKEND_API_VERSION_NUM >= 0x000300
     /* The resolver pool still holds lookups the system's resolver has not
@@ -682,6 +1178,7 @@ int main(int argc, char **argv) {
            now_ms() - s0, threads_now(), base_threads);
     CHECK(st == BACKEND_API_STATUS_OK);
     CHECK(hung > 0 || threads_now() == base_threads);
+    given_up_lookups();
 #endif
     for (int i = 0; i < nfill; i++) close(fillers[i]);
     close(full);

@@ -67,7 +67,9 @@ typedef enum {
   BACKEND_API_STATUS_NOT_FOUND = 12,
   // A value asked of a chunk by JSON Pointer is there, but of another type.
   BACKEND_API_STATUS_WRONG_TYPE = 13,
-  // The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
+  // The connection could not be made: refused, unreachable, the name did not resolve, proxy failure
+  // (a proxy's refusal, as 407 or 502, gives its status through `backend_api_error_http_status`).
+  // Retried as the client's retry policy allows.
   BACKEND_API_STATUS_CONNECT = 20,
   // The TLS handshake failed (certificate not trusted, protocol error).
   BACKEND_API_STATUS_TLS = 21,
@@ -170,7 +172,9 @@ typedef enum {
   // Name resolution, then the TCP connect with proxy and TLS handshakes: each
   // of the two is bounded by it. Default 30 s.
   BACKEND_API_TIMEOUT_CONNECT = 0,
-  // From the request being sent to the response headers. Default 120 s.
+  // Each of three steps: sending the request head, sending its body (a server
+  // that does not read it is bounded), then waiting for the response headers.
+  // Default 120 s.
   BACKEND_API_TIMEOUT_HEADERS = 1,
   // Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
   BACKEND_API_TIMEOUT_IDLE = 2,
@@ -291,10 +295,26 @@ uint32_t backend_api_version_num(void);
 // `OK` when none is left: from then on no log callback and no log sink `destroy`
 // runs on a thread of the library. `TIMED_OUT` when some still run (call again).
 //
+// Streams and listings opened while it runs are cancelled at once, and it does
+// not wait for them: threads that keep opening streams cannot hold it.
+//
 // Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
 // returning from `main` when a log sink uses objects with static lifetime (a C++
 // logger destroyed at exit). Streams and listings may be started again
 // afterwards. Any thread but a log callback's.
+//
+// `fork` (as libcurl and OpenSSL state theirs): a child of `fork` may call
+// `exec` or `_exit` at once, as always. It may also go on using the library: it
+// makes clients and opens streams of its own as a new process would (the
+// resolver pool starts empty in the child, also when a lookup was in flight at
+// the fork). What it inherited from the parent stays the parent's: the child
+// may only close (or free) inherited streams, cancellers and clients, which
+// releases its own copies and never touches the parent's connections; `next` on
+// an inherited stream gets nothing (the stream's thread exists only in the
+// parent). `backend_api_shutdown` in the child returns at once for what it
+// inherited (the parent's threads are not the child's), so an `atexit` shutdown
+// does not hang a child's `exit`. Log callbacks of inherited streams never run
+// in the child. (Windows has no `fork`.)
 backend_api_status backend_api_shutdown(int64_t timeout_ms);
 
 // The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
@@ -492,6 +512,10 @@ backend_api_status backend_api_client_set_trust_store(backend_api_client *client
 
 // Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
 // or `socks5h://` URL, with optional `user:password@` (never shown in errors).
+// Every timeout and cancel holds through any of them as on a direct connection
+// (the connect to the proxy included). A proxy's refusal (an HTTP proxy's 407 or
+// 502, a SOCKS refusal, a proxy that closes) is `CONNECT`, with the proxy's HTTP
+// status in `backend_api_error_http_status`, and is retried as a connection failure.
 // NULL means no proxy at all (the environment is ignored too, a broken proxy
 // variable included). Not concurrently with other calls on the client.
 //
@@ -502,8 +526,9 @@ backend_api_status backend_api_client_set_proxy(backend_api_client *client,
                                                 backend_api_error **err);
 
 // Sets a timeout in milliseconds; 0 turns it off; negative is an error.
-// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (request
-// sent to response headers, default 120 s), IDLE (longest gap between two chunks;
+// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (each of:
+// sending the request head, sending its body, waiting for the response headers;
+// default 120 s), IDLE (longest gap between two chunks;
 // keep-alive comments do not count; default 300 s), TOTAL (off by default).
 // Not concurrently with other calls on the same client.
 //
@@ -564,7 +589,10 @@ backend_api_status backend_api_client_set_assemble(backend_api_client *client,
 // not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
 // `max_retries` times (0, the default, turns retries off), waiting `base_ms`
 // doubled at each retry with jitter, or the server's `Retry-After`, but never more
-// than `cap_ms`. Each retry is logged (warn) and counted in the stream's stats.
+// than `cap_ms`. The wait is neither idle time nor a timeout (`backend_api_stream_timeout_ms`
+// gives the time to the retry); a wait that would end past the TOTAL timeout is not
+// made, and the stream fails with that attempt's error, as when no retry is left.
+// Each retry is logged (warn) and counted in the stream's stats once it is sent.
 // Not concurrently with other calls on the same client.
 //
 // # Safety
@@ -603,7 +631,8 @@ backend_api_status backend_api_error_status(const backend_api_error *err);
 // `err` is NULL or a live error.
 const char *backend_api_error_message(const backend_api_error *err);
 
-// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error, else 0.
+// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error; of a `BACKEND_API_STATUS_CONNECT`
+// error, the proxy's status when a proxy refused the connection (407, 502, ...); else 0.
 // Any thread; the object must stay alive (not freed) meanwhile.
 //
 // # Safety
@@ -1236,9 +1265,10 @@ void backend_api_cancel(const backend_api_stream *stream);
 // log callback. That thread owns all it still uses and finishes on its own, at
 // once in every phase (its waits watch the cancel), closing its socket; a name
 // lookup already running on the resolver pool finishes there, without the
-// stream. Log records: none starts after this call returned (one already
-// handed to the callback may still finish); `backend_api_shutdown` waits for
-// all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
+// stream. Log records: none starts after this call returned, whatever its
+// size (a record past its last look at the cancel is waited for only while the
+// library copies its text, never while it is in the callback: one already in
+// the callback may still finish); `backend_api_shutdown` waits for all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 // cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 // another thread uses the stream.
 //
@@ -1252,7 +1282,9 @@ void backend_api_close(backend_api_stream *stream);
 // return `AGAIN` (a chunk, the end or an error is there, or the stream was
 // cancelled). Level-triggered: it stays readable until `next` has taken what
 // made it so; non-blocking. One descriptor per stream: an eventfd on Linux, a
-// socket pair elsewhere. Made on the first call (the same one after); it may be
+// socket pair elsewhere. Made on the first call (the same one after), never
+// before: a stream that is not asked for it holds one descriptor only, its
+// socket. `LIMIT` when the process or the system has no descriptor left. It may be
 // readable spuriously (then `next` returns `AGAIN`). Only wait for readability on
 // it; never read, write or close it: it belongs to the stream and is closed by
 // `backend_api_close` (remove it from your event loop first). Timeouts need no
@@ -1271,6 +1303,8 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
 // reader), once nothing more can arrive (the stream ended or was cancelled), or
 // for NULL. Informative: the stream's thread ends the stream at that moment and
 // the descriptor turns readable, so an event loop may wait without a timeout.
+// While the stream waits to retry (`backend_api_client_set_retries`, a server's
+// `Retry-After`), neither timeout runs: this is the time until the retry is sent.
 // Any thread.
 //
 // # Safety
