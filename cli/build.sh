@@ -53,9 +53,9 @@ command -v "$CARGO" > /dev/null || { log "cargo not found: install Rust (https:/
 command -v "$CC" > /dev/null || { log "no C compiler ($CC) found: install gcc or set CC"; exit 2; }
 
 [ -f "$LIBDIR/libbackend_api.a" ] || log "building the library (the first build takes a few minutes)"
-"$CARGO" build "${cargo_profile[@]}" --quiet --lib "${examples[@]}" --manifest-path "$ROOT/Cargo.toml"
-
-# The system libraries the static library needs, as rustc says (asked once, then kept).
+# The system libraries the static library needs, as rustc says (asked once, then kept). Asked
+# before the build below: `cargo rustc` compiles the library with its own arguments, and the
+# build after it leaves the library as the build asks for it.
 NATIVE_FILE=$LIBDIR/backend_api.native-static-libs
 if [ ! -s "$NATIVE_FILE" ]; then
     "$CARGO" rustc "${cargo_profile[@]}" --lib --quiet --manifest-path "$ROOT/Cargo.toml" -- \
@@ -64,6 +64,7 @@ if [ ! -s "$NATIVE_FILE" ]; then
     mv "$NATIVE_FILE.tmp" "$NATIVE_FILE"
 fi
 read -r -a NATIVE < "$NATIVE_FILE"
+"$CARGO" build "${cargo_profile[@]}" --quiet --lib "${examples[@]}" --manifest-path "$ROOT/Cargo.toml"
 
 # shellcheck source=cli/cflags.sh
 . "$ROOT/cli/cflags.sh"
