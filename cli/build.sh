@@ -69,6 +69,14 @@ read -r -a NATIVE < "$NATIVE_FILE"
 # shellcheck source=cli/cflags.sh
 . "$ROOT/cli/cflags.sh"
 opt=(-O2); [ "$profile" = debug ] && opt=(-O0 -g)
+# Compiled again only when something it is made of is newer than the program (or other
+# flags are given): a second `scripts/demo.sh` with nothing changed compiles nothing.
+newer=$(find "$ROOT/cli" "$ROOT/include/backend_api.h" "$LIBDIR/libbackend_api.a" -newer "$out" \
+    \( -name '*.[ch]' -o -name '*.sh' -o -name '*.a' \) -print -quit 2> /dev/null || echo missing)
+if [ -x "$out" ] && [ -z "$newer" ] && [ -z "${CFLAGS:-}" ] && [ ${#extra[@]} -eq 0 ]; then
+    echo "$out"
+    exit 0
+fi
 # shellcheck disable=SC2086  # CFLAGS is a list of flags
 "$CC" "${CLI_CFLAGS[@]}" "${opt[@]}" ${CFLAGS:-} "${extra[@]}" -I"$ROOT/include" \
     "${CLI_SOURCES[@]/#/$ROOT/cli/}" "$LIBDIR/libbackend_api.a" "${NATIVE[@]}" -ldl -lpthread -o "$out"
