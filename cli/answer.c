@@ -48,6 +48,7 @@ int stream_answer(const struct options *o, backend_api_client *client, const bac
         spinner_draw(&p);
     }
     int rc = finish_turn(&p, stream, st, err, &w);
+    if (rc == EXIT_DONE) beyond_text(o, client, req, stream);
     if (rc == EXIT_DONE)
         *out = stream;
     else

@@ -7,18 +7,26 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads all of standard input into a malloc'd string, trailing newlines cut. */
+/* The most standard input may bring: a message far past what a model takes is a
+ * mistake (the wrong file), said before anything is sent. */
+enum { STDIN_MAX = 8 << 20 };
+
+/* Reads all of standard input into a malloc'd string, trailing newlines cut; NULL
+ * (errno set; EFBIG past STDIN_MAX) when it cannot. */
 static char *read_all_stdin(void) {
     struct buffer b = {0};
     char chunk[65536];
     size_t n;
     buffer_adds(&b, "");
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) buffer_add(&b, chunk, n);
-    if (ferror(stdin) || b.failed) {
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0 && b.len <= STDIN_MAX) buffer_add(&b, chunk, n);
+    if (ferror(stdin) || b.failed || b.len > STDIN_MAX) {
+        if (b.len > STDIN_MAX) errno = EFBIG;
         buffer_free(&b);
         return NULL;
     }
@@ -26,13 +34,36 @@ static char *read_all_stdin(void) {
     return b.data;
 }
 
+/* Standard input read for the message, or NULL after saying why. */
+static char *read_stdin_for_message(int *rc) {
+    char *input = read_all_stdin();
+    if (input == NULL && errno == EFBIG) {
+        say("standard input is larger than %d MiB: too much for one message (give a part of it)", STDIN_MAX >> 20);
+        *rc = EXIT_USAGE;
+    } else if (input == NULL) {
+        say("could not read standard input: %s", strerror(errno));
+        *rc = EXIT_STREAM;
+    }
+    return input;
+}
+
+/* Whether standard input is a pipe or a file (not a terminal, not closed or
+ * /dev/null): what is piped goes with the words. */
+static bool stdin_piped(void) {
+    struct stat st;
+    return fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
 /* Joins the words with spaces; the word "-" stands for standard input, which is
- * also the message when there are no words. Returns GO_ON or an exit status. */
+ * also the message when there are no words. Words and a pipe without "-" are one
+ * message: the words, a blank line, what was piped (`cat notes | backend-api
+ * "summarise"`). Returns GO_ON or an exit status. */
 static int make_message(struct options *o) {
     const char *only_stdin[] = {"-"};
     struct list words = o->words.n ? o->words : (struct list){only_stdin, 1, 1};
     char *input = NULL;
     struct buffer b = {0};
+    int rc = GO_ON;
     buffer_adds(&b, "");
     for (size_t k = 0; k < words.n; k++) {
         bool from_stdin = strcmp(words.items[k], "-") == 0;
@@ -42,13 +73,22 @@ static int make_message(struct options *o) {
             buffer_free(&b);
             return EXIT_USAGE;
         }
-        if (from_stdin && (input = read_all_stdin()) == NULL) {
-            say("could not read standard input: %s", strerror(errno));
+        if (from_stdin && (input = read_stdin_for_message(&rc)) == NULL) {
             buffer_free(&b);
-            return EXIT_STREAM;
+            return rc;
         }
         if (k > 0) buffer_adds(&b, " ");
         buffer_adds(&b, from_stdin ? input : words.items[k]);
+    }
+    if (input == NULL && stdin_piped()) {
+        if ((input = read_stdin_for_message(&rc)) == NULL) {
+            buffer_free(&b);
+            return rc;
+        }
+        if (input[0] != '\0') {
+            buffer_adds(&b, "\n\n");
+            buffer_adds(&b, input);
+        }
     }
     free(input);
     if (b.failed) return EXIT_STREAM;
@@ -84,8 +124,9 @@ static int talk(const struct options *o, backend_api_client *client, bool chatti
 static int run(struct options *o) {
     int rc = derive_settings(o);
     safe_text_init(o->raw_terminal);
-    bool chatting = o->words.n == 0 && !o->given[O_LIST_MODELS] && isatty(STDIN_FILENO) == 1;
-    if (rc == GO_ON && !chatting && !o->given[O_LIST_MODELS]) rc = make_message(o);
+    bool listing = o->given[O_LIST_MODELS] || o->given[O_LIST_PROVIDERS];
+    bool chatting = o->words.n == 0 && !listing && isatty(STDIN_FILENO) == 1;
+    if (rc == GO_ON && !chatting && !listing) rc = make_message(o);
     if (rc != GO_ON) return rc;
     backend_api_client *client = NULL;
     rc = make_client(o, &client);
@@ -93,7 +134,10 @@ static int run(struct options *o) {
         say("cannot set up signal handling: %s", strerror(errno));
         rc = EXIT_STREAM;
     }
-    if (rc == GO_ON) rc = o->given[O_LIST_MODELS] ? list_models(o, client) : talk(o, client, chatting);
+    if (rc == GO_ON)
+        rc = o->given[O_LIST_PROVIDERS] ? list_providers(o, client)
+             : o->given[O_LIST_MODELS]  ? list_models(o, client)
+                                        : talk(o, client, chatting);
     backend_api_client_free(client);
     /* The library goes quiet before exit: a stream or name lookup still in flight is
      * cancelled and its thread joined, so nothing of it runs beside the exit handlers.
@@ -103,6 +147,9 @@ static int run(struct options *o) {
 }
 
 int main(int argc, char **argv) {
+    /* The user's character set, for the line editor (multibyte and wide characters);
+     * only LC_CTYPE: numbers and messages keep the C locale's form. */
+    setlocale(LC_CTYPE, "");
     if (argc > 1 && strcmp(argv[1], "logs") == 0) {
         safe_text_init(false);
         return logs_command(argc - 1, argv + 1);

@@ -3,7 +3,12 @@
 # linked statically so that the program stands alone: it needs only the C library at
 # run time (libedit, for line editing, is loaded when the system has it).
 #
-#   cli/build.sh [--debug] [-o OUTPUT] [-- extra cc arguments...]
+#   cli/build.sh [--debug] [--with-example NAME] [-o OUTPUT] [-- extra cc arguments...]
+#
+# --with-example NAME builds that example in the same cargo run (scripts/demo.sh: the offline
+# backend). The library is then compiled once with the features the examples' dev-dependencies
+# add; built alone it would have other ones, and since the static and shared libraries keep one
+# file name whatever the features, each build would replace the other's and compile again.
 #
 # Builds the library first (cargo build --lib, release unless --debug), asks rustc once
 # which system libraries the static library needs (kept in
@@ -28,10 +33,11 @@ CARGO=${CARGO:-cargo}
 CC=${CC:-cc}
 log() { echo "cli/build.sh: $*" >&2; }
 
-profile=release out='' extra=()
+profile=release out='' extra=() examples=()
 while [ $# -gt 0 ]; do
     case $1 in
         --debug) profile=debug ;;
+        --with-example) examples+=(--example "${2:?--with-example needs a name}"); shift ;;
         -o) out=${2:?-o needs a path}; shift ;;
         --) shift; extra=("$@"); break ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -47,9 +53,9 @@ command -v "$CARGO" > /dev/null || { log "cargo not found: install Rust (https:/
 command -v "$CC" > /dev/null || { log "no C compiler ($CC) found: install gcc or set CC"; exit 2; }
 
 [ -f "$LIBDIR/libbackend_api.a" ] || log "building the library (the first build takes a few minutes)"
-"$CARGO" build "${cargo_profile[@]}" --quiet --lib --manifest-path "$ROOT/Cargo.toml"
-
-# The system libraries the static library needs, as rustc says (asked once, then kept).
+# The system libraries the static library needs, as rustc says (asked once, then kept). Asked
+# before the build below: `cargo rustc` compiles the library with its own arguments, and the
+# build after it leaves the library as the build asks for it.
 NATIVE_FILE=$LIBDIR/backend_api.native-static-libs
 if [ ! -s "$NATIVE_FILE" ]; then
     "$CARGO" rustc "${cargo_profile[@]}" --lib --quiet --manifest-path "$ROOT/Cargo.toml" -- \
@@ -58,10 +64,19 @@ if [ ! -s "$NATIVE_FILE" ]; then
     mv "$NATIVE_FILE.tmp" "$NATIVE_FILE"
 fi
 read -r -a NATIVE < "$NATIVE_FILE"
+"$CARGO" build "${cargo_profile[@]}" --quiet --lib "${examples[@]}" --manifest-path "$ROOT/Cargo.toml"
 
 # shellcheck source=cli/cflags.sh
 . "$ROOT/cli/cflags.sh"
 opt=(-O2); [ "$profile" = debug ] && opt=(-O0 -g)
+# Compiled again only when something it is made of is newer than the program (or other
+# flags are given): a second `scripts/demo.sh` with nothing changed compiles nothing.
+newer=$(find "$ROOT/cli" "$ROOT/include/backend_api.h" "$LIBDIR/libbackend_api.a" -newer "$out" \
+    \( -name '*.[ch]' -o -name '*.sh' -o -name '*.a' \) -print -quit 2> /dev/null || echo missing)
+if [ -x "$out" ] && [ -z "$newer" ] && [ -z "${CFLAGS:-}" ] && [ ${#extra[@]} -eq 0 ]; then
+    echo "$out"
+    exit 0
+fi
 # shellcheck disable=SC2086  # CFLAGS is a list of flags
 "$CC" "${CLI_CFLAGS[@]}" "${opt[@]}" ${CFLAGS:-} "${extra[@]}" -I"$ROOT/include" \
     "${CLI_SOURCES[@]/#/$ROOT/cli/}" "$LIBDIR/libbackend_api.a" "${NATIVE[@]}" -ldl -lpthread -o "$out"

@@ -8,12 +8,13 @@ static const char CHAT_HELP[] = "commands:\n"
                                 "  /model NAME     the model of the next requests (/model alone: the server's choice)\n"
                                 "  /provider NAME  the provider of the next requests (/provider alone: the server's)\n"
                                 "  /system TEXT    the system message (/system alone: none)\n"
+                                "  /attach FILE    send the file with the next message (media, or text as context)\n"
                                 "  /history        the conversation so far\n"
                                 "  /reset          start a new conversation (the answers so far are forgotten)\n"
                                 "  /quit           leave (also /exit, or Ctrl-D on an empty line)\n"
                                 "  /help           this list\n"
                                 "  //text          send \"/text\"\n"
-                                "\"\"\" on a line starts a message of several lines; \"\"\" ends it. A paste is one message.\n"
+                                "\"\"\" on a line starts a message of several lines; \"\"\" ends it. A paste lands in the line: Enter sends it.\n"
                                 "Ctrl-C cancels the answer in flight, or clears the line.\n";
 
 static void chat_banner(const struct conversation *c) {
@@ -51,6 +52,12 @@ static int chat_command(struct conversation *c, const char *line) {
     } else if ((arg = argument(line, "/provider")) != NULL) {
         conversation_set(c, SET_PROVIDER, arg);
         fprintf(stderr, "(provider: %s)\n", arg[0] ? arg : "the server's choice");
+    } else if ((arg = argument(line, "/attach")) != NULL && arg[0] != '\0') {
+        if (conversation_attach(c, arg)) {
+            fputs("(attached to the next message: ", stderr);
+            put_text(stderr, arg, strlen(arg));
+            fputs(")\n", stderr);
+        }
     } else if ((arg = argument(line, "/system")) != NULL) {
         conversation_set(c, SET_SYSTEM, arg);
         fputs(arg[0] ? "(system message set)\n" : "(no system message)\n", stderr);
@@ -104,8 +111,12 @@ int chat(struct conversation *c) {
         if (r != LINE_OK) continue;
         if (text[0] == '/' && text[1] != '/')
             rc = chat_command(c, text);
-        else if (text[0] != '\0' && send_message(c, text[0] == '/' ? text + 1 : text) == EXIT_INTERRUPT)
-            fputs("(the question is not kept in the conversation)\n", stderr);
+        else if (text[0] != '\0') {
+            keyboard_echo(false);
+            if (send_message(c, text[0] == '/' ? text + 1 : text) == EXIT_INTERRUPT)
+                fputs("(the question is not kept in the conversation)\n", stderr);
+            keyboard_echo(true);
+        }
         if (got_term) rc = EXIT_TERMINATED;
         free(line);
     }

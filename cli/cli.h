@@ -11,7 +11,10 @@
  *   client.c        the library's client and request from the options; secrets
  *   report.c        errors and the hints that fit them
  *   output.c        printing an answer as it arrives
+ *   markdown.c      markdown rendered on a terminal as it streams (tests/cli/markdown_test.c)
  *   answer.c        one answer: open, stream, finish
+ *   beyond_text.c   an answer's tool calls, refusal and generated media (--save-media)
+ *   attach.c        attachments: media, video, text files as context
  *   conversation.c  the messages so far and one turn of a conversation
  *   store.c         conversations saved on disk, one JSON file each
  *   logs.c          `backend-api logs`
@@ -52,11 +55,11 @@ void print_help(void);
 
 /* ---------------------------------------------------------------- options.c */
 enum opt {
-    O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_FIELD, O_HEADER, O_KEY_IN,
+    O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_ATTACH, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
-    O_RAW_TERMINAL, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
-    O_VERSION, O_HELP,
+    O_RAW_TERMINAL, O_HIDE_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
+    O_SAVE_MEDIA, O_LIST_PROVIDERS, O_VERSION, O_HELP,
     O_API_KEY, O_G4F_API_KEY, /* configuration file only: keys do not belong on a command line */
     O_COUNT
 };
@@ -97,7 +100,9 @@ struct options {
     const char *api_key, *g4f_key;
     const char *url;     /* never printed as it is: it may hold user:password */
     bool url_defaulted;  /* no URL was given anywhere */
+    char *url_with_scheme; /* malloc'd: the URL given without a scheme, with http:// */
     bool color;          /* SGR colour codes on the terminal */
+    bool render;         /* markdown rendered: --render, auto on a terminal */
     bool verbose;        /* provider, finish and usage notes on a terminal too */
     bool raw_terminal;   /* the server's text reaches a terminal unneutralised */
     bool log;            /* conversations are saved */
@@ -147,7 +152,6 @@ void buffer_free(struct buffer *b);
 
 /* ---------------------------------------------------------------- client.c */
 int make_client(const struct options *o, backend_api_client **out);
-int check_media(const char *path);
 backend_api_status log_to_stderr(backend_api_client *client, uint32_t level, backend_api_error **err);
 
 /* ---------------------------------------------------------------- report.c */
@@ -157,6 +161,22 @@ struct where {
 };
 void url_for_display(const char *url, char *buf, size_t size);
 void report(const char *what, backend_api_error *err, const struct where *w);
+bool shorten_retry_error(const char *text, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- markdown.c */
+struct markdown {
+    FILE *out;
+    bool color;         /* SGR colours and OSC 8 hyperlinks; without: bold and italics only */
+    bool in_fence;      /* inside ``` ... ``` */
+    bool passing;       /* the current line was too long to hold: it goes out as it is */
+    int kind;           /* what the current line is, once known (markdown.c) */
+    size_t done;        /* bytes of the line written */
+    struct buffer line; /* the current line, until its newline */
+};
+void markdown_init(struct markdown *m, FILE *out, bool color);
+void markdown_feed(struct markdown *m, const char *text, size_t len);
+void markdown_flush(struct markdown *m);
+void markdown_free(struct markdown *m);
 
 /* ---------------------------------------------------------------- output.c */
 enum output { OUT_TEXT, OUT_RAW, OUT_JSON };
@@ -169,6 +189,10 @@ struct printer {
     bool waiting;         /* no text of the answer yet */
     bool spinner_drawn;   /* a spinner frame is on the screen */
     unsigned frame;       /* the spinner's next frame */
+    bool reasoning;       /* reasoning is shown (not --hide-reasoning) */
+    bool verbose;         /* -v: errors in full */
+    bool render;          /* markdown rendered (a terminal, or --render always) */
+    struct markdown md;
     bool in_reasoning;    /* a run of reasoning is being printed */
     bool content_printed; /* some content went out ... */
     char last_content;    /* ... ending with this byte */
@@ -188,6 +212,13 @@ int finish_turn(struct printer *p, backend_api_stream *stream, backend_api_statu
 int stream_answer(const struct options *o, backend_api_client *client, const backend_api_request *req,
                   backend_api_stream **out);
 
+/* ---------------------------------------------------------------- beyond_text.c */
+void beyond_text(const struct options *o, const backend_api_client *client, const backend_api_request *req,
+                 const backend_api_stream *stream);
+
+/* ---------------------------------------------------------------- attach.c */
+int attach_files(const struct list *paths, backend_api_request *req, struct buffer *context);
+
 /* ---------------------------------------------------------------- store.c */
 #define ID_SIZE 40
 bool make_private_dirs(char *path);
@@ -197,6 +228,8 @@ void new_id(char *id);
 bool store_write(const char *id, const char *json, size_t len);
 backend_api_chunk *store_read(const char *id);
 bool store_latest(char *id);
+int store_resolve(const char *prefix, char *id);
+bool store_remove(const char *id);
 size_t store_list(char (*ids)[ID_SIZE], size_t max);
 
 /* ---------------------------------------------------------------- conversation.c */
@@ -210,13 +243,18 @@ struct conversation {
     const char *system;  /* NULL: none */
     struct buffer history;      /* the messages so far: JSON objects joined by commas */
     struct buffer state;        /* the server's `conversation` state, JSON; empty: none */
+    struct buffer reasoning;    /* each answer's reasoning ("" when none): JSON strings joined by commas,
+                                   saved beside the messages (not sent back) */
     char created[32];
+    struct list attach;  /* files for the next message: -a and --media, then /attach */
+    struct list owned_attach; /* the malloc'd ones among them (/attach) */
 };
 void conversation_init(struct conversation *c, const struct options *o, backend_api_client *client);
 int conversation_resume(struct conversation *c, const char *id);
 void conversation_reset(struct conversation *c);
 void conversation_set(struct conversation *c, int which, const char *value);
 void conversation_free(struct conversation *c);
+bool conversation_attach(struct conversation *c, const char *path);
 int send_message(struct conversation *c, const char *message);
 void conversation_print(const struct conversation *c, FILE *f);
 enum { SET_MODEL, SET_PROVIDER, SET_SYSTEM };
@@ -227,6 +265,7 @@ void print_saved(const backend_api_chunk *saved, FILE *f);
 
 /* ---------------------------------------------------------------- models.c */
 int list_models(const struct options *o, const backend_api_client *client);
+int list_providers(const struct options *o, const backend_api_client *client);
 
 /* ---------------------------------------------------------------- lineedit.c */
 enum line_result { LINE_OK, LINE_EOF, LINE_CLEARED, LINE_TERMINATED };
@@ -234,6 +273,7 @@ void line_editor_init(void);
 const char *line_editing(void);
 enum line_result read_line(const char *prompt, char **out);
 void bracketed_paste_mode(bool on);
+void keyboard_echo(bool on);
 
 /* ---------------------------------------------------------------- chat.c */
 int chat(struct conversation *c);

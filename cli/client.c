@@ -2,12 +2,9 @@
  * headers and the library's log; and the check of a --media file. */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Splits "NAME: VALUE" into name (copied into buf) and value. The argument is
@@ -143,25 +140,3 @@ int make_client(const struct options *o, backend_api_client **out) {
     return configure_client(*out, o);
 }
 
-/* A --media file must be a regular file: a FIFO or a device would block the read
- * for ever (deaf to Ctrl-C), a directory fails late. Opened without blocking (a
- * FIFO's open waits for a writer otherwise), then checked. Returns GO_ON or
- * EXIT_USAGE after saying why. */
-int check_media(const char *path) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        say("--media %s: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        return EXIT_USAGE;
-    }
-    close(fd);
-    if (S_ISREG(st.st_mode)) return GO_ON;
-    say("--media %s: not a regular file (%s): give an image or audio file", path,
-        S_ISFIFO(st.st_mode)  ? "a FIFO"
-        : S_ISDIR(st.st_mode) ? "a directory"
-        : S_ISCHR(st.st_mode) ? "a character device"
-        : S_ISSOCK(st.st_mode) ? "a socket"
-                               : "a device");
-    return EXIT_USAGE;
-}

@@ -24,17 +24,37 @@ void conversation_init(struct conversation *c, const struct options *o, backend_
     c->model = o->value[O_MODEL];
     c->provider = o->value[O_PROVIDER];
     c->system = o->value[O_SYSTEM];
+    for (int id = O_MEDIA; id <= O_ATTACH; id++) /* for the first message */
+        for (size_t k = 0; k < o->many[id].n; k++) list_push(&c->attach, o->many[id].items[k]);
+}
+
+/* /attach FILE: the file goes with the next message. */
+bool conversation_attach(struct conversation *c, const char *path) {
+    char *copy = strdup(path);
+    if (copy != NULL && list_push(&c->owned_attach, copy) && list_push(&c->attach, copy)) return true;
+    free(copy);
+    return false;
+}
+
+/* The attachments went with their message. */
+static void attachments_sent(struct conversation *c) {
+    for (size_t k = 0; k < c->owned_attach.n; k++) free((char *)c->owned_attach.items[k]);
+    c->owned_attach.n = c->attach.n = 0;
 }
 
 /* Forgets the messages and the state: the next turn starts a new conversation. */
 void conversation_reset(struct conversation *c) {
     buffer_free(&c->history);
     buffer_free(&c->state);
+    buffer_free(&c->reasoning);
     c->id[0] = '\0';
 }
 
 void conversation_free(struct conversation *c) {
     conversation_reset(c);
+    attachments_sent(c);
+    free(c->attach.items);
+    free(c->owned_attach.items);
     for (int k = 0; k < 3; k++) free(c->owned[k]);
 }
 
@@ -58,7 +78,10 @@ static void take_saved(struct conversation *c, const backend_api_chunk *saved, c
 }
 
 /* Goes on with saved conversation `id`. Returns GO_ON or EXIT_USAGE. */
-int conversation_resume(struct conversation *c, const char *id) {
+int conversation_resume(struct conversation *c, const char *prefix) {
+    char id[ID_SIZE];
+    int rc = store_resolve(prefix, id);
+    if (rc != GO_ON) return rc;
     backend_api_chunk *saved = store_read(id);
     if (saved == NULL) return EXIT_USAGE;
     const char *messages = NULL, *state = NULL, *created = NULL;
@@ -72,6 +95,14 @@ int conversation_resume(struct conversation *c, const char *id) {
     conversation_reset(c);
     /* The list's inside: "[a,b]" -> "a,b" (the library wrote it compactly). */
     buffer_add(&c->history, messages + 1, len - 2);
+    const char *reasoning = NULL;
+    size_t reasoning_len = 0, turns = 0;
+    if (backend_api_chunk_get_count(saved, "/reasoning", &turns) == BACKEND_API_STATUS_OK && turns == count / 2 &&
+        backend_api_chunk_field(saved, "reasoning", &reasoning, &reasoning_len) == BACKEND_API_STATUS_OK &&
+        reasoning_len >= 2)
+        buffer_add(&c->reasoning, reasoning + 1, reasoning_len - 2);
+    else /* saved before reasoning was kept: none for each turn */
+        for (size_t k = 0; k < count / 2; k++) buffer_adds(&c->reasoning, k > 0 ? ",\"\"" : "\"\"");
     backend_api_json_type t;
     if (backend_api_chunk_get_type(saved, "/conversation", &t) == BACKEND_API_STATUS_OK &&
         t != BACKEND_API_JSON_TYPE_NULL && backend_api_chunk_field(saved, "conversation", &state, NULL) == BACKEND_API_STATUS_OK) {
@@ -125,6 +156,8 @@ static void conversation_json(const struct conversation *c, struct buffer *b) {
     add_string_or_null(b, "system", c->system);
     buffer_adds(b, ",\"messages\":[");
     if (c->history.data != NULL) buffer_add(b, c->history.data, c->history.len);
+    buffer_adds(b, "],\"reasoning\":[");
+    if (c->reasoning.data != NULL) buffer_add(b, c->reasoning.data, c->reasoning.len);
     buffer_adds(b, "],\"conversation\":");
     buffer_adds(b, c->state.len > 0 ? c->state.data : "null");
     buffer_adds(b, "}");
@@ -167,10 +200,16 @@ static bool applied(backend_api_status st, backend_api_error **err, const char *
 }
 
 /* The request for `message`: the messages so far and the state, the model and
- * provider, media on the first turn, fields and the key. */
-static int build_request(const struct conversation *c, const char *message, backend_api_request *req) {
+ * provider, the attachments given for it (text files before the message, in
+ * `sent`, which is what the user said), fields and the key. */
+static int build_request(const struct conversation *c, const char *message, backend_api_request *req,
+                         struct buffer *sent) {
     const struct options *o = c->o;
     backend_api_error *err = NULL;
+    int rc = attach_files(&c->attach, req, sent);
+    if (rc != GO_ON) return rc;
+    buffer_adds(sent, message);
+    if (sent->failed) return EXIT_STREAM;
     struct buffer messages = {0};
     buffer_adds(&messages, "[");
     if (c->system != NULL) {
@@ -186,7 +225,7 @@ static int build_request(const struct conversation *c, const char *message, back
               applied(backend_api_request_set_messages_json(req, messages.data, &err), &err, "the conversation");
     buffer_free(&messages);
     if (!ok) return EXIT_USAGE;
-    if (!applied(backend_api_request_add_message(req, "user", message, &err), &err, "the message")) return EXIT_USAGE;
+    if (!applied(backend_api_request_add_message(req, "user", sent->data, &err), &err, "the message")) return EXIT_USAGE;
     if (c->model != NULL && !applied(backend_api_request_set_model(req, c->model, &err), &err, "the model"))
         return EXIT_USAGE;
     if (c->provider != NULL &&
@@ -196,15 +235,9 @@ static int build_request(const struct conversation *c, const char *message, back
         !applied(backend_api_request_set_field_json(req, "conversation", c->state.data, &err), &err,
                  "the conversation state"))
         return EXIT_USAGE;
-    const struct list *media = &o->many[O_MEDIA], *fields = &o->many[O_FIELD];
-    for (size_t i = 0; c->history.len == 0 && i < media->n; i++) {
-        char what[1100];
-        snprintf(what, sizeof what, "--media %s", media->items[i]);
-        if (check_media(media->items[i]) != GO_ON) return EXIT_USAGE;
-        if (!applied(backend_api_request_add_media_file(req, media->items[i], &err), &err, what)) return EXIT_USAGE;
-    }
+    const struct list *fields = &o->many[O_FIELD];
     for (size_t i = 0; i < fields->n; i++) {
-        int rc = set_field(req, fields->items[i]);
+        rc = set_field(req, fields->items[i]);
         if (rc != GO_ON) return rc;
     }
     if (o->api_key != NULL && o->api_key[0] != '\0' &&
@@ -217,10 +250,14 @@ static int build_request(const struct conversation *c, const char *message, back
 static void keep_turn(struct conversation *c, const char *message, backend_api_stream *stream) {
     backend_api_chunk *answer = NULL;
     if (backend_api_stream_answer(stream, &answer, NULL) != BACKEND_API_STATUS_OK) return;
-    const char *content = NULL, *state = NULL;
+    const char *content = NULL, *state = NULL, *reasoning = NULL;
     if (backend_api_chunk_get_string(answer, "/content", &content, NULL) != BACKEND_API_STATUS_OK) content = "";
+    if (backend_api_chunk_get_string(answer, "/reasoning", &reasoning, NULL) != BACKEND_API_STATUS_OK) reasoning = "";
+    bool first = c->history.len == 0;
     add_message(&c->history, "user", message);
     add_message(&c->history, "assistant", content);
+    if (!first) buffer_adds(&c->reasoning, ",");
+    buffer_add_json_string(&c->reasoning, reasoning);
     backend_api_json_type t;
     if (backend_api_chunk_get_type(answer, "/conversation", &t) == BACKEND_API_STATUS_OK &&
         t != BACKEND_API_JSON_TYPE_NULL &&
@@ -249,9 +286,12 @@ int send_message(struct conversation *c, const char *message) {
     backend_api_request *req = backend_api_request_new();
     backend_api_stream *stream = NULL;
     if (req == NULL) return EXIT_STREAM;
-    int rc = build_request(c, message, req);
+    struct buffer sent = {0};
+    int rc = build_request(c, message, req, &sent);
     if (rc == GO_ON) rc = stream_answer(c->o, c->client, req, &stream);
-    if (rc == EXIT_DONE) keep_turn(c, message, stream);
+    if (rc == EXIT_DONE) keep_turn(c, sent.data, stream);
+    if (rc == EXIT_DONE) attachments_sent(c);
+    buffer_free(&sent);
     backend_api_close(stream);
     backend_api_request_free(req);
     return rc;

@@ -4,15 +4,16 @@
  * next; else the terminal's own line mode. Nothing to install either way.
  *
  * Pastes: the terminal is asked for bracketed paste (ESC [ ? 2004 h) while the
- * conversation runs, so a pasted block arrives as ESC [ 200 ~ ... ESC [ 201 ~ and becomes one
- * message, its newlines kept, instead of one message per line. The keyboard's bytes
- * go through `take` below, which finds those markers, before libedit sees them
- * (through rl_getc_function). */
+ * conversation runs, so a pasted block arrives as ESC [ 200 ~ ... ESC [ 201 ~ and lands in
+ * the line being edited, its newlines kept, instead of sending one message per line:
+ * Enter sends it. The keyboard's bytes go through `editline_getc` below, which finds
+ * those markers, before libedit sees them (through rl_getc_function). */
 #include "cli.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -119,25 +120,48 @@ static bool editline_bind(void *lib) {
            LOOKUP(lib, editline.name, "rl_readline_name") && LOOKUP(lib, editline.catch_signals, "rl_catch_signals");
 }
 
-static struct buffer pasted; /* a paste that ended the line being edited */
-static bool paste_ends_line;
+/* A paste on its way into the line being edited, handed to libedit a character at a
+ * time so that it draws it; a newline in it as NEWLINE_SIGN (shown as one, a line
+ * being one screen line to libedit), turned back by read_edited_line. */
+static struct buffer pasted;
+static size_t pasted_at;
+static const char NEWLINE_SIGN[] = "\u2424"; /* ␤ */
+enum { NEWLINE_SIGN_CP = 0x2424 };
 
-/* libedit's source of characters: the keyboard's bytes, pastes taken out (one
- * ends the line), UTF-8 decoded to code points. */
+/* The next code point of `s` (UTF-8) at *at, which advances; NUL at the end. */
+static unsigned next_code_point(const unsigned char *s, size_t len, size_t *at) {
+    if (*at >= len) return 0;
+    unsigned c = s[*at];
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (*at + n > len) n = len - *at;
+    unsigned cp = n == 1 ? c : c & (0x3f >> (n - 1));
+    for (size_t k = 1; k < n; k++) cp = cp << 6 | (s[*at + k] & 0x3f);
+    *at += n;
+    return cp;
+}
+
+/* libedit's source of characters: the keyboard's bytes, UTF-8 decoded to code
+ * points; a paste's characters as typed ones, its newlines as NEWLINE_SIGN and its
+ * other control characters left out (they would be editing keys). */
 static int editline_getc(FILE *f) {
     (void)f;
+    while (pasted_at < pasted.len) {
+        unsigned cp = next_code_point((const unsigned char *)pasted.data, pasted.len, &pasted_at);
+        if (cp == '\n') return NEWLINE_SIGN_CP;
+        if (cp >= 0x20 || cp == '\t') return (int)cp;
+    }
     if (in.len == 0 && !fill(-1)) return EOF;
     if (bracketed_paste && in.buf[in.start] == '\033' && starts_with(PASTE_START)) {
+        buffer_free(&pasted);
+        pasted_at = 0;
         take_paste(&pasted);
-        paste_ends_line = true;
-        return '\n';
+        return editline_getc(f);
     }
     unsigned c = in.buf[in.start];
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, at = 0;
     while (in.len < n)
         if (!fill(-1)) return EOF;
-    unsigned cp = n == 1 ? c : c & (0x3f >> (n - 1));
-    for (size_t k = 1; k < n; k++) cp = cp << 6 | (in.buf[in.start + k] & 0x3f);
+    unsigned cp = next_code_point(in.buf + in.start, n, &at);
     consume(n);
     return (int)cp;
 }
@@ -153,12 +177,28 @@ static void history_file(void) {
     editline.read_history(history_path);
 }
 
-/* Loads libedit unless the terminal cannot take it (TERM unset or "dumb"). */
+/* Whether the locale (LC_CTYPE, from the environment) is UTF-8, as the keyboard's
+ * bytes are decoded. */
+static bool utf8_locale(void) {
+    const char *set = nl_langinfo(CODESET);
+    return set != NULL && (strcmp(set, "UTF-8") == 0 || strcmp(set, "utf8") == 0);
+}
+
+/* Loads libedit unless the terminal cannot take it (TERM unset or "dumb") or the
+ * locale is not UTF-8: libedit would drop what it cannot convert, so the terminal's
+ * line mode, which passes the bytes on as they are typed, is used, with a note. */
 void line_editor_init(void) {
     static const char *const names[] = {"libedit.so.2", "libedit.so", "libedit.3.dylib", "libedit.dylib"};
     const char *term = getenv("TERM");
     if (term == NULL || term[0] == '\0' || strcmp(term, "dumb") == 0) return;
     bracketed_paste = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1;
+    if (!utf8_locale()) {
+        if (bracketed_paste)
+            say("note: the locale's character set (%s) is not UTF-8: line editing is off, typed text goes as the "
+                "terminal sends it; set LANG=C.UTF-8 (or another UTF-8 locale) for line editing",
+                nl_langinfo(CODESET));
+        return;
+    }
     for (size_t k = 0; k < sizeof names / sizeof *names && editline.lib == NULL; k++) {
         void *lib = dlopen(names[k], RTLD_NOW | RTLD_LOCAL);
         if (lib != NULL && editline_bind(lib))
@@ -204,11 +244,9 @@ static void on_edited_line(char *line) {
 static enum line_result read_edited_line(const char *prompt, char **out) {
     edited_line = NULL;
     edited_done = false;
-    paste_ends_line = false;
-    buffer_free(&pasted);
     editline.install(prompt, on_edited_line);
     while (!edited_done) {
-        if (in.len > 0 || wait_for(STDIN_FILENO, -1) == 1) {
+        if (in.len > 0 || pasted_at < pasted.len || wait_for(STDIN_FILENO, -1) == 1) {
             editline.read_char();
         } else if (got_term || got_sigint) {
             editline.replace_line("", 0);
@@ -218,17 +256,9 @@ static enum line_result read_edited_line(const char *prompt, char **out) {
         }
     }
     if (edited_line == NULL) return LINE_EOF;
-    if (paste_ends_line) { /* what was typed, then the paste: one message */
-        struct buffer b = {0};
-        buffer_adds(&b, edited_line);
-        if (pasted.data != NULL) buffer_add(&b, pasted.data, pasted.len);
-        while (b.len > 0 && b.data[b.len - 1] == '\n') b.data[--b.len] = '\0'; /* the paste's last Enter */
-        free(edited_line);
-        while (pasted.len > 0 && pasted.data[pasted.len - 1] == '\n') pasted.len--;
-        if (pasted.data != NULL) put_text(stderr, pasted.data, pasted.len); /* shown: what is sent */
-        fputc('\n', stderr);
-        buffer_free(&pasted);
-        edited_line = b.data != NULL ? b.data : strdup("");
+    for (char *sign; (sign = strstr(edited_line, NEWLINE_SIGN)) != NULL;) { /* a paste's newlines */
+        *sign = '\n';
+        memmove(sign + 1, sign + strlen(NEWLINE_SIGN), strlen(sign + strlen(NEWLINE_SIGN)) + 1);
     }
     if (edited_line[0] != '\0') remember(edited_line);
     *out = edited_line;
@@ -241,6 +271,13 @@ static enum line_result read_edited_line(const char *prompt, char **out) {
  * a paste goes on across its newlines until the line after it ends. */
 static enum line_result read_plain_line(const char *prompt, char **out) {
     struct buffer b = {0};
+#ifdef IUTF8
+    struct termios t; /* erase takes a whole UTF-8 character, not its last byte (Linux) */
+    if (utf8_locale() && tcgetattr(STDIN_FILENO, &t) == 0 && (t.c_iflag & IUTF8) == 0) {
+        t.c_iflag |= IUTF8;
+        tcsetattr(STDIN_FILENO, TCSANOW, &t);
+    }
+#endif
     fputs(prompt, stderr);
     fflush(stderr);
     buffer_adds(&b, "");
@@ -287,4 +324,13 @@ void bracketed_paste_mode(bool on) {
     if (!bracketed_paste) return;
     fputs(on ? "\033[?2004h" : "\033[?2004l", stderr);
     fflush(stderr);
+}
+
+/* While an answer streams: keys typed are not echoed into it (they wait, unread, for
+ * the next prompt); then the terminal echoes again. */
+void keyboard_echo(bool on) {
+    struct termios t;
+    if (isatty(STDIN_FILENO) != 1 || tcgetattr(STDIN_FILENO, &t) != 0) return;
+    t.c_lflag = on ? t.c_lflag | ECHO : t.c_lflag & ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const struct optspec OPTS[O_COUNT] = {
@@ -14,6 +15,7 @@ const struct optspec OPTS[O_COUNT] = {
     [O_PROVIDER] = {"provider", 'p', true, false, true, "BACKEND_API_PROVIDER"},
     [O_SYSTEM] = {"system", 's', true, false, true, NULL},
     [O_MEDIA] = {"media", 0, true, true, false, NULL},
+    [O_ATTACH] = {"attach", 'a', true, true, false, NULL},
     [O_FIELD] = {"field", 0, true, true, true, NULL},
     [O_HEADER] = {"header", 'H', true, true, true, NULL},
     [O_KEY_IN] = {"key-in", 0, true, false, true, "BACKEND_API_KEY_IN"},
@@ -32,12 +34,16 @@ const struct optspec OPTS[O_COUNT] = {
     [O_VERBOSE] = {"verbose", 'v', false, false, true, NULL},
     [O_COLOR] = {"color", 0, true, false, true, NULL},
     [O_RAW_TERMINAL] = {"raw-terminal", 0, false, false, true, NULL},
+    [O_HIDE_REASONING] = {"hide-reasoning", 0, false, false, true, NULL},
+    [O_RENDER] = {"render", 0, true, false, true, NULL},
     [O_CONTINUE] = {"continue", 'c', false, false, false, NULL},
     [O_CONVERSATION] = {"conversation", 0, true, false, false, NULL},
     [O_NO_LOG] = {"no-log", 0, false, false, true, NULL},
     [O_CONFIG] = {"config", 'K', true, false, false, NULL},
     [O_NO_CONFIG] = {"no-config", 0, false, false, false, NULL},
     [O_LIST_MODELS] = {"list-models", 0, false, false, false, NULL},
+    [O_SAVE_MEDIA] = {"save-media", 0, true, false, true, NULL},
+    [O_LIST_PROVIDERS] = {"list-providers", 0, false, false, false, NULL},
     [O_VERSION] = {"version", 'V', false, false, false, NULL},
     [O_HELP] = {"help", 'h', false, false, false, NULL},
     [O_API_KEY] = {"api-key", 0, true, false, true, "BACKEND_API_KEY"},
@@ -63,6 +69,7 @@ void options_free(struct options *o) {
     for (int i = 0; i < O_COUNT; i++) free(o->many[i].items);
     free(o->words.items);
     free(o->message);
+    free(o->url_with_scheme);
     free(o->config_text);
 }
 
@@ -109,6 +116,35 @@ bool option_set(struct options *o, enum opt id, const char *value, enum origin f
     return true;
 }
 
+/* The option of short name `c`; O_COUNT when none. */
+static enum opt short_option(char c) {
+    for (int i = 0; i < O_COUNT; i++)
+        if (OPTS[i].short_name == c && on_command_line(i)) return (enum opt)i;
+    return O_COUNT;
+}
+
+/* "-qv", "-qvu URL", "-qvuURL" are "-q -v", "-q -v -u URL": flags together, as
+ * getopt takes them; an option with a value takes the rest of the word, else
+ * `next` (then *i moves past it). Returns GO_ON or an exit status. */
+static int short_flags(const char *arg, const char *next, int *i, struct options *o) {
+    for (const char *c = arg + 1; *c != '\0'; c++) {
+        enum opt id = short_option(*c);
+        if (id == O_COUNT) {
+            say("unknown option -%c in %s (see --help)", *c, arg);
+            return EXIT_USAGE;
+        }
+        const char *value = !OPTS[id].takes_value ? NULL : c[1] != '\0' ? c + 1 : next;
+        if (OPTS[id].takes_value && value == NULL) {
+            say("-%c (--%s) in %s needs a value (see --help)", *c, OPTS[id].name, arg);
+            return EXIT_USAGE;
+        }
+        if (!option_set(o, id, value, FROM_COMMAND_LINE)) return EXIT_STREAM;
+        if (value == next && value != NULL) ++*i;
+        if (OPTS[id].takes_value) break;
+    }
+    return GO_ON;
+}
+
 /* Reads the command line, the configuration file and the environment into o.
  * Returns GO_ON or an exit status. */
 int parse_command_line(int argc, char **argv, struct options *o) {
@@ -125,6 +161,11 @@ int parse_command_line(int argc, char **argv, struct options *o) {
         }
         const char *value = NULL;
         enum opt id = find_option(arg, &value);
+        if (id == O_COUNT && arg[1] != '-') { /* -qv: short flags together, the last may take a value */
+            int rc = short_flags(arg, i + 1 < argc ? argv[i + 1] : NULL, &i, o);
+            if (rc != GO_ON) return rc;
+            continue;
+        }
         if (id == O_COUNT) {
             say("unknown option %s (see --help)", arg);
             return EXIT_USAGE;
@@ -223,8 +264,9 @@ static int choice(const struct options *o, enum opt id, const char *fallback, co
 }
 
 /* The server's address: the option, $BACKEND_API_URL, with the OpenAI protocol
- * $OPENAI_BASE_URL, the file, else the default (what `g4f api` serves). */
-static void choose_url(struct options *o) {
+ * $OPENAI_BASE_URL, the file, else the default (what `g4f api` serves). Without
+ * a scheme, http:// (as curl: "-u 127.0.0.1:1337"). */
+static bool choose_url(struct options *o) {
     const char *openai_url = getenv("OPENAI_BASE_URL");
     if (openai(o) && o->origin[O_URL] < FROM_ENV && openai_url != NULL && openai_url[0] != '\0')
         option_set(o, O_URL, openai_url, FROM_ENV);
@@ -232,7 +274,20 @@ static void choose_url(struct options *o) {
     if (o->url == NULL) {
         o->url = openai(o) ? DEFAULT_OPENAI_URL : DEFAULT_URL;
         o->url_defaulted = true;
+    } else if (strstr(o->url, "://") == NULL) {
+        size_t n = strlen(o->url) + sizeof "http://";
+        if ((o->url_with_scheme = malloc(n)) == NULL) return false;
+        snprintf(o->url_with_scheme, n, "http://%s", o->url);
+        o->url = o->url_with_scheme;
     }
+    return true;
+}
+
+/* $OPENAI_BASE_URL alone (no --protocol, no URL of ours anywhere) means the
+ * OpenAI protocol at that address, as the openai package reads it. */
+static bool openai_by_environment(const struct options *o) {
+    const char *openai_url = getenv("OPENAI_BASE_URL");
+    return o->value[O_PROTOCOL] == NULL && o->value[O_URL] == NULL && openai_url != NULL && openai_url[0] != '\0';
 }
 
 /* Turns the option values into settings. Returns GO_ON or EXIT_USAGE. */
@@ -246,10 +301,13 @@ int derive_settings(struct options *o) {
     if (k < 0) return EXIT_USAGE;
     o->key_in = placements[k];
     static const char *const protocols[] = {"backend", "openai", NULL};
-    k = choice(o, O_PROTOCOL, "backend", protocols, "backend or openai");
+    k = choice(o, O_PROTOCOL, openai_by_environment(o) ? "openai" : "backend", protocols, "backend or openai");
     if (k < 0) return EXIT_USAGE;
     o->protocol = k == 0 ? BACKEND_API_PROTOCOL_BACKEND : BACKEND_API_PROTOCOL_OPENAI;
     static const char *const colors[] = {"auto", "always", "never", NULL};
+    k = choice(o, O_RENDER, "auto", colors, "auto, always or never");
+    if (k < 0) return EXIT_USAGE;
+    o->render = k == 1 || (k == 0 && isatty(STDOUT_FILENO) == 1);
     k = choice(o, O_COLOR, "auto", colors, "auto, always or never");
     if (k < 0) return EXIT_USAGE;
     const char *no_color = getenv("NO_COLOR");
@@ -264,6 +322,12 @@ int derive_settings(struct options *o) {
         say("--raw and --json do not go together");
         return EXIT_USAGE;
     }
+    struct stat st;
+    if (o->value[O_SAVE_MEDIA] != NULL && (stat(o->value[O_SAVE_MEDIA], &st) != 0 || !S_ISDIR(st.st_mode))) {
+        say("%s: \"%s\" is not a folder (make it first)", source_of(o, O_SAVE_MEDIA, from, sizeof from),
+            o->value[O_SAVE_MEDIA]);
+        return EXIT_USAGE;
+    }
     if (o->given[O_CONTINUE] && o->given[O_CONVERSATION]) {
         say("--continue and --conversation do not go together");
         return EXIT_USAGE;
@@ -276,6 +340,5 @@ int derive_settings(struct options *o) {
     o->verbose = o->given[O_VERBOSE];
     o->raw_terminal = o->given[O_RAW_TERMINAL];
     o->log = !o->given[O_NO_LOG];
-    choose_url(o);
-    return GO_ON;
+    return choose_url(o) ? GO_ON : EXIT_STREAM;
 }

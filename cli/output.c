@@ -1,5 +1,6 @@
-/* Printing an answer as it arrives: content on standard output, reasoning dimmed
- * (or on standard error), notes and errors on standard error; --raw and --json.
+/* Printing an answer as it arrives: content on standard output, reasoning labelled
+ * "[reasoning]" and dimmed on a terminal (on standard error when standard output is
+ * not one: a redirected answer holds the answer only; --hide-reasoning: nowhere), notes and errors on standard error; --raw and --json.
  * Chunk fields are read through the library's JSON Pointer look-ups. Everything
  * the server sent goes through put_text (safe_text.c) on its way to a terminal. */
 #include "cli.h"
@@ -20,6 +21,10 @@ void printer_init(struct printer *p, const struct options *o) {
     p->mode = o->given[O_RAW] ? OUT_RAW : o->given[O_JSON] ? OUT_JSON : OUT_TEXT;
     p->tty = isatty(STDOUT_FILENO) == 1;
     p->color = o->color;
+    p->reasoning = !o->given[O_HIDE_REASONING];
+    p->verbose = o->verbose;
+    p->render = o->render && p->mode == OUT_TEXT;
+    if (p->render) markdown_init(&p->md, stdout, o->color);
     bool terminal = isatty(STDERR_FILENO) == 1;
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
     p->spinner = !o->given[O_QUIET] && terminal;
@@ -57,7 +62,13 @@ static void end_reasoning(struct printer *p) {
     }
 }
 
+/* The rendered line held so far goes out (a note, reasoning or the end comes). */
+static void flush_rendered(struct printer *p) {
+    if (p->render) markdown_flush(&p->md);
+}
+
 static void end_content_line(struct printer *p) {
+    flush_rendered(p);
     if (p->content_printed && p->last_content != '\n') {
         fputc('\n', stdout);
         p->last_content = '\n';
@@ -83,21 +94,25 @@ static void note(struct printer *p, const char *name, const char *text) {
 static void print_content(struct printer *p, const char *text, size_t len) {
     if (text == NULL || len == 0) return;
     answer_starts(p);
-    put_text(stdout, text, len);
+    if (p->render)
+        markdown_feed(&p->md, text, len);
+    else
+        put_text(stdout, text, len);
     fflush(stdout);
     p->content_printed = true;
     p->last_content = text[len - 1];
 }
 
 static void print_reasoning(struct printer *p, const char *text, size_t len) {
-    if (text == NULL || len == 0) return; /* a status-only reasoning chunk */
+    if (text == NULL || len == 0 || !p->reasoning) return; /* a status-only reasoning chunk; hidden */
     answer_starts(p);
     FILE *to = p->tty ? stdout : stderr;
+    if (p->tty) flush_rendered(p);
     if (!p->in_reasoning) {
         p->in_reasoning = true;
         if (p->tty && p->content_printed && p->last_content != '\n') fputc('\n', stdout);
         if (p->color) fputs("\033[2m", to);
-        if (!p->tty) fputs("[reasoning] ", stderr);
+        fputs("[reasoning] ", to); /* told apart without colour too (NO_COLOR) */
     }
     put_text(to, text, len);
     fflush(to);
@@ -130,8 +145,10 @@ static void keep_usage(struct printer *p, const backend_api_chunk *chunk) {
 
 static void print_server_error(struct printer *p, backend_api_kind kind, const backend_api_chunk *chunk) {
     const char *text = backend_api_chunk_text(chunk, NULL);
+    char short_text[1024];
     answer_starts(p);
     end_content_line(p);
+    if (!p->verbose && shorten_retry_error(text, short_text, sizeof short_text)) text = short_text;
     say("the server sent %s: %s", kind == BACKEND_API_KIND_AUTH ? "an auth error" : "an error",
         text != NULL ? text : backend_api_chunk_json(chunk, NULL));
 }
@@ -141,7 +158,8 @@ static void print_text_chunk(struct printer *p, const backend_api_chunk *chunk, 
     const char *text = backend_api_chunk_text(chunk, &len);
     if (kind != BACKEND_API_KIND_REASONING && kind != BACKEND_API_KIND_LOG) end_reasoning(p);
     switch (kind) {
-    case BACKEND_API_KIND_CONTENT: print_content(p, text, len); break;
+    case BACKEND_API_KIND_CONTENT:
+    case BACKEND_API_KIND_REFUSAL: print_content(p, text, len); break;
     case BACKEND_API_KIND_REASONING: print_reasoning(p, text, len); break;
     case BACKEND_API_KIND_PROVIDER: print_provider(p, chunk); break;
     case BACKEND_API_KIND_ERROR:
@@ -207,7 +225,15 @@ int finish_turn(struct printer *p, backend_api_stream *stream, backend_api_statu
     answer_starts(p);
     end_reasoning(p);
     end_content_line(p);
+    if (p->render) markdown_free(&p->md);
     if (p->mode == OUT_JSON) print_answer_json(stream, st, err);
+    backend_api_stats stats = {.size = sizeof stats};
+    if (p->notes && p->mode == OUT_TEXT && stream != NULL &&
+        backend_api_stream_stats(stream, &stats) == BACKEND_API_STATUS_OK && stats.retries > 0) {
+        char line[64];
+        snprintf(line, sizeof line, "%u (the request was sent again after a failure)", (unsigned)stats.retries);
+        note(p, "retries", line);
+    }
     if (st == BACKEND_API_STATUS_END) {
         const char *const notes[][2] = {{"title", p->title}, {"finish", p->finish}, {"usage", p->usage}};
         for (size_t k = 0; k < 3 && p->notes && p->mode == OUT_TEXT; k++)

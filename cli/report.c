@@ -13,6 +13,34 @@ void url_for_display(const char *url, char *buf, size_t size) {
         snprintf(buf, size, "(the URL)");
 }
 
+/* g4f's "RetryProviderError: RetryProvider failed:\nA: Error: ...\nB: ..." (every
+ * provider it tried failed) as one line: the providers tried and what to do. The
+ * whole text is for -v. False when `text` is not that error. */
+bool shorten_retry_error(const char *text, char *buf, size_t size) {
+    static const char START[] = "RetryProviderError";
+    if (text == NULL || strncmp(text, START, sizeof START - 1) != 0) return false;
+    size_t n = (size_t)snprintf(buf, size, "every provider the server tried failed (");
+    const char *line = strchr(text, '\n');
+    for (bool first = true; line != NULL && n < size; first = false) {
+        line++;
+        size_t name = strcspn(line, ":\n");
+        if (line[name] == ':')
+            n += (size_t)snprintf(buf + n, size - n, "%s%.*s", first ? "" : ", ", (int)(name > 60 ? 60 : name), line);
+        line = strchr(line, '\n');
+    }
+    if (n < size)
+        snprintf(buf + n, size - n, "); choose one with -p PROVIDER (`backend-api --list-models` lists them), "
+                                    "-v shows each one's error");
+    return true;
+}
+
+/* The library's message without what the caller says already ("could not
+ * connect: " after "cannot connect to HOST"). */
+static const char *cause(const char *message, const char *said) {
+    size_t n = strlen(said);
+    return strncmp(message, said, n) == 0 ? message + n : message;
+}
+
 /* HOST:PORT of the URL (the scheme's port when none is given), for a failed connection. */
 static void url_address(const char *url, char *buf, size_t size) {
     char shown[1024];
@@ -78,8 +106,8 @@ static void report_connect(const char *what, const backend_api_error *err, const
     char address[1024];
     url_address(o->url, address, sizeof address);
     bool proxied = o->value[O_PROXY] != NULL && strcmp(o->value[O_PROXY], "none") != 0;
-    say("%s: cannot connect to %s%s: %s (CONNECT)", what, address, proxied ? " through the proxy" : "",
-        backend_api_error_message(err));
+    say("%s: cannot connect to %s%s: %s%s", what, address, proxied ? " through the proxy" : "",
+        cause(backend_api_error_message(err), "could not connect: "), o->verbose ? " (CONNECT)" : "");
     if (proxied) {
         say("hint: is the proxy up? --proxy none goes direct");
     } else if (o->value[O_PROXY] == NULL && proxy_in_environment()) {
@@ -103,13 +131,20 @@ static bool plain_http_answer(const char *message) {
     return false;
 }
 
-/* Prints a library error with what was being done and a hint; frees the error. */
+/* Prints a library error with what was being done and a hint, the status's name
+ * with -v; frees the error. */
 void report(const char *what, backend_api_error *err, const struct where *w) {
     backend_api_status st = backend_api_error_status(err);
+    char short_text[1024];
+    const char *message = backend_api_error_message(err), *server = backend_api_error_server_message(err);
     if (st == BACKEND_API_STATUS_CONNECT) {
         report_connect(what, err, w->o);
+    } else if (!w->o->verbose && shorten_retry_error(server, short_text, sizeof short_text)) {
+        say("%s: HTTP %u: %s", what, (unsigned)backend_api_error_http_status(err), short_text);
     } else {
-        say("%s: %s (%s)", what, backend_api_error_message(err), backend_api_status_name(st));
+        char tag[64] = "";
+        if (w->o->verbose) snprintf(tag, sizeof tag, " (%s)", backend_api_status_name(st));
+        say("%s: %s%s", what, message, tag);
         if (st == BACKEND_API_STATUS_HTTP) hint_http(w, err);
         bool https = strncasecmp(w->o->url, "https:", 6) == 0;
         if (st == BACKEND_API_STATUS_TLS && plain_http_answer(backend_api_error_message(err)))

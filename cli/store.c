@@ -178,6 +178,47 @@ size_t store_list(char (*ids)[ID_SIZE], size_t max) {
     return k;
 }
 
+/* The conversation whose id starts with `prefix` (any unique prefix, the whole id
+ * included) into id. Returns GO_ON, or EXIT_USAGE after saying that none matches
+ * or listing the candidates. */
+int store_resolve(const char *prefix, char *id) {
+    enum { MAX = 100000, SHOWN = 10 };
+    if (!valid_id(prefix)) {
+        say("no conversation \"%s\": `backend-api logs` lists them", prefix);
+        return EXIT_USAGE;
+    }
+    char(*ids)[ID_SIZE] = calloc(MAX, ID_SIZE);
+    if (ids == NULL) return EXIT_STREAM;
+    size_t n = store_list(ids, MAX), found = 0, at = 0, len = strlen(prefix);
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(ids[k], prefix) == 0) { /* a whole id, even if others start with it */
+            found = 1;
+            at = k;
+            break;
+        }
+        if (strncmp(ids[k], prefix, len) == 0 && found++ == 0) at = k;
+    }
+    if (found == 1) memcpy(id, ids[at], ID_SIZE);
+    if (found == 0) say("no conversation \"%s\": `backend-api logs` lists them", prefix);
+    if (found > 1) {
+        say("\"%s\" is the start of %zu conversations' ids; give more of one:", prefix, found);
+        for (size_t k = 0, shown = 0; k < n && shown < SHOWN; k++)
+            if (strncmp(ids[k], prefix, len) == 0) fprintf(stderr, "  %s\n", ids[k]), shown++;
+        if (found > SHOWN) fprintf(stderr, "  ... and %zu more\n", found - SHOWN);
+    }
+    free(ids);
+    return found == 1 ? GO_ON : EXIT_USAGE;
+}
+
+/* Deletes conversation `id`; false after saying why. */
+bool store_remove(const char *id) {
+    char path[1100];
+    if (!file_path(id, path, sizeof path)) return false;
+    if (unlink(path) == 0) return true;
+    say("cannot delete %s: %s", path, strerror(errno));
+    return false;
+}
+
 /* The latest conversation's id into id; false when there is none. */
 bool store_latest(char *id) {
     char ids[1][ID_SIZE];

@@ -20,7 +20,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")
 export CARGO_TARGET_DIR=$TARGET
-CARGO=${CARGO:-cargo}
 log() { echo "demo.sh: $*" >&2; }
 
 # Is a server given? (--url, -u, or BACKEND_API_URL; --help/--version need none.)
@@ -33,12 +32,12 @@ for arg in "$@"; do
     esac
 done
 
-CLIENT=$("$ROOT/cli/build.sh")
+# The library and the offline backend in one cargo run, with one feature set: a second run
+# with nothing changed compiles nothing (see --with-example in cli/build.sh).
+CLIENT=$("$ROOT/cli/build.sh" --with-example test_backend)
 if [ "$need_backend" = 0 ]; then
     exec "$CLIENT" "$@"
 fi
-
-"$CARGO" build --release --quiet --manifest-path "$ROOT/Cargo.toml" --example test_backend
 # The bundled offline backend: prints "READY <port>", exits when its stdin closes.
 # shellcheck source=scripts/backend.sh
 . "$ROOT/scripts/backend.sh"

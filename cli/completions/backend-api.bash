@@ -3,11 +3,11 @@
 
 _backend_api() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local opts="--url --protocol --model --provider --system --media --field --header --key-in
+    local opts="--url --protocol --model --provider --system --attach --media --field --header --key-in
         --proxy --cacert --insecure --retries --connect-timeout --headers-timeout
         --idle-timeout --total-timeout --max-line --raw --json --quiet --verbose --color
-        --raw-terminal --continue --conversation --no-log --config --no-config --list-models
-        --version --help -u -m -p -s -H -k -q -v -c -K -V -h"
+        --hide-reasoning --render --save-media --list-providers --raw-terminal --continue --conversation --no-log --config --no-config --list-models
+        --version --help -u -m -p -s -a -H -k -q -v -c -K -V -h"
     COMPREPLY=()
     # --name=value: complete the value as if it were the next word. Bash splits the
     # words at "=" (COMP_WORDBREAKS), unless told otherwise.
@@ -20,14 +20,14 @@ _backend_api() {
         cur=${cur#*=}
     fi
     case $prev in
-        --media | --cacert | -K | --config)
+        -a | --attach | --media | --cacert | -K | --config | --save-media)
             compopt -o filenames 2> /dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return
             ;;
         --key-in) mapfile -t COMPREPLY < <(compgen -W "body bearer both" -- "$cur"); return ;;
         --protocol) mapfile -t COMPREPLY < <(compgen -W "backend openai" -- "$cur"); return ;;
-        --color) mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur"); return ;;
+        --color | --render) mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur"); return ;;
         --conversation)
             local dir=${XDG_STATE_HOME:-$HOME/.local/state}/backend-api/conversations ids=()
             [ -d "$dir" ] && mapfile -t ids < <(cd "$dir" && ls -t -- *.json 2> /dev/null | sed 's/\.json$//')

@@ -32,6 +32,7 @@ Last line: "cli: N passed, M failed".
 """
 from __future__ import annotations
 
+import calendar
 import fcntl
 import http.server
 import json
@@ -180,6 +181,7 @@ class Out:
         return f"exit {self.rc}\n--- stdout\n{self.out[-3000:]}\n--- stderr\n{self.err[-3000:]}"
 
 
+URL: str  # the test backend's
 CLIENT: Path  # the sanitizer build, for every non-terminal run
 PLAIN: Path  # the build as shipped
 
@@ -411,7 +413,12 @@ def test_output(url: str) -> None:
 
 def test_failures(url: str, tls_url: str) -> None:
     expect("a refused connection names the address", run("-u", "http://127.0.0.1:1", "x"), 1,
-           err=["the request failed: cannot connect to 127.0.0.1:1: ", "(CONNECT)", "g4f api` listens on port 1337"])
+           err=["the request failed: cannot connect to 127.0.0.1:1: ", "g4f api` listens on port 1337"])
+    o = run("-u", "http://127.0.0.1:1", "x")
+    first = o.err.splitlines()[0] if o.err else ""
+    check("... in one line, the cause once, no status tag", o.rc == 1 and first.count("connect") == 1
+          and "(CONNECT)" not in o.err, str(o))
+    expect("... the status tag with -v", run("-v", "-u", "http://127.0.0.1:1", "x"), 1, err=["(CONNECT)"])
     expect("... and never shows a password in the URL", run("-u", "http://user:pw-marker@127.0.0.1:1", "x"), 1,
            err=["cannot connect to 127.0.0.1:1"], not_err=["pw-marker"])
     expect("... through a proxy", run("-u", url, "--proxy", "http://127.0.0.1:1", "x"), 1,
@@ -432,20 +439,25 @@ def test_failures(url: str, tls_url: str) -> None:
            err=["Provider not found", 'no provider "Nope"', "--list-models"], not_err=["--no-gui"])
     expect("HTTP 401: the g4f-api-key hint", run("-u", url, "--field", "test_status=401", "x"), 1,
            err=["HTTP 401", "BACKEND_API_G4F_KEY"])
-    expect("HTTP 500", run("-u", url, "--field", "test_status=500", "x"), 1, err=["test status 500", "(HTTP)"])
+    expect("HTTP 500", run("-u", url, "--field", "test_status=500", "x"), 1, err=["test status 500"],
+           not_err=["(HTTP)"])
+    expect("HTTP 500 with -v: the status tag", run("-v", "-u", url, "--field", "test_status=500", "x"), 1,
+           err=["(HTTP)"])
+    o = run("-u", url, "--retries", "2", "--field", "test_fail_times=1", "--field", 'test_fail_key="cli-retry-noted"', "x")
+    expect("a retry is noted", o, 0, out=["You said: x"], err=["[retries: 1"])
     expect("a redirect is not followed", run("-u", url, "--field", "test_status=307", "--field",
                                              'test_location="http://elsewhere.invalid/"', "x"), 1,
            err=["redirects are not followed"])
     expect("an in-stream error chunk: exit 3", run("-u", url, "--field", 'test_fault="error_chunk"', "x"), 3,
            err=["the server sent an error: ValueError: test failure"])
-    expect("--idle-timeout", run("-u", url, "--idle-timeout", "300ms", "--field", 'test_fault="stall"', "x"), 1,
+    expect("--idle-timeout", run("-v", "-u", url, "--idle-timeout", "300ms", "--field", 'test_fault="stall"', "x"), 1,
            err=["the answer broke off", "(TIMED_OUT)"])
-    expect("--headers-timeout", run("-u", url, "--headers-timeout", "0.3", "--field", 'test_fault="no_answer"', "x"),
+    expect("--headers-timeout", run("-v", "-u", url, "--headers-timeout", "0.3", "--field", 'test_fault="no_answer"', "x"),
            1, err=["(TIMED_OUT)"])
-    expect("--total-timeout", run("-u", url, "--total-timeout", "0.5s", "--field", 'test_fault="endless"', "-q", "x"),
+    expect("--total-timeout", run("-v", "-u", url, "--total-timeout", "0.5s", "--field", 'test_fault="endless"', "-q", "x"),
            1, err=["(TIMED_OUT)"])
     expect("--connect-timeout is taken", run("-u", url, "--connect-timeout", "5s", "x"), 0, out=["You said: x"])
-    expect("--max-line", run("-u", url, "--max-line", "1k", "--field", 'test_fault="oversized"', "-q", "x"), 1,
+    expect("--max-line", run("-v", "-u", url, "--max-line", "1k", "--field", 'test_fault="oversized"', "-q", "x"), 1,
            err=["(LIMIT)"])
     fail_once = ["--field", 'test_fail_key="cli-retry"', "--field", "test_fail_times=1", "x"]
     expect("--retries: a 503 then the answer", run("-u", url, "--retries", "2", *fail_once), 0, out=["You said: x"])
@@ -454,7 +466,7 @@ def test_failures(url: str, tls_url: str) -> None:
            out=["You said: x"])
     fail_once[1] = 'test_fail_key="cli-no-retry"'
     expect("without --retries the 503 fails", run("-u", url, *fail_once), 1, err=["HTTP 503"])
-    expect("TLS: an unknown CA is refused, with the hint", run("-u", tls_url, "x"), 1, err=["(TLS)", "--cacert"])
+    expect("TLS: an unknown CA is refused, with the hint", run("-u", tls_url, "x"), 1, err=["certificate", "--cacert"])
     expect("TLS: --cacert", run("-u", tls_url, "--cacert", str(ROOT / "tests/tls/ca.pem"), "x"), 0,
            out=["secure hello"])
     expect("TLS: BACKEND_API_CACERT", run("-u", tls_url, "x", env={"BACKEND_API_CACERT": str(ROOT / "tests/tls/ca.pem")}),
@@ -473,7 +485,7 @@ def test_usage_errors(url: str) -> None:
         (["--key-in", "header", "x"], "--key-in takes body, bearer or both"),
         (["--field", "x={", "y"], "--field x: "),
         (["--field", "novalue", "y"], "--field takes KEY=JSON"),
-        (["--media", "/no/such/file.png", "y"], "--media /no/such/file.png: "),
+        (["--media", "/no/such/file.png", "y"], "attachment /no/such/file.png: "),
         (["--cacert", "/no/such.pem", "y"], "--cacert: "),
         (["-H", "Bad Name: v", "y"], "--header Bad Name: "),
     ]
@@ -487,10 +499,21 @@ def test_usage_errors(url: str) -> None:
 
 
 def test_models(url: str) -> None:
+    o = run("-u", url, "--list-models", "--json")
+    check("--list-models --json", o.rc == 0 and json.loads(o.out) == {"TestBackend": ["test-model", "test-vision"]},
+          str(o))
+    o = run("-u", url, "--list-models", "-p", "TestBackend", "--json")
+    check("--list-models -p --json", o.rc == 0 and json.loads(o.out)[0]["model"] == "test-model", str(o))
     o = run("-u", url, "--list-models")
-    check("--list-models", o.rc == 0 and json.loads(o.out) == {"TestBackend": ["test-model", "test-vision"]}, str(o))
+    check("--list-models in a pipe: provider<TAB>model, one a line",
+          o.rc == 0 and o.out == "TestBackend\ttest-model\nTestBackend\ttest-vision\n", str(o))
     o = run("-u", url, "--list-models", "-p", "TestBackend")
-    check("--list-models -p", o.rc == 0 and json.loads(o.out)[0]["model"] == "test-model", str(o))
+    check("--list-models -p in a pipe: the same lines", o.rc == 0 and o.out == "TestBackend\ttest-model\n", str(o))
+    canned, curl = start_canned()
+    expect("--list-models -p Nope, listed empty (as g4f does): an error naming it, exit 1",
+           run("-u", curl, "--list-models", "-p", "Nope"), 1, err=['no model of the provider "Nope"'])
+    canned.shutdown()
+    canned.server_close()
     expect("--list-models at a wrong path: the hint", run("-u", url + "/v1", "--list-models"), 1,
            err=["listing the models: HTTP 404", "/v1/backend-api/v2/models:"])
 
@@ -510,9 +533,11 @@ def test_protocol(url: str) -> None:
            run("--protocol", "backend", "-u", url, "z", env={"BACKEND_API_PROTOCOL": "openai"}), 0, out=["You said: z"])
     expect("--protocol openai without /v1: the OpenAI hint", run("--protocol", "openai", "-u", url, "x"), 1,
            err=["HTTP 404", "nothing answers " + url + "/chat/completions", "with its /v1"], not_err=["--no-gui"])
-    o = run("--protocol", "openai", "-u", v1, "--list-models")
+    o = run("--protocol", "openai", "-u", v1, "--list-models", "--json")
     check("--protocol openai --list-models: /v1/models", o.rc == 0 and json.loads(o.out or "{}").get("data", [{}])[0]
           .get("id") == "test-model", str(o))
+    o = run("--protocol", "openai", "-u", v1, "--list-models")
+    check("... in a pipe: one model a line", o.rc == 0 and o.out == "test-model\n", str(o))
     expect("--protocol openai --list-models -p: a usage error", run("--protocol", "openai", "-u", v1, "--list-models",
                                                                     "-p", "TestBackend"), 2,
            err=["--list-models of one provider (--provider) needs --protocol backend"])
@@ -721,8 +746,8 @@ def test_real_g4f(servers: dict) -> None:
     expect("g4f api: an answer, reasoning on stderr", o, 0, out=["part0 part1 part2"],
            err=["[reasoning] thinking...", "[provider: Interop Test, model interop-model]", "[finish: stop]"])
     t = Terminal(["-u", open_url, *args, "hi"])
-    session("g4f api on a terminal: reasoning dimmed", t, [("expect", "\033[2mthinking..."), ("expect", "part2")], 0)
-    o = run("-u", open_url, "--list-models")
+    session("g4f api on a terminal: reasoning dimmed", t, [("expect", "\033[2m[reasoning] thinking..."), ("expect", "part2")], 0)
+    o = run("-u", open_url, "--list-models", "--json")
     check("g4f api: --list-models", o.rc == 0 and json.loads(o.out) == {"InteropTest": ["interop-model",
                                                                                      "interop-vision"]}, str(o))
     expect("g4f api: an in-stream error", run("-u", open_url, *args, "--field", "interop_fail_after=1", "x"), 3,
@@ -757,11 +782,21 @@ def sse(*chunks: dict) -> bytes:
 
 
 ESC_CONTENT = "\x1b]0;TITLE\x07\x1b[2J\rFAKE\u009b31m done\tok\n"
+RETRY_ERROR = ("RetryProviderError: RetryProvider failed:\nOpenaiChat: MissingAuthError: Add a .har file\n"
+               "Copilot: RateLimitError: Too many requests\nPollinationsAI: ResponseStatusError: 502 Bad Gateway")
+MARKDOWN = ("# Title here\nSome **bold** and *italic* and `code` and a [link](https://example.com/x).\n"
+            "## Sub\n- item one\n- item **two**\n> quoted *text*\n```python\ndef f(x): return x * 2  # **not bold**\n"
+            "```\nsnake_case_name stays.\nlast line \x1b]0;T\x07 with no newline")
 ESC_ERROR = "\x1b]52;c;aGk=\x07\x1b[2K\rFAKE: all good"
 CANNED = {
     # what the server sends for a user message: (status, content type, body)
     "hostile": (200, "text/event-stream", sse({"type": "content", "content": ESC_CONTENT},
                                               {"type": "finish", "finish": {"reason": "stop"}})),
+    # streamed in pieces that cut lines and markers in two
+    "markdown": (200, "text/event-stream", sse(*({"type": "content", "content": MARKDOWN[k:k + 7]}
+                                                 for k in range(0, len(MARKDOWN), 7)))),
+    "retry-error": (200, "text/event-stream", sse({"type": "error", "error": "RetryProviderError", "message": RETRY_ERROR})),
+    "retry-http": (500, "application/json", json.dumps({"error": {"message": RETRY_ERROR}}).encode()),
     "hostile-error": (500, "application/json", json.dumps({"error": {"message": ESC_ERROR}}).encode()),
     "nested": (200, "text/event-stream", sse(
         {"type": "provider", "provider": {"meta": {"name": "Decoy", "label": "Decoy"}, "name": "Real", "model": "m"}},
@@ -778,6 +813,15 @@ class Canned(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+    def do_GET(self) -> None:
+        """A model listing, empty for every provider (as g4f lists one it does not know)."""
+        data = b"[]" if self.path.startswith("/backend-api/v2/models/") else b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
@@ -988,7 +1032,7 @@ def test_chat_commands(url: str) -> None:
     body = e[0]["body"] if e else {}
     check("... the next request has them", body.get("model") == "m2" and body.get("provider") == "TestBackend"
           and body.get("messages", [{}])[0] == {"role": "system", "content": "be brief"}, json.dumps(body)[:1500])
-    for name, paste in (("bracketed paste", "\x1b[200~line a\nline b\rline c\r\x1b[201~"),
+    for name, paste in (("bracketed paste, then Enter", "\x1b[200~line a\nline b\rline c\x1b[201~\r"),
                         ('""" block', '"""\rline a\rline b\rline c"""\r')):
         t = Terminal(["-u", url, "--field", "test_echo=true"], env=env)
         session(f"a pasted block of 3 lines is one message ({name})", t, [
@@ -1091,7 +1135,7 @@ def test_hostile(url: str, tls_url: str) -> None:
         o = run("-u", url, "--media", str(fifo), "x")
     except subprocess.TimeoutExpired:
         o = Out(-999, b"", b"(hung in open)")
-    expect("--media on a FIFO is refused at once", o, 2, err=[f"--media {fifo}: not a regular file (a FIFO)"])
+    expect("--media on a FIFO is refused at once", o, 2, err=[f"attachment {fifo}: not a regular file (a FIFO)"])
     check("... in well under a second", time.monotonic() - t0 < 5, f"{time.monotonic() - t0:.1f} s")
     expect("--media on a directory too", run("-u", url, "--media", str(WORK), "x"), 2, err=["(a directory)"])
     t = Terminal(["-u", tls_url, "-k", "x"])
@@ -1114,6 +1158,286 @@ def test_layout() -> None:
           all(n in help_text for n in new), str([n for n in new if n not in help_text]))
 
 
+# ---------------------------------------------------------------- issue 30: people who type, pipe and read
+
+UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+LEFT, RIGHT, UP, HOME = "\x1b[D", "\x1b[C", "\x1b[A", "\x01"
+
+
+def has_libedit() -> bool:
+    return "(line editing: libedit)" in run("--version", env=dict(UTF8, TERM="xterm")).out
+
+
+def typed_chat(name: str, steps: list, env: dict, expect_said: list, args: tuple = ()) -> str:
+    """A conversation typed through a pty (each step a line: keys, then Enter); checks
+    what the test backend received, turn by turn. Returns what the terminal showed."""
+    t = Terminal(["-u", URL, "--field", "test_echo=true", *args], env=env)
+    keys = [("expect", "> ")]
+    for line in steps:
+        keys += [("send", k) for k in line] + [("send", "\r"), ("expect", "You said:"), ("expect", "\n> ")]
+    keys.append(("send", "\x04"))
+    if not session(name, t, keys, 0):
+        return t.text()
+    said = [users_said(e)[-1] for e in echoes_in(t.text())]
+    check(f"... the server received what was typed ({name})", said == expect_said,
+          json.dumps(said, ensure_ascii=False))
+    return t.text()
+
+
+def test_utf8_terminal(url: str) -> None:
+    if has_libedit():
+        shown = typed_chat("UTF-8 in libedit: Cyrillic (cursor keys), CJK (backspace), accents (Home), history", [
+            ["Привет мир", LEFT * 4, ","], ["你好世界界", "\x7f"], ["café", HOME, "Un "], [UP * 3]],
+            UTF8, ["Привет, мир", "你好世界", "Un café", "Привет, мир"])
+        check("... shown as typed, never as \\U+ escapes", "\\U+" not in shown and "> Привет мир" in shown
+              and "你好世界界" in shown, repr(shown[:800]))
+        # "> " then four wide characters: the cursor goes back to column 2 + 4 * 2 + 1 after the backspace
+        check("... a wide character takes two columns", "你好世界界\r\x1b[11G" in shown, repr(shown[:1500]))
+    else:
+        skip("UTF-8 in libedit", "no libedit on this system (apt-get install libedit2)")
+    typed_chat("UTF-8 in the terminal's line mode: backspace erases a whole character", [["мирр\x7f"], ["ü\x7fé"]],
+               dict(UTF8, TERM="dumb"), ["мир", "é"])
+    t = Terminal(["-u", url, "--field", "test_echo=true"], env={"LANG": "C", "LC_ALL": "C"})
+    ok = session("a locale that is not UTF-8: a note, and typed text still goes as it was typed", t, [
+        ("expect", "is not UTF-8"), ("expect", "LANG=C.UTF-8"), ("expect", "> "), ("send", "Привет\r"),
+        ("expect", "You said:"), ("expect", "\n> "), ("send", "\x04")], 0)
+    said = [users_said(e) for e in echoes_in(t.text())] if ok else []
+    check("... the server received it", said == [["Привет"]], json.dumps(said, ensure_ascii=False))
+
+
+def test_pipe_and_prompt(url: str) -> None:
+    o = run("-u", url, "--field", "test_echo=true", "summarise", "this", stdin="первая строка\nline two\n".encode())
+    said = users_said(echo_of(o.out)) if o.rc == 0 else []
+    check("a pipe and a prompt are one message: the prompt, a blank line, the piped text", o.rc == 0
+          and said == ["summarise this\n\nпервая строка\nline two"], str(o))
+    o = run("-u", url, "--field", "test_echo=true", "Summarise:", "-", stdin=b"piped\n")
+    check('... "-" keeps its place', o.rc == 0 and users_said(echo_of(o.out)) == ["Summarise: piped"], str(o))
+    o = run("-u", url, "--field", "test_echo=true", "alone", stdin=b"")
+    check("... an empty pipe adds nothing", o.rc == 0 and users_said(echo_of(o.out)) == ["alone"], str(o))
+    expect("piped input beyond 8 MiB: a clear usage error, nothing sent",
+           run("-u", url, "summarise", stdin=b"a" * (9 << 20)), 2, err=["standard input is larger than 8 MiB"],
+           not_out=["You said"])
+
+
+def test_reasoning(url: str) -> None:
+    o = run("-u", url, "--field", "test_extras=true", "x")
+    expect("reasoning: not on a redirected stdout, labelled on stderr", o, 0, out=["You said: x"],
+           err=["[reasoning] thinking"], not_out=["thinking"])
+    expect("--hide-reasoning: nowhere", run("-u", url, "--hide-reasoning", "--field", "test_extras=true", "x"), 0,
+           out=["You said: x"], not_err=["thinking"])
+    conf = WORK / "hide-reasoning.conf"
+    conf.write_text("hide-reasoning\n")
+    expect("... or the configuration key hide-reasoning", run("-u", url, "-K", str(conf), "--field",
+                                                              "test_extras=true", "x"), 0, not_err=["thinking"])
+    for env, dim in (({}, True), ({"NO_COLOR": "1"}, False)):
+        t = Terminal(["-u", url, "--field", "test_extras=true", "x"], env=env)
+        ok = session(f"on a terminal: reasoning labelled{', dimmed' if dim else ' under NO_COLOR'}", t,
+                     [("expect", "You said: x")], 0)
+        text = t.text()
+        check("... before the answer, told apart from it", ok and ("\x1b[2m[reasoning] thinking" in text) == dim
+              and "[reasoning] thinking" in text and text.find("thinking") < text.find("Hello from"), repr(text))
+    t = Terminal(["-u", url, "--hide-reasoning", "--field", "test_extras=true", "x"])
+    session("on a terminal with --hide-reasoning: none", t, [("expect", "You said: x")], 0)
+    check("... none shown", "thinking" not in t.text(), repr(t.text()))
+    env = private_env("issue30-reasoning")
+    run("-u", url, "--field", "test_extras=true", "first", env=env)
+    run("-u", url, "-c", "second", env=env)
+    files = saved_files(env)
+    saved = json.loads(files[0].read_text()) if files else {}
+    check("saved conversations keep each answer's reasoning (not sent back)", saved.get("reasoning") ==
+          ["thinking", ""] and all(set(m) == {"role", "content"} for m in saved.get("messages", [])), json.dumps(saved))
+    expect("... and logs ID shows it", run("logs", saved.get("id", "none"), env=env), 0,
+           out=["user: first\nreasoning: thinking\nassistant: "])
+
+
+def test_paste(url: str) -> None:
+    if not has_libedit():
+        return skip("a paste in libedit", "no libedit on this system (apt-get install libedit2)")
+    paste = "\x1b[200~line one\rline two\x1b[201~"
+    shown = typed_chat("a bracketed paste lands in the line being edited; Enter sends it",
+                       [["Look: ", paste, " end"], ["\"\"\"", "\r", "block", "\r", "\"\"\""]], UTF8,
+                       ["Look: line one\nline two end", "block\n"])
+    check("... shown in the line, its newline as a sign", "Look: line one\u2424line two end" in shown, repr(shown))
+
+
+def test_habits(url: str) -> None:
+    port = url.rsplit(":", 1)[1]
+    expect("combined short flags: -qv", run("-qvu", url, "x"), 0, out=["You said: x"], not_err=["[provider"])
+    expect("... an unknown one is named", run("-u", url, "-qz", "x"), 2, err=["unknown option -z in -qz"])
+    expect("a URL without a scheme means http://", run("-u", f"127.0.0.1:{port}", "x"), 0, out=["You said: x"])
+    o = run("--no-config", "--field", "test_echo=true", "x",
+            env={"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-openai-marker"})
+    e = echo_of(o.out) if o.rc == 0 and "ECHO:" in o.out else {"headers": {}}
+    check("OPENAI_BASE_URL alone selects the OpenAI protocol, with OPENAI_API_KEY",
+          e["headers"].get("authorization") == "Bearer sk-openai-marker", str(o))
+    t = Terminal(["-u", url, "--field", "test_echo=true", "--field", "test_delay_ms=300"], env=UTF8)
+    ok = session("keys typed during an answer are not echoed into it, and wait for the next prompt", t, [
+        ("expect", "> "), ("send", "first\r"), ("expect", "ECHO:"), ("send", "zzz"), ("expect", "You said: first"),
+        ("expect", "\n> "), ("send", "\r"), ("expect", "You said: zzz"), ("expect", "\n> "), ("send", "\x04")], 0)
+    text = t.text()
+    check("... not in the answer", ok and "zzz" not in text[:text.find("You said: first")], repr(text))
+
+
+def test_markdown(url: str) -> None:
+    unit = WORK / "markdown_test"
+    built = subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g",
+                            "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{ROOT}/include",
+                            f"-I{ROOT}/cli", str(ROOT / "tests/cli/markdown_test.c"), str(ROOT / "cli/markdown.c"),
+                            str(ROOT / "cli/safe_text.c"), str(ROOT / "cli/buffer.c"), "-o", str(unit)],
+                           capture_output=True, text=True)
+    o = run(binary=unit) if built.returncode == 0 else Out(-1, b"", built.stderr.encode())
+    expect("the markdown renderer's unit test (tests/cli/markdown_test.c): known lines, the same output for "
+           "every cut of the text", o, 0, out=["markdown: 0 failed"])
+    canned, curl = start_canned()
+    t = Terminal(["-u", curl, "markdown"])
+    session("markdown rendered on a terminal as it streams", t, [("expect", "with no newline")], 0)
+    text = t.text()
+    want = ["\x1b[1;4;35mTitle here\x1b[0m", "\x1b[1mbold\x1b[22m", "\x1b[3mitalic\x1b[23m", "\x1b[36mcode\x1b[39m",
+            "\x1b]8;;https://example.com/x\x1b\\\x1b[4mlink", "\x1b[1;35mSub", "•\x1b[39m item \x1b[1mtwo",
+            "\x1b[2m```python", "\x1b[33mdef f(x): return x * 2  # **not bold**", "snake_case_name stays.",
+            "last line ^[]0;T^G with no newline"]
+    check("... headings, bold, emphasis, code, links (OSC 8), lists, fenced code and its language; the server's "
+          "controls still neutralised", all(w in text for w in want) and "\x1b]0;T" not in text,
+          str([w for w in want if w not in text]) + " " + repr(text))
+    t = Terminal(["-u", curl, "markdown"], env={"NO_COLOR": "1"})
+    session("... under NO_COLOR: bold and italics, no colour", t, [("expect", "with no newline")], 0)
+    text = t.text()
+    check("... the link as text <url>, code in backticks", "\x1b[1mbold" in text and "\x1b[1mTitle here" in text
+          and "link <https://example.com/x>" in text and "`code`" in text and not re.search(r"\x1b\[(3\d|2)m", text)
+          and "\x1b]8" not in text, repr(text))
+    o = run("-u", curl, "markdown")
+    check("... raw when stdout is not a terminal", o.rc == 0 and o.out == MARKDOWN + "\n", repr(o.out))
+    t = Terminal(["-u", curl, "--render", "never", "markdown"])
+    session("... raw on a terminal with --render never", t, [("expect", "no newline")], 0)
+    check("... no rendering", "# Title here" in t.text() and "**bold**" in t.text(), repr(t.text()))
+    o = run("-u", curl, "--render", "always", "--color", "never", "markdown")
+    check("--render always: rendered in a pipe too", o.rc == 0 and "\x1b[1mbold" in o.out, repr(o.out))
+    t = Terminal(["-u", curl, "stall"])
+    session("... a line being streamed is shown as it comes, not held to its end", t, [
+        ("expect", "partial"), ("send", "\x03"), ("expect", "cancelled")], 130)
+    canned.shutdown()
+    canned.server_close()
+
+
+def test_conversations_found(url: str) -> None:
+    env = private_env("issue30-logs")
+    for message in ("first question", "a thing about Apples", "third one"):
+        run("-u", url, message, env=env)
+    saved = json.loads(run("logs", "--json", env=env).out or "[]")
+    ids = [c["id"] for c in saved]
+    if not check("three conversations saved", len(ids) == 3, str(ids)):
+        return
+    apples = ids[1]
+    o = run("-u", url, "--field", "test_echo=true", "--conversation", apples[:-2], "more", env=env)
+    check("--conversation takes a unique prefix of an id", o.rc == 0 and
+          users_said(echo_of(o.out)) == ["a thing about Apples", "more"], str(o))
+    common = os.path.commonprefix(ids)
+    expect("... an ambiguous one lists the candidates", run("-u", url, "--conversation", common, "x", env=env), 2,
+           err=[f'"{common}" is the start of 3 conversations', *ids])
+    expect("logs PREFIX prints one", run("logs", apples[:-2], env=env), 0, out=[f"conversation {apples}"])
+    o = run("logs", "-q", "apples", env=env)
+    check("logs -q TEXT: those holding it (any case)", o.rc == 0 and apples in o.out and ids[0] not in o.out
+          and ids[2] not in o.out, str(o))
+    expect("logs --help", run("logs", "--help", env=env), 0, out=["usage: backend-api logs", "logs rm ID", "-q TEXT"])
+    updated = json.loads(run("logs", "--json", apples, env=env).out)["updated"]
+    utc = calendar.timegm(time.strptime(updated, "%Y-%m-%dT%H:%M:%SZ"))
+    local = time.strftime("%Y-%m-%d %H:%M", time.gmtime(utc + 3 * 3600))  # TZ=XYZ-3: three hours east
+    o = run("logs", env=dict(env, TZ="XYZ-3"))
+    check("logs shows local times (UTC in --json)", o.rc == 0 and local in o.out and updated not in o.out
+          and updated.endswith("Z"), f"{local} {updated}\n{o}")
+    o = run("logs", "rm", ids[0][:-2], env=env)
+    left = [c["id"] for c in json.loads(run("logs", "--json", env=env).out or "[]")]
+    check("logs rm PREFIX deletes one", o.rc == 0 and f"deleted conversation {ids[0]}" in o.err
+          and sorted(left) == sorted([apples, ids[2]]), f"{o}\n{left}")
+    expect("logs rm of an unknown id: an error", run("logs", "rm", "nope", env=env), 2, err=['no conversation "nope"'])
+
+
+def test_attachments(url: str) -> None:
+    notes = WORK / "notes.txt"
+    notes.write_text("заметки: café\nline two\n")
+    clip = WORK / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a film")
+    o = run("-u", url, "--field", "test_echo=true", "-a", str(notes), "--attach", str(PIXEL), "-a", str(clip),
+            "summarise")
+    body = echo_of(o.out)["body"] if o.rc == 0 else {"messages": []}
+    media = body.get("media") or []
+    check("-a: a text file as context under its name, before the message; an image and a video as media",
+          users_said({"body": body}) == ['<file name="notes.txt">\nзаметки: café\nline two\n</file>\n\nsummarise']
+          and [m[1] for m in media] == ["pixel.gif", "clip.mp4"] and media[1][0].startswith("data:video/mp4;base64,"),
+          str(o))
+    expect("-a of another binary: refused, naming the accepted types", run("-u", url, "-a", "/bin/sh", "x"), 2,
+           err=["neither media nor text", "images (jpeg", "UTF-8 text"], not_out=["You said"])
+    t = Terminal(["-u", url, "--field", "test_echo=true", "-a", str(notes)], env=UTF8)
+    ok = session("in a conversation: -a goes with the first message, /attach FILE with the next one", t, [
+        ("expect", "> "), ("send", "one\r"), ("expect", "You said:"), ("expect", "\n> "),
+        ("send", f"/attach {PIXEL}\r"), ("expect", "attached to the next message"), ("expect", "\n> "),
+        ("send", "two\r"), ("expect", "You said: two"), ("expect", "\n> "),
+        ("send", "three\r"), ("expect", "You said: three"), ("expect", "\n> "), ("send", "\x04")], 0)
+    sent = [(users_said(e)[-1], [m[1] for m in e["body"].get("media") or []]) for e in echoes_in(t.text())] if ok else []
+    check("... each attachment with its own message", sent == [
+        ('<file name="notes.txt">\nзаметки: café\nline two\n</file>\n\none', []), ("two", ["pixel.gif"]),
+        ("three", [])], json.dumps(sent, ensure_ascii=False))
+
+
+def test_beyond_text(url: str) -> None:
+    o = run("-u", url, "--field", "test_media=true", "draw")
+    expect("generated media: the URL said", o, 0, err=[f"[image: {url}/media/test-dot.png]"])
+    folder = WORK / "media"
+    folder.mkdir(exist_ok=True)
+    for args in (["--save-media", str(folder), "draw"], ["--save-media", str(folder), "--json", "draw"]):
+        for f in folder.iterdir():
+            f.unlink()
+        o = run("-u", url, "--field", "test_media=true", *args)
+        saved = folder / "test-dot.png"
+        expect(f"--save-media DIR ({' '.join(args[2:])}): saved, and where", o, 0,
+               err=[f"[image saved: {saved} ("]) and check("... the server's bytes", saved.exists() and
+                                                          saved.read_bytes()[:4] == b"\x89PNG", str(list(folder.iterdir())))
+    expect("--save-media of a missing folder: a usage error", run("-u", url, "--save-media", str(WORK / "nope"), "x"),
+           2, err=["is not a folder"])
+    env = private_env("issue30-media")
+    t = Terminal(["-u", url, "--save-media", str(folder), "--field", "test_media=true"], env=env)
+    session("--save-media in a conversation", t, [("expect", "> "), ("send", "draw\r"), ("expect", "[image saved: "),
+                                                  ("expect", "\n> "), ("send", "\x04")], 0)
+    expect("a tool call shown: name and arguments", run("-u", url, "--field", "test_extras=true", "x"), 0,
+           err=['[tool call: get_weather {"city":"Paris"}]', "[tool call: get_time {}]"])
+    o = run("--protocol", "openai", "-u", url + "/v1", "--field", 'test_openai="refusal"', "x")
+    expect("a refusal: printed, and said to be one", o, 0, out=["I can't help with that."],
+           err=["the model refused to answer"])
+    o = run("-u", url, "--list-providers")
+    check("--list-providers: one a line", o.rc == 0 and o.out == "TestBackend\n", str(o))
+    o = run("-u", url, "--list-providers", "--json")
+    check("... --json: the server's", o.rc == 0 and json.loads(o.out or "[]")[0]["name"] == "TestBackend", str(o))
+    o = run("--protocol", "openai", "-u", url + "/v1", "--list-providers")
+    check("... with --protocol openai", o.rc == 0 and o.out.strip() != "", str(o))
+
+
+def test_errors_read(url: str) -> None:
+    canned, curl = start_canned()
+    for what, rc in (("retry-error", 3), ("retry-http", 1)):
+        o = run("-u", curl, what)
+        lines = [line for line in o.err.splitlines() if line.startswith("backend-api:")]
+        expect(f"g4f's provider-retry error ({what}): one line, the providers tried, the hint", o, rc,
+               err=["OpenaiChat, Copilot, PollinationsAI", "-p PROVIDER"], not_err=["RetryProvider failed"])
+        check("... one line", len(lines) == 1, o.err)
+        expect("... in full with -v", run("-v", "-u", curl, what), rc, err=["Copilot: RateLimitError: Too many"])
+    canned.shutdown()
+    canned.server_close()
+
+
+def test_demo() -> None:
+    """scripts/demo.sh twice: the second run, with nothing changed, compiles nothing."""
+    env = {k: v for k, v in BASE_ENV.items() if not k.startswith("ASAN") and not k.startswith("UBSAN")}
+    runs = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        p = subprocess.run([str(ROOT / "scripts/demo.sh"), "Hello"], capture_output=True, env=env, timeout=3600)
+        runs.append((time.monotonic() - t0, p))
+    (first, p1), (second, p2) = runs
+    check(f"scripts/demo.sh \"Hello\": the second run under 5 s (first {first:.1f} s, second {second:.1f} s)",
+          p1.returncode == p2.returncode == 0 and b"You said: Hello" in p2.stdout and second < 5,
+          f"{p2.returncode} {p2.stdout[-500:]!r} {p2.stderr[-2000:]!r}")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -1126,7 +1450,9 @@ def main() -> int:
     else:
         PLAIN = build(WORK / "backend-api")
         CLIENT = build(WORK / "backend-api-asan", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    global URL
     backend, url = start_backend()
+    URL = url
     tls_url = start_tls_server()
     procs = [backend]
     servers: dict = {}
@@ -1149,7 +1475,15 @@ def main() -> int:
                            ("saved on a terminal", lambda: test_saved_on_a_terminal(url)),
                            ("chat commands", lambda: test_chat_commands(url)),
                            ("output as expected", lambda: test_output_as_expected(url)),
-                           ("hostile", lambda: test_hostile(url, tls_url)), ("layout", test_layout)):
+                           ("hostile", lambda: test_hostile(url, tls_url)), ("layout", test_layout),
+                           ("utf-8 at the terminal", lambda: test_utf8_terminal(url)),
+                           ("pipe and prompt", lambda: test_pipe_and_prompt(url)),
+                           ("reasoning", lambda: test_reasoning(url)), ("paste", lambda: test_paste(url)),
+                           ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)),
+                           ("markdown", lambda: test_markdown(url)),
+                           ("conversations found", lambda: test_conversations_found(url)),
+                           ("attachments", lambda: test_attachments(url)),
+                           ("beyond text", lambda: test_beyond_text(url)), ("demo", test_demo)):
             if section(name):
                 test()
     finally:
