@@ -274,9 +274,7 @@ impl Answer {
             }
             ChunkKind::Usage => {
                 self.usage = value(c, "usage").or(self.usage.take());
-                if let Some(Value::String(m)) = value(c, "model") {
-                    self.model = Some(m);
-                }
+                self.name_model(value(c, "model").as_ref());
             }
             ChunkKind::Title => self.title = c.text().map(Into::into).or(self.title.take()),
             ChunkKind::Conversation => self.merge_conversation(value(c, "conversation")),
@@ -286,11 +284,26 @@ impl Answer {
                         .as_str()
                         .map(str::to_owned)
                         .or(self.provider.take());
-                    self.model = p["model"].as_str().map(str::to_owned).or(self.model.take());
+                    self.name_model(Some(&p["model"]));
+                }
+            }
+            // g4f names the model it was asked for here, and may send `"model": ""`
+            // in the provider and usage chunks (its automatic choice).
+            ChunkKind::Parameters => {
+                if let Some(p) = value(c, "parameters") {
+                    self.name_model(Some(&p["model"]));
                 }
             }
             ChunkKind::Error | ChunkKind::Auth => self.error = c.text().map(Into::into),
             _ => {}
+        }
+    }
+
+    /// Takes a model name a chunk states; an empty or missing one never replaces
+    /// a name stated before.
+    fn name_model(&mut self, model: Option<&Value>) {
+        if let Some(m) = model.and_then(Value::as_str).filter(|m| !m.is_empty()) {
+            self.model = Some(m.to_owned());
         }
     }
 
@@ -327,6 +340,19 @@ impl Answer {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_empty_model_never_hides_the_named_one() {
+        let mut a = Answer::default();
+        for j in [
+            r#"{"type": "provider", "provider": {"name": "Auto", "model": ""}}"#,
+            r#"{"type": "parameters", "parameters": {"provider": "Auto", "model": "m1"}}"#,
+            r#"{"type": "usage", "usage": {"total_tokens": 5}, "model": ""}"#,
+        ] {
+            a.add(&Chunk::parse(j).unwrap());
+        }
+        assert_eq!(a.model.as_deref(), Some("m1"));
+    }
 
     #[test]
     fn chunks_add_up() {

@@ -1158,7 +1158,7 @@ def test_layout() -> None:
           all(n in help_text for n in new), str([n for n in new if n not in help_text]))
 
 
-# ---------------------------------------------------------------- issue 30: people who type, pipe and read
+# ---------------------------------------------------------------- people who type their own language, pipe files and read answers
 
 UTF8 = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 LEFT, RIGHT, UP, HOME = "\x1b[D", "\x1b[C", "\x1b[A", "\x01"
