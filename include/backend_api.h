@@ -25,12 +25,6 @@
 // comparisons: `#if BACKEND_API_VERSION_NUM >= 0x000200`.
 #define BACKEND_API_VERSION_NUM (((BACKEND_API_VERSION_MAJOR << 16) | (BACKEND_API_VERSION_MINOR << 8)) | BACKEND_API_VERSION_PATCH)
 
-// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
-#define BACKEND_API_KEY_BODY 1
-
-// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
-#define BACKEND_API_KEY_BEARER 2
-
 // A model capability (`backend_api_model_list_get`): image input (vision).
 #define BACKEND_API_CAPABILITY_VISION 1
 
@@ -45,6 +39,12 @@
 
 // A model capability: tool (function) calls.
 #define BACKEND_API_CAPABILITY_TOOLS 16
+
+// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
+#define BACKEND_API_KEY_BODY 1
+
+// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
+#define BACKEND_API_KEY_BEARER 2
 
 // Every result a public function can report. The numbers are part of the ABI:
 // they are never reused or renumbered, and new codes only get new numbers. The
@@ -279,48 +279,6 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-// The library version, such as `"0.2.0"`. Static; any thread.
-const char *backend_api_version(void);
-
-// The version of the library loaded at run time as `0xMMmmpp`: compare it with
-// `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
-uint32_t backend_api_version_num(void);
-
-// Waits for the library to go quiet, the role of `curl_global_cleanup`: cancels
-// every stream and model listing still in flight (their `next` returns
-// `CANCELLED` unless they had ended; the handles stay valid and must still be
-// closed), then waits until every thread of the library (streams, the resolver
-// pool) has finished and been joined, up to `timeout_ms` (negative: for as long as
-// it takes; a name lookup in the system's resolver cannot be interrupted). Returns
-// `OK` when none is left: from then on no log callback and no log sink `destroy`
-// runs on a thread of the library. `TIMED_OUT` when some still run (call again).
-//
-// Streams and listings opened while it runs are cancelled at once, and it does
-// not wait for them: threads that keep opening streams cannot hold it.
-//
-// Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
-// returning from `main` when a log sink uses objects with static lifetime (a C++
-// logger destroyed at exit). Streams and listings may be started again
-// afterwards. Any thread but a log callback's.
-//
-// `fork` (as libcurl and OpenSSL state theirs): a child of `fork` may call
-// `exec` or `_exit` at once, as always. It may also go on using the library: it
-// makes clients and opens streams of its own as a new process would (the
-// resolver pool starts empty in the child, also when a lookup was in flight at
-// the fork). What it inherited from the parent stays the parent's: the child
-// may only close (or free) inherited streams, cancellers and clients, which
-// releases its own copies and never touches the parent's connections; `next` on
-// an inherited stream gets nothing (the stream's thread exists only in the
-// parent). `backend_api_shutdown` in the child returns at once for what it
-// inherited (the parent's threads are not the child's), so an `atexit` shutdown
-// does not hang a child's `exit`. Log callbacks of inherited streams never run
-// in the child. (Windows has no `fork`.)
-backend_api_status backend_api_shutdown(int64_t timeout_ms);
-
-// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
-// is not a status. Static; any thread.
-const char *backend_api_status_name(uint32_t status);
-
 // Creates a canceller for `backend_api_models`: cancelling it makes the listings
 // given it return `CANCELLED` at once. It stays cancelled. Free it with
 // `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
@@ -415,6 +373,22 @@ backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
                                            const char *key,
                                            const char **value_out,
                                            size_t *len_out);
+
+// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+// file, a model listing wrapped in an object) with the same look-ups as the
+// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+// Takes no ownership of `json`; any thread.
+//
+// # Safety
+// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
+// NULL or writable.
+backend_api_status backend_api_chunk_parse(const char *json,
+                                           size_t len,
+                                           backend_api_chunk **out,
+                                           backend_api_error **err);
 
 // Frees a chunk and every string it lent. NULL is a no-op; must not be called
 // twice. Any thread.
@@ -617,6 +591,10 @@ backend_api_status backend_api_client_set_protocol(backend_api_client *client,
                                                    uint32_t protocol,
                                                    backend_api_error **err);
 
+// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
+// is not a status. Static; any thread.
+const char *backend_api_status_name(uint32_t status);
+
 // The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
 //
 // # Safety
@@ -652,6 +630,44 @@ const char *backend_api_error_server_message(const backend_api_error *err);
 // # Safety
 // `err` is NULL or an error from this library, not used afterwards.
 void backend_api_error_free(backend_api_error *err);
+
+// The library version, such as `"0.2.0"`. Static; any thread.
+const char *backend_api_version(void);
+
+// The version of the library loaded at run time as `0xMMmmpp`: compare it with
+// `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
+uint32_t backend_api_version_num(void);
+
+// Waits for the library to go quiet, the role of `curl_global_cleanup`: cancels
+// every stream and model listing still in flight (their `next` returns
+// `CANCELLED` unless they had ended; the handles stay valid and must still be
+// closed), then waits until every thread of the library (streams, the resolver
+// pool) has finished and been joined, up to `timeout_ms` (negative: for as long as
+// it takes; a name lookup in the system's resolver cannot be interrupted). Returns
+// `OK` when none is left: from then on no log callback and no log sink `destroy`
+// runs on a thread of the library. `TIMED_OUT` when some still run (call again).
+//
+// Streams and listings opened while it runs are cancelled at once, and it does
+// not wait for them: threads that keep opening streams cannot hold it.
+//
+// Call it before unloading the library (`dlclose`, `FreeLibrary`) and before
+// returning from `main` when a log sink uses objects with static lifetime (a C++
+// logger destroyed at exit). Streams and listings may be started again
+// afterwards. Any thread but a log callback's.
+//
+// `fork` (as libcurl and OpenSSL state theirs): a child of `fork` may call
+// `exec` or `_exit` at once, as always. It may also go on using the library: it
+// makes clients and opens streams of its own as a new process would (the
+// resolver pool starts empty in the child, also when a lookup was in flight at
+// the fork). What it inherited from the parent stays the parent's: the child
+// may only close (or free) inherited streams, cancellers and clients, which
+// releases its own copies and never touches the parent's connections; `next` on
+// an inherited stream gets nothing (the stream's thread exists only in the
+// parent). `backend_api_shutdown` in the child returns at once for what it
+// inherited (the parent's threads are not the child's), so an `atexit` shutdown
+// does not hang a child's `exit`. Log callbacks of inherited streams never run
+// in the child. (Windows has no `fork`.)
+backend_api_status backend_api_shutdown(int64_t timeout_ms);
 
 // Receives log records: `callback(user_data, level, message)` for each record up
 // to `max_level` (a `backend_api_log_level`). A NULL `callback` turns logging off
@@ -787,13 +803,6 @@ backend_api_status backend_api_models(const backend_api_client *client,
                                       const char **json_out,
                                       size_t *len_out,
                                       backend_api_error **err);
-
-// Frees a string this library handed out. NULL is a no-op; must not be called
-// twice. Any thread.
-//
-// # Safety
-// `s` is NULL or a string from this library, not used afterwards.
-void backend_api_string_free(const char *s);
 
 // Fetches the provider listing: `GET /backend-api/v2/providers` (g4f's backend
 // API: a list of `{name, label, parent, image, audio, video, vision, auth,
@@ -956,22 +965,6 @@ backend_api_status backend_api_chunk_get_key(const backend_api_chunk *chunk,
                                              const char **key_out,
                                              size_t *len_out);
 
-// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
-// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
-// file, a model listing wrapped in an object) with the same look-ups as the
-// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
-// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
-// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
-// Takes no ownership of `json`; any thread.
-//
-// # Safety
-// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
-// NULL or writable.
-backend_api_status backend_api_chunk_parse(const char *json,
-                                           size_t len,
-                                           backend_api_chunk **out,
-                                           backend_api_error **err);
-
 // Creates an empty request (model `""`, no messages). Free it with
 // `backend_api_request_free`. Any thread.
 backend_api_request *backend_api_request_new(void);
@@ -1123,27 +1116,6 @@ backend_api_status backend_api_request_add_media_uri(backend_api_request *reques
                                                      const char *uri,
                                                      const char *filename,
                                                      backend_api_error **err);
-
-// Makes the request that continues a conversation: `request`'s model, key and
-// extra fields, its messages plus `stream`'s answer so far as the assistant's
-// message (its text, and its `tool_calls` when the model asked for tools) and
-// then `user_message`. `user_message` may be NULL: no user message is added, for
-// a conversation that goes on after tool calls (add their results first with
-// `backend_api_request_add_tool_result`, on the returned request). The
-// provider's conversation state goes back as the `conversation` field the way
-// g4f expects it: the state of the provider that answered (g4f keys it by
-// provider), or the whole state when it is not keyed (AnyProvider), several
-// `conversation` chunks merged; the state sent before stays when the answer
-// brought none. Media are not sent again. On success `*out` owns a new request
-// (free it with `backend_api_request_free`). Any thread.
-//
-// # Safety
-// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
-backend_api_status backend_api_request_follow_up(const backend_api_request *request,
-                                                 const backend_api_stream *stream,
-                                                 const char *user_message,
-                                                 backend_api_request **out,
-                                                 backend_api_error **err);
 
 // Appends the result of a tool the model called: the message `{"role": "tool",
 // "tool_call_id": tool_call_id, "content": content}` (the `id` of one of the
@@ -1336,6 +1308,27 @@ backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_chunk **out,
                                              backend_api_error **err);
 
+// Makes the request that continues a conversation: `request`'s model, key and
+// extra fields, its messages plus `stream`'s answer so far as the assistant's
+// message (its text, and its `tool_calls` when the model asked for tools) and
+// then `user_message`. `user_message` may be NULL: no user message is added, for
+// a conversation that goes on after tool calls (add their results first with
+// `backend_api_request_add_tool_result`, on the returned request). The
+// provider's conversation state goes back as the `conversation` field the way
+// g4f expects it: the state of the provider that answered (g4f keys it by
+// provider), or the whole state when it is not keyed (AnyProvider), several
+// `conversation` chunks merged; the state sent before stays when the answer
+// brought none. Media are not sent again. On success `*out` owns a new request
+// (free it with `backend_api_request_free`). Any thread.
+//
+// # Safety
+// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
+backend_api_status backend_api_request_follow_up(const backend_api_request *request,
+                                                 const backend_api_stream *stream,
+                                                 const char *user_message,
+                                                 backend_api_request **out,
+                                                 backend_api_error **err);
+
 // The value of the response header `name` (any case; such as `x-request-id` or
 // `x-ratelimit-remaining-requests`) of the stream's last response: the one that
 // answered, or, when the stream failed with `HTTP`, that error's (a 429's
@@ -1387,6 +1380,13 @@ backend_api_status backend_api_redact_url(const char *url,
                                           char *buf,
                                           size_t len,
                                           size_t *needed_out);
+
+// Frees a string this library handed out. NULL is a no-op; must not be called
+// twice. Any thread.
+//
+// # Safety
+// `s` is NULL or a string from this library, not used afterwards.
+void backend_api_string_free(const char *s);
 
 #ifdef __cplusplus
 }  // extern "C"

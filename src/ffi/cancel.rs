@@ -4,7 +4,8 @@
 use super::enums::backend_api_status;
 use std::ptr;
 
-use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg};
+use super::error::{backend_api_error, guard};
+use super::guard::{free, guard_or, hand_out, obj, out_arg};
 use super::stream::backend_api_stream;
 use crate::cancel::Canceller;
 use crate::error::Status;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::enums::{
     backend_api_protocol, backend_api_status, backend_api_timeout, backend_api_trust_store,
 };
-use super::guard::backend_api_error;
-use super::guard::{free, guard, hand_out, opt_str_arg, out_arg, str_arg, update};
+use super::error::{backend_api_error, guard, update};
+use super::guard::{free, hand_out, opt_str_arg, out_arg, str_arg};
 use crate::client::Client;
 use crate::error::{Error, Status};
 use crate::retry::RetryPolicy;

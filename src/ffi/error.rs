@@ -1,12 +1,83 @@
 //! Error objects: what a failed call hands back, with its status, message and,
 //! for HTTP errors, the server's code and message.
 
-use super::enums::backend_api_status;
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use super::guard::{backend_api_error, free};
-use crate::error::Status;
+use super::enums::backend_api_status;
+use super::guard::{c_string, free, hand_out, obj_mut};
+use crate::error::{Error, Status};
+
+/// An error as C sees it: the error and its strings, NUL-terminated.
+#[allow(non_camel_case_types)]
+pub struct backend_api_error {
+    pub error: Error,
+    pub message: CString,
+    pub server_message: Option<CString>,
+}
+
+impl backend_api_error {
+    pub fn new(error: Error) -> backend_api_error {
+        backend_api_error {
+            message: c_string(&error.message),
+            server_message: error.server_message.as_deref().map(c_string),
+            error,
+        }
+    }
+}
+
+/// Writes `error` to `*err` when `err` is not NULL, and returns its status.
+///
+/// # Safety
+/// `err` is NULL or valid for a write.
+pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> backend_api_status {
+    let status = error.status.into();
+    if !err.is_null() {
+        // SAFETY: `err` is not NULL, so valid for a write (this function's contract).
+        unsafe { hand_out(err, backend_api_error::new(error)) };
+    }
+    status
+}
+
+/// Runs `f`; its error, or a caught panic, goes to `*err`.
+///
+/// # Safety
+/// `err` is NULL or valid for a write.
+pub unsafe fn guard(
+    err: *mut *mut backend_api_error,
+    f: impl FnOnce() -> Result<Status, Error>,
+) -> backend_api_status {
+    let error = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(status)) => return status.into(),
+        Ok(Err(e)) => e,
+        Err(_) => Error::new(Status::Internal, "internal error: a panic was caught"),
+    };
+    // SAFETY: `err` is NULL or valid for a write (this function's contract).
+    unsafe { fail(err, error) }
+}
+
+/// Runs a setter on a live object (`what` names it in the NULL error): the one
+/// shape of every `*_set_*`/`*_add_*` call.
+///
+/// # Safety
+/// `p` is NULL or points to a live `T` nobody else uses meanwhile; `err` is NULL
+/// or valid for a write.
+pub unsafe fn update<T>(
+    p: *mut T,
+    what: &str,
+    err: *mut *mut backend_api_error,
+    f: impl FnOnce(&mut T) -> Result<(), Error>,
+) -> backend_api_status {
+    // SAFETY: `err` is as `guard` needs it and `p` as `obj_mut` needs it: this
+    // function's contract.
+    unsafe {
+        guard(err, || {
+            f(obj_mut(p, what)?)?;
+            Ok(Status::Ok)
+        })
+    }
+}
 
 /// The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
 ///

@@ -1,46 +1,15 @@
-//! The habits every C entry point shares: catching panics, reading C strings,
-//! and writing out-parameters only on success.
+//! The raw steps every C entry point shares: borrowing a handle, reading a C
+//! string, writing an out-parameter, freeing a handle, catching a panic. The
+//! error object and how a failure reaches it are in `error`.
 
-use super::enums::backend_api_status;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{Error, Status};
-
-/// An error as C sees it: the error and its strings, NUL-terminated.
-#[allow(non_camel_case_types)]
-pub struct backend_api_error {
-    pub error: Error,
-    pub message: CString,
-    pub server_message: Option<CString>,
-}
+use crate::error::Error;
 
 /// A C string of `s`; an interior NUL becomes U+FFFD so nothing is cut short.
 pub fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', "\u{FFFD}")).expect("NULs were replaced")
-}
-
-impl backend_api_error {
-    pub fn new(error: Error) -> backend_api_error {
-        backend_api_error {
-            message: c_string(&error.message),
-            server_message: error.server_message.as_deref().map(c_string),
-            error,
-        }
-    }
-}
-
-/// Writes `error` to `*err` when `err` is not NULL, and returns its status.
-///
-/// # Safety
-/// `err` is NULL or valid for a write.
-pub unsafe fn fail(err: *mut *mut backend_api_error, error: Error) -> backend_api_status {
-    let status = error.status.into();
-    if !err.is_null() {
-        // SAFETY: `err` is not NULL, so valid for a write (this function's contract).
-        unsafe { hand_out(err, backend_api_error::new(error)) };
-    }
-    status
 }
 
 /// Hands a new object to C through an out-parameter, boxed: its `*_free` (or
@@ -71,45 +40,6 @@ pub unsafe fn hand_out_text(out: *mut *const c_char, len_out: *mut usize, text: 
             len_out.write(text.as_bytes().len());
         }
         out.write(text.into_raw());
-    }
-}
-
-/// Runs `f`; its error, or a caught panic, goes to `*err`.
-///
-/// # Safety
-/// `err` is NULL or valid for a write.
-pub unsafe fn guard(
-    err: *mut *mut backend_api_error,
-    f: impl FnOnce() -> Result<Status, Error>,
-) -> backend_api_status {
-    let error = match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(status)) => return status.into(),
-        Ok(Err(e)) => e,
-        Err(_) => Error::new(Status::Internal, "internal error: a panic was caught"),
-    };
-    // SAFETY: `err` is NULL or valid for a write (this function's contract).
-    unsafe { fail(err, error) }
-}
-
-/// Runs a setter on a live object (`what` names it in the NULL error): the one
-/// shape of every `*_set_*`/`*_add_*` call.
-///
-/// # Safety
-/// `p` is NULL or points to a live `T` nobody else uses meanwhile; `err` is NULL
-/// or valid for a write.
-pub unsafe fn update<T>(
-    p: *mut T,
-    what: &str,
-    err: *mut *mut backend_api_error,
-    f: impl FnOnce(&mut T) -> Result<(), Error>,
-) -> backend_api_status {
-    // SAFETY: `err` is as `guard` needs it and `p` as `obj_mut` needs it: this
-    // function's contract.
-    unsafe {
-        guard(err, || {
-            f(obj_mut(p, what)?)?;
-            Ok(Status::Ok)
-        })
     }
 }
 

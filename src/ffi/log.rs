@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::client::backend_api_client;
 use super::enums::{backend_api_log_level, backend_api_status};
-use super::guard::{backend_api_error, c_string, update};
+use super::error::{backend_api_error, update};
+use super::guard::c_string;
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 

@@ -6,13 +6,22 @@ use std::ffi::{c_char, CString};
 
 use super::cancel::backend_api_canceller;
 use super::client::backend_api_client;
-use super::guard::{
-    backend_api_error, c_string, free, guard, guard_or, hand_out, hand_out_text, obj, opt_str_arg,
-    out_arg,
-};
+use super::error::{backend_api_error, guard};
+use super::guard::{c_string, free, hand_out, hand_out_text, obj, opt_str_arg, out_arg};
 use crate::capabilities::ModelInfo;
 use crate::error::Status;
 use std::ptr;
+
+/// A model capability (`backend_api_model_list_get`): image input (vision).
+pub const BACKEND_API_CAPABILITY_VISION: u32 = 1;
+/// A model capability: image generation.
+pub const BACKEND_API_CAPABILITY_IMAGE: u32 = 2;
+/// A model capability: audio input or output.
+pub const BACKEND_API_CAPABILITY_AUDIO: u32 = 4;
+/// A model capability: video input or generation.
+pub const BACKEND_API_CAPABILITY_VIDEO: u32 = 8;
+/// A model capability: tool (function) calls.
+pub const BACKEND_API_CAPABILITY_TOOLS: u32 = 16;
 
 /// Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 /// provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
@@ -49,22 +58,6 @@ pub unsafe extern "C" fn backend_api_models(
             hand_out_text(json_out, len_out, &text);
             Ok(Status::Ok)
         })
-    }
-}
-
-/// Frees a string this library handed out. NULL is a no-op; must not be called
-/// twice. Any thread.
-///
-/// # Safety
-/// `s` is NULL or a string from this library, not used afterwards.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_string_free(s: *const c_char) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `s` is NULL or a string
-    // from this library, not used afterwards.
-    unsafe {
-        if !s.is_null() {
-            guard_or((), || drop(CString::from_raw(s.cast_mut())));
-        }
     }
 }
 
@@ -207,4 +200,22 @@ pub unsafe extern "C" fn backend_api_model_list_get(
 pub unsafe extern "C" fn backend_api_model_list_free(list: *mut backend_api_model_list) {
     // SAFETY: the caller keeps this function's contract (# Safety above).
     unsafe { free(list) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn capability_bits_are_the_core_ones() {
+        use crate::capabilities as c;
+        assert_eq!(
+            [
+                super::BACKEND_API_CAPABILITY_VISION,
+                super::BACKEND_API_CAPABILITY_IMAGE,
+                super::BACKEND_API_CAPABILITY_AUDIO,
+                super::BACKEND_API_CAPABILITY_VIDEO,
+                super::BACKEND_API_CAPABILITY_TOOLS
+            ],
+            [c::VISION, c::IMAGE, c::AUDIO, c::VIDEO, c::TOOLS]
+        );
+    }
 }

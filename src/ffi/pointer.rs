@@ -17,8 +17,7 @@ use serde_json::Value;
 
 use super::chunk::{backend_api_chunk, Ask};
 use super::enums::{backend_api_json_type, backend_api_status};
-use super::guard::{backend_api_error, fail, guard, guard_or, hand_out, obj, out_arg, str_arg};
-use crate::chunk::Chunk;
+use super::guard::{guard_or, obj, out_arg, str_arg};
 use crate::error::{Error, Status};
 use crate::pointer::{resolve, JsonType};
 
@@ -294,43 +293,6 @@ pub unsafe extern "C" fn backend_api_chunk_get_key(
                 *len_out = n;
             }
             Status::Ok
-        })
-    }
-}
-
-/// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
-/// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
-/// file, a model listing wrapped in an object) with the same look-ups as the
-/// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
-/// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
-/// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
-/// Takes no ownership of `json`; any thread.
-///
-/// # Safety
-/// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
-/// NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_chunk_parse(
-    json: *const c_char,
-    len: usize,
-    out: *mut *mut backend_api_chunk,
-    err: *mut *mut backend_api_error,
-) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `json` is NULL or
-    // readable for `len` bytes; `out` NULL or writable; `err` NULL or writable.
-    unsafe {
-        if json.is_null() {
-            return fail(err, Error::invalid("json is NULL"));
-        }
-        guard(err, || {
-            out_arg(out, "out")?;
-            let bytes = std::slice::from_raw_parts(json.cast::<u8>(), len);
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
-            let chunk = Chunk::parse(text)
-                .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
-            hand_out(out, backend_api_chunk::new(chunk));
-            Ok(Status::Ok)
         })
     }
 }

@@ -4,17 +4,10 @@ use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
-use serde_json::Value;
-
 use super::chunk::backend_api_chunk;
-use super::guard::{
-    backend_api_error, free, guard, guard_or, hand_out, hand_out_text, obj, opt_str_arg, out_arg,
-    str_arg, update,
-};
-use super::stream::backend_api_stream;
-use super::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
+use super::error::{backend_api_error, guard, update};
+use super::guard::{free, guard_or, hand_out, hand_out_text, obj, opt_str_arg, out_arg, str_arg};
 use crate::answer::Answer;
-use crate::chunk::ChunkKind;
 use crate::error::{Error, Status};
 use crate::media::Media;
 use crate::request::{KeyPlacement, Request};
@@ -22,6 +15,11 @@ use crate::request::{KeyPlacement, Request};
 /// One conversation request: model, messages, media, api key, extra body fields.
 #[allow(non_camel_case_types)]
 pub struct backend_api_request(pub(crate) Request);
+
+/// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
+pub const BACKEND_API_KEY_BODY: u32 = 1;
+/// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
+pub const BACKEND_API_KEY_BEARER: u32 = 2;
 
 /// Creates an empty request (model `""`, no messages). Free it with
 /// `backend_api_request_free`. Any thread.
@@ -342,44 +340,6 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
     }
 }
 
-/// Makes the request that continues a conversation: `request`'s model, key and
-/// extra fields, its messages plus `stream`'s answer so far as the assistant's
-/// message (its text, and its `tool_calls` when the model asked for tools) and
-/// then `user_message`. `user_message` may be NULL: no user message is added, for
-/// a conversation that goes on after tool calls (add their results first with
-/// `backend_api_request_add_tool_result`, on the returned request). The
-/// provider's conversation state goes back as the `conversation` field the way
-/// g4f expects it: the state of the provider that answered (g4f keys it by
-/// provider), or the whole state when it is not keyed (AnyProvider), several
-/// `conversation` chunks merged; the state sent before stays when the answer
-/// brought none. Media are not sent again. On success `*out` owns a new request
-/// (free it with `backend_api_request_free`). Any thread.
-///
-/// # Safety
-/// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_request_follow_up(
-    request: *const backend_api_request,
-    stream: *const backend_api_stream,
-    user_message: *const c_char,
-    out: *mut *mut backend_api_request,
-    err: *mut *mut backend_api_error,
-) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `user_message` NULL or NUL-terminated.
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let answer = obj(stream, "stream")?.0.answer();
-            let next = obj(request, "request")?
-                .0
-                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
-            hand_out(out, backend_api_request(next));
-            Ok(Status::Ok)
-        })
-    }
-}
-
 /// Appends the result of a tool the model called: the message `{"role": "tool",
 /// "tool_call_id": tool_call_id, "content": content}` (the `id` of one of the
 /// answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
@@ -485,7 +445,7 @@ pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     unsafe {
         guard(err, || {
             out_arg(out, "out")?;
-            let answer = answer_of(obj(answer, "answer")?)?;
+            let answer = Answer::from_chunk(obj(answer, "answer")?.chunk())?;
             let next = obj(request, "request")?
                 .0
                 .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
@@ -493,32 +453,6 @@ pub unsafe extern "C" fn backend_api_request_follow_up_answer(
             Ok(Status::Ok)
         })
     }
-}
-
-/// What a follow-up reads of an answer chunk: its `content`, `tool_calls`,
-/// `conversation` and `provider`.
-fn answer_of(chunk: &backend_api_chunk) -> Result<Answer, Error> {
-    let chunk = chunk.chunk();
-    if chunk.kind() != ChunkKind::Answer {
-        return Err(Error::invalid(
-            "answer is not an answer chunk (kind BACKEND_API_KIND_ANSWER, from backend_api_stream_answer)",
-        ));
-    }
-    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(chunk.json()) else {
-        return Err(Error::new(Status::Internal, "a chunk is not a JSON object"));
-    };
-    let mut answer = Answer::default();
-    match fields.remove("content") {
-        Some(Value::String(text)) => answer.content = text,
-        _ => return Err(Error::invalid("the answer's content is not a string")),
-    }
-    answer.conversation = fields.remove("conversation").filter(|c| !c.is_null());
-    answer.tool_calls = fields.remove("tool_calls").filter(|c| !c.is_null());
-    answer.provider = match fields.remove("provider") {
-        Some(Value::String(p)) => Some(p),
-        _ => None,
-    };
-    Ok(answer)
 }
 
 #[cfg(test)]
@@ -532,5 +466,11 @@ mod tests {
         assert_eq!(key_placement(3), Ok(KeyPlacement::Both));
         assert!(key_placement(0).is_err());
         assert!(key_placement(4).is_err());
+    }
+
+    #[test]
+    fn key_placements_keep_their_numbers() {
+        assert_eq!(BACKEND_API_KEY_BODY, 1);
+        assert_eq!(BACKEND_API_KEY_BEARER, 2);
     }
 }

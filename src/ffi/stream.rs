@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::chunk::backend_api_chunk;
 use super::client::backend_api_client;
-use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg, str_arg};
+use super::error::{backend_api_error, guard};
+use super::guard::{free, guard_or, hand_out, obj, opt_str_arg, out_arg, str_arg};
 use super::request::backend_api_request;
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
@@ -309,6 +310,44 @@ pub unsafe extern "C" fn backend_api_stream_answer(
             let chunk =
                 Chunk::parse_owned(json).map_err(|m| Error::new(Status::Internal, m.why))?;
             hand_out(out, backend_api_chunk::new(chunk));
+            Ok(Status::Ok)
+        })
+    }
+}
+
+/// Makes the request that continues a conversation: `request`'s model, key and
+/// extra fields, its messages plus `stream`'s answer so far as the assistant's
+/// message (its text, and its `tool_calls` when the model asked for tools) and
+/// then `user_message`. `user_message` may be NULL: no user message is added, for
+/// a conversation that goes on after tool calls (add their results first with
+/// `backend_api_request_add_tool_result`, on the returned request). The
+/// provider's conversation state goes back as the `conversation` field the way
+/// g4f expects it: the state of the provider that answered (g4f keys it by
+/// provider), or the whole state when it is not keyed (AnyProvider), several
+/// `conversation` chunks merged; the state sent before stays when the answer
+/// brought none. Media are not sent again. On success `*out` owns a new request
+/// (free it with `backend_api_request_free`). Any thread.
+///
+/// # Safety
+/// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_request_follow_up(
+    request: *const backend_api_request,
+    stream: *const backend_api_stream,
+    user_message: *const c_char,
+    out: *mut *mut backend_api_request,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
+    // valid; `user_message` NULL or NUL-terminated.
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let answer = obj(stream, "stream")?.0.answer();
+            let next = obj(request, "request")?
+                .0
+                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
+            hand_out(out, backend_api_request(next));
             Ok(Status::Ok)
         })
     }

@@ -1,8 +1,10 @@
-//! Text helpers every C program of the library needs for its own messages, so
-//! that it applies the library's rules rather than a copy of them.
+//! Strings: freeing the ones the library hands out (`backend_api_string_free`),
+//! and the text helper every C program of the library needs for its own
+//! messages (URL redaction), so that it applies the library's rules rather than
+//! a copy of them.
 
 use super::enums::backend_api_status;
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 use std::ptr;
 
 use super::guard::{guard_or, str_arg};
@@ -57,5 +59,21 @@ pub unsafe extern "C" fn backend_api_redact_url(
             }
         })
         .into()
+    }
+}
+
+/// Frees a string this library handed out. NULL is a no-op; must not be called
+/// twice. Any thread.
+///
+/// # Safety
+/// `s` is NULL or a string from this library, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_string_free(s: *const c_char) {
+    // SAFETY: the caller keeps this function's contract (# Safety above): `s` is NULL or a string
+    // from this library, not used afterwards.
+    unsafe {
+        if !s.is_null() {
+            guard_or((), || drop(CString::from_raw(s.cast_mut())));
+        }
     }
 }
