@@ -9,10 +9,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-/* Threads: open, models and the free functions may run on any thread; the setters
- * of one client or request must not run while another thread uses it; cancel may
- * run on any thread at any time before close, and a canceller at any time. See
- * each function. Enums are 32 bits wide whatever the compiler's enum options. */
+// The contract of every function, written once here rather than per function:
+// - NULL: any pointer argument may be NULL. A NULL object, required string or
+//   required out-parameter makes a function that returns a status return
+//   BACKEND_API_STATUS_INVALID_ARGUMENT; a getter without a status returns the
+//   default it names ("", NULL, 0, -1); every `*_free` and backend_api_close
+//   does nothing for NULL. Each function says which arguments are optional.
+// - Objects: a non-NULL object argument was made by this library, is not yet
+//   freed, and is not freed by another thread while the call runs.
+// - Strings and buffers: a non-NULL string argument is NUL-terminated (UTF-8
+//   where text is asked for) and unchanged during the call; a buffer with a
+//   length is readable (or, for an output buffer, writable) for that many bytes.
+//   The library copies what it keeps: after the call it holds no pointer the
+//   caller passed, except a log callback's user_data (until its destroy runs).
+// - Out-parameters: a non-NULL out-parameter is writable. It is written only on
+//   BACKEND_API_STATUS_OK unless the function says otherwise (as
+//   backend_api_redact_url on LIMIT); a new error object goes to `*err` (when
+//   `err` is not NULL) only on failure.
+// - Ownership: an object or string handed out through an out-parameter, or
+//   returned by a `*_new`, is the caller's, freed once with the function each
+//   one names. A string a getter returns belongs to its object and stays valid
+//   until that object is freed.
+// - Threads: open, models and the free functions may run on any thread; the
+//   setters of one client or request must not run while another thread uses it;
+//   cancel may run on any thread at any time before close, and a canceller at
+//   any time. See each function.
+// - No panic or exception crosses into C: a bug inside the library is
+//   BACKEND_API_STATUS_INTERNAL, and the objects stay safe to free.
+// Enums are 32 bits wide whatever the compiler's enum options.
 
 // Version macros; a test checks them against Cargo.toml.
 #define BACKEND_API_VERSION_MAJOR 0
@@ -290,9 +314,6 @@ backend_api_canceller *backend_api_canceller_new(void);
 // a stream that its owner may close at any moment: take the canceller while the
 // stream is open, hand it over, free it when done. On success `*out` owns it
 // (free it with `backend_api_canceller_free`). Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; `out` and `err` NULL or writable.
 backend_api_status backend_api_stream_canceller(const backend_api_stream *stream,
                                                 backend_api_canceller **out,
                                                 backend_api_error **err);
@@ -302,33 +323,21 @@ backend_api_status backend_api_stream_canceller(const backend_api_stream *stream
 // cancelled (a stream that already reached END or an error keeps it). Never waits
 // for the stream's thread. Safe to repeat, from any thread, at any time before
 // `backend_api_canceller_free`, also after the stream was closed. NULL is a no-op.
-//
-// # Safety
-// `canceller` is NULL or a live canceller.
 void backend_api_canceller_cancel(const backend_api_canceller *canceller);
 
 // Frees a canceller (it does not cancel). NULL is a no-op; must not be called
 // twice. Any thread, once no other thread uses this canceller.
-//
-// # Safety
-// `canceller` is NULL or a canceller from this library, not used afterwards.
 void backend_api_canceller_free(backend_api_canceller *canceller);
 
 // The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
 // `""` when it has none or for NULL. Owned by the chunk: valid until
 // `backend_api_chunk_free`. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
 const char *backend_api_chunk_type(const backend_api_chunk *chunk);
 
 // The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
 // `message` (non-fatal) and the rest without comparing strings;
 // `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
 // Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
 backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
 
 // The choice the chunk belongs to, from 0: with the OpenAI-compatible protocol
@@ -336,18 +345,12 @@ backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
 // choices other than the first carry `"choice": N` (the assembled answer
 // follows choice 0 only). 0 for every other chunk, and for NULL. Any thread;
 // the chunk must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
 uint32_t backend_api_chunk_choice(const backend_api_chunk *chunk);
 
 // The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 // `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
 // valid until `backend_api_chunk_free`.
 // Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
 const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_out);
 
 // The chunk's main text: `content` of a content chunk, `token` of reasoning,
@@ -355,9 +358,6 @@ const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_o
 // has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
 // when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
 // again lends the same string. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
 const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_out);
 
 // Reads a top-level field of the chunk without a JSON parser of your own: a
@@ -366,9 +366,6 @@ const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_o
 // NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
 // owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
 // same field lends the same string (no new copy). Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
 backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
                                            const char *key,
                                            const char **value_out,
@@ -381,10 +378,6 @@ backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
 // On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
 // `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
 // Takes no ownership of `json`; any thread.
-//
-// # Safety
-// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
-// NULL or writable.
 backend_api_status backend_api_chunk_parse(const char *json,
                                            size_t len,
                                            backend_api_chunk **out,
@@ -392,9 +385,6 @@ backend_api_status backend_api_chunk_parse(const char *json,
 
 // Frees a chunk and every string it lent. NULL is a no-op; must not be called
 // twice. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
 void backend_api_chunk_free(backend_api_chunk *chunk);
 
 // Creates a client for the g4f server at `base_url` (`http://` or `https://`; no
@@ -413,27 +403,18 @@ void backend_api_chunk_free(backend_api_chunk *chunk);
 // connecting directly, until `backend_api_client_set_proxy` is called.
 // On success `*out` owns a new client: free it with `backend_api_client_free`.
 // Any thread; `base_url` is copied.
-//
-// # Safety
-// `base_url` is NULL or a NUL-terminated string; `out` and `err` are NULL or writable.
 backend_api_status backend_api_client_new(const char *base_url,
                                           backend_api_client **out,
                                           backend_api_error **err);
 
 // Frees a client. Streams opened from it stay valid. NULL is a no-op; must not
 // be called twice, nor while another thread uses the client.
-//
-// # Safety
-// `client` is NULL or a client from `backend_api_client_new`, not used afterwards.
 void backend_api_client_free(backend_api_client *client);
 
 // Adds a header sent with every request (the Python client's `headers`).
 // Values of secret headers (`Authorization`, `Cookie`, `*token*`, ...) never reach
 // logs or error messages. Strings are copied. Not concurrently with other calls
 // on the same client.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_client_add_header(backend_api_client *client,
                                                  const char *name,
                                                  const char *value,
@@ -444,9 +425,6 @@ backend_api_status backend_api_client_add_header(backend_api_client *client,
 // `https://` proxy's certificate: the connection to the proxy uses the same TLS
 // settings, and there is no separate switch (curl's `--proxy-insecure`). Not
 // concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_verify_tls(backend_api_client *client,
                                                      bool verify,
                                                      backend_api_error **err);
@@ -454,9 +432,6 @@ backend_api_status backend_api_client_set_verify_tls(backend_api_client *client,
 // Trusts only the certificates of the PEM file at `path` (read now), instead of
 // the trust store and of certificates added before. Not concurrently with other
 // calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid; `path` NUL-terminated.
 backend_api_status backend_api_client_set_ca_file(backend_api_client *client,
                                                   const char *path,
                                                   backend_api_error **err);
@@ -465,9 +440,6 @@ backend_api_status backend_api_client_set_ca_file(backend_api_client *client,
 // already trusted (the trust store's, or a `set_ca_file`'s): a private or
 // corporate CA next to the public ones. Not concurrently with other calls on the
 // same client.
-//
-// # Safety
-// Pointers are NULL or valid; `path` NUL-terminated.
 backend_api_status backend_api_client_add_ca_file(backend_api_client *client,
                                                   const char *path,
                                                   backend_api_error **err);
@@ -477,9 +449,6 @@ backend_api_status backend_api_client_add_ca_file(backend_api_client *client,
 // `SSL_CERT_FILE` honoured) or `BUNDLED` (the Mozilla roots compiled into the
 // library). Ends a `set_ca_file`; added CAs stay. Any other value is
 // `INVALID_ARGUMENT`. Not concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_trust_store(backend_api_client *client,
                                                       uint32_t store,
                                                       backend_api_error **err);
@@ -492,9 +461,6 @@ backend_api_status backend_api_client_set_trust_store(backend_api_client *client
 // status in `backend_api_error_http_status`, and is retried as a connection failure.
 // NULL means no proxy at all (the environment is ignored too, a broken proxy
 // variable included). Not concurrently with other calls on the client.
-//
-// # Safety
-// Pointers are NULL or valid; `url` NUL-terminated.
 backend_api_status backend_api_client_set_proxy(backend_api_client *client,
                                                 const char *url,
                                                 backend_api_error **err);
@@ -505,9 +471,6 @@ backend_api_status backend_api_client_set_proxy(backend_api_client *client,
 // default 120 s), IDLE (longest gap between two chunks;
 // keep-alive comments do not count; default 300 s), TOTAL (off by default).
 // Not concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_timeout(backend_api_client *client,
                                                   uint32_t kind,
                                                   int64_t ms,
@@ -516,9 +479,6 @@ backend_api_status backend_api_client_set_timeout(backend_api_client *client,
 // Bounds one line or event of the response to `bytes` (default 16 MiB; at least 1).
 // A longer one ends the stream with `BACKEND_API_STATUS_LIMIT`. Not concurrently
 // with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_max_line(backend_api_client *client,
                                                    size_t bytes,
                                                    backend_api_error **err);
@@ -531,9 +491,6 @@ backend_api_status backend_api_client_set_max_line(backend_api_client *client,
 // assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
 // kept and the limit does not apply. Not concurrently with other calls on the
 // same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_max_answer(backend_api_client *client,
                                                      size_t bytes,
                                                      backend_api_error **err);
@@ -541,9 +498,6 @@ backend_api_status backend_api_client_set_max_answer(backend_api_client *client,
 // With `skip` true, lines that are not JSON objects are dropped instead of ending
 // the stream with `BACKEND_API_STATUS_PROTOCOL` (the default). Not concurrently
 // with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_skip_malformed(backend_api_client *client,
                                                          bool skip,
                                                          backend_api_error **err);
@@ -552,9 +506,6 @@ backend_api_status backend_api_client_set_skip_malformed(backend_api_client *cli
 // `backend_api_stream_answer`, which then reports an empty one): for very long
 // streams whose text the caller keeps itself. On by default. Not concurrently with
 // other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_assemble(backend_api_client *client,
                                                    bool assemble,
                                                    backend_api_error **err);
@@ -568,9 +519,6 @@ backend_api_status backend_api_client_set_assemble(backend_api_client *client,
 // made, and the stream fails with that attempt's error, as when no retry is left.
 // Each retry is logged (warn) and counted in the stream's stats once it is sent.
 // Not concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_retries(backend_api_client *client,
                                                   uint32_t max_retries,
                                                   uint32_t base_ms,
@@ -584,9 +532,6 @@ backend_api_status backend_api_client_set_retries(backend_api_client *client,
 // models at `{base}/models`). Requests, streams, chunks and answers work the same
 // for both. Any other value is `BACKEND_API_STATUS_INVALID_ARGUMENT`. Not
 // concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_client_set_protocol(backend_api_client *client,
                                                    uint32_t protocol,
                                                    backend_api_error **err);
@@ -596,39 +541,24 @@ backend_api_status backend_api_client_set_protocol(backend_api_client *client,
 const char *backend_api_status_name(uint32_t status);
 
 // The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
-//
-// # Safety
-// `err` is NULL or a live error.
 backend_api_status backend_api_error_status(const backend_api_error *err);
 
 // The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
 // valid until `backend_api_error_free`. Never contains the api key.
 // Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `err` is NULL or a live error.
 const char *backend_api_error_message(const backend_api_error *err);
 
 // The HTTP status code of a `BACKEND_API_STATUS_HTTP` error; of a `BACKEND_API_STATUS_CONNECT`
 // error, the proxy's status when a proxy refused the connection (407, 502, ...); else 0.
 // Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `err` is NULL or a live error.
 uint16_t backend_api_error_http_status(const backend_api_error *err);
 
 // The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
 // Owned by the error: valid until `backend_api_error_free`.
 // Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `err` is NULL or a live error.
 const char *backend_api_error_server_message(const backend_api_error *err);
 
 // Frees an error. NULL is a no-op; must not be called twice. Any thread.
-//
-// # Safety
-// `err` is NULL or an error from this library, not used afterwards.
 void backend_api_error_free(backend_api_error *err);
 
 // The library version, such as `"0.2.0"`. Static; any thread.
@@ -691,10 +621,6 @@ backend_api_status backend_api_shutdown(int64_t timeout_ms);
 // close. Until then `user_data` must stay valid. If this call fails, `destroy` is
 // not called and nothing is kept. Not concurrently with other calls on the same
 // client.
-//
-// # Safety
-// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
-// call from any thread.
 backend_api_status backend_api_client_set_log(backend_api_client *client,
                                               backend_api_log_callback callback,
                                               void *user_data,
@@ -705,9 +631,6 @@ backend_api_status backend_api_client_set_log(backend_api_client *client,
 // How many generated media (images, audio, video) the answer chunk `answer`
 // lists (`backend_api_stream_answer`); 0 for NULL or another kind of chunk.
 // Any thread; the chunk must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `answer` is NULL or a live chunk.
 size_t backend_api_answer_media_count(const backend_api_chunk *answer);
 
 // The generated medium at `index` (from 0) of the answer chunk `answer`: its
@@ -719,9 +642,6 @@ size_t backend_api_answer_media_count(const backend_api_chunk *answer);
 // `NOT_FOUND` past the last medium, or `INVALID_ARGUMENT` (a NULL argument, a
 // chunk that is not an answer). Also `answer["media"]` through the JSON Pointer
 // getters (`/media/0/url`). Any thread; the chunk must stay alive meanwhile.
-//
-// # Safety
-// `answer` is NULL or a live chunk; out-pointers NULL or writable.
 backend_api_status backend_api_answer_medium(const backend_api_chunk *answer,
                                              size_t index,
                                              backend_api_media_kind *kind_out,
@@ -745,9 +665,6 @@ backend_api_status backend_api_answer_medium(const backend_api_chunk *answer,
 // `*content_type_out`, when not NULL, owns the MIME type the server named
 // (such as `image/png`; free it with `backend_api_string_free`) or is NULL.
 // Any thread, also concurrently on one client.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
 backend_api_status backend_api_media_fetch(const backend_api_client *client,
                                            const backend_api_request *request,
                                            const char *url,
@@ -764,9 +681,6 @@ backend_api_status backend_api_media_fetch(const backend_api_client *client,
 // removed). `*len_out` (when not NULL) gets the bytes written;
 // `content_type_out` as for `backend_api_media_fetch`. A file that cannot be
 // written is `IO`. Blocks the calling thread; any thread.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
 backend_api_status backend_api_media_save(const backend_api_client *client,
                                           const backend_api_request *request,
                                           const char *url,
@@ -779,9 +693,6 @@ backend_api_status backend_api_media_save(const backend_api_client *client,
 
 // Frees bytes this library handed out (`backend_api_media_fetch`), with the
 // length it gave. NULL is a no-op; must not be called twice. Any thread.
-//
-// # Safety
-// `data` is NULL or bytes from this library with their length `len`, not used afterwards.
 void backend_api_bytes_free(uint8_t *data, size_t len);
 
 // Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
@@ -794,9 +705,6 @@ void backend_api_bytes_free(uint8_t *data, size_t len);
 // On success `*json_out` owns the NUL-terminated JSON text (free it with
 // `backend_api_string_free`) and `*len_out`, when not NULL, gets its length.
 // Any thread, also concurrently on one client.
-//
-// # Safety
-// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 backend_api_status backend_api_models(const backend_api_client *client,
                                       const char *provider,
                                       const backend_api_canceller *canceller,
@@ -812,9 +720,6 @@ backend_api_status backend_api_models(const backend_api_client *client,
 // `backend_api_models`. On success `*json_out` owns the NUL-terminated JSON text
 // (free it with `backend_api_string_free`) and `*len_out`, when not NULL, gets
 // its length. Any thread, also concurrently on one client.
-//
-// # Safety
-// Pointers are NULL or valid; out-pointers NULL or writable.
 backend_api_status backend_api_providers(const backend_api_client *client,
                                          const backend_api_canceller *canceller,
                                          const char **json_out,
@@ -828,9 +733,6 @@ backend_api_status backend_api_providers(const backend_api_client *client,
 // `/v1/models` (`vision`, `image`), and the `capabilities`, `architecture` and
 // `supported_parameters` other OpenAI-compatible servers send. On success `*out`
 // owns the list (free it with `backend_api_model_list_free`). Any thread.
-//
-// # Safety
-// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 backend_api_status backend_api_model_list_fetch(const backend_api_client *client,
                                                 const char *provider,
                                                 const backend_api_canceller *canceller,
@@ -838,9 +740,6 @@ backend_api_status backend_api_model_list_fetch(const backend_api_client *client
                                                 backend_api_error **err);
 
 // How many models the list holds; 0 for NULL. Any thread.
-//
-// # Safety
-// `list` is NULL or a live list.
 size_t backend_api_model_list_count(const backend_api_model_list *list);
 
 // The model at `index` (from 0): its name into `*id_out`, its provider into
@@ -851,9 +750,6 @@ size_t backend_api_model_list_count(const backend_api_model_list *list);
 // capability the model lacks, a bit in neither one the server did not state).
 // Strings are owned by the list: valid until `backend_api_model_list_free`.
 // `NOT_FOUND` past the last model; `INVALID_ARGUMENT` for NULL. Any thread.
-//
-// # Safety
-// `list` is NULL or a live list; out-pointers NULL or writable.
 backend_api_status backend_api_model_list_get(const backend_api_model_list *list,
                                               size_t index,
                                               const char **id_out,
@@ -863,19 +759,12 @@ backend_api_status backend_api_model_list_get(const backend_api_model_list *list
 
 // Frees a model list and its strings. NULL is a no-op; must not be called twice.
 // Any thread, once no other call uses the list.
-//
-// # Safety
-// `list` is NULL or a list from `backend_api_model_list_fetch`, not used afterwards.
 void backend_api_model_list_free(backend_api_model_list *list);
 
 // The type of the value at `pointer` (`""` is the whole chunk, an object) into
 // `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
-// NULL or writable.
 backend_api_status backend_api_chunk_get_type(const backend_api_chunk *chunk,
                                               const char *pointer,
                                               backend_api_json_type *type_out);
@@ -887,10 +776,6 @@ backend_api_status backend_api_chunk_get_type(const backend_api_chunk *chunk,
 // `WRONG_TYPE` for a value that is not a string (`null` included).
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable; `len_out` NULL or writable.
 backend_api_status backend_api_chunk_get_string(const backend_api_chunk *chunk,
                                                 const char *pointer,
                                                 const char **value_out,
@@ -902,10 +787,6 @@ backend_api_status backend_api_chunk_get_string(const backend_api_chunk *chunk,
 // `backend_api_chunk_get_number`).
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable.
 backend_api_status backend_api_chunk_get_int64(const backend_api_chunk *chunk,
                                                const char *pointer,
                                                int64_t *value_out);
@@ -914,10 +795,6 @@ backend_api_status backend_api_chunk_get_int64(const backend_api_chunk *chunk,
 // `WRONG_TYPE` for a value that is not a JSON number.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable.
 backend_api_status backend_api_chunk_get_number(const backend_api_chunk *chunk,
                                                 const char *pointer,
                                                 double *value_out);
@@ -926,10 +803,6 @@ backend_api_status backend_api_chunk_get_number(const backend_api_chunk *chunk,
 // `true` or `false` (`0`, `"true"` and `null` included).
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable.
 backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
                                               const char *pointer,
                                               bool *value_out);
@@ -939,10 +812,6 @@ backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
 // it walks any value. `WRONG_TYPE` for a value that is neither.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `count_out` NULL or writable.
 backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
                                                const char *pointer,
                                                size_t *count_out);
@@ -955,10 +824,6 @@ backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
 // `WRONG_TYPE` for a value that is not an object.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
-// NULL or writable; `len_out` NULL or writable.
 backend_api_status backend_api_chunk_get_key(const backend_api_chunk *chunk,
                                              const char *pointer,
                                              size_t index,
@@ -972,25 +837,16 @@ backend_api_request *backend_api_request_new(void);
 // Frees a request. Streams opened with it stay valid (they copied it). NULL is
 // a no-op; must not be called twice.
 // Any thread, once no other call uses the request.
-//
-// # Safety
-// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
 void backend_api_request_free(backend_api_request *request);
 
 // Sets the model name. The string is copied. Not concurrently with other calls
 // on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_model(backend_api_request *request,
                                                  const char *model,
                                                  backend_api_error **err);
 
 // Appends a message with plain-text content. Strings are copied.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_message(backend_api_request *request,
                                                    const char *role,
                                                    const char *content,
@@ -998,9 +854,6 @@ backend_api_status backend_api_request_add_message(backend_api_request *request,
 
 // Appends a message whose content is JSON text (a string or a list of parts).
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_message_json(backend_api_request *request,
                                                         const char *role,
                                                         const char *content_json,
@@ -1008,9 +861,6 @@ backend_api_status backend_api_request_add_message_json(backend_api_request *req
 
 // Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_messages_json(backend_api_request *request,
                                                          const char *messages_json,
                                                          backend_api_error **err);
@@ -1019,9 +869,6 @@ backend_api_status backend_api_request_set_messages_json(backend_api_request *re
 // example `x-secret` of a demo deployment, or a tracing id). Secret values never
 // reach logs or error messages. Strings are copied.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_header(backend_api_request *request,
                                                   const char *name,
                                                   const char *value,
@@ -1033,9 +880,6 @@ backend_api_status backend_api_request_add_header(backend_api_request *request,
 // field, so the server's own `Authorization` fallback works. The key is copied
 // and never appears in logs or error messages.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; `key` NULL or NUL-terminated.
 backend_api_status backend_api_request_set_api_key(backend_api_request *request,
                                                    const char *key,
                                                    uint32_t placement,
@@ -1047,9 +891,6 @@ backend_api_status backend_api_request_set_api_key(backend_api_request *request,
 // When `key` looks secret (holds `key`, `token`, `secret`, `pass`, `auth`, ...),
 // a parse error says nothing of the value.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_field_json(backend_api_request *request,
                                                       const char *key,
                                                       const char *value_json,
@@ -1057,9 +898,6 @@ backend_api_status backend_api_request_set_field_json(backend_api_request *reque
 
 // Sets an extra body field to a string value (no JSON quoting needed).
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_field_string(backend_api_request *request,
                                                         const char *key,
                                                         const char *value,
@@ -1069,9 +907,6 @@ backend_api_status backend_api_request_set_field_string(backend_api_request *req
 // at least 1): a larger item fails with `BACKEND_API_STATUS_LIMIT`, and a larger
 // file is refused before it is read. Not concurrently with other calls on the
 // same request.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_request_set_max_media(backend_api_request *request,
                                                      size_t bytes,
                                                      backend_api_error **err);
@@ -1083,9 +918,6 @@ backend_api_status backend_api_request_set_max_media(backend_api_request *reques
 // with `BACKEND_API_STATUS_LIMIT`.
 // `filename` may be NULL. `data` may be NULL only when `len` is 0.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// `data` is valid for `len` bytes; other pointers NULL or valid.
 backend_api_status backend_api_request_add_media_bytes(backend_api_request *request,
                                                        const uint8_t *data,
                                                        size_t len,
@@ -1099,9 +931,6 @@ backend_api_status backend_api_request_add_media_bytes(backend_api_request *requ
 // (`backend_api_request_set_max_media`, default 20 MiB) fails with
 // `BACKEND_API_STATUS_LIMIT` before it is read.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; `path` NUL-terminated.
 backend_api_status backend_api_request_add_media_file(backend_api_request *request,
                                                       const char *path,
                                                       backend_api_error **err);
@@ -1109,9 +938,6 @@ backend_api_status backend_api_request_add_media_file(backend_api_request *reque
 // Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
 // `filename` may be NULL.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_media_uri(backend_api_request *request,
                                                      const char *uri,
                                                      const char *filename,
@@ -1122,9 +948,6 @@ backend_api_status backend_api_request_add_media_uri(backend_api_request *reques
 // answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
 // are copied. `INVALID_ARGUMENT` for NULL or an empty `tool_call_id`.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_tool_result(backend_api_request *request,
                                                        const char *tool_call_id,
                                                        const char *content,
@@ -1134,9 +957,6 @@ backend_api_status backend_api_request_add_tool_result(backend_api_request *requ
 // never shown), headers, extra fields and media limit. On success `*out` owns the
 // copy (free it with `backend_api_request_free`); the two then change apart.
 // Any thread; not concurrently with a call that changes `request`.
-//
-// # Safety
-// `request` is NULL or a live request; `out` NULL or writable; `err` NULL or writable.
 backend_api_status backend_api_request_clone(const backend_api_request *request,
                                              backend_api_request **out,
                                              backend_api_error **err);
@@ -1148,9 +968,6 @@ backend_api_status backend_api_request_clone(const backend_api_request *request,
 // NUL-terminated text (free it with `backend_api_string_free`) and `*len_out`,
 // when not NULL, gets its length.
 // Any thread; not concurrently with a call that changes `request`.
-//
-// # Safety
-// `request` is NULL or a live request; `json_out`, `len_out` and `err` NULL or writable.
 backend_api_status backend_api_request_json(const backend_api_request *request,
                                             const char **json_out,
                                             size_t *len_out,
@@ -1167,10 +984,6 @@ backend_api_status backend_api_request_json(const backend_api_request *request,
 // a string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success
 // `*out` owns a new request (free it with `backend_api_request_free`).
 // Any thread; not concurrently with a call that changes `request`.
-//
-// # Safety
-// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
-// NULL or NUL-terminated.
 backend_api_status backend_api_request_follow_up_answer(const backend_api_request *request,
                                                         const backend_api_chunk *answer,
                                                         const char *user_message,
@@ -1184,9 +997,6 @@ backend_api_status backend_api_request_follow_up_answer(const backend_api_reques
 // refuses a thread. The client and the request are copied: free or change them
 // freely afterwards. On success `*out` owns the stream: end it with
 // `backend_api_close`. Any thread, also concurrently on one client and request.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_open(const backend_api_client *client,
                                     const backend_api_request *request,
                                     backend_api_stream **out,
@@ -1211,9 +1021,6 @@ backend_api_status backend_api_open(const backend_api_client *client,
 // them. Any thread; calls from several threads are served one at a time, each
 // waiting no longer than its own `timeout_ms` (also while another thread is
 // inside `next`; then it may return `AGAIN`).
-//
-// # Safety
-// `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_next(backend_api_stream *stream,
                                     int64_t timeout_ms,
                                     backend_api_chunk **chunk_out,
@@ -1226,9 +1033,6 @@ backend_api_status backend_api_next(backend_api_stream *stream,
 // is inside `backend_api_next`, but not during or after `backend_api_close` of the
 // same stream: a thread that cannot know when the owner closes it uses a
 // canceller (`backend_api_stream_canceller`) instead.
-//
-// # Safety
-// `stream` is NULL or a live stream.
 void backend_api_cancel(const backend_api_stream *stream);
 
 // Cancels the stream, shuts its connection and frees it. Returns at once in every
@@ -1243,9 +1047,6 @@ void backend_api_cancel(const backend_api_stream *stream);
 // the callback may still finish); `backend_api_shutdown` waits for all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 // cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 // another thread uses the stream.
-//
-// # Safety
-// `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
 void backend_api_close(backend_api_stream *stream);
 
 // For event loops (poll, epoll, kqueue, libuv, GLib; `select`/`WSAPoll` on
@@ -1262,9 +1063,6 @@ void backend_api_close(backend_api_stream *stream);
 // `backend_api_close` (remove it from your event loop first). Timeouts need no
 // poll timeout: when one runs out the stream's thread ends the stream and the
 // descriptor turns readable. Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
                                          ptrdiff_t *fd_out,
                                          backend_api_error **err);
@@ -1278,17 +1076,11 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
 // While the stream waits to retry (`backend_api_client_set_retries`, a server's
 // `Retry-After`), neither timeout runs: this is the time until the retry is sent.
 // Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream.
 int64_t backend_api_stream_timeout_ms(const backend_api_stream *stream);
 
 // Writes the stream's statistics so far to `*out`, whose `size` the caller set
 // (see `backend_api_stats`); `INVALID_ARGUMENT` when `size` is smaller than the
 // first version of the struct. Any thread, also while another thread is in `next`.
-//
-// # Safety
-// `stream` is NULL or a live stream; `out` NULL or valid for `out->size` bytes.
 backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
                                             backend_api_stats *out);
 
@@ -1301,9 +1093,6 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 // Only the first choice is assembled (`n` > 1: see `backend_api_chunk_choice`). During and after the stream. The answer holds all the
 // text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 // chunk (free it with `backend_api_chunk_free`). Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; `out` NULL or writable.
 backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_chunk **out,
                                              backend_api_error **err);
@@ -1320,9 +1109,6 @@ backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
 // `conversation` chunks merged; the state sent before stays when the answer
 // brought none. Media are not sent again. On success `*out` owns a new request
 // (free it with `backend_api_request_free`). Any thread.
-//
-// # Safety
-// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
 backend_api_status backend_api_request_follow_up(const backend_api_request *request,
                                                  const backend_api_stream *stream,
                                                  const char *user_message,
@@ -1340,10 +1126,6 @@ backend_api_status backend_api_request_follow_up(const backend_api_request *requ
 // `backend_api_next` returned a chunk, END or an error; a stream that failed
 // before any response never gets them), or `INVALID_ARGUMENT`. No error object
 // is made. Any thread, also while another thread is in `next`.
-//
-// # Safety
-// `stream` is NULL or a live stream; `name` NULL or NUL-terminated; out-pointers
-// NULL or writable.
 backend_api_status backend_api_stream_header(const backend_api_stream *stream,
                                              const char *name,
                                              const char **value_out,
@@ -1355,9 +1137,6 @@ backend_api_status backend_api_stream_header(const backend_api_stream *stream,
 // and owned by the stream (valid until `backend_api_close`). Returns `OK`,
 // `NOT_FOUND` past the last header, `AGAIN` before the headers arrived (see
 // `backend_api_stream_header`), or `INVALID_ARGUMENT`. Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_stream_header_at(const backend_api_stream *stream,
                                                 size_t index,
                                                 const char **name_out,
@@ -1372,10 +1151,6 @@ backend_api_status backend_api_stream_header_at(const backend_api_stream *stream
 // when `url` or `buf` is NULL, `len` is 0, or `url` is not UTF-8. `*needed_out`
 // (when not NULL) gets the size the whole result needs, its NUL included.
 // Takes no ownership; any thread.
-//
-// # Safety
-// `url` is NULL or NUL-terminated; `buf` NULL or writable for `len` bytes;
-// `needed_out` NULL or writable.
 backend_api_status backend_api_redact_url(const char *url,
                                           char *buf,
                                           size_t len,
@@ -1383,9 +1158,6 @@ backend_api_status backend_api_redact_url(const char *url,
 
 // Frees a string this library handed out. NULL is a no-op; must not be called
 // twice. Any thread.
-//
-// # Safety
-// `s` is NULL or a string from this library, not used afterwards.
 void backend_api_string_free(const char *s);
 
 #ifdef __cplusplus

@@ -9,6 +9,7 @@
 
 use std::ffi::c_char;
 
+use super::guard::entry;
 use crate::error::Status;
 
 /// Ties a C enum to its core enum: `From<core>` (what the library returns to C),
@@ -114,9 +115,11 @@ c_enum!(backend_api_status <=> crate::error::Status { Ok, End, Again, Cancelled,
 /// is not a status. Static; any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
-    backend_api_status::from_code(status)
-        .map_or(c"UNKNOWN", Status::c_name)
-        .as_ptr()
+    entry!(or c"UNKNOWN".as_ptr(), {
+        backend_api_status::from_code(status)
+            .map_or(c"UNKNOWN", Status::c_name)
+            .as_ptr()
+    })
 }
 
 /// What a chunk is, for callers that branch without comparing strings.

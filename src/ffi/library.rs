@@ -4,8 +4,7 @@
 use std::ffi::c_char;
 
 use super::enums::backend_api_status;
-use super::guard::guard_or;
-use crate::error::Status;
+use super::guard::entry;
 
 /// Version macros; a test checks them against Cargo.toml.
 pub const BACKEND_API_VERSION_MAJOR: u32 = 0;
@@ -20,14 +19,16 @@ pub const BACKEND_API_VERSION_NUM: u32 = (BACKEND_API_VERSION_MAJOR << 16)
 /// The library version, such as `"0.2.0"`. Static; any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    entry!(or c"".as_ptr(), {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
 }
 
 /// The version of the library loaded at run time as `0xMMmmpp`: compare it with
 /// `BACKEND_API_VERSION_NUM`, the version the program was compiled against. Any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_version_num() -> u32 {
-    BACKEND_API_VERSION_NUM
+    entry!(or BACKEND_API_VERSION_NUM, { BACKEND_API_VERSION_NUM })
 }
 
 /// Waits for the library to go quiet, the role of `curl_global_cleanup`: cancels
@@ -61,15 +62,14 @@ pub extern "C" fn backend_api_version_num() -> u32 {
 /// in the child. (Windows has no `fork`.)
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_shutdown(timeout_ms: i64) -> backend_api_status {
-    let timeout = u64::try_from(timeout_ms)
-        .ok()
-        .map(std::time::Duration::from_millis);
-    guard_or(Status::Internal, || {
+    entry!(or backend_api_status::Internal, {
+        let timeout = u64::try_from(timeout_ms)
+            .ok()
+            .map(std::time::Duration::from_millis);
         if crate::threads::shutdown(timeout) {
-            Status::Ok
+            backend_api_status::Ok
         } else {
-            Status::TimedOut
+            backend_api_status::TimedOut
         }
     })
-    .into()
 }

@@ -5,8 +5,11 @@ use std::ffi::c_char;
 use std::ptr;
 
 use super::chunk::backend_api_chunk;
-use super::error::{backend_api_error, guard, update};
-use super::guard::{free, guard_or, hand_out, hand_out_text, obj, opt_str_arg, out_arg, str_arg};
+use super::error::{backend_api_error, report};
+use super::guard::{
+    borrow, bytes_arg, change, entry, give, give_raw, give_text, opt_text_arg, out_arg, release,
+    text_arg,
+};
 use crate::answer::Answer;
 use crate::error::{Error, Status};
 use crate::media::Media;
@@ -25,50 +28,37 @@ pub const BACKEND_API_KEY_BEARER: u32 = 2;
 /// `backend_api_request_free`. Any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
-    guard_or(ptr::null_mut(), || {
-        Box::into_raw(Box::new(backend_api_request(Request::new())))
+    entry!(or ptr::null_mut(), {
+        give_raw(backend_api_request(Request::new()))
     })
 }
 
 /// Frees a request. Streams opened with it stay valid (they copied it). NULL is
 /// a no-op; must not be called twice.
 /// Any thread, once no other call uses the request.
-///
-/// # Safety
-/// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_request) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `request` is NULL or a
-    // request from `backend_api_request_new`, not used afterwards.
-    unsafe { free(request) }
+    entry!(or(), { release(request) })
 }
 
 /// Sets the model name. The string is copied. Not concurrently with other calls
 /// on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_model(
     request: *mut backend_api_request,
     model: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_model(str_arg(model, "model")?);
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_model(text_arg(model, "model")?);
             Ok(())
         })
-    }
+    })
 }
 
 /// Appends a message with plain-text content. Strings are copied.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message(
     request: *mut backend_api_request,
@@ -76,21 +66,16 @@ pub unsafe extern "C" fn backend_api_request_add_message(
     content: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_message(text_arg(role, "role")?, text_arg(content, "content")?);
             Ok(())
         })
-    }
+    })
 }
 
 /// Appends a message whose content is JSON text (a string or a list of parts).
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message_json(
     request: *mut backend_api_request,
@@ -98,45 +83,35 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
     content_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.add_message_json(
-                str_arg(role, "role")?,
-                str_arg(content_json, "content_json")?,
+                text_arg(role, "role")?,
+                text_arg(content_json, "content_json")?,
             )
         })
-    }
+    })
 }
 
 /// Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_messages_json(
     request: *mut backend_api_request,
     messages_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_messages_json(str_arg(messages_json, "messages_json")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_messages_json(text_arg(messages_json, "messages_json")?)
         })
-    }
+    })
 }
 
 /// Adds a header sent with this request only, after the client's headers (for
 /// example `x-secret` of a demo deployment, or a tracing id). Secret values never
 /// reach logs or error messages. Strings are copied.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_header(
     request: *mut backend_api_request,
@@ -144,13 +119,11 @@ pub unsafe extern "C" fn backend_api_request_add_header(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_header(text_arg(name, "name")?, text_arg(value, "value")?)
         })
-    }
+    })
 }
 
 /// The placement a C bit set names: `BACKEND_API_KEY_BODY`, `BACKEND_API_KEY_BEARER`
@@ -170,9 +143,6 @@ fn key_placement(code: u32) -> Result<KeyPlacement, Error> {
 /// field, so the server's own `Authorization` fallback works. The key is copied
 /// and never appears in logs or error messages.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; `key` NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_api_key(
     request: *mut backend_api_request,
@@ -180,13 +150,11 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
     placement: u32,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `key` NULL or NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_api_key(opt_str_arg(key, "key")?, key_placement(placement)?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_api_key(opt_text_arg(key, "key")?, key_placement(placement)?)
         })
-    }
+    })
 }
 
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
@@ -195,9 +163,6 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
 /// When `key` looks secret (holds `key`, `token`, `secret`, `pass`, `auth`, ...),
 /// a parse error says nothing of the value.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_json(
     request: *mut backend_api_request,
@@ -205,20 +170,15 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
     value_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_field_json(text_arg(key, "key")?, text_arg(value_json, "value_json")?)
         })
-    }
+    })
 }
 
 /// Sets an extra body field to a string value (no JSON quoting needed).
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_string(
     request: *mut backend_api_request,
@@ -226,35 +186,28 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_field_str(text_arg(key, "key")?, text_arg(value, "value")?)
         })
-    }
+    })
 }
 
 /// Bounds each media item added afterwards to `bytes` of raw data (default 20 MiB;
 /// at least 1): a larger item fails with `BACKEND_API_STATUS_LIMIT`, and a larger
 /// file is refused before it is read. Not concurrently with other calls on the
 /// same request.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_max_media(
     request: *mut backend_api_request,
     bytes: usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.set_max_media(bytes)
         })
-    }
+    })
 }
 
 /// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
@@ -264,9 +217,6 @@ pub unsafe extern "C" fn backend_api_request_set_max_media(
 /// with `BACKEND_API_STATUS_LIMIT`.
 /// `filename` may be NULL. `data` may be NULL only when `len` is 0.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// `data` is valid for `len` bytes; other pointers NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     request: *mut backend_api_request,
@@ -275,18 +225,11 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     filename: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `data` is valid for
-    // `len` bytes; other pointers NULL or valid.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            let bytes = match (data.is_null(), len) {
-                (_, 0) => &[][..],
-                (true, _) => return Err(Error::invalid("data is NULL")),
-                (false, n) => std::slice::from_raw_parts(data, n),
-            };
-            r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_media_bytes(bytes_arg(data, len, "data")?, opt_text_arg(filename, "filename")?)
         })
-    }
+    })
 }
 
 /// Adds media from a file, read now; its base name is sent as the file name.
@@ -296,30 +239,22 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
 /// (`backend_api_request_set_max_media`, default 20 MiB) fails with
 /// `BACKEND_API_STATUS_LIMIT` before it is read.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; `path` NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_file(
     request: *mut backend_api_request,
     path: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `path` NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.add_media_file(str_arg(path, "path")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_media_file(text_arg(path, "path")?)
         })
-    }
+    })
 }
 
 /// Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
 /// `filename` may be NULL.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_uri(
     request: *mut backend_api_request,
@@ -327,17 +262,15 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
     filename: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.add_media(Media::from_uri(
-                str_arg(uri, "uri")?,
-                opt_str_arg(filename, "filename")?,
+                text_arg(uri, "uri")?,
+                opt_text_arg(filename, "filename")?,
             )?);
             Ok(())
         })
-    }
+    })
 }
 
 /// Appends the result of a tool the model called: the message `{"role": "tool",
@@ -345,9 +278,6 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
 /// answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
 /// are copied. `INVALID_ARGUMENT` for NULL or an empty `tool_call_id`.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_tool_result(
     request: *mut backend_api_request,
@@ -355,39 +285,31 @@ pub unsafe extern "C" fn backend_api_request_add_tool_result(
     content: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.add_tool_result(
-                str_arg(tool_call_id, "tool_call_id")?,
-                str_arg(content, "content")?,
+                text_arg(tool_call_id, "tool_call_id")?,
+                text_arg(content, "content")?,
             )
         })
-    }
+    })
 }
 
 /// Copies a request: model, messages, media, api key (copied inside the library,
 /// never shown), headers, extra fields and media limit. On success `*out` owns the
 /// copy (free it with `backend_api_request_free`); the two then change apart.
 /// Any thread; not concurrently with a call that changes `request`.
-///
-/// # Safety
-/// `request` is NULL or a live request; `out` NULL or writable; `err` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_clone(
     request: *const backend_api_request,
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            hand_out(out, backend_api_request(obj(request, "request")?.0.clone()));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        give(out, backend_api_request(borrow(request, "request")?.0.clone()));
+        Ok(Status::Ok)
+    })
 }
 
 /// The JSON body the request makes (the backend API's: `model`, `messages`,
@@ -397,9 +319,6 @@ pub unsafe extern "C" fn backend_api_request_clone(
 /// NUL-terminated text (free it with `backend_api_string_free`) and `*len_out`,
 /// when not NULL, gets its length.
 /// Any thread; not concurrently with a call that changes `request`.
-///
-/// # Safety
-/// `request` is NULL or a live request; `json_out`, `len_out` and `err` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_json(
     request: *const backend_api_request,
@@ -407,15 +326,12 @@ pub unsafe extern "C" fn backend_api_request_json(
     len_out: *mut usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(json_out, "json_out")?;
-            let body = obj(request, "request")?.0.body_without_key();
-            hand_out_text(json_out, len_out, &String::from_utf8_lossy(&body));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(json_out, "json_out")?;
+        let body = borrow(request, "request")?.0.body_without_key();
+        give_text(json_out, len_out, &String::from_utf8_lossy(&body));
+        Ok(Status::Ok)
+    })
 }
 
 /// `backend_api_request_follow_up` from an answer chunk rather than a live stream:
@@ -429,10 +345,6 @@ pub unsafe extern "C" fn backend_api_request_json(
 /// a string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success
 /// `*out` owns a new request (free it with `backend_api_request_free`).
 /// Any thread; not concurrently with a call that changes `request`.
-///
-/// # Safety
-/// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
-/// NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     request: *const backend_api_request,
@@ -441,18 +353,15 @@ pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let answer = Answer::from_chunk(obj(answer, "answer")?.chunk())?;
-            let next = obj(request, "request")?
-                .0
-                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
-            hand_out(out, backend_api_request(next));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let answer = Answer::from_chunk(borrow(answer, "answer")?.chunk())?;
+        let next = borrow(request, "request")?
+            .0
+            .follow_up(&answer, opt_text_arg(user_message, "user_message")?);
+        give(out, backend_api_request(next));
+        Ok(Status::Ok)
+    })
 }
 
 #[cfg(test)]
