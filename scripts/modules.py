@@ -20,6 +20,7 @@ folder (stream::worker -> client -> stream).
 
     scripts/modules.py            the order, one module a line with what it uses
     scripts/modules.py --check    prints nothing but a circle; exit status 1 on one
+                                  (2 when its own known-answer crates fail)
     scripts/modules.py --strict   also counts a submodule's use of its folder's mod.rs
 """
 import re
@@ -34,17 +35,22 @@ ITEM = re.compile(r"^\s*pub(?:\([^)]*\))?\s+(?:unsafe\s+)?(?:extern\s+\"C\"\s+)?
 COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
-def modules():
-    """Every module by path ("" is lib) with the code of its file, tests cut off."""
+def modules(files):
+    """Every module by path ("" is lib) with the code of its file, tests cut off;
+    `files` maps each file's path under src/ to its text."""
     found = {}
-    for f in sorted(SRC.rglob("*.rs")):
-        parts = list(f.relative_to(SRC).with_suffix("").parts)
+    for rel, text in sorted(files.items()):
+        parts = list(Path(rel).with_suffix("").parts)
         if parts[-1] == "mod" or parts == ["lib"]:
             parts = parts[:-1]
-        text = COMMENT.sub("", f.read_text())
+        text = COMMENT.sub("", text)
         cut = text.find("#[cfg(test)]")
         found["::".join(parts)] = text if cut < 0 else text[:cut]
     return found
+
+
+def source():
+    return {str(f.relative_to(SRC)): f.read_text() for f in SRC.rglob("*.rs")}
 
 
 def expand(tree):
@@ -175,8 +181,52 @@ def order(graph):
     return out, None
 
 
+# Small crates with a known answer, checked before every --check: the checker
+# must keep seeing each kind of circle, or a circle in src/ would go unseen.
+SELF_TEST = [
+    ("two siblings of a folder", "a::x -> a::y -> a::x", {
+        "lib.rs": "pub mod a;",
+        "a/mod.rs": "mod x;\nmod y;\npub use x::*;\npub use y::*;",
+        "a/x.rs": "use super::y::Y;\npub struct X;",
+        "a/y.rs": "use super::{x::X, self as me};\npub struct Y;",
+    }),
+    ("a use through the crate root's re-export", "a -> b -> a", {
+        "lib.rs": "pub mod a;\npub mod b;\npub use b::B;",
+        "a.rs": "use crate::B;\npub struct A;",
+        "b.rs": "pub struct B(crate::a::A);",
+    }),
+    ("an inline path through a folder's glob re-export", "f::p -> f::q -> f::p", {
+        "lib.rs": "pub mod f;",
+        "f/mod.rs": "mod p;\nmod q;\npub use p::*;\npub use q::*;",
+        "f/p.rs": "pub fn pf() {\n    crate::f::qf();\n}",
+        "f/q.rs": "pub fn qf() {\n    super::p::pf();\n}",
+    }),
+    ("none: tests, comments and a part using its mod.rs", None, {
+        "lib.rs": "pub mod a;\npub mod b;",
+        "a/mod.rs": "mod x;\nuse x::X;\npub struct Shared;\n// crate::b::B",
+        "a/x.rs": "use super::Shared;\npub struct X;",
+        "b.rs": "use crate::a::Shared;\npub struct B;\n#[cfg(test)]\nmod t { use crate::a::x; }",
+    }),
+]
+
+
+def self_test():
+    """The known answers of SELF_TEST; a list of what went wrong."""
+    wrong = []
+    for what, expected, files in SELF_TEST:
+        _, circle = order(edges(modules(files)))
+        found = circle and " -> ".join(circle)
+        if found != expected:
+            wrong.append(f"{what}: expected {expected or 'no circle'}, found {found or 'none'}")
+    return wrong
+
+
 def main():
-    graph = edges(modules())
+    wrong = self_test()
+    if wrong:
+        print("scripts/modules.py no longer sees every circle:", *wrong, sep="\n  ", file=sys.stderr)
+        return 2
+    graph = edges(modules(source()))
     ordered, circle = order(graph)
     if circle:
         print("import circle: " + " -> ".join(circle), file=sys.stderr)
