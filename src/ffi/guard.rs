@@ -1,6 +1,8 @@
-//! The raw steps every C entry point shares: borrowing a handle, reading a C
-//! string, writing an out-parameter, freeing a handle, catching a panic. The
-//! error object and how a failure reaches it are in `error`.
+//! What every exported function shares: its entry (`entry!`, which catches
+//! panics and gives the status or the default) and the raw steps (borrowing a
+//! handle, reading a C string or buffer, writing an out-parameter, handing out
+//! and freeing an object). The error object and how a failure reaches it are in
+//! `error`.
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -8,17 +10,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::error::{Error, Status};
 
 /// A C string of `s`; an interior NUL becomes U+FFFD so nothing is cut short.
-pub fn c_string(s: &str) -> CString {
+pub(super) fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', "\u{FFFD}")).expect("NULs were replaced")
 }
 
-/// Runs `f`, turning a panic into `fallback`. For functions without a status.
-pub fn guard_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+/// Runs `f`, turning a panic into `fallback`: the `or` form of [`entry!`].
+pub(super) fn guard_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }
 
 /// Checks an out-parameter before any work is done.
-pub fn out_arg<T>(p: *mut T, what: &str) -> Result<(), Error> {
+pub(super) fn out_arg<T>(p: *mut T, what: &str) -> Result<(), Error> {
     if p.is_null() {
         return Err(Error::invalid(format!("{what} is NULL")));
     }
@@ -45,8 +47,9 @@ macro_rules! entry {
 }
 pub(super) use entry;
 
-// The helpers below are the only places where a pointer from C is read or
-// written. Each trusts its argument as far as the C contract goes (stated once, at
+// The helpers below are where pointers from C are read or written (the other
+// two places, the versioned stats struct in `stream` and the log callback in
+// `log`, give their reasons where they are). Each trusts its argument as far as the C contract goes (stated once, at
 // the top of include/backend_api.h: a non-NULL handle is a live object of its type
 // from this library, not freed while the call runs; a non-NULL string is
 // NUL-terminated and unchanged during the call; a non-NULL out-parameter is
