@@ -9,9 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
 // The contract of every function, written once here rather than per function:
-// - NULL: any pointer argument may be NULL. A NULL object, required string or
-//   required out-parameter makes a function that returns a status return
+// - NULL: any pointer argument may be NULL. For a NULL object, required string
+//   or required out-parameter, a function with a status returns
 //   BACKEND_API_STATUS_INVALID_ARGUMENT; a getter without a status returns the
 //   default it names ("", NULL, 0, -1); every `*_free` and backend_api_close
 //   does nothing for NULL. Each function says which arguments are optional.
@@ -34,7 +35,7 @@
 //   setters of one client or request must not run while another thread uses it;
 //   cancel may run on any thread at any time before close, and a canceller at
 //   any time. See each function.
-// - No panic or exception crosses into C: a bug inside the library is
+// - No Rust panic crosses into C: a bug inside the library is
 //   BACKEND_API_STATUS_INTERNAL, and the objects stay safe to free.
 // Enums are 32 bits wide whatever the compiler's enum options.
 
