@@ -123,6 +123,32 @@ fn merge_list(acc: &mut Vec<Value>, delta: Vec<Value>) {
 }
 
 impl Answer {
+    /// What a follow-up reads of an answer chunk (kind `Answer`, as
+    /// `Stream::answer_json` makes it or a program saved it): its `content`,
+    /// `tool_calls`, `conversation` and `provider`.
+    pub fn from_chunk(chunk: &Chunk) -> Result<Answer, Error> {
+        if chunk.kind() != ChunkKind::Answer {
+            return Err(Error::invalid(
+                "answer is not an answer chunk (kind BACKEND_API_KIND_ANSWER, from backend_api_stream_answer)",
+            ));
+        }
+        let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(chunk.json()) else {
+            return Err(Error::new(Status::Internal, "a chunk is not a JSON object"));
+        };
+        let mut answer = Answer::default();
+        match fields.remove("content") {
+            Some(Value::String(text)) => answer.content = text,
+            _ => return Err(Error::invalid("the answer's content is not a string")),
+        }
+        answer.conversation = fields.remove("conversation").filter(|c| !c.is_null());
+        answer.tool_calls = fields.remove("tool_calls").filter(|c| !c.is_null());
+        answer.provider = match fields.remove("provider") {
+            Some(Value::String(p)) => Some(p),
+            _ => None,
+        };
+        Ok(answer)
+    }
+
     /// An empty answer whose media URLs are resolved against `base_url`.
     pub fn new(base_url: &str) -> Answer {
         Answer {

@@ -2,44 +2,26 @@
 
 use std::fmt;
 
-/// Every result a public function can report. Its C form, with the ABI's
-/// numbers, is `ffi::backend_api_status`.
+/// Every result a public function can report. What each one means is written
+/// once, on its C form with the ABI's numbers, `ffi::backend_api_status`, where
+/// the header shows it to C programs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
-    /// Success: for `backend_api_next`, a chunk was written to the out-parameter.
     Ok,
-    /// The stream ended cleanly: the server closed the response after its last chunk.
     End,
-    /// Not an error: nothing arrived within the `timeout_ms` given to
-    /// `backend_api_next`; call again. (A client timeout that elapsed is `TIMED_OUT`.)
     Again,
-    /// The stream or the model listing was cancelled.
     Cancelled,
-    /// An argument was invalid: a NULL pointer, invalid UTF-8, malformed JSON, a bad URL.
     InvalidArgument,
-    /// Media could not be read or its type could not be recognised.
     Media,
-    /// A field asked of a chunk is not there.
     NotFound,
-    /// A value asked of a chunk by JSON Pointer is there, but of another type.
     WrongType,
-    /// The connection could not be made: refused, unreachable, the name did not resolve, proxy failure.
     Connect,
-    /// The TLS handshake failed (certificate not trusted, protocol error).
     Tls,
-    /// An error: a connect, response-header, idle or total timeout of the client
-    /// elapsed. (Nothing yet within `next`'s own `timeout_ms` is `AGAIN`.)
     TimedOut,
-    /// The server answered with a status other than 2xx.
     Http,
-    /// The connection broke while the request or the response was in flight.
     Io,
-    /// The response broke the wire protocol: malformed JSON, invalid UTF-8, an unexpected encoding.
     Protocol,
-    /// A configured size limit was passed: a line or event of the response, the
-    /// assembled answer, or a media item.
     Limit,
-    /// A bug inside the library (a panic was caught); the object stays safe to free.
     Internal,
 }
 

@@ -4,7 +4,8 @@
 use super::enums::backend_api_status;
 use std::ptr;
 
-use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg};
+use super::error::{backend_api_error, report};
+use super::guard::{borrow, entry, give, give_raw, out_arg, release};
 use super::stream::backend_api_stream;
 use crate::cancel::Canceller;
 use crate::error::Status;
@@ -19,8 +20,8 @@ pub struct backend_api_canceller(Canceller);
 /// `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_canceller_new() -> *mut backend_api_canceller {
-    guard_or(ptr::null_mut(), || {
-        Box::into_raw(Box::new(backend_api_canceller(Canceller::new())))
+    entry!(or ptr::null_mut(), {
+        give_raw(backend_api_canceller(Canceller::new()))
     })
 }
 
@@ -30,25 +31,18 @@ pub extern "C" fn backend_api_canceller_new() -> *mut backend_api_canceller {
 /// a stream that its owner may close at any moment: take the canceller while the
 /// stream is open, hand it over, free it when done. On success `*out` owns it
 /// (free it with `backend_api_canceller_free`). Any thread.
-///
-/// # Safety
-/// `stream` is NULL or a live stream; `out` and `err` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_canceller(
     stream: *const backend_api_stream,
     out: *mut *mut backend_api_canceller,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream; `out` and `err` NULL or writable.
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let c = obj(stream, "stream")?.0.canceller();
-            hand_out(out, backend_api_canceller(c));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let c = borrow(stream, "stream")?.0.canceller();
+        give(out, backend_api_canceller(c));
+        Ok(Status::Ok)
+    })
 }
 
 /// Cancels what the canceller belongs to: the connection is shut, a blocked
@@ -56,30 +50,20 @@ pub unsafe extern "C" fn backend_api_stream_canceller(
 /// cancelled (a stream that already reached END or an error keeps it). Never waits
 /// for the stream's thread. Safe to repeat, from any thread, at any time before
 /// `backend_api_canceller_free`, also after the stream was closed. NULL is a no-op.
-///
-/// # Safety
-/// `canceller` is NULL or a live canceller.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_canceller_cancel(canceller: *const backend_api_canceller) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `canceller` is NULL or a
-    // live canceller.
-    unsafe {
-        if let Some(c) = canceller.as_ref() {
-            guard_or((), || c.0.cancel());
+    entry!(or(), {
+        if let Ok(c) = borrow(canceller, "canceller") {
+            c.0.cancel();
         }
-    }
+    })
 }
 
 /// Frees a canceller (it does not cancel). NULL is a no-op; must not be called
 /// twice. Any thread, once no other thread uses this canceller.
-///
-/// # Safety
-/// `canceller` is NULL or a canceller from this library, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_canceller_free(canceller: *mut backend_api_canceller) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `canceller` is NULL or a
-    // canceller from this library, not used afterwards.
-    unsafe { free(canceller) }
+    entry!(or(), { release(canceller) })
 }
 
 impl backend_api_canceller {

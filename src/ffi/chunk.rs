@@ -7,9 +7,10 @@ use std::ptr;
 use std::sync::Mutex;
 
 use super::enums::{backend_api_kind, backend_api_status};
-use super::guard::{free, guard, guard_or, obj, out_arg, str_arg};
+use super::error::{backend_api_error, report};
+use super::guard::{borrow, bytes_arg, entry, give, out_arg, put, release, text_arg};
 use crate::chunk::Chunk;
-use crate::error::Status;
+use crate::error::{Error, Status};
 
 /// One chunk of the answer (g4f's `RawResponse`).
 #[allow(non_camel_case_types)]
@@ -23,38 +24,24 @@ pub struct backend_api_chunk {
 /// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
 /// `""` when it has none or for NULL. Owned by the chunk: valid until
 /// `backend_api_chunk_free`. Any thread.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_type(chunk: *const backend_api_chunk) -> *const c_char {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk.
-    unsafe {
-        chunk
-            .as_ref()
-            .map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
-    }
+    entry!(or c"".as_ptr(), {
+        borrow(chunk, "chunk").map_or(c"".as_ptr(), |c| c.chunk.type_with_nul().as_ptr().cast())
+    })
 }
 
 /// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
 /// `message` (non-fatal) and the rest without comparing strings;
 /// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
 /// Any thread; the object must stay alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_kind(
     chunk: *const backend_api_chunk,
 ) -> backend_api_kind {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk.
-    unsafe {
-        chunk
-            .as_ref()
-            .map_or(backend_api_kind::Other, |c| c.chunk.kind().into())
-    }
+    entry!(or backend_api_kind::Other, {
+        borrow(chunk, "chunk").map_or(backend_api_kind::Other, |c| c.chunk.kind().into())
+    })
 }
 
 /// The choice the chunk belongs to, from 0: with the OpenAI-compatible protocol
@@ -62,42 +49,27 @@ pub unsafe extern "C" fn backend_api_chunk_kind(
 /// choices other than the first carry `"choice": N` (the assembled answer
 /// follows choice 0 only). 0 for every other chunk, and for NULL. Any thread;
 /// the chunk must stay alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_choice(chunk: *const backend_api_chunk) -> u32 {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        chunk
-            .as_ref()
-            .map_or(0, |c| guard_or(0, || c.chunk.choice()))
-    }
+    entry!(or 0, { borrow(chunk, "chunk").map_or(0, |c| c.chunk.choice()) })
 }
 
 /// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
 /// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
 /// valid until `backend_api_chunk_free`.
 /// Any thread; the object must stay alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_json(
     chunk: *const backend_api_chunk,
     len_out: *mut usize,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `len_out` NULL or writable.
-    unsafe {
-        let Some(c) = chunk.as_ref() else {
+    entry!(or c"".as_ptr(), {
+        let Ok(c) = borrow(chunk, "chunk") else {
             return c"".as_ptr();
         };
-        if !len_out.is_null() {
-            *len_out = c.chunk.json().len();
-        }
+        put(len_out, c.chunk.json().len());
         c.chunk.json_with_nul().as_ptr().cast()
-    }
+    })
 }
 
 /// What C asked a chunk for: its main text, a top-level field, or the string at a
@@ -191,30 +163,23 @@ impl backend_api_chunk {
 /// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
 /// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
 /// again lends the same string. Any thread.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_text(
     chunk: *const backend_api_chunk,
     len_out: *mut usize,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `len_out` NULL or writable.
-    unsafe {
-        let Some(c) = chunk.as_ref() else {
+    entry!(or ptr::null(), {
+        let Ok(c) = borrow(chunk, "chunk") else {
             return ptr::null();
         };
-        guard_or(ptr::null(), || match c.lend(Ask::Text, || c.chunk.text()) {
+        match c.lend(Ask::Text, || c.chunk.text()) {
             Some((p, n)) => {
-                if !len_out.is_null() {
-                    *len_out = n;
-                }
+                put(len_out, n);
                 p
             }
             None => ptr::null(),
-        })
-    }
+        }
+    })
 }
 
 /// Reads a top-level field of the chunk without a JSON parser of your own: a
@@ -223,9 +188,6 @@ pub unsafe extern "C" fn backend_api_chunk_text(
 /// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
 /// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
 /// same field lends the same string (no new copy). Any thread.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_field(
     chunk: *const backend_api_chunk,
@@ -233,35 +195,51 @@ pub unsafe extern "C" fn backend_api_chunk_field(
     value_out: *mut *const c_char,
     len_out: *mut usize,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
-    unsafe {
-        guard(ptr::null_mut(), || {
-            out_arg(value_out, "value_out")?;
-            let c = obj(chunk, "chunk")?;
-            let key = str_arg(key, "key")?;
-            let Some((p, n)) = c.lend(Ask::Field(key), || {
-                c.chunk.field(key).map(|f| Cow::Owned(f.into_string()))
-            }) else {
-                return Ok(Status::NotFound);
-            };
-            *value_out = p;
-            if !len_out.is_null() {
-                *len_out = n;
-            }
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports ptr::null_mut(), {
+        out_arg(value_out, "value_out")?;
+        let c = borrow(chunk, "chunk")?;
+        let key = text_arg(key, "key")?;
+        let Some((p, n)) = c.lend(Ask::Field(key), || {
+            c.chunk.field(key).map(|f| Cow::Owned(f.into_string()))
+        }) else {
+            return Ok(Status::NotFound);
+        };
+        put(value_out, p);
+        put(len_out, n);
+        Ok(Status::Ok)
+    })
 }
 
+/// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+/// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+/// file, a model listing wrapped in an object) with the same look-ups as the
+/// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+/// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+/// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+/// Takes no ownership of `json`; any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_chunk_parse(
+    json: *const c_char,
+    len: usize,
+    out: *mut *mut backend_api_chunk,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    entry!(reports err, {
+        if json.is_null() {
+            return Err(Error::invalid("json is NULL"));
+        }
+        out_arg(out, "out")?;
+        let text = std::str::from_utf8(bytes_arg(json.cast(), len, "json")?)
+            .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
+        let chunk = Chunk::parse(text)
+            .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
+        give(out, backend_api_chunk::new(chunk));
+        Ok(Status::Ok)
+    })
+}
 /// Frees a chunk and every string it lent. NULL is a no-op; must not be called
 /// twice. Any thread.
-///
-/// # Safety
-/// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_free(chunk: *mut backend_api_chunk) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // chunk from `backend_api_next`, not used afterwards.
-    unsafe { free(chunk) }
+    entry!(or(), { release(chunk) })
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::enums::{
     backend_api_protocol, backend_api_status, backend_api_timeout, backend_api_trust_store,
 };
-use super::guard::backend_api_error;
-use super::guard::{free, guard, hand_out, opt_str_arg, out_arg, str_arg, update};
+use super::error::{backend_api_error, report};
+use super::guard::{change, entry, give, opt_text_arg, out_arg, release, text_arg};
 use crate::client::Client;
 use crate::error::{Error, Status};
 use crate::retry::RetryPolicy;
@@ -32,46 +32,31 @@ pub struct backend_api_client(pub(crate) Client);
 /// connecting directly, until `backend_api_client_set_proxy` is called.
 /// On success `*out` owns a new client: free it with `backend_api_client_free`.
 /// Any thread; `base_url` is copied.
-///
-/// # Safety
-/// `base_url` is NULL or a NUL-terminated string; `out` and `err` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_new(
     base_url: *const c_char,
     out: *mut *mut backend_api_client,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `base_url` is NULL or a
-    // NUL-terminated string; `out` and `err` are NULL or writable.
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let client = Client::new(str_arg(base_url, "base_url")?)?;
-            hand_out(out, backend_api_client(client));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let client = Client::new(text_arg(base_url, "base_url")?)?;
+        give(out, backend_api_client(client));
+        Ok(Status::Ok)
+    })
 }
 
 /// Frees a client. Streams opened from it stay valid. NULL is a no-op; must not
 /// be called twice, nor while another thread uses the client.
-///
-/// # Safety
-/// `client` is NULL or a client from `backend_api_client_new`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_free(client: *mut backend_api_client) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `client` is NULL or a
-    // client from `backend_api_client_new`, not used afterwards.
-    unsafe { free(client) }
+    entry!(or(), { release(client) })
 }
 
 /// Adds a header sent with every request (the Python client's `headers`).
 /// Values of secret headers (`Authorization`, `Cookie`, `*token*`, ...) never reach
 /// logs or error messages. Strings are copied. Not concurrently with other calls
 /// on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_add_header(
     client: *mut backend_api_client,
@@ -79,13 +64,11 @@ pub unsafe extern "C" fn backend_api_client_add_header(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
-            c.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
+            c.add_header(text_arg(name, "name")?, text_arg(value, "value")?)
         })
-    }
+    })
 }
 
 /// Turns TLS certificate verification on (the default) or off (`verify` false:
@@ -93,66 +76,51 @@ pub unsafe extern "C" fn backend_api_client_add_header(
 /// `https://` proxy's certificate: the connection to the proxy uses the same TLS
 /// settings, and there is no separate switch (curl's `--proxy-insecure`). Not
 /// concurrently with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_verify_tls(
     client: *mut backend_api_client,
     verify: bool,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             c.set_verify_tls(verify);
             Ok(())
         })
-    }
+    })
 }
 
 /// Trusts only the certificates of the PEM file at `path` (read now), instead of
 /// the trust store and of certificates added before. Not concurrently with other
 /// calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid; `path` NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_ca_file(
     client: *mut backend_api_client,
     path: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `path` NUL-terminated.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
-            c.set_ca_file(str_arg(path, "path")?)
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
+            c.set_ca_file(text_arg(path, "path")?)
         })
-    }
+    })
 }
 
 /// Trusts the certificates of the PEM file at `path` (read now) besides the roots
 /// already trusted (the trust store's, or a `set_ca_file`'s): a private or
 /// corporate CA next to the public ones. Not concurrently with other calls on the
 /// same client.
-///
-/// # Safety
-/// Pointers are NULL or valid; `path` NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_add_ca_file(
     client: *mut backend_api_client,
     path: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `path` NUL-terminated.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
-            c.add_ca_file(str_arg(path, "path")?)
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
+            c.add_ca_file(text_arg(path, "path")?)
         })
-    }
+    })
 }
 
 /// Chooses the trust store, a `backend_api_trust_store`: `PLATFORM` (the default:
@@ -160,24 +128,19 @@ pub unsafe extern "C" fn backend_api_client_add_ca_file(
 /// `SSL_CERT_FILE` honoured) or `BUNDLED` (the Mozilla roots compiled into the
 /// library). Ends a `set_ca_file`; added CAs stay. Any other value is
 /// `INVALID_ARGUMENT`. Not concurrently with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_trust_store(
     client: *mut backend_api_client,
     store: u32,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             let store = backend_api_trust_store::from_code(store)
                 .ok_or_else(|| Error::invalid(format!("unknown trust store {store}")))?;
             c.set_trust_store(store)
         })
-    }
+    })
 }
 
 /// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
@@ -188,22 +151,17 @@ pub unsafe extern "C" fn backend_api_client_set_trust_store(
 /// status in `backend_api_error_http_status`, and is retried as a connection failure.
 /// NULL means no proxy at all (the environment is ignored too, a broken proxy
 /// variable included). Not concurrently with other calls on the client.
-///
-/// # Safety
-/// Pointers are NULL or valid; `url` NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_proxy(
     client: *mut backend_api_client,
     url: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `url` NUL-terminated.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
-            c.set_proxy(opt_str_arg(url, "url")?)
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
+            c.set_proxy(opt_text_arg(url, "url")?)
         })
-    }
+    })
 }
 
 /// Sets a timeout in milliseconds; 0 turns it off; negative is an error.
@@ -212,9 +170,6 @@ pub unsafe extern "C" fn backend_api_client_set_proxy(
 /// default 120 s), IDLE (longest gap between two chunks;
 /// keep-alive comments do not count; default 300 s), TOTAL (off by default).
 /// Not concurrently with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_timeout(
     client: *mut backend_api_client,
@@ -222,10 +177,8 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
     ms: i64,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             let kind = backend_api_timeout::from_code(kind)
                 .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
             let ms =
@@ -233,28 +186,23 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
             c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
             Ok(())
         })
-    }
+    })
 }
 
 /// Bounds one line or event of the response to `bytes` (default 16 MiB; at least 1).
 /// A longer one ends the stream with `BACKEND_API_STATUS_LIMIT`. Not concurrently
 /// with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_max_line(
     client: *mut backend_api_client,
     bytes: usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             c.set_max_line(bytes)
         })
-    }
+    })
 }
 
 /// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
@@ -265,67 +213,52 @@ pub unsafe extern "C" fn backend_api_client_set_max_line(
 /// assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
 /// kept and the limit does not apply. Not concurrently with other calls on the
 /// same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_max_answer(
     client: *mut backend_api_client,
     bytes: usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             c.set_max_answer(bytes)
         })
-    }
+    })
 }
 
 /// With `skip` true, lines that are not JSON objects are dropped instead of ending
 /// the stream with `BACKEND_API_STATUS_PROTOCOL` (the default). Not concurrently
 /// with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_skip_malformed(
     client: *mut backend_api_client,
     skip: bool,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             c.set_skip_malformed(skip);
             Ok(())
         })
-    }
+    })
 }
 
 /// With `assemble` false, streams of this client keep no assembled answer (see
 /// `backend_api_stream_answer`, which then reports an empty one): for very long
 /// streams whose text the caller keeps itself. On by default. Not concurrently with
 /// other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_assemble(
     client: *mut backend_api_client,
     assemble: bool,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             c.set_assemble(assemble);
             Ok(())
         })
-    }
+    })
 }
 
 /// Retries a request that failed before any answer began: a connection that could
@@ -337,9 +270,6 @@ pub unsafe extern "C" fn backend_api_client_set_assemble(
 /// made, and the stream fails with that attempt's error, as when no retry is left.
 /// Each retry is logged (warn) and counted in the stream's stats once it is sent.
 /// Not concurrently with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_retries(
     client: *mut backend_api_client,
@@ -348,10 +278,8 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
     cap_ms: u32,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             if max_retries > 0 && (base_ms == 0 || cap_ms < base_ms) {
                 return Err(Error::invalid(
                     "retries need base_ms > 0 and cap_ms >= base_ms",
@@ -364,7 +292,7 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
             });
             Ok(())
         })
-    }
+    })
 }
 
 /// Chooses the wire protocol, a `backend_api_protocol`: `BACKEND_API_PROTOCOL_BACKEND`
@@ -374,23 +302,18 @@ pub unsafe extern "C" fn backend_api_client_set_retries(
 /// models at `{base}/models`). Requests, streams, chunks and answers work the same
 /// for both. Any other value is `BACKEND_API_STATUS_INVALID_ARGUMENT`. Not
 /// concurrently with other calls on the same client.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_protocol(
     client: *mut backend_api_client,
     protocol: u32,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             let p = backend_api_protocol::from_code(protocol)
                 .ok_or_else(|| Error::invalid(format!("unknown protocol {protocol}")))?;
             c.set_protocol(p);
             Ok(())
         })
-    }
+    })
 }

@@ -7,6 +7,11 @@
 // `MaxEnum` sizes each C enum; it is not a way to stay open to new variants.
 #![allow(clippy::manual_non_exhaustive, non_camel_case_types)]
 
+use std::ffi::c_char;
+
+use super::guard::entry;
+use crate::error::Status;
+
 /// Ties a C enum to its core enum: `From<core>` (what the library returns to C),
 /// `to_core` and `from_code` (what C passes, as a number: `None` for one that
 /// names no variant, `MaxEnum` included) and equality across the two forms. Both
@@ -105,6 +110,17 @@ pub enum backend_api_status {
 }
 
 c_enum!(backend_api_status <=> crate::error::Status { Ok, End, Again, Cancelled, InvalidArgument, Media, NotFound, WrongType, Connect, Tls, TimedOut, Http, Io, Protocol, Limit, Internal });
+
+/// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
+/// is not a status. Static; any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn backend_api_status_name(status: u32) -> *const c_char {
+    entry!(or c"UNKNOWN".as_ptr(), {
+        backend_api_status::from_code(status)
+            .map_or(c"UNKNOWN", Status::c_name)
+            .as_ptr()
+    })
+}
 
 /// What a chunk is, for callers that branch without comparing strings.
 /// The numbers are part of the ABI and never reused.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::client::backend_api_client;
 use super::enums::{backend_api_log_level, backend_api_status};
-use super::guard::{backend_api_error, c_string, update};
+use super::error::{backend_api_error, report};
+use super::guard::{c_string, change, entry};
 use crate::error::Error;
 use crate::log::{LogLevel, Logger};
 
@@ -33,10 +34,13 @@ struct Sink {
     destroy: backend_api_destroy_callback,
 }
 
-// SAFETY: see `backend_api_client_set_log`: the caller vouches that the callback,
-// `user_data` and `destroy` may be used from any thread.
+// SAFETY: a `Sink` is only the caller's callback, `user_data` and `destroy`, and
+// `backend_api_client_set_log` states that the callback runs on the library's
+// threads and `destroy` on any thread: by passing them, the caller vouches that
+// they may move to another thread.
 unsafe impl Send for Sink {}
-// SAFETY: as for `Send`; the caller also vouches for calls from several threads at once.
+// SAFETY: the same rules say the callback may run on several threads at once, so
+// sharing a `Sink` (calling it from several threads) is what the caller allowed.
 unsafe impl Sync for Sink {}
 
 impl Sink {
@@ -44,7 +48,9 @@ impl Sink {
         let text = c_string(message);
         // The copy is made: the record starts now (see `Canceller::unless_cancelled`).
         crate::cancel::record_starts();
-        // SAFETY: the caller promised a thread-safe callback and live user_data.
+        // SAFETY: `callback` is the C function the caller gave (NULL meant logging
+        // off and made no `Sink`); `user_data` stays valid until `destroy` runs,
+        // which is only when this `Sink` is dropped; `text` outlives the call.
         unsafe {
             (self.callback)(
                 self.user_data,
@@ -58,7 +64,9 @@ impl Sink {
 impl Drop for Sink {
     fn drop(&mut self) {
         if let Some(d) = self.destroy {
-            // SAFETY: the caller gave `destroy` for this `user_data`; it runs once.
+            // SAFETY: `destroy` is the caller's function for this `user_data`; each
+            // `Sink` is dropped once, after its last callback (every holder let go),
+            // so it runs once, when no callback can run any more, as documented.
             unsafe { d(self.user_data) }
         }
     }
@@ -86,10 +94,6 @@ impl Drop for Sink {
 /// close. Until then `user_data` must stay valid. If this call fails, `destroy` is
 /// not called and nothing is kept. Not concurrently with other calls on the same
 /// client.
-///
-/// # Safety
-/// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
-/// call from any thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_client_set_log(
     client: *mut backend_api_client,
@@ -99,10 +103,8 @@ pub unsafe extern "C" fn backend_api_client_set_log(
     max_level: u32,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `callback` and `destroy` NULL or functions safe to call from any thread.
-    unsafe {
-        update(client, "client", err, |backend_api_client(c)| {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
             let logger = match callback {
                 None => Logger::off(),
                 Some(callback) => {
@@ -122,5 +124,5 @@ pub unsafe extern "C" fn backend_api_client_set_log(
             c.set_logger(logger);
             Ok(())
         })
-    }
+    })
 }

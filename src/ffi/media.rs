@@ -12,7 +12,10 @@ use super::cancel::backend_api_canceller;
 use super::chunk::{backend_api_chunk, Ask};
 use super::client::backend_api_client;
 use super::enums::{backend_api_media_kind, backend_api_status};
-use super::guard::{backend_api_error, guard, guard_or, hand_out_text, obj, out_arg, str_arg};
+use super::error::{backend_api_error, report};
+use super::guard::{
+    borrow, entry, give_bytes, give_text, opt_borrow, out_arg, put, release_bytes, text_arg,
+};
 use super::request::backend_api_request;
 use crate::chunk::ChunkKind;
 use crate::error::{Error, Status};
@@ -41,16 +44,14 @@ fn media_list(chunk: &backend_api_chunk) -> Result<Vec<Value>, Error> {
 /// How many generated media (images, audio, video) the answer chunk `answer`
 /// lists (`backend_api_stream_answer`); 0 for NULL or another kind of chunk.
 /// Any thread; the chunk must stay alive (not freed) meanwhile.
-///
-/// # Safety
-/// `answer` is NULL or a live chunk.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_answer_media_count(answer: *const backend_api_chunk) -> usize {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        let Some(c) = answer.as_ref() else { return 0 };
-        guard_or(0, || media_list(c).map_or(0, |l| l.len()))
-    }
+    entry!(or 0, {
+        let Ok(c) = borrow(answer, "answer") else {
+            return 0;
+        };
+        media_list(c).map_or(0, |l| l.len())
+    })
 }
 
 /// The generated medium at `index` (from 0) of the answer chunk `answer`: its
@@ -62,9 +63,6 @@ pub unsafe extern "C" fn backend_api_answer_media_count(answer: *const backend_a
 /// `NOT_FOUND` past the last medium, or `INVALID_ARGUMENT` (a NULL argument, a
 /// chunk that is not an answer). Also `answer["media"]` through the JSON Pointer
 /// getters (`/media/0/url`). Any thread; the chunk must stay alive meanwhile.
-///
-/// # Safety
-/// `answer` is NULL or a live chunk; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_answer_medium(
     answer: *const backend_api_chunk,
@@ -74,36 +72,33 @@ pub unsafe extern "C" fn backend_api_answer_medium(
     alt_out: *mut *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(kind_out, "kind_out")?;
-            out_arg(url_out, "url_out")?;
-            let c = obj(answer, "answer")?;
-            let list = media_list(c)?;
-            let Some(m) = list.get(index) else {
-                return Ok(Status::NotFound);
-            };
-            let kind = m["kind"]
-                .as_str()
-                .and_then(MediaKind::from_name)
-                .unwrap_or(MediaKind::Image);
-            let lend = |field: &str| -> Option<*const c_char> {
-                let s = m[field].as_str()?;
-                let pointer = format!("/media/{index}/{field}");
-                c.lend(Ask::Pointer(&pointer), || Some(Cow::Owned(s.to_owned())))
-                    .map(|(p, _)| p)
-            };
-            let url =
-                lend("url").ok_or_else(|| Error::new(Status::Internal, "a medium has no URL"))?;
-            *kind_out = kind.into();
-            *url_out = url;
-            if !alt_out.is_null() {
-                *alt_out = lend("alt").unwrap_or(ptr::null());
-            }
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(kind_out, "kind_out")?;
+        out_arg(url_out, "url_out")?;
+        let c = borrow(answer, "answer")?;
+        let list = media_list(c)?;
+        let Some(m) = list.get(index) else {
+            return Ok(Status::NotFound);
+        };
+        let kind = m["kind"]
+            .as_str()
+            .and_then(MediaKind::from_name)
+            .unwrap_or(MediaKind::Image);
+        let lend = |field: &str| -> Option<*const c_char> {
+            let s = m[field].as_str()?;
+            let pointer = format!("/media/{index}/{field}");
+            c.lend(Ask::Pointer(&pointer), || Some(Cow::Owned(s.to_owned())))
+                .map(|(p, _)| p)
+        };
+        let url =
+            lend("url").ok_or_else(|| Error::new(Status::Internal, "a medium has no URL"))?;
+        put(kind_out, kind.into());
+        put(url_out, url);
+        if !alt_out.is_null() {
+            put(alt_out, lend("alt").unwrap_or(ptr::null()));
+        }
+        Ok(Status::Ok)
+    })
 }
 
 /// The bound of one download: `max_bytes`, or the media limit by default.
@@ -115,10 +110,7 @@ fn limit(max_bytes: usize) -> u64 {
 }
 
 /// Runs a download for a C call: the client, the optional request and the URL.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
-unsafe fn download_for(
+fn download_for(
     client: *const backend_api_client,
     request: *const backend_api_request,
     url: *const c_char,
@@ -126,31 +118,21 @@ unsafe fn download_for(
     max_bytes: usize,
     sink: &mut dyn Write,
 ) -> Result<Fetched, Error> {
-    // SAFETY: this function's contract.
-    unsafe {
-        fetch_medium(
-            &obj(client, "client")?.0,
-            request.as_ref().map(|r| &r.0),
-            str_arg(url, "url")?,
-            limit(max_bytes),
-            canceller.as_ref().map(backend_api_canceller::get),
-            sink,
-        )
-    }
+    fetch_medium(
+        &borrow(client, "client")?.0,
+        opt_borrow(request).map(|r| &r.0),
+        text_arg(url, "url")?,
+        limit(max_bytes),
+        opt_borrow(canceller).map(backend_api_canceller::get),
+        sink,
+    )
 }
 
 /// Hands the content type out when asked for.
-///
-/// # Safety
-/// `content_type_out` is NULL or writable.
-unsafe fn hand_out_type(content_type_out: *mut *const c_char, fetched: &Fetched) {
-    if !content_type_out.is_null() {
-        match &fetched.content_type {
-            // SAFETY: not NULL, so writable (this function's contract).
-            Some(t) => unsafe { hand_out_text(content_type_out, ptr::null_mut(), t) },
-            // SAFETY: as above.
-            None => unsafe { *content_type_out = ptr::null() },
-        }
+fn hand_out_type(content_type_out: *mut *const c_char, fetched: &Fetched) {
+    match &fetched.content_type {
+        Some(t) => give_text(content_type_out, ptr::null_mut(), t),
+        None => put(content_type_out, ptr::null()),
     }
 }
 
@@ -170,9 +152,6 @@ unsafe fn hand_out_type(content_type_out: *mut *const c_char, fetched: &Fetched)
 /// `*content_type_out`, when not NULL, owns the MIME type the server named
 /// (such as `image/png`; free it with `backend_api_string_free`) or is NULL.
 /// Any thread, also concurrently on one client.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_media_fetch(
     client: *const backend_api_client,
@@ -185,23 +164,15 @@ pub unsafe extern "C" fn backend_api_media_fetch(
     content_type_out: *mut *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(data_out, "data_out")?;
-            out_arg(len_out, "len_out")?;
-            let mut bytes = Vec::new();
-            let fetched = download_for(client, request, url, canceller, max_bytes, &mut bytes)?;
-            hand_out_type(content_type_out, &fetched);
-            *len_out = bytes.len();
-            *data_out = if bytes.is_empty() {
-                ptr::null_mut()
-            } else {
-                Box::into_raw(bytes.into_boxed_slice()).cast::<u8>()
-            };
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(data_out, "data_out")?;
+        out_arg(len_out, "len_out")?;
+        let mut bytes = Vec::new();
+        let fetched = download_for(client, request, url, canceller, max_bytes, &mut bytes)?;
+        hand_out_type(content_type_out, &fetched);
+        give_bytes(data_out, len_out, bytes);
+        Ok(Status::Ok)
+    })
 }
 
 /// `backend_api_media_fetch` into the file `path`: the bytes go to `path` plus
@@ -210,9 +181,6 @@ pub unsafe extern "C" fn backend_api_media_fetch(
 /// removed). `*len_out` (when not NULL) gets the bytes written;
 /// `content_type_out` as for `backend_api_media_fetch`. A file that cannot be
 /// written is `IO`. Blocks the calling thread; any thread.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_media_save(
     client: *const backend_api_client,
@@ -225,42 +193,29 @@ pub unsafe extern "C" fn backend_api_media_save(
     content_type_out: *mut *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            let path = str_arg(path, "path")?;
-            let part = format!("{path}.part");
-            let cannot =
-                |e: std::io::Error| Error::new(Status::Io, format!("cannot write {path:?}: {e}"));
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&part).map_err(cannot)?);
-            let got = download_for(client, request, url, canceller, max_bytes, &mut file)
-                .and_then(|f| file.flush().map(|()| f).map_err(cannot));
-            drop(file);
-            let fetched = got
-                .and_then(|f| std::fs::rename(&part, path).map(|()| f).map_err(cannot))
-                .inspect_err(|_| {
-                    let _ = std::fs::remove_file(&part);
-                })?;
-            hand_out_type(content_type_out, &fetched);
-            if !len_out.is_null() {
-                *len_out = fetched.len;
-            }
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        let path = text_arg(path, "path")?;
+        let part = format!("{path}.part");
+        let cannot =
+            |e: std::io::Error| Error::new(Status::Io, format!("cannot write {path:?}: {e}"));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&part).map_err(cannot)?);
+        let got = download_for(client, request, url, canceller, max_bytes, &mut file)
+            .and_then(|f| file.flush().map(|()| f).map_err(cannot));
+        drop(file);
+        let fetched = got
+            .and_then(|f| std::fs::rename(&part, path).map(|()| f).map_err(cannot))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&part);
+            })?;
+        hand_out_type(content_type_out, &fetched);
+        put(len_out, fetched.len);
+        Ok(Status::Ok)
+    })
 }
 
 /// Frees bytes this library handed out (`backend_api_media_fetch`), with the
 /// length it gave. NULL is a no-op; must not be called twice. Any thread.
-///
-/// # Safety
-/// `data` is NULL or bytes from this library with their length `len`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_bytes_free(data: *mut u8, len: usize) {
-    if !data.is_null() {
-        // SAFETY: `data` came from a boxed slice of `len` bytes (this function's contract).
-        guard_or((), || unsafe {
-            drop(Box::from_raw(ptr::slice_from_raw_parts_mut(data, len)))
-        });
-    }
+    entry!(or(), { release_bytes(data, len) })
 }

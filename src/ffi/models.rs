@@ -6,13 +6,24 @@ use std::ffi::{c_char, CString};
 
 use super::cancel::backend_api_canceller;
 use super::client::backend_api_client;
+use super::error::{backend_api_error, report};
 use super::guard::{
-    backend_api_error, c_string, free, guard, guard_or, hand_out, hand_out_text, obj, opt_str_arg,
-    out_arg,
+    borrow, c_string, entry, give, give_text, opt_borrow, opt_text_arg, out_arg, put, release,
 };
 use crate::capabilities::ModelInfo;
 use crate::error::Status;
 use std::ptr;
+
+/// A model capability (`backend_api_model_list_get`): image input (vision).
+pub const BACKEND_API_CAPABILITY_VISION: u32 = 1;
+/// A model capability: image generation.
+pub const BACKEND_API_CAPABILITY_IMAGE: u32 = 2;
+/// A model capability: audio input or output.
+pub const BACKEND_API_CAPABILITY_AUDIO: u32 = 4;
+/// A model capability: video input or generation.
+pub const BACKEND_API_CAPABILITY_VIDEO: u32 = 8;
+/// A model capability: tool (function) calls.
+pub const BACKEND_API_CAPABILITY_TOOLS: u32 = 16;
 
 /// Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
 /// provider names to model names) or, with a `provider`, `/backend-api/v2/models/<provider>`
@@ -24,9 +35,6 @@ use std::ptr;
 /// On success `*json_out` owns the NUL-terminated JSON text (free it with
 /// `backend_api_string_free`) and `*len_out`, when not NULL, gets its length.
 /// Any thread, also concurrently on one client.
-///
-/// # Safety
-/// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_models(
     client: *const backend_api_client,
@@ -36,36 +44,16 @@ pub unsafe extern "C" fn backend_api_models(
     len_out: *mut usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `provider` NULL or NUL-terminated.
-    unsafe {
-        guard(err, || {
-            out_arg(json_out, "json_out")?;
-            let text = crate::models::models(
-                &obj(client, "client")?.0,
-                opt_str_arg(provider, "provider")?,
-                canceller.as_ref().map(backend_api_canceller::get),
-            )?;
-            hand_out_text(json_out, len_out, &text);
-            Ok(Status::Ok)
-        })
-    }
-}
-
-/// Frees a string this library handed out. NULL is a no-op; must not be called
-/// twice. Any thread.
-///
-/// # Safety
-/// `s` is NULL or a string from this library, not used afterwards.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_string_free(s: *const c_char) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `s` is NULL or a string
-    // from this library, not used afterwards.
-    unsafe {
-        if !s.is_null() {
-            guard_or((), || drop(CString::from_raw(s.cast_mut())));
-        }
-    }
+    entry!(reports err, {
+        out_arg(json_out, "json_out")?;
+        let text = crate::models::models(
+            &borrow(client, "client")?.0,
+            opt_text_arg(provider, "provider")?,
+            opt_borrow(canceller).map(backend_api_canceller::get),
+        )?;
+        give_text(json_out, len_out, &text);
+        Ok(Status::Ok)
+    })
 }
 
 /// Fetches the provider listing: `GET /backend-api/v2/providers` (g4f's backend
@@ -76,9 +64,6 @@ pub unsafe extern "C" fn backend_api_string_free(s: *const c_char) {
 /// `backend_api_models`. On success `*json_out` owns the NUL-terminated JSON text
 /// (free it with `backend_api_string_free`) and `*len_out`, when not NULL, gets
 /// its length. Any thread, also concurrently on one client.
-///
-/// # Safety
-/// Pointers are NULL or valid; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_providers(
     client: *const backend_api_client,
@@ -87,18 +72,15 @@ pub unsafe extern "C" fn backend_api_providers(
     len_out: *mut usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(json_out, "json_out")?;
-            let text = crate::models::providers(
-                &obj(client, "client")?.0,
-                canceller.as_ref().map(backend_api_canceller::get),
-            )?;
-            hand_out_text(json_out, len_out, &text);
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(json_out, "json_out")?;
+        let text = crate::models::providers(
+            &borrow(client, "client")?.0,
+            opt_borrow(canceller).map(backend_api_canceller::get),
+        )?;
+        give_text(json_out, len_out, &text);
+        Ok(Status::Ok)
+    })
 }
 
 /// A model listing read into typed entries: each model's name, provider and
@@ -113,9 +95,6 @@ pub struct backend_api_model_list(Vec<(CString, Option<CString>, ModelInfo)>);
 /// `/v1/models` (`vision`, `image`), and the `capabilities`, `architecture` and
 /// `supported_parameters` other OpenAI-compatible servers send. On success `*out`
 /// owns the list (free it with `backend_api_model_list_free`). Any thread.
-///
-/// # Safety
-/// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_model_list_fetch(
     client: *const backend_api_client,
@@ -124,36 +103,29 @@ pub unsafe extern "C" fn backend_api_model_list_fetch(
     out: *mut *mut backend_api_model_list,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let provider = opt_str_arg(provider, "provider")?;
-            let text = crate::models::models(
-                &obj(client, "client")?.0,
-                provider,
-                canceller.as_ref().map(backend_api_canceller::get),
-            )?;
-            let list = crate::capabilities::parse(&text, provider)
-                .into_iter()
-                .map(|m| (c_string(&m.id), m.provider.as_deref().map(c_string), m))
-                .collect();
-            hand_out(out, backend_api_model_list(list));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let provider = opt_text_arg(provider, "provider")?;
+        let text = crate::models::models(
+            &borrow(client, "client")?.0,
+            provider,
+            opt_borrow(canceller).map(backend_api_canceller::get),
+        )?;
+        let list = crate::capabilities::parse(&text, provider)
+            .into_iter()
+            .map(|m| (c_string(&m.id), m.provider.as_deref().map(c_string), m))
+            .collect();
+        give(out, backend_api_model_list(list));
+        Ok(Status::Ok)
+    })
 }
 
 /// How many models the list holds; 0 for NULL. Any thread.
-///
-/// # Safety
-/// `list` is NULL or a live list.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_model_list_count(
     list: *const backend_api_model_list,
 ) -> usize {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe { list.as_ref().map_or(0, |l| l.0.len()) }
+    entry!(or 0, { opt_borrow(list).map_or(0, |l| l.0.len()) })
 }
 
 /// The model at `index` (from 0): its name into `*id_out`, its provider into
@@ -164,9 +136,6 @@ pub unsafe extern "C" fn backend_api_model_list_count(
 /// capability the model lacks, a bit in neither one the server did not state).
 /// Strings are owned by the list: valid until `backend_api_model_list_free`.
 /// `NOT_FOUND` past the last model; `INVALID_ARGUMENT` for NULL. Any thread.
-///
-/// # Safety
-/// `list` is NULL or a live list; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_model_list_get(
     list: *const backend_api_model_list,
@@ -176,35 +145,40 @@ pub unsafe extern "C" fn backend_api_model_list_get(
     capabilities_out: *mut u32,
     known_out: *mut u32,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(ptr::null_mut(), || {
-            out_arg(id_out, "id_out")?;
-            let Some((id, provider, info)) = obj(list, "list")?.0.get(index) else {
-                return Ok(Status::NotFound);
-            };
-            *id_out = id.as_ptr();
-            if !provider_out.is_null() {
-                *provider_out = provider.as_ref().map_or(ptr::null(), |p| p.as_ptr());
-            }
-            if !capabilities_out.is_null() {
-                *capabilities_out = info.capabilities;
-            }
-            if !known_out.is_null() {
-                *known_out = info.known;
-            }
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports ptr::null_mut(), {
+        out_arg(id_out, "id_out")?;
+        let Some((id, provider, info)) = borrow(list, "list")?.0.get(index) else {
+            return Ok(Status::NotFound);
+        };
+        put(id_out, id.as_ptr());
+        put(provider_out, provider.as_ref().map_or(ptr::null(), |p| p.as_ptr()));
+        put(capabilities_out, info.capabilities);
+        put(known_out, info.known);
+        Ok(Status::Ok)
+    })
 }
 
 /// Frees a model list and its strings. NULL is a no-op; must not be called twice.
 /// Any thread, once no other call uses the list.
-///
-/// # Safety
-/// `list` is NULL or a list from `backend_api_model_list_fetch`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_model_list_free(list: *mut backend_api_model_list) {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe { free(list) }
+    entry!(or(), { release(list) })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn capability_bits_are_the_core_ones() {
+        use crate::capabilities as c;
+        assert_eq!(
+            [
+                super::BACKEND_API_CAPABILITY_VISION,
+                super::BACKEND_API_CAPABILITY_IMAGE,
+                super::BACKEND_API_CAPABILITY_AUDIO,
+                super::BACKEND_API_CAPABILITY_VIDEO,
+                super::BACKEND_API_CAPABILITY_TOOLS
+            ],
+            [c::VISION, c::IMAGE, c::AUDIO, c::VIDEO, c::TOOLS]
+        );
+    }
 }

@@ -17,70 +17,51 @@ use serde_json::Value;
 
 use super::chunk::{backend_api_chunk, Ask};
 use super::enums::{backend_api_json_type, backend_api_status};
-use super::guard::{backend_api_error, fail, guard, guard_or, hand_out, obj, out_arg, str_arg};
-use crate::chunk::Chunk;
+use super::guard::{borrow, entry, out_arg, put, text_arg};
 use crate::error::{Error, Status};
 use crate::pointer::{resolve, JsonType};
 
-/// Runs `read` on the value at `pointer` in `chunk`; turns every failure, a panic
-/// included, into its status.
-///
-/// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated.
-unsafe fn at_pointer(
+/// Runs `read` on the value at `pointer` in `chunk`; turns every failure into its
+/// status.
+fn at_pointer(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     read: impl FnOnce(&backend_api_chunk, &str, &Value) -> Status,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated.
-    unsafe {
-        guard_or(Status::Internal, || {
-            let found = || -> Result<Status, Error> {
-                let c = obj(chunk, "chunk")?;
-                let pointer = str_arg(pointer, "pointer")?;
-                // The chunk's text was checked as a JSON object when it arrived.
-                let doc: Value = serde_json::from_str(c.chunk().json())
-                    .map_err(|e| Error::new(Status::Internal, e.to_string()))?;
-                Ok(match resolve(&doc, pointer) {
-                    Ok(Some(v)) => read(c, pointer, v),
-                    Ok(None) => Status::NotFound,
-                    Err(_) => Status::InvalidArgument,
-                })
-            };
-            found().unwrap_or_else(|e| e.status)
+    let found = || -> Result<Status, Error> {
+        let c = borrow(chunk, "chunk")?;
+        let pointer = text_arg(pointer, "pointer")?;
+        // The chunk's text was checked as a JSON object when it arrived.
+        let doc: Value = serde_json::from_str(c.chunk().json())
+            .map_err(|e| Error::new(Status::Internal, e.to_string()))?;
+        Ok(match resolve(&doc, pointer) {
+            Ok(Some(v)) => read(c, pointer, v),
+            Ok(None) => Status::NotFound,
+            Err(_) => Status::InvalidArgument,
         })
-        .into()
-    }
+    };
+    found().unwrap_or_else(|e| e.status).into()
 }
 
 /// The type of the value at `pointer` (`""` is the whole chunk, an object) into
 /// `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
-/// NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_type(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     type_out: *mut backend_api_json_type,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `type_out` NULL or writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(type_out, "type_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| {
-            *type_out = JsonType::of(v).into();
+            put(type_out, JsonType::of(v).into());
             Status::Ok
         })
-    }
+    })
 }
 
 /// The string at `pointer`, unescaped, NUL-terminated UTF-8, into `*value_out`
@@ -90,10 +71,6 @@ pub unsafe extern "C" fn backend_api_chunk_get_type(
 /// `WRONG_TYPE` for a value that is not a string (`null` included).
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-/// `value_out` NULL or writable; `len_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_string(
     chunk: *const backend_api_chunk,
@@ -101,10 +78,7 @@ pub unsafe extern "C" fn backend_api_chunk_get_string(
     value_out: *mut *const c_char,
     len_out: *mut usize,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable; `len_out` NULL
-    // or writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(value_out, "value_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
@@ -115,13 +89,11 @@ pub unsafe extern "C" fn backend_api_chunk_get_string(
             let Some((p, n)) = c.lend(Ask::Pointer(pointer), || Some(Cow::Owned(s.clone()))) else {
                 return Status::Internal;
             };
-            *value_out = p;
-            if !len_out.is_null() {
-                *len_out = n;
-            }
+            put(value_out, p);
+            put(len_out, n);
             Status::Ok
         })
-    }
+    })
 }
 
 /// The integer at `pointer` into `*value_out`. `WRONG_TYPE` for anything but a
@@ -130,90 +102,72 @@ pub unsafe extern "C" fn backend_api_chunk_get_string(
 /// `backend_api_chunk_get_number`).
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-/// `value_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_int64(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut i64,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(value_out, "value_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v.as_i64() {
             Some(n) => {
-                *value_out = n;
+                put(value_out, n);
                 Status::Ok
             }
             None => Status::WrongType,
         })
-    }
+    })
 }
 
 /// The number at `pointer`, as the nearest double, into `*value_out`.
 /// `WRONG_TYPE` for a value that is not a JSON number.
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-/// `value_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_number(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut f64,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(value_out, "value_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v.as_f64() {
             Some(n) => {
-                *value_out = n;
+                put(value_out, n);
                 Status::Ok
             }
             None => Status::WrongType,
         })
-    }
+    })
 }
 
 /// The boolean at `pointer` into `*value_out`. `WRONG_TYPE` for anything but
 /// `true` or `false` (`0`, `"true"` and `null` included).
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-/// `value_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_bool(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     value_out: *mut bool,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `value_out` NULL or writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(value_out, "value_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v.as_bool() {
             Some(b) => {
-                *value_out = b;
+                put(value_out, b);
                 Status::Ok
             }
             None => Status::WrongType,
         })
-    }
+    })
 }
 
 /// How many elements the array, or members the object, at `pointer` holds, into
@@ -221,34 +175,28 @@ pub unsafe extern "C" fn backend_api_chunk_get_bool(
 /// it walks any value. `WRONG_TYPE` for a value that is neither.
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-/// `count_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_count(
     chunk: *const backend_api_chunk,
     pointer: *const c_char,
     count_out: *mut usize,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `count_out` NULL or writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(count_out, "count_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
         at_pointer(chunk, pointer, |_, _, v| match v {
             Value::Array(list) => {
-                *count_out = list.len();
+                put(count_out, list.len());
                 Status::Ok
             }
             Value::Object(map) => {
-                *count_out = map.len();
+                put(count_out, map.len());
                 Status::Ok
             }
             _ => Status::WrongType,
         })
-    }
+    })
 }
 
 /// The key of member `index` (from 0, in the keys' sorted order) of the object
@@ -259,10 +207,6 @@ pub unsafe extern "C" fn backend_api_chunk_get_count(
 /// `WRONG_TYPE` for a value that is not an object.
 ///
 /// Any thread; the chunk stays alive (not freed) meanwhile.
-///
-/// # Safety
-/// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
-/// NULL or writable; `len_out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_chunk_get_key(
     chunk: *const backend_api_chunk,
@@ -271,10 +215,7 @@ pub unsafe extern "C" fn backend_api_chunk_get_key(
     key_out: *mut *const c_char,
     len_out: *mut usize,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `chunk` is NULL or a
-    // live chunk; `pointer` NULL or NUL-terminated; `key_out` NULL or writable; `len_out` NULL or
-    // writable.
-    unsafe {
+    entry!(or backend_api_status::Internal, {
         if out_arg(key_out, "key_out").is_err() {
             return backend_api_status::InvalidArgument;
         }
@@ -289,48 +230,9 @@ pub unsafe extern "C" fn backend_api_chunk_get_key(
             else {
                 return Status::Internal;
             };
-            *key_out = p;
-            if !len_out.is_null() {
-                *len_out = n;
-            }
+            put(key_out, p);
+            put(len_out, n);
             Status::Ok
         })
-    }
-}
-
-/// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
-/// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
-/// file, a model listing wrapped in an object) with the same look-ups as the
-/// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
-/// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
-/// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
-/// Takes no ownership of `json`; any thread.
-///
-/// # Safety
-/// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
-/// NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_chunk_parse(
-    json: *const c_char,
-    len: usize,
-    out: *mut *mut backend_api_chunk,
-    err: *mut *mut backend_api_error,
-) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `json` is NULL or
-    // readable for `len` bytes; `out` NULL or writable; `err` NULL or writable.
-    unsafe {
-        if json.is_null() {
-            return fail(err, Error::invalid("json is NULL"));
-        }
-        guard(err, || {
-            out_arg(out, "out")?;
-            let bytes = std::slice::from_raw_parts(json.cast::<u8>(), len);
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| Error::invalid("the JSON text is not valid UTF-8"))?;
-            let chunk = Chunk::parse(text)
-                .map_err(|why| Error::invalid(format!("not one JSON object: {why}")))?;
-            hand_out(out, backend_api_chunk::new(chunk));
-            Ok(Status::Ok)
-        })
-    }
+    })
 }

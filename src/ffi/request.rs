@@ -4,17 +4,13 @@ use super::enums::backend_api_status;
 use std::ffi::c_char;
 use std::ptr;
 
-use serde_json::Value;
-
 use super::chunk::backend_api_chunk;
+use super::error::{backend_api_error, report};
 use super::guard::{
-    backend_api_error, free, guard, guard_or, hand_out, hand_out_text, obj, opt_str_arg, out_arg,
-    str_arg, update,
+    borrow, bytes_arg, change, entry, give, give_raw, give_text, opt_text_arg, out_arg, release,
+    text_arg,
 };
-use super::stream::backend_api_stream;
-use super::{BACKEND_API_KEY_BEARER, BACKEND_API_KEY_BODY};
 use crate::answer::Answer;
-use crate::chunk::ChunkKind;
 use crate::error::{Error, Status};
 use crate::media::Media;
 use crate::request::{KeyPlacement, Request};
@@ -23,54 +19,46 @@ use crate::request::{KeyPlacement, Request};
 #[allow(non_camel_case_types)]
 pub struct backend_api_request(pub(crate) Request);
 
+/// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
+pub const BACKEND_API_KEY_BODY: u32 = 1;
+/// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
+pub const BACKEND_API_KEY_BEARER: u32 = 2;
+
 /// Creates an empty request (model `""`, no messages). Free it with
 /// `backend_api_request_free`. Any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn backend_api_request_new() -> *mut backend_api_request {
-    guard_or(ptr::null_mut(), || {
-        Box::into_raw(Box::new(backend_api_request(Request::new())))
+    entry!(or ptr::null_mut(), {
+        give_raw(backend_api_request(Request::new()))
     })
 }
 
 /// Frees a request. Streams opened with it stay valid (they copied it). NULL is
 /// a no-op; must not be called twice.
 /// Any thread, once no other call uses the request.
-///
-/// # Safety
-/// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_free(request: *mut backend_api_request) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `request` is NULL or a
-    // request from `backend_api_request_new`, not used afterwards.
-    unsafe { free(request) }
+    entry!(or(), { release(request) })
 }
 
 /// Sets the model name. The string is copied. Not concurrently with other calls
 /// on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_model(
     request: *mut backend_api_request,
     model: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_model(str_arg(model, "model")?);
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_model(text_arg(model, "model")?);
             Ok(())
         })
-    }
+    })
 }
 
 /// Appends a message with plain-text content. Strings are copied.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message(
     request: *mut backend_api_request,
@@ -78,21 +66,16 @@ pub unsafe extern "C" fn backend_api_request_add_message(
     content: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.add_message(str_arg(role, "role")?, str_arg(content, "content")?);
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_message(text_arg(role, "role")?, text_arg(content, "content")?);
             Ok(())
         })
-    }
+    })
 }
 
 /// Appends a message whose content is JSON text (a string or a list of parts).
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_message_json(
     request: *mut backend_api_request,
@@ -100,45 +83,35 @@ pub unsafe extern "C" fn backend_api_request_add_message_json(
     content_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.add_message_json(
-                str_arg(role, "role")?,
-                str_arg(content_json, "content_json")?,
+                text_arg(role, "role")?,
+                text_arg(content_json, "content_json")?,
             )
         })
-    }
+    })
 }
 
 /// Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_messages_json(
     request: *mut backend_api_request,
     messages_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_messages_json(str_arg(messages_json, "messages_json")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_messages_json(text_arg(messages_json, "messages_json")?)
         })
-    }
+    })
 }
 
 /// Adds a header sent with this request only, after the client's headers (for
 /// example `x-secret` of a demo deployment, or a tracing id). Secret values never
 /// reach logs or error messages. Strings are copied.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_header(
     request: *mut backend_api_request,
@@ -146,13 +119,11 @@ pub unsafe extern "C" fn backend_api_request_add_header(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_header(text_arg(name, "name")?, text_arg(value, "value")?)
         })
-    }
+    })
 }
 
 /// The placement a C bit set names: `BACKEND_API_KEY_BODY`, `BACKEND_API_KEY_BEARER`
@@ -172,9 +143,6 @@ fn key_placement(code: u32) -> Result<KeyPlacement, Error> {
 /// field, so the server's own `Authorization` fallback works. The key is copied
 /// and never appears in logs or error messages.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; `key` NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_api_key(
     request: *mut backend_api_request,
@@ -182,13 +150,11 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
     placement: u32,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `key` NULL or NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_api_key(opt_str_arg(key, "key")?, key_placement(placement)?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_api_key(opt_text_arg(key, "key")?, key_placement(placement)?)
         })
-    }
+    })
 }
 
 /// Sets an extra body field (the Python client's `**kwargs`: `provider`,
@@ -197,9 +163,6 @@ pub unsafe extern "C" fn backend_api_request_set_api_key(
 /// When `key` looks secret (holds `key`, `token`, `secret`, `pass`, `auth`, ...),
 /// a parse error says nothing of the value.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_json(
     request: *mut backend_api_request,
@@ -207,20 +170,15 @@ pub unsafe extern "C" fn backend_api_request_set_field_json(
     value_json: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_field_json(str_arg(key, "key")?, str_arg(value_json, "value_json")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_field_json(text_arg(key, "key")?, text_arg(value_json, "value_json")?)
         })
-    }
+    })
 }
 
 /// Sets an extra body field to a string value (no JSON quoting needed).
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_field_string(
     request: *mut backend_api_request,
@@ -228,35 +186,28 @@ pub unsafe extern "C" fn backend_api_request_set_field_string(
     value: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.set_field_str(str_arg(key, "key")?, str_arg(value, "value")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.set_field_str(text_arg(key, "key")?, text_arg(value, "value")?)
         })
-    }
+    })
 }
 
 /// Bounds each media item added afterwards to `bytes` of raw data (default 20 MiB;
 /// at least 1): a larger item fails with `BACKEND_API_STATUS_LIMIT`, and a larger
 /// file is refused before it is read. Not concurrently with other calls on the
 /// same request.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_set_max_media(
     request: *mut backend_api_request,
     bytes: usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.set_max_media(bytes)
         })
-    }
+    })
 }
 
 /// Adds media from `len` bytes at `data` (copied and base64-encoded now). The MIME
@@ -266,9 +217,6 @@ pub unsafe extern "C" fn backend_api_request_set_max_media(
 /// with `BACKEND_API_STATUS_LIMIT`.
 /// `filename` may be NULL. `data` may be NULL only when `len` is 0.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// `data` is valid for `len` bytes; other pointers NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     request: *mut backend_api_request,
@@ -277,18 +225,11 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
     filename: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `data` is valid for
-    // `len` bytes; other pointers NULL or valid.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            let bytes = match (data.is_null(), len) {
-                (_, 0) => &[][..],
-                (true, _) => return Err(Error::invalid("data is NULL")),
-                (false, n) => std::slice::from_raw_parts(data, n),
-            };
-            r.add_media_bytes(bytes, opt_str_arg(filename, "filename")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_media_bytes(bytes_arg(data, len, "data")?, opt_text_arg(filename, "filename")?)
         })
-    }
+    })
 }
 
 /// Adds media from a file, read now; its base name is sent as the file name.
@@ -298,30 +239,22 @@ pub unsafe extern "C" fn backend_api_request_add_media_bytes(
 /// (`backend_api_request_set_max_media`, default 20 MiB) fails with
 /// `BACKEND_API_STATUS_LIMIT` before it is read.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; `path` NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_file(
     request: *mut backend_api_request,
     path: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `path` NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
-            r.add_media_file(str_arg(path, "path")?)
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
+            r.add_media_file(text_arg(path, "path")?)
         })
-    }
+    })
 }
 
 /// Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
 /// `filename` may be NULL.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_media_uri(
     request: *mut backend_api_request,
@@ -329,55 +262,15 @@ pub unsafe extern "C" fn backend_api_request_add_media_uri(
     filename: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.add_media(Media::from_uri(
-                str_arg(uri, "uri")?,
-                opt_str_arg(filename, "filename")?,
+                text_arg(uri, "uri")?,
+                opt_text_arg(filename, "filename")?,
             )?);
             Ok(())
         })
-    }
-}
-
-/// Makes the request that continues a conversation: `request`'s model, key and
-/// extra fields, its messages plus `stream`'s answer so far as the assistant's
-/// message (its text, and its `tool_calls` when the model asked for tools) and
-/// then `user_message`. `user_message` may be NULL: no user message is added, for
-/// a conversation that goes on after tool calls (add their results first with
-/// `backend_api_request_add_tool_result`, on the returned request). The
-/// provider's conversation state goes back as the `conversation` field the way
-/// g4f expects it: the state of the provider that answered (g4f keys it by
-/// provider), or the whole state when it is not keyed (AnyProvider), several
-/// `conversation` chunks merged; the state sent before stays when the answer
-/// brought none. Media are not sent again. On success `*out` owns a new request
-/// (free it with `backend_api_request_free`). Any thread.
-///
-/// # Safety
-/// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn backend_api_request_follow_up(
-    request: *const backend_api_request,
-    stream: *const backend_api_stream,
-    user_message: *const c_char,
-    out: *mut *mut backend_api_request,
-    err: *mut *mut backend_api_error,
-) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; `user_message` NULL or NUL-terminated.
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let answer = obj(stream, "stream")?.0.answer();
-            let next = obj(request, "request")?
-                .0
-                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
-            hand_out(out, backend_api_request(next));
-            Ok(Status::Ok)
-        })
-    }
+    })
 }
 
 /// Appends the result of a tool the model called: the message `{"role": "tool",
@@ -385,9 +278,6 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
 /// answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
 /// are copied. `INVALID_ARGUMENT` for NULL or an empty `tool_call_id`.
 /// Any thread; not concurrently with other calls on the same request.
-///
-/// # Safety
-/// Pointers are NULL or valid; strings NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_add_tool_result(
     request: *mut backend_api_request,
@@ -395,39 +285,31 @@ pub unsafe extern "C" fn backend_api_request_add_tool_result(
     content: *const c_char,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid; strings NUL-terminated.
-    unsafe {
-        update(request, "request", err, |backend_api_request(r)| {
+    entry!(reports err, {
+        change(request, "request", |backend_api_request(r)| {
             r.add_tool_result(
-                str_arg(tool_call_id, "tool_call_id")?,
-                str_arg(content, "content")?,
+                text_arg(tool_call_id, "tool_call_id")?,
+                text_arg(content, "content")?,
             )
         })
-    }
+    })
 }
 
 /// Copies a request: model, messages, media, api key (copied inside the library,
 /// never shown), headers, extra fields and media limit. On success `*out` owns the
 /// copy (free it with `backend_api_request_free`); the two then change apart.
 /// Any thread; not concurrently with a call that changes `request`.
-///
-/// # Safety
-/// `request` is NULL or a live request; `out` NULL or writable; `err` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_clone(
     request: *const backend_api_request,
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            hand_out(out, backend_api_request(obj(request, "request")?.0.clone()));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        give(out, backend_api_request(borrow(request, "request")?.0.clone()));
+        Ok(Status::Ok)
+    })
 }
 
 /// The JSON body the request makes (the backend API's: `model`, `messages`,
@@ -437,9 +319,6 @@ pub unsafe extern "C" fn backend_api_request_clone(
 /// NUL-terminated text (free it with `backend_api_string_free`) and `*len_out`,
 /// when not NULL, gets its length.
 /// Any thread; not concurrently with a call that changes `request`.
-///
-/// # Safety
-/// `request` is NULL or a live request; `json_out`, `len_out` and `err` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_json(
     request: *const backend_api_request,
@@ -447,15 +326,12 @@ pub unsafe extern "C" fn backend_api_request_json(
     len_out: *mut usize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(json_out, "json_out")?;
-            let body = obj(request, "request")?.0.body_without_key();
-            hand_out_text(json_out, len_out, &String::from_utf8_lossy(&body));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(json_out, "json_out")?;
+        let body = borrow(request, "request")?.0.body_without_key();
+        give_text(json_out, len_out, &String::from_utf8_lossy(&body));
+        Ok(Status::Ok)
+    })
 }
 
 /// `backend_api_request_follow_up` from an answer chunk rather than a live stream:
@@ -469,10 +345,6 @@ pub unsafe extern "C" fn backend_api_request_json(
 /// a string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success
 /// `*out` owns a new request (free it with `backend_api_request_free`).
 /// Any thread; not concurrently with a call that changes `request`.
-///
-/// # Safety
-/// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
-/// NULL or NUL-terminated.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     request: *const backend_api_request,
@@ -481,44 +353,15 @@ pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     out: *mut *mut backend_api_request,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let answer = answer_of(obj(answer, "answer")?)?;
-            let next = obj(request, "request")?
-                .0
-                .follow_up(&answer, opt_str_arg(user_message, "user_message")?);
-            hand_out(out, backend_api_request(next));
-            Ok(Status::Ok)
-        })
-    }
-}
-
-/// What a follow-up reads of an answer chunk: its `content`, `tool_calls`,
-/// `conversation` and `provider`.
-fn answer_of(chunk: &backend_api_chunk) -> Result<Answer, Error> {
-    let chunk = chunk.chunk();
-    if chunk.kind() != ChunkKind::Answer {
-        return Err(Error::invalid(
-            "answer is not an answer chunk (kind BACKEND_API_KIND_ANSWER, from backend_api_stream_answer)",
-        ));
-    }
-    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(chunk.json()) else {
-        return Err(Error::new(Status::Internal, "a chunk is not a JSON object"));
-    };
-    let mut answer = Answer::default();
-    match fields.remove("content") {
-        Some(Value::String(text)) => answer.content = text,
-        _ => return Err(Error::invalid("the answer's content is not a string")),
-    }
-    answer.conversation = fields.remove("conversation").filter(|c| !c.is_null());
-    answer.tool_calls = fields.remove("tool_calls").filter(|c| !c.is_null());
-    answer.provider = match fields.remove("provider") {
-        Some(Value::String(p)) => Some(p),
-        _ => None,
-    };
-    Ok(answer)
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let answer = Answer::from_chunk(borrow(answer, "answer")?.chunk())?;
+        let next = borrow(request, "request")?
+            .0
+            .follow_up(&answer, opt_text_arg(user_message, "user_message")?);
+        give(out, backend_api_request(next));
+        Ok(Status::Ok)
+    })
 }
 
 #[cfg(test)]
@@ -532,5 +375,11 @@ mod tests {
         assert_eq!(key_placement(3), Ok(KeyPlacement::Both));
         assert!(key_placement(0).is_err());
         assert!(key_placement(4).is_err());
+    }
+
+    #[test]
+    fn key_placements_keep_their_numbers() {
+        assert_eq!(BACKEND_API_KEY_BODY, 1);
+        assert_eq!(BACKEND_API_KEY_BEARER, 2);
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::chunk::backend_api_chunk;
 use super::client::backend_api_client;
-use super::guard::{backend_api_error, free, guard, guard_or, hand_out, obj, out_arg, str_arg};
+use super::error::{backend_api_error, report};
+use super::guard::{borrow, entry, give, opt_text_arg, out_arg, put, release, text_arg};
 use super::request::backend_api_request;
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
@@ -25,9 +26,6 @@ pub struct backend_api_stream(pub(crate) Stream);
 /// refuses a thread. The client and the request are copied: free or change them
 /// freely afterwards. On success `*out` owns the stream: end it with
 /// `backend_api_close`. Any thread, also concurrently on one client and request.
-///
-/// # Safety
-/// Pointers are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_open(
     client: *const backend_api_client,
@@ -35,16 +33,12 @@ pub unsafe extern "C" fn backend_api_open(
     out: *mut *mut backend_api_stream,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): pointers are NULL or
-    // valid.
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let stream = Stream::open(&obj(client, "client")?.0, &obj(request, "request")?.0)?;
-            hand_out(out, backend_api_stream(stream));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let stream = Stream::open(&borrow(client, "client")?.0, &borrow(request, "request")?.0)?;
+        give(out, backend_api_stream(stream));
+        Ok(Status::Ok)
+    })
 }
 
 /// Waits up to `timeout_ms` for the next chunk (0: only look, never block;
@@ -66,9 +60,6 @@ pub unsafe extern "C" fn backend_api_open(
 /// them. Any thread; calls from several threads are served one at a time, each
 /// waiting no longer than its own `timeout_ms` (also while another thread is
 /// inside `next`; then it may return `AGAIN`).
-///
-/// # Safety
-/// `stream` is NULL or a live stream; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_next(
     stream: *mut backend_api_stream,
@@ -76,25 +67,21 @@ pub unsafe extern "C" fn backend_api_next(
     chunk_out: *mut *mut backend_api_chunk,
     err_out: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream; out-pointers NULL or writable.
-    unsafe {
-        guard(err_out, || {
-            out_arg(chunk_out, "chunk_out")?;
-            let stream = &obj(stream, "stream")?.0;
-            let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
-            match stream.next(timeout) {
-                Next::Chunk(chunk) => {
-                    hand_out(chunk_out, backend_api_chunk::new(chunk));
-                    Ok(Status::Ok)
-                }
-                Next::End => Ok(Status::End),
-                Next::Again => Ok(Status::Again),
-                Next::Cancelled => Ok(Status::Cancelled),
-                Next::Error(e) => Err(e),
+    entry!(reports err_out, {
+        out_arg(chunk_out, "chunk_out")?;
+        let stream = &borrow(stream, "stream")?.0;
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        match stream.next(timeout) {
+            Next::Chunk(chunk) => {
+                give(chunk_out, backend_api_chunk::new(chunk));
+                Ok(Status::Ok)
             }
-        })
-    }
+            Next::End => Ok(Status::End),
+            Next::Again => Ok(Status::Again),
+            Next::Cancelled => Ok(Status::Cancelled),
+            Next::Error(e) => Err(e),
+        }
+    })
 }
 
 /// Cancels the stream: the connection is shut, a blocked `backend_api_next` wakes
@@ -104,18 +91,13 @@ pub unsafe extern "C" fn backend_api_next(
 /// is inside `backend_api_next`, but not during or after `backend_api_close` of the
 /// same stream: a thread that cannot know when the owner closes it uses a
 /// canceller (`backend_api_stream_canceller`) instead.
-///
-/// # Safety
-/// `stream` is NULL or a live stream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream.
-    unsafe {
-        if let Some(s) = stream.as_ref() {
-            guard_or((), || s.0.cancel());
+    entry!(or(), {
+        if let Ok(s) = borrow(stream, "stream") {
+            s.0.cancel();
         }
-    }
+    })
 }
 
 /// Cancels the stream, shuts its connection and frees it. Returns at once in every
@@ -130,14 +112,9 @@ pub unsafe extern "C" fn backend_api_cancel(stream: *const backend_api_stream) {
 /// the callback may still finish); `backend_api_shutdown` waits for all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 /// cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 /// another thread uses the stream.
-///
-/// # Safety
-/// `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // stream from `backend_api_open`, not used afterwards.
-    unsafe { free(stream) }
+    entry!(or(), { release(stream) })
 }
 
 /// For event loops (poll, epoll, kqueue, libuv, GLib; `select`/`WSAPoll` on
@@ -154,24 +131,17 @@ pub unsafe extern "C" fn backend_api_close(stream: *mut backend_api_stream) {
 /// `backend_api_close` (remove it from your event loop first). Timeouts need no
 /// poll timeout: when one runs out the stream's thread ends the stream and the
 /// descriptor turns readable. Any thread.
-///
-/// # Safety
-/// `stream` is NULL or a live stream; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_fd(
     stream: *const backend_api_stream,
     fd_out: *mut isize,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream; out-pointers NULL or writable.
-    unsafe {
-        guard(err, || {
-            out_arg(fd_out, "fd_out")?;
-            *fd_out = obj(stream, "stream")?.0.ready_descriptor()?;
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(fd_out, "fd_out")?;
+        put(fd_out, borrow(stream, "stream")?.0.ready_descriptor()?);
+        Ok(Status::Ok)
+    })
 }
 
 /// Milliseconds until the stream's idle or total timeout ends it (rounded up, at
@@ -183,21 +153,16 @@ pub unsafe extern "C" fn backend_api_stream_fd(
 /// While the stream waits to retry (`backend_api_client_set_retries`, a server's
 /// `Retry-After`), neither timeout runs: this is the time until the retry is sent.
 /// Any thread.
-///
-/// # Safety
-/// `stream` is NULL or a live stream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_timeout_ms(stream: *const backend_api_stream) -> i64 {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream.
-    unsafe {
-        let Some(s) = stream.as_ref() else { return -1 };
-        guard_or(-1, || {
-            s.0.time_to_deadline().map_or(-1, |d| {
-                i64::try_from(d.as_nanos().div_ceil(1_000_000).max(1)).unwrap_or(i64::MAX)
-            })
+    entry!(or - 1, {
+        let Ok(s) = borrow(stream, "stream") else {
+            return -1;
+        };
+        s.0.time_to_deadline().map_or(-1, |d| {
+            i64::try_from(d.as_nanos().div_ceil(1_000_000).max(1)).unwrap_or(i64::MAX)
         })
-    }
+    })
 }
 
 /// A stream's statistics. Times are microseconds since `backend_api_open`; -1
@@ -234,48 +199,50 @@ pub struct backend_api_stats {
 /// Writes the stream's statistics so far to `*out`, whose `size` the caller set
 /// (see `backend_api_stats`); `INVALID_ARGUMENT` when `size` is smaller than the
 /// first version of the struct. Any thread, also while another thread is in `next`.
-///
-/// # Safety
-/// `stream` is NULL or a live stream; `out` NULL or valid for `out->size` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_stats(
     stream: *const backend_api_stream,
     out: *mut backend_api_stats,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream; `out` NULL or valid for `out->size` bytes.
-    unsafe {
-        guard(ptr::null_mut(), || {
-            out_arg(out, "out")?;
-            let size = (*out).size;
-            if size < STATS_V1_SIZE {
-                return Err(Error::invalid(
-                    "stats.size must be set to sizeof(backend_api_stats)",
-                ));
-            }
-            let s = obj(stream, "stream")?.0.stats();
-            let full = backend_api_stats {
-                size: size.min(std::mem::size_of::<backend_api_stats>()),
-                bytes: s.bytes,
-                chunks: s.chunks,
-                delivered: s.delivered,
-                skipped: s.skipped,
-                retries: s.retries,
-                ended: s.ended,
-                headers_us: s.headers_us,
-                first_chunk_us: s.first_chunk_us,
-                elapsed_us: s.elapsed_us,
-                queued_bytes: s.queued_bytes,
-            };
-            // SAFETY: `out` is valid for `size` bytes and `full` for at least `full.size`.
+    entry!(reports ptr::null_mut(), {
+        out_arg(out, "out")?;
+        // SAFETY: `out` is not NULL (checked above), and the caller set the `size`
+        // field of the struct it points to (the contract of `backend_api_stats`):
+        // `size` comes first in every version of the struct, so reading it alone
+        // stays within what the caller has, however old its header.
+        let size = unsafe { (*out).size };
+        if size < STATS_V1_SIZE {
+            return Err(Error::invalid(
+                "stats.size must be set to sizeof(backend_api_stats)",
+            ));
+        }
+        let s = borrow(stream, "stream")?.0.stats();
+        let full = backend_api_stats {
+            size: size.min(std::mem::size_of::<backend_api_stats>()),
+            bytes: s.bytes,
+            chunks: s.chunks,
+            delivered: s.delivered,
+            skipped: s.skipped,
+            retries: s.retries,
+            ended: s.ended,
+            headers_us: s.headers_us,
+            first_chunk_us: s.first_chunk_us,
+            elapsed_us: s.elapsed_us,
+            queued_bytes: s.queued_bytes,
+        };
+        // SAFETY: the caller's struct is `size` bytes long (it set `size` to its
+        // `sizeof`) and writable (an out-parameter); `full.size` is at most `size`
+        // and at most `full`'s own size, so only the fields both versions have are
+        // copied, and the local `full` cannot overlap C's struct.
+        unsafe {
             ptr::copy_nonoverlapping(
                 (&full as *const backend_api_stats).cast::<u8>(),
                 out.cast::<u8>(),
                 full.size,
-            );
-            Ok(Status::Ok)
-        })
-    }
+            )
+        };
+        Ok(Status::Ok)
+    })
 }
 
 /// `sizeof(backend_api_stats)` in 0.2.0, the first version with a size field: up
@@ -291,27 +258,51 @@ const STATS_V1_SIZE: usize = std::mem::offset_of!(backend_api_stats, queued_byte
 /// Only the first choice is assembled (`n` > 1: see `backend_api_chunk_choice`). During and after the stream. The answer holds all the
 /// text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 /// chunk (free it with `backend_api_chunk_free`). Any thread.
-///
-/// # Safety
-/// `stream` is NULL or a live stream; `out` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_answer(
     stream: *const backend_api_stream,
     out: *mut *mut backend_api_chunk,
     err: *mut *mut backend_api_error,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above): `stream` is NULL or a
-    // live stream; `out` NULL or writable.
-    unsafe {
-        guard(err, || {
-            out_arg(out, "out")?;
-            let json = obj(stream, "stream")?.0.answer_json();
-            let chunk =
-                Chunk::parse_owned(json).map_err(|m| Error::new(Status::Internal, m.why))?;
-            hand_out(out, backend_api_chunk::new(chunk));
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let json = borrow(stream, "stream")?.0.answer_json();
+        let chunk =
+            Chunk::parse_owned(json).map_err(|m| Error::new(Status::Internal, m.why))?;
+        give(out, backend_api_chunk::new(chunk));
+        Ok(Status::Ok)
+    })
+}
+
+/// Makes the request that continues a conversation: `request`'s model, key and
+/// extra fields, its messages plus `stream`'s answer so far as the assistant's
+/// message (its text, and its `tool_calls` when the model asked for tools) and
+/// then `user_message`. `user_message` may be NULL: no user message is added, for
+/// a conversation that goes on after tool calls (add their results first with
+/// `backend_api_request_add_tool_result`, on the returned request). The
+/// provider's conversation state goes back as the `conversation` field the way
+/// g4f expects it: the state of the provider that answered (g4f keys it by
+/// provider), or the whole state when it is not keyed (AnyProvider), several
+/// `conversation` chunks merged; the state sent before stays when the answer
+/// brought none. Media are not sent again. On success `*out` owns a new request
+/// (free it with `backend_api_request_free`). Any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_request_follow_up(
+    request: *const backend_api_request,
+    stream: *const backend_api_stream,
+    user_message: *const c_char,
+    out: *mut *mut backend_api_request,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    entry!(reports err, {
+        out_arg(out, "out")?;
+        let answer = borrow(stream, "stream")?.0.answer();
+        let next = borrow(request, "request")?
+            .0
+            .follow_up(&answer, opt_text_arg(user_message, "user_message")?);
+        give(out, backend_api_request(next));
+        Ok(Status::Ok)
+    })
 }
 
 /// The value of the response header `name` (any case; such as `x-request-id` or
@@ -325,10 +316,6 @@ pub unsafe extern "C" fn backend_api_stream_answer(
 /// `backend_api_next` returned a chunk, END or an error; a stream that failed
 /// before any response never gets them), or `INVALID_ARGUMENT`. No error object
 /// is made. Any thread, also while another thread is in `next`.
-///
-/// # Safety
-/// `stream` is NULL or a live stream; `name` NULL or NUL-terminated; out-pointers
-/// NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_header(
     stream: *const backend_api_stream,
@@ -336,24 +323,19 @@ pub unsafe extern "C" fn backend_api_stream_header(
     value_out: *mut *const c_char,
     len_out: *mut usize,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(ptr::null_mut(), || {
-            out_arg(value_out, "value_out")?;
-            let name = str_arg(name, "name")?;
-            let Some(headers) = obj(stream, "stream")?.0.response_headers() else {
-                return Ok(Status::Again);
-            };
-            let Some(value) = headers.get_with_nul(name) else {
-                return Ok(Status::NotFound);
-            };
-            *value_out = value.as_ptr().cast();
-            if !len_out.is_null() {
-                *len_out = value.len() - 1;
-            }
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports ptr::null_mut(), {
+        out_arg(value_out, "value_out")?;
+        let name = text_arg(name, "name")?;
+        let Some(headers) = borrow(stream, "stream")?.0.response_headers() else {
+            return Ok(Status::Again);
+        };
+        let Some(value) = headers.get_with_nul(name) else {
+            return Ok(Status::NotFound);
+        };
+        put(value_out, value.as_ptr().cast());
+        put(len_out, value.len() - 1);
+        Ok(Status::Ok)
+    })
 }
 
 /// The header at `index` (from 0, in the order received) of the stream's last
@@ -362,9 +344,6 @@ pub unsafe extern "C" fn backend_api_stream_header(
 /// and owned by the stream (valid until `backend_api_close`). Returns `OK`,
 /// `NOT_FOUND` past the last header, `AGAIN` before the headers arrived (see
 /// `backend_api_stream_header`), or `INVALID_ARGUMENT`. Any thread.
-///
-/// # Safety
-/// `stream` is NULL or a live stream; out-pointers NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_stream_header_at(
     stream: *const backend_api_stream,
@@ -372,20 +351,17 @@ pub unsafe extern "C" fn backend_api_stream_header_at(
     name_out: *mut *const c_char,
     value_out: *mut *const c_char,
 ) -> backend_api_status {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    unsafe {
-        guard(ptr::null_mut(), || {
-            out_arg(name_out, "name_out")?;
-            out_arg(value_out, "value_out")?;
-            let Some(headers) = obj(stream, "stream")?.0.response_headers() else {
-                return Ok(Status::Again);
-            };
-            let Some((name, value)) = headers.at_with_nul(index) else {
-                return Ok(Status::NotFound);
-            };
-            *name_out = name.as_ptr().cast();
-            *value_out = value.as_ptr().cast();
-            Ok(Status::Ok)
-        })
-    }
+    entry!(reports ptr::null_mut(), {
+        out_arg(name_out, "name_out")?;
+        out_arg(value_out, "value_out")?;
+        let Some(headers) = borrow(stream, "stream")?.0.response_headers() else {
+            return Ok(Status::Again);
+        };
+        let Some((name, value)) = headers.at_with_nul(index) else {
+            return Ok(Status::NotFound);
+        };
+        put(name_out, name.as_ptr().cast());
+        put(value_out, value.as_ptr().cast());
+        Ok(Status::Ok)
+    })
 }

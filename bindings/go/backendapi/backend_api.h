@@ -9,10 +9,35 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-/* Threads: open, models and the free functions may run on any thread; the setters
- * of one client or request must not run while another thread uses it; cancel may
- * run on any thread at any time before close, and a canceller at any time. See
- * each function. Enums are 32 bits wide whatever the compiler's enum options. */
+
+// The contract of every function, written once here rather than per function:
+// - NULL: any pointer argument may be NULL. For a NULL object, required string
+//   or required out-parameter, a function with a status returns
+//   BACKEND_API_STATUS_INVALID_ARGUMENT; a getter without a status returns the
+//   default it names ("", NULL, 0, -1); every `*_free` and backend_api_close
+//   does nothing for NULL. Each function says which arguments are optional.
+// - Objects: a non-NULL object argument was made by this library, is not yet
+//   freed, and is not freed by another thread while the call runs.
+// - Strings and buffers: a non-NULL string argument is NUL-terminated (UTF-8
+//   where text is asked for) and unchanged during the call; a buffer with a
+//   length is readable (or, for an output buffer, writable) for that many bytes.
+//   The library copies what it keeps: after the call it holds no pointer the
+//   caller passed, except a log callback's user_data (until its destroy runs).
+// - Out-parameters: a non-NULL out-parameter is writable. It is written only on
+//   BACKEND_API_STATUS_OK unless the function says otherwise (as
+//   backend_api_redact_url on LIMIT); a new error object goes to `*err` (when
+//   `err` is not NULL) only on failure.
+// - Ownership: an object or string handed out through an out-parameter, or
+//   returned by a `*_new`, is the caller's, freed once with the function each
+//   one names. A string a getter returns belongs to its object and stays valid
+//   until that object is freed.
+// - Threads: open, models and the free functions may run on any thread; the
+//   setters of one client or request must not run while another thread uses it;
+//   cancel may run on any thread at any time before close, and a canceller at
+//   any time. See each function.
+// - No Rust panic crosses into C: a bug inside the library is
+//   BACKEND_API_STATUS_INTERNAL, and the objects stay safe to free.
+// Enums are 32 bits wide whatever the compiler's enum options.
 
 // Version macros; a test checks them against Cargo.toml.
 #define BACKEND_API_VERSION_MAJOR 0
@@ -24,12 +49,6 @@
 // The version as one number, `0xMMmmpp` (major, minor, patch), for `#if`
 // comparisons: `#if BACKEND_API_VERSION_NUM >= 0x000200`.
 #define BACKEND_API_VERSION_NUM (((BACKEND_API_VERSION_MAJOR << 16) | (BACKEND_API_VERSION_MINOR << 8)) | BACKEND_API_VERSION_PATCH)
-
-// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
-#define BACKEND_API_KEY_BODY 1
-
-// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
-#define BACKEND_API_KEY_BEARER 2
 
 // A model capability (`backend_api_model_list_get`): image input (vision).
 #define BACKEND_API_CAPABILITY_VISION 1
@@ -45,6 +64,12 @@
 
 // A model capability: tool (function) calls.
 #define BACKEND_API_CAPABILITY_TOOLS 16
+
+// `backend_api_request_set_api_key` placement: in the body as `"api_key"`.
+#define BACKEND_API_KEY_BODY 1
+
+// `backend_api_request_set_api_key` placement: as `Authorization: Bearer <key>`.
+#define BACKEND_API_KEY_BEARER 2
 
 // Every result a public function can report. The numbers are part of the ABI:
 // they are never reused or renumbered, and new codes only get new numbers. The
@@ -279,6 +304,264 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
+// Creates a canceller for `backend_api_models`: cancelling it makes the listings
+// given it return `CANCELLED` at once. It stays cancelled. Free it with
+// `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
+backend_api_canceller *backend_api_canceller_new(void);
+
+// Writes to `*out` a new canceller of `stream`: `backend_api_canceller_cancel` on
+// it equals `backend_api_cancel` on the stream, and stays safe after
+// `backend_api_close` (it then does nothing). This is how another thread cancels
+// a stream that its owner may close at any moment: take the canceller while the
+// stream is open, hand it over, free it when done. On success `*out` owns it
+// (free it with `backend_api_canceller_free`). Any thread.
+backend_api_status backend_api_stream_canceller(const backend_api_stream *stream,
+                                                backend_api_canceller **out,
+                                                backend_api_error **err);
+
+// Cancels what the canceller belongs to: the connection is shut, a blocked
+// `backend_api_next` or `backend_api_models` returns at once, and the state stays
+// cancelled (a stream that already reached END or an error keeps it). Never waits
+// for the stream's thread. Safe to repeat, from any thread, at any time before
+// `backend_api_canceller_free`, also after the stream was closed. NULL is a no-op.
+void backend_api_canceller_cancel(const backend_api_canceller *canceller);
+
+// Frees a canceller (it does not cancel). NULL is a no-op; must not be called
+// twice. Any thread, once no other thread uses this canceller.
+void backend_api_canceller_free(backend_api_canceller *canceller);
+
+// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
+// `""` when it has none or for NULL. Owned by the chunk: valid until
+// `backend_api_chunk_free`. Any thread.
+const char *backend_api_chunk_type(const backend_api_chunk *chunk);
+
+// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
+// `message` (non-fatal) and the rest without comparing strings;
+// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
+// Any thread; the object must stay alive (not freed) meanwhile.
+backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
+
+// The choice the chunk belongs to, from 0: with the OpenAI-compatible protocol
+// and `n` > 1, each event's choices become chunks of their own, and those of
+// choices other than the first carry `"choice": N` (the assembled answer
+// follows choice 0 only). 0 for every other chunk, and for NULL. Any thread;
+// the chunk must stay alive (not freed) meanwhile.
+uint32_t backend_api_chunk_choice(const backend_api_chunk *chunk);
+
+// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
+// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
+// valid until `backend_api_chunk_free`.
+// Any thread; the object must stay alive (not freed) meanwhile.
+const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_out);
+
+// The chunk's main text: `content` of a content chunk, `token` of reasoning,
+// `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
+// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
+// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
+// again lends the same string. Any thread.
+const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_out);
+
+// Reads a top-level field of the chunk without a JSON parser of your own: a
+// string's value as text, any other value (number, object, list, true, null) as
+// its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
+// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
+// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
+// same field lends the same string (no new copy). Any thread.
+backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
+                                           const char *key,
+                                           const char **value_out,
+                                           size_t *len_out);
+
+// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
+// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
+// file, a model listing wrapped in an object) with the same look-ups as the
+// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
+// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
+// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
+// Takes no ownership of `json`; any thread.
+backend_api_status backend_api_chunk_parse(const char *json,
+                                           size_t len,
+                                           backend_api_chunk **out,
+                                           backend_api_error **err);
+
+// Frees a chunk and every string it lent. NULL is a no-op; must not be called
+// twice. Any thread.
+void backend_api_chunk_free(backend_api_chunk *chunk);
+
+// Creates a client for the g4f server at `base_url` (`http://` or `https://`; no
+// query, no fragment: refused with `BACKEND_API_STATUS_INVALID_ARGUMENT`). A
+// `user:password@` in it is percent-decoded and sent as `Authorization: Basic`
+// unless another `Authorization` is sent; error messages never show the password.
+// TLS certificates are verified by the platform's verifier against the system's
+// trust store (`BACKEND_API_TRUST_STORE_PLATFORM`; the bundled Mozilla roots only
+// when chosen with `backend_api_client_set_trust_store` or built with the Cargo
+// feature `bundled-roots`). The proxy comes from
+// the environment as curl reads it unless set: `http_proxy` (lower case only:
+// `HTTP_PROXY` is never read) for `http://`, `https_proxy`/`HTTPS_PROXY` for
+// `https://`, else `all_proxy`/`ALL_PROXY`, minus the hosts of
+// `no_proxy`/`NO_PROXY`. When that variable holds no usable proxy URL, streams
+// and model listings fail with `BACKEND_API_STATUS_INVALID_ARGUMENT` instead of
+// connecting directly, until `backend_api_client_set_proxy` is called.
+// On success `*out` owns a new client: free it with `backend_api_client_free`.
+// Any thread; `base_url` is copied.
+backend_api_status backend_api_client_new(const char *base_url,
+                                          backend_api_client **out,
+                                          backend_api_error **err);
+
+// Frees a client. Streams opened from it stay valid. NULL is a no-op; must not
+// be called twice, nor while another thread uses the client.
+void backend_api_client_free(backend_api_client *client);
+
+// Adds a header sent with every request (the Python client's `headers`).
+// Values of secret headers (`Authorization`, `Cookie`, `*token*`, ...) never reach
+// logs or error messages. Strings are copied. Not concurrently with other calls
+// on the same client.
+backend_api_status backend_api_client_add_header(backend_api_client *client,
+                                                 const char *name,
+                                                 const char *value,
+                                                 backend_api_error **err);
+
+// Turns TLS certificate verification on (the default) or off (`verify` false:
+// the Python client's `ssl=False`; insecure). Off also skips the check of an
+// `https://` proxy's certificate: the connection to the proxy uses the same TLS
+// settings, and there is no separate switch (curl's `--proxy-insecure`). Not
+// concurrently with other calls on the same client.
+backend_api_status backend_api_client_set_verify_tls(backend_api_client *client,
+                                                     bool verify,
+                                                     backend_api_error **err);
+
+// Trusts only the certificates of the PEM file at `path` (read now), instead of
+// the trust store and of certificates added before. Not concurrently with other
+// calls on the same client.
+backend_api_status backend_api_client_set_ca_file(backend_api_client *client,
+                                                  const char *path,
+                                                  backend_api_error **err);
+
+// Trusts the certificates of the PEM file at `path` (read now) besides the roots
+// already trusted (the trust store's, or a `set_ca_file`'s): a private or
+// corporate CA next to the public ones. Not concurrently with other calls on the
+// same client.
+backend_api_status backend_api_client_add_ca_file(backend_api_client *client,
+                                                  const char *path,
+                                                  backend_api_error **err);
+
+// Chooses the trust store, a `backend_api_trust_store`: `PLATFORM` (the default:
+// the OS verifier and store on macOS and Windows, the system bundle on Linux,
+// `SSL_CERT_FILE` honoured) or `BUNDLED` (the Mozilla roots compiled into the
+// library). Ends a `set_ca_file`; added CAs stay. Any other value is
+// `INVALID_ARGUMENT`. Not concurrently with other calls on the same client.
+backend_api_status backend_api_client_set_trust_store(backend_api_client *client,
+                                                      uint32_t store,
+                                                      backend_api_error **err);
+
+// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
+// or `socks5h://` URL, with optional `user:password@` (never shown in errors).
+// Every timeout and cancel holds through any of them as on a direct connection
+// (the connect to the proxy included). A proxy's refusal (an HTTP proxy's 407 or
+// 502, a SOCKS refusal, a proxy that closes) is `CONNECT`, with the proxy's HTTP
+// status in `backend_api_error_http_status`, and is retried as a connection failure.
+// NULL means no proxy at all (the environment is ignored too, a broken proxy
+// variable included). Not concurrently with other calls on the client.
+backend_api_status backend_api_client_set_proxy(backend_api_client *client,
+                                                const char *url,
+                                                backend_api_error **err);
+
+// Sets a timeout in milliseconds; 0 turns it off; negative is an error.
+// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (each of:
+// sending the request head, sending its body, waiting for the response headers;
+// default 120 s), IDLE (longest gap between two chunks;
+// keep-alive comments do not count; default 300 s), TOTAL (off by default).
+// Not concurrently with other calls on the same client.
+backend_api_status backend_api_client_set_timeout(backend_api_client *client,
+                                                  uint32_t kind,
+                                                  int64_t ms,
+                                                  backend_api_error **err);
+
+// Bounds one line or event of the response to `bytes` (default 16 MiB; at least 1).
+// A longer one ends the stream with `BACKEND_API_STATUS_LIMIT`. Not concurrently
+// with other calls on the same client.
+backend_api_status backend_api_client_set_max_line(backend_api_client *client,
+                                                   size_t bytes,
+                                                   backend_api_error **err);
+
+// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
+// 1), counting its content and reasoning text as sent (JSON escapes in full) and
+// its tool-call JSON. The chunk
+// that would pass it is not delivered: the stream ends there with
+// `BACKEND_API_STATUS_LIMIT`, and the chunks delivered before stay delivered and
+// assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
+// kept and the limit does not apply. Not concurrently with other calls on the
+// same client.
+backend_api_status backend_api_client_set_max_answer(backend_api_client *client,
+                                                     size_t bytes,
+                                                     backend_api_error **err);
+
+// With `skip` true, lines that are not JSON objects are dropped instead of ending
+// the stream with `BACKEND_API_STATUS_PROTOCOL` (the default). Not concurrently
+// with other calls on the same client.
+backend_api_status backend_api_client_set_skip_malformed(backend_api_client *client,
+                                                         bool skip,
+                                                         backend_api_error **err);
+
+// With `assemble` false, streams of this client keep no assembled answer (see
+// `backend_api_stream_answer`, which then reports an empty one): for very long
+// streams whose text the caller keeps itself. On by default. Not concurrently with
+// other calls on the same client.
+backend_api_status backend_api_client_set_assemble(backend_api_client *client,
+                                                   bool assemble,
+                                                   backend_api_error **err);
+
+// Retries a request that failed before any answer began: a connection that could
+// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
+// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
+// doubled at each retry with jitter, or the server's `Retry-After`, but never more
+// than `cap_ms`. The wait is neither idle time nor a timeout (`backend_api_stream_timeout_ms`
+// gives the time to the retry); a wait that would end past the TOTAL timeout is not
+// made, and the stream fails with that attempt's error, as when no retry is left.
+// Each retry is logged (warn) and counted in the stream's stats once it is sent.
+// Not concurrently with other calls on the same client.
+backend_api_status backend_api_client_set_retries(backend_api_client *client,
+                                                  uint32_t max_retries,
+                                                  uint32_t base_ms,
+                                                  uint32_t cap_ms,
+                                                  backend_api_error **err);
+
+// Chooses the wire protocol, a `backend_api_protocol`: `BACKEND_API_PROTOCOL_BACKEND`
+// (g4f's backend API, the default; base URL such as `http://host:8080`) or
+// `BACKEND_API_PROTOCOL_OPENAI` (the OpenAI-compatible API of `g4f api` and its
+// peers; base URL such as `http://host:1337/v1`: chat at `{base}/chat/completions`,
+// models at `{base}/models`). Requests, streams, chunks and answers work the same
+// for both. Any other value is `BACKEND_API_STATUS_INVALID_ARGUMENT`. Not
+// concurrently with other calls on the same client.
+backend_api_status backend_api_client_set_protocol(backend_api_client *client,
+                                                   uint32_t protocol,
+                                                   backend_api_error **err);
+
+// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
+// is not a status. Static; any thread.
+const char *backend_api_status_name(uint32_t status);
+
+// The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
+backend_api_status backend_api_error_status(const backend_api_error *err);
+
+// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
+// valid until `backend_api_error_free`. Never contains the api key.
+// Any thread; the object must stay alive (not freed) meanwhile.
+const char *backend_api_error_message(const backend_api_error *err);
+
+// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error; of a `BACKEND_API_STATUS_CONNECT`
+// error, the proxy's status when a proxy refused the connection (407, 502, ...); else 0.
+// Any thread; the object must stay alive (not freed) meanwhile.
+uint16_t backend_api_error_http_status(const backend_api_error *err);
+
+// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
+// Owned by the error: valid until `backend_api_error_free`.
+// Any thread; the object must stay alive (not freed) meanwhile.
+const char *backend_api_error_server_message(const backend_api_error *err);
+
+// Frees an error. NULL is a no-op; must not be called twice. Any thread.
+void backend_api_error_free(backend_api_error *err);
+
 // The library version, such as `"0.2.0"`. Static; any thread.
 const char *backend_api_version(void);
 
@@ -317,342 +600,6 @@ uint32_t backend_api_version_num(void);
 // in the child. (Windows has no `fork`.)
 backend_api_status backend_api_shutdown(int64_t timeout_ms);
 
-// The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
-// is not a status. Static; any thread.
-const char *backend_api_status_name(uint32_t status);
-
-// Creates a canceller for `backend_api_models`: cancelling it makes the listings
-// given it return `CANCELLED` at once. It stays cancelled. Free it with
-// `backend_api_canceller_free`. NULL only when memory runs out. Any thread.
-backend_api_canceller *backend_api_canceller_new(void);
-
-// Writes to `*out` a new canceller of `stream`: `backend_api_canceller_cancel` on
-// it equals `backend_api_cancel` on the stream, and stays safe after
-// `backend_api_close` (it then does nothing). This is how another thread cancels
-// a stream that its owner may close at any moment: take the canceller while the
-// stream is open, hand it over, free it when done. On success `*out` owns it
-// (free it with `backend_api_canceller_free`). Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; `out` and `err` NULL or writable.
-backend_api_status backend_api_stream_canceller(const backend_api_stream *stream,
-                                                backend_api_canceller **out,
-                                                backend_api_error **err);
-
-// Cancels what the canceller belongs to: the connection is shut, a blocked
-// `backend_api_next` or `backend_api_models` returns at once, and the state stays
-// cancelled (a stream that already reached END or an error keeps it). Never waits
-// for the stream's thread. Safe to repeat, from any thread, at any time before
-// `backend_api_canceller_free`, also after the stream was closed. NULL is a no-op.
-//
-// # Safety
-// `canceller` is NULL or a live canceller.
-void backend_api_canceller_cancel(const backend_api_canceller *canceller);
-
-// Frees a canceller (it does not cancel). NULL is a no-op; must not be called
-// twice. Any thread, once no other thread uses this canceller.
-//
-// # Safety
-// `canceller` is NULL or a canceller from this library, not used afterwards.
-void backend_api_canceller_free(backend_api_canceller *canceller);
-
-// The chunk's `type` (`"content"`, `"reasoning"`, `"error"`, ...), NUL-terminated;
-// `""` when it has none or for NULL. Owned by the chunk: valid until
-// `backend_api_chunk_free`. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
-const char *backend_api_chunk_type(const backend_api_chunk *chunk);
-
-// The chunk's kind: tells `error` and `auth` (fatal: the answer ends) from
-// `message` (non-fatal) and the rest without comparing strings;
-// `BACKEND_API_KIND_OTHER` for types without a name here, and for NULL.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
-backend_api_kind backend_api_chunk_kind(const backend_api_chunk *chunk);
-
-// The choice the chunk belongs to, from 0: with the OpenAI-compatible protocol
-// and `n` > 1, each event's choices become chunks of their own, and those of
-// choices other than the first carry `"choice": N` (the assembled answer
-// follows choice 0 only). 0 for every other chunk, and for NULL. Any thread;
-// the chunk must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk.
-uint32_t backend_api_chunk_choice(const backend_api_chunk *chunk);
-
-// The chunk's whole JSON object as the server sent it, NUL-terminated UTF-8;
-// `*len_out` (when not NULL) gets its length. `""` for NULL. Owned by the chunk:
-// valid until `backend_api_chunk_free`.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
-const char *backend_api_chunk_json(const backend_api_chunk *chunk, size_t *len_out);
-
-// The chunk's main text: `content` of a content chunk, `token` of reasoning,
-// `message` of error/auth/message, `title`, `log`, `preview`; NULL when the chunk
-// has none. NUL-terminated UTF-8 (a NUL inside the text shows in `*len_out`,
-// when not NULL). Owned by the chunk: valid until `backend_api_chunk_free`; asking
-// again lends the same string. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `len_out` NULL or writable.
-const char *backend_api_chunk_text(const backend_api_chunk *chunk, size_t *len_out);
-
-// Reads a top-level field of the chunk without a JSON parser of your own: a
-// string's value as text, any other value (number, object, list, true, null) as
-// its JSON text. Returns `OK` and writes `*value_out` (and `*len_out` when not
-// NULL), `NOT_FOUND` when the field is absent, or `INVALID_ARGUMENT`. The value is
-// owned by the chunk: valid until `backend_api_chunk_free`; asking again for the
-// same field lends the same string (no new copy). Any thread.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `key` NULL or NUL-terminated; out-pointers NULL or writable.
-backend_api_status backend_api_chunk_field(const backend_api_chunk *chunk,
-                                           const char *key,
-                                           const char **value_out,
-                                           size_t *len_out);
-
-// Frees a chunk and every string it lent. NULL is a no-op; must not be called
-// twice. Any thread.
-//
-// # Safety
-// `chunk` is NULL or a chunk from `backend_api_next`, not used afterwards.
-void backend_api_chunk_free(backend_api_chunk *chunk);
-
-// Creates a client for the g4f server at `base_url` (`http://` or `https://`; no
-// query, no fragment: refused with `BACKEND_API_STATUS_INVALID_ARGUMENT`). A
-// `user:password@` in it is percent-decoded and sent as `Authorization: Basic`
-// unless another `Authorization` is sent; error messages never show the password.
-// TLS certificates are verified by the platform's verifier against the system's
-// trust store (`BACKEND_API_TRUST_STORE_PLATFORM`; the bundled Mozilla roots only
-// when chosen with `backend_api_client_set_trust_store` or built with the Cargo
-// feature `bundled-roots`). The proxy comes from
-// the environment as curl reads it unless set: `http_proxy` (lower case only:
-// `HTTP_PROXY` is never read) for `http://`, `https_proxy`/`HTTPS_PROXY` for
-// `https://`, else `all_proxy`/`ALL_PROXY`, minus the hosts of
-// `no_proxy`/`NO_PROXY`. When that variable holds no usable proxy URL, streams
-// and model listings fail with `BACKEND_API_STATUS_INVALID_ARGUMENT` instead of
-// connecting directly, until `backend_api_client_set_proxy` is called.
-// On success `*out` owns a new client: free it with `backend_api_client_free`.
-// Any thread; `base_url` is copied.
-//
-// # Safety
-// `base_url` is NULL or a NUL-terminated string; `out` and `err` are NULL or writable.
-backend_api_status backend_api_client_new(const char *base_url,
-                                          backend_api_client **out,
-                                          backend_api_error **err);
-
-// Frees a client. Streams opened from it stay valid. NULL is a no-op; must not
-// be called twice, nor while another thread uses the client.
-//
-// # Safety
-// `client` is NULL or a client from `backend_api_client_new`, not used afterwards.
-void backend_api_client_free(backend_api_client *client);
-
-// Adds a header sent with every request (the Python client's `headers`).
-// Values of secret headers (`Authorization`, `Cookie`, `*token*`, ...) never reach
-// logs or error messages. Strings are copied. Not concurrently with other calls
-// on the same client.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
-backend_api_status backend_api_client_add_header(backend_api_client *client,
-                                                 const char *name,
-                                                 const char *value,
-                                                 backend_api_error **err);
-
-// Turns TLS certificate verification on (the default) or off (`verify` false:
-// the Python client's `ssl=False`; insecure). Off also skips the check of an
-// `https://` proxy's certificate: the connection to the proxy uses the same TLS
-// settings, and there is no separate switch (curl's `--proxy-insecure`). Not
-// concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_verify_tls(backend_api_client *client,
-                                                     bool verify,
-                                                     backend_api_error **err);
-
-// Trusts only the certificates of the PEM file at `path` (read now), instead of
-// the trust store and of certificates added before. Not concurrently with other
-// calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid; `path` NUL-terminated.
-backend_api_status backend_api_client_set_ca_file(backend_api_client *client,
-                                                  const char *path,
-                                                  backend_api_error **err);
-
-// Trusts the certificates of the PEM file at `path` (read now) besides the roots
-// already trusted (the trust store's, or a `set_ca_file`'s): a private or
-// corporate CA next to the public ones. Not concurrently with other calls on the
-// same client.
-//
-// # Safety
-// Pointers are NULL or valid; `path` NUL-terminated.
-backend_api_status backend_api_client_add_ca_file(backend_api_client *client,
-                                                  const char *path,
-                                                  backend_api_error **err);
-
-// Chooses the trust store, a `backend_api_trust_store`: `PLATFORM` (the default:
-// the OS verifier and store on macOS and Windows, the system bundle on Linux,
-// `SSL_CERT_FILE` honoured) or `BUNDLED` (the Mozilla roots compiled into the
-// library). Ends a `set_ca_file`; added CAs stay. Any other value is
-// `INVALID_ARGUMENT`. Not concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_trust_store(backend_api_client *client,
-                                                      uint32_t store,
-                                                      backend_api_error **err);
-
-// Routes requests through a proxy: `http://`, `https://`, `socks4://`, `socks5://`
-// or `socks5h://` URL, with optional `user:password@` (never shown in errors).
-// Every timeout and cancel holds through any of them as on a direct connection
-// (the connect to the proxy included). A proxy's refusal (an HTTP proxy's 407 or
-// 502, a SOCKS refusal, a proxy that closes) is `CONNECT`, with the proxy's HTTP
-// status in `backend_api_error_http_status`, and is retried as a connection failure.
-// NULL means no proxy at all (the environment is ignored too, a broken proxy
-// variable included). Not concurrently with other calls on the client.
-//
-// # Safety
-// Pointers are NULL or valid; `url` NUL-terminated.
-backend_api_status backend_api_client_set_proxy(backend_api_client *client,
-                                                const char *url,
-                                                backend_api_error **err);
-
-// Sets a timeout in milliseconds; 0 turns it off; negative is an error.
-// `kind` is a `backend_api_timeout`: CONNECT (default 30 s), HEADERS (each of:
-// sending the request head, sending its body, waiting for the response headers;
-// default 120 s), IDLE (longest gap between two chunks;
-// keep-alive comments do not count; default 300 s), TOTAL (off by default).
-// Not concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_timeout(backend_api_client *client,
-                                                  uint32_t kind,
-                                                  int64_t ms,
-                                                  backend_api_error **err);
-
-// Bounds one line or event of the response to `bytes` (default 16 MiB; at least 1).
-// A longer one ends the stream with `BACKEND_API_STATUS_LIMIT`. Not concurrently
-// with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_max_line(backend_api_client *client,
-                                                   size_t bytes,
-                                                   backend_api_error **err);
-
-// Bounds the assembled answer of each stream to `bytes` (default 64 MiB; at least
-// 1), counting its content and reasoning text as sent (JSON escapes in full) and
-// its tool-call JSON. The chunk
-// that would pass it is not delivered: the stream ends there with
-// `BACKEND_API_STATUS_LIMIT`, and the chunks delivered before stay delivered and
-// assembled. With assembling off (`backend_api_client_set_assemble`) nothing is
-// kept and the limit does not apply. Not concurrently with other calls on the
-// same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_max_answer(backend_api_client *client,
-                                                     size_t bytes,
-                                                     backend_api_error **err);
-
-// With `skip` true, lines that are not JSON objects are dropped instead of ending
-// the stream with `BACKEND_API_STATUS_PROTOCOL` (the default). Not concurrently
-// with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_skip_malformed(backend_api_client *client,
-                                                         bool skip,
-                                                         backend_api_error **err);
-
-// With `assemble` false, streams of this client keep no assembled answer (see
-// `backend_api_stream_answer`, which then reports an empty one): for very long
-// streams whose text the caller keeps itself. On by default. Not concurrently with
-// other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_assemble(backend_api_client *client,
-                                                   bool assemble,
-                                                   backend_api_error **err);
-
-// Retries a request that failed before any answer began: a connection that could
-// not be made, or HTTP 429/502/503/504. Never once the answer has begun. Up to
-// `max_retries` times (0, the default, turns retries off), waiting `base_ms`
-// doubled at each retry with jitter, or the server's `Retry-After`, but never more
-// than `cap_ms`. The wait is neither idle time nor a timeout (`backend_api_stream_timeout_ms`
-// gives the time to the retry); a wait that would end past the TOTAL timeout is not
-// made, and the stream fails with that attempt's error, as when no retry is left.
-// Each retry is logged (warn) and counted in the stream's stats once it is sent.
-// Not concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_retries(backend_api_client *client,
-                                                  uint32_t max_retries,
-                                                  uint32_t base_ms,
-                                                  uint32_t cap_ms,
-                                                  backend_api_error **err);
-
-// Chooses the wire protocol, a `backend_api_protocol`: `BACKEND_API_PROTOCOL_BACKEND`
-// (g4f's backend API, the default; base URL such as `http://host:8080`) or
-// `BACKEND_API_PROTOCOL_OPENAI` (the OpenAI-compatible API of `g4f api` and its
-// peers; base URL such as `http://host:1337/v1`: chat at `{base}/chat/completions`,
-// models at `{base}/models`). Requests, streams, chunks and answers work the same
-// for both. Any other value is `BACKEND_API_STATUS_INVALID_ARGUMENT`. Not
-// concurrently with other calls on the same client.
-//
-// # Safety
-// Pointers are NULL or valid.
-backend_api_status backend_api_client_set_protocol(backend_api_client *client,
-                                                   uint32_t protocol,
-                                                   backend_api_error **err);
-
-// The status of an error (`BACKEND_API_STATUS_INVALID_ARGUMENT` for NULL). Any thread.
-//
-// # Safety
-// `err` is NULL or a live error.
-backend_api_status backend_api_error_status(const backend_api_error *err);
-
-// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
-// valid until `backend_api_error_free`. Never contains the api key.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `err` is NULL or a live error.
-const char *backend_api_error_message(const backend_api_error *err);
-
-// The HTTP status code of a `BACKEND_API_STATUS_HTTP` error; of a `BACKEND_API_STATUS_CONNECT`
-// error, the proxy's status when a proxy refused the connection (407, 502, ...); else 0.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `err` is NULL or a live error.
-uint16_t backend_api_error_http_status(const backend_api_error *err);
-
-// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
-// Owned by the error: valid until `backend_api_error_free`.
-// Any thread; the object must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `err` is NULL or a live error.
-const char *backend_api_error_server_message(const backend_api_error *err);
-
-// Frees an error. NULL is a no-op; must not be called twice. Any thread.
-//
-// # Safety
-// `err` is NULL or an error from this library, not used afterwards.
-void backend_api_error_free(backend_api_error *err);
-
 // Receives log records: `callback(user_data, level, message)` for each record up
 // to `max_level` (a `backend_api_log_level`). A NULL `callback` turns logging off
 // (`max_level` is then ignored). Without this call, records go to standard error
@@ -675,10 +622,6 @@ void backend_api_error_free(backend_api_error *err);
 // close. Until then `user_data` must stay valid. If this call fails, `destroy` is
 // not called and nothing is kept. Not concurrently with other calls on the same
 // client.
-//
-// # Safety
-// Pointers are NULL or valid; `callback` and `destroy` NULL or functions safe to
-// call from any thread.
 backend_api_status backend_api_client_set_log(backend_api_client *client,
                                               backend_api_log_callback callback,
                                               void *user_data,
@@ -689,9 +632,6 @@ backend_api_status backend_api_client_set_log(backend_api_client *client,
 // How many generated media (images, audio, video) the answer chunk `answer`
 // lists (`backend_api_stream_answer`); 0 for NULL or another kind of chunk.
 // Any thread; the chunk must stay alive (not freed) meanwhile.
-//
-// # Safety
-// `answer` is NULL or a live chunk.
 size_t backend_api_answer_media_count(const backend_api_chunk *answer);
 
 // The generated medium at `index` (from 0) of the answer chunk `answer`: its
@@ -703,9 +643,6 @@ size_t backend_api_answer_media_count(const backend_api_chunk *answer);
 // `NOT_FOUND` past the last medium, or `INVALID_ARGUMENT` (a NULL argument, a
 // chunk that is not an answer). Also `answer["media"]` through the JSON Pointer
 // getters (`/media/0/url`). Any thread; the chunk must stay alive meanwhile.
-//
-// # Safety
-// `answer` is NULL or a live chunk; out-pointers NULL or writable.
 backend_api_status backend_api_answer_medium(const backend_api_chunk *answer,
                                              size_t index,
                                              backend_api_media_kind *kind_out,
@@ -729,9 +666,6 @@ backend_api_status backend_api_answer_medium(const backend_api_chunk *answer,
 // `*content_type_out`, when not NULL, owns the MIME type the server named
 // (such as `image/png`; free it with `backend_api_string_free`) or is NULL.
 // Any thread, also concurrently on one client.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
 backend_api_status backend_api_media_fetch(const backend_api_client *client,
                                            const backend_api_request *request,
                                            const char *url,
@@ -748,9 +682,6 @@ backend_api_status backend_api_media_fetch(const backend_api_client *client,
 // removed). `*len_out` (when not NULL) gets the bytes written;
 // `content_type_out` as for `backend_api_media_fetch`. A file that cannot be
 // written is `IO`. Blocks the calling thread; any thread.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated; out-pointers NULL or writable.
 backend_api_status backend_api_media_save(const backend_api_client *client,
                                           const backend_api_request *request,
                                           const char *url,
@@ -763,9 +694,6 @@ backend_api_status backend_api_media_save(const backend_api_client *client,
 
 // Frees bytes this library handed out (`backend_api_media_fetch`), with the
 // length it gave. NULL is a no-op; must not be called twice. Any thread.
-//
-// # Safety
-// `data` is NULL or bytes from this library with their length `len`, not used afterwards.
 void backend_api_bytes_free(uint8_t *data, size_t len);
 
 // Fetches the model listing: `GET /backend-api/v2/models` (an object mapping
@@ -778,22 +706,12 @@ void backend_api_bytes_free(uint8_t *data, size_t len);
 // On success `*json_out` owns the NUL-terminated JSON text (free it with
 // `backend_api_string_free`) and `*len_out`, when not NULL, gets its length.
 // Any thread, also concurrently on one client.
-//
-// # Safety
-// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 backend_api_status backend_api_models(const backend_api_client *client,
                                       const char *provider,
                                       const backend_api_canceller *canceller,
                                       const char **json_out,
                                       size_t *len_out,
                                       backend_api_error **err);
-
-// Frees a string this library handed out. NULL is a no-op; must not be called
-// twice. Any thread.
-//
-// # Safety
-// `s` is NULL or a string from this library, not used afterwards.
-void backend_api_string_free(const char *s);
 
 // Fetches the provider listing: `GET /backend-api/v2/providers` (g4f's backend
 // API: a list of `{name, label, parent, image, audio, video, vision, auth,
@@ -803,9 +721,6 @@ void backend_api_string_free(const char *s);
 // `backend_api_models`. On success `*json_out` owns the NUL-terminated JSON text
 // (free it with `backend_api_string_free`) and `*len_out`, when not NULL, gets
 // its length. Any thread, also concurrently on one client.
-//
-// # Safety
-// Pointers are NULL or valid; out-pointers NULL or writable.
 backend_api_status backend_api_providers(const backend_api_client *client,
                                          const backend_api_canceller *canceller,
                                          const char **json_out,
@@ -819,9 +734,6 @@ backend_api_status backend_api_providers(const backend_api_client *client,
 // `/v1/models` (`vision`, `image`), and the `capabilities`, `architecture` and
 // `supported_parameters` other OpenAI-compatible servers send. On success `*out`
 // owns the list (free it with `backend_api_model_list_free`). Any thread.
-//
-// # Safety
-// Pointers are NULL or valid; `provider` NULL or NUL-terminated.
 backend_api_status backend_api_model_list_fetch(const backend_api_client *client,
                                                 const char *provider,
                                                 const backend_api_canceller *canceller,
@@ -829,9 +741,6 @@ backend_api_status backend_api_model_list_fetch(const backend_api_client *client
                                                 backend_api_error **err);
 
 // How many models the list holds; 0 for NULL. Any thread.
-//
-// # Safety
-// `list` is NULL or a live list.
 size_t backend_api_model_list_count(const backend_api_model_list *list);
 
 // The model at `index` (from 0): its name into `*id_out`, its provider into
@@ -842,9 +751,6 @@ size_t backend_api_model_list_count(const backend_api_model_list *list);
 // capability the model lacks, a bit in neither one the server did not state).
 // Strings are owned by the list: valid until `backend_api_model_list_free`.
 // `NOT_FOUND` past the last model; `INVALID_ARGUMENT` for NULL. Any thread.
-//
-// # Safety
-// `list` is NULL or a live list; out-pointers NULL or writable.
 backend_api_status backend_api_model_list_get(const backend_api_model_list *list,
                                               size_t index,
                                               const char **id_out,
@@ -854,19 +760,12 @@ backend_api_status backend_api_model_list_get(const backend_api_model_list *list
 
 // Frees a model list and its strings. NULL is a no-op; must not be called twice.
 // Any thread, once no other call uses the list.
-//
-// # Safety
-// `list` is NULL or a list from `backend_api_model_list_fetch`, not used afterwards.
 void backend_api_model_list_free(backend_api_model_list *list);
 
 // The type of the value at `pointer` (`""` is the whole chunk, an object) into
 // `*type_out`. Returns `OK`, `NOT_FOUND` or `INVALID_ARGUMENT`.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `type_out`
-// NULL or writable.
 backend_api_status backend_api_chunk_get_type(const backend_api_chunk *chunk,
                                               const char *pointer,
                                               backend_api_json_type *type_out);
@@ -878,10 +777,6 @@ backend_api_status backend_api_chunk_get_type(const backend_api_chunk *chunk,
 // `WRONG_TYPE` for a value that is not a string (`null` included).
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable; `len_out` NULL or writable.
 backend_api_status backend_api_chunk_get_string(const backend_api_chunk *chunk,
                                                 const char *pointer,
                                                 const char **value_out,
@@ -893,10 +788,6 @@ backend_api_status backend_api_chunk_get_string(const backend_api_chunk *chunk,
 // `backend_api_chunk_get_number`).
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable.
 backend_api_status backend_api_chunk_get_int64(const backend_api_chunk *chunk,
                                                const char *pointer,
                                                int64_t *value_out);
@@ -905,10 +796,6 @@ backend_api_status backend_api_chunk_get_int64(const backend_api_chunk *chunk,
 // `WRONG_TYPE` for a value that is not a JSON number.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable.
 backend_api_status backend_api_chunk_get_number(const backend_api_chunk *chunk,
                                                 const char *pointer,
                                                 double *value_out);
@@ -917,10 +804,6 @@ backend_api_status backend_api_chunk_get_number(const backend_api_chunk *chunk,
 // `true` or `false` (`0`, `"true"` and `null` included).
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `value_out` NULL or writable.
 backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
                                               const char *pointer,
                                               bool *value_out);
@@ -930,10 +813,6 @@ backend_api_status backend_api_chunk_get_bool(const backend_api_chunk *chunk,
 // it walks any value. `WRONG_TYPE` for a value that is neither.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated;
-// `count_out` NULL or writable.
 backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
                                                const char *pointer,
                                                size_t *count_out);
@@ -946,31 +825,11 @@ backend_api_status backend_api_chunk_get_count(const backend_api_chunk *chunk,
 // `WRONG_TYPE` for a value that is not an object.
 //
 // Any thread; the chunk stays alive (not freed) meanwhile.
-//
-// # Safety
-// `chunk` is NULL or a live chunk; `pointer` NULL or NUL-terminated; `key_out`
-// NULL or writable; `len_out` NULL or writable.
 backend_api_status backend_api_chunk_get_key(const backend_api_chunk *chunk,
                                              const char *pointer,
                                              size_t index,
                                              const char **key_out,
                                              size_t *len_out);
-
-// Makes a chunk of `len` bytes of JSON text (one JSON object; NUL bytes and
-// invalid UTF-8 are refused), so that a program reads JSON of its own (a saved
-// file, a model listing wrapped in an object) with the same look-ups as the
-// chunks of a stream. Its `type` is the object's `"type"` string, or empty.
-// On success `*out` owns the chunk: free it with `backend_api_chunk_free`.
-// `INVALID_ARGUMENT` (with `*err`) for text that is not one JSON object.
-// Takes no ownership of `json`; any thread.
-//
-// # Safety
-// `json` is NULL or readable for `len` bytes; `out` NULL or writable; `err`
-// NULL or writable.
-backend_api_status backend_api_chunk_parse(const char *json,
-                                           size_t len,
-                                           backend_api_chunk **out,
-                                           backend_api_error **err);
 
 // Creates an empty request (model `""`, no messages). Free it with
 // `backend_api_request_free`. Any thread.
@@ -979,25 +838,16 @@ backend_api_request *backend_api_request_new(void);
 // Frees a request. Streams opened with it stay valid (they copied it). NULL is
 // a no-op; must not be called twice.
 // Any thread, once no other call uses the request.
-//
-// # Safety
-// `request` is NULL or a request from `backend_api_request_new`, not used afterwards.
 void backend_api_request_free(backend_api_request *request);
 
 // Sets the model name. The string is copied. Not concurrently with other calls
 // on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_model(backend_api_request *request,
                                                  const char *model,
                                                  backend_api_error **err);
 
 // Appends a message with plain-text content. Strings are copied.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_message(backend_api_request *request,
                                                    const char *role,
                                                    const char *content,
@@ -1005,9 +855,6 @@ backend_api_status backend_api_request_add_message(backend_api_request *request,
 
 // Appends a message whose content is JSON text (a string or a list of parts).
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_message_json(backend_api_request *request,
                                                         const char *role,
                                                         const char *content_json,
@@ -1015,9 +862,6 @@ backend_api_status backend_api_request_add_message_json(backend_api_request *req
 
 // Replaces all messages with a JSON array of `{"role": ..., "content": ...}` objects.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_messages_json(backend_api_request *request,
                                                          const char *messages_json,
                                                          backend_api_error **err);
@@ -1026,9 +870,6 @@ backend_api_status backend_api_request_set_messages_json(backend_api_request *re
 // example `x-secret` of a demo deployment, or a tracing id). Secret values never
 // reach logs or error messages. Strings are copied.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_header(backend_api_request *request,
                                                   const char *name,
                                                   const char *value,
@@ -1040,9 +881,6 @@ backend_api_status backend_api_request_add_header(backend_api_request *request,
 // field, so the server's own `Authorization` fallback works. The key is copied
 // and never appears in logs or error messages.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; `key` NULL or NUL-terminated.
 backend_api_status backend_api_request_set_api_key(backend_api_request *request,
                                                    const char *key,
                                                    uint32_t placement,
@@ -1054,9 +892,6 @@ backend_api_status backend_api_request_set_api_key(backend_api_request *request,
 // When `key` looks secret (holds `key`, `token`, `secret`, `pass`, `auth`, ...),
 // a parse error says nothing of the value.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_field_json(backend_api_request *request,
                                                       const char *key,
                                                       const char *value_json,
@@ -1064,9 +899,6 @@ backend_api_status backend_api_request_set_field_json(backend_api_request *reque
 
 // Sets an extra body field to a string value (no JSON quoting needed).
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_set_field_string(backend_api_request *request,
                                                         const char *key,
                                                         const char *value,
@@ -1076,9 +908,6 @@ backend_api_status backend_api_request_set_field_string(backend_api_request *req
 // at least 1): a larger item fails with `BACKEND_API_STATUS_LIMIT`, and a larger
 // file is refused before it is read. Not concurrently with other calls on the
 // same request.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_request_set_max_media(backend_api_request *request,
                                                      size_t bytes,
                                                      backend_api_error **err);
@@ -1090,9 +919,6 @@ backend_api_status backend_api_request_set_max_media(backend_api_request *reques
 // with `BACKEND_API_STATUS_LIMIT`.
 // `filename` may be NULL. `data` may be NULL only when `len` is 0.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// `data` is valid for `len` bytes; other pointers NULL or valid.
 backend_api_status backend_api_request_add_media_bytes(backend_api_request *request,
                                                        const uint8_t *data,
                                                        size_t len,
@@ -1106,9 +932,6 @@ backend_api_status backend_api_request_add_media_bytes(backend_api_request *requ
 // (`backend_api_request_set_max_media`, default 20 MiB) fails with
 // `BACKEND_API_STATUS_LIMIT` before it is read.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; `path` NUL-terminated.
 backend_api_status backend_api_request_add_media_file(backend_api_request *request,
                                                       const char *path,
                                                       backend_api_error **err);
@@ -1116,43 +939,16 @@ backend_api_status backend_api_request_add_media_file(backend_api_request *reque
 // Adds media by reference: a `data:` URI or an `http(s)://` URL, sent as it is.
 // `filename` may be NULL.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_media_uri(backend_api_request *request,
                                                      const char *uri,
                                                      const char *filename,
                                                      backend_api_error **err);
-
-// Makes the request that continues a conversation: `request`'s model, key and
-// extra fields, its messages plus `stream`'s answer so far as the assistant's
-// message (its text, and its `tool_calls` when the model asked for tools) and
-// then `user_message`. `user_message` may be NULL: no user message is added, for
-// a conversation that goes on after tool calls (add their results first with
-// `backend_api_request_add_tool_result`, on the returned request). The
-// provider's conversation state goes back as the `conversation` field the way
-// g4f expects it: the state of the provider that answered (g4f keys it by
-// provider), or the whole state when it is not keyed (AnyProvider), several
-// `conversation` chunks merged; the state sent before stays when the answer
-// brought none. Media are not sent again. On success `*out` owns a new request
-// (free it with `backend_api_request_free`). Any thread.
-//
-// # Safety
-// Pointers are NULL or valid; `user_message` NULL or NUL-terminated.
-backend_api_status backend_api_request_follow_up(const backend_api_request *request,
-                                                 const backend_api_stream *stream,
-                                                 const char *user_message,
-                                                 backend_api_request **out,
-                                                 backend_api_error **err);
 
 // Appends the result of a tool the model called: the message `{"role": "tool",
 // "tool_call_id": tool_call_id, "content": content}` (the `id` of one of the
 // answer's `tool_calls`, and the tool's output as text, JSON or not). Strings
 // are copied. `INVALID_ARGUMENT` for NULL or an empty `tool_call_id`.
 // Any thread; not concurrently with other calls on the same request.
-//
-// # Safety
-// Pointers are NULL or valid; strings NUL-terminated.
 backend_api_status backend_api_request_add_tool_result(backend_api_request *request,
                                                        const char *tool_call_id,
                                                        const char *content,
@@ -1162,9 +958,6 @@ backend_api_status backend_api_request_add_tool_result(backend_api_request *requ
 // never shown), headers, extra fields and media limit. On success `*out` owns the
 // copy (free it with `backend_api_request_free`); the two then change apart.
 // Any thread; not concurrently with a call that changes `request`.
-//
-// # Safety
-// `request` is NULL or a live request; `out` NULL or writable; `err` NULL or writable.
 backend_api_status backend_api_request_clone(const backend_api_request *request,
                                              backend_api_request **out,
                                              backend_api_error **err);
@@ -1176,9 +969,6 @@ backend_api_status backend_api_request_clone(const backend_api_request *request,
 // NUL-terminated text (free it with `backend_api_string_free`) and `*len_out`,
 // when not NULL, gets its length.
 // Any thread; not concurrently with a call that changes `request`.
-//
-// # Safety
-// `request` is NULL or a live request; `json_out`, `len_out` and `err` NULL or writable.
 backend_api_status backend_api_request_json(const backend_api_request *request,
                                             const char **json_out,
                                             size_t *len_out,
@@ -1195,10 +985,6 @@ backend_api_status backend_api_request_json(const backend_api_request *request,
 // a string, is `INVALID_ARGUMENT`. Takes no ownership of `answer`. On success
 // `*out` owns a new request (free it with `backend_api_request_free`).
 // Any thread; not concurrently with a call that changes `request`.
-//
-// # Safety
-// Pointers are NULL or valid; `answer` NULL or a live chunk; `user_message`
-// NULL or NUL-terminated.
 backend_api_status backend_api_request_follow_up_answer(const backend_api_request *request,
                                                         const backend_api_chunk *answer,
                                                         const char *user_message,
@@ -1212,9 +998,6 @@ backend_api_status backend_api_request_follow_up_answer(const backend_api_reques
 // refuses a thread. The client and the request are copied: free or change them
 // freely afterwards. On success `*out` owns the stream: end it with
 // `backend_api_close`. Any thread, also concurrently on one client and request.
-//
-// # Safety
-// Pointers are NULL or valid.
 backend_api_status backend_api_open(const backend_api_client *client,
                                     const backend_api_request *request,
                                     backend_api_stream **out,
@@ -1239,9 +1022,6 @@ backend_api_status backend_api_open(const backend_api_client *client,
 // them. Any thread; calls from several threads are served one at a time, each
 // waiting no longer than its own `timeout_ms` (also while another thread is
 // inside `next`; then it may return `AGAIN`).
-//
-// # Safety
-// `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_next(backend_api_stream *stream,
                                     int64_t timeout_ms,
                                     backend_api_chunk **chunk_out,
@@ -1254,9 +1034,6 @@ backend_api_status backend_api_next(backend_api_stream *stream,
 // is inside `backend_api_next`, but not during or after `backend_api_close` of the
 // same stream: a thread that cannot know when the owner closes it uses a
 // canceller (`backend_api_stream_canceller`) instead.
-//
-// # Safety
-// `stream` is NULL or a live stream.
 void backend_api_cancel(const backend_api_stream *stream);
 
 // Cancels the stream, shuts its connection and frees it. Returns at once in every
@@ -1271,9 +1048,6 @@ void backend_api_cancel(const backend_api_stream *stream);
 // the callback may still finish); `backend_api_shutdown` waits for all of it. The event-loop descriptor is closed before this returns. Chunks already returned and
 // cancellers stay valid. NULL is a no-op; must not be called twice, nor while
 // another thread uses the stream.
-//
-// # Safety
-// `stream` is NULL or a stream from `backend_api_open`, not used afterwards.
 void backend_api_close(backend_api_stream *stream);
 
 // For event loops (poll, epoll, kqueue, libuv, GLib; `select`/`WSAPoll` on
@@ -1290,9 +1064,6 @@ void backend_api_close(backend_api_stream *stream);
 // `backend_api_close` (remove it from your event loop first). Timeouts need no
 // poll timeout: when one runs out the stream's thread ends the stream and the
 // descriptor turns readable. Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
                                          ptrdiff_t *fd_out,
                                          backend_api_error **err);
@@ -1306,17 +1077,11 @@ backend_api_status backend_api_stream_fd(const backend_api_stream *stream,
 // While the stream waits to retry (`backend_api_client_set_retries`, a server's
 // `Retry-After`), neither timeout runs: this is the time until the retry is sent.
 // Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream.
 int64_t backend_api_stream_timeout_ms(const backend_api_stream *stream);
 
 // Writes the stream's statistics so far to `*out`, whose `size` the caller set
 // (see `backend_api_stats`); `INVALID_ARGUMENT` when `size` is smaller than the
 // first version of the struct. Any thread, also while another thread is in `next`.
-//
-// # Safety
-// `stream` is NULL or a live stream; `out` NULL or valid for `out->size` bytes.
 backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
                                             backend_api_stats *out);
 
@@ -1329,12 +1094,27 @@ backend_api_status backend_api_stream_stats(const backend_api_stream *stream,
 // Only the first choice is assembled (`n` > 1: see `backend_api_chunk_choice`). During and after the stream. The answer holds all the
 // text handed out: for very long streams see `backend_api_client_set_assemble`. On success `*out` owns the
 // chunk (free it with `backend_api_chunk_free`). Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; `out` NULL or writable.
 backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
                                              backend_api_chunk **out,
                                              backend_api_error **err);
+
+// Makes the request that continues a conversation: `request`'s model, key and
+// extra fields, its messages plus `stream`'s answer so far as the assistant's
+// message (its text, and its `tool_calls` when the model asked for tools) and
+// then `user_message`. `user_message` may be NULL: no user message is added, for
+// a conversation that goes on after tool calls (add their results first with
+// `backend_api_request_add_tool_result`, on the returned request). The
+// provider's conversation state goes back as the `conversation` field the way
+// g4f expects it: the state of the provider that answered (g4f keys it by
+// provider), or the whole state when it is not keyed (AnyProvider), several
+// `conversation` chunks merged; the state sent before stays when the answer
+// brought none. Media are not sent again. On success `*out` owns a new request
+// (free it with `backend_api_request_free`). Any thread.
+backend_api_status backend_api_request_follow_up(const backend_api_request *request,
+                                                 const backend_api_stream *stream,
+                                                 const char *user_message,
+                                                 backend_api_request **out,
+                                                 backend_api_error **err);
 
 // The value of the response header `name` (any case; such as `x-request-id` or
 // `x-ratelimit-remaining-requests`) of the stream's last response: the one that
@@ -1347,10 +1127,6 @@ backend_api_status backend_api_stream_answer(const backend_api_stream *stream,
 // `backend_api_next` returned a chunk, END or an error; a stream that failed
 // before any response never gets them), or `INVALID_ARGUMENT`. No error object
 // is made. Any thread, also while another thread is in `next`.
-//
-// # Safety
-// `stream` is NULL or a live stream; `name` NULL or NUL-terminated; out-pointers
-// NULL or writable.
 backend_api_status backend_api_stream_header(const backend_api_stream *stream,
                                              const char *name,
                                              const char **value_out,
@@ -1362,9 +1138,6 @@ backend_api_status backend_api_stream_header(const backend_api_stream *stream,
 // and owned by the stream (valid until `backend_api_close`). Returns `OK`,
 // `NOT_FOUND` past the last header, `AGAIN` before the headers arrived (see
 // `backend_api_stream_header`), or `INVALID_ARGUMENT`. Any thread.
-//
-// # Safety
-// `stream` is NULL or a live stream; out-pointers NULL or writable.
 backend_api_status backend_api_stream_header_at(const backend_api_stream *stream,
                                                 size_t index,
                                                 const char **name_out,
@@ -1379,14 +1152,14 @@ backend_api_status backend_api_stream_header_at(const backend_api_stream *stream
 // when `url` or `buf` is NULL, `len` is 0, or `url` is not UTF-8. `*needed_out`
 // (when not NULL) gets the size the whole result needs, its NUL included.
 // Takes no ownership; any thread.
-//
-// # Safety
-// `url` is NULL or NUL-terminated; `buf` NULL or writable for `len` bytes;
-// `needed_out` NULL or writable.
 backend_api_status backend_api_redact_url(const char *url,
                                           char *buf,
                                           size_t len,
                                           size_t *needed_out);
+
+// Frees a string this library handed out. NULL is a no-op; must not be called
+// twice. Any thread.
+void backend_api_string_free(const char *s);
 
 #ifdef __cplusplus
 }  // extern "C"
