@@ -52,10 +52,15 @@ fi
 
 ZIG_SRC=$("$CACHE/zig-venv/bin/python" -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))' 2>/dev/null) ||
     { log "no zig: run .ci/install-cargo-tools.sh first"; exit 1; }
-if [ "$("$ROOT/opt/zig/zig" version 2>/dev/null)" != "$("$ZIG_SRC/zig" version)" ]; then
-    log "copying zig $("$ZIG_SRC/zig" version) into /opt/zig"
-    rm -rf "$ROOT/opt/zig"
-    cp -R "$ZIG_SRC" "$ROOT/opt/zig"
+# Copied whole or not at all: a marker names the version once the copy is complete (a copy
+# cut short once left zig without its C headers, and only its version was looked at).
+ZIG_VERSION=$("$ZIG_SRC/zig" version)
+if [ "$(cat "$ROOT/opt/zig/.copied" 2>/dev/null)" != "$ZIG_VERSION" ]; then
+    log "copying zig $ZIG_VERSION into /opt/zig"
+    rm -rf "$ROOT/opt/zig" "$ROOT/opt/zig.partial"
+    cp -R "$ZIG_SRC" "$ROOT/opt/zig.partial"
+    echo "$ZIG_VERSION" > "$ROOT/opt/zig.partial/.copied"
+    mv "$ROOT/opt/zig.partial" "$ROOT/opt/zig"
 fi
 ln -sf /opt/zig/zig "$ROOT/usr/local/bin/zig"
 cp "$CACHE/zig-venv/bin/cargo-zigbuild" "$ROOT/usr/local/bin/cargo-zigbuild"
