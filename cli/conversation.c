@@ -246,11 +246,40 @@ static int build_request(const struct conversation *c, const char *message, back
     return GO_ON;
 }
 
+/* Keeps the provider's state of an answer chunk as the library's follow-ups send it back
+ * (g4f keys it by the provider that answered and rebuilds the provider's conversation from
+ * what comes back, so the inner object goes back, or the whole when unkeyed): the library's
+ * own follow-up is made from the answer and its `conversation` field kept. Nothing is kept
+ * when the answer has no state. */
+static void keep_state(struct buffer *state, const backend_api_chunk *answer) {
+    backend_api_request *scratch = backend_api_request_new(), *next = NULL;
+    backend_api_chunk *body = NULL;
+    const char *json = NULL, *field = NULL;
+    size_t len = 0;
+    backend_api_json_type t;
+    if (scratch != NULL &&
+        backend_api_request_follow_up_answer(scratch, answer, NULL, &next, NULL) == BACKEND_API_STATUS_OK &&
+        backend_api_request_json(next, &json, &len, NULL) == BACKEND_API_STATUS_OK &&
+        backend_api_chunk_parse(json, len, &body, NULL) == BACKEND_API_STATUS_OK &&
+        backend_api_chunk_get_type(body, "/conversation", &t) == BACKEND_API_STATUS_OK &&
+        t != BACKEND_API_JSON_TYPE_NULL && backend_api_chunk_field(body, "conversation", &field, NULL) == BACKEND_API_STATUS_OK) {
+        buffer_free(state);
+        if (t == BACKEND_API_JSON_TYPE_STRING)
+            buffer_add_json_string(state, field);
+        else
+            buffer_adds(state, field);
+    }
+    backend_api_chunk_free(body);
+    backend_api_string_free(json);
+    backend_api_request_free(next);
+    backend_api_request_free(scratch);
+}
+
 /* Keeps a complete turn: the message, the answer, the new state; then saves. */
 static void keep_turn(struct conversation *c, const char *message, backend_api_stream *stream) {
     backend_api_chunk *answer = NULL;
     if (backend_api_stream_answer(stream, &answer, NULL) != BACKEND_API_STATUS_OK) return;
-    const char *content = NULL, *state = NULL, *reasoning = NULL;
+    const char *content = NULL, *reasoning = NULL;
     if (backend_api_chunk_get_string(answer, "/content", &content, NULL) != BACKEND_API_STATUS_OK) content = "";
     if (backend_api_chunk_get_string(answer, "/reasoning", &reasoning, NULL) != BACKEND_API_STATUS_OK) reasoning = "";
     bool first = c->history.len == 0;
@@ -258,16 +287,7 @@ static void keep_turn(struct conversation *c, const char *message, backend_api_s
     add_message(&c->history, "assistant", content);
     if (!first) buffer_adds(&c->reasoning, ",");
     buffer_add_json_string(&c->reasoning, reasoning);
-    backend_api_json_type t;
-    if (backend_api_chunk_get_type(answer, "/conversation", &t) == BACKEND_API_STATUS_OK &&
-        t != BACKEND_API_JSON_TYPE_NULL &&
-        backend_api_chunk_field(answer, "conversation", &state, NULL) == BACKEND_API_STATUS_OK) {
-        buffer_free(&c->state);
-        if (t == BACKEND_API_JSON_TYPE_STRING)
-            buffer_add_json_string(&c->state, state);
-        else
-            buffer_adds(&c->state, state);
-    }
+    keep_state(&c->state, answer);
     backend_api_chunk_free(answer);
     if (!c->o->log) return;
     if (c->id[0] == '\0') {

@@ -1319,6 +1319,21 @@ def test_markdown(url: str) -> None:
     canned.server_close()
 
 
+def test_provider_state(url: str) -> None:
+    """A provider's state goes back as g4f expects it: the inner object of the provider that
+    answered (g4f keys it by provider), on -c and on --conversation ID, turn after turn."""
+    env = private_env("provider-state")
+    state = '{"TestBackend": {"conversation_id": "c-1"}}'
+    o = run("-u", url, "--field", f"test_conversation={state}", "first", env=env)
+    if not check("a stateful provider's first turn", o.rc == 0, str(o)):
+        return
+    for how in (["-c"], ["--conversation", json.loads(run("logs", "--json", env=env).out or "[{}]")[0].get("id", "?")]):
+        o = run("-u", url, "--field", "test_echo=true", *how, "next", env=env)
+        got = echo_of(o.out)["body"].get("conversation") if o.rc == 0 and "ECHO:" in o.out else None
+        check(f"{how[0]}: the provider's own state is sent back, unwrapped", got == {"conversation_id": "c-1"},
+              f"{got!r} {o}")
+
+
 def test_conversations_found(url: str) -> None:
     env = private_env("issue30-logs")
     for message in ("first question", "a thing about Apples", "third one"):
@@ -1482,6 +1497,7 @@ def main() -> int:
                            ("habits", lambda: test_habits(url)), ("errors read", lambda: test_errors_read(url)),
                            ("markdown", lambda: test_markdown(url)),
                            ("conversations found", lambda: test_conversations_found(url)),
+                           ("provider state", lambda: test_provider_state(url)),
                            ("attachments", lambda: test_attachments(url)),
                            ("beyond text", lambda: test_beyond_text(url)), ("demo", test_demo)):
             if section(name):
