@@ -58,6 +58,9 @@ command -v "$CC" > /dev/null || { log "no C compiler ($CC) found: install gcc or
 # build after it leaves the library as the build asks for it.
 NATIVE_FILE=$LIBDIR/backend_api.native-static-libs
 if [ ! -s "$NATIVE_FILE" ]; then
+    # On a fresh clone the profile's folder does not exist yet, and the redirection below is
+    # opened before cargo makes it: without this the first build failed after compiling.
+    mkdir -p "$LIBDIR"
     "$CARGO" rustc "${cargo_profile[@]}" --lib --quiet --manifest-path "$ROOT/Cargo.toml" -- \
         --print native-static-libs 2>&1 | sed -n 's/^note: native-static-libs: //p' | tail -n 1 > "$NATIVE_FILE.tmp"
     [ -s "$NATIVE_FILE.tmp" ] || { log "rustc did not print native-static-libs"; exit 1; }
