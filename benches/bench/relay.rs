@@ -10,12 +10,9 @@ use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend_api::{Client, Next, Protocol, Request, Stream};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
 
 use crate::measure::median;
@@ -30,20 +27,7 @@ const ANSWER: &str = "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{
 
 /// The keep-alive TLS server; returns its port.
 fn server() -> u16 {
-    let dir = support::tls::tls_dir();
-    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("server.pem"))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let config = Arc::new(config);
+    let config = support::tls::server_config(&support::tls::tls_dir());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {

@@ -356,12 +356,23 @@ pub unsafe extern "C" fn backend_api_request_follow_up_answer(
     entry!(reports err, {
         out_arg(out, "out")?;
         let answer = Answer::from_chunk(borrow(answer, "answer")?.chunk())?;
-        let next = borrow(request, "request")?
-            .0
-            .follow_up(&answer, opt_text_arg(user_message, "user_message")?);
-        give(out, backend_api_request(next));
-        Ok(Status::Ok)
+        give_follow_up(request, &answer, user_message, out)
     })
+}
+
+/// The follow-up of `request` after `answer` into `*out` (checked by the caller):
+/// what both follow-up functions do once they have the answer.
+pub(super) fn give_follow_up(
+    request: *const backend_api_request,
+    answer: &Answer,
+    user_message: *const c_char,
+    out: *mut *mut backend_api_request,
+) -> Result<Status, Error> {
+    let next = borrow(request, "request")?
+        .0
+        .follow_up(answer, opt_text_arg(user_message, "user_message")?);
+    give(out, backend_api_request(next));
+    Ok(Status::Ok)
 }
 
 #[cfg(test)]

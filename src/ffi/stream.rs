@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::chunk::backend_api_chunk;
 use super::client::backend_api_client;
 use super::error::{backend_api_error, report};
-use super::guard::{borrow, entry, give, opt_text_arg, out_arg, put, release, text_arg};
-use super::request::backend_api_request;
+use super::guard::{borrow, entry, give, out_arg, put, release, text_arg};
+use super::request::{backend_api_request, give_follow_up};
 use crate::chunk::Chunk;
 use crate::error::{Error, Status};
 use crate::stream::{Next, Stream};
@@ -297,11 +297,7 @@ pub unsafe extern "C" fn backend_api_request_follow_up(
     entry!(reports err, {
         out_arg(out, "out")?;
         let answer = borrow(stream, "stream")?.0.answer();
-        let next = borrow(request, "request")?
-            .0
-            .follow_up(&answer, opt_text_arg(user_message, "user_message")?);
-        give(out, backend_api_request(next));
-        Ok(Status::Ok)
+        give_follow_up(request, &answer, user_message, out)
     })
 }
 

@@ -226,16 +226,7 @@ pub fn stream(url: &str, call: &Call) -> Outcome {
             let mut chunk = ptr::null_mut();
             let mut err = ptr::null_mut();
             match backend_api_next(s, 30_000, &mut chunk, &mut err) {
-                backend_api_status::Ok => {
-                    let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
-                    chunks.push(CChunk {
-                        type_: text(backend_api_chunk_type(chunk)).unwrap(),
-                        kind: backend_api_chunk_kind(chunk),
-                        value: serde_json::from_str(&json).unwrap(),
-                        text: text(backend_api_chunk_text(chunk, ptr::null_mut())),
-                    });
-                    backend_api_chunk_free(chunk);
-                }
+                backend_api_status::Ok => chunks.push(take_chunk(chunk)),
                 end => {
                     let http = (backend_api_error_http_status(err) != 0).then(|| {
                         (
@@ -306,6 +297,25 @@ pub fn c_client(url: &str, protocol: Option<u32>) -> *mut backend_api_client {
     client
 }
 
+/// Reads a chunk `backend_api_next` handed out into a [`CChunk`], and frees it.
+///
+/// # Safety
+/// `chunk` is a live chunk, not used afterwards.
+unsafe fn take_chunk(chunk: *mut backend_api_chunk) -> CChunk {
+    // SAFETY: a live chunk (this function's contract), freed once, after its strings are copied.
+    unsafe {
+        let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
+        let c = CChunk {
+            type_: text(backend_api_chunk_type(chunk)).unwrap(),
+            kind: backend_api_chunk_kind(chunk),
+            value: serde_json::from_str(&json).unwrap(),
+            text: text(backend_api_chunk_text(chunk, ptr::null_mut())),
+        };
+        backend_api_chunk_free(chunk);
+        c
+    }
+}
+
 /// Opens `req` on `client` and drains it through the C API (each `next` waits up
 /// to 30 s): the stream, still open (close it with `backend_api_close`), its
 /// chunks and how it ended.
@@ -324,16 +334,7 @@ pub unsafe fn open_drained(
         loop {
             let mut chunk = ptr::null_mut();
             match backend_api_next(s, 30_000, &mut chunk, ptr::null_mut()) {
-                backend_api_status::Ok => {
-                    let json = text(backend_api_chunk_json(chunk, ptr::null_mut())).unwrap();
-                    chunks.push(CChunk {
-                        type_: text(backend_api_chunk_type(chunk)).unwrap(),
-                        kind: backend_api_chunk_kind(chunk),
-                        value: serde_json::from_str(&json).unwrap(),
-                        text: text(backend_api_chunk_text(chunk, ptr::null_mut())),
-                    });
-                    backend_api_chunk_free(chunk);
-                }
+                backend_api_status::Ok => chunks.push(take_chunk(chunk)),
                 end => return (s, chunks, end),
             }
         }

@@ -20,8 +20,8 @@ pub fn start() -> String {
     start_in(&tls_dir())
 }
 
-/// [`start`] with the `server.pem` and `server.key` of another folder.
-pub fn start_in(dir: &Path) -> String {
+/// A TLS server configuration with the `server.pem` and `server.key` of `dir`.
+pub fn server_config(dir: &Path) -> Arc<rustls::ServerConfig> {
     let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("server.pem"))
         .unwrap()
         .map(Result::unwrap)
@@ -34,7 +34,12 @@ pub fn start_in(dir: &Path) -> String {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .unwrap();
-    let config = Arc::new(config);
+    Arc::new(config)
+}
+
+/// [`start`] with the `server.pem` and `server.key` of another folder.
+pub fn start_in(dir: &Path) -> String {
+    let config = server_config(dir);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!(
         "https://127.0.0.1:{}",
