@@ -12,7 +12,9 @@ use backend_api::ffi::backend_api_status as Status;
 use backend_api::ffi::*;
 use serde_json::{json, Value};
 use support::backend::TEST_DOT;
-use support::cabi::{c_client, cs, open_drained, request, request_json, stream_answer, take_error};
+use support::cabi::{
+    answer_media, c_client, cs, open_drained, request, request_json, stream_answer, take_error,
+};
 
 use crate::c_build::compile;
 
@@ -99,35 +101,6 @@ fn fetch(
     }
 }
 
-/// The media of an answer chunk through `backend_api_answer_medium`.
-fn media_of(
-    answer: *const backend_api_chunk,
-) -> Vec<(backend_api_media_kind, String, Option<String>)> {
-    // SAFETY: a live chunk from the caller; lent strings are copied before it is freed.
-    unsafe {
-        (0..backend_api_answer_media_count(answer))
-            .map(|i| {
-                let (mut kind, mut url, mut alt) =
-                    (backend_api_media_kind::MaxEnum, ptr::null(), ptr::null());
-                assert_eq!(
-                    backend_api_answer_medium(
-                        answer,
-                        i,
-                        &mut kind,
-                        &mut url,
-                        &mut alt,
-                        ptr::null_mut()
-                    ),
-                    Status::Ok
-                );
-                let alt =
-                    (!alt.is_null()).then(|| CStr::from_ptr(alt).to_str().unwrap().to_owned());
-                (kind, CStr::from_ptr(url).to_str().unwrap().to_owned(), alt)
-            })
-            .collect()
-    }
-}
-
 /// A generated image as g4f sends one it stored: listed with its URL resolved,
 /// fetched with the client's headers and the request's key, which go to the
 /// base URL's origin only: a medium on another host gets neither.
@@ -161,7 +134,7 @@ fn generated_media_are_listed_and_fetched_with_credentials_for_their_origin_only
         assert_eq!(end, Status::End);
         let answer = stream_answer(s);
         backend_api_close(s);
-        let media = media_of(answer);
+        let media = answer_media(answer);
         backend_api_chunk_free(answer);
         assert_eq!(
             media,

@@ -664,31 +664,15 @@ fn a_generated_image_is_listed_and_fetched_from_the_real_server() {
             assert_eq!(end, Status::End, "g4f {v}");
             let answer = support::cabi::stream_answer(st);
             backend_api_close(st);
-            assert_eq!(backend_api_answer_media_count(answer), 1, "g4f {v}");
-            let (mut kind, mut url, mut alt) =
-                (backend_api_media_kind::MaxEnum, ptr::null(), ptr::null());
-            assert_eq!(
-                backend_api_answer_medium(
-                    answer,
-                    0,
-                    &mut kind,
-                    &mut url,
-                    &mut alt,
-                    ptr::null_mut()
-                ),
-                Status::Ok
-            );
-            let url = CStr::from_ptr(url).to_str().unwrap().to_owned();
+            let media = support::cabi::answer_media(answer);
+            assert_eq!(media.len(), 1, "g4f {v}");
+            let (kind, url, alt) = media.into_iter().next().unwrap();
             assert_eq!(kind, backend_api_media_kind::Image, "g4f {v}");
             assert!(
                 url.starts_with(&format!("{}/media/", s.url)) && url.ends_with(".png"),
                 "g4f {v}: {url}"
             );
-            assert_eq!(
-                CStr::from_ptr(alt).to_str().unwrap(),
-                "a red dot",
-                "g4f {v}"
-            );
+            assert_eq!(alt.as_deref(), Some("a red dot"), "g4f {v}");
             backend_api_chunk_free(answer);
 
             let (mut data, mut len, mut ct) = (ptr::null_mut(), 0, ptr::null());

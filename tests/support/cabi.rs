@@ -297,6 +297,38 @@ pub fn c_client(url: &str, protocol: Option<u32>) -> *mut backend_api_client {
     client
 }
 
+/// The media of an answer chunk through `backend_api_answer_medium`.
+///
+/// # Safety
+/// `answer` is a live chunk.
+pub unsafe fn answer_media(
+    answer: *const backend_api_chunk,
+) -> Vec<(backend_api_media_kind, String, Option<String>)> {
+    // SAFETY: a live chunk from the caller; lent strings are copied before it is freed.
+    unsafe {
+        (0..backend_api_answer_media_count(answer))
+            .map(|i| {
+                let (mut kind, mut url, mut alt) =
+                    (backend_api_media_kind::MaxEnum, ptr::null(), ptr::null());
+                assert_eq!(
+                    backend_api_answer_medium(
+                        answer,
+                        i,
+                        &mut kind,
+                        &mut url,
+                        &mut alt,
+                        ptr::null_mut()
+                    ),
+                    backend_api_status::Ok
+                );
+                let alt =
+                    (!alt.is_null()).then(|| CStr::from_ptr(alt).to_str().unwrap().to_owned());
+                (kind, CStr::from_ptr(url).to_str().unwrap().to_owned(), alt)
+            })
+            .collect()
+    }
+}
+
 /// Reads a chunk `backend_api_next` handed out into a [`CChunk`], and frees it.
 ///
 /// # Safety
