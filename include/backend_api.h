@@ -740,7 +740,8 @@ backend_api_status backend_api_model_list_fetch(const backend_api_client *client
                                                 backend_api_model_list **out,
                                                 backend_api_error **err);
 
-// How many models the list holds; 0 for NULL. Any thread.
+// How many models the list holds; 0 for NULL. Takes no ownership; any thread, the
+// list must stay alive (not freed) meanwhile.
 size_t backend_api_model_list_count(const backend_api_model_list *list);
 
 // The model at `index` (from 0): its name into `*id_out`, its provider into

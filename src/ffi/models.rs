@@ -120,7 +120,8 @@ pub unsafe extern "C" fn backend_api_model_list_fetch(
     })
 }
 
-/// How many models the list holds; 0 for NULL. Any thread.
+/// How many models the list holds; 0 for NULL. Takes no ownership; any thread, the
+/// list must stay alive (not freed) meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_model_list_count(
     list: *const backend_api_model_list,
