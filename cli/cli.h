@@ -58,7 +58,7 @@ enum opt {
     O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_ATTACH, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
-    O_RAW_TERMINAL, O_HIDE_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
+    O_RAW_TERMINAL, O_HIDE_REASONING, O_SHOW_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
     O_SAVE_MEDIA, O_LIST_PROVIDERS, O_VERSION, O_HELP,
     O_API_KEY, O_G4F_API_KEY, /* configuration file only: keys do not belong on a command line */
     O_COUNT
@@ -105,6 +105,11 @@ struct options {
     bool render;         /* markdown rendered: --render, auto on a terminal */
     bool verbose;        /* provider, finish and usage notes on a terminal too */
     bool raw_terminal;   /* the server's text reaches a terminal unneutralised */
+    enum reasoning {
+        REASONING_AUTO,   /* on standard output when it is a terminal, else on standard error */
+        REASONING_HIDDEN, /* --hide-reasoning: nowhere */
+        REASONING_SHOWN,  /* --show-reasoning: on standard output, also redirected */
+    } reasoning;
     bool log;            /* conversations are saved */
     char *message;       /* one-shot mode; malloc'd */
 };
@@ -189,7 +194,7 @@ struct printer {
     bool waiting;         /* no text of the answer yet */
     bool spinner_drawn;   /* a spinner frame is on the screen */
     unsigned frame;       /* the spinner's next frame */
-    bool reasoning;       /* reasoning is shown (not --hide-reasoning) */
+    FILE *reasoning_to;   /* where reasoning goes (options.c's choose_reasoning); NULL: nowhere */
     bool verbose;         /* -v: errors in full */
     bool render;          /* markdown rendered (a terminal, or --render always) */
     struct markdown md;

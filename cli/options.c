@@ -35,6 +35,7 @@ const struct optspec OPTS[O_COUNT] = {
     [O_COLOR] = {"color", 0, true, false, true, NULL},
     [O_RAW_TERMINAL] = {"raw-terminal", 0, false, false, true, NULL},
     [O_HIDE_REASONING] = {"hide-reasoning", 0, false, false, true, NULL},
+    [O_SHOW_REASONING] = {"show-reasoning", 0, false, false, true, NULL},
     [O_RENDER] = {"render", 0, true, false, true, NULL},
     [O_CONTINUE] = {"continue", 'c', false, false, false, NULL},
     [O_CONVERSATION] = {"conversation", 0, true, false, false, NULL},
@@ -290,6 +291,21 @@ static bool openai_by_environment(const struct options *o) {
     return o->value[O_PROTOCOL] == NULL && o->value[O_URL] == NULL && openai_url != NULL && openai_url[0] != '\0';
 }
 
+/* Where reasoning goes: --hide-reasoning and --show-reasoning from the stronger source
+ * (the command line over the file); both from one source is an error. */
+static bool choose_reasoning(struct options *o) {
+    bool hide = o->given[O_HIDE_REASONING], show = o->given[O_SHOW_REASONING];
+    if (hide && show && o->origin[O_HIDE_REASONING] == o->origin[O_SHOW_REASONING]) {
+        char from[1200];
+        say("--show-reasoning and --hide-reasoning do not go together (%s)",
+            source_of(o, O_SHOW_REASONING, from, sizeof from));
+        return false;
+    }
+    if (hide && show) hide = o->origin[O_HIDE_REASONING] > o->origin[O_SHOW_REASONING];
+    o->reasoning = hide ? REASONING_HIDDEN : show ? REASONING_SHOWN : REASONING_AUTO;
+    return true;
+}
+
 /* Turns the option values into settings. Returns GO_ON or EXIT_USAGE. */
 int derive_settings(struct options *o) {
     int rc = derive_amounts(o);
@@ -328,6 +344,7 @@ int derive_settings(struct options *o) {
             o->value[O_SAVE_MEDIA]);
         return EXIT_USAGE;
     }
+    if (!choose_reasoning(o)) return EXIT_USAGE;
     if (o->given[O_CONTINUE] && o->given[O_CONVERSATION]) {
         say("--continue and --conversation do not go together");
         return EXIT_USAGE;
