@@ -4,7 +4,8 @@
  *   help.c          --help
  *   options.c       the option table, the command line, the environment, settings
  *   config.c        the configuration file (one long option per line, as .curlrc)
- *   signals.c       Ctrl-C, SIGTERM: a flag and a pipe the loops poll
+ *   platform.h      what differs between POSIX and Windows (platform_posix.c,
+ *                   platform_windows.c): start, terminals, signals, files
  *   say.c           messages on standard error, neutralised on a terminal
  *   safe_text.c     control sequences from the server made visible on a terminal
  *   buffer.c        a growing string, and JSON strings written into it
@@ -19,18 +20,21 @@
  *   store.c         conversations saved on disk, one JSON file each
  *   logs.c          `backend-api logs`
  *   models.c        --list-models
- *   lineedit.c      reading a line: libedit or the terminal's, pastes, history
+ *   lineedit.c      reading a line: libedit or the terminal's, pastes, history (POSIX)
+ *   lineedit_windows.c  reading a line on Windows: the console's own line editing
  *   chat.c          the conversation on a terminal and its /commands
  * Written against the public C API in include/backend_api.h only. */
 #ifndef BACKEND_API_CLI_H
 #define BACKEND_API_CLI_H
 
 #define _POSIX_C_SOURCE 200809L
+#define __USE_MINGW_ANSI_STDIO 1 /* MinGW: C99's printf (%zu, %lld), not the system's */
 
 #include <backend_api.h>
 
+#include "platform.h"
+
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,12 +129,6 @@ bool list_push(struct list *l, const char *item);
 /* ---------------------------------------------------------------- config.c */
 int read_config(struct options *o, const char *explicit_path);
 
-/* ---------------------------------------------------------------- signals.c */
-extern atomic_int got_sigint, got_term, got_stop_watch;
-bool catch_signals(void);
-void on_signal(int sig);
-int wait_for(int fd, int timeout_ms);
-
 /* ---------------------------------------------------------------- safe_text.c */
 /* Whether text for `f` is neutralised: f is a terminal and --raw-terminal is off. */
 void safe_text_init(bool raw_terminal);
@@ -139,7 +137,7 @@ void put_text(FILE *f, const char *text, size_t len);
 void put_json_text(FILE *f, const char *json, size_t len);
 
 /* ---------------------------------------------------------------- say.c */
-void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void say(const char *fmt, ...) PRINTF_FORMAT(1, 2);
 void add_secret(const char *value);
 bool secret_header_name(const char *name);
 void put_masked(FILE *f, const char *text);
@@ -226,7 +224,6 @@ int attach_files(const struct list *paths, backend_api_request *req, struct buff
 
 /* ---------------------------------------------------------------- store.c */
 #define ID_SIZE 40
-bool make_private_dirs(char *path);
 bool store_dir(char *buf, size_t size);
 bool valid_id(const char *id);
 void new_id(char *id);

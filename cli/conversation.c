@@ -244,8 +244,11 @@ static int set_field(backend_api_request *req, const char *key_json) {
         say("--field takes KEY=JSON (not shown: it may hold a secret)");
         return EXIT_USAGE;
     }
-    char *key = strndup(key_json, (size_t)(eq - key_json));
+    size_t key_len = (size_t)(eq - key_json);
+    char *key = malloc(key_len + 1);
     if (key == NULL) return EXIT_STREAM;
+    memcpy(key, key_json, key_len);
+    key[key_len] = '\0';
     bool ok = backend_api_request_set_field_json(req, key, eq + 1, &err) == BACKEND_API_STATUS_OK;
     if (!ok) say("--field %s: %s", key, backend_api_error_message(err));
     backend_api_error_free(err);

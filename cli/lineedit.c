@@ -168,11 +168,7 @@ static int editline_getc(FILE *f) {
 
 static void history_file(void) {
     char dir[1024];
-    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    int n = xdg != NULL && xdg[0] == '/' ? snprintf(dir, sizeof dir, "%s/backend-api", xdg)
-            : home != NULL && home[0] != '\0' ? snprintf(dir, sizeof dir, "%s/.local/state/backend-api", home)
-                                              : -1;
-    if (n < 0 || (size_t)n >= sizeof dir) return;
+    if (!app_folder(APP_STATE, dir, sizeof dir)) return;
     snprintf(history_path, sizeof history_path, "%s/history", dir);
     editline.read_history(history_path);
 }

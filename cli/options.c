@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 const struct optspec OPTS[O_COUNT] = {
     [O_URL] = {"url", 'u', true, false, true, "BACKEND_API_URL"},
@@ -323,11 +321,11 @@ int derive_settings(struct options *o) {
     static const char *const colors[] = {"auto", "always", "never", NULL};
     k = choice(o, O_RENDER, "auto", colors, "auto, always or never");
     if (k < 0) return EXIT_USAGE;
-    o->render = k == 1 || (k == 0 && isatty(STDOUT_FILENO) == 1);
+    o->render = k == 1 || (k == 0 && takes_escapes(stdout));
     k = choice(o, O_COLOR, "auto", colors, "auto, always or never");
     if (k < 0) return EXIT_USAGE;
     const char *no_color = getenv("NO_COLOR");
-    o->color = k == 1 || (k == 0 && (no_color == NULL || no_color[0] == '\0') && isatty(STDOUT_FILENO) == 1);
+    o->color = k == 1 || (k == 0 && (no_color == NULL || no_color[0] == '\0') && takes_escapes(stdout));
     char from[1200];
     if (openai(o) && o->given[O_LIST_MODELS] && o->value[O_PROVIDER] != NULL) {
         say("--list-models of one provider (%s) needs --protocol backend: the OpenAI protocol lists all models",
@@ -338,8 +336,7 @@ int derive_settings(struct options *o) {
         say("--raw and --json do not go together");
         return EXIT_USAGE;
     }
-    struct stat st;
-    if (o->value[O_SAVE_MEDIA] != NULL && (stat(o->value[O_SAVE_MEDIA], &st) != 0 || !S_ISDIR(st.st_mode))) {
+    if (o->value[O_SAVE_MEDIA] != NULL && !is_folder(o->value[O_SAVE_MEDIA])) {
         say("%s: \"%s\" is not a folder (make it first)", source_of(o, O_SAVE_MEDIA, from, sizeof from),
             o->value[O_SAVE_MEDIA]);
         return EXIT_USAGE;

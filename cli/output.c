@@ -7,7 +7,6 @@
 #include "cli.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* The string at `pointer` in the chunk copied into buf; false when there is none. */
 static bool string_at(const backend_api_chunk *chunk, const char *pointer, char *buf, size_t size) {
@@ -20,7 +19,7 @@ static bool string_at(const backend_api_chunk *chunk, const char *pointer, char 
 void printer_init(struct printer *p, const struct options *o) {
     memset(p, 0, sizeof *p);
     p->mode = o->given[O_RAW] ? OUT_RAW : o->given[O_JSON] ? OUT_JSON : OUT_TEXT;
-    p->tty = isatty(STDOUT_FILENO) == 1;
+    p->tty = is_terminal(stdout);
     p->color = o->color;
     p->reasoning_to = o->reasoning == REASONING_HIDDEN                  ? NULL
                       : o->reasoning == REASONING_SHOWN || p->tty ? stdout
@@ -28,7 +27,7 @@ void printer_init(struct printer *p, const struct options *o) {
     p->verbose = o->verbose;
     p->render = o->render && p->mode == OUT_TEXT;
     if (p->render) markdown_init(&p->md, stdout, o->color);
-    bool terminal = isatty(STDERR_FILENO) == 1;
+    bool terminal = is_terminal(stderr);
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
     p->spinner = !o->given[O_QUIET] && terminal;
     p->waiting = true;
