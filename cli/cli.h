@@ -271,6 +271,7 @@ int list_providers(const struct options *o, const backend_api_client *client);
 
 /* ---------------------------------------------------------------- lineedit.c */
 enum line_result { LINE_OK, LINE_EOF, LINE_CLEARED, LINE_TERMINATED };
+extern const char END_OF_INPUT_KEY[]; /* what ends the input at the prompt: "Ctrl-D" */
 void line_editor_init(void);
 const char *line_editing(void);
 enum line_result read_line(const char *prompt, char **out);

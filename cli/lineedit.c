@@ -37,6 +37,8 @@ static struct {
     int *catch_signals;
 } editline;
 
+const char END_OF_INPUT_KEY[] = "Ctrl-D";
+
 static bool bracketed_paste; /* the terminal is asked for it */
 static char history_path[1100];
 enum { HISTORY_LINES = 1000, PASTE_MAX = 4 << 20 };

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <windows.h>
 
+const char END_OF_INPUT_KEY[] = "Ctrl-Z then Enter";
+
 void line_editor_init(void) {}
 
 const char *line_editing(void) { return "the console's"; }

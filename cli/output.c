@@ -29,7 +29,7 @@ void printer_init(struct printer *p, const struct options *o) {
     if (p->render) markdown_init(&p->md, stdout, o->color);
     bool terminal = is_terminal(stderr);
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
-    p->spinner = !o->given[O_QUIET] && terminal;
+    p->spinner = !o->given[O_QUIET] && takes_escapes(stderr); /* it redraws with \r ESC [K */
     p->waiting = true;
 }
 

@@ -1,7 +1,8 @@
 /* The platform calls of cli/platform.h on Windows (built with MinGW-w64; tried under
  * Wine). Text is UTF-8 inside the program: the arguments come from the wide command
- * line, paths and %APPDATA% go through the wide (UTF-16) file calls, and a console
- * is set to UTF-8 output with escape sequences on (ENABLE_VIRTUAL_TERMINAL_PROCESSING;
+ * line, paths and %APPDATA% go through the wide (UTF-16) file calls, and what goes to
+ * a console is written with WriteConsoleW (the C library's own writes would pass it
+ * through a code page), with escape sequences on (ENABLE_VIRTUAL_TERMINAL_PROCESSING;
  * a console without them gets no colour). A pipe or a file gets the bytes as they are
  * (binary mode: no CR added, no ^Z read as the end). Ctrl-C and Ctrl-Break come
  * through SetConsoleCtrlHandler, on a thread of the system's: the handler sets the
@@ -58,13 +59,86 @@ static void set_errno_from_windows(void) {
 
 /* ---------------------------------------------------------------- start, terminals */
 
-static bool escapes[3];   /* stdin, stdout, stderr: a console with escape sequences on */
-static UINT console_output_cp; /* the console's code page before ours (0: none changed) */
+static bool console[3]; /* stdin, stdout, stderr: a console (as the program started) */
+static bool escapes[3]; /* ... a console with escape sequences on */
 
 static HANDLE handle_of(FILE *f) { return (HANDLE)_get_osfhandle(_fileno(f)); }
 
-static void restore_code_page(void) {
-    if (console_output_cp != 0) SetConsoleOutputCP(console_output_cp);
+/* ---- a console's output: the streams that are one write into a pipe, and a thread
+ * writes what comes out of it to the console with WriteConsoleW, in the order written
+ * (stdout and stderr share the pipe), UTF-8 turned into UTF-16 whole characters at a
+ * time. The streams are unbuffered then: each write reaches the console at once, as
+ * on a terminal. */
+
+static HANDLE console_out = INVALID_HANDLE_VALUE, writer;
+
+/* The length of the longest start of s[0..len) that ends with a whole UTF-8 character. */
+static size_t whole_characters(const unsigned char *s, size_t len) {
+    for (size_t back = 1; back <= 3 && back <= len; back++) {
+        unsigned char c = s[len - back];
+        if ((c & 0xc0) == 0x80) continue; /* a continuation byte: its lead is further back */
+        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        return need > back ? len - back : len;
+    }
+    return len;
+}
+
+static void write_wide(const char *s, size_t len) {
+    wchar_t units[4096];
+    int n = len > 0 ? MultiByteToWideChar(CP_UTF8, 0, s, (int)len, units, 4096) : 0; /* bad bytes: U+FFFD */
+    for (DWORD done = 0, w = 0; done < (DWORD)n; done += w)
+        if (!WriteConsoleW(console_out, units + done, (DWORD)n - done, &w, NULL) || w == 0) break;
+}
+
+static DWORD WINAPI console_writer(void *pipe) {
+    char buf[4096];
+    size_t kept = 0;
+    DWORD n;
+    while (ReadFile(pipe, buf + kept, (DWORD)(sizeof buf - kept), &n, NULL) && n > 0) {
+        size_t len = kept + n, whole = whole_characters((unsigned char *)buf, len);
+        if (whole == 0 && len == sizeof buf) whole = len; /* not UTF-8: out as it is */
+        write_wide(buf, whole);
+        memmove(buf, buf + whole, len - whole);
+        kept = len - whole;
+    }
+    write_wide(buf, kept);
+    CloseHandle(pipe);
+    return 0;
+}
+
+/* At exit: what the streams hold goes out, and the thread ends when the pipe does. */
+static void end_console_output(void) {
+    fflush(stdout);
+    fflush(stderr);
+    for (int fd = 1; fd <= 2; fd++)
+        if (console[fd]) _close(fd);
+    WaitForSingleObject(writer, INFINITE);
+}
+
+static void console_output(void) {
+    HANDLE r, w;
+    console_out = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                              OPEN_EXISTING, 0, NULL);
+    if (console_out == INVALID_HANDLE_VALUE || !CreatePipe(&r, &w, NULL, 0)) return;
+    DWORD mode;
+    bool vt = GetConsoleMode(console_out, &mode) &&
+              SetConsoleMode(console_out, mode | ENABLE_PROCESSED_OUTPUT | ENABLE_VIRTUAL_TERMINAL_PROCESSING);
+    int fd = _open_osfhandle((intptr_t)w, _O_WRONLY | _O_BINARY);
+    writer = fd >= 0 ? CreateThread(NULL, 0, console_writer, r, 0, NULL) : NULL;
+    if (writer == NULL) { /* the streams write to the console themselves */
+        if (fd >= 0) _close(fd);
+        CloseHandle(r);
+        return;
+    }
+    FILE *streams[3] = {stdin, stdout, stderr};
+    for (int k = 1; k <= 2; k++) {
+        if (!console[k]) continue;
+        _dup2(fd, k);
+        setvbuf(streams[k], NULL, _IONBF, 0);
+        escapes[k] = vt;
+    }
+    _close(fd);
+    atexit(end_console_output);
 }
 
 void platform_init(int *argc, char ***argv) {
@@ -83,23 +157,14 @@ void platform_init(int *argc, char ***argv) {
     if (wide != NULL) LocalFree(wide);
     FILE *streams[3] = {stdin, stdout, stderr};
     for (int k = 0; k < 3; k++) {
-        _setmode(_fileno(streams[k]), _O_BINARY);
         DWORD mode;
-        HANDLE h = handle_of(streams[k]);
-        if (k > 0 && GetConsoleMode(h, &mode))
-            escapes[k] = SetConsoleMode(h, mode | ENABLE_PROCESSED_OUTPUT | ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0;
+        _setmode(_fileno(streams[k]), _O_BINARY);
+        console[k] = GetConsoleMode(handle_of(streams[k]), &mode) != 0;
     }
-    if (is_terminal(stdout) || is_terminal(stderr)) {
-        console_output_cp = GetConsoleOutputCP();
-        SetConsoleOutputCP(CP_UTF8);
-        atexit(restore_code_page);
-    }
+    if (console[1] || console[2]) console_output();
 }
 
-bool is_terminal(FILE *f) {
-    DWORD mode;
-    return GetConsoleMode(handle_of(f), &mode) != 0;
-}
+bool is_terminal(FILE *f) { return f == stdin ? console[0] : f == stdout ? console[1] : f == stderr && console[2]; }
 
 bool takes_escapes(FILE *f) { return f == stdout ? escapes[1] : f == stderr ? escapes[2] : false; }
 

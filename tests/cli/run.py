@@ -1297,7 +1297,8 @@ def test_markdown(url: str) -> None:
     built = subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g",
                             "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{ROOT}/include",
                             f"-I{ROOT}/cli", str(ROOT / "tests/cli/markdown_test.c"), str(ROOT / "cli/markdown.c"),
-                            str(ROOT / "cli/safe_text.c"), str(ROOT / "cli/buffer.c"), "-o", str(unit)],
+                            str(ROOT / "cli/safe_text.c"), str(ROOT / "cli/buffer.c"), str(ROOT / "cli/platform_posix.c"),
+                            "-o", str(unit)],
                            capture_output=True, text=True)
     o = run(binary=unit) if built.returncode == 0 else Out(-1, b"", built.stderr.encode())
     expect("the markdown renderer's unit test (tests/cli/markdown_test.c): known lines, the same output for "

@@ -12,7 +12,8 @@
 #     against the static library, the MSVC import library read by lld-link, and the zip's
 #     command-line client: one answer (its prompt in Cyrillic: the arguments as UTF-8), a
 #     pipe plus a prompt, --json, an HTTP error's exit status, a saved conversation
-#     continued with -c and listed by `logs` (under %APPDATA%)
+#     continued with -c and listed by `logs` (under %APPDATA%), and a chat typed in Russian
+#     on Wine's console through a pseudo-terminal (script(1)): ReadConsoleW in, WriteConsoleW out
 # Last line: "cross: N passed, M failed".
 set -uo pipefail
 WORK=$1 VERSION=$2 URL=$3 HTTPS_URL=$4
@@ -148,6 +149,31 @@ continued() { # the first answer was saved under %APPDATA%; -c sends it with the
         "$wine" "$Z/bin/backend-api.exe" logs < /dev/null | tr -d '\r' | tee /dev/stderr | grep -q 'the first turn'
 }
 check "Wine: a saved conversation goes on with -c, and logs lists it" continued
+typed_chat() { # on Wine's console (a pseudo-terminal): each line typed once the screen asks for it
+    local screen=$B/chat-screen keys=$B/chat-keys pid k ok=0
+    rm -f "$keys"; mkfifo "$keys"
+    script -qfec "$wine $Z/bin/backend-api.exe --url $URL --render never --field test_echo=true" /dev/null \
+        < "$keys" > "$screen" 2>&1 &
+    pid=$!
+    exec {k}> "$keys"
+    shown() { # the screen so far holds $1 (escape sequences and spaces left out: Wine's console
+              # may draw a space as a cursor move)
+        local t
+        for t in $(seq 1200); do
+            sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$screen" | tr -d ' \r\n' | grep -qF -- "$1" && return 0
+            kill -0 "$pid" 2> /dev/null || return 1
+            sleep 0.1
+        done
+        return 1
+    }
+    { shown "leaves.>" && printf 'Привет, мир\r' >&"$k" && shown 'Yousaid:Привет,мир' &&
+        shown '"content":"Привет,мир"' && printf '/quit\r' >&"$k" && wait "$pid"; } || ok=1
+    exec {k}>&-
+    kill "$pid" 2> /dev/null
+    sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$screen" | tr -d '\r' | tail -n 6
+    return $ok
+}
+check "Wine's console: a chat typed in Russian is sent and shown as typed; /quit leaves" typed_chat
 
 # Wine's server outlives the programs by seconds and then writes the prefix in WORK: wait for
 # it, or the host's cleanup of WORK races with it.
