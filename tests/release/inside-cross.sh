@@ -13,7 +13,8 @@
 #     command-line client: one answer (its prompt in Cyrillic: the arguments as UTF-8), a
 #     pipe plus a prompt, --json, an HTTP error's exit status, a saved conversation
 #     continued with -c and listed by `logs` (under %APPDATA%), and a chat typed in Russian
-#     on Wine's console through a pseudo-terminal (script(1)): ReadConsoleW in, WriteConsoleW out
+#     on Wine's console through a pseudo-terminal (script(1)): ReadConsoleW in, WriteConsoleW out;
+#     Ctrl-C there cancelling an answer; the server's control characters shown, not obeyed
 # Last line: "cross: N passed, M failed".
 set -uo pipefail
 WORK=$1 VERSION=$2 URL=$3 HTTPS_URL=$4
@@ -149,31 +150,52 @@ continued() { # the first answer was saved under %APPDATA%; -c sends it with the
         "$wine" "$Z/bin/backend-api.exe" logs < /dev/null | tr -d '\r' | tee /dev/stderr | grep -q 'the first turn'
 }
 check "Wine: a saved conversation goes on with -c, and logs lists it" continued
-typed_chat() { # on Wine's console (a pseudo-terminal): each line typed once the screen asks for it
-    local screen=$B/chat-screen keys=$B/chat-keys pid k ok=0
-    rm -f "$keys"; mkfifo "$keys"
-    script -qfec "$wine $Z/bin/backend-api.exe --url $URL --render never --field test_echo=true" /dev/null \
-        < "$keys" > "$screen" 2>&1 &
-    pid=$!
-    exec {k}> "$keys"
-    shown() { # the screen so far holds $1 (escape sequences and spaces left out: Wine's console
-              # may draw a space as a cursor move)
-        local t
-        for t in $(seq 1200); do
-            sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$screen" | tr -d ' \r\n' | grep -qF -- "$1" && return 0
-            kill -0 "$pid" 2> /dev/null || return 1
-            sleep 0.1
-        done
-        return 1
-    }
-    { shown "leaves.>" && printf 'Привет, мир\r' >&"$k" && shown 'Yousaid:Привет,мир' &&
-        shown '"content":"Привет,мир"' && printf '/quit\r' >&"$k" && wait "$pid"; } || ok=1
-    exec {k}>&-
-    kill "$pid" 2> /dev/null
-    sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$screen" | tr -d '\r' | tail -n 6
-    return $ok
+# The client on Wine's console, through a pseudo-terminal (script(1)); keys go in through a FIFO.
+SCREEN=$B/screen KEYS=$B/keys CONSOLE_PID= K=
+console_start() { # client arguments...
+    rm -f "$KEYS"; mkfifo "$KEYS"; : > "$SCREEN"
+    script -qfec "$wine $Z/bin/backend-api.exe --url $URL $*" /dev/null < "$KEYS" > "$SCREEN" 2>&1 &
+    CONSOLE_PID=$!
+    exec {K}> "$KEYS"
 }
-check "Wine's console: a chat typed in Russian is sent and shown as typed; /quit leaves" typed_chat
+shown() { # the screen so far holds $1 (escape sequences, spaces and line ends left out: Wine's
+          # console may draw a space as a cursor move, and wraps at 80 columns)
+    local t
+    for t in $(seq 1200); do
+        sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$SCREEN" | tr -d ' \r\n' | grep -qF -- "$1" && return 0
+        kill -0 "$CONSOLE_PID" 2> /dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+keys() { printf '%b' "$1" >&"$K"; }
+console_end() { # the client's exit status, expected $1; the screen's end shown
+    local rc=0
+    wait "$CONSOLE_PID" || rc=$?
+    exec {K}>&-
+    sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$SCREEN" | tr -d '\r' | tail -n 5
+    echo "exit status $rc"
+    [ "$rc" = "$1" ]
+}
+typed_chat() {
+    console_start --render never --field test_echo=true
+    { shown "leaves.>" && keys 'Привет, мир\r' && shown 'Yousaid:Привет,мир' && shown '"content":"Привет,мир"' &&
+        keys '/quit\r'; } || kill "$CONSOLE_PID"
+    console_end 0
+}
+check "Wine's console: a chat typed in Russian is sent and shown as typed (ReadConsoleW, WriteConsoleW); /quit leaves" typed_chat
+ctrl_c() { # the answer stalls after its first words; Ctrl-C (the console's CTRL_C_EVENT) cancels it
+    console_start --field test_fault='\"stall\"' cancel me
+    { shown 'Yousaid:cancelme' && keys '\003' && shown 'cancelled'; } || kill "$CONSOLE_PID"
+    console_end 130
+}
+check "Wine's console: Ctrl-C cancels the answer in flight (SetConsoleCtrlHandler), exit status 130" ctrl_c
+hostile() { # the answer repeats the prompt, which holds a title-setting OSC: on a console it is shown, not obeyed
+    console_start "--render never 'x$(printf '\033')]0;T$(printf '\007')y'"
+    shown 'Yousaid:x^[]0;T^Gy' || kill "$CONSOLE_PID"
+    console_end 0
+}
+check "Wine's console: the server's control characters are shown (^[ ^G), not sent to the console" hostile
 
 # Wine's server outlives the programs by seconds and then writes the prefix in WORK: wait for
 # it, or the host's cleanup of WORK races with it.
