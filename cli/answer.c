@@ -43,7 +43,7 @@ int stream_answer(const struct options *o, backend_api_client *client, const bac
             continue;
         }
         if (st != BACKEND_API_STATUS_AGAIN) break;
-        wait_for((int)fd, poll_timeout(&p, stream));
+        wait_for(fd, poll_timeout(&p, stream));
         if (got_sigint || got_term) cancel_answer(stream); /* next() then returns CANCELLED */
         spinner_draw(&p);
     }

@@ -7,22 +7,14 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { TEXT_MAX = 8 << 20, VIDEO_MAX = 20 << 20 };
 
 static const char ACCEPTED[] = "images (jpeg, png, gif, webp), audio (mp3, wav, ogg, flac, m4a, opus, webm, aac), "
                                "video (mp4, mov, mkv) or UTF-8 text files";
-
-static const char *base_name(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash != NULL ? slash + 1 : path;
-}
 
 /* The MIME type of a video file by its extension; NULL when it is not one. */
 static const char *video_mime(const char *path) {
@@ -35,35 +27,18 @@ static const char *video_mime(const char *path) {
 }
 
 /* The whole file (a regular one, at most `max` bytes), malloc'd; NULL after saying why. */
-static char *read_file(const char *path, size_t max, size_t *len) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    char *data = NULL;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        say("attachment %s: %s", path, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        say("attachment %s: not a regular file (%s): attach %s", path,
-            S_ISFIFO(st.st_mode)   ? "a FIFO"
-            : S_ISDIR(st.st_mode)  ? "a directory"
-            : S_ISSOCK(st.st_mode) ? "a socket"
-                                   : "a device",
-            ACCEPTED);
-    } else if ((size_t)st.st_size > max) {
+static char *read_attachment(const char *path, size_t max, size_t *len) {
+    struct file_facts facts;
+    char *data = read_file(path, max, len, &facts);
+    if (data != NULL) return data;
+    if (errno == EINVAL && facts.not_regular != NULL)
+        say("attachment %s: not a regular file (%s): attach %s", path, facts.not_regular, ACCEPTED);
+    else if (errno == EFBIG)
         say("attachment %s: %lld bytes, more than the %zu MiB an attachment of this kind may have", path,
-            (long long)st.st_size, max >> 20);
-    } else if ((data = malloc((size_t)st.st_size + 1)) != NULL) {
-        ssize_t n = read(fd, data, (size_t)st.st_size);
-        if (n < 0) {
-            say("attachment %s: %s", path, strerror(errno));
-            free(data);
-            data = NULL;
-        } else {
-            data[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    if (fd >= 0) close(fd);
-    return data;
+            facts.size, max >> 20);
+    else
+        say("attachment %s: %s", path, strerror(errno));
+    return NULL;
 }
 
 /* Whether s is UTF-8 text: well-formed, no NUL, no control characters but tab, CR, LF, FF. */
@@ -93,7 +68,7 @@ static void base64(struct buffer *b, const unsigned char *s, size_t n) {
 /* A video as a data: URI. */
 static int attach_video(backend_api_request *req, const char *path, const char *mime) {
     size_t len = 0;
-    char *data = read_file(path, VIDEO_MAX, &len);
+    char *data = read_attachment(path, VIDEO_MAX, &len);
     if (data == NULL) return EXIT_USAGE;
     struct buffer uri = {0};
     buffer_adds(&uri, "data:");
@@ -113,7 +88,7 @@ static int attach_video(backend_api_request *req, const char *path, const char *
 /* A text file into `context`: <file name="NAME">, the text, </file>, a blank line. */
 static int attach_text(struct buffer *context, const char *path) {
     size_t len = 0;
-    char *data = read_file(path, TEXT_MAX, &len);
+    char *data = read_attachment(path, TEXT_MAX, &len);
     if (data == NULL) return EXIT_USAGE;
     bool text = utf8_text((const unsigned char *)data, len);
     if (text) {

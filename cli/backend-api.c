@@ -7,11 +7,8 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The most standard input may bring: a message far past what a model takes is a
  * mistake (the wrong file), said before anything is sent. */
@@ -45,13 +42,6 @@ static char *read_stdin_for_message(int *rc) {
         *rc = EXIT_STREAM;
     }
     return input;
-}
-
-/* Whether standard input is a pipe or a file (not a terminal, not closed or
- * /dev/null): what is piped goes with the words. */
-static bool stdin_piped(void) {
-    struct stat st;
-    return fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 /* Joins the words with spaces; the word "-" stands for standard input, which is
@@ -125,7 +115,7 @@ static int run(struct options *o) {
     int rc = derive_settings(o);
     safe_text_init(o->raw_terminal);
     bool listing = o->given[O_LIST_MODELS] || o->given[O_LIST_PROVIDERS];
-    bool chatting = o->words.n == 0 && !listing && isatty(STDIN_FILENO) == 1;
+    bool chatting = o->words.n == 0 && !listing && is_terminal(stdin);
     if (rc == GO_ON && !chatting && !listing) rc = make_message(o);
     if (rc != GO_ON) return rc;
     backend_api_client *client = NULL;
@@ -147,9 +137,7 @@ static int run(struct options *o) {
 }
 
 int main(int argc, char **argv) {
-    /* The user's character set, for the line editor (multibyte and wide characters);
-     * only LC_CTYPE: numbers and messages keep the C locale's form. */
-    setlocale(LC_CTYPE, "");
+    platform_init(&argc, &argv);
     if (argc > 1 && strcmp(argv[1], "logs") == 0) {
         safe_text_init(false);
         return logs_command(argc - 1, argv + 1);

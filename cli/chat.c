@@ -4,18 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char CHAT_HELP[] = "commands:\n"
-                                "  /model NAME     the model of the next requests (/model alone: the server's choice)\n"
-                                "  /provider NAME  the provider of the next requests (/provider alone: the server's)\n"
-                                "  /system TEXT    the system message (/system alone: none)\n"
-                                "  /attach FILE    send the file with the next message (media, or text as context)\n"
-                                "  /history        the conversation so far\n"
-                                "  /reset          start a new conversation (the answers so far are forgotten)\n"
-                                "  /quit           leave (also /exit, or Ctrl-D on an empty line)\n"
-                                "  /help           this list\n"
-                                "  //text          send \"/text\"\n"
-                                "\"\"\" on a line starts a message of several lines; \"\"\" ends it. A paste lands in the line: Enter sends it.\n"
-                                "Ctrl-C cancels the answer in flight, or clears the line.\n";
+/* The /commands; %s: END_OF_INPUT_KEY (a literal, so that the format is checked). */
+#define CHAT_HELP                                                                                                   \
+    "commands:\n"                                                                                                   \
+    "  /model NAME     the model of the next requests (/model alone: the server's choice)\n"                         \
+    "  /provider NAME  the provider of the next requests (/provider alone: the server's)\n"                          \
+    "  /system TEXT    the system message (/system alone: none)\n"                                                   \
+    "  /attach FILE    send the file with the next message (media, or text as context)\n"                            \
+    "  /history        the conversation so far\n"                                                                    \
+    "  /reset          start a new conversation (the answers so far are forgotten)\n"                                \
+    "  /quit           leave (also /exit, or %s on an empty line)\n"                                                 \
+    "  /help           this list\n"                                                                                  \
+    "  //text          send \"/text\"\n"                                                                             \
+    "\"\"\" on a line starts a message of several lines; \"\"\" ends it. A paste lands in the line: Enter sends it.\n" \
+    "Ctrl-C cancels the answer in flight, or clears the line.\n"
 
 static void chat_banner(const struct conversation *c) {
     char shown[1024];
@@ -25,7 +27,7 @@ static void chat_banner(const struct conversation *c) {
     if (c->model) fprintf(stderr, ", model %s", c->model);
     if (c->provider) fprintf(stderr, ", provider %s", c->provider);
     if (c->id[0] != '\0') fprintf(stderr, " (going on with %s)", c->id);
-    fputs("\nType a message and Enter. /help lists the commands; Ctrl-D or /quit leaves.\n", stderr);
+    fprintf(stderr, "\nType a message and Enter. /help lists the commands; %s or /quit leaves.\n", END_OF_INPUT_KEY);
 }
 
 /* The argument of "/name ARG", or NULL when `line` is not that command. */
@@ -43,7 +45,7 @@ static int chat_command(struct conversation *c, const char *line) {
         conversation_reset(c);
         fputs("(a new conversation)\n", stderr);
     } else if (strcmp(line, "/help") == 0) {
-        fputs(CHAT_HELP, stderr);
+        fprintf(stderr, CHAT_HELP, END_OF_INPUT_KEY);
     } else if (strcmp(line, "/history") == 0) {
         conversation_print(c, stderr);
     } else if ((arg = argument(line, "/model")) != NULL) {

@@ -4,7 +4,8 @@
  *   help.c          --help
  *   options.c       the option table, the command line, the environment, settings
  *   config.c        the configuration file (one long option per line, as .curlrc)
- *   signals.c       Ctrl-C, SIGTERM: a flag and a pipe the loops poll
+ *   platform.h      what differs between POSIX and Windows (platform_posix.c,
+ *                   platform_windows.c): start, terminals, signals, files
  *   say.c           messages on standard error, neutralised on a terminal
  *   safe_text.c     control sequences from the server made visible on a terminal
  *   buffer.c        a growing string, and JSON strings written into it
@@ -19,18 +20,21 @@
  *   store.c         conversations saved on disk, one JSON file each
  *   logs.c          `backend-api logs`
  *   models.c        --list-models
- *   lineedit.c      reading a line: libedit or the terminal's, pastes, history
+ *   lineedit.c      reading a line: libedit or the terminal's, pastes, history (POSIX)
+ *   lineedit_windows.c  reading a line on Windows: the console's own line editing
  *   chat.c          the conversation on a terminal and its /commands
  * Written against the public C API in include/backend_api.h only. */
 #ifndef BACKEND_API_CLI_H
 #define BACKEND_API_CLI_H
 
 #define _POSIX_C_SOURCE 200809L
+#define __USE_MINGW_ANSI_STDIO 1 /* MinGW: C99's printf (%zu, %lld), not the system's */
 
 #include <backend_api.h>
 
+#include "platform.h"
+
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,7 +62,7 @@ enum opt {
     O_URL, O_PROTOCOL, O_MODEL, O_PROVIDER, O_SYSTEM, O_MEDIA, O_ATTACH, O_FIELD, O_HEADER, O_KEY_IN,
     O_PROXY, O_CACERT, O_INSECURE, O_RETRIES, O_CONNECT_TIMEOUT, O_HEADERS_TIMEOUT,
     O_IDLE_TIMEOUT, O_TOTAL_TIMEOUT, O_MAX_LINE, O_RAW, O_JSON, O_QUIET, O_VERBOSE, O_COLOR,
-    O_RAW_TERMINAL, O_HIDE_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
+    O_RAW_TERMINAL, O_HIDE_REASONING, O_SHOW_REASONING, O_RENDER, O_CONTINUE, O_CONVERSATION, O_NO_LOG, O_CONFIG, O_NO_CONFIG, O_LIST_MODELS,
     O_SAVE_MEDIA, O_LIST_PROVIDERS, O_VERSION, O_HELP,
     O_API_KEY, O_G4F_API_KEY, /* configuration file only: keys do not belong on a command line */
     O_COUNT
@@ -105,6 +109,11 @@ struct options {
     bool render;         /* markdown rendered: --render, auto on a terminal */
     bool verbose;        /* provider, finish and usage notes on a terminal too */
     bool raw_terminal;   /* the server's text reaches a terminal unneutralised */
+    enum reasoning {
+        REASONING_AUTO,   /* on standard output when it is a terminal, else on standard error */
+        REASONING_HIDDEN, /* --hide-reasoning: nowhere */
+        REASONING_SHOWN,  /* --show-reasoning: on standard output, also redirected */
+    } reasoning;
     bool log;            /* conversations are saved */
     char *message;       /* one-shot mode; malloc'd */
 };
@@ -120,12 +129,6 @@ bool list_push(struct list *l, const char *item);
 /* ---------------------------------------------------------------- config.c */
 int read_config(struct options *o, const char *explicit_path);
 
-/* ---------------------------------------------------------------- signals.c */
-extern atomic_int got_sigint, got_term, got_stop_watch;
-bool catch_signals(void);
-void on_signal(int sig);
-int wait_for(int fd, int timeout_ms);
-
 /* ---------------------------------------------------------------- safe_text.c */
 /* Whether text for `f` is neutralised: f is a terminal and --raw-terminal is off. */
 void safe_text_init(bool raw_terminal);
@@ -134,7 +137,7 @@ void put_text(FILE *f, const char *text, size_t len);
 void put_json_text(FILE *f, const char *json, size_t len);
 
 /* ---------------------------------------------------------------- say.c */
-void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void say(const char *fmt, ...) PRINTF_FORMAT(1, 2);
 void add_secret(const char *value);
 bool secret_header_name(const char *name);
 void put_masked(FILE *f, const char *text);
@@ -189,7 +192,7 @@ struct printer {
     bool waiting;         /* no text of the answer yet */
     bool spinner_drawn;   /* a spinner frame is on the screen */
     unsigned frame;       /* the spinner's next frame */
-    bool reasoning;       /* reasoning is shown (not --hide-reasoning) */
+    FILE *reasoning_to;   /* where reasoning goes (options.c's choose_reasoning); NULL: nowhere */
     bool verbose;         /* -v: errors in full */
     bool render;          /* markdown rendered (a terminal, or --render always) */
     struct markdown md;
@@ -221,7 +224,6 @@ int attach_files(const struct list *paths, backend_api_request *req, struct buff
 
 /* ---------------------------------------------------------------- store.c */
 #define ID_SIZE 40
-bool make_private_dirs(char *path);
 bool store_dir(char *buf, size_t size);
 bool valid_id(const char *id);
 void new_id(char *id);
@@ -269,6 +271,7 @@ int list_providers(const struct options *o, const backend_api_client *client);
 
 /* ---------------------------------------------------------------- lineedit.c */
 enum line_result { LINE_OK, LINE_EOF, LINE_CLEARED, LINE_TERMINATED };
+extern const char END_OF_INPUT_KEY[]; /* what ends the input at the prompt: "Ctrl-D" */
 void line_editor_init(void);
 const char *line_editing(void);
 enum line_result read_line(const char *prompt, char **out);

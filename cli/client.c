@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 /* Splits "NAME: VALUE" into name (copied into buf) and value. The argument is
  * never printed: it may hold a secret. */
@@ -96,7 +95,7 @@ static int configure_client(backend_api_client *client, const struct options *o)
         return EXIT_USAGE;
     if (o->given[O_INSECURE]) {
         if (!applied(backend_api_client_set_verify_tls(client, false, &err), &err, "--insecure")) return EXIT_USAGE;
-        if (isatty(STDERR_FILENO) == 1)
+        if (is_terminal(stderr))
             say("warning: --insecure: the server's certificate is not checked; anyone between you and it "
                 "can read and change the conversation");
     }

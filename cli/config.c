@@ -5,51 +5,23 @@
  *   verbose
  * `name = value`, `name: value` or `name value`, a leading "--" allowed, # comments,
  * values in double quotes with \" and \\ escapes. Read from -K FILE, else from
- * $XDG_CONFIG_HOME/backend-api/config (~/.config/backend-api/config) when it exists.
+ * $XDG_CONFIG_HOME/backend-api/config (~/.config/backend-api/config; on Windows
+ * %APPDATA%\backend-api\config) when it exists.
  * Its values are the weakest: the environment and the command line win. */
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { CONFIG_MAX = 1 << 20 }; /* a configuration file is small; a bigger one is a mistake */
 
 /* The default file's path into buf; false when no home is known. */
 static bool default_path(char *buf, size_t size) {
-    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-    int n = xdg != NULL && xdg[0] == '/' ? snprintf(buf, size, "%s/backend-api/config", xdg)
-            : home != NULL && home[0] != '\0' ? snprintf(buf, size, "%s/.config/backend-api/config", home)
-                                              : -1;
+    char folder[1000];
+    if (!app_folder(APP_CONFIG, folder, sizeof folder)) return false;
+    int n = snprintf(buf, size, "%s/config", folder);
     return n > 0 && (size_t)n < size;
-}
-
-/* Reads the whole file into a malloc'd string; NULL with errno set. */
-static char *slurp(const char *path, struct stat *st) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    char *text = NULL;
-    if (fstat(fd, st) != 0) {
-    } else if (!S_ISREG(st->st_mode)) {
-        errno = EINVAL;
-    } else if (st->st_size > CONFIG_MAX) {
-        errno = EFBIG;
-    } else if ((text = malloc((size_t)st->st_size + 1)) != NULL) {
-        ssize_t n = read(fd, text, (size_t)st->st_size);
-        if (n < 0) {
-            free(text);
-            text = NULL;
-        } else {
-            text[n] = '\0';
-        }
-    }
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return text;
 }
 
 /* Cuts one value in place: unquotes "..." (with \" and \\), or trims spaces.
@@ -123,8 +95,9 @@ int read_config(struct options *o, const char *explicit_path) {
         snprintf(o->config_path, sizeof o->config_path, "%s", explicit_path);
     else if (!default_path(o->config_path, sizeof o->config_path))
         return GO_ON;
-    struct stat st;
-    char *text = slurp(o->config_path, &st);
+    struct file_facts facts;
+    size_t len = 0;
+    char *text = read_file(o->config_path, CONFIG_MAX, &len, &facts);
     if (text == NULL) {
         if (explicit_path == NULL && errno == ENOENT) {
             o->config_path[0] = '\0';
@@ -144,7 +117,7 @@ int read_config(struct options *o, const char *explicit_path) {
         if (rc != GO_ON) return rc;
         line = next;
     }
-    if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0 && holds_key)
+    if (facts.others_read && holds_key)
         say("warning: %s holds a key and others may read it: chmod 600 %s", o->config_path, o->config_path);
     return GO_ON;
 }

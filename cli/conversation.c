@@ -77,6 +77,80 @@ static void take_saved(struct conversation *c, const backend_api_chunk *saved, c
         conversation_set(c, which, value);
 }
 
+static void add_string_or_null(struct buffer *b, const char *key, const char *value) {
+    buffer_adds(b, ",\"");
+    buffer_adds(b, key);
+    buffer_adds(b, "\":");
+    if (value != NULL)
+        buffer_add_json_string(b, value);
+    else
+        buffer_adds(b, "null");
+}
+
+/* The `conversation` field of `from` (unless absent or null) as JSON text into `to`, in place
+ * of what it held. */
+static void copy_state(struct buffer *to, const backend_api_chunk *from) {
+    const char *field = NULL;
+    backend_api_json_type t;
+    if (backend_api_chunk_get_type(from, "/conversation", &t) != BACKEND_API_STATUS_OK ||
+        t == BACKEND_API_JSON_TYPE_NULL || backend_api_chunk_field(from, "conversation", &field, NULL) != BACKEND_API_STATUS_OK)
+        return;
+    buffer_free(to);
+    if (t == BACKEND_API_JSON_TYPE_STRING)
+        buffer_add_json_string(to, field);
+    else
+        buffer_adds(to, field);
+}
+
+/* Keeps the provider's state of an answer chunk as the library's follow-ups send it back
+ * (g4f keys it by the provider that answered and rebuilds the provider's conversation from
+ * what comes back, so the inner object goes back, or the whole when unkeyed): the library's
+ * own follow-up is made from the answer and its `conversation` field kept. Nothing is kept
+ * when the answer has no state. */
+static void keep_state(struct buffer *state, const backend_api_chunk *answer) {
+    backend_api_request *scratch = backend_api_request_new(), *next = NULL;
+    backend_api_chunk *body = NULL;
+    const char *json = NULL;
+    size_t len = 0;
+    if (scratch != NULL &&
+        backend_api_request_follow_up_answer(scratch, answer, NULL, &next, NULL) == BACKEND_API_STATUS_OK &&
+        backend_api_request_json(next, &json, &len, NULL) == BACKEND_API_STATUS_OK &&
+        backend_api_chunk_parse(json, len, &body, NULL) == BACKEND_API_STATUS_OK)
+        copy_state(state, body);
+    backend_api_chunk_free(body);
+    backend_api_string_free(json);
+    backend_api_request_free(next);
+    backend_api_request_free(scratch);
+}
+
+/* The file format conversation_json writes: 2 since the state is kept as it is sent back
+ * (keep_state). A file without it (format 1, written before) holds the server's whole
+ * state, keyed by the provider that answered; sent back as it is, the provider would not
+ * find its own. */
+#define SAVED_FORMAT 2
+
+/* A format-1 file's state made what keep_state keeps: the library's follow-up rule
+ * applied to an answer carrying it, whose provider is the conversation's, else the one
+ * key of the state (format 1 did not keep who answered; g4f keys by that provider). */
+static void convert_old_state(struct conversation *c, const backend_api_chunk *saved) {
+    const char *provider = c->provider;
+    size_t members = 0;
+    if (provider == NULL && backend_api_chunk_get_count(saved, "/conversation", &members) == BACKEND_API_STATUS_OK &&
+        members == 1)
+        backend_api_chunk_get_key(saved, "/conversation", 0, &provider, NULL);
+    struct buffer old = {0};
+    buffer_adds(&old, "{\"type\":\"answer\",\"content\":\"\"");
+    add_string_or_null(&old, "provider", provider);
+    buffer_adds(&old, ",\"conversation\":");
+    buffer_add(&old, c->state.data, c->state.len);
+    buffer_adds(&old, "}");
+    backend_api_chunk *answer = NULL;
+    if (!old.failed && backend_api_chunk_parse(old.data, old.len, &answer, NULL) == BACKEND_API_STATUS_OK)
+        keep_state(&c->state, answer);
+    backend_api_chunk_free(answer);
+    buffer_free(&old);
+}
+
 /* Goes on with saved conversation `id`. Returns GO_ON or EXIT_USAGE. */
 int conversation_resume(struct conversation *c, const char *prefix) {
     char id[ID_SIZE];
@@ -84,7 +158,7 @@ int conversation_resume(struct conversation *c, const char *prefix) {
     if (rc != GO_ON) return rc;
     backend_api_chunk *saved = store_read(id);
     if (saved == NULL) return EXIT_USAGE;
-    const char *messages = NULL, *state = NULL, *created = NULL;
+    const char *messages = NULL, *created = NULL;
     size_t len = 0, count = 0;
     if (backend_api_chunk_get_count(saved, "/messages", &count) != BACKEND_API_STATUS_OK ||
         backend_api_chunk_field(saved, "messages", &messages, &len) != BACKEND_API_STATUS_OK || len < 2) {
@@ -103,17 +177,13 @@ int conversation_resume(struct conversation *c, const char *prefix) {
         buffer_add(&c->reasoning, reasoning + 1, reasoning_len - 2);
     else /* saved before reasoning was kept: none for each turn */
         for (size_t k = 0; k < count / 2; k++) buffer_adds(&c->reasoning, k > 0 ? ",\"\"" : "\"\"");
-    backend_api_json_type t;
-    if (backend_api_chunk_get_type(saved, "/conversation", &t) == BACKEND_API_STATUS_OK &&
-        t != BACKEND_API_JSON_TYPE_NULL && backend_api_chunk_field(saved, "conversation", &state, NULL) == BACKEND_API_STATUS_OK) {
-        if (t == BACKEND_API_JSON_TYPE_STRING)
-            buffer_add_json_string(&c->state, state);
-        else
-            buffer_adds(&c->state, state);
-    }
+    copy_state(&c->state, saved);
     take_saved(c, saved, "/model", SET_MODEL, O_MODEL);
     take_saved(c, saved, "/provider", SET_PROVIDER, O_PROVIDER);
     take_saved(c, saved, "/system", SET_SYSTEM, O_SYSTEM);
+    int64_t format = 1;
+    backend_api_chunk_get_int64(saved, "/format", &format);
+    if (format < SAVED_FORMAT && c->state.len > 0) convert_old_state(c, saved);
     if (backend_api_chunk_get_string(saved, "/created", &created, NULL) == BACKEND_API_STATUS_OK)
         snprintf(c->created, sizeof c->created, "%s", created);
     snprintf(c->id, sizeof c->id, "%s", id);
@@ -130,16 +200,6 @@ static void add_message(struct buffer *b, const char *role, const char *content)
     buffer_adds(b, "}");
 }
 
-static void add_string_or_null(struct buffer *b, const char *key, const char *value) {
-    buffer_adds(b, ",\"");
-    buffer_adds(b, key);
-    buffer_adds(b, "\":");
-    if (value != NULL)
-        buffer_add_json_string(b, value);
-    else
-        buffer_adds(b, "null");
-}
-
 /* The conversation as saved: never a key, a header or the URL's password. */
 static void conversation_json(const struct conversation *c, struct buffer *b) {
     char updated[32], url[1024];
@@ -147,6 +207,9 @@ static void conversation_json(const struct conversation *c, struct buffer *b) {
     url_for_display(c->o->url, url, sizeof url);
     buffer_adds(b, "{\"id\":");
     buffer_add_json_string(b, c->id);
+    char format[24];
+    snprintf(format, sizeof format, ",\"format\":%d", SAVED_FORMAT);
+    buffer_adds(b, format);
     add_string_or_null(b, "created", c->created);
     add_string_or_null(b, "updated", updated);
     add_string_or_null(b, "protocol", openai(c->o) ? "openai" : "backend");
@@ -181,8 +244,11 @@ static int set_field(backend_api_request *req, const char *key_json) {
         say("--field takes KEY=JSON (not shown: it may hold a secret)");
         return EXIT_USAGE;
     }
-    char *key = strndup(key_json, (size_t)(eq - key_json));
+    size_t key_len = (size_t)(eq - key_json);
+    char *key = malloc(key_len + 1);
     if (key == NULL) return EXIT_STREAM;
+    memcpy(key, key_json, key_len);
+    key[key_len] = '\0';
     bool ok = backend_api_request_set_field_json(req, key, eq + 1, &err) == BACKEND_API_STATUS_OK;
     if (!ok) say("--field %s: %s", key, backend_api_error_message(err));
     backend_api_error_free(err);
@@ -244,35 +310,6 @@ static int build_request(const struct conversation *c, const char *message, back
         !applied(backend_api_request_set_api_key(req, o->api_key, o->key_in, &err), &err, "BACKEND_API_KEY"))
         return EXIT_USAGE;
     return GO_ON;
-}
-
-/* Keeps the provider's state of an answer chunk as the library's follow-ups send it back
- * (g4f keys it by the provider that answered and rebuilds the provider's conversation from
- * what comes back, so the inner object goes back, or the whole when unkeyed): the library's
- * own follow-up is made from the answer and its `conversation` field kept. Nothing is kept
- * when the answer has no state. */
-static void keep_state(struct buffer *state, const backend_api_chunk *answer) {
-    backend_api_request *scratch = backend_api_request_new(), *next = NULL;
-    backend_api_chunk *body = NULL;
-    const char *json = NULL, *field = NULL;
-    size_t len = 0;
-    backend_api_json_type t;
-    if (scratch != NULL &&
-        backend_api_request_follow_up_answer(scratch, answer, NULL, &next, NULL) == BACKEND_API_STATUS_OK &&
-        backend_api_request_json(next, &json, &len, NULL) == BACKEND_API_STATUS_OK &&
-        backend_api_chunk_parse(json, len, &body, NULL) == BACKEND_API_STATUS_OK &&
-        backend_api_chunk_get_type(body, "/conversation", &t) == BACKEND_API_STATUS_OK &&
-        t != BACKEND_API_JSON_TYPE_NULL && backend_api_chunk_field(body, "conversation", &field, NULL) == BACKEND_API_STATUS_OK) {
-        buffer_free(state);
-        if (t == BACKEND_API_JSON_TYPE_STRING)
-            buffer_add_json_string(state, field);
-        else
-            buffer_adds(state, field);
-    }
-    backend_api_chunk_free(body);
-    backend_api_string_free(json);
-    backend_api_request_free(next);
-    backend_api_request_free(scratch);
 }
 
 /* Keeps a complete turn: the message, the answer, the new state; then saves. */

@@ -37,6 +37,8 @@ static struct {
     int *catch_signals;
 } editline;
 
+const char END_OF_INPUT_KEY[] = "Ctrl-D";
+
 static bool bracketed_paste; /* the terminal is asked for it */
 static char history_path[1100];
 enum { HISTORY_LINES = 1000, PASTE_MAX = 4 << 20 };
@@ -168,11 +170,7 @@ static int editline_getc(FILE *f) {
 
 static void history_file(void) {
     char dir[1024];
-    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    int n = xdg != NULL && xdg[0] == '/' ? snprintf(dir, sizeof dir, "%s/backend-api", xdg)
-            : home != NULL && home[0] != '\0' ? snprintf(dir, sizeof dir, "%s/.local/state/backend-api", home)
-                                              : -1;
-    if (n < 0 || (size_t)n >= sizeof dir) return;
+    if (!app_folder(APP_STATE, dir, sizeof dir)) return;
     snprintf(history_path, sizeof history_path, "%s/history", dir);
     editline.read_history(history_path);
 }

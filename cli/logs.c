@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char LOGS_HELP[] =
     "usage: backend-api logs [-n N] [-q TEXT] [--json]   the saved conversations, the latest first\n"

@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void *cancel_on_signal(void *canceller) {
     while (!got_sigint && !got_term && !got_stop_watch) wait_for(-1, -1);
@@ -183,7 +182,7 @@ int list_providers(const struct options *o, const backend_api_client *client) {
             backend_api_chunk_get_string(c, id, &value, NULL) != BACKEND_API_STATUS_OK)
             continue;
         put_name(value);
-        if (isatty(STDOUT_FILENO) == 1 && backend_api_chunk_get_string(c, label, &shown, NULL) == BACKEND_API_STATUS_OK &&
+        if (is_terminal(stdout) && backend_api_chunk_get_string(c, label, &shown, NULL) == BACKEND_API_STATUS_OK &&
             strcmp(shown, value) != 0) {
             fputs("  (", stdout);
             put_name(shown);
@@ -206,7 +205,7 @@ int list_models(const struct options *o, const backend_api_client *client) {
     size_t len = 0;
     int rc = fetch_listing(o, client, false, &json, &len);
     if (rc != GO_ON) return rc;
-    struct lister l = {isatty(STDOUT_FILENO) == 1, o->value[O_PROVIDER], 0};
+    struct lister l = {is_terminal(stdout), o->value[O_PROVIDER], 0};
     bool lines = !o->given[O_JSON] && print_lines(&l, json, len);
     if (!lines) {
         put_json_text(stdout, json, len);

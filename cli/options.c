@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 const struct optspec OPTS[O_COUNT] = {
     [O_URL] = {"url", 'u', true, false, true, "BACKEND_API_URL"},
@@ -35,6 +33,7 @@ const struct optspec OPTS[O_COUNT] = {
     [O_COLOR] = {"color", 0, true, false, true, NULL},
     [O_RAW_TERMINAL] = {"raw-terminal", 0, false, false, true, NULL},
     [O_HIDE_REASONING] = {"hide-reasoning", 0, false, false, true, NULL},
+    [O_SHOW_REASONING] = {"show-reasoning", 0, false, false, true, NULL},
     [O_RENDER] = {"render", 0, true, false, true, NULL},
     [O_CONTINUE] = {"continue", 'c', false, false, false, NULL},
     [O_CONVERSATION] = {"conversation", 0, true, false, false, NULL},
@@ -290,6 +289,21 @@ static bool openai_by_environment(const struct options *o) {
     return o->value[O_PROTOCOL] == NULL && o->value[O_URL] == NULL && openai_url != NULL && openai_url[0] != '\0';
 }
 
+/* Where reasoning goes: --hide-reasoning and --show-reasoning from the stronger source
+ * (the command line over the file); both from one source is an error. */
+static bool choose_reasoning(struct options *o) {
+    bool hide = o->given[O_HIDE_REASONING], show = o->given[O_SHOW_REASONING];
+    if (hide && show && o->origin[O_HIDE_REASONING] == o->origin[O_SHOW_REASONING]) {
+        char from[1200];
+        say("--show-reasoning and --hide-reasoning do not go together (%s)",
+            source_of(o, O_SHOW_REASONING, from, sizeof from));
+        return false;
+    }
+    if (hide && show) hide = o->origin[O_HIDE_REASONING] > o->origin[O_SHOW_REASONING];
+    o->reasoning = hide ? REASONING_HIDDEN : show ? REASONING_SHOWN : REASONING_AUTO;
+    return true;
+}
+
 /* Turns the option values into settings. Returns GO_ON or EXIT_USAGE. */
 int derive_settings(struct options *o) {
     int rc = derive_amounts(o);
@@ -307,11 +321,11 @@ int derive_settings(struct options *o) {
     static const char *const colors[] = {"auto", "always", "never", NULL};
     k = choice(o, O_RENDER, "auto", colors, "auto, always or never");
     if (k < 0) return EXIT_USAGE;
-    o->render = k == 1 || (k == 0 && isatty(STDOUT_FILENO) == 1);
+    o->render = k == 1 || (k == 0 && takes_escapes(stdout));
     k = choice(o, O_COLOR, "auto", colors, "auto, always or never");
     if (k < 0) return EXIT_USAGE;
     const char *no_color = getenv("NO_COLOR");
-    o->color = k == 1 || (k == 0 && (no_color == NULL || no_color[0] == '\0') && isatty(STDOUT_FILENO) == 1);
+    o->color = k == 1 || (k == 0 && (no_color == NULL || no_color[0] == '\0') && takes_escapes(stdout));
     char from[1200];
     if (openai(o) && o->given[O_LIST_MODELS] && o->value[O_PROVIDER] != NULL) {
         say("--list-models of one provider (%s) needs --protocol backend: the OpenAI protocol lists all models",
@@ -322,12 +336,12 @@ int derive_settings(struct options *o) {
         say("--raw and --json do not go together");
         return EXIT_USAGE;
     }
-    struct stat st;
-    if (o->value[O_SAVE_MEDIA] != NULL && (stat(o->value[O_SAVE_MEDIA], &st) != 0 || !S_ISDIR(st.st_mode))) {
+    if (o->value[O_SAVE_MEDIA] != NULL && !is_folder(o->value[O_SAVE_MEDIA])) {
         say("%s: \"%s\" is not a folder (make it first)", source_of(o, O_SAVE_MEDIA, from, sizeof from),
             o->value[O_SAVE_MEDIA]);
         return EXIT_USAGE;
     }
+    if (!choose_reasoning(o)) return EXIT_USAGE;
     if (o->given[O_CONTINUE] && o->given[O_CONVERSATION]) {
         say("--continue and --conversation do not go together");
         return EXIT_USAGE;

@@ -1,12 +1,12 @@
 /* Printing an answer as it arrives: content on standard output, reasoning labelled
  * "[reasoning]" and dimmed on a terminal (on standard error when standard output is
- * not one: a redirected answer holds the answer only; --hide-reasoning: nowhere), notes and errors on standard error; --raw and --json.
+ * not one: a redirected answer holds the answer only unless --show-reasoning asks;
+ * --hide-reasoning: nowhere), notes and errors on standard error; --raw and --json.
  * Chunk fields are read through the library's JSON Pointer look-ups. Everything
  * the server sent goes through put_text (safe_text.c) on its way to a terminal. */
 #include "cli.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* The string at `pointer` in the chunk copied into buf; false when there is none. */
 static bool string_at(const backend_api_chunk *chunk, const char *pointer, char *buf, size_t size) {
@@ -19,15 +19,17 @@ static bool string_at(const backend_api_chunk *chunk, const char *pointer, char 
 void printer_init(struct printer *p, const struct options *o) {
     memset(p, 0, sizeof *p);
     p->mode = o->given[O_RAW] ? OUT_RAW : o->given[O_JSON] ? OUT_JSON : OUT_TEXT;
-    p->tty = isatty(STDOUT_FILENO) == 1;
+    p->tty = is_terminal(stdout);
     p->color = o->color;
-    p->reasoning = !o->given[O_HIDE_REASONING];
+    p->reasoning_to = o->reasoning == REASONING_HIDDEN                  ? NULL
+                      : o->reasoning == REASONING_SHOWN || p->tty ? stdout
+                                                                    : stderr;
     p->verbose = o->verbose;
     p->render = o->render && p->mode == OUT_TEXT;
     if (p->render) markdown_init(&p->md, stdout, o->color);
-    bool terminal = isatty(STDERR_FILENO) == 1;
+    bool terminal = is_terminal(stderr);
     p->notes = !o->given[O_QUIET] && (o->verbose || !terminal);
-    p->spinner = !o->given[O_QUIET] && terminal;
+    p->spinner = !o->given[O_QUIET] && takes_escapes(stderr); /* it redraws with \r ESC [K */
     p->waiting = true;
 }
 
@@ -54,12 +56,8 @@ static void answer_starts(struct printer *p) {
 static void end_reasoning(struct printer *p) {
     if (!p->in_reasoning) return;
     p->in_reasoning = false;
-    if (p->tty) {
-        fputs(p->color ? "\033[0m\n" : "\n", stdout);
-        fflush(stdout);
-    } else {
-        fputs(p->color ? "\033[0m\n" : "\n", stderr);
-    }
+    fputs(p->color ? "\033[0m\n" : "\n", p->reasoning_to);
+    fflush(p->reasoning_to);
 }
 
 /* The rendered line held so far goes out (a note, reasoning or the end comes). */
@@ -104,13 +102,13 @@ static void print_content(struct printer *p, const char *text, size_t len) {
 }
 
 static void print_reasoning(struct printer *p, const char *text, size_t len) {
-    if (text == NULL || len == 0 || !p->reasoning) return; /* a status-only reasoning chunk; hidden */
+    FILE *to = p->reasoning_to;
+    if (text == NULL || len == 0 || to == NULL) return; /* a status-only reasoning chunk; hidden */
     answer_starts(p);
-    FILE *to = p->tty ? stdout : stderr;
-    if (p->tty) flush_rendered(p);
+    if (to == stdout) flush_rendered(p);
     if (!p->in_reasoning) {
         p->in_reasoning = true;
-        if (p->tty && p->content_printed && p->last_content != '\n') fputc('\n', stdout);
+        if (to == stdout && p->content_printed && p->last_content != '\n') fputc('\n', stdout);
         if (p->color) fputs("\033[2m", to);
         fputs("[reasoning] ", to); /* told apart without colour too (NO_COLOR) */
     }

@@ -7,13 +7,12 @@
 #include "cli.h"
 
 #include <string.h>
-#include <unistd.h>
 
 static bool raw_terminal;
 
 void safe_text_init(bool raw) { raw_terminal = raw; }
 
-bool neutralise(FILE *f) { return !raw_terminal && isatty(fileno(f)) == 1; }
+bool neutralise(FILE *f) { return !raw_terminal && is_terminal(f); }
 
 /* Writes one control character visibly. */
 static void put_visible(FILE *f, unsigned c) {

@@ -1,7 +1,8 @@
 /* Conversations on disk: one JSON file per conversation,
- * $XDG_STATE_HOME/backend-api/conversations/ID.json (else ~/.local/state/...), the
- * folder 0700 and the files 0600. Each save writes a new file beside the old one
- * and renames it over it (atomic on POSIX), so a reader, a crash or a second
+ * $XDG_STATE_HOME/backend-api/conversations/ID.json (else ~/.local/state/...; on
+ * Windows %APPDATA%\backend-api\conversations), the folder 0700 and the files 0600.
+ * Each save writes a new file beside the old one and renames it over it
+ * (platform.h's replace_file), so a reader, a crash or a second
  * instance never sees half a file; two instances on one conversation: the last
  * save wins whole. The file is read back with the library's JSON look-ups
  * (backend_api_chunk_parse). Chosen over SQLite: nothing to link or load, a file
@@ -9,39 +10,23 @@
  * that matters (see README, "Command-line client"). */
 #include "cli.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 enum { FILE_MAX = 256 << 20 }; /* a saved conversation bigger than this is not ours */
 
-/* mkdir -p with mode 0700 for what it makes. */
-bool make_private_dirs(char *path) {
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        bool ok = mkdir(path, 0700) == 0 || errno == EEXIST;
-        *p = '/';
-        if (!ok) return false;
-    }
-    return mkdir(path, 0700) == 0 || errno == EEXIST;
-}
-
 /* The conversations' folder, made when missing. False (after saying why) when it cannot be. */
 bool store_dir(char *buf, size_t size) {
-    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    int n = xdg != NULL && xdg[0] == '/' ? snprintf(buf, size, "%s/backend-api/conversations", xdg)
-            : home != NULL && home[0] != '\0' ? snprintf(buf, size, "%s/.local/state/backend-api/conversations", home)
-                                              : -1;
-    if (n < 0 || (size_t)n >= size) {
-        say("cannot save the conversation: neither XDG_STATE_HOME nor HOME is set (--no-log saves nothing)");
+    char folder[1000];
+    if (!app_folder(APP_STATE, folder, sizeof folder)) {
+        say("cannot save the conversation: no home folder is known (--no-log saves nothing)");
         return false;
     }
+    int n = snprintf(buf, size, "%s/conversations", folder);
+    if (n < 0 || (size_t)n >= size) return false;
     if (!make_private_dirs(buf)) {
         say("cannot save the conversation in %s: %s (--no-log saves nothing)", buf, strerror(errno));
         return false;
@@ -74,29 +59,17 @@ static bool file_path(const char *id, char *buf, size_t size) {
     return n > 0 && (size_t)n < size;
 }
 
-static bool write_all(int fd, const char *data, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* Saves `json` as conversation `id`: a private temporary file, then renamed over. */
+/* Saves `json` (and a newline) as conversation `id`, whole or not at all. */
 bool store_write(const char *id, const char *json, size_t len) {
-    char path[1100], tmp[1200];
+    char path[1100];
     if (!file_path(id, path, sizeof path)) return false;
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write_all(fd, json, len) && write_all(fd, "\n", 1) && fsync(fd) == 0;
-    if (fd >= 0 && close(fd) != 0) ok = false;
-    if (ok && rename(tmp, path) == 0) return true;
-    say("cannot save the conversation in %s: %s", path, strerror(errno));
-    unlink(tmp);
-    return false;
+    struct buffer b = {0};
+    buffer_add(&b, json, len);
+    buffer_adds(&b, "\n");
+    bool ok = !b.failed && replace_file(path, b.data, b.len);
+    if (!ok) say("cannot save the conversation in %s: %s", path, b.failed ? "out of memory" : strerror(errno));
+    buffer_free(&b);
+    return ok;
 }
 
 /* Reads conversation `id` back as a chunk (the library's JSON look-ups); NULL
@@ -108,25 +81,19 @@ backend_api_chunk *store_read(const char *id) {
         return NULL;
     }
     if (!file_path(id, path, sizeof path)) return NULL;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    char *text = NULL;
-    ssize_t n = -1;
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < FILE_MAX &&
-        (text = malloc((size_t)st.st_size + 1)) != NULL)
-        n = read(fd, text, (size_t)st.st_size);
-    if (fd >= 0) close(fd);
-    if (n < 0) {
-        if (fd < 0 && errno == ENOENT)
+    struct file_facts facts;
+    size_t n = 0;
+    char *text = read_file(path, FILE_MAX, &n, &facts);
+    if (text == NULL) {
+        if (errno == ENOENT)
             say("no conversation \"%s\": `backend-api logs` lists them", id);
         else
             say("cannot read the conversation %s", path);
-        free(text);
         return NULL;
     }
     backend_api_chunk *chunk = NULL;
     backend_api_error *err = NULL;
-    if (backend_api_chunk_parse(text, (size_t)n, &chunk, &err) != BACKEND_API_STATUS_OK) {
+    if (backend_api_chunk_parse(text, n, &chunk, &err) != BACKEND_API_STATUS_OK) {
         say("%s is not a saved conversation: %s", path, backend_api_error_message(err));
         backend_api_error_free(err);
     }
@@ -136,45 +103,50 @@ backend_api_chunk *store_read(const char *id) {
 
 struct entry {
     char id[ID_SIZE];
-    struct timespec mtime;
+    long long mtime_ns;
+};
+
+struct entries {
+    struct entry *all;
+    size_t n, cap;
 };
 
 /* Newest first; equal times by id, the later first. */
 static int newest_first(const void *a, const void *b) {
     const struct entry *x = a, *y = b;
-    if (x->mtime.tv_sec != y->mtime.tv_sec) return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
-    if (x->mtime.tv_nsec != y->mtime.tv_nsec) return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+    if (x->mtime_ns != y->mtime_ns) return x->mtime_ns < y->mtime_ns ? 1 : -1;
     return -strcmp(x->id, y->id);
+}
+
+/* A file of the folder: kept when its name is ID.json. */
+static void saved_file(const char *name, long long mtime_ns, void *ctx) {
+    struct entries *e = ctx;
+    size_t len = strlen(name);
+    char id[ID_SIZE];
+    if (len < 6 || len - 5 >= ID_SIZE || strcmp(name + len - 5, ".json") != 0) return;
+    snprintf(id, sizeof id, "%.*s", (int)(len - 5), name);
+    if (!valid_id(id)) return;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 64;
+        struct entry *bigger = realloc(e->all, cap * sizeof *bigger);
+        if (bigger == NULL) return;
+        e->all = bigger;
+        e->cap = cap;
+    }
+    memcpy(e->all[e->n].id, id, sizeof id);
+    e->all[e->n++].mtime_ns = mtime_ns;
 }
 
 /* The ids of the saved conversations, newest first, up to `max`. Returns how many. */
 size_t store_list(char (*ids)[ID_SIZE], size_t max) {
     char dir[1024];
     if (!store_dir(dir, sizeof dir)) return 0;
-    DIR *d = opendir(dir);
-    struct entry *all = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
-        size_t len = strlen(e->d_name);
-        struct stat st;
-        char id[ID_SIZE];
-        if (len < 6 || len - 5 >= ID_SIZE || strcmp(e->d_name + len - 5, ".json") != 0) continue;
-        snprintf(id, sizeof id, "%.*s", (int)(len - 5), e->d_name);
-        if (!valid_id(id) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (n == cap) {
-            struct entry *bigger = realloc(all, (cap = cap ? cap * 2 : 64) * sizeof *all);
-            if (bigger == NULL) break;
-            all = bigger;
-        }
-        memcpy(all[n].id, id, sizeof id);
-        all[n++].mtime = st.st_mtim;
-    }
-    if (d != NULL) closedir(d);
-    if (n > 0) qsort(all, n, sizeof *all, newest_first);
+    struct entries e = {0};
+    list_files(dir, saved_file, &e);
+    if (e.n > 0) qsort(e.all, e.n, sizeof *e.all, newest_first);
     size_t k = 0;
-    for (; k < n && k < max; k++) memcpy(ids[k], all[k].id, ID_SIZE);
-    free(all);
+    for (; k < e.n && k < max; k++) memcpy(ids[k], e.all[k].id, ID_SIZE);
+    free(e.all);
     return k;
 }
 
@@ -214,7 +186,7 @@ int store_resolve(const char *prefix, char *id) {
 bool store_remove(const char *id) {
     char path[1100];
     if (!file_path(id, path, sizeof path)) return false;
-    if (unlink(path) == 0) return true;
+    if (remove_file(path)) return true;
     say("cannot delete %s: %s", path, strerror(errno));
     return false;
 }

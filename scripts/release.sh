@@ -19,7 +19,8 @@
 #           with musl (no dynamic dependencies: for Alpine and `FROM scratch` containers):
 #           bin/backend-api, share/ (man page, completions), LICENSE, README.md, CHANGELOG.md
 #   x86_64-pc-windows-gnu
-#       OUT/backend-api-VERSION-TRIPLE.zip     bin/backend_api.dll; lib/libbackend_api.dll.a
+#       OUT/backend-api-VERSION-TRIPLE.zip     bin/backend_api.dll, bin/backend-api.exe (the
+#           command-line client, linked to the DLL beside it); lib/libbackend_api.dll.a
 #           (import library for MinGW), lib/backend_api.lib (for MSVC, made by llvm-dlltool
 #           from lib/backend_api.def and read back by lld-link), lib/libbackend_api.a (static,
 #           only the C API global), lib/pkgconfig/, lib/cmake/backend_api/ (CMake package);
@@ -117,6 +118,14 @@ windows_tree() { # TRIPLE STAGE: cargo-c's tree for Windows, completed
     LD=x86_64-w64-mingw32-ld OBJCOPY=x86_64-w64-mingw32-objcopy AR=x86_64-w64-mingw32-ar \
         "$ROOT/scripts/localize-staticlib.sh" "$L/libbackend_api.a" "$L/libbackend_api.a"
     x86_64-w64-mingw32-strip --strip-unneeded "$stage/bin/backend_api.dll"
+    # The command-line client beside the DLL (Windows looks for a program's DLLs in its folder
+    # first), with cli/platform_windows.c and cli/lineedit_windows.c for the POSIX files and
+    # MinGW's runtime linked in (-static): it needs nothing but the DLL and Windows.
+    # shellcheck source=cli/cflags.sh
+    . "$ROOT/cli/cflags.sh"
+    x86_64-w64-mingw32-gcc "${CLI_CFLAGS[@]}" -O2 -I"$stage/include" "${CLI_WINDOWS_SOURCES[@]/#/$ROOT/cli/}" \
+        "$L/libbackend_api.dll.a" -static -lpthread -lws2_32 -lshell32 -o "$stage/bin/backend-api.exe"
+    x86_64-w64-mingw32-strip --strip-unneeded "$stage/bin/backend-api.exe"
     x86_64-w64-mingw32-strip --strip-debug "$L/libbackend_api.a"
     sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$L"/pkgconfig/*.pc
     local native version

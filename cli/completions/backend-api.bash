@@ -6,7 +6,7 @@ _backend_api() {
     local opts="--url --protocol --model --provider --system --attach --media --field --header --key-in
         --proxy --cacert --insecure --retries --connect-timeout --headers-timeout
         --idle-timeout --total-timeout --max-line --raw --json --quiet --verbose --color
-        --hide-reasoning --render --save-media --list-providers --raw-terminal --continue --conversation --no-log --config --no-config --list-models
+        --hide-reasoning --show-reasoning --render --save-media --list-providers --raw-terminal --continue --conversation --no-log --config --no-config --list-models
         --version --help -u -m -p -s -a -H -k -q -v -c -K -V -h"
     COMPREPLY=()
     # --name=value: complete the value as if it were the next word. Bash splits the

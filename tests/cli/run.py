@@ -1229,6 +1229,20 @@ def test_reasoning(url: str) -> None:
     conf.write_text("hide-reasoning\n")
     expect("... or the configuration key hide-reasoning", run("-u", url, "-K", str(conf), "--field",
                                                               "test_extras=true", "x"), 0, not_err=["thinking"])
+    o = run("-u", url, "--show-reasoning", "--field", "test_extras=true", "x")
+    expect("--show-reasoning: on a redirected stdout, labelled, before the answer", o, 0,
+           out=["[reasoning] thinking\nHello from"], not_err=["thinking"])
+    shown = WORK / "show-reasoning.conf"
+    shown.write_text("show-reasoning\n")
+    expect("... or the configuration key show-reasoning", run("-u", url, "-K", str(shown), "--field",
+                                                              "test_extras=true", "x"), 0,
+           out=["[reasoning] thinking\nHello from"])
+    expect("... the command line wins over the file (hide-reasoning there)",
+           run("-u", url, "-K", str(conf), "--show-reasoning", "--field", "test_extras=true", "x"), 0,
+           out=["[reasoning] thinking"])
+    expect("... and both from one place is a usage error",
+           run("-u", url, "--show-reasoning", "--hide-reasoning", "x"), 2,
+           err=["--show-reasoning and --hide-reasoning do not go together"])
     for env, dim in (({}, True), ({"NO_COLOR": "1"}, False)):
         t = Terminal(["-u", url, "--field", "test_extras=true", "x"], env=env)
         ok = session(f"on a terminal: reasoning labelled{', dimmed' if dim else ' under NO_COLOR'}", t,
@@ -1283,7 +1297,8 @@ def test_markdown(url: str) -> None:
     built = subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-g",
                             "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{ROOT}/include",
                             f"-I{ROOT}/cli", str(ROOT / "tests/cli/markdown_test.c"), str(ROOT / "cli/markdown.c"),
-                            str(ROOT / "cli/safe_text.c"), str(ROOT / "cli/buffer.c"), "-o", str(unit)],
+                            str(ROOT / "cli/safe_text.c"), str(ROOT / "cli/buffer.c"), str(ROOT / "cli/platform_posix.c"),
+                            "-o", str(unit)],
                            capture_output=True, text=True)
     o = run(binary=unit) if built.returncode == 0 else Out(-1, b"", built.stderr.encode())
     expect("the markdown renderer's unit test (tests/cli/markdown_test.c): known lines, the same output for "
@@ -1332,6 +1347,26 @@ def test_provider_state(url: str) -> None:
         got = echo_of(o.out)["body"].get("conversation") if o.rc == 0 and "ECHO:" in o.out else None
         check(f"{how[0]}: the provider's own state is sent back, unwrapped", got == {"conversation_id": "c-1"},
               f"{got!r} {o}")
+    saved = json.loads(saved_files(env)[-1].read_text()) if saved_files(env) else {}
+    check("... saved as sent back, the file's format said", saved.get("format") == 2 and
+          saved.get("conversation") == {"conversation_id": "c-1"}, json.dumps(saved))
+    # A file as the client wrote it before (no "format"): the server's whole state, keyed by provider.
+    old = {"id": "20260101-000000-0000abcd", "created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z",
+           "protocol": "backend", "url": url, "model": None, "provider": None, "system": None,
+           "messages": [{"role": "user", "content": "first"}, {"role": "assistant", "content": "hi"}],
+           "reasoning": [""], "conversation": {"TestBackend": {"conversation_id": "old-1"}}}
+    env = private_env("provider-state-old")
+    folder = Path(env["XDG_STATE_HOME"]) / "backend-api/conversations"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / f"{old['id']}.json").write_text(json.dumps(old))
+    (folder / f"{old['id']}.json").chmod(0o600)
+    o = run("-u", url, "--field", "test_echo=true", "--conversation", old["id"], "next", env=env)
+    got = echo_of(o.out)["body"].get("conversation") if o.rc == 0 and "ECHO:" in o.out else None
+    check("a conversation saved in the old format (the wrapped state) sends the provider's own state back",
+          got == {"conversation_id": "old-1"}, f"{got!r} {o}")
+    resaved = json.loads((folder / f"{old['id']}.json").read_text())
+    check("... and is saved again in the new format", resaved.get("format") == 2 and
+          resaved.get("conversation") == {"conversation_id": "old-1"}, json.dumps(resaved))
 
 
 def test_conversations_found(url: str) -> None:

@@ -9,7 +9,12 @@
 #     client of the arm64 .deb, unpacked
 #   x86_64-pc-windows-gnu, from the unpacked zip alone, run by Wine: a C consumer built by
 #     MinGW from the zip's pkg-config file, the C++ wrapper's quick start, the C consumer
-#     against the static library, and the MSVC import library read by lld-link
+#     against the static library, the MSVC import library read by lld-link, and the zip's
+#     command-line client: one answer (its prompt in Cyrillic: the arguments as UTF-8), a
+#     pipe plus a prompt, --json, an HTTP error's exit status, a saved conversation
+#     continued with -c and listed by `logs` (under %APPDATA%), and a chat typed in Russian
+#     on Wine's console through a pseudo-terminal (script(1)): ReadConsoleW in, WriteConsoleW out;
+#     Ctrl-C there cancelling an answer; the server's control characters shown, not obeyed
 # Last line: "cross: N passed, M failed".
 set -uo pipefail
 WORK=$1 VERSION=$2 URL=$3 HTTPS_URL=$4
@@ -80,7 +85,7 @@ mkdir -p "$W"
 check "unzip the Windows archive" unzip -q "backend-api-$VERSION-x86_64-pc-windows-gnu.zip" -d "$W"
 Z=$W/backend-api-$VERSION-x86_64-pc-windows-gnu
 check "the zip holds DLL, import libraries (MinGW, MSVC), static library, .def, headers, CMake and pkg-config files, docs" \
-    bash -c "cd '$Z' && ls bin/backend_api.dll lib/libbackend_api.dll.a lib/backend_api.lib lib/libbackend_api.a lib/backend_api.def \
+    bash -c "cd '$Z' && ls bin/backend_api.dll bin/backend-api.exe lib/libbackend_api.dll.a lib/backend_api.lib lib/libbackend_api.a lib/backend_api.def \
         include/backend_api.h include/backend_api.hpp lib/cmake/backend_api/backend_apiConfig.cmake \
         lib/cmake/backend_api/backend_apiConfigVersion.cmake lib/pkgconfig/backend_api.pc LICENSE README.md CHANGELOG.md"
 export WINEDEBUG=-all WINEPREFIX=$WORK/wine
@@ -117,6 +122,80 @@ msvc() {
     "$wine" "$B/win/msvc.exe"
 }
 check "lld-link links against backend_api.lib; Wine runs the program, which calls the DLL" msvc
+
+# The command-line client as the zip has it, beside its DLL; standard input is not a console
+# (a pipe or the null device), so each run is one answer, as in a script.
+CLIENT=("$wine" "$Z/bin/backend-api.exe" --url "$URL")
+check "Wine: the client (bin/backend-api.exe beside the DLL): one answer, the prompt in Cyrillic" \
+    answers "${CLIENT[@]}" "Привет, мир: windows client" < /dev/null
+piped() { # the piped text and the prompt are one message: the prompt, a blank line, the text
+    local out
+    out=$(printf 'piped line one\npiped line two\n' | "${CLIENT[@]}" "summarise" 2>&1 | tr -d '\r') || return 1
+    echo "$out"
+    [[ $out == *"You said: summarise"$'\n\n'"piped line one"$'\n'"piped line two"* ]]
+}
+check "Wine: the client takes a pipe and a prompt as one message" piped
+win_json() { "${CLIENT[@]}" --json "windows json" > "$B/win-json" 2>&1 < /dev/null || return 1; cat "$B/win-json"
+             [ "$(wc -l < "$B/win-json")" = 1 ] && grep -q '^{.*"content":"[^"]*You said: windows json' "$B/win-json"; }
+check "Wine: the client --json prints one object" win_json
+win_error() { "${CLIENT[@]}" --provider NoSuchProvider "windows error" > "$B/win-err" 2>&1 < /dev/null; local rc=$?
+              cat "$B/win-err"; echo "exit status $rc"; [ $rc = 1 ] && grep -q '404' "$B/win-err"; }
+check "Wine: the client reports an HTTP error (404, unknown provider) with exit status 1" win_error
+continued() { # the first answer was saved under %APPDATA%; -c sends it with the next message
+    "${CLIENT[@]}" "the first turn" > /dev/null 2>&1 < /dev/null || return 1
+    local out
+    out=$("${CLIENT[@]}" -c --field test_echo=true "the second turn" 2>&1 < /dev/null | tr -d '\r') || return 1
+    echo "$out" | head -c 600; echo
+    [[ $out == *'"the first turn"'*'"the second turn"'* ]] &&
+        "$wine" "$Z/bin/backend-api.exe" logs < /dev/null | tr -d '\r' | tee /dev/stderr | grep -q 'the first turn'
+}
+check "Wine: a saved conversation goes on with -c, and logs lists it" continued
+# The client on Wine's console, through a pseudo-terminal (script(1)); keys go in through a FIFO.
+SCREEN=$B/screen KEYS=$B/keys CONSOLE_PID= K=
+console_start() { # client arguments...
+    rm -f "$KEYS"; mkfifo "$KEYS"; : > "$SCREEN"
+    script -qfec "$wine $Z/bin/backend-api.exe --url $URL $*" /dev/null < "$KEYS" > "$SCREEN" 2>&1 &
+    CONSOLE_PID=$!
+    exec {K}> "$KEYS"
+}
+shown() { # the screen so far holds $1 (escape sequences, spaces and line ends left out: Wine's
+          # console may draw a space as a cursor move, and wraps at 80 columns)
+    local t
+    for t in $(seq 1200); do
+        sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$SCREEN" | tr -d ' \r\n' | grep -qF -- "$1" && return 0
+        kill -0 "$CONSOLE_PID" 2> /dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+keys() { printf '%b' "$1" >&"$K"; }
+console_end() { # the client's exit status, expected $1; the screen's end shown
+    local rc=0
+    wait "$CONSOLE_PID" || rc=$?
+    exec {K}>&-
+    sed 's/\x1b\[[?0-9;]*[a-zA-Z]//g' "$SCREEN" | tr -d '\r' | tail -n 5
+    echo "exit status $rc"
+    [ "$rc" = "$1" ]
+}
+typed_chat() {
+    console_start --render never --field test_echo=true
+    { shown "leaves.>" && keys 'Привет, мир\r' && shown 'Yousaid:Привет,мир' && shown '"content":"Привет,мир"' &&
+        keys '/quit\r'; } || kill "$CONSOLE_PID"
+    console_end 0
+}
+check "Wine's console: a chat typed in Russian is sent and shown as typed (ReadConsoleW, WriteConsoleW); /quit leaves" typed_chat
+ctrl_c() { # the answer stalls after its first words; Ctrl-C (the console's CTRL_C_EVENT) cancels it
+    console_start --field test_fault='\"stall\"' cancel me
+    { shown 'Yousaid:cancelme' && keys '\003' && shown 'cancelled'; } || kill "$CONSOLE_PID"
+    console_end 130
+}
+check "Wine's console: Ctrl-C cancels the answer in flight (SetConsoleCtrlHandler), exit status 130" ctrl_c
+hostile() { # the answer repeats the prompt, which holds a title-setting OSC: on a console it is shown, not obeyed
+    console_start "--render never 'x$(printf '\033')]0;T$(printf '\007')y'"
+    shown 'Yousaid:x^[]0;T^Gy' || kill "$CONSOLE_PID"
+    console_end 0
+}
+check "Wine's console: the server's control characters are shown (^[ ^G), not sent to the console" hostile
 
 # Wine's server outlives the programs by seconds and then writes the prefix in WORK: wait for
 # it, or the host's cleanup of WORK races with it.
