@@ -3,8 +3,9 @@
 use std::fmt;
 
 /// Every result a public function can report. What each one means is written
-/// once, on its C form with the ABI's numbers, `ffi::backend_api_status`, where
-/// the header shows it to C programs.
+/// once, on its C form with the ABI's numbers,
+/// [`ffi::backend_api_status`](crate::ffi::backend_api_status), where the header
+/// shows it to C programs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     Ok,
