@@ -13,15 +13,18 @@
 
 use serde_json::Value;
 
-/// Image input (vision).
+// The capability bits. What each one means is written once, on its C form
+// (`ffi::BACKEND_API_CAPABILITY_*`, where the header shows it); a test there keeps
+// the numbers equal.
+/// [`ffi::BACKEND_API_CAPABILITY_VISION`](crate::ffi::BACKEND_API_CAPABILITY_VISION).
 pub const VISION: u32 = 1;
-/// Image generation.
+/// [`ffi::BACKEND_API_CAPABILITY_IMAGE`](crate::ffi::BACKEND_API_CAPABILITY_IMAGE).
 pub const IMAGE: u32 = 2;
-/// Audio (input or output).
+/// [`ffi::BACKEND_API_CAPABILITY_AUDIO`](crate::ffi::BACKEND_API_CAPABILITY_AUDIO).
 pub const AUDIO: u32 = 4;
-/// Video (input or generation).
+/// [`ffi::BACKEND_API_CAPABILITY_VIDEO`](crate::ffi::BACKEND_API_CAPABILITY_VIDEO).
 pub const VIDEO: u32 = 8;
-/// Tool (function) calls.
+/// [`ffi::BACKEND_API_CAPABILITY_TOOLS`](crate::ffi::BACKEND_API_CAPABILITY_TOOLS).
 pub const TOOLS: u32 = 16;
 
 /// One model of a listing.

@@ -28,24 +28,21 @@ impl Malformed {
     }
 }
 
-/// What a chunk is, for callers that branch without comparing strings.
-///
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_kind`.
+/// What a chunk is, for callers that branch without comparing strings. What
+/// each kind means is written once, on its C form with the ABI's numbers,
+/// [`ffi::backend_api_kind`](crate::ffi::backend_api_kind), where the header
+/// shows it to C programs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChunkKind {
-    /// A type this library has no name for (a provider's own raw chunk).
     Other,
     Content,
     Reasoning,
-    /// A fatal in-stream error (`error`): the answer ends; only `log` chunks follow.
     Error,
-    /// A fatal authentication error (`auth`): the answer ends.
     Auth,
     Usage,
     Finish,
     Provider,
     Conversation,
-    /// A non-fatal error message: the stream goes on.
     Message,
     Title,
     ToolCalls,
@@ -59,10 +56,7 @@ pub enum ChunkKind {
     Request,
     Response,
     Headers,
-    /// Made by this library, not sent by servers: the assembled answer of a stream.
     Answer,
-    /// A refusal of the model (the OpenAI protocol's `delta.refusal`), made by
-    /// this library from the event: its text is the refusal.
     Refusal,
 }
 

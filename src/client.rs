@@ -28,20 +28,14 @@ pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
 /// ureq's input and output buffer per connection.
 const IO_BUFFER: usize = 16 << 10;
 
-/// Which timeout a setter names.
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_timeout`.
+/// Which timeout a setter names. What each one bounds (and its default) is
+/// written once, on its C form with the ABI's numbers,
+/// [`ffi::backend_api_timeout`](crate::ffi::backend_api_timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutKind {
-    /// Name resolution, then the TCP connect with proxy and TLS handshakes: each
-    /// of the two is bounded by it. Default 30 s.
     Connect,
-    /// Each of three steps: sending the request head, sending its body (a server
-    /// that does not read it is bounded), then waiting for the response headers.
-    /// Default 120 s.
     Headers,
-    /// Longest wait between two chunks; keep-alive comments do not count. Default 300 s.
     Idle,
-    /// The whole exchange. Off by default: long answers are healthy.
     Total,
 }
 

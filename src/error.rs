@@ -3,8 +3,9 @@
 use std::fmt;
 
 /// Every result a public function can report. What each one means is written
-/// once, on its C form with the ABI's numbers, `ffi::backend_api_status`, where
-/// the header shows it to C programs.
+/// once, on its C form with the ABI's numbers,
+/// [`ffi::backend_api_status`](crate::ffi::backend_api_status), where the header
+/// shows it to C programs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     Ok,
@@ -86,7 +87,9 @@ pub struct Error {
     /// The HTTP status code for [`Status::Http`]; for [`Status::Connect`] the
     /// proxy's, when a proxy refused the connection; else 0.
     pub http_status: u16,
-    /// The server's `{"error":{"message":...}}`, when it sent one.
+    /// The server's `{"error":{"message":...}}`, when it sent one: raw and
+    /// untrusted (it may hold control characters; `message` holds it escaped and
+    /// bounded), for a caller that needs it exactly.
     pub server_message: Option<String>,
     /// The server's `Retry-After`, when an HTTP error carried one.
     pub retry_after: Option<std::time::Duration>,
@@ -131,12 +134,54 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
     s
 }
 
+/// How many bytes of a server's text an error message carries.
+const SERVER_TEXT_LEN: usize = 1024;
+
+/// A server's text, untrusted, made fit for an error message that a program may
+/// print to a terminal: at most [`SERVER_TEXT_LEN`] bytes of it (`...` marks a
+/// cut), its control characters escaped the way the bindings escape them (C0 and
+/// DEL as `\x1b`, the C1 range, where escape sequences also start, as `\u009b`),
+/// so that it can neither move the cursor, retitle the window nor fake a line
+/// with a carriage return. Other text is kept as sent.
+pub(crate) fn printable(text: &str) -> String {
+    let mut end = text.len().min(SERVER_TEXT_LEN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 3);
+    for c in text[..end].chars() {
+        match u32::from(c) {
+            n @ (0..=0x1F | 0x7F) => out.push_str(&format!("\\x{n:02x}")),
+            n @ 0x80..=0x9F => out.push_str(&format!("\\u{n:04x}")),
+            _ => out.push(c),
+        }
+    }
+    if end < text.len() {
+        out.push_str("...");
+    }
+    out
+}
+
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_escaped_and_bounded() {
+        assert_eq!(printable("Provider not found"), "Provider not found");
+        assert_eq!(
+            printable("\u{1b}]0;t\u{7}\u{1b}[2J\r\n\tx\u{7f}\u{9b}31m é"),
+            "\\x1b]0;t\\x07\\x1b[2J\\x0d\\x0a\\x09x\\x7f\\u009b31m é"
+        );
+        let long = "é".repeat(SERVER_TEXT_LEN);
+        let cut = printable(&long);
+        assert_eq!(cut, format!("{}...", "é".repeat(SERVER_TEXT_LEN / 2)));
+        let hostile = "\u{1b}".repeat(SERVER_TEXT_LEN * 10);
+        assert_eq!(printable(&hostile).len(), SERVER_TEXT_LEN * 4 + 3);
+    }
 
     #[test]
     fn names_are_unique() {

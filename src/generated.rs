@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::chunk::{Chunk, ChunkKind};
 
-/// What a medium is. Its C form, with the ABI's numbers, is `ffi::backend_api_media_kind`.
+/// What a medium is. What each kind means is written once, on its C form with the
+/// ABI's numbers, [`ffi::backend_api_media_kind`](crate::ffi::backend_api_media_kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {

@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, LazyLock};
 
-/// Log levels.
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_log_level`.
+/// Log levels, written once for C (with the ABI's numbers) as
+/// [`ffi::backend_api_log_level`](crate::ffi::backend_api_log_level).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
     Error,

@@ -5,9 +5,8 @@
 
 use serde_json::Value;
 
-/// The type of a JSON value, for C callers that branch before reading it.
-///
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_json_type`.
+/// The type of a JSON value, written once for C (with the ABI's numbers) as
+/// [`ffi::backend_api_json_type`](crate::ffi::backend_api_json_type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonType {
     Null,

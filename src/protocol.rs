@@ -8,17 +8,13 @@ use crate::request::Request;
 /// The backend API's conversation endpoint.
 pub const CONVERSATION_PATH: &str = "/backend-api/v2/conversation";
 
-/// The protocol of a client.
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_protocol`.
+/// The protocol of a client. What each one is (paths, base URL, the key's
+/// placement) is written once, on its C form with the ABI's numbers,
+/// [`ffi::backend_api_protocol`](crate::ffi::backend_api_protocol).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protocol {
-    /// g4f's backend API (the default): `POST {base}/backend-api/v2/conversation`,
-    /// models from `GET {base}/backend-api/v2/models`; base URL `http://host:8080`.
     #[default]
     Backend,
-    /// The OpenAI-compatible API: `POST {base}/chat/completions` with
-    /// `"stream": true`, models from `GET {base}/models`; base URL such as
-    /// `http://host:1337/v1`. The api key always goes as `Authorization: Bearer`.
     Openai,
 }
 

@@ -11,15 +11,14 @@ use crate::secret::{looks_secret, ApiKey};
 /// Body keys that have their own setters and cannot be set as extra fields.
 const RESERVED: [&str; 4] = ["model", "messages", "media", "api_key"];
 
-/// Where the api key goes. Its C form is a bit set of `BACKEND_API_KEY_BODY` and
-/// `BACKEND_API_KEY_BEARER` (see `ffi::request`).
+/// Where the api key goes. Its C form is a bit set, written once for C:
+/// [`ffi::BACKEND_API_KEY_BODY`](crate::ffi::BACKEND_API_KEY_BODY) (`Body`),
+/// [`ffi::BACKEND_API_KEY_BEARER`](crate::ffi::BACKEND_API_KEY_BEARER) (`Bearer`),
+/// and both bits (`Both`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPlacement {
-    /// In the body as `"api_key"` (what the Python client does).
     Body,
-    /// As `Authorization: Bearer <key>` (the server's fallback when the body has none).
     Bearer,
-    /// Both in the body and as `Authorization: Bearer`.
     Both,
 }
 

@@ -8,7 +8,7 @@ use std::io::Read;
 use ureq::http::Response;
 use ureq::Body;
 
-use crate::error::{quote, Error, Result, Status};
+use crate::error::{printable, quote, Error, Result, Status};
 use crate::net::Clock;
 
 /// How much of an error body is read to find the server's message.
@@ -77,7 +77,9 @@ fn accept(response: Response<Body>, clock: &Clock) -> Result<Body> {
 }
 
 /// The error for a non-2xx answer: the server's `{"error":{"message":...}}` when it
-/// sent one (g4f does), else the start of the body (an HTML error page).
+/// sent one (g4f does), else the start of the body (an HTML error page). The
+/// message carries the server's text escaped and bounded (see `printable`,
+/// `quote`): it is safe to print to a terminal; `server_message` keeps it raw.
 fn http_error(response: Response<Body>) -> Error {
     let status = response.status();
     let retry_after = response
@@ -103,7 +105,7 @@ fn http_error(response: Response<Body>) -> Error {
         .read_to_end(&mut body);
     let server_message = server_message(&body);
     let detail = match &server_message {
-        Some(m) => m.clone(),
+        Some(m) => printable(m),
         None if body.is_empty() => "(empty body)".to_owned(),
         None => quote(&body),
     };

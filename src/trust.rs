@@ -16,18 +16,12 @@ use ureq::unversioned::transport::{ConnectionDetails, Connector, RustlsConnector
 
 use crate::error::{Error, Result, Status};
 
-/// Where the roots of trust for TLS certificates come from.
-/// Its C form, with the ABI's numbers, is `ffi::backend_api_trust_store`.
+/// Where the roots of trust for TLS certificates come from. What each store is
+/// (and which is the default) is written once, on its C form with the ABI's
+/// numbers, [`ffi::backend_api_trust_store`](crate::ffi::backend_api_trust_store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrustStore {
-    /// The platform's: its own verifier and certificate store on macOS, iOS and
-    /// Windows; on Linux and other systems the system bundle (`SSL_CERT_FILE` and
-    /// `SSL_CERT_DIR` name another), so corporate and private CAs installed there work
-    /// without code. The default, unless the library is built with the Cargo feature
-    /// `bundled-roots`.
     Platform,
-    /// The Mozilla roots compiled into the library: the same on every machine, whatever
-    /// its store holds.
     Bundled,
 }
 

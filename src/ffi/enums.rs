@@ -1,8 +1,9 @@
 //! The C side of the library's enums: each with the numbers of the ABI and a
 //! `MAX_ENUM` of 0x7FFFFFFF that keeps it 32 bits wide under `-fshort-enums` too
-//! (as Vulkan's `*_MAX_ENUM`). The core's enums are plain Rust enums without
-//! numbers; [`c_enum!`] converts between the two forms, and the compiler checks
-//! that both name the same variants. The enums are written out, not made by the
+//! (as Vulkan's `*_MAX_ENUM`). What each value means is written once, here, where
+//! cbindgen copies it into the header; the core's enums are plain Rust enums
+//! without numbers whose docs point here. [`c_enum!`] converts between the two
+//! forms, and the compiler checks that both name the same variants. The enums are written out, not made by the
 //! macro, because cbindgen reads them from the source to write the header.
 // `MaxEnum` sizes each C enum; it is not a way to stay open to new variants.
 #![allow(clippy::manual_non_exhaustive, non_camel_case_types)]

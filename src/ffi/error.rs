@@ -55,7 +55,9 @@ pub unsafe extern "C" fn backend_api_error_status(
 }
 
 /// The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
-/// valid until `backend_api_error_free`. Never contains the api key.
+/// valid until `backend_api_error_free`. Never contains the api key. Safe to print
+/// to a terminal: the server's text it quotes is bounded and its control
+/// characters escaped (`\x1b`, `\u009b`).
 /// Any thread; the object must stay alive (not freed) meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn backend_api_error_message(err: *const backend_api_error) -> *const c_char {
@@ -72,7 +74,10 @@ pub unsafe extern "C" fn backend_api_error_http_status(err: *const backend_api_e
     entry!(or 0, { borrow(err, "err").map_or(0, |e| e.error.http_status) })
 }
 
-/// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
+/// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL:
+/// raw and untrusted, as the server sent it (up to 64 KiB; a NUL in it becomes
+/// U+FFFD), control characters included: escape it before printing it to a
+/// terminal, or print `backend_api_error_message`, which holds it escaped.
 /// Owned by the error: valid until `backend_api_error_free`.
 /// Any thread; the object must stay alive (not freed) meanwhile.
 #[unsafe(no_mangle)]

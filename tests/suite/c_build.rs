@@ -7,12 +7,38 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The folder holding a fresh `libbackend_api.so`, with the soname link a program
-/// linked to it looks for (see build.rs). `cargo test` builds the library as an
-/// rlib only, so the shared library is built here, once per test binary.
+/// linked to it looks for (see build.rs). The shared library is built here, once
+/// per test binary, as the build of this test binary builds it: with `--test` and
+/// this binary's name, so that the dev-dependencies' features are the same and
+/// the library built is the one `cargo test` built (a plain `cargo build --lib`
+/// resolves other features, rebuilds the library, and the next `cargo test` then
+/// rebuilds it again: 2 compiles of the library on every run).
 pub fn lib_dir() -> PathBuf {
     static DIR: std::sync::LazyLock<PathBuf> = std::sync::LazyLock::new(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--lib", "--quiet", "--manifest-path"])
+        let mut cargo = Command::new(env!("CARGO"));
+        // What cargo tells a test process about its package (CARGO_MANIFEST_DIR,
+        // CARGO_PKG_*, ...) must not reach the nested cargo: ring's build script asks
+        // to rerun when those change, so the nested build would rebuild ring and all
+        // above it, and the next outer build (clippy, cargo test) would do it again.
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            let package = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p));
+            if package
+                || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name)
+            {
+                cargo.env_remove(&key);
+            }
+        }
+        let status = cargo
+            .args(["build", "--lib", "--test", env!("CARGO_CRATE_NAME")])
+            .args(["--quiet", "--manifest-path"])
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
             .status()
             .expect("run cargo build");

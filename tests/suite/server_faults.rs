@@ -313,3 +313,58 @@ fn run(rows: Vec<Row>) {
     eprintln!("{} fault cases", rows.len());
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// A server's text in an HTTP error is untrusted: `backend_api_error_message`
+/// carries it bounded and with its control characters escaped (a C program may
+/// print it to a terminal), whether it came as g4f's JSON error or as an HTML
+/// page, on both protocols; `backend_api_error_server_message` keeps the JSON
+/// message exactly as sent.
+#[test]
+fn server_text_in_an_http_error_is_safe_to_print() {
+    // Retitle the window (OSC ... BEL), clear the screen, return to the line's
+    // start to fake a prompt, and a C1 CSI.
+    let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2J\rfake prompt$ \u{9b}31m";
+    let long = format!("{}\u{1b}[2J", "x".repeat(50_000));
+    for (base, protocol) in [
+        (BACKEND.url.clone(), None),
+        (
+            format!("{}/v1", BACKEND.url),
+            Some(backend_api::ffi::backend_api_protocol::Openai as u32),
+        ),
+    ] {
+        for (text, html) in [(hostile, false), (hostile, true), (long.as_str(), false)] {
+            let mut call =
+                scenario(json!({"test_status": 500, "test_html": html, "test_error_text": text}));
+            call.protocol = protocol;
+            let o = stream(&base, &call);
+            let case = format!("{base}, html {html}, {} bytes", text.len());
+            assert_eq!(o.end, Status::Http, "{case}: {}", o.message);
+            assert!(
+                !o.message.contains(|c: char| c.is_control()),
+                "{case}: a control character in the message {:?}",
+                o.message
+            );
+            assert!(o.message.len() < 4096, "{case}: {} bytes", o.message.len());
+            let (code, server) = o.http.expect("HTTP details");
+            assert_eq!(code, 500);
+            if html {
+                assert!(o.message.contains("owned"), "{case}: {:?}", o.message);
+                assert_eq!(server, None);
+            } else {
+                assert_eq!(
+                    server.as_deref(),
+                    Some(text),
+                    "{case}: the raw server message"
+                );
+            }
+            if text == hostile && !html {
+                assert!(
+                    o.message
+                        .contains(r"\x1b]0;owned\x07\x1b[2J\x0dfake prompt$ \u009b31m"),
+                    "{case}: {:?}",
+                    o.message
+                );
+            }
+        }
+    }
+}

@@ -14,7 +14,8 @@
 //!   JSON as the provider's state (not under the OpenAI-compatible protocol).
 //! - `test_echo`: first a content chunk `"ECHO:" + {"body":..., "headers":{...}}`.
 //! - `test_status`: answer with this status and a g4f JSON error body;
-//!   `test_html`: with an HTML body instead; `test_location`: with this `Location`.
+//!   `test_html`: with an HTML body instead; `test_location`: with this `Location`;
+//!   `test_error_text`: this text as the JSON error's message, or the HTML page's title.
 //! - `test_fault`: `stall` (chunks, then hold the socket open), `no_answer` (read the
 //!   request, never answer), `cut_mid_line`, `cut_mid_chunk`, `malformed`, `oversized`
 //!   (one 2 MiB line), `error_chunk` (an in-stream `error` chunk after the content,
@@ -348,11 +349,14 @@ async fn conversation(
     }
     if let Some(status) = body["test_status"].as_u64() {
         let status = status as u16;
+        let text = body["test_error_text"]
+            .as_str()
+            .map_or_else(|| format!("test status {status}"), str::to_owned);
         if body["test_html"] == true {
-            let page = format!("<!doctype html><html><head><title>{status} Error</title></head><body><h1>Error {status}</h1></body></html>");
+            let page = format!("<!doctype html><html><head><title>{text}</title></head><body><h1>Error {status}</h1></body></html>");
             return reply(w, status, "text/html; charset=utf-8", page.as_bytes()).await;
         }
-        let mut err = json!({"error": {"message": format!("test status {status}")}});
+        let mut err = json!({"error": {"message": text}});
         if openai {
             err["error"]["type"] = json!("invalid_request_error");
             err["error"]["code"] = json!(status);

@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
         return 3;
     } catch (const backend_api::Error& e) {                    // a std::system_error
         std::cerr << "error " << e.status_name() << ": " << e.what() << "\n";
-        if (e.status() == backend_api::Status::Http)
-            std::cerr << "HTTP " << e.http_status() << ", server says: " << e.server_message().value_or("-") << "\n";
+        if (e.status() == backend_api::Status::Http)  // what() quotes the server's text escaped; server_message() is raw
+            std::cerr << "HTTP " << e.http_status() << "\n";
         return 1;
     }
     // [/errors]

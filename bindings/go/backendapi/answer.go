@@ -201,14 +201,18 @@ func isNull(raw json.RawMessage) bool {
 // [Stream.Answer] of the stream that answered r): r's model, api key, extra
 // fields, headers and timeout; r's messages plus the assistant's message (ans's
 // text and tool calls) and {"role": "user", "content": userMessage}; and the
-// provider's conversation state as g4f expects it back (see [Answer.State]) as
-// the "conversation" field, replacing one of r. Media are not sent again. r is
-// not changed; the new request shares no slice or map with it (message contents
-// and extra values themselves are not deep-copied). This is
-// backend_api_request_follow_up of the C API, in Go. After tool calls, use
-// [Request.FollowUpToolResults] instead.
+// provider's conversation state as g4f expects it back (the answering
+// provider's own state, unwrapped) as the "conversation" field, replacing one of
+// r (kept when ans brought none). Media are not sent again. The library makes
+// the added messages and the state (backend_api_request_follow_up_answer, from
+// ans's Content, ToolCalls, Conversation and Provider), so its rules are the
+// C library's. r is not changed; the new request shares no slice or map with it
+// (message contents and extra values themselves are not deep-copied). When the
+// library refuses (ans.Conversation that is not JSON, an Extra value it
+// refuses), [Client.Stream] of the new request returns that error. After tool
+// calls, use [Request.FollowUpToolResults] instead.
 func (r *Request) FollowUp(ans Answer, userMessage string) *Request {
-	return r.followUp(ans, Message{Role: "user", Content: userMessage})
+	return r.followUp(ans, &userMessage, nil)
 }
 
 // ToolResult is the result of one tool call, for [Request.FollowUpToolResults].
@@ -230,30 +234,33 @@ type ToolResult struct {
 //		req = req.FollowUpToolResults(ans, results...)
 //	}
 func (r *Request) FollowUpToolResults(ans Answer, results ...ToolResult) *Request {
-	msgs := make([]Message, len(results))
-	for i, res := range results {
-		msgs[i] = Message{Role: "tool", ToolCallID: res.ID, Content: res.Content}
-	}
-	return r.followUp(ans, msgs...)
+	return r.followUp(ans, nil, results)
 }
 
-func (r *Request) followUp(ans Answer, then ...Message) *Request {
+// followUp is r's copy plus what the library's follow-up adds (see
+// [followUpAdds]): the messages, and the conversation state when ans brought one.
+func (r *Request) followUp(ans Answer, userMessage *string, results []ToolResult) *Request {
 	if r == nil {
 		r = &Request{}
 	}
-	assistant := Message{Role: "assistant", Content: ans.Content, ToolCalls: ans.ToolCalls}
 	next := &Request{
 		Model:           r.Model,
 		APIKey:          r.APIKey,
 		APIKeyPlacement: r.APIKeyPlacement,
-		Messages:        append(append(append(make([]Message, 0, len(r.Messages)+1+len(then)), r.Messages...), assistant), then...),
+		Messages:        append(make([]Message, 0, len(r.Messages)+2+len(results)), r.Messages...),
 		Extra:           maps.Clone(r.Extra),
 		ExtraJSON:       bytes.Clone(r.ExtraJSON),
 		Headers:         maps.Clone(r.Headers),
 		Timeout:         r.Timeout,
+		err:             r.err,
 	}
-	asked, _ := r.Extra["provider"].(string)
-	if state := ans.State(asked); state != nil {
+	added, state, err := r.followUpAdds(ans, userMessage, results)
+	if err != nil {
+		next.err = err
+		return next
+	}
+	next.Messages = append(next.Messages, added...)
+	if state != nil {
 		if next.Extra == nil {
 			next.Extra = map[string]any{}
 		}
@@ -262,22 +269,109 @@ func (r *Request) followUp(ans Answer, then ...Message) *Request {
 	return next
 }
 
-// State is the conversation state to send back as the next request's
-// "conversation" field, as g4f expects it (the rule of the C library): the state
-// of the provider that answered, else of asked (the request's "provider"), when
-// the state is keyed by it; else the whole state (not keyed, as AnyProvider
-// sends it). nil when the server sent none.
-func (a Answer) State(asked string) json.RawMessage {
-	if isNull(a.Conversation) {
-		return nil
+// followUpAdds asks the library what the follow-up of r after ans adds: the
+// messages (the assistant's, then the user's or the tool results) and the
+// conversation field, nil when ans brought no state. The library gets r's extra
+// fields but no messages, media, key or earlier state: the messages it adds are
+// then all its body holds, and a conversation there is the answer's.
+func (r *Request) followUpAdds(ans Answer, userMessage *string, results []ToolResult) ([]Message, json.RawMessage, error) {
+	answer, err := ans.chunkJSON()
+	if err != nil {
+		return nil, nil, err
 	}
-	var keyed map[string]json.RawMessage
-	if json.Unmarshal(a.Conversation, &keyed) == nil {
-		for _, p := range []string{a.Provider, asked} {
-			if v, ok := keyed[p]; ok && p != "" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("{")) {
-				return bytes.Clone(v)
-			}
+	fields, err := r.fields()
+	if err != nil {
+		return nil, nil, err
+	}
+	delete(fields, "conversation")
+	req := C.backend_api_request_new()
+	if req == nil {
+		return nil, nil, &Error{Status: StatusInternal, Message: "backend_api_request_new failed"}
+	}
+	defer C.backend_api_request_free(req)
+	if err := setFields(req, fields); err != nil {
+		return nil, nil, err
+	}
+	var cerr *C.backend_api_error
+	var chunk *C.backend_api_chunk
+	ca := (*C.char)(C.CBytes(answer))
+	defer free(ca)
+	if err := check(C.backend_api_chunk_parse(ca, C.size_t(len(answer)), &chunk, &cerr), cerr); err != nil {
+		return nil, nil, err
+	}
+	defer C.backend_api_chunk_free(chunk)
+	var cuser *C.char
+	if userMessage != nil {
+		if cuser, err = cString("user message", *userMessage); err != nil {
+			return nil, nil, err
+		}
+		defer free(cuser)
+	}
+	var out *C.backend_api_request
+	if err := check(C.backend_api_request_follow_up_answer(req, chunk, cuser, &out, &cerr), cerr); err != nil {
+		return nil, nil, err
+	}
+	defer C.backend_api_request_free(out)
+	for _, res := range results {
+		if err := addToolResult(out, res); err != nil {
+			return nil, nil, err
 		}
 	}
-	return bytes.Clone(a.Conversation)
+	var js *C.char
+	var n C.size_t
+	if err := check(C.backend_api_request_json(out, &js, &n, &cerr), cerr); err != nil {
+		return nil, nil, err
+	}
+	body := goBytes(js, n)
+	C.backend_api_string_free(js)
+	var made struct {
+		Messages     []Message       `json:"messages"`
+		Conversation json.RawMessage `json:"conversation"`
+	}
+	if err := json.Unmarshal(body, &made); err != nil {
+		return nil, nil, &Error{Status: StatusInternal, Message: "the follow-up's JSON: " + err.Error()}
+	}
+	return made.Messages, made.Conversation, nil
+}
+
+// chunkJSON is ans as the library's answer chunk, which its follow-up reads: the
+// library's own answer object (Raw) with the fields a caller may have changed
+// (Content, ToolCalls, Conversation, Provider) as they are now.
+func (a Answer) chunkJSON() ([]byte, error) {
+	obj := map[string]any{}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(a.Raw, &raw) == nil {
+		for k, v := range raw {
+			obj[k] = v
+		}
+	}
+	obj["type"], obj["content"], obj["tool_calls"] = "answer", a.Content, a.ToolCalls
+	obj["conversation"], obj["provider"] = a.Conversation, a.Provider
+	if isNull(a.Conversation) {
+		obj["conversation"] = nil
+	}
+	if a.Provider == "" {
+		delete(obj, "provider")
+	}
+	js, err := json.Marshal(obj)
+	if err != nil {
+		return nil, invalid("the answer: " + err.Error())
+	}
+	return js, nil
+}
+
+// addToolResult adds res to req as a "tool" message (backend_api_request_add_tool_result).
+func addToolResult(req *C.backend_api_request, res ToolResult) error {
+	id, err := cString("tool call id", res.ID)
+	if err != nil {
+		return err
+	}
+	defer free(id)
+	content, err := cString("tool result", res.Content)
+	if err != nil {
+		return err
+	}
+	defer free(content)
+	var cerr *C.backend_api_error
+	return check(C.backend_api_request_add_tool_result(req, id, content, &cerr), cerr)
 }

@@ -545,7 +545,9 @@ const char *backend_api_status_name(uint32_t status);
 backend_api_status backend_api_error_status(const backend_api_error *err);
 
 // The error's message, NUL-terminated UTF-8; `""` for NULL. Owned by the error:
-// valid until `backend_api_error_free`. Never contains the api key.
+// valid until `backend_api_error_free`. Never contains the api key. Safe to print
+// to a terminal: the server's text it quotes is bounded and its control
+// characters escaped (`\x1b`, `\u009b`).
 // Any thread; the object must stay alive (not freed) meanwhile.
 const char *backend_api_error_message(const backend_api_error *err);
 
@@ -554,7 +556,10 @@ const char *backend_api_error_message(const backend_api_error *err);
 // Any thread; the object must stay alive (not freed) meanwhile.
 uint16_t backend_api_error_http_status(const backend_api_error *err);
 
-// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL.
+// The server's own message (`{"error":{"message":...}}`) of an HTTP error, or NULL:
+// raw and untrusted, as the server sent it (up to 64 KiB; a NUL in it becomes
+// U+FFFD), control characters included: escape it before printing it to a
+// terminal, or print `backend_api_error_message`, which holds it escaped.
 // Owned by the error: valid until `backend_api_error_free`.
 // Any thread; the object must stay alive (not freed) meanwhile.
 const char *backend_api_error_server_message(const backend_api_error *err);

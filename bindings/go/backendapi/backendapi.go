@@ -142,13 +142,15 @@ type Error struct {
 	// HTTPStatus is the HTTP status code of a StatusHTTP error, else 0.
 	HTTPStatus int
 	// ServerMessage is the server's own {"error":{"message":...}} of an HTTP
-	// error, or "" when it sent none (an HTML error page, say).
+	// error, or "" when it sent none (an HTML error page, say): raw and
+	// untrusted, as sent (Message quotes it escaped and bounded).
 	ServerMessage string
 }
 
 // Error returns the message with control characters escaped (see [Printable]):
 // a server's escape sequences never reach a terminal or a log through it. The
-// fields keep the text as it came.
+// library's Message holds a server's text escaped already; ServerMessage keeps
+// it as it came.
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return "backendapi: " + e.Status.String()

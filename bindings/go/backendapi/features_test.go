@@ -626,6 +626,64 @@ func TestFollowUpRules(t *testing.T) {
 	}
 }
 
+// The conversation state a follow-up sends back is the library's rule, not a Go
+// copy of it (backend_api_request_follow_up_answer makes it): a stateful
+// provider's own state goes back unwrapped on turn two and stays on turn three;
+// the provider asked for counts however the request names it (ExtraJSON, a
+// json.RawMessage), as the library reads the body; a keyed value that is not an
+// object, or a state not keyed by provider, goes back whole. The ExtraJSON and
+// RawMessage cases failed on the Go copy of the rule, which read only a string
+// Extra["provider"].
+func TestFollowUpStateIsTheLibrarys(t *testing.T) {
+	c := client(t)
+	first := &Request{Messages: []Message{{Role: "user", Content: "first"}},
+		Extra: map[string]any{"test_conversation": map[string]any{"TestBackend": map[string]any{"conversation_id": "c-1"}}}}
+	s, _, err := run(t, c, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := s.Answer()
+	if err != nil || ans.Provider != "TestBackend" {
+		t.Fatalf("answer %+v, %v", ans, err)
+	}
+	second := first.FollowUp(ans, "second")
+	delete(second.Extra, "test_conversation")
+	if got := string(askEcho(t, c, second).Body["conversation"]); got != `{"conversation_id":"c-1"}` {
+		t.Errorf("turn two sent the state %s", got)
+	}
+	third := second.FollowUp(Answer{Content: "no state this time"}, "third")
+	if got := string(askEcho(t, c, third).Body["conversation"]); got != `{"conversation_id":"c-1"}` {
+		t.Errorf("turn three sent the state %s", got)
+	}
+
+	state := json.RawMessage(`{"P":{"id":3},"Q":"text"}`)
+	for _, tc := range []struct {
+		name string
+		req  *Request
+		ans  Answer
+		want string
+	}{
+		{"asked in ExtraJSON", &Request{ExtraJSON: json.RawMessage(`{"provider":"P"}`)}, Answer{Conversation: state}, `{"id":3}`},
+		{"asked as RawMessage", &Request{Extra: map[string]any{"provider": json.RawMessage(`"P"`)}}, Answer{Conversation: state}, `{"id":3}`},
+		{"the answering provider", &Request{}, Answer{Conversation: state, Provider: "P"}, `{"id":3}`},
+		{"a keyed value not an object", &Request{}, Answer{Conversation: state, Provider: "Q"}, string(state)},
+		{"not keyed (AnyProvider)", &Request{Extra: map[string]any{"provider": "P"}}, Answer{Conversation: json.RawMessage(`{"id":4}`)}, `{"id":4}`},
+	} {
+		next := tc.req.FollowUp(tc.ans, "q")
+		var got, want any
+		conv, _ := json.Marshal(next.Extra["conversation"])
+		if json.Unmarshal(conv, &got) != nil || json.Unmarshal([]byte(tc.want), &want) != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: conversation %s, want %s", tc.name, conv, tc.want)
+		}
+	}
+
+	// What the library refuses reaches Client.Stream.
+	bad := (&Request{}).FollowUp(Answer{Content: "a", Conversation: json.RawMessage(`{not json`)}, "q")
+	if _, err := c.Stream(context.Background(), bad); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("a follow-up of an answer with a broken state: %v", err)
+	}
+}
+
 // ---------------------------------------------------------------- TryRecv
 
 func TestTryRecvAndDeadlineHint(t *testing.T) {

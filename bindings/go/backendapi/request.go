@@ -55,6 +55,10 @@ type Request struct {
 	// [Client.Complete] return an [*Error] with StatusTimedOut (errors.Is(err,
 	// ErrTimedOut)).
 	Timeout time.Duration
+
+	// err is why the follow-up that made this request failed (see
+	// [Request.FollowUp]): Client.Stream returns it.
+	err error
 }
 
 // Format prints the request as fmt prints a *Request, with the api key and the
@@ -200,6 +204,9 @@ func MediaURI(uri, filename string) Media { return Media{URI: uri, Filename: fil
 
 // toC builds the library's request. The caller frees it with backend_api_request_free.
 func (r *Request) toC() (req *C.backend_api_request, err error) {
+	if r.err != nil {
+		return nil, r.err
+	}
 	req = C.backend_api_request_new()
 	if req == nil {
 		return nil, &Error{Status: StatusInternal, Message: "backend_api_request_new failed"}
@@ -281,6 +288,19 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 		}
 	}
 
+	fields, err := r.fields()
+	if err != nil {
+		return nil, err
+	}
+	if err := setFields(req, fields); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// fields are the extra body fields of r, each as JSON: ExtraJSON's, then
+// Extra's (which win). A field that has its own Request field is refused.
+func (r *Request) fields() (map[string]json.RawMessage, error) {
 	fields := map[string]json.RawMessage{}
 	if len(r.ExtraJSON) > 0 {
 		if err := json.Unmarshal(r.ExtraJSON, &fields); err != nil || fields == nil {
@@ -302,6 +322,11 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 			return nil, invalid(fmt.Sprintf("ExtraJSON field %q: set Request.%s instead", k, f))
 		}
 	}
+	return fields, nil
+}
+
+// setFields sets each field on req, in the order of their names.
+func setFields(req *C.backend_api_request, fields map[string]json.RawMessage) error {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
@@ -311,10 +336,10 @@ func (r *Request) toC() (req *C.backend_api_request, err error) {
 		if err := setJSON(req, k, string(fields[k]), func(k, v *C.char, e **C.backend_api_error) C.backend_api_status {
 			return C.backend_api_request_set_field_json(req, k, v, e)
 		}); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return req, nil
+	return nil
 }
 
 // ownFields are the body fields that have their own Request field.

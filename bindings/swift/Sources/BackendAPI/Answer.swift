@@ -104,17 +104,6 @@ public struct Answer: Sendable, Hashable, Codable {
         }
     }
 
-    /// The `conversation` field of the next request, as g4f expects it (the C
-    /// library's rule): the state of the provider that answered, else of `asked` (the
-    /// request's `provider`), when the state is keyed by it; else the whole state.
-    public func state(asked: String?) -> JSONValue? {
-        guard let conversation, conversation != .null else { return nil }
-        for p in [provider, asked].compactMap({ $0 }) {
-            if let keyed = conversation[p], keyed.objectValue != nil { return keyed }
-        }
-        return conversation
-    }
-
     /// The token counts of ``usage``.
     public var tokenUsage: Chunk.Usage? {
         guard let u = usage?.objectValue else { return nil }
@@ -150,40 +139,85 @@ public struct Answer: Sendable, Hashable, Codable {
 }
 
 extension ChatRequest {
-    /// The request that continues the conversation after `answer` (the Swift side of
-    /// `backend_api_request_follow_up`): the same model, api key and extra fields; the
-    /// messages plus `answer.content` as the assistant's message and `userMessage` as the
-    /// user's; the provider's `conversation` state from the answer (when it has one)
-    /// as the `conversation` field. Media are not sent again.
+    /// The request that continues the conversation after `answer`, made by the library
+    /// (`backend_api_request_follow_up_answer`, so its rules are the C library's): the
+    /// same model, api key, headers and extra fields; the messages plus `answer.content`
+    /// (with its tool calls) as the assistant's message and `userMessage` as the user's;
+    /// the provider's conversation state as g4f expects it back (the answering
+    /// provider's own state, unwrapped) as the `conversation` field, the request's own
+    /// kept when the answer brought none. Media are not sent again. When the library
+    /// refuses (an extra field it does not take, say), streaming the new request throws
+    /// that error.
     public func followUp(answer: Answer, userMessage: String) -> ChatRequest {
-        followUp(answer: answer, then: [.user(userMessage)])
+        followUp(answer: answer, userMessage: userMessage, toolResults: [])
     }
 
     /// The request that continues the conversation after `answer` asked for tools: as
     /// ``followUp(answer:userMessage:)``, with a `{"role": "tool", "tool_call_id": ...,
-    /// "content": ...}` message per result instead of a user message.
+    /// "content": ...}` message per result instead of a user message
+    /// (`backend_api_request_add_tool_result`).
     public func followUp(answer: Answer, toolResults: [ToolResult]) -> ChatRequest {
-        followUp(answer: answer, then: toolResults.map { Message.tool(callID: $0.id, content: $0.content) })
+        followUp(answer: answer, userMessage: nil, toolResults: toolResults)
     }
 
-    private func followUp(answer: Answer, then: [Message]) -> ChatRequest {
+    private func followUp(answer: Answer, userMessage: String?, toolResults: [ToolResult]) -> ChatRequest {
         var next = self
         next.media = []
-        var assistant = Message.assistant(answer.content)
-        if let calls = answer.toolCalls?.arrayValue, !calls.isEmpty {
-            // As an assistant message carries them: without the deltas' `index`.
-            assistant.toolCalls = .array(calls.map { call in
-                guard var fields = call.objectValue else { return call }
-                fields.removeValue(forKey: "index")
-                return .object(fields)
-            })
-        }
-        next.messages.append(assistant)
-        next.messages += then
-        if let state = answer.state(asked: extraFields["provider"]?.stringValue) {
-            next.extraFields["conversation"] = state
+        do {
+            let (added, state) = try followUpAdds(answer: answer, userMessage: userMessage, toolResults: toolResults)
+            next.messages += added
+            if let state { next.extraFields["conversation"] = state }
+        } catch {
+            next.followUpError = error
         }
         return next
+    }
+
+    /// What the library's follow-up after `answer` adds: the messages (the assistant's,
+    /// then the user's or the tool results) and the `conversation` field, nil when the
+    /// answer brought no state. The library gets this request's extra fields but no
+    /// messages, media or earlier state: the messages it adds are then all its body
+    /// holds, and a conversation there is the answer's.
+    private func followUpAdds(
+        answer: Answer, userMessage: String?, toolResults: [ToolResult]
+    ) throws(BackendAPIError) -> ([Message], JSONValue?) {
+        guard let r = backend_api_request_new() else { throw .internalError("backend_api_request_new failed") }
+        defer { backend_api_request_free(r) }
+        try setExtraFields(on: r, except: "conversation")
+        var fields: [String: JSONValue]
+        do {
+            fields = try JSONValue(parsing: JSONEncoder().encode(answer)).objectValue ?? [:]
+        } catch {
+            throw .invalidArgument("the answer: \(error)")
+        }
+        fields["type"] = .string("answer")
+        let json = JSONValue.object(fields).jsonText
+        var chunk: OpaquePointer?
+        try check { backend_api_chunk_parse(json, json.utf8.count, &chunk, $0) }
+        defer { backend_api_chunk_free(chunk) }
+        let user = try userMessage.map { m throws(BackendAPIError) in try cString(m, "user message") }
+        var out: OpaquePointer?
+        try check { backend_api_request_follow_up_answer(r, chunk, user, &out, $0) }
+        defer { backend_api_request_free(out) }
+        for result in toolResults {
+            let id = try cString(result.id, "tool call id")
+            let content = try cString(result.content, "tool result")
+            try check { backend_api_request_add_tool_result(out, id, content, $0) }
+        }
+        var text: UnsafePointer<CChar>?
+        var len = 0
+        try check { backend_api_request_json(out, &text, &len, $0) }
+        defer { backend_api_string_free(text) }
+        guard let text, let body = try? JSONValue(parsing: Data(bytes: text, count: len)).objectValue else {
+            throw .internalError("backend_api_request_json returned no JSON object")
+        }
+        let messages: [Message]
+        do {
+            messages = try JSONDecoder().decode([Message].self, from: Data((body["messages"] ?? .array([])).jsonText.utf8))
+        } catch {
+            throw .internalError("the follow-up's messages: \(error)")
+        }
+        return (messages, body["conversation"])
     }
 }
 

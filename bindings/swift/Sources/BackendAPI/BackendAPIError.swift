@@ -14,7 +14,7 @@ import CBackendAPI
 ///
 /// ```swift
 /// } catch let error as BackendAPIError where error.code == .http {
-///     print(error.httpStatus ?? 0, error.serverMessage ?? error.message)
+///     print(error.httpStatus ?? 0, error.message)  // the server's text escaped; serverMessage is raw
 /// }
 /// ```
 ///
@@ -122,7 +122,8 @@ public struct BackendAPIError: Error, Sendable, Hashable {
     public let message: String
     /// The HTTP status of an ``Code/http`` error.
     public let httpStatus: Int?
-    /// g4f's own message of an ``Code/http`` error (`{"error":{"message":...}}`), when the body had one.
+    /// g4f's own message of an ``Code/http`` error (`{"error":{"message":...}}`), when the body had one:
+    /// raw and untrusted, as the server sent it (``message`` holds it escaped and bounded).
     public let serverMessage: String?
     /// The raw chunk of an ``Code/streamError`` or ``Code/authError``, as the server sent it.
     public let chunk: Chunk?
@@ -195,7 +196,10 @@ extension BackendAPIError: CustomStringConvertible, LocalizedError {
             if let httpStatus { text += " \(httpStatus)" }
         }
         text += ": \(message)"
-        if let serverMessage, !message.contains(serverMessage) { text += " (server: \(serverMessage))" }
+        // The library's message quotes the server's escaped (and cut when long): its start tells.
+        if let serverMessage, !message.contains(printable(String(serverMessage.prefix(64)))) {
+            text += " (server: \(serverMessage))"
+        }
         return printable(text)
     }
 

@@ -79,6 +79,9 @@ public struct ChatRequest: Sendable, Hashable {
     /// request is cancelled and the iteration throws ``BackendAPIError/Code/timedOut``.
     /// Not part of the body (not encoded).
     public var timeout: Duration?
+    /// Why the follow-up that made this request failed (see
+    /// ``followUp(answer:userMessage:)``): streaming it throws this.
+    var followUpError: BackendAPIError?
 
     public init(
         model: String = "",
@@ -103,6 +106,7 @@ public struct ChatRequest: Sendable, Hashable {
     func withNative<T>(
         client: BackendAPIClient, _ body: (OpaquePointer) throws(BackendAPIError) -> T
     ) throws(BackendAPIError) -> T {
+        if let followUpError { throw followUpError }
         guard let r = backend_api_request_new() else { throw .internalError("backend_api_request_new failed") }
         defer { backend_api_request_free(r) }
         let model = try cString(self.model, "model")
@@ -177,12 +181,17 @@ public struct ChatRequest: Sendable, Hashable {
             let v = try cString(headers[name]!, "header value")
             try check { backend_api_request_add_header(r, n, v, $0) }
         }
-        for name in extraFields.keys.sorted() {
+        try setExtraFields(on: r)
+        return try body(r)
+    }
+
+    /// Sets ``extraFields`` (but `except`) on the native request `r`, in the order of their names.
+    func setExtraFields(on r: OpaquePointer, except: String? = nil) throws(BackendAPIError) {
+        for name in extraFields.keys.sorted() where name != except {
             let k = try cString(name, "field name")
             let json = extraFields[name]!.jsonText
             try check { backend_api_request_set_field_json(r, k, json, $0) }
         }
-        return try body(r)
     }
 }
 

@@ -362,6 +362,45 @@ struct StatsAnswerTests {
         third = third.followUp(answer: withState, userMessage: "fourth")
         #expect(third.extraFields["conversation"] == ["id": 9, "parent": "abc"])
     }
+
+    /// The state a follow-up sends back is the library's rule, applied by the library:
+    /// a stateful provider's own state goes back unwrapped on turn two and stays on turn
+    /// three; the answering provider's state first, else the asked one's; a keyed value
+    /// that is not an object, or a state not keyed by provider, goes back whole. (The
+    /// Swift copy of the rule this replaces agreed on these; Go's did not.)
+    @Test("followUp's conversation state is the library's rule")
+    func followUpStateIsTheLibrarys() async throws {
+        let client = try testClient()
+        let first = testRequest(["test_conversation": ["TestBackend": ["conversation_id": "c-1"]]], user: "first")
+        let answer = try await client.stream(first).answer()
+        #expect(answer.provider == "TestBackend")
+        var second = first.followUp(answer: answer, userMessage: "second")
+        second.extraFields["test_conversation"] = nil
+        second.extraFields["test_echo"] = true
+        #expect(try echoed(try await collect(client.stream(second)))["body"]?["conversation"] == ["conversation_id": "c-1"])
+        var third = second.followUp(answer: Answer(content: "no state this time"), userMessage: "third")
+        third.extraFields["test_echo"] = true
+        #expect(try echoed(try await collect(client.stream(third)))["body"]?["conversation"] == ["conversation_id": "c-1"])
+
+        let state: JSONValue = ["P": ["id": 3], "Q": "text"]
+        let cases: [(String, [String: JSONValue], Answer, JSONValue)] = [
+            ("the answering provider before the asked one", ["provider": "P"],
+             Answer(conversation: ["P": ["id": 3], "R": ["id": 5]], provider: "R"), ["id": 5]),
+            ("asked", ["provider": "P"], Answer(conversation: state), ["id": 3]),
+            ("the answering provider", [:], Answer(conversation: state, provider: "P"), ["id": 3]),
+            ("a keyed value not an object", [:], Answer(conversation: state, provider: "Q"), state),
+            ("not keyed (AnyProvider)", ["provider": "P"], Answer(conversation: ["id": 4]), ["id": 4]),
+        ]
+        for (name, fields, answer, want) in cases {
+            let next = ChatRequest(extraFields: fields).followUp(answer: answer, userMessage: "q")
+            #expect(next.extraFields["conversation"] == want, "\(name)")
+            #expect(next.messages == [.assistant(answer.content), .user("q")], "\(name)")
+        }
+        // What the library refuses is thrown when the request is streamed.
+        let refused = ChatRequest(extraFields: ["api_key": "k"]).followUp(answer: Answer(), userMessage: "q")
+        let error = try #require(await thrown { _ = try await client.stream(refused).answer() })
+        #expect(error.code == .invalidArgument, "\(error)")
+    }
 }
 
 @Suite("Event loop", .timeLimit(.minutes(1)))
