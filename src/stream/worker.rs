@@ -59,7 +59,9 @@ impl Job {
     }
 
     pub(super) fn run(self) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.stream()));
+        let _network = crate::net::enter(self.shared.link.clone());
+        let mut rest = None;
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.stream(&mut rest)));
         let last = match outcome {
             Ok(Ok(())) => Msg::End,
             Ok(Err(e)) => Msg::Fail(e),
@@ -83,6 +85,11 @@ impl Job {
         });
         if self.tx.send(last).is_ok() {
             s.readiness.signal();
+        }
+        // The answer is complete: what follows its end, read after the reader
+        // has it, lets the connection be kept.
+        if let Some(body) = rest {
+            transport::finish_body(body);
         }
     }
 
@@ -170,6 +177,8 @@ impl Job {
             let e = match self.attempt() {
                 Ok(body) => {
                     s.counters.headers_at.mark(s.start);
+                    let reused = crate::net::exchange().reused;
+                    s.counters.reused.store(reused, Ordering::Relaxed);
                     self.log(LogLevel::Debug, || {
                         format!(
                             "response headers after {} ms",
@@ -220,7 +229,8 @@ impl Job {
         unreachable!("the loop returns")
     }
 
-    fn stream(&self) -> Result<()> {
+    /// Reads the answer; `rest` gets the body when the answer ended before it.
+    fn stream(&self, rest: &mut Option<ureq::BodyReader<'static>>) -> Result<()> {
         let Some(body) = self.connect()? else {
             return Ok(());
         };
@@ -257,6 +267,7 @@ impl Job {
                 return Ok(());
             }
             if progress? == Progress::Done || n == 0 {
+                *rest = (n > 0).then_some(body);
                 return Ok(());
             }
         }

@@ -1,0 +1,170 @@
+//! A keep-alive HTTP/1.1 server (plain or TLS) that counts the connections it
+//! accepts, the requests it reads and the TLS sessions resumed, and answers
+//! each request as a plan says: for the tests of connection reuse.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the server answers one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// A complete two-chunk answer (`Content-Length`), the connection kept.
+    Answer,
+    /// An error status with a JSON body, the connection kept.
+    Status(u16),
+    /// The head and one chunk of a body that never ends; waits for the client to close.
+    Stall,
+    /// A complete 1 MiB answer of many chunks.
+    Long,
+    /// Closes the connection without a byte of answer (a stale keep-alive connection).
+    Drop,
+    /// A model listing (JSON), the connection kept.
+    Models,
+}
+
+/// The counts of a running server.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub connections: AtomicUsize,
+    pub requests: AtomicUsize,
+    pub resumed: AtomicUsize,
+}
+
+/// A running server: its URL (`http://` or `https://127.0.0.1:PORT`) and counts.
+pub struct Server {
+    pub url: String,
+    pub counts: Arc<Counts>,
+}
+
+impl Server {
+    pub fn connections(&self) -> usize {
+        self.counts.connections.load(Ordering::SeqCst)
+    }
+    pub fn requests(&self) -> usize {
+        self.counts.requests.load(Ordering::SeqCst)
+    }
+    pub fn resumed(&self) -> usize {
+        self.counts.resumed.load(Ordering::SeqCst)
+    }
+}
+
+/// The body of a complete answer in the backend protocol.
+pub const ANSWER: &str = "data: {\"type\":\"content\",\"content\":\"a\"}\n\ndata: {\"type\":\"content\",\"content\":\"b\"}\n\n";
+
+/// Starts a server; `plan` gets each request's number (from 0, in arrival
+/// order); `idle_close` closes a connection idle that long after an answer.
+pub fn start(
+    tls: bool,
+    idle_close: Option<Duration>,
+    plan: impl Fn(usize) -> Reply + Send + Sync + 'static,
+) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let scheme = if tls { "https" } else { "http" };
+    let url = format!(
+        "{scheme}://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let counts = Arc::new(Counts::default());
+    let config = tls.then(|| crate::tls::server_config(&crate::tls::tls_dir()));
+    let plan = Arc::new(plan);
+    let c = counts.clone();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().flatten() {
+            c.connections.fetch_add(1, Ordering::SeqCst);
+            let (c, plan, config) = (c.clone(), plan.clone(), config.clone());
+            std::thread::spawn(move || {
+                let _ = sock.set_read_timeout(idle_close);
+                match config {
+                    None => serve(BufReader::new(sock), &c, &*plan),
+                    Some(config) => {
+                        let mut conn = rustls::ServerConnection::new(config).unwrap();
+                        let mut sock = sock;
+                        while conn.is_handshaking() {
+                            if conn.complete_io(&mut sock).is_err() {
+                                return;
+                            }
+                        }
+                        if conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                            c.resumed.fetch_add(1, Ordering::SeqCst);
+                        }
+                        serve(
+                            BufReader::new(rustls::StreamOwned::new(conn, sock)),
+                            &c,
+                            &*plan,
+                        )
+                    }
+                }
+            });
+        }
+    });
+    Server { url, counts }
+}
+
+fn serve<S: Read + Write>(mut r: BufReader<S>, c: &Counts, plan: &dyn Fn(usize) -> Reply) {
+    while let Ok(Some(_)) = crate::http::read_request(&mut r) {
+        let n = c.requests.fetch_add(1, Ordering::SeqCst);
+        let w = r.get_mut();
+        let ok = match plan(n) {
+            Reply::Answer => answer(w, 200, "text/event-stream", ANSWER.as_bytes()),
+            Reply::Status(code) => answer(
+                w,
+                code,
+                "application/json",
+                br#"{"error":{"message":"refused"}}"#,
+            ),
+            Reply::Long => {
+                let line = format!(
+                    "data: {{\"type\":\"content\",\"content\":\"{}\"}}\n\n",
+                    "z".repeat(1000)
+                );
+                answer(w, 200, "text/event-stream", line.repeat(1 << 10).as_bytes())
+            }
+            Reply::Stall => {
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100000\r\n\r\n";
+                let _ = w.write_all(head.as_bytes());
+                let _ = w.write_all(ANSWER.as_bytes());
+                let _ = w.flush();
+                // Until the client closes (a read of 0 or an error).
+                let mut b = [0u8; 1];
+                let _ = r.get_mut().flush();
+                let _ = r.fill_buf().map(|b| b.len());
+                let _ = r.read(&mut b);
+                false
+            }
+            Reply::Drop => false,
+            Reply::Models => answer(w, 200, "application/json", br#"{"P":["m"]}"#),
+        };
+        if !ok {
+            return;
+        }
+    }
+}
+
+fn answer(w: &mut impl Write, status: u16, kind: &str, body: &[u8]) -> bool {
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    w.write_all(head.as_bytes()).is_ok() && w.write_all(body).is_ok() && w.flush().is_ok()
+}
+
+/// Drains a stream of a keep-alive server's: its content and whether it reused a
+/// connection; panics unless it ended.
+pub fn stream_once(client: &backend_api::Client) -> (String, bool) {
+    let s = backend_api::Stream::open(client, &crate::request(serde_json::json!({}))).unwrap();
+    let (chunks, end) = crate::drain(&s);
+    assert!(matches!(end, backend_api::Next::End), "{end:?}");
+    // The worker keeps the connection once it read the body's end, as it ends.
+    wait_ended(&s);
+    (crate::content(&chunks), s.stats().reused_connection)
+}
+
+/// Waits until the stream's thread has finished.
+pub fn wait_ended(s: &backend_api::Stream) {
+    while !s.stats().ended {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
