@@ -28,12 +28,12 @@ pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
 const IO_BUFFER: usize = 16 << 10;
 
 /// Idle connections kept by default.
-pub const DEFAULT_MAX_IDLE: usize = 10;
+pub(crate) const DEFAULT_MAX_IDLE: usize = 10;
 
 /// How long an idle connection is kept by default: under the 5 s after which
 /// g4f's server (uvicorn) closes an idle keep-alive connection, so a kept
 /// connection is rarely one the server is closing as the next request leaves.
-pub const DEFAULT_IDLE_TIME: Duration = Duration::from_secs(4);
+pub(crate) const DEFAULT_IDLE_TIME: Duration = Duration::from_secs(4);
 
 /// Which timeout a setter names.
 /// Its C form, with the ABI's numbers, is `ffi::backend_api_timeout`.

@@ -49,7 +49,7 @@ fn model_listings_reuse_too() {
     assert!(backend_api::models(&c, None, None)
         .unwrap()
         .contains("\"P\""));
-    assert_eq!(stream_once(&c).1, true);
+    assert!(stream_once(&c).1);
     assert_eq!(server.connections(), 1);
 }
 
@@ -70,7 +70,7 @@ fn no_reuse_after_an_error_status() {
         "{end:?}"
     );
     wait_ended(&s);
-    assert_eq!(stream_once(&c).1, false);
+    assert!(!stream_once(&c).1);
     assert_eq!(server.connections(), 2);
 }
 
@@ -108,7 +108,7 @@ fn no_reuse_after_a_cancel_a_timeout_or_an_unread_body() {
             "{how}: the stalled request reused the first's"
         );
         drop(s);
-        assert_eq!(stream_once(&c).1, false, "{how}");
+        assert!(!stream_once(&c).1, "{how}");
         assert_eq!(server.connections(), 2, "{how}");
     }
 }
@@ -147,15 +147,15 @@ fn the_idle_bounds_hold() {
     let mut off = client(&server.url);
     off.set_keep_alive(0, Some(Duration::from_secs(4)));
     stream_once(&off);
-    assert_eq!(stream_once(&off).1, false);
+    assert!(!stream_once(&off).1);
     assert_eq!(server.connections(), 2);
 
     let mut short = client(&server.url);
     short.set_keep_alive(4, Some(Duration::from_millis(100)));
     stream_once(&short);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(stream_once(&short).1, false, "kept past its idle time");
-    assert_eq!(stream_once(&short).1, true);
+    assert!(!stream_once(&short).1, "kept past its idle time");
+    assert!(stream_once(&short).1);
     assert_eq!(server.connections(), 4);
 }
 
@@ -192,7 +192,7 @@ fn concurrent_streams_on_one_client_each_get_a_connection_then_share_them() {
     let after = server.connections();
     assert!((5..=8).contains(&after), "{after}");
     for _ in 0..3 {
-        assert_eq!(stream_once(&c).1, true);
+        assert!(stream_once(&c).1);
     }
     assert_eq!(server.connections(), after);
 }
@@ -220,9 +220,9 @@ fn a_new_proxy_or_tls_setting_starts_afresh() {
     let mut c = client(&server.url);
     stream_once(&c);
     c.set_verify_tls(false);
-    assert_eq!(stream_once(&c).1, false);
+    assert!(!stream_once(&c).1);
     c.set_proxy(None).unwrap();
-    assert_eq!(stream_once(&c).1, false);
-    assert_eq!(stream_once(&c).1, true);
+    assert!(!stream_once(&c).1);
+    assert!(stream_once(&c).1);
     assert_eq!(server.connections(), 3);
 }
