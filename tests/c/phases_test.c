@@ -645,6 +645,15 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
         ok = 0;
     if (!skip && p == P_MIDBODY && a == A_NOTHING && w != W_LISTING && c->chunks != 2) ok = 0;
 
+    /* Headers came on the kept connection: the stream's stats say it was reused. */
+    if (p == P_REUSED_BODY && c->stream) {
+        backend_api_stats stats = {.size = sizeof stats};
+        CHECK(backend_api_stream_stats(c->stream, &stats) == BACKEND_API_STATUS_OK);
+        if (!stats.reused_connection) {
+            ok = 0;
+            snprintf(c->message, sizeof c->message, "stats: not a reused connection");
+        }
+    }
     double closed_at = now_ms();
     if (c->stream) backend_api_close(c->stream);
     double close_ms = now_ms() - closed_at;
