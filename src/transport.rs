@@ -96,18 +96,25 @@ fn stale(e: &std::io::Error) -> bool {
         )
 }
 
-/// Reads what is left of a body whose answer has ended (the end of its framing,
-/// a `[DONE]`'s chunk terminator), so that its connection may be kept; a body
-/// that goes on past a few kilobytes is dropped, and its connection closed.
-pub(crate) fn finish_body(mut body: ureq::BodyReader<'static>) {
+/// Reads what is left of a body whose answer has ended (the end of its framing
+/// after a `[DONE]`), so that its connection may be kept: within
+/// [`FINISH_WAIT`], at most a few kilobytes; else the body is dropped and its
+/// connection closed. The end of a body usually came with its last bytes, and
+/// the read takes no wait.
+pub(crate) fn finish_body(mut body: ureq::BodyReader<'static>, clock: &Clock) {
+    clock.wait_briefly(std::time::Instant::now() + FINISH_WAIT);
     let mut buf = [0u8; 4096];
     for _ in 0..4 {
         match body.read(&mut buf) {
             Ok(n) if n > 0 => {}
-            _ => return,
+            _ => break,
         }
     }
+    clock.retrying();
 }
+
+/// The longest wait for the end of a body after its answer ended.
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Turns a non-2xx answer into an HTTP error, and refuses a compressed body
 /// (nothing was asked for, so nothing could decode it).

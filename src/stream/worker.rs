@@ -60,8 +60,7 @@ impl Job {
 
     pub(super) fn run(self) {
         let _network = crate::net::enter(self.shared.link.clone());
-        let mut rest = None;
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.stream(&mut rest)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.stream()));
         let last = match outcome {
             Ok(Ok(())) => Msg::End,
             Ok(Err(e)) => Msg::Fail(e),
@@ -85,11 +84,6 @@ impl Job {
         });
         if self.tx.send(last).is_ok() {
             s.readiness.signal();
-        }
-        // The answer is complete: what follows its end, read after the reader
-        // has it, lets the connection be kept.
-        if let Some(body) = rest {
-            transport::finish_body(body);
         }
     }
 
@@ -229,8 +223,7 @@ impl Job {
         unreachable!("the loop returns")
     }
 
-    /// Reads the answer; `rest` gets the body when the answer ended before it.
-    fn stream(&self, rest: &mut Option<ureq::BodyReader<'static>>) -> Result<()> {
+    fn stream(&self) -> Result<()> {
         let Some(body) = self.connect()? else {
             return Ok(());
         };
@@ -267,7 +260,9 @@ impl Job {
                 return Ok(());
             }
             if progress? == Progress::Done || n == 0 {
-                *rest = (n > 0).then_some(body);
+                if n > 0 {
+                    transport::finish_body(body, &s.link.clock);
+                }
                 return Ok(());
             }
         }

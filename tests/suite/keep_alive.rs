@@ -36,6 +36,22 @@ fn a_second_stream_reuses_the_connection_of_the_first() {
 }
 
 #[test]
+fn an_answer_ended_by_done_keeps_its_connection_also_when_closed_at_once() {
+    let server = start(false, None, |_| Reply::Done);
+    let mut c = client(&server.url);
+    c.set_protocol(backend_api::Protocol::Openai);
+    for i in 0..3 {
+        let s = Stream::open(&c, &support::request(serde_json::json!({}))).unwrap();
+        let (chunks, end) = support::drain(&s);
+        assert!(matches!(end, Next::End), "{end:?}");
+        assert_eq!(support::content(&chunks), "hi");
+        assert_eq!(s.stats().reused_connection, i > 0);
+        // Closed at once at the end: the connection was kept before the end came.
+    }
+    assert_eq!((server.connections(), server.requests()), (1, 3));
+}
+
+#[test]
 fn model_listings_reuse_too() {
     let server = start(false, None, |n| {
         if n == 1 {

@@ -23,6 +23,9 @@ pub enum Reply {
     Drop,
     /// A model listing (JSON), the connection kept.
     Models,
+    /// An OpenAI-compatible answer ending in `[DONE]`, chunked, the chunked
+    /// body's end 20 ms after it; the connection kept.
+    Done,
 }
 
 /// The counts of a running server.
@@ -133,11 +136,27 @@ fn serve<S: Read + Write>(mut r: BufReader<S>, c: &Counts, plan: &dyn Fn(usize) 
             }
             Reply::Drop => false,
             Reply::Models => answer(w, 200, "application/json", br#"{"P":["m"]}"#),
+            Reply::Done => done(w),
         };
         if !ok {
             return;
         }
     }
+}
+
+fn done(w: &mut impl Write) -> bool {
+    let events = "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n";
+    let head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let chunk = format!("{:x}\r\n{events}\r\n", events.len());
+    if w.write_all(head.as_bytes()).is_err()
+        || w.write_all(chunk.as_bytes()).is_err()
+        || w.flush().is_err()
+    {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    w.write_all(b"0\r\n\r\n").is_ok() && w.flush().is_ok()
 }
 
 fn answer(w: &mut impl Write, status: u16, kind: &str, body: &[u8]) -> bool {
