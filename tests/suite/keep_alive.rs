@@ -242,3 +242,24 @@ fn a_new_proxy_or_tls_setting_starts_afresh() {
     assert!(stream_once(&c).1);
     assert_eq!(server.connections(), 3);
 }
+
+#[test]
+fn through_a_proxy_connections_are_kept_per_proxy() {
+    use support::keepalive::{proxy, Proxy};
+    for tls in [false, true] {
+        let server = start(tls, None, |_| Reply::Answer);
+        for kind in [Proxy::Http, Proxy::Socks5] {
+            let (first, second) = (proxy(kind), proxy(kind));
+            let mut c = client(&server.url);
+            c.set_proxy(Some(&first.url)).unwrap();
+            assert!(!stream_once(&c).1);
+            assert!(stream_once(&c).1, "{kind:?} tls {tls}");
+            // Another proxy: none of the first proxy's connections.
+            c.set_proxy(Some(&second.url)).unwrap();
+            assert!(!stream_once(&c).1);
+            assert!(stream_once(&c).1);
+            assert_eq!((first.connections(), second.connections()), (1, 1));
+        }
+        assert_eq!(server.connections(), 4, "tls {tls}");
+    }
+}

@@ -184,3 +184,99 @@ pub fn wait_ended(s: &backend_api::Stream) {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Which proxy [`proxy`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proxy {
+    /// An HTTP proxy (CONNECT).
+    Http,
+    /// A SOCKS5 proxy without authentication.
+    Socks5,
+}
+
+/// A proxy that relays to whatever target it is asked for, counting the
+/// connections clients make to it; its URL and counts.
+pub fn proxy(kind: Proxy) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let scheme = match kind {
+        Proxy::Http => "http",
+        Proxy::Socks5 => "socks5",
+    };
+    let url = format!(
+        "{scheme}://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let counts = Arc::new(Counts::default());
+    let c = counts.clone();
+    std::thread::spawn(move || {
+        for sock in listener.incoming().flatten() {
+            c.connections.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                if let Some(upstream) = open_tunnel(kind, &sock) {
+                    relay(sock, upstream);
+                }
+            });
+        }
+    });
+    Server { url, counts }
+}
+
+/// The proxy's handshake with a client: the target's connection.
+fn open_tunnel(kind: Proxy, sock: &std::net::TcpStream) -> Option<std::net::TcpStream> {
+    let mut s = sock;
+    let target = match kind {
+        Proxy::Http => {
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                s.read_exact(&mut b).ok()?;
+                head.push(b[0]);
+            }
+            let line = String::from_utf8_lossy(&head).lines().next()?.to_owned();
+            line.strip_prefix("CONNECT ")?.split(' ').next()?.to_owned()
+        }
+        Proxy::Socks5 => {
+            let mut b = [0u8; 262];
+            s.read_exact(&mut b[..2]).ok()?;
+            let n = b[1] as usize;
+            s.read_exact(&mut b[..n]).ok()?;
+            s.write_all(&[5, 0]).ok()?;
+            s.read_exact(&mut b[..4]).ok()?;
+            let host = match b[3] {
+                1 => {
+                    s.read_exact(&mut b[..4]).ok()?;
+                    format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+                }
+                3 => {
+                    s.read_exact(&mut b[..1]).ok()?;
+                    let n = b[0] as usize;
+                    s.read_exact(&mut b[..n]).ok()?;
+                    String::from_utf8_lossy(&b[..n]).into_owned()
+                }
+                _ => return None,
+            };
+            s.read_exact(&mut b[..2]).ok()?;
+            format!("{host}:{}", u16::from_be_bytes([b[0], b[1]]))
+        }
+    };
+    let upstream = std::net::TcpStream::connect(target).ok()?;
+    let reply: &[u8] = match kind {
+        Proxy::Http => b"HTTP/1.1 200 Connection established\r\n\r\n",
+        Proxy::Socks5 => &[5, 0, 0, 1, 127, 0, 0, 1, 0, 0],
+    };
+    s.write_all(reply).ok()?;
+    Some(upstream)
+}
+
+/// Copies both ways until either side closes.
+fn relay(a: std::net::TcpStream, b: std::net::TcpStream) {
+    let (mut a2, mut b2) = (a.try_clone().unwrap(), b.try_clone().unwrap());
+    let (mut a, mut b) = (a, b);
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut a2, &mut b2);
+        let _ = b2.shutdown(std::net::Shutdown::Both);
+    });
+    let _ = std::io::copy(&mut b, &mut a);
+    let _ = a.shutdown(std::net::Shutdown::Both);
+    let _ = up.join();
+}
