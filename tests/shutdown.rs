@@ -26,8 +26,12 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
+/// The tests of this binary act on the whole process: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn shutdown_cancels_what_is_left_and_joins_every_thread() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // A server that accepts and never answers: streams and a listing wait on it.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
@@ -136,4 +140,26 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
         backend_api_request_free(r);
         backend_api_client_free(c);
     }
+}
+
+#[test]
+fn shutdown_and_freeing_the_client_close_its_idle_connections() {
+    use support::keepalive::{start, stream_once, Reply};
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = start(false, None, |_| Reply::Answer);
+    let mut client = backend_api::Client::new(&server.url).unwrap();
+    client.set_proxy(None).unwrap();
+    stream_once(&client);
+    assert!(stream_once(&client).1, "kept");
+    assert!(backend_api::threads::shutdown(None));
+    assert!(server.wait_closed(1), "shutdown closes the idle connection");
+    // The client works afterwards, on connections of its own again.
+    assert_eq!(stream_once(&client), ("ab".to_owned(), false));
+    assert!(stream_once(&client).1);
+    assert_eq!(server.connections(), 2);
+    drop(client);
+    assert!(
+        server.wait_closed(2),
+        "freeing the client closes its idle connection"
+    );
 }

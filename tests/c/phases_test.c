@@ -404,23 +404,26 @@ static const char *action_names[A_COUNT] = {"nothing", "cancel", "close"};
 static char urls[P_COUNT][64];
 static char proxies[P_COUNT][64]; /* the SOCKS phases' proxy */
 
+/* One complete stream on `c`. */
+static void answer_once(backend_api_client *c) {
+    backend_api_request *r = request_with(NULL);
+    backend_api_stream *s = NULL;
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_chunk *ch = NULL;
+    backend_api_status st;
+    while ((st = backend_api_next(s, -1, &ch, NULL)) == BACKEND_API_STATUS_OK)
+        backend_api_chunk_free(ch);
+    CHECK(st == BACKEND_API_STATUS_END);
+    backend_api_close(s);
+    backend_api_request_free(r);
+}
+
 /* The client of a phase, each of its timeouts `ms`. */
 static backend_api_client *phase_client(enum phase p, int64_t ms) {
     backend_api_client *c = client_for(urls[p]);
     for (int k = 0; k < 3; k++) backend_api_client_set_timeout(c, (uint32_t)k, ms, NULL);
     if (proxies[p][0]) CHECK(backend_api_client_set_proxy(c, proxies[p], NULL) == BACKEND_API_STATUS_OK);
-    if (p >= P_REUSED) { /* a complete answer first: its connection is kept */
-        backend_api_request *r = request_with(NULL);
-        backend_api_stream *s = NULL;
-        CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
-        backend_api_chunk *ch = NULL;
-        backend_api_status st;
-        while ((st = backend_api_next(s, -1, &ch, NULL)) == BACKEND_API_STATUS_OK)
-            backend_api_chunk_free(ch);
-        CHECK(st == BACKEND_API_STATUS_END);
-        backend_api_close(s);
-        backend_api_request_free(r);
-    }
+    if (p >= P_REUSED) answer_once(c); /* its connection is kept */
     return c;
 }
 
@@ -1080,6 +1083,13 @@ static void fork_child(void) {
     backend_api_client *sc = client_with("http://slow.test:8080", 30000, 30000);
     for (int i = 0; i < POOL_THREADS; i++) /* every pool thread in getaddrinfo at the fork */
         backend_api_open(sc, r, &slow[i], NULL);
+    /* A connection kept by the parent, whose server answers a second request on it
+     * with headers then silence. */
+    backend_api_client *kc = client_with(urls[P_REUSED_BODY], 5000, 1000);
+    /* Kept past the child's run (its stream to localhost takes IDLE, 5 s). */
+    CHECK(backend_api_client_set_keep_alive(kc, 4, 60000, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_client_set_keep_alive(kc, 4, -1, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    answer_once(kc);
     sleep_ms(400);
     fflush(stdout);
     pid_t pid = fork();
@@ -1096,11 +1106,20 @@ static void fork_child(void) {
         int chunks = 0;
         backend_api_open(lc, r, &ls, NULL);
         backend_api_status got = drain(ls, 6000, &chunks, NULL);
+        /* The inherited client: a connection of the child's own, never the parent's. */
+        backend_api_stream *ks = NULL;
+        int kchunks = 0;
+        backend_api_open(kc, r, &ks, NULL);
+        backend_api_status kept = drain(ks, 6000, &kchunks, NULL);
         printf("child: close and shutdown(3000): %s in %.0f ms; a stream to localhost: %d chunks "
-               "(%s)\n",
-               backend_api_status_name(st), took, chunks, backend_api_status_name(got));
+               "(%s); on the inherited client: %d chunks (%s)\n",
+               backend_api_status_name(st), took, chunks, backend_api_status_name(got), kchunks,
+               backend_api_status_name(kept));
         fflush(stdout);
-        _exit(st == BACKEND_API_STATUS_OK && chunks == 2 ? 0 : 1);
+        _exit(st == BACKEND_API_STATUS_OK && chunks == 2 && kept == BACKEND_API_STATUS_END &&
+                      kchunks == 1
+                  ? 0
+                  : 1);
     }
     int status = 0;
     waitpid(pid, &status, 0);
@@ -1111,6 +1130,18 @@ static void fork_child(void) {
            e ? ": " : "", e ? backend_api_error_message(e) : "");
     CHECK(st == BACKEND_API_STATUS_AGAIN);
     backend_api_error_free(e);
+    /* The parent's kept connection is untouched by the child: its second request
+     * goes over it (headers, then the silence IDLE ends). */
+    backend_api_stream *ks = NULL;
+    CHECK(backend_api_open(kc, r, &ks, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_status kept = drain(ks, 6000, NULL, NULL);
+    backend_api_stats stats = {.size = sizeof stats};
+    backend_api_stream_stats(ks, &stats);
+    printf("parent: its kept connection after the child: %s, reused %d\n",
+           backend_api_status_name(kept), stats.reused_connection);
+    CHECK(kept == BACKEND_API_STATUS_TIMED_OUT && stats.reused_connection);
+    backend_api_close(ks);
+    backend_api_client_free(kc);
     backend_api_close(s);
     for (int i = 0; i < POOL_THREADS; i++) backend_api_close(slow[i]);
     backend_api_client_free(sc);

@@ -34,6 +34,8 @@ pub struct Counts {
     pub connections: AtomicUsize,
     pub requests: AtomicUsize,
     pub resumed: AtomicUsize,
+    /// Connections that ended (the client closed them, or the plan did).
+    pub closed: AtomicUsize,
 }
 
 /// A running server: its URL (`http://` or `https://127.0.0.1:PORT`) and counts.
@@ -51,6 +53,17 @@ impl Server {
     }
     pub fn resumed(&self) -> usize {
         self.counts.resumed.load(Ordering::SeqCst)
+    }
+    /// Waits (up to 20 s, a hang guard) until `n` connections have ended; whether they had.
+    pub fn wait_closed(&self, n: usize) -> bool {
+        let end = std::time::Instant::now() + Duration::from_secs(20);
+        while self.counts.closed.load(Ordering::SeqCst) < n {
+            if std::time::Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        true
     }
 }
 
@@ -80,6 +93,14 @@ pub fn start(
             let (c, plan, config) = (c.clone(), plan.clone(), config.clone());
             std::thread::spawn(move || {
                 let _ = sock.set_read_timeout(idle_close);
+                /// Counts the connection's end however `serve` returns.
+                struct Closed<'a>(&'a Counts);
+                impl Drop for Closed<'_> {
+                    fn drop(&mut self) {
+                        self.0.closed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                let _closed = Closed(&c);
                 match config {
                     None => serve(BufReader::new(sock), &c, &*plan),
                     Some(config) => {
