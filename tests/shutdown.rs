@@ -1,6 +1,7 @@
 //! `backend_api_shutdown` through the C ABI: it cancels what is left and joins every
 //! thread of the library, so that after it returns no log callback and no log sink
-//! `destroy` runs. A binary of its own: the call acts on the whole process.
+//! `destroy` runs, and the idle connections clients kept are closed. A binary of its
+//! own: the call acts on the whole process.
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
@@ -26,12 +27,8 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
-/// The tests of this binary act on the whole process: one at a time.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 #[test]
 fn shutdown_cancels_what_is_left_and_joins_every_thread() {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // A server that accepts and never answers: streams and a listing wait on it.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
@@ -140,12 +137,13 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
         backend_api_request_free(r);
         backend_api_client_free(c);
     }
+    shutdown_and_freeing_the_client_close_its_idle_connections();
 }
 
-#[test]
+/// Part of the one test above (the binary's tests would count each other's
+/// threads): shutdown closes the idle connections a client kept, as freeing it does.
 fn shutdown_and_freeing_the_client_close_its_idle_connections() {
     use support::keepalive::{start, stream_once, Reply};
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = start(false, None, |_| Reply::Answer);
     let mut client = backend_api::Client::new(&server.url).unwrap();
     client.set_proxy(None).unwrap();

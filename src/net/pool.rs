@@ -5,8 +5,9 @@
 //!
 //! `backend_api_shutdown` closes the idle connections of every client: each agent
 //! is registered as an operation of the library (`threads`), whose cancel shuts
-//! the agent down (idle connections closed, those in use shut); the next
-//! operation of the client makes a new one. After `fork`, a child never uses a
+//! the agent down (its idle connections closed; those in use are their
+//! operations' to end, which the shutdown cancels too); the next operation of
+//! the client makes a new agent. After `fork`, a child never uses a
 //! pool its parent made (the parent's connections, shared by both processes,
 //! stay the parent's): its operations on such a client each get an agent that
 //! keeps nothing, until a setter gives the client a pool of the child's own.

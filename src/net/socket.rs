@@ -14,8 +14,7 @@ use std::time::Instant;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
-    Transport,
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
 };
 use ureq::{Error, Timeout};
 
@@ -171,14 +170,6 @@ impl Link {
     }
 }
 
-impl SocketTransport {
-    /// Registers the connection with ureq's shutdown (`Agent::shutdown`).
-    pub(super) fn register(&self, details: &ConnectionDetails) -> Result<(), Error> {
-        let handle = Arc::downgrade(&self.stream);
-        (details.register_shutdown)(handle as std::sync::Weak<dyn ShutdownHandle>)
-    }
-}
-
 fn in_progress(e: &io::Error) -> bool {
     #[cfg(unix)]
     if e.raw_os_error() == Some(libc::EINPROGRESS) {
@@ -199,9 +190,12 @@ impl<In: Transport> Connector<In> for SocketConnector {
             // A SOCKS proxy's connection came first in the chain.
             return Ok(chained.map(Either::A));
         }
+        // Not registered with ureq's `Agent::shutdown`: the client's agent is
+        // shut down to close its idle connections (see `pool`), while a connection
+        // in use is shut by its own operation's cancel only, which is then
+        // reported as the cancel it is.
         let transport =
             super::operation::link().connect(&details.addrs, details.config, details.timeout)?;
-        transport.register(details)?;
         Ok(Some(Either::B(transport)))
     }
 }

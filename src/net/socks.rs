@@ -68,7 +68,6 @@ impl<In: Transport> Connector<In> for SocksConnector {
             .resolve(proxy.uri(), details.config, details.timeout)?;
         let transport =
             super::operation::link().connect(&addrs, details.config, details.timeout)?;
-        transport.register(details)?;
         let mut w = TransportAdapter::new(transport, details.current_time.clone());
         w.set_timeout(details.timeout);
         handshake(&mut w, proxy, target).map_err(|e| match Error::from(e) {
