@@ -298,6 +298,9 @@ typedef struct {
   int64_t elapsed_us;
   // Bytes of decoded chunks held for the caller (bounded: see the README).
   uint64_t queued_bytes;
+  // The answer came on a connection kept from an earlier request of the
+  // client (see `backend_api_client_set_keep_alive`), not a new one.
+  bool reused_connection;
 } backend_api_stats;
 
 #ifdef __cplusplus
@@ -536,6 +539,28 @@ backend_api_status backend_api_client_set_retries(backend_api_client *client,
 backend_api_status backend_api_client_set_protocol(backend_api_client *client,
                                                    uint32_t protocol,
                                                    backend_api_error **err);
+
+// Keeps up to `max_idle` idle connections of this client open for its later
+// requests (streams, model listings, media fetches), each for at most `idle_ms`
+// milliseconds; 0 in either turns reuse off (every request on a connection of
+// its own); negative `idle_ms` is `BACKEND_API_STATUS_INVALID_ARGUMENT`. By
+// default 10 connections for 4000 ms (g4f's server closes an idle connection
+// after 5 s). A connection is kept only after a 2xx answer read to its end,
+// never after an error status, a cancel, a timeout or a body left unread; the
+// timeouts and cancel of each stream apply to a reused connection as to a new
+// one. A request that fails on a reused connection before any byte of its
+// answer (the server closed it meanwhile) is sent again at once on a new one,
+// not counted as a retry. Connections are kept per client (its clones share
+// them) and per proxy and TLS setting: changing those, or calling this, starts
+// afresh, and the connections kept so far close. Idle connections hold a
+// descriptor each, closed by `backend_api_client_free` (when no stream of the
+// client runs), by `backend_api_shutdown`, or on the next request after their
+// time. A child of `fork` never uses connections its parent kept. Not
+// concurrently with other calls on the same client.
+backend_api_status backend_api_client_set_keep_alive(backend_api_client *client,
+                                                     size_t max_idle,
+                                                     int64_t idle_ms,
+                                                     backend_api_error **err);
 
 // The name of a status code, such as `"HTTP"`, or `"UNKNOWN"` for a number that
 // is not a status. Static; any thread.

@@ -1,8 +1,7 @@
 //! The client: where and how to connect (base URL, headers, proxy, timeouts,
-//! limits; TLS in `trust`), and which `Authorization` a request carries. It knows
-//! nothing of the wire format.
+//! limits; TLS in `trust`; the connections kept for reuse in `net::pool`), and
+//! which `Authorization` a request carries. It knows nothing of the wire format.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::Proxy;
@@ -13,7 +12,7 @@ use crate::decoder::DEFAULT_MAX_LINE;
 use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::log::Logger;
-use crate::net::Link;
+use crate::net::Pool;
 use crate::protocol::Protocol;
 use crate::proxy_env;
 use crate::request::Request;
@@ -27,6 +26,14 @@ pub const USER_AGENT: &str = concat!("backend-api/", env!("CARGO_PKG_VERSION"));
 
 /// ureq's input and output buffer per connection.
 const IO_BUFFER: usize = 16 << 10;
+
+/// Idle connections kept by default.
+pub(crate) const DEFAULT_MAX_IDLE: usize = 10;
+
+/// How long an idle connection is kept by default: under the 5 s after which
+/// g4f's server (uvicorn) closes an idle keep-alive connection, so a kept
+/// connection is rarely one the server is closing as the next request leaves.
+pub(crate) const DEFAULT_IDLE_TIME: Duration = Duration::from_secs(4);
 
 /// Which timeout a setter names. What each one bounds (and its default) is
 /// written once, on its C form with the ABI's numbers,
@@ -70,6 +77,11 @@ pub struct Client {
     proxy: Option<Proxy>,
     /// Why the environment's proxy could not be used, until a proxy is set.
     proxy_error: Option<String>,
+    /// Most idle connections kept, and for how long; `None`: none kept.
+    keep_alive: Option<(usize, Duration)>,
+    /// The agent and its idle connections: new whenever a setting they depend
+    /// on changes (TLS, proxy, `keep_alive`).
+    pool: Pool,
     pub(crate) timeouts: Timeouts,
     pub(crate) max_line: usize,
     pub(crate) max_answer: usize,
@@ -98,6 +110,7 @@ impl std::fmt::Debug for Client {
                     .map(|p| format!("{}:{}", p.host(), p.port())),
             )
             .field("proxy_error", &self.proxy_error)
+            .field("keep_alive", &self.keep_alive)
             .field("timeouts", &self.timeouts)
             .field("max_answer", &self.max_answer)
             .field("retry", &self.retry)
@@ -142,6 +155,8 @@ impl Client {
             tls: Tls::default(),
             proxy,
             proxy_error,
+            keep_alive: Some((DEFAULT_MAX_IDLE, DEFAULT_IDLE_TIME)),
+            pool: Pool::default(),
             timeouts: Timeouts::default(),
             max_line: DEFAULT_MAX_LINE,
             max_answer: DEFAULT_MAX_ANSWER,
@@ -217,12 +232,15 @@ impl Client {
     /// (curl's `--proxy-insecure`).
     pub fn set_verify_tls(&mut self, verify: bool) {
         self.tls.set_verify(verify);
+        self.pool = Pool::default();
     }
 
     /// Trusts only the certificates of a PEM file (read now), instead of the trust
     /// store and of certificates added before.
     pub fn set_ca_file(&mut self, path: &str) -> Result<()> {
-        self.tls.set_ca_file(path)
+        self.tls.set_ca_file(path)?;
+        self.pool = Pool::default();
+        Ok(())
     }
 
     /// Trusts the certificates of a PEM file (read now) besides the roots already
@@ -230,7 +248,9 @@ impl Client {
     /// CA next to the public ones. Adding to the platform store reads the system's
     /// certificates now.
     pub fn add_ca_file(&mut self, path: &str) -> Result<()> {
-        self.tls.add_ca_file(path)
+        self.tls.add_ca_file(path)?;
+        self.pool = Pool::default();
+        Ok(())
     }
 
     /// Chooses the trust store whose roots are trusted: [`TrustStore::Platform`] (the
@@ -238,7 +258,9 @@ impl Client {
     /// from [`Client::add_ca_file`] stay added. The store is read once per client, on
     /// its first TLS connection; choosing it again reads it again from then on.
     pub fn set_trust_store(&mut self, store: TrustStore) -> Result<()> {
-        self.tls.set_trust_store(store)
+        self.tls.set_trust_store(store)?;
+        self.pool = Pool::default();
+        Ok(())
     }
 
     /// Routes requests through a proxy (`http://`, `https://`, `socks5://`, `socks5h://`,
@@ -252,7 +274,19 @@ impl Client {
             })?),
         };
         self.proxy_error = None;
+        self.pool = Pool::default();
         Ok(())
+    }
+
+    /// Keeps up to `max_idle` idle connections open for later requests of this
+    /// client and its clones, each for at most `idle` (`None`, or a count of 0:
+    /// none kept, every request on a connection of its own). A connection is
+    /// kept only after a complete 2xx answer read to its end, never after an
+    /// error, a cancel, a time-out or a body left unread. Connections kept so far
+    /// are closed (once no stream uses them).
+    pub fn set_keep_alive(&mut self, max_idle: usize, idle: Option<Duration>) {
+        self.keep_alive = idle.filter(|_| max_idle > 0).map(|t| (max_idle, t));
+        self.pool = Pool::default();
     }
 
     /// Sets one timeout; `None` turns it off.
@@ -316,25 +350,67 @@ impl Client {
     }
 
     /// The caller's headers as name and value.
-    pub(crate) fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.headers
             .iter()
             .map(|h| (h.name.as_str(), h.value.as_str()))
     }
 
-    /// A fresh agent with this client's settings whose network steps wait through
-    /// `link`. Each operation gets its own, so a cancel ends exactly that one; the
-    /// TLS connector (with the roots read once) is the client's. `body`
-    /// bounds reading a whole response body (a model listing is one JSON document,
-    /// not an open-ended stream).
-    pub(crate) fn agent(&self, link: Arc<Link>, body: Option<Duration>) -> ureq::Agent {
-        let t = self.timeouts;
+    /// The agent of this client's settings, shared by its operations (and its
+    /// clones'), with `body` bounding the reading of a whole response body (a
+    /// model listing is one JSON document, not an open-ended stream).
+    pub(crate) fn agent(&self, body: Option<Duration>) -> Agent {
+        Agent {
+            agent: self.pool.agent(|pooled| self.make_agent(pooled)),
+            timeouts: self.timeouts,
+            body,
+        }
+    }
+
+    /// A new agent for this client's pool; `pooled` false keeps no connection.
+    fn make_agent(&self, pooled: bool) -> ureq::Agent {
+        let (max_idle, idle) = self.keep_alive.filter(|_| pooled).unwrap_or_default();
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(USER_AGENT)
             .tls_config(self.tls.config())
             .proxy(self.proxy.clone())
+            .max_idle_connections(max_idle)
+            .max_idle_connections_per_host(max_idle)
+            .max_idle_age(idle)
+            // ureq zero-fills 128 KiB each way by default: with a thousand streams open
+            // that alone is 256 MB resident. Chunks are small; requests are written in pieces.
+            .input_buffer_size(IO_BUFFER)
+            .output_buffer_size(IO_BUFFER)
+            .build();
+        crate::net::agent(config, self.tls.connector())
+    }
+}
+
+/// A client's shared agent with the timeouts of one operation, set on each of
+/// its requests (so they do not split the pool).
+pub(crate) struct Agent {
+    agent: ureq::Agent,
+    timeouts: Timeouts,
+    body: Option<Duration>,
+}
+
+impl Agent {
+    /// A POST to `url`.
+    pub(crate) fn post(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        self.timed(self.agent.post(url))
+    }
+
+    /// A GET of `url`.
+    pub(crate) fn get(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        self.timed(self.agent.get(url))
+    }
+
+    fn timed<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let t = self.timeouts;
+        request
+            .config()
             // Name resolution has the CONNECT budget too, as has the connection
             // (with proxy and TLS handshakes) after it.
             .timeout_resolve(t.connect)
@@ -344,14 +420,8 @@ impl Client {
             .timeout_send_request(t.headers)
             .timeout_send_body(t.headers)
             .timeout_recv_response(t.headers)
-            .timeout_recv_body(body)
-            .max_idle_connections(0)
-            // ureq zero-fills 128 KiB each way by default: with a thousand streams open
-            // that alone is 256 MB resident. Chunks are small; requests are written in pieces.
-            .input_buffer_size(IO_BUFFER)
-            .output_buffer_size(IO_BUFFER)
-            .build();
-        crate::net::agent(config, link, self.tls.connector())
+            .timeout_recv_body(self.body)
+            .build()
     }
 }
 

@@ -173,7 +173,8 @@ fn download(
         cancel: cancel.clone(),
         clock: Clock::new(Instant::now(), None, client.timeouts.total),
     });
-    let agent = client.agent(link.clone(), client.timeouts.idle);
+    let _network = crate::net::enter(link.clone());
+    let agent = client.agent(client.timeouts.idle);
     let got = get(&agent, &link, client, request, url, fetch, sink);
     if cancel.is_cancelled() {
         return Err(cancelled());
@@ -183,7 +184,7 @@ fn download(
 
 /// The GET itself.
 fn get(
-    agent: &ureq::Agent,
+    agent: &crate::client::Agent,
     link: &Link,
     client: &Client,
     request: Option<&Request>,

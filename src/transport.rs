@@ -1,13 +1,20 @@
 //! HTTP exchanges over ureq, and what their failures mean. Knows URLs, headers
 //! and bodies, not the chat protocol nor the wire format: it hands back a body
-//! reader. Every wait, the error body included, is bounded through the agent's
-//! network link (see `net`).
+//! reader. Every wait, the error body included, is bounded through the
+//! operation's network link (see `net`).
+//!
+//! A request that fails on a reused connection before any byte of its answer
+//! arrived (the server closed the idle connection as the request left) is sent
+//! once more, at once, on another connection, as curl and Go's net/http do; it
+//! is not one of the client's retries. An error answer's connection is closed,
+//! never reused.
 
 use std::io::Read;
 
 use ureq::http::Response;
 use ureq::Body;
 
+use crate::client::Agent;
 use crate::error::{printable, quote, Error, Result, Status};
 use crate::net::Clock;
 
@@ -18,21 +25,23 @@ const ERROR_BODY_LIMIT: u64 = 64 << 10;
 /// streaming body of a 2xx answer; `on_headers` sees the headers of every
 /// answer, an error's too (a 429's rate-limit headers).
 pub(crate) fn post<'h>(
-    agent: &ureq::Agent,
+    agent: &Agent,
     clock: &Clock,
     url: &str,
-    headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+    headers: impl IntoIterator<Item = (&'h str, &'h str)> + Clone,
     body: &[u8],
     on_headers: impl FnOnce(&ureq::http::HeaderMap),
 ) -> Result<Body> {
-    let mut req = agent
-        .post(url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "text/event-stream");
-    for (name, value) in headers {
-        req = req.header(name, value);
-    }
-    let response = req.send(body).map_err(map_send_error)?;
+    let response = once_more_if_stale(|| {
+        let mut req = agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "text/event-stream");
+        for (name, value) in headers.clone() {
+            req = req.header(name, value);
+        }
+        req.send(body)
+    })?;
     on_headers(response.headers());
     accept(response, clock)
 }
@@ -40,18 +49,72 @@ pub(crate) fn post<'h>(
 /// Sends a GET for a document of the type `media_type` names and returns the body
 /// of a 2xx answer.
 pub(crate) fn get<'h>(
-    agent: &ureq::Agent,
+    agent: &Agent,
     clock: &Clock,
     url: &str,
     media_type: &str,
-    headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+    headers: impl IntoIterator<Item = (&'h str, &'h str)> + Clone,
 ) -> Result<Body> {
-    let mut req = agent.get(url).header("Accept", media_type);
-    for (name, value) in headers {
-        req = req.header(name, value);
-    }
-    accept(req.call().map_err(map_send_error)?, clock)
+    let response = once_more_if_stale(|| {
+        let mut req = agent.get(url).header("Accept", media_type);
+        for (name, value) in headers.clone() {
+            req = req.header(name, value);
+        }
+        req.call()
+    })?;
+    accept(response, clock)
 }
+
+/// Sends a request (`send`), and sends it once more when it failed on a reused
+/// connection before any byte of the answer (see the module docs). A cancel or a
+/// time-out is no stale connection.
+fn once_more_if_stale(
+    mut send: impl FnMut() -> std::result::Result<Response<Body>, ureq::Error>,
+) -> Result<Response<Body>> {
+    crate::net::exchange_begins();
+    match send() {
+        Err(ureq::Error::Io(e)) if stale(&e) => {
+            crate::net::exchange_begins();
+            send()
+        }
+        other => other,
+    }
+    .map_err(map_send_error)
+}
+
+/// Whether a request's I/O failure `e` means its reused connection had been
+/// closed by the server: no byte of the answer came, and the failure is the
+/// connection's (not the cancel's, whose error is `ConnectionAborted`).
+fn stale(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    let seen = crate::net::exchange();
+    seen.reused
+        && !seen.answered
+        && matches!(
+            e.kind(),
+            K::BrokenPipe | K::ConnectionReset | K::UnexpectedEof
+        )
+}
+
+/// Reads what is left of a body whose answer has ended (the end of its framing
+/// after a `[DONE]`), so that its connection may be kept: within
+/// [`FINISH_WAIT`], at most a few kilobytes; else the body is dropped and its
+/// connection closed. The end of a body usually came with its last bytes, and
+/// the read takes no wait.
+pub(crate) fn finish_body(mut body: ureq::BodyReader<'static>, clock: &Clock) {
+    clock.wait_briefly(std::time::Instant::now() + FINISH_WAIT);
+    let mut buf = [0u8; 4096];
+    for _ in 0..4 {
+        match body.read(&mut buf) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+    clock.retrying();
+}
+
+/// The longest wait for the end of a body after its answer ended.
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Turns a non-2xx answer into an HTTP error, and refuses a compressed body
 /// (nothing was asked for, so nothing could decode it).
@@ -60,6 +123,7 @@ fn accept(response: Response<Body>, clock: &Clock) -> Result<Body> {
     clock.restart_idle();
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
+        crate::net::discard_connection();
         return Err(http_error(response));
     }
     if let Some(enc) = response.headers().get("content-encoding") {

@@ -223,12 +223,29 @@ where
 {
     type Out = <RustlsConnector as Connector<In>>::Out;
 
+    /// ureq's connector keeps its configuration only for agent-level settings:
+    /// the client's requests carry their timeouts as request-level settings, with
+    /// the agent's TLS settings unchanged, so the connection is made as for the
+    /// agent's (else each connection would build a configuration of its own,
+    /// reading the trust store again and resuming no session).
     fn connect(
         &self,
         details: &ConnectionDetails,
         chained: Option<In>,
     ) -> std::result::Result<Option<Self::Out>, ureq::Error> {
-        self.0.connect(details, chained)
+        let as_agent = ConnectionDetails {
+            uri: details.uri,
+            addrs: details.addrs.clone(),
+            config: details.config,
+            request_level: false,
+            resolver: details.resolver,
+            now: details.now,
+            timeout: details.timeout,
+            current_time: details.current_time.clone(),
+            run_connector: details.run_connector.clone(),
+            register_shutdown: details.register_shutdown.clone(),
+        };
+        self.0.connect(&as_agent, chained)
     }
 }
 

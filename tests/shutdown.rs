@@ -1,6 +1,7 @@
 //! `backend_api_shutdown` through the C ABI: it cancels what is left and joins every
 //! thread of the library, so that after it returns no log callback and no log sink
-//! `destroy` runs. A binary of its own: the call acts on the whole process.
+//! `destroy` runs, and the idle connections clients kept are closed. A binary of its
+//! own: the call acts on the whole process.
 
 use std::ffi::{c_char, c_void};
 use std::ptr;
@@ -136,4 +137,27 @@ fn shutdown_cancels_what_is_left_and_joins_every_thread() {
         backend_api_request_free(r);
         backend_api_client_free(c);
     }
+    shutdown_and_freeing_the_client_close_its_idle_connections();
+}
+
+/// Part of the one test above (the binary's tests would count each other's
+/// threads): shutdown closes the idle connections a client kept, as freeing it does.
+fn shutdown_and_freeing_the_client_close_its_idle_connections() {
+    use support::keepalive::{start, stream_once, Reply};
+    let server = start(false, None, |_| Reply::Answer);
+    let mut client = backend_api::Client::new(&server.url).unwrap();
+    client.set_proxy(None).unwrap();
+    stream_once(&client);
+    assert!(stream_once(&client).1, "kept");
+    assert!(backend_api::threads::shutdown(None));
+    assert!(server.wait_closed(1), "shutdown closes the idle connection");
+    // The client works afterwards, on connections of its own again.
+    assert_eq!(stream_once(&client), ("ab".to_owned(), false));
+    assert!(stream_once(&client).1);
+    assert_eq!(server.connections(), 2);
+    drop(client);
+    assert!(
+        server.wait_closed(2),
+        "freeing the client closes its idle connection"
+    );
 }

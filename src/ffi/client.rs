@@ -317,3 +317,37 @@ pub unsafe extern "C" fn backend_api_client_set_protocol(
         })
     })
 }
+
+/// Keeps up to `max_idle` idle connections of this client open for its later
+/// requests (streams, model listings, media fetches), each for at most `idle_ms`
+/// milliseconds; 0 in either turns reuse off (every request on a connection of
+/// its own); negative `idle_ms` is `BACKEND_API_STATUS_INVALID_ARGUMENT`. By
+/// default 10 connections for 4000 ms (g4f's server closes an idle connection
+/// after 5 s). A connection is kept only after a 2xx answer read to its end,
+/// never after an error status, a cancel, a timeout or a body left unread; the
+/// timeouts and cancel of each stream apply to a reused connection as to a new
+/// one. A request that fails on a reused connection before any byte of its
+/// answer (the server closed it meanwhile) is sent again at once on a new one,
+/// not counted as a retry. Connections are kept per client (its clones share
+/// them) and per proxy and TLS setting: changing those, or calling this, starts
+/// afresh, and the connections kept so far close. Idle connections hold a
+/// descriptor each, closed by `backend_api_client_free` (when no stream of the
+/// client runs), by `backend_api_shutdown`, or on the next request after their
+/// time. A child of `fork` never uses connections its parent kept. Not
+/// concurrently with other calls on the same client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn backend_api_client_set_keep_alive(
+    client: *mut backend_api_client,
+    max_idle: usize,
+    idle_ms: i64,
+    err: *mut *mut backend_api_error,
+) -> backend_api_status {
+    entry!(reports err, {
+        change(client, "client", |backend_api_client(c)| {
+            let ms = u64::try_from(idle_ms)
+                .map_err(|_| Error::invalid("an idle time cannot be negative"))?;
+            c.set_keep_alive(max_idle, (ms > 0).then(|| Duration::from_millis(ms)));
+            Ok(())
+        })
+    })
+}

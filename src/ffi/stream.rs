@@ -194,6 +194,9 @@ pub struct backend_api_stats {
     pub elapsed_us: i64,
     /// Bytes of decoded chunks held for the caller (bounded: see the README).
     pub queued_bytes: u64,
+    /// The answer came on a connection kept from an earlier request of the
+    /// client (see `backend_api_client_set_keep_alive`), not a new one.
+    pub reused_connection: bool,
 }
 
 /// Writes the stream's statistics so far to `*out`, whose `size` the caller set
@@ -229,6 +232,7 @@ pub unsafe extern "C" fn backend_api_stream_stats(
             first_chunk_us: s.first_chunk_us,
             elapsed_us: s.elapsed_us,
             queued_bytes: s.queued_bytes,
+            reused_connection: s.reused_connection,
         };
         // SAFETY: the caller's struct is `size` bytes long (it set `size` to its
         // `sizeof`) and writable (an out-parameter); `full.size` is at most `size`

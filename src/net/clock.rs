@@ -64,7 +64,13 @@ impl Clock {
         self.retry_at.store(ns, Ordering::Release);
     }
 
-    /// The retry is being sent: the wait is over.
+    /// A short wait of the operation's own until `at` (reading the end of a body
+    /// whose answer has ended): as a retry's wait, its moment is the deadline.
+    pub(crate) fn wait_briefly(&self, at: Instant) {
+        self.wait_to_retry(at);
+    }
+
+    /// The retry is being sent (or the short wait is over): the wait is over.
     pub(crate) fn retrying(&self) {
         self.retry_at.store(0, Ordering::Release);
     }

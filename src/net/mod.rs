@@ -1,26 +1,33 @@
 //! The network under ureq: sockets, name resolution and the waits between them,
-//! each bounded by the operation's timeouts and ended at once by its cancel.
+//! each bounded by the operation's timeouts and ended at once by its cancel;
+//! and the connections a client keeps for reuse (`pool`).
 //! Knows nothing of HTTP messages (see `transport`) nor of the wire format.
 //!
-//! An operation (a stream's request, a model listing) has one [`Link`]: its
-//! canceller and its [`Clock`]. [`agent`] makes a ureq agent whose resolver and
-//! TCP connections wait through that link, so no step (resolve, connect, TLS,
+//! An operation (a stream's request, a model listing, a media fetch) has one
+//! [`Link`]: its canceller and its [`Clock`]. Its thread enters the operation's
+//! [`Scope`] ([`enter`]); the client's agent ([`agent`]), shared by every
+//! operation, resolves names, connects and reads and writes through the link of
+//! the operation at hand (`operation`), so no step (resolve, connect, TLS,
 //! headers, body, error body) blocks past a cancel or a deadline, through a SOCKS
-//! proxy (`socks`) as through an HTTP one or none.
+//! proxy (`socks`) as through an HTTP one or none, on a new connection as on a
+//! reused one.
 
 mod clock;
+mod exchange;
+mod operation;
+mod pool;
 mod resolve;
 mod socket;
 mod socks;
 mod wait;
-
-use std::sync::Arc;
 
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 use crate::cancel::Canceller;
 
 pub(crate) use clock::{Clock, Expired};
+pub(crate) use operation::{discard_connection, enter, exchange, exchange_begins};
+pub(crate) use pool::Pool;
 
 /// What the network steps of one operation wait on besides their socket.
 #[derive(Debug)]
@@ -29,19 +36,17 @@ pub(crate) struct Link {
     pub(crate) clock: Clock,
 }
 
-/// A ureq agent for one operation: SOCKS or HTTP proxy, then TCP through
-/// [`Link`], then TLS through the client's `tls`; names resolved on the pool.
-pub(crate) fn agent(
-    config: ureq::config::Config,
-    link: Arc<Link>,
-    tls: crate::trust::SharedTls,
-) -> ureq::Agent {
+/// A ureq agent with `config`: SOCKS or HTTP proxy, then TCP, then TLS through
+/// the client's `tls`; names resolved on the pool; each step through the link
+/// of the operation its thread runs.
+pub(crate) fn agent(config: ureq::config::Config, tls: crate::trust::SharedTls) -> ureq::Agent {
     let connector =
-        ().chain(socks::SocksConnector(link.clone()))
+        ().chain(socks::SocksConnector)
             .chain(ConnectProxyConnector::default())
-            .chain(socket::SocketConnector(link.clone()))
-            .chain(tls);
-    ureq::Agent::with_parts(config, connector, resolve::PoolResolver(link))
+            .chain(socket::SocketConnector)
+            .chain(tls)
+            .chain(exchange::NoteConnector);
+    ureq::Agent::with_parts(config, connector, resolve::PoolResolver)
 }
 
 impl Link {

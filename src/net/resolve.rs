@@ -22,7 +22,6 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::NextTimeout;
 use ureq::Error;
 
-use super::Link;
 use crate::cancel::lock;
 
 /// Most threads resolving at once, for the whole process.
@@ -36,7 +35,7 @@ const POOL_STACK: usize = 1 << 20;
 /// Resolves through the pool, bounded by the step's timeout and the operation's
 /// clock, ended at once by its cancel.
 #[derive(Debug)]
-pub(crate) struct PoolResolver(pub(crate) Arc<Link>);
+pub(crate) struct PoolResolver;
 
 /// Where a lookup stands. Changed under the queue's lock only (Relaxed: the lock
 /// orders it).
@@ -218,7 +217,7 @@ impl Resolver for PoolResolver {
 
 impl PoolResolver {
     fn lookup(&self, target: String, timeout: NextTimeout) -> Result<Vec<SocketAddr>, Error> {
-        let link = &self.0;
+        let link = &super::operation::link();
         if link.cancel.is_cancelled() {
             return Err(super::socket::cancelled());
         }

@@ -2,8 +2,10 @@
 //! non-blocking from its creation, and each connect, read and write that would
 //! block waits on the socket ([`wait`](super::wait::wait)) until the earlier of
 //! ureq's timeout for the step and the operation's [`Clock`](super::clock::Clock),
-//! or a cancel: from its creation to its close the socket is shut down by the
-//! operation's cancel, which wakes the wait (and the connect under way).
+//! or a cancel: from its creation on, the socket is shut down by the cancel of the
+//! operation using it (its [`Tie`]), which wakes the wait (and the connect under
+//! way). A connection kept for reuse serves each later operation the same way,
+//! and is never reused once it failed, timed out or was cancelled.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,28 +14,26 @@ use std::time::Instant;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
-    Transport,
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
 };
 use ureq::{Error, Timeout};
 
+use super::operation::Tie;
 use super::wait::{wait, Interest, Wake};
 use super::Link;
-use crate::cancel::HookGuard;
 use crate::notify::RawDescriptor;
 
 /// Opens the TCP connection of a direct request or of an HTTP proxy's.
 #[derive(Debug)]
-pub(crate) struct SocketConnector(pub(crate) Arc<Link>);
+pub(crate) struct SocketConnector;
 
 /// An open, non-blocking TCP connection.
 pub(crate) struct SocketTransport {
-    /// Shuts `stream` down on cancel, until dropped.
-    _on_cancel: HookGuard,
-    /// Shared (weakly) with ureq's shutdown handle and the cancel hook.
+    /// Which operation's cancel shuts `stream` down, and whose clock bounds its waits.
+    tie: Arc<Tie>,
+    /// Shared (weakly) with ureq's shutdown handle and the tie.
     stream: Arc<TcpStream>,
     buffers: LazyBuffers,
-    link: Arc<Link>,
 }
 
 impl std::fmt::Debug for SocketTransport {
@@ -104,19 +104,15 @@ impl Link {
     /// A non-blocking connect to `addr`, waited for until `deadline`; the socket
     /// is shut down by a cancel from before the connect on.
     fn connect_one(
-        self: &Arc<Self>,
+        &self,
         addr: SocketAddr,
         deadline: (Option<Instant>, Timeout),
-    ) -> Result<(Arc<TcpStream>, HookGuard), Error> {
+    ) -> Result<(Arc<TcpStream>, Arc<Tie>), Error> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
         let stream = Arc::new(TcpStream::from(socket));
-        let weak = Arc::downgrade(&stream);
-        let hook = self.cancel.on_cancel(move || {
-            if let Some(s) = weak.upgrade() {
-                let _ = s.shutdown(std::net::Shutdown::Both);
-            }
-        });
+        let tie = Tie::new(&stream);
+        tie.tie();
         match socket2::SockRef::from(&*stream).connect(&addr.into()) {
             Ok(()) => {}
             Err(e) if in_progress(&e) => {
@@ -127,13 +123,13 @@ impl Link {
             }
             Err(e) => return Err(e.into()),
         }
-        Ok((stream, hook))
+        Ok((stream, tie))
     }
 
     /// A TCP connection to the first of `addrs` that answers, within the step's
     /// `timeout` and the clock.
     pub(super) fn connect(
-        self: &Arc<Self>,
+        &self,
         addrs: &[SocketAddr],
         config: &ureq::config::Config,
         timeout: NextTimeout,
@@ -152,16 +148,15 @@ impl Link {
                 other => other,
             };
             match self.connect_one(*addr, (mine, reason)) {
-                Ok((stream, hook)) => {
+                Ok((stream, tie)) => {
                     stream.set_nodelay(config.no_delay())?;
                     return Ok(SocketTransport {
-                        _on_cancel: hook,
+                        tie,
                         stream,
                         buffers: LazyBuffers::new(
                             config.input_buffer_size(),
                             config.output_buffer_size(),
                         ),
-                        link: self.clone(),
                     });
                 }
                 Err(Error::Io(e)) if next_address_may_work(&e) => last = Some(Error::Io(e)),
@@ -172,14 +167,6 @@ impl Link {
             }
         }
         Err(last.unwrap_or(Error::ConnectionFailed))
-    }
-}
-
-impl SocketTransport {
-    /// Registers the connection with ureq's shutdown (`Agent::shutdown`).
-    pub(super) fn register(&self, details: &ConnectionDetails) -> Result<(), Error> {
-        let handle = Arc::downgrade(&self.stream);
-        (details.register_shutdown)(handle as std::sync::Weak<dyn ShutdownHandle>)
     }
 }
 
@@ -203,10 +190,12 @@ impl<In: Transport> Connector<In> for SocketConnector {
             // A SOCKS proxy's connection came first in the chain.
             return Ok(chained.map(Either::A));
         }
-        let transport = self
-            .0
-            .connect(&details.addrs, details.config, details.timeout)?;
-        transport.register(details)?;
+        // Not registered with ureq's `Agent::shutdown`: the client's agent is
+        // shut down to close its idle connections (see `pool`), while a connection
+        // in use is shut by its own operation's cancel only, which is then
+        // reported as the cancel it is.
+        let transport =
+            super::operation::link().connect(&details.addrs, details.config, details.timeout)?;
         Ok(Some(Either::B(transport)))
     }
 }
@@ -217,7 +206,41 @@ impl Transport for SocketTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
-        let deadline = self.link.step_deadline(timeout.for_write());
+        let link = self.tie.tie();
+        let sent = self.send(&link, amount, timeout);
+        if sent.is_err() {
+            self.tie.break_off();
+        }
+        sent
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        let link = self.tie.tie();
+        let got = self.receive(&link, timeout);
+        if got.is_err() {
+            self.tie.break_off();
+        }
+        got
+    }
+
+    /// Asked by ureq's pool as a connection goes idle and again before it is
+    /// reused: not broken, this process's, and nothing to read (bytes or an end
+    /// mean the server closed it or sent what was not asked for). An open one is
+    /// idle from here on: no operation's cancel or clock is its concern.
+    fn is_open(&mut self) -> bool {
+        let open = self.tie.reusable()
+            && matches!(self.stream.peek(&mut [0]), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        if open {
+            self.tie.untie();
+        }
+        open
+    }
+}
+
+impl SocketTransport {
+    /// Writes `amount` bytes of the output buffer, waiting through `link`.
+    fn send(&mut self, link: &Link, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        let deadline = link.step_deadline(timeout.for_write());
         let socket = raw(&self.stream);
         let mut sent = 0;
         while sent < amount {
@@ -226,7 +249,7 @@ impl Transport for SocketTransport {
                 Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
                 Ok(n) => sent += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.link.wait_for(socket, Interest::Write, deadline)?
+                    link.wait_for(socket, Interest::Write, deadline)?
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
@@ -235,8 +258,9 @@ impl Transport for SocketTransport {
         Ok(())
     }
 
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
-        let deadline = self.link.step_deadline(timeout.for_read());
+    /// Reads what the socket has into the input buffer, waiting through `link`.
+    fn receive(&mut self, link: &Link, timeout: NextTimeout) -> Result<bool, Error> {
+        let deadline = link.step_deadline(timeout.for_read());
         let socket = raw(&self.stream);
         loop {
             let input = self.buffers.input_append_buf();
@@ -246,16 +270,11 @@ impl Transport for SocketTransport {
                     return Ok(n > 0);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.link.wait_for(socket, Interest::Read, deadline)?
+                    link.wait_for(socket, Interest::Read, deadline)?
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
             }
         }
-    }
-
-    fn is_open(&mut self) -> bool {
-        // Non-blocking: nothing to read means open; bytes or an end mean not.
-        matches!(self.stream.peek(&mut [0]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 }

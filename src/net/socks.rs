@@ -7,7 +7,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use ureq::unversioned::transport::{
     ConnectionDetails, Connector, Either, Transport, TransportAdapter,
@@ -15,11 +14,10 @@ use ureq::unversioned::transport::{
 use ureq::Error;
 
 use super::socket::SocketTransport;
-use super::Link;
 
 /// Connects through the client's SOCKS proxy, when it has one.
 #[derive(Debug)]
-pub(crate) struct SocksConnector(pub(crate) Arc<Link>);
+pub(crate) struct SocksConnector;
 
 /// What the proxy is asked to connect to.
 enum Target<'a> {
@@ -68,8 +66,8 @@ impl<In: Transport> Connector<In> for SocksConnector {
         let addrs = details
             .resolver
             .resolve(proxy.uri(), details.config, details.timeout)?;
-        let transport = self.0.connect(&addrs, details.config, details.timeout)?;
-        transport.register(details)?;
+        let transport =
+            super::operation::link().connect(&addrs, details.config, details.timeout)?;
         let mut w = TransportAdapter::new(transport, details.current_time.clone());
         w.set_timeout(details.timeout);
         handshake(&mut w, proxy, target).map_err(|e| match Error::from(e) {

@@ -71,6 +71,8 @@ pub struct Stats {
     pub ended: bool,
     /// Bytes of decoded chunks waiting for the caller.
     pub queued_bytes: u64,
+    /// The answer came on a connection an earlier request of the client had used.
+    pub reused_connection: bool,
 }
 
 /// What the reader side, the worker and cancellers share.
@@ -78,7 +80,7 @@ struct Shared {
     start: Instant,
     /// The cancel and the network clock, also seen by the agent's sockets.
     link: Arc<Link>,
-    agent: ureq::Agent,
+    agent: crate::client::Agent,
     budget: Budget,
     counters: Counters,
     readiness: Readiness,
@@ -126,20 +128,19 @@ impl Stream {
         let (tx, rx) = unbounded();
         let shared = Arc::new(Shared {
             start,
-            agent: client.agent(link.clone(), None),
+            agent: client.agent(None),
             link,
             budget: Budget::new(),
             counters: Counters::default(),
             readiness: Readiness::default(),
             response_headers: Mutex::new(Vec::new()),
         });
-        // A cancel shuts the connection (ureq's handle of it; the socket's own
-        // hook in `net` shuts it too, from before the connect on) and wakes an event loop. Weak: a canceller kept after close holds no
+        // A cancel wakes an event loop (the connection in use is shut by its
+        // own hook in `net`). Weak: a canceller kept after close holds no
         // stream alive.
         let weak: Weak<Shared> = Arc::downgrade(&shared);
         let hook = cancel.on_cancel(move || {
             if let Some(s) = weak.upgrade() {
-                s.agent.clone().shutdown();
                 s.readiness.signal();
             }
         });
@@ -333,6 +334,7 @@ impl Stream {
             },
             ended: ended >= 0,
             queued_bytes: s.budget.queued() as u64,
+            reused_connection: c.reused.load(Ordering::Relaxed),
         }
     }
 

@@ -120,6 +120,8 @@ pub(super) struct Counters {
     pub(super) chunks: AtomicU64,
     pub(super) skipped: AtomicU64,
     pub(super) retries: AtomicU32,
+    /// The answer's connection was a reused one (see `Stats`).
+    pub(super) reused: AtomicBool,
     pub(super) headers_at: Moment,
     pub(super) first_chunk_at: Moment,
     /// When the worker finished: nothing more arrives after it.

@@ -59,6 +59,7 @@ impl Job {
     }
 
     pub(super) fn run(self) {
+        let _network = crate::net::enter(self.shared.link.clone());
         let outcome = catch_unwind(AssertUnwindSafe(|| self.stream()));
         let last = match outcome {
             Ok(Ok(())) => Msg::End,
@@ -170,6 +171,8 @@ impl Job {
             let e = match self.attempt() {
                 Ok(body) => {
                     s.counters.headers_at.mark(s.start);
+                    let reused = crate::net::exchange().reused;
+                    s.counters.reused.store(reused, Ordering::Relaxed);
                     self.log(LogLevel::Debug, || {
                         format!(
                             "response headers after {} ms",
@@ -257,6 +260,9 @@ impl Job {
                 return Ok(());
             }
             if progress? == Progress::Done || n == 0 {
+                if n > 0 {
+                    transport::finish_body(body, &s.link.clock);
+                }
                 return Ok(());
             }
         }

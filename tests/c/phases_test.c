@@ -1,7 +1,9 @@
 /* The phase matrix: every phase of a request (slow name resolution, a connect that
  * never completes, a TLS handshake that stalls, headers that never come, headers
  * then silence, bytes that never complete a chunk, keep-alive comments only, a
- * stall mid-body, a consumer that pauses) x every way to wait (next(-1), next(T),
+ * stall mid-body, a consumer that pauses; and on a connection reused from an
+ * earlier complete answer of the same client: a body never read, headers that
+ * never come, headers then silence) x every way to wait (next(-1), next(T),
  * a poll loop with backend_api_stream_timeout_ms, a poll loop with -1, a model
  * listing) x every action (nothing: the timeout must fire; cancel from another
  * thread; close). Each cell: the call returns within its bound with the right
@@ -85,20 +87,35 @@ static int fds_now(void) { return count_dir("/proc/self/fd"); }
 
 enum phase {
     P_CONNECT, P_TLS, P_NO_HEADERS, P_SILENT, P_PARTIAL, P_KEEPALIVE, P_MIDBODY, P_PAUSE,
-    P_NOREAD, P_SOCKS, P_SOCKS_CONNECT, P_RESOLVE, P_COUNT
+    P_NOREAD, P_SOCKS, P_SOCKS_CONNECT, P_RESOLVE, P_REUSED_SEND, P_REUSED_HEADERS,
+    P_REUSED_BODY, P_COUNT
 };
 static const char *phase_names[P_COUNT] = {
     "connect never completes", "TLS handshake stalls", "headers never come",
     "headers then silence", "bytes never complete a chunk", "keep-alive comments only",
     "stall mid-body", "consumer pauses", "body never read (4 MiB)", "SOCKS5, then silence",
-    "SOCKS5 connect never ends", "slow name resolution",
+    "SOCKS5 connect never ends", "slow name resolution", "reused: body never read",
+    "reused: headers never come", "reused: headers, silence",
 };
+#define P_REUSED P_REUSED_SEND /* the first of the phases on a reused connection */
+
+/* A phase on a reused connection behaves as this one once the connection served
+ * its first, complete answer. */
+static enum phase base_phase(enum phase p) {
+    switch (p) {
+    case P_REUSED_SEND: return P_NOREAD;
+    case P_REUSED_HEADERS: return P_NO_HEADERS;
+    case P_REUSED_BODY: return P_SILENT;
+    default: return p;
+    }
+}
 /* Servers outside the matrix: a 503 with Retry-After: 1 every other request
  * (then an answer), a 503 with Retry-After: 1 always, an HTTP proxy answering
  * 407, one answering 502, one closing at once. */
 enum extra { X_RETRY, X_BUSY, X_PROXY407, X_PROXY502, X_PROXYCLOSE, X_COUNT };
 static int extra_ports[X_COUNT];
 static int *retry_count; /* shared with the server process */
+static int *reused_count; /* requests on a connection after its first: shared too */
 #define NOREAD_BYTES (4 << 20)
 
 static const char HEAD[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
@@ -128,6 +145,42 @@ static int read_head(int fd) {
         if (strstr(buf, "\r\n\r\n")) break;
     }
     return have >= 3 && memcmp(buf, "GET", 3) == 0;
+}
+
+/* Reads a whole request (its head and its Content-Length body) and answers it
+ * completely, keeping the connection; -1 when the client went away. */
+static int answer_keep_alive(int fd) {
+    char buf[8192];
+    size_t have = 0;
+    char *end = NULL;
+    while (!end && have < sizeof buf - 1) {
+        ssize_t r = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+        if (r <= 0) return -1;
+        have += (size_t)r;
+        buf[have] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    if (!end) return -1;
+    char *cl = strcasestr(buf, "content-length:");
+    size_t body = cl && cl < end ? strtoul(cl + 15, NULL, 10) : 0;
+    size_t got = have - (size_t)(end + 4 - buf);
+    while (got < body) {
+        ssize_t r = recv(fd, buf, sizeof buf < body - got ? sizeof buf : body - got, 0);
+        if (r <= 0) return -1;
+        got += (size_t)r;
+    }
+    static const char one[] = "data: {\"type\":\"content\",\"content\":\"first\"}\n\n";
+    char head[160];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     sizeof one - 1);
+    if (send_all(fd, head, (size_t)n) < 0 || send_all(fd, one, sizeof one - 1) < 0) return -1;
+    /* The next request, on this connection: counted once it arrives. */
+    char c;
+    if (recv(fd, &c, 1, MSG_PEEK) != 1) return -1;
+    __sync_fetch_and_add(reused_count, 1);
+    return 0;
 }
 
 /* Waits until the client goes away. */
@@ -219,6 +272,10 @@ static void serve_extra(enum extra x, int fd) {
 }
 
 static void serve(enum phase p, int fd) {
+    if (p >= P_REUSED) {
+        if (answer_keep_alive(fd) < 0) return;
+        p = base_phase(p);
+    }
     if (p == P_TLS) { /* accepted, never a TLS byte */
         until_closed(fd);
         return;
@@ -347,11 +404,26 @@ static const char *action_names[A_COUNT] = {"nothing", "cancel", "close"};
 static char urls[P_COUNT][64];
 static char proxies[P_COUNT][64]; /* the SOCKS phases' proxy */
 
+/* One complete stream on `c`. */
+static void answer_once(backend_api_client *c) {
+    backend_api_request *r = request_with(NULL);
+    backend_api_stream *s = NULL;
+    CHECK(backend_api_open(c, r, &s, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_chunk *ch = NULL;
+    backend_api_status st;
+    while ((st = backend_api_next(s, -1, &ch, NULL)) == BACKEND_API_STATUS_OK)
+        backend_api_chunk_free(ch);
+    CHECK(st == BACKEND_API_STATUS_END);
+    backend_api_close(s);
+    backend_api_request_free(r);
+}
+
 /* The client of a phase, each of its timeouts `ms`. */
 static backend_api_client *phase_client(enum phase p, int64_t ms) {
     backend_api_client *c = client_for(urls[p]);
     for (int k = 0; k < 3; k++) backend_api_client_set_timeout(c, (uint32_t)k, ms, NULL);
     if (proxies[p][0]) CHECK(backend_api_client_set_proxy(c, proxies[p], NULL) == BACKEND_API_STATUS_OK);
+    if (p >= P_REUSED) answer_once(c); /* its connection is kept */
     return c;
 }
 
@@ -359,7 +431,7 @@ static backend_api_client *phase_client(enum phase p, int64_t ms) {
  * server never reads it. */
 static backend_api_request *phase_request(enum phase p) {
     backend_api_request *r = request_with(NULL);
-    if (p == P_NOREAD) {
+    if (base_phase(p) == P_NOREAD) {
         char *big = malloc(NOREAD_BYTES + 1);
         memset(big, 'b', NOREAD_BYTES);
         big[NOREAD_BYTES] = 0;
@@ -499,6 +571,7 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->status = BACKEND_API_STATUS_AGAIN;
+    int reused_before = __sync_fetch_and_add(reused_count, 0);
 
     backend_api_client *cl = NULL;
     if (w == W_LISTING) {
@@ -575,6 +648,15 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
         ok = 0;
     if (!skip && p == P_MIDBODY && a == A_NOTHING && w != W_LISTING && c->chunks != 2) ok = 0;
 
+    /* Headers came on the kept connection: the stream's stats say it was reused. */
+    if (p == P_REUSED_BODY && c->stream) {
+        backend_api_stats stats = {.size = sizeof stats};
+        CHECK(backend_api_stream_stats(c->stream, &stats) == BACKEND_API_STATUS_OK);
+        if (!stats.reused_connection) {
+            ok = 0;
+            snprintf(c->message, sizeof c->message, "stats: not a reused connection");
+        }
+    }
     double closed_at = now_ms();
     if (c->stream) backend_api_close(c->stream);
     double close_ms = now_ms() - closed_at;
@@ -586,8 +668,16 @@ static void run_cell(backend_api_client *client, enum phase p, enum wait w, enum
      * 0.3-0.9 s in a debug build on a loaded 2-core machine, so 3 s here; a
      * thread that never ends still fails. */
     double settled = settle_within(p == P_RESOLVE ? POOL_THREADS : 0,
-                                   p == P_NOREAD ? 12 * SETTLE_MS : SETTLE_MS);
+                                   base_phase(p) == P_NOREAD ? 12 * SETTLE_MS : SETTLE_MS);
     if (settled < 0) ok = 0;
+    /* A phase on a reused connection: the cell's request went over the kept one
+     * (a cancel or close may come before the 4 MiB request is built and sent). */
+    int sent = !(base_phase(p) == P_NOREAD && w != W_LISTING && a != A_NOTHING);
+    if (!skip && sent && p >= P_REUSED &&
+        __sync_fetch_and_add(reused_count, 0) != reused_before + 1) {
+        ok = 0;
+        snprintf(c->message, sizeof c->message, "the request did not reuse the connection");
+    }
     if (settled > worst_settle_ms) worst_settle_ms = settled;
     if (close_ms > worst_close_ms) worst_close_ms = close_ms;
     CHECK(ok);
@@ -993,6 +1083,13 @@ static void fork_child(void) {
     backend_api_client *sc = client_with("http://slow.test:8080", 30000, 30000);
     for (int i = 0; i < POOL_THREADS; i++) /* every pool thread in getaddrinfo at the fork */
         backend_api_open(sc, r, &slow[i], NULL);
+    /* A connection kept by the parent, whose server answers a second request on it
+     * with headers then silence. */
+    backend_api_client *kc = client_with(urls[P_REUSED_BODY], 5000, 1000);
+    /* Kept past the child's run (its stream to localhost takes IDLE, 5 s). */
+    CHECK(backend_api_client_set_keep_alive(kc, 4, 60000, NULL) == BACKEND_API_STATUS_OK);
+    CHECK(backend_api_client_set_keep_alive(kc, 4, -1, NULL) == BACKEND_API_STATUS_INVALID_ARGUMENT);
+    answer_once(kc);
     sleep_ms(400);
     fflush(stdout);
     pid_t pid = fork();
@@ -1009,11 +1106,20 @@ static void fork_child(void) {
         int chunks = 0;
         backend_api_open(lc, r, &ls, NULL);
         backend_api_status got = drain(ls, 6000, &chunks, NULL);
+        /* The inherited client: a connection of the child's own, never the parent's. */
+        backend_api_stream *ks = NULL;
+        int kchunks = 0;
+        backend_api_open(kc, r, &ks, NULL);
+        backend_api_status kept = drain(ks, 6000, &kchunks, NULL);
         printf("child: close and shutdown(3000): %s in %.0f ms; a stream to localhost: %d chunks "
-               "(%s)\n",
-               backend_api_status_name(st), took, chunks, backend_api_status_name(got));
+               "(%s); on the inherited client: %d chunks (%s)\n",
+               backend_api_status_name(st), took, chunks, backend_api_status_name(got), kchunks,
+               backend_api_status_name(kept));
         fflush(stdout);
-        _exit(st == BACKEND_API_STATUS_OK && chunks == 2 ? 0 : 1);
+        _exit(st == BACKEND_API_STATUS_OK && chunks == 2 && kept == BACKEND_API_STATUS_END &&
+                      kchunks == 1
+                  ? 0
+                  : 1);
     }
     int status = 0;
     waitpid(pid, &status, 0);
@@ -1024,6 +1130,18 @@ static void fork_child(void) {
            e ? ": " : "", e ? backend_api_error_message(e) : "");
     CHECK(st == BACKEND_API_STATUS_AGAIN);
     backend_api_error_free(e);
+    /* The parent's kept connection is untouched by the child: its second request
+     * goes over it (headers, then the silence IDLE ends). */
+    backend_api_stream *ks = NULL;
+    CHECK(backend_api_open(kc, r, &ks, NULL) == BACKEND_API_STATUS_OK);
+    backend_api_status kept = drain(ks, 6000, NULL, NULL);
+    backend_api_stats stats = {.size = sizeof stats};
+    backend_api_stream_stats(ks, &stats);
+    printf("parent: its kept connection after the child: %s, reused %d\n",
+           backend_api_status_name(kept), stats.reused_connection);
+    CHECK(kept == BACKEND_API_STATUS_TIMED_OUT && stats.reused_connection);
+    backend_api_close(ks);
+    backend_api_client_free(kc);
     backend_api_close(s);
     for (int i = 0; i < POOL_THREADS; i++) backend_api_close(slow[i]);
     backend_api_client_free(sc);
@@ -1103,9 +1221,12 @@ int main(int argc, char **argv) {
     int listeners[P_COUNT], ports[P_COUNT], extras[X_COUNT];
     for (int p = 0; p < P_COUNT; p++) listeners[p] = -1;
     for (int p = P_TLS; p <= P_SOCKS; p++) listeners[p] = listen_on(64, &ports[p]);
+    for (int p = P_REUSED; p < P_COUNT; p++) listeners[p] = listen_on(64, &ports[p]);
     for (int x = 0; x < X_COUNT; x++) extras[x] = listen_on(64, &extra_ports[x]);
     retry_count = mmap(NULL, sizeof *retry_count, PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    reused_count = mmap(NULL, sizeof *reused_count, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     pid_t child = fork();
     if (child == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1113,6 +1234,7 @@ int main(int argc, char **argv) {
         _exit(0);
     }
     for (int p = P_TLS; p <= P_SOCKS; p++) close(listeners[p]);
+    for (int p = P_REUSED; p < P_COUNT; p++) close(listeners[p]);
     for (int x = 0; x < X_COUNT; x++) close(extras[x]);
     for (int p = P_TLS; p <= P_NOREAD; p++)
         snprintf(urls[p], sizeof urls[p], "%s://127.0.0.1:%d", p == P_TLS ? "https" : "http",
@@ -1142,6 +1264,8 @@ int main(int argc, char **argv) {
         }
     }
     snprintf(urls[P_RESOLVE], sizeof urls[P_RESOLVE], "http://slow.test:8080");
+    for (int p = P_REUSED; p < P_COUNT; p++)
+        snprintf(urls[p], sizeof urls[p], "http://127.0.0.1:%d", ports[p]);
 
     base_threads = threads_now();
     base_fds = fds_now();

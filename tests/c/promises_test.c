@@ -233,6 +233,15 @@ static void test_stats_version_and_descriptor(void) {
     box.stats.size = sizeof box;
     CHECK(backend_api_stream_stats(s, &box.stats) == BACKEND_API_STATUS_OK);
     CHECK(box.stats.size == sizeof box.stats && box.guard[0] == 0xAB);
+    /* The test backend closes every connection: nothing was reused. */
+    CHECK(!box.stats.reused_connection);
+    /* An older caller's struct, up to `queued_bytes` (before `reused_connection`):
+     * the newer field is left alone. */
+    memset(&box, 0xAB, sizeof box);
+    box.stats.size = offsetof(backend_api_stats, reused_connection);
+    CHECK(backend_api_stream_stats(s, &box.stats) == BACKEND_API_STATUS_OK);
+    CHECK(box.stats.size == offsetof(backend_api_stats, reused_connection) && box.stats.ended);
+    CHECK(*(unsigned char *)&box.stats.reused_connection == 0xAB);
     backend_api_close(s);
     backend_api_request_free(r);
     backend_api_client_free(c);

@@ -16,6 +16,7 @@ mod decoding;
 mod g4f_interop;
 mod header;
 mod json_pointer;
+mod keep_alive;
 mod openai_interop;
 mod openai_protocol;
 mod request_body;

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cabi;
 pub mod http;
+pub mod keepalive;
 pub mod process;
 pub mod recorder;
 pub mod tls;

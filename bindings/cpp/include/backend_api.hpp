@@ -712,6 +712,7 @@ struct Stats {
     std::uint64_t queued_bytes = 0;  ///< bytes of decoded chunks waiting for the reader
     std::uint32_t retries = 0;       ///< requests sent again before any answer
     bool ended = false;              ///< nothing more will arrive
+    bool reused_connection = false;  ///< the answer came on a connection kept from an earlier request
     std::optional<std::chrono::microseconds> headers;      ///< when the headers arrived
     std::optional<std::chrono::microseconds> first_chunk;  ///< when the first chunk was decoded
     std::chrono::microseconds elapsed{0};                  ///< until the stream ended, or until now
@@ -728,6 +729,7 @@ struct Stats {
         out.queued_bytes = s.queued_bytes;
         out.retries = s.retries;
         out.ended = s.ended;
+        out.reused_connection = s.reused_connection;
         out.headers = at(s.headers_us);
         out.first_chunk = at(s.first_chunk_us);
         out.elapsed = std::chrono::microseconds(s.elapsed_us < 0 ? 0 : s.elapsed_us);

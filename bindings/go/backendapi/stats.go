@@ -23,6 +23,9 @@ type Stats struct {
 	// QueuedBytes are the bytes of decoded chunks the library holds for Recv
 	// (bounded: the stream's thread stops reading while its queue is full).
 	QueuedBytes uint64
+	// ReusedConnection: the answer came on a connection the client kept from an
+	// earlier request (the C API's backend_api_client_set_keep_alive).
+	ReusedConnection bool
 
 	HeadersAfter    time.Duration // when the response headers arrived; negative until then
 	FirstChunkAfter time.Duration // when the first chunk was decoded; negative until then
@@ -58,14 +61,15 @@ func (st *streamState) statsLocked() Stats {
 		return time.Duration(v) * time.Microsecond
 	}
 	return Stats{
-		Bytes:           uint64(cs.bytes),
-		Chunks:          uint64(cs.chunks),
-		Delivered:       uint64(cs.delivered) - uint64(len(st.buf)-st.head), // not the fetched ones Recv has yet to return
-		Skipped:         uint64(cs.skipped),
-		Retries:         int(cs.retries),
-		QueuedBytes:     uint64(cs.queued_bytes),
-		HeadersAfter:    us(cs.headers_us),
-		FirstChunkAfter: us(cs.first_chunk_us),
-		Elapsed:         us(cs.elapsed_us),
+		Bytes:            uint64(cs.bytes),
+		Chunks:           uint64(cs.chunks),
+		Delivered:        uint64(cs.delivered) - uint64(len(st.buf)-st.head), // not the fetched ones Recv has yet to return
+		Skipped:          uint64(cs.skipped),
+		Retries:          int(cs.retries),
+		QueuedBytes:      uint64(cs.queued_bytes),
+		ReusedConnection: bool(cs.reused_connection),
+		HeadersAfter:     us(cs.headers_us),
+		FirstChunkAfter:  us(cs.first_chunk_us),
+		Elapsed:          us(cs.elapsed_us),
 	}
 }

@@ -108,11 +108,13 @@ public struct StreamStats: Sendable, Hashable {
     public var queuedBytes: Int
     /// The stream's own thread has finished: nothing more will arrive.
     public var ended: Bool
+    /// The answer came on a connection the client kept from an earlier request.
+    public var reusedConnection: Bool
 
     public init(
         bytes: Int = 0, chunks: Int = 0, delivered: Int = 0, skipped: Int = 0, retries: Int = 0,
         headersAt: Duration? = nil, firstChunkAt: Duration? = nil, elapsed: Duration = .zero,
-        queuedBytes: Int = 0, ended: Bool = false
+        queuedBytes: Int = 0, ended: Bool = false, reusedConnection: Bool = false
     ) {
         self.bytes = bytes
         self.chunks = chunks
@@ -124,6 +126,7 @@ public struct StreamStats: Sendable, Hashable {
         self.elapsed = elapsed
         self.queuedBytes = queuedBytes
         self.ended = ended
+        self.reusedConnection = reusedConnection
     }
 
     /// Reads the statistics of a live native stream (any thread).
@@ -139,7 +142,8 @@ public struct StreamStats: Sendable, Hashable {
             bytes: Int(clamping: s.bytes), chunks: Int(clamping: s.chunks), delivered: Int(clamping: s.delivered),
             skipped: Int(clamping: s.skipped), retries: Int(s.retries), headersAt: time(s.headers_us),
             firstChunkAt: time(s.first_chunk_us), elapsed: time(s.elapsed_us) ?? .zero,
-            queuedBytes: Int(clamping: s.queued_bytes), ended: s.ended)
+            queuedBytes: Int(clamping: s.queued_bytes), ended: s.ended,
+            reusedConnection: s.reused_connection)
     }
 }
 
