@@ -353,8 +353,11 @@ mod tests {
     fn skip_malformed_counts() {
         let mut d = Decoder::new(1 << 20, true);
         let mut n = 0;
-        d.feed(format!("garbage\n{A}\n{{bad\n").as_bytes(), &mut |_: Chunk| n += 1)
-            .unwrap();
+        d.feed(
+            format!("garbage\n{A}\n{{bad\n").as_bytes(),
+            &mut |_: Chunk| n += 1,
+        )
+        .unwrap();
         d.finish(&mut |_: Chunk| n += 1).unwrap();
         assert_eq!((n, d.skipped()), (1, 2));
     }

@@ -38,7 +38,11 @@ impl Batch {
         std::mem::size_of::<Batch>()
             + self.text.capacity()
             + self.heads.capacity() * std::mem::size_of::<(usize, Head)>()
-            + self.heads.iter().map(|(_, h)| h.heap_bytes()).sum::<usize>()
+            + self
+                .heads
+                .iter()
+                .map(|(_, h)| h.heap_bytes())
+                .sum::<usize>()
     }
 }
 

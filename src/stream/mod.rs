@@ -205,6 +205,8 @@ impl Stream {
             }
             if let Some(c) = cursor.pending.next() {
                 if cursor.pending.len() == 0 {
+                    // The batch's buffer goes with its share of the budget.
+                    cursor.pending = Default::default();
                     self.shared
                         .budget
                         .release(std::mem::take(&mut cursor.pending_bytes));
