@@ -48,6 +48,12 @@ impl Batch {
 
 impl Sink for Batch {
     fn chunk(&mut self, json: &str, head: Head) {
+        let need = json.len() + 1;
+        if self.text.capacity() - self.text.len() < need {
+            // Doubled for many small texts, but no more than a long one needs:
+            // the budget counts the capacity, and memory holds it.
+            self.text.reserve_exact(need.max(self.text.capacity()));
+        }
         self.text.push_str(json);
         self.text.push('\0');
         self.heads.push((self.text.len(), head));
