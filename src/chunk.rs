@@ -271,7 +271,7 @@ impl Chunk {
 
     /// A chunk of `json`, validated into `head` (by [`Chunk::validate`]), copied
     /// with its NUL into a buffer of its exact size.
-    pub fn from_text(json: &str, head: Head) -> Chunk {
+    pub(crate) fn from_text(json: &str, head: Head) -> Chunk {
         let mut owned = String::with_capacity(json.len() + 1);
         owned.push_str(json);
         owned.push('\0');
@@ -286,7 +286,7 @@ impl Chunk {
 
     /// Validates one JSON object: its kind, its type with a NUL and the span of
     /// its main text's raw value. The error says what is wrong, without the text.
-    pub fn validate(json: &str) -> Result<Head, String> {
+    pub(crate) fn validate(json: &str) -> Result<Head, String> {
         if !json.trim_start().starts_with('{') {
             return Err("not a JSON object".to_owned());
         }
