@@ -140,17 +140,35 @@ impl Field {
     }
 }
 
-/// One chunk: its JSON text (a JSON object), its `type` and its kind.
-/// Both strings are stored with a trailing NUL so the C boundary lends them as is.
+/// One chunk: its JSON text (a JSON object) and what validating it found.
+/// The text is stored with a trailing NUL so the C boundary lends it as is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Chunk {
     /// The JSON text and a NUL (a `String`, so a buffer handed over keeps its capacity).
     json: String,
-    /// Where the main text's raw JSON value sits in `json`, found while validating.
+    head: Head,
+}
+
+/// What validating a chunk's JSON text finds besides the text: its `type`, its
+/// kind and where its main text sits. Kept apart from the text so that a stream
+/// can hold the texts of many chunks in one buffer (see `stream::batch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// Where the main text's raw JSON value sits in the JSON text.
     text_span: Option<(usize, usize)>,
     /// The type with a NUL: static for named kinds, so most chunks allocate once.
     type_: Cow<'static, str>,
     kind: ChunkKind,
+}
+
+impl Head {
+    /// The heap bytes the head holds (a type without a name of its own).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match &self.type_ {
+            Cow::Owned(t) => t.capacity(),
+            Cow::Borrowed(_) => 0,
+        }
+    }
 }
 
 /// `s` followed by a NUL, in one allocation.
@@ -164,7 +182,7 @@ fn with_nul(s: &str) -> Box<str> {
 /// What one validation pass keeps of a chunk: its `type` and where the candidate
 /// text fields sit. Duplicate keys are allowed, the last one wins (as in Python).
 #[derive(Default)]
-struct Head<'a> {
+struct Fields<'a> {
     type_: Option<Cow<'a, str>>,
     /// The raw JSON value of each of [`TEXT_FIELDS`] present.
     texts: [Option<&'a RawValue>; TEXT_FIELDS.len()],
@@ -198,19 +216,19 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Head<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
         impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Head<'de>;
+            type Value = Fields<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<M: serde::de::MapAccess<'de>>(
                 self,
                 mut map: M,
-            ) -> Result<Head<'de>, M::Error> {
-                let mut head = Head::default();
+            ) -> Result<Fields<'de>, M::Error> {
+                let mut head = Fields::default();
                 while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
                     if key == "type" {
                         head.type_ = Some(map.next_value::<Text<'de>>()?.0);
@@ -231,57 +249,57 @@ impl Chunk {
     /// Validates `json` as one JSON object and reads its `type` (empty when absent).
     /// The error says what is wrong, without quoting the text (callers do that).
     pub fn parse(json: &str) -> Result<Chunk, String> {
-        let mut owned = String::with_capacity(json.len() + 1);
-        owned.push_str(json);
-        Chunk::parse_owned(owned).map_err(|m| m.why)
-    }
-
-    /// The heap and inline bytes this chunk holds: what a stream counts against
-    /// its queue budget.
-    pub(crate) fn footprint(&self) -> usize {
-        std::mem::size_of::<Chunk>()
-            + self.json.capacity()
-            + match &self.type_ {
-                Cow::Owned(t) => t.capacity(),
-                Cow::Borrowed(_) => 0,
-            }
+        Ok(Chunk::from_text(json, Chunk::validate(json)?))
     }
 
     /// [`Chunk::parse`] that takes over `json`'s buffer instead of copying it; on
     /// error it hands the text back with the reason.
     pub(crate) fn parse_owned(mut json: String) -> Result<Chunk, Malformed> {
-        let (kind, type_, text_span) = match Chunk::head(&json) {
+        let head = match Chunk::validate(&json) {
             Ok(head) => head,
             Err(why) => return Err(Malformed::new(why, json)),
         };
         json.push('\0');
-        Ok(Chunk {
-            json,
-            text_span,
-            type_,
-            kind,
-        })
+        Ok(Chunk { json, head })
     }
 
-    /// Validates one JSON object; returns its kind, its type with a NUL and the span
-    /// of its main text's raw value.
-    #[allow(clippy::type_complexity)]
-    fn head(json: &str) -> Result<(ChunkKind, Cow<'static, str>, Option<(usize, usize)>), String> {
+    /// A chunk of `json`, validated into `head` (by [`Chunk::validate`]), copied
+    /// with its NUL into a buffer of its exact size.
+    pub(crate) fn from_text(json: &str, head: Head) -> Chunk {
+        let mut owned = String::with_capacity(json.len() + 1);
+        owned.push_str(json);
+        owned.push('\0');
+        Chunk { json: owned, head }
+    }
+
+    /// The JSON text without its NUL, and the head, taken apart.
+    pub(crate) fn into_parts(mut self) -> (String, Head) {
+        self.json.pop();
+        (self.json, self.head)
+    }
+
+    /// Validates one JSON object: its kind, its type with a NUL and the span of
+    /// its main text's raw value. The error says what is wrong, without the text.
+    pub(crate) fn validate(json: &str) -> Result<Head, String> {
         if !json.trim_start().starts_with('{') {
             return Err("not a JSON object".to_owned());
         }
-        let head: Head = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        let t = head.type_.as_deref().unwrap_or("");
+        let fields: Fields = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let t = fields.type_.as_deref().unwrap_or("");
         let (kind, name) = ChunkKind::lookup(t);
-        let span = kind
+        let text_span = kind
             .text_field()
-            .and_then(|f| head.texts[TEXT_FIELDS.iter().position(|n| *n == f)?])
+            .and_then(|f| fields.texts[TEXT_FIELDS.iter().position(|n| *n == f)?])
             .map(|raw| {
                 let start = raw.get().as_ptr() as usize - json.as_ptr() as usize;
                 (start, start + raw.get().len())
             });
         let type_ = name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed);
-        Ok((kind, type_, span))
+        Ok(Head {
+            text_span,
+            type_,
+            kind,
+        })
     }
 
     /// The whole JSON object as the server sent it.
@@ -291,7 +309,7 @@ impl Chunk {
 
     /// The `type` field (empty when the object has none).
     pub fn type_(&self) -> &str {
-        &self.type_[..self.type_.len() - 1]
+        &self.head.type_[..self.head.type_.len() - 1]
     }
 
     /// [`Chunk::json`] followed by a NUL.
@@ -301,16 +319,16 @@ impl Chunk {
 
     /// [`Chunk::type_`] followed by a NUL.
     pub fn type_with_nul(&self) -> &str {
-        &self.type_
+        &self.head.type_
     }
 
     pub fn kind(&self) -> ChunkKind {
-        self.kind
+        self.head.kind
     }
 
     /// True for the chunks after which the server sends no more answer: `error`, `auth`.
     pub fn is_fatal(&self) -> bool {
-        matches!(self.kind, ChunkKind::Error | ChunkKind::Auth)
+        matches!(self.head.kind, ChunkKind::Error | ChunkKind::Auth)
     }
 
     /// The choice this chunk belongs to (`n` > 1): the `"choice":N` that the
@@ -350,12 +368,13 @@ impl Chunk {
     /// excluded): an upper bound of [`Chunk::text`]'s length, found without a copy
     /// or a scan. 0 without a text.
     pub fn text_raw_len(&self) -> usize {
-        self.text_span
+        self.head
+            .text_span
             .map_or(0, |(start, end)| (end - start).saturating_sub(2))
     }
 
     pub fn text(&self) -> Option<Cow<'_, str>> {
-        let (start, end) = self.text_span?;
+        let (start, end) = self.head.text_span?;
         let raw = &self.json[start..end];
         let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
         if memchr::memchr(b'\\', inner.as_bytes()).is_none() {

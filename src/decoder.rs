@@ -9,7 +9,7 @@
 //! With the OpenAI-compatible protocol each JSON object is an event that
 //! [`crate::openai::Translator`] turns into chunks; the framing is the same.
 
-use crate::chunk::{Chunk, Malformed};
+use crate::chunk::{Chunk, Head, Malformed};
 use crate::error::{quote, Error, Status};
 use crate::openai::Translator;
 use crate::protocol::Protocol;
@@ -27,6 +27,20 @@ pub enum Progress {
     More,
     /// A `[DONE]` sentinel arrived: the stream is over, whatever follows.
     Done,
+}
+
+/// Where a decoder's chunks go, in order: each as its validated JSON text, lent
+/// for the call, and its [`Head`]. A stream's worker copies the texts of one read
+/// into one buffer (no allocation per chunk); any `FnMut(Chunk)` takes each as a
+/// chunk of its own.
+pub trait Sink {
+    fn chunk(&mut self, json: &str, head: Head);
+}
+
+impl<F: FnMut(Chunk)> Sink for F {
+    fn chunk(&mut self, json: &str, head: Head) {
+        self(Chunk::from_text(json, head))
+    }
 }
 
 /// Incremental decoder. Feed it the body as it arrives, then call [`Decoder::finish`].
@@ -80,13 +94,9 @@ impl Decoder {
         self.skipped
     }
 
-    /// Decodes `input`, calling `emit` for each complete chunk in order.
+    /// Decodes `input`, giving each complete chunk to `emit` in order.
     /// After an error or [`Progress::Done`] the decoder must not be fed again.
-    pub fn feed(
-        &mut self,
-        mut input: &[u8],
-        emit: &mut impl FnMut(Chunk),
-    ) -> Result<Progress, Error> {
+    pub fn feed(&mut self, mut input: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
         if self.done {
             return Ok(Progress::Done);
         }
@@ -133,7 +143,7 @@ impl Decoder {
 
     /// Ends the input: a last line without a line end is decoded, and an SSE event
     /// left without its blank line is dispatched when it holds data.
-    pub fn finish(&mut self, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+    pub fn finish(&mut self, emit: &mut impl Sink) -> Result<Progress, Error> {
         if self.done {
             return Ok(Progress::Done);
         }
@@ -163,7 +173,7 @@ impl Decoder {
     }
 
     /// Handles one line, without its line end.
-    fn line(&mut self, mut line: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+    fn line(&mut self, mut line: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
         if self.at_start {
             self.at_start = false;
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -200,7 +210,7 @@ impl Decoder {
     }
 
     /// Dispatches the SSE event being built, if it has data.
-    fn dispatch(&mut self, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
+    fn dispatch(&mut self, emit: &mut impl Sink) -> Result<Progress, Error> {
         if !self.has_data {
             return Ok(Progress::More);
         }
@@ -208,35 +218,34 @@ impl Decoder {
         if self.data == b"[DONE]" {
             return Ok(Progress::Done);
         }
-        if self.data.iter().all(u8::is_ascii_whitespace) {
+        let data = std::mem::take(&mut self.data);
+        let r = if data.iter().all(u8::is_ascii_whitespace) {
+            Ok(Progress::More)
+        } else {
+            self.json(&data, emit)
+        };
+        // The buffer serves the next event, unless it grew for a long one.
+        if data.capacity() <= KEEP_CAPACITY {
+            self.data = data;
             self.data.clear();
-            return Ok(Progress::More);
         }
-        // The chunk takes the event's buffer over: no copy of the data. The next
-        // event's buffer is sized like this one (events tend to look alike).
-        let hint = (self.data.len() + 64).min(64 << 10);
-        let data = std::mem::replace(&mut self.data, Vec::with_capacity(hint));
-        self.object(data, emit)
+        r
     }
 
-    /// Parses one JSON object (one line) and emits its chunks.
-    fn json(&mut self, text: &[u8], emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
-        // Room for the NUL the chunk adds, so the copy is never grown (and copied) again.
-        let mut owned = Vec::with_capacity(text.len() + 1);
-        owned.extend_from_slice(text);
-        self.object(owned, emit)
-    }
-
-    /// Turns one JSON object's bytes into chunks: the object itself (backend API)
-    /// or its translation (OpenAI-compatible).
-    fn object(&mut self, data: Vec<u8>, emit: &mut impl FnMut(Chunk)) -> Result<Progress, Error> {
-        let text = match String::from_utf8(data) {
-            Ok(text) => text,
-            Err(e) => return self.outcome(Err(Malformed::new("invalid UTF-8", e.into_bytes()))),
+    /// Validates one JSON object (one line or event) and emits its chunks: the
+    /// object itself (backend API) or its translation (OpenAI-compatible).
+    fn json(&mut self, text: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
+        let Ok(text) = std::str::from_utf8(text) else {
+            return self.outcome(Err(Malformed::new("invalid UTF-8", text)));
         };
         let parsed = match &mut self.openai {
-            Some(t) => t.translate(text, emit),
-            None => Chunk::parse_owned(text).map(emit),
+            Some(t) => t.translate(text.to_owned(), &mut |c: Chunk| {
+                let (json, head) = c.into_parts();
+                emit.chunk(&json, head);
+            }),
+            None => Chunk::validate(text)
+                .map(|head| emit.chunk(text, head))
+                .map_err(|why| Malformed::new(why, text)),
         };
         self.outcome(parsed)
     }
@@ -261,8 +270,9 @@ impl Decoder {
 pub fn decode_all(body: &[u8], max_line: usize) -> Result<Vec<Chunk>, Error> {
     let mut out = Vec::new();
     let mut d = Decoder::new(max_line, false);
-    if d.feed(body, &mut |c| out.push(c))? == Progress::More {
-        d.finish(&mut |c| out.push(c))?;
+    let mut emit = |c: Chunk| out.push(c);
+    if d.feed(body, &mut emit)? == Progress::More {
+        d.finish(&mut emit)?;
     }
     Ok(out)
 }
@@ -343,9 +353,12 @@ mod tests {
     fn skip_malformed_counts() {
         let mut d = Decoder::new(1 << 20, true);
         let mut n = 0;
-        d.feed(format!("garbage\n{A}\n{{bad\n").as_bytes(), &mut |_| n += 1)
-            .unwrap();
-        d.finish(&mut |_| n += 1).unwrap();
+        d.feed(
+            format!("garbage\n{A}\n{{bad\n").as_bytes(),
+            &mut |_: Chunk| n += 1,
+        )
+        .unwrap();
+        d.finish(&mut |_: Chunk| n += 1).unwrap();
         assert_eq!((n, d.skipped()), (1, 2));
     }
 
@@ -363,7 +376,7 @@ mod tests {
         let err = long
             .as_bytes()
             .chunks(7)
-            .find_map(|p| d.feed(p, &mut |_| {}).err());
+            .find_map(|p| d.feed(p, &mut |_: Chunk| {}).err());
         assert_eq!(err.unwrap().status, Status::Limit);
         let event = "data: {\"type\":\"content\",\ndata: \"content\":\"01234567890123456789012345678901234567890\"}\n\n";
         assert_eq!(
@@ -378,10 +391,10 @@ mod tests {
         let mut d = Decoder::new(1 << 20, false);
         let mut out = Vec::new();
         for b in body.as_bytes() {
-            d.feed(std::slice::from_ref(b), &mut |c| out.push(c))
+            d.feed(std::slice::from_ref(b), &mut |c: Chunk| out.push(c))
                 .unwrap();
         }
-        d.finish(&mut |c| out.push(c)).unwrap();
+        d.finish(&mut |c: Chunk| out.push(c)).unwrap();
         assert_eq!(out.len(), 2);
     }
 }

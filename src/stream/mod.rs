@@ -9,6 +9,7 @@
 //! cancelled, and the worker, which owns everything it touches, finishes on its
 //! own at once (every network wait also watches the cancel, see `net`).
 
+mod batch;
 mod reader;
 mod shared;
 mod worker;
@@ -31,7 +32,7 @@ use crate::response_headers::ResponseHeaders;
 use crate::threads::{self, Operation};
 
 use reader::{Assembled, CallerDeadline, Cursor, Terminal, TimedLock};
-use shared::{Budget, Counters, Readiness};
+use shared::{Budget, Counters, Readiness, Shared};
 use worker::{Job, Msg};
 
 /// Stack of the worker: ureq and rustls need little.
@@ -75,37 +76,14 @@ pub struct Stats {
     pub reused_connection: bool,
 }
 
-/// What the reader side, the worker and cancellers share.
-struct Shared {
-    start: Instant,
-    /// The cancel and the network clock, also seen by the agent's sockets.
-    link: Arc<Link>,
-    agent: crate::client::Agent,
-    budget: Budget,
-    counters: Counters,
-    readiness: Readiness,
-    /// The headers of each response, in order (one per attempt; the worker
-    /// appends). Kept until the stream is dropped, so what was lent stays valid.
-    response_headers: Mutex<Vec<Arc<ResponseHeaders>>>,
-}
-
-impl Shared {
-    /// Records the headers of one response (the worker, once per attempt).
-    fn record_headers(&self, headers: ResponseHeaders) {
-        self.response_headers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(headers));
-    }
-}
-
 /// One streaming answer. Dropping it cancels the request without waiting for the
 /// worker (see the module docs).
 pub struct Stream {
     shared: Arc<Shared>,
     rx: Receiver<Msg>,
     /// Served to one `next` call at a time; waiting for it honours the caller's timeout.
-    cursor: TimedLock<Cursor>,
+    /// Boxed: the lock moves its value out and back in on every call.
+    cursor: TimedLock<Box<Cursor>>,
     /// `None` when the client turned assembling off.
     answer: Option<Assembled>,
     /// The assembled answer's bound in bytes ([`Answer::size`]).
@@ -160,7 +138,7 @@ impl Stream {
         Ok(Stream {
             shared,
             rx,
-            cursor: TimedLock::new(Cursor::new()),
+            cursor: TimedLock::new(Box::new(Cursor::new())),
             answer: client
                 .assemble
                 .then(|| Assembled::new(Answer::new(client.base_url()))),
@@ -228,6 +206,8 @@ impl Stream {
             }
             if let Some(c) = cursor.pending.next() {
                 if cursor.pending.len() == 0 {
+                    // The batch's buffer goes with its share of the budget.
+                    cursor.pending = Default::default();
                     self.shared
                         .budget
                         .release(std::mem::take(&mut cursor.pending_bytes));
@@ -283,7 +263,7 @@ impl Stream {
     /// Makes `terminal` final and drops what was not handed out.
     fn finish(&self, cursor: &mut Cursor, terminal: Terminal) {
         cursor.terminal = Some(terminal);
-        cursor.pending = Vec::new().into_iter();
+        cursor.pending = Default::default();
         self.shared
             .budget
             .release(std::mem::take(&mut cursor.pending_bytes));

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
+use super::batch::Chunks;
 use crate::answer::Answer;
 use crate::cancel::lock;
 use crate::chunk::Chunk;
@@ -139,7 +140,7 @@ pub(super) enum Terminal {
 /// Where the reader is in the stream: the rest of the batch being handed out
 /// (and the batch's footprint, released when it is done), or the end.
 pub(super) struct Cursor {
-    pub(super) pending: std::vec::IntoIter<Chunk>,
+    pub(super) pending: Chunks,
     pub(super) pending_bytes: usize,
     pub(super) terminal: Option<Terminal>,
     /// [`Answer::size`] of the chunks delivered so far.
@@ -149,7 +150,7 @@ pub(super) struct Cursor {
 impl Cursor {
     pub(super) fn new() -> Cursor {
         Cursor {
-            pending: Vec::new().into_iter(),
+            pending: Chunks::default(),
             pending_bytes: 0,
             terminal: None,
             assembled: 0,

@@ -1,15 +1,42 @@
-//! The state a stream's reader side and its worker share, one type per concern:
-//! the queue's budget in bytes ([`Budget`]), the counters behind the statistics
-//! ([`Counters`]), and the event-loop descriptor ([`Readiness`]).
+//! The state a stream's reader side, its worker and cancellers share
+//! ([`Shared`]), one type per concern: the queue's budget in bytes ([`Budget`]),
+//! the counters behind the statistics ([`Counters`]), and the event-loop
+//! descriptor ([`Readiness`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use crossbeam_channel::{bounded, select_biased, Receiver, Sender};
 
 use crate::cancel::Canceller;
+use crate::net::Link;
 use crate::notify::{Notifier, RawDescriptor};
+use crate::response_headers::ResponseHeaders;
+
+/// What the reader side, the worker and cancellers share.
+pub(super) struct Shared {
+    pub(super) start: Instant,
+    /// The cancel and the network clock, also seen by the agent's sockets.
+    pub(super) link: Arc<Link>,
+    pub(super) agent: crate::client::Agent,
+    pub(super) budget: Budget,
+    pub(super) counters: Counters,
+    pub(super) readiness: Readiness,
+    /// The headers of each response, in order (one per attempt; the worker
+    /// appends). Kept until the stream is dropped, so what was lent stays valid.
+    pub(super) response_headers: Mutex<Vec<Arc<ResponseHeaders>>>,
+}
+
+impl Shared {
+    /// Records the headers of one response (the worker, once per attempt).
+    pub(super) fn record_headers(&self, headers: ResponseHeaders) {
+        self.response_headers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(headers));
+    }
+}
 
 /// Bytes of decoded chunks a stream holds for its reader (in the channel and in
 /// the batch being handed out) before its worker stops reading. A batch larger

@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use super::shared::Room;
-use super::Shared;
-use crate::chunk::Chunk;
+use super::batch::Batch;
+use super::shared::{Room, Shared};
 use crate::client::Client;
 use crate::decoder::{Decoder, Progress};
 use crate::error::{Error, Result, Status};
@@ -30,7 +29,7 @@ const READ_SIZE: usize = 16 << 10;
 /// What travels from the worker to the reader.
 pub(super) enum Msg {
     /// Decoded chunks and their footprint in the queue's budget.
-    Chunks(Vec<Chunk>, usize),
+    Chunks(Batch, usize),
     End,
     Fail(Error),
 }
@@ -91,10 +90,10 @@ impl Job {
     /// once the stream is cancelled or closed. Waiting for room is the reader's
     /// time, not the server's: the idle clock pauses meanwhile and runs again
     /// from the moment the batch is queued.
-    fn send(&self, batch: Vec<Chunk>) -> Result<bool> {
+    fn send(&self, batch: Batch) -> Result<bool> {
         let s = &self.shared;
         let clock = &s.link.clock;
-        let size: usize = batch.iter().map(Chunk::footprint).sum();
+        let size = batch.footprint();
         match s
             .budget
             .wait_for_room(size, &s.link.cancel, clock.total_deadline(), || {
@@ -243,11 +242,12 @@ impl Job {
                 Err(e) => return Err(s.link.explain(transport::map_io_error(e))),
             };
             s.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            let mut batch = Vec::new();
+            // Room for the read's text (its lines, each with a NUL for its end).
+            let mut batch = Batch::with_capacity(n + 64);
             let progress = if n == 0 {
-                decoder.finish(&mut |c| batch.push(c))
+                decoder.finish(&mut batch)
             } else {
-                decoder.feed(&buf[..n], &mut |c| batch.push(c))
+                decoder.feed(&buf[..n], &mut batch)
             };
             s.counters
                 .skipped
