@@ -6,22 +6,22 @@ Every file is a module of its own, named by its path: `decoder`, `stream` (its
 mod.rs), `stream::worker`, `ffi::request`. An edge A -> B is a use of B's items
 anywhere in A's file outside its #[cfg(test)] part (tests may reach anywhere):
 a `use` (groups, `self`, `super`, a submodule's own name from its mod.rs) or an
-inline `crate::`/`super::` path. A use through a re-export (`crate::Error`, made
+inline path (`crate::`, `super::`, or a submodule's name in its parent: `socket::X`
+in net/mod.rs). A use through a re-export (`crate::Error`, made
 by lib.rs's `pub use error::Error`; `crate::ffi::backend_api_error`, by a glob of
 ffi/mod.rs) is an edge to the module that defines the item. `lib` and each
 folder's mod.rs name their submodules and re-export them: their `mod` and
 `pub use` lines are not edges; any other use in a mod.rs is.
 
-A submodule's use of its own folder's mod.rs (stream::worker's `super::Shared`)
-is not an edge unless --strict: a folder's mod.rs holds the types its parts
-share, as the folder was one module before. Every other circle is seen: between
-siblings (ffi::request <-> ffi::stream), and through any module outside the
-folder (stream::worker -> client -> stream).
+Every circle is seen, at any depth: a part using what its own folder's mod.rs
+defines while the mod.rs uses the part (stream::worker -> stream -> stream::worker;
+what parts share lives in a sibling, stream::shared), between siblings
+(ffi::request <-> ffi::stream), and through any module outside the folder
+(stream::worker -> client -> stream).
 
     scripts/modules.py            the order, one module a line with what it uses
     scripts/modules.py --check    prints nothing but a circle; exit status 1 on one
                                   (2 when its own known-answer crates fail)
-    scripts/modules.py --strict   also counts a submodule's use of its folder's mod.rs
 """
 import re
 import sys
@@ -32,6 +32,7 @@ USE = re.compile(r"^\s*(pub(?:\([^)]*\))?\s+)?use\s+([^;]*);", re.M | re.S)
 INLINE = re.compile(r"(?<![\w:])((?:crate|super)(?:::\w+)+)")
 ITEM = re.compile(r"^\s*pub(?:\([^)]*\))?\s+(?:unsafe\s+)?(?:extern\s+\"C\"\s+)?"
                   r"(?:fn|struct|enum|const|static|type|trait|mod|macro)\s+(\w+)", re.M)
+RELATIVE = re.compile(r"(?<![\w:])(\w+(?:::\w+)+)")
 COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
@@ -135,15 +136,16 @@ def edges(mods):
             if pub and m in roots(mods):
                 continue  # a root's re-exports name its submodules
             paths += expand(tree)
-        paths += INLINE.findall(USE.sub("", text))
+        code = USE.sub("", text)
+        paths += INLINE.findall(code)
+        # an inline path through a submodule named from its parent (`socket::X` in net/mod.rs)
+        paths += [p for p in RELATIVE.findall(code) if f"{m}::{p.split('::')[0]}".lstrip(":") in mods]
         used = set()
         for p in paths:
             segs = absolute(p, m, mods)
             t = segs is not None and target(segs, mods, own, reexports)
             if t is None or t is False or t == m or t == "":
                 continue
-            if m.startswith(t + "::") and "--strict" not in sys.argv[1:]:
-                continue  # a part of a folder using what its mod.rs shares
             used.add(t)
         graph[m] = sorted(used)
     del graph[""]
@@ -201,10 +203,21 @@ SELF_TEST = [
         "f/p.rs": "pub fn pf() {\n    crate::f::qf();\n}",
         "f/q.rs": "pub fn qf() {\n    super::p::pf();\n}",
     }),
-    ("none: tests, comments and a part using its mod.rs", None, {
-        "lib.rs": "pub mod a;\npub mod b;",
-        "a/mod.rs": "mod x;\nuse x::X;\npub struct Shared;\n// crate::b::B",
+    ("a mod.rs naming its part inline, the part using the mod.rs", "a -> a::x -> a", {
+        "lib.rs": "pub mod a;",
+        "a/mod.rs": "mod x;\npub fn f() {\n    x::g();\n}",
+        "a/x.rs": "pub fn g() {}\npub fn h() {\n    super::f();\n}",
+    }),
+    ("a part using what its folder's mod.rs defines", "a -> a::x -> a", {
+        "lib.rs": "pub mod a;",
+        "a/mod.rs": "mod x;\nuse x::X;\npub struct Shared;",
         "a/x.rs": "use super::Shared;\npub struct X;",
+    }),
+    ("none: tests, comments and parts sharing a sibling", None, {
+        "lib.rs": "pub mod a;\npub mod b;",
+        "a/mod.rs": "mod s;\nmod x;\nuse x::X;\npub use s::Shared;\n// crate::b::B",
+        "a/s.rs": "pub struct Shared;",
+        "a/x.rs": "use super::s::Shared;\npub struct X;",
         "b.rs": "use crate::a::Shared;\npub struct B;\n#[cfg(test)]\nmod t { use crate::a::x; }",
     }),
 ]

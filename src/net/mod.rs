@@ -12,8 +12,10 @@
 //! proxy (`socks`) as through an HTTP one or none, on a new connection as on a
 //! reused one.
 
+mod agent;
 mod clock;
 mod exchange;
+mod link;
 mod operation;
 mod pool;
 mod resolve;
@@ -21,41 +23,8 @@ mod socket;
 mod socks;
 mod wait;
 
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
-
-use crate::cancel::Canceller;
-
+pub(crate) use agent::agent;
 pub(crate) use clock::{Clock, Expired};
+pub(crate) use link::Link;
 pub(crate) use operation::{discard_connection, enter, exchange, exchange_begins};
 pub(crate) use pool::Pool;
-
-/// What the network steps of one operation wait on besides their socket.
-#[derive(Debug)]
-pub(crate) struct Link {
-    pub(crate) cancel: Canceller,
-    pub(crate) clock: Clock,
-}
-
-/// A ureq agent with `config`: SOCKS or HTTP proxy, then TCP, then TLS through
-/// the client's `tls`; names resolved on the pool; each step through the link
-/// of the operation its thread runs.
-pub(crate) fn agent(config: ureq::config::Config, tls: crate::trust::SharedTls) -> ureq::Agent {
-    let connector =
-        ().chain(socks::SocksConnector)
-            .chain(ConnectProxyConnector::default())
-            .chain(socket::SocketConnector)
-            .chain(tls)
-            .chain(exchange::NoteConnector);
-    ureq::Agent::with_parts(config, connector, resolve::PoolResolver)
-}
-
-impl Link {
-    /// The error to report for a step that timed out: the clock's own when one of
-    /// its limits has run out (the wait ended at the clock's deadline), else `e`.
-    pub(crate) fn explain(&self, e: crate::error::Error) -> crate::error::Error {
-        match self.clock.expired(std::time::Instant::now()) {
-            Some(what) if e.status == crate::error::Status::TimedOut => self.clock.error(what),
-            _ => e,
-        }
-    }
-}

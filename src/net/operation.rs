@@ -22,7 +22,8 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
-use super::{Clock, Link};
+use super::clock::Clock;
+use super::link::Link;
 use crate::cancel::{lock, Canceller, HookGuard};
 
 /// What one request (attempt) saw of its connection.

@@ -18,9 +18,9 @@ use ureq::unversioned::transport::{
 };
 use ureq::{Error, Timeout};
 
+use super::link::Link;
 use super::operation::Tie;
 use super::wait::{wait, Interest, Wake};
-use super::Link;
 use crate::notify::RawDescriptor;
 
 /// Opens the TCP connection of a direct request or of an HTTP proxy's.
