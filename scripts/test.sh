@@ -67,6 +67,9 @@ if wants fast lanes all; then
     fast "cargo fmt --check" cargo fmt --all -- --check
     fast "modules of src/ in dependency order, no import circle" scripts/modules.py --check
     fast "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+    # The fuzz targets are a crate of their own (cargo-fuzz's): linted here, so a change of the
+    # library's Rust API that breaks them fails in the fast lane, not after it.
+    fast "cargo clippy, fuzz targets" cargo clippy --manifest-path fuzz/Cargo.toml --bins --quiet -- -D warnings
     fast "cargo test, fast lane (all but scripts/slow-tests.txt)" cargo test --quiet -- "${skip_slow[@]}"
     if [ "$lane" = fast ]; then
         echo

@@ -10,13 +10,13 @@ fn decode(body: &[u8], max_line: usize, step: usize) -> Result<Vec<String>, Stri
     let mut d = Decoder::new(max_line, false);
     let mut out = Vec::new();
     for piece in body.chunks(step.max(1)) {
-        match d.feed(piece, &mut |c| out.push(c.json().to_owned())) {
+        match d.feed(piece, &mut |c: backend_api::Chunk| out.push(c.json().to_owned())) {
             Ok(Progress::Done) => return Ok(out),
             Ok(Progress::More) => {}
             Err(e) => return Err(format!("{:?}", e.status)),
         }
     }
-    d.finish(&mut |c| out.push(c.json().to_owned())).map_err(|e| format!("{:?}", e.status))?;
+    d.finish(&mut |c: backend_api::Chunk| out.push(c.json().to_owned())).map_err(|e| format!("{:?}", e.status))?;
     Ok(out)
 }
 
