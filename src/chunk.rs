@@ -184,8 +184,27 @@ fn with_nul(s: &str) -> Box<str> {
 #[derive(Default)]
 struct Fields<'a> {
     type_: Option<Cow<'a, str>>,
-    /// The raw JSON value of each of [`TEXT_FIELDS`] present.
-    texts: [Option<&'a RawValue>; TEXT_FIELDS.len()],
+    /// The raw JSON value of each of [`TEXT_FIELDS`] present (a slice of the text).
+    texts: [Option<&'a str>; TEXT_FIELDS.len()],
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `json`: read directly when it is an object of plain string
+    /// members ([`crate::flat_object`]), else by serde, which validates the rest.
+    fn of(json: &'a str) -> Result<Fields<'a>, String> {
+        let mut fields = Fields::default();
+        let plain = crate::flat_object::string_members(json, |key, raw| {
+            if key == "type" {
+                fields.type_ = Some(Cow::Borrowed(&raw[1..raw.len() - 1]));
+            } else if let Some(i) = TEXT_FIELDS.iter().position(|n| *n == key) {
+                fields.texts[i] = Some(raw);
+            }
+        });
+        if plain {
+            return Ok(fields);
+        }
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
 }
 
 /// The fields that can hold a chunk's main text (see [`ChunkKind::text_field`]).
@@ -233,7 +252,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
                     if key == "type" {
                         head.type_ = Some(map.next_value::<Text<'de>>()?.0);
                     } else if let Some(i) = TEXT_FIELDS.iter().position(|n| *n == key) {
-                        head.texts[i] = Some(map.next_value()?);
+                        head.texts[i] = Some(map.next_value::<&'de RawValue>()?.get());
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
@@ -284,15 +303,15 @@ impl Chunk {
         if !json.trim_start().starts_with('{') {
             return Err("not a JSON object".to_owned());
         }
-        let fields: Fields = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let fields = Fields::of(json)?;
         let t = fields.type_.as_deref().unwrap_or("");
         let (kind, name) = ChunkKind::lookup(t);
         let text_span = kind
             .text_field()
             .and_then(|f| fields.texts[TEXT_FIELDS.iter().position(|n| *n == f)?])
             .map(|raw| {
-                let start = raw.get().as_ptr() as usize - json.as_ptr() as usize;
-                (start, start + raw.get().len())
+                let start = raw.as_ptr() as usize - json.as_ptr() as usize;
+                (start, start + raw.len())
             });
         let type_ = name.map_or_else(|| Cow::Owned(with_nul(t).into_string()), Cow::Borrowed);
         Ok(Head {
@@ -446,6 +465,31 @@ mod tests {
 
     fn chunk(s: &str) -> Chunk {
         Chunk::parse(s).unwrap()
+    }
+
+    /// The fields read without serde are the ones serde reads, key by key
+    /// (duplicates: the last wins), and text serde would reject never takes the
+    /// direct path.
+    #[test]
+    fn plain_objects_read_as_serde_reads_them() {
+        for json in [
+            "{\"type\": \"content\", \"content\": \"Hel\"}",
+            " {\"content\":\"\",\"type\":\"title\",\"title\":\"t\u{e9}\"}\n",
+            "{\"type\": \"content\", \"content\": \"a\", \"content\": \"b\"}",
+            "{\"type\": \"own\", \"x\": \"y\"}",
+            "{\"message\": \"m\"}",
+        ] {
+            let direct = Fields::of(json).unwrap();
+            let parsed: Fields = serde_json::from_str(json).unwrap();
+            assert_eq!(
+                (direct.type_, direct.texts),
+                (parsed.type_, parsed.texts),
+                "{json}"
+            );
+        }
+        for bad in ["{\"type\": \"a\"} {", "{\"type\": \"a\",}"] {
+            assert!(Fields::of(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -118,7 +118,13 @@ impl Decoder {
             }
             let line_done = if self.partial.is_empty() {
                 self.check_len(line.len())?;
-                self.line(line, emit)?
+                match self.lone_data(line, input) {
+                    Some((value, after)) => {
+                        input = after;
+                        self.event(value, emit)?
+                    }
+                    None => self.line(line, emit)?,
+                }
             } else {
                 self.check_len(self.partial.len() + line.len())?;
                 let mut whole = std::mem::take(&mut self.partial);
@@ -209,21 +215,41 @@ impl Decoder {
         }
     }
 
+    /// The common SSE event, one `data:` line whose blank line follows in the same
+    /// input: its value and the input after the blank line, so that the event is
+    /// handled where it lies (no copy into the event's buffer). `None` for any
+    /// other line or event (the general path builds it).
+    fn lone_data<'a>(&self, line: &'a [u8], rest: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
+        if self.has_data || self.at_start {
+            return None;
+        }
+        let value = line.strip_prefix(b"data:")?;
+        let after = rest
+            .strip_prefix(b"\n")
+            .or_else(|| rest.strip_prefix(b"\r\n"))?;
+        Some((value.strip_prefix(b" ").unwrap_or(value), after))
+    }
+
+    /// Handles one event's data: `[DONE]` ends the stream, blank data is no
+    /// chunk, anything else is one JSON object.
+    fn event(&mut self, data: &[u8], emit: &mut impl Sink) -> Result<Progress, Error> {
+        if data == b"[DONE]" {
+            Ok(Progress::Done)
+        } else if data.iter().all(u8::is_ascii_whitespace) {
+            Ok(Progress::More)
+        } else {
+            self.json(data, emit)
+        }
+    }
+
     /// Dispatches the SSE event being built, if it has data.
     fn dispatch(&mut self, emit: &mut impl Sink) -> Result<Progress, Error> {
         if !self.has_data {
             return Ok(Progress::More);
         }
         self.has_data = false;
-        if self.data == b"[DONE]" {
-            return Ok(Progress::Done);
-        }
         let data = std::mem::take(&mut self.data);
-        let r = if data.iter().all(u8::is_ascii_whitespace) {
-            Ok(Progress::More)
-        } else {
-            self.json(&data, emit)
-        };
+        let r = self.event(&data, emit);
         // The buffer serves the next event, unless it grew for a long one.
         if data.capacity() <= KEEP_CAPACITY {
             self.data = data;
@@ -383,6 +409,43 @@ mod tests {
             decode_all(event.as_bytes(), 64).unwrap_err().status,
             Status::Limit
         );
+    }
+
+    /// A lone `data:` line and its blank line in one input are handled where
+    /// they lie; fed a byte at a time, the same events go through the event's
+    /// buffer: both must give the same chunks and stop at the same `[DONE]`.
+    #[test]
+    fn lone_data_events_decode_as_built_events() {
+        let body = format!(
+            "data: {A}\n\ndata:{B}\r\n\r\ndata: {A}\r\rdata: \n\ndata: {B}\nid: 1\n\n\
+             data: {{\"type\":\n\ndata: {{\"type\": \"own\",\ndata: \"x\": 1}}\n\ndata: [DONE]\n\ndata: {A}\n\n"
+        );
+        let whole = |b: &str| {
+            let mut d = Decoder::new(1 << 20, true);
+            let mut out = Vec::new();
+            let p = d.feed(b.as_bytes(), &mut |c: Chunk| out.push(c)).unwrap();
+            (out, p, d.skipped())
+        };
+        let bytewise = |b: &str| {
+            let mut d = Decoder::new(1 << 20, true);
+            let mut out = Vec::new();
+            let mut p = Progress::More;
+            for byte in b.as_bytes() {
+                p = d
+                    .feed(std::slice::from_ref(byte), &mut |c: Chunk| out.push(c))
+                    .unwrap();
+            }
+            (out, p, d.skipped())
+        };
+        let (out, p, skipped) = whole(&body);
+        assert_eq!(
+            (p, skipped),
+            (Progress::Done, 1),
+            "the cut object is skipped"
+        );
+        let texts: Vec<&str> = out.iter().map(|c| c.json()).collect();
+        assert_eq!(texts, [A, B, A, B, "{\"type\": \"own\",\n\"x\": 1}"]);
+        assert_eq!((out, p, skipped), bytewise(&body));
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod client;
 pub mod decoder;
 pub mod error;
 pub mod ffi;
+mod flat_object;
 pub mod generated;
 mod header;
 pub mod log;

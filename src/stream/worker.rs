@@ -234,6 +234,7 @@ impl Job {
             self.client.skip_malformed,
         );
         let mut buf = vec![0u8; READ_SIZE];
+        let mut last_chunks = 0;
         loop {
             let n = match body.read(&mut buf) {
                 Ok(n) => n,
@@ -243,7 +244,7 @@ impl Job {
             };
             s.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
             // Room for the read's text (its lines, each with a NUL for its end).
-            let mut batch = Batch::with_capacity(n + 64);
+            let mut batch = Batch::with_capacity(n + 64, last_chunks);
             let progress = if n == 0 {
                 decoder.finish(&mut batch)
             } else {
@@ -255,6 +256,7 @@ impl Job {
             self.log(LogLevel::Trace, || {
                 format!("read {n} bytes: {} chunks", batch.len())
             });
+            last_chunks = batch.len();
             // Chunks decoded before an error still reach the reader, in order.
             if !batch.is_empty() && !self.send(batch)? {
                 return Ok(());
