@@ -52,6 +52,16 @@ fuzz_target!(|data: &[u8]| {
             assert!(raw.get().starts_with('{'));
             let chunk = backend_api::Chunk::parse(&c).unwrap();
             let _ = (chunk.text(), chunk.field("type"), chunk.field("content"));
+            // The chunk's type and text read as serde reads them (plain chunks are read
+            // without serde: the two readings must agree; duplicate keys: the last wins).
+            if let Ok(serde_json::Value::Object(v)) = serde_json::from_str(&c) {
+                if let Some(t) = v.get("type").and_then(|t| t.as_str()) {
+                    assert_eq!(chunk.type_(), t);
+                }
+                if let Some(text) = chunk.text() {
+                    assert!(v.values().any(|x| x.as_str() == Some(&*text)), "{c}");
+                }
+            }
         }
     }
 });
