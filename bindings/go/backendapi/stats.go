@@ -63,7 +63,7 @@ func (st *streamState) statsLocked() Stats {
 	return Stats{
 		Bytes:            uint64(cs.bytes),
 		Chunks:           uint64(cs.chunks),
-		Delivered:        uint64(cs.delivered) - uint64(len(st.buf)-st.head), // not the fetched ones Recv has yet to return
+		Delivered:        uint64(cs.delivered) - uint64(st.fetchedLocked()), // not the fetched ones Recv has yet to return
 		Skipped:          uint64(cs.skipped),
 		Retries:          int(cs.retries),
 		QueuedBytes:      uint64(cs.queued_bytes),

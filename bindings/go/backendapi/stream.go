@@ -2,48 +2,90 @@ package backendapi
 
 /*
 #include <stdlib.h>
+#include <string.h>
 #include <backend_api.h>
 
 // What Go copies of a chunk, gathered by C: one C call per batch of chunks
-// rather than six per chunk.
+// rather than six per chunk. The chunk's bytes are copied into its batch's
+// buffer and the chunk is freed at once, as the plain C loop does: each chunk's
+// allocations are then freed before the next chunk's are made (64 chunks alive
+// at once would overflow the allocator's per-thread cache).
 typedef struct {
-	backend_api_chunk *chunk;
 	backend_api_kind kind;
-	const char *type; // only for BACKEND_API_KIND_OTHER: Go knows the others' names
-	const char *json;
-	size_t json_len;
-	const char *text; // NULL: the chunk has no main text
-	size_t text_len;
 	uint32_t choice;
+	int has_text; // 0: the chunk has no main text
+	size_t type_at, type_len; // only for BACKEND_API_KIND_OTHER: Go knows the others' names
+	size_t json_at, json_len;
+	size_t text_at, text_len; // offsets into the batch's bytes
 } backendapi_view;
 
 enum { BACKENDAPI_BATCH = 64 };
+// A batch takes no more chunks once its bytes reach this size, and a buffer
+// grown beyond it for one large chunk is given back at the next reset.
+enum { BACKENDAPI_BATCH_BYTES = 64 * 1024 };
 
 // The chunks one call took (n of them, status OK), or how the stream ended.
 typedef struct {
 	backend_api_status status;
 	backend_api_error *err; // may be set when status is an error; Go takes it
 	int n;
+	char *bytes; // the chunks' type, JSON and text, at their views' offsets
+	size_t used, cap;
 	backendapi_view chunks[BACKENDAPI_BATCH];
 } backendapi_batch;
 
-static void backendapi_add(backendapi_batch *b, backend_api_chunk *chunk) {
-	backendapi_view *v = &b->chunks[b->n++];
-	v->chunk = chunk;
-	v->kind = backend_api_chunk_kind(chunk);
-	v->type = v->kind == BACKEND_API_KIND_OTHER ? backend_api_chunk_type(chunk) : NULL;
-	v->json = backend_api_chunk_json(chunk, &v->json_len);
-	v->text = backend_api_chunk_text(chunk, &v->text_len);
-	v->choice = backend_api_chunk_choice(chunk);
+// Appends len bytes at p to b's bytes and returns their offset; (size_t)-1
+// when memory runs out.
+static size_t backendapi_put(backendapi_batch *b, const char *p, size_t len) {
+	if (len > b->cap - b->used) {
+		size_t cap = b->cap * 2 > b->used + len ? b->cap * 2 : b->used + len;
+		if (cap < 4096)
+			cap = 4096;
+		char *grown = realloc(b->bytes, cap);
+		if (grown == NULL)
+			return (size_t)-1;
+		b->bytes = grown, b->cap = cap;
+	}
+	size_t at = b->used;
+	if (len > 0)
+		memcpy(b->bytes + at, p, len);
+	b->used += len;
+	return at;
 }
 
-// Empties b (freeing its chunks) for another call, or makes one. NULL only when
+// Copies chunk into b and frees it. 0 when memory runs out (then b->n is
+// unchanged and the status says so).
+static int backendapi_add(backendapi_batch *b, backend_api_chunk *chunk) {
+	backendapi_view *v = &b->chunks[b->n];
+	v->kind = backend_api_chunk_kind(chunk);
+	v->choice = backend_api_chunk_choice(chunk);
+	const char *type = v->kind == BACKEND_API_KIND_OTHER ? backend_api_chunk_type(chunk) : "";
+	v->type_len = strlen(type);
+	const char *json = backend_api_chunk_json(chunk, &v->json_len);
+	const char *text = backend_api_chunk_text(chunk, &v->text_len);
+	v->has_text = text != NULL;
+	v->type_at = backendapi_put(b, type, v->type_len);
+	v->json_at = backendapi_put(b, json, v->json_len);
+	v->text_at = backendapi_put(b, text, text != NULL ? v->text_len : 0);
+	backend_api_chunk_free(chunk);
+	if (v->type_at == (size_t)-1 || v->json_at == (size_t)-1 || v->text_at == (size_t)-1) {
+		b->status = BACKEND_API_STATUS_INTERNAL; // Go says: out of memory
+		return 0;
+	}
+	b->n++;
+	return 1;
+}
+
+// Empties b for another call, or makes one. NULL only when
 // memory runs out.
 static backendapi_batch *backendapi_reset(backendapi_batch *b) {
 	if (b == NULL)
 		return calloc(1, sizeof *b);
-	for (int i = 0; i < b->n; i++)
-		backend_api_chunk_free(b->chunks[i].chunk);
+	if (b->cap > BACKENDAPI_BATCH_BYTES) {
+		free(b->bytes);
+		b->bytes = NULL, b->cap = 0;
+	}
+	b->used = 0;
 	b->status = BACKEND_API_STATUS_OK;
 	b->err = NULL;
 	b->n = 0;
@@ -51,7 +93,9 @@ static backendapi_batch *backendapi_reset(backendapi_batch *b) {
 }
 
 static void backendapi_batch_free(backendapi_batch *b) {
-	free(backendapi_reset(b));
+	if (b != NULL)
+		free(b->bytes);
+	free(b);
 }
 
 // Waits up to timeout_ms for a chunk, then takes those ready at once, up to
@@ -63,8 +107,7 @@ static backendapi_batch *backendapi_fetch(backend_api_stream *stream, int64_t ti
 	backend_api_chunk *chunk = NULL;
 	b->status = backend_api_next(stream, timeout_ms, &chunk, &b->err);
 	while (b->status == BACKEND_API_STATUS_OK) {
-		backendapi_add(b, chunk);
-		if (b->n == BACKENDAPI_BATCH)
+		if (!backendapi_add(b, chunk) || b->n == BACKENDAPI_BATCH || b->used >= BACKENDAPI_BATCH_BYTES)
 			break;
 		backend_api_error *ignored = NULL;
 		if (backend_api_next(stream, 0, &chunk, &ignored) != BACKEND_API_STATUS_OK) {
@@ -120,8 +163,9 @@ type Stream struct {
 // streamState owns the C stream. backend_api_close must not run while another
 // thread is inside a call on the stream, and chunks must reach Recv's callers in
 // their order: one goroutine at a time calls into the C stream (fetching), taking
-// a batch of the chunks that are ready and copying them into buf; the others
-// wait for it (wake) and take from buf. mu guards all but the immutable fields.
+// a batch of the chunks that are ready (copied into the batch's C buffer); the
+// others wait for it (wake). Each chunk is copied into Go memory as it is handed
+// out. mu guards all but the immutable fields.
 // Cancelling needs no lock: the context's watch and Close use the stream's
 // canceller, which stays valid whatever the stream's state.
 //
@@ -139,9 +183,8 @@ type streamState struct {
 	fetching  bool                // a goroutine is inside a call on ptr
 	closed    bool                // Close was called
 	final     error               // the sticky end result (io.EOF, an *Error, ctx.Err()), once known
-	batch     *C.backendapi_batch // the C side of the last fetch, reused by the next
-	buf       []Chunk             // chunks fetched, not yet returned: buf[head:]
-	head      int
+	batch     *C.backendapi_batch // the last fetch, reused by the next; nil while one runs
+	head      int                 // the batch's chunks before head were handed out
 
 	finalStats Stats // the stats when the C stream was freed
 }
@@ -216,7 +259,8 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*Stream, error) {
 // [Chunk.Err]), as the Python client yields them; io.EOF follows them. [Stream.All]
 // and [Client.Complete] end with a [*StreamError] at such a chunk instead.
 func (s *Stream) Recv() (Chunk, error) {
-	c, _, err := s.recv(-1)
+	var c Chunk
+	_, err := s.recv(-1, &c)
 	return c, err
 }
 
@@ -227,38 +271,38 @@ func (s *Stream) Recv() (Chunk, error) {
 // An idle or total timeout of the client that is due ends the stream here too,
 // with an [*Error] that matches ErrTimedOut.
 func (s *Stream) TryRecv() (Chunk, bool, error) {
-	return s.recv(0)
+	var c Chunk
+	ok, err := s.recv(0, &c)
+	return c, ok, err
 }
 
-// recv returns the next chunk: one fetched already, or the first of a new batch
-// (timeoutMs -1: wait for ever; 0: only look).
-func (s *Stream) recv(timeoutMs int64) (Chunk, bool, error) {
+// recv writes the next chunk into c (a Chunk is too large to return cheaply by
+// value on every path): one fetched already, or the first of a new batch
+// (timeoutMs -1: wait for ever; 0: only look). It reports whether it wrote one.
+func (s *Stream) recv(timeoutMs int64, c *Chunk) (bool, error) {
 	defer runtime.KeepAlive(s) // no finalizer while a call runs
 	st := s.st
 	st.mu.Lock()
-	for st.fetching && st.head == len(st.buf) && st.usableLocked() == nil {
+	for st.fetching && st.usableLocked() == nil {
 		if timeoutMs == 0 {
 			st.mu.Unlock()
-			return Chunk{}, false, nil // another goroutine is taking chunks
+			return false, nil // another goroutine is taking chunks
 		}
 		st.wake.Wait()
 	}
 	if err := st.usableLocked(); err != nil {
 		st.mu.Unlock()
-		return Chunk{}, false, err
+		return false, err
 	}
-	if st.head < len(st.buf) {
-		c := st.popLocked()
+	if st.popLocked(c) {
 		st.mu.Unlock()
-		return c, true, nil
+		return true, nil
 	}
 	if st.final != nil {
 		st.mu.Unlock()
-		return Chunk{}, false, st.final
+		return false, st.final
 	}
 	ptr, b := st.beginLocked()
-	spare := st.buf[:0] // drained: the fetch refills it
-	st.buf, st.head = nil, 0
 	st.mu.Unlock()
 
 	b = C.backendapi_fetch(ptr, C.int64_t(timeoutMs), b)
@@ -266,23 +310,13 @@ func (s *Stream) recv(timeoutMs int64) (Chunk, bool, error) {
 		b = C.backendapi_fetch(ptr, -1, b)
 	}
 	err := batchError(b)
-	if b != nil && b.n > 0 {
-		if spare == nil {
-			spare = make([]Chunk, 0, C.BACKENDAPI_BATCH)
-		}
-		spare = copyBatch(b, spare)
-	}
 
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err = st.endLocked(b, err); err != nil {
-		return Chunk{}, false, err
+		return false, err
 	}
-	st.buf = spare
-	if len(spare) == 0 {
-		return Chunk{}, false, nil // AGAIN: nothing ready
-	}
-	return st.popLocked(), true, nil
+	return st.popLocked(c), nil // false: AGAIN, nothing ready
 }
 
 // drain takes the stream's chunks up to its end without copying them (the
@@ -301,23 +335,23 @@ func (s *Stream) drain() error {
 
 	b = C.backendapi_drain(ptr, b)
 	err := batchError(b)
-	var fatal error
-	if b != nil && b.n == 1 {
-		fatal = copyBatch(b, nil)[0].Err()
-	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err = st.endLocked(b, err); err != nil && err != io.EOF {
 		return err
 	}
-	return fatal
+	var fatal Chunk
+	if st.popLocked(&fatal) {
+		return fatal.Err()
+	}
+	return nil
 }
 
 // batchError is the error of a fetch's result: nil for chunks, AGAIN and
 // CANCELLED (see endLocked), io.EOF at the end, or an [*Error].
 func batchError(b *C.backendapi_batch) error {
 	switch {
-	case b == nil:
+	case b == nil, b.status == C.BACKEND_API_STATUS_INTERNAL && b.err == nil: // see backendapi_add
 		return &Error{Status: StatusInternal, Message: "out of memory for a batch of chunks"}
 	case b.status == C.BACKEND_API_STATUS_OK, b.status == C.BACKEND_API_STATUS_AGAIN, b.status == C.BACKEND_API_STATUS_CANCELLED:
 		return nil
@@ -327,36 +361,28 @@ func batchError(b *C.backendapi_batch) error {
 	return takeError(b.status, b.err)
 }
 
-// copyBatch appends the chunks of b, copied into Go memory, to to. Each chunk's
-// bytes (JSON and text) are one allocation of its own: a chunk the caller keeps
-// holds on to its own bytes only, not to the rest of its batch.
-func copyBatch(b *C.backendapi_batch, to []Chunk) []Chunk {
-	for i := range b.chunks[:b.n] {
-		to = append(to, chunkFrom(&b.chunks[i]))
-	}
-	return to
-}
-
-// chunkFrom copies the chunk of v into Go memory.
-func chunkFrom(v *C.backendapi_view) Chunk {
-	c := Chunk{Kind: Kind(v.kind), Choice: uint32(v.choice)}
-	if c.Kind == KindOther || int(c.Kind) >= len(kindNames) {
-		c.Type = C.GoString(v._type)
+// chunkFrom copies the chunk of v, whose bytes are in bytes, into Go memory, in
+// c (overwritten whole). Its JSON and text are one allocation of their own: a
+// chunk the caller keeps holds on to its own bytes only, not to its batch.
+func chunkFrom(c *Chunk, v *C.backendapi_view, bytes []byte) {
+	kind := Kind(v.kind)
+	typ := ""
+	if kind == KindOther || int(kind) >= len(kindNames) {
+		typ = string(bytes[v.type_at : v.type_at+v.type_len])
 	} else {
-		c.Type = kindNames[c.Kind]
+		typ = kindNames[kind]
 	}
 	jn, tn := int(v.json_len), int(v.text_len)
 	data := make([]byte, jn+tn)
-	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(v.json)), jn))
-	c.Raw = json.RawMessage(data[:jn:jn]) // capped: appending to Raw never reaches the text
-	if v.text != nil {
-		c.hasText = true
-		if tn > 0 {
-			copy(data[jn:], unsafe.Slice((*byte)(unsafe.Pointer(v.text)), tn))
-			c.text = unsafe.String(&data[jn], tn) // nothing else reaches these bytes
-		}
+	copy(data, bytes[v.json_at:v.json_at+v.json_len])
+	text := ""
+	if v.has_text != 0 && tn > 0 {
+		copy(data[jn:], bytes[v.text_at:v.text_at+v.text_len])
+		text = unsafe.String(&data[jn], tn) // nothing else reaches these bytes
 	}
-	return c
+	*c = Chunk{Type: typ, Kind: kind, Choice: uint32(v.choice),
+		Raw:  json.RawMessage(data[:jn:jn]), // capped: appending to Raw never reaches the text
+		text: text, hasText: v.has_text != 0}
 }
 
 // Close cancels the stream if it still runs and frees it with its assembled
@@ -379,8 +405,9 @@ func (s *Stream) Close() error {
 // your `defer s.Close()` does.
 func (s *Stream) All() iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
+		var c Chunk // reused: recv overwrites it whole
 		for {
-			c, err := s.Recv()
+			_, err := s.recv(-1, &c)
 			if err == io.EOF {
 				return
 			}
@@ -418,11 +445,24 @@ func (st *streamState) usableLocked() error {
 	return nil
 }
 
-func (st *streamState) popLocked() Chunk {
-	c := st.buf[st.head]
-	st.buf[st.head] = Chunk{}
+// fetchedLocked is how many chunks of the last fetch are not handed out yet.
+func (st *streamState) fetchedLocked() int {
+	if st.batch == nil {
+		return 0
+	}
+	return int(st.batch.n) - st.head
+}
+
+// popLocked copies the next chunk of the last fetch into c; false when that
+// fetch's chunks are all taken (or a fetch runs).
+func (st *streamState) popLocked(c *Chunk) bool {
+	b := st.batch
+	if st.fetchedLocked() <= 0 {
+		return false
+	}
+	chunkFrom(c, &b.chunks[st.head], unsafe.Slice((*byte)(unsafe.Pointer(b.bytes)), int(b.used)))
 	st.head++
-	return c
+	return true
 }
 
 // beginLocked starts a call on the C stream: it returns the stream and the batch
@@ -441,6 +481,9 @@ func (st *streamState) endLocked(b *C.backendapi_batch, err error) error {
 	st.fetching = false
 	st.batch = b
 	st.head = 0
+	if err != nil && b != nil {
+		st.head = int(b.n) // out of memory mid-batch: the stream ends here
+	}
 	st.wake.Broadcast()
 	switch {
 	case st.closed:
@@ -499,7 +542,7 @@ func (st *streamState) releaseLocked() {
 		return
 	}
 	st.finalStats = st.statsLocked()
-	st.buf, st.head = nil, 0
+	st.head = 0
 	C.backendapi_batch_free(st.batch)
 	st.batch = nil
 	C.backend_api_close(st.ptr) // returns at once; the stream's thread ends on its own
