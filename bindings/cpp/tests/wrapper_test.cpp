@@ -987,11 +987,12 @@ void test_limits_trust_and_redaction() {
     CHECK_EQ(EXPECT_ERROR(ba::redact_url("\xff")).status(), ba::Status::InvalidArgument);
 }
 
-/// Whether each of two streams, one after the other on `client`, reused a connection.
+/// Whether each of two streams, one after the other on `client`, reused a
+/// connection (the test backend keeps it open when asked, as g4f's server does).
 std::pair<bool, bool> reuse_of_two_streams(const ba::Client& client) {
     std::pair<bool, bool> reused;
     for (bool* r : {&reused.first, &reused.second}) {
-        ba::Stream stream = client.open(ba::Request().user("x"));
+        ba::Stream stream = client.open(ba::Request().user("x").field_json("test_keep_connection", "true"));
         for (auto& chunk : stream) static_cast<void>(chunk);
         CHECK_EQ(stream.status(), ba::Status::End);
         *r = stream.stats().reused_connection;

@@ -8,13 +8,14 @@ import (
 )
 
 // reuseOfTwoStreams reads two streams, one after the other, on one client and
-// says whether each reused a kept connection.
+// says whether each reused a kept connection (the test backend keeps it open when
+// asked, as g4f's server does).
 func reuseOfTwoStreams(t *testing.T, opts ...Option) [2]bool {
 	t.Helper()
 	c := client(t, opts...)
 	var reused [2]bool
 	for i := range reused {
-		s, err := c.Stream(context.Background(), &Request{Messages: user("x")})
+		s, err := c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_keep_connection": true}})
 		if err != nil {
 			t.Fatalf("Stream %d: %v", i, err)
 		}

@@ -5,12 +5,13 @@ import Testing
 /// Kept connections (``BackendAPIClient/Configuration/keepAlive``) against the test backend.
 @Suite("Kept connections", .timeLimit(.minutes(2)))
 struct KeepAliveTests {
-    /// Whether each of two streams, one after the other on one client, reused a kept connection.
+    /// Whether each of two streams, one after the other on one client, reused a kept
+    /// connection (the test backend keeps it open when asked, as g4f's server does).
     func reuseOfTwoStreams(_ keepAlive: KeepAlive? = nil) async throws -> [Bool] {
         let client = try testClient { if let keepAlive { $0.keepAlive = keepAlive } }
         var reused: [Bool] = []
         for _ in 0..<2 {
-            let stream = client.stream(testRequest())
+            let stream = client.stream(testRequest(["test_keep_connection": true]))
             _ = try await collect(stream)
             reused.append(try #require(stream.stats).reusedConnection)
         }
