@@ -156,9 +156,7 @@ async fn handle_one(r: &mut BufReader<TcpStream>) -> std::io::Result<bool> {
     let keep = serde_json::from_slice(&body).is_ok_and(|b| keeps_connection(&b));
     let w = r.get_mut();
     match (method.as_str(), path.as_str()) {
-        ("POST", "/backend-api/v2/conversation") => {
-            conversation(w, &body, headers, false).await
-        }
+        ("POST", "/backend-api/v2/conversation") => conversation(w, &body, headers, false).await,
         ("POST", "/v1/chat/completions") => conversation(w, &body, headers, true).await,
         ("GET", "/v1/models") => {
             let list = json!({"object": "list", "data": [{"id": "test-model", "object": "model", "created": 0, "owned_by": "TestBackend"}]});
