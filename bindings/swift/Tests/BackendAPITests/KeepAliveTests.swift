@@ -32,9 +32,9 @@ struct KeepAliveTests {
     }
 
     @Test("a negative keep-alive is an invalid argument")
-    func negative() throws {
+    func negative() async throws {
         for bad in [KeepAlive(maxIdle: -1), KeepAlive(idle: .milliseconds(-1))] {
-            let error = try #require(throws: BackendAPIError.self) { _ = try testClient { $0.keepAlive = bad } }
+            let error = try #require(await thrown { _ = try testClient { $0.keepAlive = bad } })
             #expect(error.code == .invalidArgument, "\(error)")
         }
     }
