@@ -28,6 +28,9 @@
 //! - `test_extras` (true): a reasoning chunk before the content and tool calls
 //!   after it (OpenAI: as deltas split over three events).
 //! - `test_no_done` (true, OpenAI only): the stream ends without `data: [DONE]`.
+//! - `test_keep_connection` (true): a streamed answer without `Connection: close`,
+//!   and the connection stays open for the next request after the body's end (so a
+//!   client's kept connection is reused); other answers still close it.
 //!
 //! `POST /v1/chat/completions` speaks the OpenAI-compatible protocol with the
 //! same scenarios: each chunk above becomes a `chat.completion.chunk` event
@@ -106,9 +109,22 @@ pub async fn serve(listener: TcpListener) {
 
 type Io = std::io::Result<()>;
 
+/// Serves the requests of one connection: one, or more while each asks to keep it.
 async fn handle(sock: TcpStream) -> Io {
     sock.set_nodelay(true)?;
     let mut r = BufReader::new(sock);
+    while handle_one(&mut r).await? {}
+    Ok(())
+}
+
+/// Whether a conversation request asks the answer to keep its connection open
+/// (`test_keep_connection`).
+fn keeps_connection(body: &Value) -> bool {
+    body["test_keep_connection"] == true
+}
+
+/// Serves one request; true when the connection stays open for the next one.
+async fn handle_one(r: &mut BufReader<TcpStream>) -> std::io::Result<bool> {
     let mut line = String::new();
     r.read_line(&mut line).await?;
     let mut parts = line.split_whitespace();
@@ -121,7 +137,7 @@ async fn handle(sock: TcpStream) -> Io {
     loop {
         line.clear();
         if r.read_line(&mut line).await? == 0 {
-            return Ok(());
+            return Ok(false);
         }
         let l = line.trim_end();
         if l.is_empty() {
@@ -137,19 +153,18 @@ async fn handle(sock: TcpStream) -> Io {
     }
     let mut body = vec![0; len];
     r.read_exact(&mut body).await?;
-    let mut w = r.into_inner();
+    let keep = serde_json::from_slice(&body).is_ok_and(|b| keeps_connection(&b));
+    let w = r.get_mut();
     match (method.as_str(), path.as_str()) {
-        ("POST", "/backend-api/v2/conversation") => {
-            conversation(&mut w, &body, headers, false).await
-        }
-        ("POST", "/v1/chat/completions") => conversation(&mut w, &body, headers, true).await,
+        ("POST", "/backend-api/v2/conversation") => conversation(w, &body, headers, false).await,
+        ("POST", "/v1/chat/completions") => conversation(w, &body, headers, true).await,
         ("GET", "/v1/models") => {
             let list = json!({"object": "list", "data": [{"id": "test-model", "object": "model", "created": 0, "owned_by": "TestBackend"}]});
-            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+            reply(w, 200, "application/json", list.to_string().as_bytes()).await
         }
         ("GET", "/backend-api/v2/models") => {
             reply(
-                &mut w,
+                w,
                 200,
                 "application/json",
                 br#"{"TestBackend":["test-model","test-vision"]}"#,
@@ -158,20 +173,20 @@ async fn handle(sock: TcpStream) -> Io {
         }
         ("GET", "/backend-api/v2/models/TestBackend") => {
             let list = json!([{"model": "test-model", "label": "Test", "default": true, "vision": false, "image": false, "audio": false, "video": false, "count": null, "tags": []}]);
-            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+            reply(w, 200, "application/json", list.to_string().as_bytes()).await
         }
         ("GET", "/backend-api/v2/providers") => {
             let list = json!([{"name": "TestBackend", "label": "Test Backend", "parent": null, "image": 0, "audio": 0, "video": 0, "vision": false, "auth": false, "login_url": null, "live": 0}]);
-            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+            reply(w, 200, "application/json", list.to_string().as_bytes()).await
         }
         ("GET", "/v1/providers") => {
             let list = json!([{"id": "TestBackend", "object": "provider", "created": 0, "url": "http://127.0.0.1", "label": "Test Backend"}]);
-            reply(&mut w, 200, "application/json", list.to_string().as_bytes()).await
+            reply(w, 200, "application/json", list.to_string().as_bytes()).await
         }
-        ("GET", "/media/test-dot.png") => reply(&mut w, 200, "image/png", TEST_DOT).await,
+        ("GET", "/media/test-dot.png") => reply(w, 200, "image/png", TEST_DOT).await,
         ("GET", "/media/headers.json") => {
             reply(
-                &mut w,
+                w,
                 200,
                 "application/json",
                 Value::Object(headers).to_string().as_bytes(),
@@ -181,19 +196,20 @@ async fn handle(sock: TcpStream) -> Io {
         ("GET", "/backend-api/v2/models/Stalling") => {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"model\":";
             w.write_all(head.as_bytes()).await?;
-            hold(&mut w).await
+            hold(w).await
         }
         ("POST", _) | ("GET", _) => {
             reply(
-                &mut w,
+                w,
                 404,
                 "application/json",
                 br#"{"error":{"message":"Not found"}}"#,
             )
             .await
         }
-        _ => reply(&mut w, 405, "text/html", b"<h1>Method Not Allowed</h1>").await,
-    }
+        _ => reply(w, 405, "text/html", b"<h1>Method Not Allowed</h1>").await,
+    }?;
+    Ok(keep)
 }
 
 async fn reply(w: &mut TcpStream, status: u16, ctype: &str, body: &[u8]) -> Io {
@@ -393,14 +409,16 @@ async fn conversation(
     } else {
         ""
     };
-    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nX-Request-Id: req-test\r\nX-RateLimit-Remaining-Requests: 99\r\n{encoding}\r\n");
+    let keep = keeps_connection(&body);
+    let close = if keep { "" } else { "Connection: close\r\n" };
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n{close}X-Request-Id: req-test\r\nX-RateLimit-Remaining-Requests: 99\r\n{encoding}\r\n");
     w.write_all(head.as_bytes()).await?;
     if let (true, Some(script)) = (openai, body["test_openai"].as_str()) {
         for event in openai_script(script, &body) {
             chunk(w, format!("data: {event}\n\n").as_bytes()).await?;
         }
         chunk(w, b"data: [DONE]\n\n").await?;
-        return finish_body(w).await;
+        return finish_body(w, keep).await;
     }
     let model = body["model"].clone();
     chunk(w, &frame(&framing, "provider", json!({"provider": {"name": "TestBackend", "url": "http://127.0.0.1", "label": "Test Backend", "model": model}}))).await?;
@@ -509,7 +527,7 @@ async fn conversation(
                 ),
             )
             .await?;
-            return finish_body(w).await;
+            return finish_body(w, keep).await;
         }
         _ => {}
     }
@@ -549,7 +567,7 @@ async fn conversation(
     if openai && body["test_no_done"] != true {
         chunk(w, b"data: [DONE]\n\n").await?;
     }
-    finish_body(w).await
+    finish_body(w, keep).await
 }
 
 /// The events of a `test_openai` script (see the module docs).
@@ -612,8 +630,13 @@ fn openai_script(script: &str, body: &Value) -> Vec<Value> {
     }
 }
 
-async fn finish_body(w: &mut TcpStream) -> Io {
+/// Ends a chunked body; the connection closes unless `keep`
+/// (`test_keep_connection`: the next request may come on it).
+async fn finish_body(w: &mut TcpStream, keep: bool) -> Io {
     w.write_all(b"0\r\n\r\n").await?;
+    if keep {
+        return Ok(());
+    }
     w.shutdown().await
 }
 

@@ -1733,6 +1733,17 @@ public:
         return set(backend_api_client_set_retries, max_retries, static_cast<std::uint32_t>(base.count()),
                    static_cast<std::uint32_t>(cap.count()));
     }
+    /// Keeps up to `max_idle` idle connections open for this client's later
+    /// requests (streams, model listings, media fetches; its copies share them),
+    /// each for at most `idle`: a later request then skips the connect (and the
+    /// TLS handshake). Default 10 connections for 4 s (g4f's server closes an idle
+    /// connection after 5 s); 0 in either turns reuse off. A connection is kept
+    /// only after a 2xx answer read to its end; `Stats::reused_connection` says
+    /// whether a stream reused one. Calling this (or `proxy`, the TLS setters)
+    /// closes the connections kept so far. A negative `idle` is `InvalidArgument`.
+    Client& keep_alive(std::size_t max_idle, std::chrono::milliseconds idle) & {
+        return set(backend_api_client_set_keep_alive, max_idle, static_cast<std::int64_t>(idle.count()));
+    }
     /// Receives the library's log records up to `max_level`. The callback runs on
     /// the streams' own threads, possibly several at once: it must be thread-safe
     /// and quick, and must not use this library; exceptions it throws are dropped.
@@ -1766,6 +1777,7 @@ public:
     BACKEND_API_RVALUE_SETTER(Client, skip_malformed)
     BACKEND_API_RVALUE_SETTER(Client, assemble)
     BACKEND_API_RVALUE_SETTER(Client, retries)
+    BACKEND_API_RVALUE_SETTER(Client, keep_alive)
     BACKEND_API_RVALUE_SETTER(Client, log)
 
     /// Starts streaming the answer to `request` and returns at once; connection

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -986,6 +987,29 @@ void test_limits_trust_and_redaction() {
     CHECK_EQ(EXPECT_ERROR(ba::redact_url("\xff")).status(), ba::Status::InvalidArgument);
 }
 
+/// Whether each of two streams, one after the other on `client`, reused a
+/// connection (the test backend keeps it open when asked, as g4f's server does).
+std::pair<bool, bool> reuse_of_two_streams(const ba::Client& client) {
+    std::pair<bool, bool> reused;
+    for (bool* r : {&reused.first, &reused.second}) {
+        ba::Stream stream = client.open(ba::Request().user("x").field_json("test_keep_connection", "true"));
+        for (auto& chunk : stream) static_cast<void>(chunk);
+        CHECK_EQ(stream.status(), ba::Status::End);
+        *r = stream.stats().reused_connection;
+    }
+    return reused;
+}
+
+// Kept connections: the second stream of a client reuses the first's connection
+// (by default and as set), none with reuse off; a negative idle time is refused.
+void test_keep_alive() {
+    CHECK(reuse_of_two_streams(ba::Client(g_url)) == std::make_pair(false, true));
+    CHECK(reuse_of_two_streams(ba::Client(g_url).keep_alive(2u, 10s)) == std::make_pair(false, true));
+    CHECK(reuse_of_two_streams(ba::Client(g_url).keep_alive(0u, 10s)) == std::make_pair(false, false));
+    CHECK(reuse_of_two_streams(ba::Client(g_url).keep_alive(2u, 0ms)) == std::make_pair(false, false));
+    CHECK_EQ(EXPECT_ERROR(ba::Client(g_url).keep_alive(2u, -1ms)).status(), ba::Status::InvalidArgument);
+}
+
 // Issue 34: usage and tool calls typed, not JSON text.
 void test_typed_answer() {
     const ba::Client client(g_url);
@@ -1444,6 +1468,7 @@ int main(int argc, char** argv) {
         {"complete with a CancelHandle", test_complete_with_cancel_handle},
         {"a moved-from stream is not Ok", test_moved_from_stream},
         {"answer and media limits, trust store, added CA, URL redaction", test_limits_trust_and_redaction},
+        {"kept connections: reused, off, bad idle time", test_keep_alive},
         {"typed usage and tool calls", test_typed_answer},
         {"per-request timeout", test_request_timeout},
         {"a tool round: typed calls, follow-up without a user message, tool results", test_tool_round},

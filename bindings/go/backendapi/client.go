@@ -202,12 +202,8 @@ func WithNoProxy() Option {
 
 func timeoutOption(kind C.uint32_t, d time.Duration) Option {
 	return Option{apply: func(p *C.backend_api_client) error {
-		ms := d.Milliseconds()
-		if d > 0 && ms == 0 {
-			ms = 1 // a positive sub-millisecond timeout must not turn into "off"
-		}
 		var cerr *C.backend_api_error
-		return check(C.backend_api_client_set_timeout(p, kind, C.int64_t(ms), &cerr), cerr)
+		return check(C.backend_api_client_set_timeout(p, kind, C.int64_t(millis(d)), &cerr), cerr)
 	}}
 }
 
@@ -335,14 +331,51 @@ func retryMillis(what string, d time.Duration) (C.uint32_t, error) {
 	if d < 0 {
 		return 0, invalid("retries: negative " + what)
 	}
-	ms := d.Milliseconds()
-	if d > 0 && ms == 0 {
-		ms = 1
-	}
+	ms := millis(d)
 	if ms > math.MaxUint32 {
 		return 0, invalid("retries: " + what + " is too long")
 	}
 	return C.uint32_t(ms), nil
+}
+
+// millis is d in whole milliseconds, a positive d at least 1 ms: a positive
+// sub-millisecond duration must not turn into 0, which the C API reads as "off".
+func millis(d time.Duration) int64 {
+	ms := d.Milliseconds()
+	if d > 0 && ms == 0 {
+		ms = 1
+	}
+	return ms
+}
+
+// WithKeepAlive keeps up to maxIdle idle connections of the client open for its
+// later requests (streams, model listings, media fetches), each for at most
+// idle: a later request then skips the connect and the TLS handshake. The
+// default is 10 connections for 4 s (g4f's server closes an idle connection
+// after 5 s); raise idle for servers that keep connections longer. 0 in either
+// turns reuse off (see [WithoutKeepAlive]); negative values are an error of
+// NewClient. idle is rounded to milliseconds (a positive value to at least 1 ms).
+// A connection is kept only after a 2xx answer read to its end, never after an
+// error status, a cancel or a timeout; [Stats].ReusedConnection says whether a
+// stream reused one. Each stream's timeouts and context apply to a reused
+// connection as to a new one.
+func WithKeepAlive(maxIdle int, idle time.Duration) Option {
+	return Option{apply: func(p *C.backend_api_client) error {
+		if maxIdle < 0 {
+			return invalid("keep-alive: negative maxIdle")
+		}
+		if idle < 0 {
+			return invalid("keep-alive: negative idle time")
+		}
+		var cerr *C.backend_api_error
+		return check(C.backend_api_client_set_keep_alive(p, C.size_t(maxIdle), C.int64_t(millis(idle)), &cerr), cerr)
+	}}
+}
+
+// WithoutKeepAlive turns connection reuse off: every request of the client
+// opens a connection of its own and closes it at its end.
+func WithoutKeepAlive() Option {
+	return WithKeepAlive(0, 0)
 }
 
 // ModelsJSON fetches the model listing as the server sent it: with provider "",

@@ -125,6 +125,9 @@ public final class BackendAPIClient: Sendable {
         /// Send a request again when it failed before any answer began (a connection
         /// not made, HTTP 429/502/503/504); ``RetryPolicy/disabled`` by default.
         public var retries: RetryPolicy = .disabled
+        /// Idle connections kept for later requests: 10 for 4 s by default;
+        /// ``KeepAlive/disabled`` turns reuse off.
+        public var keepAlive = KeepAlive()
         /// Receives the library's log records up to ``logLevel``, on the streams' own
         /// threads, possibly several at once: it must be thread-safe, return quickly and
         /// not use the stream it reports on. Records never hold the api key or secret
@@ -153,7 +156,7 @@ public final class BackendAPIClient: Sendable {
     public let configuration: Configuration
 
     /// Creates a client.
-    /// - Throws: ``BackendAPIError`` for a bad URL, header, proxy URL, CA file or retry policy.
+    /// - Throws: ``BackendAPIError`` for a bad URL, header, proxy URL, CA file, retry policy or keep-alive.
     public init(configuration: Configuration) throws(BackendAPIError) {
         var client: OpaquePointer?
         let url = try cString(configuration.baseURL, "base URL")
@@ -222,6 +225,11 @@ public final class BackendAPIClient: Sendable {
         let cap = UInt32(clamping: try wholeMilliseconds(retries.cap, "the retry cap"))
         let n = UInt32(clamping: retries.maxRetries)
         try check { backend_api_client_set_retries(c, n, base, cap, $0) }
+        // Always set (also the default), so its values are checked.
+        let keepAlive = config.keepAlive
+        guard keepAlive.maxIdle >= 0 else { throw .invalidArgument("keepAlive.maxIdle is negative") }
+        let idle = try wholeMilliseconds(keepAlive.idle, "keepAlive.idle")
+        try check { backend_api_client_set_keep_alive(c, keepAlive.maxIdle, idle, $0) }
         if let maxLineBytes = config.maxLineBytes {
             guard maxLineBytes >= 1 else { throw .invalidArgument("maxLineBytes must be at least 1") }
             try check { backend_api_client_set_max_line(c, maxLineBytes, $0) }
