@@ -1,4 +1,4 @@
-//! Connections kept per client and reused (issue 32): a later request of the
+//! Connections kept per client and reused: a later request of the
 //! client goes over the connection an earlier one left open, also over TLS and
 //! through proxies; never after an error status, a cancel, a timeout or a body
 //! left unread; a connection the server closed meanwhile is replaced without a
@@ -69,9 +69,10 @@ fn model_listings_reuse_too() {
     assert_eq!(server.connections(), 1);
 }
 
-#[test]
-fn no_reuse_after_an_error_status() {
-    let server = start(false, None, |n| {
+/// A server whose first request gets a 500, the others an answer, and a client
+/// whose first stream has met that 500 (its connection then closed).
+fn after_an_error_status(tls: bool) -> (support::keepalive::Server, Client) {
+    let server = start(tls, None, |n| {
         if n == 0 {
             Reply::Status(500)
         } else {
@@ -86,6 +87,12 @@ fn no_reuse_after_an_error_status() {
         "{end:?}"
     );
     wait_ended(&s);
+    (server, c)
+}
+
+#[test]
+fn no_reuse_after_an_error_status() {
+    let (server, c) = after_an_error_status(false);
     assert!(!stream_once(&c).1);
     assert_eq!(server.connections(), 2);
 }
@@ -215,17 +222,7 @@ fn concurrent_streams_on_one_client_each_get_a_connection_then_share_them() {
 
 #[test]
 fn a_new_tls_connection_resumes_the_session() {
-    let server = start(true, None, |n| {
-        if n == 0 {
-            Reply::Status(500)
-        } else {
-            Reply::Answer
-        }
-    });
-    let c = client(&server.url);
-    let s = Stream::open(&c, &support::request(serde_json::json!({}))).unwrap();
-    support::drain(&s);
-    wait_ended(&s);
+    let (server, c) = after_an_error_status(true);
     stream_once(&c);
     assert_eq!((server.connections(), server.resumed()), (2, 1));
 }
