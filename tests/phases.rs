@@ -3,7 +3,7 @@
 //! way to wait x every action (also on a connection reused from an earlier answer),
 //! each cell within its bound, threads and descriptors
 //! back to the baseline after it; then closes while connecting and resolving, a
-//! thread limit, and `backend_api_shutdown`; and the findings of issue 31 (a
+//! thread limit, and `backend_api_shutdown`; and the edges 0.3.0 got wrong (a
 //! Retry-After longer than IDLE, SOCKS and TOTAL, proxy refusals, 8 MiB log
 //! records, descriptors, fork, opens during shutdown, lookups given up). Timed: not run under the sanitizers
 //! or Valgrind.

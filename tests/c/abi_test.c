@@ -427,7 +427,7 @@ static backend_api_chunk *openai_script(backend_api_client *c, const char *scrip
     return answer;
 }
 
-/* Choices, refusals, tool results and response headers (issue 29). */
+/* Choices, refusals, tool results and response headers. */
 static void test_choices_refusals_tools_headers(void) {
     backend_api_client *c = client_for(url);
     char base[256];
@@ -496,7 +496,7 @@ static void test_choices_refusals_tools_headers(void) {
 }
 
 /* Generated media: listed by the answer, fetched into memory and into a file;
- * providers and typed models (issue 29). */
+ * providers and typed models. */
 static void test_media_providers_models(void) {
     backend_api_client *c = client_for(url);
     backend_api_stream *s = open_stream(c, "test_media", "true");

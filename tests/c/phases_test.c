@@ -842,7 +842,9 @@ static void no_thread_left(void) {
     CHECK(exited == 0 && got == 0);
 }
 
-/* ---- issue 31: the findings of the review of 0.3.0, one function each ---- */
+/* ---- edges 0.3.0 got wrong, one function each: a Retry-After past IDLE, SOCKS
+ * and TOTAL, proxy refusals, big records, descriptors, fork, opens during
+ * shutdown, lookups given up ---- */
 
 static char extra_url[X_COUNT][64];
 

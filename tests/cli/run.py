@@ -1254,7 +1254,7 @@ def test_reasoning(url: str) -> None:
     t = Terminal(["-u", url, "--hide-reasoning", "--field", "test_extras=true", "x"])
     session("on a terminal with --hide-reasoning: none", t, [("expect", "You said: x")], 0)
     check("... none shown", "thinking" not in t.text(), repr(t.text()))
-    env = private_env("issue30-reasoning")
+    env = private_env("saved-reasoning")
     run("-u", url, "--field", "test_extras=true", "first", env=env)
     run("-u", url, "-c", "second", env=env)
     files = saved_files(env)
@@ -1371,7 +1371,7 @@ def test_provider_state(url: str) -> None:
 
 
 def test_conversations_found(url: str) -> None:
-    env = private_env("issue30-logs")
+    env = private_env("conversations-found")
     for message in ("first question", "a thing about Apples", "third one"):
         run("-u", url, message, env=env)
     saved = json.loads(run("logs", "--json", env=env).out or "[]")
@@ -1445,7 +1445,7 @@ def test_beyond_text(url: str) -> None:
                                                           saved.read_bytes()[:4] == b"\x89PNG", str(list(folder.iterdir())))
     expect("--save-media of a missing folder: a usage error", run("-u", url, "--save-media", str(WORK / "nope"), "x"),
            2, err=["is not a folder"])
-    env = private_env("issue30-media")
+    env = private_env("media-in-conversation")
     t = Terminal(["-u", url, "--save-media", str(folder), "--field", "test_media=true"], env=env)
     session("--save-media in a conversation", t, [("expect", "> "), ("send", "draw\r"), ("expect", "[image saved: "),
                                                   ("expect", "\n> "), ("send", "\x04")], 0)

@@ -69,7 +69,7 @@ fn client_new_documents_the_default_trust_store() {
 
 /// Everything the header declares carries the library's prefix: a macro, type,
 /// enum constant or function of another name can clash with the caller's own.
-/// (Issue 20 item 8: `QUEUE_BYTES` reached 0.2.0's header.)
+/// (`QUEUE_BYTES` reached 0.2.0's header.)
 #[test]
 fn every_name_in_the_header_has_the_prefix() {
     let header = std::fs::read_to_string(

@@ -1,7 +1,7 @@
-//! The core's promises under real timing, each as an outside review broke them on
-//! 0.1.0: a slow reader is not a silent server, terminal states stay, close and
-//! cancel never wait (on a log sink, a connect, another reader), the model listing
-//! is bounded and cancellable, secrets of the base URL stay out of the logs.
+//! The core's promises under real timing, each one that 0.1.0 broke: a slow reader
+//! is not a silent server, terminal states stay, close and cancel never wait (on a
+//! log sink, a connect, another reader), the model listing is bounded and
+//! cancellable, secrets of the base URL stay out of the logs.
 //! Where a promise is "returns promptly", the test fails when the call hangs past
 //! a bound far above the promise (a watchdog, not a speed measurement), and prints
 //! the time it took.
@@ -453,7 +453,7 @@ fn a_cancel_is_never_reported_as_the_end() {
 
 /// A log record is built, then the cancel flag is looked at, then it is handed to
 /// the sink: a record still being formatted when `close` returns is dropped.
-/// (Issue 20 item 6; on 0.2.0 the slow record arrived after close in 5 of 5 runs.)
+/// (On 0.2.0 the slow record arrived after close in 5 of 5 runs.)
 #[test]
 fn no_log_record_starts_after_close_returns() {
     use backend_api::ffi::*;
@@ -547,8 +547,8 @@ fn no_log_record_starts_after_close_returns() {
 }
 
 /// `next(0)` only looks, whatever another thread does: it never waits while
-/// another thread copies the assembled answer. (Issue 20 item 7: on 0.2.0 a
-/// zero-timeout next waited for the whole copy, 434 ms with 64 MiB.)
+/// another thread copies the assembled answer. (On 0.2.0 a zero-timeout
+/// next waited for the whole copy, 434 ms with 64 MiB.)
 #[test]
 fn next_zero_only_looks_while_another_thread_copies_the_answer() {
     use backend_api::ffi::*;
@@ -666,7 +666,7 @@ fn next_zero_only_looks_while_another_thread_copies_the_answer() {
 
 /// An error response whose body stalls is bounded by the idle timeout, from the
 /// headers on: the stream ends with the HTTP error and what of the body came.
-/// (Issue 26 item 3: on 0.2.0 a 500 with `Content-Length: 1000` that sent a few
+/// (On 0.2.0 a 500 with `Content-Length: 1000` that sent a few
 /// bytes and stalled held the caller for ever.)
 #[test]
 fn an_error_body_that_stalls_is_bounded_by_the_idle_timeout() {

@@ -652,7 +652,7 @@ void test_follow_up_from_an_answer() {
     const std::string echo = echo_of(read_all(client, next.field_json("test_echo", "true")));
     CHECK(contains(echo, R"({"content":"Hello from the bundled offline backend! You said: first question","role":"assistant"})"));
     CHECK(contains(echo, R"({"content":"second question","role":"user"})"));
-    CHECK(contains(echo, R"("conversation":{"id":9})"));  // the answering provider's state, unwrapped (issue 29)
+    CHECK(contains(echo, R"("conversation":{"id":9})"));  // the answering provider's state, unwrapped
     CHECK(contains(echo, R"("api_key":"sk-follow-up")"));  // the key went along, inside the library
     CHECK(contains(echo, R"("x-conv":"c3")"));
 
@@ -881,8 +881,8 @@ void test_complete() {
     CHECK(!ec);
 }
 
-// Review (issue 34): shutdown() from another thread during complete() cut the answer
-// short, and complete() returned it as a whole one. Now it fails with Cancelled.
+// shutdown() from another thread during complete() fails it with Cancelled; the
+// answer cut short is never returned as a whole one.
 void test_complete_under_shutdown() {
     const ba::Client client(g_url);
     ba::Request endless;
@@ -914,7 +914,7 @@ void test_complete_under_shutdown() {
     CHECK(contains(e.what(), "cancelled"));
 }
 
-// Review (issue 34): complete() took no CancelHandle; now one cancels it from another thread.
+// A CancelHandle given to complete() cancels it from another thread.
 void test_complete_with_cancel_handle() {
     const ba::Client client(g_url);
     ba::Request stalled;
@@ -938,7 +938,8 @@ void test_complete_with_cancel_handle() {
     CHECK_EQ(client.complete(ba::Request().user("x"), ba::CancelHandle::create()).content.size(), 51u);
 }
 
-// Review (issue 34): a moved-from Stream reported status() == Ok ("chunks may still come").
+// A moved-from (or default) Stream reports Cancelled, never Ok ("chunks may still come");
+// the stream it moved into reads on to its end.
 void test_moved_from_stream() {
     const ba::Client client(g_url);
     ba::Stream a = client.open(ba::Request().user("x"));
@@ -958,7 +959,7 @@ void test_moved_from_stream() {
     CHECK(contains(text, "You said: x"));
 }
 
-// Issue 34: every C function reaches C++: trust store, added CA, answer and media
+// Every C function has a way in from C++: trust store, added CA, answer and media
 // limits, URL redaction.
 void test_limits_trust_and_redaction() {
     // The answer limit ends the stream with Limit; what came before stays.
@@ -1010,7 +1011,7 @@ void test_keep_alive() {
     CHECK_EQ(EXPECT_ERROR(ba::Client(g_url).keep_alive(2u, -1ms)).status(), ba::Status::InvalidArgument);
 }
 
-// Issue 34: usage and tool calls typed, not JSON text.
+// Usage and tool calls of an answer are typed, not JSON text.
 void test_typed_answer() {
     const ba::Client client(g_url);
     const ba::Answer a = client.complete(ba::Request().user("x").field_json("test_extras", "true"));
@@ -1025,7 +1026,7 @@ void test_typed_answer() {
     CHECK(a.usage && a.usage->completion_tokens > 0);
 }
 
-// Issue 34: a per-request timeout, as openai's WithRequestTimeout, on top of the client's.
+// A per-request timeout, as openai's WithRequestTimeout, on top of the client's.
 void test_request_timeout() {
     const ba::Client client(g_url);
     ba::Request stalled;
@@ -1047,7 +1048,7 @@ void test_request_timeout() {
     CHECK_EQ(client.complete(ba::Request().user("x").timeout(0ms)).content.size(), 51u);
 }
 
-// Issue 29 in C++: a tool round (typed calls, a follow-up without a user message,
+// A tool round (typed calls, a follow-up without a user message,
 // tool results), over the test backend's scripted OpenAI agent.
 void test_tool_round() {
     const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
@@ -1077,7 +1078,7 @@ void test_tool_round() {
     CHECK_EQ(EXPECT_ERROR(ba::Request().tool_result("", "x")).status(), ba::Status::InvalidArgument);
 }
 
-// Issue 29 in C++: choices, refusals, response headers.
+// Choices, refusals, response headers through the OpenAI protocol.
 void test_choices_refusal_headers() {
     const ba::Client client = ba::Client(g_url + "/v1").protocol(ba::Protocol::OpenAI);
     ba::Stream stream = client.open(ba::Request().user("x").field_json("test_openai", R"("choices")"));
@@ -1101,7 +1102,7 @@ void test_choices_refusal_headers() {
     CHECK(!refusal_text.empty() && a.refusal == std::optional<std::string>(refusal_text));
 }
 
-// Issue 29 in C++: generated media listed, fetched and saved; providers; capabilities.
+// Generated media listed, fetched and saved; providers; capabilities.
 void test_media_providers_capabilities() {
     const ba::Client client(g_url);
     const ba::Answer a = client.complete(ba::Request().user("draw").field_json("test_media", "true"));
@@ -1312,7 +1313,7 @@ private:
     std::thread thread_;
 };
 
-// Review (issue 34): a server's escape sequences must not reach what() (a terminal, a log).
+// A server's escape sequences never reach what() (a terminal, a log).
 void test_escape_sequences_in_errors() {
     const std::string esc = "\\u001b]0;pwned\\u0007\\u001b[31mred\\u009b2J";  // JSON escapes: ESC, BEL, CSI
     const std::string http_body = R"({"error":{"message":")" + esc + R"("}})";

@@ -135,7 +135,7 @@ func TestIterator(t *testing.T) {
 	}
 	s.Close()
 
-	// break ends the loop and leaves the stream open (issue 23): the answer so far
+	// break ends the loop and leaves the stream open: the answer so far
 	// and more chunks are there until the caller's Close.
 	s, err = c.Stream(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 50}})
 	if err != nil {
@@ -165,7 +165,7 @@ func TestIterator(t *testing.T) {
 	}
 }
 
-// A nil context.Context is refused, as the standard library refuses one (issue 23).
+// A nil context.Context is refused, as the standard library refuses one.
 func TestNilContextRefused(t *testing.T) {
 	c := client(t)
 	//lint:ignore SA1012 the nil context is what is tested
@@ -1086,4 +1086,88 @@ func TestClientOptions(t *testing.T) {
 	if _, err := NewClient(backendURL, WithMaxLineBytes(0)); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("max line 0: %v", err)
 	}
+}
+
+// The basic uses a program makes of a client, one subtest each against the test
+// backend: stream, cancel from another goroutine, continue the conversation,
+// list models, an HTTP error, Complete under Shutdown.
+func TestBasicUses(t *testing.T) {
+	c := client(t)
+	ctx := context.Background()
+	t.Run("stream", func(t *testing.T) {
+		s, err := c.Stream(ctx, &Request{Messages: user("stream me")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var text strings.Builder
+		for chunk, err := range s.All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			text.WriteString(chunk.Content())
+		}
+		if !strings.HasSuffix(text.String(), "You said: stream me") {
+			t.Fatalf("streamed %q", text.String())
+		}
+	})
+	t.Run("cancel from another goroutine", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		s, err := c.Stream(cctx, &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 1, "test_fault": "stall"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var at time.Time
+		go func() { time.Sleep(200 * time.Millisecond); at = time.Now(); cancel() }()
+		if _, err := collect(t, s); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Recv after cancel: %v", err)
+		}
+		if d := time.Since(at); d > 2*time.Second {
+			t.Fatalf("woke %v after the cancel", d)
+		}
+	})
+	t.Run("continue the conversation", func(t *testing.T) {
+		req := &Request{Messages: user("first"), Extra: map[string]any{"test_conversation": map[string]any{"id": 9}}}
+		a, err := c.Complete(ctx, req)
+		if err != nil || a.Conversation == nil {
+			t.Fatalf("first answer %+v, %v", a, err)
+		}
+		next := req.FollowUp(a, "second")
+		next.Extra["test_echo"] = true
+		b, err := c.Complete(ctx, next)
+		if err != nil || !strings.Contains(b.Content, `"conversation":{"id":9}`) ||
+			!strings.Contains(b.Content, `"content":"second"`) || !strings.Contains(b.Content, a.Content[:20]) {
+			t.Fatalf("follow-up answer %q, %v", b.Content, err)
+		}
+	})
+	t.Run("list models", func(t *testing.T) {
+		m, err := c.Models(ctx)
+		if err != nil || len(m["TestBackend"]) == 0 {
+			t.Fatalf("Models: %v, %v", m, err)
+		}
+	})
+	t.Run("an HTTP error", func(t *testing.T) {
+		_, err := c.Complete(ctx, &Request{Messages: user("x"), Extra: map[string]any{"test_status": 404}})
+		var e *Error
+		if !errors.As(err, &e) || e.HTTPStatus != 404 || !errors.Is(err, ErrHTTP) || e.ServerMessage != "test status 404" {
+			t.Fatalf("HTTP 404: %#v", err)
+		}
+	})
+	t.Run("complete under shutdown", func(t *testing.T) {
+		done := make(chan error)
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			done <- Shutdown(sctx)
+		}()
+		a, err := c.Complete(ctx, &Request{Messages: user("x"), Extra: map[string]any{"test_fault": "endless"}})
+		if serr := <-done; serr != nil { // no later test's stream is cancelled by it
+			t.Fatalf("Shutdown: %v", serr)
+		}
+		if !errors.Is(err, ErrCancelled) || a.Content != "" {
+			t.Fatalf("Complete under Shutdown: %d bytes, %v (want ErrCancelled, no answer)", len(a.Content), err)
+		}
+	})
 }

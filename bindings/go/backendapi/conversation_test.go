@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// Issue 29 in Go: a tool round against the test backend's scripted OpenAI agent:
+// A tool round against the test backend's scripted OpenAI agent:
 // typed calls, the assistant's message with its calls, tool results, the answer.
 func TestToolRound(t *testing.T) {
 	c, err := NewClient(backendURL+"/v1", WithNoProxy(), WithProtocol(ProtocolOpenAI))
@@ -40,7 +40,7 @@ func TestToolRound(t *testing.T) {
 	}
 }
 
-// Issue 29 in Go: choices, refusals, response headers.
+// Choices, refusals, response headers through the OpenAI protocol.
 func TestChoicesRefusalHeaders(t *testing.T) {
 	c, err := NewClient(backendURL+"/v1", WithNoProxy(), WithProtocol(ProtocolOpenAI))
 	if err != nil {
@@ -83,7 +83,7 @@ func TestChoicesRefusalHeaders(t *testing.T) {
 	}
 }
 
-// Issue 29 in Go: generated media listed, fetched and saved; providers; capabilities.
+// Generated media listed, fetched and saved; providers; capabilities.
 func TestMediaProvidersCapabilities(t *testing.T) {
 	c := client(t)
 	ctx := context.Background()
@@ -124,5 +124,21 @@ func TestMediaProvidersCapabilities(t *testing.T) {
 	}
 	if _, known := infos[0].Supports(CapabilityTools); known {
 		t.Errorf("tools known, though the listing says nothing of them")
+	}
+}
+
+// Usage and ToolCalls of an answer are typed, not json.RawMessage.
+func TestTypedToolCalls(t *testing.T) {
+	a, err := client(t).Complete(context.Background(), &Request{Messages: user("x"), Extra: map[string]any{"test_extras": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.ToolCalls) != 2 || a.ToolCalls[0].ID != "call_1" || a.ToolCalls[0].Type != "function" ||
+		a.ToolCalls[0].Function.Name != "get_weather" || a.ToolCalls[0].Function.Arguments != `{"city":"Paris"}` ||
+		a.ToolCalls[1].Function.Name != "get_time" {
+		t.Fatalf("tool calls %+v", a.ToolCalls)
+	}
+	if a.Usage == nil || a.Usage.CompletionTokens == 0 {
+		t.Fatalf("usage %+v", a.Usage)
 	}
 }

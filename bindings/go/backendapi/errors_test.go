@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -173,5 +176,46 @@ func TestKindAnswer(t *testing.T) {
 	}
 	if KindRefusal.String() != "refusal" || Kind(uint32(KindRefusal)+1).String() != "other" {
 		t.Errorf("a kind after the last is named")
+	}
+}
+
+// A server's escape sequences never reach Error() strings (a terminal, a log):
+// they are shown escaped, while the error's fields keep the server's text.
+func TestEscapeSequencesInErrors(t *testing.T) {
+	const esc = `\u001b]0;pwned\u0007\u001b[31mred\u009b2J` // JSON escapes: OSC, BEL, CSI, C1 CSI
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("X-Case") == "http" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(500)
+			fmt.Fprintf(w, `{"error":{"message":"%s"}}`, esc)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "data: {\"type\":\"error\",\"message\":\"%s\"}\n\n", esc)
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, WithNoProxy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, kind := range []string{"http", "chunk"} {
+		_, err := c.Complete(context.Background(), &Request{Messages: user("x"), Headers: Headers{"X-Case": kind}})
+		if err == nil {
+			t.Fatalf("%s: no error", kind)
+		}
+		msg := err.Error()
+		if strings.IndexFunc(msg, isControl) >= 0 || !strings.Contains(msg, `\x1b]0;pwned`) || !strings.Contains(msg, `\u009b2J`) {
+			t.Errorf("%s: Error() = %q", kind, msg)
+		}
+		var e *Error
+		var se *StreamError
+		if (errors.As(err, &e) && !strings.Contains(e.ServerMessage, "\x1b")) || (errors.As(err, &se) && !strings.Contains(se.Message, "\x1b")) {
+			t.Errorf("%s: the error's fields lost the server's text: %#v", kind, err)
+		}
+		t.Logf("%s: %s", kind, msg)
 	}
 }

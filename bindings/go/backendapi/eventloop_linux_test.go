@@ -138,7 +138,7 @@ func TestEventLoopFd(t *testing.T) {
 	}
 }
 
-// What the docs now say (issue 34): a client's idle timeout and a request's own
+// What the docs promise: a client's idle timeout and a request's own
 // Timeout end the stream by themselves and make Fd readable; the wait needs no
 // timeout of its own.
 func TestTimeoutsSignalTheDescriptor(t *testing.T) {

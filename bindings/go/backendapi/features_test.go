@@ -97,7 +97,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 
 // A context cancelled during the wait between two attempts ends the stream at once.
 // The wait is known by its warning ("retrying in ..."): Stats().Retries counts a
-// retry once it is sent, after the wait (since issue 31).
+// retry once it is sent, after the wait.
 func TestCancelDuringRetryWait(t *testing.T) {
 	waiting := make(chan struct{}, 1)
 	c := client(t, WithRetries(5, time.Minute, time.Minute), WithLogger(func(_ LogLevel, msg string) {
@@ -574,7 +574,7 @@ func TestFollowUp(t *testing.T) {
 
 	// The test backend sends no conversation chunk: check with a made-up answer
 	// that the state goes back as JSON (not as a base64 string of its bytes),
-	// the answering provider's own state unwrapped, as g4f expects it (issue 29).
+	// the answering provider's own state unwrapped, as g4f expects it.
 	ans.Conversation = json.RawMessage(`{"TestBackend":{"id":3}}`)
 	e = askEcho(t, c, first.FollowUp(ans, "third"))
 	var conv any
@@ -601,7 +601,7 @@ func TestFollowUpRules(t *testing.T) {
 		!reflect.DeepEqual(n.Messages[1:], []Message{{Role: "assistant", Content: "a1"}, {Role: "user", Content: "q2"}}) {
 		t.Errorf("follow-up %+v", n)
 	}
-	// The state of the provider asked for goes back unwrapped, as the C library sends it (issue 29).
+	// The state of the provider asked for goes back unwrapped, as the C library sends it.
 	if conv, ok := n.Extra["conversation"].(json.RawMessage); !ok || string(conv) != `{"id":3}` {
 		t.Errorf("conversation %#v", n.Extra["conversation"])
 	}
@@ -803,5 +803,84 @@ func TestProtocolOpenAI(t *testing.T) {
 	}
 	if _, err := NewClient(backendURL, WithProtocol(Protocol(2))); !errors.As(err, &e) || e.Status != StatusInvalidArgument {
 		t.Errorf("an unknown protocol: %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// Every C function has a way in from Go: the answer limit, the media limit, the
+// trust store, an added CA, URL redaction, the version number.
+func TestLimitsTrustAndRedaction(t *testing.T) {
+	ctx := context.Background()
+	small := client(t, WithMaxAnswerBytes(16))
+	if _, err := small.Complete(ctx, &Request{Messages: user("a long enough message")}); !errors.Is(err, ErrLimit) {
+		t.Errorf("an answer over WithMaxAnswerBytes: %v, want ErrLimit", err)
+	}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 20)...) // recognised by its signature
+	c := client(t, WithTrustStore(TrustStoreBundled), WithTrustStore(TrustStorePlatform))
+	_, err := c.Complete(ctx, &Request{Messages: user("x"), Media: []Media{MediaBytes(png, "a.png")}, MaxMediaBytes: 16})
+	if !errors.Is(err, ErrLimit) {
+		t.Errorf("media over MaxMediaBytes: %v, want ErrLimit", err)
+	}
+	if _, err := c.Complete(ctx, &Request{Messages: user("x"), Media: []Media{MediaBytes(png, "a.png")}, MaxMediaBytes: len(png)}); err != nil {
+		t.Errorf("media within MaxMediaBytes: %v", err)
+	}
+	for name, opt := range map[string]Option{
+		"WithTrustStore(7)":             WithTrustStore(7),
+		"WithAdditionalCAFile(missing)": WithAdditionalCAFile("/no/such/ca.pem"),
+		"WithMaxAnswerBytes(0)":         WithMaxAnswerBytes(0),
+	} {
+		if _, err := NewClient(backendURL, opt); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	for in, want := range map[string]string{
+		"http://user:secret@h:8/p":              "http://***@h:8/p",
+		"http://u:p@ss@h/":                      "http://***@h/",
+		"https://h/" + strings.Repeat("x", 300): "https://h/" + strings.Repeat("x", 300),
+	} {
+		if got, err := RedactURL(in); got != want || err != nil {
+			t.Errorf("RedactURL(%.30q) = %.30q, %v", in, got, err)
+		}
+	}
+	if _, err := RedactURL("\xff"); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("RedactURL of invalid UTF-8: %v", err)
+	}
+	var major, minor, patch uint32
+	fmt.Sscanf(Version(), "%d.%d.%d", &major, &minor, &patch)
+	if VersionNum() != major<<16|minor<<8|patch {
+		t.Errorf("VersionNum %#x, Version %s", VersionNum(), Version())
+	}
+}
+
+// A per-request timeout (openai-go's WithRequestTimeout), on top of the client's.
+func TestRequestTimeout(t *testing.T) {
+	c := client(t)
+	stalled := &Request{Messages: user("x"), Extra: map[string]any{"test_chunks": 1, "test_fault": "stall"}, Timeout: 400 * time.Millisecond}
+	t0 := time.Now()
+	_, err := c.Complete(context.Background(), stalled)
+	took := time.Since(t0)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != StatusTimedOut || !e.Timeout() || !strings.Contains(err.Error(), "Request.Timeout") {
+		t.Fatalf("a stalled request with Timeout: %v", err)
+	}
+	if took < 400*time.Millisecond || took > 5*time.Second {
+		t.Fatalf("took %v", took)
+	}
+	// Recv reports it too, and a FollowUp keeps the timeout.
+	s, err := c.Stream(context.Background(), stalled.FollowUp(Answer{}, "again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := collect(t, s); !errors.Is(err, ErrTimedOut) {
+		t.Fatalf("Recv: %v, want ErrTimedOut", err)
+	}
+	// A whole answer within it is untouched; a cancelled context still says so.
+	if _, err := c.Complete(context.Background(), &Request{Messages: user("x"), Timeout: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Complete(ctx, stalled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled context: %v", err)
 	}
 }

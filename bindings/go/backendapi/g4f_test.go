@@ -101,7 +101,7 @@ func stopG4F() {
 
 // One typed listing under both protocols, against the real g4f api: the backend
 // API's /backend-api/v2/models (all providers, and one provider) and the
-// OpenAI-compatible /v1/models (issue 23).
+// OpenAI-compatible /v1/models.
 func TestListModelsRealG4F(t *testing.T) {
 	url := g4fAPI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -8,7 +8,7 @@ import (
 )
 
 // A Chunk the caller keeps holds its own bytes only, not the batch of up to 64
-// chunks it was fetched with (issue 23). Each of 32 streams queues 64 chunks of
+// chunks it was fetched with. Each of 32 streams queues 64 chunks of
 // 1 KiB (one batch: the test waits until they are all there), and the test keeps
 // the first chunk of each: 32 KiB of chunks, where whole batches would pin 2 MiB.
 func TestKeptChunkHoldsOnlyItsOwnBytes(t *testing.T) {

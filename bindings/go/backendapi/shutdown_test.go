@@ -9,7 +9,7 @@ import (
 )
 
 // Shutdown cancels the streams left open (their Recv ends with ErrCancelled)
-// and, once it returns, no logger runs any more (issue 23).
+// and, once it returns, no logger runs any more.
 func TestShutdown(t *testing.T) {
 	var records atomic.Int64
 	c := client(t, WithLogger(func(LogLevel, string) { records.Add(1) }, LogTrace))

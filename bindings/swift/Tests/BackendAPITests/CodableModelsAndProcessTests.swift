@@ -3,8 +3,9 @@ import Testing
 
 @testable import BackendAPI
 
-/// The second review's items (issue 23): each test fails on the binding before it.
-@Suite("Second review", .timeLimit(.minutes(2)))
+/// Requests and messages as Codable values, a chunk's fields read through the library's
+/// parsed chunk, and model listings under both protocols.
+@Suite("Codable requests, chunk fields, model listings", .timeLimit(.minutes(2)))
 struct CodableAndModelTests {
     @Test("ChatRequest and Message are Codable, shaped as the request body, without the credentials")
     func requestCodable() throws {

@@ -3,8 +3,10 @@ import Testing
 
 @testable import BackendAPI
 
-/// The review's items (issue 15): each test fails on the binding before the fix.
-@Suite("Review items", .timeLimit(.minutes(1)))
+/// The convenience layer's promises: in-stream errors end for-await and answer(), a stream
+/// iterated again or by several tasks, error texts and codes, configurations, secrets kept
+/// out of printed values, headers, decoding, stats, a cancelled listing.
+@Suite("Convenience paths", .timeLimit(.minutes(1)))
 struct ConvenienceTests {
     // MARK: In-stream errors end the convenience paths
 
@@ -123,7 +125,7 @@ struct ConvenienceTests {
         } catch {
             let error = try #require(error as? BackendAPIError)
             #expect(error.localizedDescription == error.description)
-            // Each text once (issue 34): the library's message names the status and holds the server's.
+            // Each text once: the library's message names the status and holds the server's.
             #expect(error.localizedDescription == "backend-api: HTTP 503: test status 503")
         }
     }

@@ -11,9 +11,9 @@ func openAIClient() throws -> BackendAPIClient {
     return try BackendAPIClient(configuration: configuration)
 }
 
-/// Issue 29 in Swift: tool calls and results, choices, refusals, generated media,
+/// Tool calls and results, choices, refusals, generated media,
 /// providers, capabilities, response headers.
-@Suite("Conversation (issue 29)", .timeLimit(.minutes(2)))
+@Suite("Conversation", .timeLimit(.minutes(2)))
 struct ConversationTests {
     /// The tool loop, as a program writes it: the model asks for a tool, the program
     /// runs it and sends the result back, until the model answers in text (here the

@@ -348,7 +348,7 @@ struct StatsAnswerTests {
         #expect(body["conversation"] == nil)
 
         // The provider's conversation state goes back as the `conversation` field: the
-        // answering provider's own state, unwrapped, as g4f expects it (issue 29).
+        // answering provider's own state, unwrapped, as g4f expects it.
         var withState = answer
         withState.conversation = ["TestBackend": ["id": 9, "parent": "abc"]]
         var third = next.followUp(answer: withState, userMessage: "third")

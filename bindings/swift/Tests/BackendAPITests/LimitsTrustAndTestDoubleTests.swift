@@ -7,11 +7,11 @@ import Testing
 /// per-request timeouts, with the programs a user writes first.
 @Suite("Limits, trust, escapes, Codable, the test double, per-request timeouts", .timeLimit(.minutes(2)))
 struct LimitsTrustAndTestDoubleTests {
-    /// The review's programs, one per case: stream, cancel from another task, continue
-    /// the conversation, list models, an HTTP error (complete under shutdown is in
-    /// ``ProcessWideTests``).
-    @Test("the review's programs: stream, cancel from another task, follow-up, models, HTTP error")
-    func reviewPrograms() async throws {
+    /// The basic uses a program makes of a client, one per case: stream, cancel from another
+    /// task, continue the conversation, list models, an HTTP error (complete under shutdown is
+    /// in ``ProcessWideTests``).
+    @Test("basic uses: stream, cancel from another task, follow-up, models, HTTP error")
+    func basicUses() async throws {
         let client = try testClient()
         // Stream.
         let text = joinedContent(try await collect(client.stream(testRequest(user: "stream me"))))
