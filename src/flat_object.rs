@@ -14,15 +14,32 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// The end (past the closing quote) of a string starting at `i` that holds no
 /// escape and no control character: such a string is valid JSON as it stands.
 fn plain_string(b: &[u8], i: usize) -> Option<usize> {
+    /// Bytes looked at one by one before a vector search: keys, types and most
+    /// texts of a stream end within them, shorter than a vector search pays for.
+    const SHORT: usize = 32;
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    // One pass, byte by byte: chunk strings are short, shorter than a vector
-    // search pays for.
     let body = &b[i + 1..];
-    let len = body
+    let (head, rest) = body.split_at(body.len().min(SHORT));
+    let len = match head
         .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    {
+        Some(len) => len,
+        // A long string: the quote or backslash that ends it by a vector search,
+        // then one pass without branches (vectorised) for a control character.
+        None => {
+            let len = SHORT + memchr::memchr2(b'"', b'\\', rest)?;
+            if body[SHORT..len]
+                .iter()
+                .fold(false, |any, &c| any | (c < 0x20))
+            {
+                return None;
+            }
+            len
+        }
+    };
     (body[len] == b'"').then_some(i + len + 2)
 }
 
@@ -83,6 +100,33 @@ mod tests {
             members("{\"a\":\"\",\"a\":\"x\"}"),
             Some(vec![("a", "\"\""), ("a", "\"x\"")])
         );
+    }
+
+    #[test]
+    fn long_strings_are_read_whole_and_checked_throughout() {
+        // Each cut around the bytes looked at one by one before the vector search.
+        for n in [30, 31, 32, 33, 64, 1000] {
+            let long = "\u{e9}x".repeat(n / 3) + &"x".repeat(n % 3);
+            let json = format!("{{\"type\": \"content\", \"content\": \"{long}\"}}");
+            let quoted = format!("\"{long}\"");
+            assert_eq!(
+                members(&json),
+                Some(vec![("type", "\"content\""), ("content", quoted.as_str())]),
+                "{n}"
+            );
+            for bad in ["\\n", "\t", "\u{1f}"] {
+                for at in [0, long.len() / 2, long.len()] {
+                    let mut text = long.clone();
+                    if !text.is_char_boundary(at) {
+                        continue;
+                    }
+                    text.insert_str(at, bad);
+                    let json = format!("{{\"content\": \"{text}\"}}");
+                    assert_eq!(members(&json), None, "{n} {bad:?} at {at}");
+                }
+            }
+            assert_eq!(members(&format!("{{\"content\": \"{long}")), None, "{n}");
+        }
     }
 
     #[test]
