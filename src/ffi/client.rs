@@ -181,9 +181,7 @@ pub unsafe extern "C" fn backend_api_client_set_timeout(
         change(client, "client", |backend_api_client(c)| {
             let kind = backend_api_timeout::from_code(kind)
                 .ok_or_else(|| Error::invalid(format!("unknown timeout kind {kind}")))?;
-            let ms =
-                u64::try_from(ms).map_err(|_| Error::invalid("a timeout cannot be negative"))?;
-            c.set_timeout(kind, (ms > 0).then(|| Duration::from_millis(ms)));
+            c.set_timeout(kind, millis_or_off(ms, "a timeout")?);
             Ok(())
         })
     })
@@ -344,10 +342,15 @@ pub unsafe extern "C" fn backend_api_client_set_keep_alive(
 ) -> backend_api_status {
     entry!(reports err, {
         change(client, "client", |backend_api_client(c)| {
-            let ms = u64::try_from(idle_ms)
-                .map_err(|_| Error::invalid("an idle time cannot be negative"))?;
-            c.set_keep_alive(max_idle, (ms > 0).then(|| Duration::from_millis(ms)));
+            c.set_keep_alive(max_idle, millis_or_off(idle_ms, "an idle time")?);
             Ok(())
         })
     })
+}
+
+/// A duration the C API gives in milliseconds: 0 is off (`None`), a negative one
+/// an invalid argument, `what` naming it in the error.
+fn millis_or_off(ms: i64, what: &str) -> Result<Option<Duration>, Error> {
+    let ms = u64::try_from(ms).map_err(|_| Error::invalid(format!("{what} cannot be negative")))?;
+    Ok((ms > 0).then(|| Duration::from_millis(ms)))
 }

@@ -206,21 +206,11 @@ impl Transport for SocketTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
-        let link = self.tie.tie();
-        let sent = self.send(&link, amount, timeout);
-        if sent.is_err() {
-            self.tie.break_off();
-        }
-        sent
+        self.step(|t, link| t.send(link, amount, timeout))
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
-        let link = self.tie.tie();
-        let got = self.receive(&link, timeout);
-        if got.is_err() {
-            self.tie.break_off();
-        }
-        got
+        self.step(|t, link| t.receive(link, timeout))
     }
 
     /// Asked by ureq's pool as a connection goes idle and again before it is
@@ -238,6 +228,20 @@ impl Transport for SocketTransport {
 }
 
 impl SocketTransport {
+    /// One read or write, for the operation at hand (the connection tied to it):
+    /// a failed one leaves the connection never to be reused.
+    fn step<R>(
+        &mut self,
+        io: impl FnOnce(&mut Self, &Link) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let link = self.tie.tie();
+        let done = io(self, &link);
+        if done.is_err() {
+            self.tie.break_off();
+        }
+        done
+    }
+
     /// Writes `amount` bytes of the output buffer, waiting through `link`.
     fn send(&mut self, link: &Link, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
         let deadline = link.step_deadline(timeout.for_write());

@@ -10,6 +10,16 @@ use std::time::Duration;
 use backend_api::{Client, Next, Status, Stream, TimeoutKind};
 use support::keepalive::{start, stream_once, wait_ended, Reply};
 
+/// A keep-alive server that answers every request but request `at` (counted
+/// from 0), which gets `odd`.
+fn answers_but(tls: bool, at: usize, odd: Reply) -> support::keepalive::Server {
+    start(
+        tls,
+        None,
+        move |n| if n == at { odd } else { Reply::Answer },
+    )
+}
+
 fn client(url: &str) -> Client {
     let mut c = Client::new(url).unwrap();
     c.set_proxy(None).unwrap();
@@ -53,13 +63,7 @@ fn an_answer_ended_by_done_keeps_its_connection_also_when_closed_at_once() {
 
 #[test]
 fn model_listings_reuse_too() {
-    let server = start(false, None, |n| {
-        if n == 1 {
-            Reply::Models
-        } else {
-            Reply::Answer
-        }
-    });
+    let server = answers_but(false, 1, Reply::Models);
     let c = client(&server.url);
     stream_once(&c);
     assert!(backend_api::models(&c, None, None)
@@ -72,13 +76,7 @@ fn model_listings_reuse_too() {
 /// A server whose first request gets a 500, the others an answer, and a client
 /// whose first stream has met that 500 (its connection then closed).
 fn after_an_error_status(tls: bool) -> (support::keepalive::Server, Client) {
-    let server = start(tls, None, |n| {
-        if n == 0 {
-            Reply::Status(500)
-        } else {
-            Reply::Answer
-        }
-    });
+    let server = answers_but(tls, 0, Reply::Status(500));
     let c = client(&server.url);
     let s = Stream::open(&c, &support::request(serde_json::json!({}))).unwrap();
     let (_, end) = support::drain(&s);
@@ -100,11 +98,12 @@ fn no_reuse_after_an_error_status() {
 #[test]
 fn no_reuse_after_a_cancel_a_timeout_or_an_unread_body() {
     for how in ["cancel", "timeout", "unread"] {
-        let server = start(false, None, move |n| match (n, how) {
-            (1, "unread") => Reply::Long,
-            (1, _) => Reply::Stall,
-            _ => Reply::Answer,
-        });
+        let second = if how == "unread" {
+            Reply::Long
+        } else {
+            Reply::Stall
+        };
+        let server = answers_but(false, 1, second);
         let mut c = client(&server.url);
         stream_once(&c);
         if how == "timeout" {
@@ -147,13 +146,7 @@ fn a_connection_the_server_closed_is_replaced_without_a_failure() {
     assert_eq!(stream_once(&c), ("ab".into(), false));
     assert_eq!(idle.connections(), 2);
 
-    let racing = start(false, None, |n| {
-        if n == 1 {
-            Reply::Drop
-        } else {
-            Reply::Answer
-        }
-    });
+    let racing = answers_but(false, 1, Reply::Drop);
     let c = client(&racing.url);
     stream_once(&c);
     let s = Stream::open(&c, &support::request(serde_json::json!({}))).unwrap();
