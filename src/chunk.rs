@@ -162,6 +162,19 @@ pub struct Head {
 }
 
 impl Head {
+    /// Where the main text's raw JSON value sits in the JSON text, when present.
+    pub(crate) fn text_span(&self) -> Option<(usize, usize)> {
+        self.text_span
+    }
+
+    /// This head for a chunk whose main text sits at `start..end` instead.
+    pub(crate) fn with_text_span(&self, start: usize, end: usize) -> Head {
+        Head {
+            text_span: Some((start, end)),
+            ..self.clone()
+        }
+    }
+
     /// The heap bytes the head holds (a type without a name of its own).
     pub(crate) fn heap_bytes(&self) -> usize {
         match &self.type_ {

@@ -13,6 +13,7 @@ use crate::chunk::{Chunk, Head, Malformed};
 use crate::error::{quote, Error, Status};
 use crate::openai::Translator;
 use crate::protocol::Protocol;
+use crate::shape::Shape;
 
 /// The default bound on one line or one event's data: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -60,6 +61,8 @@ pub struct Decoder {
     skipped: u64,
     /// Present for the OpenAI-compatible protocol.
     openai: Option<Translator>,
+    /// The opening the stream's chunks repeat (backend API).
+    shape: Shape,
 }
 
 impl Decoder {
@@ -77,6 +80,7 @@ impl Decoder {
             done: false,
             skipped: 0,
             openai: None,
+            shape: Shape::default(),
         }
     }
 
@@ -269,7 +273,9 @@ impl Decoder {
                 let (json, head) = c.into_parts();
                 emit.chunk(&json, head);
             }),
-            None => Chunk::validate(text)
+            None => self
+                .shape
+                .validate(text)
                 .map(|head| emit.chunk(text, head))
                 .map_err(|why| Malformed::new(why, text)),
         };

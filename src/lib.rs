@@ -56,6 +56,7 @@ pub mod request;
 pub mod response_headers;
 pub mod retry;
 mod secret;
+mod shape;
 pub mod stream;
 pub mod threads;
 mod transport;

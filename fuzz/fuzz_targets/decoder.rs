@@ -1,6 +1,7 @@
 //! The wire decoder on arbitrary bytes: it never panics, never allocates past its
 //! limit, and decodes the same chunks (or fails the same way) whether the body
-//! arrives at once or split at the points the input's first byte chooses.
+//! arrives at once or split at the points the input's first byte chooses; each
+//! chunk read after others (which may repeat their opening) reads as it does alone.
 #![no_main]
 
 use backend_api::decoder::{Decoder, Progress};
@@ -9,14 +10,18 @@ use libfuzzer_sys::fuzz_target;
 fn decode(body: &[u8], max_line: usize, step: usize) -> Result<Vec<String>, String> {
     let mut d = Decoder::new(max_line, false);
     let mut out = Vec::new();
+    let mut emit = |c: backend_api::Chunk| {
+        assert_eq!(Ok(&c), backend_api::Chunk::parse(c.json()).as_ref());
+        out.push(c.json().to_owned());
+    };
     for piece in body.chunks(step.max(1)) {
-        match d.feed(piece, &mut |c: backend_api::Chunk| out.push(c.json().to_owned())) {
+        match d.feed(piece, &mut emit) {
             Ok(Progress::Done) => return Ok(out),
             Ok(Progress::More) => {}
             Err(e) => return Err(format!("{:?}", e.status)),
         }
     }
-    d.finish(&mut |c: backend_api::Chunk| out.push(c.json().to_owned())).map_err(|e| format!("{:?}", e.status))?;
+    d.finish(&mut emit).map_err(|e| format!("{:?}", e.status))?;
     Ok(out)
 }
 
