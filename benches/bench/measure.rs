@@ -30,13 +30,6 @@ pub fn rss_mib() -> f64 {
     kib / 1024.0
 }
 
-pub fn best_of<T: Copy>(runs: usize, mut f: impl FnMut() -> (f64, T)) -> (f64, T) {
-    (0..runs)
-        .map(|_| f())
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap()
-}
-
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
