@@ -197,7 +197,15 @@ impl Decoder {
             b'{' => return self.json(line, emit),
             _ => {}
         }
-        let (name, value) = match memchr::memchr(b':', line) {
+        // The field names in use are known by their first bytes (an `event:` line
+        // before each event's data is the common case); any other name is ended
+        // by a search for its colon.
+        let colon = [&b"data:"[..], b"event:", b"id:", b"retry:"]
+            .iter()
+            .find(|field| line.starts_with(field))
+            .map(|field| field.len() - 1)
+            .or_else(|| memchr::memchr(b':', line));
+        let (name, value) = match colon {
             Some(i) => {
                 let v = &line[i + 1..];
                 (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
