@@ -26,7 +26,7 @@ fn first_stop(w: u64) -> u64 {
     (quote | backslash | control) & HIGH
 }
 
-/// Where the first `"` or `\\` at or after `from` sits, when no control
+/// Where the first `"` or `\` at or after `from` sits, when no control
 /// character comes before it; `None` when one does or when neither comes.
 fn next_stop(b: &[u8], from: usize) -> Option<usize> {
     /// Bytes looked at a word at a time before a vector search: keys, types and
@@ -77,7 +77,7 @@ fn plain_string(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The end (past the closing quote) of a valid JSON string starting at `i`,
-/// escapes included (a `\\u` escape by its syntax: a lone surrogate is valid
+/// escapes included (a `\u` escape by its syntax: a lone surrogate is valid
 /// JSON text, as Python writes it and as the chunk's reading accepts it).
 pub(crate) fn string_end(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i) != Some(&b'"') {
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn long_strings_are_read_whole_and_checked_throughout() {
-        // Each cut around the bytes looked at one by one before the vector search.
+        // Each cut around the bytes looked at a word at a time before the vector search.
         for n in [30, 31, 32, 33, 64, 1000] {
             let long = "\u{e9}x".repeat(n / 3) + &"x".repeat(n % 3);
             let json = format!("{{\"type\": \"content\", \"content\": \"{long}\"}}");

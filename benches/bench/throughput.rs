@@ -144,13 +144,10 @@ pub fn run(report: &mut Report, client: &Client, url: &str, n: usize) {
             rounds[k].push((rate, cpu / n as f64 * 1e6, floor));
         }
     }
-    let mut ndjson_rate = 0.0;
-    let mut ours_cpu_per_m = 0.0;
+    let of = |k: usize, f: fn(&(f64, f64, f64)) -> f64| median(&rounds[k], f).expect("rounds ran");
     for (k, framing) in FRAMINGS.iter().enumerate() {
-        let r = &rounds[k];
-        let of = |f: fn(&(f64, f64, f64)) -> f64| median(r, f).expect("rounds ran");
-        let (rate, cpu, floor) = (of(|x| x.0), of(|x| x.1), of(|x| x.2));
-        let share = of(|x| x.0 / x.2);
+        let (rate, cpu, floor) = (of(k, |x| x.0), of(k, |x| x.1), of(k, |x| x.2));
+        let share = of(k, |x| x.0 / x.2);
         report.set(&format!("chunks_per_s_{framing}"), json!(rate));
         report.set(&format!("cpu_s_per_million_{framing}"), json!(cpu));
         report.set(&format!("parse_floor_per_s_{framing}"), json!(floor));
@@ -169,8 +166,12 @@ pub fn run(report: &mut Report, client: &Client, url: &str, n: usize) {
             ">= 0.7 of floor",
             Some(share >= 0.7),
         );
-        (ndjson_rate, ours_cpu_per_m) = (rate, cpu);
     }
+    let ndjson = FRAMINGS
+        .iter()
+        .position(|f| *f == "ndjson")
+        .expect("a framing");
+    let (ndjson_rate, ours_cpu_per_m) = (of(ndjson, |x| x.0), of(ndjson, |x| x.1));
     let python = match std::env::var("BENCH_ONLY").as_deref() {
         Ok("throughput") => None,
         _ => python_client(url, n),
@@ -206,9 +207,9 @@ pub fn run(report: &mut Report, client: &Client, url: &str, n: usize) {
         ),
     }
     // Our decoder alone against the floor, on the NDJSON bytes, in turns.
-    let ndjson = &bodies[1];
+    let body = &bodies[ndjson];
     let shares: Vec<f64> = (0..ROUNDS)
-        .map(|_| decoder_alone(ndjson) / parse_floor(ndjson))
+        .map(|_| decoder_alone(body) / parse_floor(body))
         .collect();
     let dec = median(&shares, |x| *x).expect("rounds ran");
     report.set("decoder_alone_floor_share", json!(dec));
